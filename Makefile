@@ -1,0 +1,63 @@
+# Videoatención: `make run` starts the whole service locally, `make test` runs every test.
+# Everything installs into .venv and web/node_modules; Debian packages (Chromium) via apt-get.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
+
+.PHONY: help setup run test lint bench web clean system-packages
+
+help:
+	@echo "make run    install what is needed, start the whole service locally with demo data"
+	@echo "make test   install what is needed, run the whole test suite"
+	@echo "make setup  install only (.venv, web/node_modules, Chromium)"
+	@echo "make lint   ruff + mypy"
+	@echo "make bench  benchmarks (print figures)"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt media-node/pyproject.toml
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q "pip<26.3"
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build --silent
+
+web: web/dist/index.html
+
+# Chromium from Debian's packages (tests drive it through Playwright; nothing downloads a browser of its own).
+system-packages:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
+
+setup: $(VENV)/.installed web/node_modules/.installed system-packages
+
+run: $(VENV)/.installed web
+	$(PY) -m dev.run
+
+test: setup web
+	cd web && npm test --silent
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) web/node_modules web/dist infra/cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Videoatención API: domain rules, use cases, adapters and HTTP blueprints (packaged by Chalice)."""

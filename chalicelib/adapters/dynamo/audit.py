@@ -1,0 +1,46 @@
+"""The audit port on DynamoDB: append-only (a conditional put never overwrites), partitioned by council day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.adapters.dynamo.models import AuditItem
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+
+
+class DynamoAuditLog:
+    def record(self, event: AuditEvent) -> None:
+        at = event.at.isoformat()
+        item = AuditItem(
+            event.day,
+            f"{at}#{event.id}",
+            event_id=event.id,
+            at=at,
+            actor=event.actor.id,
+            role=event.actor.role,
+            action=event.action,
+            subject=event.subject,
+            outcome=event.outcome.value,
+            request_id=event.context.request_id,
+            source_ip=event.context.source_ip,
+            purpose=event.purpose,
+            details=dict(event.details),
+        )
+        # Append-only: an existing event is never replaced, even by a retry with the same id.
+        item.save(condition=AuditItem.sk.does_not_exist())
+
+    def events_of_day(self, day: str) -> list[AuditEvent]:
+        return [
+            AuditEvent(
+                actor=Actor(item.actor, item.role),
+                action=item.action,
+                subject=item.subject,
+                outcome=Outcome(item.outcome),
+                context=RequestContext(item.request_id, item.source_ip),
+                purpose=item.purpose,
+                details={str(k): str(v) for k, v in item.details.as_dict().items()},
+                at=datetime.fromisoformat(item.at),
+                id=item.event_id,
+            )
+            for item in AuditItem.query(day)
+        ]

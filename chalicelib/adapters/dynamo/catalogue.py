@@ -1,0 +1,79 @@
+"""The catalogue on DynamoDB: one partition per kind (OFFICE, SERVICE), read with a Query, never a Scan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.dynamo.models import CatalogueItem
+from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text, WeeklyHours
+
+SERVICE = "SERVICE"
+OFFICE = "OFFICE"
+
+
+def service_to_document(service: Service) -> dict[str, Any]:
+    return {
+        "office": service.office.value,
+        "name": service.name.as_dict(),
+        "description": service.description.as_dict(),
+        "duration_minutes": service.duration_minutes,
+        "min_assurance": service.min_assurance.value,
+        "required_documents": [d.as_dict() for d in service.required_documents],
+        "procedure": service.procedure,
+        "active": service.active,
+    }
+
+
+def service_from_document(service_id: str, doc: dict[str, Any]) -> Service:
+    return Service(
+        id=service_id,
+        office=OfficeId(doc["office"]),
+        name=Text.parse(doc["name"], "name"),
+        description=Text.parse(doc["description"], "description"),
+        duration_minutes=int(doc["duration_minutes"]),
+        min_assurance=Assurance(doc["min_assurance"]),
+        required_documents=tuple(Text.parse(d, "required_documents") for d in doc.get("required_documents", [])),
+        procedure=doc.get("procedure"),
+        active=bool(doc.get("active", True)),
+    )
+
+
+def office_to_document(office: Office) -> dict[str, Any]:
+    return {
+        "name": office.name.as_dict(),
+        "address": office.address,
+        "timezone": office.timezone,
+        "opening_hours": {str(day): [list(i) for i in spans] for day, spans in office.opening_hours.intervals.items()},
+    }
+
+
+def office_from_document(office_id: str, doc: dict[str, Any]) -> Office:
+    hours = {int(day): tuple((str(a), str(b)) for a, b in spans) for day, spans in doc["opening_hours"].items()}
+    return Office(
+        id=OfficeId(office_id),
+        name=Text.parse(doc["name"], "name"),
+        address=doc["address"],
+        timezone=doc["timezone"],
+        opening_hours=WeeklyHours(hours),
+    )
+
+
+class DynamoCatalogueRepository:
+    def list_services(self) -> list[Service]:
+        return [service_from_document(item.id, item.body.as_dict()) for item in CatalogueItem.query(SERVICE)]
+
+    def get_service(self, service_id: str) -> Service | None:
+        try:
+            item = CatalogueItem.get(SERVICE, service_id)
+        except CatalogueItem.DoesNotExist:
+            return None
+        return service_from_document(item.id, item.body.as_dict())
+
+    def list_offices(self) -> list[Office]:
+        return [office_from_document(item.id, item.body.as_dict()) for item in CatalogueItem.query(OFFICE)]
+
+    def put_service(self, service: Service) -> None:
+        CatalogueItem(SERVICE, service.id, body=service_to_document(service)).save()
+
+    def put_office(self, office: Office) -> None:
+        CatalogueItem(OFFICE, office.id.value, body=office_to_document(office)).save()

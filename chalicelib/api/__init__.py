@@ -1,0 +1,1 @@
+"""HTTP entry points: one Blueprint per resource, thin views, and the one error-mapping module."""

@@ -1,0 +1,104 @@
+"""The one place where failures become HTTP answers: RFC 9457 problem+json with a stable ``code``.
+
+Three sources meet here: our domain exceptions (raised by use cases), Chalice's own error responses (bad JSON,
+wrong method, unsupported media type, unhandled exceptions) and API Gateway's answers for requests that never
+reach the function (unknown route), which production configures as gateway responses and the local server
+emulates from ``GATEWAY_RESPONSES``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice.app import ChaliceViewError, Response
+
+from chalicelib.domain.errors import Conflict, DependencyUnavailable, DomainError, NotFound, ValidationFailed
+from chalicelib.observability import logger
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {
+    "bad_request": "The request could not be understood",
+    "malformed_json": "The request body is not valid JSON",
+    "validation_error": "The request has invalid fields",
+    "not_found": "Not found",
+    "method_not_allowed": "Method not allowed",
+    "unsupported_media_type": "Unsupported media type",
+    "conflict": "The request conflicts with the current state",
+    "dependency_unavailable": "A service we depend on is unavailable; nothing was changed",
+    "internal_error": "Something went wrong on our side",
+}
+
+# Chalice's built-in error bodies ({"Code", "Message"}) → our codes.
+_CHALICE_CODES = {
+    "BadRequestError": "bad_request",
+    "BadRequest": "bad_request",
+    "NotFoundError": "not_found",
+    "MethodNotAllowedError": "method_not_allowed",
+    "UnsupportedMediaType": "unsupported_media_type",
+    "ConflictError": "conflict",
+    "InternalServerError": "internal_error",
+}
+
+
+def problem_body(status: int, code: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": TITLES.get(code, code.replace("_", " ").capitalize()),
+        "status": status,
+        "code": code,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return body
+
+
+def problem(
+    status: int, code: str, detail: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
+    return Response(
+        body=json.dumps(problem_body(status, code, detail, **extra)),
+        status_code=status,
+        headers={"Content-Type": PROBLEM_JSON, **(headers or {})},
+    )
+
+
+def from_exception(exc: Exception) -> Response:
+    if isinstance(exc, ValidationFailed):
+        return problem(422, exc.code, exc.detail, errors=[{"field": e.field, "message": e.message} for e in exc.errors])
+    if isinstance(exc, NotFound):
+        return problem(404, exc.code, exc.detail)
+    if isinstance(exc, Conflict):
+        return problem(409, exc.code, exc.detail)
+    if isinstance(exc, DependencyUnavailable):
+        return problem(503, exc.code, exc.detail, headers={"Retry-After": "5"})
+    if isinstance(exc, DomainError):
+        return problem(400, exc.code, exc.detail)
+    if isinstance(exc, ChaliceViewError):
+        code = _CHALICE_CODES.get(type(exc).__name__, "bad_request")
+        return problem(exc.STATUS_CODE, code, str(exc).split(": ", 1)[-1])
+    logger.exception("unhandled error")
+    return problem(500, "internal_error", "The error has been logged with the request id.")
+
+
+def normalise(response: Response) -> Response:
+    """Turn Chalice's own error responses into problem+json; leave every other response alone."""
+    body = response.body
+    if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
+        return response
+    code = _CHALICE_CODES.get(str(body["Code"]), "internal_error" if response.status_code >= 500 else "bad_request")
+    detail = str(body["Message"]).split(": ", 1)[-1] if response.status_code < 500 else None
+    normalised = problem(response.status_code, code, detail)
+    normalised.headers = {**response.headers, **normalised.headers}
+    return normalised
+
+
+# Answers API Gateway gives itself, configured in production as gateway responses (infra) and emulated by the
+# local server (dev/api_server.py). API Gateway reports an unknown route or method as a missing token (403).
+GATEWAY_RESPONSES: dict[str, dict[str, Any]] = {
+    "MISSING_AUTHENTICATION_TOKEN": problem_body(404, "not_found", "There is no such resource."),
+    "DEFAULT_4XX": problem_body(400, "bad_request"),
+    "DEFAULT_5XX": problem_body(502, "dependency_unavailable"),
+}

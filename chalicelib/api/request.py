@@ -1,0 +1,52 @@
+"""Reading requests: JSON bodies, query parameters and the request context, with problem+json on bad input."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from chalice.app import Request
+
+from chalicelib.domain.audit import RequestContext
+from chalicelib.domain.errors import DomainError, FieldError, ValidationFailed
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class MalformedJson(DomainError):
+    code = "malformed_json"
+
+
+def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object; anything else (no body, bad JSON, an array) is the caller's error."""
+    raw = request.raw_body
+    if not raw:
+        raise MalformedJson("The request needs a JSON object body.")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MalformedJson(f"The body is not valid JSON ({exc.__class__.__name__}).") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed([FieldError("body", "must be a JSON object")])
+    return body
+
+
+def query_choice(request: Request, name: str, choices: type[E]) -> E | None:
+    params: dict[str, str] = dict(request.query_params or {})
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        return choices(value)
+    except ValueError:
+        allowed = ", ".join(c.value for c in choices)
+        raise ValidationFailed([FieldError(name, f"must be one of: {allowed}")]) from None
+
+
+def context_of(request: Request) -> RequestContext:
+    context: dict[str, Any] = dict(request.context or {})
+    return RequestContext(
+        request_id=str(context.get("requestId", "")),
+        source_ip=(context.get("identity") or {}).get("sourceIp"),
+    )

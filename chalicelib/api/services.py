@@ -1,0 +1,42 @@
+"""The public catalogue of services citizens can book."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.api.blueprint import ApiBlueprint, json_response
+from chalicelib.api.request import query_choice
+from chalicelib.bootstrap import get_container
+from chalicelib.domain.catalogue import OfficeId, Service
+
+services = ApiBlueprint(__name__)
+
+# Browsers and CloudFront may reuse the catalogue briefly; it changes a few times a year.
+CACHE = {"Cache-Control": "public, max-age=60"}
+
+
+def service_json(service: Service) -> dict[str, Any]:
+    return {
+        "id": service.id,
+        "office": service.office.value,
+        "name": service.name.as_dict(),
+        "description": service.description.as_dict(),
+        "duration_minutes": service.duration_minutes,
+        "min_assurance": service.min_assurance.value,
+        "required_documents": [d.as_dict() for d in service.required_documents],
+        "procedure": service.procedure,
+    }
+
+
+@services.route("/services", methods=["GET"])
+def list_services() -> Response:
+    office = query_choice(services.current_request, "office", OfficeId)
+    items = get_container().catalogue.list_services(office)
+    return json_response({"items": [service_json(s) for s in items], "next": None}, headers=CACHE)
+
+
+@services.route("/services/{service_id}", methods=["GET"])
+def get_service(service_id: str) -> Response:
+    return json_response(service_json(get_container().catalogue.get_service(service_id)), headers=CACHE)

@@ -1,0 +1,47 @@
+"""Domain failures. The API maps each to one problem+json answer in ``chalicelib/api/errors.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base of every failure a caller can be told about; ``code`` is the stable machine-readable string."""
+
+    code = "domain_error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    """The thing does not exist, or the caller may not see it (never leak which)."""
+
+    code = "not_found"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+
+    def __init__(self, errors: list[FieldError], detail: str = "The request has invalid fields.") -> None:
+        super().__init__(detail)
+        self.errors = errors
+
+
+class Conflict(DomainError):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class DependencyUnavailable(DomainError):
+    """A service we depend on (database, storage, messaging) failed; nothing was changed."""
+
+    code = "dependency_unavailable"

@@ -1,0 +1,1 @@
+"""Use cases: each takes its ports (interfaces) as arguments and returns domain results."""

@@ -1,0 +1,41 @@
+"""Reading the catalogue. It changes rarely, so a warm function keeps it for a short while."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from chalicelib.domain.catalogue import OfficeId, Service
+from chalicelib.domain.errors import NotFound
+from chalicelib.services.ports import CatalogueRepository
+
+
+class CatalogueService:
+    def __init__(
+        self,
+        repository: CatalogueRepository,
+        cache_seconds: int = 60,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._repository = repository
+        self._cache_seconds = cache_seconds
+        self._clock = clock
+        self._cached: tuple[float, list[Service]] | None = None
+
+    def list_services(self, office: OfficeId | None = None) -> list[Service]:
+        services = [s for s in self._all() if s.active]
+        if office is not None:
+            services = [s for s in services if s.office == office]
+        return services
+
+    def get_service(self, service_id: str) -> Service:
+        for service in self.list_services():
+            if service.id == service_id:
+                return service
+        raise NotFound(f"There is no service '{service_id}'.")
+
+    def _all(self) -> list[Service]:
+        now = self._clock()
+        if self._cached is None or now - self._cached[0] >= self._cache_seconds:
+            self._cached = (now, sorted(self._repository.list_services(), key=lambda s: (s.office, s.id)))
+        return self._cached[1]

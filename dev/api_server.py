@@ -1,0 +1,61 @@
+"""The API on Chalice's local server, answering unknown routes the way production's API Gateway is configured to.
+
+``chalice local`` answers a request for a route that does not exist with API Gateway's default (403 "Missing
+Authentication Token"); production replaces that default with the gateway responses in
+``chalicelib.api.errors.GATEWAY_RESPONSES`` (404 problem+json). This server applies the same answers, so the SPA
+and tests see locally what users see in production. Run: ``python -m dev.api_server --port 8000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from chalice.cli.factory import CLIFactory
+from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGatewayException
+
+from chalicelib.api.errors import GATEWAY_RESPONSES, PROBLEM_JSON
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class GatewayRequestHandler(ChaliceRequestHandler):
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        kind = "MISSING_AUTHENTICATION_TOKEN" if isinstance(error, ForbiddenError) else "DEFAULT_4XX"
+        body = GATEWAY_RESPONSES[kind]
+        self._send_http_response(body["status"], {"Content-Type": PROBLEM_JSON}, json.dumps(body))
+
+
+def build_server(host: str, port: int, stage: str = "dev") -> LocalDevServer:
+    factory = CLIFactory(str(ROOT), environ=os.environ)
+    config = factory.create_config_obj(chalice_stage_name=stage)
+    os.environ.update(config.environment_variables)
+    return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayRequestHandler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="dev")
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    server = build_server(args.host, args.port, args.stage)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

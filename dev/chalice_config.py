@@ -1,0 +1,63 @@
+"""Expected environment of each Chalice stage, derived from the one resource description.
+
+``.chalice/config.json`` must hold exactly these variables (a test checks it; ``python -m dev.chalice_config``
+rewrites the file). Only names and non-secret values live there: secrets are read from SSM at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from infra.resources import RESOURCES, key_alias, parameter_path, physical_name
+
+CONFIG_PATH = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
+STAGES = ("dev", "prod")
+
+
+def stage_environment(stage: str) -> dict[str, str]:
+    env = {
+        "STAGE": stage,
+        "POWERTOOLS_SERVICE_NAME": "videoatencion-api",
+        "POWERTOOLS_METRICS_NAMESPACE": "Videoatencion",
+        "COUNCIL_TIMEZONE": "Europe/Madrid",
+    }
+    for table in RESOURCES.tables:
+        env[table.env] = physical_name(stage, table.name)
+    for bucket in RESOURCES.buckets:
+        env[bucket.env] = physical_name(stage, bucket.name)
+    for key in RESOURCES.keys:
+        env[key.env] = key_alias(stage, key.name)
+    for parameter in RESOURCES.parameters:
+        env[parameter.env] = parameter_path(stage, parameter.name)
+    for identity in RESOURCES.email_identities:
+        if stage == "dev":
+            env[identity.address_env] = identity.dev_address
+    return dict(sorted(env.items()))
+
+
+def expected_config() -> dict[str, object]:
+    return {
+        "version": "2.0",
+        "app_name": "videoatencion",
+        "automatic_layer": False,
+        "stages": {
+            stage: {
+                "api_gateway_stage": "api",
+                "autogen_policy": False,
+                "environment_variables": stage_environment(stage),
+            }
+            for stage in STAGES
+        },
+    }
+
+
+def main() -> int:
+    CONFIG_PATH.write_text(json.dumps(expected_config(), indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {CONFIG_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Starts the whole service locally on its embedded default, seeds demo data, and stops everything on Ctrl-C.
+
+moto's server (serialised) stands in for AWS; the API runs on Chalice's local server; the media node and the built
+SPA (with ``/api`` proxied to the API, as CloudFront routes it in production) run beside it. Every child runs in
+its own process group and is stopped by process id when this runner exits, so nothing is left behind.
+
+Run: ``python -m dev.run`` (``make run`` builds the SPA first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import requests
+
+from dev.provision import provision
+from dev.seed import seed
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION = "eu-south-2"
+STAGE = "dev"
+
+
+@dataclass(frozen=True)
+class Ports:
+    moto: int = 5000
+    api: int = 8000
+    media: int = 8081
+    web: int = 8080
+
+
+def aws_environment(moto_port: int) -> dict[str, str]:
+    """Fake credentials and the local endpoint: nothing can reach a real AWS account from the dev stack."""
+    return {
+        "AWS_ACCESS_KEY_ID": "dev",
+        "AWS_SECRET_ACCESS_KEY": "dev",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
+    }
+
+
+class Stack:
+    def __init__(self, ports: Ports, log_dir: Path | None = None) -> None:
+        self.ports = ports
+        self.log_dir = log_dir
+        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.env = {**os.environ, **aws_environment(ports.moto), "PYTHONUNBUFFERED": "1"}
+        self.env.pop("AWS_PROFILE", None)
+
+    def spawn(self, name: str, args: list[str], cwd: Path = ROOT, extra: Mapping[str, str] | None = None) -> None:
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env={**self.env, **(extra or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=True,  # own process group: stopped as a whole, never orphaned
+        )
+        self.children.append((name, process))
+
+    def wait_for(self, name: str, url: str, timeout: float = 45.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if requests.get(url, timeout=1).status_code < 500:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
+
+    def check_alive(self) -> None:
+        for name, process in self.children:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {process.returncode}")
+
+    def start(self) -> None:
+        for port in (self.ports.moto, self.ports.api, self.ports.media, self.ports.web):
+            if port_in_use(port):
+                raise RuntimeError(f"port {port} on 127.0.0.1 is already in use: is another stack running?")
+        python = sys.executable
+        self.spawn("moto", [python, "-m", "dev.moto_server", "--port", str(self.ports.moto)])
+        self.wait_for("moto", f"http://127.0.0.1:{self.ports.moto}/moto-api/")
+        endpoint = f"http://127.0.0.1:{self.ports.moto}"
+        os.environ.update(aws_environment(self.ports.moto))
+        provision(STAGE, REGION, endpoint)
+        self.counts = seed(STAGE, REGION, endpoint)
+        self.spawn("api", [python, "-m", "dev.api_server", "--port", str(self.ports.api)])
+        self.spawn(
+            "media",
+            [python, "-m", "videoatencion_media"],
+            extra={
+                "MEDIA_HOST": "127.0.0.1",
+                "MEDIA_PORT": str(self.ports.media),
+                "MEDIA_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.ports.web},http://localhost:{self.ports.web}",
+            },
+        )
+        web = ROOT / "web"
+        if not (web / "dist" / "index.html").exists():
+            raise RuntimeError("the SPA is not built: run `make run` (or `npm --prefix web run build`)")
+        self.spawn(
+            "web",
+            [
+                "node",
+                "node_modules/vite/bin/vite.js",
+                "preview",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.ports.web),
+                "--strictPort",
+            ],
+            cwd=web,
+            extra={"API_PROXY_TARGET": f"http://127.0.0.1:{self.ports.api}", "WEB_PORT": str(self.ports.web)},
+        )
+        self.wait_for("api", f"http://127.0.0.1:{self.ports.api}/health")
+        self.wait_for("media", f"http://127.0.0.1:{self.ports.media}/health")
+        self.wait_for("web", f"http://127.0.0.1:{self.ports.web}/")
+
+    def stop(self) -> None:
+        for _, process in reversed(self.children):
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for _, process in reversed(self.children):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.children.clear()
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def banner(stack: Stack) -> str:
+    p = stack.ports
+    c = stack.counts
+    return f"""
+Videoatención is running (stage dev, all on 127.0.0.1). Ctrl-C stops everything.
+
+  Web app (citizens and staff)  http://127.0.0.1:{p.web}/
+  API                           http://127.0.0.1:{p.api}/   (also at http://127.0.0.1:{p.web}/api/)
+  Media node                    http://127.0.0.1:{p.media}/health
+  moto (AWS stand-in)           http://127.0.0.1:{p.moto}/moto-api/
+
+Demo data: {c.offices} offices, {c.services} services, {c.staff} staff accounts, a fictional padrón of {c.people} people
+in {c.households} households and {c.ledger_items} tax-ledger items (all invented).
+Demo citizen ID number: 12345678Z.
+Demo staff accounts: agent.omac, agent.omac2 (OMAC agents), agent.ogat, agent.ogat2 (OGAT agents), supervisor,
+auditor, admin. (Staff sign-in arrives with the identity feature; there are no passwords yet.)
+Logs: {stack.log_dir or "this terminal"}
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = Ports()
+    parser.add_argument("--moto-port", type=int, default=defaults.moto)
+    parser.add_argument("--api-port", type=int, default=defaults.api)
+    parser.add_argument("--media-port", type=int, default=defaults.media)
+    parser.add_argument("--web-port", type=int, default=defaults.web)
+    parser.add_argument("--log-dir", type=Path, default=None, help="write each process's output to a file here")
+    args = parser.parse_args(argv)
+    stack = Stack(Ports(args.moto_port, args.api_port, args.media_port, args.web_port), args.log_dir)
+
+    def interrupted(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    started = time.monotonic()
+    try:
+        stack.start()
+        print(banner(stack), flush=True)
+        print(f"Ready in {time.monotonic() - started:.1f} s.", flush=True)
+        while True:
+            stack.check_alive()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+        return 0
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

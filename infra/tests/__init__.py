@@ -1,0 +1,1 @@
+"""Tests of the CDK app: synthesised templates checked against ``infra.resources``."""

@@ -1,0 +1,90 @@
+"""The node as ECS runs it: a real process that serves /health and stops cleanly on a signal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _node_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("MEDIA_")}
+    env.update({"MEDIA_HOST": "127.0.0.1", "MEDIA_RECORDINGS_DIR": str(tmp_path / "recordings")}, **overrides)
+    return env
+
+
+def _wait_for_health(port: int, node: subprocess.Popen[str]) -> dict[str, object]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        assert node.poll() is None, "the node exited before serving"
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
+                body: dict[str, object] = json.load(response)
+                return body
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("the node did not answer /health within 5 s")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_node_serves_health_and_stops_cleanly_on_signal(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    port = _free_port()
+    node = subprocess.Popen(
+        [sys.executable, "-m", "videoatencion_media"],
+        env=_node_env(tmp_path, MEDIA_PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_for_health(port, node) == {"status": "ok", "rooms": 0, "participants": 0}
+
+        node.send_signal(stop_signal)
+        stdout, stderr = node.communicate(timeout=5)
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.wait()
+
+    assert node.returncode == 0, stderr
+    assert stderr == ""
+    logs = [json.loads(line) for line in stdout.splitlines()]
+    messages = [entry["message"] for entry in logs]
+    assert messages[0] == "media node listening"
+    assert messages[-1] == "media node stopped"
+    assert {"method": "GET", "path": "/health", "status": 200}.items() <= next(
+        entry for entry in logs if entry["message"] == "request"
+    ).items()
+
+
+@pytest.mark.integration
+def test_bad_configuration_exits_before_binding(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "videoatencion_media"],
+        env=_node_env(tmp_path, MEDIA_PORT="eighty"),
+        capture_output=True,
+        text=True,
+        timeout=5,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    error = json.loads(result.stdout.splitlines()[-1])
+    assert error["level"] == "ERROR"
+    assert any("MEDIA_PORT" in problem for problem in error["problems"])

@@ -1,0 +1,41 @@
+"""API tests: the Chalice test client against moto in-process, with the dev stage's resources and demo data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import bootstrap
+from dev.provision import provision
+from dev.seed import DemoCounts, seed
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        provision("dev", os.environ["AWS_REGION"])
+        yield
+
+
+@pytest.fixture
+def demo(aws: None) -> DemoCounts:
+    return seed("dev", os.environ["AWS_REGION"], None)
+
+
+@pytest.fixture
+def client(aws: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    from app import app
+
+    # Chalice's test client reads .chalice/config.json from the working directory.
+    monkeypatch.chdir(ROOT)
+    bootstrap.reset()
+    with Client(app, stage_name="dev", project_dir=str(ROOT)) as test_client:
+        yield test_client
+    bootstrap.reset()

@@ -1,0 +1,23 @@
+"""Shared test set-up: a fake AWS environment that can never reach a real account."""
+
+from __future__ import annotations
+
+import os
+
+# Set before any AWS client exists. Never a real account: fake keys, no metadata service, no config files.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-south-2",
+        "AWS_REGION": "eu-south-2",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "POWERTOOLS_METRICS_NAMESPACE": "Videoatencion",
+        "POWERTOOLS_DEV": "false",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)

@@ -1,0 +1,28 @@
+/** Labels for the API's codes: offices and assurance levels. An unknown code is shown as it is rather than hidden. */
+import { CATALOGUES, type MessageKey, type Translate } from './i18n'
+import type { Service } from './services'
+
+/** Offices in the order the catalogue shows them; any other office follows, in the API's order. */
+export const OFFICE_ORDER = ['OMAC', 'OGAT']
+
+export function officeName(t: Translate, office: string): string {
+  return label(t, `office.${office}`, office)
+}
+
+export function assuranceName(t: Translate, level: string): string {
+  return label(t, `assurance.${level}`, level)
+}
+
+function label(t: Translate, key: string, fallback: string): string {
+  return Object.prototype.hasOwnProperty.call(CATALOGUES.ca, key) ? t(key as MessageKey) : fallback
+}
+
+export function groupByOffice(services: Service[]): { office: string; services: Service[] }[] {
+  const groups = new Map<string, Service[]>(OFFICE_ORDER.map((office) => [office, []]))
+  for (const service of services) {
+    const group = groups.get(service.office)
+    if (group) group.push(service)
+    else groups.set(service.office, [service])
+  }
+  return [...groups].filter(([, list]) => list.length > 0).map(([office, list]) => ({ office, services: list }))
+}

@@ -1,0 +1,157 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { byText, click, fakeApi, json, liveRegion, mountApp, SERVICES, waitFor } from '../test/render'
+
+const catalogue = () => json({ items: SERVICES, next: null })
+const names = () => [...document.querySelectorAll('.service-card h3')].map((h) => h.textContent)
+
+describe('the catalogue page', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  afterEach(() => {
+    app?.unmount()
+    localStorage.clear()
+  })
+
+  it('lists the services grouped by office, in the chosen language', async () => {
+    const api = fakeApi(catalogue)
+    app = await mountApp({ fetch: api.fetch, language: 'es' })
+
+    await waitFor(() => expect(names()).toEqual(['Certificado de padrón', 'Fraccionamiento de deudas']))
+    expect(api.requests).toEqual(['/api/services'])
+    expect(document.querySelector('h1')?.textContent).toBe('Catálogo de trámites')
+    expect([...document.querySelectorAll('section.office h2')].map((h) => h.textContent)).toEqual([
+      'Oficina Municipal de Atención Ciudadana',
+      'Oficina de Gestión y Atención Tributaria',
+    ])
+    const card = document.querySelector('[data-service-id="padron-certificate"]')
+    expect(card?.querySelector('.service-description')?.textContent).toBe(
+      'Certificado de empadronamiento con validez oficial.',
+    )
+    expect(card?.querySelector('.service-duration')?.textContent).toContain('15 min')
+    expect(card?.querySelector('a')?.getAttribute('href')).toBe('/services/padron-certificate')
+    expect(document.querySelector('.catalogue')?.getAttribute('aria-busy')).toBe('false')
+    await waitFor(() => expect(liveRegion()).toBe('Trámites cargados: 2.'))
+  })
+
+  it('shows the services in another language without asking the API again', async () => {
+    const api = fakeApi(catalogue)
+    app = await mountApp({ fetch: api.fetch, language: 'ca' })
+    await waitFor(() => expect(names()).toEqual(['Certificat de padró', 'Fraccionament de deutes']))
+
+    await click(byText(document, 'button', 'English'))
+
+    expect(names()).toEqual(['Residence certificate', 'Instalment plan'])
+    expect(document.querySelector('h1')?.textContent).toBe('Service catalogue')
+    expect(document.querySelector('section.office h2')?.textContent).toBe('Citizen Service Office')
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('says when there is nothing to book', async () => {
+    app = await mountApp({ fetch: fakeApi(() => json({ items: [], next: null })).fetch, language: 'en' })
+    await waitFor(() =>
+      expect(document.querySelector('.empty-state')?.textContent).toBe(
+        'No services are available by video call right now.',
+      ),
+    )
+  })
+
+  it('shows the failure with the API’s explanation and recovers on Retry', async () => {
+    const api = fakeApi(
+      () =>
+        json(
+          { type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'Maintenance until 10:00.' },
+          503,
+          'application/problem+json',
+        ),
+      catalogue,
+    )
+    app = await mountApp({ fetch: api.fetch, language: 'en' })
+
+    const error = await waitFor(() => {
+      const found = document.querySelector('.error-state')
+      if (!found) throw new Error('no error state yet')
+      return found
+    })
+    expect(error.querySelector('h2')?.textContent).toBe('The services could not be loaded.')
+    expect(error.querySelector('.error-detail')?.textContent).toBe('Details: Maintenance until 10:00.')
+    await waitFor(() =>
+      expect(liveRegion()).toBe('The services could not be loaded. Check your connection and try again.'),
+    )
+
+    await click(byText(error, 'button', 'Retry'))
+
+    await waitFor(() => expect(names()).toEqual(['Residence certificate', 'Instalment plan']))
+    expect(document.querySelector('.error-state')).toBeNull()
+    expect(api.requests).toHaveLength(2)
+  })
+
+  it('shows the failure when the network is down', async () => {
+    app = await mountApp({
+      fetch: async () => {
+        throw new TypeError('Failed to fetch')
+      },
+      language: 'ca',
+    })
+    await waitFor(() => byText(document, '.error-state button', 'Torna-ho a provar'))
+    expect(document.querySelector('.error-detail')).toBeNull()
+  })
+
+  it('marks the list busy while loading', async () => {
+    let answer: (response: Response) => void = () => undefined
+    app = await mountApp({ fetch: () => new Promise<Response>((resolve) => (answer = resolve)), language: 'ca' })
+
+    expect(document.querySelector('.catalogue')?.getAttribute('aria-busy')).toBe('true')
+    expect(document.querySelector('.status-message')?.textContent).toBe('Carregant els tràmits…')
+    await waitFor(() => expect(liveRegion()).toBe('Carregant els tràmits…'))
+
+    answer(catalogue())
+    await waitFor(() => expect(document.querySelector('.catalogue')?.getAttribute('aria-busy')).toBe('false'))
+  })
+})
+
+describe('moving between pages', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  afterEach(() => {
+    app?.unmount()
+    localStorage.clear()
+  })
+
+  it('opens a service from its card and comes back, with focus on each page’s h1', async () => {
+    const api = fakeApi(catalogue)
+    app = await mountApp({ fetch: api.fetch, language: 'en' })
+    await waitFor(() => expect(names()).toHaveLength(2))
+
+    await click(document.querySelector('[data-service-id="instalment-plan"] a'))
+
+    expect(window.location.pathname).toBe('/services/instalment-plan')
+    const h1 = document.querySelector('h1')
+    expect(h1?.textContent).toBe('Instalment plan')
+    expect(document.activeElement).toBe(h1)
+    expect(document.body.textContent).toContain('No documents are needed.')
+    expect(document.body.textContent).toContain('High')
+    await waitFor(() => expect(document.title).toBe('Instalment plan – Video appointments'))
+
+    await click(byText(document, 'main a', 'Back to the service catalogue'))
+
+    expect(window.location.pathname).toBe('/')
+    expect(document.activeElement?.textContent).toBe('Service catalogue')
+    expect(names()).toHaveLength(2)
+    expect(api.requests).toHaveLength(1)
+  })
+
+  it('loads a deep link to a service, with its required documents', async () => {
+    app = await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'ca', path: '/services/padron-certificate' })
+    await waitFor(() => expect(document.querySelector('h1')?.textContent).toBe('Certificat de padró'))
+    expect([...document.querySelectorAll('.documents li')].map((li) => li.textContent)).toEqual(['DNI o NIE'])
+  })
+
+  it('says so for a service that does not exist', async () => {
+    app = await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'es', path: '/services/nope' })
+    await waitFor(() => expect(document.querySelector('h1')?.textContent).toBe('Trámite no encontrado'))
+  })
+
+  it('shows a not-found page for an unknown address', async () => {
+    app = await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'ca', path: '/no/such/page' })
+    expect(document.querySelector('h1')?.textContent).toBe('Pàgina no trobada')
+    await waitFor(() => expect(document.title).toBe('Pàgina no trobada – Videoatenció'))
+  })
+})

@@ -1,0 +1,82 @@
+/** `/services/:id`: one service of the catalogue, with what the citizen must have ready. */
+import { useRef } from 'preact/hooks'
+import { ErrorState } from '../components/ErrorState'
+import { Localized } from '../components/Localized'
+import { localize } from '../i18n'
+import { useI18n } from '../i18n/context'
+import { assuranceName, officeName } from '../offices'
+import { useDocumentTitle, useLoadAnnouncements, useServices } from '../page-context'
+import { CATALOGUE_PATH, Link } from '../router'
+import type { Service } from '../services'
+
+export function ServicePage(props: { id: string }) {
+  const { t, language } = useI18n()
+  const { load, retry } = useServices()
+  const heading = useRef<HTMLHeadingElement>(null)
+  const service = load.state === 'ready' ? load.services.find((s) => s.id === props.id) : undefined
+  const notFound = load.state === 'ready' && !service
+  const name = service ? localize(service.name, language) : null
+
+  useDocumentTitle(name ? name.text : notFound ? t('detail.notFound') : t('detail.title'))
+  useLoadAnnouncements(load, { loading: t('detail.loading'), error: `${t('detail.error')} ${t('error.hint')}` })
+
+  return (
+    <>
+      {/* One h1 element throughout, so focus placed on it at navigation survives the data arriving. */}
+      <h1 tabIndex={-1} ref={heading} lang={name && name.language !== language ? name.language : undefined}>
+        {name ? name.text : notFound ? t('detail.notFound') : t('detail.title')}
+      </h1>
+      <div class="service-detail" aria-busy={load.state === 'loading' ? 'true' : 'false'}>
+        {load.state === 'loading' && <p class="status-message">{t('detail.loading')}</p>}
+        {load.state === 'error' && (
+          <ErrorState
+            message={t('detail.error')}
+            error={load.error}
+            onRetry={() => {
+              heading.current?.focus()
+              retry()
+            }}
+          />
+        )}
+        {notFound && <p>{t('detail.notFoundText')}</p>}
+        {service && <ServiceDetails service={service} />}
+      </div>
+      <p class="back">
+        <Link href={CATALOGUE_PATH}>{t('detail.back')}</Link>
+      </p>
+    </>
+  )
+}
+
+function ServiceDetails({ service }: { service: Service }) {
+  const { t } = useI18n()
+  return (
+    <>
+      <Localized as="p" class="lead service-description" text={service.description} />
+      <dl class="facts">
+        <div>
+          <dt>{t('detail.office')}</dt>
+          <dd>{officeName(t, service.office)}</dd>
+        </div>
+        <div>
+          <dt>{t('service.durationLabel')}</dt>
+          <dd>{t('service.duration', { minutes: service.duration_minutes })}</dd>
+        </div>
+        <div>
+          <dt>{t('detail.assurance')}</dt>
+          <dd>{assuranceName(t, service.min_assurance)}</dd>
+        </div>
+      </dl>
+      <h2>{t('detail.documents')}</h2>
+      {service.required_documents.length ? (
+        <ul class="documents">
+          {service.required_documents.map((document, index) => (
+            <Localized key={index} as="li" text={document} />
+          ))}
+        </ul>
+      ) : (
+        <p>{t('detail.noDocuments')}</p>
+      )}
+    </>
+  )
+}

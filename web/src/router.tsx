@@ -1,0 +1,93 @@
+/**
+ * A small client-side router on the History API: the routes, a provider that follows the address bar, and a Link
+ * that navigates without reloading. `changes` counts in-app navigations, so the page knows a route change (move focus
+ * to the new h1) from the first load (leave focus where the browser puts it).
+ */
+import { createContext, type ComponentChildren, type ComponentProps } from 'preact'
+import { useCallback, useContext, useEffect, useMemo, useState, type Dispatch, type StateUpdater } from 'preact/hooks'
+
+export type Route = { name: 'catalogue' } | { name: 'service'; id: string } | { name: 'notFound' }
+
+export function matchRoute(path: string): Route {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path
+  if (trimmed === '/' || trimmed === '') return { name: 'catalogue' }
+  const service = /^\/services\/([^/]+)$/.exec(trimmed)
+  if (service?.[1]) {
+    try {
+      return { name: 'service', id: decodeURIComponent(service[1]) }
+    } catch {
+      return { name: 'notFound' }
+    }
+  }
+  return { name: 'notFound' }
+}
+
+export function servicePath(id: string): string {
+  return `/services/${encodeURIComponent(id)}`
+}
+
+export const CATALOGUE_PATH = '/'
+
+interface RouterState {
+  path: string
+  changes: number
+}
+
+interface Router extends RouterState {
+  navigate: (to: string) => void
+}
+
+const RouterContext = createContext<Router | null>(null)
+
+export function RouterProvider(props: { children: ComponentChildren }) {
+  const [state, setState] = useState<RouterState>(() => ({ path: window.location.pathname, changes: 0 }))
+
+  useEffect(() => {
+    const onPopState = () => follow(setState, window.location.pathname)
+    window.addEventListener('popstate', onPopState)
+    return () => window.removeEventListener('popstate', onPopState)
+  }, [])
+
+  const navigate = useCallback((to: string) => {
+    const url = new URL(to, window.location.href)
+    const target = url.pathname + url.search + url.hash
+    if (target !== window.location.pathname + window.location.search + window.location.hash) {
+      window.history.pushState(null, '', target)
+    }
+    window.scrollTo(0, 0)
+    setState((current) => ({ path: url.pathname, changes: current.changes + 1 }))
+  }, [])
+
+  const router = useMemo<Router>(() => ({ ...state, navigate }), [state, navigate])
+  return <RouterContext.Provider value={router}>{props.children}</RouterContext.Provider>
+}
+
+function follow(setState: Dispatch<StateUpdater<RouterState>>, path: string) {
+  // A fragment-only change (e.g. "#main") also fires popstate: it is not a route change.
+  setState((current) => (current.path === path ? current : { path, changes: current.changes + 1 }))
+}
+
+export function useRouter(): Router {
+  const router = useContext(RouterContext)
+  if (!router) throw new Error('useRouter outside <RouterProvider>')
+  return router
+}
+
+/** An ordinary link (open in new tab, copy address, … all work) that navigates inside the app on a plain click. */
+export function Link(props: ComponentProps<'a'> & { href: string }) {
+  const { navigate } = useRouter()
+  const { onClick, ...rest } = props
+  return (
+    <a
+      {...rest}
+      onClick={(event) => {
+        onClick?.(event)
+        if (event.defaultPrevented || event.button !== 0) return
+        if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return
+        if (props.target && props.target !== '_self') return
+        event.preventDefault()
+        navigate(props.href)
+      }}
+    />
+  )
+}
