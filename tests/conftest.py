@@ -21,3 +21,16 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory):
+    """The whole local service, started once for the integration and browser tests."""
+    from tests.stack import start_stack
+
+    running = start_stack(tmp_path_factory.mktemp("stack-logs"))
+    yield running
+    running.stop()

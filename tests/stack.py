@@ -1,0 +1,132 @@
+"""Starts the local stack exactly as ``make run`` does (``python -m dev.run``), on free ports, for tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = []
+    for _ in range(count):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        sockets.append(s)
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def children_of(pid: int) -> list[int]:
+    """Direct children of a process, from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Field 4 of /proc/PID/stat is the parent pid; the command name (field 2) may contain spaces.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[bytes]
+    moto: int
+    api: int
+    media: int
+    web: int
+    log_dir: Path
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.web}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api}"
+
+    @property
+    def media_url(self) -> str:
+        return f"http://127.0.0.1:{self.media}"
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.log_dir.glob("*.log"))
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person at the terminal would; returns the runner's exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            raise
+
+
+def start_stack(log_dir: Path, timeout: float = 90) -> RunningStack:
+    moto, api, media, web = free_ports(4)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    runner_log = (log_dir / "runner.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dev.run",
+            "--moto-port",
+            str(moto),
+            "--api-port",
+            str(api),
+            "--media-port",
+            str(media),
+            "--web-port",
+            str(web),
+            "--log-dir",
+            str(log_dir),
+        ],
+        cwd=ROOT,
+        stdout=runner_log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    stack = RunningStack(process, moto, api, media, web, log_dir)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dev.run exited with {process.returncode}:\n{stack.logs()}")
+        if "Ready in" in (log_dir / "runner.log").read_text(errors="replace"):
+            return stack
+        time.sleep(0.2)
+    stack.stop()
+    raise RuntimeError(f"the stack was not ready in {timeout} s:\n{stack.logs()}")
+
+
+def get(url: str) -> requests.Response:
+    return requests.get(url, timeout=10)

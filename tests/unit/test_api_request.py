@@ -1,0 +1,115 @@
+"""Reading request bodies and query parameters: bad input is the caller's error, never a 500."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from chalice.app import Request
+
+from chalicelib.api.request import MalformedJson, context_of, json_object, query_choice
+from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.errors import ValidationFailed
+
+
+def _request(
+    body: bytes | str | None = None,
+    query: dict[str, list[str]] | None = None,
+    context: dict[str, Any] | None = None,
+    base64_encoded: bool = False,
+) -> Request:
+    """A Chalice request from the smallest API Gateway (REST, proxy) event it accepts."""
+    if base64_encoded and isinstance(body, bytes):
+        body = base64.b64encode(body).decode("ascii")
+    return Request(
+        {
+            "multiValueQueryStringParameters": query,
+            "headers": {"content-type": "application/json"},
+            "pathParameters": None,
+            "requestContext": {"httpMethod": "POST", "resourcePath": "/test", **(context or {})},
+            "stageVariables": None,
+            "body": body,
+            "isBase64Encoded": base64_encoded,
+        }
+    )
+
+
+def test_a_json_object_body_is_read() -> None:
+    body = json_object(_request('{"service_id": "payment-letter", "slots": [1, 2]}'))
+
+    assert body == {"service_id": "payment-letter", "slots": [1, 2]}
+
+
+def test_a_base64_encoded_body_is_read() -> None:
+    body = json_object(_request('{"nom": "Núria"}'.encode(), base64_encoded=True))
+
+    assert body == {"nom": "Núria"}
+
+
+@pytest.mark.parametrize("raw", [None, "", b"", "{", "not json", b"\xff\xfe\xfd", '{"a": 1}}'])
+def test_a_missing_or_unparseable_body_is_malformed_json(raw: bytes | str | None) -> None:
+    with pytest.raises(MalformedJson):
+        json_object(_request(raw))
+
+
+@pytest.mark.parametrize("raw", ["[1, 2]", '"text"', "42", "null", "true"])
+def test_json_that_is_not_an_object_is_a_validation_failure_on_the_body(raw: str) -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        json_object(_request(raw))
+
+    assert [e.field for e in failure.value.errors] == ["body"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="request.py json_object catches only UnicodeDecodeError/JSONDecodeError; json.loads raises a plain "
+    "ValueError for an integer over 4,300 digits (Python's int_max_str_digits), which becomes a 500",
+)
+def test_a_number_too_long_to_read_is_the_callers_error() -> None:
+    with pytest.raises((MalformedJson, ValidationFailed)):
+        json_object(_request('{"amount_cents": ' + "9" * 5000 + "}"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="request.py json_object does not catch RecursionError, which json.loads raises for deeply nested "
+    "input such as '[' * 100000 (100 kB, well under API Gateway's limit), so it becomes a 500",
+)
+def test_deeply_nested_json_is_the_callers_error() -> None:
+    with pytest.raises((MalformedJson, ValidationFailed)):
+        json_object(_request('{"a": ' + "[" * 100_000))
+
+
+def test_an_absent_query_parameter_is_none() -> None:
+    assert query_choice(_request(), "office", OfficeId) is None
+    assert query_choice(_request(query={"lang": ["ca"]}), "office", OfficeId) is None
+
+
+def test_a_query_parameter_from_the_choices_is_returned() -> None:
+    assert query_choice(_request(query={"office": ["OGAT"]}), "office", OfficeId) is OfficeId.OGAT
+
+
+@pytest.mark.parametrize("value", ["XYZ", "", "omac"])
+def test_a_query_parameter_outside_the_choices_names_the_allowed_ones(value: str) -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        query_choice(_request(query={"office": [value]}), "office", OfficeId)
+
+    [error] = failure.value.errors
+    assert error.field == "office"
+    assert "OMAC" in error.message
+    assert "OGAT" in error.message
+
+
+def test_the_request_context_gives_the_request_id_and_source_ip() -> None:
+    request = _request(context={"requestId": "abc-123", "identity": {"sourceIp": "192.0.2.10"}})
+
+    context = context_of(request)
+
+    assert (context.request_id, context.source_ip) == ("abc-123", "192.0.2.10")
+
+
+def test_a_request_context_without_identity_has_no_source_ip() -> None:
+    assert context_of(_request()).source_ip is None

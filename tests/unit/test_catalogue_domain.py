@@ -1,0 +1,136 @@
+"""The catalogue's rules: texts in the three languages, well-formed services, ordered levels of assurance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.catalogue import Assurance, OfficeId, Service, Text
+from chalicelib.domain.errors import ValidationFailed
+
+NAME = {"ca": "Carta de pagament", "es": "Carta de pago", "en": "Payment letter"}
+
+
+def _service(**overrides: Any) -> Service:
+    fields: dict[str, Any] = {
+        "id": "payment-letter",
+        "office": OfficeId.OGAT,
+        "name": Text(**NAME),
+        "description": Text(ca="Per pagar", es="Para pagar", en="To pay"),
+        "duration_minutes": 15,
+        "min_assurance": Assurance.LOW,
+    }
+    return Service(**(fields | overrides))
+
+
+def _fields(failure: pytest.ExceptionInfo[ValidationFailed]) -> list[str]:
+    return [error.field for error in failure.value.errors]
+
+
+def test_a_text_in_the_three_languages_parses() -> None:
+    text = Text.parse(NAME, "name")
+
+    assert text == Text(ca="Carta de pagament", es="Carta de pago", en="Payment letter")
+    assert text.as_dict() == NAME
+
+
+@pytest.mark.parametrize("missing", ["ca", "es", "en"])
+def test_a_missing_language_is_named_with_its_field(missing: str) -> None:
+    raw = {lang: value for lang, value in NAME.items() if lang != missing}
+
+    with pytest.raises(ValidationFailed) as failure:
+        Text.parse(raw, "description")
+
+    assert _fields(failure) == [f"description.{missing}"]
+
+
+@pytest.mark.parametrize("blank", ["", "   ", None, 7])
+def test_an_empty_or_non_text_language_is_rejected(blank: Any) -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        Text.parse({**NAME, "es": blank}, "name")
+
+    assert _fields(failure) == ["name.es"]
+
+
+def test_every_missing_language_is_reported_at_once() -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        Text.parse({"fr": "Lettre de paiement"}, "name")
+
+    assert _fields(failure) == ["name.ca", "name.es", "name.en"]
+
+
+@pytest.mark.parametrize("raw", ["Carta de pagament", ["ca", "es", "en"], None])
+def test_a_text_that_is_not_an_object_is_rejected(raw: Any) -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        Text.parse(raw, "name")
+
+    assert _fields(failure) == ["name"]
+
+
+def test_an_unknown_language_falls_back_to_catalan() -> None:
+    text = Text(**NAME)
+
+    assert text.in_language("en") == "Payment letter"
+    assert text.in_language("fr") == "Carta de pagament"
+
+
+def test_a_well_formed_service_is_accepted() -> None:
+    service = _service(id="instalment-plan-2", duration_minutes=240)
+
+    assert service.active
+    assert service.required_documents == ()
+
+
+@pytest.mark.parametrize("service_id", ["", "Payment-Letter", "payment_letter", "payment letter", "carta/pagament"])
+def test_a_service_id_must_be_lower_case_letters_digits_and_hyphens(service_id: str) -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        _service(id=service_id)
+
+    assert _fields(failure) == ["id"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="catalogue.py Service.__post_init__ uses str.isalnum() and lower(), which accept caseless non-ASCII "
+    "letters, so an id such as '証明' passes although it is not lower-case letters, digits and hyphens",
+)
+def test_a_service_id_outside_ascii_is_rejected() -> None:
+    with pytest.raises(ValidationFailed):
+        _service(id="証明")
+
+
+@pytest.mark.parametrize("minutes", [0, 3, 17, 245, 300, -5])
+def test_a_duration_must_be_a_multiple_of_five_between_5_and_240(minutes: int) -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        _service(duration_minutes=minutes)
+
+    assert _fields(failure) == ["duration_minutes"]
+
+
+def test_a_bad_id_and_duration_are_reported_together() -> None:
+    with pytest.raises(ValidationFailed) as failure:
+        _service(id="Bad Id", duration_minutes=7)
+
+    assert _fields(failure) == ["id", "duration_minutes"]
+
+
+@pytest.mark.parametrize(
+    ("held", "required", "enough"),
+    [
+        (Assurance.LOW, Assurance.LOW, True),
+        (Assurance.LOW, Assurance.SUBSTANTIAL, False),
+        (Assurance.LOW, Assurance.HIGH, False),
+        (Assurance.SUBSTANTIAL, Assurance.LOW, True),
+        (Assurance.SUBSTANTIAL, Assurance.SUBSTANTIAL, True),
+        (Assurance.SUBSTANTIAL, Assurance.HIGH, False),
+        (Assurance.HIGH, Assurance.LOW, True),
+        (Assurance.HIGH, Assurance.SUBSTANTIAL, True),
+        (Assurance.HIGH, Assurance.HIGH, True),
+    ],
+)
+def test_a_higher_level_of_assurance_satisfies_a_lower_requirement(
+    held: Assurance, required: Assurance, enough: bool
+) -> None:
+    assert held.satisfies(required) is enough

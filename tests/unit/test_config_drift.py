@@ -1,0 +1,49 @@
+"""The API's environment names come from the one resource description, so config and infrastructure agree."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dev.chalice_config import CONFIG_PATH, STAGES, expected_config
+from infra.resources import RESOURCES
+
+
+def _environment(stage: str) -> dict[str, str]:
+    config = json.loads(CONFIG_PATH.read_text(encoding="utf-8"))
+    environment: dict[str, str] = config["stages"][stage]["environment_variables"]
+    return environment
+
+
+def test_chalice_config_is_the_one_derived_from_the_resources() -> None:
+    # If this fails, run `python -m dev.chalice_config` and commit the result.
+    assert json.loads(CONFIG_PATH.read_text(encoding="utf-8")) == expected_config()
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_resource_is_named_in_each_stage(stage: str) -> None:
+    environment = _environment(stage)
+    names = [
+        *(t.env for t in RESOURCES.tables),
+        *(b.env for b in RESOURCES.buckets),
+        *(k.env for k in RESOURCES.keys),
+        *(p.env for p in RESOURCES.parameters),
+    ]
+
+    assert [name for name in names if name not in environment] == []
+    assert all(stage in environment[name] for name in names)
+
+
+def test_the_dev_stage_names_what_settings_needs() -> None:
+    environment = _environment("dev")
+
+    assert environment["STAGE"] == "dev"
+    assert environment["COUNCIL_TIMEZONE"] == "Europe/Madrid"
+    assert {"TABLE_CATALOGUE", "TABLE_AUDIT"} <= set(environment)
+
+
+def test_prod_sends_no_dev_email_address() -> None:
+    for identity in RESOURCES.email_identities:
+        assert identity.address_env in _environment("dev")
+        assert identity.address_env not in _environment("prod")
