@@ -40,15 +40,18 @@ class Settings:
             "table_catalogue": "TABLE_CATALOGUE",
             "table_audit": "TABLE_AUDIT",
         }
+        problems = []
         missing = [var for var in required.values() if not environ.get(var)]
         region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
         if not region:
             missing.append("AWS_REGION")
         if missing:
-            raise ConfigurationError(f"missing environment variables: {', '.join(sorted(missing))}")
+            problems.append(f"missing environment variables: {', '.join(sorted(missing))}")
         cache = environ.get("CATALOGUE_CACHE_SECONDS", "60")
-        if not cache.isdigit():
-            raise ConfigurationError("CATALOGUE_CACHE_SECONDS must be a whole number of seconds")
+        if not (cache.isascii() and cache.isdigit()):
+            problems.append("CATALOGUE_CACHE_SECONDS must be a whole number of seconds")
+        if problems:
+            raise ConfigurationError("; ".join(problems))
         return cls(
             stage=environ["STAGE"],
             region=str(region),

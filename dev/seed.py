@@ -96,7 +96,7 @@ def padron(seed: int = 2026, households: int = 20, today: date = date(2026, 11, 
     """The fictional register: ``households`` homes of one to five people, adults first."""
     rng = random.Random(seed)
     people: list[dict[str, Any]] = []
-    used: set[str] = {"12345678Z"}
+    used: set[str] = set()
     for h in range(households):
         household_id = f"H{h + 1:03d}"
         family = rng.choice(SURNAMES)

@@ -1,8 +1,13 @@
-"""Shared test set-up: a fake AWS environment that can never reach a real account."""
+"""Shared test set-up: a fake AWS environment that can never reach a real account, and the running stack."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.stack import RunningStack, start_stack
 
 # Set before any AWS client exists. Never a real account: fake keys, no metadata service, no config files.
 os.environ.update(
@@ -16,21 +21,15 @@ os.environ.update(
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoatencion",
-        "POWERTOOLS_DEV": "false",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
 
-import pytest  # noqa: E402
-
-
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory):
-    """The whole local service, started once for the integration and browser tests."""
-    from tests.stack import start_stack
-
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The whole local service, started once (as `make run` starts it) for the integration and browser tests."""
     running = start_stack(tmp_path_factory.mktemp("stack-logs"))
     yield running
     running.stop()

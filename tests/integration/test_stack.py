@@ -56,8 +56,9 @@ def test_spa_deep_link_serves_the_app(stack: RunningStack) -> None:
     response = get(f"{stack.web_url}/services/payment-letter")
 
     assert response.status_code == 200
-    assert '<div id="app">' in response.text
-    assert "<title>Videoatenció</title>" in response.text
+    html = response.content.decode("utf-8")
+    assert '<div id="app">' in html
+    assert "<title>Videoatenció</title>" in html
 
 
 def test_moto_answers_one_request_at_a_time(stack: RunningStack) -> None:

@@ -112,11 +112,11 @@ def test_an_unexpected_exception_is_500_without_its_message() -> None:
 @pytest.mark.parametrize(
     ("status", "chalice_code", "message", "code", "detail"),
     [
-        (400, "BadRequestError", "BadRequestError: Error Parsing JSON", "bad_request", "Error Parsing JSON"),
+        (400, "BadRequestError", "Error Parsing JSON", "bad_request", "Error Parsing JSON"),
         (405, "MethodNotAllowedError", "Unsupported method: PUT", "method_not_allowed", "PUT"),
         (415, "UnsupportedMediaType", "Unsupported media type: text/plain", "unsupported_media_type", "text/plain"),
-        (429, "TooManyRequestsError", "Slow down", "bad_request", "Slow down"),
         (500, "InternalServerError", "An internal server error occurred.", "internal_error", None),
+        (500, "InternalServerError", "Unknown request.", "internal_error", None),
         (502, "SomethingNew", "upstream said: secret", "internal_error", None),
     ],
 )

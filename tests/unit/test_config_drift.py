@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from chalicelib.settings import Settings
 from dev.chalice_config import CONFIG_PATH, STAGES, expected_config
-from infra.resources import RESOURCES
+from infra.resources import RESOURCES, physical_name
 
 
 def _environment(stage: str) -> dict[str, str]:
@@ -35,12 +36,15 @@ def test_every_resource_is_named_in_each_stage(stage: str) -> None:
     assert all(stage in environment[name] for name in names)
 
 
-def test_the_dev_stage_names_what_settings_needs() -> None:
-    environment = _environment("dev")
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_stage_gives_the_api_valid_settings(stage: str) -> None:
+    # Lambda adds AWS_REGION itself; everything else must come from the stage.
+    settings = Settings.from_environ({**_environment(stage), "AWS_REGION": "eu-south-2"})
 
-    assert environment["STAGE"] == "dev"
-    assert environment["COUNCIL_TIMEZONE"] == "Europe/Madrid"
-    assert {"TABLE_CATALOGUE", "TABLE_AUDIT"} <= set(environment)
+    assert settings.stage == stage
+    assert settings.timezone == "Europe/Madrid"
+    assert settings.table_catalogue == physical_name(stage, "catalogue")
+    assert settings.table_audit == physical_name(stage, "audit")
 
 
 def test_prod_sends_no_dev_email_address() -> None:

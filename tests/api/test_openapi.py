@@ -1,0 +1,45 @@
+"""openapi.yaml is a valid OpenAPI 3.1 document and names exactly the routes the API serves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from chalice.test import Client
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from app import app
+from dev.seed import DemoCounts
+
+SPEC: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+
+
+def test_document_is_valid_openapi() -> None:
+    validate(SPEC)
+
+
+def test_documented_routes_are_exactly_the_served_routes() -> None:
+    served = {(path, method.lower()) for path, methods in app.routes.items() for method in methods}
+    documented = {(path, method) for path, item in SPEC["paths"].items() for method in item}
+
+    assert documented == served
+
+
+def _validator(component: str) -> Draft202012Validator:
+    registry = Registry().with_resource("urn:spec", Resource(contents=SPEC, specification=DRAFT202012))
+    schema = {"$ref": f"urn:spec#/components/schemas/{component}"}
+    return Draft202012Validator(schema, registry=registry)
+
+
+def test_served_catalogue_matches_the_documented_schema(client: Client, demo: DemoCounts) -> None:
+    services = json.loads(client.http.get("/services").body)["items"]
+    problem = json.loads(client.http.get("/services/nope").body)
+
+    for service in services:
+        _validator("Service").validate(service)
+    _validator("Problem").validate(problem)
