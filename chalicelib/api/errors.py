@@ -22,24 +22,36 @@ TITLES = {
     "bad_request": "The request could not be understood",
     "malformed_json": "The request body is not valid JSON",
     "validation_error": "The request has invalid fields",
+    "unauthorized": "Authentication is needed",
+    "forbidden": "Not allowed",
     "not_found": "Not found",
     "method_not_allowed": "Method not allowed",
     "unsupported_media_type": "Unsupported media type",
     "conflict": "The request conflicts with the current state",
+    "too_many_requests": "Too many requests; try again later",
     "dependency_unavailable": "A service we depend on is unavailable; nothing was changed",
     "internal_error": "Something went wrong on our side",
 }
 
-# Chalice's built-in error bodies ({"Code", "Message"}) → our codes.
-_CHALICE_CODES = {
-    "BadRequestError": "bad_request",
-    "BadRequest": "bad_request",
-    "NotFoundError": "not_found",
-    "MethodNotAllowedError": "method_not_allowed",
-    "UnsupportedMediaType": "unsupported_media_type",
-    "ConflictError": "conflict",
-    "InternalServerError": "internal_error",
+# Chalice's own errors (its exceptions, and its {"Code", "Message"} bodies) → our codes, by HTTP status.
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
 }
+
+
+def _chalice_problem(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    if status >= 500:
+        # Never echo a server-side message: it may name hosts, queries or data.
+        return problem(status, "internal_error", "The error has been logged with the request id.", headers)
+    return problem(status, _CODES_BY_STATUS.get(status, "bad_request"), message or None, headers)
 
 
 def problem_body(status: int, code: str, detail: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -77,8 +89,9 @@ def from_exception(exc: Exception) -> Response:
     if isinstance(exc, DomainError):
         return problem(400, exc.code, exc.detail)
     if isinstance(exc, ChaliceViewError):
-        code = _CHALICE_CODES.get(type(exc).__name__, "bad_request")
-        return problem(exc.STATUS_CODE, code, str(exc).split(": ", 1)[-1])
+        if exc.STATUS_CODE >= 500:
+            logger.exception("Chalice error")
+        return _chalice_problem(exc.STATUS_CODE, str(exc))
     logger.exception("unhandled error")
     return problem(500, "internal_error", "The error has been logged with the request id.")
 
@@ -88,10 +101,9 @@ def normalise(response: Response) -> Response:
     body = response.body
     if response.status_code < 400 or not isinstance(body, dict) or set(body) != {"Code", "Message"}:
         return response
-    code = _CHALICE_CODES.get(str(body["Code"]), "internal_error" if response.status_code >= 500 else "bad_request")
-    detail = str(body["Message"]).split(": ", 1)[-1] if response.status_code < 500 else None
-    normalised = problem(response.status_code, code, detail)
-    normalised.headers = {**response.headers, **normalised.headers}
+    headers = {name: value for name, value in response.headers.items() if isinstance(value, str)}
+    normalised = _chalice_problem(response.status_code, str(body["Message"]), headers)
+    normalised.headers["Content-Type"] = PROBLEM_JSON
     return normalised
 
 

@@ -25,7 +25,8 @@ def json_object(request: Request) -> dict[str, Any]:
         raise MalformedJson("The request needs a JSON object body.")
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad UTF-8, bad JSON and numbers too long to read; RecursionError absurd nesting.
         raise MalformedJson(f"The body is not valid JSON ({exc.__class__.__name__}).") from None
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from chalicelib.domain.errors import FieldError, ValidationFailed
 
 LANGUAGES = ("ca", "es", "en")
+SERVICE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class OfficeId(StrEnum):
@@ -73,7 +75,7 @@ class Service:
 
     def __post_init__(self) -> None:
         errors = []
-        if not self.id or not self.id.replace("-", "").isalnum() or self.id != self.id.lower():
+        if not SERVICE_ID.fullmatch(self.id):
             errors.append(FieldError("id", "must be lower-case letters, digits and hyphens"))
         if not 5 <= self.duration_minutes <= 240 or self.duration_minutes % 5:
             errors.append(FieldError("duration_minutes", "must be a multiple of 5 between 5 and 240"))

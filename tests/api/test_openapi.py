@@ -10,7 +10,7 @@ import yaml
 from chalice.test import Client
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from app import app
@@ -31,7 +31,7 @@ def test_documented_routes_are_exactly_the_served_routes() -> None:
 
 
 def _validator(component: str) -> Draft202012Validator:
-    registry = Registry().with_resource("urn:spec", Resource(contents=SPEC, specification=DRAFT202012))
+    registry = Registry().with_resource("urn:spec", DRAFT202012.create_resource(SPEC))
     schema = {"$ref": f"urn:spec#/components/schemas/{component}"}
     return Draft202012Validator(schema, registry=registry)
 

@@ -90,12 +90,6 @@ def test_a_service_id_must_be_lower_case_letters_digits_and_hyphens(service_id: 
     assert _fields(failure) == ["id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="catalogue.py Service.__post_init__ uses str.isalnum() and lower(), which accept caseless non-ASCII "
-    "letters, so an id such as '証明' passes although it is not lower-case letters, digits and hyphens",
-)
 def test_a_service_id_outside_ascii_is_rejected() -> None:
     with pytest.raises(ValidationFailed):
         _service(id="証明")

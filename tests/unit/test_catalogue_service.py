@@ -7,6 +7,7 @@ import pytest
 from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.catalogue import CatalogueService
+from tests.fakes import InMemoryCatalogue
 
 
 def _service(service_id: str, office: OfficeId, active: bool = True) -> Service:
@@ -20,31 +21,6 @@ def _service(service_id: str, office: OfficeId, active: bool = True) -> Service:
         min_assurance=Assurance.LOW,
         active=active,
     )
-
-
-class InMemoryCatalogue:
-    """The catalogue repository in a dict, counting how often the service list is read."""
-
-    def __init__(self, services: list[Service]) -> None:
-        self.services = {s.id: s for s in services}
-        self.offices: dict[OfficeId, Office] = {}
-        self.reads = 0
-
-    def list_services(self) -> list[Service]:
-        self.reads += 1
-        return list(self.services.values())
-
-    def get_service(self, service_id: str) -> Service | None:
-        return self.services.get(service_id)
-
-    def list_offices(self) -> list[Office]:
-        return list(self.offices.values())
-
-    def put_service(self, service: Service) -> None:
-        self.services[service.id] = service
-
-    def put_office(self, office: Office) -> None:
-        self.offices[office.id] = office
 
 
 class FakeClock:

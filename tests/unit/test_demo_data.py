@@ -67,12 +67,6 @@ def test_there_are_citizens_with_a_dni_and_with_a_nie(people: list[dict[str, Any
     assert {p["id_type"] for p in people} == {"DNI", "NIE"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="dev/seed.py padron() starts `used` with '12345678Z', so the `while id_number in used` loop replaces "
-    "the textbook DNI it has just given the first person; the dev banner (dev/run.py) announces it as the demo citizen",
-)
 def test_the_demo_citizen_announced_by_the_banner_is_registered(people: list[dict[str, Any]]) -> None:
     assert people[0]["id_number"] == TEXTBOOK_DNI
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pynamodb.exceptions import PutError
+
 from chalicelib.adapters.dynamo.models import AuditItem
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.errors import Conflict, DependencyUnavailable
 
 
 class DynamoAuditLog:
@@ -27,7 +30,12 @@ class DynamoAuditLog:
             details=dict(event.details),
         )
         # Append-only: an existing event is never replaced, even by a retry with the same id.
-        item.save(condition=AuditItem.sk.does_not_exist())
+        try:
+            item.save(condition=AuditItem.sk.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict("audit_event_exists", "An audit event is never overwritten.") from None
+            raise DependencyUnavailable("The audit trail could not be written.") from exc
 
     def events_of_day(self, day: str) -> list[AuditEvent]:
         return [
