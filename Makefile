@@ -47,7 +47,7 @@ setup: $(VENV)/.installed web/node_modules/.installed system-packages
 run: $(VENV)/.installed web
 	$(PY) -m dev.run
 
-test: setup web
+test: setup web lint
 	cd web && npm test --silent
 	$(PY) -m pytest
 

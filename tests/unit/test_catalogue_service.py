@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text
+from chalicelib.domain.catalogue import Assurance, OfficeId, Service, Text
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.catalogue import CatalogueService
 from tests.fakes import InMemoryCatalogue
