@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.services.catalogue import CatalogueService
-from chalicelib.services.ports import AuditLog, CatalogueRepository
 from chalicelib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
+    from chalicelib.auth.eid import EidClient
+    from chalicelib.auth.tokens import TokenService
+    from chalicelib.services.identity import CitizenSignIn, Sessions, StaffSignIn
+    from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets, StaffDirectory
 
 
 class Container:
@@ -18,8 +26,17 @@ class Container:
         for model, table in (
             (models.CatalogueItem, settings.table_catalogue),
             (models.AuditItem, settings.table_audit),
+            (models.AuthItem, settings.table_auth),
+            (models.StaffItem, settings.table_staff),
+            (models.NotificationItem, settings.table_notifications),
         ):
-            models.bind(model, table, settings.region, settings.aws_endpoint_url)
+            if table:
+                models.bind(model, table, settings.region, settings.aws_endpoint_url)
+
+    def _client(self, service: str) -> Any:
+        from chalicelib.adapters import aws
+
+        return aws.client(service, self.settings.region, self.settings.aws_endpoint_url)
 
     @cached_property
     def catalogue_repository(self) -> CatalogueRepository:
@@ -36,6 +53,106 @@ class Container:
     @cached_property
     def catalogue(self) -> CatalogueService:
         return CatalogueService(self.catalogue_repository, cache_seconds=self.settings.catalogue_cache_seconds)
+
+    # --- identity ----------------------------------------------------------------------------------------------
+    @cached_property
+    def secrets(self) -> Secrets:
+        from chalicelib.adapters.ssm import SsmSecrets
+
+        return SsmSecrets(self._client("ssm"))
+
+    def pepper(self) -> bytes:
+        return self.secrets.get(self.settings.otp_pepper_parameter).encode()
+
+    @cached_property
+    def auth_store(self) -> DynamoAuthStore:
+        from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
+
+        return DynamoAuthStore()
+
+    @cached_property
+    def staff(self) -> StaffDirectory:
+        from chalicelib.adapters.dynamo.staff import DynamoStaffDirectory
+
+        return DynamoStaffDirectory()
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        from chalicelib.adapters.notify import AwsNotifier
+        from chalicelib.auth.codes import contact_digest
+
+        return AwsNotifier(
+            self._client("ses"),
+            self._client("sns"),
+            self.settings.sender_email,
+            lambda to: contact_digest(self.pepper(), to),
+        )
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        from chalicelib.adapters.kms import KmsKeys
+        from chalicelib.auth.tokens import TokenService
+
+        keys = KmsKeys(self._client("kms"), self.settings.signing_key, self.settings.verify_keys)
+        return TokenService(keys, keys, self.settings.issuer)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from chalicelib.services.identity import Sessions
+
+        s = self.settings
+        return Sessions(
+            self.tokens,
+            self.auth_store,
+            self.staff,
+            citizen_lifetime=timedelta(minutes=s.citizen_token_minutes),
+            staff_lifetime=timedelta(hours=s.staff_token_hours),
+            staff_idle=timedelta(minutes=s.staff_idle_minutes),
+        )
+
+    def eid_client(self) -> EidClient | None:
+        from chalicelib.auth.eid import EidClient
+
+        eid = self.settings.eid
+        if eid is None:
+            return None
+        redirect = f"{self.settings.public_base_url.rstrip('/')}/api/auth/eid/callback"
+        return EidClient(eid, self.secrets.get(eid.client_secret_parameter), redirect)
+
+    @cached_property
+    def limits(self) -> Any:
+        from chalicelib.services.identity import Limits
+
+        return Limits(min_request_seconds=self.settings.auth_min_response_ms / 1000)
+
+    @cached_property
+    def citizen_sign_in(self) -> CitizenSignIn:
+        from chalicelib.services.identity import CitizenSignIn
+
+        return CitizenSignIn(
+            self.auth_store,
+            self.sessions,
+            self.notifier,
+            self.audit,
+            self.pepper,
+            self.limits,
+            self.eid_client,
+            self.settings.public_base_url,
+        )
+
+    @cached_property
+    def staff_sign_in(self) -> StaffSignIn:
+        from chalicelib.services.identity import StaffSignIn
+
+        return StaffSignIn(
+            self.auth_store, self.sessions, self.staff, self.notifier, self.audit, self.pepper, self.limits
+        )
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        from chalicelib.adapters.outbox import MotoOutbox
+
+        return MotoOutbox(self.settings.aws_endpoint_url)
 
 
 @functools.cache

@@ -11,6 +11,7 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 LANGUAGES = ("ca", "es", "en")
 
@@ -20,14 +21,42 @@ class ConfigurationError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class EidSettings:
+    """The OAuth 2.0 identity provider (Catalonia's gateway in production, the fake one locally)."""
+
+    authorize_url: str
+    token_url: str
+    userinfo_url: str
+    client_id: str
+    client_secret_parameter: str
+
+
+@dataclass(frozen=True)
 class Settings:
     stage: str
     region: str
     timezone: str
     table_catalogue: str
     table_audit: str
+    table_auth: str = ""
+    table_staff: str = ""
+    table_padron: str = ""
+    table_notifications: str = ""
+    signing_key: str = ""
+    # Keys whose tokens still verify after a rotation (until those tokens expire); the signing key is always one.
+    verify_keys: tuple[str, ...] = ()
+    otp_pepper_parameter: str = ""
+    sender_email: str = ""
+    public_base_url: str = ""
+    eid: EidSettings | None = None
     aws_endpoint_url: str | None = None
     catalogue_cache_seconds: int = 60
+    issuer: str = "videoatencion"
+    citizen_token_minutes: int = 30
+    staff_token_hours: int = 8
+    staff_idle_minutes: int = 30
+    # Asking for a code takes at least this long, whoever asks (no enumeration by timing).
+    auth_min_response_ms: int = 400
 
     @property
     def is_dev(self) -> bool:
@@ -39,6 +68,14 @@ class Settings:
             "stage": "STAGE",
             "table_catalogue": "TABLE_CATALOGUE",
             "table_audit": "TABLE_AUDIT",
+            "table_auth": "TABLE_AUTH",
+            "table_staff": "TABLE_STAFF",
+            "table_padron": "TABLE_PADRON",
+            "table_notifications": "TABLE_NOTIFICATIONS",
+            "signing_key": "KMS_SIGNING_KEY",
+            "otp_pepper_parameter": "PARAM_OTP_PEPPER",
+            "sender_email": "SENDER_EMAIL",
+            "public_base_url": "PUBLIC_BASE_URL",
         }
         problems = []
         missing = [var for var in required.values() if not environ.get(var)]
@@ -47,19 +84,43 @@ class Settings:
             missing.append("AWS_REGION")
         if missing:
             problems.append(f"missing environment variables: {', '.join(sorted(missing))}")
-        cache = environ.get("CATALOGUE_CACHE_SECONDS", "60")
-        if not (cache.isascii() and cache.isdigit()):
-            problems.append("CATALOGUE_CACHE_SECONDS must be a whole number of seconds")
+        numbers = {}
+        for field, var, default in (
+            ("catalogue_cache_seconds", "CATALOGUE_CACHE_SECONDS", "60"),
+            ("citizen_token_minutes", "CITIZEN_TOKEN_MINUTES", "30"),
+            ("staff_token_hours", "STAFF_TOKEN_HOURS", "8"),
+            ("staff_idle_minutes", "STAFF_IDLE_MINUTES", "30"),
+            ("auth_min_response_ms", "AUTH_MIN_RESPONSE_MS", "400"),
+        ):
+            raw = environ.get(var, default)
+            if not (raw.isascii() and raw.isdigit()):
+                problems.append(f"{var} must be a whole number")
+            else:
+                numbers[field] = int(raw)
+        eid_vars = ("EID_AUTHORIZE_URL", "EID_TOKEN_URL", "EID_USERINFO_URL", "EID_CLIENT_ID")
+        eid = None
+        if all(environ.get(v) for v in eid_vars) and environ.get("PARAM_EID_CLIENT_SECRET"):
+            eid = EidSettings(
+                authorize_url=environ["EID_AUTHORIZE_URL"],
+                token_url=environ["EID_TOKEN_URL"],
+                userinfo_url=environ["EID_USERINFO_URL"],
+                client_id=environ["EID_CLIENT_ID"],
+                client_secret_parameter=environ["PARAM_EID_CLIENT_SECRET"],
+            )
         if problems:
             raise ConfigurationError("; ".join(problems))
+        signing = environ["KMS_SIGNING_KEY"]
+        listed = (k.strip() for k in environ.get("KMS_VERIFY_KEYS", "").split(","))
+        previous = tuple(k for k in listed if k and k != signing)
+        values: dict[str, Any] = {field: environ[var] for field, var in required.items()}
+        values.update(numbers)
         return cls(
-            stage=environ["STAGE"],
             region=str(region),
             timezone=environ.get("COUNCIL_TIMEZONE", "Europe/Madrid"),
-            table_catalogue=environ["TABLE_CATALOGUE"],
-            table_audit=environ["TABLE_AUDIT"],
             aws_endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
-            catalogue_cache_seconds=int(cache),
+            verify_keys=(signing, *previous),
+            eid=eid,
+            **values,
         )
 
 

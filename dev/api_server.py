@@ -35,7 +35,9 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 def build_server(host: str, port: int, stage: str = "dev") -> LocalDevServer:
     factory = CLIFactory(str(ROOT), environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name=stage)
-    os.environ.update(config.environment_variables)
+    # The stage's configuration, except what the runner set on purpose (ports of this particular stack).
+    for name, value in config.environment_variables.items():
+        os.environ.setdefault(name, value)
     return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayRequestHandler)
 
 

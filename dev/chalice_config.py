@@ -34,7 +34,28 @@ def stage_environment(stage: str) -> dict[str, str]:
     for identity in RESOURCES.email_identities:
         if stage == "dev":
             env[identity.address_env] = identity.dev_address
+    env.update(EID_ENDPOINTS[stage])
+    if stage == "dev":
+        # The local stack: the SPA's origin (the API sits under /api) and the fake eID provider (dev/fake_eid.py).
+        env["PUBLIC_BASE_URL"] = "http://127.0.0.1:8080"
+        env["EID_CLIENT_ID"] = "videoatencion-dev"
     return dict(sorted(env.items()))
+
+
+# Catalonia's identity gateway (Consorci AOC, VÀLid) in production; the fake provider locally. The client id and
+# the public base URL of production are deployment parameters (infra), the client secret lives in SSM.
+EID_ENDPOINTS = {
+    "dev": {
+        "EID_AUTHORIZE_URL": "http://127.0.0.1:8090/o/oauth2/auth",
+        "EID_TOKEN_URL": "http://127.0.0.1:8090/o/oauth2/token",
+        "EID_USERINFO_URL": "http://127.0.0.1:8090/serveis-rest/getUserInfo",
+    },
+    "prod": {
+        "EID_AUTHORIZE_URL": "https://identitats.aoc.cat/o/oauth2/auth",
+        "EID_TOKEN_URL": "https://identitats.aoc.cat/o/oauth2/token",
+        "EID_USERINFO_URL": "https://identitats.aoc.cat/serveis-rest/getUserInfo",
+    },
+}
 
 
 def expected_config() -> dict[str, object]:

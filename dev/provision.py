@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from chalicelib.adapters import aws
 from infra.resources import RESOURCES, Bucket, KmsKey, Table, key_alias, parameter_path, physical_name
 
 
 def _clients(region: str, endpoint_url: str | None) -> dict[str, Any]:
-    session = boto3.session.Session(region_name=region)
-    return {name: session.client(name, endpoint_url=endpoint_url) for name in ("dynamodb", "s3", "kms", "ssm", "ses")}
+    return {name: aws.client(name, region, endpoint_url) for name in ("dynamodb", "s3", "kms", "ssm", "ses")}
 
 
 def _key_id(kms: Any, alias: str) -> str | None:

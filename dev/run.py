@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -38,6 +39,7 @@ class Ports:
     api: int = 8000
     media: int = 8081
     web: int = 8080
+    eid: int = 8090
 
 
 def aws_environment(moto_port: int) -> dict[str, str]:
@@ -57,6 +59,8 @@ def aws_environment(moto_port: int) -> dict[str, str]:
 class Stack:
     def __init__(self, ports: Ports, log_dir: Path | None = None) -> None:
         self.ports = ports
+        # The demo staff password: DEMO_STAFF_PASSWORD if set, else a fresh one for this run (printed below).
+        self.staff_password = os.environ.get("DEMO_STAFF_PASSWORD") or secrets.token_urlsafe(9)
         self.log_dir = log_dir
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.env = {**os.environ, **aws_environment(ports.moto), "PYTHONUNBUFFERED": "1"}
@@ -95,7 +99,7 @@ class Stack:
                 raise RuntimeError(f"{name} exited with code {process.returncode}")
 
     def start(self) -> None:
-        for port in (self.ports.moto, self.ports.api, self.ports.media, self.ports.web):
+        for port in (self.ports.moto, self.ports.api, self.ports.media, self.ports.web, self.ports.eid):
             if port_in_use(port):
                 raise RuntimeError(f"port {port} on 127.0.0.1 is already in use: is another stack running?")
         python = sys.executable
@@ -104,8 +108,19 @@ class Stack:
         endpoint = f"http://127.0.0.1:{self.ports.moto}"
         os.environ.update(aws_environment(self.ports.moto))
         provision(STAGE, REGION, endpoint)
-        self.counts = seed(STAGE, REGION, endpoint)
-        self.spawn("api", [python, "-m", "dev.api_server", "--port", str(self.ports.api)])
+        self.counts = seed(STAGE, REGION, endpoint, self.staff_password)
+        self.spawn("eid", [python, "-m", "dev.fake_eid", "--port", str(self.ports.eid)])
+        eid = f"http://127.0.0.1:{self.ports.eid}"
+        self.spawn(
+            "api",
+            [python, "-m", "dev.api_server", "--port", str(self.ports.api)],
+            extra={
+                "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.ports.web}",
+                "EID_AUTHORIZE_URL": f"{eid}/o/oauth2/auth",
+                "EID_TOKEN_URL": f"{eid}/o/oauth2/token",
+                "EID_USERINFO_URL": f"{eid}/serveis-rest/getUserInfo",
+            },
+        )
         self.spawn(
             "media",
             [python, "-m", "videoatencion_media"],
@@ -133,6 +148,7 @@ class Stack:
             cwd=web,
             extra={"API_PROXY_TARGET": f"http://127.0.0.1:{self.ports.api}", "WEB_PORT": str(self.ports.web)},
         )
+        self.wait_for("eid", f"{eid}/health")
         self.wait_for("api", f"http://127.0.0.1:{self.ports.api}/health")
         self.wait_for("media", f"http://127.0.0.1:{self.ports.media}/health")
         self.wait_for("web", f"http://127.0.0.1:{self.ports.web}/")
@@ -184,9 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-port", type=int, default=defaults.api)
     parser.add_argument("--media-port", type=int, default=defaults.media)
     parser.add_argument("--web-port", type=int, default=defaults.web)
+    parser.add_argument("--eid-port", type=int, default=defaults.eid)
     parser.add_argument("--log-dir", type=Path, default=None, help="write each process's output to a file here")
     args = parser.parse_args(argv)
-    stack = Stack(Ports(args.moto_port, args.api_port, args.media_port, args.web_port), args.log_dir)
+    stack = Stack(Ports(args.moto_port, args.api_port, args.media_port, args.web_port, args.eid_port), args.log_dir)
 
     def interrupted(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt

@@ -15,12 +15,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 from stdnum.es import dni, nie
 
+from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo.catalogue import office_from_document, service_from_document
 from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.services.identity import hash_password
 from chalicelib.settings import Settings
 from infra.resources import RESOURCES, physical_name
 
@@ -268,8 +269,12 @@ def tax_ledger(people: list[dict[str, Any]], seed: int = 2026) -> list[dict[str,
     return items
 
 
-def seed(stage: str, region: str, endpoint_url: str | None) -> DemoCounts:
-    """Load the demo data (idempotent: the same run twice leaves the same data)."""
+def seed(stage: str, region: str, endpoint_url: str | None, staff_password: str | None = None) -> DemoCounts:
+    """Load the demo data (idempotent: the same run twice leaves the same data).
+
+    ``staff_password`` becomes every demo staff account's password (hashed with argon2id); without it the
+    accounts exist but nobody can sign in to them.
+    """
     if stage == "prod":
         raise ValueError("demo data never goes to prod")
     settings = Settings(
@@ -287,8 +292,11 @@ def seed(stage: str, region: str, endpoint_url: str | None) -> DemoCounts:
     for service in catalogue["services"]:
         container.catalogue_repository.put_service(service_from_document(service["id"], service))
 
-    dynamodb = boto3.session.Session(region_name=region).resource("dynamodb", endpoint_url=endpoint_url)
+    dynamodb = aws.session(region).resource("dynamodb", endpoint_url=endpoint_url)
     staff = json.loads((DEMO / "staff.json").read_text(encoding="utf-8"))["staff"]
+    if staff_password:
+        password_hash = hash_password(staff_password)
+        staff = [{**account, "password_hash": password_hash, "enabled": True} for account in staff]
     people = padron()
     ledger = tax_ledger(people)
     for table_name, rows in (("staff", staff), ("padron", people), ("tax-ledger", ledger)):

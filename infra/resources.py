@@ -158,6 +158,21 @@ RESOURCES = Resources(
             stream=True,
         ),
         Table(
+            name="auth",
+            env="TABLE_AUTH",
+            purpose="Sign-in state: one-time code challenges, rate-limit counters, sessions (jti), eID state",
+            partition=Key("pk"),
+            sort=Key("sk"),
+            ttl_attribute="expires_at",
+        ),
+        Table(
+            name="notifications",
+            env="TABLE_NOTIFICATIONS",
+            purpose="Every email/SMS handed to SES/SNS: message id, channel, template, time (no body: codes)",
+            partition=Key("message_id"),
+            ttl_attribute="expires_at",
+        ),
+        Table(
             name="idempotency",
             env="TABLE_IDEMPOTENCY",
             purpose="Powertools idempotency records for creates (Idempotency-Key)",
@@ -204,6 +219,13 @@ RESOURCES = Resources(
             env="PARAM_COUNCIL_NAME",
             purpose="The council's name as printed on documents and messages",
             dev_value="Ajuntament de Vilademo",
+        ),
+        Parameter(
+            name="auth/otp-pepper",
+            env="PARAM_OTP_PEPPER",
+            purpose="Secret key of the HMAC under which one-time codes are stored",
+            dev_value="dev-only-otp-pepper",
+            secure=True,
         ),
         Parameter(
             name="eid/client-secret",

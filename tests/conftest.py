@@ -21,6 +21,8 @@ os.environ.update(
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoatencion",
+        # app.py registers the development-only routes when imported with the dev stage's environment.
+        "STAGE": "dev",
     }
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -14,6 +14,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+STAFF_PASSWORD = "demo-staff-password-for-tests"
 
 
 def free_ports(count: int) -> list[int]:
@@ -63,6 +64,7 @@ class RunningStack:
     api: int
     media: int
     web: int
+    eid: int
     log_dir: Path
 
     @property
@@ -92,7 +94,7 @@ class RunningStack:
 
 
 def start_stack(log_dir: Path, timeout: float = 90) -> RunningStack:
-    moto, api, media, web = free_ports(4)
+    moto, api, media, web, eid = free_ports(5)
     log_dir.mkdir(parents=True, exist_ok=True)
     runner_log = (log_dir / "runner.log").open("wb")
     process = subprocess.Popen(
@@ -108,15 +110,18 @@ def start_stack(log_dir: Path, timeout: float = 90) -> RunningStack:
             str(media),
             "--web-port",
             str(web),
+            "--eid-port",
+            str(eid),
             "--log-dir",
             str(log_dir),
         ],
         cwd=ROOT,
+        env={**os.environ, "DEMO_STAFF_PASSWORD": STAFF_PASSWORD},
         stdout=runner_log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    stack = RunningStack(process, moto, api, media, web, log_dir)
+    stack = RunningStack(process, moto, api, media, web, eid, log_dir)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -1,34 +1,73 @@
-"""A Blueprint whose views may simply raise: every exception becomes problem+json in ``errors.from_exception``.
+"""A Blueprint with the gate and the error mapping built into every route.
 
-Chalice turns exceptions into its own 500 body before middleware sees them, so the mapping has to wrap the view.
+- ``auth=None`` (public), ``"any"``, ``"citizen"`` or ``"staff"``: the bearer token is verified before the view
+  runs (signature, algorithm, audience, expiry, revocation, disabled account, staff idle time) and the caller's
+  ``Principal`` is available to the view through ``principal()``. A route for the other kind of caller answers
+  404, as if it did not exist.
+- Views may simply raise: every exception becomes problem+json in ``errors.from_exception`` (Chalice turns
+  exceptions into its own 500 body before middleware sees them, so the mapping has to wrap the view).
+
+Why the gate runs inside the function rather than as an API Gateway (Chalice) authorizer: an authorizer is a
+second Lambda with its own cold start, API Gateway caches its answers (a disabled account would keep working
+until the cache expires), its refusals bypass our problem+json, and it cannot decide on the resource (ownership)
+anyway, which the policy module does with the loaded object.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Literal
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import errors
+from chalicelib.auth.principal import Principal
+from chalicelib.domain.errors import NotFound
+
+Auth = Literal["any", "citizen", "staff"] | None
+
+_principal: ContextVar[Principal | None] = ContextVar("principal", default=None)
+
+
+def principal() -> Principal:
+    """The signed-in caller of the current request (only inside a route declared with ``auth``)."""
+    current = _principal.get()
+    if current is None:
+        raise RuntimeError("principal() called in a public route")
+    return current
 
 
 class ApiBlueprint(Blueprint):
-    def route(self, path: str, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    def route(self, path: str, auth: Auth = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
         register = super().route(path, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Any:
             @functools.wraps(view)
             def guarded(*args: Any, **kw: Any) -> Any:
+                token = None
                 try:
+                    if auth is not None:
+                        token = _principal.set(self._authenticate(auth))
                     return view(*args, **kw)
                 except Exception as exc:
                     return errors.from_exception(exc)
+                finally:
+                    if token is not None:
+                        _principal.reset(token)
 
             return register(guarded)
 
         return decorator
+
+    def _authenticate(self, auth: str) -> Principal:
+        from chalicelib.bootstrap import get_container
+
+        caller = get_container().sessions.authenticate(self.current_request.headers.get("authorization"))
+        if (auth == "citizen" and not caller.is_citizen) or (auth == "staff" and not caller.is_staff):
+            raise NotFound("There is no such resource.")
+        return caller
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -13,7 +13,17 @@ from typing import Any
 
 from chalice.app import ChaliceViewError, Response
 
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, DomainError, NotFound, ValidationFailed
+from chalicelib.auth.policy import InsufficientAssurance
+from chalicelib.domain.errors import (
+    Conflict,
+    DependencyUnavailable,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 from chalicelib.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -29,6 +39,15 @@ TITLES = {
     "unsupported_media_type": "Unsupported media type",
     "conflict": "The request conflicts with the current state",
     "too_many_requests": "Too many requests; try again later",
+    "rate_limited": "Too many attempts; try again later",
+    "too_many_attempts": "Too many wrong codes; ask for a new one",
+    "invalid_token": "The access token is not valid",
+    "invalid_code": "The code is not right",
+    "code_expired": "The code has expired; ask for a new one",
+    "otp_required": "Enter the code we have just sent you",
+    "invalid_credentials": "Wrong user name or password",
+    "account_disabled": "This account is disabled",
+    "insufficient_assurance": "A stronger identification is needed",
     "dependency_unavailable": "A service we depend on is unavailable; nothing was changed",
     "internal_error": "Something went wrong on our side",
 }
@@ -82,6 +101,16 @@ def from_exception(exc: Exception) -> Response:
         return problem(422, exc.code, exc.detail, errors=[{"field": e.field, "message": e.message} for e in exc.errors])
     if isinstance(exc, NotFound):
         return problem(404, exc.code, exc.detail)
+    if isinstance(exc, Unauthenticated):
+        return problem(401, exc.code, exc.detail, headers={"WWW-Authenticate": "Bearer"}, **exc.extra)
+    if isinstance(exc, (Forbidden, InsufficientAssurance)):
+        if isinstance(exc, InsufficientAssurance):
+            return problem(403, exc.code, exc.detail, required_assurance=exc.required.value)
+        return problem(403, exc.code, exc.detail)
+    if isinstance(exc, RateLimited):
+        return problem(
+            429, exc.code, exc.detail, headers={"Retry-After": str(exc.retry_after)}, retry_after=exc.retry_after
+        )
     if isinstance(exc, Conflict):
         return problem(409, exc.code, exc.detail)
     if isinstance(exc, DependencyUnavailable):

@@ -45,3 +45,29 @@ class DependencyUnavailable(DomainError):
     """A service we depend on (database, storage, messaging) failed; nothing was changed."""
 
     code = "dependency_unavailable"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: a missing, bad, expired or revoked token, or a wrong code or password."""
+
+    def __init__(self, code: str, detail: str, **extra: object) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.extra = extra
+
+
+class RateLimited(DomainError):
+    """Too many attempts; ``retry_after`` seconds until the caller may try again."""
+
+    def __init__(self, retry_after: int, code: str = "rate_limited", detail: str = "Too many attempts.") -> None:
+        super().__init__(detail)
+        self.code = code
+        self.retry_after = max(1, retry_after)
+
+
+class Forbidden(DomainError):
+    """The caller may see the resource but not do this (403)."""
+
+    def __init__(self, detail: str, code: str = "forbidden") -> None:
+        super().__init__(detail)
+        self.code = code

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+from chalicelib.auth.principal import Role
 from chalicelib.domain.audit import AuditEvent
-from chalicelib.domain.catalogue import Office, Service
+from chalicelib.domain.catalogue import Office, OfficeId, Service
 
 
 class CatalogueRepository(Protocol):
@@ -26,3 +28,43 @@ class AuditLog(Protocol):
     def record(self, event: AuditEvent) -> None: ...
 
     def events_of_day(self, day: str) -> list[AuditEvent]: ...
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    username: str
+    name: str
+    email: str
+    roles: frozenset[Role]
+    office: OfficeId | None
+    enabled: bool
+    password_hash: str | None
+
+
+class StaffDirectory(Protocol):
+    def get(self, username: str) -> StaffAccount | None: ...
+
+    def set_enabled(self, username: str, enabled: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class Message:
+    channel: str  # "email" | "sms"
+    to: str
+    body: str
+    template: str  # what kind of message, for the send log (never the body: it may hold a code)
+    subject: str | None = None
+
+
+class Notifier(Protocol):
+    def send(self, message: Message) -> str:
+        """Hand the message to the email/SMS service; returns its message id."""
+        ...
+
+
+class Secrets(Protocol):
+    def get(self, name: str) -> str: ...
+
+
+class Outbox(Protocol):
+    def messages(self, to: str | None = None) -> list[dict[str, Any]]: ...

@@ -74,7 +74,7 @@ def test_moto_answers_one_request_at_a_time(stack: RunningStack) -> None:
 def test_ctrl_c_stops_every_process_it_started(tmp_path: Path) -> None:
     own = start_stack(tmp_path / "logs")
     children = children_of(own.process.pid)
-    assert len(children) == 4  # moto, API, media node, SPA server
+    assert len(children) == 5  # moto, fake eID provider, API, media node, SPA server
 
     assert own.stop() == 0
 

@@ -38,8 +38,9 @@ def test_every_resource_is_named_in_each_stage(stage: str) -> None:
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_stage_gives_the_api_valid_settings(stage: str) -> None:
-    # Lambda adds AWS_REGION itself; everything else must come from the stage.
-    settings = Settings.from_environ({**_environment(stage), "AWS_REGION": "eu-south-2"})
+    # Lambda adds AWS_REGION itself; the deployment (infra) adds what differs per council; the rest is the stage's.
+    deployment = {"SENDER_EMAIL": "cita@ajuntament.example", "PUBLIC_BASE_URL": "https://videoatencio.example"}
+    settings = Settings.from_environ({**deployment, **_environment(stage), "AWS_REGION": "eu-south-2"})
 
     assert settings.stage == stage
     assert settings.timezone == "Europe/Madrid"

@@ -10,14 +10,11 @@ from collections.abc import Iterator
 import pytest
 
 from chalicelib import settings as settings_module
-from chalicelib.settings import ConfigurationError, Settings, get_settings
+from chalicelib.settings import ConfigurationError, EidSettings, Settings, get_settings
+from dev.chalice_config import stage_environment
 
-COMPLETE = {
-    "STAGE": "dev",
-    "AWS_REGION": "eu-south-2",
-    "TABLE_CATALOGUE": "videoatencion-dev-catalogue",
-    "TABLE_AUDIT": "videoatencion-dev-audit",
-}
+# The dev stage's environment as .chalice/config.json gives it, plus the region Lambda sets.
+COMPLETE = {**stage_environment("dev"), "AWS_REGION": "eu-south-2"}
 
 
 @pytest.fixture
@@ -30,16 +27,34 @@ def fresh_settings() -> Iterator[None]:
 def test_a_complete_environment_gives_settings_with_defaults() -> None:
     settings = Settings.from_environ(COMPLETE)
 
-    assert settings == Settings(
-        stage="dev",
-        region="eu-south-2",
-        timezone="Europe/Madrid",
-        table_catalogue="videoatencion-dev-catalogue",
-        table_audit="videoatencion-dev-audit",
-        aws_endpoint_url=None,
-        catalogue_cache_seconds=60,
+    assert settings.stage == "dev"
+    assert settings.region == "eu-south-2"
+    assert settings.timezone == "Europe/Madrid"
+    assert settings.table_catalogue == "videoatencion-dev-catalogue"
+    assert settings.table_audit == "videoatencion-dev-audit"
+    assert settings.table_auth == "videoatencion-dev-auth"
+    assert settings.signing_key == "alias/videoatencion-dev-signing"
+    assert settings.verify_keys == ("alias/videoatencion-dev-signing",)
+    assert settings.aws_endpoint_url is None
+    assert settings.catalogue_cache_seconds == 60
+    assert (settings.citizen_token_minutes, settings.staff_token_hours, settings.staff_idle_minutes) == (30, 8, 30)
+    assert settings.eid == EidSettings(
+        authorize_url="http://127.0.0.1:8090/o/oauth2/auth",
+        token_url="http://127.0.0.1:8090/o/oauth2/token",
+        userinfo_url="http://127.0.0.1:8090/serveis-rest/getUserInfo",
+        client_id="videoatencion-dev",
+        client_secret_parameter="/videoatencion/dev/eid/client-secret",
     )
     assert settings.is_dev
+
+
+def test_previous_signing_keys_still_verify_after_a_rotation() -> None:
+    settings = Settings.from_environ(
+        {**COMPLETE, "KMS_VERIFY_KEYS": "alias/old-1, alias/videoatencion-dev-signing,alias/old-2"}
+    )
+
+    assert settings.signing_key == "alias/videoatencion-dev-signing"
+    assert settings.verify_keys == ("alias/videoatencion-dev-signing", "alias/old-1", "alias/old-2")
 
 
 def test_optional_variables_are_read() -> None:

@@ -1,26 +1,47 @@
 /**
- * The shell every page shares: skip link, header (name, navigation, language switch), main, footer and the polite
- * live region; and the route → page mapping. Focus moves to the new page's h1 after an in-app navigation, so
- * screen-reader and keyboard users start reading the new page rather than wherever the old one left them.
+ * The shell every page shares: skip link, header (name, navigation, who is signed in, language switch), main, footer
+ * and the polite live region; and the route → page mapping. Focus moves to the new page's h1 after an in-app
+ * navigation, so screen-reader and keyboard users start reading the new page rather than wherever the old one left
+ * them.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
+import type { ApiClient } from './api'
+import { AuthProvider, sessionKind, useAuth } from './auth'
 import { LanguageSwitch } from './components/LanguageSwitch'
+import { SignOutButton } from './components/SignOutButton'
 import type { Language } from './i18n'
 import { I18nProvider, useI18n } from './i18n/context'
+import { maskIdNumber } from './identity'
 import { AnnounceContext, CatalogueContext, type Announce } from './page-context'
 import { CataloguePage } from './pages/CataloguePage'
+import { EidDonePage } from './pages/EidDonePage'
+import { MePage } from './pages/MePage'
 import { NotFoundPage } from './pages/NotFoundPage'
 import { ServicePage } from './pages/ServicePage'
-import { CATALOGUE_PATH, Link, matchRoute, RouterProvider, useRouter } from './router'
+import { SignInPage } from './pages/SignInPage'
+import { StaffSignInPage } from './pages/StaffSignInPage'
+import {
+  CATALOGUE_PATH,
+  Link,
+  matchRoute,
+  ME_PATH,
+  RouterProvider,
+  SIGN_IN_PATH,
+  STAFF_SIGN_IN_PATH,
+  useRouter,
+  type Route,
+} from './router'
 import type { ServiceCatalogue } from './services'
 
-export function App(props: { catalogue: ServiceCatalogue; language: Language }) {
+export function App(props: { catalogue: ServiceCatalogue; api: ApiClient; language: Language }) {
   return (
     <I18nProvider initial={props.language}>
       <RouterProvider>
-        <CatalogueContext.Provider value={props.catalogue}>
-          <Shell />
-        </CatalogueContext.Provider>
+        <AuthProvider api={props.api}>
+          <CatalogueContext.Provider value={props.catalogue}>
+            <Shell />
+          </CatalogueContext.Provider>
+        </AuthProvider>
       </RouterProvider>
     </I18nProvider>
   )
@@ -37,7 +58,7 @@ function Shell() {
   }, [router.changes])
 
   return (
-    <>
+    <AnnounceContext.Provider value={announce}>
       <a
         class="skip-link"
         href="#main"
@@ -64,37 +85,114 @@ function Shell() {
                   {t('nav.catalogue')}
                 </Link>
               </li>
+              <AccountNav route={route} />
             </ul>
           </nav>
+          <Account route={route} />
           <LanguageSwitch />
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <AnnounceContext.Provider value={announce}>
-          {route.name === 'catalogue' && <CataloguePage />}
-          {route.name === 'service' && <ServicePage key={route.id} id={route.id} />}
-          {route.name === 'notFound' && <NotFoundPage />}
-        </AnnounceContext.Provider>
+        {route.name === 'catalogue' && <CataloguePage />}
+        {route.name === 'service' && <ServicePage key={route.id} id={route.id} />}
+        {route.name === 'signIn' && <SignInPage key={router.changes} />}
+        {route.name === 'staffSignIn' && <StaffSignInPage key={router.changes} />}
+        {route.name === 'eidDone' && <EidDonePage />}
+        {route.name === 'me' && <MePage />}
+        {route.name === 'notFound' && <NotFoundPage />}
         <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
           {announcement}
         </div>
       </main>
       <footer class="site-footer">
         <p>{t('footer.text')}</p>
+        <p>
+          <Link class="staff-link" href={STAFF_SIGN_IN_PATH}>
+            {t('footer.staff')}
+          </Link>
+        </p>
       </footer>
-    </>
+    </AnnounceContext.Provider>
   )
 }
 
-/** A message for the live region. It is emptied first so that the same message twice (Retry, fail again) is re-read. */
+/** Signed out: "Sign in". Signed in: the way to their area, named after it. */
+function AccountNav({ route }: { route: Route }) {
+  const { t } = useI18n()
+  const auth = useAuth()
+  if (!auth.session) {
+    return (
+      <li>
+        <Link href={SIGN_IN_PATH} aria-current={route.name === 'signIn' ? 'page' : undefined}>
+          {t('nav.signIn')}
+        </Link>
+      </li>
+    )
+  }
+  return (
+    <li>
+      <Link id="my-area" href={ME_PATH} aria-current={route.name === 'me' ? 'page' : undefined}>
+        {sessionKind(auth) === 'staff' ? t('me.staffTitle') : t('me.citizenTitle')}
+      </Link>
+    </li>
+  )
+}
+
+/**
+ * Who is signed in (name, else the masked ID number) and "Sign out". On `/me` the area has its own Sign out button,
+ * so the header leaves it out there: one `#sign-out` per page.
+ */
+function Account({ route }: { route: Route }) {
+  const { t } = useI18n()
+  const auth = useAuth()
+  if (!auth.session) return null
+  const profile = auth.profile.state === 'ready' ? auth.profile.profile : null
+  const who = !profile
+    ? ''
+    : profile.kind === 'staff'
+      ? profile.name
+      : (profile.name ?? maskIdNumber(profile.id_number))
+  return (
+    <div class="account">
+      {who && (
+        <p class="account__who" id="signed-in-as">
+          <span class="visually-hidden">{t('account.signedInAs')} </span>
+          {who}
+        </p>
+      )}
+      {route.name !== 'me' && <SignOutButton class="account__sign-out" />}
+    </div>
+  )
+}
+
+/**
+ * A message for the live region. It is emptied first so that the same message twice (Retry, fail again) is re-read.
+ * A message announced with `hold` is not replaced for that long: what comes meanwhile (the next page's "Loading…")
+ * waits its turn, the latest of it shown when the hold is over — so "You have signed out" is heard, then the rest.
+ */
 function useAnnouncer(): [string, Announce] {
   const [message, setMessage] = useState('')
   const timer = useRef<number | undefined>(undefined)
-  const announce = useCallback<Announce>((text) => {
+  const waiting = useRef<number | undefined>(undefined)
+  const heldUntil = useRef(0)
+  const announce = useCallback<Announce>((text, options) => {
+    window.clearTimeout(waiting.current)
+    const wait = heldUntil.current - Date.now()
+    if (wait > 0 && !options?.hold) {
+      waiting.current = window.setTimeout(() => announce(text), wait)
+      return
+    }
+    heldUntil.current = options?.hold ? Date.now() + 100 + options.hold : 0
     setMessage('')
     window.clearTimeout(timer.current)
     timer.current = window.setTimeout(() => setMessage(text), 100)
   }, [])
-  useEffect(() => () => window.clearTimeout(timer.current), [])
+  useEffect(
+    () => () => {
+      window.clearTimeout(timer.current)
+      window.clearTimeout(waiting.current)
+    },
+    [],
+  )
   return [message, announce]
 }

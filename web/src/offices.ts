@@ -1,4 +1,4 @@
-/** Labels for the API's codes: offices and assurance levels. An unknown code is shown as it is rather than hidden. */
+/** Labels for the API's codes: offices, assurance levels, roles, sign-in methods. An unknown code is shown as it is rather than hidden. */
 import { CATALOGUES, type MessageKey, type Translate } from './i18n'
 import type { Service } from './services'
 
@@ -13,7 +13,8 @@ export function assuranceName(t: Translate, level: string): string {
   return label(t, `assurance.${level}`, level)
 }
 
-function label(t: Translate, key: string, fallback: string): string {
+/** The translation of an API code (`role.admin`, `method.clave`), or the code itself when there is none. */
+export function label(t: Translate, key: string, fallback: string): string {
   return Object.prototype.hasOwnProperty.call(CATALOGUES.ca, key) ? t(key as MessageKey) : fallback
 }
 

@@ -1,13 +1,17 @@
 /** What every page may use from the shell: the service catalogue, the live region, and the document title. */
 import { createContext } from 'preact'
 import { useContext, useEffect, useRef, useState } from 'preact/hooks'
+import { asApiError, type ApiError } from './api'
 import { useI18n } from './i18n/context'
-import { ApiError, type Service, type ServiceCatalogue } from './services'
+import type { Service, ServiceCatalogue } from './services'
 
 export const CatalogueContext = createContext<ServiceCatalogue | null>(null)
 
-/** Puts a message in the shell's polite live region (role="status"). */
-export type Announce = (message: string) => void
+/**
+ * Puts a message in the shell's polite live region (role="status"). `hold` (ms) keeps it there that long, with later
+ * messages waiting their turn: for news that comes just before a page change (the new page announces its own).
+ */
+export type Announce = (message: string, options?: { hold?: number }) => void
 export const AnnounceContext = createContext<Announce>(() => undefined)
 
 export function useAnnounce(): Announce {
@@ -58,10 +62,6 @@ export function useServices(): { load: ServicesLoad; retry: () => void } {
 function readyOrLoading(catalogue: ServiceCatalogue): ServicesLoad {
   const cached = catalogue.cached()
   return cached ? { state: 'ready', services: cached } : { state: 'loading' }
-}
-
-function asApiError(error: unknown): ApiError {
-  return error instanceof ApiError ? error : new ApiError(null)
 }
 
 /**

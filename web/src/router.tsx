@@ -6,11 +6,33 @@
 import { createContext, type ComponentChildren, type ComponentProps } from 'preact'
 import { useCallback, useContext, useEffect, useMemo, useState, type Dispatch, type StateUpdater } from 'preact/hooks'
 
-export type Route = { name: 'catalogue' } | { name: 'service'; id: string } | { name: 'notFound' }
+export type Route =
+  | { name: 'catalogue' }
+  | { name: 'service'; id: string }
+  | { name: 'signIn' }
+  | { name: 'staffSignIn' }
+  | { name: 'eidDone' }
+  | { name: 'me' }
+  | { name: 'notFound' }
+
+export const CATALOGUE_PATH = '/'
+export const SIGN_IN_PATH = '/sign-in'
+export const STAFF_SIGN_IN_PATH = '/staff/sign-in'
+export const EID_DONE_PATH = '/auth/eid/done'
+export const ME_PATH = '/me'
+
+const FIXED: Record<string, Route['name']> = {
+  [SIGN_IN_PATH]: 'signIn',
+  [STAFF_SIGN_IN_PATH]: 'staffSignIn',
+  [EID_DONE_PATH]: 'eidDone',
+  [ME_PATH]: 'me',
+}
 
 export function matchRoute(path: string): Route {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path
   if (trimmed === '/' || trimmed === '') return { name: 'catalogue' }
+  const fixed = FIXED[trimmed]
+  if (fixed) return { name: fixed } as Route
   const service = /^\/services\/([^/]+)$/.exec(trimmed)
   if (service?.[1]) {
     try {
@@ -26,45 +48,63 @@ export function servicePath(id: string): string {
   return `/services/${encodeURIComponent(id)}`
 }
 
-export const CATALOGUE_PATH = '/'
+/** A sign-in page with the path to come back to afterwards (`?return_to=`). */
+export function signInPath(kind: 'citizen' | 'staff' | undefined, returnTo?: string | null): string {
+  const base = kind === 'staff' ? STAFF_SIGN_IN_PATH : SIGN_IN_PATH
+  return returnTo ? `${base}?return_to=${encodeURIComponent(returnTo)}` : base
+}
 
 interface RouterState {
   path: string
+  /** The query string, "?…" or "". */
+  search: string
   changes: number
 }
 
+export interface NavigateOptions {
+  /** Replace the current history entry (redirects), rather than add one. */
+  replace?: boolean
+}
+
 interface Router extends RouterState {
-  navigate: (to: string) => void
+  navigate: (to: string, options?: NavigateOptions) => void
 }
 
 const RouterContext = createContext<Router | null>(null)
 
 export function RouterProvider(props: { children: ComponentChildren }) {
-  const [state, setState] = useState<RouterState>(() => ({ path: window.location.pathname, changes: 0 }))
+  const [state, setState] = useState<RouterState>(() => ({
+    path: window.location.pathname,
+    search: window.location.search,
+    changes: 0,
+  }))
 
   useEffect(() => {
-    const onPopState = () => follow(setState, window.location.pathname)
+    const onPopState = () => follow(setState, window.location.pathname, window.location.search)
     window.addEventListener('popstate', onPopState)
     return () => window.removeEventListener('popstate', onPopState)
   }, [])
 
-  const navigate = useCallback((to: string) => {
+  const navigate = useCallback((to: string, options: NavigateOptions = {}) => {
     const url = new URL(to, window.location.href)
     const target = url.pathname + url.search + url.hash
-    if (target !== window.location.pathname + window.location.search + window.location.hash) {
+    if (options.replace) window.history.replaceState(null, '', target)
+    else if (target !== window.location.pathname + window.location.search + window.location.hash) {
       window.history.pushState(null, '', target)
     }
     window.scrollTo(0, 0)
-    setState((current) => ({ path: url.pathname, changes: current.changes + 1 }))
+    setState((current) => ({ path: url.pathname, search: url.search, changes: current.changes + 1 }))
   }, [])
 
   const router = useMemo<Router>(() => ({ ...state, navigate }), [state, navigate])
   return <RouterContext.Provider value={router}>{props.children}</RouterContext.Provider>
 }
 
-function follow(setState: Dispatch<StateUpdater<RouterState>>, path: string) {
+function follow(setState: Dispatch<StateUpdater<RouterState>>, path: string, search: string) {
   // A fragment-only change (e.g. "#main") also fires popstate: it is not a route change.
-  setState((current) => (current.path === path ? current : { path, changes: current.changes + 1 }))
+  setState((current) =>
+    current.path === path && current.search === search ? current : { path, search, changes: current.changes + 1 },
+  )
 }
 
 export function useRouter(): Router {

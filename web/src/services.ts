@@ -2,7 +2,10 @@
  * The service catalogue as the API gives it (`GET /services`, reached under `/api`), fetched once per visit and kept
  * in memory: the catalogue and detail pages read the same list, and a change of language needs no new request.
  */
+import { ApiError, fetchJson, type Fetch } from './api'
 import type { LocalizedText } from './i18n'
+
+export { ApiError, type Fetch }
 
 export interface Service {
   id: string
@@ -16,29 +19,12 @@ export interface Service {
   required_documents: LocalizedText[]
 }
 
-/** Why a request failed. `status` is null when no HTTP answer came (offline, timeout); title/detail from problem+json. */
-export class ApiError extends Error {
-  readonly status: number | null
-  readonly title: string | undefined
-  readonly detail: string | undefined
-
-  constructor(status: number | null, title?: string, detail?: string) {
-    super(title ?? (status === null ? 'Network error' : `HTTP ${status}`))
-    this.name = 'ApiError'
-    this.status = status
-    this.title = title
-    this.detail = detail
-  }
-}
-
 export interface ServiceCatalogue {
   /** All services; the first successful answer is reused, a failure is not, so a retry asks again. */
   list(): Promise<Service[]>
   /** The list if it has already arrived, so a page can show it without a loading flash. */
   cached(): Service[] | null
 }
-
-export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
 
 export interface CatalogueOptions {
   fetch?: Fetch
@@ -56,9 +42,11 @@ export function createServiceCatalogue(options: CatalogueOptions = {}): ServiceC
   let pending: Promise<Service[]> | null = null
 
   async function load(): Promise<Service[]> {
-    const body = await getJson(doFetch, url, timeoutMs)
+    const body = await fetchJson(doFetch, url, timeoutMs, { headers: { Accept: 'application/json' } })
     const items = (body as { items?: unknown } | null)?.items
-    if (!Array.isArray(items)) throw new ApiError(200, 'Unexpected response', 'The answer has no list of items.')
+    if (!Array.isArray(items)) {
+      throw new ApiError(200, { title: 'Unexpected response', detail: 'The answer has no list of items.' })
+    }
     return items.filter(isService)
   }
 
@@ -74,40 +62,6 @@ export function createServiceCatalogue(options: CatalogueOptions = {}): ServiceC
       return pending
     },
   }
-}
-
-async function getJson(doFetch: Fetch, url: string, timeoutMs: number): Promise<unknown> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(), timeoutMs)
-  try {
-    let response: Response
-    try {
-      response = await doFetch(url, { headers: { Accept: 'application/json' }, signal: controller.signal })
-    } catch {
-      throw new ApiError(null)
-    }
-    if (!response.ok) throw await problem(response)
-    try {
-      return await response.json()
-    } catch {
-      throw new ApiError(response.status, 'Unexpected response', 'The answer is not JSON.')
-    }
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-async function problem(response: Response): Promise<ApiError> {
-  try {
-    const body = (await response.json()) as { title?: unknown; detail?: unknown }
-    return new ApiError(response.status, stringOrUndefined(body.title), stringOrUndefined(body.detail))
-  } catch {
-    return new ApiError(response.status)
-  }
-}
-
-function stringOrUndefined(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' ? value : undefined
 }
 
 /** Only well-formed services are shown: one bad record must not take the whole catalogue down. */

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.attributes import MapAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 
@@ -49,3 +49,49 @@ def bind(model: type[Model], table_name: str, region: str, host: str | None) -> 
     model.Meta.region = region
     model.Meta.host = host
     model._connection = None
+
+
+class AuthItem(Model):
+    """Sign-in state in one table (``pk`` says what it is): CHALLENGE#, STAFFOTP#, RATE#, SESSION#, EID#.
+
+    ``expires_at`` (epoch seconds) is the TTL attribute; DynamoDB deletes late, so readers check it themselves.
+    """
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    expires_at = NumberAttribute()
+    attempts = NumberAttribute(default=0)
+    hits = NumberAttribute(null=True)  # rate-limit counter (``count`` is taken by Model)
+    used = BooleanAttribute(default=False)
+    revoked = BooleanAttribute(default=False)
+    last_seen = NumberAttribute(null=True)
+    data: MapAttribute[str, Any] = MapAttribute(default=dict)
+
+
+class StaffItem(Model):
+    class Meta:
+        table_name = "unbound"
+
+    username = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    roles: ListAttribute[str] = ListAttribute()
+    office = UnicodeAttribute(null=True)
+    enabled = BooleanAttribute(default=True)
+    password_hash = UnicodeAttribute(null=True)
+    schedule: MapAttribute[str, Any] = MapAttribute(default=dict)
+
+
+class NotificationItem(Model):
+    class Meta:
+        table_name = "unbound"
+
+    message_id = UnicodeAttribute(hash_key=True)
+    channel = UnicodeAttribute()
+    template = UnicodeAttribute()
+    sent_at = UnicodeAttribute()
+    recipient = UnicodeAttribute()  # keyed hash: the log proves a message went out without holding the address
+    expires_at = NumberAttribute()

@@ -1,9 +1,11 @@
 /** Test helpers: mount the whole app on a fake API, wait for what a user would wait for, and fake service data. */
 import { render } from 'preact'
 import { act } from 'preact/test-utils'
+import { createApiClient } from '../api'
 import { App } from '../app'
 import type { Language } from '../i18n'
 import { createServiceCatalogue, type Fetch, type Service } from '../services'
+import { createSessionStore, SESSION_KEY, type Session } from '../session'
 
 export const SERVICES: Service[] = [
   {
@@ -50,13 +52,78 @@ export function fakeApi(...responses: (() => Response | Promise<Response>)[]) {
   return { fetch, requests }
 }
 
-export async function mountApp(options: { fetch: Fetch; language?: Language; path?: string }) {
+export function problem(
+  status: number,
+  code: string,
+  extra: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Response {
+  const body = { type: 'about:blank', title: 'Problem', status, detail: 'In English.', code, ...extra }
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/problem+json', ...headers },
+  })
+}
+
+export interface Call {
+  method: string
+  /** Path and query, e.g. "/api/dev/outbox?to=x". */
+  url: string
+  body: Record<string, unknown> | undefined
+  headers: Record<string, string>
+}
+
+type Handler = (call: Call) => Response | Promise<Response>
+
+/**
+ * A fake API routed by "METHOD /api/path" (query ignored). A list of handlers answers successive calls in turn (the
+ * last repeats). By default the catalogue answers with SERVICES and the dev outbox is absent (404).
+ */
+export function routeApi(routes: Record<string, Handler | Handler[]>) {
+  const calls: Call[] = []
+  const counts = new Map<string, number>()
+  const table: Record<string, Handler | Handler[]> = {
+    'GET /api/services': () => json({ items: SERVICES, next: null }),
+    'GET /api/dev/outbox': () => problem(404, 'not_found'),
+    ...routes,
+  }
+  const fetch: Fetch = async (input, init = {}) => {
+    const method = (init.method ?? 'GET').toUpperCase()
+    const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>))
+    const body = typeof init.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined
+    calls.push({ method, url: input, body, headers })
+    const key = `${method} ${input.split('?')[0]}`
+    const handlers = table[key]
+    if (!handlers) return problem(404, 'not_found')
+    const list = Array.isArray(handlers) ? handlers : [handlers]
+    const n = counts.get(key) ?? 0
+    counts.set(key, n + 1)
+    const handler = list[Math.min(n, list.length - 1)]
+    if (!handler) throw new Error(`no handler for ${key}`)
+    return handler(calls[calls.length - 1] as Call)
+  }
+  return { fetch, calls, callsTo: (key: string) => calls.filter((c) => `${c.method} ${c.url.split('?')[0]}` === key) }
+}
+
+export function storedSession(): Session | null {
+  const raw = sessionStorage.getItem(SESSION_KEY)
+  return raw ? (JSON.parse(raw) as Session) : null
+}
+
+export function signedIn(kind: 'citizen' | 'staff', minutes = 30): Session {
+  return { access_token: `token-${kind}`, expires_at: new Date(Date.now() + minutes * 60_000).toISOString(), kind }
+}
+
+export async function mountApp(options: { fetch: Fetch; language?: Language; path?: string; session?: Session }) {
   window.history.replaceState(null, '', options.path ?? '/')
+  if (options.session) sessionStorage.setItem(SESSION_KEY, JSON.stringify(options.session))
+  else sessionStorage.removeItem(SESSION_KEY)
   const container = document.createElement('div')
   document.body.append(container)
   const catalogue = createServiceCatalogue({ fetch: options.fetch })
+  const api = createApiClient({ fetch: options.fetch, session: createSessionStore(window.sessionStorage) })
   await act(() => {
-    render(<App catalogue={catalogue} language={options.language ?? 'ca'} />, container)
+    render(<App catalogue={catalogue} api={api} language={options.language ?? 'ca'} />, container)
   })
   return {
     container,
@@ -95,4 +162,31 @@ export function byText<E extends Element>(root: ParentNode, selector: string, te
 
 export function liveRegion(): string {
   return document.querySelector('[role="status"]')?.textContent ?? ''
+}
+
+/** Types into an input as a person would (the `input` event Preact listens to). */
+export async function type(selector: string, value: string): Promise<void> {
+  const input = document.querySelector<HTMLInputElement>(selector)
+  if (!input) throw new Error(`no input ${selector}`)
+  await act(() => {
+    input.value = value
+    input.dispatchEvent(new Event('input', { bubbles: true }))
+  })
+}
+
+export async function submit(selector: string): Promise<void> {
+  const form = document.querySelector<HTMLFormElement>(selector)
+  if (!form) throw new Error(`no form ${selector}`)
+  await act(() => {
+    form.dispatchEvent(new Event('submit', { bubbles: true, cancelable: true }))
+  })
+}
+
+/** Waits for an element to appear and returns it. */
+export async function find<E extends Element = HTMLElement>(selector: string): Promise<E> {
+  return waitFor(() => {
+    const found = document.querySelector<E>(selector)
+    if (!found) throw new Error(`no ${selector} yet`)
+    return found
+  })
 }

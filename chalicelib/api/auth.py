@@ -1,0 +1,106 @@
+"""Identity routes: one-time codes, eID, staff sign-in, the caller's own profile, logout, and our public keys."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.request import context_of, json_object
+from chalicelib.bootstrap import get_container
+from chalicelib.domain.identifiers import masked
+
+auth = ApiBlueprint(__name__)
+
+NO_STORE: dict[str, str] = {"Cache-Control": "no-store"}
+
+
+def _token_body(token: str, expires_in: int) -> dict[str, object]:
+    return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}
+
+
+@auth.route("/auth/otp", methods=["POST"])
+def request_code() -> Response:
+    request = auth.current_request
+    challenge_id, lifetime = get_container().citizen_sign_in.request_code(json_object(request), context_of(request))
+    return json_response({"challenge_id": challenge_id, "expires_in": lifetime}, status=202, headers=NO_STORE)
+
+
+@auth.route("/auth/otp/verify", methods=["POST"])
+def verify_code() -> Response:
+    request = auth.current_request
+    issued = get_container().citizen_sign_in.verify_code(json_object(request), context_of(request))
+    return json_response(_token_body(issued.token, issued.expires_in), headers=NO_STORE)
+
+
+@auth.route("/auth/eid/start", methods=["GET"])
+def eid_start() -> Response:
+    params: dict[str, str] = dict(auth.current_request.query_params or {})
+    location = get_container().citizen_sign_in.eid_start(params.get("return_to"))
+    return Response(body="", status_code=302, headers={"Location": location, **NO_STORE})
+
+
+@auth.route("/auth/eid/callback", methods=["GET"])
+def eid_callback() -> Response:
+    request = auth.current_request
+    location = get_container().citizen_sign_in.eid_finish(dict(request.query_params or {}), context_of(request))
+    return Response(
+        body="", status_code=302, headers={"Location": location, **NO_STORE, "Referrer-Policy": "no-referrer"}
+    )
+
+
+@auth.route("/auth/staff/login", methods=["POST"])
+def staff_login() -> Response:
+    request = auth.current_request
+    issued = get_container().staff_sign_in.login(json_object(request), context_of(request))
+    return json_response(_token_body(issued.token, issued.expires_in), headers=NO_STORE)
+
+
+@auth.route("/auth/logout", methods=["POST"], auth="any")
+def logout() -> Response:
+    from chalicelib.domain.audit import Actor, AuditEvent, Outcome
+
+    caller = principal()
+    container = get_container()
+    container.sessions.revoke(caller)
+    container.audit.record(
+        AuditEvent(
+            actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+            action="auth.logout",
+            subject=f"{caller.kind}:{caller.subject}",
+            outcome=Outcome.SUCCESS,
+            context=context_of(auth.current_request),
+            purpose="identification",
+        )
+    )
+    return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
+
+
+@auth.route("/me", methods=["GET"], auth="any")
+def me() -> Response:
+    caller = principal()
+    expires_at = caller.expires_at.isoformat()
+    if caller.is_citizen:
+        body: dict[str, object] = {
+            "kind": "citizen",
+            "id_number": caller.subject,
+            "id_number_masked": masked(caller.subject),
+            "name": caller.name,
+            "assurance": caller.assurance.value,
+            "auth_method": caller.auth_method,
+            "expires_at": expires_at,
+        }
+    else:
+        body = {
+            "kind": "staff",
+            "username": caller.subject,
+            "name": caller.name,
+            "roles": sorted(r.value for r in caller.roles),
+            "office": caller.office.value if caller.office else None,
+            "expires_at": expires_at,
+        }
+    return json_response(body, headers=NO_STORE)
+
+
+@auth.route("/.well-known/jwks.json", methods=["GET"])
+def jwks() -> Response:
+    return json_response(get_container().tokens.jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,148 @@
+"""The one place that decides who may do what to which resource.
+
+Every use case calls ``require(principal, action, resource)`` before touching a resource. Decisions:
+- allowed;
+- hidden: the caller may not even know the resource exists → 404 ``not_found`` (another citizen's appointment,
+  another office's case file);
+- refused: the caller can see the resource but not do this → 403 ``forbidden``;
+- needs a stronger identification (eIDAS level) → 403 ``insufficient_assurance``.
+
+Ownership of a citizen's resource: an eID sign-in (substantial or high) proves the identity, so the ID number is
+enough; a one-time code proves only control of an address, so a code-verified citizen owns what was created under the
+same ID number AND the same verified contact. Without that, anyone who knows someone's ID number could read their
+appointments by having a code sent to their own address.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+
+from chalicelib.auth.principal import Principal, Role
+from chalicelib.domain.catalogue import Assurance, OfficeId
+from chalicelib.domain.errors import DomainError, Forbidden, NotFound
+
+
+class Action(StrEnum):
+    BOOK = "book"  # book an appointment for a service (citizen for themselves, staff on behalf)
+    VIEW = "view"  # read an appointment, procedure or document
+    CHANGE = "change"  # cancel or reschedule an appointment
+    JOIN_CALL = "join_call"
+    RECORD_OUTCOME = "record_outcome"
+    VIEW_AGENDA = "view_agenda"
+    RUN_PROCEDURE = "run_procedure"
+    CONFIRM = "confirm"  # the citizen's consent to a procedure (mandate, instalment plan)
+    READ_REGISTER = "read_register"  # padrón or tax-ledger data of a citizen
+    VIEW_ACCESS_LOG = "view_access_log"
+    VIEW_AUDIT = "view_audit"
+    VERIFY_AUDIT = "verify_audit"
+    MANAGE_STAFF = "manage_staff"
+    MANAGE_CATALOGUE = "manage_catalogue"
+
+
+class ResourceKind(StrEnum):
+    SERVICE = "service"
+    APPOINTMENT = "appointment"
+    PROCEDURE = "procedure"
+    DOCUMENT = "document"
+    AGENDA = "agenda"
+    CITIZEN_DATA = "citizen_data"
+    AUDIT_TRAIL = "audit_trail"
+    STAFF = "staff"
+    CATALOGUE = "catalogue"
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: ResourceKind
+    id: str = ""
+    owner: str | None = None  # the citizen's ID number
+    owner_contact: str | None = None  # keyed hash of the contact verified when it was created
+    office: OfficeId | None = None
+    min_assurance: Assurance = Assurance.LOW
+
+
+class Decision(Enum):
+    ALLOW = "allow"
+    HIDDEN = "hidden"
+    REFUSED = "refused"
+    NEEDS_ASSURANCE = "needs_assurance"
+
+
+class InsufficientAssurance(DomainError):
+    code = "insufficient_assurance"
+
+    def __init__(self, required: Assurance) -> None:
+        super().__init__(f"This needs a {required.value} identification level: sign in with your digital identity.")
+        self.required = required
+
+
+_CITIZEN_OWN = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.CONFIRM, Action.VIEW_ACCESS_LOG}
+_CASE_RESOURCES = {ResourceKind.APPOINTMENT, ResourceKind.PROCEDURE, ResourceKind.DOCUMENT}
+_AGENT_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.RECORD_OUTCOME, Action.RUN_PROCEDURE}
+_SUPERVISOR_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL}
+
+
+def owns(principal: Principal, resource: Resource) -> bool:
+    if not principal.is_citizen or resource.owner != principal.subject:
+        return False
+    if principal.assurance.satisfies(Assurance.SUBSTANTIAL):
+        return True
+    return principal.contact is not None and principal.contact == resource.owner_contact
+
+
+def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
+    if principal.is_citizen:
+        if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
+            ok = principal.assurance.satisfies(resource.min_assurance)
+            return Decision.ALLOW if ok else Decision.NEEDS_ASSURANCE
+        if resource.kind is ResourceKind.CITIZEN_DATA and action in (Action.READ_REGISTER, Action.VIEW_ACCESS_LOG):
+            if resource.owner != principal.subject:
+                return Decision.HIDDEN
+            # Register and access-log data reveal personal and tax details: a code sign-in is not enough.
+            ok = principal.assurance.satisfies(max(Assurance.SUBSTANTIAL, resource.min_assurance, key=_rank))
+            return Decision.ALLOW if ok else Decision.NEEDS_ASSURANCE
+        if resource.kind in _CASE_RESOURCES and action in _CITIZEN_OWN:
+            if not owns(principal, resource):
+                return Decision.HIDDEN
+            ok = principal.assurance.satisfies(resource.min_assurance)
+            return Decision.ALLOW if ok else Decision.NEEDS_ASSURANCE
+        return Decision.HIDDEN
+
+    roles = principal.roles
+    if Role.ADMIN in roles and action in (Action.MANAGE_STAFF, Action.MANAGE_CATALOGUE):
+        return Decision.ALLOW
+    if Role.AUDITOR in roles and action in (Action.VIEW_AUDIT, Action.VERIFY_AUDIT):
+        return Decision.ALLOW
+    if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
+        if Role.SUPERVISOR in roles or (Role.AGENT in roles and resource.office == principal.office):
+            return Decision.ALLOW
+        return Decision.REFUSED
+    same_office = Role.AGENT in roles and resource.office is not None and resource.office == principal.office
+    if action is Action.VIEW_AGENDA and resource.kind is ResourceKind.AGENDA:
+        return Decision.ALLOW if Role.SUPERVISOR in roles or same_office else Decision.HIDDEN
+    if resource.kind in _CASE_RESOURCES:
+        if same_office and action in _AGENT_CASE:
+            return Decision.ALLOW
+        if Role.SUPERVISOR in roles and action in _SUPERVISOR_CASE:
+            return Decision.ALLOW
+        return Decision.HIDDEN
+    if resource.kind is ResourceKind.CITIZEN_DATA and action is Action.READ_REGISTER and same_office:
+        return Decision.ALLOW
+    return Decision.HIDDEN
+
+
+def _rank(level: Assurance) -> int:
+    return level.rank
+
+
+def require(principal: Principal, action: Action, resource: Resource) -> None:
+    """Raise unless allowed: NotFound when the resource must stay hidden, Forbidden or InsufficientAssurance else."""
+    decision = decide(principal, action, resource)
+    if decision is Decision.ALLOW:
+        return
+    if decision is Decision.HIDDEN:
+        raise NotFound("Not found.")
+    if decision is Decision.NEEDS_ASSURANCE:
+        raise InsufficientAssurance(max(resource.min_assurance, Assurance.SUBSTANTIAL, key=_rank))
+    raise Forbidden("You may not do this.")

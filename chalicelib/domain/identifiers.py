@@ -1,0 +1,55 @@
+"""Identifiers citizens type: Spanish ID numbers (DNI, NIE), email addresses and phone numbers.
+
+ID numbers are checked with python-stdnum (check letter included) and kept in their compact upper-case form.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from stdnum.es import dni, nie
+
+from chalicelib.domain.errors import FieldError, ValidationFailed
+
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+")
+_PHONE = re.compile(r"\+?[0-9]{9,15}")
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+def id_number(raw: object, field: str = "id_number") -> str:
+    """A valid DNI or NIE in compact form (``12345678Z``), or ValidationFailed naming ``field``."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationFailed([FieldError(field, "must be a DNI or NIE, e.g. 12345678Z")])
+    compact = dni.compact(raw).upper()
+    if dni.is_valid(compact) or nie.is_valid(compact):
+        return compact
+    raise ValidationFailed([FieldError(field, "is not a valid DNI or NIE (check the letter)")])
+
+
+def destination(channel: Channel, raw: object, field: str = "destination") -> str:
+    """An email address (lower-cased) or a phone number in E.164 (Spanish numbers may omit +34)."""
+    if not isinstance(raw, str):
+        raise ValidationFailed([FieldError(field, "must be text")])
+    value = raw.strip()
+    if channel is Channel.EMAIL:
+        if len(value) <= 254 and _EMAIL.fullmatch(value):
+            return value.lower()
+        raise ValidationFailed([FieldError(field, "must be an email address")])
+    digits = re.sub(r"[\s().-]", "", value)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    if re.fullmatch(r"[6789][0-9]{8}", digits):
+        digits = "+34" + digits
+    if _PHONE.fullmatch(digits) and digits.startswith("+"):
+        return digits
+    raise ValidationFailed([FieldError(field, "must be a mobile phone number, e.g. +34 600 000 000")])
+
+
+def masked(value: str) -> str:
+    """What a screen or message may show of an identifier: the last four characters."""
+    return "*" * max(0, len(value) - 4) + value[-4:]

@@ -1,0 +1,489 @@
+"""Signing in and staying signed in: citizens by one-time code or eID, staff by password and emailed code.
+
+Every sign-in, failure, lockout and logout is an audit event; none carries a code or a password.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib.adapters.dynamo.auth_store import Challenge, DynamoAuthStore, Session
+from chalicelib.auth import codes
+from chalicelib.auth.eid import EidClient, EidError, Pkce, safe_return_path
+from chalicelib.auth.principal import Principal, Role
+from chalicelib.auth.tokens import AUDIENCE_API, IssuedToken, TokenService
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.catalogue import Assurance
+from chalicelib.domain.errors import FieldError, Forbidden, RateLimited, Unauthenticated, ValidationFailed
+from chalicelib.domain.identifiers import Channel, destination, id_number, masked
+from chalicelib.domain.messages import code_message, language, staff_code_message
+from chalicelib.services.ports import AuditLog, Message, Notifier, StaffAccount, StaffDirectory
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Abuse limits. Fixed 15-minute windows: an attacker can hold a citizen's codes back for minutes, not hours."""
+
+    code_minutes: int = 10
+    attempts_per_code: int = 5
+    window_seconds: int = 900
+    codes_per_id_number: int = 3
+    codes_per_destination: int = 3
+    codes_per_source_ip: int = 10
+    verifications_per_source_ip: int = 30
+    staff_logins_per_username: int = 5
+    staff_logins_per_source_ip: int = 20
+    # Requesting a code takes at least this long whoever asks, so timing tells nothing about the person.
+    min_request_seconds: float = 0.4
+    eid_flow_minutes: int = 10
+
+
+class Sessions:
+    """Issues access tokens (one session record each) and turns a bearer token back into a Principal."""
+
+    def __init__(
+        self,
+        tokens: TokenService,
+        store: DynamoAuthStore,
+        staff: StaffDirectory,
+        citizen_lifetime: timedelta,
+        staff_lifetime: timedelta,
+        staff_idle: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._tokens = tokens
+        self._store = store
+        self._staff = staff
+        self._citizen_lifetime = citizen_lifetime
+        self._staff_lifetime = staff_lifetime
+        self._staff_idle = staff_idle
+        self._clock = clock
+
+    def issue_citizen(
+        self, subject: str, assurance: Assurance, method: str, contact: str | None, name: str | None
+    ) -> IssuedToken:
+        claims: dict[str, Any] = {"kind": "citizen", "acr": assurance.value, "amr": method}
+        if contact:
+            claims["cnt"] = contact
+        if name:
+            claims["name"] = name
+        return self._issue(subject, "citizen", self._citizen_lifetime, claims)
+
+    def issue_staff(self, account: StaffAccount) -> IssuedToken:
+        claims: dict[str, Any] = {
+            "kind": "staff",
+            "roles": sorted(r.value for r in account.roles),
+            "name": account.name,
+            "amr": "pwd+otp",
+        }
+        if account.office:
+            claims["office"] = account.office.value
+        return self._issue(account.username, "staff", self._staff_lifetime, claims)
+
+    def _issue(self, subject: str, kind: str, lifetime: timedelta, claims: dict[str, Any]) -> IssuedToken:
+        issued = self._tokens.issue(subject, AUDIENCE_API, lifetime, claims)
+        now = int(self._clock().timestamp())
+        self._store.put_session(Session(issued.token_id, subject, kind, False, now, int(issued.expires_at.timestamp())))
+        return issued
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise Unauthenticated("invalid_token", "Sign in to continue.")
+        claims = self._tokens.verify(authorization.removeprefix("Bearer ").strip(), AUDIENCE_API)
+        session = self._store.get_session(str(claims["jti"]))
+        now = int(self._clock().timestamp())
+        if session is None or session.revoked or session.subject != claims["sub"] or session.expires_at <= now:
+            raise Unauthenticated("invalid_token", "Your session has ended; sign in again.")
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        if claims.get("kind") == "staff":
+            account = self._staff.get(str(claims["sub"]))
+            if account is None or not account.enabled:
+                raise Unauthenticated("account_disabled", "This account is disabled.")
+            if now - session.last_seen > self._staff_idle.total_seconds():
+                raise Unauthenticated("invalid_token", "Your session ended after a while without activity.")
+            if now - session.last_seen >= 60:  # one write a minute at most keeps the idle clock right
+                self._store.touch_session(session.token_id, now)
+            return Principal(
+                subject=account.username,
+                roles=account.roles,
+                token_id=session.token_id,
+                expires_at=expires_at,
+                assurance=Assurance.SUBSTANTIAL,
+                auth_method="pwd+otp",
+                office=account.office,
+                name=account.name,
+            )
+        return Principal(
+            subject=str(claims["sub"]),
+            roles=frozenset({Role.CITIZEN}),
+            token_id=session.token_id,
+            expires_at=expires_at,
+            assurance=Assurance(str(claims.get("acr", "low"))),
+            auth_method=str(claims.get("amr", "otp")),
+            name=claims.get("name"),
+            contact=claims.get("cnt"),
+        )
+
+    def revoke(self, principal: Principal) -> None:
+        self._store.revoke_session(principal.token_id)
+
+
+def citizen_actor(subject: str) -> Actor:
+    return Actor(f"citizen:{subject}", "citizen")
+
+
+class RateLimiter:
+    def __init__(self, store: DynamoAuthStore, limits: Limits, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._limits = limits
+        self._clock = clock
+
+    def take(self, checks: list[tuple[str, str, int]], code: str = "rate_limited") -> None:
+        """Count one event against every (scope, key, limit); RateLimited with the wait if any is full."""
+        window = self._limits.window_seconds
+        now = int(self._clock())
+        start = now - now % window
+        for scope, key, limit in checks:
+            if not self._store.hit(scope, key, start, window, limit):
+                raise RateLimited(start + window - now, code, "Too many attempts: wait a few minutes and try again.")
+
+
+class CitizenSignIn:
+    def __init__(
+        self,
+        store: DynamoAuthStore,
+        sessions: Sessions,
+        notifier: Notifier,
+        audit: AuditLog,
+        pepper: Callable[[], bytes],
+        limits: Limits,
+        eid: Callable[[], EidClient | None],
+        public_base_url: str,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._notifier = notifier
+        self._audit = audit
+        self._pepper = pepper
+        self._limits = limits
+        self._eid = eid
+        self._base = public_base_url.rstrip("/")
+        self._clock = clock
+        self._sleep = sleep
+        self._limiter = RateLimiter(store, limits, clock)
+
+    @cached_property
+    def _pepper_bytes(self) -> bytes:
+        return self._pepper()
+
+    def request_code(self, body: dict[str, Any], context: RequestContext) -> tuple[str, int]:
+        """Send a code; (challenge id, seconds it lives). Same answer whether or not we know the person."""
+        started = self._clock()
+        errors: list[FieldError] = []
+        subject = channel = to = None
+        try:
+            subject = id_number(body.get("id_number"))
+        except ValidationFailed as exc:
+            errors += exc.errors
+        try:
+            channel = Channel(str(body.get("channel")))
+        except ValueError:
+            errors.append(FieldError("channel", "must be email or sms"))
+        if channel is not None:
+            try:
+                to = destination(channel, body.get("destination"))
+            except ValidationFailed as exc:
+                errors += exc.errors
+        if errors or subject is None or channel is None or to is None:
+            raise ValidationFailed(errors)
+        limits = self._limits
+        try:
+            self._limiter.take(
+                [
+                    ("otp-ip", context.source_ip or "unknown", limits.codes_per_source_ip),
+                    ("otp-id", subject, limits.codes_per_id_number),
+                    ("otp-to", to, limits.codes_per_destination),
+                ]
+            )
+        except RateLimited:
+            self._record("auth.otp.lockout", subject, Outcome.DENIED, context, {"reason": "rate limit"})
+            raise
+        challenge_id = codes.new_id()
+        code = codes.new_code()
+        lifetime = limits.code_minutes * 60
+        self._store.put_challenge(
+            Challenge(
+                id=challenge_id,
+                purpose="citizen",
+                subject=subject,
+                digest=codes.code_digest(self._pepper_bytes, challenge_id, code),
+                contact=codes.contact_digest(self._pepper_bytes, to),
+                attempts=0,
+                used=False,
+                expires_at=int(self._clock()) + lifetime,
+            )
+        )
+        subject_line, text = code_message(code, limits.code_minutes, language(body.get("language")))
+        self._notifier.send(Message(channel.value, to, text, "otp", subject_line if channel is Channel.EMAIL else None))
+        self._record(
+            "auth.otp.request", subject, Outcome.SUCCESS, context, {"channel": channel.value, "to": masked(to)}
+        )
+        remaining = limits.min_request_seconds - (self._clock() - started)
+        if remaining > 0:
+            self._sleep(remaining)
+        return challenge_id, lifetime
+
+    def verify_code(self, body: dict[str, Any], context: RequestContext) -> IssuedToken:
+        challenge_id, code = body.get("challenge_id"), body.get("code")
+        errors = []
+        if not isinstance(challenge_id, str) or not 10 <= len(challenge_id) <= 64:
+            errors.append(FieldError("challenge_id", "is missing or malformed"))
+        if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != codes.CODE_DIGITS:
+            errors.append(FieldError("code", "must be the 6 digits we sent"))
+        if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
+            raise ValidationFailed(errors)
+        self._limiter.take([("verify-ip", context.source_ip or "unknown", self._limits.verifications_per_source_ip)])
+        challenge = self._store.get_challenge(challenge_id)
+        if challenge is None or challenge.purpose != "citizen":
+            raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
+        return self._sessions.issue_citizen(
+            challenge.subject,
+            Assurance.LOW,
+            "otp",
+            self._check_code(challenge, code, context),
+            None,
+        )
+
+    def _check_code(self, challenge: Challenge, code: str, context: RequestContext) -> str:
+        """Spend one attempt on the code; the verified contact's digest when right, else the right refusal."""
+        now = int(self._clock())
+        if challenge.used or challenge.expires_at <= now:
+            self._record("auth.otp.verify", challenge.subject, Outcome.FAILURE, context, {"reason": "expired or used"})
+            raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
+        attempts = self._store.record_attempt(challenge.id, self._limits.attempts_per_code)
+        if attempts is None:
+            self._record("auth.otp.lockout", challenge.subject, Outcome.DENIED, context, {"reason": "attempts"})
+            raise RateLimited(
+                self._limits.window_seconds, "too_many_attempts", "Too many wrong codes: ask for a new code."
+            )
+        if not codes.matches(self._pepper_bytes, challenge.id, code, challenge.digest):
+            left = self._limits.attempts_per_code - attempts
+            self._record("auth.otp.verify", challenge.subject, Outcome.FAILURE, context, {"reason": "wrong code"})
+            if left <= 0:
+                self._record("auth.otp.lockout", challenge.subject, Outcome.DENIED, context, {"reason": "attempts"})
+                raise RateLimited(
+                    self._limits.window_seconds, "too_many_attempts", "Too many wrong codes: ask for a new code."
+                )
+            raise Unauthenticated("invalid_code", "The code is not right.", attempts_left=left)
+        if not self._store.consume(challenge.id):
+            raise Unauthenticated("code_expired", "This code has already been used: ask for a new one.")
+        self._record("auth.otp.verify", challenge.subject, Outcome.SUCCESS, context, {})
+        return challenge.contact
+
+    # --- eID ----------------------------------------------------------------------------------------------------
+    def eid_start(self, return_to: object) -> str:
+        client = self._eid()
+        if client is None:
+            raise Unauthenticated("eid_unavailable", "Digital identity sign-in is not available right now.")
+        state, pkce = codes.new_id(), Pkce.new()
+        expires = int(self._clock()) + self._limits.eid_flow_minutes * 60
+        self._store.put_flow(state, {"verifier": pkce.verifier, "return_to": safe_return_path(return_to)}, expires)
+        return client.authorize_url(state, pkce)
+
+    def eid_finish(self, params: dict[str, str], context: RequestContext) -> str:
+        """Where to send the browser: the app's ``/auth/eid/done`` with a token (or an error) in the fragment."""
+        done = f"{self._base}/auth/eid/done#"
+        flow = self._store.take_flow(params.get("state", "")) if params.get("state") else None
+        client = self._eid()
+        if flow is None or flow[1] <= int(self._clock()) or client is None:
+            self._record("auth.eid.signin", "unknown", Outcome.FAILURE, context, {"reason": "unknown or old state"})
+            return done + urlencode({"error": "eid_failed"})
+        data, _ = flow
+        return_to = safe_return_path(data.get("return_to"))
+        if params.get("error") or not params.get("code"):
+            reason = "access_denied" if params.get("error") == "access_denied" else "eid_failed"
+            self._record("auth.eid.signin", "unknown", Outcome.FAILURE, context, {"reason": reason})
+            return done + urlencode({"error": reason, "return_to": return_to})
+        try:
+            identity = client.identify(params["code"], str(data["verifier"]))
+        except EidError as exc:
+            self._record("auth.eid.signin", "unknown", Outcome.FAILURE, context, {"reason": exc.reason})
+            return done + urlencode({"error": "eid_failed", "return_to": return_to})
+        issued = self._sessions.issue_citizen(
+            identity.id_number, identity.assurance, identity.method, None, identity.name
+        )
+        self._record(
+            "auth.eid.signin",
+            identity.id_number,
+            Outcome.SUCCESS,
+            context,
+            {"method": identity.method, "assurance": identity.assurance.value},
+        )
+        return done + urlencode(
+            {"access_token": issued.token, "expires_in": str(issued.expires_in), "return_to": return_to}
+        )
+
+    def _record(
+        self, action: str, subject: str, outcome: Outcome, context: RequestContext, details: dict[str, str]
+    ) -> None:
+        self._audit.record(
+            AuditEvent(
+                actor=citizen_actor(subject),
+                action=action,
+                subject=f"citizen:{subject}",
+                outcome=outcome,
+                context=context,
+                purpose="identification",
+                details=details,
+            )
+        )
+
+
+class StaffSignIn:
+    def __init__(
+        self,
+        store: DynamoAuthStore,
+        sessions: Sessions,
+        staff: StaffDirectory,
+        notifier: Notifier,
+        audit: AuditLog,
+        pepper: Callable[[], bytes],
+        limits: Limits,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._sessions = sessions
+        self._staff = staff
+        self._notifier = notifier
+        self._audit = audit
+        self._pepper = pepper
+        self._limits = limits
+        self._clock = clock
+        self._limiter = RateLimiter(store, limits, clock)
+
+    def login(self, body: dict[str, Any], context: RequestContext) -> IssuedToken:
+        username, password, otp = body.get("username"), body.get("password"), body.get("otp")
+        errors = []
+        if not isinstance(username, str) or not 1 <= len(username) <= 64:
+            errors.append(FieldError("username", "is required"))
+        if not isinstance(password, str) or not 1 <= len(password) <= 256:
+            errors.append(FieldError("password", "is required"))
+        if otp is not None and (not isinstance(otp, str) or not otp.isascii() or not otp.isdigit() or len(otp) != 6):
+            errors.append(FieldError("otp", "must be the 6 digits we sent"))
+        if errors or not isinstance(username, str) or not isinstance(password, str):
+            raise ValidationFailed(errors)
+        username = username.strip().lower()
+        try:
+            self._limiter.take(
+                [
+                    ("staff-ip", context.source_ip or "unknown", self._limits.staff_logins_per_source_ip),
+                    ("staff-user", username, self._limits.staff_logins_per_username),
+                ]
+            )
+        except RateLimited:
+            self._record("auth.staff.lockout", username, Outcome.DENIED, context, {"reason": "rate limit"})
+            raise
+        account = self._staff.get(username)
+        # Hash even for an unknown account, so the answer's timing does not tell which usernames exist.
+        correct = password_ok(account.password_hash if account else None, password)
+        if account is None or not correct:
+            self._record("auth.staff.login", username, Outcome.FAILURE, context, {"reason": "credentials"})
+            raise Unauthenticated("invalid_credentials", "Wrong user name or password.")
+        if not account.enabled:
+            self._record("auth.staff.login", username, Outcome.DENIED, context, {"reason": "disabled"})
+            raise Forbidden("This account is disabled.", "account_disabled")
+        if otp is None:
+            self._send_code(account, context)
+            raise Unauthenticated("otp_required", "We have emailed you a code: enter it to finish signing in.")
+        self._check_code(account, str(otp), context)
+        issued = self._sessions.issue_staff(account)
+        self._record("auth.staff.login", username, Outcome.SUCCESS, context, {})
+        return issued
+
+    def _send_code(self, account: StaffAccount, context: RequestContext) -> None:
+        pepper = self._pepper()
+        challenge_id, code = codes.new_id(), codes.new_code()
+        expires = int(self._clock()) + self._limits.code_minutes * 60
+        self._store.put_challenge(
+            Challenge(
+                challenge_id,
+                "staff",
+                account.username,
+                codes.code_digest(pepper, challenge_id, code),
+                "",
+                0,
+                False,
+                expires,
+            )
+        )
+        self._store.set_pending(f"staff:{account.username}", challenge_id, expires)
+        subject, text = staff_code_message(code, self._limits.code_minutes)
+        self._notifier.send(Message("email", account.email, text, "staff-otp", subject))
+        self._record("auth.staff.otp_sent", account.username, Outcome.SUCCESS, context, {"to": masked(account.email)})
+
+    def _check_code(self, account: StaffAccount, code: str, context: RequestContext) -> None:
+        pending = self._store.get_pending(f"staff:{account.username}")
+        challenge = self._store.get_challenge(pending) if pending else None
+        if challenge is None or challenge.used or challenge.expires_at <= int(self._clock()):
+            self._record("auth.staff.login", account.username, Outcome.FAILURE, context, {"reason": "code expired"})
+            raise Unauthenticated("code_expired", "The code has expired: sign in again to get a new one.")
+        attempts = self._store.record_attempt(challenge.id, self._limits.attempts_per_code)
+        if attempts is None or not codes.matches(self._pepper(), challenge.id, code, challenge.digest):
+            self._record("auth.staff.login", account.username, Outcome.FAILURE, context, {"reason": "wrong code"})
+            if attempts is None or attempts >= self._limits.attempts_per_code:
+                raise RateLimited(self._limits.window_seconds, "too_many_attempts", "Too many wrong codes.")
+            raise Unauthenticated(
+                "invalid_code", "The code is not right.", attempts_left=self._limits.attempts_per_code - attempts
+            )
+        if not self._store.consume(challenge.id):
+            raise Unauthenticated("code_expired", "This code has already been used.")
+
+    def _record(
+        self, action: str, username: str, outcome: Outcome, context: RequestContext, details: dict[str, str]
+    ) -> None:
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"staff:{username}", "staff"),
+                action=action,
+                subject=f"staff:{username}",
+                outcome=outcome,
+                context=context,
+                purpose="identification",
+                details=details,
+            )
+        )
+
+
+def password_ok(password_hash: str | None, password: str) -> bool:
+    """argon2id check; an unknown account costs the same as a known one (no user enumeration by timing)."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    hasher = PasswordHasher()
+    try:
+        return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def hash_password(password: str) -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(password)
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(hash_password(codes.new_id()))
+    return _DUMMY[0]

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { json, liveRegion, mountApp, routeApi, storedSession, waitFor } from '../test/render'
+import { parseEidFragment } from './EidDonePage'
+
+const CITIZEN = {
+  kind: 'citizen',
+  id_number: '12345678Z',
+  name: 'Anna Puig',
+  assurance: 'substantial',
+  auth_method: 'idcatmobil',
+}
+const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
+
+describe('the eID fragment', () => {
+  it('gives the token and a return path on this app', () => {
+    expect(parseEidFragment('#access_token=abc&expires_in=900&return_to=%2Fservices%2Fx')).toEqual({
+      kind: 'token',
+      token: { access_token: 'abc', expires_in: 900 },
+      returnTo: '/services/x',
+    })
+  })
+
+  it('never returns to another site', () => {
+    const hostile = ['//evil.example', '%2F%2Fevil.example', 'https%3A%2F%2Fevil.example', '%2F%5Cevil.example']
+    for (const returnTo of hostile) {
+      const outcome = parseEidFragment(`#access_token=abc&expires_in=900&return_to=${returnTo}`)
+      expect(outcome, returnTo).toMatchObject({ kind: 'token', returnTo: '/me' })
+    }
+    expect(parseEidFragment('#access_token=abc&expires_in=900')).toMatchObject({ returnTo: '/me' })
+  })
+
+  it('gives the error, unknown codes counting as eid_failed', () => {
+    expect(parseEidFragment('#error=access_denied')).toEqual({ kind: 'error', code: 'access_denied' })
+    expect(parseEidFragment('#error=server_error')).toEqual({ kind: 'error', code: 'eid_failed' })
+    expect(parseEidFragment('#access_token=abc')).toEqual({ kind: 'error', code: 'eid_failed' })
+    expect(parseEidFragment('')).toEqual({ kind: 'none' })
+  })
+})
+
+describe('/auth/eid/done', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  afterEach(() => {
+    app?.unmount()
+    sessionStorage.clear()
+  })
+
+  it('stores the session, wipes the fragment and goes on to return_to', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'en',
+      path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=%2Fservices%2Fpadron-certificate',
+    })
+
+    await waitFor(() => expect(window.location.pathname).toBe('/services/padron-certificate'))
+    expect(window.location.hash).toBe('')
+    expect(storedSession()).toMatchObject({ access_token: 'eid-token', kind: 'citizen' })
+    await waitFor(() => expect(text('h1')).toBe('Residence certificate'))
+    await waitFor(() => expect(text('#signed-in-as')).toBe('Signed in as Anna Puig'))
+  })
+
+  it('goes to /me rather than to //evil.example', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'ca',
+      path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=//evil.example',
+    })
+    await waitFor(() => expect(window.location.pathname).toBe('/me'))
+    expect(window.location.href).not.toContain('evil')
+    await waitFor(() => expect(text('h1')).toBe('El meu espai'))
+    await waitFor(() => expect(text('#auth-method')).toBe('idCAT Mòbil'))
+  })
+
+  it('explains a cancelled identification, with the way back to sign-in', async () => {
+    app = await mountApp({ fetch: routeApi({}).fetch, language: 'es', path: '/auth/eid/done#error=access_denied' })
+    await waitFor(() => expect(window.location.hash).toBe(''))
+    expect(text('h1')).toBe('No se ha podido completar la identificación')
+    expect(text('#eid-error')).toBe('Has cancelado la identificación con la identidad digital.')
+    const back = document.querySelector('main a[href="/sign-in"]')
+    expect(back?.textContent).toBe('Volver a la página de identificación')
+    expect(storedSession()).toBeNull()
+    await waitFor(() => expect(liveRegion()).toContain('Has cancelado la identificación'))
+  })
+})

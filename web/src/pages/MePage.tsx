@@ -1,0 +1,159 @@
+/**
+ * `/me`: the signed-in person's area, chosen by what `GET /api/me` says they are — a citizen (ID number, masked
+ * unless asked for, identification level, how they signed in) or staff (name, roles, office). Without a session the
+ * person is sent to sign in, and brought back here afterwards.
+ */
+import { useEffect, useState } from 'preact/hooks'
+import { sessionKind, useAuth, type CitizenProfile, type StaffProfile } from '../auth'
+import { ErrorState } from '../components/ErrorState'
+import { SignOutButton } from '../components/SignOutButton'
+import { maskIdNumber } from '../identity'
+import { useI18n } from '../i18n/context'
+import { assuranceName, label, officeName } from '../offices'
+import { useAnnounce, useDocumentTitle } from '../page-context'
+import { CATALOGUE_PATH, Link, ME_PATH, signInPath, useRouter } from '../router'
+
+export function MePage() {
+  const { t } = useI18n()
+  const auth = useAuth()
+  const { navigate } = useRouter()
+  const announce = useAnnounce()
+  const kind = sessionKind(auth)
+  const title = kind === 'staff' ? t('me.staffTitle') : t('me.citizenTitle')
+  const load = auth.profile
+  useDocumentTitle(title)
+
+  useEffect(() => {
+    if (!auth.session) navigate(signInPath(undefined, ME_PATH), { replace: true })
+    // On arrival only: a session ending later is followed by the shell.
+  }, [])
+
+  useEffect(() => {
+    if (load.state === 'loading') announce(t('me.loading'))
+    else if (load.state === 'error') announce(`${t('me.error')} ${t('error.hint')}`)
+  }, [load.state])
+
+  const loading = load.state === 'loading' || (load.state === 'none' && auth.session !== null)
+  return (
+    <>
+      <h1 tabIndex={-1}>{title}</h1>
+      <div class="area" aria-busy={loading ? 'true' : 'false'}>
+        {loading && <p class="status-message">{t('me.loading')}</p>}
+        {load.state === 'error' && (
+          <ErrorState message={t('me.error')} error={load.error} onRetry={auth.retryProfile} />
+        )}
+        {load.state === 'ready' &&
+          (load.profile.kind === 'citizen' ? (
+            <CitizenArea profile={load.profile} />
+          ) : (
+            <StaffArea profile={load.profile} />
+          ))}
+      </div>
+      {auth.session && (
+        <div class="actions">
+          <SignOutButton />
+        </div>
+      )}
+    </>
+  )
+}
+
+function CitizenArea({ profile }: { profile: CitizenProfile }) {
+  const { t } = useI18n()
+  const [revealed, setRevealed] = useState(false)
+  return (
+    <>
+      <dl class="facts">
+        {profile.name && (
+          <div>
+            <dt>{t('me.name')}</dt>
+            <dd>{profile.name}</dd>
+          </div>
+        )}
+        <div>
+          <dt>{t('me.idNumber')}</dt>
+          <dd class="id-number">
+            <span id="citizen-id" class="id-number__value">
+              {revealed ? (
+                profile.id_number
+              ) : (
+                <>
+                  <span aria-hidden="true">{maskIdNumber(profile.id_number)}</span>
+                  <span class="visually-hidden">{t('me.idEnding', { end: profile.id_number.slice(-4) })}</span>
+                </>
+              )}
+            </span>{' '}
+            <button
+              type="button"
+              id="toggle-id"
+              class="button button--link"
+              aria-controls="citizen-id"
+              onClick={() => setRevealed((shown) => !shown)}
+            >
+              {revealed ? t('me.hideId') : t('me.showId')}
+            </button>
+          </dd>
+        </div>
+        <div>
+          <dt>{t('me.assurance')}</dt>
+          <dd id="assurance">{assuranceName(t, profile.assurance)}</dd>
+        </div>
+        <div>
+          <dt>{t('me.method')}</dt>
+          <dd id="auth-method">{label(t, `method.${profile.auth_method}`, profile.auth_method)}</dd>
+        </div>
+      </dl>
+      {profile.assurance === 'low' && <p class="note">{t('me.lowNote')}</p>}
+      <SessionEnd expiresAt={profile.expires_at} />
+      <p>
+        <Link href={CATALOGUE_PATH}>{t('me.catalogue')}</Link>
+      </p>
+    </>
+  )
+}
+
+function StaffArea({ profile }: { profile: StaffProfile }) {
+  const { t } = useI18n()
+  return (
+    <>
+      <dl class="facts">
+        <div>
+          <dt>{t('me.name')}</dt>
+          <dd>{profile.name}</dd>
+        </div>
+        <div>
+          <dt>{t('me.username')}</dt>
+          <dd>{profile.username}</dd>
+        </div>
+        <div>
+          <dt>{t('me.roles')}</dt>
+          <dd>
+            {profile.roles.length ? (
+              <ul class="roles">
+                {profile.roles.map((role) => (
+                  <li key={role}>{label(t, `role.${role}`, role)}</li>
+                ))}
+              </ul>
+            ) : (
+              t('me.noRoles')
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>{t('me.office')}</dt>
+          <dd id="office">{profile.office ? officeName(t, profile.office) : t('me.noOffice')}</dd>
+        </div>
+      </dl>
+      <SessionEnd expiresAt={profile.expires_at} />
+    </>
+  )
+}
+
+/** When the session ends, so nobody is surprised by having to sign in again. */
+function SessionEnd(props: { expiresAt?: string }) {
+  const { t, language } = useI18n()
+  const at = props.expiresAt ? Date.parse(props.expiresAt) : NaN
+  if (Number.isNaN(at)) return null
+  const time = new Intl.DateTimeFormat(language, { timeStyle: 'short' }).format(at)
+  return <p class="session-end">{t('me.sessionEnds', { time })}</p>
+}

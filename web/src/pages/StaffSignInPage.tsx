@@ -1,0 +1,221 @@
+/**
+ * `/staff/sign-in`: council staff sign in with username and password, then a 6-digit code the API emails them
+ * (`401 otp_required` says it was sent). Same call with `otp` added gives the token.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { asApiError, type ApiError } from '../api'
+import { useAuth } from '../auth'
+import { CodeStep } from '../components/CodeStep'
+import { ErrorSummary, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
+import { isCode, normalizeCode, safeReturnPath } from '../identity'
+import { useI18n } from '../i18n/context'
+import { useAnnounce, useDocumentTitle } from '../page-context'
+import { ME_PATH, useRouter } from '../router'
+import type { Token } from '../session'
+import { SessionNotice, useRedirectWhenSignedIn } from './sign-in-common'
+
+const LOGIN_FIELDS = { username: 'username', password: 'password' }
+
+export function StaffSignInPage() {
+  const { t } = useI18n()
+  const auth = useAuth()
+  const router = useRouter()
+  const announce = useAnnounce()
+  const errors = useFormErrors()
+  const returnTo = safeReturnPath(new URLSearchParams(router.search).get('return_to'))
+  useDocumentTitle(t('staff.title'))
+  useRedirectWhenSignedIn(returnTo)
+
+  const [username, setUsername] = useState('')
+  const [password, setPassword] = useState('')
+  const [code, setCode] = useState('')
+  const [codeStep, setCodeStep] = useState(false)
+  const [pending, setPending] = useState(false)
+  const [outboxVersion, setOutboxVersion] = useState(0)
+  const [focusStep, setFocusStep] = useState(0)
+  const codeHeading = useRef<HTMLHeadingElement>(null)
+  const loginHeading = useRef<HTMLHeadingElement>(null)
+
+  useEffect(() => {
+    if (focusStep > 0) (codeStep ? codeHeading : loginHeading).current?.focus()
+  }, [focusStep])
+
+  function goToStep(code: boolean) {
+    setCodeStep(code)
+    setCode('')
+    setFocusStep((n) => n + 1)
+  }
+
+  /** One login call; the token when it succeeds, else the error (already shown unless it is `otp_required`). */
+  async function login(otp?: string): Promise<Token | ApiError> {
+    setPending(true)
+    announce(t(otp ? 'otp.checking' : 'staff.checking'))
+    try {
+      const token = await auth.api.request<Partial<Token>>('/auth/staff/login', {
+        method: 'POST',
+        body: otp ? { username: username.trim(), password, otp } : { username: username.trim(), password },
+      })
+      if (typeof token?.access_token !== 'string' || typeof token.expires_in !== 'number') throw asApiError(null)
+      return { access_token: token.access_token, expires_in: token.expires_in }
+    } catch (caught) {
+      return asApiError(caught)
+    } finally {
+      setPending(false)
+    }
+  }
+
+  function finish(token: Token) {
+    setPassword('')
+    auth.signIn(token, 'staff')
+    router.navigate(returnTo ?? ME_PATH)
+  }
+
+  function codeSent(message: string) {
+    errors.clear()
+    setOutboxVersion((n) => n + 1)
+    announce(message)
+  }
+
+  async function submitCredentials() {
+    if (pending) return
+    const fields: Record<string, string> = {}
+    if (username.trim() === '') fields.username = t('validation.username.missing')
+    if (password === '') fields.password = t('validation.password.missing')
+    if (Object.keys(fields).length) {
+      errors.show(fields)
+      return
+    }
+    const result = await login()
+    if (!(result instanceof Error)) return finish(result)
+    if (result.code === 'otp_required') {
+      codeSent(t('staff.codeSent'))
+      goToStep(true)
+    } else showLoginError(result)
+  }
+
+  function showLoginError(error: ApiError) {
+    if (error.code === 'validation_error') {
+      const { fields, general } = validationErrors(t, error, LOGIN_FIELDS)
+      errors.show(fields, general)
+    } else if (error.code === 'invalid_credentials') {
+      setPassword('')
+      errors.show({}, [{ target: 'username', message: problemMessage(t, error) }])
+    } else errors.show({}, [{ message: problemMessage(t, error) }])
+  }
+
+  async function submitCode() {
+    if (pending) return
+    const value = normalizeCode(code)
+    if (!isCode(value)) {
+      errors.show({ 'staff-otp-code': t(value === '' ? 'validation.code.missing' : 'validation.code.format') })
+      return
+    }
+    const result = await login(value)
+    if (!(result instanceof Error)) return finish(result)
+    const message = problemMessage(t, result)
+    switch (result.code) {
+      case 'invalid_code':
+      case 'validation_error':
+        return errors.show({ 'staff-otp-code': message })
+      case 'otp_required':
+        // The code was no longer valid and the API has emailed a new one.
+        setCode('')
+        setOutboxVersion((n) => n + 1)
+        return errors.show({}, [{ target: 'staff-otp-code', message: t('staff.newCodeRequired') }])
+      case 'code_expired':
+      case 'too_many_attempts':
+        return errors.show({}, [{ target: 'staff-otp-resend', message }])
+      case 'invalid_credentials':
+        goToStep(false)
+        return showLoginError(result)
+      default:
+        return errors.show({}, [{ message }])
+    }
+  }
+
+  async function resend() {
+    if (pending) return
+    const result = await login()
+    if (!(result instanceof Error)) return finish(result)
+    if (result.code === 'otp_required') {
+      setCode('')
+      codeSent(t('staff.codeResent'))
+    } else if (result.code === 'invalid_credentials') {
+      goToStep(false)
+      showLoginError(result)
+    } else errors.show({}, [{ message: problemMessage(t, result) }])
+  }
+
+  return (
+    <>
+      <h1 tabIndex={-1}>{t('staff.title')}</h1>
+      <SessionNotice />
+      <p class="lead">{t('staff.intro')}</p>
+      <ErrorSummary id="staff-sign-in-errors" errors={errors.summary} focusKey={errors.key} />
+      {codeStep ? (
+        <CodeStep
+          formId="staff-otp"
+          inputId="staff-otp-code"
+          headingRef={codeHeading}
+          sentTo={t('staff.codeSent')}
+          code={code}
+          onCode={setCode}
+          error={errors.fields['staff-otp-code']}
+          submitLabel={t('staff.signIn')}
+          pending={pending}
+          onSubmit={submitCode}
+          onResend={resend}
+          onRestart={() => {
+            errors.clear()
+            setPassword('')
+            goToStep(false)
+          }}
+          restartLabel={t('staff.restart')}
+          outboxVersion={outboxVersion}
+        />
+      ) : (
+        <section class="panel" aria-labelledby="staff-login-title">
+          <h2 id="staff-login-title" tabIndex={-1} ref={loginHeading}>
+            {t('staff.credentials')}
+          </h2>
+          <form
+            id="staff-login"
+            noValidate
+            onSubmit={(event) => {
+              event.preventDefault()
+              void submitCredentials()
+            }}
+          >
+            <TextField
+              id="username"
+              name="username"
+              label={t('staff.username')}
+              error={errors.fields.username}
+              value={username}
+              onValue={setUsername}
+              type="text"
+              autocomplete="username"
+              autoCapitalize="none"
+              spellcheck={false}
+            />
+            <TextField
+              id="password"
+              name="password"
+              label={t('staff.password')}
+              error={errors.fields.password}
+              value={password}
+              onValue={setPassword}
+              type="password"
+              autocomplete="current-password"
+            />
+            <div class="actions">
+              <button type="submit" class="button" aria-disabled={pending ? 'true' : undefined}>
+                {t('staff.continue')}
+              </button>
+            </div>
+          </form>
+        </section>
+      )}
+    </>
+  )
+}
