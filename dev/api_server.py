@@ -33,12 +33,15 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 
 
 def build_server(host: str, port: int, stage: str = "dev") -> LocalDevServer:
+    runner = dict(os.environ)
     factory = CLIFactory(str(ROOT), environ=os.environ)
+    # Loading the app applies the stage's variables to os.environ, over what the runner set on purpose (the ports
+    # of this particular stack): put the runner's values back.
     config = factory.create_config_obj(chalice_stage_name=stage)
-    # The stage's configuration, except what the runner set on purpose (ports of this particular stack).
+    app = config.chalice_app  # loading is lazy: do it before restoring
     for name, value in config.environment_variables.items():
-        os.environ.setdefault(name, value)
-    return LocalDevServer(config.chalice_app, config, host, port, handler_cls=GatewayRequestHandler)
+        os.environ[name] = runner.get(name, value)
+    return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
 
 
 def main(argv: list[str] | None = None) -> int:
