@@ -186,9 +186,15 @@ Videoatención is running (stage dev, all on 127.0.0.1). Ctrl-C stops everything
 
 Demo data: {c.offices} offices, {c.services} services, {c.staff} staff accounts, a fictional padrón of {c.people} people
 in {c.households} households and {c.ledger_items} tax-ledger items (all invented).
-Demo citizen ID number: 12345678Z.
-Demo staff accounts: agent.omac, agent.omac2 (OMAC agents), agent.ogat, agent.ogat2 (OGAT agents), supervisor,
-auditor, admin. (Staff sign-in arrives with the identity feature; there are no passwords yet.)
+Citizens sign in at http://127.0.0.1:{p.web}/sign-in
+  - with a code: any valid DNI/NIE (e.g. 12345678Z) and any email or phone; the code shows on the page
+    (development panel) and at http://127.0.0.1:{p.web}/api/dev/outbox
+  - with "digital identity": a fake eID provider (port {p.eid}) lets you pick a fictional person at level
+    low, substantial or high
+Staff sign in at http://127.0.0.1:{p.web}/staff/sign-in with the password   {stack.staff_password}
+  accounts: agent.omac, agent.omac2 (OMAC agents), agent.ogat, agent.ogat2 (OGAT agents), supervisor, auditor, admin;
+  the second factor is a code emailed to the account (shown on the page, from the dev outbox).
+  DEMO_STAFF_PASSWORD chooses the password; otherwise each run makes a new one.
 Logs: {stack.log_dir or "this terminal"}
 """
 
