@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
     from chalicelib.auth.eid import EidClient
     from chalicelib.auth.tokens import TokenService
+    from chalicelib.services.booking import BookingService
     from chalicelib.services.identity import CitizenSignIn, Sessions, StaffSignIn
     from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets, StaffDirectory
 
@@ -146,6 +147,36 @@ class Container:
 
         return StaffSignIn(
             self.auth_store, self.sessions, self.staff, self.notifier, self.audit, self.pepper, self.limits
+        )
+
+    # --- booking ------------------------------------------------------------------------------------------------
+    @cached_property
+    def booking(self) -> BookingService:
+        from zoneinfo import ZoneInfo
+
+        from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+        from chalicelib.adapters.dynamo.staff import agents_of
+        from chalicelib.domain.calendar import HolidayCalendar
+        from chalicelib.services.booking import BookingService, BookingSettings
+
+        s = self.settings
+        return BookingService(
+            self.catalogue,
+            agents_of,
+            HolidayCalendar.load(),
+            DynamoBookingStore(self._client("dynamodb"), s.table_appointments, s.table_booking),
+            self.notifier,
+            self.audit,
+            BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, ZoneInfo(s.timezone)),
+        )
+
+    @cached_property
+    def idempotency_store(self) -> Any:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(
+            table_name=self.settings.table_idempotency,
+            boto3_session=__import__("chalicelib.adapters.aws", fromlist=["session"]).session(self.settings.region),
         )
 
     @cached_property

@@ -42,6 +42,11 @@ class Settings:
     table_staff: str = ""
     table_padron: str = ""
     table_notifications: str = ""
+    table_appointments: str = ""
+    table_booking: str = ""
+    table_idempotency: str = ""
+    # Nobody can hoard slots: active appointments one citizen may hold at once.
+    max_active_appointments: int = 3
     signing_key: str = ""
     # Keys whose tokens still verify after a rotation (until those tokens expire); the signing key is always one.
     verify_keys: tuple[str, ...] = ()
@@ -72,6 +77,9 @@ class Settings:
             "table_staff": "TABLE_STAFF",
             "table_padron": "TABLE_PADRON",
             "table_notifications": "TABLE_NOTIFICATIONS",
+            "table_appointments": "TABLE_APPOINTMENTS",
+            "table_booking": "TABLE_BOOKING",
+            "table_idempotency": "TABLE_IDEMPOTENCY",
             "signing_key": "KMS_SIGNING_KEY",
             "otp_pepper_parameter": "PARAM_OTP_PEPPER",
             "sender_email": "SENDER_EMAIL",
@@ -91,6 +99,7 @@ class Settings:
             ("staff_token_hours", "STAFF_TOKEN_HOURS", "8"),
             ("staff_idle_minutes", "STAFF_IDLE_MINUTES", "30"),
             ("auth_min_response_ms", "AUTH_MIN_RESPONSE_MS", "400"),
+            ("max_active_appointments", "MAX_ACTIVE_APPOINTMENTS", "3"),
         ):
             raw = environ.get(var, default)
             if not (raw.isascii() and raw.isdigit()):

@@ -125,8 +125,27 @@ RESOURCES = Resources(
         Table(
             name="staff",
             env="TABLE_STAFF",
-            purpose="Staff accounts: roles, office, weekly schedules, credentials",
+            purpose="Staff accounts: roles, office, weekly schedules with exceptions, credentials",
             partition=Key("username"),
+            indexes=(Index("by_office", Key("office"), Key("username")),),
+        ),
+        Table(
+            name="appointments",
+            env="TABLE_APPOINTMENTS",
+            purpose="Appointments: who, which service, when (UTC instants), status, reminders sent, outcome",
+            partition=Key("id"),
+            indexes=(
+                Index("by_citizen", Key("citizen"), Key("start")),
+                Index("by_office_day", Key("office_day"), Key("start")),
+            ),
+            stream=True,
+        ),
+        Table(
+            name="booking",
+            env="TABLE_BOOKING",
+            purpose="Capacity taken per office and 5-minute unit (CAP#office#month / unit), citizens' active bookings",
+            partition=Key("pk"),
+            sort=Key("sk"),
         ),
         Table(
             name="padron",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,7 +25,11 @@ class AwsNotifier:
 
     def send(self, message: Message) -> str:
         try:
-            if message.channel == "email":
+            if message.channel == "email" and message.attachments:
+                response = self._ses.send_raw_email(
+                    Source=self._sender, Destinations=[message.to], RawMessage={"Data": self._mime(message)}
+                )
+            elif message.channel == "email":
                 response = self._ses.send_email(
                     Source=self._sender,
                     Destination={"ToAddresses": [message.to]},
@@ -53,3 +59,15 @@ class AwsNotifier:
             expires_at=int((now + timedelta(days=LOG_DAYS)).timestamp()),
         ).save()
         return message_id
+
+    def _mime(self, message: Message) -> bytes:
+        mail = EmailMessage()
+        mail["From"] = self._sender
+        mail["To"] = message.to
+        mail["Subject"] = message.subject or ""
+        mail["Date"] = formatdate(localtime=False)
+        mail.set_content(message.body)
+        for attachment in message.attachments:
+            maintype, subtype = attachment.content_type.split(";")[0].split("/")
+            mail.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+        return mail.as_bytes()

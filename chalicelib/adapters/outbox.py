@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from email import message_from_string
+from email.policy import default
 from typing import Any
 
 import requests
@@ -28,6 +30,28 @@ class MotoOutbox:
                         "to": address,
                         "subject": message.get("subject"),
                         "body": message.get("body", ""),
+                    }
+                )
+        for raw in data.get("ses", {}).get("RawMessage", []):
+            mail = message_from_string(raw.get("raw_data", ""), policy=default)
+            text = mail.get_body(preferencelist=("plain",))
+            attachments = [
+                {
+                    "filename": part.get_filename(),
+                    "content_type": part.get_content_type(),
+                    "content": part.get_content(),
+                }
+                for part in mail.iter_attachments()
+                if part.get_content_maintype() == "text"
+            ]
+            for address in dict.fromkeys(raw.get("destinations", [])):
+                found.append(
+                    {
+                        "id": raw["id"],
+                        "to": address,
+                        "subject": str(mail["Subject"] or ""),
+                        "body": text.get_content() if text else "",
+                        "attachments": attachments,
                     }
                 )
         for sms in data.get("sns", {}).get("SMS", []):

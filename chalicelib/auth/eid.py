@@ -81,7 +81,7 @@ class EidClient:
             raise EidError(f"user-info unreachable: {exc.__class__.__name__}") from exc
         if response.status_code != 200:
             raise EidError(f"user-info answered {response.status_code}")
-        return _identity(response.json())
+        return _identity(_json(response, "user-info"))
 
     def _exchange(self, code: str, verifier: str) -> str:
         try:
@@ -101,11 +101,20 @@ class EidClient:
             raise EidError(f"token endpoint unreachable: {exc.__class__.__name__}") from exc
         if response.status_code != 200:
             raise EidError(f"token endpoint answered {response.status_code}")
-        body = response.json()
+        body = _json(response, "token endpoint")
+        if not isinstance(body, dict):
+            raise EidError("token endpoint answered something other than a JSON object")
         token = body.get("access_token")
         if not isinstance(token, str) or str(body.get("token_type", "")).lower() != "bearer":
             raise EidError("token endpoint gave no bearer token")
         return token
+
+
+def _json(response: Any, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:  # requests' JSONDecodeError is a ValueError
+        raise EidError(f"{what} answered something other than JSON") from exc
 
 
 def _identity(info: Any) -> EidIdentity:

@@ -81,6 +81,13 @@ _CITIZEN_OWN = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.CONFIRM, Ac
 _CASE_RESOURCES = {ResourceKind.APPOINTMENT, ResourceKind.PROCEDURE, ResourceKind.DOCUMENT}
 _AGENT_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.RECORD_OUTCOME, Action.RUN_PROCEDURE}
 _SUPERVISOR_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL}
+# What can be done to each kind of case: someone who can see the case but may not do one of these is refused
+# (403); asking for an action that does not apply to that kind of case is answered as if it did not exist (404).
+_APPLICABLE = {
+    ResourceKind.APPOINTMENT: {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.RECORD_OUTCOME},
+    ResourceKind.PROCEDURE: {Action.VIEW, Action.RUN_PROCEDURE, Action.CONFIRM},
+    ResourceKind.DOCUMENT: {Action.VIEW},
+}
 
 
 def owns(principal: Principal, resource: Resource) -> bool:
@@ -102,9 +109,12 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
             # Register and access-log data reveal personal and tax details: a code sign-in is not enough.
             ok = principal.assurance.satisfies(max(Assurance.SUBSTANTIAL, resource.min_assurance, key=_rank))
             return Decision.ALLOW if ok else Decision.NEEDS_ASSURANCE
-        if resource.kind in _CASE_RESOURCES and action in _CITIZEN_OWN:
+        if resource.kind in _CASE_RESOURCES:
             if not owns(principal, resource):
                 return Decision.HIDDEN
+            if action not in _CITIZEN_OWN:
+                # Their own case, but not something a citizen does (e.g. an outcome).
+                return Decision.REFUSED if action in _APPLICABLE[resource.kind] else Decision.HIDDEN
             ok = principal.assurance.satisfies(resource.min_assurance)
             return Decision.ALLOW if ok else Decision.NEEDS_ASSURANCE
         return Decision.HIDDEN
@@ -115,7 +125,9 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
     if Role.AUDITOR in roles and action in (Action.VIEW_AUDIT, Action.VERIFY_AUDIT):
         return Decision.ALLOW
     if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
-        if Role.SUPERVISOR in roles or (Role.AGENT in roles and resource.office == principal.office):
+        if Role.SUPERVISOR in roles or (
+            Role.AGENT in roles and principal.office is not None and resource.office == principal.office
+        ):
             return Decision.ALLOW
         return Decision.REFUSED
     same_office = Role.AGENT in roles and resource.office is not None and resource.office == principal.office
@@ -126,7 +138,9 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
             return Decision.ALLOW
         if Role.SUPERVISOR in roles and action in _SUPERVISOR_CASE:
             return Decision.ALLOW
-        return Decision.HIDDEN
+        # Visible to this member of staff (their office, or any office for a supervisor) but not theirs to do.
+        visible = same_office or Role.SUPERVISOR in roles
+        return Decision.REFUSED if visible and action in _APPLICABLE[resource.kind] else Decision.HIDDEN
     if resource.kind is ResourceKind.CITIZEN_DATA and action is Action.READ_REGISTER and same_office:
         return Decision.ALLOW
     return Decision.HIDDEN

@@ -72,6 +72,9 @@ class Service:
     required_documents: tuple[Text, ...] = ()
     procedure: str | None = None  # the procedure module the agent runs for it, if any
     active: bool = True
+    buffer_minutes: int = 5  # kept free after each appointment (notes, next call's set-up)
+    min_notice_minutes: int = 120  # no booking closer to the start than this
+    horizon_days: int = 60  # nor further ahead than this
 
     def __post_init__(self) -> None:
         errors = []
@@ -79,6 +82,12 @@ class Service:
             errors.append(FieldError("id", "must be lower-case letters, digits and hyphens"))
         if not 5 <= self.duration_minutes <= 240 or self.duration_minutes % 5:
             errors.append(FieldError("duration_minutes", "must be a multiple of 5 between 5 and 240"))
+        if not 0 <= self.buffer_minutes <= 60 or self.buffer_minutes % 5:
+            errors.append(FieldError("buffer_minutes", "must be a multiple of 5 between 0 and 60"))
+        if not 0 <= self.min_notice_minutes <= 7 * 24 * 60:
+            errors.append(FieldError("min_notice_minutes", "must be between 0 and a week"))
+        if not 1 <= self.horizon_days <= 366:
+            errors.append(FieldError("horizon_days", "must be between 1 and 366"))
         if errors:
             raise ValidationFailed(errors)
 

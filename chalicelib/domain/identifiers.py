@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from stdnum.es import dni, nie
+from stdnum.es import dni, nie, nif
 
 from chalicelib.domain.errors import FieldError, ValidationFailed
 
@@ -25,8 +25,11 @@ def id_number(raw: object, field: str = "id_number") -> str:
     """A valid DNI or NIE in compact form (``12345678Z``), or ValidationFailed naming ``field``."""
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationFailed([FieldError(field, "must be a DNI or NIE, e.g. 12345678Z")])
-    compact = dni.compact(raw).upper()
+    compact = dni.compact(raw.replace(".", "")).upper()
     if dni.is_valid(compact) or nie.is_valid(compact):
+        return compact
+    # K, L and M NIFs (people without a DNI or NIE): the DNI rule on their seven digits.
+    if compact[:1] in ("K", "L", "M") and nif.is_valid(compact):
         return compact
     raise ValidationFailed([FieldError(field, "is not a valid DNI or NIE (check the letter)")])
 

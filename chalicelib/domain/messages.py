@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chalicelib.domain.catalogue import LANGUAGES
 
 _CODE_SUBJECT = {
@@ -37,3 +39,119 @@ def code_message(code: str, minutes: int, lang: str) -> tuple[str, str]:
 def staff_code_message(code: str, minutes: int, lang: str = "ca") -> tuple[str, str]:
     lang = language(lang)
     return _STAFF_SUBJECT[lang], _CODE_BODY[lang].format(code=code, minutes=minutes)
+
+
+_WEEKDAYS = {
+    "ca": ["dilluns", "dimarts", "dimecres", "dijous", "divendres", "dissabte", "diumenge"],
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+}
+_MONTHS = {
+    "ca": [
+        "gener",
+        "febrer",
+        "març",
+        "abril",
+        "maig",
+        "juny",
+        "juliol",
+        "agost",
+        "setembre",
+        "octubre",
+        "novembre",
+        "desembre",
+    ],
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+
+
+def when(local: datetime, lang: str) -> str:
+    """A date and time as people say it, in the council's time (the caller passes a Europe/Madrid datetime)."""
+    lang = language(lang)
+    weekday, month = _WEEKDAYS[lang][local.weekday()], _MONTHS[lang][local.month - 1]
+    hhmm = local.strftime("%H:%M")
+    if lang == "ca":
+        article = "d'" if month[0] in "aeiou" else "de "
+        return f"{weekday} {local.day} {article}{month} de {local.year}, a les {hhmm} (hora peninsular)"
+    if lang == "es":
+        return f"{weekday} {local.day} de {month} de {local.year}, a las {hhmm} (hora peninsular)"
+    return f"{weekday} {local.day} {month} {local.year}, at {hhmm} (Spanish mainland time)"
+
+
+_BOOKED = {
+    "ca": (
+        "Cita confirmada: {service}",
+        "Teniu una cita per videotrucada per a «{service}» el {when}.\n"
+        "Podeu consultar-la, canviar-la o anul·lar-la aquí: {link}",
+    ),
+    "es": (
+        "Cita confirmada: {service}",
+        "Tiene una cita por videollamada para «{service}» el {when}.\n"
+        "Puede consultarla, cambiarla o anularla aquí: {link}",
+    ),
+    "en": (
+        "Appointment confirmed: {service}",
+        "You have a video appointment for “{service}” on {when}.\nSee, change or cancel it here: {link}",
+    ),
+}
+_CHANGED = {
+    "ca": ("Cita canviada: {service}", "La vostra cita per a «{service}» ara és el {when}.\nGestioneu-la aquí: {link}"),
+    "es": ("Cita cambiada: {service}", "Su cita para «{service}» ahora es el {when}.\nGestiónela aquí: {link}"),
+    "en": ("Appointment changed: {service}", "Your appointment for “{service}” is now on {when}.\nManage it: {link}"),
+}
+_CANCELLED = {
+    "ca": ("Cita anul·lada: {service}", "S'ha anul·lat la vostra cita per a «{service}» del {when}."),
+    "es": ("Cita anulada: {service}", "Se ha anulado su cita para «{service}» del {when}."),
+    "en": ("Appointment cancelled: {service}", "Your appointment for “{service}” on {when} has been cancelled."),
+}
+_REMINDER = {
+    "ca": (
+        "Recordatori: {service}",
+        "Recordeu la vostra cita per videotrucada per a «{service}» el {when}.\n"
+        "Si no hi podeu assistir, anul·leu-la aquí: {link}",
+    ),
+    "es": (
+        "Recordatorio: {service}",
+        "Recuerde su cita por videollamada para «{service}» el {when}.\nSi no puede asistir, anúlela aquí: {link}",
+    ),
+    "en": (
+        "Reminder: {service}",
+        "A reminder of your video appointment for “{service}” on {when}.\n"
+        "If you cannot make it, cancel it here: {link}",
+    ),
+}
+APPOINTMENT_TEMPLATES = {"booked": _BOOKED, "changed": _CHANGED, "cancelled": _CANCELLED, "reminder": _REMINDER}
+
+
+def appointment_message(kind: str, lang: str, service: str, local: datetime, link: str) -> tuple[str, str]:
+    lang = language(lang)
+    subject, body = APPOINTMENT_TEMPLATES[kind][lang]
+    values = {"service": service, "when": when(local, lang), "link": link}
+    return subject.format(**values), body.format(**values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from chalicelib.domain.catalogue import OfficeId, Service
+from chalicelib.domain.catalogue import Office, OfficeId, Service
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.ports import CatalogueRepository
 
@@ -21,6 +21,7 @@ class CatalogueService:
         self._cache_seconds = cache_seconds
         self._clock = clock
         self._cached: tuple[float, list[Service]] | None = None
+        self._offices: tuple[float, list[Office]] | None = None
 
     def list_services(self, office: OfficeId | None = None) -> list[Service]:
         services = [s for s in self._all() if s.active]
@@ -33,6 +34,12 @@ class CatalogueService:
             if service.id == service_id:
                 return service
         raise NotFound(f"There is no service '{service_id}'.")
+
+    def offices(self) -> list[Office]:
+        now = self._clock()
+        if self._offices is None or now - self._offices[0] >= self._cache_seconds:
+            self._offices = (now, self._repository.list_offices())
+        return self._offices[1]
 
     def _all(self) -> list[Service]:
         now = self._clock()

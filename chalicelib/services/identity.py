@@ -202,6 +202,8 @@ class CitizenSignIn:
                 to = destination(channel, body.get("destination"))
             except ValidationFailed as exc:
                 errors += exc.errors
+        elif not isinstance(body.get("destination"), str) or not body["destination"].strip():
+            errors.append(FieldError("destination", "is required"))
         if errors or subject is None or channel is None or to is None:
             raise ValidationFailed(errors)
         limits = self._limits

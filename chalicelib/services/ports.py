@@ -48,12 +48,20 @@ class StaffDirectory(Protocol):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=PUBLISH"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     channel: str  # "email" | "sms"
     to: str
     body: str
     template: str  # what kind of message, for the send log (never the body: it may hold a code)
     subject: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
 
 class Notifier(Protocol):

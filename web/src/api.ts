@@ -59,6 +59,8 @@ export interface RequestOptions {
   auth?: boolean
   /** With `auth`: do not end the session on a 401 (sign-out, where the session ends anyway). */
   quiet?: boolean
+  /** Extra request headers, e.g. `Idempotency-Key`. */
+  headers?: Record<string, string>
 }
 
 export interface OutboxMessage {
@@ -72,6 +74,8 @@ export interface ApiClient {
   readonly session: SessionStore
   /** The answer's JSON (undefined for an empty answer such as 204); throws ApiError otherwise. */
   request<T = unknown>(path: string, options?: RequestOptions): Promise<T>
+  /** A file (e.g. `text/calendar`) fetched like `request`, with the same errors, as a Blob. */
+  download(path: string, options?: RequestOptions): Promise<Blob>
   /**
    * Development stage only: the messages the service "sent" (newest first), or null where the stage has no outbox.
    * The first call probes; once it has said "no outbox" the API is not asked again.
@@ -95,8 +99,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const session = options.session
   let outboxAvailable: boolean | null = null
 
-  async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' }
+  async function send<T>(path: string, opts: RequestOptions, read: Read<T>, accept: string): Promise<T> {
+    const headers: Record<string, string> = { Accept: accept, ...opts.headers }
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
     if (opts.auth) {
       const current = opts.quiet ? session.peek() : session.current()
@@ -104,20 +108,30 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       headers.Authorization = `Bearer ${current.access_token}`
     }
     try {
-      return (await fetchJson(doFetch, baseUrl + path, timeoutMs, {
-        method: opts.method ?? 'GET',
-        headers,
-        body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      })) as T
+      return await fetchWith(
+        doFetch,
+        baseUrl + path,
+        timeoutMs,
+        {
+          method: opts.method ?? 'GET',
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        },
+        read,
+      )
     } catch (error) {
       if (opts.auth && !opts.quiet && error instanceof ApiError && error.status === 401) session.end('ended')
       throw error
     }
   }
 
+  const request = <T,>(path: string, opts: RequestOptions = {}) =>
+    send(path, opts, readJson, 'application/json') as Promise<T>
+
   return {
     session,
     request,
+    download: (path, opts = {}) => send(path, opts, (response) => response.blob(), '*/*'),
     async devOutbox(to) {
       if (outboxAvailable === false) return null
       try {
@@ -134,13 +148,25 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   }
 }
 
+type Read<T> = (response: Response) => Promise<T>
+
 /** One request with a timeout: the parsed JSON body, undefined when empty, or an ApiError. */
-export async function fetchJson(
-  doFetch: Fetch,
-  url: string,
-  timeoutMs: number,
-  init: RequestInit = {},
-): Promise<unknown> {
+export function fetchJson(doFetch: Fetch, url: string, timeoutMs: number, init: RequestInit = {}): Promise<unknown> {
+  return fetchWith(doFetch, url, timeoutMs, init, readJson)
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text()
+  if (text.trim() === '') return undefined
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw new ApiError(response.status, { title: 'Unexpected response', detail: 'The answer is not JSON.' })
+  }
+}
+
+/** One request with a timeout (reading the body included): what `read` makes of a 2xx answer, or an ApiError. */
+async function fetchWith<T>(doFetch: Fetch, url: string, timeoutMs: number, init: RequestInit, read: Read<T>) {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), timeoutMs)
   try {
@@ -151,17 +177,10 @@ export async function fetchJson(
       throw new ApiError(null)
     }
     if (!response.ok) throw await problem(response)
-    let text: string
     try {
-      text = await response.text()
-    } catch {
-      throw new ApiError(null)
-    }
-    if (text.trim() === '') return undefined
-    try {
-      return JSON.parse(text) as unknown
-    } catch {
-      throw new ApiError(response.status, { title: 'Unexpected response', detail: 'The answer is not JSON.' })
+      return await read(response)
+    } catch (error) {
+      throw error instanceof ApiError ? error : new ApiError(null)
     }
   } finally {
     clearTimeout(timer)

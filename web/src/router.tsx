@@ -13,6 +13,10 @@ export type Route =
   | { name: 'staffSignIn' }
   | { name: 'eidDone' }
   | { name: 'me' }
+  | { name: 'book'; id: string }
+  | { name: 'appointments' }
+  | { name: 'appointment'; id: string }
+  | { name: 'agenda' }
   | { name: 'notFound' }
 
 export const CATALOGUE_PATH = '/'
@@ -20,23 +24,30 @@ export const SIGN_IN_PATH = '/sign-in'
 export const STAFF_SIGN_IN_PATH = '/staff/sign-in'
 export const EID_DONE_PATH = '/auth/eid/done'
 export const ME_PATH = '/me'
+export const APPOINTMENTS_PATH = '/appointments'
+export const AGENDA_PATH = '/agenda'
 
 const FIXED: Record<string, Route['name']> = {
   [SIGN_IN_PATH]: 'signIn',
   [STAFF_SIGN_IN_PATH]: 'staffSignIn',
   [EID_DONE_PATH]: 'eidDone',
   [ME_PATH]: 'me',
+  [APPOINTMENTS_PATH]: 'appointments',
+  [AGENDA_PATH]: 'agenda',
 }
+
+/** Routes with one path segment of data: `/services/:id`, `/book/:id`, `/appointments/:id`. */
+const WITH_ID = { services: 'service', book: 'book', appointments: 'appointment' } as const
 
 export function matchRoute(path: string): Route {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path
   if (trimmed === '/' || trimmed === '') return { name: 'catalogue' }
   const fixed = FIXED[trimmed]
   if (fixed) return { name: fixed } as Route
-  const service = /^\/services\/([^/]+)$/.exec(trimmed)
-  if (service?.[1]) {
+  const match = /^\/(services|book|appointments)\/([^/]+)$/.exec(trimmed)
+  if (match?.[2]) {
     try {
-      return { name: 'service', id: decodeURIComponent(service[1]) }
+      return { name: WITH_ID[match[1] as keyof typeof WITH_ID], id: decodeURIComponent(match[2]) }
     } catch {
       return { name: 'notFound' }
     }
@@ -46,6 +57,15 @@ export function matchRoute(path: string): Route {
 
 export function servicePath(id: string): string {
   return `/services/${encodeURIComponent(id)}`
+}
+
+/** The booking flow for a service; `forCitizen`: staff booking on a citizen's behalf. */
+export function bookPath(id: string, forCitizen = false): string {
+  return `/book/${encodeURIComponent(id)}${forCitizen ? '?for=citizen' : ''}`
+}
+
+export function appointmentPath(id: string): string {
+  return `${APPOINTMENTS_PATH}/${encodeURIComponent(id)}`
 }
 
 /** A sign-in page with the path to come back to afterwards (`?return_to=`). */

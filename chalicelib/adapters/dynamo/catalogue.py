@@ -21,6 +21,9 @@ def service_to_document(service: Service) -> dict[str, Any]:
         "required_documents": [d.as_dict() for d in service.required_documents],
         "procedure": service.procedure,
         "active": service.active,
+        "buffer_minutes": service.buffer_minutes,
+        "min_notice_minutes": service.min_notice_minutes,
+        "horizon_days": service.horizon_days,
     }
 
 
@@ -35,6 +38,9 @@ def service_from_document(service_id: str, doc: dict[str, Any]) -> Service:
         required_documents=tuple(Text.parse(d, "required_documents") for d in doc.get("required_documents", [])),
         procedure=doc.get("procedure"),
         active=bool(doc.get("active", True)),
+        buffer_minutes=int(doc.get("buffer_minutes", 5)),
+        min_notice_minutes=int(doc.get("min_notice_minutes", 120)),
+        horizon_days=int(doc.get("horizon_days", 60)),
     )
 
 

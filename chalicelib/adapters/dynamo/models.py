@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
@@ -71,9 +72,20 @@ class AuthItem(Model):
     data: MapAttribute[str, Any] = MapAttribute(default=dict)
 
 
+class StaffByOffice(GlobalSecondaryIndex["StaffItem"]):
+    class Meta:
+        index_name = "by_office"
+        projection = AllProjection()
+
+    office = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute(range_key=True)
+
+
 class StaffItem(Model):
     class Meta:
         table_name = "unbound"
+
+    by_office = StaffByOffice()
 
     username = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -82,7 +94,8 @@ class StaffItem(Model):
     office = UnicodeAttribute(null=True)
     enabled = BooleanAttribute(default=True)
     password_hash = UnicodeAttribute(null=True)
-    schedule: MapAttribute[str, Any] = MapAttribute(default=dict)
+    schedule: MapAttribute[str, Any] = MapAttribute(default=dict)  # office → weekday → [[HH:MM, HH:MM]]
+    exceptions: ListAttribute[Any] = ListAttribute(null=True)  # [{date, kind: leave|extra, intervals, office}]
 
 
 class NotificationItem(Model):

@@ -7,11 +7,14 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ApiError } from '../api'
 import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
+import { Link } from '../router'
 
 /** One line of the error summary; `target` is the id of the control it is about (the link focuses it). */
 export interface FormError {
   target?: string
   message: string
+  /** A way out after the message: a page of this app, or (`external`) a full-page link such as the eID start. */
+  link?: { href: string; text: string; external?: boolean }
 }
 
 interface ErrorState {
@@ -73,6 +76,13 @@ export function ErrorSummary(props: { id: string; errors: FormError[]; focusKey:
             ) : (
               error.message
             )}
+            {error.link && ' '}
+            {error.link &&
+              (error.link.external ? (
+                <a href={error.link.href}>{error.link.text}</a>
+              ) : (
+                <Link href={error.link.href}>{error.link.text}</Link>
+              ))}
           </li>
         ))}
       </ul>
@@ -195,6 +205,9 @@ const FIELD_MESSAGES = {
   otp: 'field.code',
   username: 'field.username',
   password: 'field.password',
+  'contact.email': 'validation.email.format',
+  'contact.phone': 'validation.phone.format',
+  'citizen.id_number': 'field.idNumber',
 } as const
 
 /**

@@ -1,0 +1,349 @@
+"""Bookings on DynamoDB: every change is ONE transaction with conditions, so two requests can never double-book.
+
+Items of the ``booking`` table:
+- ``CAP#<office>#<yyyy-mm>`` / ``<unit>``: ``used`` places of a 5-minute unit, never above ``cap`` (the condition);
+- ``CIT#<id number>`` / ``SVC#<service>``: the citizen's one active appointment for that service;
+- ``CIT#<id number>`` / ``ACTIVE``: how many active appointments the citizen holds (at most the configured maximum).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.appointments import Appointment, Contact, Status
+from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.errors import Conflict, DependencyUnavailable
+
+_serialise = TypeSerializer().serialize
+_deserialise = TypeDeserializer().deserialize
+
+
+def _cap_key(office: str, unit: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CAP#{office}#{unit[:7]}"}, "sk": {"S": unit}}
+
+
+def _office_day(appointment: Appointment) -> str:
+    return f"{appointment.office.value}#{appointment.start.date().isoformat()}"
+
+
+def to_item(a: Appointment) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": a.id,
+        "service_id": a.service_id,
+        "office": a.office.value,
+        "office_day": _office_day(a),
+        "start": a.start.isoformat(),
+        "end": a.end.isoformat(),
+        "status": a.status.value,
+        "citizen": a.citizen,
+        "contact": {k: v for k, v in (("email", a.contact.email), ("phone", a.contact.phone)) if v},
+        "language": a.language,
+        "units": list(a.units),
+        "created_at": a.created_at.isoformat(),
+        "created_by": a.created_by,
+        "version": a.version,
+        "reminders": dict(a.reminders),
+    }
+    if a.citizen_contact:
+        item["citizen_contact"] = a.citizen_contact
+    if a.citizen_name:
+        item["citizen_name"] = a.citizen_name
+    if a.outcome_notes:
+        item["outcome_notes"] = a.outcome_notes
+    return {k: _serialise(v) for k, v in item.items()}
+
+
+def from_item(raw: Mapping[str, Any]) -> Appointment:
+    d = {k: _deserialise(v) for k, v in raw.items()}
+    contact = d.get("contact") or {}
+    return Appointment(
+        id=d["id"],
+        service_id=d["service_id"],
+        office=OfficeId(d["office"]),
+        start=datetime.fromisoformat(d["start"]),
+        end=datetime.fromisoformat(d["end"]),
+        status=Status(d["status"]),
+        citizen=d["citizen"],
+        citizen_contact=d.get("citizen_contact"),
+        contact=Contact(contact.get("email"), contact.get("phone")),
+        language=d["language"],
+        units=tuple(d.get("units") or ()),
+        created_at=datetime.fromisoformat(d["created_at"]),
+        created_by=d["created_by"],
+        citizen_name=d.get("citizen_name"),
+        version=int(d.get("version", 1)),
+        reminders={str(k): str(v) for k, v in (d.get("reminders") or {}).items()},
+        outcome_notes=d.get("outcome_notes"),
+    )
+
+
+class DynamoBookingStore:
+    def __init__(self, client: Any, appointments_table: str, booking_table: str) -> None:
+        self._client = client
+        self._appointments = appointments_table
+        self._booking = booking_table
+
+    # --- reads ----------------------------------------------------------------------------------------------------
+    def used(self, office: OfficeId, first_unit: str, last_unit: str) -> dict[str, int]:
+        """Places taken per unit between two unit keys (inclusive), one Query per month touched."""
+        used: dict[str, int] = {}
+        month, last_month = first_unit[:7], last_unit[:7]
+        while month <= last_month:
+            kwargs: dict[str, Any] = {
+                "TableName": self._booking,
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": f"CAP#{office.value}#{month}"},
+                    ":a": {"S": first_unit},
+                    ":b": {"S": last_unit},
+                },
+            }
+            while True:
+                page = self._call("query", **kwargs)
+                for item in page["Items"]:
+                    used[item["sk"]["S"]] = int(item.get("used", {"N": "0"})["N"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            year, mon = int(month[:4]), int(month[5:7])
+            month = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+        return used
+
+    def get(self, appointment_id: str) -> Appointment | None:
+        item = self._call(
+            "get_item", TableName=self._appointments, Key={"id": {"S": appointment_id}}, ConsistentRead=True
+        ).get("Item")
+        return from_item(item) if item else None
+
+    def of_citizen(self, citizen: str) -> list[Appointment]:
+        return self._query_index("by_citizen", "citizen", citizen)
+
+    def of_office_day(self, office: OfficeId, day: str) -> list[Appointment]:
+        return self._query_index("by_office_day", "office_day", f"{office.value}#{day}")
+
+    def _query_index(self, index: str, key: str, value: str) -> list[Appointment]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._appointments,
+            "IndexName": index,
+            "KeyConditionExpression": "#k = :v",
+            "ExpressionAttributeNames": {"#k": key},
+            "ExpressionAttributeValues": {":v": {"S": value}},
+        }
+        found = []
+        while True:
+            page = self._call("query", **kwargs)
+            found += [from_item(i) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return sorted(found, key=lambda a: a.start)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- writes ---------------------------------------------------------------------------------------------------
+    def book(self, appointment: Appointment, capacity: Mapping[str, int], max_active: int, token: str | None) -> None:
+        a = appointment
+        actions = [self._take(a.office.value, unit, capacity[unit]) for unit in a.units]
+        actions.append(
+            {
+                "Put": {
+                    "TableName": self._appointments,
+                    "Item": to_item(a),
+                    "ConditionExpression": "attribute_not_exists(id)",
+                }
+            }
+        )
+        actions.append(
+            {
+                "Put": {
+                    "TableName": self._booking,
+                    "Item": {
+                        "pk": {"S": f"CIT#{a.citizen}"},
+                        "sk": {"S": f"SVC#{a.service_id}"},
+                        "appointment_id": {"S": a.id},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        )
+        actions.append(
+            {
+                "Update": {
+                    "TableName": self._booking,
+                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": "ACTIVE"}},
+                    "UpdateExpression": "ADD active :one",
+                    "ConditionExpression": "attribute_not_exists(active) OR active < :max",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": str(max_active)}},
+                }
+            }
+        )
+        reasons = [("slot_unavailable", "That time is no longer available.")] * len(a.units) + [
+            ("conflict", "The appointment already exists."),
+            ("already_booked", "You already have an appointment for this service."),
+            ("too_many_appointments", "You have as many appointments as you can hold at once."),
+        ]
+        self._transact(actions, reasons, token)
+
+    def cancel(self, appointment: Appointment, new_status: Status = Status.CANCELLED) -> None:
+        a = appointment
+        actions = [self._status(a, new_status)]
+        actions += [self._release(a.office.value, unit) for unit in a.units]
+        actions += self._citizen_release(a)
+        self._transact(actions, [("not_booked", "The appointment is no longer active.")] + [("conflict", "")] * 99)
+
+    def close(self, appointment: Appointment, new_status: Status, notes: str | None) -> None:
+        """Record an outcome: the places stay taken (the time was used), the citizen's booking is freed."""
+        a = appointment
+        status = self._status(a, new_status)
+        if notes:
+            status["Update"]["UpdateExpression"] += ", outcome_notes = :notes"
+            status["Update"]["ExpressionAttributeValues"][":notes"] = {"S": notes}
+        actions = [status, *self._citizen_release(a)]
+        self._transact(actions, [("not_booked", "The appointment is no longer active.")] + [("conflict", "")] * 9)
+
+    def reschedule(self, old: Appointment, new: Appointment, capacity: Mapping[str, int]) -> None:
+        office = old.office.value
+        freed = [u for u in old.units if u not in set(new.units)]
+        taken = [u for u in new.units if u not in set(old.units)]
+        item = to_item(new)
+        names = {f"#{k}": k for k in item if k != "id"}
+        actions: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._appointments,
+                    "Key": {"id": {"S": old.id}},
+                    "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in item if k != "id"),
+                    "ConditionExpression": "#status = :booked AND #version = :old_version",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": {
+                        **{f":{k}": v for k, v in item.items() if k != "id"},
+                        ":booked": {"S": Status.BOOKED.value},
+                        ":old_version": {"N": str(old.version)},
+                    },
+                }
+            }
+        ]
+        actions += [self._take(office, unit, capacity[unit]) for unit in taken]
+        actions += [self._release(office, unit) for unit in freed]
+        reasons = [("not_booked", "The appointment changed meanwhile; reload it.")]
+        reasons += [("slot_unavailable", "That time is no longer available; your appointment is unchanged.")] * len(
+            taken
+        )
+        reasons += [("conflict", "")] * len(freed)
+        self._transact(actions, reasons)
+
+    def mark_reminder(self, appointment_id: str, which: str, value: str, claim: bool) -> bool:
+        """Claim (only if not yet claimed or sent) or record a reminder; False when another run got there first."""
+        condition = "#status = :booked AND attribute_not_exists(reminders.#w)" if claim else "attribute_exists(id)"
+        values: dict[str, Any] = {":v": {"S": value}}
+        if claim:
+            values[":booked"] = {"S": Status.BOOKED.value}
+        try:
+            self._client.update_item(
+                TableName=self._appointments,
+                Key={"id": {"S": appointment_id}},
+                UpdateExpression="SET reminders.#w = :v",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#w": which, **({"#status": "status"} if claim else {})},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise DependencyUnavailable("The appointments could not be updated.") from exc
+        return True
+
+    def unmark_reminder(self, appointment_id: str, which: str) -> None:
+        self._client.update_item(
+            TableName=self._appointments,
+            Key={"id": {"S": appointment_id}},
+            UpdateExpression="REMOVE reminders.#w",
+            ExpressionAttributeNames={"#w": which},
+        )
+
+    # --- pieces ---------------------------------------------------------------------------------------------------
+    def _take(self, office: str, unit: str, cap: int) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._booking,
+                "Key": _cap_key(office, unit),
+                "UpdateExpression": "ADD used :one SET cap = :cap",
+                "ConditionExpression": "(attribute_not_exists(used) AND :zero < :cap) OR used < :cap",
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":cap": {"N": str(cap)}, ":zero": {"N": "0"}},
+            }
+        }
+
+    def _release(self, office: str, unit: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._booking,
+                "Key": _cap_key(office, unit),
+                "UpdateExpression": "ADD used :minus",
+                "ConditionExpression": "used > :zero",
+                "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+            }
+        }
+
+    def _status(self, a: Appointment, status: Status) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._appointments,
+                "Key": {"id": {"S": a.id}},
+                "UpdateExpression": "SET #status = :new, #version = #version + :one",
+                "ConditionExpression": "#status = :booked",
+                "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+                "ExpressionAttributeValues": {
+                    ":new": {"S": status.value},
+                    ":booked": {"S": Status.BOOKED.value},
+                    ":one": {"N": "1"},
+                },
+            }
+        }
+
+    def _citizen_release(self, a: Appointment) -> list[dict[str, Any]]:
+        return [
+            {
+                "Delete": {
+                    "TableName": self._booking,
+                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": f"SVC#{a.service_id}"}},
+                    "ConditionExpression": "appointment_id = :id",
+                    "ExpressionAttributeValues": {":id": {"S": a.id}},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._booking,
+                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": "ACTIVE"}},
+                    "UpdateExpression": "ADD active :minus",
+                    "ConditionExpression": "active > :zero",
+                    "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+                }
+            },
+        ]
+
+    def _transact(
+        self, actions: Sequence[dict[str, Any]], reasons: Sequence[tuple[str, str]], token: str | None = None
+    ) -> None:
+        kwargs: dict[str, Any] = {"TransactItems": list(actions)}
+        if token:
+            kwargs["ClientRequestToken"] = token[:36]
+        try:
+            self._client.transact_write_items(**kwargs)
+        except ClientError as exc:
+            error = exc.response["Error"]["Code"]
+            if error != "TransactionCanceledException":
+                raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
+            cancelled = exc.response.get("CancellationReasons") or []
+            for index, reason in enumerate(cancelled):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    code, detail = reasons[index] if index < len(reasons) else ("conflict", "")
+                    raise Conflict(code, detail or "The request conflicts with the current state.") from None
+            raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except ClientError as exc:
+            raise DependencyUnavailable("The appointments could not be read.") from exc

@@ -1,0 +1,54 @@
+"""Appointments: a citizen's booked time with an office for one service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.domain.catalogue import OfficeId
+
+
+class Status(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    INCOMPLETE = "incomplete"
+    NO_SHOW = "no_show"
+
+
+OUTCOMES = (Status.COMPLETED, Status.INCOMPLETE, Status.NO_SHOW)
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class Appointment:
+    id: str
+    service_id: str
+    office: OfficeId
+    start: datetime  # aware
+    end: datetime
+    status: Status
+    citizen: str  # ID number
+    citizen_contact: str | None  # keyed hash of the contact a one-time code verified (ownership), if any
+    contact: Contact
+    language: str
+    units: tuple[str, ...]  # capacity units it holds
+    created_at: datetime
+    created_by: str  # "citizen:<id>" or "staff:<username>"
+    citizen_name: str | None = None
+    version: int = 1
+    reminders: dict[str, str] = field(default_factory=dict)  # "24h" / "1h" → when sent
+    outcome_notes: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is Status.BOOKED
+
+    def moved(self, start: datetime, end: datetime, units: tuple[str, ...]) -> Appointment:
+        return replace(self, start=start, end=end, units=units, version=self.version + 1, reminders={})

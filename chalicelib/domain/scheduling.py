@@ -1,0 +1,202 @@
+"""When a service can be booked: offices' hours, holidays, agents' shifts, and what is already taken.
+
+Times are computed in the council's zone (Europe/Madrid) on wall-clock times and only then turned into instants,
+so a 09:00 appointment is 09:00 in winter (+01:00) and in summer (+02:00) alike. Capacity is counted per office in
+5-minute units: an appointment takes one unit of capacity in every unit it covers (its duration plus the buffer
+after it), and a unit's capacity is the number of the office's agents on duty then. A slot is offered only if at
+least one agent's shift covers it whole, and only while every unit it needs has capacity left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.calendar import HolidayCalendar
+from chalicelib.domain.catalogue import Office, OfficeId, Service
+
+UNIT_MINUTES = 5
+Interval = tuple[time, time]
+
+
+def parse_intervals(raw: Iterable[Iterable[str]]) -> tuple[Interval, ...]:
+    spans = []
+    for start, end in (tuple(pair) for pair in raw):
+        a, b = time.fromisoformat(start), time.fromisoformat(end)
+        if not a < b:
+            raise ValueError(f"interval {start}-{end} does not end after it starts")
+        spans.append((a, b))
+    return tuple(sorted(spans))
+
+
+@dataclass(frozen=True)
+class ScheduleException:
+    """Leave (no ``intervals``: the whole day) or extra hours on one day."""
+
+    day: date
+    kind: str  # "leave" | "extra"
+    intervals: tuple[Interval, ...] = ()
+
+
+@dataclass(frozen=True)
+class AgentSchedule:
+    username: str
+    office: OfficeId
+    weekly: Mapping[int, tuple[Interval, ...]]
+    exceptions: tuple[ScheduleException, ...] = ()
+
+    def intervals_on(self, day: date) -> list[Interval]:
+        spans = list(self.weekly.get(day.weekday(), ()))
+        for exception in (e for e in self.exceptions if e.day == day):
+            if exception.kind == "leave":
+                spans = [] if not exception.intervals else _subtract(spans, exception.intervals)
+            else:
+                spans = _union([*spans, *exception.intervals])
+        return spans
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _time(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
+
+
+def _union(spans: Iterable[Interval]) -> list[Interval]:
+    merged: list[list[int]] = []
+    for a, b in sorted((_minutes(a), _minutes(b)) for a, b in spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(_time(a), _time(b)) for a, b in merged]
+
+
+def _subtract(spans: Iterable[Interval], holes: Iterable[Interval]) -> list[Interval]:
+    result = [(_minutes(a), _minutes(b)) for a, b in spans]
+    for ha, hb in ((_minutes(a), _minutes(b)) for a, b in holes):
+        pieces = []
+        for a, b in result:
+            if hb <= a or ha >= b:
+                pieces.append((a, b))
+                continue
+            if a < ha:
+                pieces.append((a, ha))
+            if hb < b:
+                pieces.append((hb, b))
+        result = pieces
+    return [(_time(a), _time(b)) for a, b in result]
+
+
+def _intersect(xs: Iterable[Interval], ys: Iterable[Interval]) -> list[Interval]:
+    out = []
+    for xa, xb in xs:
+        for ya, yb in ys:
+            a, b = max(_minutes(xa), _minutes(ya)), min(_minutes(xb), _minutes(yb))
+            if a < b:
+                out.append((_time(a), _time(b)))
+    return _union(out)
+
+
+def unit_key(instant: datetime) -> str:
+    """A capacity unit's key: its start in UTC, to the minute (unambiguous across DST changes)."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+@dataclass(frozen=True)
+class Slot:
+    service_id: str
+    office: OfficeId
+    start: datetime  # aware, in the council's zone
+    end: datetime
+    agents: int  # agents whose shift covers the whole slot
+    units: tuple[str, ...]  # capacity units it takes (duration + buffer)
+    unit_capacity: Mapping[str, int] = field(default_factory=dict)
+
+    def remaining(self, used: Mapping[str, int]) -> int:
+        if not self.units:
+            return 0
+        by_unit = min(self.unit_capacity.get(u, 0) - used.get(u, 0) for u in self.units)
+        return max(0, min(self.agents, by_unit))
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Everything needed to compute a service's slots, loaded once per request."""
+
+    office: Office
+    agents: tuple[AgentSchedule, ...]
+    holidays: HolidayCalendar
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.office.timezone)
+
+    def open_on(self, day: date) -> list[Interval]:
+        if self.holidays.is_holiday(day):
+            return []
+        return list(parse_intervals(self.office.opening_hours.intervals.get(day.weekday(), ())))
+
+    def shifts_on(self, day: date) -> list[list[Interval]]:
+        """Each agent's hours that day, within the office's opening hours."""
+        opening = self.open_on(day)
+        return [_intersect(agent.intervals_on(day), opening) for agent in self.agents if agent.office == self.office.id]
+
+    def slots_on(self, service: Service, day: date) -> list[Slot]:
+        zone = self.zone
+        shifts = self.shifts_on(day)
+        step = service.duration_minutes + service.buffer_minutes
+        slots = []
+        for open_start, open_end in self.open_on(day):
+            begin, close = _minutes(open_start), _minutes(open_end)
+            for start in range(begin, close - service.duration_minutes + 1, step):
+                end = start + service.duration_minutes
+                covering = sum(any(_minutes(a) <= start and end <= _minutes(b) for a, b in s) for s in shifts)
+                if covering == 0:
+                    continue
+                taken_until = min(close, end + service.buffer_minutes)
+                unit_minutes = range(start - start % UNIT_MINUTES, taken_until, UNIT_MINUTES)
+                local = [datetime.combine(day, _time(m), tzinfo=zone) for m in unit_minutes]
+                capacity = {
+                    unit_key(at): sum(any(_minutes(a) <= m < _minutes(b) for a, b in s) for s in shifts)
+                    for m, at in zip(unit_minutes, local, strict=True)
+                }
+                slots.append(
+                    Slot(
+                        service_id=service.id,
+                        office=self.office.id,
+                        start=datetime.combine(day, _time(start), tzinfo=zone),
+                        end=datetime.combine(day, _time(end), tzinfo=zone),
+                        agents=covering,
+                        units=tuple(capacity),
+                        unit_capacity=capacity,
+                    )
+                )
+        return slots
+
+    def bookable_days(self, service: Service, now: datetime, first: date, last: date) -> list[date]:
+        """The days of [first, last] within the service's horizon (counted in the council's calendar)."""
+        today = now.astimezone(self.zone).date()
+        last = min(last, today + timedelta(days=service.horizon_days))
+        first = max(first, today)
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def bookable_slots(self, service: Service, now: datetime, first: date, last: date) -> list[Slot]:
+        earliest = now + timedelta(minutes=service.min_notice_minutes)
+        return [
+            slot
+            for day in self.bookable_days(service, now, first, last)
+            for slot in self.slots_on(service, day)
+            if slot.start >= earliest
+        ]
+
+    def slot_at(self, service: Service, start: datetime, now: datetime) -> Slot | None:
+        """The slot that starts exactly at ``start`` if the service offers it then (notice and horizon included)."""
+        local = start.astimezone(self.zone)
+        for slot in self.bookable_slots(service, now, local.date(), local.date()):
+            if slot.start == local:
+                return slot
+        return None

@@ -1,0 +1,415 @@
+"""Booking use cases: slots, book, reschedule, cancel, outcome, agenda, calendar files and reminders."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.auth.policy import Action, Resource, ResourceKind, require
+from chalicelib.auth.principal import Principal
+from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.calendar import HolidayCalendar
+from chalicelib.domain.catalogue import OfficeId, Service
+from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.domain.ics import appointment_ics
+from chalicelib.domain.identifiers import Channel, destination, id_number, masked
+from chalicelib.domain.messages import appointment_message
+from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
+from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.ports import Attachment, AuditLog, Message, Notifier
+
+MAX_RANGE_DAYS = 62
+REMINDERS = (("1h", timedelta(hours=1)), ("24h", timedelta(hours=24)))
+
+
+@dataclass(frozen=True)
+class BookingSettings:
+    max_active: int
+    public_base_url: str
+    sender_email: str
+    zone: ZoneInfo
+
+
+class BookingService:
+    def __init__(
+        self,
+        catalogue: CatalogueService,
+        agents: Callable[[OfficeId], tuple[AgentSchedule, ...]],
+        holidays: HolidayCalendar,
+        store: DynamoBookingStore,
+        notifier: Notifier,
+        audit: AuditLog,
+        settings: BookingSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        cache_seconds: int = 60,
+    ) -> None:
+        self._catalogue = catalogue
+        self._agents = agents
+        self._holidays = holidays
+        self._store = store
+        self._notifier = notifier
+        self._audit = audit
+        self._settings = settings
+        self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._availability: dict[OfficeId, tuple[float, Availability]] = {}
+
+    # --- availability ---------------------------------------------------------------------------------------------
+    def availability(self, office: OfficeId) -> Availability:
+        """Office hours and agents' schedules change rarely: kept for a minute; taken places are always read fresh."""
+        cached = self._availability.get(office)
+        if cached is None or time.monotonic() - cached[0] >= self._cache_seconds:
+            found = next((o for o in self._catalogue.offices() if o.id == office), None)
+            if found is None:
+                raise NotFound(f"There is no office {office.value}.")
+            cached = (time.monotonic(), Availability(found, self._agents(office), self._holidays))
+            self._availability[office] = cached
+        return cached[1]
+
+    def slots(self, service_id: str, first: object, last: object) -> list[tuple[Slot, int]]:
+        service = self._catalogue.get_service(service_id)
+        today = self._clock().astimezone(self._settings.zone).date()
+        start_day, end_day = _date_range(first, last, today)
+        slots = self.availability(service.office).bookable_slots(service, self._clock(), start_day, end_day)
+        if not slots:
+            return []
+        used = self._store.used(service.office, slots[0].units[0], slots[-1].units[-1])
+        return [(slot, left) for slot in slots if (left := slot.remaining(used)) > 0]
+
+    # --- booking --------------------------------------------------------------------------------------------------
+    def book(self, caller: Principal, body: dict[str, Any], context: RequestContext, token: str | None) -> Appointment:
+        service = self._service_of(body)
+        errors: list[FieldError] = []
+        start = _instant(body.get("start"), "start", errors)
+        contact = _contact(body.get("contact"), errors)
+        lang = body.get("language", "ca")
+        if lang not in ("ca", "es", "en"):
+            errors.append(FieldError("language", "must be ca, es or en"))
+        citizen, name = caller.subject, caller.name
+        if caller.is_staff:
+            who = body.get("citizen")
+            if not isinstance(who, dict):
+                errors.append(FieldError("citizen", "staff book for a citizen: give their id_number"))
+            else:
+                try:
+                    citizen = id_number(who.get("id_number"), "citizen.id_number")
+                except ValidationFailed as exc:
+                    errors += exc.errors
+                name = who.get("name") if isinstance(who.get("name"), str) else None
+        if errors or start is None:
+            raise ValidationFailed(errors)
+        require(
+            caller,
+            Action.BOOK,
+            Resource(ResourceKind.SERVICE, service.id, office=service.office, min_assurance=service.min_assurance),
+        )
+        slot = self.availability(service.office).slot_at(service, start, self._clock())
+        if slot is None:
+            raise Conflict("slot_unavailable", "The service is not offered at that time.")
+        appointment = Appointment(
+            id=str(uuid.uuid4()),
+            service_id=service.id,
+            office=service.office,
+            start=slot.start,
+            end=slot.end,
+            status=Status.BOOKED,
+            citizen=citizen,
+            citizen_contact=caller.contact if caller.is_citizen else None,
+            contact=contact,
+            language=str(lang),
+            units=slot.units,
+            created_at=self._clock(),
+            created_by=f"{caller.kind}:{caller.subject}",
+            citizen_name=name,
+        )
+        self._store.book(appointment, slot.unit_capacity, self._settings.max_active, token)
+        self._record(caller, "appointment.book", appointment, context)
+        self._notify(appointment, service, "booked")
+        return appointment
+
+    def _service_of(self, body: dict[str, Any]) -> Service:
+        service_id = body.get("service_id")
+        if not isinstance(service_id, str):
+            raise ValidationFailed([FieldError("service_id", "is required")])
+        try:
+            return self._catalogue.get_service(service_id)
+        except NotFound:
+            raise ValidationFailed([FieldError("service_id", "is not a service of the catalogue")]) from None
+
+    # --- one appointment ------------------------------------------------------------------------------------------
+    def get(self, caller: Principal, appointment_id: str, action: Action = Action.VIEW) -> Appointment:
+        appointment = self._store.get(appointment_id) if _looks_like_id(appointment_id) else None
+        if appointment is None:
+            raise NotFound("There is no such appointment.")
+        require(caller, action, resource_of(appointment))
+        return appointment
+
+    def cancel(self, caller: Principal, appointment_id: str, context: RequestContext) -> Appointment:
+        appointment = self.get(caller, appointment_id, Action.CHANGE)
+        if not appointment.is_active:
+            raise Conflict("not_booked", "The appointment is no longer active.")
+        self._store.cancel(appointment)
+        cancelled = self._store.get(appointment.id) or appointment
+        self._record(caller, "appointment.cancel", appointment, context)
+        self._notify(cancelled, self._catalogue.get_service(appointment.service_id), "cancelled")
+        return cancelled
+
+    def reschedule(
+        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+    ) -> Appointment:
+        appointment = self.get(caller, appointment_id, Action.CHANGE)
+        errors: list[FieldError] = []
+        start = _instant(body.get("start"), "start", errors)
+        if start is None:
+            raise ValidationFailed(errors)
+        if not appointment.is_active:
+            raise Conflict("not_booked", "The appointment is no longer active.")
+        service = self._catalogue.get_service(appointment.service_id)
+        slot = self.availability(service.office).slot_at(service, start, self._clock())
+        if slot is None:
+            raise Conflict(
+                "slot_unavailable", "The service is not offered at that time; your appointment is unchanged."
+            )
+        moved = appointment.moved(slot.start, slot.end, slot.units)
+        self._store.reschedule(appointment, moved, slot.unit_capacity)
+        self._record(caller, "appointment.reschedule", moved, context, {"from": appointment.start.isoformat()})
+        self._notify(moved, service, "changed")
+        return moved
+
+    def record_outcome(
+        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+    ) -> Appointment:
+        appointment = self.get(caller, appointment_id, Action.RECORD_OUTCOME)
+        outcome, notes = body.get("outcome"), body.get("notes")
+        errors = []
+        if outcome not in {s.value for s in OUTCOMES}:
+            errors.append(FieldError("outcome", "must be completed, incomplete or no_show"))
+        if notes is not None and (not isinstance(notes, str) or len(notes) > 2000):
+            errors.append(FieldError("notes", "must be text of at most 2,000 characters"))
+        if errors:
+            raise ValidationFailed(errors)
+        if not appointment.is_active:
+            raise Conflict("not_booked", "The appointment already has an outcome or was cancelled.")
+        self._store.close(appointment, Status(str(outcome)), notes if isinstance(notes, str) else None)
+        self._record(caller, f"appointment.outcome.{outcome}", appointment, context)
+        return self._store.get(appointment.id) or appointment
+
+    def calendar(self, caller: Principal, appointment_id: str) -> bytes:
+        appointment = self.get(caller, appointment_id)
+        return self._ics(appointment, self._catalogue.get_service(appointment.service_id))
+
+    # --- lists ----------------------------------------------------------------------------------------------------
+    def mine(self, caller: Principal) -> list[Appointment]:
+        from chalicelib.auth.policy import Decision, decide
+
+        return [
+            a
+            for a in self._store.of_citizen(caller.subject)
+            if decide(caller, Action.VIEW, resource_of(a)) is Decision.ALLOW
+        ]
+
+    def agenda(self, caller: Principal, day: object, office: object) -> tuple[date, OfficeId, list[Appointment]]:
+        errors: list[FieldError] = []
+        chosen = _day(day, "date", errors) if day else self._clock().astimezone(self._settings.zone).date()
+        try:
+            place = OfficeId(str(office)) if office else caller.office
+        except ValueError:
+            errors.append(FieldError("office", "must be OMAC or OGAT"))
+            place = None
+        if place is None and not errors:
+            errors.append(FieldError("office", "choose an office"))
+        if errors or chosen is None or place is None:
+            raise ValidationFailed(errors)
+        require(caller, Action.VIEW_AGENDA, Resource(ResourceKind.AGENDA, place.value, office=place))
+        return chosen, place, self._store.of_office_day(place, chosen.isoformat())
+
+    # --- reminders ------------------------------------------------------------------------------------------------
+    def send_reminders(self) -> int:
+        """Send every reminder that is due and not sent: idempotent (claimed by a conditional write before sending)
+        and late-proof (a late run still sends what is due; if the 1-hour one is due, the 24-hour one is dropped)."""
+        now = self._clock()
+        sent = 0
+        today = now.astimezone(self._settings.zone).date()
+        for office in OfficeId:
+            for day in (today, today + timedelta(days=1), today + timedelta(days=2)):
+                for appointment in self._store.of_office_day(office, day.isoformat()):
+                    sent += self._remind(appointment, now)
+        return sent
+
+    def _remind(self, appointment: Appointment, now: datetime) -> int:
+        if not appointment.is_active or appointment.start <= now:
+            return 0
+        for which, before in REMINDERS:
+            if now < appointment.start - before or which in appointment.reminders:
+                continue
+            if which == "1h" and "24h" not in appointment.reminders:
+                # A late run: the day-before reminder would only repeat this one.
+                self._store.mark_reminder(appointment.id, "24h", "superseded", claim=True)
+            if not self._store.mark_reminder(appointment.id, which, "sending", claim=True):
+                return 0
+            try:
+                self._notify(appointment, self._catalogue.get_service(appointment.service_id), "reminder")
+            except Exception:
+                self._store.unmark_reminder(appointment.id, which)  # the next run tries again
+                raise
+            self._store.mark_reminder(appointment.id, which, now.isoformat(), claim=False)
+            self._audit.record(
+                AuditEvent(
+                    actor=Actor.system("reminders"),
+                    action=f"appointment.reminder.{which}",
+                    subject=f"appointment:{appointment.id}",
+                    outcome=Outcome.SUCCESS,
+                    context=RequestContext(request_id=f"reminder-{appointment.id}-{which}"),
+                    purpose="remind the citizen of the appointment",
+                )
+            )
+            return 1
+        return 0
+
+    # --- helpers --------------------------------------------------------------------------------------------------
+    def manage_url(self, appointment: Appointment) -> str:
+        return f"{self._settings.public_base_url.rstrip('/')}/appointments/{appointment.id}"
+
+    def _ics(self, appointment: Appointment, service: Service) -> bytes:
+        title = service.name.in_language(appointment.language)
+        return appointment_ics(
+            appointment, title, self.manage_url(appointment), self._settings.sender_email, self._clock()
+        )
+
+    def _notify(self, appointment: Appointment, service: Service, kind: str) -> None:
+        local = appointment.start.astimezone(self._settings.zone)
+        title = service.name.in_language(appointment.language)
+        subject, body = appointment_message(kind, appointment.language, title, local, self.manage_url(appointment))
+        if appointment.contact.email:
+            ics = Attachment(
+                f"cita-{appointment.id}.ics", "text/calendar; method=PUBLISH", self._ics(appointment, service)
+            )
+            self._notifier.send(
+                Message(
+                    "email",
+                    appointment.contact.email,
+                    body,
+                    f"appointment-{kind}",
+                    subject,
+                    (ics,) if kind != "cancelled" else (),
+                )
+            )
+        if appointment.contact.phone:
+            self._notifier.send(Message("sms", appointment.contact.phone, f"{subject}. {body}", f"appointment-{kind}"))
+
+    def _record(
+        self,
+        caller: Principal,
+        action: str,
+        appointment: Appointment,
+        context: RequestContext,
+        details: dict[str, str] | None = None,
+    ) -> None:
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                action=action,
+                subject=f"appointment:{appointment.id}",
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose="appointment management",
+                details={
+                    "citizen": masked(appointment.citizen),
+                    "service": appointment.service_id,
+                    "start": appointment.start.isoformat(),
+                    **(details or {}),
+                },
+            )
+        )
+
+
+def resource_of(appointment: Appointment) -> Resource:
+    return Resource(
+        ResourceKind.APPOINTMENT,
+        appointment.id,
+        owner=appointment.citizen,
+        owner_contact=appointment.citizen_contact,
+        office=appointment.office,
+    )
+
+
+def _looks_like_id(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _instant(raw: object, field: str, errors: list[FieldError]) -> datetime | None:
+    if isinstance(raw, str):
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    errors.append(FieldError(field, "must be a date and time with its offset, e.g. 2026-12-01T09:00:00+01:00"))
+    return None
+
+
+def _day(raw: object, field: str, errors: list[FieldError]) -> date | None:
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        errors.append(FieldError(field, "must be a date YYYY-MM-DD"))
+        return None
+
+
+def _date_range(first: object, last: object, today: date) -> tuple[date, date]:
+    errors: list[FieldError] = []
+    start = _day(first, "from", errors) if first else today
+    end = _day(last, "to", errors) if last else (start or today) + timedelta(days=13)
+    if start and end and (end < start or (end - start).days >= MAX_RANGE_DAYS):
+        errors.append(FieldError("to", f"must be on or after 'from' and within {MAX_RANGE_DAYS} days of it"))
+    if errors or start is None or end is None:
+        raise ValidationFailed(errors)
+    return start, end
+
+
+def _contact(raw: object, errors: list[FieldError]) -> Contact:
+    if not isinstance(raw, dict):
+        errors.append(FieldError("contact", "give an email address or a phone number for the confirmation"))
+        return Contact()
+    email = phone = None
+    try:
+        if raw.get("email"):
+            email = destination(Channel.EMAIL, raw["email"], "contact.email")
+        if raw.get("phone"):
+            phone = destination(Channel.SMS, raw["phone"], "contact.phone")
+    except ValidationFailed as exc:
+        errors += exc.errors
+    if not email and not phone and not any(e.field.startswith("contact") for e in errors):
+        errors.append(FieldError("contact", "give an email address or a phone number for the confirmation"))
+    return Contact(email, phone)
+
+
+def appointment_json(appointment: Appointment, manage_url: str, staff_view: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": appointment.id,
+        "service_id": appointment.service_id,
+        "office": appointment.office.value,
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "status": appointment.status.value,
+        "language": appointment.language,
+        "contact": {k: v for k, v in (("email", appointment.contact.email), ("phone", appointment.contact.phone)) if v},
+        "manage_url": manage_url,
+    }
+    if staff_view:
+        body["citizen"] = {"id_number_masked": masked(appointment.citizen), "name": appointment.citizen_name}
+        body["outcome"] = appointment.status.value if appointment.status in OUTCOMES else None
+        body["reminders"] = appointment.reminders
+    return body
