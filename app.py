@@ -2,9 +2,10 @@
 
 import os
 
-from chalice.app import Chalice
+from chalice.app import Chalice, Rate
 
 from chalicelib.api import middleware
+from chalicelib.api.appointments import appointments
 from chalicelib.api.auth import auth
 from chalicelib.api.health import health
 from chalicelib.api.services import services
@@ -14,6 +15,15 @@ app.register_middleware(middleware.http, "http")
 app.register_blueprint(health)
 app.register_blueprint(services)
 app.register_blueprint(auth)
+app.register_blueprint(appointments)
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")
+def send_reminders(event: object) -> dict[str, int]:
+    """Every five minutes: the 24-hour and 1-hour reminders that are due (idempotent, late-proof)."""
+    from chalicelib.bootstrap import get_container
+
+    return {"sent": get_container().booking.send_reminders()}
 
 # Routes are fixed when the app is imported (Lambda's init, `chalice package`), with the stage's environment set;
 # the development outbox must not even exist as a route in any other stage.

@@ -54,5 +54,5 @@ def destination(channel: Channel, raw: object, field: str = "destination") -> st
 
 
 def masked(value: str) -> str:
-    """What a screen or message may show of an identifier: the last four characters."""
-    return "*" * max(0, len(value) - 4) + value[-4:]
+    """What a screen or message may show of an identifier: the last four characters (the stars hide the length)."""
+    return "****" + value[-4:]

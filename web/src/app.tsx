@@ -13,6 +13,10 @@ import type { Language } from './i18n'
 import { I18nProvider, useI18n } from './i18n/context'
 import { maskIdNumber } from './identity'
 import { AnnounceContext, CatalogueContext, type Announce } from './page-context'
+import { AgendaPage } from './pages/AgendaPage'
+import { AppointmentPage } from './pages/AppointmentPage'
+import { AppointmentsPage } from './pages/AppointmentsPage'
+import { BookPage } from './pages/BookPage'
 import { CataloguePage } from './pages/CataloguePage'
 import { EidDonePage } from './pages/EidDonePage'
 import { MePage } from './pages/MePage'
@@ -21,6 +25,8 @@ import { ServicePage } from './pages/ServicePage'
 import { SignInPage } from './pages/SignInPage'
 import { StaffSignInPage } from './pages/StaffSignInPage'
 import {
+  AGENDA_PATH,
+  APPOINTMENTS_PATH,
   CATALOGUE_PATH,
   Link,
   matchRoute,
@@ -99,6 +105,10 @@ function Shell() {
         {route.name === 'staffSignIn' && <StaffSignInPage key={router.changes} />}
         {route.name === 'eidDone' && <EidDonePage />}
         {route.name === 'me' && <MePage />}
+        {route.name === 'book' && <BookPage key={route.id} id={route.id} />}
+        {route.name === 'appointments' && <AppointmentsPage />}
+        {route.name === 'appointment' && <AppointmentPage key={route.id} id={route.id} />}
+        {route.name === 'agenda' && <AgendaPage />}
         {route.name === 'notFound' && <NotFoundPage />}
         <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
           {announcement}
@@ -129,12 +139,34 @@ function AccountNav({ route }: { route: Route }) {
       </li>
     )
   }
+  const staff = sessionKind(auth) === 'staff'
+  const roles = auth.profile.state === 'ready' && auth.profile.profile.kind === 'staff' ? auth.profile.profile.roles : []
   return (
-    <li>
-      <Link id="my-area" href={ME_PATH} aria-current={route.name === 'me' ? 'page' : undefined}>
-        {sessionKind(auth) === 'staff' ? t('me.staffTitle') : t('me.citizenTitle')}
-      </Link>
-    </li>
+    <>
+      {!staff && (
+        <li>
+          <Link
+            id="my-appointments"
+            href={APPOINTMENTS_PATH}
+            aria-current={route.name === 'appointments' ? 'page' : undefined}
+          >
+            {t('appointments.title')}
+          </Link>
+        </li>
+      )}
+      {staff && (roles.includes('agent') || roles.includes('supervisor')) && (
+        <li>
+          <Link id="agenda-link" href={AGENDA_PATH} aria-current={route.name === 'agenda' ? 'page' : undefined}>
+            {t('agenda.title')}
+          </Link>
+        </li>
+      )}
+      <li>
+        <Link id="my-area" href={ME_PATH} aria-current={route.name === 'me' ? 'page' : undefined}>
+          {staff ? t('me.staffTitle') : t('me.citizenTitle')}
+        </Link>
+      </li>
+    </>
   )
 }
 

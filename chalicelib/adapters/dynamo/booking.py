@@ -16,6 +16,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.appointments import Appointment, Contact, Status
+from chalicelib.domain.audit import COUNCIL_ZONE
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 
@@ -65,8 +66,8 @@ def from_item(raw: Mapping[str, Any]) -> Appointment:
         id=d["id"],
         service_id=d["service_id"],
         office=OfficeId(d["office"]),
-        start=datetime.fromisoformat(d["start"]),
-        end=datetime.fromisoformat(d["end"]),
+        start=datetime.fromisoformat(d["start"]).astimezone(COUNCIL_ZONE),
+        end=datetime.fromisoformat(d["end"]).astimezone(COUNCIL_ZONE),
         status=Status(d["status"]),
         citizen=d["citizen"],
         citizen_contact=d.get("citizen_contact"),

@@ -2,7 +2,7 @@
 import { localize, type LocalizedText } from '../i18n'
 import { useI18n } from '../i18n/context'
 
-type Tag = 'h3' | 'p' | 'li'
+type Tag = 'h3' | 'p' | 'li' | 'dd' | 'span'
 
 export function Localized(props: { as: Tag; text: LocalizedText; class?: string }) {
   const { as: Element, text, ...rest } = props

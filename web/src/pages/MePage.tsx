@@ -4,6 +4,7 @@
  * person is sent to sign in, and brought back here afterwards.
  */
 import { useEffect, useState } from 'preact/hooks'
+import { formatTime } from '../appointments'
 import { sessionKind, useAuth, type CitizenProfile, type StaffProfile } from '../auth'
 import { ErrorState } from '../components/ErrorState'
 import { SignOutButton } from '../components/SignOutButton'
@@ -11,7 +12,7 @@ import { maskIdNumber } from '../identity'
 import { useI18n } from '../i18n/context'
 import { assuranceName, label, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
-import { CATALOGUE_PATH, Link, ME_PATH, signInPath, useRouter } from '../router'
+import { AGENDA_PATH, APPOINTMENTS_PATH, CATALOGUE_PATH, Link, ME_PATH, signInPath, useRouter } from '../router'
 
 export function MePage() {
   const { t } = useI18n()
@@ -105,9 +106,14 @@ function CitizenArea({ profile }: { profile: CitizenProfile }) {
       </dl>
       {profile.assurance === 'low' && <p class="note">{t('me.lowNote')}</p>}
       <SessionEnd expiresAt={profile.expires_at} />
-      <p>
-        <Link href={CATALOGUE_PATH}>{t('me.catalogue')}</Link>
-      </p>
+      <ul class="links">
+        <li>
+          <Link href={APPOINTMENTS_PATH}>{t('appointments.title')}</Link>
+        </li>
+        <li>
+          <Link href={CATALOGUE_PATH}>{t('me.catalogue')}</Link>
+        </li>
+      </ul>
     </>
   )
 }
@@ -145,6 +151,11 @@ function StaffArea({ profile }: { profile: StaffProfile }) {
         </div>
       </dl>
       <SessionEnd expiresAt={profile.expires_at} />
+      {(profile.roles.includes('agent') || profile.roles.includes('supervisor')) && (
+        <p>
+          <Link href={AGENDA_PATH}>{t('agenda.title')}</Link>
+        </p>
+      )}
     </>
   )
 }
@@ -154,6 +165,7 @@ function SessionEnd(props: { expiresAt?: string }) {
   const { t, language } = useI18n()
   const at = props.expiresAt ? Date.parse(props.expiresAt) : NaN
   if (Number.isNaN(at)) return null
-  const time = new Intl.DateTimeFormat(language, { timeStyle: 'short' }).format(at)
+  // The council's clock, as everywhere in the app.
+  const time = formatTime(language, at)
   return <p class="session-end">{t('me.sessionEnds', { time })}</p>
 }

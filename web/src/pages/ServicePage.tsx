@@ -6,7 +6,7 @@ import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { assuranceName, officeName } from '../offices'
 import { useDocumentTitle, useLoadAnnouncements, useServices } from '../page-context'
-import { CATALOGUE_PATH, Link } from '../router'
+import { bookPath, CATALOGUE_PATH, Link } from '../router'
 import type { Service } from '../services'
 
 export function ServicePage(props: { id: string }) {
@@ -53,6 +53,11 @@ function ServiceDetails({ service }: { service: Service }) {
   return (
     <>
       <Localized as="p" class="lead service-description" text={service.description} />
+      <p>
+        <Link id="book-appointment" class="button" href={bookPath(service.id)}>
+          {t('book.title')}
+        </Link>
+      </p>
       <dl class="facts">
         <div>
           <dt>{t('detail.office')}</dt>

@@ -1,0 +1,309 @@
+/**
+ * `/agenda` (staff): one day's appointments of an office — an agent's own office, or the one a supervisor picks — in a
+ * table, on the council's clock. Agents record each appointment's outcome from its row. "Book for a citizen" opens
+ * the booking flow in staff mode for one of the office's services.
+ */
+import { useEffect, useState } from 'preact/hooks'
+import { asApiError, type ApiError } from '../api'
+import {
+  changeAppointment,
+  formatDay,
+  formatTime,
+  isDay,
+  OUTCOMES,
+  parseAppointment,
+  parseItems,
+  today,
+  type Agenda,
+  type Appointment,
+} from '../appointments'
+import { useAuth } from '../auth'
+import { ErrorState } from '../components/ErrorState'
+import { FieldErrorMessage, problemMessage } from '../components/forms'
+import { useI18n } from '../i18n/context'
+import { label, OFFICE_ORDER, officeName } from '../offices'
+import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
+import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link } from '../router'
+import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
+import { Localized } from '../components/Localized'
+
+type Load = { state: 'loading' } | { state: 'ready'; agenda: Agenda } | { state: 'error'; error: ApiError }
+
+export function AgendaPage() {
+  const { t, language } = useI18n()
+  const auth = useAuth()
+  const announce = useAnnounce()
+  const signedIn = useSignInFirst('staff')
+  const { load: services } = useServices()
+  const [date, setDate] = useState(today)
+  const [chosenOffice, setChosenOffice] = useState(OFFICE_ORDER[0] ?? 'OMAC')
+  const [load, setLoad] = useState<Load>({ state: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+  const profile = auth.profile.state === 'ready' ? auth.profile.profile : null
+  const roles = staffRoles(auth)
+  const supervisor = roles.includes('supervisor')
+  const agent = roles.includes('agent')
+  const office = supervisor ? chosenOffice : profile?.kind === 'staff' ? profile.office : null
+  useDocumentTitle(t('agenda.title'))
+
+  useEffect(() => {
+    if (!signedIn || profile?.kind !== 'staff') return
+    let current = true
+    setLoad({ state: 'loading' })
+    announce(t('agenda.loading'))
+    const query = `?date=${date}${supervisor ? `&office=${encodeURIComponent(chosenOffice)}` : ''}`
+    auth.api.request<Record<string, unknown>>(`/agenda${query}`, { auth: true }).then(
+      (body) => {
+        if (!current) return
+        const shownOffice = typeof body?.office === 'string' ? body.office : (office ?? '')
+        const items = parseItems(body, (item) => parseAppointment(item, shownOffice))
+        items.sort((x, y) => Date.parse(x.start) - Date.parse(y.start))
+        setLoad({ state: 'ready', agenda: { date, office: shownOffice, items } })
+        announce(t('agenda.loaded', { count: items.length }))
+      },
+      (error: unknown) => {
+        if (!current) return
+        setLoad({ state: 'error', error: asApiError(error) })
+        announce(`${t('agenda.error')} ${t('error.hint')}`)
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [signedIn, profile, date, chosenOffice, attempt])
+
+  const update = (changed: Appointment) =>
+    setLoad((now) =>
+      now.state === 'ready'
+        ? {
+            ...now,
+            agenda: {
+              ...now.agenda,
+              items: now.agenda.items.map((a) => (a.id === changed.id ? { ...a, ...changed, citizen: a.citizen } : a)),
+            },
+          }
+        : now,
+    )
+
+  if (auth.session && !isStaff(auth)) {
+    return (
+      <>
+        <h1 tabIndex={-1}>{t('agenda.title')}</h1>
+        <p>{t('agenda.staffOnly')}</p>
+        <p>
+          <Link href={APPOINTMENTS_PATH}>{t('appointments.title')}</Link>
+        </p>
+      </>
+    )
+  }
+
+  const bookable =
+    services.state === 'ready' ? services.services.filter((s) => supervisor || s.office === office) : []
+  const agenda = load.state === 'ready' ? load.agenda : null
+  return (
+    <>
+      <h1 tabIndex={-1}>{t('agenda.title')}</h1>
+      <div class="agenda-controls">
+        <div class="field">
+          <label class="field__label" for="agenda-date">
+            {t('agenda.date')}
+          </label>
+          <input
+            type="date"
+            id="agenda-date"
+            class="input input--date"
+            value={date}
+            onChange={(event) => {
+              const value = event.currentTarget.value
+              if (isDay(value)) setDate(value)
+            }}
+          />
+        </div>
+        {supervisor && (
+          <div class="field">
+            <label class="field__label" for="agenda-office">
+              {t('detail.office')}
+            </label>
+            <select
+              id="agenda-office"
+              class="input"
+              value={chosenOffice}
+              onChange={(event) => setChosenOffice(event.currentTarget.value)}
+            >
+              {OFFICE_ORDER.map((o) => (
+                <option key={o} value={o}>
+                  {officeName(t, o)}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+        <button type="button" class="button button--secondary" onClick={() => setAttempt((n) => n + 1)}>
+          {t('agenda.refresh')}
+        </button>
+      </div>
+      <p class="field__hint">{t('slots.zone')}</p>
+      <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
+        {load.state === 'loading' && <p class="status-message">{t('agenda.loading')}</p>}
+        {load.state === 'error' && (
+          <ErrorState message={t('agenda.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
+        )}
+        {agenda && !agenda.items.length && (
+          <p class="empty-state" id="agenda-empty">
+            {t('agenda.empty', { date: formatDay(language, agenda.date, true) })}
+          </p>
+        )}
+        {agenda && agenda.items.length > 0 && (
+          <div class="table-wrap" role="region" aria-labelledby="agenda-caption" tabIndex={0}>
+            <table id="agenda">
+              <caption id="agenda-caption">
+                {t('agenda.caption', {
+                  date: formatDay(language, agenda.date, true),
+                  office: officeName(t, agenda.office),
+                })}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('appt.time')}</th>
+                  <th scope="col">{t('appt.service')}</th>
+                  <th scope="col">{t('agenda.citizen')}</th>
+                  <th scope="col">{t('appt.status')}</th>
+                  <th scope="col">{t('agenda.outcome')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {agenda.items.map((a) => (
+                  <Row key={a.id} appointment={a} canRecord={agent} onSaved={update} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+      {bookable.length > 0 && (
+        <section aria-labelledby="book-for-title">
+          <h2 id="book-for-title">{t('agenda.bookFor')}</h2>
+          <p>{t('agenda.bookForText')}</p>
+          <ul class="book-for">
+            {bookable.map((s) => (
+              <li key={s.id}>
+                <Link href={bookPath(s.id, true)}>
+                  <Localized as="span" text={s.name} />
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </>
+  )
+}
+
+function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a: Appointment) => void }) {
+  const { t, language } = useI18n()
+  const a = props.appointment
+  const name = useServiceName()(a.service_id)
+  const time = t('appt.timeRange', { start: formatTime(language, a.start), end: formatTime(language, a.end) })
+  const outcome = a.outcome ?? (OUTCOMES.includes(a.status as never) ? a.status : null)
+  return (
+    <tr data-id={a.id}>
+      <th scope="row">
+        <Link href={appointmentPath(a.id)}>{time}</Link>
+      </th>
+      <td lang={name.lang}>{name.text}</td>
+      <td>
+        {a.citizen?.id_number_masked}
+        {a.citizen?.name && (
+          <>
+            <br />
+            {a.citizen.name}
+          </>
+        )}
+      </td>
+      <td class="agenda-status">{statusName(t, a.status)}</td>
+      <td>
+        {outcome ? (
+          label(t, `outcome.${outcome}`, outcome)
+        ) : props.canRecord && a.status === 'booked' ? (
+          <OutcomeForm appointment={a} time={time} onSaved={props.onSaved} />
+        ) : (
+          t('agenda.noOutcome')
+        )}
+      </td>
+    </tr>
+  )
+}
+
+function OutcomeForm(props: { appointment: Appointment; time: string; onSaved: (a: Appointment) => void }) {
+  const { t } = useI18n()
+  const { api } = useAuth()
+  const announce = useAnnounce()
+  const [outcome, setOutcome] = useState('')
+  const [notes, setNotes] = useState('')
+  const [error, setError] = useState('')
+  const [pending, setPending] = useState(false)
+  const id = props.appointment.id
+  const errorId = `outcome-${id}-error`
+  return (
+    <form
+      class="outcome-form"
+      noValidate
+      onSubmit={async (event) => {
+        event.preventDefault()
+        if (pending) return
+        if (!outcome) {
+          setError(t('agenda.outcomeMissing'))
+          document.getElementById(`outcome-${id}`)?.focus()
+          return
+        }
+        setPending(true)
+        setError('')
+        try {
+          const saved = await changeAppointment(api, id, 'outcome', { outcome, notes: notes.trim() })
+          const words = label(t, `outcome.${outcome}`, outcome)
+          props.onSaved({ ...saved, outcome: saved.outcome ?? outcome })
+          announce(t('agenda.saved', { time: props.time, outcome: words }))
+        } catch (caught) {
+          setError(problemMessage(t, asApiError(caught)))
+          setPending(false)
+        }
+      }}
+    >
+      {error && <FieldErrorMessage id={errorId} message={error} />}
+      <label class="field__label" for={`outcome-${id}`}>
+        {t('agenda.outcome')}
+      </label>
+      <select
+        id={`outcome-${id}`}
+        name="outcome"
+        class="input"
+        value={outcome}
+        aria-invalid={error ? 'true' : undefined}
+        aria-describedby={error ? errorId : undefined}
+        onChange={(event) => setOutcome(event.currentTarget.value)}
+      >
+        <option value="">{t('agenda.choose')}</option>
+        {OUTCOMES.map((o) => (
+          <option key={o} value={o}>
+            {label(t, `outcome.${o}`, o)}
+          </option>
+        ))}
+      </select>
+      <label class="field__label" for={`notes-${id}`}>
+        {t('agenda.notes')}
+      </label>
+      <textarea
+        id={`notes-${id}`}
+        name="notes"
+        class="input"
+        rows={2}
+        value={notes}
+        onInput={(event) => setNotes(event.currentTarget.value)}
+      />
+      <button type="submit" class="button" aria-disabled={pending ? 'true' : undefined}>
+        {t('agenda.save')}
+        <span class="visually-hidden">, {props.time}</span>
+      </button>
+    </form>
+  )
+}

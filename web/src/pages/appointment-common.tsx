@@ -1,0 +1,72 @@
+/** What the appointment pages share: "sign in first", the service's name, and an appointment's time in words. */
+import { useEffect, useState } from 'preact/hooks'
+import { formatDate, formatTime, type Appointment } from '../appointments'
+import { sessionKind, useAuth, type Auth } from '../auth'
+import { localize, type Language, type Translate } from '../i18n'
+import { useI18n } from '../i18n/context'
+import { label } from '../offices'
+import { useServices } from '../page-context'
+import { signInPath, useRouter } from '../router'
+import type { SessionKind } from '../session'
+
+/** Without a session, go to the sign-in page (of `kind`) on arrival, and come back to this address afterwards. */
+export function useSignInFirst(kind?: SessionKind): boolean {
+  const auth = useAuth()
+  const router = useRouter()
+  useEffect(() => {
+    if (!auth.session) navigateToSignIn(router, kind)
+    // On arrival only: a session ending later is followed by the shell.
+  }, [])
+  return auth.session !== null
+}
+
+function navigateToSignIn(router: ReturnType<typeof useRouter>, kind?: SessionKind) {
+  router.navigate(signInPath(kind, router.path + router.search), { replace: true })
+}
+
+export function isStaff(auth: Auth): boolean {
+  return sessionKind(auth) === 'staff'
+}
+
+export function staffRoles(auth: Auth): string[] {
+  return auth.profile.state === 'ready' && auth.profile.profile.kind === 'staff' ? auth.profile.profile.roles : []
+}
+
+/** The service's name in the person's language (with the language it is in), else its id. */
+export function useServiceName(): (id: string) => { text: string; lang?: string } {
+  const { language } = useI18n()
+  const { load } = useServices()
+  return (id) => {
+    const service = load.state === 'ready' ? load.services.find((s) => s.id === id) : undefined
+    if (!service) return { text: id }
+    const shown = localize(service.name, language)
+    return { text: shown.text, lang: shown.language === language ? undefined : shown.language }
+  }
+}
+
+/** "dilluns, 1 de desembre del 2026, de 09:00 a 09:15" on the council's clock. */
+export function when(t: Translate, language: Language, a: Pick<Appointment, 'start' | 'end'>): string {
+  return t('appt.whenText', {
+    date: formatDate(language, a.start),
+    start: formatTime(language, a.start),
+    end: formatTime(language, a.end),
+  })
+}
+
+export function statusName(t: Translate, status: string): string {
+  return label(t, `status.${status}`, status)
+}
+
+/** The full-page trip to the digital identity, coming back to `path`. */
+export function eidHref(path: string): string {
+  return `/api/auth/eid/start?return_to=${encodeURIComponent(path)}`
+}
+
+/** `focus(id)`: move focus to the element with that id once the next render is done. */
+export function useFocusAfterRender(): (id: string) => void {
+  const [target, setTarget] = useState<{ id: string } | null>(null)
+  useEffect(() => {
+    if (target) document.getElementById(target.id)?.focus()
+  }, [target])
+  return (id) => setTarget({ id })
+}
