@@ -163,11 +163,11 @@ def test_a_destination_error_names_the_field_the_caller_gives() -> None:
 @pytest.mark.parametrize(
     ("value", "shown"),
     [
-        ("+34600001234", "********1234"),
-        ("anna@example.cat", "************.cat"),
-        ("12345678Z", "*****678Z"),
+        ("+34600001234", "****1234"),
+        ("anna@example.cat", "****.cat"),
+        ("12345678Z", "****678Z"),
     ],
 )
 def test_only_the_last_four_characters_are_shown(value: str, shown: str) -> None:
+    # only the last four characters are shown; four stars stand for the rest, whatever its length
     assert masked(value) == shown
-    assert len(masked(value)) == len(value)

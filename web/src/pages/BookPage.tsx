@@ -192,7 +192,7 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
       case 'insufficient_assurance': {
         const level = typeof error.body.required_assurance === 'string' ? error.body.required_assurance : service.min_assurance
         setNeedsEid(level)
-        general = [{ message: t('book.needsLevel', { level: assuranceName(t, level) }), target: 'eid-start' }]
+        general = [{ message: t('book.needsLevel', { level: assuranceName(t, level).toLowerCase() }), target: 'eid-start' }]
         break
       }
       case 'validation_error': {
@@ -249,7 +249,7 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
             <>
               {lowLevel && !staff && (
                 <div class="note" id="eid-notice">
-                  <p>{t('book.needsLevel', { level: assuranceName(t, lowLevel) })}</p>
+                  <p>{t('book.needsLevel', { level: assuranceName(t, lowLevel).toLowerCase() })}</p>
                   <p>
                     <a id="eid-start" class="button" href={eidHref(here)}>
                       {t('signIn.eid.button')}
