@@ -25,6 +25,7 @@ def send_reminders(event: object) -> dict[str, int]:
 
     return {"sent": get_container().booking.send_reminders()}
 
+
 # Routes are fixed when the app is imported (Lambda's init, `chalice package`), with the stage's environment set;
 # the development outbox must not even exist as a route in any other stage.
 if os.environ.get("STAGE") == "dev":

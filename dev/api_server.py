@@ -44,16 +44,32 @@ def build_server(host: str, port: int, stage: str = "dev") -> LocalDevServer:
     return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
 
 
+def run_schedules(every: float, stop: threading.Event) -> None:
+    """Chalice's local server does not run scheduled functions: stand in for EventBridge's rule (reminders)."""
+    from app import send_reminders
+
+    while not stop.wait(every):
+        try:
+            send_reminders({})
+        except Exception as exc:
+            print(f"reminders run failed: {exc!r}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="dev")
+    parser.add_argument("--schedule-every", type=float, default=60.0, help="seconds between reminder runs (0: none)")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     server = build_server(args.host, args.port, args.stage)
+    stop_schedules = threading.Event()
+    if args.schedule_every > 0:
+        threading.Thread(target=run_schedules, args=(args.schedule_every, stop_schedules), daemon=True).start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
+        stop_schedules.set()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)

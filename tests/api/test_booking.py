@@ -22,7 +22,13 @@ def slots(client: Client, service: str = SERVICE) -> list[dict[str, Any]]:
 
 
 def book(client: Client, token: str, start: str, service: str = SERVICE, key: str | None = None, **extra: Any) -> Any:
-    payload = {"service_id": service, "start": start, "language": "ca", "contact": {"email": "rosa@example.org"}, **extra}
+    payload = {
+        "service_id": service,
+        "start": start,
+        "language": "ca",
+        "contact": {"email": "rosa@example.org"},
+        **extra,
+    }
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     if key:
         headers["Idempotency-Key"] = key
@@ -148,7 +154,9 @@ def test_a_time_not_offered_is_refused(client: Client, demo: DemoCounts) -> None
         ({"service_id": SERVICE, "start": "2026-12-01T09:00:00+01:00", "contact": {"email": "x"}}, {"contact.email"}),
     ],
 )
-def test_bad_bookings_name_the_fields(client: Client, demo: DemoCounts, payload: dict[str, Any], fields: set[str]) -> None:
+def test_bad_bookings_name_the_fields(
+    client: Client, demo: DemoCounts, payload: dict[str, Any], fields: set[str]
+) -> None:
     response = post(client, "/appointments", payload, citizen_token(client))
 
     assert response.status_code == 422
@@ -170,7 +178,9 @@ def test_an_agent_books_for_a_citizen_sees_the_agenda_and_records_a_no_show(clie
     assert row["start"] == start  # the citizen's time, as booked
     assert row["citizen"] == {"id_number_masked": "****678Z", "name": "Rosa Roca"}
 
-    outcome = post(client, f"/appointments/{appointment['id']}/outcome", {"outcome": "no_show", "notes": "no answer"}, agent)
+    outcome = post(
+        client, f"/appointments/{appointment['id']}/outcome", {"outcome": "no_show", "notes": "no answer"}, agent
+    )
     assert outcome.status_code == 200, outcome.body
     assert body(outcome)["status"] == "no_show"
 
