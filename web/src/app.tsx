@@ -140,7 +140,8 @@ function AccountNav({ route }: { route: Route }) {
     )
   }
   const staff = sessionKind(auth) === 'staff'
-  const roles = auth.profile.state === 'ready' && auth.profile.profile.kind === 'staff' ? auth.profile.profile.roles : []
+  const profile = auth.profile.state === 'ready' ? auth.profile.profile : null
+  const roles = profile?.kind === 'staff' ? profile.roles : []
   return (
     <>
       {!staff && (

@@ -1,17 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { addDays, daysBetween, formatDate, formatDay, formatTime, madridDay, uuid } from './appointments'
-
-const zone = process.env.TZ
+import { setDeviceZone } from './test/appointments'
 
 describe('the council’s clock', () => {
-  afterEach(() => {
-    if (zone === undefined) delete process.env.TZ
-    else process.env.TZ = zone
-  })
+  let restoreZone = () => {}
+  afterEach(() => restoreZone())
 
   for (const deviceZone of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
     it(`shows Madrid times on a device set to ${deviceZone}`, () => {
-      process.env.TZ = deviceZone
+      restoreZone = setDeviceZone(deviceZone)
       // The device's own clock really is elsewhere (Madrid 09:00 in summer is 07:00 UTC, 03:00 in New York)…
       expect(new Date('2026-03-30T09:00:00+02:00').getHours()).not.toBe(9)
       // …and the app still says 09:00, either side of the change to summer time (29 March 2026).

@@ -85,7 +85,8 @@ export function SlotPicker(props: SlotPickerProps) {
         else if (resume) latest.current.errors.show({}, [{ message: t('book.slotTaken') }])
         else if (!shownDay) {
           const days = new Set(slots.map((s) => madridDay(s.start))).size
-          announce(days ? t('slots.days', { count: days }) : t('slots.none'))
+          const range = t('slots.range', { from: formatDay(language, from), to: formatDay(language, to, true) })
+          announce(`${range}. ${days ? t('slots.days', { count: days }) : t('slots.none')}`)
         }
       },
       (error: unknown) => {
@@ -147,7 +148,7 @@ export function SlotPicker(props: SlotPickerProps) {
           >
             {t('slots.previous')}
           </button>
-          <p class="range-nav__label" aria-live="polite">
+          <p class="range-nav__label">
             {t('slots.range', { from: formatDay(language, from), to: formatDay(language, to, true) })}
           </p>
           <button type="button" class="button button--secondary" ref={next} onClick={() => setFrom(addDays(to, 1))}>

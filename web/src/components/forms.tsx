@@ -185,6 +185,8 @@ export function problemMessage(t: Translate, error: ApiError): string {
       return t('problem.accountDisabled')
     case 'validation_error':
       return t('problem.validation')
+    case 'forbidden':
+      return t('problem.forbidden')
   }
   if (error.status === null) return t('problem.network')
   if (error.status === 429) return waitMessage(t, error.retryAfter)

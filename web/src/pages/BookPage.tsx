@@ -174,7 +174,8 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
   }
 
   function failed(error: ReturnType<typeof asApiError>) {
-    const mine = { href: APPOINTMENTS_PATH, text: t('appointments.title') }
+    // Staff cannot see the citizen's list: no link for them.
+    const mine = staff ? undefined : { href: APPOINTMENTS_PATH, text: t('appointments.title') }
     let general: FormError[] = [{ message: problemMessage(t, error) }]
     switch (error.code) {
       case 'slot_unavailable':
@@ -184,15 +185,17 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
         general = [{ message: t('book.slotTaken') }]
         break
       case 'already_booked':
-        general = [{ message: t(staff ? 'book.alreadyBookedStaff' : 'book.alreadyBooked'), link: staff ? undefined : mine }]
+        general = [{ message: t(staff ? 'book.alreadyBookedStaff' : 'book.alreadyBooked'), link: mine }]
         break
       case 'too_many_appointments':
-        general = [{ message: t('book.tooMany'), link: staff ? undefined : mine }]
+        general = [{ message: t('book.tooMany'), link: mine }]
         break
       case 'insufficient_assurance': {
-        const level = typeof error.body.required_assurance === 'string' ? error.body.required_assurance : service.min_assurance
+        const required = error.body.required_assurance
+        const level = typeof required === 'string' ? required : service.min_assurance
         setNeedsEid(level)
-        general = [{ message: t('book.needsLevel', { level: assuranceName(t, level).toLowerCase() }), target: 'eid-start' }]
+        const message = t('book.needsLevel', { level: assuranceName(t, level).toLowerCase() })
+        general = [{ message, target: 'eid-start' }]
         break
       }
       case 'validation_error': {

@@ -1,0 +1,146 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { AGENT, appointment, CITIZEN, setClock, setDeviceZone } from '../test/appointments'
+import { click, find, json, liveRegion, mountApp, routeApi, signedIn, type, waitFor } from '../test/render'
+
+const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
+
+const AGENDA = {
+  date: '2026-11-28',
+  office: 'OMAC',
+  items: [
+    {
+      id: 'b',
+      service_id: 'padron-certificate',
+      start: '2026-11-28T12:00:00+01:00',
+      end: '2026-11-28T12:15:00+01:00',
+      status: 'completed',
+      citizen: { id_number_masked: '****567L', name: null },
+      outcome: 'completed',
+    },
+    {
+      id: 'a',
+      service_id: 'padron-certificate',
+      start: '2026-11-28T09:15:00+01:00',
+      end: '2026-11-28T09:30:00+01:00',
+      status: 'booked',
+      citizen: { id_number_masked: '****678Z', name: 'Anna Puig' },
+      outcome: null,
+    },
+  ],
+}
+
+async function choose(selector: string, value: string) {
+  const select = document.querySelector<HTMLSelectElement>(selector)
+  if (!select) throw new Error(`no ${selector}`)
+  select.value = value
+  await click(document.body)
+  select.dispatchEvent(new Event('change', { bubbles: true }))
+}
+
+describe('the day agenda', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  let restoreZone = () => {}
+  beforeEach(() => {
+    restoreZone = setDeviceZone('UTC')
+    setClock()
+  })
+  afterEach(() => {
+    app?.unmount()
+    sessionStorage.clear()
+    vi.restoreAllMocks()
+    restoreZone()
+  })
+
+  it('shows today’s appointments of the agent’s office on the council’s clock, and records an outcome', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(AGENT),
+      'GET /api/agenda': (call) =>
+        json(call.url.includes('2026-11-29') ? { date: '2026-11-29', office: 'OMAC', items: [] } : AGENDA),
+      'POST /api/appointments/a/outcome': () =>
+        json(appointment({ id: 'a', status: 'no_show', start: AGENDA.items[1]?.start, end: AGENDA.items[1]?.end })),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/agenda', session: signedIn('staff') })
+    expect(text('h1')).toBe('Agenda del día')
+    expect((document.querySelector('#agenda-date') as HTMLInputElement).value).toBe('2026-11-28')
+    await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
+    expect(api.callsTo('GET /api/agenda')[0]?.url).toBe('/api/agenda?date=2026-11-28')
+    expect(api.callsTo('GET /api/agenda')[0]?.headers.Authorization).toBe('Bearer token-staff')
+    expect(document.querySelector('#agenda-office')).toBeNull()
+    expect(text('table#agenda caption')).toMatch(/^Citas del sábado,? 28 de noviembre de 2026 · Oficina Municipal/)
+    expect([...document.querySelectorAll('table#agenda thead th')].map((th) => th.getAttribute('scope'))).toEqual([
+      'col',
+      'col',
+      'col',
+      'col',
+      'col',
+    ])
+
+    const rows = [...document.querySelectorAll('table#agenda tr[data-id]')]
+    expect(rows.map((row) => row.getAttribute('data-id'))).toEqual(['a', 'b'])
+    const first = rows[0] as HTMLTableRowElement
+    expect(first.querySelector('th[scope=row]')?.textContent).toBe('de 09:15 a 09:30')
+    expect(first.textContent).toContain('Certificado de padrón')
+    expect(first.textContent).toContain('****678Z')
+    expect(first.textContent).toContain('Anna Puig')
+    expect(first.textContent).toContain('Reservada')
+    expect(rows[1]?.textContent).toContain('Atendida')
+    expect(rows[1]?.querySelector('form')).toBeNull()
+
+    // Saving without choosing says so at the field.
+    await click(first.querySelector('button[type=submit]'))
+    expect(text('#outcome-a-error')).toBe('Error: Elige el resultado.')
+    expect(api.callsTo('POST /api/appointments/a/outcome')).toHaveLength(0)
+
+    await choose('#outcome-a', 'no_show')
+    await type('#notes-a', ' No contesta ')
+    await click(first.querySelector('button[type=submit]'))
+    await waitFor(() => expect(first.querySelector('form')).toBeNull())
+    expect(api.callsTo('POST /api/appointments/a/outcome')[0]?.body).toEqual({ outcome: 'no_show', notes: 'No contesta' })
+    expect([...first.querySelectorAll('td')].map((td) => td.textContent).slice(-2)).toEqual([
+      'No se ha presentado',
+      'No se ha presentado',
+    ])
+    await waitFor(() => expect(liveRegion()).toBe('Resultado guardado (de 09:15 a 09:30): No se ha presentado.'))
+
+    // Another day.
+    const date = document.querySelector<HTMLInputElement>('#agenda-date')
+    if (!date) throw new Error('no date')
+    date.value = '2026-11-29'
+    await click(document.body)
+    date.dispatchEvent(new Event('change', { bubbles: true }))
+    await waitFor(() => expect(text('#agenda-empty')).toMatch(/^No hay ninguna cita el domingo,? 29 de noviembre de 2026\.$/))
+    expect(api.callsTo('GET /api/agenda')[1]?.url).toBe('/api/agenda?date=2026-11-29')
+
+    // Booking for someone who phones in: the office's services, in staff mode.
+    expect(document.querySelector('a[href="/book/padron-certificate?for=citizen"]')).not.toBeNull()
+    expect(document.querySelector('a[href="/book/instalment-plan?for=citizen"]')).toBeNull()
+  })
+
+  it('lets a supervisor pick the office', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json({ ...AGENT, roles: ['supervisor'], office: null }),
+      'GET /api/agenda': () => json(AGENDA),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+    await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
+    expect(api.callsTo('GET /api/agenda')[0]?.url).toBe('/api/agenda?date=2026-11-28&office=OMAC')
+    // Supervisors see the outcomes, they do not record them.
+    expect(document.querySelector('table#agenda form')).toBeNull()
+    await choose('#agenda-office', 'OGAT')
+    await waitFor(() => expect(api.callsTo('GET /api/agenda')).toHaveLength(2))
+    expect(api.callsTo('GET /api/agenda')[1]?.url).toBe('/api/agenda?date=2026-11-28&office=OGAT')
+  })
+
+  it('is for staff: sign in as staff first; a citizen is told so', async () => {
+    app = await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/agenda' })
+    await waitFor(() =>
+      expect(window.location.pathname + window.location.search).toBe('/staff/sign-in?return_to=%2Fagenda'),
+    )
+    app.unmount()
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('citizen') })
+    await find('main p')
+    expect(text('main')).toContain('This page is for council staff.')
+    expect(api.callsTo('GET /api/agenda')).toHaveLength(0)
+  })
+})

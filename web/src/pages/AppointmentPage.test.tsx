@@ -1,0 +1,190 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { AGENT, appointment, CITIZEN, setClock, setDeviceZone, slots } from '../test/appointments'
+import { click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, waitFor } from '../test/render'
+
+const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
+const NEW_SLOT = '2026-12-03T12:30:00+01:00'
+
+describe('my appointments', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  let restoreZone = () => {}
+  beforeEach(() => {
+    restoreZone = setDeviceZone('UTC')
+    setClock()
+  })
+  afterEach(() => {
+    app?.unmount()
+    sessionStorage.clear()
+    vi.restoreAllMocks()
+    restoreZone()
+  })
+
+  it('lists upcoming appointments first, then past and cancelled, linked from the header', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments': () =>
+        json({
+          items: [
+            appointment({ id: 'old', start: '2026-10-01T10:00:00+02:00', end: '2026-10-01T10:15:00+02:00', status: 'completed' }),
+            appointment({ id: 'later', start: '2026-12-10T13:00:00+01:00', end: '2026-12-10T13:30:00+01:00', service_id: 'instalment-plan', office: 'OGAT' }),
+            appointment({ id: 'soon' }),
+            appointment({ id: 'gone', status: 'cancelled' }),
+          ],
+          next: null,
+        }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/', session: signedIn('citizen') })
+    const link = await find('header a#my-appointments')
+    expect(link.textContent).toBe('Les meves cites')
+    await click(link)
+    expect(text('h1')).toBe('Les meves cites')
+    await waitFor(() => expect(document.querySelectorAll('li.appointment[data-id]')).toHaveLength(4))
+    const ids = [...document.querySelectorAll('li.appointment')].map((li) => li.getAttribute('data-id'))
+    expect(ids).toEqual(['soon', 'later', 'gone', 'old'])
+    const soon = document.querySelector('li.appointment[data-id="soon"]')
+    expect(soon?.querySelector('a')?.getAttribute('href')).toBe('/appointments/soon')
+    expect(soon?.textContent).toContain('Certificat de padró')
+    expect(soon?.textContent).toMatch(/dimarts, 1 de desembre del? 2026, de 09:15 a 09:30/)
+    expect(soon?.textContent).toContain('Estat: Reservada')
+    expect(text('li.appointment[data-id="gone"]')).toContain('Estat: Anul·lada')
+    expect(text('#upcoming-title')).toBe('Properes cites')
+    expect(api.callsTo('GET /api/appointments')[0]?.headers.Authorization).toBe('Bearer token-citizen')
+  })
+
+  it('has an empty state that leads to the catalogue', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/appointments': () => json({ items: [], next: null }) })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments', session: signedIn('citizen') })
+    await waitFor(() => expect(text('#no-appointments')).toContain('No tienes ninguna cita.'))
+    expect(document.querySelector('#no-appointments a')?.getAttribute('href')).toBe('/')
+    expect(text('h1')).toBe('Mis citas')
+  })
+
+  it('adds the appointment to a calendar: the ICS fetched with the token, downloaded as cita-<id>.ics', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(appointment()),
+      'GET /api/appointments/appt-1/calendar.ics': () =>
+        new Response('BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n', { headers: { 'content-type': 'text/calendar' } }),
+    })
+    const created: Blob[] = []
+    URL.createObjectURL = vi.fn((blob: Blob) => {
+      created.push(blob)
+      return 'blob:calendar'
+    })
+    URL.revokeObjectURL = vi.fn()
+    const clicked: HTMLAnchorElement[] = []
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
+      clicked.push(this)
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await click(await find('button#add-to-calendar'))
+
+    await waitFor(() => expect(clicked).toHaveLength(1))
+    expect(clicked[0]?.download).toBe('cita-appt-1.ics')
+    expect(clicked[0]?.getAttribute('href')).toBe('blob:calendar')
+    expect(await created[0]?.text()).toContain('BEGIN:VCALENDAR')
+    expect(created[0]?.type).toBe('text/calendar')
+    const call = api.callsTo('GET /api/appointments/appt-1/calendar.ics')[0]
+    expect(call?.headers.Authorization).toBe('Bearer token-citizen')
+    await waitFor(() => expect(liveRegion()).toBe('The calendar file has been downloaded.'))
+  })
+
+  it('changing the time: a taken slot keeps the original appointment, and says so', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(appointment()),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments/appt-1/reschedule': [
+        () => problem(409, 'slot_unavailable'),
+        () => json(appointment({ start: '2026-12-01T09:00:00+01:00', end: '2026-12-01T09:15:00+01:00' })),
+      ],
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await waitFor(() => expect(text('#appointment-status')).toBe('Booked'))
+    expect(text('#appointment-when')).toMatch(/^Tuesday,? 1 December 2026, 09:15 to 09:30$/)
+
+    await click(document.querySelector('button#reschedule'))
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#step-day')))
+    await click(await find('button.day[data-date="2026-12-03"]'))
+    await click(await find(`input[name=slot][value="${NEW_SLOT}"]`))
+    await click(document.querySelector('#slot-form button[type=submit]'))
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#reschedule-title')))
+    expect(text('#reschedule-new')).toMatch(/^Thursday,? 3 December 2026, 12:30 to 12:45$/)
+
+    await click(document.querySelector('button#confirm-reschedule'))
+    await waitFor(() =>
+      expect(text('.error-summary li')).toMatch(
+        /^That time is no longer free\. Your appointment on Tuesday,? 1 December 2026, 09:15 to 09:30 is kept\.$/,
+      ),
+    )
+    expect(api.callsTo('POST /api/appointments/appt-1/reschedule')[0]?.body).toEqual({ start: NEW_SLOT })
+    expect(text('#appointment-status')).toBe('Booked')
+    expect(text('#appointment-when')).toMatch(/09:15 to 09:30$/)
+    // The times are asked again, and the current one is not offered as a "new" time.
+    await waitFor(() => expect(api.callsTo('GET /api/services/padron-certificate/slots')).toHaveLength(2))
+    await find('input[name=slot][value="2026-12-03T12:30:00+01:00"]')
+
+    await click(document.querySelector('#slot-form button[type=submit]'))
+    expect(text('.error-summary li')).toBe('Choose a time.')
+    await click(document.querySelector('button#keep-current'))
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('button#reschedule')))
+    await click(document.querySelector('button#reschedule'))
+    await click(await find('button.day[data-date="2026-12-01"]'))
+    await find('input[name=slot][value="2026-12-01T09:00:00+01:00"]')
+    expect(document.querySelector('input[name=slot][value="2026-12-01T09:15:00+01:00"]')).toBeNull()
+    await click(document.querySelector('input[name=slot][value="2026-12-01T09:00:00+01:00"]'))
+    await click(document.querySelector('#slot-form button[type=submit]'))
+    await click(await find('button#confirm-reschedule'))
+    await waitFor(() => expect(text('#appointment-when')).toMatch(/09:00 to 09:15$/))
+    await waitFor(() => expect(liveRegion()).toMatch(/^Appointment changed: Tuesday,? 1 December 2026, 09:00 to 09:15\.$/))
+  })
+
+  it('cancels after an inline confirmation', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(appointment()),
+      'POST /api/appointments/appt-1/cancel': () => json(appointment({ status: 'cancelled' })),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('citizen') })
+    const cancel = await find('button#cancel-appointment')
+    expect(cancel.textContent).toBe('Anul·la la cita')
+    await click(cancel)
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#cancel-title')))
+    expect(text('#cancel-title')).toBe('Vols anul·lar aquesta cita?')
+    expect(api.callsTo('POST /api/appointments/appt-1/cancel')).toHaveLength(0)
+
+    // "No" keeps it, focus back where it was.
+    await click(document.querySelector('button#keep-appointment'))
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('button#cancel-appointment')))
+
+    await click(document.querySelector('button#cancel-appointment'))
+    await click(await find('button#confirm-cancel'))
+    await waitFor(() => expect(text('#appointment-status')).toBe('Anul·lada'))
+    expect(api.callsTo('POST /api/appointments/appt-1/cancel')[0]?.headers.Authorization).toBe('Bearer token-citizen')
+    expect(document.querySelector('button#reschedule')).toBeNull()
+    expect(document.querySelector('button#cancel-appointment')).toBeNull()
+    await waitFor(() => expect(liveRegion()).toBe('Cita anul·lada.'))
+  })
+
+  it('says when the appointment is not found', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/nope', session: signedIn('citizen') })
+    await waitFor(() => expect(text('h1')).toBe('Appointment not found'))
+    expect(document.querySelector('main a[href="/appointments"]')).not.toBeNull()
+  })
+
+  it('sends someone not signed in to sign in first', async () => {
+    app = await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/appointments' })
+    await waitFor(() =>
+      expect(window.location.pathname + window.location.search).toBe('/sign-in?return_to=%2Fappointments'),
+    )
+  })
+
+  it('staff see the agenda link instead', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(AGENT) })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
+    await waitFor(() => expect(document.querySelector('header a#agenda-link')?.getAttribute('href')).toBe('/agenda'))
+    expect(document.querySelector('header a#my-appointments')).toBeNull()
+    expect(document.querySelector('main a[href="/agenda"]')?.textContent).toBe('Day agenda')
+  })
+})

@@ -1,0 +1,296 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { AGENT, appointment, CITIZEN, setClock, setDeviceZone, slots, SLOTS } from '../test/appointments'
+import {
+  byText,
+  click,
+  find,
+  json,
+  liveRegion,
+  mountApp,
+  problem,
+  routeApi,
+  signedIn,
+  type,
+  waitFor,
+} from '../test/render'
+
+const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
+const SLOT = '2026-12-01T09:15:00+01:00'
+
+async function chooseDayAndTime(start = SLOT) {
+  await click(await find(`button.day[data-date="${start.slice(0, 10)}"]`))
+  await click(await find(`input[name=slot][value="${start}"]`))
+  await click(document.querySelector('#slot-form button[type=submit]'))
+  await find('#step-confirm')
+}
+
+describe('booking an appointment', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  let restoreZone = () => {}
+  beforeEach(() => {
+    // A device far from Madrid: what it shows must still be the council's times.
+    restoreZone = setDeviceZone('America/New_York')
+    setClock()
+  })
+  afterEach(() => {
+    app?.unmount()
+    sessionStorage.clear()
+    vi.restoreAllMocks()
+    restoreZone()
+  })
+
+  it('goes day → time → confirmation → the appointment, retrying with the same Idempotency-Key', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments': [
+        () => Promise.reject(new TypeError('Failed to fetch')),
+        () => json(appointment(), 201),
+      ],
+      'GET /api/appointments/appt-1': () => json(appointment()),
+    })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'en',
+      path: '/services/padron-certificate',
+      session: signedIn('citizen'),
+    })
+    const book = await find('a#book-appointment')
+    expect(book.textContent).toBe('Book an appointment')
+    await click(book)
+    expect(window.location.pathname).toBe('/book/padron-certificate')
+    expect(text('h1')).toBe('Book an appointment')
+
+    // Step 1: the days with free times, as buttons that say how many.
+    const day = await find('button.day[data-date="2026-12-01"]')
+    expect(day.textContent).toMatch(/^Tuesday,? 1 December, 2 times available$/)
+    expect(text('button.day[data-date="2026-12-03"]')).toContain('1 time available')
+    expect(api.callsTo('GET /api/services/padron-certificate/slots')[0]?.url).toBe(
+      '/api/services/padron-certificate/slots?from=2026-11-28&to=2026-12-11',
+    )
+    expect(text('#step-day')).toBe('Step 1 of 3: Choose a day')
+    await waitFor(() => expect(liveRegion()).toMatch(/^From Saturday,? 28 November to Friday,? 11 December 2026. Days with available times: 2.$/))
+
+    // Step 2: that day's times, on the council's clock, with the places left.
+    await click(day)
+    const heading = await find('#step-time')
+    expect(document.activeElement).toBe(heading)
+    const labels = [...document.querySelectorAll('input[name=slot]')].map((input) =>
+      document.querySelector(`label[for="${input.id}"]`)?.textContent,
+    )
+    expect(labels).toEqual(['09:00, 2 places left', '09:15, 1 place left'])
+    await click(byText(document, 'button', 'Continue'))
+    expect(text('.error-summary li')).toBe('Choose a time.')
+    await click(document.querySelector(`input[name=slot][value="${SLOT}"]`))
+    await click(byText(document, 'button', 'Continue'))
+
+    // Step 3: the summary and the contact.
+    const confirmHeading = await find('#step-confirm')
+    expect(document.activeElement).toBe(confirmHeading)
+    expect(text('#booking-summary')).toMatch(/Tuesday,? 1 December 2026/)
+    expect(text('#booking-summary')).toContain('09:15 to 09:30')
+    expect(text('#booking-summary')).toContain('Citizen Service Office')
+    expect(text('#booking-summary')).toContain('15 min')
+    expect(text('main')).toContain('Spanish ID card or foreigner ID number')
+    expect((document.querySelector('#contact-email') as HTMLInputElement).value).toBe('')
+    expect((document.querySelector('#contact-phone') as HTMLInputElement).value).toBe('')
+
+    await type('#contact-email', 'ana@example')
+    await click(document.querySelector('button#confirm-booking'))
+    expect(text('#contact-email-error')).toBe('Error: Enter an email address like name@example.com.')
+    expect(api.callsTo('POST /api/appointments')).toHaveLength(0)
+
+    await type('#contact-email', ' ana@example.com ')
+    await click(document.querySelector('button#confirm-booking'))
+    await waitFor(() =>
+      expect(text('.error-summary li')).toBe('Could not connect to the service. Check your connection and try again.'),
+    )
+    await click(document.querySelector('button#confirm-booking'))
+
+    await waitFor(() => expect(window.location.pathname).toBe('/appointments/appt-1'))
+    const posts = api.callsTo('POST /api/appointments')
+    expect(posts).toHaveLength(2)
+    expect(posts[0]?.body).toEqual({
+      service_id: 'padron-certificate',
+      start: SLOT,
+      language: 'en',
+      contact: { email: 'ana@example.com' },
+    })
+    expect(posts[0]?.headers.Authorization).toBe('Bearer token-citizen')
+    const key = posts[0]?.headers['Idempotency-Key']
+    expect(key).toMatch(/^[0-9a-f-]{36}$/)
+    expect(posts[1]?.headers['Idempotency-Key']).toBe(key)
+    expect(posts[1]?.body).toEqual(posts[0]?.body)
+
+    await waitFor(() => expect(liveRegion()).toBe('Appointment booked.'))
+    await waitFor(() => expect(text('#appointment-status')).toBe('Booked'))
+    expect(text('h1')).toBe('Residence certificate')
+    expect(text('#appointment-when')).toMatch(/^Tuesday,? 1 December 2026, 09:15 to 09:30$/)
+    expect(sessionStorage.getItem('va.booking')).toBeNull()
+  })
+
+  it('a new booking after an answer gets a new key', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments': [() => problem(409, 'too_many_appointments'), () => json(appointment(), 201)],
+      'GET /api/appointments/appt-1': () => json(appointment()),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await chooseDayAndTime()
+    await click(document.querySelector('button#confirm-booking'))
+    await waitFor(() =>
+      expect(text('.error-summary li')).toBe(
+        "Has arribat al màxim de cites pendents. Anul·la'n una per demanar-ne una altra. Les meves cites",
+      ),
+    )
+    expect(document.querySelector('.error-summary li a')?.getAttribute('href')).toBe('/appointments')
+    await click(document.querySelector('button#confirm-booking'))
+    await waitFor(() => expect(window.location.pathname).toBe('/appointments/appt-1'))
+    const [first, second] = api.callsTo('POST /api/appointments')
+    expect(first?.body?.language).toBe('ca')
+    expect(second?.headers['Idempotency-Key']).not.toBe(first?.headers['Idempotency-Key'])
+  })
+
+  it('when someone else takes the time: back to the times, refreshed, and says so', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/services/padron-certificate/slots': [slots(), slots(SLOTS.filter((s) => s.start !== SLOT))],
+      'POST /api/appointments': () => problem(409, 'slot_unavailable'),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await chooseDayAndTime()
+    await type('#contact-phone', '612 345 678')
+    await click(document.querySelector('button#confirm-booking'))
+
+    await waitFor(() =>
+      expect(text('.error-summary li')).toBe(
+        'That time is no longer free: someone has just booked it. Choose another time.',
+      ),
+    )
+    expect(document.activeElement).toBe(document.querySelector('.error-summary'))
+    expect(api.callsTo('POST /api/appointments')[0]?.body?.contact).toEqual({ phone: '+34612345678' })
+    await waitFor(() => expect(api.callsTo('GET /api/services/padron-certificate/slots')).toHaveLength(2))
+    await find('input[name=slot][value="2026-12-01T09:00:00+01:00"]')
+    expect(text('#step-time')).toBe('Step 2 of 3: Choose a time')
+    expect(document.querySelector(`input[name=slot][value="${SLOT}"]`)).toBeNull()
+    expect(document.querySelector('#confirm-booking')).toBeNull()
+  })
+
+  it('says when the citizen already has an appointment for the service, with a link to them', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments': () => problem(409, 'already_booked'),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await chooseDayAndTime()
+    await click(document.querySelector('button#confirm-booking'))
+    await waitFor(() => expect(text('.error-summary li')).toBe('Ya tienes una cita para este trámite. Mis citas'))
+    expect(document.querySelector('.error-summary li a')?.getAttribute('href')).toBe('/appointments')
+  })
+
+  it('offers the digital identity when the identification level is not enough, and resumes afterwards', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments': () => problem(403, 'insufficient_assurance', { required_assurance: 'high' }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await chooseDayAndTime()
+    expect(document.querySelector('#eid-start')).toBeNull()
+    await click(document.querySelector('button#confirm-booking'))
+
+    await waitFor(() =>
+      expect(text('.error-summary li')).toBe(
+        'This procedure needs a high identification level: sign in with your digital identity to book it.',
+      ),
+    )
+    const eid = document.querySelector('a#eid-start')
+    expect(eid?.getAttribute('href')).toBe('/api/auth/eid/start?return_to=%2Fbook%2Fpadron-certificate')
+    expect(document.querySelector('.error-summary a')?.getAttribute('href')).toBe('#eid-start')
+    expect(window.location.pathname).toBe('/book/padron-certificate')
+    app.unmount()
+
+    // Back from the identity provider, with a stronger session: the chosen time is still there.
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await find('#step-confirm')
+    expect(text('#booking-summary')).toContain('09:15 to 09:30')
+    await waitFor(() => expect(liveRegion()).toBe('We have kept the day and time you chose.'))
+  })
+
+  it('asks someone not signed in to sign in, keeping the chosen time', async () => {
+    const api = routeApi({ 'GET /api/services/padron-certificate/slots': slots() })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate' })
+    await chooseDayAndTime()
+    expect(document.querySelector('#contact-email')).toBeNull()
+    expect(document.querySelector('a#book-sign-in')?.getAttribute('href')).toBe(
+      '/sign-in?return_to=%2Fbook%2Fpadron-certificate',
+    )
+    expect(JSON.parse(sessionStorage.getItem('va.booking') ?? '{}')).toEqual({
+      service: 'padron-certificate',
+      start: SLOT,
+    })
+  })
+
+  it('lets staff book for a citizen, checking the DNI/NIE first', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(AGENT),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments': () =>
+        json(appointment({ citizen: { id_number_masked: '****567L', name: 'Joan Vila' } }), 201),
+      'GET /api/appointments/appt-1': () =>
+        json(appointment({ citizen: { id_number_masked: '****567L', name: 'Joan Vila' } })),
+    })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'ca',
+      path: '/book/padron-certificate?for=citizen',
+      session: signedIn('staff'),
+    })
+    expect(text('h1')).toBe('Cita per a una persona')
+    await chooseDayAndTime()
+    await type('#citizen-id-number', 'X1234567A')
+    await click(document.querySelector('button#confirm-booking'))
+    expect(text('#citizen-id-number-error')).toBe(
+      'Error: La lletra no correspon al número: revisa el DNI o NIE.',
+    )
+    expect(text('#contact-email-error')).toBe(
+      'Error: Introdueix una adreça de correu electrònic o un número de mòbil.',
+    )
+
+    await type('#citizen-id-number', 'x1234567-l')
+    await type('#citizen-name', 'Joan Vila')
+    await type('#contact-email', 'joan@example.com')
+    await click(document.querySelector('button#confirm-booking'))
+    await waitFor(() => expect(window.location.pathname).toBe('/appointments/appt-1'))
+    expect(api.callsTo('POST /api/appointments')[0]?.body).toEqual({
+      service_id: 'padron-certificate',
+      start: SLOT,
+      language: 'ca',
+      contact: { email: 'joan@example.com' },
+      citizen: { id_number: 'X1234567L', name: 'Joan Vila' },
+    })
+    expect(api.callsTo('POST /api/appointments')[0]?.headers.Authorization).toBe('Bearer token-staff')
+    await waitFor(() => expect(text('main dl')).toContain('****567L · Joan Vila'))
+    expect(document.querySelector('#add-to-calendar')).toBeNull()
+  })
+
+  it('moves between two-week ranges and by arrow keys between days', async () => {
+    const api = routeApi({ 'GET /api/services/padron-certificate/slots': [slots(), slots([])] })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate' })
+    const first = await find<HTMLButtonElement>('button.day[data-date="2026-12-01"]')
+    const previous = byText<HTMLButtonElement>(document, 'button', 'Previous 2 weeks')
+    expect(previous.disabled).toBe(true)
+    first.focus()
+    first.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }))
+    expect(document.activeElement).toBe(document.querySelector('button.day[data-date="2026-12-03"]'))
+
+    await click(byText(document, 'button', 'Next 2 weeks'))
+    await waitFor(() =>
+      expect(text('.empty-state')).toBe('There are no free times in these two weeks. Try the next 2 weeks.'),
+    )
+    expect(api.callsTo('GET /api/services/padron-certificate/slots')[1]?.url).toContain('from=2026-12-12&to=2026-12-25')
+    expect(previous.disabled).toBe(false)
+  })
+})
