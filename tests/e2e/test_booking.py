@@ -1,0 +1,104 @@
+"""A citizen books, finds, changes and cancels an appointment in the browser; an agent sees the day's agenda."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from icalendar import Calendar
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import axe_violations
+from tests.e2e.test_sign_in import _latest_code
+from tests.stack import STAFF_PASSWORD, RunningStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+
+def _sign_in_by_code(stack: RunningStack, page: Page, id_number: str, email: str, return_to: str) -> None:
+    page.goto(f"{stack.web_url}/sign-in?return_to={return_to}")
+    page.fill("#id-number", id_number)
+    page.check("input[name=channel][value=email]")
+    page.fill("#destination", email)
+    page.locator("form#otp-request button[type=submit]").click()
+    expect(page.locator("form#otp-verify")).to_be_visible()
+    page.fill("#otp-code", _latest_code(stack, email))
+    page.locator("form#otp-verify button[type=submit]").click()
+
+
+def _choose_first_slot(page: Page) -> str:
+    day = page.locator("button.day").first
+    expect(day).to_be_visible()
+    day.click()
+    slot = page.locator("input[name=slot]").first
+    expect(slot).to_be_visible()
+    value = slot.get_attribute("value") or ""
+    slot.check()
+    return value
+
+
+def test_a_citizen_books_changes_and_cancels(stack: RunningStack, page: Page) -> None:
+    email = "booker@example.org"
+    _sign_in_by_code(stack, page, "00000000T", email, "/me")
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("My area|El meu espai|Mi espacio"))
+    page.get_by_role("button", name="English").click()
+
+    # GIVEN the service's page, WHEN the citizen books the first time offered
+    page.goto(f"{stack.web_url}/services/general-information")
+    page.locator("a#book-appointment").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Book an appointment")
+    assert axe_violations(page) == []
+    start = _choose_first_slot(page)
+    assert axe_violations(page) == []
+    page.locator("form#slot-form button[type=submit]").click()
+    page.fill("#contact-email", email)
+    assert axe_violations(page) == []
+    page.locator("button#confirm-booking").click()
+
+    # THEN the appointment page shows it booked, at the council's time
+    expect(page.locator("#appointment-status")).to_have_text("Booked")
+    expect(page.locator("#appointment-when")).to_contain_text(start[11:16])
+    assert axe_violations(page) == []
+    appointment_id = page.url.rsplit("/", 1)[-1]
+
+    # AND the confirmation email carries a valid calendar file for that time
+    message = requests.get(f"{stack.api_url}/dev/outbox", params={"to": email}, timeout=10).json()["items"][0]
+    event = next(iter(Calendar.from_ical(message["attachments"][0]["content"]).walk("VEVENT")))
+    assert event.decoded("dtstart").isoformat() == start
+
+    # AND it is listed under "My appointments"
+    page.locator("a#my-appointments").click()
+    expect(page.locator(f"li.appointment[data-id='{appointment_id}']")).to_be_visible()
+    assert axe_violations(page) == []
+
+    # WHEN the citizen moves it to another time
+    page.goto(f"{stack.web_url}/appointments/{appointment_id}")
+    page.locator("button#reschedule").click()
+    new_start = _choose_first_slot(page)
+    page.locator("form#slot-form button[type=submit]").click()
+    page.locator("button#confirm-reschedule").click()
+    expect(page.locator("#appointment-when")).to_contain_text(new_start[11:16])
+
+    # AND cancels it
+    page.locator("button#cancel-appointment").click()
+    page.locator("button#confirm-cancel").click()
+    expect(page.locator("#appointment-status")).to_have_text("Cancelled")
+
+
+def test_an_agent_sees_the_days_agenda(stack: RunningStack, page: Page) -> None:
+    page.goto(stack.web_url + "/staff/sign-in")
+    page.get_by_role("button", name="English").click()
+    page.fill("#username", "agent.omac")
+    page.fill("#password", STAFF_PASSWORD)
+    page.locator("form#staff-login button[type=submit]").click()
+    expect(page.locator("form#staff-otp")).to_be_visible()
+    page.fill("#staff-otp-code", _latest_code(stack, "agent.omac@vilademo.example"))
+    page.locator("form#staff-otp button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Staff area")
+
+    page.locator("a#agenda-link").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Day agenda")
+    expect(page.locator("table#agenda, .agenda-empty, p").first).to_be_visible()
+    assert axe_violations(page) == []
