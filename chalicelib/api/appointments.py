@@ -9,12 +9,32 @@ from chalice.app import Response
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.services.booking import appointment_json
+from chalicelib.domain.identifiers import masked
 
 appointments = ApiBlueprint(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+def appointment_json(appointment: Appointment, manage_url: str, staff_view: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": appointment.id,
+        "service_id": appointment.service_id,
+        "office": appointment.office.value,
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "status": appointment.status.value,
+        "language": appointment.language,
+        "contact": {k: v for k, v in (("email", appointment.contact.email), ("phone", appointment.contact.phone)) if v},
+        "manage_url": manage_url,
+    }
+    if staff_view:
+        body["citizen"] = {"id_number_masked": masked(appointment.citizen), "name": appointment.citizen_name}
+        body["outcome"] = appointment.status.value if appointment.status in OUTCOMES else None
+        body["reminders"] = appointment.reminders
+    return body
 
 
 def _params() -> dict[str, str]:

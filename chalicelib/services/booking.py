@@ -394,22 +394,3 @@ def _contact(raw: object, errors: list[FieldError]) -> Contact:
     if not email and not phone and not any(e.field.startswith("contact") for e in errors):
         errors.append(FieldError("contact", "give an email address or a phone number for the confirmation"))
     return Contact(email, phone)
-
-
-def appointment_json(appointment: Appointment, manage_url: str, staff_view: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": appointment.id,
-        "service_id": appointment.service_id,
-        "office": appointment.office.value,
-        "start": appointment.start.isoformat(),
-        "end": appointment.end.isoformat(),
-        "status": appointment.status.value,
-        "language": appointment.language,
-        "contact": {k: v for k, v in (("email", appointment.contact.email), ("phone", appointment.contact.phone)) if v},
-        "manage_url": manage_url,
-    }
-    if staff_view:
-        body["citizen"] = {"id_number_masked": masked(appointment.citizen), "name": appointment.citizen_name}
-        body["outcome"] = appointment.status.value if appointment.status in OUTCOMES else None
-        body["reminders"] = appointment.reminders
-    return body
