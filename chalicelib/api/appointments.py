@@ -34,6 +34,7 @@ def appointment_json(appointment: Appointment, manage_url: str, staff_view: bool
         body["citizen"] = {"id_number_masked": masked(appointment.citizen), "name": appointment.citizen_name}
         body["outcome"] = appointment.status.value if appointment.status in OUTCOMES else None
         body["reminders"] = appointment.reminders
+        body["agent"] = appointment.agent
     return body
 
 
@@ -64,7 +65,7 @@ def book() -> Response:
     container = get_container()
     caller = principal()
     if key is None:
-        appointment = container.booking.book(caller, body, context_of(request), None)
+        appointment = container.booking.book(caller, body, context_of(request))
         return json_response(_json(appointment), status=201, headers=NO_STORE)
     return json_response(_idempotent_book(caller, body, key), status=201, headers=NO_STORE)
 
@@ -85,7 +86,7 @@ def _idempotent_book(caller: Any, body: dict[str, Any], key: str) -> dict[str, A
         data_keyword_argument="request", persistence_store=container.idempotency_store, config=config
     )
     def create(request: dict[str, Any]) -> dict[str, Any]:
-        appointment = container.booking.book(caller, request["body"], context_of(appointments.current_request), key)
+        appointment = container.booking.book(caller, request["body"], context_of(appointments.current_request))
         return _json(appointment)
 
     try:

@@ -38,7 +38,8 @@ class Appointment:
     citizen_contact: str | None  # keyed hash of the contact a one-time code verified (ownership), if any
     contact: Contact
     language: str
-    units: tuple[str, ...]  # capacity units it holds
+    agent: str  # the agent whose time it takes
+    units: tuple[str, ...]  # that agent's 5-minute units it holds (duration + buffer)
     created_at: datetime
     created_by: str  # "citizen:<id>" or "staff:<username>"
     citizen_name: str | None = None
@@ -50,5 +51,5 @@ class Appointment:
     def is_active(self) -> bool:
         return self.status is Status.BOOKED
 
-    def moved(self, start: datetime, end: datetime, units: tuple[str, ...]) -> Appointment:
-        return replace(self, start=start, end=end, units=units, version=self.version + 1, reminders={})
+    def moved(self, start: datetime, end: datetime, agent: str, units: tuple[str, ...]) -> Appointment:
+        return replace(self, start=start, end=end, agent=agent, units=units, version=self.version + 1, reminders={})

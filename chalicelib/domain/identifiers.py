@@ -22,6 +22,7 @@ class Channel(StrEnum):
 def id_number(raw: object, field: str = "id_number") -> str:
     """A valid DNI or NIE in compact form (``12345678Z``), or ValidationFailed naming ``field``."""
     from stdnum.es import dni, nie, nif  # ~0.1 s of import: paid by the requests that read an ID number
+
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationFailed([FieldError(field, "must be a DNI or NIE, e.g. 12345678Z")])
     compact = dni.compact(raw.replace(".", "")).upper()

@@ -1,16 +1,19 @@
 """When a service can be booked: offices' hours, holidays, agents' shifts, and what is already taken.
 
 Times are computed in the council's zone (Europe/Madrid) on wall-clock times and only then turned into instants,
-so a 09:00 appointment is 09:00 in winter (+01:00) and in summer (+02:00) alike. Capacity is counted per office in
-5-minute units: an appointment takes one unit of capacity in every unit it covers (its duration plus the buffer
-after it), and a unit's capacity is the number of the office's agents on duty then. A slot is offered only if at
-least one agent's shift covers it whole, and only while every unit it needs has capacity left.
+so a 09:00 appointment is 09:00 in winter (+01:00) and in summer (+02:00) alike.
+
+Capacity of a slot = the office's agents free for the whole slot. Each agent's time is cut into 5-minute units; an
+appointment is given to one agent whose shift covers it whole and takes that agent's units for its duration plus
+the buffer after it. Counting per agent (not per office) matters at hand-overs: when one agent leaves mid-slot and
+another arrives, each unit still has an agent, but nobody can take the slot whole.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -112,15 +115,15 @@ class Slot:
     office: OfficeId
     start: datetime  # aware, in the council's zone
     end: datetime
-    agents: int  # agents whose shift covers the whole slot
-    units: tuple[str, ...]  # capacity units it takes (duration + buffer)
-    unit_capacity: Mapping[str, int] = field(default_factory=dict)
+    agents: tuple[str, ...]  # usernames of the agents whose shift covers the whole slot
+    units: tuple[str, ...]  # the 5-minute units it takes (duration + buffer), as unit keys
 
-    def remaining(self, used: Mapping[str, int]) -> int:
-        if not self.units:
-            return 0
-        by_unit = min(self.unit_capacity.get(u, 0) - used.get(u, 0) for u in self.units)
-        return max(0, min(self.agents, by_unit))
+    def free_agents(self, taken: AbstractSet[tuple[str, str]]) -> list[str]:
+        """Agents with none of the slot's units taken; ``taken`` holds (unit, agent) pairs."""
+        return [a for a in self.agents if not any((u, a) in taken for u in self.units)]
+
+    def remaining(self, taken: AbstractSet[tuple[str, str]]) -> int:
+        return len(self.free_agents(taken))
 
 
 @dataclass(frozen=True)
@@ -140,10 +143,14 @@ class Availability:
             return []
         return list(parse_intervals(self.office.opening_hours.intervals.get(day.weekday(), ())))
 
-    def shifts_on(self, day: date) -> list[list[Interval]]:
+    def shifts_on(self, day: date) -> dict[str, list[Interval]]:
         """Each agent's hours that day, within the office's opening hours."""
         opening = self.open_on(day)
-        return [_intersect(agent.intervals_on(day), opening) for agent in self.agents if agent.office == self.office.id]
+        return {
+            agent.username: _intersect(agent.intervals_on(day), opening)
+            for agent in self.agents
+            if agent.office == self.office.id
+        }
 
     def slots_on(self, service: Service, day: date) -> list[Slot]:
         zone = self.zone
@@ -154,16 +161,15 @@ class Availability:
             begin, close = _minutes(open_start), _minutes(open_end)
             for start in range(begin, close - service.duration_minutes + 1, step):
                 end = start + service.duration_minutes
-                covering = sum(any(_minutes(a) <= start and end <= _minutes(b) for a, b in s) for s in shifts)
-                if covering == 0:
+                covering = tuple(
+                    name
+                    for name, spans in shifts.items()
+                    if any(_minutes(a) <= start and end <= _minutes(b) for a, b in spans)
+                )
+                if not covering:
                     continue
                 taken_until = min(close, end + service.buffer_minutes)
                 unit_minutes = range(start - start % UNIT_MINUTES, taken_until, UNIT_MINUTES)
-                local = [datetime.combine(day, _time(m), tzinfo=zone) for m in unit_minutes]
-                capacity = {
-                    unit_key(at): sum(any(_minutes(a) <= m < _minutes(b) for a, b in s) for s in shifts)
-                    for m, at in zip(unit_minutes, local, strict=True)
-                }
                 slots.append(
                     Slot(
                         service_id=service.id,
@@ -171,8 +177,7 @@ class Availability:
                         start=datetime.combine(day, _time(start), tzinfo=zone),
                         end=datetime.combine(day, _time(end), tzinfo=zone),
                         agents=covering,
-                        units=tuple(capacity),
-                        unit_capacity=capacity,
+                        units=tuple(unit_key(datetime.combine(day, _time(m), tzinfo=zone)) for m in unit_minutes),
                     )
                 )
         return slots

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from chalicelib.domain.ics import appointment_ics
 from chalicelib.domain.identifiers import Channel, destination, id_number, masked
 from chalicelib.domain.messages import appointment_message
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
+from chalicelib.observability import logger
 from chalicelib.services.catalogue import CatalogueService
 from chalicelib.services.ports import Attachment, AuditLog, Message, Notifier
 
@@ -80,11 +81,19 @@ class BookingService:
         slots = self.availability(service.office).bookable_slots(service, self._clock(), start_day, end_day)
         if not slots:
             return []
-        used = self._store.used(service.office, slots[0].units[0], slots[-1].units[-1])
-        return [(slot, left) for slot in slots if (left := slot.remaining(used)) > 0]
+        taken = self._store.taken(service.office, slots[0].units[0], slots[-1].units[-1])
+        return [(slot, left) for slot in slots if (left := slot.remaining(taken)) > 0]
+
+    def _free_agents(self, slot: Slot) -> list[str]:
+        """The slot's agents still free for it, least busy that day first (spreads the work)."""
+        day = self._store.taken(
+            slot.office, slot.start.date().isoformat() + "T00:00Z", slot.start.date().isoformat() + "T23:59Z"
+        )
+        load = {agent: sum(1 for _, a in day if a == agent) for agent in slot.agents}
+        return sorted(slot.free_agents(day), key=lambda agent: (load[agent], agent))
 
     # --- booking --------------------------------------------------------------------------------------------------
-    def book(self, caller: Principal, body: dict[str, Any], context: RequestContext, token: str | None) -> Appointment:
+    def book(self, caller: Principal, body: dict[str, Any], context: RequestContext) -> Appointment:
         service = self._service_of(body)
         errors: list[FieldError] = []
         start = _instant(body.get("start"), "start", errors)
@@ -113,7 +122,7 @@ class BookingService:
         slot = self.availability(service.office).slot_at(service, start, self._clock())
         if slot is None:
             raise Conflict("slot_unavailable", "The service is not offered at that time.")
-        appointment = Appointment(
+        draft = Appointment(
             id=str(uuid.uuid4()),
             service_id=service.id,
             office=service.office,
@@ -124,15 +133,34 @@ class BookingService:
             citizen_contact=caller.contact if caller.is_citizen else None,
             contact=contact,
             language=str(lang),
+            agent="",
             units=slot.units,
             created_at=self._clock(),
             created_by=f"{caller.kind}:{caller.subject}",
             citizen_name=name,
         )
-        self._store.book(appointment, slot.unit_capacity, self._settings.max_active, token)
+        appointment = self._with_an_agent(slot, lambda agent: replace(draft, agent=agent), self._book)
         self._record(caller, "appointment.book", appointment, context)
         self._notify(appointment, service, "booked")
         return appointment
+
+    def _book(self, appointment: Appointment) -> None:
+        self._store.book(appointment, self._settings.max_active)
+
+    def _with_an_agent(
+        self, slot: Slot, assign: Callable[[str], Appointment], write: Callable[[Appointment], None]
+    ) -> Appointment:
+        """Give the appointment to a free agent; if another request takes that agent first, try the next one."""
+        for agent in self._free_agents(slot):
+            appointment = assign(agent)
+            try:
+                write(appointment)
+            except Conflict as exc:
+                if exc.code != "slot_unavailable":
+                    raise
+                continue
+            return appointment
+        raise Conflict("slot_unavailable", "That time is no longer available.")
 
     def _service_of(self, body: dict[str, Any]) -> Service:
         service_id = body.get("service_id")
@@ -177,8 +205,11 @@ class BookingService:
             raise Conflict(
                 "slot_unavailable", "The service is not offered at that time; your appointment is unchanged."
             )
-        moved = appointment.moved(slot.start, slot.end, slot.units)
-        self._store.reschedule(appointment, moved, slot.unit_capacity)
+        moved = self._with_an_agent(
+            slot,
+            lambda agent: appointment.moved(slot.start, slot.end, agent, slot.units),
+            lambda new: self._store.reschedule(appointment, new),
+        )
         self._record(caller, "appointment.reschedule", moved, context, {"from": appointment.start.isoformat()})
         self._notify(moved, service, "changed")
         return moved
@@ -240,14 +271,20 @@ class BookingService:
         for office in OfficeId:
             for day in (today, today + timedelta(days=1), today + timedelta(days=2)):
                 for appointment in self._store.of_office_day(office, day.isoformat()):
-                    sent += self._remind(appointment, now)
+                    try:
+                        sent += self._remind(appointment, now)
+                    except Exception:
+                        logger.exception("reminder failed; the next run retries", extra={"appointment": appointment.id})
         return sent
 
     def _remind(self, appointment: Appointment, now: datetime) -> int:
-        if not appointment.is_active or appointment.start <= now:
+        # In UTC: on an aware Europe/Madrid datetime Python subtracts wall-clock time, which is an hour off across a
+        # DST change; a reminder "24 h before" means 24 real hours.
+        start = appointment.start.astimezone(UTC)
+        if not appointment.is_active or start <= now:
             return 0
         for which, before in REMINDERS:
-            if now < appointment.start - before or which in appointment.reminders:
+            if now < start - before or which in appointment.reminders:
                 continue
             if which == "1h" and "24h" not in appointment.reminders:
                 # A late run: the day-before reminder would only repeat this one.

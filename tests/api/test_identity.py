@@ -122,7 +122,7 @@ def test_known_and_unknown_people_get_the_same_answer(client: Client, demo: Demo
         ({"id_number": "12345678Z", "channel": "fax", "destination": ADDRESS}, {"channel"}),
         ({"id_number": "12345678Z", "channel": "email", "destination": "not-an-email"}, {"destination"}),
         ({"id_number": "12345678Z", "channel": "sms", "destination": "12"}, {"destination"}),
-        ({"id_number": 12345678, "channel": None}, {"id_number", "channel"}),
+        ({"id_number": 12345678, "channel": None}, {"id_number", "channel", "destination"}),
     ],
 )
 def test_bad_input_names_the_fields(

@@ -1,7 +1,8 @@
 """Bookings on DynamoDB: every change is ONE transaction with conditions, so two requests can never double-book.
 
 Items of the ``booking`` table:
-- ``CAP#<office>#<yyyy-mm>`` / ``<unit>``: ``used`` places of a 5-minute unit, never above ``cap`` (the condition);
+- ``CAP#<office>#<yyyy-mm>`` / ``<unit>#<agent>``: that agent's 5-minute unit is taken by ``appointment_id`` (a put
+  that fails if the item exists: one appointment per agent and unit);
 - ``CIT#<id number>`` / ``SVC#<service>``: the citizen's one active appointment for that service;
 - ``CIT#<id number>`` / ``ACTIVE``: how many active appointments the citizen holds (at most the configured maximum).
 """
@@ -24,8 +25,8 @@ _serialise = TypeSerializer().serialize
 _deserialise = TypeDeserializer().deserialize
 
 
-def _cap_key(office: str, unit: str) -> dict[str, Any]:
-    return {"pk": {"S": f"CAP#{office}#{unit[:7]}"}, "sk": {"S": unit}}
+def _cap_key(office: str, unit: str, agent: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CAP#{office}#{unit[:7]}"}, "sk": {"S": f"{unit}#{agent}"}}
 
 
 def _office_day(appointment: Appointment) -> str:
@@ -44,6 +45,7 @@ def to_item(a: Appointment) -> dict[str, Any]:
         "citizen": a.citizen,
         "contact": {k: v for k, v in (("email", a.contact.email), ("phone", a.contact.phone)) if v},
         "language": a.language,
+        "agent": a.agent,
         "units": list(a.units),
         "created_at": a.created_at.isoformat(),
         "created_by": a.created_by,
@@ -73,6 +75,7 @@ def from_item(raw: Mapping[str, Any]) -> Appointment:
         citizen_contact=d.get("citizen_contact"),
         contact=Contact(contact.get("email"), contact.get("phone")),
         language=d["language"],
+        agent=d.get("agent", ""),
         units=tuple(d.get("units") or ()),
         created_at=datetime.fromisoformat(d["created_at"]),
         created_by=d["created_by"],
@@ -90,9 +93,9 @@ class DynamoBookingStore:
         self._booking = booking_table
 
     # --- reads ----------------------------------------------------------------------------------------------------
-    def used(self, office: OfficeId, first_unit: str, last_unit: str) -> dict[str, int]:
-        """Places taken per unit between two unit keys (inclusive), one Query per month touched."""
-        used: dict[str, int] = {}
+    def taken(self, office: OfficeId, first_unit: str, last_unit: str) -> set[tuple[str, str]]:
+        """(unit, agent) pairs taken between two unit keys (inclusive), one Query per month touched."""
+        taken: set[tuple[str, str]] = set()
         month, last_month = first_unit[:7], last_unit[:7]
         while month <= last_month:
             kwargs: dict[str, Any] = {
@@ -101,19 +104,21 @@ class DynamoBookingStore:
                 "ExpressionAttributeValues": {
                     ":pk": {"S": f"CAP#{office.value}#{month}"},
                     ":a": {"S": first_unit},
-                    ":b": {"S": last_unit},
+                    ":b": {"S": last_unit + "#\uffff"},
                 },
+                "ProjectionExpression": "sk",
             }
             while True:
                 page = self._call("query", **kwargs)
                 for item in page["Items"]:
-                    used[item["sk"]["S"]] = int(item.get("used", {"N": "0"})["N"])
+                    unit, _, agent = item["sk"]["S"].partition("#")
+                    taken.add((unit, agent))
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
             year, mon = int(month[:4]), int(month[5:7])
             month = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
-        return used
+        return taken
 
     def get(self, appointment_id: str) -> Appointment | None:
         item = self._call(
@@ -144,9 +149,9 @@ class DynamoBookingStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # --- writes ---------------------------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, capacity: Mapping[str, int], max_active: int, token: str | None) -> None:
+    def book(self, appointment: Appointment, max_active: int) -> None:
         a = appointment
-        actions = [self._take(a.office.value, unit, capacity[unit]) for unit in a.units]
+        actions = [self._take(a, unit) for unit in a.units]
         actions.append(
             {
                 "Put": {
@@ -185,12 +190,12 @@ class DynamoBookingStore:
             ("already_booked", "You already have an appointment for this service."),
             ("too_many_appointments", "You have as many appointments as you can hold at once."),
         ]
-        self._transact(actions, reasons, token)
+        self._transact(actions, reasons)
 
     def cancel(self, appointment: Appointment, new_status: Status = Status.CANCELLED) -> None:
         a = appointment
         actions = [self._status(a, new_status)]
-        actions += [self._release(a.office.value, unit) for unit in a.units]
+        actions += [self._release(a, unit) for unit in a.units]
         actions += self._citizen_release(a)
         self._transact(actions, [("not_booked", "The appointment is no longer active.")] + [("conflict", "")] * 99)
 
@@ -204,10 +209,10 @@ class DynamoBookingStore:
         actions = [status, *self._citizen_release(a)]
         self._transact(actions, [("not_booked", "The appointment is no longer active.")] + [("conflict", "")] * 9)
 
-    def reschedule(self, old: Appointment, new: Appointment, capacity: Mapping[str, int]) -> None:
-        office = old.office.value
-        freed = [u for u in old.units if u not in set(new.units)]
-        taken = [u for u in new.units if u not in set(old.units)]
+    def reschedule(self, old: Appointment, new: Appointment) -> None:
+        same_agent = old.agent == new.agent
+        freed = [u for u in old.units if not (same_agent and u in set(new.units))]
+        taken = [u for u in new.units if not (same_agent and u in set(old.units))]
         item = to_item(new)
         names = {f"#{k}": k for k in item if k != "id"}
         actions: list[dict[str, Any]] = [
@@ -226,8 +231,8 @@ class DynamoBookingStore:
                 }
             }
         ]
-        actions += [self._take(office, unit, capacity[unit]) for unit in taken]
-        actions += [self._release(office, unit) for unit in freed]
+        actions += [self._take(new, unit) for unit in taken]
+        actions += [self._release(old, unit) for unit in freed]
         reasons = [("not_booked", "The appointment changed meanwhile; reload it.")]
         reasons += [("slot_unavailable", "That time is no longer available; your appointment is unchanged.")] * len(
             taken
@@ -265,25 +270,22 @@ class DynamoBookingStore:
         )
 
     # --- pieces ---------------------------------------------------------------------------------------------------
-    def _take(self, office: str, unit: str, cap: int) -> dict[str, Any]:
+    def _take(self, a: Appointment, unit: str) -> dict[str, Any]:
         return {
-            "Update": {
+            "Put": {
                 "TableName": self._booking,
-                "Key": _cap_key(office, unit),
-                "UpdateExpression": "ADD used :one SET cap = :cap",
-                "ConditionExpression": "(attribute_not_exists(used) AND :zero < :cap) OR used < :cap",
-                "ExpressionAttributeValues": {":one": {"N": "1"}, ":cap": {"N": str(cap)}, ":zero": {"N": "0"}},
+                "Item": {**_cap_key(a.office.value, unit, a.agent), "appointment_id": {"S": a.id}},
+                "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
 
-    def _release(self, office: str, unit: str) -> dict[str, Any]:
+    def _release(self, a: Appointment, unit: str) -> dict[str, Any]:
         return {
-            "Update": {
+            "Delete": {
                 "TableName": self._booking,
-                "Key": _cap_key(office, unit),
-                "UpdateExpression": "ADD used :minus",
-                "ConditionExpression": "used > :zero",
-                "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+                "Key": _cap_key(a.office.value, unit, a.agent),
+                "ConditionExpression": "appointment_id = :id",
+                "ExpressionAttributeValues": {":id": {"S": a.id}},
             }
         }
 
@@ -324,14 +326,11 @@ class DynamoBookingStore:
             },
         ]
 
-    def _transact(
-        self, actions: Sequence[dict[str, Any]], reasons: Sequence[tuple[str, str]], token: str | None = None
-    ) -> None:
-        kwargs: dict[str, Any] = {"TransactItems": list(actions)}
-        if token:
-            kwargs["ClientRequestToken"] = token[:36]
+    def _transact(self, actions: Sequence[dict[str, Any]], reasons: Sequence[tuple[str, str]]) -> None:
+        # No ClientRequestToken: retries are made safe by Powertools idempotency on the request, and a token tied to
+        # the caller's key would make two different requests with equal keys fail for ten minutes.
         try:
-            self._client.transact_write_items(**kwargs)
+            self._client.transact_write_items(TransactItems=list(actions))
         except ClientError as exc:
             error = exc.response["Error"]["Code"]
             if error != "TransactionCanceledException":
