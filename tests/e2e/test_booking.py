@@ -102,3 +102,19 @@ def test_an_agent_sees_the_days_agenda(stack: RunningStack, page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Day agenda")
     expect(page.locator("table#agenda, .agenda-empty, p").first).to_be_visible()
     assert axe_violations(page) == []
+
+
+def test_the_booking_page_fits_a_360_px_phone(stack: RunningStack, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="ca-ES", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{stack.web_url}/book/residence-certificate")
+    expect(page.locator("button.day").first).to_be_visible()
+    page.locator("button.day").first.click()
+    expect(page.locator("input[name=slot]").first).to_be_visible()
+
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    violations = axe_violations(page)
+    context.close()
+
+    assert overflow <= 0
+    assert violations == []
