@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import cold_start
+from bench import availability, cold_start, contention
 
 
 def main() -> int:
-    return cold_start.main()
+    status = 0
+    for benchmark in (cold_start, availability, contention):
+        status = benchmark.main() or status
+        print(flush=True)
+    return status
 
 
 if __name__ == "__main__":

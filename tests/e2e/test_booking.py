@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 from icalendar import Calendar
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import axe_violations
 from tests.e2e.test_sign_in import _latest_code
@@ -104,7 +104,7 @@ def test_an_agent_sees_the_days_agenda(stack: RunningStack, page: Page) -> None:
     assert axe_violations(page) == []
 
 
-def test_the_booking_page_fits_a_360_px_phone(stack: RunningStack, browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_booking_page_fits_a_360_px_phone(stack: RunningStack, browser: Browser) -> None:
     context = browser.new_context(locale="ca-ES", viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(f"{stack.web_url}/book/residence-certificate")
