@@ -2,15 +2,16 @@
 
 import os
 
-from chalice.app import Chalice, Rate
+from chalice.app import Rate
 
 from chalicelib.api import middleware
+from chalicelib.api.application import ThreadSafeChalice
 from chalicelib.api.appointments import appointments
 from chalicelib.api.auth import auth
 from chalicelib.api.health import health
 from chalicelib.api.services import services
 
-app = Chalice(app_name="videoatencion")
+app = ThreadSafeChalice(app_name="videoatencion")
 app.register_middleware(middleware.http, "http")
 app.register_blueprint(health)
 app.register_blueprint(services)

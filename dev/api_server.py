@@ -18,7 +18,13 @@ from pathlib import Path
 from types import FrameType
 
 from chalice.cli.factory import CLIFactory
-from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGatewayException
+from chalice.local import (
+    ChaliceRequestHandler,
+    ForbiddenError,
+    LocalDevServer,
+    LocalGatewayException,
+    ThreadedHTTPServer,
+)
 
 from chalicelib.api.errors import GATEWAY_RESPONSES, PROBLEM_JSON
 
@@ -32,6 +38,12 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         self._send_http_response(body["status"], {"Content-Type": PROBLEM_JSON}, json.dumps(body))
 
 
+class Server(ThreadedHTTPServer):
+    # The standard library's backlog of 5 resets connections when many clients arrive together (race tests).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def build_server(host: str, port: int, stage: str = "dev") -> LocalDevServer:
     runner = dict(os.environ)
     factory = CLIFactory(str(ROOT), environ=os.environ)
@@ -41,7 +53,7 @@ def build_server(host: str, port: int, stage: str = "dev") -> LocalDevServer:
     app = config.chalice_app  # loading is lazy: do it before restoring
     for name, value in config.environment_variables.items():
         os.environ[name] = runner.get(name, value)
-    return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler, server_cls=Server)
 
 
 def run_schedules(every: float, stop: threading.Event) -> None:

@@ -73,7 +73,10 @@ def book() -> Response:
 def _idempotent_book(caller: Any, body: dict[str, Any], key: str) -> dict[str, Any]:
     """A retry with the same Idempotency-Key and body answers the first result (Powertools idempotency)."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyValidationError
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
 
     from chalicelib.domain.errors import Conflict
 
@@ -93,6 +96,9 @@ def _idempotent_book(caller: Any, body: dict[str, Any], key: str) -> dict[str, A
         result: dict[str, Any] = create(request={"caller": f"{caller.kind}:{caller.subject}", "key": key, "body": body})
     except IdempotencyValidationError:
         raise Conflict("idempotency_key_reused", "This Idempotency-Key was used for a different request.") from None
+    except IdempotencyAlreadyInProgressError:
+        # A double click: the first request is still being served; its answer will be this one's too.
+        raise Conflict("request_in_progress", "This booking is already being made; check My appointments.") from None
     return result
 
 

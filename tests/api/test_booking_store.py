@@ -1,0 +1,385 @@
+"""Contract of the DynamoDB booking store on moto: each change is one transaction, conditional failures become
+domain errors that tell "full" (slot_unavailable) from "missing" (not_booked), and a refused change writes nothing.
+
+An appointment takes its agent's 5-minute units (duration + buffer); a time's capacity is the agents free for it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+import pytest
+
+from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.domain.appointments import Appointment, Contact, Status
+from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.scheduling import UNIT_MINUTES, unit_key
+from infra.resources import physical_name
+from tests.unit.test_reminders import InMemoryBookingStore
+
+MADRID = ZoneInfo("Europe/Madrid")
+DAY = date(2026, 12, 2)
+BOOKING_TABLE = physical_name("dev", "booking")
+ROSA, JORDI, ARNAU = "12345678Z", "99301193G", "99584529A"
+
+
+class Booking:
+    """The store under test with a raw client beside it, to look at what is really in the tables."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
+        self.store = DynamoBookingStore(self.client, physical_name("dev", "appointments"), BOOKING_TABLE)
+
+    def taken(self, *appointments: Appointment) -> set[tuple[str, str]]:
+        units = [u for a in appointments for u in a.units]
+        return self.store.taken(OfficeId.OMAC, min(units), max(units))
+
+    def citizen_items(self, citizen: str) -> dict[str, dict[str, Any]]:
+        page = self.client.query(
+            TableName=BOOKING_TABLE,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CIT#{citizen}"}},
+            ConsistentRead=True,
+        )
+        return {item["sk"]["S"]: item for item in page["Items"]}
+
+    def active_count(self, citizen: str) -> int:
+        item = self.citizen_items(citizen).get("ACTIVE")
+        return int(item["active"]["N"]) if item else 0
+
+    def holds(self, citizen: str, service: str) -> str | None:
+        item = self.citizen_items(citizen).get(f"SVC#{service}")
+        return item["appointment_id"]["S"] if item else None
+
+
+@pytest.fixture
+def booking(aws: None) -> Booking:
+    return Booking()
+
+
+def units(start: datetime, minutes: int) -> tuple[str, ...]:
+    return tuple(unit_key(start + timedelta(minutes=m)) for m in range(0, minutes, UNIT_MINUTES))
+
+
+def held(agent: str, *appointments: Appointment) -> set[tuple[str, str]]:
+    return {(u, agent) for a in appointments for u in a.units}
+
+
+_numbers = iter(range(1, 10**6))
+
+
+def appointment(
+    hhmm: str = "09:00",
+    citizen: str = ROSA,
+    service: str = "residence-certificate",
+    agent: str = "laia",
+    day: date = DAY,
+    duration: int = 15,
+    buffer: int = 5,
+) -> Appointment:
+    start = at(day, hhmm)
+    return Appointment(
+        id=f"00000000-0000-4000-8000-{next(_numbers):012d}",
+        service_id=service,
+        office=OfficeId.OMAC,
+        start=start,
+        end=start + timedelta(minutes=duration),
+        status=Status.BOOKED,
+        citizen=citizen,
+        citizen_contact=None,
+        contact=Contact("rosa@example.org"),
+        language="ca",
+        agent=agent,
+        units=units(start, duration + buffer),
+        created_at=datetime(2026, 11, 28, 12, 0, tzinfo=UTC),
+        created_by=f"citizen:{citizen}",
+    )
+
+
+def at(day: date, hhmm: str) -> datetime:
+    return datetime.combine(day, datetime.strptime(hhmm, "%H:%M").time(), tzinfo=MADRID)
+
+
+def moved(a: Appointment, hhmm: str, agent: str | None = None) -> Appointment:
+    start = at(a.start.date(), hhmm)
+    return a.moved(start, start + (a.end - a.start), agent or a.agent, units(start, len(a.units) * UNIT_MINUTES))
+
+
+def conflict_code(action: Callable[[], object]) -> str:
+    with pytest.raises(Conflict) as raised:
+        action()
+    return raised.value.code
+
+
+# --- book ------------------------------------------------------------------------------------------------------------
+
+
+def test_booking_takes_the_agents_units_and_records_the_citizens_booking(booking: Booking) -> None:
+    a = appointment()
+
+    booking.store.book(a, max_active=3)
+
+    assert booking.taken(a) == held("laia", a)
+    assert booking.store.get(a.id) == a
+    assert booking.holds(ROSA, a.service_id) == a.id
+    assert booking.active_count(ROSA) == 1
+    assert [x.id for x in booking.store.of_citizen(ROSA)] == [a.id]
+    assert [x.id for x in booking.store.of_office_day(OfficeId.OMAC, DAY.isoformat())] == [a.id]
+
+
+def test_a_time_takes_as_many_bookings_as_agents(booking: Booking) -> None:
+    with_laia, with_pau = appointment(citizen=ROSA, agent="laia"), appointment(citizen=JORDI, agent="pau")
+    booking.store.book(with_laia, 3)
+    booking.store.book(with_pau, 3)
+
+    code = conflict_code(lambda: booking.store.book(appointment(citizen=ARNAU, agent="laia"), 3))
+
+    assert code == "slot_unavailable"
+    assert booking.taken(with_laia) == held("laia", with_laia) | held("pau", with_pau)
+    assert booking.citizen_items(ARNAU) == {}
+
+
+def test_a_taken_unit_refuses_the_booking_and_nothing_is_written(booking: Booking) -> None:
+    jordis = appointment("09:00", citizen=JORDI)
+    booking.store.book(jordis, 3)
+    # 09:15-09:35 with the same agent overlaps Jordi's only in his buffer, 09:15
+    late = appointment("09:15", citizen=ROSA)
+
+    code = conflict_code(lambda: booking.store.book(late, 3))
+
+    assert code == "slot_unavailable"
+    assert booking.store.get(late.id) is None
+    assert booking.taken(jordis, late) == held("laia", jordis)
+    assert booking.citizen_items(ROSA) == {}
+    assert booking.store.of_citizen(ROSA) == []
+    # the same time with the other agent is fine
+    booking.store.book(appointment("09:15", citizen=ROSA, agent="pau"), 3)
+
+
+def test_a_second_active_appointment_for_the_same_service_is_already_booked(booking: Booking) -> None:
+    first, again = appointment("09:00"), appointment("11:00")
+    booking.store.book(first, 3)
+
+    code = conflict_code(lambda: booking.store.book(again, 3))
+
+    assert code == "already_booked"
+    assert booking.store.get(again.id) is None
+    assert booking.taken(again) == set()
+    assert booking.holds(ROSA, first.service_id) == first.id
+    assert booking.active_count(ROSA) == 1
+
+
+def test_other_services_are_fine_up_to_the_maximum_of_active_appointments(booking: Booking) -> None:
+    certificate = appointment("09:00", service="residence-certificate")
+    address = appointment("10:00", service="change-of-address", duration=20)
+    information = appointment("11:00", service="general-information")
+    booking.store.book(certificate, 2)
+    booking.store.book(address, 2)
+
+    code = conflict_code(lambda: booking.store.book(information, 2))
+
+    assert code == "too_many_appointments"
+    assert booking.store.get(information.id) is None
+    assert booking.taken(information) == set()
+    assert booking.holds(ROSA, "general-information") is None
+    assert booking.active_count(ROSA) == 2
+    # cancelling one makes room again
+    booking.store.cancel(certificate)
+    booking.store.book(information, 2)
+    assert booking.active_count(ROSA) == 2
+
+
+def test_the_same_appointment_id_is_never_written_twice(booking: Booking) -> None:
+    a = appointment()
+    booking.store.book(a, 3)
+
+    code = conflict_code(lambda: booking.store.book(replace(a, citizen=JORDI, agent="pau"), 3))
+
+    assert code == "conflict"
+    assert booking.taken(a) == held("laia", a)
+    assert booking.citizen_items(JORDI) == {}
+
+
+def test_a_repeated_booking_is_refused_whole(booking: Booking) -> None:
+    """A retry reaching the store again (retries are answered by the API's idempotency layer before that) can
+    never take a second place or count the citizen twice."""
+    a = appointment()
+    booking.store.book(a, 3)
+
+    assert conflict_code(lambda: booking.store.book(a, 3)) == "slot_unavailable"
+
+    assert booking.taken(a) == held("laia", a)
+    assert booking.active_count(ROSA) == 1
+
+
+def test_taken_units_are_read_back_across_month_and_year_boundaries(booking: Booking) -> None:
+    november = appointment("13:40", day=date(2026, 11, 30))
+    december = appointment("09:00", citizen=JORDI, agent="pau", day=date(2026, 12, 1))
+    january = appointment("09:00", citizen=ARNAU, day=date(2027, 1, 4))
+    for a in (november, december, january):
+        booking.store.book(a, 3)
+
+    found = booking.taken(november, december, january)
+
+    assert found == held("laia", november, january) | held("pau", december)
+
+
+# --- cancel and close ------------------------------------------------------------------------------------------------
+
+
+def test_cancelling_frees_the_agents_units_and_the_citizens_booking(booking: Booking) -> None:
+    a, other = appointment(), appointment(citizen=JORDI, agent="pau")
+    booking.store.book(a, 3)
+    booking.store.book(other, 3)
+
+    booking.store.cancel(a)
+
+    assert booking.taken(a) == held("pau", other)  # only the other agent's units stay taken
+    assert booking.holds(ROSA, a.service_id) is None
+    assert booking.active_count(ROSA) == 0
+    cancelled = booking.store.get(a.id)
+    assert cancelled is not None
+    assert (cancelled.status, cancelled.version) == (Status.CANCELLED, 2)
+    # the time and the service are free again, for anyone
+    booking.store.book(appointment(citizen=ARNAU), 3)
+    booking.store.book(appointment("12:00"), 3)
+
+
+def test_cancelling_twice_or_something_never_booked_is_not_booked(booking: Booking) -> None:
+    a = appointment()
+    booking.store.book(a, 3)
+    booking.store.cancel(a)
+
+    assert conflict_code(lambda: booking.store.cancel(a)) == "not_booked"
+    assert conflict_code(lambda: booking.store.cancel(appointment("12:00"))) == "not_booked"
+    assert booking.taken(a) == set()
+    assert booking.active_count(ROSA) == 0
+
+
+def test_closing_with_an_outcome_keeps_the_units_and_frees_the_citizen(booking: Booking) -> None:
+    a = appointment()
+    booking.store.book(a, 3)
+
+    booking.store.close(a, Status.NO_SHOW, "no answer after two calls")
+
+    assert booking.taken(a) == held("laia", a)  # the agent's time was spent
+    assert booking.holds(ROSA, a.service_id) is None
+    assert booking.active_count(ROSA) == 0
+    closed = booking.store.get(a.id)
+    assert closed is not None
+    assert (closed.status, closed.outcome_notes) == (Status.NO_SHOW, "no answer after two calls")
+    assert conflict_code(lambda: booking.store.close(a, Status.COMPLETED, None)) == "not_booked"
+    assert conflict_code(lambda: booking.store.cancel(a)) == "not_booked"
+    # the citizen may book the service again, at another time
+    booking.store.book(appointment("12:00"), 3)
+
+
+# --- reschedule ------------------------------------------------------------------------------------------------------
+
+
+def test_rescheduling_onto_an_overlapping_time_moves_only_the_difference(booking: Booking) -> None:
+    old = appointment("09:00")  # Laia's 09:00-09:15
+    booking.store.book(old, 3)
+    new = moved(old, "09:10")  # Laia's 09:10-09:25: 09:10 and 09:15 are hers already
+
+    booking.store.reschedule(old, new)  # taking 09:10 again would fail
+
+    assert booking.taken(old, new) == held("laia", new)
+    assert booking.store.get(old.id) == new
+    assert booking.holds(ROSA, old.service_id) == old.id
+    assert booking.active_count(ROSA) == 1
+
+
+def test_rescheduling_to_another_agent_frees_all_of_the_first_agents_units(booking: Booking) -> None:
+    old = appointment("09:00", agent="laia")
+    booking.store.book(old, 3)
+    new = moved(old, "09:10", agent="pau")
+
+    booking.store.reschedule(old, new)
+
+    assert booking.taken(old, new) == held("pau", new)
+    assert booking.store.get(old.id) == new
+
+
+def test_a_reschedule_onto_a_taken_time_changes_nothing(booking: Booking) -> None:
+    old = appointment("09:00")
+    booking.store.book(old, 3)
+    blocker = appointment("09:25", citizen=JORDI)
+    booking.store.book(blocker, 3)
+    new = moved(old, "09:10")  # needs Laia's 09:20 (free) and 09:25 (Jordi's)
+
+    code = conflict_code(lambda: booking.store.reschedule(old, new))
+
+    assert code == "slot_unavailable"
+    assert booking.store.get(old.id) == old
+    assert booking.taken(old, new, blocker) == held("laia", old, blocker)
+    assert booking.active_count(ROSA) == 1
+
+
+def test_a_reschedule_from_a_stale_copy_is_not_booked(booking: Booking) -> None:
+    old = appointment("09:00")
+    booking.store.book(old, 3)
+    first = moved(old, "10:00")
+    booking.store.reschedule(old, first)
+    second = moved(old, "11:00")  # from the copy read before the first change
+
+    code = conflict_code(lambda: booking.store.reschedule(old, second))
+
+    assert code == "not_booked"
+    assert booking.store.get(old.id) == first
+    assert booking.taken(old, first, second) == held("laia", first)
+
+
+# --- reminder claims (the same contract as the in-memory store of tests/unit/test_reminders.py) ---------------------
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def claims(request: pytest.FixtureRequest, booking: Booking) -> tuple[Any, Appointment]:
+    a = appointment()
+    if request.param == "in-memory":
+        return InMemoryBookingStore(a), a
+    booking.store.book(a, 3)
+    return booking.store, a
+
+
+def _reminders(store: Any, a: Appointment) -> dict[str, str]:
+    found = store.appointments[a.id] if isinstance(store, InMemoryBookingStore) else store.get(a.id)
+    return dict(found.reminders)
+
+
+def test_a_reminder_is_claimed_once(claims: tuple[Any, Appointment]) -> None:
+    store, a = claims
+
+    assert store.mark_reminder(a.id, "24h", "sending", claim=True) is True
+    assert store.mark_reminder(a.id, "24h", "sending", claim=True) is False
+    store.mark_reminder(a.id, "24h", "2026-12-01T09:00:00+00:00", claim=False)
+    assert store.mark_reminder(a.id, "24h", "sending", claim=True) is False
+    assert store.mark_reminder(a.id, "1h", "sending", claim=True) is True
+
+    assert _reminders(store, a) == {"24h": "2026-12-01T09:00:00+00:00", "1h": "sending"}
+
+
+def test_a_claim_given_back_can_be_taken_again(claims: tuple[Any, Appointment]) -> None:
+    store, a = claims
+    store.mark_reminder(a.id, "1h", "sending", claim=True)
+
+    store.unmark_reminder(a.id, "1h")
+
+    assert _reminders(store, a) == {}
+    assert store.mark_reminder(a.id, "1h", "sending", claim=True) is True
+
+
+def test_a_cancelled_appointment_cannot_be_claimed(booking: Booking) -> None:
+    a = appointment()
+    booking.store.book(a, 3)
+    booking.store.cancel(a)
+    memory = InMemoryBookingStore(replace(a, status=Status.CANCELLED))
+
+    assert booking.store.mark_reminder(a.id, "24h", "sending", claim=True) is False
+    assert memory.mark_reminder(a.id, "24h", "sending", claim=True) is False

@@ -1,0 +1,224 @@
+"""Many citizens book, cancel and reschedule over a few small slots: the DynamoDB store never gives an agent's time
+twice, and what is taken always equals what active appointments hold (every place freed is a place taken back)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import boto3
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
+from moto import mock_aws
+
+from chalicelib.adapters.dynamo.booking import DynamoBookingStore, from_item
+from chalicelib.domain.appointments import Appointment, Contact, Status
+from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.scheduling import UNIT_MINUTES, unit_key
+from dev.provision import ensure_table
+from infra.resources import RESOURCES, key_alias, physical_name
+
+MADRID = ZoneInfo("Europe/Madrid")
+DAY_START = datetime(2026, 12, 2, 9, 0, tzinfo=MADRID)
+CITIZENS = ("12345678Z", "99301193G", "99584529A", "Y9960433K")
+SERVICES = ("residence-certificate", "change-of-address", "general-information")
+MAX_ACTIVE = 2
+
+# An hour of twelve 5-minute units from 09:00: Laia all hour, Pau from 09:20, so a unit's capacity is one or two.
+UNITS = tuple(unit_key(DAY_START + timedelta(minutes=m)) for m in range(0, 60, UNIT_MINUTES))
+DUTY = {"laia": (0, 60), "pau": (20, 60)}  # minutes after 09:00
+ON_DUTY = {
+    unit: tuple(a for a, (begin, end) in DUTY.items() if begin <= i * UNIT_MINUTES < end)
+    for i, unit in enumerate(UNITS)
+}
+
+
+class Slot:
+    def __init__(self, minute: int, length: int) -> None:
+        self.start = DAY_START + timedelta(minutes=minute)
+        self.end = self.start + timedelta(minutes=length - 5)  # the last unit is the buffer
+        self.units = UNITS[minute // UNIT_MINUTES : (minute + length) // UNIT_MINUTES]
+        self.agents = tuple(a for a, (begin, end) in DUTY.items() if begin <= minute and minute + length <= end)
+
+    def __repr__(self) -> str:
+        return f"Slot({self.start:%H:%M}-{self.end:%H:%M})"
+
+
+# Overlapping on purpose: a reschedule between neighbours keeps some units and moves the rest.
+SLOTS = (Slot(0, 20), Slot(10, 20), Slot(20, 25), Slot(30, 20), Slot(40, 20), Slot(45, 15))
+AGENT_CHOICE = st.integers(min_value=0, max_value=1)  # which of the slot's agents the service would try
+
+
+@functools.cache
+def _client(region: str) -> Any:
+    """Built once (~0.1 s): moto intercepts the calls of a client made before a mock starts just the same."""
+    return boto3.client("dynamodb", region_name=region)
+
+
+def refusal(change: Callable[[], object]) -> str | None:
+    """The code of the Conflict a change is refused with, or None when it is done."""
+    try:
+        change()
+    except Conflict as refused:
+        return refused.code
+    return None
+
+
+class BookingMachine(RuleBasedStateMachine):
+    appointments = Bundle("appointments")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.aws = mock_aws()
+        self.aws.start()
+        region = os.environ["AWS_REGION"]
+        # Only the two tables the store uses, as dev.provision builds them. The full provision costs up to a second
+        # per example (moto generates an RSA key pair for every KMS key); moto takes the data key's alias for
+        # encryption at rest without the key existing, and nothing here reads encrypted data.
+        self.client = _client(region)
+        for table in ("appointments", "booking"):
+            ensure_table(self.client, "dev", RESOURCES.table(table), key_alias("dev", "data"))
+        self.store = DynamoBookingStore(
+            self.client, physical_name("dev", "appointments"), physical_name("dev", "booking")
+        )
+        self.latest: dict[str, Appointment] = {}  # every appointment ever made, as the model last knew it
+        self.numbers = iter(range(1, 10**6))
+
+    def teardown(self) -> None:
+        self.aws.stop()
+
+    # --- the model ------------------------------------------------------------------------------------------------
+    def active(self) -> list[Appointment]:
+        return [a for a in self.latest.values() if a.is_active]
+
+    def held(self) -> dict[tuple[str, str], str]:
+        return {(u, a.agent): a.id for a in self.active() for u in a.units}
+
+    def any_taken(self, agent: str, units: tuple[str, ...]) -> bool:
+        held = self.held()
+        return any((u, agent) in held for u in units)
+
+    # --- rules ----------------------------------------------------------------------------------------------------
+    @initialize(target=appointments, citizen=st.sampled_from(CITIZENS), slot=st.sampled_from(SLOTS))
+    def first_booking(self, citizen: str, slot: Slot) -> Any:
+        """Something to cancel or move from the first step (an empty table refuses nothing)."""
+        return self.book(citizen, SERVICES[0], slot, 0)
+
+    @rule(
+        target=appointments,
+        citizen=st.sampled_from(CITIZENS),
+        service=st.sampled_from(SERVICES),
+        slot=st.sampled_from(SLOTS),
+        pick=AGENT_CHOICE,
+    )
+    def book(self, citizen: str, service: str, slot: Slot, pick: int) -> Any:
+        agent = slot.agents[pick % len(slot.agents)]
+        appointment = Appointment(
+            id=f"00000000-0000-4000-8000-{next(self.numbers):012d}",
+            service_id=service,
+            office=OfficeId.OMAC,
+            start=slot.start,
+            end=slot.end,
+            status=Status.BOOKED,
+            citizen=citizen,
+            citizen_contact=None,
+            contact=Contact("someone@example.org"),
+            language="ca",
+            agent=agent,
+            units=slot.units,
+            created_at=datetime(2026, 11, 28, tzinfo=UTC),
+            created_by=f"citizen:{citizen}",
+        )
+        mine = [a for a in self.active() if a.citizen == citizen]
+        # The transaction's conditions, in the order the store lists them: places, the service, the maximum.
+        expected = (
+            "slot_unavailable"
+            if self.any_taken(agent, slot.units)
+            else "already_booked"
+            if any(a.service_id == service for a in mine)
+            else "too_many_appointments"
+            if len(mine) >= MAX_ACTIVE
+            else None
+        )
+        assert refusal(lambda: self.store.book(appointment, MAX_ACTIVE)) == expected
+        if expected is not None:
+            return multiple()
+        self.latest[appointment.id] = appointment
+        return appointment
+
+    @rule(existing=appointments)
+    def cancel(self, existing: Appointment) -> None:
+        current = self.latest[existing.id]
+        expected = None if current.is_active else "not_booked"
+        assert refusal(lambda: self.store.cancel(current)) == expected
+        if expected is None:
+            self.latest[current.id] = replace(current, status=Status.CANCELLED, version=current.version + 1)
+
+    @rule(existing=appointments, slot=st.sampled_from(SLOTS), pick=AGENT_CHOICE)
+    def reschedule(self, existing: Appointment, slot: Slot, pick: int) -> None:
+        current = self.latest[existing.id]
+        agent = slot.agents[pick % len(slot.agents)]
+        moved = current.moved(slot.start, slot.end, agent, slot.units)
+        # the units the move must take: all of them with another agent, only the new ones with the same agent
+        needed = tuple(u for u in moved.units if agent != current.agent or u not in current.units)
+        expected = (
+            "not_booked" if not current.is_active else "slot_unavailable" if self.any_taken(agent, needed) else None
+        )
+        assert refusal(lambda: self.store.reschedule(current, moved)) == expected
+        if expected is None:
+            self.latest[current.id] = moved
+
+    # --- invariants (two scans a step: the tables are small, and fewer calls keep 25 examples under 30 s) --------
+    def _scan(self, table: str) -> list[dict[str, Any]]:
+        return list(self.client.scan(TableName=physical_name("dev", table), ConsistentRead=True)["Items"])
+
+    @invariant()
+    def the_store_holds_what_the_model_holds(self) -> None:
+        stored = {a.id: a for a in map(from_item, self._scan("appointments"))}
+        booking = self._scan("booking")
+        active = [a for a in stored.values() if a.is_active]
+
+        assert {i: (a.status, a.start, a.agent, a.units, a.version) for i, a in stored.items()} == {
+            i: (a.status, a.start, a.agent, a.units, a.version) for i, a in self.latest.items()
+        }
+        # every unit: taken once per active appointment holding it, never by more than the agents on duty then,
+        # and each agent's unit by one appointment at most
+        taken = {
+            tuple(i["sk"]["S"].split("#")): i["appointment_id"]["S"] for i in booking if i["pk"]["S"].startswith("CAP#")
+        }
+        assert taken == {(u, a.agent): a.id for a in active for u in a.units}
+        per_unit = Counter(unit for unit, _ in taken)
+        for unit in UNITS:
+            assert per_unit[unit] == sum(unit in a.units for a in active), unit
+            assert per_unit[unit] <= len(ON_DUTY[unit]), unit
+        assert all(agent in ON_DUTY[unit] for unit, agent in taken)
+        # every citizen: one active appointment per service, at most the maximum, and a counter that says so
+        counters = {i["pk"]["S"][4:]: int(i["active"]["N"]) for i in booking if i["sk"]["S"] == "ACTIVE"}
+        markers = {
+            (i["pk"]["S"][4:], i["sk"]["S"][4:]): i["appointment_id"]["S"]
+            for i in booking
+            if i["sk"]["S"].startswith("SVC#")
+        }
+        for citizen in CITIZENS:
+            mine = [a for a in active if a.citizen == citizen]
+            assert len(mine) <= MAX_ACTIVE
+            assert len({a.service_id for a in mine}) == len(mine)
+            assert counters.get(citizen, 0) == len(mine), citizen
+        assert markers == {(a.citizen, a.service_id): a.id for a in active}
+
+
+BookingMachine.TestCase.settings = settings(
+    max_examples=25,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+TestBookingStateMachine = BookingMachine.TestCase
