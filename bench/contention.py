@@ -16,10 +16,9 @@ Where: the first 5 starts in the next two weeks that all three services offer wi
 together (``threading.Barrier``, one ``requests.Session`` each, connection opened beforehand). The baseline is the
 same kind of booking made one at a time on other days, in the same run.
 
-Chalice keeps the request being served on the app object (``app.current_request``): right in Lambda, where an
-instance serves one request at a time, wrong on the threaded local server, where a view can read another request's
-body or token (aws/chalice#759). The benchmark gives each server thread its own, as each Lambda instance has;
-``BENCH_SHARED_CURRENT_REQUEST=1`` runs the local server as it is, to see the difference.
+The local server answers requests in threads; the app keeps the request being served per thread
+(``chalicelib/api/application.py``, aws/chalice#759), as many Lambda processes would. Each success is checked to
+carry its own request's service, start and contact address.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
-from chalice.app import Chalice, Request
 from stdnum.es import dni
 
 from dev.api_server import GatewayRequestHandler, build_server
@@ -60,28 +58,6 @@ AGENT = "agent.omac"
 PASSWORD = "bench: correct horse battery staple"  # noqa: S105 - demo staff of a throwaway moto
 ZONE = ZoneInfo("Europe/Madrid")
 TIMEOUT = 120
-
-
-class _RequestPerThread(Chalice):
-    """Chalice with ``current_request`` and ``lambda_context`` per thread: one per request, as in Lambda."""
-
-    _local = threading.local()
-
-    @property
-    def current_request(self) -> Request | None:
-        return getattr(self._local, "request", None)
-
-    @current_request.setter
-    def current_request(self, value: Request | None) -> None:
-        self._local.request = value
-
-    @property
-    def lambda_context(self) -> Any:
-        return getattr(self._local, "context", None)
-
-    @lambda_context.setter
-    def lambda_context(self, value: Any) -> None:
-        self._local.context = value
 
 
 class _QuietHandler(GatewayRequestHandler):
@@ -225,27 +201,25 @@ def stack() -> Iterator[str]:
             "MAX_ACTIVE_APPOINTMENTS": str(len(SERVICES)),
         }
     )
-    api = None
+    api = serving = None
     try:
         provision("dev", REGION, os.environ["AWS_ENDPOINT_URL"])
         seed("dev", REGION, os.environ["AWS_ENDPOINT_URL"], PASSWORD)
         bootstrap.reset()
         api = build_server("127.0.0.1", 0)
-        if os.environ.get("BENCH_SHARED_CURRENT_REQUEST") != "1":
-            if type(api.app_object) is not Chalice:
-                raise RuntimeError(f"expected a Chalice app, got {type(api.app_object)}")
-            api.app_object.__class__ = _RequestPerThread
         handler = api.server.RequestHandlerClass
         if isinstance(handler, functools.partial):
             api.server.RequestHandlerClass = functools.partial(_QuietHandler, *handler.args, **handler.keywords)
         from chalicelib.observability import logger
 
         logger.setLevel("WARNING")
-        threading.Thread(target=api.server.serve_forever, daemon=True).start()
+        serving = threading.Thread(target=api.server.serve_forever, daemon=True)
+        serving.start()
         yield f"http://127.0.0.1:{api.server.server_address[1]}"
     finally:
         if api is not None:
-            api.shutdown()
+            if serving is not None:  # shutdown() waits for a serve_forever() that must have started
+                api.shutdown()
             api.server.server_close()
         moto.shutdown()
         moto.server_close()
@@ -345,8 +319,8 @@ def main() -> int:
         f"capacity {total}"
     )
     print(f"  409 by code: {dict(sorted(refused.items())) or 'none'}; other answers: {dict(other) or 'none'}")
-    if os.environ.get("BENCH_SHARED_CURRENT_REQUEST") == "1" or crossed:
-        print(f"  successes answered with another client's request (shared app.current_request): {len(crossed)}")
+    if crossed:
+        print(f"  successes answered with another client's service, start or contact: {len(crossed)}")
     print(f"  {'latency':34} {'median':>9} {'p99':>9}")
     rows = (
         (f"all {len(results)}, released together", seconds),

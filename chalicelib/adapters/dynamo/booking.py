@@ -9,6 +9,8 @@ Items of the ``booking`` table:
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,7 @@ from chalicelib.domain.audit import COUNCIL_ZONE
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 
+TRANSACTION_ATTEMPTS = 3
 _serialise = TypeSerializer().serialize
 _deserialise = TypeDeserializer().deserialize
 
@@ -329,18 +332,26 @@ class DynamoBookingStore:
     def _transact(self, actions: Sequence[dict[str, Any]], reasons: Sequence[tuple[str, str]]) -> None:
         # No ClientRequestToken: retries are made safe by Powertools idempotency on the request, and a token tied to
         # the caller's key would make two different requests with equal keys fail for ten minutes.
-        try:
-            self._client.transact_write_items(TransactItems=list(actions))
-        except ClientError as exc:
-            error = exc.response["Error"]["Code"]
-            if error != "TransactionCanceledException":
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=list(actions))
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
+                cancelled = exc.response.get("CancellationReasons") or []
+                for index, reason in enumerate(cancelled):
+                    if reason.get("Code") == "ConditionalCheckFailed":
+                        code, detail = reasons[index] if index < len(reasons) else ("conflict", "")
+                        raise Conflict(code, detail or "The request conflicts with the current state.") from None
+                if (
+                    any(r.get("Code") == "TransactionConflict" for r in cancelled)
+                    and attempt + 1 < TRANSACTION_ATTEMPTS
+                ):
+                    # Another transaction touched the same items at that moment; ours changed nothing: try again.
+                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not security
+                    continue
                 raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
-            cancelled = exc.response.get("CancellationReasons") or []
-            for index, reason in enumerate(cancelled):
-                if reason.get("Code") == "ConditionalCheckFailed":
-                    code, detail = reasons[index] if index < len(reasons) else ("conflict", "")
-                    raise Conflict(code, detail or "The request conflicts with the current state.") from None
-            raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
+            return
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         try:
