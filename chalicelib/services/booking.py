@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
@@ -24,7 +23,7 @@ from chalicelib.domain.messages import appointment_message
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
 from chalicelib.observability import logger
 from chalicelib.services.catalogue import CatalogueService
-from chalicelib.services.ports import Attachment, AuditLog, Message, Notifier
+from chalicelib.services.ports import Attachment, AuditLog, BookingStore, Message, Notifier
 
 MAX_RANGE_DAYS = 62
 REMINDERS = (("1h", timedelta(hours=1)), ("24h", timedelta(hours=24)))
@@ -44,7 +43,7 @@ class BookingService:
         catalogue: CatalogueService,
         agents: Callable[[OfficeId], tuple[AgentSchedule, ...]],
         holidays: HolidayCalendar,
-        store: DynamoBookingStore,
+        store: BookingStore,
         notifier: Notifier,
         audit: AuditLog,
         settings: BookingSettings,
