@@ -13,17 +13,17 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
-from chalicelib.adapters.dynamo.auth_store import Challenge, DynamoAuthStore, Session
 from chalicelib.auth import codes
 from chalicelib.auth.eid import EidClient, EidError, Pkce, safe_return_path
 from chalicelib.auth.principal import Principal, Role
+from chalicelib.auth.state import Challenge, Session
 from chalicelib.auth.tokens import AUDIENCE_API, IssuedToken, TokenService
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.errors import FieldError, Forbidden, RateLimited, Unauthenticated, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number, masked
 from chalicelib.domain.messages import code_message, language, staff_code_message
-from chalicelib.services.ports import AuditLog, Message, Notifier, StaffAccount, StaffDirectory
+from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, StaffAccount, StaffDirectory
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Sessions:
     def __init__(
         self,
         tokens: TokenService,
-        store: DynamoAuthStore,
+        store: AuthStore,
         staff: StaffDirectory,
         citizen_lifetime: timedelta,
         staff_lifetime: timedelta,
@@ -139,7 +139,7 @@ def citizen_actor(subject: str) -> Actor:
 
 
 class RateLimiter:
-    def __init__(self, store: DynamoAuthStore, limits: Limits, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: AuthStore, limits: Limits, clock: Callable[[], float] = time.time) -> None:
         self._store = store
         self._limits = limits
         self._clock = clock
@@ -157,7 +157,7 @@ class RateLimiter:
 class CitizenSignIn:
     def __init__(
         self,
-        store: DynamoAuthStore,
+        store: AuthStore,
         sessions: Sessions,
         notifier: Notifier,
         audit: AuditLog,
@@ -352,7 +352,7 @@ class CitizenSignIn:
 class StaffSignIn:
     def __init__(
         self,
-        store: DynamoAuthStore,
+        store: AuthStore,
         sessions: Sessions,
         staff: StaffDirectory,
         notifier: Notifier,

@@ -7,12 +7,12 @@ from typing import Any, cast
 
 import pytest
 
-from chalicelib.adapters.dynamo.auth_store import Challenge, DynamoAuthStore
 from chalicelib.auth import codes
+from chalicelib.auth.state import Challenge
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.errors import RateLimited, ValidationFailed
 from chalicelib.services.identity import CitizenSignIn, Limits, Sessions
-from chalicelib.services.ports import Message
+from chalicelib.services.ports import AuthStore, Message
 from tests.fakes import InMemoryAuditLog
 
 PEPPER = b"pepper"
@@ -90,7 +90,7 @@ class World:
         self.audit = InMemoryAuditLog()
         self.limits = Limits()
         self.sign_in = CitizenSignIn(
-            store=cast(DynamoAuthStore, self.store),
+            store=cast(AuthStore, self.store),
             sessions=cast(Sessions, None),  # asking for a code issues no session
             notifier=self.notifier,
             audit=self.audit,

@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib.adapters.dynamo.models import AuthItem
+from chalicelib.auth.state import Challenge, Session
 
 _ONE = "-"
 
 
 def _conditional_failed(exc: UpdateError | DeleteError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
-
-
-@dataclass(frozen=True)
-class Challenge:
-    id: str
-    purpose: str  # "citizen" | "staff"
-    subject: str  # ID number or username
-    digest: str
-    contact: str
-    attempts: int
-    used: bool
-    expires_at: int
-
-
-@dataclass(frozen=True)
-class Session:
-    token_id: str
-    subject: str
-    kind: str
-    revoked: bool
-    last_seen: int
-    expires_at: int
 
 
 class DynamoAuthStore:
