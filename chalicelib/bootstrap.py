@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.auth.eid import EidClient
     from chalicelib.auth.tokens import TokenService
     from chalicelib.services.booking import BookingService
-    from chalicelib.services.identity import CitizenSignIn, Sessions, StaffSignIn
+    from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
     from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets, StaffDirectory
 
 
@@ -121,7 +121,7 @@ class Container:
         return EidClient(eid, self.secrets.get(eid.client_secret_parameter), redirect)
 
     @cached_property
-    def limits(self) -> Any:
+    def limits(self) -> Limits:
         from chalicelib.services.identity import Limits
 
         return Limits(min_request_seconds=self.settings.auth_min_response_ms / 1000)
@@ -174,9 +174,10 @@ class Container:
     def idempotency_store(self) -> Any:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
+        from chalicelib.adapters import aws
+
         return DynamoDBPersistenceLayer(
-            table_name=self.settings.table_idempotency,
-            boto3_session=__import__("chalicelib.adapters.aws", fromlist=["session"]).session(self.settings.region),
+            table_name=self.settings.table_idempotency, boto3_session=aws.session(self.settings.region)
         )
 
     @cached_property
