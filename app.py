@@ -8,6 +8,7 @@ from chalicelib.api import middleware
 from chalicelib.api.application import ThreadSafeChalice
 from chalicelib.api.appointments import appointments
 from chalicelib.api.auth import auth
+from chalicelib.api.calls import calls
 from chalicelib.api.health import health
 from chalicelib.api.services import services
 
@@ -17,6 +18,7 @@ app.register_blueprint(health)
 app.register_blueprint(services)
 app.register_blueprint(auth)
 app.register_blueprint(appointments)
+app.register_blueprint(calls)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")

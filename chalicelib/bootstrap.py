@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.auth.eid import EidClient
     from chalicelib.auth.tokens import TokenService
     from chalicelib.services.booking import BookingService
+    from chalicelib.services.calls import CallService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
     from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets, StaffDirectory
 
@@ -168,6 +169,29 @@ class Container:
             self.notifier,
             self.audit,
             BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, ZoneInfo(s.timezone)),
+        )
+
+    # --- calls --------------------------------------------------------------------------------------------------
+    @cached_property
+    def calls(self) -> CallService:
+        from chalicelib.adapters.dynamo.calls import DynamoCallStore
+        from chalicelib.services.calls import CallService, CallSettings
+
+        s = self.settings
+        return CallService(
+            self.booking,
+            DynamoCallStore(self._client("dynamodb"), s.table_calls, s.table_media_nodes),
+            self.tokens,
+            self.audit,
+            self.secrets,
+            CallSettings(
+                webhook_secret_parameter=s.media_webhook_secret_parameter,
+                turn_secret_parameter=s.turn_secret_parameter,
+                stun_urls=s.stun_urls,
+                turn_urls=s.turn_urls,
+                turn_credential_minutes=s.turn_credential_minutes,
+                recording_retention_days=s.recording_retention_days,
+            ),
         )
 
     @cached_property

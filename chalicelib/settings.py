@@ -45,6 +45,8 @@ class Settings:
     table_appointments: str = ""
     table_booking: str = ""
     table_idempotency: str = ""
+    table_calls: str = ""
+    table_media_nodes: str = ""
     # Nobody can hoard slots: active appointments one citizen may hold at once.
     max_active_appointments: int = 3
     signing_key: str = ""
@@ -62,6 +64,14 @@ class Settings:
     staff_idle_minutes: int = 30
     # Asking for a code takes at least this long, whoever asks (no enumeration by timing).
     auth_min_response_ms: int = 400
+    media_webhook_secret_parameter: str = ""
+    turn_secret_parameter: str = ""
+    # ICE servers handed to call participants: STUN URLs, and TURN URLs with short-lived credentials.
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_credential_minutes: int = 60
+    # Told to citizens in the recording notice before they join (the retention sweep of the records issue applies it).
+    recording_retention_days: int = 30
 
     @property
     def is_dev(self) -> bool:
@@ -100,6 +110,8 @@ class Settings:
             ("staff_idle_minutes", "STAFF_IDLE_MINUTES", "30"),
             ("auth_min_response_ms", "AUTH_MIN_RESPONSE_MS", "400"),
             ("max_active_appointments", "MAX_ACTIVE_APPOINTMENTS", "3"),
+            ("turn_credential_minutes", "TURN_CREDENTIAL_MINUTES", "60"),
+            ("recording_retention_days", "RECORDING_RETENTION_DAYS", "30"),
         ):
             raw = environ.get(var, default)
             if not (raw.isascii() and raw.isdigit()):
@@ -124,6 +136,12 @@ class Settings:
         values: dict[str, Any] = {field: environ[var] for field, var in required.items()}
         values.update(numbers)
         return cls(
+            table_calls=environ.get("TABLE_CALLS", ""),
+            table_media_nodes=environ.get("TABLE_MEDIA_NODES", ""),
+            media_webhook_secret_parameter=environ.get("PARAM_MEDIA_WEBHOOK_SECRET", ""),
+            turn_secret_parameter=environ.get("PARAM_TURN_SECRET", ""),
+            stun_urls=_urls(environ.get("MEDIA_STUN_URLS", "")),
+            turn_urls=_urls(environ.get("MEDIA_TURN_URLS", "")),
             region=str(region),
             timezone=environ.get("COUNCIL_TIMEZONE", "Europe/Madrid"),
             aws_endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
@@ -131,6 +149,10 @@ class Settings:
             eid=eid,
             **values,
         )
+
+
+def _urls(raw: str) -> tuple[str, ...]:
+    return tuple(u.strip() for u in raw.split(",") if u.strip())
 
 
 @functools.cache

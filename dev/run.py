@@ -25,8 +25,10 @@ from types import FrameType
 
 import requests
 
+from dev.calls_now import seed_calls_now
 from dev.provision import provision
 from dev.seed import seed
+from infra.resources import RESOURCES, key_alias, physical_name
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "eu-south-2"
@@ -109,6 +111,7 @@ class Stack:
         os.environ.update(aws_environment(self.ports.moto))
         provision(STAGE, REGION, endpoint)
         self.counts = seed(STAGE, REGION, endpoint, self.staff_password)
+        self.calls_now = seed_calls_now(STAGE, REGION, endpoint)
         self.spawn("eid", [python, "-m", "dev.fake_eid", "--port", str(self.ports.eid)])
         eid = f"http://127.0.0.1:{self.ports.eid}"
         self.spawn(
@@ -128,6 +131,7 @@ class Stack:
                 "MEDIA_HOST": "127.0.0.1",
                 "MEDIA_PORT": str(self.ports.media),
                 "MEDIA_ALLOWED_ORIGINS": f"http://127.0.0.1:{self.ports.web},http://localhost:{self.ports.web}",
+                **media_environment(self.ports, self.log_dir),
             },
         )
         web = ROOT / "web"
@@ -168,9 +172,38 @@ class Stack:
         self.children.clear()
 
 
+def media_environment(ports: Ports, log_dir: Path | None) -> dict[str, str]:
+    """The media node of the local stack: one worker, registered in the node registry on moto, reporting to the local
+    API with the dev stage's webhook secret, recording to the recordings bucket on moto."""
+    secret = next(p for p in RESOURCES.parameters if p.name == "media/webhook-secret")
+    env = {
+        "MEDIA_WORKERS": "1",
+        "MEDIA_NODE_ID": f"dev-node-{ports.media}",
+        "MEDIA_PUBLIC_URL": f"http://127.0.0.1:{ports.media}",
+        "MEDIA_API_URL": f"http://127.0.0.1:{ports.api}",
+        "MEDIA_REGISTRY_TABLE": physical_name(STAGE, "media-nodes"),
+        "MEDIA_WEBHOOK_SECRET": secret.dev_value,
+        "MEDIA_RECORDINGS_BUCKET": physical_name(STAGE, "recordings"),
+        "MEDIA_RECORDINGS_KMS_KEY": key_alias(STAGE, "data"),
+    }
+    if log_dir is not None:
+        env["MEDIA_RECORDINGS_DIR"] = str(log_dir / "recordings")
+    return env
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def calls_now(stack: Stack) -> str:
+    lines = []
+    for call in stack.calls_now:
+        lines.append(
+            f"  - {call.office}: citizen {call.name}, ID number {call.id_number}, email {call.email}"
+            f" (sign in with a code); agent {call.agent}; {call.start:%H:%M} today"
+        )
+    return "\n".join(lines)
 
 
 def banner(stack: Stack) -> str:
@@ -195,6 +228,8 @@ Staff sign in at http://127.0.0.1:{p.web}/staff/sign-in with the password   {sta
   accounts: agent.omac, agent.omac2 (OMAC agents), agent.ogat, agent.ogat2 (OGAT agents), supervisor, auditor, admin;
   the second factor is a code emailed to the account (shown on the page, from the dev outbox).
   DEMO_STAFF_PASSWORD chooses the password; otherwise each run makes a new one.
+Calls happening now (try one at once: the citizen in one browser window, the agent in another):
+{calls_now(stack)}
 Logs: {stack.log_dir or "this terminal"}
 """
 

@@ -192,6 +192,22 @@ RESOURCES = Resources(
             ttl_attribute="expires_at",
         ),
         Table(
+            name="calls",
+            env="TABLE_CALLS",
+            purpose="Video calls per appointment: room, media node, live state (CALL), node reports seen (EVT#, TTL), "
+            "recordings (REC#room: manifest key and hash)",
+            partition=Key("appointment_id"),
+            sort=Key("sk"),
+            ttl_attribute="expires_at",
+        ),
+        Table(
+            name="media-nodes",
+            env="TABLE_MEDIA_NODES",
+            purpose="Media node registry: each node's URL, load and heartbeat (TTL; readers also skip stale ones)",
+            partition=Key("node_id"),
+            ttl_attribute="expires_at",
+        ),
+        Table(
             name="idempotency",
             env="TABLE_IDEMPOTENCY",
             purpose="Powertools idempotency records for creates (Idempotency-Key)",
@@ -251,6 +267,20 @@ RESOURCES = Resources(
             env="PARAM_EID_CLIENT_SECRET",
             purpose="OAuth2 client secret at the eID provider",
             dev_value="dev-only-not-a-secret",
+            secure=True,
+        ),
+        Parameter(
+            name="media/webhook-secret",
+            env="PARAM_MEDIA_WEBHOOK_SECRET",
+            purpose="Shared secret of the HMAC with which media nodes sign their reports to the API",
+            dev_value="dev-only-media-webhook-secret",
+            secure=True,
+        ),
+        Parameter(
+            name="media/turn-secret",
+            env="PARAM_TURN_SECRET",
+            purpose="Shared secret of the TURN server's REST credentials (coturn use-auth-secret)",
+            dev_value="dev-only-turn-secret",
             secure=True,
         ),
     ),

@@ -10,6 +10,7 @@ from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
+from chalicelib.domain.calls import IDLE_JSON, window
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import masked
 
@@ -18,7 +19,10 @@ appointments = ApiBlueprint(__name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def appointment_json(appointment: Appointment, manage_url: str, staff_view: bool = False) -> dict[str, Any]:
+def appointment_json(
+    appointment: Appointment, manage_url: str, staff_view: bool = False, call: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    opening = window(appointment.start, appointment.end)
     body: dict[str, Any] = {
         "id": appointment.id,
         "service_id": appointment.service_id,
@@ -29,6 +33,8 @@ def appointment_json(appointment: Appointment, manage_url: str, staff_view: bool
         "language": appointment.language,
         "contact": {k: v for k, v in (("email", appointment.contact.email), ("phone", appointment.contact.phone)) if v},
         "manage_url": manage_url,
+        "call_window": {"opens_at": opening.opens_at.isoformat(), "closes_at": opening.closes_at.isoformat()},
+        "call": call if call is not None else dict(IDLE_JSON),
     }
     if staff_view:
         body["citizen"] = {"id_number_masked": masked(appointment.citizen), "name": appointment.citizen_name}
@@ -42,9 +48,18 @@ def _params() -> dict[str, str]:
     return dict(appointments.current_request.query_params or {})
 
 
-def _json(appointment: Any) -> dict[str, Any]:
-    booking = get_container().booking
-    return appointment_json(appointment, booking.manage_url(appointment), staff_view=principal().is_staff)
+def _json(appointment: Appointment, call: dict[str, Any] | None = None) -> dict[str, Any]:
+    container = get_container()
+    if call is None:
+        call = container.calls.states([appointment.id])[appointment.id]
+    manage_url = container.booking.manage_url(appointment)
+    return appointment_json(appointment, manage_url, staff_view=principal().is_staff, call=call)
+
+
+def _many(found: list[Appointment]) -> list[dict[str, Any]]:
+    """Appointments with their live call state, read in one batch."""
+    calls = get_container().calls.states([a.id for a in found])
+    return [_json(a, calls[a.id]) for a in found]
 
 
 @appointments.route("/services/{service_id}/slots", methods=["GET"])
@@ -66,7 +81,7 @@ def book() -> Response:
     caller = principal()
     if key is None:
         appointment = container.booking.book(caller, body, context_of(request))
-        return json_response(_json(appointment), status=201, headers=NO_STORE)
+        return json_response(_json(appointment, dict(IDLE_JSON)), status=201, headers=NO_STORE)
     return json_response(_idempotent_book(caller, body, key), status=201, headers=NO_STORE)
 
 
@@ -90,7 +105,7 @@ def _idempotent_book(caller: Any, body: dict[str, Any], key: str) -> dict[str, A
     )
     def create(request: dict[str, Any]) -> dict[str, Any]:
         appointment = container.booking.book(caller, request["body"], context_of(appointments.current_request))
-        return _json(appointment)
+        return _json(appointment, dict(IDLE_JSON))
 
     try:
         result: dict[str, Any] = create(request={"caller": f"{caller.kind}:{caller.subject}", "key": key, "body": body})
@@ -111,7 +126,7 @@ def list_appointments() -> Response:
     else:
         params = _params()
         _, _, found = booking.agenda(caller, params.get("date"), params.get("office"))
-    return json_response({"items": [_json(a) for a in found], "next": None}, headers=NO_STORE)
+    return json_response({"items": _many(found), "next": None}, headers=NO_STORE)
 
 
 @appointments.route("/appointments/{appointment_id}", methods=["GET"], auth="any")
@@ -160,5 +175,5 @@ def calendar(appointment_id: str) -> Response:
 def agenda() -> Response:
     params = _params()
     day, office, found = get_container().booking.agenda(principal(), params.get("date"), params.get("office"))
-    body = {"date": day.isoformat(), "office": office.value, "items": [_json(a) for a in found], "next": None}
+    body = {"date": day.isoformat(), "office": office.value, "items": _many(found), "next": None}
     return json_response(body, headers=NO_STORE)

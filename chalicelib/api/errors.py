@@ -112,9 +112,9 @@ def from_exception(exc: Exception) -> Response:
             429, exc.code, exc.detail, headers={"Retry-After": str(exc.retry_after)}, retry_after=exc.retry_after
         )
     if isinstance(exc, Conflict):
-        return problem(409, exc.code, exc.detail)
+        return problem(409, exc.code, exc.detail, None, **exc.extra)
     if isinstance(exc, DependencyUnavailable):
-        return problem(503, exc.code, exc.detail, headers={"Retry-After": "5"})
+        return problem(503, exc.code, exc.detail, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, DomainError):
         return problem(400, exc.code, exc.detail)
     if isinstance(exc, ChaliceViewError):

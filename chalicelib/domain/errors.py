@@ -36,15 +36,23 @@ class ValidationFailed(DomainError):
 
 
 class Conflict(DomainError):
-    def __init__(self, code: str, detail: str) -> None:
+    """The request conflicts with the current state (409); ``extra`` fields go into the problem body."""
+
+    def __init__(self, code: str, detail: str, **extra: object) -> None:
         super().__init__(detail)
         self.code = code
+        self.extra = extra
 
 
 class DependencyUnavailable(DomainError):
     """A service we depend on (database, storage, messaging) failed; nothing was changed."""
 
     code = "dependency_unavailable"
+
+    def __init__(self, detail: str, code: str = "dependency_unavailable", retry_after: int = 5) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.retry_after = max(1, retry_after)
 
 
 class Unauthenticated(DomainError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -9,6 +10,7 @@ from chalicelib.auth.principal import Role
 from chalicelib.auth.state import Challenge, Session
 from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.audit import AuditEvent
+from chalicelib.domain.calls import Call, MediaNode
 from chalicelib.domain.catalogue import Office, OfficeId, Service
 
 
@@ -132,3 +134,25 @@ class AuthStore(Protocol):
     def put_flow(self, state: str, data: dict[str, Any], expires_at: int) -> None: ...
 
     def take_flow(self, state: str) -> tuple[dict[str, Any], int] | None: ...
+
+
+class CallStore(Protocol):
+    """Calls per appointment (room, node, live state), node reports seen, recordings, and the node registry."""
+
+    def get(self, appointment_id: str) -> Call | None: ...
+
+    def many(self, appointment_ids: list[str]) -> dict[str, Call]: ...
+
+    def put(self, call: Call, replacing: Call | None) -> bool: ...
+
+    def save(self, call: Call, expected_version: int) -> bool: ...
+
+    def claim_event(self, appointment_id: str, event_id: str) -> bool: ...
+
+    def forget_event(self, appointment_id: str, event_id: str) -> None: ...
+
+    def put_recording(self, appointment_id: str, room_id: str, recording: Mapping[str, Any]) -> None: ...
+
+    def recordings(self, appointment_id: str) -> list[dict[str, Any]]: ...
+
+    def nodes(self) -> list[MediaNode]: ...

@@ -1,0 +1,80 @@
+"""Appointments happening now, so a person can try a call the moment ``make run`` is up.
+
+At every start, one appointment per office whose call window is open right now, for a demo citizen (a person of the
+demo padrón) with a demo email address: sign in with that ID number and address (the code shows in the dev outbox),
+and as the office's agent in another browser window.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.adapters import aws
+from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.auth.codes import contact_digest
+from chalicelib.domain.appointments import Appointment, Contact, Status
+from chalicelib.domain.audit import COUNCIL_ZONE
+from chalicelib.domain.catalogue import OfficeId
+from infra.resources import RESOURCES, parameter_path, physical_name
+
+
+@dataclass(frozen=True)
+class DemoCall:
+    office: str
+    service_id: str
+    id_number: str
+    name: str
+    email: str
+    agent: str
+    appointment_id: str
+    start: datetime
+
+
+# (office, service, citizen ID number, name, email, agent): people of the demo padrón (dev/seed.py padron()) whom
+# no test books for, so these appointments never collide with a test's booking.
+DEMO_CALLS = (
+    ("OMAC", "residence-certificate", "99928955G", "Fatima Costa", "fatima.costa@vilademo.example", "agent.omac"),
+    ("OGAT", "payment-letter", "99803946T", "Maria Sánchez", "maria.sanchez@vilademo.example", "agent.ogat"),
+)
+DURATION = timedelta(minutes=30)
+
+
+def seed_calls_now(stage: str, region: str, endpoint_url: str | None, now: datetime | None = None) -> list[DemoCall]:
+    """Book the demo appointments of this moment (started 5 minutes ago, 30 minutes long); returns them."""
+    if stage == "prod":
+        raise ValueError("demo data never goes to prod")
+    moment = (now or datetime.now(UTC)).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
+    start = moment - timedelta(minutes=moment.minute % 5) - timedelta(minutes=5)
+    ssm = aws.client("ssm", region, endpoint_url)
+    pepper_name = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").name
+    pepper = ssm.get_parameter(Name=parameter_path(stage, pepper_name), WithDecryption=True)["Parameter"]["Value"]
+    store = DynamoBookingStore(
+        aws.client("dynamodb", region, endpoint_url),
+        physical_name(stage, "appointments"),
+        physical_name(stage, "booking"),
+    )
+    made = []
+    for office, service, id_number, name, email, agent in DEMO_CALLS:
+        appointment = Appointment(
+            id=str(uuid.uuid4()),
+            service_id=service,
+            office=OfficeId(office),
+            start=start,
+            end=start + DURATION,
+            status=Status.BOOKED,
+            citizen=id_number,
+            citizen_contact=contact_digest(pepper.encode(), email),
+            contact=Contact(email=email),
+            language="ca",
+            agent=agent,
+            # Outside the agents' bookable capacity: a demo extra that never blocks a slot someone could book.
+            units=(),
+            created_at=moment,
+            created_by="staff:demo",
+            citizen_name=name,
+        )
+        store.book(appointment, max_active=100)
+        made.append(DemoCall(office, service, id_number, name, email, agent, appointment.id, start))
+    return made
