@@ -113,7 +113,7 @@ class CallService:
                 "role": role.value,
                 "apt": appointment.id,
                 "office": appointment.office.value.lower(),
-                "name": _display_name(caller, role),
+                "name": _display_name(caller, role, appointment),
             },
         )
         self._audit.record(
@@ -261,10 +261,11 @@ def _media_role(caller: Principal) -> MediaRole:
     return MediaRole.SUPERVISOR
 
 
-def _display_name(caller: Principal, role: MediaRole) -> str:
+def _display_name(caller: Principal, role: MediaRole, appointment: Appointment) -> str:
+    """What the other participants see: the citizen's given name only (minimisation), a staff member's name."""
     if role is MediaRole.CITIZEN:
-        given = (caller.name or "").split(" ")[0]
-        return given[:60]
+        given = (caller.name or appointment.citizen_name or "").strip().split(" ")[0]
+        return given[:60] or "Citizen"
     return (caller.name or caller.subject)[:60]
 
 

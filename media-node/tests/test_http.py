@@ -6,7 +6,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from videoatencion_media.rooms import Participant, Role, RoomRegistry
+from videoatencion_media.rooms import Identity, Role, RoomRegistry
 
 Client = TestClient[web.Request, web.Application]
 
@@ -14,10 +14,10 @@ PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 
 
 async def test_health_reports_rooms_and_participants(client: Client, rooms: RoomRegistry) -> None:
-    first = rooms.open("room-1")
-    first.join(Participant("p-citizen", Role.CITIZEN))
-    first.join(Participant("p-agent", Role.AGENT))
-    rooms.open("room-2").join(Participant("p-citizen-2", Role.CITIZEN))
+    first = rooms.open("room-1", "apt-1")
+    first.add(Identity("p-citizen", Role.CITIZEN, "Ana"))
+    first.add(Identity("p-agent", Role.AGENT, "Joan"))
+    rooms.open("room-2", "apt-2").add(Identity("p-citizen-2", Role.CITIZEN, "Pau"))
 
     response = await client.get("/health")
 
@@ -32,7 +32,7 @@ async def test_health_of_an_idle_node(client: Client) -> None:
 
 
 async def test_metrics_report_load_figures(client: Client, rooms: RoomRegistry) -> None:
-    rooms.open("room-1").join(Participant("p-agent", Role.AGENT))
+    rooms.open("room-1", "apt-1").add(Identity("p-agent", Role.AGENT, "Joan"))
 
     response = await client.get("/metrics")
 

@@ -24,12 +24,15 @@ def _free_port() -> int:
 
 def _node_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MEDIA_")}
-    env.update({"MEDIA_HOST": "127.0.0.1", "MEDIA_RECORDINGS_DIR": str(tmp_path / "recordings")}, **overrides)
+    env.update(
+        {"MEDIA_HOST": "127.0.0.1", "MEDIA_RECORDINGS_DIR": str(tmp_path / "recordings"), "MEDIA_WORKERS": "1"},
+        **overrides,
+    )
     return env
 
 
 def _wait_for_health(port: int, node: subprocess.Popen[str]) -> dict[str, object]:
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         assert node.poll() is None, "the node exited before serving"
         try:
@@ -38,7 +41,7 @@ def _wait_for_health(port: int, node: subprocess.Popen[str]) -> dict[str, object
                 return body
         except OSError:
             time.sleep(0.05)
-    raise AssertionError("the node did not answer /health within 5 s")
+    raise AssertionError("the node did not answer /health within 10 s")
 
 
 @pytest.mark.integration
@@ -56,7 +59,7 @@ def test_node_serves_health_and_stops_cleanly_on_signal(tmp_path: Path, stop_sig
         assert _wait_for_health(port, node) == {"status": "ok", "rooms": 0, "participants": 0}
 
         node.send_signal(stop_signal)
-        stdout, stderr = node.communicate(timeout=5)
+        stdout, stderr = node.communicate(timeout=10)
     finally:
         if node.poll() is None:
             node.kill()
@@ -88,3 +91,30 @@ def test_bad_configuration_exits_before_binding(tmp_path: Path) -> None:
     error = json.loads(result.stdout.splitlines()[-1])
     assert error["level"] == "ERROR"
     assert any("MEDIA_PORT" in problem for problem in error["problems"])
+
+
+@pytest.mark.integration
+def test_one_worker_per_core_each_on_its_own_port(tmp_path: Path) -> None:
+    port = _free_port()
+    node = subprocess.Popen(
+        [sys.executable, "-m", "videoatencion_media"],
+        env=_node_env(tmp_path, MEDIA_PORT=str(port), MEDIA_WORKERS="2", MEDIA_NODE_ID="node-x"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for worker_port in (port, port + 1):
+            assert _wait_for_health(worker_port, node)["status"] == "ok"
+        node.send_signal(signal.SIGTERM)
+        stdout, stderr = node.communicate(timeout=15)
+    finally:
+        if node.poll() is None:
+            node.kill()
+            node.wait()
+
+    assert node.returncode == 0, stderr
+    logs = [json.loads(line) for line in stdout.splitlines()]
+    listening = {(entry["port"], entry["node_id"]) for entry in logs if entry["message"] == "media node listening"}
+    assert listening == {(port, "node-x-0"), (port + 1, "node-x-1")}
+    assert logs[-1]["message"] == "media node stopped"

@@ -17,6 +17,7 @@ import { AgendaPage } from './pages/AgendaPage'
 import { AppointmentPage } from './pages/AppointmentPage'
 import { AppointmentsPage } from './pages/AppointmentsPage'
 import { BookPage } from './pages/BookPage'
+import type { CallPage as CallPageType } from './pages/CallPage'
 import { CataloguePage } from './pages/CataloguePage'
 import { EidDonePage } from './pages/EidDonePage'
 import { MePage } from './pages/MePage'
@@ -108,6 +109,7 @@ function Shell() {
         {route.name === 'book' && <BookPage key={route.id} id={route.id} />}
         {route.name === 'appointments' && <AppointmentsPage />}
         {route.name === 'appointment' && <AppointmentPage key={route.id} id={route.id} />}
+        {route.name === 'call' && <LazyCallPage key={route.id} id={route.id} />}
         {route.name === 'agenda' && <AgendaPage />}
         {route.name === 'notFound' && <NotFoundPage />}
         <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
@@ -123,6 +125,52 @@ function Shell() {
         </p>
       </footer>
     </AnnounceContext.Provider>
+  )
+}
+
+/**
+ * The call page (WebRTC, stats, devices) is loaded only when someone opens a call: most visits never need it. Until it
+ * comes, its heading is already there, so the focus moved to it after navigation stays where it belongs.
+ */
+function LazyCallPage(props: { id: string }) {
+  const { t } = useI18n()
+  const [Page, setPage] = useState<typeof CallPageType | null>(null)
+  const [failed, setFailed] = useState(false)
+  const refocus = useRef(false)
+  useEffect(() => {
+    let current = true
+    import('./pages/CallPage').then(
+      (module) => {
+        if (!current) return
+        refocus.current = document.activeElement?.id === 'call-page-title'
+        setPage(() => module.CallPage)
+      },
+      () => current && setFailed(true),
+    )
+    return () => {
+      current = false
+    }
+  }, [])
+  useEffect(() => {
+    if (Page && refocus.current) document.getElementById('call-page-title')?.focus()
+  }, [Page])
+  if (Page) return <Page id={props.id} />
+  return (
+    <>
+      <h1 tabIndex={-1} id="call-page-title">
+        {t('call.title')}
+      </h1>
+      {failed ? (
+        <div class="error-state">
+          <p class="error-title">{t('call.loadFailed')}</p>
+          <button type="button" class="button" onClick={() => window.location.reload()}>
+            {t('error.retry')}
+          </button>
+        </div>
+      ) : (
+        <p class="status-message">{t('appt.loading')}</p>
+      )}
+    </>
   )
 }
 

@@ -3,6 +3,7 @@
  * zone of the device (someone abroad, a staff PC set to UTC), and days are "YYYY-MM-DD" keys of the Madrid calendar.
  */
 import type { ApiClient } from './api'
+import { parseCallInfo, parseCallWindow, type CallInfo, type CallWindow } from './call/protocol'
 import type { Language } from './i18n'
 
 export const ZONE = 'Europe/Madrid'
@@ -32,6 +33,10 @@ export interface Appointment {
   /** Staff only. */
   citizen?: { id_number_masked: string; name: string | null }
   outcome?: string | null
+  /** The live video call (waiting room state, recording); null when the API gave none. */
+  call?: CallInfo | null
+  /** When the call may be joined: from 15 min before the start to 60 min after the end. */
+  call_window?: CallWindow | null
 }
 
 export interface Agenda {
@@ -54,6 +59,8 @@ export function parseAppointment(value: unknown, office = ''): Appointment | nul
     citizen: isObject(c)
       ? { id_number_masked: str(c.id_number_masked) ? c.id_number_masked : '', name: str(c.name) ? c.name : null }
       : undefined,
+    call: parseCallInfo(value.call),
+    call_window: parseCallWindow(value.call_window),
   }
 }
 

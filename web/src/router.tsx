@@ -16,6 +16,7 @@ export type Route =
   | { name: 'book'; id: string }
   | { name: 'appointments' }
   | { name: 'appointment'; id: string }
+  | { name: 'call'; id: string }
   | { name: 'agenda' }
   | { name: 'notFound' }
 
@@ -44,6 +45,14 @@ export function matchRoute(path: string): Route {
   if (trimmed === '/' || trimmed === '') return { name: 'catalogue' }
   const fixed = FIXED[trimmed]
   if (fixed) return { name: fixed } as Route
+  const call = /^\/appointments\/([^/]+)\/call$/.exec(trimmed)
+  if (call?.[1]) {
+    try {
+      return { name: 'call', id: decodeURIComponent(call[1]) }
+    } catch {
+      return { name: 'notFound' }
+    }
+  }
   const match = /^\/(services|book|appointments)\/([^/]+)$/.exec(trimmed)
   if (match?.[2]) {
     try {
@@ -66,6 +75,11 @@ export function bookPath(id: string, forCitizen = false): string {
 
 export function appointmentPath(id: string): string {
   return `${APPOINTMENTS_PATH}/${encodeURIComponent(id)}`
+}
+
+/** The video call of an appointment: the citizen's waiting room, the agent's call screen. */
+export function callPath(id: string): string {
+  return `${appointmentPath(id)}/call`
 }
 
 /** A sign-in page with the path to come back to afterwards (`?return_to=`). */

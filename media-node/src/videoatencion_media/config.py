@@ -5,18 +5,30 @@ Bad values fail at start with every problem listed at once, so an operator fixes
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
+import math
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
 DEFAULT_ALLOWED_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
+DEFAULT_MAX_ROOMS = 20
+DEFAULT_SEGMENT_SECONDS = 30.0
+DEFAULT_TOKEN_ISSUER = "videoatencion"  # noqa: S105 - the JWT iss claim, not a secret
+DEFAULT_GRACE_SECONDS = 60.0
+# ECS lets a task run at most 120 s after SIGTERM (stopTimeout); the drain leaves room for uploads after it.
+DEFAULT_DRAIN_SECONDS = 90.0
+DEFAULT_UPLOAD_DRAIN_SECONDS = 20.0
+
+_NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
 # RFC 1123 host name; the node binds to it, so anything looser is a typo.
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
@@ -37,6 +49,57 @@ class MediaConfig:
     recordings_dir: Path
     api_url: str | None
     allowed_origins: tuple[str, ...]
+    max_rooms: int = DEFAULT_MAX_ROOMS
+    # The URL clients and the API reach this node at; None = http://{host}:{port}. For worker i of several, the port in
+    # it is shifted by i (or "{port}" / "{worker}" in it are filled in), see for_worker().
+    public_url: str | None = None
+    node_id: str = "media-node"
+    registry_table: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    recordings_bucket: str | None = None
+    recordings_kms_key: str | None = None
+    segment_seconds: float = DEFAULT_SEGMENT_SECONDS
+    token_issuer: str = DEFAULT_TOKEN_ISSUER
+    workers: int = 1
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
+    drain_seconds: float = DEFAULT_DRAIN_SECONDS
+    upload_drain_seconds: float = DEFAULT_UPLOAD_DRAIN_SECONDS
+    worker_index: int = 0
+
+    @property
+    def base_url(self) -> str:
+        """This worker's public base URL, as registered in the node registry."""
+        if self.public_url is not None:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def jwks_url(self) -> str | None:
+        return None if self.api_url is None else f"{self.api_url}/.well-known/jwks.json"
+
+    @property
+    def webhook_url(self) -> str | None:
+        return None if self.api_url is None else f"{self.api_url}/media/events"
+
+    def for_worker(self, index: int) -> MediaConfig:
+        """The configuration of worker ``index``: port + index, its own node id, public URL and recordings folder.
+
+        Each worker is a node of its own in the registry; its recordings folder is its own too, so a restarted worker
+        recovers only what it left, never a sibling's recording in progress.
+        """
+        if self.workers == 1:
+            return self
+        port = self.port + index
+        public_url = None if self.public_url is None else _worker_url(self.public_url, index, port, self.port)
+        return dataclasses.replace(
+            self,
+            port=port,
+            public_url=public_url,
+            node_id=f"{self.node_id}-{index}",
+            recordings_dir=self.recordings_dir / f"worker-{index}",
+            worker_index=index,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> MediaConfig:
@@ -50,6 +113,18 @@ class MediaConfig:
         api_url = _api_url(_value(env, "MEDIA_API_URL"), problems)
         raw_origins = env.get("MEDIA_ALLOWED_ORIGINS")
         origins = DEFAULT_ALLOWED_ORIGINS if raw_origins is None else _origins(raw_origins, problems)
+        max_rooms = _integer(env, "MEDIA_MAX_ROOMS", DEFAULT_MAX_ROOMS, 1, 10_000, problems)
+        workers = _integer(env, "MEDIA_WORKERS", os.cpu_count() or 1, 1, 256, problems)
+        public_url = _public_url(_value(env, "MEDIA_PUBLIC_URL"), workers, problems)
+        node_id = _node_id(_value(env, "MEDIA_NODE_ID") or _default_node_id(port), problems)
+        segment_seconds = _number(env, "MEDIA_SEGMENT_SECONDS", DEFAULT_SEGMENT_SECONDS, 1.0, 600.0, problems)
+        grace_seconds = _number(env, "MEDIA_GRACE_SECONDS", DEFAULT_GRACE_SECONDS, 1.0, 3600.0, problems)
+        drain_seconds = _number(env, "MEDIA_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0.0, 86_400.0, problems)
+        upload_drain_seconds = _number(
+            env, "MEDIA_UPLOAD_DRAIN_SECONDS", DEFAULT_UPLOAD_DRAIN_SECONDS, 0.0, 3600.0, problems
+        )
+        if port + workers - 1 > 65535:
+            problems.append(f"MEDIA_PORT + MEDIA_WORKERS - 1 must not exceed 65535, got {port + workers - 1}")
 
         if problems:
             raise ConfigError(problems)
@@ -59,6 +134,19 @@ class MediaConfig:
             recordings_dir=recordings_dir,
             api_url=api_url,
             allowed_origins=origins,
+            max_rooms=max_rooms,
+            public_url=public_url,
+            node_id=node_id,
+            registry_table=_value(env, "MEDIA_REGISTRY_TABLE") or None,
+            webhook_secret=_value(env, "MEDIA_WEBHOOK_SECRET") or None,
+            recordings_bucket=_value(env, "MEDIA_RECORDINGS_BUCKET") or None,
+            recordings_kms_key=_value(env, "MEDIA_RECORDINGS_KMS_KEY") or None,
+            segment_seconds=segment_seconds,
+            token_issuer=_value(env, "MEDIA_TOKEN_ISSUER") or DEFAULT_TOKEN_ISSUER,
+            workers=workers,
+            grace_seconds=grace_seconds,
+            drain_seconds=drain_seconds,
+            upload_drain_seconds=upload_drain_seconds,
         )
 
 
@@ -116,3 +204,68 @@ def _origins(raw: str, problems: list[str]) -> tuple[str, ...]:
             continue
         origins.append(item)
     return tuple(origins)
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]) -> int:
+    raw = _value(env, name)
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        problems.append(f"{name} must be an integer from {low} to {high}, got {raw!r}")
+        return default
+    return int(raw)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, problems: list[str]) -> float:
+    raw = _value(env, name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not raw.isascii() or not math.isfinite(value) or not low <= value <= high:
+        problems.append(f"{name} must be a number of seconds from {low:g} to {high:g}, got {raw!r}")
+        return default
+    return value
+
+
+def _public_url(raw: str, workers: int, problems: list[str]) -> str | None:
+    if not raw:
+        return None
+    parts = urlsplit(raw.replace("{port}", "1").replace("{worker}", "0"))
+    try:
+        explicit_port = parts.port
+    except ValueError:
+        explicit_port = None
+        problems.append(f"MEDIA_PUBLIC_URL has an invalid port, got {raw!r}")
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        problems.append(f"MEDIA_PUBLIC_URL must be an http(s) URL without query or fragment, got {raw!r}")
+        return None
+    if workers > 1 and explicit_port is None and "{port}" not in raw and "{worker}" not in raw:
+        problems.append(
+            "MEDIA_PUBLIC_URL must name a port, or contain {port} or {worker}, when MEDIA_WORKERS > 1 "
+            f"(each worker is a node of its own), got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def _worker_url(template: str, index: int, port: int, base_port: int) -> str:
+    if "{port}" in template or "{worker}" in template:
+        return template.replace("{port}", str(port)).replace("{worker}", str(index))
+    parts = urlsplit(template)
+    public_port = (parts.port or base_port) + index
+    netloc = parts.netloc.rsplit(":", 1)[0] if parts.port is not None else parts.netloc
+    return urlunsplit((parts.scheme, f"{netloc}:{public_port}", parts.path, "", ""))
+
+
+def _default_node_id(port: int) -> str:
+    # A container's host name is its task's; outside one, the port tells two local nodes apart.
+    hostname = re.sub(r"[^A-Za-z0-9._-]", "-", socket.gethostname())[:80] or "media-node"
+    return f"{hostname}-{port}"
+
+
+def _node_id(raw: str, problems: list[str]) -> str:
+    if not _NODE_ID.match(raw):
+        problems.append(f"MEDIA_NODE_ID must be 1-100 letters, digits and . _ : -, got {raw!r}")
+    return raw

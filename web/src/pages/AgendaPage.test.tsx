@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AGENT, appointment, CITIZEN, setClock, setDeviceZone } from '../test/appointments'
 import { click, find, json, liveRegion, mountApp, routeApi, signedIn, type, waitFor } from '../test/render'
+import { FakeAudioContext, installWebRtc } from '../test/webrtc'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
@@ -68,6 +69,7 @@ describe('the day agenda', () => {
     expect(document.querySelector('#agenda-office')).toBeNull()
     expect(text('table#agenda caption')).toMatch(/^Citas del sábado,? 28 de noviembre de 2026 · Oficina Municipal/)
     expect([...document.querySelectorAll('table#agenda thead th')].map((th) => th.getAttribute('scope'))).toEqual([
+      'col',
       'col',
       'col',
       'col',
@@ -142,5 +144,77 @@ describe('the day agenda', () => {
     await find('main p')
     expect(text('main')).toContain('This page is for council staff.')
     expect(api.callsTo('GET /api/agenda')).toHaveLength(0)
+  })
+
+  it('shows each call live, polling every 5 s, and alerts (sound and words) when someone starts waiting', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    const webrtc = installWebRtc()
+    try {
+      const call = (state: string, since: string | null = null) => ({ state, waiting_since: since, room_id: 'r', recording: 'none' })
+      // Now is 11:00 in Madrid: the 11:05 appointment's call window is open, the 12:00 one's too (from 11:45)… not yet.
+      const now = {
+        ...AGENDA,
+        items: [
+          { ...AGENDA.items[1], id: 'a', start: '2026-11-28T11:05:00+01:00', end: '2026-11-28T11:20:00+01:00', call: call('idle') },
+          { ...AGENDA.items[0], id: 'c', status: 'booked', outcome: null, start: '2026-11-28T12:00:00+01:00', end: '2026-11-28T12:15:00+01:00', call: call('idle') },
+        ],
+      }
+      const waiting = {
+        ...now,
+        items: [{ ...now.items[0], call: call('waiting', '2026-11-28T10:01:00Z') }, now.items[1]],
+      }
+      const inCall = { ...now, items: [{ ...now.items[0], call: call('in_call') }, now.items[1]] }
+      const api = routeApi({
+        'GET /api/me': () => json(AGENT),
+        'GET /api/agenda': [() => json(now), () => json(waiting), () => json(waiting), () => json(inCall)],
+      })
+      app = await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+      await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
+      const row = () => document.querySelector('tr[data-id="a"]') as HTMLTableRowElement
+      expect(row().querySelector('.agenda-call')?.textContent).toContain('Nobody has joined yet')
+      expect(document.querySelector('#join-a')?.getAttribute('href')).toBe('/appointments/a/call')
+      expect(document.querySelector('#join-c')).toBeNull()
+      expect(text('#waiting-alert')).toBe('')
+      expect(document.querySelector('#waiting-alert')?.getAttribute('aria-live')).toBe('assertive')
+
+      // Someone starts waiting: highlighted row, assertive words, a chime.
+      vi.advanceTimersByTime(5_000)
+      await waitFor(() => expect(row().getAttribute('data-call')).toBe('waiting'))
+      expect(row().classList.contains('agenda-row--waiting')).toBe(true)
+      expect(row().querySelector('.agenda-call')?.textContent).toContain('Waiting since 11:01')
+      expect(text('#waiting-alert')).toBe('Anna Puig is waiting (appointment at 11:05). Join call')
+      expect(document.querySelector('#waiting-alert-join')?.getAttribute('href')).toBe('/appointments/a/call')
+      expect(FakeAudioContext.tones).toEqual([880, 1175])
+      expect(liveRegion()).not.toContain('Loading')
+
+      // Still waiting: no second alert.
+      vi.advanceTimersByTime(5_000)
+      await waitFor(() => expect(api.callsTo('GET /api/agenda')).toHaveLength(3))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(FakeAudioContext.tones).toHaveLength(2)
+
+      // The sound can be muted; the choice is remembered on this device.
+      const toggle = document.querySelector('#chime-toggle') as HTMLButtonElement
+      expect(toggle.getAttribute('aria-pressed')).toBe('true')
+      await click(toggle)
+      expect(toggle.getAttribute('aria-pressed')).toBe('false')
+      expect(localStorage.getItem('va.chime')).toBe('off')
+
+      // Let in: the alert goes.
+      vi.advanceTimersByTime(5_000)
+      await waitFor(() => expect(row().querySelector('.agenda-call')?.textContent).toContain('In call'))
+      expect(text('#waiting-alert')).toBe('')
+
+      // Hidden page: no polling.
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      vi.advanceTimersByTime(15_000)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(api.callsTo('GET /api/agenda')).toHaveLength(4)
+    } finally {
+      delete (document as unknown as Record<string, unknown>).visibilityState
+      localStorage.clear()
+      webrtc.restore()
+      vi.useRealTimers()
+    }
   })
 })

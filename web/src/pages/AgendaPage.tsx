@@ -2,8 +2,13 @@
  * `/agenda` (staff): one day's appointments of an office — an agent's own office, or the one a supervisor picks — in a
  * table, on the council's clock. Agents record each appointment's outcome from its row. "Book for a citizen" opens
  * the booking flow in staff mode for one of the office's services.
+ *
+ * Live: while the page is visible it asks again every 5 s (quietly) and shows each appointment's call — waiting since
+ * hh:mm, in call, ended — with "Join call" while the call window is open. When someone starts waiting, the agent
+ * hears a chime (which can be muted; remembered on this device) and sees it: the row is highlighted and an assertive
+ * message says who is waiting.
  */
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import {
   changeAppointment,
@@ -18,16 +23,25 @@ import {
   type Appointment,
 } from '../appointments'
 import { useAuth } from '../auth'
+import { chimeEnabled, playChime, rememberChime } from '../call/devices'
+import { callWindow, newlyWaiting, windowPosition, type CallStateName } from '../call/protocol'
 import { ErrorState } from '../components/ErrorState'
 import { FieldErrorMessage, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
 import { label, OFFICE_ORDER, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
-import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link } from '../router'
+import { APPOINTMENTS_PATH, appointmentPath, bookPath, callPath, Link } from '../router'
 import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
 import { Localized } from '../components/Localized'
 
 type Load = { state: 'loading' } | { state: 'ready'; agenda: Agenda } | { state: 'error'; error: ApiError }
+
+export const AGENDA_POLL_MS = 5_000
+
+/** Who an appointment is with, for the alert: the citizen's name, else the masked ID number. */
+function citizenLabel(a: Appointment, fallback: string): string {
+  return a.citizen?.name || a.citizen?.id_number_masked || fallback
+}
 
 export function AgendaPage() {
   const { t, language } = useI18n()
@@ -39,6 +53,11 @@ export function AgendaPage() {
   const [chosenOffice, setChosenOffice] = useState(OFFICE_ORDER[0] ?? 'OMAC')
   const [load, setLoad] = useState<Load>({ state: 'loading' })
   const [attempt, setAttempt] = useState(0)
+  const [alert, setAlert] = useState<{ text: string; id: string } | null>(null)
+  const [chime, setChime] = useState(chimeEnabled)
+  const seen = useRef(new Map<string, CallStateName>())
+  const chimeRef = useRef(chime)
+  chimeRef.current = chime
   const profile = auth.profile.state === 'ready' ? auth.profile.profile : null
   const roles = staffRoles(auth)
   const supervisor = roles.includes('supervisor')
@@ -46,20 +65,45 @@ export function AgendaPage() {
   const office = supervisor ? chosenOffice : profile?.kind === 'staff' ? profile.office : null
   useDocumentTitle(t('agenda.title'))
 
+  const query = `?date=${date}${supervisor ? `&office=${encodeURIComponent(chosenOffice)}` : ''}`
+
+  /** Someone has started waiting: chime (unless muted) and say who, in the assertive region. */
+  function alertWaiting(items: Appointment[]) {
+    const fresh = newlyWaiting(seen.current, items)
+    const first = items.find((a) => a.id === fresh[0])
+    if (!first) return
+    const names = fresh.map((id) => items.find((a) => a.id === id)).filter((a): a is Appointment => Boolean(a))
+    const text = names
+      .map((a) =>
+        t('agenda.waitingAlert', { name: citizenLabel(a, t('call.theCitizen')), time: formatTime(language, a.start) }),
+      )
+      .join(' ')
+    setAlert({ text, id: first.id })
+    if (chimeRef.current) playChime()
+  }
+
+  function fetchAgenda() {
+    return auth.api.request<Record<string, unknown>>(`/agenda${query}`, { auth: true }).then((body) => {
+      const shownOffice = typeof body?.office === 'string' ? body.office : (office ?? '')
+      const items = parseItems(body, (item) => parseAppointment(item, shownOffice))
+      items.sort((x, y) => Date.parse(x.start) - Date.parse(y.start))
+      return { date, office: shownOffice, items }
+    })
+  }
+
   useEffect(() => {
     if (!signedIn || profile?.kind !== 'staff') return
     let current = true
     setLoad({ state: 'loading' })
+    setAlert(null)
+    seen.current = new Map()
     announce(t('agenda.loading'))
-    const query = `?date=${date}${supervisor ? `&office=${encodeURIComponent(chosenOffice)}` : ''}`
-    auth.api.request<Record<string, unknown>>(`/agenda${query}`, { auth: true }).then(
-      (body) => {
+    fetchAgenda().then(
+      (agenda) => {
         if (!current) return
-        const shownOffice = typeof body?.office === 'string' ? body.office : (office ?? '')
-        const items = parseItems(body, (item) => parseAppointment(item, shownOffice))
-        items.sort((x, y) => Date.parse(x.start) - Date.parse(y.start))
-        setLoad({ state: 'ready', agenda: { date, office: shownOffice, items } })
-        announce(t('agenda.loaded', { count: items.length }))
+        setLoad({ state: 'ready', agenda })
+        announce(t('agenda.loaded', { count: agenda.items.length }))
+        alertWaiting(agenda.items)
       },
       (error: unknown) => {
         if (!current) return
@@ -67,8 +111,37 @@ export function AgendaPage() {
         announce(`${t('agenda.error')} ${t('error.hint')}`)
       },
     )
+    // Live: quietly again every 5 s while the page is visible, and at once when it becomes visible again.
+    let inFlight = false
+    const poll = () => {
+      if (!current || inFlight || document.visibilityState === 'hidden') return
+      inFlight = true
+      fetchAgenda()
+        .then(
+          (agenda) => {
+            if (!current) return
+            setLoad((now) => (now.state === 'loading' ? now : { state: 'ready', agenda }))
+            // The alert goes once that person is no longer waiting (let in, or gone).
+            setAlert((now) =>
+              now && agenda.items.some((a) => a.id === now.id && a.call?.state === 'waiting') ? now : null,
+            )
+            alertWaiting(agenda.items)
+          },
+          () => undefined,
+        )
+        .finally(() => {
+          inFlight = false
+        })
+    }
+    const timer = window.setInterval(poll, AGENDA_POLL_MS)
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') poll()
+    }
+    document.addEventListener('visibilitychange', onVisible)
     return () => {
       current = false
+      window.clearInterval(timer)
+      document.removeEventListener('visibilitychange', onVisible)
     }
   }, [signedIn, profile, date, chosenOffice, attempt])
 
@@ -141,6 +214,35 @@ export function AgendaPage() {
         <button type="button" class="button button--secondary" onClick={() => setAttempt((n) => n + 1)}>
           {t('agenda.refresh')}
         </button>
+        <button
+          type="button"
+          id="chime-toggle"
+          class="button button--secondary"
+          aria-pressed={chime ? 'true' : 'false'}
+          onClick={() => {
+            rememberChime(!chime)
+            setChime(!chime)
+          }}
+        >
+          {t('agenda.chime')}
+        </button>
+      </div>
+      <div
+        class={alert ? 'waiting-alert waiting-alert--on' : 'waiting-alert'}
+        id="waiting-alert"
+        aria-live="assertive"
+        aria-atomic="true"
+      >
+        {alert && (
+          <p>
+            {alert.text}{' '}
+            {agent && (
+              <Link href={callPath(alert.id)} id="waiting-alert-join">
+                {t('agenda.joinCall')}
+              </Link>
+            )}
+          </p>
+        )}
       </div>
       <p class="field__hint">{t('slots.zone')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
@@ -167,6 +269,7 @@ export function AgendaPage() {
                   <th scope="col">{t('appt.time')}</th>
                   <th scope="col">{t('appt.service')}</th>
                   <th scope="col">{t('agenda.citizen')}</th>
+                  <th scope="col">{t('agenda.call')}</th>
                   <th scope="col">{t('appt.status')}</th>
                   <th scope="col">{t('agenda.outcome')}</th>
                 </tr>
@@ -205,8 +308,10 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
   const name = useServiceName()(a.service_id)
   const time = t('appt.timeRange', { start: formatTime(language, a.start), end: formatTime(language, a.end) })
   const outcome = a.outcome ?? (OUTCOMES.includes(a.status as never) ? a.status : null)
+  const callState = a.call?.state ?? 'idle'
+  const open = a.status === 'booked' && windowPosition(callWindow(a)) === 'open'
   return (
-    <tr data-id={a.id}>
+    <tr data-id={a.id} data-call={callState} class={callState === 'waiting' ? 'agenda-row--waiting' : undefined}>
       <th scope="row">
         <Link href={appointmentPath(a.id)}>{time}</Link>
       </th>
@@ -217,6 +322,26 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
           <>
             <br />
             {a.citizen.name}
+          </>
+        )}
+      </td>
+      <td class="agenda-call">
+        <span class={`call-state call-state--${callState}`}>
+          {callState === 'waiting' && a.call?.waiting_since
+            ? t('agenda.callWaitingSince', { time: formatTime(language, a.call.waiting_since) })
+            : label(t, `agenda.callState.${callState}`, callState)}
+        </span>
+        {props.canRecord && open && (callState === 'waiting' || callState === 'in_call' || callState === 'idle') && (
+          <>
+            <br />
+            <Link
+              href={callPath(a.id)}
+              class={callState === 'waiting' ? 'button button--small' : 'button button--secondary button--small'}
+              id={`join-${a.id}`}
+            >
+              {t('agenda.joinCall')}
+              <span class="visually-hidden">, {time}</span>
+            </Link>
           </>
         )}
       </td>

@@ -10,18 +10,20 @@ import {
   changeAppointment,
   downloadCalendar,
   fetchAppointment,
+  formatTime,
   isUpcoming,
   type Appointment,
   type Slot,
 } from '../appointments'
 import { useAuth } from '../auth'
+import { callWindow, windowPosition } from '../call/protocol'
 import { ErrorState } from '../components/ErrorState'
 import { ErrorSummary, problemMessage, useFormErrors } from '../components/forms'
 import { SlotPicker } from '../components/SlotPicker'
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
-import { AGENDA_PATH, appointmentPath, APPOINTMENTS_PATH, Link } from '../router'
+import { AGENDA_PATH, appointmentPath, APPOINTMENTS_PATH, callPath, Link } from '../router'
 import {
   eidHref,
   isStaff,
@@ -153,6 +155,7 @@ export function AppointmentPage(props: { id: string }) {
             )}
           </dl>
         )}
+        {a && a.status === 'booked' && mode === null && <CallLink appointment={a} staff={staff} />}
         {a && isUpcoming(a) && mode === null && (
           <div class="actions">
             {!staff && (
@@ -312,5 +315,31 @@ export function AppointmentPage(props: { id: string }) {
         )}
       </p>
     </>
+  )
+}
+
+/** The way into the video call while its window is open; before it, when it opens. */
+function CallLink(props: { appointment: Appointment; staff: boolean }) {
+  const { t, language } = useI18n()
+  const w = callWindow(props.appointment)
+  const position = windowPosition(w)
+  if (position === 'after') return null
+  if (position === 'before') {
+    return (
+      <p class="field__hint" id="call-opens">
+        {t('appt.callOpens', { time: formatTime(language, w.opens_at) })}
+      </p>
+    )
+  }
+  return (
+    <section class="panel call-entry" aria-labelledby="call-entry-title">
+      <h2 id="call-entry-title">{t('appt.callTitle')}</h2>
+      <p>{props.staff ? t('appt.callTextStaff') : t('appt.callText')}</p>
+      <p>
+        <Link id="go-to-call" class="button" href={callPath(props.appointment.id)}>
+          {props.staff ? t('agenda.joinCall') : t('appt.callGo')}
+        </Link>
+      </p>
+    </section>
   )
 }

@@ -1,0 +1,494 @@
+"""Pass-through media for aiortc: encoded VP8/Opus packets in, the same packets out, never a decode or an encode.
+
+This is the ONLY module of the node that touches aiortc internals (tests/test_aiortc_internals.py is the tripwire that
+fails loudly when an aiortc upgrade changes one of them). What it relies on, in aiortc 1.16:
+
+- ``aiortc.rtcrtpreceiver.get_decoder(codec)`` is looked up by the receiver's decoder thread (``decoder_worker``) for
+  the codec of each complete encoded frame, and ``decoder.decode(jitter_frame)`` returns the list of items the remote
+  track yields. Our replacement returns ``[av.Packet]`` for receivers prepared with :func:`prepare_receiver` (and the
+  stock decoder for every other receiver, so aiortc clients in the same process still decode).
+- The receiver's jitter buffer is the private ``_RTCRtpReceiver__jitter_buffer`` (a ``JitterBuffer``). We swap it for a
+  subclass that releases a video frame on its RTP marker bit (stock aiortc waits for the first packet of the next frame)
+  and hands every audio packet on at once (stock: capacity 16, prefetch 4, which stalls on every loss).
+- ``RTCRtpSender`` sends anything that is not an ``av.Frame`` through ``encoder.pack(packet)`` (the path
+  ``MediaPlayer(decode=False)`` uses): :class:`PacketTrack` feeds it packets.
+- Keyframes: ``RTCRtpReceiver._send_rtcp_pli(media_ssrc)`` sends a PLI; ``RTCRtpSender._handle_rtcp_packet`` calls
+  ``self._send_keyframe()`` when the remote side sends PLI/FIR, which we wrap per sender instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import fractions
+import logging
+import time
+import weakref
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
+
+import aiortc.rtcrtpreceiver as _rtcrtpreceiver
+import av
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc.codecs.base import Decoder
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability, RTCRtpCodecParameters, RTCRtpReceiveParameters
+from aiortc.rtp import RtpPacket
+from aiortc.utils import uint16_add, uint16_gt
+from av.frame import Frame
+
+logger = logging.getLogger(__name__)
+
+AIORTC_VERSION_PREFIX: Final = "1.16."
+VIDEO_CLOCK_RATE: Final = 90000
+AUDIO_CLOCK_RATE: Final = 48000
+VIDEO_TIME_BASE: Final = fractions.Fraction(1, VIDEO_CLOCK_RATE)
+AUDIO_TIME_BASE: Final = fractions.Fraction(1, AUDIO_CLOCK_RATE)
+
+# Private names this module relies on (the tripwire test checks each of them).
+JITTER_BUFFER_ATTRIBUTE: Final = "_RTCRtpReceiver__jitter_buffer"
+SEND_PLI_METHOD: Final = "_send_rtcp_pli"
+SEND_KEYFRAME_METHOD: Final = "_send_keyframe"
+
+# Attribute set on a receiver's negotiated codec objects so the patched get_decoder knows to pass packets through.
+_PASSTHROUGH_MARK: Final = "_videoatencion_passthrough"
+
+# A video frame whose packets are still missing after this long (NACK/RTX had its chance) is given up: the buffer skips
+# to the next frame start, drops frames until a keyframe and asks the sender for one.
+VIDEO_GAP_TIMEOUT: Final = 0.5
+# Video receivers' PLI from the jitter buffer at most this often.
+PLI_FROM_BUFFER_INTERVAL: Final = 0.5
+# Keyframe requests we send on behalf of the engine: at most 2 per second per receiver.
+KEYFRAME_REQUEST_INTERVAL: Final = 0.5
+# An audio packet this far behind the last one is a restarted stream, not a late packet.
+AUDIO_MAX_MISORDER: Final = 100
+
+_original_get_decoder: Callable[[RTCRtpCodecParameters], Decoder] | None = None
+_now = time.monotonic  # patched in tests
+
+
+def is_vp8_keyframe(data: bytes) -> bool:
+    """A VP8 frame is a keyframe when bit 0 (P, inverse keyframe flag) of its payload header is 0 (RFC 7741 4.3)."""
+    return len(data) >= 3 and not data[0] & 0x01
+
+
+def vp8_frame_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a VP8 keyframe's header (RFC 6386 9.1), None for anything else."""
+    if not is_vp8_keyframe(data) or len(data) < 10 or data[3:6] != b"\x9d\x01\x2a":
+        return None
+    width = int.from_bytes(data[6:8], "little") & 0x3FFF
+    height = int.from_bytes(data[8:10], "little") & 0x3FFF
+    return width, height
+
+
+def _starts_vp8_frame(packet: RtpPacket) -> bool:
+    """The VP8 payload descriptor says this RTP packet starts a frame: S=1 and partition id 0."""
+    payload = packet.payload
+    return bool(payload) and bool(payload[0] & 0x10) and (payload[0] & 0x0F) == 0
+
+
+class _BatchFrame(JitterFrame):
+    """A complete encoded frame, plus any further complete frames released by the same RTP packet.
+
+    The receiver maps only ``timestamp`` (to a 0-based timeline) before queueing it; the extra frames keep raw RTP
+    timestamps and are mapped by their distance from ``raw_timestamp``.
+    """
+
+    def __init__(self, data: bytes, timestamp: int, more: list[tuple[bytes, int]]) -> None:
+        super().__init__(data=data, timestamp=timestamp)
+        self.raw_timestamp = timestamp
+        self.more = more
+
+
+class VideoJitterBuffer(JitterBuffer):
+    """Stock video jitter buffer that releases a frame as soon as its marker-bit packet completes it.
+
+    Also gives up on a frame whose packets stay missing for VIDEO_GAP_TIMEOUT (skips to the next frame start, drops
+    frames until a keyframe and reports picture loss), where the stock buffer would stall until 512 packets pile up.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(capacity=512, is_video=True)
+        self.ssrc: int | None = None
+        self.frames_out = 0
+        self.frames_dropped = 0
+        self.gaps_skipped = 0
+        self._need_keyframe = False
+        self._stalled_since: float | None = None
+        self._last_pli = 0.0
+        self._newest: int | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        self.ssrc = packet.ssrc
+        if self._newest is None or uint16_gt(packet.sequence_number, self._newest):
+            self._newest = packet.sequence_number
+        pli_flag, frame = super().add(packet)
+        if frame is None and self._origin_missing():
+            now = _now()
+            if self._stalled_since is None:
+                self._stalled_since = now
+            elif now - self._stalled_since > VIDEO_GAP_TIMEOUT:
+                self._skip_to_next_frame_start()
+                self._stalled_since = None
+                self._need_keyframe = True
+                self.gaps_skipped += 1
+                pli_flag = True
+                frame = self._remove_frame(packet.sequence_number)
+        elif frame is not None:
+            self._stalled_since = None
+        if self._need_keyframe and frame is None:
+            now = _now()
+            if now - self._last_pli >= PLI_FROM_BUFFER_INTERVAL:
+                self._last_pli = now
+                pli_flag = True
+        elif pli_flag:
+            self._last_pli = _now()
+        return pli_flag, frame
+
+    def _origin_missing(self) -> bool:
+        return self._origin is not None and self._packets[self._origin % self._capacity] is None
+
+    def _skip_to_next_frame_start(self) -> None:
+        if self._origin is None or self._newest is None:
+            return
+        while self._origin != uint16_add(self._newest, 1):
+            self.remove(1)
+            packet = self._packets[self._origin % self._capacity]
+            if packet is not None and _starts_vp8_frame(packet):
+                return
+
+    def _take(self, count: int, packets: list[RtpPacket]) -> bytes:
+        self.remove(count)
+        return b"".join(p._data for p in packets)  # type: ignore[attr-defined]
+
+    def _next_frame(self) -> tuple[bytes, int] | None:
+        """Remove and return the first complete frame at the origin (marker bit, or the next frame has begun)."""
+        if self._origin is None:
+            return None
+        packets: list[RtpPacket] = []
+        timestamp: int | None = None
+        for count in range(self._capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                return None
+            if timestamp is None:
+                timestamp = packet.timestamp
+            elif packet.timestamp != timestamp:
+                return self._take(count, packets), timestamp
+            packets.append(packet)
+            if packet.marker:
+                return self._take(count + 1, packets), timestamp
+        return None
+
+    def _remove_frame(self, sequence_number: int) -> JitterFrame | None:
+        frames: list[tuple[bytes, int]] = []
+        while (found := self._next_frame()) is not None:
+            data, timestamp = found
+            if self._need_keyframe:
+                if not is_vp8_keyframe(data):
+                    self.frames_dropped += 1
+                    continue
+                self._need_keyframe = False
+            frames.append(found)
+        if not frames:
+            return None
+        self.frames_out += len(frames)
+        data, timestamp = frames[0]
+        return _BatchFrame(data, timestamp, frames[1:])
+
+
+class AudioJitterBuffer(JitterBuffer):
+    """Hands every audio packet on as soon as it arrives; late and duplicate packets are dropped.
+
+    The receiving endpoint has its own jitter buffer (a browser's NetEq); buffering here only adds delay and, with
+    aiortc's prefetch, turns each lost packet into a stall and a burst of dropped frames.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(capacity=16, prefetch=0)
+        self.ssrc: int | None = None
+        self.frames_out = 0
+        self.late = 0
+        self._last: int | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        self.ssrc = packet.ssrc
+        seq = packet.sequence_number
+        if (
+            self._last is not None
+            and not uint16_gt(seq, self._last)
+            and uint16_add(self._last, -seq) < AUDIO_MAX_MISORDER
+        ):
+            self.late += 1
+            return False, None
+        self._last = seq
+        self.frames_out += 1
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+
+
+class PacketDecoder(Decoder):
+    """The 'decoder' of a pass-through receiver: wraps each encoded frame in an ``av.Packet`` and decodes nothing."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.time_base = VIDEO_TIME_BASE if kind == "video" else AUDIO_TIME_BASE
+
+    def _packet(self, data: bytes, pts: int) -> av.Packet[Any]:
+        packet = av.Packet(data)
+        packet.pts = pts
+        packet.dts = pts
+        packet.time_base = self.time_base
+        packet.is_keyframe = is_vp8_keyframe(data) if self.kind == "video" else True
+        return packet
+
+    def decode(self, encoded_frame: JitterFrame) -> list[Frame]:
+        packets = [self._packet(encoded_frame.data, encoded_frame.timestamp)]
+        if isinstance(encoded_frame, _BatchFrame):
+            for data, raw in encoded_frame.more:
+                delta = (raw - encoded_frame.raw_timestamp) & 0xFFFFFFFF
+                packets.append(self._packet(data, encoded_frame.timestamp + delta))
+        # decoder_worker hands each item to the remote track as it is; the track yields packets, not frames.
+        return packets  # type: ignore[return-value]
+
+
+def _get_decoder(codec: RTCRtpCodecParameters) -> Decoder:
+    if getattr(codec, _PASSTHROUGH_MARK, False):
+        return PacketDecoder("video" if codec.mimeType.lower().startswith("video/") else "audio")
+    if _original_get_decoder is None:  # pragma: no cover - only installed functions are called
+        raise RuntimeError("passthrough.install() was not called")
+    return _original_get_decoder(codec)
+
+
+def install() -> None:
+    """Replace aiortc's receiver decoder lookup (idempotent). Receivers not prepared by us keep decoding."""
+    global _original_get_decoder
+    if _original_get_decoder is None:
+        _original_get_decoder = _rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]
+        _rtcrtpreceiver.get_decoder = _get_decoder  # type: ignore[attr-defined]
+
+
+class _ReceiverState:
+    def __init__(self, kind: str, jitter_buffer: VideoJitterBuffer | AudioJitterBuffer) -> None:
+        self.kind = kind
+        self.jitter_buffer = jitter_buffer
+        self.last_keyframe_request = 0.0
+        self.keyframe_requests = 0
+
+
+_receivers: weakref.WeakKeyDictionary[RTCRtpReceiver, _ReceiverState] = weakref.WeakKeyDictionary()
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+def prepare_receiver(receiver: RTCRtpReceiver, kind: str) -> None:
+    """Make this receiver's track yield ``av.Packet``s. Call before the connection starts (after adding transceivers).
+
+    Swaps its jitter buffer for a pass-through one and marks its negotiated codecs when ``receive()`` is called, so the
+    patched ``get_decoder`` returns a :class:`PacketDecoder` for them.
+    """
+    install()
+    if receiver in _receivers:
+        return
+    jitter_buffer: VideoJitterBuffer | AudioJitterBuffer = (
+        VideoJitterBuffer() if kind == "video" else AudioJitterBuffer()
+    )
+    setattr(receiver, JITTER_BUFFER_ATTRIBUTE, jitter_buffer)
+    _receivers[receiver] = _ReceiverState(kind, jitter_buffer)
+    original_receive = receiver.receive
+
+    async def receive(parameters: RTCRtpReceiveParameters) -> None:
+        for codec in parameters.codecs:
+            setattr(codec, _PASSTHROUGH_MARK, True)
+        await original_receive(parameters)
+
+    receiver.receive = receive  # type: ignore[method-assign]
+
+
+def receiver_stats(receiver: RTCRtpReceiver) -> dict[str, int]:
+    state = _receivers.get(receiver)
+    if state is None:
+        return {}
+    jb = state.jitter_buffer
+    stats = {"frames_out": jb.frames_out, "keyframe_requests_sent": state.keyframe_requests}
+    if isinstance(jb, VideoJitterBuffer):
+        stats.update(frames_dropped=jb.frames_dropped, gaps_skipped=jb.gaps_skipped)
+    else:
+        stats.update(late_dropped=jb.late)
+    return stats
+
+
+def request_keyframe(receiver: RTCRtpReceiver) -> bool:
+    """Send a PLI for the remote video SSRC of this receiver; at most 2 per second. True if one was sent."""
+    state = _receivers.get(receiver)
+    if state is None or state.kind != "video":
+        return False
+    now = _now()
+    if now - state.last_keyframe_request < KEYFRAME_REQUEST_INTERVAL:
+        return False
+    ssrc = state.jitter_buffer.ssrc
+    if ssrc is None:
+        sources = receiver.getSynchronizationSources()
+        if not sources:
+            return False
+        ssrc = sources[0].source
+    state.last_keyframe_request = now
+    state.keyframe_requests += 1
+    send_pli: Callable[[int], Coroutine[Any, Any, None]] = getattr(receiver, SEND_PLI_METHOD)
+
+    async def send() -> None:
+        try:
+            await send_pli(ssrc)
+        except Exception:  # a closing transport must not take anything down
+            logger.debug("PLI not sent", exc_info=True)
+
+    _spawn(send())
+    return True
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever the remote side asks this sender for a keyframe (PLI or FIR).
+
+    A pass-through sender cannot make one itself; the engine forwards the request to the publishing participant.
+    Calling this again for the same sender replaces the callback.
+    """
+    hooks: dict[str, Any] = sender.__dict__.setdefault("_videoatencion_keyframe_hook", {})
+    hooks["callback"] = callback
+    if "original" in hooks:
+        return
+    hooks["original"] = getattr(sender, SEND_KEYFRAME_METHOD)
+
+    def send_keyframe() -> None:
+        hooks["original"]()
+        try:
+            hooks["callback"]()
+        except Exception:
+            logger.exception("keyframe request callback failed")
+
+    setattr(sender, SEND_KEYFRAME_METHOD, send_keyframe)
+
+
+def prefer_vp8_opus(pc: RTCPeerConnection) -> None:
+    """Codec preferences on every transceiver so only VP8 (with RTX) and Opus are negotiated."""
+    for transceiver in pc.getTransceivers():
+        capabilities = RTCRtpSender.getCapabilities(transceiver.kind).codecs
+        wanted = ("video/vp8", "video/rtx") if transceiver.kind == "video" else ("audio/opus",)
+        preferences: list[RTCRtpCodecCapability] = [c for c in capabilities if c.mimeType.lower() in wanted]
+        transceiver.setCodecPreferences(preferences)
+
+
+class PacketTrack(MediaStreamTrack):
+    """An outgoing track whose ``recv()`` returns encoded packets pushed with :meth:`push`, sent by ``encoder.pack``.
+
+    The queue is bounded: on overflow audio drops its oldest packet; video drops everything queued and then every
+    packet until the next keyframe (a delta frame without its references only corrupts the picture), asking for one
+    through ``on_keyframe_needed``. Timestamps are rebased so the outgoing stream stays continuous when its source
+    changes (a reconnection restarts the source's timeline at 0).
+    """
+
+    def __init__(
+        self, kind: str, *, max_queue: int | None = None, on_keyframe_needed: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__()
+        if kind not in ("audio", "video"):
+            raise ValueError(f"unknown kind {kind!r}")
+        self.kind = kind
+        self.on_keyframe_needed = on_keyframe_needed
+        self._clock = VIDEO_CLOCK_RATE if kind == "video" else AUDIO_CLOCK_RATE
+        self._time_base = VIDEO_TIME_BASE if kind == "video" else AUDIO_TIME_BASE
+        self._max_queue = max_queue or (90 if kind == "video" else 50)
+        self._queue: collections.deque[av.Packet[Any]] = collections.deque()
+        self._waiter: asyncio.Future[None] | None = None
+        self._need_keyframe = kind == "video"
+        self._offset: int | None = None
+        self._last_in: int | None = None
+        self._last_out = 0
+        self._last_wall = 0.0
+        self.packets_in = 0
+        self.packets_out = 0
+        self.bytes_out = 0
+        self.dropped = 0
+
+    def restart(self) -> None:
+        """The source changed: rebase timestamps at the next packet and (video) wait for a keyframe."""
+        self._last_in = None
+        if self.kind == "video":
+            self._need_keyframe = True
+
+    def _rebase(self, pts: int) -> int:
+        now = _now()
+        if self._offset is None:
+            self._offset = -pts
+        elif self._last_in is None or not 0 <= pts - self._last_in <= 5 * self._clock:
+            elapsed = max(1, round((now - self._last_wall) * self._clock))
+            self._offset = self._last_out + elapsed - pts
+        self._last_in = pts
+        self._last_wall = now
+        self._last_out = pts + self._offset
+        return self._last_out
+
+    def push(self, packet: av.Packet[Any]) -> bool:
+        """Queue a packet to send (never blocks). False if it was dropped."""
+        if self.readyState != "live" or packet.pts is None:
+            return False
+        self.packets_in += 1
+        keyframe = packet.is_keyframe
+        if self._need_keyframe:
+            if not keyframe:
+                self.dropped += 1
+                if self.on_keyframe_needed is not None:
+                    self.on_keyframe_needed()
+                return False
+            self._need_keyframe = False
+        if len(self._queue) >= self._max_queue:
+            if self.kind == "audio":
+                self._queue.popleft()
+                self.dropped += 1
+            else:
+                self.dropped += len(self._queue)
+                self._queue.clear()
+                if not keyframe:
+                    self.dropped += 1
+                    self._need_keyframe = True
+                    if self.on_keyframe_needed is not None:
+                        self.on_keyframe_needed()
+                    return False
+        pts = packet.pts
+        if packet.time_base is not None and packet.time_base != self._time_base:
+            pts = int(pts * packet.time_base / self._time_base)
+        # A copy: the recorder's muxer frees packets in place, and pts is rewritten here.
+        out = av.Packet(bytes(packet))
+        out.pts = out.dts = self._rebase(pts)
+        out.time_base = self._time_base
+        out.is_keyframe = keyframe
+        self._queue.append(out)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+        return True
+
+    async def recv(self) -> av.Packet[Any]:
+        while not self._queue:
+            if self.readyState != "live":
+                raise MediaStreamError
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self.readyState != "live":
+            raise MediaStreamError
+        packet = self._queue.popleft()
+        self.packets_out += 1
+        self.bytes_out += packet.size
+        return packet
+
+    def stop(self) -> None:
+        super().stop()
+        self._queue.clear()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)

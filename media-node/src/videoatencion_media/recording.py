@@ -1,0 +1,626 @@
+"""Room recording by remuxing: each admitted participant's encoded VP8/Opus packets into WebM segments, never a decode.
+
+Layout under ``root/<room_id>/`` (a fresh ``<room_id>~<session>`` folder if that one is taken):
+
+- ``<participant>.<session>.<n>.webm`` segments: one participant's audio and video, rotated at a keyframe after
+  ``segment_seconds`` (a keyframe is requested then);
+- ``journal.jsonl``: append-only record of the room (participants, segment opened/closed with SHA-256, events, chat),
+  fsync'd whenever a segment closes, so a crash loses at most the open segments;
+- ``manifest.json``: written by :meth:`RoomRecorder.finish` from the journal (``manifest_from_journal``, which the
+  uploader's crash recovery also uses, with status "partial");
+- ``.lock``: flock held while the recorder lives; a room folder whose lock is free and whose journal has no
+  "finished" record was left by a crashed process.
+
+All file IO happens in one writer thread per recorder: the event loop only copies the packet bytes into a queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import fractions
+import hashlib
+import json
+import logging
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Final
+
+import av
+from av.container import OutputContainer
+from av.stream import Stream
+
+from videoatencion_media.passthrough import vp8_frame_size
+
+logger = logging.getLogger(__name__)
+
+JOURNAL: Final = "journal.jsonl"
+MANIFEST: Final = "manifest.json"
+LOCK: Final = ".lock"
+MS: Final = fractions.Fraction(1, 1000)
+CLOCK_RATES: Final = {"audio": 48000, "video": 90000}
+# Audio waits this long for the participant's first video keyframe before a segment opens without video.
+VIDEO_WAIT_SECONDS: Final = 2.0
+# No video packet for this long: the participant stopped sending video (audio-only), rotate without a keyframe.
+VIDEO_GONE_SECONDS: Final = 2.0
+KEYFRAME_RETRY_SECONDS: Final = 2.0
+# A source timestamp that jumps by more than this is a new timeline (the sender restarted).
+MAX_TIMESTAMP_JUMP_SECONDS: Final = 10.0
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def safe_name(value: str) -> str:
+    return _UNSAFE.sub("_", value)[:80] or "_"
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """The journal's records; a torn last line (crash mid-write) is skipped."""
+    records: list[dict[str, Any]] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return records
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def _clip_intervals(intervals: list[tuple[float, float | None]], start: float, end: float) -> list[list[str]]:
+    clipped: list[list[str]] = []
+    for a, b in intervals:
+        b_end = end if b is None else b
+        lo, hi = max(a, start), min(b_end, end)
+        if hi > lo:
+            clipped.append([iso(lo), iso(hi)])
+    return clipped
+
+
+def manifest_from_journal(records: list[dict[str, Any]], status: str) -> dict[str, Any]:
+    """The room manifest from its journal records (the recorder's finish and the crash recovery both use this)."""
+    room: dict[str, Any] = next((r for r in records if r.get("type") == "room"), {})
+    participants: dict[str, dict[str, Any]] = {}
+    segments: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    chat: list[dict[str, Any]] = []
+    audio_only: dict[str, list[tuple[float, float | None]]] = {}
+    for r in records:
+        kind = r.get("type")
+        if kind == "participant":
+            pid = str(r["participant_id"])
+            entry = participants.setdefault(pid, {"id": pid, "role": None, "name": None})
+            for key in ("role", "name"):
+                if r.get(key) is not None:
+                    entry[key] = r[key]
+        elif kind == "segment":
+            segments.append(r)
+        elif kind == "chat":
+            chat.append({k: r[k] for k in ("participant_id", "name", "text", "at") if k in r})
+        elif kind == "event":
+            event = dict(r.get("event") or {})
+            events.append(event)
+            if event.get("type") == "audio_only" and "participant_id" in event:
+                spans = audio_only.setdefault(str(event["participant_id"]), [])
+                t = float(r.get("t", 0.0))
+                if event.get("on"):
+                    if not spans or spans[-1][1] is not None:
+                        spans.append((t, None))
+                elif spans and spans[-1][1] is None:
+                    spans[-1] = (spans[-1][0], t)
+    manifest_segments = []
+    for s in segments:
+        manifest_segments.append(
+            {
+                "file": s["file"],
+                "participant": s["participant"],
+                "kinds": s["kinds"],
+                "start": iso(s["start"]),
+                "end": iso(s["end"]),
+                "duration_seconds": round(s["end"] - s["start"], 3),
+                "sha256": s["sha256"],
+                "bytes": s["bytes"],
+                "audio_only": _clip_intervals(audio_only.get(s["participant"], []), s["start"], s["end"]),
+                **({"salvaged": True} if s.get("salvaged") else {}),
+            }
+        )
+    starts = [s["start"] for s in segments]
+    ends = [s["end"] for s in segments]
+    return {
+        "room_id": room.get("room_id"),
+        "appointment_id": room.get("appointment_id"),
+        "status": status,
+        "created_at": room.get("created_at"),
+        "finished_at": iso(time.time()),
+        "duration_seconds": round(max(ends) - min(starts), 3) if segments else 0.0,
+        "participants": list(participants.values()),
+        "segments": manifest_segments,
+        "events": events,
+        "chat": chat,
+    }
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> tuple[Path, str]:
+    """Write manifest.json atomically and durably; returns its path and SHA-256."""
+    data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    tmp = directory / (MANIFEST + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    path = directory / MANIFEST
+    tmp.replace(path)
+    fsync_path(directory)
+    return path, hashlib.sha256(data).hexdigest()
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+
+    def append(self, record: dict[str, Any], *, sync: bool = False) -> None:
+        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._file.flush()
+        if sync:
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.flush()
+            os.fsync(self._file.fileno())
+        self._file.close()
+
+
+@dataclass
+class _Item:
+    kind: str
+    data: bytes
+    pts: int
+    keyframe: bool
+    arrival: float
+
+
+@dataclass
+class _Segment:
+    path: Path
+    container: OutputContainer
+    streams: dict[str, Stream]
+    start: float
+    end: float
+    frame_size: tuple[int, int] | None
+    last_ts: dict[str, int] = field(default_factory=dict)
+    kinds: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Anchor:
+    pts0: int
+    wall0: float
+    last_pts: int
+
+
+class _ParticipantRecording:
+    def __init__(self, pid: str) -> None:
+        self.pid = pid
+        self.segment: _Segment | None = None
+        self.seq = 0
+        self.anchors: dict[str, _Anchor] = {}
+        self.pending_audio: list[tuple[float, bytes]] = []
+        self.frame_size: tuple[int, int] | None = None
+        self.last_video_at = 0.0
+        self.keyframe_asked_at = 0.0
+
+
+class RoomRecorder:
+    """Records a room's admitted participants into WebM segments by remuxing (see the module docstring)."""
+
+    def __init__(
+        self,
+        root: Path,
+        room_id: str,
+        appointment_id: str,
+        segment_seconds: float = 30.0,
+        on_segment_closed: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.room_id = room_id
+        self.appointment_id = appointment_id
+        self.segment_seconds = segment_seconds
+        self.on_segment_closed = on_segment_closed
+        # Set by the engine: ask the participant's sender for a keyframe (segment start and rotation).
+        self.on_keyframe_needed: Callable[[str], None] | None = None
+        self.session = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        root.mkdir(parents=True, exist_ok=True)
+        self.directory, self._lock_file = self._claim_directory(root, safe_name(room_id))
+        self._journal = Journal(self.directory / JOURNAL)
+        self._journal.append(
+            {
+                "type": "room",
+                "room_id": room_id,
+                "appointment_id": appointment_id,
+                "session": self.session,
+                "created_at": iso(time.time()),
+            },
+            sync=True,
+        )
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
+        self._participants: dict[str, _ParticipantRecording] = {}
+        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._finished: Path | None = None
+        self._finish_lock = threading.Lock()
+        self.packets_written = 0
+        self.packets_dropped = 0
+        self.segments_closed = 0
+        self._thread = threading.Thread(target=self._run, name=f"recorder-{room_id}", daemon=True)
+        self._thread.start()
+
+    def _claim_directory(self, root: Path, name: str) -> tuple[Path, IO[bytes]]:
+        for candidate in (name, f"{name}~{self.session}"):
+            directory = root / candidate
+            directory.mkdir(exist_ok=True)
+            lock = (directory / LOCK).open("ab")
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                lock.close()
+                continue
+            if (directory / JOURNAL).exists():
+                # A previous recording of this room (finished, or crashed and awaiting recovery) lives here.
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+                lock.close()
+                continue
+            return directory, lock
+        raise RuntimeError(f"no free recording folder for room {self.room_id}")
+
+    # ---- called on the event loop: cheap, no IO ----
+
+    def add_participant(self, participant_id: str, role: str | None, name: str | None) -> None:
+        self._queue.put(("participant", participant_id, role, name))
+
+    def write(self, participant_id: str, kind: str, packet: av.Packet[Any]) -> None:
+        """Queue one encoded packet (copied: the caller's packet is shared with the senders)."""
+        if self._finished is not None or packet.pts is None:
+            return
+        item = _Item(kind, bytes(packet), int(packet.pts), bool(packet.is_keyframe), time.time())
+        self._queue.put(("packet", participant_id, item))
+
+    def new_segment(self, participant_id: str) -> None:
+        """Close the participant's open segment; its next packets start a new one on a new timeline (reconnection)."""
+        self._queue.put(("new_segment", participant_id))
+
+    def note(self, event: dict[str, Any]) -> None:
+        """A room event for the manifest (audio_only on/off, admitted, reconnecting, left…); timestamped here."""
+        now = time.time()
+        self._queue.put(("event", {"at": iso(now), **event}, now))
+
+    def chat(self, participant_id: str, name: str | None, text: str, at: str) -> None:
+        self._queue.put(("chat", {"participant_id": participant_id, "name": name, "text": text, "at": at}))
+
+    def finish(self) -> Path:
+        """Close every segment and write the manifest (status "complete"). Blocks: call it off the event loop."""
+        with self._finish_lock:
+            if self._finished is not None:
+                return self._finished
+            done = threading.Event()
+            result: list[Path] = []
+            self._queue.put(("finish", done, result))
+            done.wait()
+            self._thread.join(timeout=10)
+            self._finished = result[0] if result else self.directory / MANIFEST
+            return self._finished
+
+    # ---- writer thread ----
+
+    def _run(self) -> None:
+        while True:
+            message = self._queue.get()
+            try:
+                if message[0] == "finish":
+                    self._finish(message[1], message[2])
+                    return
+                self._handle(message)
+            except Exception:
+                logger.exception("recorder failed handling %s", message[0], extra={"room_id": self.room_id})
+
+    def _handle(self, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "packet":
+            self._packet(self._participant(message[1]), message[2])
+        elif kind == "participant":
+            _, pid, role, name = message
+            self._participant(pid)
+            self._journal.append({"type": "participant", "participant_id": pid, "role": role, "name": name})
+        elif kind == "new_segment":
+            rec = self._participants.get(message[1])
+            if rec is not None:
+                self._close_segment(rec)
+                rec.anchors.clear()
+                rec.pending_audio.clear()
+        elif kind == "event":
+            self._journal.append({"type": "event", "event": message[1], "t": message[2]})
+        elif kind == "chat":
+            self._journal.append({"type": "chat", **message[1]})
+
+    def _participant(self, pid: str) -> _ParticipantRecording:
+        rec = self._participants.get(pid)
+        if rec is None:
+            rec = self._participants[pid] = _ParticipantRecording(pid)
+            self._journal.append({"type": "participant", "participant_id": pid, "role": None, "name": None})
+        return rec
+
+    def _ask_keyframe(self, rec: _ParticipantRecording, now: float) -> None:
+        if now - rec.keyframe_asked_at < KEYFRAME_RETRY_SECONDS:
+            return
+        rec.keyframe_asked_at = now
+        callback = self.on_keyframe_needed
+        if callback is None:
+            return
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # loop closed
+                self._loop.call_soon_threadsafe(callback, rec.pid)
+        else:
+            callback(rec.pid)
+
+    def _media_time(self, rec: _ParticipantRecording, item: _Item) -> float:
+        """Wall-clock time of a packet: its stream's anchor (first arrival) plus the RTP clock since then."""
+        clock = CLOCK_RATES[item.kind]
+        anchor = rec.anchors.get(item.kind)
+        if anchor is None or not 0 <= item.pts - anchor.last_pts <= MAX_TIMESTAMP_JUMP_SECONDS * clock:
+            anchor = rec.anchors[item.kind] = _Anchor(item.pts, item.arrival, item.pts)
+        anchor.last_pts = item.pts
+        return anchor.wall0 + (item.pts - anchor.pts0) / clock
+
+    def _packet(self, rec: _ParticipantRecording, item: _Item) -> None:
+        t = self._media_time(rec, item)
+        segment = rec.segment
+        if item.kind == "video":
+            rec.last_video_at = item.arrival
+            size = vp8_frame_size(item.data) if item.keyframe else None
+            if size is not None:
+                rec.frame_size = size
+            if segment is None:
+                if size is None:
+                    self._ask_keyframe(rec, item.arrival)
+                    self.packets_dropped += 1
+                    return
+                segment = self._open_segment(rec, t, with_video=True)
+            elif size is not None and (
+                "video" not in segment.streams
+                or size != segment.frame_size
+                or t - segment.start >= self.segment_seconds
+            ):
+                self._close_segment(rec)
+                segment = self._open_segment(rec, t, with_video=True)
+            elif "video" not in segment.streams:
+                self.packets_dropped += 1
+                return
+            elif t - segment.start >= self.segment_seconds:
+                self._ask_keyframe(rec, item.arrival)
+        else:
+            if segment is None:
+                rec.pending_audio.append((t, item.data))
+                if t - rec.pending_audio[0][0] < VIDEO_WAIT_SECONDS:
+                    self._ask_keyframe(rec, item.arrival)
+                    return
+                segment = self._open_segment(rec, rec.pending_audio[0][0], with_video=False)
+                return
+            if t - segment.start >= self.segment_seconds and (
+                "video" not in segment.streams or item.arrival - rec.last_video_at > VIDEO_GONE_SECONDS
+            ):
+                self._close_segment(rec)
+                segment = self._open_segment(rec, t, with_video=False)
+                self._mux(segment, "audio", item.data, t, False)
+                return
+        self._mux(segment, item.kind, item.data, t, item.keyframe)
+
+    def _open_segment(self, rec: _ParticipantRecording, t: float, *, with_video: bool) -> _Segment:
+        rec.seq += 1
+        name = f"{safe_name(rec.pid)}.{self.session}.{rec.seq:04d}.webm"
+        path = self.directory / name
+        # 1 s clusters, flushed as they complete: a crash loses about a second of the open segment, not all of it.
+        container = av.open(str(path), "w", format="webm", options={"cluster_time_limit": "1000", "flush_packets": "1"})
+        streams: dict[str, Stream] = {}
+        frame_size = rec.frame_size if with_video else None
+        if with_video:
+            width, height = rec.frame_size or (640, 480)
+            video = container.add_mux_stream("vp8", width=width, height=height)
+            video.time_base = MS
+            streams["video"] = video
+        audio = container.add_mux_stream("opus", rate=48000)
+        audio.time_base = MS
+        streams["audio"] = audio
+        pending = [(pt, data) for pt, data in rec.pending_audio if pt >= t - VIDEO_WAIT_SECONDS]
+        rec.pending_audio.clear()
+        start = min([t] + [pt for pt, _ in pending])
+        segment = rec.segment = _Segment(path, container, streams, start, start, frame_size)
+        self._journal.append({"type": "segment_open", "file": name, "participant": rec.pid, "start": start})
+        for pt, data in pending:
+            self._mux(segment, "audio", data, pt, False)
+        return segment
+
+    def _mux(self, segment: _Segment, kind: str, data: bytes, t: float, keyframe: bool) -> None:
+        stream = segment.streams.get(kind)
+        if stream is None:
+            return
+        ts = round((t - segment.start) * 1000)
+        last = segment.last_ts.get(kind)
+        if ts < 0:
+            self.packets_dropped += 1
+            return
+        if last is not None and ts <= last:
+            if kind == "audio" or ts < last:
+                self.packets_dropped += 1
+                return
+            ts = last + 1
+        packet = av.Packet(data)
+        packet.stream = stream
+        packet.time_base = MS
+        packet.pts = packet.dts = ts
+        packet.is_keyframe = keyframe
+        segment.container.mux(packet)
+        segment.last_ts[kind] = ts
+        segment.kinds.add(kind)
+        segment.end = max(segment.end, t + (0.02 if kind == "audio" else 0.0))
+        self.packets_written += 1
+
+    def _close_segment(self, rec: _ParticipantRecording) -> None:
+        segment = rec.segment
+        if segment is None:
+            return
+        rec.segment = None
+        try:
+            segment.container.close()
+        except Exception:
+            logger.exception("closing segment %s failed", segment.path.name)
+        if not segment.kinds:
+            segment.path.unlink(missing_ok=True)
+            self._journal.append({"type": "segment_discarded", "file": segment.path.name}, sync=True)
+            return
+        fsync_path(segment.path)
+        sha256, size = file_sha256(segment.path)
+        record = {
+            "type": "segment",
+            "file": segment.path.name,
+            "participant": rec.pid,
+            "kinds": sorted(segment.kinds),
+            "start": segment.start,
+            "end": segment.end,
+            "sha256": sha256,
+            "bytes": size,
+        }
+        self._journal.append(record, sync=True)
+        self.segments_closed += 1
+        callback = self.on_segment_closed
+        if callback is not None:
+            info = {**record, "room_id": self.room_id, "path": str(segment.path)}
+            if self._loop is not None:
+                with contextlib.suppress(RuntimeError):
+                    self._loop.call_soon_threadsafe(callback, info)
+            else:
+                callback(info)
+
+    def _finish(self, done: threading.Event, result: list[Path]) -> None:
+        try:
+            for rec in self._participants.values():
+                try:
+                    self._close_segment(rec)
+                except Exception:
+                    logger.exception("closing a segment at finish failed")
+            self._journal.append({"type": "closing"}, sync=True)
+            manifest = manifest_from_journal(read_journal(self._journal.path), "complete")
+            path, sha256 = write_manifest(self.directory, manifest)
+            self._journal.append({"type": "finished", "status": "complete", "manifest_sha256": sha256}, sync=True)
+            self._journal.close()
+            result.append(path)
+        finally:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+                self._lock_file.close()
+            done.set()
+            callback = self.on_segment_closed
+            if callback is not None and self._loop is not None:
+                with contextlib.suppress(RuntimeError):
+                    self._loop.call_soon_threadsafe(callback, {"type": "finished", "room_id": self.room_id})
+
+
+def salvage_segment(path: Path, participant: str, start: float) -> dict[str, Any] | None:
+    """Remux what can be read of a segment a crash left open into a proper WebM; its journal record, or None.
+
+    The muxer had not written cues or the final cluster; every complete cluster before that is still readable.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    tmp = path.with_name(path.name + ".salvage")
+    kinds: set[str] = set()
+    last_ms = 0
+    try:
+        with av.open(str(path)) as source:
+            output = av.open(str(tmp), "w", format="webm")
+            try:
+                mapping: dict[int, Stream] = {}
+                for stream in source.streams:
+                    if stream.type == "video":
+                        ctx = stream.codec_context
+                        out = output.add_mux_stream("vp8", width=ctx.width, height=ctx.height)  # type: ignore[attr-defined]
+                    elif stream.type == "audio":
+                        out = output.add_mux_stream("opus", rate=48000)
+                    else:
+                        continue
+                    out.time_base = MS
+                    mapping[stream.index] = out
+                try:
+                    for packet in source.demux():
+                        out_stream = mapping.get(packet.stream.index)
+                        if out_stream is None or packet.pts is None or packet.size == 0 or packet.time_base is None:
+                            continue
+                        ms = round(packet.pts * packet.time_base * 1000)
+                        copy = av.Packet(bytes(packet))
+                        copy.stream = out_stream
+                        copy.time_base = MS
+                        copy.pts = copy.dts = ms
+                        copy.is_keyframe = packet.is_keyframe
+                        output.mux(copy)
+                        kinds.add(packet.stream.type)
+                        last_ms = max(last_ms, ms)
+                except (av.FFmpegError, EOFError):
+                    pass  # the torn end of the file
+            finally:
+                output.close()
+    except (av.FFmpegError, OSError, ValueError):
+        logger.warning("segment %s could not be salvaged", path.name, exc_info=True)
+        tmp.unlink(missing_ok=True)
+        return None
+    if not kinds:
+        tmp.unlink(missing_ok=True)
+        return None
+    fsync_path(tmp)
+    tmp.replace(path)
+    sha256, size = file_sha256(path)
+    return {
+        "type": "segment",
+        "file": path.name,
+        "participant": participant,
+        "kinds": sorted(kinds),
+        "start": start,
+        "end": start + last_ms / 1000,
+        "sha256": sha256,
+        "bytes": size,
+        "salvaged": True,
+    }

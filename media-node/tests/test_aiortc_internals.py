@@ -1,0 +1,136 @@
+"""Tripwire: every aiortc internal that passthrough.py relies on still exists with the shape it expects.
+
+When one of these fails after an aiortc upgrade, read the new aiortc source and update passthrough.py (and this test).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import aiortc
+import aiortc.rtcrtpreceiver as rtcrtpreceiver
+import aiortc.rtcrtpsender as rtcrtpsender
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc.codecs.base import Encoder
+from aiortc.codecs.opus import OpusEncoder
+from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
+from aiortc.rtp import RtpPacket
+
+from videoatencion_media import passthrough
+
+
+def changed(what: str) -> str:
+    return f"aiortc upgrade changed {what}; update passthrough.py"
+
+
+def parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def source(function: Any) -> str:
+    return inspect.getsource(function)
+
+
+def test_aiortc_version_is_the_one_passthrough_was_written_for() -> None:
+    assert aiortc.__version__.startswith(passthrough.AIORTC_VERSION_PREFIX), changed(
+        f"its version to {aiortc.__version__} (passthrough.py was checked against 1.16)"
+    )
+
+
+def test_receiver_decoder_lookup() -> None:
+    get_decoder = getattr(rtcrtpreceiver, "get_decoder", None)
+    assert callable(get_decoder), changed("aiortc.rtcrtpreceiver.get_decoder (gone)")
+    original = passthrough._original_get_decoder or get_decoder
+    assert parameters(original) == ["codec"], changed("get_decoder's signature")
+    worker = getattr(rtcrtpreceiver, "decoder_worker", None)
+    assert worker is not None, changed("aiortc.rtcrtpreceiver.decoder_worker (gone)")
+    text = source(worker)
+    assert "get_decoder(codec)" in text, changed("how decoder_worker obtains its decoder (get_decoder(codec))")
+    assert "decoder.decode(encoded_frame)" in text, changed("decoder_worker's call decoder.decode(encoded_frame)")
+    assert "output_q.put(frame)" in text, changed("decoder_worker handing decoded items to the track as they are")
+    assert "av.FFmpegError" in text, changed("decoder_worker's error handling")
+
+
+def test_receiver_jitter_buffer_and_rtp_path() -> None:
+    init = source(RTCRtpReceiver.__init__)
+    assert "self.__jitter_buffer = JitterBuffer(capacity=16, prefetch=4)" in init, changed("the audio jitter buffer")
+    assert "self.__jitter_buffer = JitterBuffer(capacity=512, is_video=True)" in init, changed(
+        "the video jitter buffer"
+    )
+    handle = source(RTCRtpReceiver._handle_rtp_packet)
+    for fragment in (
+        "packet._data = depayload(codec, packet.payload)",
+        "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)",
+        "await self._send_rtcp_pli(packet.ssrc)",
+        "encoded_frame.timestamp = self.__timestamp_mapper.map(",
+        "self.__decoder_queue.put((codec, encoded_frame))",
+        "packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)",
+    ):
+        assert fragment in handle, changed(f"RTCRtpReceiver._handle_rtp_packet ({fragment!r})")
+    receive = source(RTCRtpReceiver.receive)
+    assert "for codec in parameters.codecs:" in receive, changed("RTCRtpReceiver.receive's codec table")
+    assert "self.__codecs[codec.payloadType] = codec" in receive, changed("RTCRtpReceiver.receive keeps codec objects")
+    assert parameters(RTCRtpReceiver.receive) == ["self", "parameters"], changed("RTCRtpReceiver.receive's signature")
+
+
+async def test_receiver_instance_attributes() -> None:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        receiver = pc.addTransceiver("video").receiver
+        assert isinstance(getattr(receiver, passthrough.JITTER_BUFFER_ATTRIBUTE, None), JitterBuffer), changed(
+            f"the receiver's private jitter buffer attribute {passthrough.JITTER_BUFFER_ATTRIBUTE}"
+        )
+        pli = getattr(receiver, passthrough.SEND_PLI_METHOD, None)
+        assert pli is not None, changed("RTCRtpReceiver._send_rtcp_pli (gone)")
+        assert inspect.iscoroutinefunction(pli), changed("RTCRtpReceiver._send_rtcp_pli (no longer a coroutine)")
+        assert parameters(pli) == ["media_ssrc"], changed("RTCRtpReceiver._send_rtcp_pli's signature")
+        assert inspect.iscoroutinefunction(receiver.receive), changed("RTCRtpReceiver.receive (no longer async)")
+    finally:
+        await pc.close()
+
+
+def test_jitter_buffer_shape() -> None:
+    jb = JitterBuffer(capacity=16, prefetch=4, is_video=False)
+    for attribute in ("_capacity", "_origin", "_packets", "_prefetch", "_is_video"):
+        assert hasattr(jb, attribute), changed(f"JitterBuffer.{attribute}")
+    assert parameters(JitterBuffer.add) == ["self", "packet"], changed("JitterBuffer.add")
+    assert parameters(JitterBuffer._remove_frame) == ["self", "sequence_number"], changed("JitterBuffer._remove_frame")
+    assert "self._remove_frame(packet.sequence_number)" in source(JitterBuffer.add), changed(
+        "JitterBuffer.add releasing frames through _remove_frame"
+    )
+    assert parameters(JitterBuffer.remove) == ["self", "count"], changed("JitterBuffer.remove")
+    frame = JitterFrame(data=b"x", timestamp=1)
+    assert (frame.data, frame.timestamp) == (b"x", 1), changed("JitterFrame(data, timestamp)")
+    packet = RtpPacket(payload_type=96, sequence_number=1, timestamp=2, ssrc=3, marker=1)
+    for attribute in ("sequence_number", "timestamp", "ssrc", "marker", "payload"):
+        assert hasattr(packet, attribute), changed(f"RtpPacket.{attribute}")
+
+
+def test_sender_packet_path_and_keyframe_hook() -> None:
+    next_frame = source(RTCRtpSender._next_encoded_frame)
+    assert "isinstance(data, Frame)" in next_frame, changed("how RTCRtpSender tells frames from packets")
+    assert "self.__encoder.pack(data)" in next_frame, changed("RTCRtpSender's packet path (encoder.pack)")
+    for encoder in (Vp8Encoder, OpusEncoder):
+        assert parameters(encoder.pack) == ["self", "packet"], changed(f"{encoder.__name__}.pack")
+    assert "pack" in Encoder.__abstractmethods__, changed("Encoder.pack")
+    assert "convert_timebase(packet.pts, packet.time_base" in source(Vp8Encoder.pack), changed(
+        "Vp8Encoder.pack reading pts/time_base"
+    )
+    keyframe = getattr(RTCRtpSender, passthrough.SEND_KEYFRAME_METHOD, None)
+    assert keyframe is not None, changed("RTCRtpSender._send_keyframe (gone)")
+    assert parameters(keyframe) == ["self"], changed("RTCRtpSender._send_keyframe's signature")
+    handle = source(RTCRtpSender._handle_rtcp_packet)
+    assert "RTCP_PSFB_FIR" in handle, changed("RTCRtpSender's FIR handling")
+    assert "RTCP_PSFB_PLI" in handle, changed("RTCRtpSender's PLI handling")
+    assert "self._send_keyframe()" in handle, changed("RTCRtpSender calling self._send_keyframe() on PLI/FIR")
+    assert hasattr(rtcrtpsender, "RTCRtpSender")
+
+
+@pytest.mark.parametrize("kind", ["audio", "video"])
+def test_codec_capabilities(kind: str) -> None:
+    names = {c.mimeType.lower() for c in RTCRtpSender.getCapabilities(kind).codecs}
+    wanted = {"video/vp8", "video/rtx"} if kind == "video" else {"audio/opus"}
+    assert wanted <= names, changed(f"the {kind} codec capabilities")

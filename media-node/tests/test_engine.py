@@ -1,0 +1,256 @@
+"""RoomMedia with aiortc clients in one process: forwarding, admission, loss, reconnection, keyframes, recording."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+from peers import Client, join, make_lossy, wait_for
+
+from videoatencion_media import passthrough
+from videoatencion_media.engine import InvalidOffer, RoomMedia
+from videoatencion_media.recording import RoomRecorder
+
+
+class LoopLag:
+    """Samples the event loop's lateness every 10 ms."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.samples.append(time.perf_counter() - start - 0.01)
+
+    def stop(self) -> dict[str, float]:
+        self._task.cancel()
+        ordered = sorted(self.samples)
+        return {"p50": ordered[len(ordered) // 2], "p99": ordered[int(len(ordered) * 0.99)], "max": ordered[-1]}
+
+
+@pytest.fixture
+async def room(tmp_path: Path) -> AsyncIterator[tuple[RoomMedia, RoomRecorder, list[Client]]]:
+    recorder = RoomRecorder(tmp_path, "room-1", "apt-1", segment_seconds=30.0)
+    media = RoomMedia("room-1", "apt-1", recorder)
+    clients: list[Client] = []
+    yield media, recorder, clients
+    for client in clients:
+        await client.close()
+    await media.close()
+
+
+def new_client(clients: list[Client], **kwargs: Any) -> Client:
+    client = Client(**kwargs)
+    clients.append(client)
+    return client
+
+
+def concealment(received: Any) -> float:
+    """Fraction of 20 ms audio slots missing between the first and last frame the client decoded."""
+    pts: list[int] = sorted(set(received.pts))
+    expected = (pts[-1] - pts[0]) / 960 + 1
+    return 1 - len(pts) / expected
+
+
+async def test_call_forwards_decodes_records_and_chats(
+    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+) -> None:
+    media, recorder, clients = room
+    states: list[tuple[str, str]] = []
+    messages: list[tuple[str, dict[str, Any]]] = []
+    media.on_connection_state = lambda pid, state: states.append((pid, state))
+    media.on_message = lambda pid, message: messages.append((pid, message))
+    recorder.add_participant("a-ana", "agent", "Ana")
+    recorder.add_participant("c-1", "citizen", "Pere")
+    media.set_admitted("a-ana", True)
+    media.set_admitted("c-1", True)
+    a, c = new_client(clients), new_client(clients)
+    lag = LoopLag()
+    cpu0 = time.process_time()
+    started = time.monotonic()
+    await join(media, "a-ana", a)
+    await join(media, "c-1", c)
+    await wait_for(lambda: a.received["video"].frames > 0 and c.received["video"].frames > 0)
+    first_frame = time.monotonic() - started
+    await asyncio.sleep(3.0)
+    loop_lag = lag.stop()
+    cpu = time.process_time() - cpu0
+
+    for client in (a, c):
+        video = client.received["video"]
+        assert video.sizes == {(320, 240)}  # the other's frames, decoded by the client
+        assert video.frames >= 75  # ~30 fps
+        assert client.received["audio"].frames >= 140  # 20 ms frames
+    assert ("a-ana", "connected") in states
+    assert ("c-1", "connected") in states
+    stats = media.stats()["participants"]
+    assert stats["a-ana"]["sources"] == ["c-1", "c-1"]
+    assert stats["c-1"]["out"]["video"]["packets"] >= 75
+    assert stats["a-ana"]["in"]["video"]["packets"] >= 75
+
+    # Chat over the data channel, both ways.
+    await wait_for(lambda: a.channel.readyState == "open")
+    a.channel.send(json.dumps({"type": "chat", "text": "hola"}))
+    a.channel.send("not json")
+    await wait_for(lambda: len(messages) == 1)
+    assert messages == [("a-ana", {"type": "chat", "text": "hola"})]
+    await wait_for(lambda: media.send("c-1", {"type": "chat", "text": "hola", "from": "a-ana"}))
+    await wait_for(lambda: len(c.messages) == 1)
+    assert c.messages[0]["text"] == "hola"
+    assert media.send("nobody", {"x": 1}) is False
+
+    # Keyframe requests cross over: c's PLI on a's video reaches a's own sender.
+    a_keyframes: list[int] = []
+    passthrough.on_keyframe_request(a.senders["video"], lambda: a_keyframes.append(1))
+    await asyncio.sleep(0.6)  # past the per-receiver rate limit of earlier requests
+    ssrc = c.receivers["video"].getSynchronizationSources()[0].source
+    await c.receivers["video"]._send_rtcp_pli(ssrc)
+    await wait_for(lambda: len(a_keyframes) >= 1, timeout=3)
+    assert media.stats()["participants"]["c-1"]["keyframe_requests"]["forwarded"] >= 1
+
+    duration = time.monotonic() - started
+    await media.close()
+    manifest = json.loads((recorder.directory / "manifest.json").read_text())
+    for pid in ("a-ana", "c-1"):
+        segments = [s for s in manifest["segments"] if s["participant"] == pid]
+        assert segments
+        frames = {"video": 0, "audio": 0}
+        for segment in segments:
+            with av.open(str(recorder.directory / segment["file"])) as container:
+                for frame in container.decode(*container.streams):
+                    frames["video" if isinstance(frame, av.VideoFrame) else "audio"] += 1
+        recorded = sum(s["duration_seconds"] for s in segments)
+        assert duration - 1.5 <= recorded <= duration + 0.5, (recorded, duration)
+        assert frames["video"] >= 25 * (recorded - 0.5)
+        assert frames["audio"] >= 45 * (recorded - 0.5)
+    print(
+        f"\nfirst frame {first_frame * 1000:.0f} ms; loop lag {loop_lag}; "
+        f"process CPU {cpu:.2f} s for 3 s (clients included)"
+    )
+
+
+async def test_nothing_forwarded_or_recorded_before_admission(
+    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+) -> None:
+    media, recorder, clients = room
+    media.set_admitted("a-ana", True)
+    a, c = new_client(clients), new_client(clients)
+    await join(media, "a-ana", a)
+    await join(media, "c-1", c)  # a citizen: waiting
+    await wait_for(lambda: media.stats()["participants"]["c-1"]["in"]["video"]["packets"] > 20)
+    await asyncio.sleep(0.5)
+    assert a.received["video"].frames == 0
+    assert c.received["video"].frames == 0
+    assert a.received["audio"].frames == 0
+    stats = media.stats()["participants"]
+    assert stats["a-ana"]["out"]["video"]["packets"] == 0
+    assert stats["c-1"]["out"]["video"]["packets"] == 0
+    media.set_admitted("c-1", True)
+    await wait_for(lambda: a.received["video"].frames > 5 and c.received["video"].frames > 5, timeout=5)
+    media.set_admitted("c-1", False)
+    await asyncio.sleep(0.3)
+    before = a.received["video"].frames
+    await asyncio.sleep(0.5)
+    assert a.received["video"].frames - before <= 1
+    await media.close()
+    manifest = json.loads((recorder.directory / "manifest.json").read_text())
+    # c-1 was recorded only while admitted (a short segment); nothing of its waiting time.
+    for segment in (s for s in manifest["segments"] if s["participant"] == "c-1"):
+        assert segment["duration_seconds"] < 2.0
+
+
+async def test_two_percent_loss_still_delivers_video_and_audio(
+    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+) -> None:
+    media, _, clients = room
+    media.set_admitted("a-ana", True)
+    media.set_admitted("c-1", True)
+    a, c = new_client(clients), new_client(clients)
+    loss_a = make_lossy(a.pc, 0.02, seed=1)
+    loss_c = make_lossy(c.pc, 0.02, seed=2)
+    await join(media, "a-ana", a)
+    await join(media, "c-1", c)
+    await wait_for(lambda: a.received["video"].frames > 0 and c.received["video"].frames > 0)
+    start = {client: client.received["video"].frames for client in (a, c)}
+    await asyncio.sleep(4.0)
+    assert loss_a["dropped"] > 5
+    assert loss_c["dropped"] > 5
+    figures = {}
+    for name, client in (("a", a), ("c", c)):
+        fps = (client.received["video"].frames - start[client]) / 4.0
+        hidden = concealment(client.received["audio"])
+        figures[name] = (fps, hidden)
+        assert fps >= 24, figures  # NACK/RTX recovers the lost video packets
+        assert hidden <= 0.06, figures  # audio forwarded at once: about the 2 % that was lost
+    print(f"\n2 % loss: (fps, audio concealment) per client {figures}")
+
+
+async def test_reconnection_keeps_the_other_participant_and_starts_a_segment(
+    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+) -> None:
+    media, recorder, clients = room
+    states: list[tuple[str, str]] = []
+    media.on_connection_state = lambda pid, state: states.append((pid, state))
+    media.set_admitted("a-ana", True)
+    media.set_admitted("c-1", True)
+    a, c = new_client(clients), new_client(clients)
+    await join(media, "a-ana", a)
+    await join(media, "c-1", c)
+    await wait_for(lambda: a.received["video"].frames > 15 and c.received["video"].frames > 15)
+    # The citizen's network changes: a new peer connection for the same participant.
+    c2 = new_client(clients)
+    await join(media, "c-1", c2)
+    before = a.received["video"].frames
+    await wait_for(lambda: c2.received["video"].frames > 15, timeout=5)
+    await wait_for(lambda: a.received["video"].frames > before + 15, timeout=5)
+    assert ("c-1", "closed") not in states  # the replaced connection's end is not reported
+    assert c2.received["video"].sizes == {(320, 240)}
+    await media.close()
+    manifest = json.loads((recorder.directory / "manifest.json").read_text())
+    assert len([s for s in manifest["segments"] if s["participant"] == "c-1"]) == 2
+    assert any(e["type"] == "reconnected" for e in manifest["events"])
+
+
+async def test_invalid_offers(room: tuple[RoomMedia, RoomRecorder, list[Client]]) -> None:
+    media, _, clients = room
+    h264 = new_client(clients, send_audio=True, send_video=True, video_codec="H264")
+    with pytest.raises(InvalidOffer):
+        await media.connect("x", await h264.offer())
+    with pytest.raises(InvalidOffer):
+        await media.connect("x", "this is not sdp")
+    data_only = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    with pytest.raises(InvalidOffer):
+        await media.connect("x", data_only)
+    assert media.stats()["participants"] == {}
+
+
+async def test_failing_callbacks_do_not_break_the_room(
+    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+) -> None:
+    media, _, clients = room
+
+    def boom(*_: Any) -> None:
+        raise RuntimeError("callback bug")
+
+    media.on_connection_state = boom
+    media.on_message = boom
+    media.set_admitted("a-ana", True)
+    media.set_admitted("c-1", True)
+    a, c = new_client(clients), new_client(clients)
+    await join(media, "a-ana", a)
+    await join(media, "c-1", c)
+    await wait_for(lambda: a.channel.readyState == "open")
+    a.channel.send(json.dumps({"type": "chat", "text": "x"}))
+    await wait_for(lambda: c.received["video"].frames > 10)
+    await media.disconnect("a-ana")
+    await media.disconnect("a-ana")  # twice is harmless
+    assert list(media.stats()["participants"]) == ["c-1"]
