@@ -145,3 +145,11 @@ def test_several_workers_need_a_public_url_per_worker() -> None:
         MediaConfig.from_env({"MEDIA_WORKERS": "2", "MEDIA_PUBLIC_URL": "https://media.example.org"})
     with pytest.raises(ConfigError, match="MEDIA_PORT"):
         MediaConfig.from_env({"MEDIA_WORKERS": "4", "MEDIA_PORT": "65534"})
+
+
+def test_stun_urls_are_listed_and_checked() -> None:
+    config = MediaConfig.from_env({"MEDIA_STUN_URLS": "stun:stun.vilademo.example:3478, stun:10.0.0.2"})
+    assert config.stun_urls == ("stun:stun.vilademo.example:3478", "stun:10.0.0.2")
+    assert MediaConfig.from_env({}).stun_urls == ()
+    with pytest.raises(ConfigError, match="MEDIA_STUN_URLS"):
+        MediaConfig.from_env({"MEDIA_STUN_URLS": "http://not-stun"})

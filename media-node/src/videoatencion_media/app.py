@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import hdrs, web
+from aiortc import RTCIceServer
 
 from videoatencion_media.auth import JwksClient, TokenVerifier
 from videoatencion_media.config import MediaConfig
@@ -73,7 +74,8 @@ class EngineMedia:
             segment_seconds=self._config.segment_seconds,
             on_segment_closed=self._on_segment_closed,
         )
-        return MediaBundle(RoomMedia(room_id, appointment_id, recorder), recorder)
+        ice = [RTCIceServer(urls=list(self._config.stun_urls))] if self._config.stun_urls else None
+        return MediaBundle(RoomMedia(room_id, appointment_id, recorder, ice), recorder)
 
 
 class NodeServices:

@@ -65,6 +65,9 @@ class MediaConfig:
     drain_seconds: float = DEFAULT_DRAIN_SECONDS
     upload_drain_seconds: float = DEFAULT_UPLOAD_DRAIN_SECONDS
     worker_index: int = 0
+    # STUN servers the node asks for its public address: behind 1:1 NAT (a Fargate task's public IP) its host
+    # candidates are private addresses, so without a server-reflexive candidate clients could not reach it.
+    stun_urls: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -123,6 +126,7 @@ class MediaConfig:
         upload_drain_seconds = _number(
             env, "MEDIA_UPLOAD_DRAIN_SECONDS", DEFAULT_UPLOAD_DRAIN_SECONDS, 0.0, 3600.0, problems
         )
+        stun_urls = _stun_urls(_value(env, "MEDIA_STUN_URLS"), problems)
         if port + workers - 1 > 65535:
             problems.append(f"MEDIA_PORT + MEDIA_WORKERS - 1 must not exceed 65535, got {port + workers - 1}")
 
@@ -147,7 +151,16 @@ class MediaConfig:
             grace_seconds=grace_seconds,
             drain_seconds=drain_seconds,
             upload_drain_seconds=upload_drain_seconds,
+            stun_urls=stun_urls,
         )
+
+
+def _stun_urls(raw: str, problems: list[str]) -> tuple[str, ...]:
+    urls = tuple(u.strip() for u in raw.split(",") if u.strip())
+    for url in urls:
+        if not re.fullmatch(r"stuns?:[A-Za-z0-9.\-\[\]:]+", url):
+            problems.append(f"MEDIA_STUN_URLS entries must look like stun:host[:port], got {url!r}")
+    return urls
 
 
 def _value(env: Mapping[str, str], name: str) -> str:
