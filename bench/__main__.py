@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import availability, cold_start, contention
+from bench import availability, cold_start, contention, media
 
 
 def main() -> int:
     status = 0
-    for benchmark in (cold_start, availability, contention):
+    for benchmark in (cold_start, availability, contention, media):
         status = benchmark.main() or status
         print(flush=True)
     return status

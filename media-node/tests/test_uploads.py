@@ -156,6 +156,29 @@ async def test_retries_after_failure_and_keeps_files_until_verified(tmp_path: Pa
     assert not directory.exists()
 
 
+async def test_a_failing_upload_is_reported_then_completed(tmp_path: Path, aws: dict[str, Any]) -> None:
+    """Recordings never fail silently: after a few failed attempts the API hears "failed", retries go on, and the
+    success that follows is reported as complete."""
+    await record_room(tmp_path)
+    client = CountingClient(aws["s3"], fail_puts=4)
+    completed: list[dict[str, Any]] = []
+    uploader = make_uploader(tmp_path, aws, client, completed)
+    uploader.report_failure_after = 3
+    task = asyncio.create_task(uploader.run())
+    try:
+        for _ in range(400):
+            if any(c.get("status") != "failed" for c in completed):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+    statuses = [c["status"] for c in completed]
+    assert statuses == ["failed", "complete"]
+    failed = completed[0]
+    assert (failed["room_id"], failed["appointment_id"]) == ("room-1", "apt-1")
+    assert "still retrying" in failed["detail"]
+
+
 async def test_no_bucket_keeps_files_and_reports(tmp_path: Path, aws: dict[str, Any]) -> None:
     directory = await record_room(tmp_path)
     client = CountingClient(aws["s3"])

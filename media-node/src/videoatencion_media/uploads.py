@@ -56,6 +56,7 @@ class UploadError(Exception):
 class _Backoff:
     attempts: int = 0
     next_at: float = 0.0
+    reported: bool = False
 
 
 @dataclass
@@ -118,6 +119,7 @@ class Uploader:
         poll_seconds: float = 5.0,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
+        report_failure_after: int = 5,
     ) -> None:
         self.root = root
         self.bucket = bucket
@@ -127,6 +129,9 @@ class Uploader:
         self.poll_seconds = poll_seconds
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
+        # A recording must never fail silently: after this many failed attempts on a finished room the API hears of
+        # it (status "failed", shown to staff) while the uploads go on; a later success reports it complete.
+        self.report_failure_after = report_failure_after
         self._client: Any = None
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
@@ -212,6 +217,9 @@ class Uploader:
                         extra={"room": directory.name},
                     )
                     pending = True
+                    if self._should_report(plan, backoff) and plan is not None:
+                        backoff.reported = True
+                        await self._report_failure(plan, exc, backoff.attempts)
                     continue
                 finally:
                     lock.close()
@@ -308,6 +316,23 @@ class Uploader:
         await asyncio.to_thread(self._mark_reported, plan)
         self.completed += 1
         return True
+
+    def _should_report(self, plan: _RoomPlan | None, backoff: _Backoff) -> bool:
+        finished = plan is not None and plan.finished and not plan.live
+        return finished and not backoff.reported and backoff.attempts >= self.report_failure_after
+
+    async def _report_failure(self, plan: _RoomPlan, exc: Exception, attempts: int) -> None:
+        try:
+            await self.on_complete(
+                {
+                    "status": "failed",
+                    "detail": f"upload failing after {attempts} attempts ({exc.__class__.__name__}); still retrying",
+                    "room_id": plan.room_id,
+                    "appointment_id": plan.appointment_id,
+                }
+            )
+        except Exception:
+            logger.exception("could not report a failing recording upload", extra={"room": plan.room_id})
 
     def _client_or_new(self) -> Any:
         if self._client is None:
