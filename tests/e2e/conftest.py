@@ -32,14 +32,24 @@ def playwright() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def launch_chromium(
+    playwright: Playwright, tmp_path_factory: pytest.TempPathFactory, extra_flags: tuple[str, ...] = ()
+) -> Browser:
+    """Debian's Chromium, headless, with a throwaway home; `extra_flags` after the usual ones."""
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is not installed: `make setup` installs Debian's chromium package")
     home = tmp_path_factory.mktemp("chromium-home")
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=FLAGS, env={"HOME": str(home), "TMPDIR": str(home)}
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*FLAGS, *extra_flags],
+        env={"HOME": str(home), "TMPDIR": str(home)},
     )
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    browser = launch_chromium(playwright, tmp_path_factory)
     yield browser
     browser.close()
 

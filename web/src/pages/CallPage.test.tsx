@@ -371,6 +371,38 @@ describe('the video call', () => {
     await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#call-ended-title')))
   })
 
+  it('agent: "Admit" waits for the agent\'s own connection (the node refuses it before the offer)', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(AGENT),
+      'GET /api/appointments/appt-1': () => json(SOON),
+      'POST /api/appointments/appt-1/call': () => json({ ...GRANT, participant_id: 'a-agent1', role: 'agent' }),
+    })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'en',
+      path: '/appointments/appt-1/call',
+      session: signedIn('staff'),
+    })
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
+    ws().open()
+    ws().receive({ type: 'state', you: 'a-agent1', room_id: 'room-1', participants: [], recording: true })
+    ws().receive({
+      type: 'waiting',
+      participant_id: 'c-1',
+      role: 'citizen',
+      name: 'Anna Puig',
+      since: '2026-11-28T10:06:00Z',
+    })
+    const admit = (await find('#admit-c-1')) as HTMLButtonElement
+    expect(admit.disabled).toBe(true)
+
+    await waitFor(() => expect(FakePeerConnection.instances).toHaveLength(1))
+    pc().setState('connected')
+    await waitFor(() => expect(admit.disabled).toBe(false))
+    await click(admit)
+    expect(ws().sent).toContainEqual({ type: 'admit', participant_id: 'c-1' })
+  })
+
   it('is reached from the appointment page while the window is open', async () => {
     const api = citizenApi()
     app = await mountApp({

@@ -721,6 +721,8 @@ function AgentCall(props: { appointment: Appointment }) {
                       type="button"
                       class="button"
                       id={`admit-${p.participant_id}`}
+                      // The node takes "admit" only from a participant whose own offer it has (not just the socket).
+                      disabled={snapshot.status !== 'connected'}
                       onClick={() => {
                         if (connection.admit(p.participant_id)) {
                           announce(t('call.admitting', { name: participantName(t, p) }))
