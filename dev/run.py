@@ -201,7 +201,7 @@ def calls_now(stack: Stack) -> str:
     for call in stack.calls_now:
         lines.append(
             f"  - {call.office}: citizen {call.name}, ID number {call.id_number}, email {call.email}"
-            f" (sign in with a code); agent {call.agent}; {call.start:%H:%M} today"
+            f" (sign in with a code); agent {call.agent}; {call.start:%H:%M} today (Madrid time)"
         )
     return "\n".join(lines)
 
