@@ -163,7 +163,8 @@ describe('the day agenda', () => {
         ...now,
         items: [{ ...now.items[0], call: call('waiting', '2026-11-28T10:01:00Z') }, now.items[1]],
       }
-      const inCall = { ...now, items: [{ ...now.items[0], call: call('in_call') }, now.items[1]] }
+      // A recording whose upload keeps failing must not go unnoticed.
+      const inCall = { ...now, items: [{ ...now.items[0], call: { ...call('in_call'), recording: 'failed' } }, now.items[1]] }
       const api = routeApi({
         'GET /api/me': () => json(AGENT),
         'GET /api/agenda': [() => json(now), () => json(waiting), () => json(waiting), () => json(inCall)],
@@ -204,6 +205,8 @@ describe('the day agenda', () => {
       vi.advanceTimersByTime(5_000)
       await waitFor(() => expect(row().querySelector('.agenda-call')?.textContent).toContain('In call'))
       expect(text('#waiting-alert')).toBe('')
+      expect(row().querySelector('[data-recording="failed"]')?.textContent).toBe('Recording not saved yet: retrying')
+      expect(document.querySelector('tr[data-id="c"] [data-recording]')).toBeNull()
 
       // Hidden page: no polling.
       Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })

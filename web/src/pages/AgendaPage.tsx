@@ -331,6 +331,14 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
             ? t('agenda.callWaitingSince', { time: formatTime(language, a.call.waiting_since) })
             : label(t, `agenda.callState.${callState}`, callState)}
         </span>
+        {a.call && a.call.recording !== 'none' && (
+          <>
+            <br />
+            <span class={`recording-state recording-state--${a.call.recording}`} data-recording={a.call.recording}>
+              {label(t, `agenda.recording.${a.call.recording}`, a.call.recording)}
+            </span>
+          </>
+        )}
         {props.canRecord && open && (callState === 'waiting' || callState === 'in_call' || callState === 'idle') && (
           <>
             <br />
