@@ -5,6 +5,7 @@ When one of these fails after an aiortc upgrade, read the new aiortc source and 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from typing import Any
 
@@ -70,7 +71,12 @@ def test_receiver_jitter_buffer_and_rtp_path() -> None:
         "packet = unwrap_rtx(packet, payload_type=apt, ssrc=original_ssrc)",
     ):
         assert fragment in handle, changed(f"RTCRtpReceiver._handle_rtp_packet ({fragment!r})")
+    # Direct delivery: a jitter buffer that returns no frame keeps the receiver from queueing to its decoder thread.
+    assert "if encoded_frame is not None and self.__decoder_thread:" in handle, changed(
+        "RTCRtpReceiver._handle_rtp_packet queueing only complete frames to the decoder thread"
+    )
     receive = source(RTCRtpReceiver.receive)
+    assert "self._track._queue" in receive, changed("the decoder thread feeding the remote track's _queue")
     assert "for codec in parameters.codecs:" in receive, changed("RTCRtpReceiver.receive's codec table")
     assert "self.__codecs[codec.payloadType] = codec" in receive, changed("RTCRtpReceiver.receive keeps codec objects")
     assert parameters(RTCRtpReceiver.receive) == ["self", "parameters"], changed("RTCRtpReceiver.receive's signature")
@@ -90,6 +96,20 @@ async def test_receiver_instance_attributes() -> None:
         assert inspect.iscoroutinefunction(receiver.receive), changed("RTCRtpReceiver.receive (no longer async)")
     finally:
         await pc.close()
+
+
+async def test_remote_track_queue() -> None:
+    track = rtcrtpreceiver.RemoteStreamTrack(kind="video")
+    queue = getattr(track, passthrough.TRACK_QUEUE_ATTRIBUTE, None)
+    assert isinstance(queue, asyncio.Queue), changed(f"RemoteStreamTrack.{passthrough.TRACK_QUEUE_ATTRIBUTE}")
+    item = object()
+    queue.put_nowait(item)
+    received: object = await track.recv()
+    assert received is item, changed("RemoteStreamTrack.recv reading its queue")
+    assert "self._queue.get()" in source(rtcrtpreceiver.RemoteStreamTrack.recv), changed("RemoteStreamTrack.recv")
+    timestamps = source(rtcrtpreceiver.TimestampMapper.map)
+    assert "timestamp < self._last" in timestamps, changed("TimestampMapper (passthrough._Delivery mirrors it)")
+    assert "timestamp - self._origin" in timestamps, changed("TimestampMapper (passthrough._Delivery mirrors it)")
 
 
 def test_jitter_buffer_shape() -> None:

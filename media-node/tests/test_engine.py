@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiortc.rtcrtpreceiver as rtcrtpreceiver
 import av
 import pytest
+from aiortc.codecs.base import Decoder
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from peers import Client, join, make_lossy, wait_for
 
 from videoatencion_media import passthrough
@@ -62,9 +65,18 @@ def concealment(received: Any) -> float:
 
 
 async def test_call_forwards_decodes_records_and_chats(
-    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+    room: tuple[RoomMedia, RoomRecorder, list[Client]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     media, recorder, clients = room
+    passthrough_lookups: list[str] = []
+    get_decoder = rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]
+
+    def counting_get_decoder(codec: RTCRtpCodecParameters) -> Decoder:
+        if getattr(codec, passthrough._PASSTHROUGH_MARK, False):
+            passthrough_lookups.append(codec.mimeType)
+        return get_decoder(codec)
+
+    monkeypatch.setattr(rtcrtpreceiver, "get_decoder", counting_get_decoder)
     states: list[tuple[str, str]] = []
     messages: list[tuple[str, dict[str, Any]]] = []
     media.on_connection_state = lambda pid, state: states.append((pid, state))
@@ -96,6 +108,10 @@ async def test_call_forwards_decodes_records_and_chats(
     assert stats["a-ana"]["sources"] == ["c-1", "c-1"]
     assert stats["c-1"]["out"]["video"]["packets"] >= 75
     assert stats["a-ana"]["in"]["video"]["packets"] >= 75
+    # The node's packets reach the engine on the event loop, never through aiortc's decoder threads.
+    assert passthrough_lookups == []
+    for receiver in media._peers["a-ana"].receivers.values():  # ...and straight to its sink, not via the track's queue
+        assert getattr(receiver.track, passthrough.TRACK_QUEUE_ATTRIBUTE).empty()
 
     # Chat over the data channel, both ways.
     await wait_for(lambda: a.channel.readyState == "open")

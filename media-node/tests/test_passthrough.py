@@ -113,6 +113,43 @@ def test_video_batch_releases_all_completed_frames() -> None:
     assert all(p.time_base == fractions.Fraction(1, 90000) for p in packets)
 
 
+def test_delivery_maps_timestamps_and_calls_the_sink() -> None:
+    queued: list[Any] = []
+    jb = VideoJitterBuffer()
+    jb.delivery = passthrough._Delivery("video", queued.append)
+    base = 0xFFFFFFFF - 2999  # the RTP clock wraps after the first frame
+    assert jb.add(frame_packets(0, base, KEY)[0]) == (False, None)
+    assert jb.add(frame_packets(0, base, KEY)[1]) == (False, None)  # delivered, not returned to the receiver
+    assert [(p.pts, p.is_keyframe, bytes(p)) for p in queued] == [(0, True, KEY)]
+    sunk: list[Any] = []
+
+    def sink(packet: Any) -> None:
+        sunk.append(packet)
+        raise RuntimeError("a failing sink must not break aiortc's RTP path")
+
+    jb.delivery.sink = sink
+    for p in frame_packets(2, 0, DELTA):  # 3000 ticks after the first frame, across the wrap
+        jb.add(p)
+    assert len(queued) == 1
+    assert [(p.pts, p.is_keyframe, p.time_base) for p in sunk] == [(3000, False, fractions.Fraction(1, 90000))]
+    audio = AudioJitterBuffer()
+    audio.delivery = passthrough._Delivery("audio", queued.append)
+    packet = RtpPacket(payload_type=111, sequence_number=7, timestamp=48000, ssrc=1)
+    packet._data = b"opus"  # type: ignore[attr-defined]
+    assert audio.add(packet) == (False, None)
+    assert (queued[-1].pts, queued[-1].time_base, bytes(queued[-1])) == (0, fractions.Fraction(1, 48000), b"opus")
+
+
+async def test_packet_sink_needs_a_prepared_receiver() -> None:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    receiver = pc.addTransceiver("video").receiver
+    with pytest.raises(ValueError, match="not prepared"):
+        passthrough.set_packet_sink(receiver, lambda packet: None)
+    passthrough.prepare_receiver(receiver, "video")
+    passthrough.set_packet_sink(receiver, lambda packet: None)  # before receive(): kept for when it starts
+    await pc.close()
+
+
 def test_audio_forwarded_immediately_even_with_loss() -> None:
     stock = JitterBuffer(capacity=16, prefetch=4)
     ours = AudioJitterBuffer()

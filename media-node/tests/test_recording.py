@@ -215,3 +215,24 @@ def test_manifest_audio_only_intervals() -> None:
     assert manifest["duration_seconds"] == pytest.approx(30.0)
     intervals = [len(s["audio_only"]) for s in manifest["segments"]]
     assert intervals == [1, 1, 0]
+
+
+async def test_packets_reach_the_writer_in_batches_and_in_order(tmp_path: Path) -> None:
+    recorder = RoomRecorder(tmp_path, "room-1", "apt-1")
+    handled: list[tuple[str, int]] = []
+    handle = recorder._handle
+
+    def spy(message: tuple[Any, ...]) -> None:
+        handled.append((message[0], len(message[1]) if message[0] == "packets" else 0))
+        handle(message)
+
+    recorder._handle = spy  # type: ignore[method-assign]
+    batch = list(packets(0.5, FPS))
+    for kind, packet in batch[:10]:
+        recorder.write("a", kind, packet)
+    recorder.new_segment("a")  # flushes the packets written before it, in order
+    for kind, packet in batch[10:]:
+        recorder.write("a", kind, packet)
+    await asyncio.sleep(0.3)  # the rest follow within WRITE_BATCH_SECONDS, as one batch
+    await asyncio.to_thread(recorder.finish)
+    assert handled[:3] == [("packets", 10), ("new_segment", 0), ("packets", len(batch) - 10)]

@@ -145,8 +145,9 @@ async def test_retries_after_failure_and_keeps_files_until_verified(tmp_path: Pa
     assert files <= {p.name for p in directory.iterdir()}  # nothing deleted before a verified upload
     task = asyncio.create_task(uploader.run())
     try:
+        # Reported first, then the local copies go: wait for both.
         for _ in range(200):
-            if completed:
+            if completed and not directory.exists():
                 break
             await asyncio.sleep(0.05)
     finally:

@@ -26,7 +26,6 @@ from aiortc import (
     RTCRtpSender,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import SessionDescription
 
 from videoatencion_media import passthrough
@@ -143,7 +142,7 @@ class RoomMedia:
             receiver = transceiver.receiver
             if receiver.track is not None and transceiver.kind in KINDS:
                 peer.receivers.setdefault(transceiver.kind, receiver)
-                self._spawn(peer, self._read(peer, transceiver.kind, receiver))
+                passthrough.set_packet_sink(receiver, self._packet_sink(peer, transceiver.kind))
 
         previous = self._peers.get(participant_id)
         self._peers[participant_id] = peer
@@ -376,23 +375,17 @@ class RoomMedia:
         peer.tasks.add(task)
         task.add_done_callback(peer.tasks.discard)
 
-    async def _read(self, peer: _Peer, kind: str, receiver: RTCRtpReceiver) -> None:
-        track = receiver.track
+    def _packet_sink(self, peer: _Peer, kind: str) -> Callable[[av.Packet[Any]], None]:
+        """What a receiver calls with each packet, on the event loop (see passthrough.set_packet_sink)."""
         counters = peer.incoming[kind]
-        try:
-            while True:
-                packet: av.Packet[Any] = await track.recv()  # type: ignore[assignment]
-                counters.packets += 1
-                counters.bytes += packet.size
-                if self._peers.get(peer.id) is not peer:
-                    continue
+
+        def sink(packet: av.Packet[Any]) -> None:
+            counters.packets += 1
+            counters.bytes += packet.size
+            if self._peers.get(peer.id) is peer:
                 self._dispatch(peer.id, kind, packet)
-        except MediaStreamError:
-            pass
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("media reader failed", extra={"room_id": self.room_id, "participant_id": peer.id})
+
+        return sink
 
     def _dispatch(self, participant_id: str, kind: str, packet: av.Packet[Any]) -> None:
         if not self._admitted.get(participant_id, False):

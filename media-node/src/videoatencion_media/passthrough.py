@@ -3,13 +3,21 @@
 This is the ONLY module of the node that touches aiortc internals (tests/test_aiortc_internals.py is the tripwire that
 fails loudly when an aiortc upgrade changes one of them). What it relies on, in aiortc 1.16:
 
-- ``aiortc.rtcrtpreceiver.get_decoder(codec)`` is looked up by the receiver's decoder thread (``decoder_worker``) for
-  the codec of each complete encoded frame, and ``decoder.decode(jitter_frame)`` returns the list of items the remote
-  track yields. Our replacement returns ``[av.Packet]`` for receivers prepared with :func:`prepare_receiver` (and the
-  stock decoder for every other receiver, so aiortc clients in the same process still decode).
 - The receiver's jitter buffer is the private ``_RTCRtpReceiver__jitter_buffer`` (a ``JitterBuffer``). We swap it for a
   subclass that releases a video frame on its RTP marker bit (stock aiortc waits for the first packet of the next frame)
   and hands every audio packet on at once (stock: capacity 16, prefetch 4, which stalls on every loss).
+- Delivery on the event loop: stock aiortc queues each complete frame to a decoder thread (``decoder_worker``), which
+  hands the result back to the loop with ``run_coroutine_threadsafe`` — two thread hops per audio packet and per video
+  frame, which cost more CPU than everything else the node does per packet. Our jitter buffers wrap each complete frame
+  in an ``av.Packet`` themselves and put it straight into the remote track's ``asyncio.Queue`` (``RemoteStreamTrack``'s
+  private ``_queue``, which ``decoder_worker`` feeds), mapping RTP timestamps to a 0-based timeline as the receiver's
+  ``TimestampMapper`` does; ``add`` then returns no frame, so the receiver queues nothing to its decoder thread (which
+  idles until it is stopped, and still ends the track then).
+- Fallback, for a track without that queue: ``aiortc.rtcrtpreceiver.get_decoder(codec)`` is looked up by
+  ``decoder_worker`` for the codec of each complete encoded frame, and ``decoder.decode(jitter_frame)`` returns the list
+  of items the remote track yields. Our replacement returns ``[av.Packet]`` for receivers prepared with
+  :func:`prepare_receiver` (and the stock decoder for every other receiver, so aiortc clients in the same process still
+  decode).
 - ``RTCRtpSender`` sends anything that is not an ``av.Frame`` through ``encoder.pack(packet)`` (the path
   ``MediaPlayer(decode=False)`` uses): :class:`PacketTrack` feeds it packets.
 - Keyframes: ``RTCRtpReceiver._send_rtcp_pli(media_ssrc)`` sends a PLI; ``RTCRtpSender._handle_rtcp_packet`` calls
@@ -48,6 +56,7 @@ AUDIO_TIME_BASE: Final = fractions.Fraction(1, AUDIO_CLOCK_RATE)
 
 # Private names this module relies on (the tripwire test checks each of them).
 JITTER_BUFFER_ATTRIBUTE: Final = "_RTCRtpReceiver__jitter_buffer"
+TRACK_QUEUE_ATTRIBUTE: Final = "_queue"
 SEND_PLI_METHOD: Final = "_send_rtcp_pli"
 SEND_KEYFRAME_METHOD: Final = "_send_keyframe"
 
@@ -118,6 +127,7 @@ class VideoJitterBuffer(JitterBuffer):
         self._stalled_since: float | None = None
         self._last_pli = 0.0
         self._newest: int | None = None
+        self.delivery: _Delivery | None = None
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         self.ssrc = packet.ssrc
@@ -144,6 +154,9 @@ class VideoJitterBuffer(JitterBuffer):
                 pli_flag = True
         elif pli_flag:
             self._last_pli = _now()
+        if frame is not None and self.delivery is not None:
+            self.delivery(frame)
+            return pli_flag, None
         return pli_flag, frame
 
     def _origin_missing(self) -> bool:
@@ -211,6 +224,7 @@ class AudioJitterBuffer(JitterBuffer):
         self.frames_out = 0
         self.late = 0
         self._last: int | None = None
+        self.delivery: _Delivery | None = None
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         self.ssrc = packet.ssrc
@@ -224,7 +238,11 @@ class AudioJitterBuffer(JitterBuffer):
             return False, None
         self._last = seq
         self.frames_out += 1
-        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+        frame = JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+        if self.delivery is not None:
+            self.delivery(frame)
+            return False, None
+        return False, frame
 
 
 class PacketDecoder(Decoder):
@@ -252,6 +270,43 @@ class PacketDecoder(Decoder):
         return packets  # type: ignore[return-value]
 
 
+class _Delivery:
+    """Hands a receiver's complete frames, as ``av.Packet``s, to its remote track's queue right on the event loop.
+
+    What ``_handle_rtp_packet`` + ``decoder_worker`` would do with the frame, minus the two thread hops: map the RTP
+    timestamp to a 0-based timeline (as aiortc's ``TimestampMapper``: a timestamp below the last one is a wrap) and
+    queue what :class:`PacketDecoder` makes of it — or, once a sink is set (:func:`set_packet_sink`), call the sink with
+    each packet instead, which also saves the hop through the queue to a reader task.
+    """
+
+    def __init__(self, kind: str, put: Callable[[Any], None]) -> None:
+        self._decoder = PacketDecoder(kind)
+        self._put = put
+        self.sink: Callable[[av.Packet[Any]], None] | None = None
+        self._origin: int | None = None
+        self._last = 0
+
+    def __call__(self, frame: JitterFrame) -> None:
+        timestamp = frame.timestamp
+        if self._origin is None:
+            self._origin = timestamp
+        elif timestamp < self._last:
+            self._origin -= 1 << 32
+        self._last = timestamp
+        frame.timestamp = timestamp - self._origin
+        packets: list[Any] = self._decoder.decode(frame)
+        sink = self.sink
+        if sink is None:
+            for packet in packets:
+                self._put(packet)
+            return
+        for packet in packets:
+            try:
+                sink(packet)
+            except Exception:  # called from aiortc's RTP path: nothing may escape into it
+                logger.exception("packet sink failed")
+
+
 def _get_decoder(codec: RTCRtpCodecParameters) -> Decoder:
     if getattr(codec, _PASSTHROUGH_MARK, False):
         return PacketDecoder("video" if codec.mimeType.lower().startswith("video/") else "audio")
@@ -274,6 +329,7 @@ class _ReceiverState:
         self.jitter_buffer = jitter_buffer
         self.last_keyframe_request = 0.0
         self.keyframe_requests = 0
+        self.sink: Callable[[av.Packet[Any]], None] | None = None
 
 
 _receivers: weakref.WeakKeyDictionary[RTCRtpReceiver, _ReceiverState] = weakref.WeakKeyDictionary()
@@ -289,8 +345,9 @@ def _spawn(coro: Coroutine[Any, Any, None]) -> None:
 def prepare_receiver(receiver: RTCRtpReceiver, kind: str) -> None:
     """Make this receiver's track yield ``av.Packet``s. Call before the connection starts (after adding transceivers).
 
-    Swaps its jitter buffer for a pass-through one and marks its negotiated codecs when ``receive()`` is called, so the
-    patched ``get_decoder`` returns a :class:`PacketDecoder` for them.
+    Swaps its jitter buffer for a pass-through one that, once ``receive()`` is called, puts the packets straight into
+    the remote track's queue (see the module docstring). Also marks the negotiated codecs, so that if the track has no
+    such queue the patched ``get_decoder`` returns a :class:`PacketDecoder` for them in the decoder thread.
     """
     install()
     if receiver in _receivers:
@@ -299,15 +356,51 @@ def prepare_receiver(receiver: RTCRtpReceiver, kind: str) -> None:
         VideoJitterBuffer() if kind == "video" else AudioJitterBuffer()
     )
     setattr(receiver, JITTER_BUFFER_ATTRIBUTE, jitter_buffer)
-    _receivers[receiver] = _ReceiverState(kind, jitter_buffer)
+    state = _receivers[receiver] = _ReceiverState(kind, jitter_buffer)
     original_receive = receiver.receive
 
     async def receive(parameters: RTCRtpReceiveParameters) -> None:
         for codec in parameters.codecs:
             setattr(codec, _PASSTHROUGH_MARK, True)
+        track_queue = getattr(receiver.track, TRACK_QUEUE_ATTRIBUTE, None)
+        if isinstance(track_queue, asyncio.Queue):
+            delivery = jitter_buffer.delivery = _Delivery(kind, track_queue.put_nowait)
+            delivery.sink = state.sink
+        else:  # pragma: no cover - the tripwire test fails first
+            logger.warning("remote track has no queue: packets go through aiortc's decoder thread")
+            if state.sink is not None:
+                _spawn(_pump(receiver.track, state))
         await original_receive(parameters)
 
     receiver.receive = receive  # type: ignore[method-assign]
+
+
+def set_packet_sink(receiver: RTCRtpReceiver, sink: Callable[[av.Packet[Any]], None]) -> None:
+    """Call ``sink(packet)`` on the event loop with each packet of a receiver prepared with :func:`prepare_receiver`,
+    instead of queueing it to the receiver's track (whose ``recv()`` then yields nothing until the track ends).
+
+    Works before or after the receiver starts receiving (aiortc calls ``receive()`` once ICE and DTLS are under way).
+    """
+    state = _receivers.get(receiver)
+    if state is None:
+        raise ValueError("set_packet_sink: the receiver was not prepared with prepare_receiver")
+    state.sink = sink
+    delivery = state.jitter_buffer.delivery
+    if delivery is not None:
+        delivery.sink = sink
+
+
+async def _pump(track: MediaStreamTrack, state: _ReceiverState) -> None:
+    """Fallback when packets go through aiortc's decoder thread: read the track and call the sink."""
+    try:
+        while True:
+            packet: Any = await track.recv()
+            if state.sink is not None:
+                state.sink(packet)
+    except MediaStreamError:
+        pass
+    except Exception:
+        logger.exception("packet pump failed")
 
 
 def receiver_stats(receiver: RTCRtpReceiver) -> dict[str, int]:

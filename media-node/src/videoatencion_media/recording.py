@@ -11,7 +11,8 @@ Layout under ``root/<room_id>/`` (a fresh ``<room_id>~<session>`` folder if that
 - ``.lock``: flock held while the recorder lives; a room folder whose lock is free and whose journal has no
   "finished" record was left by a crashed process.
 
-All file IO happens in one writer thread per recorder: the event loop only copies the packet bytes into a queue.
+All file IO happens in one writer thread per recorder: the event loop only copies the packet bytes into a list that
+it hands to the writer thread every ``WRITE_BATCH_SECONDS`` (waking a thread per packet cost more CPU than the muxing).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ VIDEO_GONE_SECONDS: Final = 2.0
 KEYFRAME_RETRY_SECONDS: Final = 2.0
 # A source timestamp that jumps by more than this is a new timeline (the sender restarted).
 MAX_TIMESTAMP_JUMP_SECONDS: Final = 10.0
+# Packets reach the writer thread in batches, at most this late: one thread wake-up per batch, not one per packet.
+WRITE_BATCH_SECONDS: Final = 0.1
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -283,6 +286,9 @@ class RoomRecorder:
             self._loop = None
         self._participants: dict[str, _ParticipantRecording] = {}
         self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        # Packets written since the last hand-off to the writer thread; the lock keeps their order with other messages.
+        self._pending: list[tuple[str, _Item]] = []
+        self._pending_lock = threading.Lock()
         self._finished: Path | None = None
         self._finish_lock = threading.Lock()
         self.packets_written = 0
@@ -312,26 +318,53 @@ class RoomRecorder:
     # ---- called on the event loop: cheap, no IO ----
 
     def add_participant(self, participant_id: str, role: str | None, name: str | None) -> None:
-        self._queue.put(("participant", participant_id, role, name))
+        self._put(("participant", participant_id, role, name))
 
     def write(self, participant_id: str, kind: str, packet: av.Packet[Any]) -> None:
-        """Queue one encoded packet (copied: the caller's packet is shared with the senders)."""
+        """Queue one encoded packet (copied: the caller's packet is shared with the senders).
+
+        It reaches the writer thread with the others of its batch, at most ``WRITE_BATCH_SECONDS`` later (at once when
+        no event loop runs here).
+        """
         if self._finished is not None or packet.pts is None:
             return
         item = _Item(kind, bytes(packet), int(packet.pts), bool(packet.is_keyframe), time.time())
-        self._queue.put(("packet", participant_id, item))
+        with self._pending_lock:
+            self._pending.append((participant_id, item))
+            first = len(self._pending) == 1
+        if first:
+            try:
+                asyncio.get_running_loop().call_later(WRITE_BATCH_SECONDS, self._flush)
+            except RuntimeError:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Hand the packets written so far to the writer thread."""
+        with self._pending_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if self._pending:
+            self._queue.put(("packets", self._pending))
+            self._pending = []
+
+    def _put(self, message: tuple[Any, ...]) -> None:
+        """Queue a message for the writer thread after the packets written before it."""
+        with self._pending_lock:
+            self._flush_locked()
+            self._queue.put(message)
 
     def new_segment(self, participant_id: str) -> None:
         """Close the participant's open segment; its next packets start a new one on a new timeline (reconnection)."""
-        self._queue.put(("new_segment", participant_id))
+        self._put(("new_segment", participant_id))
 
     def note(self, event: dict[str, Any]) -> None:
         """A room event for the manifest (audio_only on/off, admitted, reconnecting, left…); timestamped here."""
         now = time.time()
-        self._queue.put(("event", {"at": iso(now), **event}, now))
+        self._put(("event", {"at": iso(now), **event}, now))
 
     def chat(self, participant_id: str, name: str | None, text: str, at: str) -> None:
-        self._queue.put(("chat", {"participant_id": participant_id, "name": name, "text": text, "at": at}))
+        self._put(("chat", {"participant_id": participant_id, "name": name, "text": text, "at": at}))
 
     def finish(self) -> Path:
         """Close every segment and write the manifest (status "complete"). Blocks: call it off the event loop."""
@@ -340,7 +373,7 @@ class RoomRecorder:
                 return self._finished
             done = threading.Event()
             result: list[Path] = []
-            self._queue.put(("finish", done, result))
+            self._put(("finish", done, result))
             done.wait()
             self._thread.join(timeout=10)
             self._finished = result[0] if result else self.directory / MANIFEST
@@ -361,8 +394,12 @@ class RoomRecorder:
 
     def _handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if kind == "packet":
-            self._packet(self._participant(message[1]), message[2])
+        if kind == "packets":
+            for pid, item in message[1]:
+                try:
+                    self._packet(self._participant(pid), item)
+                except Exception:
+                    logger.exception("recorder failed handling a packet", extra={"room_id": self.room_id})
         elif kind == "participant":
             _, pid, role, name = message
             self._participant(pid)
