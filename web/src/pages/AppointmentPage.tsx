@@ -4,12 +4,11 @@
  * as booking; the old time is kept until the new one is confirmed, and kept if that fails), or cancel it (after an
  * inline confirmation).
  */
-import { useEffect, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import {
   changeAppointment,
   downloadCalendar,
-  fetchAppointment,
   formatTime,
   isUpcoming,
   type Appointment,
@@ -30,11 +29,11 @@ import {
   statusName,
   useFocusAfterRender,
   useServiceName,
+  useAppointment,
   useSignInFirst,
   when,
 } from './appointment-common'
 
-type Load = { state: 'loading' } | { state: 'ready'; appointment: Appointment } | { state: 'error'; error: ApiError }
 type Mode = null | 'cancel' | 'reschedule'
 
 export function AppointmentPage(props: { id: string }) {
@@ -45,8 +44,7 @@ export function AppointmentPage(props: { id: string }) {
   const serviceName = useServiceName()
   const focus = useFocusAfterRender()
   const errors = useFormErrors()
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
+  const { load, retry, set: setAppointment } = useAppointment(props.id, signedIn)
   const [mode, setMode] = useState<Mode>(null)
   const [day, setDay] = useState<string | null>(null)
   const [slot, setSlot] = useState<Slot | null>(null)
@@ -58,24 +56,6 @@ export function AppointmentPage(props: { id: string }) {
   const notFound = load.state === 'error' && load.error.status === 404
   const title = name?.text ?? (notFound ? t('appt.notFound') : t('appt.title'))
   useDocumentTitle(title)
-
-  useEffect(() => {
-    if (!signedIn) return
-    let current = true
-    setLoad({ state: 'loading' })
-    announce(t('appt.loading'))
-    fetchAppointment(auth.api, props.id).then(
-      (found) => current && setLoad({ state: 'ready', appointment: found }),
-      (error: unknown) => {
-        if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(t('appt.error'))
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [attempt, signedIn])
 
   function enter(next: Mode, focusId: string) {
     errors.clear()
@@ -91,7 +71,7 @@ export function AppointmentPage(props: { id: string }) {
     setBusy(true)
     try {
       const updated = await run()
-      setLoad({ state: 'ready', appointment: updated })
+      setAppointment(updated)
       setMode(null)
       errors.clear()
       announce(done(updated))
@@ -125,7 +105,7 @@ export function AppointmentPage(props: { id: string }) {
           </div>
         )}
         {load.state === 'error' && !notFound && load.error.code !== 'insufficient_assurance' && (
-          <ErrorState message={t('appt.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
+          <ErrorState message={t('appt.error')} error={load.error} onRetry={retry} />
         )}
         {a && (
           <dl class="facts">

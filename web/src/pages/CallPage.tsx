@@ -11,7 +11,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, asApiError, type ApiClient } from '../api'
-import { changeAppointment, fetchAppointment, formatTime, OUTCOMES, type Appointment } from '../appointments'
+import { changeAppointment, formatTime, OUTCOMES, type Appointment } from '../appointments'
 import { useAuth } from '../auth'
 import { browserDeps, CallConnection } from '../call/connection'
 import {
@@ -41,10 +41,9 @@ import { useI18n } from '../i18n/context'
 import { label } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { AGENDA_PATH, appointmentPath, Link } from '../router'
-import { isStaff, useFocusAfterRender, useServiceName, useSignInFirst, when } from './appointment-common'
+import { isStaff, useAppointment, useFocusAfterRender, useServiceName, useSignInFirst, when } from './appointment-common'
 import { CallScreen, participantName, StreamVideo, useCallSnapshot } from './call-screen'
 
-type Load = { state: 'loading' } | { state: 'ready'; appointment: Appointment } | { state: 'error'; error: ApiError }
 
 /** `POST /appointments/{id}/call`: a fresh join grant. */
 export async function requestGrant(api: ApiClient, id: string): Promise<JoinGrant> {
@@ -104,33 +103,13 @@ function useLocalMedia(): { media: LocalMedia | null; retry: () => void } {
 export function CallPage(props: { id: string }) {
   const { t, language } = useI18n()
   const auth = useAuth()
-  const announce = useAnnounce()
   const signedIn = useSignInFirst()
   const serviceName = useServiceName()
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
+  const { load, retry } = useAppointment(props.id, signedIn)
   const appointment = load.state === 'ready' ? load.appointment : null
   const name = appointment ? serviceName(appointment.service_id) : null
   const notFound = load.state === 'error' && load.error.status === 404
   useDocumentTitle(notFound ? t('appt.notFound') : t('call.title'))
-
-  useEffect(() => {
-    if (!signedIn) return
-    let current = true
-    setLoad({ state: 'loading' })
-    announce(t('appt.loading'))
-    fetchAppointment(auth.api, props.id).then(
-      (found) => current && setLoad({ state: 'ready', appointment: found }),
-      (error: unknown) => {
-        if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(t('appt.error'))
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [attempt, signedIn])
 
   const staff = isStaff(auth)
   const a = appointment
@@ -148,7 +127,7 @@ export function CallPage(props: { id: string }) {
         {load.state === 'loading' && <p class="status-message">{t('appt.loading')}</p>}
         {load.state === 'error' && notFound && <p>{t('appt.notFoundText')}</p>}
         {load.state === 'error' && !notFound && (
-          <ErrorState message={t('appt.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
+          <ErrorState message={t('appt.error')} error={load.error} onRetry={retry} />
         )}
         {a && a.status !== 'booked' && (
           <p class="notice" id="call-closed">

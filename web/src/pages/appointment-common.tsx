@@ -1,11 +1,12 @@
 /** What the appointment pages share: "sign in first", the service's name, and an appointment's time in words. */
 import { useEffect, useState } from 'preact/hooks'
-import { formatDate, formatTime, type Appointment } from '../appointments'
+import { asApiError, type ApiError } from '../api'
+import { fetchAppointment, formatDate, formatTime, type Appointment } from '../appointments'
 import { sessionKind, useAuth, type Auth } from '../auth'
 import { localize, type Language, type Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { label } from '../offices'
-import { useServices } from '../page-context'
+import { useAnnounce, useServices } from '../page-context'
 import { signInPath, useRouter } from '../router'
 import type { SessionKind } from '../session'
 
@@ -69,4 +70,46 @@ export function useFocusAfterRender(): (id: string) => void {
     if (target) document.getElementById(target.id)?.focus()
   }, [target])
   return (id) => setTarget({ id })
+}
+
+export type AppointmentLoad =
+  | { state: 'loading' }
+  | { state: 'ready'; appointment: Appointment }
+  | { state: 'error'; error: ApiError }
+
+/**
+ * One appointment, fetched once signed in and again on `retry()`; loading and failure are announced to screen readers.
+ * `set` replaces what is shown (the answer of a change, for instance).
+ */
+export function useAppointment(
+  id: string,
+  signedIn: boolean,
+): { load: AppointmentLoad; retry: () => void; set: (a: Appointment) => void } {
+  const { t } = useI18n()
+  const auth = useAuth()
+  const announce = useAnnounce()
+  const [load, setLoad] = useState<AppointmentLoad>({ state: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+  useEffect(() => {
+    if (!signedIn) return
+    let current = true
+    setLoad({ state: 'loading' })
+    announce(t('appt.loading'))
+    fetchAppointment(auth.api, id).then(
+      (found) => current && setLoad({ state: 'ready', appointment: found }),
+      (error: unknown) => {
+        if (!current) return
+        setLoad({ state: 'error', error: asApiError(error) })
+        announce(t('appt.error'))
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [attempt, signedIn, id])
+  return {
+    load,
+    retry: () => setAttempt((n) => n + 1),
+    set: (appointment) => setLoad({ state: 'ready', appointment }),
+  }
 }
