@@ -10,6 +10,7 @@ from chalicelib.api.appointments import appointments
 from chalicelib.api.auth import auth
 from chalicelib.api.calls import calls
 from chalicelib.api.health import health
+from chalicelib.api.procedures import procedures
 from chalicelib.api.services import services
 
 app = ThreadSafeChalice(app_name="videoatencion")
@@ -19,6 +20,7 @@ app.register_blueprint(services)
 app.register_blueprint(auth)
 app.register_blueprint(appointments)
 app.register_blueprint(calls)
+app.register_blueprint(procedures)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")

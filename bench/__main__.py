@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import availability, cold_start, contention, media
+from bench import availability, cold_start, contention, documents, media
 
 
 def main() -> int:
     status = 0
-    for benchmark in (cold_start, availability, contention, media):
+    for benchmark in (cold_start, availability, contention, media, documents):
         status = benchmark.main() or status
         print(flush=True)
     return status

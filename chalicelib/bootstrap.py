@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.services.calls import CallService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
     from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets, StaffDirectory
+    from chalicelib.services.procedures import ProcedureService
 
 
 class Container:
@@ -192,6 +193,39 @@ class Container:
                 turn_credential_minutes=s.turn_credential_minutes,
                 recording_retention_days=s.recording_retention_days,
             ),
+        )
+
+    # --- procedures and documents -------------------------------------------------------------------------------
+    @cached_property
+    def procedures(self) -> ProcedureService:
+        import json
+        from pathlib import Path
+
+        from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
+        from chalicelib.adapters.dynamo.registers import DynamoRegisters
+        from chalicelib.documents.issuer import SealedPdfIssuer
+        from chalicelib.services.procedures import ProcedureService, ProcedureSettings
+
+        s = self.settings
+        config = json.loads((Path(__file__).parent / "config" / "procedures.json").read_text(encoding="utf-8"))
+        council = self.secrets.get(s.council_name_parameter) if s.council_name_parameter else "Ajuntament"
+        return ProcedureService(
+            self.booking,
+            DynamoRegisters(self._client("dynamodb"), s.table_padron, s.table_tax_ledger),
+            DynamoProcedureStore(
+                self._client("dynamodb"),
+                self._client("s3"),
+                s.table_procedures,
+                s.table_documents,
+                s.bucket_documents,
+                s.data_key,
+            ),
+            SealedPdfIssuer.from_settings(self._client("kms"), s, council),
+            self.audit,
+            self.auth_store,
+            self.pepper,
+            ProcedureSettings(s.public_base_url, council, s.document_available_days, config),
+            notifier=self.notifier,
         )
 
     @cached_property

@@ -46,6 +46,16 @@ class Settings:
     table_booking: str = ""
     table_idempotency: str = ""
     table_calls: str = ""
+    table_tax_ledger: str = ""
+    table_procedures: str = ""
+    table_documents: str = ""
+    bucket_documents: str = ""
+    data_key: str = ""
+    # The council's electronic seal key (documents); the token-signing key when no separate one is configured.
+    seal_key: str = ""
+    council_name_parameter: str = ""
+    # How long an issued document can be fetched and verified by its CSV (then only through the records office).
+    document_available_days: int = 365
     table_media_nodes: str = ""
     # Nobody can hoard slots: active appointments one citizen may hold at once.
     max_active_appointments: int = 3
@@ -112,6 +122,7 @@ class Settings:
             ("max_active_appointments", "MAX_ACTIVE_APPOINTMENTS", "3"),
             ("turn_credential_minutes", "TURN_CREDENTIAL_MINUTES", "60"),
             ("recording_retention_days", "RECORDING_RETENTION_DAYS", "30"),
+            ("document_available_days", "DOCUMENT_AVAILABLE_DAYS", "365"),
         ):
             raw = environ.get(var, default)
             if not (raw.isascii() and raw.isdigit()):
@@ -137,6 +148,13 @@ class Settings:
         values.update(numbers)
         return cls(
             table_calls=environ.get("TABLE_CALLS", ""),
+            table_tax_ledger=environ.get("TABLE_TAX_LEDGER", ""),
+            table_procedures=environ.get("TABLE_PROCEDURES", ""),
+            table_documents=environ.get("TABLE_DOCUMENTS", ""),
+            bucket_documents=environ.get("BUCKET_DOCUMENTS", ""),
+            data_key=environ.get("KMS_DATA_KEY", ""),
+            seal_key=environ.get("KMS_SEAL_KEY", ""),
+            council_name_parameter=environ.get("PARAM_COUNCIL_NAME", ""),
             table_media_nodes=environ.get("TABLE_MEDIA_NODES", ""),
             media_webhook_secret_parameter=environ.get("PARAM_MEDIA_WEBHOOK_SECRET", ""),
             turn_secret_parameter=environ.get("PARAM_TURN_SECRET", ""),

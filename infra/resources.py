@@ -208,6 +208,26 @@ RESOURCES = Resources(
             ttl_attribute="expires_at",
         ),
         Table(
+            name="procedures",
+            env="TABLE_PROCEDURES",
+            purpose="Procedures carried out in appointments: type, validated data, status (awaiting consent, issued), "
+            "consent record, documents issued",
+            partition=Key("id"),
+            indexes=(Index("by_appointment", Key("appointment_id"), Key("created_at")),),
+        ),
+        Table(
+            name="documents",
+            env="TABLE_DOCUMENTS",
+            purpose="Issued documents: CSV, SHA-256, S3 key, issue time, availability period, holder (for the padrón "
+            "check on verification), owner citizen",
+            partition=Key("id"),
+            indexes=(
+                Index("by_csv", Key("csv")),
+                Index("by_owner", Key("owner"), Key("issued_at")),
+                Index("by_appointment", Key("appointment_id"), Key("issued_at")),
+            ),
+        ),
+        Table(
             name="idempotency",
             env="TABLE_IDEMPOTENCY",
             purpose="Powertools idempotency records for creates (Idempotency-Key)",

@@ -1,0 +1,590 @@
+"""Procedure use cases: the agent's form for an appointment, carrying a procedure out, issuing its sealed documents,
+and showing and verifying them.
+
+The core never names a procedure: it works from ``chalicelib.domain.procedures`` descriptions. Every read of a
+citizen's register data is an audit event with its purpose; every issued document is stored (SSE-KMS, Object Lock)
+with its CSV and SHA-256 and enters the audit trail by that hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.auth.policy import Action, Resource, ResourceKind, require
+from chalicelib.auth.principal import Principal
+from chalicelib.domain.appointments import Appointment
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.calendar import HolidayCalendar
+from chalicelib.domain.csv_code import new_csv, normalise_csv, valid_csv
+from chalicelib.domain.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
+from chalicelib.domain.identifiers import masked
+from chalicelib.domain.procedures import REGISTRY, for_service
+from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
+from chalicelib.services.booking import BookingService
+from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, Registers
+
+VERIFY_WINDOW_SECONDS = 15 * 60
+VERIFY_PER_IP = 30
+CONSENT_CODE_SECONDS = 10 * 60
+CONSENT_ATTEMPTS = 5
+CONSENT_MESSAGE = {
+    "ca": "Codi {code} per confirmar: {title}. Caduca en 10 minuts. Si no ho heu demanat, no el faciliteu a ningú.",
+    "es": "Código {code} para confirmar: {title}. Caduca en 10 minutos. Si no lo ha pedido, no lo facilite a nadie.",
+    "en": "Code {code} to confirm: {title}. It expires in 10 minutes. If you did not ask for it, share it with nobody.",
+}
+
+
+class DocumentIssuer(Protocol):
+    def issue(
+        self,
+        draft: DocumentDraft,
+        *,
+        language: str,
+        council: str,
+        office_name: str,
+        issued_at: datetime,
+        csv: str,
+        verify_url: str,
+    ) -> bytes:
+        """The sealed PDF of a draft."""
+        ...
+
+
+class ProcedureStore(Protocol):
+    def put_procedure(self, record: dict[str, Any], expected_status: str | None = None) -> bool: ...
+
+    def get_procedure(self, procedure_id: str) -> dict[str, Any] | None: ...
+
+    def procedures_of(self, appointment_id: str) -> list[dict[str, Any]]: ...
+
+    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str) -> None: ...
+
+    def download_url(self, key: str, filename: str, seconds: int = 60) -> str: ...
+
+    def put_document(self, record: dict[str, Any]) -> None: ...
+
+    def get_document(self, document_id: str) -> dict[str, Any] | None: ...
+
+    def document_by_csv(self, csv: str) -> dict[str, Any] | None: ...
+
+    def documents_of_owner(self, owner: str) -> list[dict[str, Any]]: ...
+
+    def documents_of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class ProcedureSettings:
+    public_base_url: str
+    council: str
+    available_days: int = 365
+    config: dict[str, Any] | None = None
+
+
+OFFICE_NAMES = {
+    "OMAC": {
+        "ca": "Oficina d'Atenció Ciutadana",
+        "es": "Oficina de Atención Ciudadana",
+        "en": "Citizen Service Office",
+    },
+    "OGAT": {"ca": "Oficina de Gestió Tributària", "es": "Oficina de Gestión Tributaria", "en": "Tax Office"},
+}
+
+
+class ProcedureService:
+    def __init__(
+        self,
+        booking: BookingService,
+        registers: Registers,
+        store: ProcedureStore,
+        issuer: DocumentIssuer,
+        audit: AuditLog,
+        limiter_store: AuthStore,
+        pepper: Callable[[], bytes],
+        settings: ProcedureSettings,
+        calendar: HolidayCalendar | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        notifier: Notifier | None = None,
+    ) -> None:
+        self._notifier = notifier
+        self._auth_store = limiter_store
+        self._booking = booking
+        self._registers = registers
+        self._store = store
+        self._issuer = issuer
+        self._audit = audit
+        self._limits = limiter_store
+        self._pepper = pepper
+        self._settings = settings
+        self._calendar = calendar or HolidayCalendar.load()
+        self._clock = clock
+
+    # --- the agent's form ------------------------------------------------------------------------------------------
+    def form(self, caller: Principal, appointment_id: str, language: str, context: RequestContext) -> dict[str, Any]:
+        appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
+        procedure = self._procedure_of(appointment)
+        ctx = self._context(caller, appointment, procedure, language, context)
+        return {
+            "type": procedure.type,
+            "title": procedure.title(language),
+            "needs_consent": procedure.needs_consent,
+            "fields": [f.to_json(language) for f in procedure.fields(ctx)],
+        }
+
+    # --- carrying a procedure out ----------------------------------------------------------------------------------
+    def run(
+        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
+        kind, data = body.get("type"), body.get("data")
+        errors = []
+        if not isinstance(kind, str) or kind not in REGISTRY:
+            errors.append(FieldError("type", f"must be one of: {', '.join(sorted(REGISTRY))}"))
+        if not isinstance(data, dict):
+            errors.append(FieldError("data", "must be an object with the form's fields"))
+        if errors or not isinstance(kind, str) or not isinstance(data, dict):
+            raise ValidationFailed(errors)
+        procedure = REGISTRY[kind]
+        if procedure.office != appointment.office or self._procedure_of(appointment).type != kind:
+            raise ValidationFailed([FieldError("type", "is not the procedure of this appointment's service")])
+        if not appointment.is_active:
+            raise Conflict("appointment_closed", "This appointment was cancelled or has already been closed.")
+        language = appointment.language
+        ctx = self._context(caller, appointment, procedure, language, context)
+        clean = procedure.validate(data, ctx)
+        now = self._clock()
+        record: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "appointment_id": appointment.id,
+            "type": kind,
+            "status": "awaiting_consent" if procedure.needs_consent else "issued",
+            "data": clean,
+            "summary": [{"label": label, "value": value} for label, value in procedure.summary(clean, ctx)],
+            "title": procedure.title(language),
+            "language": language,
+            "owner": appointment.citizen,
+            "owner_contact": appointment.citizen_contact,
+            "office": appointment.office.value,
+            "created_at": now.isoformat(),
+            "created_by": f"{caller.kind}:{caller.subject}",
+            "documents": [],
+        }
+        if not procedure.needs_consent:
+            record["documents"] = [d["id"] for d in self._issue(procedure, clean, ctx, record, caller, context)]
+        if not self._store.put_procedure(record):
+            raise Conflict("procedure_exists", "This procedure was already recorded.")
+        self._record(caller, f"procedure.{kind}", record, context, {"status": record["status"]})
+        return self._procedure_json(record)
+
+    def _issue(
+        self,
+        procedure: Procedure,
+        clean: dict[str, Any],
+        ctx: Context,
+        record: dict[str, Any],
+        caller: Principal,
+        context: RequestContext,
+    ) -> list[dict[str, Any]]:
+        issued = []
+        for draft in procedure.documents(clean, ctx):
+            now = self._clock()
+            csv = new_csv()
+            verify_url = f"{self._settings.public_base_url.rstrip('/')}/verify/{csv}"
+            pdf = self._issuer.issue(
+                draft,
+                language=ctx.language,
+                council=ctx.council,
+                office_name=ctx.office_name,
+                issued_at=now,
+                csv=csv,
+                verify_url=verify_url,
+            )
+            digest = hashlib.sha256(pdf).digest()
+            document_id = str(uuid.uuid4())
+            key = f"documents/{record['appointment_id']}/{document_id}.pdf"
+            self._store.store_pdf(key, pdf, base64.b64encode(digest).decode())
+            document = {
+                "id": document_id,
+                "csv": csv,
+                "kind": draft.kind,
+                "title": draft.title,
+                "appointment_id": record["appointment_id"],
+                "procedure_id": record["id"],
+                "owner": record["owner"],
+                "owner_contact": record.get("owner_contact"),
+                "office": record["office"],
+                "holder": self._holder_digest(draft.holder_id_number) if draft.holder_id_number else None,
+                "key": key,
+                "sha256": digest.hex(),
+                "size": len(pdf),
+                "issued_at": now.isoformat(),
+                "available_until": (now + timedelta(days=self._settings.available_days)).isoformat(),
+            }
+            self._store.put_document(document)
+            self._audit.record(
+                AuditEvent(
+                    actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                    action="document.issue",
+                    subject=f"document:{document_id}",
+                    outcome=Outcome.SUCCESS,
+                    context=context,
+                    purpose=procedure.purpose,
+                    details={
+                        "appointment": record["appointment_id"],
+                        "kind": draft.kind,
+                        "sha256": document["sha256"],
+                        "csv_digest": hashlib.sha256(csv.encode()).hexdigest()[:16],
+                    },
+                )
+            )
+            issued.append(document)
+        return issued
+
+    # --- the citizen's consent (step-up one-time code) ------------------------------------------------------------
+    def confirm(
+        self, caller: Principal, procedure_id: str, body: dict[str, Any], context: RequestContext
+    ) -> tuple[int, dict[str, Any]]:
+        """Without a code: send one to the citizen's contact (202). With the code: record the consent and issue."""
+        record = self._store.get_procedure(procedure_id) if _uuid(procedure_id) else None
+        if record is None:
+            raise NotFound("There is no such procedure.")
+        require(caller, Action.CONFIRM, _resource(ResourceKind.PROCEDURE, record))
+        if record["status"] != "awaiting_consent":
+            raise Conflict("not_awaiting_consent", "This procedure does not need your confirmation.")
+        appointment = self._booking.get(caller, str(record["appointment_id"]))
+        if "code" not in body and "challenge_id" not in body:
+            return 202, self._send_consent_code(record, appointment, context)
+        self._check_consent_code(record, body, context)
+        procedure = REGISTRY[str(record["type"])]
+        ctx = self._context(caller, appointment, procedure, str(record["language"]), context)
+        now = self._clock()
+        clean = {**record["data"], "consented_at": now.astimezone(self._calendar_zone()).strftime("%d/%m/%Y %H:%M")}
+        documents = self._issue(procedure, clean, ctx, record, caller, context)
+        updated = {
+            **record,
+            "status": "issued",
+            "documents": [d["id"] for d in documents],
+            "consent": {"at": now.isoformat(), "by": f"{caller.kind}:{caller.subject}", "method": "one-time code"},
+        }
+        if not self._store.put_procedure(updated, expected_status="awaiting_consent"):
+            raise Conflict("not_awaiting_consent", "This procedure was confirmed already.")
+        self._record(caller, "procedure.consent", updated, context, {"method": "one-time code"})
+        return 200, self._procedure_json(updated)
+
+    def _send_consent_code(
+        self, record: dict[str, Any], appointment: Appointment, context: RequestContext
+    ) -> dict[str, Any]:
+        from chalicelib.auth import codes
+        from chalicelib.auth.state import Challenge
+        from chalicelib.domain.identifiers import Channel
+
+        now = int(self._clock().timestamp())
+        window = now - now % VERIFY_WINDOW_SECONDS
+        if not self._limits.hit("consent-code", str(record["id"]), window, VERIFY_WINDOW_SECONDS, 3):
+            raise RateLimited(window + VERIFY_WINDOW_SECONDS - now, detail="Too many codes: wait a few minutes.")
+        to = appointment.contact.email or appointment.contact.phone
+        if not to or self._notifier is None:
+            raise Conflict("no_contact", "There is no address to send the confirmation code to.")
+        channel = Channel.EMAIL if appointment.contact.email else Channel.SMS
+        challenge_id, code = codes.new_id(), codes.new_code()
+        self._auth_store.put_challenge(
+            Challenge(
+                id=challenge_id,
+                purpose="consent",
+                subject=str(record["id"]),
+                digest=codes.code_digest(self._pepper(), challenge_id, code),
+                contact=codes.contact_digest(self._pepper(), to),
+                attempts=0,
+                used=False,
+                expires_at=now + CONSENT_CODE_SECONDS,
+            )
+        )
+        text = CONSENT_MESSAGE.get(str(record["language"]), CONSENT_MESSAGE["ca"]).format(
+            code=code, title=record.get("title", "")
+        )
+        self._notifier.send(Message(channel.value, to, text, "procedure-consent", subject=str(record.get("title", ""))))
+        return {"challenge_id": challenge_id, "channel": channel.value, "expires_in": CONSENT_CODE_SECONDS}
+
+    def _check_consent_code(self, record: dict[str, Any], body: dict[str, Any], context: RequestContext) -> None:
+        from chalicelib.auth import codes
+
+        challenge_id, code = body.get("challenge_id"), body.get("code")
+        errors = []
+        if not isinstance(challenge_id, str) or not 10 <= len(challenge_id) <= 64:
+            errors.append(FieldError("challenge_id", "is missing or malformed"))
+        if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != codes.CODE_DIGITS:
+            errors.append(FieldError("code", "must be the 6 digits we sent"))
+        if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
+            raise ValidationFailed(errors)
+        challenge = self._auth_store.get_challenge(challenge_id)
+        now = int(self._clock().timestamp())
+        if (
+            challenge is None
+            or challenge.purpose != "consent"
+            or challenge.subject != record["id"]
+            or challenge.used
+            or challenge.expires_at <= now
+        ):
+            raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
+        if self._auth_store.record_attempt(challenge.id, CONSENT_ATTEMPTS) is None:
+            raise RateLimited(VERIFY_WINDOW_SECONDS, "too_many_attempts", "Too many wrong codes: ask for a new code.")
+        if not codes.matches(self._pepper(), challenge.id, code, challenge.digest):
+            raise Unauthenticated("invalid_code", "The code is not right.")
+        if not self._auth_store.consume(challenge.id):
+            raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
+
+    def _calendar_zone(self) -> Any:
+        from chalicelib.domain.audit import COUNCIL_ZONE
+
+        return COUNCIL_ZONE
+
+    # --- instalment plan preview ------------------------------------------------------------------------------------
+    def preview_instalments(self, body: dict[str, Any]) -> dict[str, Any]:
+        from chalicelib.domain.instalments import InstalmentRules, plan
+
+        errors = []
+        amount = body.get("amount_cents")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            errors.append(FieldError("amount_cents", "must be a positive whole number of cents"))
+        fractions = body.get("fractions")
+        if not isinstance(fractions, int) or isinstance(fractions, bool):
+            errors.append(FieldError("fractions", "must be a whole number"))
+        dates: dict[str, date] = {}
+        for name in ("voluntary_period_end", "first_due"):
+            try:
+                dates[name] = date.fromisoformat(str(body.get(name)))
+            except ValueError:
+                errors.append(FieldError(name, "must be a date (YYYY-MM-DD)"))
+        day_of_month = body.get("day_of_month")
+        if day_of_month not in (5, 20):
+            errors.append(FieldError("day_of_month", "must be 5 or 20"))
+        guarantee = body.get("guarantee", "none")
+        if guarantee not in ("none", "aval"):
+            errors.append(FieldError("guarantee", "must be none or aval"))
+        if errors or not isinstance(amount, int) or not isinstance(fractions, int) or not isinstance(day_of_month, int):
+            raise ValidationFailed(errors)
+        schedule = plan(
+            amount,
+            dates["voluntary_period_end"],
+            fractions,
+            dates["first_due"],
+            day_of_month,
+            str(guarantee),
+            InstalmentRules.load(),
+            self._working_day,
+        )
+        return {
+            "items": [
+                {
+                    "due": f.due.isoformat(),
+                    "principal_cents": f.principal_cents,
+                    "interest_cents": f.interest_cents,
+                    "total_cents": f.total_cents,
+                }
+                for f in schedule.items
+            ],
+            "interest_cents": schedule.interest_cents,
+            "total_cents": schedule.total_cents,
+            "guarantee_required": schedule.guarantee_required,
+            "guarantee_cents": schedule.guarantee_cents,
+        }
+
+    # --- reading ---------------------------------------------------------------------------------------------------
+    def of_appointment(self, caller: Principal, appointment_id: str) -> list[dict[str, Any]]:
+        appointment = self._booking.get(caller, appointment_id)
+        records = sorted(self._store.procedures_of(appointment.id), key=lambda r: str(r.get("created_at")))
+        return [self._procedure_json(r) for r in records]
+
+    def get(self, caller: Principal, procedure_id: str) -> dict[str, Any]:
+        record = self._store.get_procedure(procedure_id) if _uuid(procedure_id) else None
+        if record is None:
+            raise NotFound("There is no such procedure.")
+        require(caller, Action.VIEW, _resource(ResourceKind.PROCEDURE, record))
+        return self._procedure_json(record)
+
+    def documents(self, caller: Principal, appointment_id: str | None) -> list[dict[str, Any]]:
+        if appointment_id:
+            appointment = self._booking.get(caller, appointment_id)
+            found = self._store.documents_of_appointment(appointment.id)
+        else:
+            if not caller.is_citizen:
+                raise ValidationFailed([FieldError("appointment", "staff list the documents of one appointment")])
+            found = [
+                d
+                for d in self._store.documents_of_owner(caller.subject)
+                if _decide_view(caller, _resource(ResourceKind.DOCUMENT, d))
+            ]
+        found.sort(key=lambda d: str(d.get("issued_at")), reverse=True)
+        return [_document_json(d) for d in found]
+
+    def document(self, caller: Principal, document_id: str, context: RequestContext) -> dict[str, Any]:
+        record = self._store.get_document(document_id) if _uuid(document_id) else None
+        if record is None:
+            raise NotFound("There is no such document.")
+        require(caller, Action.VIEW, _resource(ResourceKind.DOCUMENT, record))
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                action="document.download",
+                subject=f"document:{record['id']}",
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose="document access",
+                details={"appointment": str(record.get("appointment_id"))},
+            )
+        )
+        return {**_document_json(record), "download_url": self._url(record)}
+
+    def verify(self, csv: str, id_number: str | None, context: RequestContext) -> dict[str, Any]:
+        """Public: anyone holding a CSV may check the document (padrón documents also need the holder's ID number)."""
+        now = int(self._clock().timestamp())
+        window = now - now % VERIFY_WINDOW_SECONDS
+        if not self._limits.hit(
+            "verify-ip", context.source_ip or "unknown", window, VERIFY_WINDOW_SECONDS, VERIFY_PER_IP
+        ):
+            raise RateLimited(window + VERIFY_WINDOW_SECONDS - now)
+        code = normalise_csv(csv)
+        record = self._store.document_by_csv(code) if valid_csv(code) else None
+        found = record is not None and str(record.get("available_until", "")) >= self._clock().isoformat()
+        if found and record is not None and record.get("holder"):
+            given = (id_number or "").strip().upper()
+            found = bool(given) and hmac.compare_digest(self._holder_digest(given), str(record["holder"]))
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"public:{context.source_ip or 'unknown'}", "public"),
+                action="document.verify",
+                subject=f"document:{record['id']}" if found and record else "document:unknown",
+                outcome=Outcome.SUCCESS if found else Outcome.FAILURE,
+                context=context,
+                purpose="document verification",
+            )
+        )
+        if not found or record is None:
+            raise NotFound("No document has this code (or the ID number does not match).")
+        return {**_document_json(record), "download_url": self._url(record)}
+
+    # --- helpers ---------------------------------------------------------------------------------------------------
+    def _procedure_of(self, appointment: Appointment) -> Procedure:
+        procedure = for_service(appointment.service_id)
+        if procedure is None:
+            raise Conflict("no_procedure", "This appointment's service has no procedure to carry out.")
+        return procedure
+
+    def _context(
+        self, caller: Principal, appointment: Appointment, procedure: Procedure, language: str, context: RequestContext
+    ) -> Context:
+        person = self._registers.person(appointment.citizen)
+        household = tuple(self._registers.household(person["household_id"])) if person else ()
+        ledger = tuple(self._registers.ledger(appointment.citizen))
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                action="register.read",
+                subject=f"citizen:{masked(appointment.citizen)}",
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose=procedure.purpose,
+                details={"appointment": appointment.id, "registers": "padron,tax-ledger"},
+            )
+        )
+        return Context(
+            appointment=appointment,
+            language=language,
+            now=self._clock(),
+            person=person,
+            household=household,
+            ledger=ledger,
+            council=self._settings.council,
+            office_name=OFFICE_NAMES.get(appointment.office.value, {}).get(language, appointment.office.value),
+            is_working_day=self._working_day,
+            config=dict(self._settings.config or {}),
+        )
+
+    def _working_day(self, day: date) -> bool:
+        return day.weekday() < 5 and not self._calendar.is_holiday(day)
+
+    def _holder_digest(self, id_number: str) -> str:
+        return hmac.new(self._pepper(), f"holder:{id_number.upper()}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _url(self, record: dict[str, Any]) -> str:
+        return self._store.download_url(str(record["key"]), f"{record.get('kind', 'document')}-{record['csv']}.pdf")
+
+    def _procedure_json(self, record: dict[str, Any]) -> dict[str, Any]:
+        documents = [self._store.get_document(str(i)) for i in record.get("documents", [])]
+        return {
+            "id": record["id"],
+            "appointment_id": record["appointment_id"],
+            "type": record["type"],
+            "status": record["status"],
+            "created_at": record["created_at"],
+            "summary": {"title": record.get("title"), "lines": record.get("summary", [])},
+            "documents": [{"id": d["id"], "csv": d["csv"], "title": d["title"]} for d in documents if d],
+        }
+
+    def _record(
+        self, caller: Principal, action: str, record: dict[str, Any], context: RequestContext, details: dict[str, str]
+    ) -> None:
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                action=action,
+                subject=f"procedure:{record['id']}",
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose="procedure",
+                details={"appointment": record["appointment_id"], **details},
+            )
+        )
+
+
+def _resource(kind: ResourceKind, record: dict[str, Any]) -> Resource:
+    from chalicelib.domain.catalogue import OfficeId
+
+    return Resource(
+        kind,
+        str(record["id"]),
+        owner=str(record.get("owner")),
+        owner_contact=record.get("owner_contact"),
+        office=OfficeId(str(record["office"])),
+    )
+
+
+def _decide_view(caller: Principal, resource: Resource) -> bool:
+    from chalicelib.auth.policy import Decision, decide
+
+    return decide(caller, Action.VIEW, resource) is Decision.ALLOW
+
+
+def _document_json(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["id"],
+        "csv": record["csv"],
+        "title": record["title"],
+        "type": record.get("kind"),
+        "issued_at": record["issued_at"],
+        "available_until": record["available_until"],
+        "sha256": record["sha256"],
+        "size": record["size"],
+        "appointment_id": record["appointment_id"],
+    }
+
+
+def _uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
