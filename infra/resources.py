@@ -263,7 +263,15 @@ RESOURCES = Resources(
         KmsKey(
             name="signing",
             env="KMS_SIGNING_KEY",
-            purpose="Signs access tokens, audit digests and document seals",
+            purpose="Signs access tokens and audit digests",
+            spec="ECC_NIST_P256",
+            usage="SIGN_VERIFY",
+        ),
+        KmsKey(
+            name="seal",
+            env="KMS_SEAL_KEY",
+            purpose="The council's electronic seal of issued documents (PAdES); long-lived like its certificate, "
+            "unlike the token keys, which rotate",
             spec="ECC_NIST_P256",
             usage="SIGN_VERIFY",
         ),
