@@ -194,9 +194,14 @@ def test_instalment_preview_matches_the_worked_example(client: Client, demo: Dem
     assert [i["interest_cents"] for i in plan["items"]] == [102, 171, 238, 305, 374, 443]
     assert plan["items"][1]["due"] == "2025-10-06"  # 5 October 2025 is a Sunday
     assert (plan["interest_cents"], plan["total_cents"]) == (1633, 121633)
-    bad = post(client, "/instalment-plans/preview", {**request, "amount_cents": 5000, "day_of_month": 7}, citizen)
+    bad = post(client, "/instalment-plans/preview", {**request, "day_of_month": 7}, citizen)
     assert bad.status_code == 422
-    assert {"day_of_month"} <= {e["field"] for e in body(bad)["errors"]}
+    assert {e["field"] for e in body(bad)["errors"]} == {"day_of_month"}
+    # Below the minimum amount, and more fractions than the amount's band allows (100 to 600 € → 6 months).
+    small = post(client, "/instalment-plans/preview", {**request, "amount_cents": 5000}, citizen)
+    assert (small.status_code, next(e["field"] for e in body(small)["errors"])) == (422, "amount_cents")
+    many = post(client, "/instalment-plans/preview", {**request, "amount_cents": 50000, "fractions": 7}, citizen)
+    assert (many.status_code, [e["field"] for e in body(many)["errors"]]) == (422, ["fractions"])
 
 
 def test_an_instalment_plan_waits_for_the_citizens_consent_by_code(client: Client, demo: DemoCounts) -> None:
