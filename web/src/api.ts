@@ -1,8 +1,8 @@
 /**
  * The one way the SPA talks to the API (reached under `/api`): JSON in and out, a timeout, problem+json answers turned
  * into `ApiError` (with the stable `code`, the field errors and `Retry-After`), and — for calls made on someone's
- * behalf — the `Authorization: Bearer` header from the session. Any 401 to such a call ends the session: the shell
- * then sends the person to sign in again.
+ * behalf — the `Authorization: Bearer` header from the session. Any 401 to such a call (but a wrong one-time code's)
+ * ends the session: the shell then sends the person to sign in again.
  */
 import type { SessionStore } from './session'
 
@@ -120,7 +120,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
         read,
       )
     } catch (error) {
-      if (opts.auth && !opts.quiet && error instanceof ApiError && error.status === 401) session.end('ended')
+      // A wrong one-time code (confirming a procedure) is a 401 too, but about the code: the session lives on.
+      const unauthorized = error instanceof ApiError && error.status === 401 && error.code !== 'invalid_code'
+      if (opts.auth && !opts.quiet && unauthorized) session.end('ended')
       throw error
     }
   }

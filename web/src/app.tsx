@@ -19,16 +19,19 @@ import { AppointmentsPage } from './pages/AppointmentsPage'
 import { BookPage } from './pages/BookPage'
 import type { CallPage as CallPageType } from './pages/CallPage'
 import { CataloguePage } from './pages/CataloguePage'
+import { DocumentsPage } from './pages/DocumentsPage'
 import { EidDonePage } from './pages/EidDonePage'
 import { MePage } from './pages/MePage'
 import { NotFoundPage } from './pages/NotFoundPage'
 import { ServicePage } from './pages/ServicePage'
 import { SignInPage } from './pages/SignInPage'
 import { StaffSignInPage } from './pages/StaffSignInPage'
+import { VerifyPage } from './pages/VerifyPage'
 import {
   AGENDA_PATH,
   APPOINTMENTS_PATH,
   CATALOGUE_PATH,
+  DOCUMENTS_PATH,
   Link,
   matchRoute,
   ME_PATH,
@@ -36,6 +39,7 @@ import {
   SIGN_IN_PATH,
   STAFF_SIGN_IN_PATH,
   useRouter,
+  VERIFY_PATH,
   type Route,
 } from './router'
 import type { ServiceCatalogue } from './services'
@@ -111,6 +115,8 @@ function Shell() {
         {route.name === 'appointment' && <AppointmentPage key={route.id} id={route.id} />}
         {route.name === 'call' && <LazyCallPage key={route.id} id={route.id} />}
         {route.name === 'agenda' && <AgendaPage />}
+        {route.name === 'documents' && <DocumentsPage />}
+        {route.name === 'verify' && <VerifyPage key={route.csv ?? ''} csv={route.csv} />}
         {route.name === 'notFound' && <NotFoundPage />}
         <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
           {announcement}
@@ -118,6 +124,11 @@ function Shell() {
       </main>
       <footer class="site-footer">
         <p>{t('footer.text')}</p>
+        <p>
+          <Link id="verify-link" href={VERIFY_PATH}>
+            {t('verify.title')}
+          </Link>
+        </p>
         <p>
           <Link class="staff-link" href={STAFF_SIGN_IN_PATH}>
             {t('footer.staff')}
@@ -200,6 +211,13 @@ function AccountNav({ route }: { route: Route }) {
             aria-current={route.name === 'appointments' ? 'page' : undefined}
           >
             {t('appointments.title')}
+          </Link>
+        </li>
+      )}
+      {!staff && (
+        <li>
+          <Link id="my-documents" href={DOCUMENTS_PATH} aria-current={route.name === 'documents' ? 'page' : undefined}>
+            {t('docs.title')}
           </Link>
         </li>
       )}

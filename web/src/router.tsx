@@ -18,6 +18,8 @@ export type Route =
   | { name: 'appointment'; id: string }
   | { name: 'call'; id: string }
   | { name: 'agenda' }
+  | { name: 'documents' }
+  | { name: 'verify'; csv?: string }
   | { name: 'notFound' }
 
 export const CATALOGUE_PATH = '/'
@@ -27,6 +29,8 @@ export const EID_DONE_PATH = '/auth/eid/done'
 export const ME_PATH = '/me'
 export const APPOINTMENTS_PATH = '/appointments'
 export const AGENDA_PATH = '/agenda'
+export const DOCUMENTS_PATH = '/documents'
+export const VERIFY_PATH = '/verify'
 
 const FIXED: Record<string, Route['name']> = {
   [SIGN_IN_PATH]: 'signIn',
@@ -35,6 +39,8 @@ const FIXED: Record<string, Route['name']> = {
   [ME_PATH]: 'me',
   [APPOINTMENTS_PATH]: 'appointments',
   [AGENDA_PATH]: 'agenda',
+  [DOCUMENTS_PATH]: 'documents',
+  [VERIFY_PATH]: 'verify',
 }
 
 /** Routes with one path segment of data: `/services/:id`, `/book/:id`, `/appointments/:id`. */
@@ -49,6 +55,14 @@ export function matchRoute(path: string): Route {
   if (call?.[1]) {
     try {
       return { name: 'call', id: decodeURIComponent(call[1]) }
+    } catch {
+      return { name: 'notFound' }
+    }
+  }
+  const verify = /^\/verify\/([^/]+)$/.exec(trimmed)
+  if (verify?.[1]) {
+    try {
+      return { name: 'verify', csv: decodeURIComponent(verify[1]) }
     } catch {
       return { name: 'notFound' }
     }

@@ -32,6 +32,8 @@ class Text:
 class Option:
     value: str
     label: Text
+    # Facts the form may use without asking the API again, e.g. a debt's amount for the instalment preview.
+    extra: tuple[tuple[str, str | int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class Field:
         if self.help:
             body["help"] = self.help(language)
         if self.options or self.kind in ("choice", "multichoice"):
-            body["options"] = [{"value": o.value, "label": o.label(language)} for o in self.options]
+            body["options"] = [{"value": o.value, "label": o.label(language), **dict(o.extra)} for o in self.options]
         if self.min is not None:
             body["min"] = self.min
         if self.max is not None:

@@ -95,6 +95,7 @@ class InstalmentPlan:
             Option(
                 str(d["item_id"]),
                 Text(*(f"{d.get('concept', d['item_id'])} · {euros(_owed(d), lang)}" for lang in ("ca", "es", "en"))),
+                (("amount_cents", _owed(d)), ("voluntary_period_end", str(d["voluntary_period_end"]))),
             )
             for d in _debts(ctx)
         )

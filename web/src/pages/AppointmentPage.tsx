@@ -33,6 +33,7 @@ import {
   useSignInFirst,
   when,
 } from './appointment-common'
+import { AgentProcedurePanel, CitizenProcedurePanel, useProcedures } from './procedure-panel'
 
 type Mode = null | 'cancel' | 'reschedule'
 
@@ -52,6 +53,8 @@ export function AppointmentPage(props: { id: string }) {
   const [busy, setBusy] = useState(false)
   const staff = isStaff(auth)
   const appointment = load.state === 'ready' ? load.appointment : null
+  // The citizen's procedures (those waiting for their confirmation, the documents issued); staff have their panel.
+  const procedures = useProcedures(props.id, { enabled: appointment !== null && !staff, poll: 'awaiting' })
   const name = appointment ? serviceName(appointment.service_id) : null
   const notFound = load.state === 'error' && load.error.status === 404
   const title = name?.text ?? (notFound ? t('appt.notFound') : t('appt.title'))
@@ -173,6 +176,10 @@ export function AppointmentPage(props: { id: string }) {
             </button>
           </div>
         )}
+        {a && mode === null && staff && (
+          <AgentProcedurePanel appointmentId={a.id} canIssue={a.status === 'booked'} as="section" />
+        )}
+        {a && mode === null && !staff && <CitizenProcedurePanel procedures={procedures} as="section" />}
         {a && mode === 'cancel' && (
           <section class="panel confirm-panel" aria-labelledby="cancel-title">
             <h2 id="cancel-title" tabIndex={-1}>

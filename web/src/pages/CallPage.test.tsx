@@ -84,7 +84,7 @@ describe('the video call', () => {
     restoreZone()
   })
 
-  const citizenApi = (extra: Record<string, () => Response> = {}) =>
+  const citizenApi = (extra: Parameters<typeof routeApi>[0] = {}) =>
     routeApi({
       'GET /api/me': () => json(CITIZEN),
       'GET /api/appointments/appt-1': () => json(SOON),
@@ -209,6 +209,36 @@ describe('the video call', () => {
     expect(text('#call-ended-title')).toBe('The call has ended')
     expect(pc().closed).toBe(true)
   })
+
+  it('citizen: in the call, what the agent prepares for their confirmation shows up beside it (asked every 5 s)', async () => {
+    const awaiting = {
+      id: 'proc-1',
+      type: 'direct_debit',
+      status: 'awaiting_consent',
+      summary: { title: 'Direct debit', lines: [{ label: 'IBAN', value: 'ES91 **** 1332' }] },
+      documents: [],
+    }
+    const api = citizenApi({
+      'GET /api/appointments/appt-1/procedures': [
+        () => json({ items: [], next: null }),
+        () => json({ items: [awaiting], next: null }),
+      ],
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1/call', session: signedIn('citizen') })
+    await click(await find('#join-call'))
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
+    ws().open()
+    pc().setState('connected')
+    ws().receive({ type: 'state', you: 'c-1', room_id: 'room-1', participants: participants('admitted'), recording: true })
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#call-title')))
+    // Not asked before being let in; nothing to show at first.
+    await waitFor(() => expect(api.callsTo('GET /api/appointments/appt-1/procedures')).toHaveLength(1))
+    expect(document.querySelector('#procedure-panel')).toBeNull()
+    await waitFor(() => expect(document.querySelector('aside#procedure-panel')).not.toBeNull(), 7000)
+    expect(text('#procedure-title')).toBe('Your procedures')
+    expect(text('#consent-proc-1-title')).toBe('Direct debit')
+    expect(text('#consent-proc-1-send')).toBe('Send me a code')
+  }, 15_000)
 
   it('citizen without camera permission: says so and joins with sound only', async () => {
     webrtc.restore()

@@ -6,8 +6,9 @@
  * "more") — then "Join": "the agent will let you in", live from the room's events, with a word if the agent runs
  * late; once let in, the call screen. Without camera (refused or missing) they can still join with sound only.
  *
- * Agent: joins on arrival; sees who waits (and since when) with "Admit", the call screen with the procedure panel's
- * space beside it, and "End call", which asks for the appointment's outcome, ends the call for everyone and saves it.
+ * Agent: joins on arrival; sees who waits (and since when) with "Admit", the call screen with the procedure panel
+ * beside it (procedure-panel.tsx), and "End call", which asks for the appointment's outcome, ends the call for
+ * everyone and saves it.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, asApiError, type ApiClient } from '../api'
@@ -43,6 +44,7 @@ import { useAnnounce, useDocumentTitle } from '../page-context'
 import { AGENDA_PATH, appointmentPath, Link } from '../router'
 import { isStaff, useAppointment, useFocusAfterRender, useServiceName, useSignInFirst, when } from './appointment-common'
 import { CallScreen, participantName, StreamVideo, useCallSnapshot } from './call-screen'
+import { AgentProcedurePanel, CitizenProcedurePanel, useProcedures } from './procedure-panel'
 
 
 /** `POST /appointments/{id}/call`: a fresh join grant. */
@@ -249,6 +251,9 @@ function CitizenCall(props: { appointment: Appointment }) {
     if (late) announce(t('call.agentLate'))
   }, [late])
 
+  // While in the call, what the agent prepares for the citizen's confirmation shows up within 5 s.
+  const procedures = useProcedures(a.id, { enabled: view === 'call', poll: 'always' })
+
   function join() {
     if (!media) return
     setLeft(false)
@@ -301,6 +306,11 @@ function CitizenCall(props: { appointment: Appointment }) {
           connection.close()
           setLeft(true)
         }}
+        aside={
+          procedures.items && procedures.items.length > 0 ? (
+            <CitizenProcedurePanel procedures={procedures} as="aside" />
+          ) : undefined
+        }
       />
     )
   }
@@ -719,12 +729,7 @@ function AgentCall(props: { appointment: Appointment }) {
           </section>
         }
         extra={ending ? endPanel : null}
-        aside={
-          <aside class="procedure-panel" id="procedure-panel" aria-labelledby="procedure-title">
-            <h2 id="procedure-title">{t('call.procedure')}</h2>
-            <p>{t('call.procedureSoon')}</p>
-          </aside>
-        }
+        aside={<AgentProcedurePanel appointmentId={a.id} canIssue as="aside" />}
       />
     </>
   )

@@ -1,0 +1,111 @@
+/**
+ * `/documents`: the documents issued to the signed-in citizen (certificates, payment letters, mandates, plans), each
+ * with its title, when it was issued, its verification code (CSV), until when it can be downloaded, and "Download".
+ */
+import { useEffect, useState } from 'preact/hooks'
+import { asApiError, type ApiError } from '../api'
+import { formatDate, formatTime } from '../appointments'
+import { useAuth } from '../auth'
+import { ErrorState } from '../components/ErrorState'
+import { fetchMyDocuments, type IssuedDocument } from '../documents'
+import { useI18n } from '../i18n/context'
+import { useAnnounce, useDocumentTitle } from '../page-context'
+import { AGENDA_PATH, Link, useRouter, VERIFY_PATH } from '../router'
+import { isStaff, useSignInFirst } from './appointment-common'
+import { DownloadButton } from './procedure-panel'
+
+type Load = { state: 'loading' } | { state: 'ready'; items: IssuedDocument[] } | { state: 'error'; error: ApiError }
+
+export function DocumentsPage() {
+  const { t, language } = useI18n()
+  const auth = useAuth()
+  const { navigate } = useRouter()
+  const announce = useAnnounce()
+  const signedIn = useSignInFirst()
+  const staff = isStaff(auth)
+  const [load, setLoad] = useState<Load>({ state: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+  useDocumentTitle(t('docs.title'))
+
+  useEffect(() => {
+    if (!signedIn) return
+    // Staff see an appointment's documents on the appointment.
+    if (staff) return navigate(AGENDA_PATH, { replace: true })
+    let current = true
+    setLoad({ state: 'loading' })
+    announce(t('docs.loading'))
+    fetchMyDocuments(auth.api).then(
+      (items) => {
+        if (!current) return
+        setLoad({ state: 'ready', items })
+        announce(t('docs.loaded', { count: items.length }))
+      },
+      (error: unknown) => {
+        if (!current) return
+        setLoad({ state: 'error', error: asApiError(error) })
+        announce(`${t('docs.error')} ${t('error.hint')}`)
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [attempt, signedIn, staff])
+
+  const at = (instant: string) => `${formatDate(language, instant)}, ${formatTime(language, instant)}`
+  return (
+    <>
+      <h1 tabIndex={-1} id="documents-title">
+        {t('docs.title')}
+      </h1>
+      <p class="lead">{t('docs.intro')}</p>
+      <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
+        {load.state === 'loading' && <p class="status-message">{t('docs.loading')}</p>}
+        {load.state === 'error' && (
+          <ErrorState message={t('docs.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
+        )}
+        {load.state === 'ready' && load.items.length === 0 && (
+          <p class="empty-state" id="no-documents">
+            {t('docs.empty')}
+          </p>
+        )}
+        {load.state === 'ready' && load.items.length > 0 && (
+          <ul class="document-list" id="documents-list">
+            {load.items.map((d) => (
+              <li key={d.id} class="document-card" data-id={d.id} data-csv={d.csv}>
+                <h2 class="document-card__title">{d.title || d.type}</h2>
+                <dl class="facts facts--compact">
+                  {d.issued_at && (
+                    <div>
+                      <dt>{t('docs.issued')}</dt>
+                      <dd>
+                        <time dateTime={d.issued_at}>{at(d.issued_at)}</time>
+                      </dd>
+                    </div>
+                  )}
+                  <div>
+                    <dt>{t('doc.csv')}</dt>
+                    <dd>
+                      <code class="csv">{d.csv}</code>
+                    </dd>
+                  </div>
+                  {d.available_until && (
+                    <div>
+                      <dt>{t('docs.availableUntil')}</dt>
+                      <dd>
+                        <time dateTime={d.available_until}>{formatDate(language, d.available_until)}</time>
+                      </dd>
+                    </div>
+                  )}
+                </dl>
+                <DownloadButton document={d} idPrefix="download" />
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <p class="back">
+        {t('docs.verifyNote')} <Link href={VERIFY_PATH}>{t('verify.title')}</Link>
+      </p>
+    </>
+  )
+}
