@@ -45,6 +45,15 @@ L = {
     ),
     "paid": Text("ja està pagat", "ya está pagado", "is already paid"),
 }
+# The human-readable box under the barcode (Cuaderno 60): "Emisora | Mod. | Referencia | Identificación | Importe".
+BOX = {
+    "emisora": Text("Emisora", "Emisora", "Issuer"),
+    "modalidad": Text("Mod.", "Mod.", "Mod."),
+    "referencia": Text("Referència", "Referencia", "Reference"),
+    "identificacion": Text("Identificació", "Identificación", "Identification"),
+    "importe": Text("Import", "Importe", "Amount"),
+    "deadline": Text("Venciment", "Vencimiento", "Due"),
+}
 
 
 def _payable(item: dict[str, Any]) -> bool:
@@ -121,7 +130,7 @@ class PaymentLetter:
             )
         person = ctx.person or {}
         holder = " ".join(p for p in (person.get("given_name"), person.get("surname1"), person.get("surname2")) if p)
-        box = " | ".join(f"{k}: {v}" for k, v in code.human_box.items())
+        box = " | ".join(f"{BOX[k](lang) if k in BOX else k}: {v}" for k, v in code.human_box.items())
         blocks = (
             Facts(
                 (
