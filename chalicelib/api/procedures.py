@@ -81,3 +81,11 @@ def confirm(procedure_id: str) -> Response:
 def preview_instalments() -> Response:
     result = get_container().procedures.preview_instalments(json_object(procedures.current_request))
     return json_response(result, headers=NO_STORE)
+
+
+@procedures.route("/appointments/{appointment_id}/attachments", methods=["POST"], auth="staff")
+def attach(appointment_id: str) -> Response:
+    """A supporting document shown in the call (PDF, JPEG or PNG, ≤ 4 MB, as base64 JSON), kept with the case."""
+    request = procedures.current_request
+    result = get_container().procedures.attach(principal(), appointment_id, json_object(request), context_of(request))
+    return json_response(result, status=201, headers=NO_STORE)

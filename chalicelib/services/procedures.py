@@ -39,6 +39,9 @@ from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, Re
 
 VERIFY_WINDOW_SECONDS = 15 * 60
 VERIFY_PER_IP = 30
+ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
+# Accepted supporting documents, by the first bytes their content must start with.
+ATTACHMENT_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
 CONSENT_MESSAGE = {
@@ -71,7 +74,7 @@ class ProcedureStore(Protocol):
 
     def procedures_of(self, appointment_id: str) -> list[dict[str, Any]]: ...
 
-    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str) -> None: ...
+    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str, content_type: str = "application/pdf") -> None: ...
 
     def download_url(self, key: str, filename: str, seconds: int = 60) -> str: ...
 
@@ -402,6 +405,62 @@ class ProcedureService:
             "guarantee_cents": schedule.guarantee_cents,
         }
 
+    # --- supporting documents the citizen shows (a representative's signed authorisation, an ID copy) --------------
+    def attach(
+        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
+        name, content_type, encoded = body.get("filename"), body.get("content_type"), body.get("data_base64")
+        errors = []
+        if not isinstance(name, str) or not 1 <= len(name) <= 120:
+            errors.append(FieldError("filename", "must be 1 to 120 characters"))
+        if content_type not in ATTACHMENT_TYPES:
+            errors.append(FieldError("content_type", "must be a PDF, JPEG or PNG file"))
+        data = b""
+        try:
+            data = base64.b64decode(str(encoded), validate=True)
+        except ValueError:
+            errors.append(FieldError("data_base64", "must be the file in base64"))
+        if data and len(data) > ATTACHMENT_MAX_BYTES:
+            errors.append(FieldError("data_base64", "the file may be at most 4 MB"))
+        elif content_type in ATTACHMENT_TYPES and not data.startswith(ATTACHMENT_TYPES[str(content_type)]):
+            errors.append(FieldError("data_base64", "the file's content is not the type it claims"))
+        if errors or not isinstance(name, str):
+            raise ValidationFailed(errors)
+        digest = hashlib.sha256(data).digest()
+        now = self._clock()
+        attachment_id = str(uuid.uuid4())
+        key = f"attachments/{appointment.id}/{attachment_id}"
+        self._store.store_pdf(key, data, base64.b64encode(digest).decode(), str(content_type))
+        record = {
+            "id": attachment_id,
+            "kind": "attachment",
+            "title": name,
+            "content_type": content_type,
+            "appointment_id": appointment.id,
+            "owner": appointment.citizen,
+            "owner_contact": appointment.citizen_contact,
+            "office": appointment.office.value,
+            "key": key,
+            "sha256": digest.hex(),
+            "size": len(data),
+            "issued_at": now.isoformat(),
+            "added_by": f"{caller.kind}:{caller.subject}",
+        }
+        self._store.put_document(record)
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                action="attachment.add",
+                subject=f"attachment:{attachment_id}",
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose="supporting document",
+                details={"appointment": appointment.id, "sha256": digest.hex()},
+            )
+        )
+        return {"id": attachment_id, "filename": name, "sha256": record["sha256"], "size": len(data)}
+
     # --- reading ---------------------------------------------------------------------------------------------------
     def of_appointment(self, caller: Principal, appointment_id: str) -> list[dict[str, Any]]:
         appointment = self._booking.get(caller, appointment_id)
@@ -418,21 +477,21 @@ class ProcedureService:
     def documents(self, caller: Principal, appointment_id: str | None) -> list[dict[str, Any]]:
         if appointment_id:
             appointment = self._booking.get(caller, appointment_id)
-            found = self._store.documents_of_appointment(appointment.id)
+            found = [d for d in self._store.documents_of_appointment(appointment.id) if d.get("kind") != "attachment"]
         else:
             if not caller.is_citizen:
                 raise ValidationFailed([FieldError("appointment", "staff list the documents of one appointment")])
             found = [
                 d
                 for d in self._store.documents_of_owner(caller.subject)
-                if _decide_view(caller, _resource(ResourceKind.DOCUMENT, d))
+                if d.get("kind") != "attachment" and _decide_view(caller, _resource(ResourceKind.DOCUMENT, d))
             ]
         found.sort(key=lambda d: str(d.get("issued_at")), reverse=True)
         return [_document_json(d) for d in found]
 
     def document(self, caller: Principal, document_id: str, context: RequestContext) -> dict[str, Any]:
         record = self._store.get_document(document_id) if _uuid(document_id) else None
-        if record is None:
+        if record is None or record.get("kind") == "attachment":
             raise NotFound("There is no such document.")
         require(caller, Action.VIEW, _resource(ResourceKind.DOCUMENT, record))
         self._audit.record(
@@ -511,6 +570,9 @@ class ProcedureService:
             office_name=OFFICE_NAMES.get(appointment.office.value, {}).get(language, appointment.office.value),
             is_working_day=self._working_day,
             config=dict(self._settings.config or {}),
+            attachments=tuple(
+                d for d in self._store.documents_of_appointment(appointment.id) if d.get("kind") == "attachment"
+            ),
         )
 
     def _working_day(self, day: date) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -138,7 +139,7 @@ def test_another_citizen_never_sees_the_document(client: Client, omac: str) -> N
         ({"certificate_type": "weekly", "requester": "holder"}, {"data.certificate_type"}),
         (
             {"certificate_type": "individual", "requester": "representative", "representative_id_number": "1234"},
-            {"data.representative_name", "data.representative_id_number", "data.authorisation_reference"},
+            {"data.representative_name", "data.representative_id_number", "data.authorisation_document"},
         ),
     ],
 )
@@ -257,3 +258,33 @@ def test_a_direct_debit_checks_the_iban(client: Client, demo: DemoCounts) -> Non
     lines = {line["label"]: line["value"] for line in body(good)["summary"]["lines"]}
     assert lines["Account IBAN"] == "ES91 •••• 1332"
     assert lines["Account holder"] == "Rosa Roca"
+
+
+def test_a_representative_brings_the_signed_authorisation(client: Client, omac: str) -> None:
+    agent = staff_token(client, "agent.omac")
+    attachments = f"/appointments/{omac}/attachments"
+    fake = post(
+        client, attachments, {"filename": "a.pdf", "content_type": "application/pdf", "data_base64": "aGVsbG8="}, agent
+    )
+    assert fake.status_code == 422
+    assert [e["field"] for e in body(fake)["errors"]] == ["data_base64"]  # "hello" is no PDF
+    pdf = base64.b64encode(b"%PDF-1.4 signed authorisation").decode()
+    added = post(
+        client,
+        attachments,
+        {"filename": "autoritzacio.pdf", "content_type": "application/pdf", "data_base64": pdf},
+        agent,
+    )
+    assert added.status_code == 201, added.body
+    data = {
+        "certificate_type": "individual",
+        "requester": "representative",
+        "representative_name": "Jordi Sala",
+        "representative_id_number": "99301193G",
+        "authorisation_document": body(added)["id"],
+    }
+    issued = issue(client, omac, agent, "residence_certificate", data)
+    assert issued.status_code == 201, issued.body
+    # The authorisation stays with the case, not among the citizen's issued documents.
+    citizen = citizen_token(client, "12345678Z", EMAIL)
+    assert [d["type"] for d in body(get(client, "/documents", citizen))["items"]] == ["residence_certificate"]

@@ -78,13 +78,13 @@ class DynamoProcedureStore:
         return self._query(self._procedures, "by_appointment", "appointment_id", appointment_id)
 
     # --- documents ------------------------------------------------------------------------------------------------
-    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str) -> None:
+    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str, content_type: str = "application/pdf") -> None:
         try:
             self._s3.put_object(
                 Bucket=self._bucket,
                 Key=key,
                 Body=pdf,
-                ContentType="application/pdf",
+                ContentType=content_type,
                 ServerSideEncryption="aws:kms",
                 SSEKMSKeyId=self._kms_key,
                 # S3 checks the bytes against our SHA-256 (and Object Lock buckets require a checksum).

@@ -15,7 +15,7 @@ from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.catalogue import OfficeId
 
 Language = Literal["ca", "es", "en"]
-Kind = Literal["text", "choice", "multichoice", "date", "integer", "money", "iban", "boolean"]
+Kind = Literal["text", "choice", "multichoice", "date", "integer", "money", "iban", "boolean", "file"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,8 @@ class Context:
     office_name: str = ""
     is_working_day: Callable[[date], bool] = field(default=lambda d: d.weekday() < 5)
     config: dict[str, Any] = field(default_factory=dict)
+    # Supporting documents added to the appointment (POST /appointments/{id}/attachments): id, title, sha256, …
+    attachments: tuple[dict[str, Any], ...] = ()
 
 
 class Procedure(Protocol):

@@ -43,14 +43,17 @@ L = {
     "rep_name": Text("Nom del representant", "Nombre del representante", "Representative's name"),
     "rep_id": Text("DNI/NIE del representant", "DNI/NIE del representante", "Representative's ID number"),
     "auth": Text(
-        "Referència de l'autorització signada",
-        "Referencia de la autorización firmada",
-        "Signed authorisation reference",
+        "Autorització signada (PDF o imatge)",
+        "Autorización firmada (PDF o imagen)",
+        "Signed authorisation (PDF or image)",
     ),
     "auth_help": Text(
-        "L'autorització signada i la còpia del document de la persona titular, mostrades a la trucada.",
-        "La autorización firmada y la copia del documento de la persona titular, mostradas en la llamada.",
-        "The signed authorisation and a copy of the holder's ID, shown during the call.",
+        "L'autorització signada amb la còpia del document de la persona titular, que la persona representant mostra "
+        "a la trucada; queda desada amb l'expedient.",
+        "La autorización firmada con la copia del documento de la persona titular, que la persona representante "
+        "muestra en la llamada; queda guardada con el expediente.",
+        "The signed authorisation with a copy of the holder's ID that the representative shows in the call; it is "
+        "kept with the case.",
     ),
     "holder": Text("Persona titular", "Persona titular", "Holder"),
     "name": Text("Nom i cognoms", "Nombre y apellidos", "Name"),
@@ -110,7 +113,7 @@ class ResidenceCertificate:
             Field("requester", "choice", L["requester"], options=tuple(Option(k, v) for k, v in REQUESTERS.items())),
             Field("representative_name", "text", L["rep_name"], required=False, max=120),
             Field("representative_id_number", "text", L["rep_id"], required=False),
-            Field("authorisation_reference", "text", L["auth"], required=False, help=L["auth_help"], max=120),
+            Field("authorisation_document", "file", L["auth"], required=False, help=L["auth_help"]),
         ]
 
     def validate(self, data: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -134,13 +137,14 @@ class ResidenceCertificate:
                 )
             except ValidationFailed as exc:
                 errors += exc.errors
-            reference = data.get("authorisation_reference")
-            if not isinstance(reference, str) or not reference.strip() or len(reference) > 120:
+            wanted = data.get("authorisation_document")
+            attachment = next((a for a in ctx.attachments if a.get("id") == wanted), None)
+            if attachment is None:
                 errors.append(
-                    FieldError("data.authorisation_reference", "a representative needs a signed authorisation")
+                    FieldError("data.authorisation_document", "a representative needs the signed authorisation")
                 )
             else:
-                clean["authorisation_reference"] = reference.strip()
+                clean["authorisation_document"] = {"id": attachment["id"], "sha256": attachment["sha256"]}
         if ctx.person is None:
             errors.append(
                 FieldError("data", "the citizen is not in the municipal register: no certificate can be issued")
@@ -213,7 +217,8 @@ class ResidenceCertificate:
             blocks.append(
                 Paragraph(
                     f"{L['requested_by'](lang)}: {clean['representative_name']} "
-                    f"({clean['representative_id_number']}), {clean['authorisation_reference']}"
+                    f"({clean['representative_id_number']}). {L['auth'](lang)}: SHA-256 "
+                    f"{clean['authorisation_document']['sha256'][:16]}…"
                 )
             )
         title = f"{L['title'](lang)} · {TYPES[kind](lang)}"
