@@ -8,8 +8,8 @@ import type { ApiClient, ApiError } from './api'
 import { parseItems } from './appointments'
 import type { Language } from './i18n'
 
-export type FieldKind = 'text' | 'choice' | 'multichoice' | 'date' | 'integer' | 'money' | 'iban' | 'boolean'
-const KINDS: readonly string[] = ['text', 'choice', 'multichoice', 'date', 'integer', 'money', 'iban', 'boolean']
+export type FieldKind = 'text' | 'choice' | 'multichoice' | 'date' | 'integer' | 'money' | 'iban' | 'boolean' | 'file'
+const KINDS: readonly string[] = ['text', 'choice', 'multichoice', 'date', 'integer', 'money', 'iban', 'boolean', 'file']
 
 export interface FieldOption {
   /** The option's own value, sent back as it came (a string, a number…). */
@@ -371,6 +371,7 @@ function checkField(field: FormField, raw: FormValue | undefined): { value: unkn
   if (text === '') return field.required ? { problem: { kind: 'required' } } : { value: undefined }
   switch (field.kind) {
     case 'text':
+    case 'file': // the id the attachment got when it was uploaded
       return { value: text }
     case 'choice': {
       const value = optionValue(field, text)
@@ -480,4 +481,23 @@ export function previewRequest(form: ProcedureForm, data: Record<string, unknown
   if (body.voluntary_period_end === undefined && periodEnd !== null) body.voluntary_period_end = periodEnd
   if (body.guarantee === undefined) body.guarantee = 'none'
   return body
+}
+
+/** File types the API keeps as supporting documents, and its size limit. */
+export const ATTACHMENT_TYPES = ['application/pdf', 'image/jpeg', 'image/png']
+export const ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
+
+/** Uploads a supporting document shown in the call; resolves to the id the procedure's file field takes. */
+export async function uploadAttachment(api: ApiClient, appointmentId: string, file: File): Promise<string> {
+  const bytes = new Uint8Array(await file.arrayBuffer())
+  let binary = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  const body = { filename: file.name.slice(0, 120), content_type: file.type, data_base64: btoa(binary) }
+  const answer = await api.request<{ id?: unknown }>(`/appointments/${encodeURIComponent(appointmentId)}/attachments`, {
+    method: 'POST',
+    auth: true,
+    body,
+  })
+  if (typeof answer?.id !== 'string') throw new Error('attachment without id')
+  return answer.id
 }

@@ -32,6 +32,8 @@ import { label } from '../offices'
 import { useAnnounce } from '../page-context'
 import {
   apiFieldErrors,
+  ATTACHMENT_MAX_BYTES,
+  ATTACHMENT_TYPES,
   checkForm,
   confirmProcedure,
   fetchProcedureForm,
@@ -53,6 +55,7 @@ import {
   type Procedure,
   type ProcedureDocument,
   type ProcedureForm,
+  uploadAttachment,
 } from '../procedures'
 import { useFocusAfterRender } from './appointment-common'
 
@@ -416,6 +419,7 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
               value={values[field.name]}
               error={errors.fields[fieldInputId(field)]}
               onValue={(value) => change(field.name, value)}
+              upload={(file) => uploadAttachment(api, props.appointmentId, file)}
             />
           ))}
           <div class="actions">
@@ -449,6 +453,65 @@ function issueProblem(t: Translate, error: ApiError): string {
 }
 
 /** The id of a field's control (for a group of checkboxes, the first one): where the summary's link goes. */
+/** A supporting document: chosen, checked (type, size), uploaded at once; the field's value is the attachment's id. */
+function FileField(props: {
+  id: string
+  field: FormField
+  label: ComponentChildren
+  hint: ComponentChildren
+  error: ComponentChildren
+  describedBy?: string
+  attached: boolean
+  onValue: (value: FormValue) => void
+  upload?: (file: File) => Promise<string>
+}) {
+  const { t } = useI18n()
+  const [status, setStatus] = useState<{ state: 'idle' | 'uploading' | 'done' | 'failed'; name?: string }>({
+    state: 'idle',
+  })
+  async function choose(file: File | undefined) {
+    if (!file || !props.upload) return
+    props.onValue('')
+    if (!ATTACHMENT_TYPES.includes(file.type) || file.size > ATTACHMENT_MAX_BYTES) {
+      setStatus({ state: 'failed', name: file.name })
+      return
+    }
+    setStatus({ state: 'uploading', name: file.name })
+    try {
+      props.onValue(await props.upload(file))
+      setStatus({ state: 'done', name: file.name })
+    } catch {
+      setStatus({ state: 'failed', name: file.name })
+    }
+  }
+  const statusId = `${props.id}-status`
+  return (
+    <div class={props.error ? 'field field--error' : 'field'} data-field={props.field.name}>
+      <label class="field__label" for={props.id}>
+        {props.label}
+      </label>
+      {props.hint}
+      {props.error}
+      <input
+        id={props.id}
+        name={props.field.name}
+        type="file"
+        class="input input--file"
+        accept={ATTACHMENT_TYPES.join(',')}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={[props.describedBy, statusId].filter(Boolean).join(' ')}
+        aria-required={props.field.required ? 'true' : undefined}
+        onChange={(event) => void choose(event.currentTarget.files?.[0])}
+      />
+      <p class="field__hint" id={statusId} role="status" data-state={status.state}>
+        {status.state === 'uploading' && t('pf.fileUploading', { name: status.name ?? '' })}
+        {status.state === 'done' && props.attached && t('pf.fileAttached', { name: status.name ?? '' })}
+        {status.state === 'failed' && t('pf.fileFailed', { name: status.name ?? '' })}
+      </p>
+    </div>
+  )
+}
+
 export function fieldInputId(field: FormField): string {
   return field.kind === 'multichoice' ? `pf-${field.name}-0` : `pf-${field.name}`
 }
@@ -502,6 +565,7 @@ function SchemaField(props: {
   value: FormValue | undefined
   error?: string
   onValue: (value: FormValue) => void
+  upload?: (file: File) => Promise<string>
 }) {
   const { t } = useI18n()
   const { field, error } = props
@@ -527,6 +591,22 @@ function SchemaField(props: {
   )
   const errorMessage = error && <FieldErrorMessage id={errorId} message={error} />
   const text = typeof props.value === 'string' ? props.value : ''
+
+  if (field.kind === 'file') {
+    return (
+      <FileField
+        id={id}
+        field={field}
+        label={fieldLabel}
+        hint={hint}
+        error={errorMessage}
+        describedBy={describedBy}
+        attached={text !== ''}
+        onValue={props.onValue}
+        upload={props.upload}
+      />
+    )
+  }
 
   if (field.kind === 'multichoice') {
     const chosen = Array.isArray(props.value) ? props.value : []

@@ -266,6 +266,54 @@ describe('procedures and documents', () => {
     expect(api.callsTo('GET /api/appointments/appt-1/procedures')).toHaveLength(2)
   }, 15_000)
 
+  it('agent: a signed authorisation is attached from a file and its id goes with the procedure', async () => {
+    const CERT_FORM = {
+      type: 'residence_certificate',
+      title: 'Certificate of registered residence',
+      needs_consent: false,
+      fields: [
+        { name: 'representative_name', kind: 'text', label: 'Representative', required: true },
+        { name: 'authorisation_document', kind: 'file', label: 'Signed authorisation', required: true },
+      ],
+    }
+    const api = routeApi({
+      'GET /api/me': () => json(AGENT),
+      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
+      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
+      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+      'POST /api/appointments/appt-1/attachments': () => json({ id: 'att-1', filename: 'auth.pdf' }, 201),
+      'POST /api/appointments/appt-1/procedures': () => json({ ...ISSUED, type: 'residence_certificate' }, 201),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await find('form#procedure-form')
+    const input = document.querySelector('#pf-authorisation_document') as HTMLInputElement
+    expect(input.getAttribute('type')).toBe('file')
+    expect(input.getAttribute('accept')).toBe('application/pdf,image/jpeg,image/png')
+
+    // Not a PDF or image: refused here, nothing sent.
+    Object.defineProperty(input, 'files', { value: [new File(['x'], 'notes.txt', { type: 'text/plain' })], configurable: true })
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+    await waitFor(() => expect(text('#pf-authorisation_document-status')).toContain('could not be attached'))
+    expect(api.callsTo('POST /api/appointments/appt-1/attachments')).toHaveLength(0)
+
+    Object.defineProperty(input, 'files', {
+      value: [new File(['%PDF-1.4 signed'], 'auth.pdf', { type: 'application/pdf' })],
+      configurable: true,
+    })
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+    await waitFor(() => expect(text('#pf-authorisation_document-status')).toBe('auth.pdf attached.'))
+    const sent = api.callsTo('POST /api/appointments/appt-1/attachments')[0]?.body
+    expect(sent?.filename).toBe('auth.pdf')
+    expect(sent?.content_type).toBe('application/pdf')
+    expect(atob(String(sent?.data_base64))).toBe('%PDF-1.4 signed')
+
+    await type('#pf-representative_name', 'Jordi Sala')
+    await submit('#procedure-form')
+    await waitFor(() => expect(api.callsTo('POST /api/appointments/appt-1/procedures')).toHaveLength(1))
+    const issued = api.callsTo('POST /api/appointments/appt-1/procedures')[0]?.body
+    expect(issued?.data).toEqual({ representative_name: 'Jordi Sala', authorisation_document: 'att-1' })
+  })
+
   it('agent: a service without a procedure says so', async () => {
     const api = routeApi({
       'GET /api/me': () => json(AGENT),
