@@ -28,7 +28,7 @@ ATTEMPTS = 30
 # Every request comes from 127.0.0.1, and the API allows 10 code requests per address and 15 minutes (the browser
 # tests of the same session use some): a few citizens sign in by code, the fake eID provider's people sign in with
 # no such limit, and the rest call the office and are booked by an agent (5 staff logins per user: agent.omac is
-# used by the browser tests, so this test signs in as the office's other agent).
+# used by the browser tests, so this test takes the office's other agent's session, shared in conftest.py).
 BY_CODE = 4
 AGENT = "agent.omac2"
 TIMEOUT = 30
@@ -146,8 +146,9 @@ def services_held(stack: RunningStack, token: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def agent(stack: RunningStack) -> str:
-    return staff_token(stack, AGENT)
+def agent(omac_agent_token: str) -> str:
+    """AGENT's session, shared with the other integration tests (tests/integration/conftest.py)."""
+    return omac_agent_token
 
 
 def connected(stack: RunningStack) -> requests.Session:

@@ -18,7 +18,7 @@ import requests
 from dev.calls_now import DEMO_CALLS
 from infra.resources import physical_name
 from tests.integration.media_client import Participant
-from tests.integration.test_booking_race import sign_in_by_code, staff_token
+from tests.integration.test_booking_race import sign_in_by_code
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -77,10 +77,13 @@ def _streams(data: bytes) -> dict[str, float]:
     return seconds
 
 
-async def test_a_recorded_call_with_waiting_room_chat_and_a_cut_connection(stack: RunningStack) -> None:
+async def test_a_recorded_call_with_waiting_room_chat_and_a_cut_connection(
+    stack: RunningStack, omac_agent_token: str
+) -> None:
     office, _, id_number, _, email, _ = DEMO_CALLS[0]
-    # Any agent of the office may take the call; agent.omac2 keeps agent.omac's sign-in limit for the browser tests.
-    agent_token = staff_token(stack, "agent.omac2")
+    # Any agent of the office may take the call: agent.omac2's shared session (tests/integration/conftest.py) keeps
+    # agent.omac's sign-in limit for the browser tests.
+    agent_token = omac_agent_token
     citizen_token = sign_in_by_code(stack, id_number, email)
     mine = requests.get(
         f"{stack.api_url}/appointments", headers={"Authorization": f"Bearer {citizen_token}"}, timeout=TIMEOUT
