@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -119,3 +120,51 @@ def test_one_worker_per_core_each_on_its_own_port(tmp_path: Path) -> None:
     listening = {(entry["port"], entry["node_id"]) for entry in logs if entry["message"] == "media node listening"}
     assert listening == {(port, "node-x-0"), (port + 1, "node-x-1")}
     assert logs[-1]["message"] == "media node stopped"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+@pytest.mark.integration
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    port = _free_port()
+    node = subprocess.Popen(
+        [sys.executable, "-m", "videoatencion_media"],
+        env=_node_env(tmp_path, MEDIA_PORT=str(port), MEDIA_WORKERS="2", MEDIA_NODE_ID="node-k"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    workers: list[int] = []
+    try:
+        for worker_port in (port, port + 1):
+            assert _wait_for_health(worker_port, node)["status"] == "ok"  # type: ignore[arg-type]
+        workers = _children(node.pid)
+        assert len(workers) == 2
+        node.kill()  # no chance to pass a signal on
+        node.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(_gone(w) for w in workers):
+            time.sleep(0.1)
+        assert all(_gone(w) for w in workers), "orphaned workers kept running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(node.pid, signal.SIGKILL)

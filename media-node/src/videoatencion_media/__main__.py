@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def main() -> None:
         sys.exit(2)
     worker = _worker_argument(sys.argv[1:])
     if worker is not None:
-        sys.exit(asyncio.run(serve(config.for_worker(worker))))
+        sys.exit(asyncio.run(serve(config.for_worker(worker), supervisor=os.getppid())))
     if config.workers == 1:
         sys.exit(asyncio.run(serve(config)))
     sys.exit(supervise(config))
@@ -56,8 +57,12 @@ def _worker_argument(argv: list[str]) -> int | None:
     return None
 
 
-async def serve(config: MediaConfig) -> int:
-    """Run one worker until a signal, drain it, and return the exit status."""
+async def serve(config: MediaConfig, supervisor: int | None = None) -> int:
+    """Run one worker until a signal, drain it, and return the exit status.
+
+    A supervised worker also stops (draining, so uploads finish) when its supervisor is gone: a supervisor killed
+    outright (SIGKILL, OOM) must not leave workers serving with no one to restart or stop them.
+    """
     # Imported here so the supervisor process never loads the WebRTC stack it does not use.
     from videoatencion_media.app import NODE, create_app
 
@@ -85,11 +90,21 @@ async def serve(config: MediaConfig) -> int:
     loop = asyncio.get_running_loop()
     for stop_signal in _STOP_SIGNALS:
         loop.add_signal_handler(stop_signal, on_signal)
+    orphan_watch = asyncio.create_task(_stop_when_orphaned(supervisor, stop)) if supervisor is not None else None
     await stop.wait()
+    if orphan_watch is not None:
+        orphan_watch.cancel()
     await app[NODE].drain(hurry)
     await runner.cleanup()
     logger.info("media node stopped", extra={"node_id": config.node_id})
     return 0
+
+
+async def _stop_when_orphaned(supervisor: int, stop: asyncio.Event, every: float = 1.0) -> None:
+    while os.getppid() == supervisor:  # noqa: ASYNC110 - a parent's death has no event to wait on
+        await asyncio.sleep(every)
+    logger.warning("supervisor gone: stopping this worker", extra={"supervisor": supervisor})
+    stop.set()
 
 
 def supervise(config: MediaConfig) -> int:
