@@ -32,6 +32,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.domain.identifiers import masked
+from chalicelib.domain.instalments import working_days
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
 from chalicelib.services.booking import BookingService
@@ -133,6 +134,7 @@ class ProcedureService:
         self._pepper = pepper
         self._settings = settings
         self._calendar = calendar or HolidayCalendar.load()
+        self._is_working_day = working_days(self._calendar)  # the instalment rules' own definition
         self._clock = clock
 
     # --- the agent's form ------------------------------------------------------------------------------------------
@@ -237,21 +239,18 @@ class ProcedureService:
                 "available_until": (now + timedelta(days=self._settings.available_days)).isoformat(),
             }
             self._store.put_document(document)
-            self._audit.record(
-                AuditEvent(
-                    actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
-                    action="document.issue",
-                    subject=f"document:{document_id}",
-                    outcome=Outcome.SUCCESS,
-                    context=context,
-                    purpose=procedure.purpose,
-                    details={
-                        "appointment": record["appointment_id"],
-                        "kind": draft.kind,
-                        "sha256": document["sha256"],
-                        "csv_digest": hashlib.sha256(csv.encode()).hexdigest()[:16],
-                    },
-                )
+            self._audited(
+                caller,
+                "document.issue",
+                f"document:{document_id}",
+                context,
+                procedure.purpose,
+                {
+                    "appointment": record["appointment_id"],
+                    "kind": draft.kind,
+                    "sha256": document["sha256"],
+                    "csv_digest": hashlib.sha256(csv.encode()).hexdigest()[:16],
+                },
             )
             issued.append(document)
         return issued
@@ -387,7 +386,7 @@ class ProcedureService:
             day_of_month,
             str(guarantee),
             InstalmentRules.load(),
-            self._working_day,
+            self._is_working_day,
         )
         return {
             "items": [
@@ -448,16 +447,13 @@ class ProcedureService:
             "added_by": f"{caller.kind}:{caller.subject}",
         }
         self._store.put_document(record)
-        self._audit.record(
-            AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
-                action="attachment.add",
-                subject=f"attachment:{attachment_id}",
-                outcome=Outcome.SUCCESS,
-                context=context,
-                purpose="supporting document",
-                details={"appointment": appointment.id, "sha256": digest.hex()},
-            )
+        self._audited(
+            caller,
+            "attachment.add",
+            f"attachment:{attachment_id}",
+            context,
+            "supporting document",
+            {"appointment": appointment.id, "sha256": digest.hex()},
         )
         return {"id": attachment_id, "filename": name, "sha256": record["sha256"], "size": len(data)}
 
@@ -494,16 +490,13 @@ class ProcedureService:
         if record is None or record.get("kind") == "attachment":
             raise NotFound("There is no such document.")
         require(caller, Action.VIEW, _resource(ResourceKind.DOCUMENT, record))
-        self._audit.record(
-            AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
-                action="document.download",
-                subject=f"document:{record['id']}",
-                outcome=Outcome.SUCCESS,
-                context=context,
-                purpose="document access",
-                details={"appointment": str(record.get("appointment_id"))},
-            )
+        self._audited(
+            caller,
+            "document.download",
+            f"document:{record['id']}",
+            context,
+            "document access",
+            {"appointment": str(record.get("appointment_id"))},
         )
         return {**_document_json(record), "download_url": self._url(record)}
 
@@ -536,6 +529,28 @@ class ProcedureService:
         return {**_document_json(record), "download_url": self._url(record)}
 
     # --- helpers ---------------------------------------------------------------------------------------------------
+    def _audited(
+        self,
+        caller: Principal,
+        action: str,
+        subject: str,
+        context: RequestContext,
+        purpose: str,
+        details: dict[str, str],
+    ) -> None:
+        """One audit event of a successful action by the caller."""
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                action=action,
+                subject=subject,
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose=purpose,
+                details=details,
+            )
+        )
+
     def _procedure_of(self, appointment: Appointment) -> Procedure:
         procedure = for_service(appointment.service_id)
         if procedure is None:
@@ -548,16 +563,13 @@ class ProcedureService:
         person = self._registers.person(appointment.citizen)
         household = tuple(self._registers.household(person["household_id"])) if person else ()
         ledger = tuple(self._registers.ledger(appointment.citizen))
-        self._audit.record(
-            AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
-                action="register.read",
-                subject=f"citizen:{masked(appointment.citizen)}",
-                outcome=Outcome.SUCCESS,
-                context=context,
-                purpose=procedure.purpose,
-                details={"appointment": appointment.id, "registers": "padron,tax-ledger"},
-            )
+        self._audited(
+            caller,
+            "register.read",
+            f"citizen:{masked(appointment.citizen)}",
+            context,
+            procedure.purpose,
+            {"appointment": appointment.id, "registers": "padron,tax-ledger"},
         )
         return Context(
             appointment=appointment,
@@ -568,15 +580,12 @@ class ProcedureService:
             ledger=ledger,
             council=self._settings.council,
             office_name=OFFICE_NAMES.get(appointment.office.value, {}).get(language, appointment.office.value),
-            is_working_day=self._working_day,
+            is_working_day=self._is_working_day,
             config=dict(self._settings.config or {}),
             attachments=tuple(
                 d for d in self._store.documents_of_appointment(appointment.id) if d.get("kind") == "attachment"
             ),
         )
-
-    def _working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and not self._calendar.is_holiday(day)
 
     def _holder_digest(self, id_number: str) -> str:
         return hmac.new(self._pepper(), f"holder:{id_number.upper()}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -599,16 +608,13 @@ class ProcedureService:
     def _record(
         self, caller: Principal, action: str, record: dict[str, Any], context: RequestContext, details: dict[str, str]
     ) -> None:
-        self._audit.record(
-            AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
-                action=action,
-                subject=f"procedure:{record['id']}",
-                outcome=Outcome.SUCCESS,
-                context=context,
-                purpose="procedure",
-                details={"appointment": record["appointment_id"], **details},
-            )
+        self._audited(
+            caller,
+            action,
+            f"procedure:{record['id']}",
+            context,
+            "procedure",
+            {"appointment": record["appointment_id"], **details},
         )
 
 
