@@ -51,7 +51,16 @@ class Container:
     def audit(self) -> AuditLog:
         from chalicelib.adapters.dynamo.audit import DynamoAuditLog
 
-        return DynamoAuditLog()
+        return DynamoAuditLog(self.pseudonym)
+
+    def pseudonym(self, id_number: str) -> str:
+        """A citizen's ID number as the audit trail shows it (keyed hash; the key is a SecureString in SSM)."""
+        from chalicelib.domain.audit import citizen_pseudonym
+        from chalicelib.settings import ConfigurationError
+
+        if not self.settings.pseudonym_key_parameter:
+            raise ConfigurationError("missing environment variable: PARAM_PSEUDONYM_KEY")
+        return citizen_pseudonym(self.secrets.get(self.settings.pseudonym_key_parameter).encode(), id_number)
 
     @cached_property
     def catalogue(self) -> CatalogueService:

@@ -82,6 +82,20 @@ class Settings:
     turn_credential_minutes: int = 60
     # Told to citizens in the recording notice before they join (the retention sweep of the records issue applies it).
     recording_retention_days: int = 30
+    # Records (issue 7): the trail's tables, buckets and keys, and its timing.
+    table_trail: str = ""
+    table_records: str = ""
+    bucket_audit: str = ""
+    bucket_recordings: str = ""
+    trail_key: str = ""
+    pseudonym_key_parameter: str = ""
+    # Events reach a log file this long after they happen at the latest (plus the delivery schedule's period): the
+    # longest a request can take between stamping an event and writing it, so no late write is ever skipped.
+    trail_settle_seconds: int = 30
+    # A signed digest per period, even an empty one (CloudTrail: hourly).
+    digest_period_seconds: int = 3600
+    # Object Lock (COMPLIANCE) retention of log and digest files.
+    trail_retention_days: int = 2190
 
     @property
     def is_dev(self) -> bool:
@@ -123,6 +137,9 @@ class Settings:
             ("turn_credential_minutes", "TURN_CREDENTIAL_MINUTES", "60"),
             ("recording_retention_days", "RECORDING_RETENTION_DAYS", "30"),
             ("document_available_days", "DOCUMENT_AVAILABLE_DAYS", "365"),
+            ("trail_settle_seconds", "TRAIL_SETTLE_SECONDS", "30"),
+            ("digest_period_seconds", "DIGEST_PERIOD_SECONDS", "3600"),
+            ("trail_retention_days", "TRAIL_RETENTION_DAYS", "2190"),
         ):
             raw = environ.get(var, default)
             if not (raw.isascii() and raw.isdigit()):
@@ -156,6 +173,12 @@ class Settings:
             seal_key=environ.get("KMS_SEAL_KEY", ""),
             council_name_parameter=environ.get("PARAM_COUNCIL_NAME", ""),
             table_media_nodes=environ.get("TABLE_MEDIA_NODES", ""),
+            table_trail=environ.get("TABLE_TRAIL", ""),
+            table_records=environ.get("TABLE_RECORDS", ""),
+            bucket_audit=environ.get("BUCKET_AUDIT", ""),
+            bucket_recordings=environ.get("BUCKET_RECORDINGS", ""),
+            trail_key=environ.get("KMS_TRAIL_KEY", ""),
+            pseudonym_key_parameter=environ.get("PARAM_PSEUDONYM_KEY", ""),
             media_webhook_secret_parameter=environ.get("PARAM_MEDIA_WEBHOOK_SECRET", ""),
             turn_secret_parameter=environ.get("PARAM_TURN_SECRET", ""),
             stun_urls=_urls(environ.get("MEDIA_STUN_URLS", "")),

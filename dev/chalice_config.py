@@ -35,6 +35,7 @@ def stage_environment(stage: str) -> dict[str, str]:
         if stage == "dev":
             env[identity.address_env] = identity.dev_address
     env.update(EID_ENDPOINTS[stage])
+    env.update(TRAIL_TIMING[stage])
     if stage == "dev":
         # The local stack: the SPA's origin (the API sits under /api) and the fake eID provider (dev/fake_eid.py).
         env["PUBLIC_BASE_URL"] = "http://127.0.0.1:8080"
@@ -55,6 +56,14 @@ EID_ENDPOINTS = {
         "EID_TOKEN_URL": "https://identitats.aoc.cat/o/oauth2/token",
         "EID_USERINFO_URL": "https://identitats.aoc.cat/serveis-rest/getUserInfo",
     },
+}
+
+
+# The audit trail's timing: production delivers log files within a minute and digests hourly (as CloudTrail); the
+# local stack within seconds and every 30 s, so a developer sees the chain grow.
+TRAIL_TIMING = {
+    "dev": {"TRAIL_SETTLE_SECONDS": "2", "DIGEST_PERIOD_SECONDS": "30", "TRAIL_RETENTION_DAYS": "1"},
+    "prod": {"TRAIL_SETTLE_SECONDS": "30", "DIGEST_PERIOD_SECONDS": "3600", "TRAIL_RETENTION_DAYS": "2190"},
 }
 
 

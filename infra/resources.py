@@ -173,8 +173,29 @@ RESOURCES = Resources(
             indexes=(
                 Index("by_actor", Key("actor"), Key("at")),
                 Index("by_subject", Key("subject"), Key("at")),
+                Index("by_data_subject", Key("data_subject"), Key("at")),
             ),
             stream=True,
+        ),
+        Table(
+            name="trail",
+            env="TABLE_TRAIL",
+            purpose="Delivery state of the audit trail: the delivery cursor, each delivered log file (hash, events) "
+            "and the head of the signed digest chain; conditional writes keep one writer and one chain",
+            partition=Key("pk"),
+            sort=Key("sk"),
+        ),
+        Table(
+            name="records",
+            env="TABLE_RECORDS",
+            purpose="Retention register of recordings and documents: objects, procedure types, retain-until, legal "
+            "hold, deletion (sparse index `live` = records the retention sweep still has to look at)",
+            partition=Key("id"),
+            indexes=(
+                Index("by_appointment", Key("appointment_id"), Key("created_at")),
+                Index("by_day", Key("day"), Key("start")),
+                Index("live", Key("live"), Key("retain_until")),
+            ),
         ),
         Table(
             name="auth",
@@ -263,7 +284,15 @@ RESOURCES = Resources(
         KmsKey(
             name="signing",
             env="KMS_SIGNING_KEY",
-            purpose="Signs access tokens and audit digests",
+            purpose="Signs access tokens (rotates; old keys verify until their tokens expire)",
+            spec="ECC_NIST_P256",
+            usage="SIGN_VERIFY",
+        ),
+        KmsKey(
+            name="trail",
+            env="KMS_TRAIL_KEY",
+            purpose="Signs the audit trail's digest files (CloudTrail-style chain); long-lived, verifiable with its "
+            "public key alone",
             spec="ECC_NIST_P256",
             usage="SIGN_VERIFY",
         ),
@@ -288,6 +317,13 @@ RESOURCES = Resources(
             env="PARAM_OTP_PEPPER",
             purpose="Secret key of the HMAC under which one-time codes are stored",
             dev_value="dev-only-otp-pepper",
+            secure=True,
+        ),
+        Parameter(
+            name="audit/pseudonym-key",
+            env="PARAM_PSEUDONYM_KEY",
+            purpose="Secret key of the HMAC under which citizens' ID numbers appear in the audit trail",
+            dev_value="dev-only-pseudonym-key",
             secure=True,
         ),
         Parameter(

@@ -6,8 +6,11 @@ secrets; personal data appears only as object identifiers.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -48,6 +51,9 @@ class AuditEvent:
     context: RequestContext
     purpose: str | None = None
     details: dict[str, str] = field(default_factory=dict)
+    # The citizen (ID number) whose personal data the action touched; stored only as a keyed hash (see
+    # ``pseudonymise``). It is what a citizen's "who accessed my data" page is searched by.
+    data_subject: str | None = None
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -61,3 +67,39 @@ class AuditEvent:
     def day(self) -> str:
         """The council's calendar day of the event, which partitions the trail."""
         return self.at.astimezone(COUNCIL_ZONE).date().isoformat()
+
+
+CITIZEN_PREFIX = "citizen:"
+PSEUDONYM_PREFIX = "p-"
+
+
+def citizen_pseudonym(key: bytes, id_number: str) -> str:
+    """The keyed hash (HMAC-SHA256, 128 bits) under which a citizen's ID number appears in the trail.
+
+    Stable, so an auditor holding the key's access can find one person's events, and unlinkable to the ID number
+    without the key (a plain hash of a DNI is reversible by trying all 10^8 of them)."""
+    mac = hmac.new(key, f"citizen:{id_number.strip().upper()}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{PSEUDONYM_PREFIX}{mac}"
+
+
+def pseudonymise(event: AuditEvent, pseudonym: Callable[[str], str]) -> AuditEvent:
+    """The event as stored: every citizen ID number (actor, subject, data subject) replaced by its pseudonym.
+
+    A citizen acting on their own data is that data's subject when the event names no other."""
+
+    def hide(value: str) -> str:
+        if value.startswith(CITIZEN_PREFIX) and not value[len(CITIZEN_PREFIX) :].startswith(PSEUDONYM_PREFIX):
+            return CITIZEN_PREFIX + pseudonym(value[len(CITIZEN_PREFIX) :])
+        return value
+
+    data_subject = event.data_subject
+    if data_subject is None and event.actor.id.startswith(CITIZEN_PREFIX):
+        data_subject = event.actor.id[len(CITIZEN_PREFIX) :]
+    if data_subject is not None and not data_subject.startswith(PSEUDONYM_PREFIX):
+        data_subject = pseudonym(data_subject)
+    return replace(
+        event,
+        actor=Actor(hide(event.actor.id), event.actor.role),
+        subject=hide(event.subject),
+        data_subject=data_subject,
+    )

@@ -18,7 +18,7 @@ from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.catalogue import OfficeId, Service
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ics import appointment_ics
-from chalicelib.domain.identifiers import Channel, destination, id_number, masked
+from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.messages import appointment_message
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
 from chalicelib.observability import logger
@@ -178,6 +178,10 @@ class BookingService:
         require(caller, action, resource_of(appointment))
         return appointment
 
+    def lookup(self, appointment_id: str) -> Appointment | None:
+        """For system components acting on their own (media reports, records): no caller to check."""
+        return self._store.get(appointment_id) if _looks_like_id(appointment_id) else None
+
     def cancel(self, caller: Principal, appointment_id: str, context: RequestContext) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
         if not appointment.is_active:
@@ -304,6 +308,7 @@ class BookingService:
                     outcome=Outcome.SUCCESS,
                     context=RequestContext(request_id=f"reminder-{appointment.id}-{which}"),
                     purpose="remind the citizen of the appointment",
+                    data_subject=appointment.citizen,
                 )
             )
             return 1
@@ -356,8 +361,8 @@ class BookingService:
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose="appointment management",
+                data_subject=appointment.citizen,
                 details={
-                    "citizen": masked(appointment.citizen),
                     "service": appointment.service_id,
                     "start": appointment.start.isoformat(),
                     **(details or {}),

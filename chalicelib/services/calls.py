@@ -36,7 +36,6 @@ from chalicelib.domain.calls import (
     window,
 )
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Unauthenticated, ValidationFailed
-from chalicelib.domain.identifiers import masked
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
 from chalicelib.services.ports import AuditLog, CallStore, Secrets
@@ -124,12 +123,8 @@ class CallService:
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose="video attention",
-                details={
-                    "room": call.room_id,
-                    "node": call.node_id,
-                    "role": role.value,
-                    "citizen": masked(appointment.citizen),
-                },
+                data_subject=appointment.citizen,
+                details={"room": call.room_id, "node": call.node_id, "role": role.value},
             )
         )
         return Join(call, pid, role, token.token, self._ice_servers(pid, now), opening)
@@ -235,6 +230,7 @@ class CallService:
             for key in ("bucket", "manifest_key", "manifest_sha256", "status", "segments", "duration_seconds"):
                 if recording.get(key) is not None:
                     details[key] = str(recording[key])
+        appointment = self._booking.lookup(str(event["appointment_id"]))
         self._audit.record(
             AuditEvent(
                 actor=Actor.system(f"media-node:{node or 'unknown'}"),
@@ -244,6 +240,7 @@ class CallService:
                 context=context,
                 purpose="video attention",
                 details=details,
+                data_subject=appointment.citizen if appointment else None,
             )
         )
 

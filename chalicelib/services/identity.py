@@ -345,6 +345,7 @@ class CitizenSignIn:
                 context=context,
                 purpose="identification",
                 details=details,
+                data_subject=subject,
             )
         )
 

@@ -31,7 +31,6 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from chalicelib.domain.identifiers import masked
 from chalicelib.domain.instalments import working_days
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
@@ -251,6 +250,7 @@ class ProcedureService:
                     "sha256": document["sha256"],
                     "csv_digest": hashlib.sha256(csv.encode()).hexdigest()[:16],
                 },
+                str(record["owner"]),
             )
             issued.append(document)
         return issued
@@ -454,6 +454,7 @@ class ProcedureService:
             context,
             "supporting document",
             {"appointment": appointment.id, "sha256": digest.hex()},
+            appointment.citizen,
         )
         return {"id": attachment_id, "filename": name, "sha256": record["sha256"], "size": len(data)}
 
@@ -497,6 +498,7 @@ class ProcedureService:
             context,
             "document access",
             {"appointment": str(record.get("appointment_id"))},
+            str(record["owner"]),
         )
         return {**_document_json(record), "download_url": self._url(record)}
 
@@ -522,6 +524,7 @@ class ProcedureService:
                 outcome=Outcome.SUCCESS if found else Outcome.FAILURE,
                 context=context,
                 purpose="document verification",
+                data_subject=str(record["owner"]) if found and record and record.get("owner") else None,
             )
         )
         if not found or record is None:
@@ -537,8 +540,9 @@ class ProcedureService:
         context: RequestContext,
         purpose: str,
         details: dict[str, str],
+        data_subject: str,
     ) -> None:
-        """One audit event of a successful action by the caller."""
+        """One audit event of a successful action by the caller on a citizen's data."""
         self._audit.record(
             AuditEvent(
                 actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
@@ -548,6 +552,7 @@ class ProcedureService:
                 context=context,
                 purpose=purpose,
                 details=details,
+                data_subject=data_subject,
             )
         )
 
@@ -566,10 +571,11 @@ class ProcedureService:
         self._audited(
             caller,
             "register.read",
-            f"citizen:{masked(appointment.citizen)}",
+            f"citizen:{appointment.citizen}",
             context,
             procedure.purpose,
             {"appointment": appointment.id, "registers": "padron,tax-ledger"},
+            appointment.citizen,
         )
         return Context(
             appointment=appointment,
@@ -615,6 +621,7 @@ class ProcedureService:
             context,
             "procedure",
             {"appointment": record["appointment_id"], **details},
+            str(record["owner"]),
         )
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
 from chalicelib.adapters.dynamo.models import AuditItem
-from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext, pseudonymise
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 
 
 class DynamoAuditLog:
+    """``pseudonym`` turns a citizen's ID number into its keyed hash: no ID number is ever stored in the trail."""
+
+    def __init__(self, pseudonym: Callable[[str], str]) -> None:
+        self._pseudonym = pseudonym
+
     def record(self, event: AuditEvent) -> None:
+        event = pseudonymise(event, self._pseudonym)
         at = event.at.isoformat()
         item = AuditItem(
             event.day,
@@ -28,6 +35,7 @@ class DynamoAuditLog:
             source_ip=event.context.source_ip,
             purpose=event.purpose,
             details=dict(event.details),
+            data_subject=event.data_subject,
         )
         # Append-only: an existing event is never replaced, even by a retry with the same id.
         try:
@@ -38,17 +46,19 @@ class DynamoAuditLog:
             raise DependencyUnavailable("The audit trail could not be written.") from exc
 
     def events_of_day(self, day: str) -> list[AuditEvent]:
-        return [
-            AuditEvent(
-                actor=Actor(item.actor, item.role),
-                action=item.action,
-                subject=item.subject,
-                outcome=Outcome(item.outcome),
-                context=RequestContext(item.request_id, item.source_ip),
-                purpose=item.purpose,
-                details={str(k): str(v) for k, v in item.details.as_dict().items()},
-                at=datetime.fromisoformat(item.at),
-                id=item.event_id,
-            )
-            for item in AuditItem.query(day)
-        ]
+        return [_event(item) for item in AuditItem.query(day)]
+
+
+def _event(item: AuditItem) -> AuditEvent:
+    return AuditEvent(
+        actor=Actor(item.actor, item.role),
+        action=item.action,
+        subject=item.subject,
+        outcome=Outcome(item.outcome),
+        context=RequestContext(item.request_id, item.source_ip),
+        purpose=item.purpose,
+        details={str(k): str(v) for k, v in item.details.as_dict().items()},
+        data_subject=item.data_subject,
+        at=datetime.fromisoformat(item.at),
+        id=item.event_id,
+    )

@@ -42,6 +42,7 @@ class AuditItem(Model):
     source_ip = UnicodeAttribute(null=True)
     purpose = UnicodeAttribute(null=True)
     details: MapAttribute[str, Any] = MapAttribute(default=dict)
+    data_subject = UnicodeAttribute(null=True)  # a citizen's pseudonym, never an ID number
 
 
 def bind(model: type[Model], table_name: str, region: str, host: str | None) -> None:
