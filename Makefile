@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: help setup run test lint bench web clean system-packages
+.PHONY: help setup run test lint bench web clean system-packages verify-records
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
@@ -21,6 +21,8 @@ help:
 	@echo "make setup  install only (.venv, web/node_modules, Chromium)"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks (print figures)"
+	@echo "make verify-records [FROM=YYYY-MM-DD] [TO=YYYY-MM-DD]"
+	@echo "           verify the running stack's audit trail (digest chain, signatures, log file hashes)"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt media-node/pyproject.toml
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
@@ -58,6 +60,16 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+# Against the stack `make run` started: the audit bucket on moto (port 5000), the public key from the API (port 8000).
+# Elsewhere: AWS credentials that can read the bucket, and --public-key or TRAIL_PUBLIC_KEYS_URL.
+FROM ?= 2000-01-01
+TO ?=
+verify-records: $(VENV)/.installed
+	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5000} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-dev} \
+	AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY-dev} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION-eu-south-2} \
+	AWS_EC2_METADATA_DISABLED=true \
+	$(PY) -m chalicelib.verify_records --from "$(FROM)" $(if $(TO),--to "$(TO)")
 
 clean:
 	rm -rf $(VENV) web/node_modules web/dist infra/cdk.out .pytest_cache .mypy_cache .ruff_cache

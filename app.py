@@ -7,10 +7,12 @@ from chalice.app import Rate
 from chalicelib.api import middleware
 from chalicelib.api.application import ThreadSafeChalice
 from chalicelib.api.appointments import appointments
+from chalicelib.api.audit import audit
 from chalicelib.api.auth import auth
 from chalicelib.api.calls import calls
 from chalicelib.api.health import health
 from chalicelib.api.procedures import procedures
+from chalicelib.api.records import records
 from chalicelib.api.services import services
 
 app = ThreadSafeChalice(app_name="videoatencion")
@@ -21,6 +23,8 @@ app.register_blueprint(auth)
 app.register_blueprint(appointments)
 app.register_blueprint(calls)
 app.register_blueprint(procedures)
+app.register_blueprint(records)
+app.register_blueprint(audit)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")
@@ -29,6 +33,23 @@ def send_reminders(event: object) -> dict[str, int]:
     from chalicelib.bootstrap import get_container
 
     return {"sent": get_container().booking.send_reminders()}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="trail")
+def deliver_trail(event: object) -> dict[str, object]:
+    """Every minute: settled audit events to log files; at the end of each digest period, the signed digest."""
+    from chalicelib.bootstrap import get_container
+
+    report = get_container().trail.run()
+    return {"log_files": report.log_files, "digest": report.digest}
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS), name="retention")
+def sweep_retention(event: object) -> dict[str, int]:
+    """Daily: delete the recordings and documents whose retention ended (never one on legal hold)."""
+    from chalicelib.bootstrap import get_container
+
+    return get_container().records.sweep()
 
 
 # Routes are fixed when the app is imported (Lambda's init, `chalice package`), with the stage's environment set;

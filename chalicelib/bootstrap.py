@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
     from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets, StaffDirectory
     from chalicelib.services.procedures import ProcedureService
+    from chalicelib.services.records import RecordsService
+    from chalicelib.services.trail import TrailService
 
 
 class Container:
@@ -202,6 +204,7 @@ class Container:
                 turn_credential_minutes=s.turn_credential_minutes,
                 recording_retention_days=s.recording_retention_days,
             ),
+            records=self.records,
         )
 
     # --- procedures and documents -------------------------------------------------------------------------------
@@ -235,6 +238,37 @@ class Container:
             self.pepper,
             ProcedureSettings(s.public_base_url, council, s.document_available_days, config),
             notifier=self.notifier,
+            records=self.records,
+        )
+
+    # --- records: the audit trail ---------------------------------------------------------------------------------
+    @cached_property
+    def trail(self) -> TrailService:
+        from datetime import timedelta as span
+        from zoneinfo import ZoneInfo
+
+        from chalicelib.adapters.dynamo.audit import DynamoAuditLog
+        from chalicelib.adapters.dynamo.trail import DynamoTrailState
+        from chalicelib.adapters.kms import KmsKeys
+        from chalicelib.adapters.s3_trail import S3TrailObjects
+        from chalicelib.services.trail import TrailService, TrailSettings
+
+        s = self.settings
+        return TrailService(
+            DynamoAuditLog(self.pseudonym),
+            DynamoTrailState(self._client("dynamodb"), s.table_trail),
+            S3TrailObjects(self._client("s3"), s.data_key),
+            KmsKeys(self._client("kms"), s.trail_key, (s.trail_key,)),
+            self.audit,
+            self.pseudonym,
+            TrailSettings(
+                bucket=s.bucket_audit,
+                stage=s.stage,
+                settle=span(seconds=s.trail_settle_seconds),
+                period=span(seconds=s.digest_period_seconds),
+                retention=span(days=s.trail_retention_days),
+                zone=ZoneInfo(s.timezone),
+            ),
         )
 
     @cached_property
@@ -252,6 +286,35 @@ class Container:
         from chalicelib.adapters.outbox import MotoOutbox
 
         return MotoOutbox(self.settings.aws_endpoint_url)
+
+    # --- records: retention of recordings and documents, legal hold, playback -------------------------------------
+    @cached_property
+    def records(self) -> RecordsService:
+        from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
+        from chalicelib.adapters.dynamo.records import DynamoRecordStore
+        from chalicelib.adapters.s3_records import S3RecordObjects
+        from chalicelib.domain.retention import Period, RetentionRules
+        from chalicelib.services.records import RecordsService, RecordsSettings
+        from chalicelib.settings import ConfigurationError
+
+        s = self.settings
+        rules = RetentionRules.load()
+        if rules.recording_default != Period(days=s.recording_retention_days):
+            # Citizens are told RECORDING_RETENTION_DAYS before they join; the sweep must keep that promise.
+            raise ConfigurationError(
+                f"retention.json keeps recordings {rules.recording_default} but RECORDING_RETENTION_DAYS is "
+                f"{s.recording_retention_days}"
+            )
+        procedures = DynamoProcedureStore(self._client("dynamodb"), None, s.table_procedures, "", "", "")
+        return RecordsService(
+            DynamoRecordStore(self._client("dynamodb"), s.table_records),
+            S3RecordObjects(self._client("s3")),
+            rules,
+            self.audit,
+            self.booking.lookup,
+            lambda appointment_id: [str(p["type"]) for p in procedures.procedures_of(appointment_id)],
+            RecordsSettings(s.bucket_recordings, s.bucket_documents),
+        )
 
 
 @functools.cache

@@ -14,6 +14,8 @@ import os
 import signal
 import sys
 import threading
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -56,15 +58,27 @@ def build_server(host: str, port: int, stage: str = "dev") -> LocalDevServer:
     return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler, server_cls=Server)
 
 
-def run_schedules(every: float, stop: threading.Event) -> None:
-    """Chalice's local server does not run scheduled functions: stand in for EventBridge's rule (reminders)."""
-    from app import send_reminders
+def run_schedule(name: str, every: float, stop: threading.Event) -> None:
+    """Chalice's local server does not run scheduled functions: stand in for one EventBridge rule of app.py."""
+    import app
 
+    function = {"reminders": app.send_reminders, "trail": app.deliver_trail, "retention": app.sweep_retention}[name]
     while not stop.wait(every):
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "000000000000",
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": os.environ.get("AWS_REGION", "eu-south-2"),
+            "resources": [],
+            "detail": {},
+        }
         try:
-            send_reminders({})
+            function(event, None)  # what EventBridge hands the function; no Lambda context
         except Exception as exc:
-            print(f"reminders run failed: {exc!r}", file=sys.stderr, flush=True)
+            print(f"{name} run failed: {exc!r}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,12 +87,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--schedule-every", type=float, default=60.0, help="seconds between reminder runs (0: none)")
+    parser.add_argument(
+        "--trail-every",
+        type=float,
+        default=2.0,
+        help="seconds between audit trail deliveries (digests follow DIGEST_PERIOD_SECONDS; 0: none)",
+    )
+    parser.add_argument(
+        "--retention-every", type=float, default=60.0, help="seconds between retention sweeps (0: none)"
+    )
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     server = build_server(args.host, args.port, args.stage)
     stop_schedules = threading.Event()
-    if args.schedule_every > 0:
-        threading.Thread(target=run_schedules, args=(args.schedule_every, stop_schedules), daemon=True).start()
+    schedules = (("reminders", args.schedule_every), ("trail", args.trail_every), ("retention", args.retention_every))
+    for name, every in schedules:
+        if every > 0:
+            threading.Thread(target=run_schedule, args=(name, every, stop_schedules), daemon=True).start()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         stop_schedules.set()

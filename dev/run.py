@@ -228,6 +228,10 @@ Staff sign in at http://127.0.0.1:{p.web}/staff/sign-in with the password   {sta
   accounts: agent.omac, agent.omac2 (OMAC agents), agent.ogat, agent.ogat2 (OGAT agents), supervisor, auditor, admin;
   the second factor is a code emailed to the account (shown on the page, from the dev outbox).
   DEMO_STAFF_PASSWORD chooses the password; otherwise each run makes a new one.
+Records: every action goes to the audit trail (log files within seconds, a signed digest every 30 s, in the audit
+  bucket on moto). Auditors search and verify at http://127.0.0.1:{p.web}/staff/audit (account auditor); from a
+  terminal: make verify-records. Supervisors play recordings (with a reason) at http://127.0.0.1:{p.web}/staff/recordings.
+  Citizens see who accessed their data at http://127.0.0.1:{p.web}/me/access-log.
 Calls happening now (try one at once: the citizen in one browser window, the agent in another):
 {calls_now(stack)}
 Logs: {stack.log_dir or "this terminal"}

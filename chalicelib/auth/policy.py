@@ -38,6 +38,9 @@ class Action(StrEnum):
     VERIFY_AUDIT = "verify_audit"
     MANAGE_STAFF = "manage_staff"
     MANAGE_CATALOGUE = "manage_catalogue"
+    LIST_RECORDINGS = "list_recordings"
+    PLAY_RECORDING = "play_recording"  # with a stated reason, audited
+    LEGAL_HOLD = "legal_hold"  # place or release a legal hold on a recording or document
 
 
 class ResourceKind(StrEnum):
@@ -50,6 +53,7 @@ class ResourceKind(StrEnum):
     AUDIT_TRAIL = "audit_trail"
     STAFF = "staff"
     CATALOGUE = "catalogue"
+    RECORD = "record"  # a recording or document in the retention register
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,11 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
         ):
             return Decision.ALLOW
         return Decision.REFUSED
+    if resource.kind is ResourceKind.RECORD:
+        # Recordings are watched only by supervisors (quality, complaints); a legal hold is also an admin's call.
+        if Role.SUPERVISOR in roles and action in (Action.LIST_RECORDINGS, Action.PLAY_RECORDING, Action.LEGAL_HOLD):
+            return Decision.ALLOW
+        return Decision.ALLOW if Role.ADMIN in roles and action is Action.LEGAL_HOLD else Decision.HIDDEN
     same_office = Role.AGENT in roles and resource.office is not None and resource.office == principal.office
     if action is Action.VIEW_AGENDA and resource.kind is ResourceKind.AGENDA:
         return Decision.ALLOW if Role.SUPERVISOR in roles or same_office else Decision.HIDDEN

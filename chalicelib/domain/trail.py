@@ -13,8 +13,12 @@ Modelled on AWS CloudTrail log file integrity validation:
 
   It is an ECDSA P-256 / SHA-256 signature in DER, as KMS ``Sign`` (``ECDSA_SHA_256``, ``MessageType=RAW``)
   returns it.
+- A digest names the signing key by ``digestPublicKeyFingerprint`` (first 32 hex digits of the SHA-256 of the DER
+  SubjectPublicKeyInfo) and, beyond CloudTrail, each ``logFiles[]`` entry carries the file's ``eventCount``.
 - The verifier walks the chain from the newest digest backwards with the public key(s) only and reports each
-  problem in CloudTrail's categories.
+  problem in CloudTrail's categories. It reads, inflates and hashes every log file a digest lists (streamed straight
+  into SHA-256), and counts events from the signed ``eventCount`` once the file's hash matches; only a digest that
+  lacks the count makes it parse the file.
 
 Nothing here does I/O: the caller passes functions that read objects, their metadata and listings.
 """
@@ -32,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 HASH_ALGORITHM: Final = "SHA-256"
@@ -87,6 +91,30 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+_INFLATE_CHUNK: Final = 64 * 1024
+
+
+def gunzip_sha256_hex(data: bytes) -> str | None:
+    """The hex SHA-256 of the inflated content, or None when ``data`` is not a valid gzip stream.
+
+    Same verdict as ``sha256_hex(gunzip(data))``, but the content is inflated in bounded chunks straight into the hash
+    and never held whole."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    digest_ = hashlib.sha256()
+    pending = data
+    try:
+        while pending and not inflater.eof:  # bytes after the gzip member are ignored, as zlib.decompress does
+            chunk = inflater.decompress(pending, _INFLATE_CHUNK)
+            if not chunk and len(inflater.unconsumed_tail) == len(pending):
+                return None  # no progress: never loop on a stream zlib cannot move forward
+            digest_.update(chunk)
+            pending = inflater.unconsumed_tail
+        digest_.update(inflater.flush())
+    except zlib.error:
+        return None
+    return digest_.hexdigest() if inflater.eof else None  # not eof: truncated, as zlib.decompress would say
+
+
 def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -109,6 +137,7 @@ class LogFileRef:
     hash_value: str
     oldest_event_time: str | None = None
     newest_event_time: str | None = None
+    event_count: int | None = None  # records in the file; written as ``eventCount`` when known
 
     @classmethod
     def of(cls, bucket: str, key: str, body: bytes) -> LogFileRef:
@@ -116,11 +145,13 @@ class LogFileRef:
         inflated = gunzip(body)
         if inflated is None:
             raise ValueError("not a gzip log file")
-        times = _record_times(json.loads(inflated)["Records"])
-        return cls(bucket, key, sha256_hex(inflated), times[0] if times else None, times[-1] if times else None)
+        records = json.loads(inflated)["Records"]
+        times = _record_times(records)
+        oldest, newest = (times[0], times[-1]) if times else (None, None)
+        return cls(bucket, key, sha256_hex(inflated), oldest, newest, len(records))
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        entry: dict[str, Any] = {
             "s3Bucket": self.bucket,
             "s3Object": self.key,
             "hashValue": self.hash_value,
@@ -128,6 +159,9 @@ class LogFileRef:
             "oldestEventTime": self.oldest_event_time,
             "newestEventTime": self.newest_event_time,
         }
+        if self.event_count is not None:
+            entry["eventCount"] = self.event_count
+        return entry
 
 
 @dataclass(frozen=True)
@@ -147,17 +181,24 @@ def digest(
     key: str,
     log_files: list[LogFileRef],
     previous: DigestRef | None,
+    *,
+    public_key_fingerprint: str | None = None,
 ) -> dict[str, Any]:
-    """The digest document for one period (CloudTrail's field names); ``log_files`` may be empty."""
+    """The digest document for one period (CloudTrail's field names); ``log_files`` may be empty.
+
+    ``public_key_fingerprint`` (see :func:`public_key_fingerprint`) names the key that will sign it, written as
+    ``digestPublicKeyFingerprint``; verifiers holding several keys try that one first."""
     if end <= start:
         raise ValueError("a digest period must end after it starts")
     oldest = [f.oldest_event_time for f in log_files if f.oldest_event_time]
     newest = [f.newest_event_time for f in log_files if f.newest_event_time]
+    fingerprint = {"digestPublicKeyFingerprint": public_key_fingerprint} if public_key_fingerprint is not None else {}
     return {
         "digestStartTime": format_time(start),
         "digestEndTime": format_time(end),
         "digestS3Bucket": bucket,
         "digestS3Object": key,
+        **fingerprint,
         "digestSignatureAlgorithm": SIGNATURE_ALGORITHM,
         "oldestEventTime": min(oldest) if oldest else None,
         "newestEventTime": max(newest) if newest else None,
@@ -211,6 +252,12 @@ def digest_key(prefix: str, end: datetime) -> str:
     """Where a digest lives; keys sort by end time, which is how the verifier finds the newest one."""
     at = end.astimezone(UTC)
     return f"{prefix}{at:%Y/%m/%d}/{at:%Y%m%dT%H%M%SZ}_digest.json.gz"
+
+
+def public_key_fingerprint(key: ec.EllipticCurvePublicKey) -> str:
+    """CloudTrail-style 32-hex-digit key fingerprint: the first 128 bits of SHA-256 of the DER SubjectPublicKeyInfo."""
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return sha256_hex(der)[:32]
 
 
 def verify_signature(public_keys: Sequence[ec.EllipticCurvePublicKey], signature_hex: str, message: bytes) -> bool:
@@ -281,10 +328,12 @@ class Verifier:
     digest_prefix: str
     log_prefix: str
     _problems: list[Problem] = field(default_factory=list, init=False, repr=False)
+    _digest_listing: list[str] = field(default_factory=list, init=False, repr=False)
     _digest_index: dict[str, str] | None = field(default=None, init=False, repr=False)
+    _keys_by_fingerprint: dict[str, ec.EllipticCurvePublicKey] = field(default_factory=dict, init=False, repr=False)
     _log_index: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _referenced: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
-    _missing: list[tuple[str, str, str]] = field(default_factory=list, init=False, repr=False)
+    _missing: list[tuple[str, str, str, int | None]] = field(default_factory=list, init=False, repr=False)
 
     def verify(self, start: datetime, end: datetime) -> VerificationResult:
         """Walk the chain from the newest digest ending at or before ``end`` back to the one covering ``start``."""
@@ -293,7 +342,11 @@ class Verifier:
         self._log_index = {}
         self._referenced = set()
         self._missing = []
-        keys = sorted(k for k in self.list_keys(self.bucket, self.digest_prefix) if k.endswith("_digest.json.gz"))
+        self._keys_by_fingerprint = {}
+        for public_key in self.public_keys:
+            self._keys_by_fingerprint.setdefault(public_key_fingerprint(public_key), public_key)
+        self._digest_listing = list(self.list_keys(self.bucket, self.digest_prefix))  # listed once per verification
+        keys = sorted(k for k in self._digest_listing if k.endswith("_digest.json.gz"))
         until = digest_key(self.digest_prefix, end)
         position = bisect.bisect_right(keys, until) - 1
         digests = log_files = events = 0
@@ -358,7 +411,7 @@ class Verifier:
             )
         meta = self.metadata(self.bucket, located_at) or {}
         signature = meta.get(SIGNATURE_METADATA)
-        if signature is None or not verify_signature(self.public_keys, signature, signing_string(doc, hash_value)):
+        if signature is None or not verify_signature(self._keys_for(doc), signature, signing_string(doc, hash_value)):
             self._report(Problem("digest_signature_invalid", self.bucket, key, "signature does not verify"))
         elif later is not None and later.doc.get("previousDigestSignature") != signature:
             self._report(Problem("digest_signature_invalid", self.bucket, key, "differs from the next digest's link"))
@@ -373,29 +426,37 @@ class Verifier:
             )
         return _Loaded(key, doc, hash_value, signature)
 
+    def _keys_for(self, doc: Mapping[str, Any]) -> Sequence[ec.EllipticCurvePublicKey]:
+        """The verifier's keys, the one the digest names by ``digestPublicKeyFingerprint`` (if held) first."""
+        fingerprint = doc.get("digestPublicKeyFingerprint")
+        named = self._keys_by_fingerprint.get(fingerprint) if isinstance(fingerprint, str) else None
+        if named is None or (self.public_keys and self.public_keys[0] is named):
+            return self.public_keys
+        return [named, *(k for k in self.public_keys if k is not named)]
+
     def _find_digest(self, hash_value: str) -> str | None:
         if self._digest_index is None:
             self._digest_index = {}
-            for key in self.list_keys(self.bucket, self.digest_prefix):
+            for key in self._digest_listing:
                 body = self.get(self.bucket, key)
                 if body is not None:
-                    content = gunzip(body)
-                    self._digest_index.setdefault(sha256_hex(content if content is not None else body), key)
+                    self._digest_index.setdefault(gunzip_sha256_hex(body) or sha256_hex(body), key)
         return self._digest_index.get(hash_value)
 
     # -- log files
 
     def _check_log_files(self, doc: Mapping[str, Any]) -> tuple[int, int]:
         files = events = 0
+        get, referenced = self.get, self._referenced
         for entry in doc.get("logFiles") or []:
             bucket, key, expected = str(entry["s3Bucket"]), str(entry["s3Object"]), str(entry["hashValue"])
             files += 1
-            self._referenced.add((bucket, key))
-            body = self.get(bucket, key)
+            referenced.add((bucket, key))
+            body = get(bucket, key)
             if body is None:
-                self._missing.append((bucket, key, expected))
+                self._missing.append((bucket, key, expected, _signed_count(entry)))
                 continue
-            counted = _count_events(body, expected)
+            counted = _count_events(body, expected, _signed_count(entry))
             if counted is None:
                 self._report(Problem("log_file_hash_mismatch", bucket, key))
             else:
@@ -405,10 +466,10 @@ class Verifier:
     def _resolve_missing_log_files(self) -> int:
         """After the walk: a missing log file whose content is found under a key no digest lists was moved."""
         events = 0
-        for bucket, key, expected in self._missing:
+        for bucket, key, expected, signed_count in self._missing:
             moved_to = self._find_log(bucket, expected)
             body = self.get(bucket, moved_to) if moved_to is not None else None
-            counted = _count_events(body, expected) if body is not None else None
+            counted = _count_events(body, expected, signed_count) if body is not None else None
             if moved_to is None or counted is None:
                 self._report(Problem("log_file_not_found", bucket, key))
                 continue
@@ -423,15 +484,26 @@ class Verifier:
                 if (bucket, key) in self._referenced:
                     continue
                 body = self.get(bucket, key)
-                content = gunzip(body) if body is not None else None
-                if content is not None:
-                    index.setdefault(sha256_hex(content), key)
+                found = gunzip_sha256_hex(body) if body is not None else None
+                if found is not None:
+                    index.setdefault(found, key)
             self._log_index[bucket] = index
         return self._log_index[bucket].get(hash_value)
 
 
-def _count_events(body: bytes, expected_hash: str) -> int | None:
-    """The number of records in a log file whose uncompressed content has ``expected_hash``, else None."""
+def _signed_count(entry: Mapping[str, Any]) -> int | None:
+    """The digest entry's ``eventCount`` when it is a count (a digest written before it existed has none)."""
+    count = entry.get("eventCount")
+    return count if type(count) is int and count >= 0 else None
+
+
+def _count_events(body: bytes, expected_hash: str, signed_count: int | None = None) -> int | None:
+    """The number of records in a log file whose uncompressed content has ``expected_hash``, else None.
+
+    With the digest's signed count the file is only inflated and hashed (its content is then exactly what the count
+    was taken over); without one it is parsed to count its records."""
+    if signed_count is not None:
+        return signed_count if gunzip_sha256_hex(body) == expected_hash else None
     content = gunzip(body)
     if content is None or sha256_hex(content) != expected_hash:
         return None

@@ -364,6 +364,7 @@ class BookingService:
                 data_subject=appointment.citizen,
                 details={
                     "service": appointment.service_id,
+                    "office": appointment.office.value,
                     "start": appointment.start.isoformat(),
                     **(details or {}),
                 },

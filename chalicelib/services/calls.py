@@ -39,6 +39,7 @@ from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
 from chalicelib.services.ports import AuditLog, CallStore, Secrets
+from chalicelib.services.records import RecordsService
 
 SAVE_ATTEMPTS = 5
 
@@ -73,7 +74,9 @@ class CallService:
         secrets: Secrets,
         settings: CallSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        records: RecordsService | None = None,
     ) -> None:
+        self._records = records
         self._booking = booking
         self._store = store
         self._tokens = tokens
@@ -209,6 +212,8 @@ class CallService:
                     "reported_at": event["at"],
                 },
             )
+            if self._records is not None and event["type"] == "recording_complete":
+                self._records.register_recording(appointment_id, event["room_id"], recording)
         for _ in range(SAVE_ATTEMPTS):
             current = self._store.get(appointment_id)
             if current is None:

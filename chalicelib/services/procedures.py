@@ -36,6 +36,7 @@ from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
 from chalicelib.services.booking import BookingService
 from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, Registers
+from chalicelib.services.records import RecordsService
 
 VERIFY_WINDOW_SECONDS = 15 * 60
 VERIFY_PER_IP = 30
@@ -121,7 +122,9 @@ class ProcedureService:
         calendar: HolidayCalendar | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         notifier: Notifier | None = None,
+        records: RecordsService | None = None,
     ) -> None:
+        self._records = records
         self._notifier = notifier
         self._auth_store = limiter_store
         self._booking = booking
@@ -190,6 +193,8 @@ class ProcedureService:
             record["documents"] = [d["id"] for d in self._issue(procedure, clean, ctx, record, caller, context)]
         if not self._store.put_procedure(record):
             raise Conflict("procedure_exists", "This procedure was already recorded.")
+        if self._records is not None:
+            self._records.procedure_carried_out(appointment.id, kind)
         self._record(caller, f"procedure.{kind}", record, context, {"status": record["status"]})
         return self._procedure_json(record)
 
@@ -237,6 +242,9 @@ class ProcedureService:
                 "issued_at": now.isoformat(),
                 "available_until": (now + timedelta(days=self._settings.available_days)).isoformat(),
             }
+            if self._records is not None:
+                # Before the document exists for anyone: a failure here issues nothing, and leaves no PDF unregistered.
+                self._records.register_document(document, procedure.type)
             self._store.put_document(document)
             self._audited(
                 caller,
@@ -446,6 +454,9 @@ class ProcedureService:
             "issued_at": now.isoformat(),
             "added_by": f"{caller.kind}:{caller.subject}",
         }
+        if self._records is not None:
+            procedure = for_service(appointment.service_id)
+            self._records.register_document(record, procedure.type if procedure else None)
         self._store.put_document(record)
         self._audited(
             caller,
@@ -551,7 +562,7 @@ class ProcedureService:
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose=purpose,
-                details=details,
+                details={**details, **({"office": caller.office.value} if caller.office else {})},
                 data_subject=data_subject,
             )
         )

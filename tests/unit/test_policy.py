@@ -96,6 +96,7 @@ RESOURCES = {
     "audit trail": Resource(ResourceKind.AUDIT_TRAIL, "2030-01-07"),
     "staff": Resource(ResourceKind.STAFF, "agent-omac"),
     "catalogue": Resource(ResourceKind.CATALOGUE),
+    "record": Resource(ResourceKind.RECORD, "rec-r-1"),
 }
 
 # Columns: one per action, in the order of ``Action``.
@@ -114,6 +115,9 @@ COLUMNS = {
     "VV": Action.VERIFY_AUDIT,
     "MS": Action.MANAGE_STAFF,
     "MC": Action.MANAGE_CATALOGUE,
+    "LR": Action.LIST_RECORDINGS,
+    "PR": Action.PLAY_RECORDING,
+    "LH": Action.LEGAL_HOLD,
 }
 # A allow, H hidden (404), R refused (403), N needs a stronger identification (403 insufficient_assurance).
 # r: the caller can see the case but may not do this: refused (403), checked by
@@ -121,169 +125,178 @@ COLUMNS = {
 LETTERS = {"A": Decision.ALLOW, "H": Decision.HIDDEN, "R": Decision.REFUSED, "N": Decision.NEEDS_ASSURANCE}
 
 CITIZEN_LOW_MY_ADDRESS = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H
-    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H
-    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H
-    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H
-    document mine OMAC, substantial   H  N  N  N  H  H  H  N  H  N  H  H  H  H
-    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H
+    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H
+    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H  H  H  H
+    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  N  N  N  H  H  H  N  H  N  H  H  H  H  H  H  H
+    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 # The code reached an address none of my cases was created under: my cases are not mine to see.
 CITIZEN_LOW_ANOTHER_ADDRESS = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC                H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC                H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 # An eID sign-in (substantial or high) owns by ID number alone, with or without an address.
 CITIZEN_EID = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H
-    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H
-    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H
-    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H
-    document mine OMAC, substantial   H  A  A  A  H  H  H  A  H  A  H  H  H  H
-    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  A  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  A  H  H  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H
+    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H
+    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H  H  H  H
+    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H
+    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 # An agent works the cases, agenda and register data of their own office; another office's stay hidden.
 AGENT_OMAC = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H
-    appointment other's OMAC          H  A  A  A  A  H  A  H  H  H  H  H  H  H
-    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC                H  A  A  A  A  H  A  H  H  H  H  H  H  H
-    document mine OMAC, substantial   H  A  A  A  A  H  A  H  H  H  H  H  H  H
-    document other's OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  H  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  A  H  H  H  H  H
-    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H
+    appointment other's OMAC          H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H
+    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC                H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H
+    document other's OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 AGENT_OGAT = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    appointment mine OGAT             H  A  A  A  A  H  A  H  H  H  H  H  H  H
-    procedure mine OGAT               H  A  A  A  A  H  A  r  H  H  H  H  H  H
-    procedure other's OGAT            H  A  A  A  A  H  A  r  H  H  H  H  H  H
-    document mine OMAC                H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  H  H  H  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment mine OGAT             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H
+    procedure mine OGAT               H  A  A  A  A  H  A  r  H  H  H  H  H  H  H  H  H
+    procedure other's OGAT            H  A  A  A  A  H  A  r  H  H  H  H  H  H  H  H  H
+    document mine OMAC                H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
-# A supervisor views, changes and joins any office's cases and agendas, books for any office, runs nothing.
+# A supervisor views, changes and joins any office's cases and agendas, books for any office, runs nothing; only a
+# supervisor lists and plays recordings, and places legal holds (as admins also may).
 SUPERVISOR = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  A  A  A  r  H  H  H  H  H  H  H  H  H
-    appointment other's OMAC          H  A  A  A  r  H  H  H  H  H  H  H  H  H
-    appointment mine OGAT             H  A  A  A  r  H  H  H  H  H  H  H  H  H
-    procedure mine OGAT               H  A  A  A  H  H  r  r  H  H  H  H  H  H
-    procedure other's OGAT            H  A  A  A  H  H  r  r  H  H  H  H  H  H
-    document mine OMAC                H  A  A  A  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC, substantial   H  A  A  A  H  H  H  H  H  H  H  H  H  H
-    document other's OMAC             H  A  A  A  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment other's OMAC          H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H
+    appointment mine OGAT             H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H
+    procedure mine OGAT               H  A  A  A  H  H  r  r  H  H  H  H  H  H  H  H  H
+    procedure other's OGAT            H  A  A  A  H  H  r  r  H  H  H  H  H  H  H  H  H
+    document mine OMAC                H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document other's OMAC             H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  A  A
 """
 # Audit and management actions are granted on the action alone, whatever the resource.
 AUDITOR = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    document mine OMAC                H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    document other's OMAC             H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    service low OMAC                  R  H  H  H  H  H  H  H  H  H  A  A  H  H
-    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  A  A  H  H
-    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    audit trail                       H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    staff                             H  H  H  H  H  H  H  H  H  H  A  A  H  H
-    catalogue                         H  H  H  H  H  H  H  H  H  H  A  A  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    document mine OMAC                H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    document other's OMAC             H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    service low OMAC                  R  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H
 """
 ADMIN = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC
-    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    document mine OMAC                H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  A  A
-    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  A  A
-    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    staff                             H  H  H  H  H  H  H  H  H  H  H  H  A  A
-    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  A  A
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH
+    appointment mine OMAC             H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    appointment other's OMAC          H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    appointment mine OGAT             H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    procedure mine OGAT               H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    procedure other's OGAT            H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    document mine OMAC                H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    document mine OMAC, substantial   H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    document other's OMAC             H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    agenda OMAC                       H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    audit trail                       H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    staff                             H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    catalogue                         H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  A
 """
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.utils import Buffer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +68,9 @@ class Trail:
     end: datetime = T0
     digest_keys: list[str] = field(default_factory=list)
     log_keys: list[str] = field(default_factory=list)
+    signer: ec.EllipticCurvePrivateKey = KEY
+    named: str | None = None  # the digestPublicKeyFingerprint written in each digest
+    count_events: bool = True  # write eventCount (digests written before it existed have none)
 
     def period(self, *batches: int, skip: timedelta = timedelta(0)) -> None:
         start = self.end + skip
@@ -80,9 +85,11 @@ class Trail:
             body = trail.log_file(events)
             self.store.put(key, body)
             self.log_keys.append(key)
-            refs.append(LogFileRef.of(BUCKET, key, body))
+            ref = LogFileRef.of(BUCKET, key, body)
+            refs.append(ref if self.count_events else replace(ref, event_count=None))
         key = trail.digest_key(DIGESTS, end)
-        sealed = trail.seal(trail.digest(start, end, BUCKET, key, refs, self.previous), kms_sign)
+        doc = trail.digest(start, end, BUCKET, key, refs, self.previous, public_key_fingerprint=self.named)
+        sealed = trail.seal(doc, lambda message: kms_sign(message, self.signer))
         self.store.put(key, sealed.body, sealed.metadata)
         self.digest_keys.append(key)
         self.previous = sealed.ref
@@ -131,6 +138,14 @@ def test_log_file_ref_hashes_uncompressed_content_and_event_span() -> None:
     ref = LogFileRef.of(BUCKET, "k", body)
     assert ref.hash_value == trail.sha256_hex(gzip.decompress(body))
     assert (ref.oldest_event_time, ref.newest_event_time) == ("2025-03-01T09:00:01Z", "2025-03-01T09:00:05Z")
+    assert ref.event_count == 2
+    assert ref.as_json()["eventCount"] == 2
+
+
+def test_log_file_ref_of_an_empty_log_file_counts_zero() -> None:
+    ref = LogFileRef.of(BUCKET, "k", trail.log_file([]))
+    assert (ref.oldest_event_time, ref.newest_event_time, ref.event_count) == (None, None, 0)
+    assert ref.as_json()["eventCount"] == 0
 
 
 def test_digest_has_cloudtrail_fields() -> None:
@@ -155,6 +170,62 @@ def test_digest_has_cloudtrail_fields() -> None:
             "newestEventTime": "2025-03-01T09:00:02Z",
         }
     ]
+
+
+def test_digest_names_its_signing_key_only_when_asked() -> None:
+    fingerprint = trail.public_key_fingerprint(KEY.public_key())
+    named = trail.digest(T0, T0 + PERIOD, BUCKET, "d.json.gz", [], None, public_key_fingerprint=fingerprint)
+    assert named["digestPublicKeyFingerprint"] == fingerprint
+    assert "digestPublicKeyFingerprint" not in trail.digest(T0, T0 + PERIOD, BUCKET, "d.json.gz", [], None)
+
+
+def test_public_key_fingerprint_is_32_hex_of_sha256_of_the_der_key() -> None:
+    public = KEY.public_key()
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    fingerprint = trail.public_key_fingerprint(public)
+    assert fingerprint == trail.sha256_hex(der)[:32]
+    assert len(fingerprint) == 32
+    assert int(fingerprint, 16) >= 0
+    assert fingerprint != trail.public_key_fingerprint(ec.generate_private_key(ec.SECP256R1()).public_key())
+
+
+GZIPPED = trail.gzip_bytes(b'{"Records":[]}' * 5000)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        GZIPPED,
+        GZIPPED + b"trailing bytes",
+        GZIPPED + GZIPPED,
+        GZIPPED[:-3],  # truncated
+        GZIPPED[: len(GZIPPED) // 2],
+        GZIPPED[:-8] + b"\0\0\0\0" + GZIPPED[-4:],  # CRC does not match
+        zlib.compress(b"zlib, not gzip"),
+        b"",
+        b"not gzip",
+    ],
+)
+def test_streamed_hash_agrees_with_inflating_whole(body: bytes) -> None:
+    content = trail.gunzip(body)
+    assert trail.gunzip_sha256_hex(body) == (trail.sha256_hex(content) if content is not None else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    content=st.binary(max_size=64),
+    repeat=st.integers(1, 6000),  # past one 64 KiB inflate chunk
+    cut=st.integers(0, 10**6),
+    flip=st.integers(0, 10**6),
+    tail=st.binary(max_size=40),
+)
+def test_streamed_hash_agrees_on_any_damage(content: bytes, repeat: int, cut: int, flip: int, tail: bytes) -> None:
+    body = bytearray(trail.gzip_bytes(content * repeat))
+    if flip % 3 == 0:
+        body[flip % len(body)] ^= 1 + flip % 255
+    damaged = bytes(body[: len(body) - cut % 5]) + tail
+    expected = trail.gunzip(damaged)
+    assert trail.gunzip_sha256_hex(damaged) == (trail.sha256_hex(expected) if expected is not None else None)
 
 
 def test_signing_string_follows_cloudtrail() -> None:
@@ -215,6 +286,51 @@ def test_corrupt_gzip_log_file_is_a_hash_mismatch() -> None:
     assert categories(t.verify()) == [("log_file_hash_mismatch", t.log_keys[0])]
 
 
+def test_truncated_log_file_is_a_hash_mismatch() -> None:
+    t = clean_trail()
+    t.store.put(t.log_keys[2], t.store.objects[(BUCKET, t.log_keys[2])][:-4])
+    assert categories(t.verify()) == [("log_file_hash_mismatch", t.log_keys[2])]
+
+
+def test_events_are_counted_from_the_signed_count_once_the_hash_matches() -> None:
+    t = Trail()
+    t.period(2)
+    body = trail.gzip_bytes(b"not json, yet exactly what was delivered and hashed")
+    key = f"{LOGS}opaque.json.gz"
+    t.store.put(key, body)
+    ref = replace(LogFileRef.of(BUCKET, t.log_keys[0], t.store.objects[(BUCKET, t.log_keys[0])]), event_count=None)
+    opaque = LogFileRef(BUCKET, key, trail.sha256_hex(trail.gunzip(body) or b""), event_count=7)
+    start, end = t.end, t.end + PERIOD
+    doc = trail.digest(start, end, BUCKET, trail.digest_key(DIGESTS, end), [opaque, ref], t.previous)
+    sealed = trail.seal(doc, kms_sign)
+    t.store.put(trail.digest_key(DIGESTS, end), sealed.body, sealed.metadata)
+    t.end = end
+    result = t.verify()
+    assert result.ok, result.problems
+    assert (result.digests, result.log_files, result.events) == (2, 3, 7 + 2 + 2)  # signed, parsed (no count)
+
+
+def test_digests_without_event_counts_are_counted_by_parsing() -> None:
+    t = Trail(count_events=False)
+    for batches in ((3, 2), (), (4,)):
+        t.period(*batches)
+    digest_doc = json.loads(gzip.decompress(t.store.objects[(BUCKET, t.digest_keys[0])]))
+    assert all("eventCount" not in entry for entry in digest_doc["logFiles"])
+    t.store.move(t.log_keys[0], f"{LOGS}elsewhere.json.gz")
+    result = t.verify()
+    assert categories(result) == [("log_file_moved", t.log_keys[0])]
+    assert (result.digests, result.log_files, result.events) == (3, 3, 9)
+
+
+def test_a_changed_event_count_breaks_the_digest() -> None:
+    t = clean_trail()
+    target = t.digest_keys[2]
+    doc = json.loads(gzip.decompress(t.store.objects[(BUCKET, target)]))
+    doc["logFiles"][0]["eventCount"] += 1
+    t.store.put(target, trail.gzip_bytes(trail.digest_content(doc)))
+    assert categories(t.verify()) == [("digest_hash_mismatch", target), ("digest_signature_invalid", target)]
+
+
 def test_deleted_log_file_is_not_found() -> None:
     t = clean_trail()
     t.store.delete(t.log_keys[1])
@@ -224,6 +340,7 @@ def test_deleted_log_file_is_not_found() -> None:
 def test_moved_log_file_is_reported_with_where_it_is() -> None:
     t = clean_trail()
     t.store.move(t.log_keys[3], f"{LOGS}elsewhere.json.gz")
+    t.store.put(f"{LOGS}unlisted-later.json.gz", trail.log_file([{"eventTime": "2025-03-01T09:09:00Z"}]))
     result = t.verify()
     assert categories(result) == [("log_file_moved", t.log_keys[3])]
     assert result.problems[0].found_at == f"{LOGS}elsewhere.json.gz"
@@ -305,6 +422,109 @@ def test_verification_needs_the_right_public_key() -> None:
         t.store.get, t.store.metadata, t.store.list_keys, [other, KEY.public_key()], BUCKET, DIGESTS, LOGS
     )
     assert rotated.verify(T0, t.end).ok
+
+
+class CountingKey(ec.EllipticCurvePublicKey):
+    """A public key that counts the signatures it is asked to check."""
+
+    def __init__(self, key: ec.EllipticCurvePublicKey) -> None:
+        self.key = key
+        self.checked = 0
+
+    @property
+    def curve(self) -> ec.EllipticCurve:
+        return self.key.curve
+
+    @property
+    def key_size(self) -> int:
+        return self.key.key_size
+
+    def public_numbers(self) -> ec.EllipticCurvePublicNumbers:
+        return self.key.public_numbers()
+
+    def public_bytes(self, encoding: serialization.Encoding, format: serialization.PublicFormat) -> bytes:
+        return self.key.public_bytes(encoding, format)
+
+    def verify(self, signature: Buffer, data: Buffer, signature_algorithm: ec.EllipticCurveSignatureAlgorithm) -> None:
+        self.checked += 1
+        self.key.verify(signature, data, signature_algorithm)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CountingKey) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __copy__(self) -> CountingKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> CountingKey:
+        return self
+
+
+def keys_verifier(t: Trail, keys: list[ec.EllipticCurvePublicKey]) -> Verifier:
+    return Verifier(t.store.get, t.store.metadata, t.store.list_keys, keys, BUCKET, DIGESTS, LOGS)
+
+
+def test_the_key_a_digest_names_is_tried_first() -> None:
+    t = Trail(named=trail.public_key_fingerprint(KEY.public_key()))
+    for batches in ((1,), (), (2, 1)):
+        t.period(*batches)
+    old, current = CountingKey(ec.generate_private_key(ec.SECP256R1()).public_key()), CountingKey(KEY.public_key())
+    result = keys_verifier(t, [old, current]).verify(T0, t.end)
+    assert result.ok, result.problems
+    assert (old.checked, current.checked) == (0, 3)
+
+
+@pytest.mark.parametrize("named", [None, "0" * 32, "not a fingerprint"])
+def test_without_a_held_key_named_every_key_is_tried_in_order(named: str | None) -> None:
+    t = Trail(named=named)
+    for batches in ((1,), (), (2, 1)):
+        t.period(*batches)
+    old, current = CountingKey(ec.generate_private_key(ec.SECP256R1()).public_key()), CountingKey(KEY.public_key())
+    result = keys_verifier(t, [old, current]).verify(T0, t.end)
+    assert result.ok, result.problems
+    assert (old.checked, current.checked) == (3, 3)
+
+
+def test_a_digest_naming_the_wrong_held_key_still_verifies_with_the_right_one() -> None:
+    lying = ec.generate_private_key(ec.SECP256R1()).public_key()
+    t = Trail(named=trail.public_key_fingerprint(lying))
+    t.period(1)
+    t.period()
+    named, signer = CountingKey(lying), CountingKey(KEY.public_key())
+    result = keys_verifier(t, [signer, named]).verify(T0, t.end)
+    assert result.ok, result.problems
+    assert (named.checked, signer.checked) == (2, 2)  # the named key first, then the others
+    alone = keys_verifier(t, [lying]).verify(T0, t.end)
+    assert categories(alone) == [("digest_signature_invalid", key) for key in reversed(t.digest_keys)]
+
+
+@pytest.mark.parametrize("field", ["digestPublicKeyFingerprint", "eventCount"])
+@pytest.mark.parametrize("value", [["not", "a", "string"], {"x": 1}, -3, True, "7", None])
+def test_malformed_new_fields_in_a_tampered_digest_are_reported_not_fatal(field: str, value: object) -> None:
+    t = clean_trail()
+    target = t.digest_keys[2]
+    doc = json.loads(gzip.decompress(t.store.objects[(BUCKET, target)]))
+    (doc["logFiles"][0] if field == "eventCount" else doc)[field] = value
+    t.store.put(target, trail.gzip_bytes(trail.digest_content(doc)))
+    result = t.verify()
+    assert categories(result) == [("digest_hash_mismatch", target), ("digest_signature_invalid", target)]
+    assert result.events == 12  # a count that is not one is counted by parsing the (intact) file
+
+
+def test_digests_are_listed_once_per_verification_even_when_one_is_looked_for() -> None:
+    t = clean_trail()
+    t.store.move(t.digest_keys[1], f"{DIGESTS}hidden/d1.json.gz")
+    listed: list[str] = []
+
+    def list_keys(bucket: str, prefix: str) -> list[str]:
+        listed.append(prefix)
+        return t.store.list_keys(bucket, prefix)
+
+    verifier = Verifier(t.store.get, t.store.metadata, list_keys, [KEY.public_key()], BUCKET, DIGESTS, LOGS)
+    assert categories(verifier.verify(T0, t.end)) == [("digest_moved", t.digest_keys[1])]
+    assert listed == [DIGESTS]
 
 
 def test_empty_trail_verifies_nothing() -> None:

@@ -4,6 +4,7 @@
  * navigation, so screen-reader and keyboard users start reading the new page rather than wherever the old one left
  * them.
  */
+import type { ComponentType } from 'preact'
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
 import type { ApiClient } from './api'
 import { AuthProvider, sessionKind, useAuth } from './auth'
@@ -30,11 +31,13 @@ import { VerifyPage } from './pages/VerifyPage'
 import {
   AGENDA_PATH,
   APPOINTMENTS_PATH,
+  AUDIT_PATH,
   CATALOGUE_PATH,
   DOCUMENTS_PATH,
   Link,
   matchRoute,
   ME_PATH,
+  RECORDINGS_PATH,
   RouterProvider,
   SIGN_IN_PATH,
   STAFF_SIGN_IN_PATH,
@@ -117,6 +120,15 @@ function Shell() {
         {route.name === 'agenda' && <AgendaPage />}
         {route.name === 'documents' && <DocumentsPage />}
         {route.name === 'verify' && <VerifyPage key={route.csv ?? ''} csv={route.csv} />}
+        {route.name === 'audit' && (
+          <LazyPage key="audit" title={t('audit.title')} headingId="audit-title" load={loadAuditPage} />
+        )}
+        {route.name === 'accessLog' && (
+          <LazyPage key="accessLog" title={t('access.title')} headingId="access-log-title" load={loadAccessLogPage} />
+        )}
+        {route.name === 'recordings' && (
+          <LazyPage key="recordings" title={t('recs.title')} headingId="recordings-title" load={loadRecordingsPage} />
+        )}
         {route.name === 'notFound' && <NotFoundPage />}
         <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
           {announcement}
@@ -185,6 +197,57 @@ function LazyCallPage(props: { id: string }) {
   )
 }
 
+// The records pages (audit trail, who accessed my data, recordings) are for few people and few visits: lazy chunks.
+const loadAuditPage = () => import('./pages/AuditPage').then((m) => m.AuditPage)
+const loadAccessLogPage = () => import('./pages/AccessLogPage').then((m) => m.AccessLogPage)
+const loadRecordingsPage = () => import('./pages/RecordingsPage').then((m) => m.RecordingsPage)
+
+/**
+ * A page loaded on first use, like the call page: until it comes, its heading (with the id the page's own h1 has) is
+ * already there, so focus moved to it after navigation is handed on to the page's heading.
+ */
+function LazyPage(props: { title: string; headingId: string; load: () => Promise<ComponentType> }) {
+  const { t } = useI18n()
+  const [Page, setPage] = useState<ComponentType | null>(null)
+  const [failed, setFailed] = useState(false)
+  const refocus = useRef(false)
+  useEffect(() => {
+    let current = true
+    props.load().then(
+      (component) => {
+        if (!current) return
+        refocus.current = document.activeElement?.id === props.headingId
+        setPage(() => component)
+      },
+      () => current && setFailed(true),
+    )
+    return () => {
+      current = false
+    }
+  }, [])
+  useEffect(() => {
+    if (Page && refocus.current) document.getElementById(props.headingId)?.focus()
+  }, [Page])
+  if (Page) return <Page />
+  return (
+    <>
+      <h1 tabIndex={-1} id={props.headingId}>
+        {props.title}
+      </h1>
+      {failed ? (
+        <div class="error-state">
+          <p class="error-title">{t('page.loadFailed')}</p>
+          <button type="button" class="button" onClick={() => window.location.reload()}>
+            {t('error.retry')}
+          </button>
+        </div>
+      ) : (
+        <p class="status-message">{t('page.loading')}</p>
+      )}
+    </>
+  )
+}
+
 /** Signed out: "Sign in". Signed in: the way to their area, named after it. */
 function AccountNav({ route }: { route: Route }) {
   const { t } = useI18n()
@@ -225,6 +288,24 @@ function AccountNav({ route }: { route: Route }) {
         <li>
           <Link id="agenda-link" href={AGENDA_PATH} aria-current={route.name === 'agenda' ? 'page' : undefined}>
             {t('agenda.title')}
+          </Link>
+        </li>
+      )}
+      {staff && roles.includes('supervisor') && (
+        <li>
+          <Link
+            id="recordings-link"
+            href={RECORDINGS_PATH}
+            aria-current={route.name === 'recordings' ? 'page' : undefined}
+          >
+            {t('recs.title')}
+          </Link>
+        </li>
+      )}
+      {staff && roles.includes('auditor') && (
+        <li>
+          <Link id="audit-link" href={AUDIT_PATH} aria-current={route.name === 'audit' ? 'page' : undefined}>
+            {t('audit.title')}
           </Link>
         </li>
       )}

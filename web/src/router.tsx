@@ -20,6 +20,9 @@ export type Route =
   | { name: 'agenda' }
   | { name: 'documents' }
   | { name: 'verify'; csv?: string }
+  | { name: 'audit' }
+  | { name: 'accessLog' }
+  | { name: 'recordings' }
   | { name: 'notFound' }
 
 export const CATALOGUE_PATH = '/'
@@ -31,6 +34,9 @@ export const APPOINTMENTS_PATH = '/appointments'
 export const AGENDA_PATH = '/agenda'
 export const DOCUMENTS_PATH = '/documents'
 export const VERIFY_PATH = '/verify'
+export const AUDIT_PATH = '/staff/audit'
+export const ACCESS_LOG_PATH = '/me/access-log'
+export const RECORDINGS_PATH = '/staff/recordings'
 
 const FIXED: Record<string, Route['name']> = {
   [SIGN_IN_PATH]: 'signIn',
@@ -41,6 +47,9 @@ const FIXED: Record<string, Route['name']> = {
   [AGENDA_PATH]: 'agenda',
   [DOCUMENTS_PATH]: 'documents',
   [VERIFY_PATH]: 'verify',
+  [AUDIT_PATH]: 'audit',
+  [ACCESS_LOG_PATH]: 'accessLog',
+  [RECORDINGS_PATH]: 'recordings',
 }
 
 /** Routes with one path segment of data: `/services/:id`, `/book/:id`, `/appointments/:id`. */

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, PynamoDBException
 
 from chalicelib.adapters.dynamo.models import AuditItem
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext, pseudonymise
@@ -20,7 +21,7 @@ class DynamoAuditLog:
 
     def record(self, event: AuditEvent) -> None:
         event = pseudonymise(event, self._pseudonym)
-        at = event.at.isoformat()
+        at = event.at.astimezone(UTC).isoformat()  # one offset: sort keys order by time
         item = AuditItem(
             event.day,
             f"{at}#{event.id}",
@@ -47,6 +48,100 @@ class DynamoAuditLog:
 
     def events_of_day(self, day: str) -> list[AuditEvent]:
         return [_event(item) for item in AuditItem.query(day)]
+
+    # --- reading the trail (delivery, auditors, citizens) ------------------------------------------------------------
+    def delivered_after(self, day: str, after: str, until: str, limit: int) -> list[tuple[str, AuditEvent]]:
+        """Events of one council day with ``after < sort key < until``, oldest first (``until`` is a UTC time)."""
+        try:
+            items = AuditItem.query(day, AuditItem.sk.between(after + "\x00", until), consistent_read=True, limit=limit)
+            return [(item.sk, _event(item)) for item in items]
+        except PynamoDBException as exc:
+            raise DependencyUnavailable("The audit events could not be read.") from exc
+
+    def search(self, query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]:
+        """Events in ``[start, end)`` matching every given filter, newest first, ``limit`` per page; the cursor
+        is the sort key (time#id) of the last event returned."""
+        try:
+            return _search(query, limit)
+        except PynamoDBException as exc:
+            raise DependencyUnavailable("The audit events could not be read.") from exc
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    start: datetime
+    end: datetime
+    days: tuple[str, ...]  # council days the period touches, oldest first
+    actor: str | None = None
+    subject: str | None = None
+    data_subject: str | None = None
+    action: str | None = None
+    before: str | None = None  # cursor: only events whose time#id sorts before it
+
+
+def _matches(item: AuditItem, query: EventQuery, low: str, high: str) -> bool:
+    return (
+        low <= item.at < high
+        and (query.actor is None or item.actor == query.actor)
+        and (query.subject is None or item.subject == query.subject)
+        and (query.data_subject is None or item.data_subject == query.data_subject)
+        and (query.action is None or item.action == query.action)
+        and (query.before is None or item.sk < query.before)
+    )
+
+
+def _search(query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]:
+    low = query.start.astimezone(UTC).isoformat()
+    high = query.end.astimezone(UTC).isoformat()
+    if query.before is not None:
+        high = min(high, query.before.split("#", 1)[0] + "\x00")
+    found: list[AuditItem] = []
+    if query.actor or query.subject or query.data_subject:
+        # One person or object: its index, newest first; the other filters apply to what it returns.
+        if query.data_subject:
+            pages = AuditItem.by_data_subject.query(
+                query.data_subject, AuditItem.at.between(low, high), scan_index_forward=False
+            )
+        elif query.actor:
+            pages = AuditItem.by_actor.query(query.actor, AuditItem.at.between(low, high), scan_index_forward=False)
+        else:
+            pages = AuditItem.by_subject.query(
+                str(query.subject), AuditItem.at.between(low, high), scan_index_forward=False
+            )
+        for item in pages:
+            if _matches(item, query, low, high):
+                found.append(item)
+                if len(found) > limit * 2:
+                    break
+    else:
+        for day in reversed(query.days):
+            for item in AuditItem.query(day, AuditItem.sk < high, scan_index_forward=False):
+                if item.at < low:
+                    break
+                if _matches(item, query, low, high):
+                    found.append(item)
+                    if len(found) > limit:
+                        break
+            if len(found) > limit:
+                break
+    found.sort(key=lambda item: item.sk, reverse=True)
+    page = found[:limit]
+    more = len(found) > limit
+    return [_event(item) for item in page], (page[-1].sk if more and page else None)
+
+
+def council_days(start: datetime, end: datetime, zone: str = "Europe/Madrid") -> tuple[str, ...]:
+    """The council days ``[start, end)`` touches (the trail's partitions), oldest first."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    first = start.astimezone(tz).date()
+    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
+    days = []
+    while first <= last:
+        days.append(first.isoformat())
+        first += timedelta(days=1)
+    return tuple(days)
 
 
 def _event(item: AuditItem) -> AuditEvent:

@@ -25,9 +25,41 @@ class CatalogueItem(Model):
     body: MapAttribute[str, Any] = MapAttribute()
 
 
+class _AuditIndex(GlobalSecondaryIndex["AuditItem"]):
+    at = UnicodeAttribute(range_key=True)
+
+
+class AuditByActor(_AuditIndex):
+    class Meta:
+        index_name = "by_actor"
+        projection = AllProjection()
+
+    actor = UnicodeAttribute(hash_key=True)
+
+
+class AuditBySubject(_AuditIndex):
+    class Meta:
+        index_name = "by_subject"
+        projection = AllProjection()
+
+    subject = UnicodeAttribute(hash_key=True)
+
+
+class AuditByDataSubject(_AuditIndex):
+    class Meta:
+        index_name = "by_data_subject"
+        projection = AllProjection()
+
+    data_subject = UnicodeAttribute(hash_key=True)
+
+
 class AuditItem(Model):
     class Meta:
         table_name = "unbound"
+
+    by_actor = AuditByActor()
+    by_subject = AuditBySubject()
+    by_data_subject = AuditByDataSubject()
 
     day = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # ISO time + "#" + event id: ordered, unique

@@ -93,7 +93,7 @@ export function ErrorSummary(props: { id: string; errors: FormError[]; focusKey:
 /** The input attributes the forms use (a closed list keeps Preact's input typing happy). */
 interface InputProps {
   name?: string
-  type: 'text' | 'email' | 'tel' | 'password'
+  type: 'text' | 'email' | 'tel' | 'password' | 'date'
   autocomplete?: string
   inputMode?: 'text' | 'email' | 'tel' | 'numeric'
   autoCapitalize?: 'none' | 'characters'

@@ -12,7 +12,18 @@ import { maskIdNumber } from '../identity'
 import { useI18n } from '../i18n/context'
 import { assuranceName, label, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
-import { AGENDA_PATH, APPOINTMENTS_PATH, CATALOGUE_PATH, Link, ME_PATH, signInPath, useRouter } from '../router'
+import {
+  ACCESS_LOG_PATH,
+  AGENDA_PATH,
+  APPOINTMENTS_PATH,
+  AUDIT_PATH,
+  CATALOGUE_PATH,
+  Link,
+  ME_PATH,
+  RECORDINGS_PATH,
+  signInPath,
+  useRouter,
+} from '../router'
 
 export function MePage() {
   const { t } = useI18n()
@@ -111,6 +122,11 @@ function CitizenArea({ profile }: { profile: CitizenProfile }) {
           <Link href={APPOINTMENTS_PATH}>{t('appointments.title')}</Link>
         </li>
         <li>
+          <Link href={ACCESS_LOG_PATH} id="access-log-link">
+            {t('access.title')}
+          </Link>
+        </li>
+        <li>
           <Link href={CATALOGUE_PATH}>{t('me.catalogue')}</Link>
         </li>
       </ul>
@@ -120,6 +136,7 @@ function CitizenArea({ profile }: { profile: CitizenProfile }) {
 
 function StaffArea({ profile }: { profile: StaffProfile }) {
   const { t } = useI18n()
+  const hasPages = ['agent', 'supervisor', 'auditor'].some((role) => profile.roles.includes(role))
   return (
     <>
       <dl class="facts">
@@ -151,10 +168,28 @@ function StaffArea({ profile }: { profile: StaffProfile }) {
         </div>
       </dl>
       <SessionEnd expiresAt={profile.expires_at} />
-      {(profile.roles.includes('agent') || profile.roles.includes('supervisor')) && (
-        <p>
-          <Link href={AGENDA_PATH}>{t('agenda.title')}</Link>
-        </p>
+      {hasPages && (
+        <ul class="links">
+          {(profile.roles.includes('agent') || profile.roles.includes('supervisor')) && (
+            <li>
+              <Link href={AGENDA_PATH}>{t('agenda.title')}</Link>
+            </li>
+          )}
+          {profile.roles.includes('supervisor') && (
+            <li>
+              <Link href={RECORDINGS_PATH} id="staff-recordings-link">
+                {t('recs.title')}
+              </Link>
+            </li>
+          )}
+          {profile.roles.includes('auditor') && (
+            <li>
+              <Link href={AUDIT_PATH} id="staff-audit-link">
+                {t('audit.title')}
+              </Link>
+            </li>
+          )}
+        </ul>
       )}
     </>
   )

@@ -1,0 +1,161 @@
+"""The retention register on DynamoDB (table ``records``, pk ``id``).
+
+One item per recording (``rec-<room id>``) or document (``doc-<document id>``): its bucket and object keys, the
+procedure types it serves, ``retain_until`` (UTC, ISO 8601 to the second, so strings sort as times), legal hold and
+deletion. Indexes: ``by_appointment`` (appointment_id, created_at), ``by_day`` (day, start; recordings only: the
+council day of their appointment) and the sparse ``live`` (live, retain_until): ``live = "1"`` while the record still
+has objects, removed when the sweep deleted them, so the sweep reads only what it may still have to delete.
+
+Every change after creation is a conditional update, so two sweeps (or a sweep and a hold) never both win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chalicelib.domain.errors import DependencyUnavailable
+
+LIVE = "1"
+_serialise = TypeSerializer().serialize
+_deserialise = TypeDeserializer().deserialize
+
+
+def _item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serialise(_decimal(v)) for k, v in values.items() if v is not None}
+
+
+def _decimal(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _decimal(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [_decimal(v) for v in value]
+    return value
+
+
+def _plain(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _int(_deserialise(v)) for k, v in raw.items()}
+
+
+def _int(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _int(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_int(v) for v in value]
+    return value
+
+
+class DynamoRecordStore:
+    def __init__(self, client: Any, table: str) -> None:
+        self._db = client
+        self._table = table
+
+    def put(self, record: Mapping[str, Any]) -> bool:
+        """Register a new record (live); False if one with this id exists already."""
+        return self._write(
+            "put_item",
+            Item=_item({**record, "live": LIVE}),
+            ConditionExpression="attribute_not_exists(id)",
+        )
+
+    def replace(self, record: Mapping[str, Any], expected_manifest: str) -> bool:
+        """Replace a live record whose manifest is still the one we read (a recording re-reported with a new one)."""
+        return self._write(
+            "put_item",
+            Item=_item({**record, "live": LIVE}),
+            ConditionExpression="attribute_exists(live) AND manifest_sha256 = :m",
+            ExpressionAttributeValues={":m": {"S": expected_manifest}},
+        )
+
+    def get(self, record_id: str) -> dict[str, Any] | None:
+        try:
+            found = self._db.get_item(TableName=self._table, Key={"id": {"S": record_id}}, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailable("The record could not be read.") from exc
+        item = found.get("Item")
+        return _plain(item) if item else None
+
+    def of_appointment(self, appointment_id: str) -> list[dict[str, Any]]:
+        return self._query("by_appointment", "#k = :k", {"#k": "appointment_id"}, {":k": {"S": appointment_id}})
+
+    def of_day(self, day: str) -> list[dict[str, Any]]:
+        return self._query("by_day", "#k = :k", {"#k": "day"}, {":k": {"S": day}})
+
+    def expired(self, now: str) -> list[str]:
+        """Ids of live records whose retain-until is not after ``now`` (the index may lag: re-read before acting)."""
+        found = self._query(
+            "live",
+            "#k = :k AND retain_until <= :now",
+            {"#k": "live"},
+            {":k": {"S": LIVE}, ":now": {"S": now}},
+        )
+        return [str(r["id"]) for r in found]
+
+    def extend(self, record_id: str, retain_until: str, procedure_types: list[str]) -> bool:
+        """Move retain-until later (never earlier) on a live record; False if it is not live or already later."""
+        return self._write(
+            "update_item",
+            Key={"id": {"S": record_id}},
+            UpdateExpression="SET retain_until = :u, procedure_types = :t",
+            ConditionExpression="attribute_exists(live) AND retain_until < :u",
+            ExpressionAttributeValues=_item({":u": retain_until, ":t": procedure_types}),
+        )
+
+    def set_hold(self, record_id: str, hold: bool, at: str) -> bool:
+        """Set or clear the legal hold flag of a live record; False if it is gone (deleted or never registered)."""
+        return self._write(
+            "update_item",
+            Key={"id": {"S": record_id}},
+            UpdateExpression="SET legal_hold = :h, legal_hold_changed_at = :at",
+            ConditionExpression="attribute_exists(live)",
+            ExpressionAttributeValues=_item({":h": hold, ":at": at}),
+        )
+
+    def mark_deleted(self, record_id: str, now: str) -> bool:
+        """Mark a record's objects deleted and take it off the ``live`` index; only the first sweep to get here wins,
+        and never while it is held or before its retain-until."""
+        return self._write(
+            "update_item",
+            Key={"id": {"S": record_id}},
+            UpdateExpression="SET deleted = :t, deleted_at = :now REMOVE live",
+            ConditionExpression="attribute_exists(live) AND legal_hold = :f AND retain_until <= :now",
+            ExpressionAttributeValues=_item({":t": True, ":f": False, ":now": now}),
+        )
+
+    def _write(self, operation: str, **request: Any) -> bool:
+        try:
+            getattr(self._db, operation)(TableName=self._table, **request)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise DependencyUnavailable("The record could not be saved.") from exc
+        except BotoCoreError as exc:
+            raise DependencyUnavailable("The record could not be saved.") from exc
+        return True
+
+    def _query(self, index: str, condition: str, names: dict[str, str], values: dict[str, Any]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        items: list[dict[str, Any]] = []
+        try:
+            while True:
+                answer = self._db.query(**request)
+                items.extend(_plain(raw) for raw in answer.get("Items", []))
+                if "LastEvaluatedKey" not in answer:
+                    return items
+                request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        except (ClientError, BotoCoreError) as exc:
+            raise DependencyUnavailable("The records could not be read.") from exc

@@ -1,0 +1,55 @@
+"""Records: auditors search, export and verify the trail; citizens see who accessed their data."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.request import context_of, json_object
+from chalicelib.bootstrap import get_container
+
+audit = ApiBlueprint(__name__)
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _params() -> dict[str, str]:
+    return dict(audit.current_request.query_params or {})
+
+
+@audit.route("/audit/events", methods=["GET"], auth="staff")
+def search_events() -> Response:
+    result = get_container().trail.search(principal(), _params(), context_of(audit.current_request))
+    return json_response(result, headers=NO_STORE)
+
+
+@audit.route("/audit/export", methods=["GET"], auth="staff")
+def export_events() -> Response:
+    body, name = get_container().trail.export(principal(), _params(), context_of(audit.current_request))
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": "application/x-ndjson; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{name}"',
+            **NO_STORE,
+        },
+    )
+
+
+@audit.route("/audit/verify", methods=["POST"], auth="staff")
+def verify_trail() -> Response:
+    request = audit.current_request
+    body = json_object(request) if request.raw_body else {}
+    return json_response(get_container().trail.verify(principal(), body, context_of(request)), headers=NO_STORE)
+
+
+@audit.route("/audit/public-keys", methods=["GET"])
+def trail_public_keys() -> Response:
+    """The keys that verify the digest chain: anyone may check the trail (with read access to the bucket)."""
+    return json_response({"items": get_container().trail.public_keys()}, headers={"Cache-Control": "max-age=300"})
+
+
+@audit.route("/me/access-log", methods=["GET"], auth="citizen")
+def access_log() -> Response:
+    return json_response(get_container().trail.access_log(principal(), _params()), headers=NO_STORE)

@@ -1,0 +1,35 @@
+"""Recordings and the retention register: a supervisor's list and playback, legal holds."""
+
+from __future__ import annotations
+
+from chalice.app import Response
+
+from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.request import context_of, json_object
+from chalicelib.bootstrap import get_container
+
+records = ApiBlueprint(__name__)
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@records.route("/recordings", methods=["GET"], auth="staff")
+def list_recordings() -> Response:
+    day = dict(records.current_request.query_params or {}).get("date")
+    items = get_container().records.list_recordings(principal(), day)
+    return json_response({"items": items, "next": None}, headers=NO_STORE)
+
+
+@records.route("/recordings/{record_id}/playback", methods=["POST"], auth="staff")
+def playback(record_id: str) -> Response:
+    """Links to the recording's segments for five minutes; the stated reason goes into the audit trail."""
+    request = records.current_request
+    result = get_container().records.playback(principal(), record_id, json_object(request), context_of(request))
+    return json_response(result, headers=NO_STORE)
+
+
+@records.route("/records/{record_id}/legal-hold", methods=["POST"], auth="staff")
+def legal_hold(record_id: str) -> Response:
+    request = records.current_request
+    result = get_container().records.hold(principal(), record_id, json_object(request), context_of(request))
+    return json_response(result, headers=NO_STORE)

@@ -1,0 +1,454 @@
+"""Retention register use cases: registering call recordings and documents with the date until which they are kept,
+extending a recording's retention when a procedure makes it evidence, legal holds, the daily sweep that deletes
+what expired, and a supervisor's playback of a recording.
+
+Who may: supervisors list and play recordings, supervisors and admins place legal holds; anyone else is told the
+record does not exist. Playback, holds and deletions are audit events naming the citizen whose data they touch, so
+the citizen sees them in their access log (with the stated reason as the purpose).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Protocol
+
+from chalicelib.auth.policy import Action, Resource, ResourceKind, require
+from chalicelib.auth.principal import Principal
+from chalicelib.domain.appointments import Appointment
+from chalicelib.domain.audit import COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.errors import DependencyUnavailable, FieldError, NotFound, ValidationFailed
+from chalicelib.domain.retention import RetentionRules
+from chalicelib.observability import logger
+from chalicelib.services.ports import AuditLog
+
+PLAYBACK_SECONDS = 300
+REASON_LENGTH = (10, 500)
+RECORD_ID = re.compile(r"^(rec|doc)-[A-Za-z0-9][A-Za-z0-9_.~-]{0,199}$")
+SEGMENT_FILE = re.compile(r"^[A-Za-z0-9_.~-]{1,200}$")
+
+
+class RecordStore(Protocol):
+    def put(self, record: Mapping[str, Any]) -> bool: ...
+
+    def replace(self, record: Mapping[str, Any], expected_manifest: str) -> bool: ...
+
+    def get(self, record_id: str) -> dict[str, Any] | None: ...
+
+    def of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
+
+    def of_day(self, day: str) -> list[dict[str, Any]]: ...
+
+    def expired(self, now: str) -> list[str]: ...
+
+    def extend(self, record_id: str, retain_until: str, procedure_types: list[str]) -> bool: ...
+
+    def set_hold(self, record_id: str, hold: bool, at: str) -> bool: ...
+
+    def mark_deleted(self, record_id: str, now: str) -> bool: ...
+
+
+class RecordObjects(Protocol):
+    def read_json(self, bucket: str, key: str) -> dict[str, Any] | None: ...
+
+    def keys_under(self, bucket: str, prefix: str) -> list[str]: ...
+
+    def extend_retention(self, bucket: str, key: str, until: datetime) -> None: ...
+
+    def set_legal_hold(self, bucket: str, key: str, on: bool) -> None: ...
+
+    def delete_every_version(self, bucket: str, keys: list[str]) -> None: ...
+
+    def presigned_get(self, bucket: str, key: str, seconds: int, content_type: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class RecordsSettings:
+    bucket_recordings: str
+    bucket_documents: str
+
+
+class RecordsService:
+    def __init__(
+        self,
+        store: RecordStore,
+        objects: RecordObjects,
+        rules: RetentionRules,
+        audit: AuditLog,
+        lookup: Callable[[str], Appointment | None],
+        case_procedures: Callable[[str], list[str]],
+        settings: RecordsSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._objects = objects
+        self._rules = rules
+        self._audit = audit
+        self._lookup = lookup
+        self._case_procedures = case_procedures
+        self._settings = settings
+        self._clock = clock
+
+    # --- registering ----------------------------------------------------------------------------------------------
+    def register_recording(self, appointment_id: str, room_id: str, recording: Mapping[str, Any]) -> None:
+        """Register a finished recording (a media node's ``recording_complete`` report): its segments and manifest,
+        kept for the longest retention among the procedures of its appointment. Idempotent (reports are retried)."""
+        bucket, manifest_key = recording.get("bucket"), recording.get("manifest_key")
+        prefix = f"recordings/{appointment_id}/{room_id}/"
+        if bucket != self._settings.bucket_recordings or not str(manifest_key).startswith(prefix):
+            # A node without a bucket keeps recordings on its disk; anything else is not ours to delete later.
+            logger.warning(
+                "recording not in the recordings bucket: not registered for retention", extra={"room": room_id}
+            )
+            return
+        key = str(manifest_key)
+        manifest = self._objects.read_json(bucket, key)
+        if manifest is None:
+            # Registered anyway with whatever the room left in the bucket: nothing stored escapes retention.
+            logger.warning("recording manifest unreadable: registering the room's objects", extra={"room": room_id})
+            segments: list[dict[str, Any]] = []
+            keys = set(self._objects.keys_under(bucket, prefix))
+        else:
+            segments = _segments(manifest, prefix)
+            keys = {s["key"] for s in segments}
+        appointment = self._lookup(appointment_id)
+        now = self._clock()
+        types = sorted(set(self._case_procedures(appointment_id)))
+        until = self._rules.recording_until(now, types)
+        record: dict[str, Any] = {
+            "id": f"rec-{room_id}",
+            "kind": "recording",
+            "appointment_id": appointment_id,
+            "room_id": room_id,
+            "created_at": _iso(now),
+            "owner": appointment.citizen if appointment else None,
+            "office": appointment.office.value if appointment else None,
+            "service_id": appointment.service_id if appointment else None,
+            "day": (appointment.start if appointment else now).astimezone(COUNCIL_ZONE).date().isoformat(),
+            "start": _iso(appointment.start if appointment else now),
+            "status": str(recording.get("status") or "complete"),
+            "bucket": bucket,
+            "objects": sorted(keys | {key}),
+            "segments": segments,
+            "manifest_key": key,
+            "manifest_sha256": str(recording.get("manifest_sha256") or ""),
+            "procedure_types": types,
+            "retained_from": _iso(now),
+            "retain_until": _iso(until),
+            "legal_hold": False,
+            "deleted": False,
+        }
+        stored = self._store_recording(record)
+        if stored is not None:
+            self._protect(stored)
+
+    def _store_recording(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The record as registered: new, the same one again (a retried report), or merged with a re-reported
+        recording's new manifest (objects of both kept, the later retention and the hold kept)."""
+        for _ in range(3):
+            if self._store.put(record):
+                return record
+            existing = self._store.get(record["id"])
+            if existing is None:
+                continue
+            if existing.get("deleted"):
+                logger.warning("recording reported again after deletion", extra={"record": record["id"]})
+                return None
+            if existing.get("manifest_sha256") == record["manifest_sha256"]:
+                return existing
+            merged = {
+                **record,
+                "objects": sorted(set(existing.get("objects", [])) | set(record["objects"])),
+                "created_at": existing.get("created_at", record["created_at"]),
+                "retained_from": existing.get("retained_from", record["retained_from"]),
+                "retain_until": max(str(existing.get("retain_until", "")), record["retain_until"]),
+                "legal_hold": bool(existing.get("legal_hold")),
+            }
+            if self._store.replace(merged, str(existing.get("manifest_sha256", ""))):
+                return merged
+        raise DependencyUnavailable("The recording could not be registered.")
+
+    def register_document(self, document: Mapping[str, Any], procedure_type: str | None) -> None:
+        """Register an issued document or a supporting document (attachment) as it is stored."""
+        issued_at = datetime.fromisoformat(str(document["issued_at"]))
+        until = self._rules.document_until(issued_at, procedure_type)
+        record = {
+            "id": f"doc-{document['id']}",
+            "kind": "attachment" if document.get("kind") == "attachment" else "document",
+            "document_kind": document.get("kind"),
+            "appointment_id": document.get("appointment_id"),
+            "created_at": _iso(issued_at),
+            "owner": document.get("owner"),
+            "office": document.get("office"),
+            "bucket": self._settings.bucket_documents,
+            "objects": [str(document["key"])],
+            "procedure_types": [procedure_type] if procedure_type else [],
+            "retained_from": _iso(issued_at),
+            "retain_until": _iso(until),
+            "legal_hold": False,
+            "deleted": False,
+        }
+        if not self._store.put(record):
+            existing = self._store.get(str(record["id"]))
+            if existing is None or existing.get("deleted"):
+                return
+            record = existing
+        self._protect(record)
+
+    def procedure_carried_out(self, appointment_id: str, procedure_type: str) -> None:
+        """A procedure was carried out in this appointment: its call recordings are now evidence in the case file.
+
+        Best effort: the sweep re-reads the case's procedures before deleting a recording, so an extension missed
+        here (storage briefly unavailable) is made then, and the procedure itself is never refused for it."""
+        try:
+            for record in self._store.of_appointment(appointment_id):
+                if record.get("kind") == "recording" and "live" in record:
+                    self._extend_recording(record, [*record.get("procedure_types", []), procedure_type])
+        except DependencyUnavailable:
+            logger.warning(
+                "recording retention not extended now; the sweep will", extra={"appointment": appointment_id}
+            )
+
+    def _extend_recording(self, record: Mapping[str, Any], procedure_types: Iterable[str]) -> bool:
+        """Move the recording's retain-until later if its procedures need it (never earlier); True if moved."""
+        types = sorted(set(procedure_types))
+        until = self._rules.recording_until(datetime.fromisoformat(str(record["retained_from"])), types)
+        if _iso(until) <= str(record["retain_until"]):
+            return False
+        if not self._store.extend(str(record["id"]), _iso(until), types):
+            return False
+        self._protect({**record, "retain_until": _iso(until)})
+        return True
+
+    def _protect(self, record: Mapping[str, Any]) -> None:
+        """Object Lock on the record's objects: retention until its retain-until (extended only), its legal hold."""
+        until = datetime.fromisoformat(str(record["retain_until"]))
+        for key in record.get("objects", []):
+            self._objects.extend_retention(str(record["bucket"]), str(key), until)
+            if record.get("legal_hold"):
+                self._objects.set_legal_hold(str(record["bucket"]), str(key), True)
+
+    # --- legal hold -----------------------------------------------------------------------------------------------
+    def hold(
+        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        """Place (``hold: true``) or release a legal hold: while held, nothing of the record is deleted."""
+        require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
+        hold = body.get("hold")
+        errors = [] if isinstance(hold, bool) else [FieldError("hold", "must be true or false")]
+        reason = _reason(body, errors)
+        record = self._live(record_id)
+        bucket, keys = str(record["bucket"]), [str(k) for k in record.get("objects", [])]
+        at = _iso(self._clock())
+        # Objects first when holding, flag first when releasing: a half-done change leaves more protected, not less.
+        if hold:
+            for key in keys:
+                self._objects.set_legal_hold(bucket, key, True)
+        if not self._store.set_hold(record_id, bool(hold), at):
+            raise NotFound("There is no such record.")
+        if not hold:
+            for key in keys:
+                self._objects.set_legal_hold(bucket, key, False)
+        self._audited(
+            caller,
+            "record.hold" if hold else "record.release",
+            record,
+            context,
+            reason,
+            {"kind": str(record.get("kind")), "objects": str(len(keys))},
+        )
+        return {"record_id": record_id, "legal_hold": bool(hold)}
+
+    # --- the sweep ------------------------------------------------------------------------------------------------
+    def sweep(self, now: datetime | None = None) -> dict[str, int]:
+        """Delete every version of the objects of records past their retain-until and not on hold; mark them
+        deleted and audit each. One record's failure is logged and does not stop the others."""
+        moment = now or self._clock()
+        counts = {"deleted": 0, "held": 0, "extended": 0, "failed": 0}
+        for record_id in self._store.expired(_iso(moment)):
+            try:
+                outcome = self._sweep_one(record_id, moment)
+            except Exception:
+                logger.exception(
+                    "retention sweep failed on a record; it stays for the next run", extra={"record": record_id}
+                )
+                outcome = "failed"
+            if outcome is not None:
+                counts[outcome] += 1
+        logger.info("retention sweep", extra=counts)
+        return counts
+
+    def _sweep_one(self, record_id: str, now: datetime) -> str | None:
+        stamp = _iso(now)
+        # The index may lag behind a hold or an extension: act on the record as it is now.
+        record = self._store.get(record_id)
+        if record is None or "live" not in record or str(record.get("retain_until")) > stamp:
+            return None
+        if record.get("legal_hold"):
+            return "held"
+        if record.get("kind") == "recording":
+            case = self._case_procedures(str(record.get("appointment_id")))
+            if self._extend_recording(record, [*record.get("procedure_types", []), *case]):
+                return "extended"
+        keys = [str(k) for k in record.get("objects", [])]
+        self._objects.delete_every_version(str(record["bucket"]), keys)
+        if not self._store.mark_deleted(record_id, stamp):
+            return None  # another sweep marked it first (and audited it), or a hold arrived meanwhile
+        self._audit.record(
+            AuditEvent(
+                actor=Actor.system("retention"),
+                action="record.delete",
+                subject=f"record:{record_id}",
+                outcome=Outcome.SUCCESS,
+                context=RequestContext(request_id=f"retention-{stamp}"),
+                purpose="retention period ended",
+                details={
+                    "kind": str(record.get("kind")),
+                    "objects": str(len(keys)),
+                    "retain_until": str(record["retain_until"]),
+                    "appointment": str(record.get("appointment_id")),
+                },
+                data_subject=record.get("owner"),
+            )
+        )
+        return "deleted"
+
+    # --- supervisors ----------------------------------------------------------------------------------------------
+    def list_recordings(self, caller: Principal, day: str | None) -> list[dict[str, Any]]:
+        """The recordings of the appointments of one council day (no personal data)."""
+        require(caller, Action.LIST_RECORDINGS, Resource(ResourceKind.RECORD))
+        if day is None:
+            day = self._clock().astimezone(COUNCIL_ZONE).date().isoformat()
+        elif not _is_day(day):
+            raise ValidationFailed([FieldError("date", "must be a date (YYYY-MM-DD)")])
+        found = [r for r in self._store.of_day(day) if r.get("kind") == "recording"]
+        found.sort(key=lambda r: (str(r.get("start")), str(r["id"])))
+        return [
+            {
+                "record_id": r["id"],
+                "appointment_id": r.get("appointment_id"),
+                "office": r.get("office"),
+                "service_id": r.get("service_id"),
+                "start": r.get("start"),
+                "room_id": r.get("room_id"),
+                "status": r.get("status"),
+                "legal_hold": bool(r.get("legal_hold")),
+                "retain_until": r.get("retain_until"),
+                "deleted": bool(r.get("deleted")),
+            }
+            for r in found
+        ]
+
+    def playback(
+        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        """Short-lived links to a recording's segments, for a supervisor who states why (audited with the reason)."""
+        require(caller, Action.PLAY_RECORDING, Resource(ResourceKind.RECORD, record_id))
+        reason = _reason(body, [])
+        record = self._live(record_id)
+        if record.get("kind") != "recording":
+            raise NotFound("There is no such recording.")
+        bucket = str(record["bucket"])
+        segments = [
+            {
+                "participant": s.get("participant"),
+                "role": s.get("role"),
+                "url": self._objects.presigned_get(bucket, str(s["key"]), PLAYBACK_SECONDS, "video/webm"),
+                "start": s.get("start"),
+                "end": s.get("end"),
+                "bytes": s.get("bytes"),
+                "sha256": s.get("sha256"),
+            }
+            for s in record.get("segments", [])
+        ]
+        self._audited(
+            caller,
+            "recording.playback",
+            record,
+            context,
+            reason,
+            {"appointment": str(record.get("appointment_id")), "segments": str(len(segments))},
+        )
+        return {
+            "record_id": record_id,
+            "appointment_id": record.get("appointment_id"),
+            "expires_in": PLAYBACK_SECONDS,
+            "segments": segments,
+        }
+
+    # --- helpers --------------------------------------------------------------------------------------------------
+    def _live(self, record_id: str) -> dict[str, Any]:
+        record = self._store.get(record_id) if RECORD_ID.match(record_id) else None
+        if record is None or record.get("deleted") or "live" not in record:
+            raise NotFound("There is no such record.")
+        return record
+
+    def _audited(
+        self,
+        caller: Principal,
+        action: str,
+        record: Mapping[str, Any],
+        context: RequestContext,
+        purpose: str,
+        details: dict[str, str],
+    ) -> None:
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                action=action,
+                subject=f"record:{record['id']}",
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose=purpose,
+                details=details,
+                data_subject=record.get("owner"),
+            )
+        )
+
+
+def _segments(manifest: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
+    """The manifest's segments as the register keeps them: object key, participant and role, times, size, hash."""
+    roles = {str(p.get("id")): p.get("role") for p in manifest.get("participants") or [] if isinstance(p, dict)}
+    segments = []
+    for s in manifest.get("segments") or []:
+        if not isinstance(s, dict) or not SEGMENT_FILE.match(str(s.get("file", ""))):
+            continue  # a file name with a slash would point outside the room's folder
+        segments.append(
+            {
+                "key": prefix + str(s["file"]),
+                "participant": str(s.get("participant", "")),
+                "role": roles.get(str(s.get("participant"))),
+                "start": s.get("start"),
+                "end": s.get("end"),
+                "bytes": s.get("bytes"),
+                "sha256": s.get("sha256"),
+            }
+        )
+    return segments
+
+
+def _reason(body: Mapping[str, Any], errors: list[FieldError]) -> str:
+    """The stated reason (10 to 500 characters), raising with ``errors`` and its own problem if any."""
+    reason = body.get("reason")
+    text = reason.strip() if isinstance(reason, str) else ""
+    low, high = REASON_LENGTH
+    if not low <= len(text) <= high:
+        errors.append(FieldError("reason", f"must say why, in {low} to {high} characters"))
+    if errors:
+        raise ValidationFailed(errors)
+    return text
+
+
+def _is_day(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+def _iso(moment: datetime) -> str:
+    """UTC to the second: every stored time has the same shape, so comparing strings compares times."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

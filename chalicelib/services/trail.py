@@ -1,0 +1,488 @@
+"""The records trail: audit events delivered as log files, sealed in a signed digest chain, searched and verified.
+
+- ``run`` (scheduled; every few seconds locally, every minute in production) delivers the events older than the
+  settle delay as gzip JSON log files to the audit bucket (Object Lock COMPLIANCE, SSE-KMS) and, once per digest
+  period, writes a digest listing the log files delivered since the last one, chained to it and signed with the
+  trail's KMS key — even when there was nothing to list.
+- Auditors search, export and verify (each of those is itself audited); the verifier needs only the public key.
+- Citizens read who touched their data (events whose data subject is their pseudonym, by anyone but themselves).
+
+Recordings and documents are in the chain through the events that stored them (``recording.complete`` carries the
+manifest's key and SHA-256, ``document.issue`` the PDF's SHA-256), so one chain covers every kind of record.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from chalicelib.adapters.dynamo.audit import EventQuery, council_days
+from chalicelib.adapters.dynamo.trail import Cursor, Head
+from chalicelib.auth.principal import Principal, Role
+from chalicelib.domain import trail
+from chalicelib.domain.audit import CITIZEN_PREFIX, COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.domain.identifiers import id_number
+from chalicelib.services.ports import AuditLog
+
+MAX_PERIOD_DAYS = 31
+PAGE_SIZE = 100
+EXPORT_LIMIT = 20_000
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class EventStore(Protocol):
+    def delivered_after(self, day: str, after: str, until: str, limit: int) -> list[tuple[str, AuditEvent]]: ...
+
+    def search(self, query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]: ...
+
+
+class TrailState(Protocol):
+    def cursor(self) -> Cursor | None: ...
+
+    def start(self, cursor: Cursor) -> bool: ...
+
+    def advance(self, previous: Cursor, cursor: Cursor, log: trail.LogFileRef | None, events: int) -> bool: ...
+
+    def log_files(self, after_seq: int, limit: int) -> list[tuple[int, trail.LogFileRef]]: ...
+
+    def head(self) -> Head | None: ...
+
+    def move_head(self, previous: Head | None, head: Head) -> bool: ...
+
+
+class TrailObjects(Protocol):
+    def put(
+        self, bucket: str, key: str, body: bytes, retain_until: datetime, metadata: Mapping[str, str] | None = None
+    ) -> None: ...
+
+    def get(self, bucket: str, key: str) -> bytes | None: ...
+
+    def metadata(self, bucket: str, key: str) -> Mapping[str, str] | None: ...
+
+    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]: ...
+
+
+class Signer(Protocol):
+    def sign(self, message: bytes) -> bytes: ...
+
+    def public_keys(self, refresh: bool = False) -> dict[str, EllipticCurvePublicKey]: ...
+
+
+@dataclass(frozen=True)
+class TrailSettings:
+    bucket: str
+    stage: str
+    settle: timedelta
+    period: timedelta
+    retention: timedelta
+    zone: ZoneInfo = COUNCIL_ZONE
+    log_prefix: str = "logs/"
+    digest_prefix: str = "digests/"
+    events_per_file: int = 1000
+    files_per_run: int = 50
+    files_per_digest: int = 1000
+
+
+@dataclass(frozen=True)
+class RunReport:
+    log_files: int
+    digest: str | None
+
+
+class TrailService:
+    def __init__(
+        self,
+        events: EventStore,
+        state: TrailState,
+        objects: TrailObjects,
+        signer: Signer,
+        audit: AuditLog,
+        pseudonym: Callable[[str], str],
+        settings: TrailSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._events = events
+        self._state = state
+        self._objects = objects
+        self._signer = signer
+        self._audit = audit
+        self._pseudonym = pseudonym
+        self._settings = settings
+        self._clock = clock
+
+    # --- delivery ----------------------------------------------------------------------------------------------------
+    def run(self) -> RunReport:
+        """One scheduled step: deliver what has settled, then seal a digest if its period is over."""
+        files = self.deliver()
+        return RunReport(files, self.seal_digest())
+
+    def deliver(self) -> int:
+        """Write the settled events as log files; returns how many files were written."""
+        s = self._settings
+        now = self._clock()
+        cursor = self._state.cursor()
+        if cursor is None:
+            # A new trail takes in the events since the start of the day before (the seed, a migration); its first
+            # digest covers that whole span.
+            first = now.astimezone(s.zone).date() - timedelta(days=1)
+            genesis = datetime.combine(first, time(), s.zone)
+            cursor = Cursor(first.isoformat(), "", 0, trail.format_time(genesis), 0)
+            if not self._state.start(cursor):
+                cursor = self._state.cursor()
+                if cursor is None:
+                    return 0
+        until = (now - s.settle).astimezone(UTC)
+        until_key = until.isoformat()
+        last_day = until.astimezone(s.zone).date().isoformat()
+        written = 0
+        while written < s.files_per_run:
+            batch, day, sk = self._collect(cursor, until_key, last_day)
+            if not batch:
+                if cursor.day < last_day:  # nothing left in older partitions: stop reading them
+                    moved = replace(cursor, day=last_day, sk="", version=cursor.version + 1)
+                    if self._state.advance(cursor, moved, None, 0):
+                        cursor = moved
+                break
+            records = [_record(event) for event in batch]
+            body = trail.log_file(records)
+            newest = max(e.at for e in batch).astimezone(UTC)
+            name = f"{s.stage}_{newest:%Y%m%dT%H%M%SZ}_{trail.sha256_hex(body)[:16]}.json.gz"
+            key = f"{s.log_prefix}{newest:%Y/%m/%d}/{name}"
+            ref = trail.LogFileRef.of(s.bucket, key, body)
+            self._objects.put(s.bucket, key, body, now + s.retention)
+            advanced = Cursor(day, sk, cursor.seq + 1, cursor.started_at, cursor.version + 1)
+            if not self._state.advance(cursor, advanced, ref, len(batch)):
+                break  # another run delivered these first; our file stays unreferenced
+            cursor = advanced
+            written += 1
+            if len(batch) < s.events_per_file:
+                break
+        return written
+
+    def _collect(self, cursor: Cursor, until_key: str, last_day: str) -> tuple[list[AuditEvent], str, str]:
+        """Up to a file's worth of settled events after the cursor, oldest first, and where the cursor goes next."""
+        limit = self._settings.events_per_file
+        batch: list[AuditEvent] = []
+        day, after = cursor.day, cursor.sk
+        position = (cursor.day, cursor.sk)
+        while day <= last_day and len(batch) < limit:
+            found = self._events.delivered_after(day, after, until_key, limit - len(batch))
+            for sk, event in found:
+                batch.append(event)
+                position = (day, sk)
+            if len(batch) >= limit:
+                break
+            day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+            after = ""
+        return batch, position[0], position[1]
+
+    def seal_digest(self, force: bool = False) -> str | None:
+        """The next digest of the chain, if its period is over (or ``force``); its key, or None."""
+        s = self._settings
+        now = self._clock().astimezone(UTC).replace(microsecond=0)
+        cursor = self._state.cursor()
+        if cursor is None:
+            return None
+        head = self._state.head()
+        start = trail.parse_time(head.end if head else cursor.started_at)
+        if now <= start or (now - start < s.period and not force):
+            return None
+        files = self._state.log_files(head.files_through if head else 0, s.files_per_digest)
+        key = trail.digest_key(s.digest_prefix, now)
+        keys = self._signer.public_keys()
+        fingerprint = trail.public_key_fingerprint(next(iter(keys.values()))) if keys else None
+        document = trail.digest(
+            start,
+            now,
+            s.bucket,
+            key,
+            [ref for _, ref in files],
+            head.digest if head else None,
+            public_key_fingerprint=fingerprint,
+        )
+        sealed = trail.seal(document, self._signer.sign)
+        self._objects.put(s.bucket, key, sealed.body, now + s.retention, sealed.metadata)
+        through = files[-1][0] if files else (head.files_through if head else 0)
+        moved = self._state.move_head(
+            head, Head(sealed.ref, trail.format_time(now), through, (head.version if head else 0) + 1)
+        )
+        return key if moved else None
+
+    # --- auditors --------------------------------------------------------------------------------------------------
+    def search(self, caller: Principal, params: Mapping[str, str], context: RequestContext) -> dict[str, Any]:
+        _require_auditor(caller)
+        query = self._query(params)
+        before = _decode_cursor(params.get("cursor"))
+        events, last = self._events.search(replace(query, before=before), PAGE_SIZE)
+        self._audited(caller, "audit.search", query, context)
+        return {"items": [_event_json(e) for e in events], "next": _encode_cursor(last)}
+
+    def export(self, caller: Principal, params: Mapping[str, str], context: RequestContext) -> tuple[str, str]:
+        """The period's events as JSON lines, oldest first, and a file name."""
+        _require_auditor(caller)
+        query = self._query(params)
+        events: list[AuditEvent] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self._events.search(replace(query, before=cursor), 1000)
+            events.extend(page)
+            if len(events) > EXPORT_LIMIT:
+                raise ValidationFailed([FieldError("to", f"more than {EXPORT_LIMIT} events: export a shorter period")])
+            if cursor is None:
+                break
+        self._audited(caller, "audit.export", query, context, {"events": str(len(events))})
+        lines = "".join(json.dumps(_event_json(e), ensure_ascii=False) + "\n" for e in reversed(events))
+        name = f"audit-{query.days[0]}-{query.days[-1]}.ndjson"
+        return lines, name
+
+    def verify(self, caller: Principal, body: Mapping[str, Any], context: RequestContext) -> dict[str, Any]:
+        _require_auditor(caller)
+        start, end = self._period(
+            {k: str(v) for k, v in body.items() if k in ("from", "to") and isinstance(v, str)}, field_prefix=""
+        )
+        result = self.verifier().verify(start, end)
+        if result.digests == 0:  # nothing covers the period: as much a problem as a digest that went missing
+            missing = trail.Problem(
+                "digest_not_found", self._settings.bucket, self._settings.digest_prefix, "no digest"
+            )
+            result = replace(result, problems=(*result.problems, missing))
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"staff:{caller.subject}", caller.audit_role),
+                action="audit.verify",
+                subject=f"trail:{trail.format_time(start)}/{trail.format_time(end)}",
+                outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
+                context=context,
+                purpose="audit",
+                details={"digests": str(result.digests), "problems": str(len(result.problems))},
+            )
+        )
+        return {
+            "ok": result.ok,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "digests": result.digests,
+            "log_files": result.log_files,
+            "events": result.events,
+            "problems": [
+                {
+                    "category": p.category,
+                    "bucket": p.bucket,
+                    "key": p.key,
+                    "detail": p.detail,
+                    "found_at": p.found_at,
+                }
+                for p in result.problems
+            ],
+            "verified_at": self._clock().isoformat(),
+        }
+
+    def verifier(self) -> trail.Verifier:
+        s = self._settings
+        return trail.Verifier(
+            get=self._objects.get,
+            metadata=self._objects.metadata,
+            list_keys=self._objects.list_keys,
+            public_keys=list(self._signer.public_keys().values()),
+            bucket=s.bucket,
+            digest_prefix=s.digest_prefix,
+            log_prefix=s.log_prefix,
+        )
+
+    def public_keys(self) -> list[dict[str, str]]:
+        return [
+            {
+                "key_id": key_id,
+                "fingerprint": trail.public_key_fingerprint(key),
+                "algorithm": trail.SIGNATURE_ALGORITHM,
+                "public_key_pem": key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode(),
+            }
+            for key_id, key in self._signer.public_keys().items()
+        ]
+
+    # --- citizens --------------------------------------------------------------------------------------------------
+    def access_log(self, caller: Principal, params: Mapping[str, str]) -> dict[str, Any]:
+        """Who touched the caller's data: by role, when and why; never the staff member's name."""
+        if not caller.is_citizen:
+            raise NotFound("There is no such page.")
+        end = self._clock() + timedelta(seconds=1)
+        start = end - timedelta(days=365 * 2)
+        query = EventQuery(
+            start=start,
+            end=end,
+            days=(),
+            data_subject=self._pseudonym(caller.subject),
+            before=_decode_cursor(params.get("cursor")),
+        )
+        items: list[dict[str, Any]] = []
+        cursor = query.before
+        while len(items) < PAGE_SIZE:
+            events, cursor = self._events.search(replace(query, before=cursor), PAGE_SIZE)
+            for event in events:
+                if event.actor.role != Role.CITIZEN.value:
+                    items.append(_access_json(event))
+            if cursor is None:
+                break
+        return {"items": items, "next": _encode_cursor(cursor)}
+
+    # --- helpers ---------------------------------------------------------------------------------------------------
+    def _query(self, params: Mapping[str, str]) -> EventQuery:
+        start, end = self._period(params)
+        actor = (params.get("actor") or "").strip() or None
+        subject = (params.get("subject") or "").strip() or None
+        data_subject = None
+        if actor and (citizen := _as_id_number(actor)):
+            actor = f"{CITIZEN_PREFIX}{self._pseudonym(citizen)}"
+        if subject and (citizen := _as_id_number(subject)):
+            subject, data_subject = None, self._pseudonym(citizen)
+        action = (params.get("action") or "").strip() or None
+        return EventQuery(
+            start, end, council_days(start, end, self._settings.zone.key), actor, subject, data_subject, action
+        )
+
+    def _period(self, params: Mapping[str, str], field_prefix: str = "") -> tuple[datetime, datetime]:
+        zone = self._settings.zone
+        today = self._clock().astimezone(zone).date()
+        errors = []
+        bounds: list[datetime] = []
+        for name, default in (("from", today), ("to", today)):
+            raw = (params.get(name) or "").strip()
+            try:
+                bounds.append(_bound(raw or default.isoformat(), zone, end=name == "to"))
+            except ValueError:
+                errors.append(FieldError(f"{field_prefix}{name}", "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+        if errors:
+            raise ValidationFailed(errors)
+        start, end = bounds
+        if end <= start:
+            raise ValidationFailed([FieldError(f"{field_prefix}to", "must be after from")])
+        if end - start > timedelta(days=MAX_PERIOD_DAYS):
+            raise ValidationFailed([FieldError(f"{field_prefix}to", f"the period is at most {MAX_PERIOD_DAYS} days")])
+        return start, end
+
+    def _audited(
+        self,
+        caller: Principal,
+        action: str,
+        query: EventQuery,
+        context: RequestContext,
+        details: dict[str, str] | None = None,
+    ) -> None:
+        filters = {
+            k: v
+            for k, v in (
+                ("actor", query.actor),
+                ("subject", query.subject),
+                ("data_subject", query.data_subject),
+                ("action", query.action),
+            )
+            if v
+        }
+        self._audit.record(
+            AuditEvent(
+                actor=Actor(f"staff:{caller.subject}", caller.audit_role),
+                action=action,
+                subject=f"trail:{query.days[0]}/{query.days[-1]}",
+                outcome=Outcome.SUCCESS,
+                context=context,
+                purpose="audit",
+                details={**filters, **(details or {})},
+            )
+        )
+
+
+def _require_auditor(caller: Principal) -> None:
+    if Role.AUDITOR not in caller.roles:
+        raise NotFound("There is no such page.")
+
+
+def _as_id_number(value: str) -> str | None:
+    try:
+        return id_number(value)
+    except ValidationFailed:
+        return None
+
+
+def _bound(raw: str, zone: ZoneInfo, end: bool) -> datetime:
+    if _DAY.match(raw):
+        day = date.fromisoformat(raw) + timedelta(days=1 if end else 0)
+        return datetime.combine(day, time(), zone)
+    at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if at.tzinfo is None:
+        raise ValueError("no offset")
+    return at
+
+
+def _encode_cursor(sk: str | None) -> str | None:
+    return base64.urlsafe_b64encode(sk.encode()).decode().rstrip("=") if sk else None
+
+
+def _decode_cursor(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed([FieldError("cursor", "is not a cursor this API gave")]) from None
+
+
+def _time(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _record(event: AuditEvent) -> dict[str, Any]:
+    """One log file record, CloudTrail-shaped (the event as stored: citizens only by pseudonym)."""
+    return {
+        "eventVersion": "1.0",
+        "eventID": event.id,
+        "eventTime": _time(event.at),
+        "eventSource": "videoatencion",
+        "eventName": event.action,
+        "userIdentity": {"type": event.actor.role, "principalId": event.actor.id},
+        "subject": event.subject,
+        "outcome": event.outcome.value,
+        "purpose": event.purpose,
+        "dataSubject": event.data_subject,
+        "requestID": event.context.request_id,
+        "sourceIPAddress": event.context.source_ip,
+        "details": dict(event.details),
+    }
+
+
+def _event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor.id,
+        "role": event.actor.role,
+        "action": event.action,
+        "subject": event.subject,
+        "outcome": event.outcome.value,
+        "purpose": event.purpose,
+        "request_id": event.context.request_id,
+        "source_ip": event.context.source_ip,
+        "details": dict(event.details),
+        "data_subject": event.data_subject,
+    }
+
+
+def _access_json(event: AuditEvent) -> dict[str, Any]:
+    role = event.actor.role.split(",")
+    shown = next((r for r in ("supervisor", "auditor", "agent", "admin") if r in role), role[0])
+    return {
+        "at": event.at.isoformat(),
+        "role": shown,
+        "action": event.action,
+        "purpose": event.purpose,
+        "office": event.details.get("office"),
+    }

@@ -1,0 +1,172 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { axeViolations } from '../test/axe'
+import { CITIZEN, setClock, setDeviceZone } from '../test/appointments'
+import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, waitFor } from '../test/render'
+
+const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
+
+/** Every action the contract lists for citizens, and one the app does not know. */
+const ENTRIES = [
+  { at: '2026-11-28T09:00:00Z', role: 'agent', action: 'register.read', purpose: 'Residence certificate', office: 'OMAC' },
+  { at: '2026-11-28T08:59:00Z', role: 'supervisor', action: 'recording.playback', purpose: 'Complaint 2026/114', office: 'OMAC' },
+  { at: '2026-11-27T23:00:00Z', role: 'system', action: 'appointment.reminder.24h', purpose: null, office: null },
+  { at: '2026-11-27T12:00:00Z', role: 'public', action: 'document.verify', purpose: 'Document verification', office: null },
+  { at: '2026-11-27T11:00:00Z', role: 'agent', action: 'procedure.residence_certificate', purpose: 'x', office: 'OMAC' },
+  { at: '2026-11-27T10:00:00Z', role: 'agent', action: 'data.export', purpose: 'x', office: 'OGAT' },
+]
+
+const ACTIONS = [
+  'register.read',
+  'appointment.book',
+  'appointment.cancel',
+  'appointment.reschedule',
+  'appointment.outcome',
+  'appointment.reminder.24h',
+  'appointment.reminder.1h',
+  'call.join',
+  'call.waiting',
+  'call.admitted',
+  'call.ended',
+  'recording.complete',
+  'recording.failed',
+  'recording.playback',
+  'document.issue',
+  'document.download',
+  'document.verify',
+  'attachment.add',
+  'procedure.residence_certificate',
+  'procedure.payment_letter',
+  'procedure.direct_debit',
+  'procedure.instalment_plan',
+  'procedure.confirm',
+  'record.delete',
+  'record.hold',
+  'record.release',
+]
+
+describe('who accessed my data', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  let restoreZone = () => {}
+  beforeEach(() => {
+    restoreZone = setDeviceZone('UTC')
+    setClock()
+  })
+  afterEach(() => {
+    app?.unmount()
+    sessionStorage.clear()
+    vi.restoreAllMocks()
+    restoreZone()
+  })
+
+  it('is linked from the citizen’s area', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items: [], next: null }) })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('citizen') })
+    const link = await find<HTMLAnchorElement>('main a#access-log-link')
+    expect(link.textContent).toBe('Qui ha accedit a les meves dades')
+    expect(link.getAttribute('href')).toBe('/me/access-log')
+    await click(link)
+    await waitFor(() => expect(text('#access-log-empty')).not.toBe(''))
+    expect(document.activeElement?.id).toBe('access-log-title')
+    expect(text('#access-log-empty')).toBe(
+      'Encara no consta que ningú altre hagi fet servir les teves dades en aquest servei.',
+    )
+  })
+
+  it('lists each access in plain words (English): who by role, what, why and when, on the council’s clock', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items: ENTRIES, next: null }) })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    const list = await find('[data-testid="access-log"]')
+    expect(text('h1')).toBe('Who accessed my data')
+    expect(text('main .lead')).toContain('Staff members’ names are not shown.')
+    expect(api.callsTo('GET /api/me/access-log')[0]?.headers.Authorization).toBe('Bearer token-citizen')
+    const entries = [...list.querySelectorAll('li')]
+    expect(entries).toHaveLength(6)
+    const read = (li: Element | undefined, part: string) => li?.querySelector(`.access-entry__${part}`)?.textContent
+    expect(read(entries[0], 'when')).toBe('28/11/2026, 10:00')
+    expect(read(entries[0], 'who')).toBe('An agent of the office (Citizen Service Office)')
+    expect(read(entries[0], 'what')).toBe('Looked up your details in the municipal or tax register')
+    expect(read(entries[0], 'why')).toBe('Residence certificate')
+    expect(read(entries[1], 'who')).toBe('A supervisor of the office (Citizen Service Office)')
+    expect(read(entries[1], 'what')).toBe('Played the recording of your video call')
+    expect(read(entries[1], 'why')).toBe('Complaint 2026/114')
+    expect(read(entries[2], 'when')).toBe('28/11/2026, 00:00')
+    expect(read(entries[2], 'who')).toBe('The service itself (an automatic process)')
+    expect(read(entries[2], 'what')).toBe('Sent you the reminder of your appointment a day before')
+    expect(read(entries[2], 'why')).toBe('No reason recorded.')
+    expect(read(entries[3], 'who')).toBe('Someone who checked a document of yours with its code')
+    expect(read(entries[4], 'what')).toBe('Carried out a procedure for you: residence certificate')
+    // An action the app does not know is shown as it is.
+    expect(read(entries[5], 'what')).toBe('data.export')
+    expect(read(entries[5], 'who')).toBe('An agent of the office (Tax Office)')
+    expect(document.body.textContent).not.toContain('staff:')
+    await waitFor(() => expect(liveRegion()).toBe('Accesses: 6.'))
+  })
+
+  it('names every action of the contract in each language, and the roles in Spanish', async () => {
+    const items = ACTIONS.map((action, n) => ({
+      at: `2026-11-2${n % 8}T10:00:00Z`,
+      role: n % 2 ? 'system' : 'agent',
+      action,
+      purpose: 'x',
+      office: null,
+    }))
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items, next: null }) })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/me/access-log', session: signedIn('citizen') })
+    const list = await find('[data-testid="access-log"]')
+    const whats = () => [...list.querySelectorAll('.access-entry__what')].map((dd) => dd.textContent ?? '')
+    expect(whats()).toHaveLength(ACTIONS.length)
+    // Each one in words, none left as the raw code.
+    whats().forEach((what, n) => expect(what, ACTIONS[n]).not.toBe(ACTIONS[n]))
+    expect(new Set(whats()).size).toBe(ACTIONS.length)
+    expect(whats()[0]).toBe('Ha consultado tus datos en el padrón o en el registro tributario')
+    expect(whats()[13]).toBe('Ha reproducido la grabación de tu videollamada')
+    expect(text('.access-entry__who')).toBe('Un agente de la oficina')
+    expect(list.querySelectorAll('.access-entry__who')[1]?.textContent).toBe('El propio servicio (proceso automático)')
+    expect(text('h1')).toBe('Quién ha accedido a mis datos')
+
+    await click(byText(document, '.language-switch button', 'English'))
+    await waitFor(() => expect(whats()[0]).toBe('Looked up your details in the municipal or tax register'))
+    whats().forEach((what, n) => expect(what, ACTIONS[n]).not.toBe(ACTIONS[n]))
+    expect(new Set(whats()).size).toBe(ACTIONS.length)
+    await click(byText(document, '.language-switch button', 'Català'))
+    await waitFor(() => expect(whats()[0]).toBe('Ha consultat les teves dades al padró o al registre tributari'))
+    whats().forEach((what, n) => expect(what, ACTIONS[n]).not.toBe(ACTIONS[n]))
+    expect(new Set(whats()).size).toBe(ACTIONS.length)
+  })
+
+  it('shows earlier accesses with the cursor, moving focus to the first new one', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/me/access-log': [
+        () => json({ items: ENTRIES.slice(0, 2), next: 'c2' }),
+        () => json({ items: ENTRIES.slice(2, 3), next: null }),
+      ],
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    const list = await find('[data-testid="access-log"]')
+    await click(byText(document, 'button', 'Show earlier accesses'))
+    await waitFor(() => expect(list.querySelectorAll('li')).toHaveLength(3))
+    expect(api.callsTo('GET /api/me/access-log')[1]?.url).toBe('/api/me/access-log?cursor=c2')
+    expect(document.activeElement?.id).toBe('access-2')
+    expect(document.querySelector('#access-log-more')).toBeNull()
+    await waitFor(() => expect(liveRegion()).toBe('Earlier accesses loaded: 1.'))
+  })
+
+  it('says when the list could not be loaded, and tries again', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/me/access-log': [() => problem(500, 'internal'), () => json({ items: ENTRIES.slice(0, 1), next: null })],
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    await waitFor(() => expect(text('.error-state h2')).toBe('The accesses to your data could not be loaded.'))
+    await click(byText(document, 'button', 'Retry'))
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="access-log"] li')).toHaveLength(1))
+  })
+
+  it('has no accessibility violations', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items: ENTRIES, next: 'c2' }) })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me/access-log', session: signedIn('citizen') })
+    await find('[data-testid="access-log"]')
+    expect(await axeViolations()).toEqual([])
+  })
+})

@@ -1,0 +1,249 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { axeViolations } from '../test/axe'
+import { AGENT, setClock, setDeviceZone } from '../test/appointments'
+import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
+
+const SUPERVISOR = { kind: 'staff', username: 'sup1', name: 'Laia Roca', roles: ['supervisor'], office: 'OMAC' }
+const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
+
+const RECORDINGS = {
+  items: [
+    {
+      record_id: 'rec-room-b',
+      appointment_id: 'b',
+      office: 'OMAC',
+      service_id: 'padron-certificate',
+      start: '2026-11-28T11:00:00+01:00',
+      room_id: 'room-b',
+      status: 'complete',
+      legal_hold: true,
+      retain_until: '2027-11-28T11:00:00+01:00',
+      deleted: false,
+    },
+    {
+      record_id: 'rec-room-a',
+      appointment_id: 'a',
+      office: 'OMAC',
+      service_id: 'padron-certificate',
+      start: '2026-11-28T09:15:00+01:00',
+      room_id: 'room-a',
+      status: 'complete',
+      legal_hold: false,
+      retain_until: '2027-11-28T09:15:00+01:00',
+      deleted: false,
+    },
+  ],
+  next: null,
+}
+
+const PLAYBACK = {
+  record_id: 'rec-room-a',
+  appointment_id: 'a',
+  expires_in: 300,
+  segments: [
+    {
+      participant: 'p-1',
+      role: 'citizen',
+      url: 'https://media.example/a-citizen.webm?X-Amz-Signature=1',
+      start: '2026-11-28T08:15:03Z',
+      end: '2026-11-28T08:29:40Z',
+      bytes: 1000,
+      sha256: 'aa',
+    },
+    {
+      participant: 'staff:agent1',
+      role: 'agent',
+      url: 'https://media.example/a-agent.webm?X-Amz-Signature=2',
+      start: '2026-11-28T08:15:00Z',
+      end: '2026-11-28T08:29:41Z',
+      bytes: 1000,
+      sha256: 'bb',
+    },
+  ],
+}
+
+describe('the recordings page', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  let restoreZone = () => {}
+  beforeEach(() => {
+    restoreZone = setDeviceZone('UTC')
+    setClock()
+  })
+  afterEach(() => {
+    app?.unmount()
+    sessionStorage.clear()
+    vi.restoreAllMocks()
+    restoreZone()
+  })
+
+  async function open(language: 'ca' | 'es' | 'en', routes: Parameters<typeof routeApi>[0] = {}) {
+    const api = routeApi({
+      'GET /api/me': () => json(SUPERVISOR),
+      'GET /api/recordings': () => json(RECORDINGS),
+      ...routes,
+    })
+    app = await mountApp({ fetch: api.fetch, language, path: '/staff/recordings', session: signedIn('staff') })
+    await waitFor(() => expect(document.querySelectorAll('table#recordings tbody tr')).toHaveLength(2))
+    return api
+  }
+
+  it('is linked for supervisors, and lists the day’s recordings in time order', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(SUPERVISOR), 'GET /api/recordings': () => json(RECORDINGS) })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
+    await click(await find('main a#staff-recordings-link'))
+    expect(text('nav a#recordings-link')).toBe('Call recordings')
+    await waitFor(() => expect(document.querySelectorAll('table#recordings tbody tr')).toHaveLength(2))
+    expect(document.activeElement?.id).toBe('recordings-title')
+    expect((document.querySelector('#recordings-date') as HTMLInputElement).value).toBe('2026-11-28')
+    expect(api.callsTo('GET /api/recordings')[0]?.url).toBe('/api/recordings?date=2026-11-28')
+    expect(api.callsTo('GET /api/recordings')[0]?.headers.Authorization).toBe('Bearer token-staff')
+    expect(text('table#recordings caption')).toMatch(/^Recordings on Saturday,? 28 November 2026$/)
+    await waitFor(() => expect(text('table#recordings tbody td')).toBe('Residence certificate'))
+    const rows = [...document.querySelectorAll('table#recordings tbody tr')]
+    expect(rows.map((r) => r.getAttribute('data-id'))).toEqual(['rec-room-a', 'rec-room-b'])
+    const cells = [...(rows[0]?.children ?? [])].map((c) => c.textContent ?? '')
+    expect(cells.slice(0, 4)).toEqual(['09:15', 'Residence certificate', 'Citizen Service Office', 'Saved'])
+    expect(cells[4]).toMatch(/^Sunday,? 28 November 2027$/)
+    expect(cells[5]).toBe('No')
+    expect(rows[1]?.querySelector('.recording-hold')?.textContent).toBe('On hold')
+    expect(rows[0]?.querySelector('th')?.getAttribute('scope')).toBe('row')
+    expect(text('#play-rec-room-a')).toBe('Play, recording of 09:15')
+  })
+
+  it('asks for the reason before playing, checked for length, and says who will see it', async () => {
+    const api = await open('en', { 'POST /api/recordings/rec-room-a/playback': () => json(PLAYBACK) })
+    await click(document.querySelector('#play-rec-room-a'))
+    await waitFor(() => expect(document.activeElement?.id).toBe('recording-panel-title'))
+    expect(text('#recording-panel-title')).toBe('Play the recording of 09:15')
+    expect(text('#reason-hint')).toBe(
+      'The citizen will see that a supervisor played this recording, and why. Between 10 and 500 characters.',
+    )
+    expect(text('label[for="reason"]')).toBe('Reason')
+
+    await submit('form#reason-form')
+    expect(text('#reason-error')).toBe('Error: Write the reason.')
+    expect(document.activeElement?.id).toBe('reason')
+    expect(document.querySelector('#reason')?.getAttribute('aria-invalid')).toBe('true')
+    expect(document.querySelector('#reason')?.getAttribute('aria-describedby')).toBe('reason-hint reason-count reason-error')
+
+    await type('#reason', '  too short ')
+    await submit('form#reason-form')
+    expect(text('#reason-error')).toBe('Error: The reason must have at least 10 characters.')
+    await type('#reason', 'x'.repeat(501))
+    expect(text('#reason-count')).toBe('501 of 500 characters')
+    await submit('form#reason-form')
+    expect(text('#reason-error')).toBe('Error: The reason can have at most 500 characters.')
+    expect(api.callsTo('POST /api/recordings/rec-room-a/playback')).toHaveLength(0)
+
+    await type('#reason', ' Complaint 2026/114 from the citizen ')
+    await submit('form#reason-form')
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="segments"] video')).toHaveLength(2))
+    expect(api.callsTo('POST /api/recordings/rec-room-a/playback')[0]?.body).toEqual({
+      reason: 'Complaint 2026/114 from the citizen',
+    })
+    expect(text('#recording-panel-title')).toBe('Recording of 09:15')
+    expect(document.activeElement?.id).toBe('recording-panel-title')
+    const videos = [...document.querySelectorAll<HTMLVideoElement>('[data-testid="segments"] video')]
+    expect(videos[0]?.hasAttribute('controls')).toBe(true)
+    expect(videos[0]?.querySelector('source')?.getAttribute('src')).toBe(PLAYBACK.segments[0]?.url)
+    expect(videos[0]?.querySelector('source')?.getAttribute('type')).toBe('video/webm')
+    const name = (video: HTMLVideoElement | undefined) =>
+      document.getElementById(video?.getAttribute('aria-labelledby') ?? '')?.textContent
+    expect(name(videos[0])).toBe('Citizen, 09:15:03 to 09:29:40')
+    expect(name(videos[1])).toBe('Agent, 09:15:00 to 09:29:41')
+    expect(text('#recording-expiry')).toBe(
+      'The links to the videos expire in 5 minutes: to watch them later, play the recording again (with a reason).',
+    )
+    await waitFor(() => expect(liveRegion()).toBe('The recording of 09:15 is ready to play.'))
+    await click(document.querySelector('#recording-close'))
+    expect(document.querySelector('#recording-panel')).toBeNull()
+    expect(document.activeElement?.id).toBe('play-rec-room-a')
+  })
+
+  it('shows the API’s refusal of the reason at the field, and a deleted recording in words (Catalan)', async () => {
+    await open('ca', {
+      'POST /api/recordings/rec-room-a/playback': [
+        () => problem(422, 'validation_error', { errors: [{ field: 'reason', message: 'too short' }] }),
+        () => problem(404, 'not_found'),
+      ],
+    })
+    await click(document.querySelector('#play-rec-room-a'))
+    await type('#reason', 'Una queixa de la persona atesa')
+    await submit('form#reason-form')
+    await waitFor(() => expect(text('#reason-error')).toBe('Error: Revisa les dades que has escrit.'))
+    expect(text('#reason-hint')).toBe(
+      'La persona atesa veurà que un supervisor ha reproduït aquesta gravació, i per què. Entre 10 i 500 caràcters.',
+    )
+    await submit('form#reason-form')
+    await waitFor(() => expect(text('#reason-status')).toBe('Aquesta gravació ja no existeix (pot ser que s’hagi esborrat).'))
+  })
+
+  it('places and releases the legal hold, each with a reason', async () => {
+    const api = await open('en', {
+      'POST /api/records/rec-room-a/legal-hold': () => json({ record_id: 'rec-room-a', legal_hold: true }),
+      'POST /api/records/rec-room-b/legal-hold': () => json({ record_id: 'rec-room-b', legal_hold: false }),
+    })
+    await click(document.querySelector('#hold-rec-room-a'))
+    expect(text('#recording-panel-title')).toBe('Place the recording of 09:15 on legal hold')
+    await submit('form#reason-form')
+    expect(text('#reason-error')).toBe('Error: Write the reason.')
+    await type('#reason', 'Court order 55/2026')
+    await submit('form#reason-form')
+    await waitFor(() => expect(document.querySelector('#recording-panel')).toBeNull())
+    expect(api.callsTo('POST /api/records/rec-room-a/legal-hold')[0]?.body).toEqual({
+      hold: true,
+      reason: 'Court order 55/2026',
+    })
+    expect(text('tr[data-id="rec-room-a"] .recording-hold')).toBe('On hold')
+    expect(text('#hold-rec-room-a')).toBe('Release hold, recording of 09:15')
+    expect(document.activeElement?.id).toBe('hold-rec-room-a')
+    await waitFor(() => expect(liveRegion()).toBe('The recording of 09:15 is now on legal hold.'))
+
+    await click(document.querySelector('#hold-rec-room-b'))
+    expect(text('#recording-panel-title')).toBe('Release the legal hold on the recording of 11:00')
+    await type('#reason', 'Court case closed')
+    await submit('form#reason-form')
+    await waitFor(() => expect(text('tr[data-id="rec-room-b"] .recording-hold')).toBe('No'))
+    expect(api.callsTo('POST /api/records/rec-room-b/legal-hold')[0]?.body).toEqual({
+      hold: false,
+      reason: 'Court case closed',
+    })
+  })
+
+  it('asks again for another day, and says when there are none', async () => {
+    const api = await open('es', {
+      'GET /api/recordings': (call) => json(call.url.includes('2026-11-27') ? { items: [], next: null } : RECORDINGS),
+    })
+    const input = document.querySelector<HTMLInputElement>('#recordings-date')
+    if (!input) throw new Error('no date')
+    input.value = '2026-11-27'
+    await click(document.body)
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+    await waitFor(() => expect(text('#recordings-empty')).toMatch(/^No hay grabaciones el viernes,? 27 de noviembre de 2026\.$/))
+    expect(api.callsTo('GET /api/recordings')[1]?.url).toBe('/api/recordings?date=2026-11-27')
+  })
+
+  it('is for supervisors only', async () => {
+    app = await mountApp({
+      fetch: routeApi({ 'GET /api/me': () => json(AGENT) }).fetch,
+      language: 'en',
+      path: '/staff/recordings',
+      session: signedIn('staff'),
+    })
+    await waitFor(() => expect(text('main .notice')).toBe('This page is for supervisors.'))
+    expect(document.querySelector('nav a#recordings-link')).toBeNull()
+  })
+
+  it('has no accessibility violations, listing and playing', async () => {
+    await open('en', { 'POST /api/recordings/rec-room-a/playback': () => json(PLAYBACK) })
+    expect(await axeViolations()).toEqual([])
+    await click(byText(document, 'button', 'Play, recording of 09:15'))
+    await submit('form#reason-form')
+    await waitFor(() => expect(text('#reason-error')).not.toBe(''))
+    expect(await axeViolations()).toEqual([])
+    await type('#reason', 'Quality review of the call')
+    await submit('form#reason-form')
+    await find('[data-testid="segments"] video')
+    expect(await axeViolations()).toEqual([])
+  })
+})

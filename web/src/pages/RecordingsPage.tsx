@@ -1,0 +1,407 @@
+/**
+ * `/staff/recordings` (supervisors): the recordings of one council day's video calls. "Play" asks for the reason
+ * first (10–500 characters; the citizen sees that a supervisor played it, and why), then shows each participant's
+ * segment as a WebM video from a link that expires in 5 minutes. "Place on hold" / "Release hold" changes the legal
+ * hold (a held recording outlives its keeping period), also with a reason.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks'
+import { asApiError, type ApiError } from '../api'
+import { formatDate, formatDay, formatTime, isDay, today } from '../appointments'
+import { useAuth } from '../auth'
+import { ErrorState } from '../components/ErrorState'
+import { FieldErrorMessage, problemMessage } from '../components/forms'
+import { recordsLabel, useRecordsI18n } from '../i18n/records'
+import { officeName } from '../offices'
+import { useAnnounce, useDocumentTitle } from '../page-context'
+import {
+  fetchRecordings,
+  formatClock,
+  reasonProblem,
+  REASON_MAX,
+  setLegalHold,
+  startPlayback,
+  type Playback,
+  type Recording,
+} from '../records'
+import { isStaff, staffRoles, useServiceName, useSignInFirst } from './appointment-common'
+
+type Load =
+  | { state: 'loading' }
+  | { state: 'ready'; date: string; items: Recording[] }
+  | { state: 'error'; error: ApiError }
+
+/** The panel under the table: asking for a reason to play or (un)hold one recording, or showing what was played. */
+type Active =
+  | { kind: 'play'; recording: Recording }
+  | { kind: 'hold'; recording: Recording; hold: boolean }
+  | { kind: 'playing'; recording: Recording; playback: Playback }
+
+export function RecordingsPage() {
+  const { t, language } = useRecordsI18n()
+  const auth = useAuth()
+  const announce = useAnnounce()
+  const signedIn = useSignInFirst('staff')
+  const [date, setDate] = useState(today)
+  const [load, setLoad] = useState<Load>({ state: 'loading' })
+  const [attempt, setAttempt] = useState(0)
+  const [active, setActive] = useState<Active | null>(null)
+  const [focusTarget, setFocusTarget] = useState<{ id: string } | null>(null)
+  const supervisor = staffRoles(auth).includes('supervisor')
+  const profileReady = auth.profile.state === 'ready'
+  const allowed = !profileReady || (isStaff(auth) && supervisor)
+  useDocumentTitle(t('recs.title'))
+
+  useEffect(() => {
+    if (focusTarget) document.getElementById(focusTarget.id)?.focus()
+  }, [focusTarget])
+  const focus = (id: string) => setFocusTarget({ id })
+
+  useEffect(() => {
+    if (!signedIn || !allowed) return
+    let current = true
+    setLoad({ state: 'loading' })
+    setActive(null)
+    announce(t('recs.loading'))
+    fetchRecordings(auth.api, date).then(
+      (items) => {
+        if (!current) return
+        setLoad({ state: 'ready', date, items })
+        announce(
+          items.length
+            ? t('recs.loaded', { count: items.length })
+            : t('recs.empty', { date: formatDay(language, date, true) }),
+        )
+      },
+      (error: unknown) => {
+        if (!current) return
+        setLoad({ state: 'error', error: asApiError(error) })
+        announce(`${t('recs.error')} ${t('error.hint')}`)
+      },
+    )
+    return () => {
+      current = false
+    }
+  }, [signedIn, allowed, date, attempt])
+
+  if (auth.session && !allowed) {
+    return (
+      <>
+        <h1 tabIndex={-1} id="recordings-title">
+          {t('recs.title')}
+        </h1>
+        <p class="notice">{t('recs.supervisorOnly')}</p>
+      </>
+    )
+  }
+
+  const open = (next: Active) => {
+    setActive(next)
+    focus('recording-panel-title')
+  }
+  const close = (returnTo?: string) => {
+    setActive(null)
+    if (returnTo) focus(returnTo)
+  }
+  const holdChanged = (recording: Recording, hold: boolean) => {
+    setLoad((now) =>
+      now.state === 'ready'
+        ? {
+            ...now,
+            items: now.items.map((r) => (r.record_id === recording.record_id ? { ...r, legal_hold: hold } : r)),
+          }
+        : now,
+    )
+    const time = formatTime(language, recording.start)
+    announce(hold ? t('recs.holdPlaced', { time }) : t('recs.holdReleased', { time }))
+    close(`hold-${recording.record_id}`)
+  }
+
+  return (
+    <>
+      <h1 tabIndex={-1} id="recordings-title">
+        {t('recs.title')}
+      </h1>
+      <p class="lead">{t('recs.intro')}</p>
+      <div class="records-controls">
+        <div class="field">
+          <label class="field__label" for="recordings-date">
+            {t('recs.date')}
+          </label>
+          <input
+            type="date"
+            id="recordings-date"
+            class="input input--date"
+            value={date}
+            onChange={(event) => {
+              const value = event.currentTarget.value
+              if (isDay(value)) setDate(value)
+            }}
+          />
+        </div>
+      </div>
+      <p class="field__hint">{t('slots.zone')}</p>
+      <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
+        {load.state === 'loading' && <p class="status-message">{t('recs.loading')}</p>}
+        {load.state === 'error' && (
+          <ErrorState message={t('recs.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
+        )}
+        {load.state === 'ready' && load.items.length === 0 && (
+          <p class="empty-state" id="recordings-empty">
+            {t('recs.empty', { date: formatDay(language, load.date, true) })}
+          </p>
+        )}
+        {load.state === 'ready' && load.items.length > 0 && (
+          <div class="table-wrap" role="region" aria-labelledby="recordings-caption" tabIndex={0}>
+            <table id="recordings" data-testid="recordings" class="records-table">
+              <caption id="recordings-caption">
+                {t('recs.caption', { date: formatDay(language, load.date, true) })}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('recs.col.time')}</th>
+                  <th scope="col">{t('recs.col.service')}</th>
+                  <th scope="col">{t('recs.col.office')}</th>
+                  <th scope="col">{t('recs.col.status')}</th>
+                  <th scope="col">{t('recs.col.retention')}</th>
+                  <th scope="col">{t('recs.col.hold')}</th>
+                  <th scope="col">{t('recs.col.actions')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {load.items.map((r) => (
+                  <Row
+                    key={r.record_id}
+                    recording={r}
+                    onPlay={() => open({ kind: 'play', recording: r })}
+                    onHold={() => open({ kind: 'hold', recording: r, hold: !r.legal_hold })}
+                  />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+      {active && (
+        <section class="panel recording-panel" id="recording-panel" aria-labelledby="recording-panel-title">
+          {active.kind === 'playing' ? (
+            <Played
+              playback={active.playback}
+              recording={active.recording}
+              onClose={() => close(`play-${active.recording.record_id}`)}
+            />
+          ) : (
+            <ReasonForm
+              key={`${active.kind}-${active.recording.record_id}`}
+              active={active}
+              onCancel={() => close(`${active.kind}-${active.recording.record_id}`)}
+              onPlayed={(playback) => {
+                setActive({ kind: 'playing', recording: active.recording, playback })
+                announce(t('recs.ready', { time: formatTime(language, active.recording.start) }))
+                focus('recording-panel-title')
+              }}
+              onHeld={holdChanged}
+            />
+          )}
+        </section>
+      )}
+    </>
+  )
+}
+
+function Row(props: { recording: Recording; onPlay: () => void; onHold: () => void }) {
+  const { t, language } = useRecordsI18n()
+  const r = props.recording
+  const name = useServiceName()(r.service_id)
+  const time = r.start ? formatTime(language, r.start) : '—'
+  return (
+    <tr data-id={r.record_id} data-hold={r.legal_hold ? 'true' : 'false'}>
+      <th scope="row">
+        <time dateTime={r.start}>{time}</time>
+      </th>
+      <td lang={name.lang}>{name.text}</td>
+      <td>{r.office ? officeName(t, r.office) : '—'}</td>
+      <td>{r.deleted ? t('recs.deleted') : recordsLabel(t, `recs.status.${r.status}`, r.status)}</td>
+      <td>{r.retain_until ? formatDate(language, r.retain_until) : '—'}</td>
+      <td class="recording-hold">{r.legal_hold ? t('recs.holdOn') : t('recs.holdOff')}</td>
+      <td>
+        <div class="row-actions">
+          {!r.deleted && (
+            <button type="button" id={`play-${r.record_id}`} class="button button--small" onClick={props.onPlay}>
+              {t('recs.play')}
+              <span class="visually-hidden">, {t('recs.ofTime', { time })}</span>
+            </button>
+          )}
+          <button
+            type="button"
+            id={`hold-${r.record_id}`}
+            class="button button--secondary button--small"
+            onClick={props.onHold}
+          >
+            {r.legal_hold ? t('recs.holdRelease') : t('recs.holdPlace')}
+            <span class="visually-hidden">, {t('recs.ofTime', { time })}</span>
+          </button>
+        </div>
+      </td>
+    </tr>
+  )
+}
+
+/** The reason, checked here as the API does (10–500 characters), then the playback or the hold change. */
+function ReasonForm(props: {
+  active: Exclude<Active, { kind: 'playing' }>
+  onCancel: () => void
+  onPlayed: (playback: Playback) => void
+  onHeld: (recording: Recording, hold: boolean) => void
+}) {
+  const { t, language } = useRecordsI18n()
+  const { api } = useAuth()
+  const { active } = props
+  const [reason, setReason] = useState('')
+  const [error, setError] = useState('')
+  const [failure, setFailure] = useState('')
+  const [pending, setPending] = useState(false)
+  const input = useRef<HTMLTextAreaElement>(null)
+  const time = formatTime(language, active.recording.start)
+  const play = active.kind === 'play'
+  const title = play
+    ? t('recs.playTitle', { time })
+    : active.hold
+      ? t('recs.holdTitlePlace', { time })
+      : t('recs.holdTitleRelease', { time })
+  const hint = play ? t('recs.playHint') : active.hold ? t('recs.holdHintPlace') : t('recs.holdHintRelease')
+  const length = [...reason.trim()].length
+  const describedBy = ['reason-hint', 'reason-count', error && 'reason-error'].filter(Boolean).join(' ')
+
+  async function submit() {
+    if (pending) return
+    const problem = reasonProblem(t, reason)
+    setFailure('')
+    if (problem) {
+      setError(problem)
+      input.current?.focus()
+      return
+    }
+    setError('')
+    setPending(true)
+    try {
+      const id = active.recording.record_id
+      if (active.kind === 'play') props.onPlayed(await startPlayback(api, id, reason.trim()))
+      else props.onHeld(active.recording, await setLegalHold(api, id, active.hold, reason.trim()))
+    } catch (caught) {
+      const apiError = asApiError(caught)
+      setPending(false)
+      if (apiError.status === 422 && apiError.errors.some((e) => e.field === 'reason')) {
+        setError(reasonProblem(t, reason) ?? t('problem.validation'))
+        input.current?.focus()
+      } else if (apiError.status === 404) setFailure(t('recs.notFound'))
+      else setFailure(`${play ? t('recs.playError') : t('recs.holdError')} ${problemMessage(t, apiError)}`)
+    }
+  }
+
+  return (
+    <>
+      <h2 id="recording-panel-title" tabIndex={-1}>
+        {title}
+      </h2>
+      <form
+        id="reason-form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault()
+          void submit()
+        }}
+      >
+        <div class={error ? 'field field--error' : 'field'}>
+          <label class="field__label" for="reason">
+            {t('recs.reason')}
+          </label>
+          <p class="field__hint" id="reason-hint">
+            {hint}
+          </p>
+          {error && <FieldErrorMessage id="reason-error" message={error} />}
+          <textarea
+            ref={input}
+            id="reason"
+            name="reason"
+            class="input input--reason"
+            rows={3}
+            value={reason}
+            aria-invalid={error ? 'true' : undefined}
+            aria-describedby={describedBy}
+            aria-required="true"
+            onInput={(event) => setReason(event.currentTarget.value)}
+          />
+          <p class={length > REASON_MAX ? 'field__hint field__hint--over' : 'field__hint'} id="reason-count">
+            {t('recs.reasonCount', { count: length, max: REASON_MAX })}
+          </p>
+        </div>
+        <div class="actions">
+          <button type="submit" class="button" id="reason-submit" aria-disabled={pending ? 'true' : undefined}>
+            {pending
+              ? play
+                ? t('recs.starting')
+                : t('recs.holdSaving')
+              : play
+                ? t('recs.playSubmit')
+                : active.hold
+                  ? t('recs.holdSubmitPlace')
+                  : t('recs.holdSubmitRelease')}
+          </button>
+          <button type="button" class="button button--secondary" onClick={props.onCancel}>
+            {t('recs.cancel')}
+          </button>
+        </div>
+        <div aria-live="polite" id="reason-status">
+          {failure && <p class="field__error">{failure}</p>}
+        </div>
+      </form>
+    </>
+  )
+}
+
+/** The segments as videos, each named by the participant's role and its time; the links last a few minutes. */
+function Played(props: { playback: Playback; recording: Recording; onClose: () => void }) {
+  const { t, language } = useRecordsI18n()
+  const { playback } = props
+  const time = formatTime(language, props.recording.start)
+  const minutes = Math.max(1, Math.round(playback.expires_in / 60))
+  return (
+    <>
+      <h2 id="recording-panel-title" tabIndex={-1}>
+        {t('recs.segmentsTitle', { time })}
+      </h2>
+      <p class="note" id="recording-expiry">
+        {t('recs.expires', { minutes })}
+      </p>
+      {playback.segments.length === 0 ? (
+        <p class="empty-state">{t('recs.noSegments')}</p>
+      ) : (
+        <ul class="segments" data-testid="segments">
+          {playback.segments.map((s, index) => {
+            const captionId = `segment-${index}-label`
+            const role = recordsLabel(t, `recs.participant.${s.role}`, s.role || s.participant)
+            const range = (instant: string) => (instant ? formatClock(language, instant) : '—')
+            return (
+              <li key={index} class="segment">
+                <figure>
+                  <figcaption id={captionId}>
+                    {t('recs.segment', { role, start: range(s.start), end: range(s.end) })}
+                  </figcaption>
+                  <video controls preload="metadata" aria-labelledby={captionId} class="segment__video">
+                    <source src={s.url} type="video/webm" />
+                    {t('recs.noVideo')}
+                  </video>
+                </figure>
+              </li>
+            )
+          })}
+        </ul>
+      )}
+      <div class="actions">
+        <button type="button" class="button button--secondary" id="recording-close" onClick={props.onClose}>
+          {t('recs.close')}
+        </button>
+      </div>
+    </>
+  )
+}
