@@ -197,6 +197,12 @@ class CallService:
             self._store.forget_event(appointment_id, event["event_id"])
             raise
         self._audit_report(node, event, context)
+        if event["type"] == "recording_failed":
+            # An alarm watches this (infra observability stack): a recording that cannot be stored is evidence at risk.
+            from chalicelib.observability import metrics
+
+            metrics.add_metric(name="RecordingFailed", unit="Count", value=1)
+            metrics.flush_metrics()
 
     def _apply(self, appointment_id: str, event: dict[str, Any]) -> None:
         if event["type"] in ("recording_complete", "recording_failed"):

@@ -18,6 +18,7 @@ from chalice.test import Client
 
 from chalicelib.auth.tokens import AUDIENCE_MEDIA
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.audit import COUNCIL_ZONE
 from chalicelib.domain.calls import webhook_signature
 from dev.calls_now import DemoCall, seed_calls_now
 from dev.seed import DemoCounts
@@ -283,3 +284,26 @@ def test_malformed_reports_name_the_fields(client: Client, now_calls: dict[str, 
     assert answer.status_code == 422
     fields = {e["field"] for e in body(answer)["errors"]}
     assert {"event_id", "appointment_id", "at", "type"} <= fields
+
+
+def test_a_failed_recording_shows_to_staff_raises_the_alarm_metric_and_enters_the_trail(
+    client: Client, now_calls: dict[str, DemoCall], capsys: pytest.CaptureFixture[str]
+) -> None:
+    register_node("node-a")
+    ogat = now_calls["OGAT"]
+    agent = staff_token(client, "agent.ogat")
+    call = body(join(client, ogat.appointment_id, agent))
+    capsys.readouterr()
+    failed = event(call, ogat.appointment_id, "recording_failed", recording={"status": "failed", "segments": 2})
+
+    assert report(client, failed).status_code == 204
+
+    items = body(get(client, "/agenda", agent))["items"]
+    assert next(i["call"] for i in items if i["id"] == ogat.appointment_id)["recording"] == "failed"
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"RecordingFailed"' in line]
+    assert len(emitted) == 1
+    assert emitted[0]["RecordingFailed"] == [1.0] or emitted[0]["RecordingFailed"] == 1.0
+    trail = get_container().audit.events_of_day(datetime.now(UTC).astimezone(COUNCIL_ZONE).date().isoformat())
+    failure = next(e for e in trail if e.action == "recording.failed")
+    assert failure.outcome.value == "failure"
+    assert failure.data_subject  # the citizen, by pseudonym: it shows in their access log
