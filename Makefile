@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: help setup run test lint bench web clean system-packages verify-records
+.PHONY: help setup run test lint bench web clean system-packages verify-records synth localstack-test
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
@@ -21,6 +21,8 @@ help:
 	@echo "make setup  install only (.venv, web/node_modules, Chromium)"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks (print figures)"
+	@echo "make synth  every stack's CloudFormation template into infra/cdk.out/ (STAGE=prod|dev, no AWS account)"
+	@echo "make localstack-test  deploy the keys and records stacks to LocalStack on this host and check them"
 	@echo "make verify-records [FROM=YYYY-MM-DD] [TO=YYYY-MM-DD]"
 	@echo "           verify the running stack's audit trail (digest chain, signatures, log file hashes)"
 
@@ -60,6 +62,15 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
+
+# The CDK app, offline. Production needs the real sender address: SENDER=… (a placeholder otherwise, for looking only).
+STAGE ?= prod
+SENDER ?= cita-previa@ajuntament.example
+synth: $(VENV)/.installed
+	$(PY) infra/app.py -c stage=$(STAGE) -c sender_email=$(SENDER) -o infra/cdk.out
+
+localstack-test: $(VENV)/.installed
+	$(PY) -m infra.localstack.run
 
 # Against the stack `make run` started: the audit bucket on moto (port 5000), the public key from the API (port 8000).
 # Elsewhere: AWS credentials that can read the bucket, and --public-key or TRAIL_PUBLIC_KEYS_URL.

@@ -2,6 +2,10 @@
 
 ``.chalice/config.json`` must hold exactly these variables (a test checks it; ``python -m dev.chalice_config``
 rewrites the file). Only names and non-secret values live there: secrets are read from SSM at run time.
+
+IAM: no policy is generated from the code (``autogen_policy`` off). Every function gets a role of its own whose
+only policy in the file, ``.chalice/policy-logs-only.json``, lets it write its logs; the deployment
+(``infra/stacks/api_stack.py``) replaces it with the function's least-privilege policy, resource by resource.
 """
 
 from __future__ import annotations
@@ -59,6 +63,10 @@ EID_ENDPOINTS = {
 }
 
 
+# The role policy `chalice package` puts on each function's role: logs only (see the module's docstring).
+IAM_POLICY_FILE = "policy-logs-only.json"
+
+
 # The audit trail's timing: production delivers log files within a minute and digests hourly (as CloudTrail); the
 # local stack within seconds and every 30 s, so a developer sees the chain grow.
 TRAIL_TIMING = {
@@ -71,11 +79,14 @@ def expected_config() -> dict[str, object]:
     return {
         "version": "2.0",
         "app_name": "videoatencion",
-        "automatic_layer": False,
+        # Dependencies in a layer of their own, cached by chalice per requirements.txt (.chalice/deployments/): a code
+        # change repackages only the app (~1 s), not every wheel (~1 min) — `chalice package` runs at each synthesis.
+        "automatic_layer": True,
         "stages": {
             stage: {
                 "api_gateway_stage": "api",
                 "autogen_policy": False,
+                "iam_policy_file": IAM_POLICY_FILE,
                 "environment_variables": stage_environment(stage),
             }
             for stage in STAGES

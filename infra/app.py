@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,20 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 import aws_cdk as cdk  # noqa: E402
 
 from infra.resources import PROJECT, RESOURCES, physical_name  # noqa: E402
+from infra.stacks.api_stack import ApiStack  # noqa: E402
 from infra.stacks.data_stack import DataStack  # noqa: E402
+from infra.stacks.keys_stack import KeysStack  # noqa: E402
+from infra.stacks.media_stack import MediaStack  # noqa: E402
+from infra.stacks.observability_stack import ObservabilityStack  # noqa: E402
+from infra.stacks.records_stack import RecordsStack  # noqa: E402
+from infra.stacks.web_stack import WebStack  # noqa: E402
+from infra.stages import StageConfig  # noqa: E402
 
 DEFAULT_STAGE = "prod"
 # Spain: the council's personal data stays in the country unless a deployment says otherwise explicitly.
 DEFAULT_REGION = "eu-south-2"
-# Tables and buckets hold personal data (padrón, tax ledger, recordings): the strictest class applies stack-wide.
+# Tables and buckets hold personal data (padrón, tax ledger, recordings): the strictest class applies everywhere.
 DATA_CLASSIFICATION = "confidential-personal-data"
-_STAGE_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,15}")
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -43,33 +49,103 @@ def cdk_json_context() -> dict[str, Any]:
     return context
 
 
-def build(app: cdk.App) -> DataStack:
-    """Adds the stacks for the stage named in the app's context and returns the data stack."""
+@dataclass(frozen=True)
+class Deployment:
+    """Every stack of one stage, in dependency order."""
+
+    config: StageConfig
+    keys: KeysStack
+    data: DataStack
+    records: RecordsStack
+    api: ApiStack
+    media: MediaStack
+    web: WebStack
+    observability: ObservabilityStack
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return [self.keys, self.data, self.records, self.api, self.media, self.web, self.observability]
+
+
+def stage_config(app: cdk.App) -> StageConfig:
     stage = str(app.node.try_get_context("stage") or DEFAULT_STAGE)
-    if not _STAGE_PATTERN.fullmatch(stage):
-        # The stage ends up in bucket and table names.
-        raise ValueError(f"stage {stage!r} must match {_STAGE_PATTERN.pattern}")
+    overrides = {f.name: app.node.try_get_context(f.name) for f in fields(StageConfig) if f.name != "name"}
+    return StageConfig.for_stage(stage, overrides)
+
+
+def build(app: cdk.App) -> Deployment:
+    """Adds the stacks of the stage named in the app's context (``-c stage=``, default prod)."""
+    config = stage_config(app)
+    stage = config.name
     # CDK_DEFAULT_REGION is deliberately not read: the CLI fills it from the operator's profile, and where the
     # council's data lives must not depend on that. CDK_DEPLOY_* follow the CDK guide's convention.
     region = str(app.node.try_get_context("region") or os.environ.get("CDK_DEPLOY_REGION") or DEFAULT_REGION)
     account = os.environ.get("CDK_DEPLOY_ACCOUNT") or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    env = cdk.Environment(account=account, region=region)
     tags = {"project": PROJECT, "stage": stage, "data-classification": DATA_CLASSIFICATION}
+    common: dict[str, Any] = {"env": env, "tags": tags, "config": config, "resources": RESOURCES}
 
+    def name(part: str) -> str:
+        return physical_name(stage, part)
+
+    keys = KeysStack(
+        app,
+        name("keys"),
+        description=f"Videoatención {stage}: KMS keys",
+        termination_protection=config.protect_data,
+        **common,
+    )
     data = DataStack(
         app,
-        physical_name(stage, "data"),
-        stage=stage,
-        resources=RESOURCES,
-        env=cdk.Environment(account=account, region=region),
-        description=f"Videoatención {stage}: tables, buckets, KMS keys, parameters and sender identity",
-        termination_protection=stage == "prod",
-        # Stack tags (CloudFormation copies them to every resource it can tag) and the same tags on each resource
-        # in the template, so they show even on resources created outside a stack update.
-        tags=tags,
+        name("data"),
+        keys=keys,
+        description=f"Videoatención {stage}: tables, parameters and sender identity",
+        termination_protection=config.protect_data,
+        **common,
     )
-    for key, value in tags.items():
-        cdk.Tags.of(data).add(key, value)
-    return data
+    records = RecordsStack(
+        app,
+        name("records"),
+        keys=keys,
+        description=f"Videoatención {stage}: audit, recordings and documents buckets (Object Lock), access logs",
+        termination_protection=config.protect_data,
+        **common,
+    )
+    api = ApiStack(
+        app,
+        name("api"),
+        keys=keys,
+        data=data,
+        records=records,
+        description=f"Videoatención {stage}: the API (Chalice on Lambda + API Gateway) and its scheduled functions",
+        **common,
+    )
+    media = MediaStack(
+        app,
+        name("media"),
+        keys=keys,
+        data=data,
+        records=records,
+        api=api,
+        description=f"Videoatención {stage}: media nodes on ECS Fargate (and TURN)",
+        **common,
+    )
+    web = WebStack(
+        app, name("web"), api=api, description=f"Videoatención {stage}: the SPA on S3 + CloudFront, WAF", **common
+    )
+    observability = ObservabilityStack(
+        app,
+        name("observability"),
+        api=api,
+        media=media,
+        description=f"Videoatención {stage}: alarms and the dashboard",
+        **common,
+    )
+    deployment = Deployment(config, keys, data, records, api, media, web, observability)
+    for stack in deployment.stacks:
+        for key, value in tags.items():
+            cdk.Tags.of(stack).add(key, value)
+    return deployment
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -80,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="context value, as with the CDK CLI (stage, region, sender_email, council-name)",
+        help="context value, as with the CDK CLI (stage, region, sender_email, council-name, any StageConfig field)",
     )
     parser.add_argument(
         "-o",
@@ -100,11 +176,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     app = cdk.App(outdir=str(args.output), context=context)
     try:
-        data = build(app)
+        deployment = build(app)
     except ValueError as missing_or_invalid:
         parser.error(str(missing_or_invalid))
     app.synth()
-    print(f"{data.stack_name} ({data.region}) synthesised into {args.output}", file=sys.stderr)
+    names = ", ".join(s.stack_name for s in deployment.stacks)
+    print(f"{names} ({deployment.keys.region}) synthesised into {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The data stack: every table, bucket, key, parameter and sender identity in ``infra.resources.RESOURCES``.
+"""The data stack: every table, parameter and sender identity in ``infra.resources.RESOURCES`` (keys and buckets
+are in their own stacks, ``keys_stack`` and ``records_stack``).
 
 Nothing here names a particular resource: the stack iterates over the description, so a resource added to
 ``infra/resources.py`` reaches production and the local stack (``dev/provision.py``) at the same time. All stateful
@@ -7,24 +8,20 @@ resources are retained when the stack is deleted: they hold the council's record
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from infra.resources import (
-    Bucket,
     EmailIdentity,
     Index,
     Key,
-    KmsKey,
     Parameter,
     Resources,
     Table,
@@ -32,6 +29,9 @@ from infra.resources import (
     parameter_path,
     physical_name,
 )
+from infra.stacks.keys_stack import KeysStack
+from infra.stacks.naming import pascal
+from infra.stages import StageConfig
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -44,9 +44,9 @@ _STAGES_NEEDING_REAL_SENDER = frozenset({"prod"})
 
 
 class DataStack(Stack):
-    """Tables, buckets, KMS keys, SSM parameters and SES identities, built from the shared description.
+    """Tables, SSM parameters and SES identities, built from the shared description.
 
-    Later stacks grant least-privilege access through the attributes (``tables``, ``buckets``, ``keys``, …) and
+    Later stacks grant least-privilege access through the attributes (``tables``, ``parameters``, …) and
     hand ``api_environment`` to the API so its variables name exactly what was deployed.
     """
 
@@ -55,15 +55,16 @@ class DataStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        stage: str,
+        config: StageConfig,
         resources: Resources,
+        keys: KeysStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.stage = stage
-        self.keys: dict[str, kms.Key] = {k.name: self._key(k) for k in resources.keys}
+        self.config = config
+        self.stage = config.name
+        self.keys: dict[str, kms.Key] = keys.keys
         self.tables: dict[str, dynamodb.Table] = {t.name: self._table(t) for t in resources.tables}
-        self.buckets: dict[str, s3.Bucket] = {b.name: self._bucket(b) for b in resources.buckets}
         self.parameters: dict[str, ssm.StringParameter] = {
             p.name: self._string_parameter(p) for p in resources.parameters if not p.secure
         }
@@ -79,26 +80,10 @@ class DataStack(Stack):
         }
         self.api_environment: dict[str, str] = self._api_environment(resources)
 
-    def _key(self, key: KmsKey) -> kms.Key:
-        symmetric = key.spec == "SYMMETRIC_DEFAULT"
-        created = kms.Key(
-            self,
-            f"{_pascal(key.name)}Key",
-            alias=key_alias(self.stage, key.name),
-            description=key.purpose,
-            key_spec=kms.KeySpec(key.spec),
-            key_usage=kms.KeyUsage(key.usage),
-            # KMS rotates symmetric keys only; a signing key keeps its public key for as long as signatures are checked.
-            enable_key_rotation=symmetric,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self._output(f"{_pascal(key.name)}KeyArn", created.key_arn, f"KMS key ARN: {key.purpose}")
-        return created
-
     def _table(self, table: Table) -> dynamodb.Table:
         created = dynamodb.Table(
             self,
-            f"{_pascal(table.name)}Table",
+            f"{pascal(table.name)}Table",
             table_name=physical_name(self.stage, table.name),
             partition_key=_attribute(table.partition),
             sort_key=_attribute(table.sort) if table.sort else None,
@@ -110,37 +95,16 @@ class DataStack(Stack):
             encryption_key=self.keys[table.kms_key],
             time_to_live_attribute=table.ttl_attribute,
             stream=dynamodb.StreamViewType.NEW_IMAGE if table.stream else None,
-            deletion_protection=True,
+            deletion_protection=self.config.protect_data,
             removal_policy=RemovalPolicy.RETAIN,
         )
         for index in table.indexes:
             created.add_global_secondary_index(**_index_props(index))
-        self._output(f"{_pascal(table.name)}TableName", created.table_name, f"DynamoDB table: {table.purpose}")
+        # Strong references (Export + Fn::ImportValue), as for the keys: a table in use elsewhere cannot be removed.
+        CrossStackReferences.of(created).produce(ReferenceStrength.STRONG)
+        self._output(f"{pascal(table.name)}TableName", created.table_name, f"DynamoDB table: {table.purpose}")
         if table.stream and (stream_arn := created.table_stream_arn) is not None:
-            self._output(f"{_pascal(table.name)}TableStreamArn", stream_arn, f"Stream of {table.name}")
-        return created
-
-    def _bucket(self, bucket: Bucket) -> s3.Bucket:
-        retention = _retention(bucket)
-        created = s3.Bucket(
-            self,
-            f"{_pascal(bucket.name)}Bucket",
-            bucket_name=physical_name(self.stage, bucket.name),
-            versioned=bucket.versioned,
-            # Object Lock can only be turned on when the bucket is created, so it follows the description.
-            object_lock_enabled=retention is not None,
-            object_lock_default_retention=retention,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.keys[bucket.kms_key],
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=_lifecycle_rules(bucket),
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        self._output(f"{_pascal(bucket.name)}BucketName", created.bucket_name, f"S3 bucket: {bucket.purpose}")
+            self._output(f"{pascal(table.name)}TableStreamArn", stream_arn, f"Stream of {table.name}")
         return created
 
     def _string_parameter(self, parameter: Parameter) -> ssm.StringParameter:
@@ -148,20 +112,20 @@ class DataStack(Stack):
         value = self.node.try_get_context(parameter.name) or parameter.dev_value
         created = ssm.StringParameter(
             self,
-            f"{_pascal(parameter.name)}Parameter",
+            f"{pascal(parameter.name)}Parameter",
             parameter_name=parameter_path(self.stage, parameter.name),
             string_value=str(value),
             description=parameter.purpose,
         )
         self._output(
-            f"{_pascal(parameter.name)}ParameterName", created.parameter_name, f"SSM parameter: {parameter.purpose}"
+            f"{pascal(parameter.name)}ParameterName", created.parameter_name, f"SSM parameter: {parameter.purpose}"
         )
         return created
 
     def _secure_parameter_name(self, parameter: Parameter) -> str:
         name = parameter_path(self.stage, parameter.name)
         self._output(
-            f"{_pascal(parameter.name)}SecureParameterName",
+            f"{pascal(parameter.name)}SecureParameterName",
             name,
             f"SecureString operators must put (aws ssm put-parameter --type SecureString): {parameter.purpose}",
         )
@@ -194,7 +158,7 @@ class DataStack(Stack):
         )
         cr.AwsCustomResource(
             self,
-            f"{_pascal(identity.address_env)}Identity",
+            f"{pascal(identity.address_env)}Identity",
             on_create=create,
             on_update=create,
             policy=cr.AwsCustomResourcePolicy.from_statements(
@@ -204,16 +168,17 @@ class DataStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
         self.sender_identity_arns[identity.address_env] = identity_arn
-        self._output(f"{_pascal(identity.address_env)}Address", address, f"SES identity: {identity.purpose}")
+        self._output(f"{pascal(identity.address_env)}Address", address, f"SES identity: {identity.purpose}")
         return address
 
     def _api_environment(self, resources: Resources) -> dict[str, str]:
         """The API's environment variables, named as in ``infra.resources`` and ``.chalice/config.json``."""
         environment: dict[str, str] = {}
+        # Physical names are deterministic: plain strings, no cross-stack reference for the API to import.
         for table in resources.tables:
-            environment[table.env] = self.tables[table.name].table_name
+            environment[table.env] = physical_name(self.stage, table.name)
         for bucket in resources.buckets:
-            environment[bucket.env] = self.buckets[bucket.name].bucket_name
+            environment[bucket.env] = physical_name(self.stage, bucket.name)
         for key in resources.keys:
             environment[key.env] = key_alias(self.stage, key.name)
         for parameter in resources.parameters:
@@ -224,11 +189,6 @@ class DataStack(Stack):
 
     def _output(self, output_id: str, value: str, description: str) -> None:
         CfnOutput(self, output_id, value=value, description=description)
-
-
-def _pascal(name: str) -> str:
-    """A construct/output id from a resource name: ``tax-ledger`` → ``TaxLedger``, ``eid/client-secret`` → …"""
-    return "".join(part.capitalize() for part in re.split(r"[^0-9A-Za-z]+", name) if part)
 
 
 def _attribute(key: Key) -> dynamodb.Attribute:
@@ -242,26 +202,3 @@ def _index_props(index: Index) -> dict[str, Any]:
         "sort_key": _attribute(index.sort) if index.sort else None,
         "projection_type": dynamodb.ProjectionType.ALL,
     }
-
-
-def _retention(bucket: Bucket) -> s3.ObjectLockRetention | None:
-    if bucket.object_lock_mode is None:
-        return None
-    days = Duration.days(bucket.object_lock_days)
-    if bucket.object_lock_mode == "COMPLIANCE":
-        return s3.ObjectLockRetention.compliance(days)
-    return s3.ObjectLockRetention.governance(days)
-
-
-def _lifecycle_rules(bucket: Bucket) -> list[s3.LifecycleRule]:
-    rules = [s3.LifecycleRule(id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7))]
-    if bucket.versioned and bucket.object_lock_days > 0:
-        # A version becomes noncurrent when it is deleted or overwritten; S3 keeps it while its lock holds anyway.
-        rules.append(
-            s3.LifecycleRule(
-                id="expire-noncurrent-after-retention",
-                noncurrent_version_expiration=Duration.days(bucket.object_lock_days),
-                expired_object_delete_marker=True,
-            )
-        )
-    return rules

@@ -1,6 +1,7 @@
 """Fixtures of the CDK app's tests.
 
-The app is synthesised once per session: jsii starts a Node process, and a synthesis takes seconds.
+The app is synthesised once per session and stage: jsii starts a Node process, and a synthesis takes seconds.
+``synthesised`` is production (what the assertions mostly check); ``synthesised_dev`` is for the differences.
 """
 
 from __future__ import annotations
@@ -18,3 +19,8 @@ from infra.tests.synthesis import Synthesised, synthesise
 @pytest.fixture(scope="session")
 def synthesised(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
     return synthesise(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def synthesised_dev(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
+    return synthesise(tmp_path_factory.mktemp("cdk.out.dev"), stage="dev")

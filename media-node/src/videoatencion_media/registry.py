@@ -2,6 +2,10 @@
 
 Every few seconds the node puts its URL and load; the API treats an entry older than 15 s as a dead node, and the
 table's TTL removes it a minute later. boto3 blocks, so every call runs in a thread off the event loop.
+
+Each heartbeat also tells ECS's autoscaling about the node (``scaling``): its rooms and participants as an EMF metric
+line, and, while it holds calls, a renewal of its task's scale-in protection. Both are off unless the environment turns
+them on (the media stack does).
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+
+from videoatencion_media.scaling import EmfPublisher, ScaleInProtection, update_protection
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -20,6 +26,13 @@ HEARTBEAT_SECONDS = 5.0
 TTL_SECONDS = 60
 
 logger = logging.getLogger(__name__)
+
+
+class _FromEnvironment:
+    """Default of the autoscaling hooks: read from the environment (``scaling``), off when not set there."""
+
+
+FROM_ENVIRONMENT: Final = _FromEnvironment()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +54,8 @@ class NodeRegistration:
         interval: float = HEARTBEAT_SECONDS,
         clock: Callable[[], float] = time.time,
         cpu_clock: Callable[[], float] = time.process_time,
+        metrics: EmfPublisher | _FromEnvironment | None = FROM_ENVIRONMENT,
+        protection: ScaleInProtection | _FromEnvironment | None = FROM_ENVIRONMENT,
     ) -> None:
         self._client = client
         self._table = table
@@ -55,6 +70,10 @@ class NodeRegistration:
         self._last = (time.monotonic(), cpu_clock())
         self._lock = asyncio.Lock()
         self.heartbeats = 0
+        if isinstance(metrics, _FromEnvironment):
+            metrics = EmfPublisher.from_env()
+        self.metrics = metrics.with_node(node_id) if metrics is not None else None
+        self.protection = ScaleInProtection.from_env() if isinstance(protection, _FromEnvironment) else protection
 
     def item(self) -> dict[str, Any]:
         """The registry item as it is now: load, CPU over the last interval, draining flag, heartbeat and TTL."""
@@ -78,10 +97,24 @@ class NodeRegistration:
 
     async def heartbeat(self) -> None:
         item = self.item()
+        rooms, participants = int(item["rooms"]["N"]), int(item["participants"]["N"])
+        # Before the put: the metric must not depend on DynamoDB being reachable.
+        self._publish_load(rooms, participants)
         # One put at a time, so a slow one cannot land after a later one (or after the delete).
         async with self._lock:
             await asyncio.to_thread(self._client.put_item, TableName=self._table, Item=item)
         self.heartbeats += 1
+        if not self._draining:
+            # A stop has already been decided for a draining node: protection could not undo it.
+            await update_protection(self.protection, rooms)
+
+    def _publish_load(self, rooms: int, participants: int) -> None:
+        if self.metrics is None:
+            return
+        try:
+            self.metrics.publish(rooms=rooms, participants=participants, timestamp=self._clock())
+        except (OSError, ValueError):
+            logger.warning("could not write the load metric", extra={"node_id": self.node_id}, exc_info=True)
 
     async def run(self) -> None:
         """Heartbeat until cancelled; a failed put is logged and the next one tries again."""

@@ -1,0 +1,505 @@
+"""The web stack: the SPA on S3 + CloudFront, ``/api/*`` routed to the API, security headers, WAF.
+
+- **SPA**: a private bucket (SSE-S3, all public access blocked, TLS only, ACLs disabled) read by CloudFront through
+  Origin Access Control. Client routes (``/appointments/…``, ``/staff/audit``: no file extension) get ``/index.html``
+  from a viewer-request CloudFront Function on the default behaviour. Not with the distribution's custom error
+  responses: those apply to every behaviour and would turn the API's own 403/404 problem+json answers into the SPA.
+- **``/api/*``** goes to the API Gateway stage ``api`` (the path is kept: the stage is the first segment, as in the
+  SPA's relative ``/api/…`` URLs), never cached, every viewer header but ``Host`` forwarded (``Authorization``
+  included), HTTPS and TLS 1.2 to the origin.
+- **Headers** on every answer: a strict CSP (the media nodes' https/wss origin from ``-c media_domain=``, the
+  recordings and documents buckets' presigned-URL hosts), HSTS (2 years, includeSubDomains, preload), nosniff,
+  ``Referrer-Policy: same-origin``, ``X-Frame-Options: DENY``, a Permissions-Policy granting camera and microphone
+  to the site itself only.
+- **WAF**: a REGIONAL web ACL on the API Gateway stage (see ``_web_acl`` for why not a CloudFront-scope one):
+  rate-based rules per client IP on the sign-in and booking routes, AWS's common rule set.
+- **Deployment of the built SPA** (``web/dist``, ``make web``) when it exists at synthesis; otherwise the stack is
+  synthesised without it and says so (a warning annotation and the ``SpaDeployed`` output).
+
+Custom domain (optional): ``-c domain_name=cita.example.cat -c certificate_arn=arn:aws:acm:us-east-1:…``. CloudFront
+only takes ACM certificates from **us-east-1**, whatever the stack's region: request (and DNS-validate) it there
+first. With a custom certificate viewers need TLS 1.2+ (``TLSv1.2_2021``); on the default ``*.cloudfront.net``
+name CloudFront fixes the minimum itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.resources import Resources, physical_name
+from infra.stacks.api_stack import ApiStack
+from infra.stacks.media_stack import TLS_PORT as MEDIA_PORT
+from infra.stages import StageConfig
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WEB_DIST = REPO_ROOT / "web" / "dist"
+# The API Gateway stage (``api_url`` ends in ``/api/``): CloudFront keeps the path, so /api/x reaches resource /x.
+API_STAGE = "api"
+# Set by the /api/* viewer-request function from the address CloudFront saw (a viewer's own value is overwritten);
+# the WAF's rate rules count per this address, since behind CloudFront the source address is an edge server's.
+VIEWER_IP_HEADER = "X-Viewer-Ip"
+# Routes as API Gateway (and so the regional WAF) sees them: with the stage prefix. The optional ``/api`` keeps the
+# rules right should the stage prefix ever not be part of the inspected path.
+SIGN_IN_PATH = r"^(/api)?/auth/"
+# Booking = what takes or moves capacity: create, reschedule, cancel. Not the other POSTs under /appointments (join a
+# call, procedures, attachments): those are staff work, and one office's agents share the council's egress address.
+BOOKING_PATH = r"^(/api)?/appointments(/[^/]+/(reschedule|cancel))?/?$"
+RATE_LIMITED_BODY = "rate-limited"
+# WAF's smallest rate limit.
+MIN_RATE_LIMIT = 10
+HSTS_MAX_AGE = Duration.days(730)
+PERMISSIONS_POLICY = (
+    "camera=(self), microphone=(self), display-capture=(), geolocation=(), payment=(), usb=(), serial=(), "
+    "bluetooth=(), hid=(), midi=(), interest-cohort=()"
+)
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+SPA_REWRITE_FUNCTION = """\
+function handler(event) {
+  // Client routes (no file extension in the last segment) are the SPA's: it routes them in the browser.
+  var request = event.request;
+  var last = request.uri.substring(request.uri.lastIndexOf('/') + 1);
+  if (last.indexOf('.') === -1) {
+    request.uri = '/index.html';
+  }
+  return request;
+}
+"""
+
+VIEWER_IP_FUNCTION = f"""\
+function handler(event) {{
+  // The address CloudFront saw, for the WAF's per-address rate rules; whatever the viewer sent is replaced.
+  var request = event.request;
+  request.headers['{VIEWER_IP_HEADER.lower()}'] = {{ value: event.viewer.ip }};
+  return request;
+}}
+"""
+
+
+class WebStack(Stack):
+    """``distribution``: the CloudFront distribution serving the SPA and ``/api/*``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        resources: Resources,
+        api: ApiStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.stage = config.name
+        rest_api_id = _api_attribute(api, "rest_api_id")
+        _api_attribute(api, "api_url")  # the contract's pair: both must exist (the origin is built from the id)
+
+        self.bucket = s3.Bucket(
+            self,
+            "SiteBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # The SPA is rebuilt from the repository: nothing in the bucket is a record.
+            removal_policy=RemovalPolicy.RETAIN if config.protect_data else RemovalPolicy.DESTROY,
+            auto_delete_objects=not config.protect_data,
+        )
+        self.content_security_policy = content_security_policy(
+            region=self.region,
+            media_domain=self._media_domain(),
+            recordings_bucket=physical_name(self.stage, "recordings"),
+            documents_bucket=physical_name(self.stage, "documents"),
+        )
+        headers = self._response_headers_policy()
+        api_origin = origins.HttpOrigin(
+            f"{rest_api_id}.execute-api.{self.region}.{self.url_suffix}",
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            read_timeout=Duration.seconds(30),
+        )
+        domain_names, certificate = self._custom_domain()
+        self.distribution = cloudfront.Distribution(
+            self,
+            "Distribution",
+            comment=f"Videoatención {self.stage}: SPA and /api",
+            default_root_object="index.html",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=headers,
+                compress=True,
+                function_associations=[self._function("SpaRewrite", SPA_REWRITE_FUNCTION)],
+            ),
+            additional_behaviors={
+                "/api/*": cloudfront.BehaviorOptions(
+                    origin=api_origin,
+                    # A POST must not be redirected: plain HTTP is refused, not upgraded.
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
+                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+                    response_headers_policy=headers,
+                    function_associations=[self._function("ViewerIp", VIEWER_IP_FUNCTION)],
+                )
+            },
+            domain_names=domain_names,
+            certificate=certificate,
+            # Only with a custom certificate: the default *.cloudfront.net one has a policy CloudFront fixes.
+            minimum_protocol_version=cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 if certificate else None,
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+            # Europe and North America edges: the council's citizens are in Spain.
+            price_class=cloudfront.PriceClass.PRICE_CLASS_100,
+        )
+        self.web_acl = self._web_acl(rest_api_id)
+        self.spa_deployed = self._deploy_spa()
+
+        CfnOutput(self, "DistributionDomainName", value=self.distribution.distribution_domain_name)
+        CfnOutput(self, "DistributionId", value=self.distribution.distribution_id)
+        CfnOutput(self, "SiteBucketName", value=self.bucket.bucket_name)
+        CfnOutput(self, "WebAclArn", value=self.web_acl.attr_arn)
+
+    # --- context -------------------------------------------------------------------------------------------
+
+    def _context(self, key: str) -> str | None:
+        value = self.node.try_get_context(key)
+        return str(value).strip() if value not in (None, "") else None
+
+    def _media_domain(self) -> str | None:
+        domain = self._context("media_domain")
+        if domain is None:
+            Annotations.of(self).add_warning_v2(
+                "videoatencion:media-domain",
+                "no -c media_domain=: the CSP lets the SPA connect to its own origin only, so browsers will refuse "
+                "to reach the media nodes (calls fail) until it is set to the nodes' domain, e.g. media.example.cat",
+            )
+            return None
+        if not _DOMAIN.fullmatch(domain.lower()):
+            raise ValueError(f"-c media_domain= expects a DNS name such as media.example.cat, got {domain!r}")
+        return domain.lower()
+
+    def _custom_domain(self) -> tuple[list[str] | None, acm.ICertificate | None]:
+        domain, certificate_arn = self._context("domain_name"), self._context("certificate_arn")
+        if domain is None and certificate_arn is None:
+            return None, None
+        if domain is None or certificate_arn is None:
+            raise ValueError(
+                "-c domain_name= and -c certificate_arn= go together (the certificate must cover the name)"
+            )
+        if not _DOMAIN.fullmatch(domain.lower()):
+            raise ValueError(f"-c domain_name= expects a DNS name, got {domain!r}")
+        if not Token.is_unresolved(certificate_arn) and ":acm:us-east-1:" not in certificate_arn:
+            raise ValueError(
+                "-c certificate_arn= must be an ACM certificate in us-east-1 (CloudFront only uses those), "
+                f"got {certificate_arn!r}"
+            )
+        certificate = acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
+        return [domain.lower()], certificate
+
+    # --- CloudFront ----------------------------------------------------------------------------------------
+
+    def _function(self, name: str, code: str) -> cloudfront.FunctionAssociation:
+        function = cloudfront.Function(
+            self,
+            f"{name}Function",
+            code=cloudfront.FunctionCode.from_inline(code),
+            runtime=cloudfront.FunctionRuntime.JS_2_0,
+        )
+        return cloudfront.FunctionAssociation(function=function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)
+
+    def _response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
+        return cloudfront.ResponseHeadersPolicy(
+            self,
+            "SecurityHeaders",
+            comment=f"Videoatención {self.stage}: CSP, HSTS and security headers",
+            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
+                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                    content_security_policy=self.content_security_policy, override=True
+                ),
+                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                    access_control_max_age=HSTS_MAX_AGE, include_subdomains=True, preload=True, override=True
+                ),
+                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                    referrer_policy=cloudfront.HeadersReferrerPolicy.SAME_ORIGIN, override=True
+                ),
+                frame_options=cloudfront.ResponseHeadersFrameOptions(
+                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+                ),
+            ),
+            custom_headers_behavior=cloudfront.ResponseCustomHeadersBehavior(
+                custom_headers=[
+                    cloudfront.ResponseCustomHeader(
+                        header="Permissions-Policy", value=PERMISSIONS_POLICY, override=True
+                    ),
+                ]
+            ),
+        )
+
+    def _deploy_spa(self) -> bool:
+        dist = Path(self._context("web_dist") or WEB_DIST)
+        if not (dist / "index.html").is_file():
+            message = (
+                f"{dist} has no index.html: the SPA is not deployed with this stack. Build it first "
+                "(`make web`, i.e. `cd web && npm run build`) and synthesise/deploy again."
+            )
+            Annotations.of(self).add_warning_v2("videoatencion:spa-not-built", message)
+            CfnOutput(self, "SpaDeployed", value="no: web/dist was not built at synthesis")
+            return False
+        # Hashed bundles first, cached for a year; then the rest (index.html, favicon), revalidated on every load, so
+        # a page never names a bundle that is not there yet. No pruning: a page loaded before a deploy can still
+        # fetch the lazy chunks it names.
+        assets = s3deploy.BucketDeployment(
+            self,
+            "DeployAssets",
+            sources=[s3deploy.Source.asset(str(dist / "assets"))],
+            destination_bucket=self.bucket,
+            destination_key_prefix="assets/",
+            cache_control=[s3deploy.CacheControl.from_string("public, max-age=31536000, immutable")],
+            prune=False,
+            memory_limit=512,
+        )
+        pages = s3deploy.BucketDeployment(
+            self,
+            "DeployPages",
+            sources=[s3deploy.Source.asset(str(dist), exclude=["assets", "assets/**"])],
+            destination_bucket=self.bucket,
+            cache_control=[s3deploy.CacheControl.from_string("no-cache")],
+            prune=False,
+            memory_limit=512,
+            distribution=self.distribution,
+            distribution_paths=["/index.html"],
+        )
+        pages.node.add_dependency(assets)
+        CfnOutput(self, "SpaDeployed", value=f"yes: {dist.name} as built at synthesis")
+        return True
+
+    # --- WAF -----------------------------------------------------------------------------------------------
+
+    def _web_acl(self, rest_api_id: str) -> wafv2.CfnWebACL:
+        """A REGIONAL web ACL on the API Gateway stage, in the stack's region.
+
+        Why not a CLOUDFRONT-scope ACL: it must live in us-east-1, i.e. a second stack in another region with
+        cross-region references (and a bootstrap there), and it would not cover callers that go to the
+        ``execute-api`` endpoint directly. The regional ACL sees every API request, through CloudFront or not; the
+        static SPA, served from CloudFront's cache, needs no rate rules. Behind CloudFront the source address is an
+        edge server's, so the rate rules count per ``X-Viewer-Ip``, which the ``/api/*`` viewer function sets from
+        the address CloudFront saw; requests without it (direct to ``execute-api``) are counted per source address.
+        """
+        limits = {"SignIn": self.config.waf_sign_in_per_5min, "Booking": self.config.waf_booking_per_5min}
+        for name, limit in limits.items():
+            if limit < MIN_RATE_LIMIT:
+                raise ValueError(f"WAF rate limit of the {name} rule must be at least {MIN_RATE_LIMIT}, got {limit}")
+        rules: list[wafv2.CfnWebACL.RuleProperty] = []
+        for route, path, limit in (
+            ("SignIn", SIGN_IN_PATH, self.config.waf_sign_in_per_5min),
+            ("Booking", BOOKING_PATH, self.config.waf_booking_per_5min),
+        ):
+            rules.append(self._rate_rule(f"{route}PerViewer", len(rules), path, limit, route == "Booking", True))
+            rules.append(self._rate_rule(f"{route}PerSource", len(rules), path, limit, route == "Booking", False))
+        rules.append(
+            wafv2.CfnWebACL.RuleProperty(
+                name="AWSManagedRulesCommonRuleSet",
+                priority=len(rules),
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS",
+                        name="AWSManagedRulesCommonRuleSet",
+                        # Supporting documents arrive as base64 JSON of up to 4 MB: the 8 KB body limit would block
+                        # them. API Gateway and the API check sizes themselves.
+                        rule_action_overrides=[
+                            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                name="SizeRestrictions_BODY",
+                                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
+                            )
+                        ],
+                    )
+                ),
+                visibility_config=_visibility("CommonRuleSet"),
+            )
+        )
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            name=f"{physical_name(self.stage, 'api')}-acl",
+            scope="REGIONAL",
+            description=f"Videoatencion {self.stage} - rate limits on sign-in and booking, AWS common rules",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=rules,
+            custom_response_bodies={
+                RATE_LIMITED_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=json.dumps(
+                        {
+                            "type": "about:blank",
+                            "title": "Too Many Requests",
+                            "status": 429,
+                            "code": "too_many_requests",
+                            "detail": "Too many requests; try again later",
+                            "retry_after": 300,
+                        }
+                    ),
+                )
+            },
+            visibility_config=_visibility("WebAcl"),
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclApiStage",
+            resource_arn=f"arn:{self.partition}:apigateway:{self.region}::/restapis/{rest_api_id}/stages/{API_STAGE}",
+            web_acl_arn=acl.attr_arn,
+        )
+        return acl
+
+    def _rate_rule(
+        self, name: str, priority: int, path: str, limit: int, post_only: bool, per_viewer: bool
+    ) -> wafv2.CfnWebACL.RuleProperty:
+        scope: list[wafv2.CfnWebACL.StatementProperty] = [
+            wafv2.CfnWebACL.StatementProperty(
+                regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
+                    regex_string=path,
+                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                    text_transformations=[_NO_TRANSFORMATION],
+                )
+            )
+        ]
+        if post_only:
+            scope.append(_equals(wafv2.CfnWebACL.FieldToMatchProperty(method={}), "POST"))
+        if not per_viewer:
+            # Only where CloudFront did not set the viewer's address (a call straight to execute-api).
+            scope.append(
+                wafv2.CfnWebACL.StatementProperty(
+                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(VIEWER_IP_HEADER))
+                )
+            )
+        scope_down = (
+            scope[0]
+            if len(scope) == 1
+            else wafv2.CfnWebACL.StatementProperty(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=scope))
+        )
+        return wafv2.CfnWebACL.RuleProperty(
+            name=name,
+            priority=priority,
+            action=wafv2.CfnWebACL.RuleActionProperty(
+                block=wafv2.CfnWebACL.BlockActionProperty(
+                    custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                        response_code=429,
+                        custom_response_body_key=RATE_LIMITED_BODY,
+                        response_headers=[wafv2.CfnWebACL.CustomHTTPHeaderProperty(name="Retry-After", value="300")],
+                    )
+                )
+            ),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    limit=limit,
+                    evaluation_window_sec=300,
+                    aggregate_key_type="FORWARDED_IP" if per_viewer else "IP",
+                    forwarded_ip_config=(
+                        wafv2.CfnWebACL.ForwardedIPConfigurationProperty(
+                            header_name=VIEWER_IP_HEADER, fallback_behavior="NO_MATCH"
+                        )
+                        if per_viewer
+                        else None
+                    ),
+                    scope_down_statement=scope_down,
+                )
+            ),
+            visibility_config=_visibility(name),
+        )
+
+
+_NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+
+
+def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+    )
+
+
+def _equals(field: wafv2.CfnWebACL.FieldToMatchProperty, value: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+            field_to_match=field,
+            positional_constraint="EXACTLY",
+            search_string=value,
+            text_transformations=[_NO_TRANSFORMATION],
+        )
+    )
+
+
+def _has_header(name: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": name.lower()}),
+            comparison_operator="GT",
+            size=0,
+            text_transformations=[_NO_TRANSFORMATION],
+        )
+    )
+
+
+def content_security_policy(
+    *,
+    region: str,
+    media_domain: str | None,
+    recordings_bucket: str,
+    documents_bucket: str,
+    media_port: int = MEDIA_PORT,
+) -> str:
+    """The SPA's CSP: its own scripts and styles only; calls to the media nodes; recordings and documents from S3.
+
+    Presigned URLs name the bucket as a host, regional or (boto3's default for presigning) global.
+    """
+
+    def bucket_hosts(bucket: str) -> list[str]:
+        return [f"https://{bucket}.s3.{region}.amazonaws.com", f"https://{bucket}.s3.amazonaws.com"]
+
+    # Each node is https://{task id}.{media_domain}:{port} (MediaStack), its events WebSocket the same with wss.
+    media = [f"https://*.{media_domain}:{media_port}", f"wss://*.{media_domain}:{media_port}"] if media_domain else []
+    directives = {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *bucket_hosts(documents_bucket)],
+        "media-src": ["'self'", "blob:", *bucket_hosts(recordings_bucket)],
+        "connect-src": ["'self'", *media],
+        "font-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "frame-src": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+    return (
+        "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items()) + "; upgrade-insecure-requests"
+    )
+
+
+def _api_attribute(api: ApiStack, name: str) -> str:
+    value = getattr(api, name, None)
+    if not isinstance(value, str) or not value:
+        raise AttributeError(
+            f"WebStack needs ApiStack.{name} (a str token, see the issue 8 contract: rest_api_id and api_url) "
+            "to route /api/* and attach the WAF; ApiStack does not set it yet"
+        )
+    return value
