@@ -405,6 +405,9 @@ class MediaStack(Stack):
         }
         if self.domain is not None:
             environment["MEDIA_PUBLIC_URL_TEMPLATE"] = f"https://{{task}}.{self.domain}:{TLS_PORT}"
+            # Clients reach the node through the TLS sidecar on loopback: its X-Forwarded-For names them, so the
+            # node's per-address flood limits count each client rather than one shared 127.0.0.1.
+            environment["MEDIA_TRUST_LOOPBACK_PROXY"] = "true"
         return environment
 
     def _grant_node(self, role: iam.IRole, table_arn: str, bucket_arn: str, key_arn: str) -> None:

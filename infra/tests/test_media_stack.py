@@ -208,6 +208,7 @@ def test_the_node_is_configured_from_the_stacks_it_uses(prod: StackTemplate) -> 
     assert environment["MEDIA_ALLOWED_ORIGINS"] == ORIGIN
     assert environment["MEDIA_STUN_URLS"].startswith("stun:")
     assert environment["MEDIA_PUBLIC_URL_TEMPLATE"] == f"https://{{task}}.{DOMAIN}:8443"
+    assert environment["MEDIA_TRUST_LOOPBACK_PROXY"] == "true"  # the TLS sidecar reports clients for flood limits
     # Cross-stack references, not names typed twice: the registry table, recordings bucket, data key and API URL.
     for name in ("MEDIA_REGISTRY_TABLE", "MEDIA_RECORDINGS_BUCKET", "MEDIA_RECORDINGS_KMS_KEY", "MEDIA_API_URL"):
         assert isinstance(environment[name], dict), name

@@ -480,3 +480,26 @@ async def test_health_counts_participants(node: Node) -> None:
     await node.join(**CITIZEN)
 
     assert await (await node.client.get("/health")).json() == {"status": "ok", "rooms": 1, "participants": 2}
+
+
+def _request(peer: str, forwarded: str | None = None) -> aiohttp.web.Request:
+    from unittest import mock
+
+    from aiohttp.test_utils import make_mocked_request
+
+    headers = {"X-Forwarded-For": forwarded} if forwarded is not None else {}
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: (peer, 443) if name == "peername" else default
+    return make_mocked_request("POST", "/rooms/r/offer", headers=headers, transport=transport)
+
+
+def test_flood_limits_count_the_client_behind_our_own_tls_proxy_only() -> None:
+    from videoatencion_media.signalling import client_address
+
+    # Behind the task's TLS sidecar every request comes from loopback: its X-Forwarded-For names the client.
+    assert client_address(_request("127.0.0.1", "203.0.113.7"), trust_loopback_proxy=True) == "203.0.113.7"
+    assert client_address(_request("127.0.0.1", "198.51.100.1, 203.0.113.7"), True) == "203.0.113.7"
+    # Anywhere else the header is the client's to forge: the peer counts.
+    assert client_address(_request("203.0.113.9", "10.0.0.1"), trust_loopback_proxy=True) == "203.0.113.9"
+    assert client_address(_request("127.0.0.1", "203.0.113.7"), trust_loopback_proxy=False) == "127.0.0.1"
+    assert client_address(_request("127.0.0.1"), trust_loopback_proxy=True) == "127.0.0.1"

@@ -191,7 +191,7 @@ def create_app(
     app.cleanup_ctx.append(_node_services)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
-    add_routes(app, Signalling(rooms, verifier, limits))
+    add_routes(app, Signalling(rooms, verifier, limits, trust_loopback_proxy=config.trust_loopback_proxy))
     return app
 
 

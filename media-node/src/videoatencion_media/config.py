@@ -68,6 +68,8 @@ class MediaConfig:
     # STUN servers the node asks for its public address: behind 1:1 NAT (a Fargate task's public IP) its host
     # candidates are private addresses, so without a server-reflexive candidate clients could not reach it.
     stun_urls: tuple[str, ...] = ()
+    # A TLS proxy in front of the node on loopback (the production task's sidecar) reports clients' addresses.
+    trust_loopback_proxy: bool = False
 
     @property
     def base_url(self) -> str:
@@ -152,6 +154,7 @@ class MediaConfig:
             drain_seconds=drain_seconds,
             upload_drain_seconds=upload_drain_seconds,
             stun_urls=stun_urls,
+            trust_loopback_proxy=_value(env, "MEDIA_TRUST_LOOPBACK_PROXY").lower() in ("1", "true", "yes"),
         )
 
 

@@ -48,9 +48,19 @@ logger = logging.getLogger(__name__)
 class Signalling:
     """What the signalling routes work with: the rooms, the token verifier and the flood limits' buckets."""
 
-    def __init__(self, rooms: RoomRegistry, verifier: TokenVerifier, limits: SignallingLimits | None = None) -> None:
+    def __init__(
+        self,
+        rooms: RoomRegistry,
+        verifier: TokenVerifier,
+        limits: SignallingLimits | None = None,
+        trust_loopback_proxy: bool = False,
+    ) -> None:
         self.rooms = rooms
         self.verifier = verifier
+        # Behind a TLS proxy in the same task (production), every request comes from 127.0.0.1: the client's address
+        # is then the last X-Forwarded-For entry, which that proxy writes (Caddy replaces what an untrusted client
+        # sent). Only then: anywhere else the header is the client's to forge.
+        self.trust_loopback_proxy = trust_loopback_proxy
         self.limits = limits if limits is not None else SignallingLimits()
         self.offers_per_ip = KeyedBuckets(self.limits.offers_per_ip)
         self.offers_per_participant = KeyedBuckets(self.limits.offers_per_participant)
@@ -58,6 +68,17 @@ class Signalling:
 
 
 SIGNALLING = web.AppKey("signalling", Signalling)
+_LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def client_address(request: web.Request, trust_loopback_proxy: bool) -> str:
+    """The address the flood limits count: the peer's, or the proxy's report of it when the peer is our own proxy."""
+    peer = request.remote or "unknown"
+    if trust_loopback_proxy and peer in _LOOPBACK:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return peer
 
 
 def add_routes(app: web.Application, signalling: Signalling) -> None:
@@ -102,7 +123,7 @@ def _open_room(rooms: RoomRegistry, claims: JoinClaims) -> Room | web.Response:
 async def offer(request: web.Request) -> web.Response:
     signalling = request.app[SIGNALLING]
     room_id = request.match_info["room"]
-    wait = signalling.offers_per_ip.take(request.remote or "unknown")
+    wait = signalling.offers_per_ip.take(client_address(request, signalling.trust_loopback_proxy))
     if wait is not None:
         return _too_many(wait)
 
@@ -211,7 +232,7 @@ class SocketSink:
 async def events(request: web.Request) -> web.StreamResponse:
     signalling = request.app[SIGNALLING]
     room_id = request.match_info["room"]
-    wait = signalling.sockets_per_ip.take(request.remote or "unknown")
+    wait = signalling.sockets_per_ip.take(client_address(request, signalling.trust_loopback_proxy))
     if wait is not None:
         return _too_many(wait)
     claims = await _claims_for(signalling, room_id, request.query.get("token"))
