@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 
@@ -15,4 +16,13 @@ def session(region: str) -> Any:
 
 def client(service: str, region: str, endpoint_url: str | None = None) -> Any:
     # boto3 honours AWS_ENDPOINT_URL itself; passing it keeps code that builds Settings by hand on moto too.
-    return session(region).client(service, endpoint_url=endpoint_url)
+    config = None
+    if service == "s3" and not (
+        endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    ):
+        from botocore.config import Config
+
+        # On AWS: virtual-hosted, regional addresses (bucket.s3.eu-south-2.amazonaws.com). botocore otherwise presigns
+        # URLs on the global host, which buckets in opt-in regions such as eu-south-2 do not answer.
+        config = Config(s3={"addressing_style": "virtual"})
+    return session(region).client(service, endpoint_url=endpoint_url, config=config)
