@@ -32,6 +32,7 @@ from infra.resources import PROJECT, Resources, parameter_path
 from infra.stacks.chalice_package import PackagedChalice
 from infra.stacks.data_stack import DataStack
 from infra.stacks.keys_stack import KeysStack
+from infra.stacks.naming import DEFAULT_STUN_URLS, turn_urls
 from infra.stacks.records_stack import RecordsStack
 from infra.stages import StageConfig
 
@@ -272,6 +273,12 @@ class ApiStack(Stack):
         client_id = self.node.try_get_context("eid_client_id")
         if client_id:
             environment["EID_CLIENT_ID"] = str(client_id)
+        # ICE servers for browsers: the same STUN as the nodes, and TURN where the media stack runs it (its URLs
+        # follow from the media domain; the media stack depends on this one, so no reference back).
+        media_domain = self.node.try_get_context("media_domain")
+        environment["MEDIA_STUN_URLS"] = str(self.node.try_get_context("media_stun_urls") or DEFAULT_STUN_URLS)
+        if self.config.turn_enabled and media_domain:
+            environment["MEDIA_TURN_URLS"] = ",".join(turn_urls(str(media_domain)))
         return environment
 
     # --- each function -------------------------------------------------------------------------------------------

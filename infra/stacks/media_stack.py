@@ -56,6 +56,7 @@ from infra.resources import Resources, physical_name
 from infra.stacks.api_stack import ApiStack
 from infra.stacks.data_stack import DataStack
 from infra.stacks.keys_stack import KeysStack
+from infra.stacks.naming import DEFAULT_STUN_URLS, TURN_PORT, TURN_TLS_PORT, turn_urls
 from infra.stacks.records_stack import RecordsStack
 from infra.stages import StageConfig
 
@@ -78,12 +79,9 @@ DRAIN_SECONDS = 90
 UPLOAD_DRAIN_SECONDS = 20
 # A node with calls renews its task's scale-in protection at half of this; it lapses this long after its last call.
 SCALE_IN_PROTECTION_MINUTES = 10
-DEFAULT_STUN_URLS = "stun:stun.l.google.com:19302"
 # Public images pulled at deploy time (ECR Public's copy of the Docker official image; coturn's own on Docker Hub).
 TLS_PROXY_IMAGE = "public.ecr.aws/docker/library/caddy:2.8-alpine"
 TURN_IMAGE = "docker.io/coturn/coturn:4.6.3"
-TURN_PORT = 3478
-TURN_TLS_PORT = 443
 TURN_RELAY_PORTS = (49152, 50151)
 TURN_TASKS = 2
 TURN_CPU_UNITS = 1024
@@ -650,12 +648,7 @@ class MediaStack(Stack):
             availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.DISABLED,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
-        host = f"turn.{self.domain}" if self.domain is not None else "turn.invalid"
-        self.turn_urls = [
-            f"turn:{host}:{TURN_PORT}?transport=udp",
-            f"turn:{host}:{TURN_PORT}?transport=tcp",
-            *([f"turns:{host}:{TURN_TLS_PORT}?transport=tcp"] if tls else []),
-        ]
+        self.turn_urls = turn_urls(self.domain if tls else None)
         CfnOutput(
             self,
             "TurnUrls",

@@ -284,6 +284,16 @@ def test_the_environment_names_resources_and_holds_no_secret(
     assert variables["PUBLIC_BASE_URL"] == PROD_CONTEXT["public_base_url"]
 
 
+def test_browsers_get_the_turn_service_the_media_stack_runs(synthesised: Synthesised, api: StackTemplate) -> None:
+    variables: Mapping[str, Any] = _function(api, "api_handler")["Properties"]["Environment"]["Variables"]
+    outputs = synthesised["media"].template_json["Outputs"]
+    served = next(o["Value"] for key, o in outputs.items() if key.startswith("TurnUrls"))
+
+    assert variables["MEDIA_TURN_URLS"] == served
+    assert variables["MEDIA_TURN_URLS"].startswith(f"turn:turn.{PROD_CONTEXT['media_domain']}:3478")
+    assert variables["MEDIA_STUN_URLS"].startswith("stun:")
+
+
 def test_no_secret_reaches_the_template_nor_the_packaged_template(api: StackTemplate) -> None:
     text = api.template_path.read_text(encoding="utf-8")
 
