@@ -63,11 +63,16 @@ lint: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench
 
-# The CDK app, offline. Production needs the real sender address: SENDER=… (a placeholder otherwise, for looking only).
+# The CDK app, offline. Production needs the operator's values (infra/README.md, "Synthesise"): without CONTEXT=…,
+# `make synth` uses placeholders of the right shape, for reading the templates only, never for deploying them.
 STAGE ?= prod
 SENDER ?= cita-previa@ajuntament.example
+EXAMPLE_CONTEXT := -c public_base_url=https://cita.ajuntament.example -c media_domain=media.cita.ajuntament.example \
+	-c media_hosted_zone_id=Z0123456789ABCDEFGHIJ -c media_allowed_origins=https://cita.ajuntament.example \
+	-c media_tls_secret_arn=arn:aws:secretsmanager:eu-south-2:123456789012:secret:videoatencion/media-tls-AbCdEf
+CONTEXT ?= $(if $(filter prod,$(STAGE)),$(EXAMPLE_CONTEXT))
 synth: $(VENV)/.installed
-	$(PY) infra/app.py -c stage=$(STAGE) -c sender_email=$(SENDER) -o infra/cdk.out
+	$(PY) infra/app.py -c stage=$(STAGE) -c sender_email=$(SENDER) $(CONTEXT) -o infra/cdk.out
 
 localstack-test: $(VENV)/.installed
 	$(PY) -m infra.localstack.run
