@@ -65,14 +65,15 @@ bench: $(VENV)/.installed
 
 # The CDK app, offline. Production needs the operator's values (infra/README.md, "Synthesise"): without CONTEXT=…,
 # `make synth` uses placeholders of the right shape, for reading the templates only, never for deploying them.
-STAGE ?= prod
+# Only `make synth STAGE=…` chooses the stage: a STAGE in the environment (the API's own variable) does not.
+SYNTH_STAGE := $(if $(filter command line,$(origin STAGE)),$(STAGE),prod)
 SENDER ?= cita-previa@ajuntament.example
 EXAMPLE_CONTEXT := -c public_base_url=https://cita.ajuntament.example -c media_domain=media.cita.ajuntament.example \
 	-c media_hosted_zone_id=Z0123456789ABCDEFGHIJ -c media_allowed_origins=https://cita.ajuntament.example \
 	-c media_tls_secret_arn=arn:aws:secretsmanager:eu-south-2:123456789012:secret:videoatencion/media-tls-AbCdEf
-CONTEXT ?= $(if $(filter prod,$(STAGE)),$(EXAMPLE_CONTEXT))
+CONTEXT ?= $(if $(filter prod,$(SYNTH_STAGE)),$(EXAMPLE_CONTEXT))
 synth: $(VENV)/.installed
-	$(PY) infra/app.py -c stage=$(STAGE) -c sender_email=$(SENDER) $(CONTEXT) -o infra/cdk.out
+	$(PY) infra/app.py -c stage=$(SYNTH_STAGE) -c sender_email=$(SENDER) $(CONTEXT) -o infra/cdk.out
 
 localstack-test: $(VENV)/.installed
 	$(PY) -m infra.localstack.run
