@@ -12,45 +12,15 @@ Every change after creation is a conditional update, so two sweeps (or a sweep a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.adapters.dynamo.items import from_item as _plain
+from chalicelib.adapters.dynamo.items import to_item as _item
 from chalicelib.domain.errors import DependencyUnavailable
 
 LIVE = "1"
-_serialise = TypeSerializer().serialize
-_deserialise = TypeDeserializer().deserialize
-
-
-def _item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serialise(_decimal(v)) for k, v in values.items() if v is not None}
-
-
-def _decimal(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _decimal(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list | tuple):
-        return [_decimal(v) for v in value]
-    return value
-
-
-def _plain(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _int(_deserialise(v)) for k, v in raw.items()}
-
-
-def _int(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _int(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_int(v) for v in value]
-    return value
 
 
 class DynamoRecordStore:

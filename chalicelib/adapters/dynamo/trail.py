@@ -13,18 +13,16 @@ nothing is lost or listed twice.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.adapters.dynamo.items import from_item as _plain
+from chalicelib.adapters.dynamo.items import serialise as _serialise
+from chalicelib.adapters.dynamo.items import to_item as _item
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.trail import DigestRef, LogFileRef
-
-_serialise = TypeSerializer().serialize
-_deserialise = TypeDeserializer().deserialize
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,6 @@ class Head:
     end: str  # digestEndTime
     files_through: int
     version: int
-
-
-def _item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serialise(v) for k, v in values.items() if v is not None}
-
-
-def _plain(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deserialise(v) for k, v in raw.items()}
 
 
 class DynamoTrailState:
