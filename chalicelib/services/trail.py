@@ -247,9 +247,7 @@ class TrailService:
 
     def verify(self, caller: Principal, body: Mapping[str, Any], context: RequestContext) -> dict[str, Any]:
         _require_auditor(caller)
-        start, end = self._period(
-            {k: str(v) for k, v in body.items() if k in ("from", "to") and isinstance(v, str)}, field_prefix=""
-        )
+        start, end = self._period({k: v for k, v in body.items() if k in ("from", "to") and isinstance(v, str)})
         result = self.verifier().verify(start, end)
         if result.digests == 0:  # nothing covers the period: as much a problem as a digest that went missing
             missing = trail.Problem(
@@ -350,7 +348,7 @@ class TrailService:
             start, end, council_days(start, end, self._settings.zone.key), actor, subject, data_subject, action
         )
 
-    def _period(self, params: Mapping[str, str], field_prefix: str = "") -> tuple[datetime, datetime]:
+    def _period(self, params: Mapping[str, str]) -> tuple[datetime, datetime]:
         zone = self._settings.zone
         today = self._clock().astimezone(zone).date()
         errors = []
@@ -360,14 +358,14 @@ class TrailService:
             try:
                 bounds.append(_bound(raw or default.isoformat(), zone, end=name == "to"))
             except ValueError:
-                errors.append(FieldError(f"{field_prefix}{name}", "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+                errors.append(FieldError(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
         if errors:
             raise ValidationFailed(errors)
         start, end = bounds
         if end <= start:
-            raise ValidationFailed([FieldError(f"{field_prefix}to", "must be after from")])
+            raise ValidationFailed([FieldError("to", "must be after from")])
         if end - start > timedelta(days=MAX_PERIOD_DAYS):
-            raise ValidationFailed([FieldError(f"{field_prefix}to", f"the period is at most {MAX_PERIOD_DAYS} days")])
+            raise ValidationFailed([FieldError("to", f"the period is at most {MAX_PERIOD_DAYS} days")])
         return start, end
 
     def _audited(

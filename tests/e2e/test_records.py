@@ -3,13 +3,12 @@ an auditor searches the day's events and verifies the trail of the running stack
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.e2e.conftest import axe_violations
+from tests.e2e.test_documents import _api
 from tests.e2e.test_sign_in import _latest_code
 from tests.integration.test_booking_race import staff_token
 from tests.stack import STAFF_PASSWORD, RunningStack
@@ -24,12 +23,6 @@ SERVICE = "payment-letter"
 TIMEOUT = 15
 DESK: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 360, "height": 740}
-
-
-def _api(method: str, stack: RunningStack, path: str, token: str, **kwargs: Any) -> requests.Response:
-    return requests.request(
-        method, f"{stack.api_url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, **kwargs
-    )
 
 
 def _book_and_look_up(stack: RunningStack, token: str) -> str:

@@ -5,6 +5,7 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ApiError } from '../api'
+import { isDay } from '../appointments'
 import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { Link } from '../router'
@@ -234,4 +235,25 @@ export function validationErrors(
   const ordered: Record<string, string> = {}
   for (const id of Object.values(fieldIds)) if (fields[id]) ordered[id] = fields[id]
   return { fields: ordered, general: unplaced ? [{ message: t('problem.validation') }] : [] }
+}
+
+/** A day picker (YYYY-MM-DD) whose value only ever changes to a whole, valid day. */
+export function DayField(props: { id: string; label: string; value: string; onDay: (day: string) => void }) {
+  return (
+    <div class="field">
+      <label class="field__label" for={props.id}>
+        {props.label}
+      </label>
+      <input
+        type="date"
+        id={props.id}
+        class="input input--date"
+        value={props.value}
+        onChange={(event) => {
+          const value = event.currentTarget.value
+          if (isDay(value)) props.onDay(value)
+        }}
+      />
+    </div>
+  )
 }

@@ -14,7 +14,6 @@ import {
   changeAppointment,
   formatDay,
   formatTime,
-  isDay,
   OUTCOMES,
   parseAppointment,
   parseItems,
@@ -26,7 +25,7 @@ import { useAuth } from '../auth'
 import { chimeEnabled, playChime, rememberChime } from '../call/devices'
 import { callWindow, newlyWaiting, windowPosition, type CallStateName } from '../call/protocol'
 import { ErrorState } from '../components/ErrorState'
-import { FieldErrorMessage, problemMessage } from '../components/forms'
+import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
 import { label, OFFICE_ORDER, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
@@ -177,21 +176,7 @@ export function AgendaPage() {
     <>
       <h1 tabIndex={-1}>{t('agenda.title')}</h1>
       <div class="agenda-controls">
-        <div class="field">
-          <label class="field__label" for="agenda-date">
-            {t('agenda.date')}
-          </label>
-          <input
-            type="date"
-            id="agenda-date"
-            class="input input--date"
-            value={date}
-            onChange={(event) => {
-              const value = event.currentTarget.value
-              if (isDay(value)) setDate(value)
-            }}
-          />
-        </div>
+        <DayField id="agenda-date" label={t('agenda.date')} value={date} onDay={setDate} />
         {supervisor && (
           <div class="field">
             <label class="field__label" for="agenda-office">

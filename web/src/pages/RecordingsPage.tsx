@@ -6,10 +6,10 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
-import { formatDate, formatDay, formatTime, isDay, today } from '../appointments'
+import { formatDate, formatDay, formatTime, today } from '../appointments'
 import { useAuth } from '../auth'
 import { ErrorState } from '../components/ErrorState'
-import { FieldErrorMessage, problemMessage } from '../components/forms'
+import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
 import { recordsLabel, useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
@@ -123,21 +123,7 @@ export function RecordingsPage() {
       </h1>
       <p class="lead">{t('recs.intro')}</p>
       <div class="records-controls">
-        <div class="field">
-          <label class="field__label" for="recordings-date">
-            {t('recs.date')}
-          </label>
-          <input
-            type="date"
-            id="recordings-date"
-            class="input input--date"
-            value={date}
-            onChange={(event) => {
-              const value = event.currentTarget.value
-              if (isDay(value)) setDate(value)
-            }}
-          />
-        </div>
+        <DayField id="recordings-date" label={t('recs.date')} value={date} onDay={setDate} />
       </div>
       <p class="field__hint">{t('slots.zone')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
