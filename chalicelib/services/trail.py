@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chalicelib.adapters.dynamo.audit import EventQuery, council_days
 from chalicelib.adapters.dynamo.trail import Cursor, Head
+from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain import trail
 from chalicelib.domain.audit import CITIZEN_PREFIX, COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
@@ -310,9 +311,11 @@ class TrailService:
 
     # --- citizens --------------------------------------------------------------------------------------------------
     def access_log(self, caller: Principal, params: Mapping[str, str]) -> dict[str, Any]:
-        """Who touched the caller's data: by role, when and why; never the staff member's name."""
-        if not caller.is_citizen:
-            raise NotFound("There is no such page.")
+        """Who touched the caller's data: by role, when and why; never the staff member's name.
+
+        The policy asks for an eID sign-in: a one-time code proves only an address, and anyone can have one sent to
+        their own address under someone else's ID number."""
+        require(caller, Action.VIEW_ACCESS_LOG, Resource(ResourceKind.CITIZEN_DATA, owner=caller.subject))
         end = self._clock() + timedelta(seconds=1)
         start = end - timedelta(days=365 * 2)
         query = EventQuery(

@@ -19,7 +19,7 @@ from chalicelib.domain.audit import citizen_pseudonym
 from chalicelib.services.trail import TrailService
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
-from tests.api.test_identity import body, citizen_token, get, post, staff_token
+from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
 from tests.api.test_procedures import EMAIL, appointment
 
 BUCKET = physical_name("dev", "audit")
@@ -275,7 +275,8 @@ def test_citizens_see_who_touched_their_data_by_role_and_purpose_never_by_name(
     appointment_id = appointment("residence-certificate", "OMAC", "12345678Z", EMAIL)
     agent = staff_token(client, "agent.omac")
     assert get(client, f"/appointments/{appointment_id}/procedure-form", agent).status_code == 200
-    citizen = citizen_token(client, "12345678Z", EMAIL)
+    citizen = eid_token("12345678Z")
+    citizen_token(client, "12345678Z", EMAIL)  # their own sign-in: not shown as an access by someone else
 
     response = get(client, "/me/access-log", citizen)
     assert response.status_code == 200
@@ -287,9 +288,27 @@ def test_citizens_see_who_touched_their_data_by_role_and_purpose_never_by_name(
     assert "agent.omac" not in json.dumps(items)
     assert all(i["action"] not in ("auth.otp.request", "auth.otp.verify") for i in items)  # their own actions
 
-    other = citizen_token(client, "00000001R", "other@example.org")
+    other = eid_token("00000001R")
     assert not [i for i in body(get(client, "/me/access-log", other))["items"] if i["action"] == "register.read"]
     assert get(client, "/me/access-log", agent).status_code == 404
+
+
+def test_a_code_sign_in_under_someones_id_number_cannot_read_their_access_log(client: Client, demo: DemoCounts) -> None:
+    # GIVEN an agent looked up a citizen's registers (with a supervisor-style reason in the trail)
+    appointment_id = appointment("residence-certificate", "OMAC", "12345678Z", EMAIL)
+    agent = staff_token(client, "agent.omac")
+    assert get(client, f"/appointments/{appointment_id}/procedure-form", agent).status_code == 200
+
+    # WHEN someone who knows the ID number signs in with a code sent to their own address (or the owner does so)
+    for address in ("intruder@example.org", EMAIL):
+        response = get(client, "/me/access-log", citizen_token(client, "12345678Z", address))
+
+        # THEN they are asked for a digital identity sign-in and see nothing of the log
+        assert response.status_code == 403
+        problem = body(response)
+        assert problem["code"] == "insufficient_assurance"
+        assert problem["required_assurance"] == "substantial"
+        assert "items" not in problem
 
 
 def test_the_command_line_verifier_needs_only_the_public_key_and_read_access(
