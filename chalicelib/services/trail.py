@@ -342,9 +342,11 @@ class TrailService:
         actor = (params.get("actor") or "").strip() or None
         subject = (params.get("subject") or "").strip() or None
         data_subject = None
-        if actor and (citizen := _as_id_number(actor)):
+        # An ID number, bare or as the trail names a citizen ("citizen:12345678Z"), is searched by its pseudonym, so
+        # neither the query nor the audit event of the search holds it.
+        if actor and (citizen := _as_id_number(actor.removeprefix(CITIZEN_PREFIX))):
             actor = f"{CITIZEN_PREFIX}{self._pseudonym(citizen)}"
-        if subject and (citizen := _as_id_number(subject)):
+        if subject and (citizen := _as_id_number(subject.removeprefix(CITIZEN_PREFIX))):
             subject, data_subject = None, self._pseudonym(citizen)
         action = (params.get("action") or "").strip() or None
         return EventQuery(

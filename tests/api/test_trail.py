@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from chalicelib.bootstrap import get_container
 from chalicelib.domain import trail
-from chalicelib.domain.audit import citizen_pseudonym
+from chalicelib.domain.audit import COUNCIL_ZONE, citizen_pseudonym
 from chalicelib.services.trail import TrailService
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
@@ -204,6 +204,31 @@ def test_auditors_search_by_period_action_and_id_number_and_every_search_is_audi
     searches = body(get(client, "/audit/events?action=audit.search", auditor))["items"]
     assert len(searches) >= 3
     assert any(s["details"].get("data_subject") == pseudonym for s in searches)
+
+
+def test_an_auditors_search_keeps_no_id_number_email_or_phone_in_the_trail(
+    client: Client, demo: DemoCounts, auditor: str
+) -> None:
+    # GIVEN a citizen who signed in (events under their pseudonym)
+    citizen_token(client, "12345678Z", EMAIL)
+    pseudonym = citizen_pseudonym(PSEUDONYM_KEY, "12345678Z")
+
+    # WHEN an auditor searches with the ID number as the trail names a citizen, mistyped, or with contact details
+    found = body(get(client, "/audit/events?actor=citizen:12345678Z", auditor))["items"]
+    for query in ("actor=12345678A", "subject=citizen%3A12345678z", "actor=rosa%40example.org", "actor=600111222"):
+        assert get(client, f"/audit/events?{query}", auditor).status_code == 200
+
+    # THEN the search finds the citizen's own events, and no audit event of the searches holds what was typed
+    assert found
+    assert {e["actor"] for e in found} == {f"citizen:{pseudonym}"}
+    today = datetime.now(UTC).astimezone(COUNCIL_ZONE).date().isoformat()
+    searches = [e for e in get_container().audit.events_of_day(today) if e.action == "audit.search"]
+    assert len(searches) == 5
+    stored = json.dumps([dict(e.details) for e in searches])
+    for typed in ("12345678", "rosa@example.org", "600111222"):
+        assert typed not in stored
+    assert searches[0].details["actor"] == f"citizen:{pseudonym}"
+    assert searches[2].details["data_subject"] == pseudonym
 
 
 def test_search_pages_with_a_cursor_newest_first(client: Client, demo: DemoCounts, auditor: str) -> None:
