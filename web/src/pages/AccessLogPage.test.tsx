@@ -42,6 +42,7 @@ const ACTIONS = [
   'record.delete',
   'record.hold',
   'record.release',
+  'record.release.request',
 ]
 
 describe('who accessed my data', () => {
