@@ -31,7 +31,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain import trail
 from chalicelib.domain.audit import CITIZEN_PREFIX, COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
 from chalicelib.services.ports import AuditLog
 
@@ -39,6 +39,8 @@ MAX_PERIOD_DAYS = 31
 PAGE_SIZE = 100
 EXPORT_LIMIT = 20_000
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Auditors only; to anyone else the trail is answered as if it did not exist (the policy hides it).
+_TRAIL = Resource(ResourceKind.AUDIT_TRAIL)
 
 
 class EventStore(Protocol):
@@ -221,7 +223,7 @@ class TrailService:
 
     # --- auditors --------------------------------------------------------------------------------------------------
     def search(self, caller: Principal, params: Mapping[str, str], context: RequestContext) -> dict[str, Any]:
-        _require_auditor(caller)
+        require(caller, Action.VIEW_AUDIT, _TRAIL)
         query = self._query(params)
         before = _decode_cursor(params.get("cursor"))
         events, last = self._events.search(replace(query, before=before), PAGE_SIZE)
@@ -230,7 +232,7 @@ class TrailService:
 
     def export(self, caller: Principal, params: Mapping[str, str], context: RequestContext) -> tuple[str, str]:
         """The period's events as JSON lines, oldest first, and a file name."""
-        _require_auditor(caller)
+        require(caller, Action.VIEW_AUDIT, _TRAIL)
         query = self._query(params)
         events: list[AuditEvent] = []
         cursor: str | None = None
@@ -247,7 +249,7 @@ class TrailService:
         return lines, name
 
     def verify(self, caller: Principal, body: Mapping[str, Any], context: RequestContext) -> dict[str, Any]:
-        _require_auditor(caller)
+        require(caller, Action.VERIFY_AUDIT, _TRAIL)
         start, end = self._period({k: v for k, v in body.items() if k in ("from", "to") and isinstance(v, str)})
         result = self.verifier().verify(start, end)
         if result.digests == 0:  # nothing covers the period: as much a problem as a digest that went missing
@@ -402,11 +404,6 @@ class TrailService:
                 details={**filters, **(details or {})},
             )
         )
-
-
-def _require_auditor(caller: Principal) -> None:
-    if Role.AUDITOR not in caller.roles:
-        raise NotFound("There is no such page.")
 
 
 def _as_id_number(value: str) -> str | None:
