@@ -397,3 +397,22 @@ def test_a_recording_outside_the_recordings_bucket_is_not_registered(
     answer = report(client, event(room, omac.appointment_id, "recording_complete", recording=recording))
     assert answer.status_code == 204
     assert body(recordings_of_today(client, staff_token(client, "supervisor")))["items"] == []
+
+
+def test_placing_a_hold_again_withdraws_the_release_waiting_for_approval(
+    client: Client, now_calls: dict[str, DemoCall]
+) -> None:
+    record_id, _ = record_call(client, now_calls["OMAC"])
+    hold_path = f"/records/{record_id}/legal-hold"
+    supervisor, admin = staff_token(client, "supervisor"), staff_token(client, "admin")
+    assert post(client, hold_path, {"reason": REASON}, admin).status_code == 200
+    assert post(client, f"{hold_path}/release", {"reason": REASON}, supervisor).status_code == 202
+
+    # WHEN someone places the hold again (new evidence) before the release is approved
+    again = post(client, hold_path, {"reason": "New complaint 2026/120 about the same call"}, admin)
+
+    # THEN the request is gone: approving it finds nothing, and the recording stays held
+    assert body(again) == {"record_id": record_id, "legal_hold": True, "release_requested": None}
+    late = post(client, f"{hold_path}/release/approve", {"reason": REASON}, admin)
+    assert (late.status_code, body(late)["code"]) == (409, "no_release_requested")
+    assert sweep(31)["held"] == 1
