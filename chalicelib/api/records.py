@@ -33,3 +33,18 @@ def legal_hold(record_id: str) -> Response:
     request = records.current_request
     result = get_container().records.hold(principal(), record_id, json_object(request), context_of(request))
     return json_response(result, headers=NO_STORE)
+
+
+@records.route("/records/{record_id}/legal-hold/release", methods=["POST"], auth="staff")
+def request_release(record_id: str) -> Response:
+    """A hold is lifted by two people: this asks; another supervisor or admin approves."""
+    request = records.current_request
+    result = get_container().records.request_release(principal(), record_id, json_object(request), context_of(request))
+    return json_response(result, status=202, headers=NO_STORE)
+
+
+@records.route("/records/{record_id}/legal-hold/release/approve", methods=["POST"], auth="staff")
+def approve_release(record_id: str) -> Response:
+    request = records.current_request
+    result = get_container().records.approve_release(principal(), record_id, json_object(request), context_of(request))
+    return json_response(result, headers=NO_STORE)

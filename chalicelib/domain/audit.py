@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from chalicelib.domain.identifiers import masked
 
 COUNCIL_ZONE = ZoneInfo("Europe/Madrid")
 
@@ -82,15 +85,31 @@ def citizen_pseudonym(key: bytes, id_number: str) -> str:
     return f"{PSEUDONYM_PREFIX}{mac}"
 
 
+# What people type into free text (a stated reason, a search filter, a user name): an ID number (DNI, NIE, K/L/M
+# NIF, any case, a hyphen before the letter or not, check letter right or wrong), an email address, a phone number.
+# Whole tokens only, so hashes, UUIDs and times in the details are left alone.
+_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:[0-9]{8}|[XYZKLMxyzklm][0-9]{7})-?[A-Za-z](?![0-9A-Za-z])")
+_EMAIL = re.compile(r"[^@\s:/,;()<>\"']+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_PHONE = re.compile(r"(?<![\w.:+-])(?:\+[0-9]{2,3}[ .-]?)?[6789][0-9]{2}(?:[ .-]?[0-9]{3}){2}(?![\w.:-])")
+
+
+def redact(text: str, pseudonym: Callable[[str], str]) -> str:
+    """``text`` with every ID number replaced by its pseudonym and every email address or phone number masked."""
+    text = _ID_NUMBER.sub(lambda m: pseudonym(m.group().replace("-", "").upper()), text)
+    text = _EMAIL.sub(lambda m: masked(m.group()), text)
+    return _PHONE.sub(lambda m: masked(re.sub(r"[^0-9]", "", m.group())), text)
+
+
 def pseudonymise(event: AuditEvent, pseudonym: Callable[[str], str]) -> AuditEvent:
-    """The event as stored: every citizen ID number (actor, subject, data subject) replaced by its pseudonym.
+    """The event as stored: every citizen ID number (actor, subject, data subject) replaced by its pseudonym, and
+    whatever a person typed (purpose, details) with ID numbers, email addresses and phone numbers taken out.
 
     A citizen acting on their own data is that data's subject when the event names no other."""
 
     def hide(value: str) -> str:
         if value.startswith(CITIZEN_PREFIX) and not value[len(CITIZEN_PREFIX) :].startswith(PSEUDONYM_PREFIX):
             return CITIZEN_PREFIX + pseudonym(value[len(CITIZEN_PREFIX) :])
-        return value
+        return redact(value, pseudonym)
 
     data_subject = event.data_subject
     if data_subject is None and event.actor.id.startswith(CITIZEN_PREFIX):
@@ -102,4 +121,6 @@ def pseudonymise(event: AuditEvent, pseudonym: Callable[[str], str]) -> AuditEve
         actor=Actor(hide(event.actor.id), event.actor.role),
         subject=hide(event.subject),
         data_subject=data_subject,
+        purpose=redact(event.purpose, pseudonym) if event.purpose is not None else None,
+        details={key: redact(value, pseudonym) for key, value in event.details.items()},
     )

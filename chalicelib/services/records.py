@@ -2,9 +2,10 @@
 extending a recording's retention when a procedure makes it evidence, legal holds, the daily sweep that deletes
 what expired, and a supervisor's playback of a recording.
 
-Who may: supervisors list and play recordings, supervisors and admins place legal holds; anyone else is told the
-record does not exist. Playback, holds and deletions are audit events naming the citizen whose data they touch, so
-the citizen sees them in their access log (with the stated reason as the purpose).
+Who may: supervisors list and play recordings, supervisors and admins place legal holds and ask for or approve
+their release (never their own request); anyone else is told the record does not exist. Playback, holds, releases
+and deletions are audit events naming the citizen whose data they touch, so the citizen sees them in their access
+log (with the stated reason as the purpose).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.errors import DependencyUnavailable, FieldError, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.retention import RetentionRules
 from chalicelib.observability import logger
 from chalicelib.services.ports import AuditLog
@@ -45,7 +46,11 @@ class RecordStore(Protocol):
 
     def extend(self, record_id: str, retain_until: str, procedure_types: list[str]) -> bool: ...
 
-    def set_hold(self, record_id: str, hold: bool, at: str) -> bool: ...
+    def place_hold(self, record_id: str, at: str) -> bool: ...
+
+    def request_release(self, record_id: str, by: str, at: str) -> bool: ...
+
+    def approve_release(self, record_id: str, requested_at: str, approver: str, at: str) -> bool: ...
 
     def mark_deleted(self, record_id: str, now: str) -> bool: ...
 
@@ -231,35 +236,77 @@ class RecordsService:
                 self._objects.set_legal_hold(str(record["bucket"]), str(key), True)
 
     # --- legal hold -----------------------------------------------------------------------------------------------
+    # Placing a hold protects more, so one supervisor or admin may do it. Lifting one lets the sweep delete evidence,
+    # so it takes two people: one asks (with a reason), another supervisor or admin approves (with theirs).
     def hold(
         self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
     ) -> dict[str, Any]:
-        """Place (``hold: true``) or release a legal hold: while held, nothing of the record is deleted."""
+        """Place a legal hold (``hold: true``): while held, nothing of the record is deleted."""
         require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
-        hold = body.get("hold")
-        errors = [] if isinstance(hold, bool) else [FieldError("hold", "must be true or false")]
+        hold = body.get("hold", True)
+        errors = []
+        if hold is False:
+            errors.append(FieldError("hold", "a hold is released by asking at legal-hold/release: another approves"))
+        elif hold is not True:
+            errors.append(FieldError("hold", "must be true"))
         reason = _reason(body, errors)
         record = self._live(record_id)
         bucket, keys = str(record["bucket"]), [str(k) for k in record.get("objects", [])]
-        at = _iso(self._clock())
-        # Objects first when holding, flag first when releasing: a half-done change leaves more protected, not less.
-        if hold:
-            for key in keys:
-                self._objects.set_legal_hold(bucket, key, True)
-        if not self._store.set_hold(record_id, bool(hold), at):
+        # Objects first: a half-done change leaves more protected, not less.
+        for key in keys:
+            self._objects.set_legal_hold(bucket, key, True)
+        if not self._store.place_hold(record_id, _iso(self._clock())):
             raise NotFound("There is no such record.")
-        if not hold:
-            for key in keys:
-                self._objects.set_legal_hold(bucket, key, False)
+        self._audited(
+            caller, "record.hold", record, context, reason, {"kind": str(record.get("kind")), "objects": str(len(keys))}
+        )
+        return {"record_id": record_id, "legal_hold": True, "release_requested": None}
+
+    def request_release(
+        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        """Ask for a hold to be lifted; it stays until another supervisor or admin approves."""
+        require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
+        reason = _reason(body, [])
+        record = self._live(record_id)
+        at = _iso(self._clock())
+        if not self._store.request_release(record_id, caller.subject, at):
+            current = self._live(record_id)
+            if not current.get("legal_hold"):
+                raise Conflict("not_on_hold", "This record is not on legal hold.")
+            raise Conflict("release_already_requested", "A release of this hold is already waiting for approval.")
+        self._audited(caller, "record.release.request", record, context, reason, {"kind": str(record.get("kind"))})
+        return {"record_id": record_id, "legal_hold": True, "release_requested": _release(caller, caller.subject, at)}
+
+    def approve_release(
+        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        """Lift the hold someone else asked to lift: the sweep may then delete the record when its time comes."""
+        require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
+        reason = _reason(body, [])
+        record = self._live(record_id)
+        requested_by, requested_at = record.get("release_requested_by"), record.get("release_requested_at")
+        if not record.get("legal_hold") or not requested_at:
+            raise Conflict("no_release_requested", "Nobody has asked to release this hold.")
+        if requested_by == caller.subject:
+            raise Forbidden("Another supervisor or an administrator must approve this release.", "four_eyes_required")
+        if not self._store.approve_release(record_id, str(requested_at), caller.subject, _iso(self._clock())):
+            # Approved by someone else a moment ago, or the hold was placed again (which withdraws the request).
+            raise Conflict("no_release_requested", "Nobody has asked to release this hold.")
+        # Flag first, objects after: a half-done change leaves more protected, not less.
+        bucket = str(record["bucket"])
+        keys = [str(k) for k in record.get("objects", [])]
+        for key in keys:
+            self._objects.set_legal_hold(bucket, key, False)
         self._audited(
             caller,
-            "record.hold" if hold else "record.release",
+            "record.release",
             record,
             context,
             reason,
-            {"kind": str(record.get("kind")), "objects": str(len(keys))},
+            {"kind": str(record.get("kind")), "objects": str(len(keys)), "requested_by": str(requested_by)},
         )
-        return {"record_id": record_id, "legal_hold": bool(hold)}
+        return {"record_id": record_id, "legal_hold": False, "release_requested": None}
 
     # --- the sweep ------------------------------------------------------------------------------------------------
     def sweep(self, now: datetime | None = None) -> dict[str, int]:
@@ -335,6 +382,7 @@ class RecordsService:
                 "room_id": r.get("room_id"),
                 "status": r.get("status"),
                 "legal_hold": bool(r.get("legal_hold")),
+                "release_requested": _release(caller, r.get("release_requested_by"), r.get("release_requested_at")),
                 "retain_until": r.get("retain_until"),
                 "deleted": bool(r.get("deleted")),
             }
@@ -427,6 +475,13 @@ def _segments(manifest: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
             }
         )
     return segments
+
+
+def _release(caller: Principal, by: object, at: object) -> dict[str, Any] | None:
+    """A release waiting for approval as the caller sees it: when, and whether they asked (then they cannot approve)."""
+    if not at:
+        return None
+    return {"at": str(at), "by_you": by == caller.subject}
 
 
 def _reason(body: Mapping[str, Any], errors: list[FieldError]) -> str:

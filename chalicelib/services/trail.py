@@ -27,10 +27,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chalicelib.adapters.dynamo.audit import EventQuery, council_days
 from chalicelib.adapters.dynamo.trail import Cursor, Head
+from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain import trail
 from chalicelib.domain.audit import CITIZEN_PREFIX, COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
 from chalicelib.services.ports import AuditLog
 
@@ -38,6 +39,8 @@ MAX_PERIOD_DAYS = 31
 PAGE_SIZE = 100
 EXPORT_LIMIT = 20_000
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Auditors only; to anyone else the trail is answered as if it did not exist (the policy hides it).
+_TRAIL = Resource(ResourceKind.AUDIT_TRAIL)
 
 
 class EventStore(Protocol):
@@ -220,7 +223,7 @@ class TrailService:
 
     # --- auditors --------------------------------------------------------------------------------------------------
     def search(self, caller: Principal, params: Mapping[str, str], context: RequestContext) -> dict[str, Any]:
-        _require_auditor(caller)
+        require(caller, Action.VIEW_AUDIT, _TRAIL)
         query = self._query(params)
         before = _decode_cursor(params.get("cursor"))
         events, last = self._events.search(replace(query, before=before), PAGE_SIZE)
@@ -229,7 +232,7 @@ class TrailService:
 
     def export(self, caller: Principal, params: Mapping[str, str], context: RequestContext) -> tuple[str, str]:
         """The period's events as JSON lines, oldest first, and a file name."""
-        _require_auditor(caller)
+        require(caller, Action.VIEW_AUDIT, _TRAIL)
         query = self._query(params)
         events: list[AuditEvent] = []
         cursor: str | None = None
@@ -246,7 +249,7 @@ class TrailService:
         return lines, name
 
     def verify(self, caller: Principal, body: Mapping[str, Any], context: RequestContext) -> dict[str, Any]:
-        _require_auditor(caller)
+        require(caller, Action.VERIFY_AUDIT, _TRAIL)
         start, end = self._period({k: v for k, v in body.items() if k in ("from", "to") and isinstance(v, str)})
         result = self.verifier().verify(start, end)
         if result.digests == 0:  # nothing covers the period: as much a problem as a digest that went missing
@@ -310,9 +313,11 @@ class TrailService:
 
     # --- citizens --------------------------------------------------------------------------------------------------
     def access_log(self, caller: Principal, params: Mapping[str, str]) -> dict[str, Any]:
-        """Who touched the caller's data: by role, when and why; never the staff member's name."""
-        if not caller.is_citizen:
-            raise NotFound("There is no such page.")
+        """Who touched the caller's data: by role, when and why; never the staff member's name.
+
+        The policy asks for an eID sign-in: a one-time code proves only an address, and anyone can have one sent to
+        their own address under someone else's ID number."""
+        require(caller, Action.VIEW_ACCESS_LOG, Resource(ResourceKind.CITIZEN_DATA, owner=caller.subject))
         end = self._clock() + timedelta(seconds=1)
         start = end - timedelta(days=365 * 2)
         query = EventQuery(
@@ -339,9 +344,11 @@ class TrailService:
         actor = (params.get("actor") or "").strip() or None
         subject = (params.get("subject") or "").strip() or None
         data_subject = None
-        if actor and (citizen := _as_id_number(actor)):
+        # An ID number, bare or as the trail names a citizen ("citizen:12345678Z"), is searched by its pseudonym, so
+        # neither the query nor the audit event of the search holds it.
+        if actor and (citizen := _as_id_number(actor.removeprefix(CITIZEN_PREFIX))):
             actor = f"{CITIZEN_PREFIX}{self._pseudonym(citizen)}"
-        if subject and (citizen := _as_id_number(subject)):
+        if subject and (citizen := _as_id_number(subject.removeprefix(CITIZEN_PREFIX))):
             subject, data_subject = None, self._pseudonym(citizen)
         action = (params.get("action") or "").strip() or None
         return EventQuery(
@@ -397,11 +404,6 @@ class TrailService:
                 details={**filters, **(details or {})},
             )
         )
-
-
-def _require_auditor(caller: Principal) -> None:
-    if Role.AUDITOR not in caller.roles:
-        raise NotFound("There is no such page.")
 
 
 def _as_id_number(value: str) -> str | None:

@@ -54,6 +54,14 @@ def citizen_token(client: Client, id_number: str = "12345678Z", to: str = ADDRES
     return str(body(response)["access_token"])
 
 
+def eid_token(id_number: str = "12345678Z", assurance: str = "substantial") -> str:
+    """A citizen's token as the eID callback issues it (the fake provider's round trip is tested on its own)."""
+    from chalicelib.bootstrap import get_container
+    from chalicelib.domain.catalogue import Assurance
+
+    return get_container().sessions.issue_citizen(id_number, Assurance(assurance), "idcat_mobil", None, None).token
+
+
 def staff_token(client: Client, username: str = "agent.omac") -> str:
     first = post(client, "/auth/staff/login", {"username": username, "password": STAFF_PASSWORD})
     assert body(first)["code"] == "otp_required"

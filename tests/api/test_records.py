@@ -8,6 +8,8 @@ import base64
 import hashlib
 import json
 import os
+import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +17,10 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.audit import COUNCIL_ZONE, AuditEvent, citizen_pseudonym
+from chalicelib.domain.audit import COUNCIL_ZONE, AuditEvent, RequestContext, citizen_pseudonym
+from chalicelib.domain.errors import Conflict
 from dev.calls_now import DemoCall, seed_calls_now
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
@@ -220,19 +224,22 @@ def test_a_supervisor_plays_a_recording_only_with_a_reason_and_the_citizen_sees_
     assert len(trail("recording.playback")) == 1
 
 
-def test_a_legal_hold_stops_the_sweep_until_released(client: Client, now_calls: dict[str, DemoCall]) -> None:
+def test_a_legal_hold_stops_the_sweep_until_a_second_person_approves_its_release(
+    client: Client, now_calls: dict[str, DemoCall]
+) -> None:
     omac = now_calls["OMAC"]
     record_id, segments = record_call(client, omac)
     hold_path = f"/records/{record_id}/legal-hold"
+    supervisor, admin = staff_token(client, "supervisor"), staff_token(client, "admin")
     assert (
         post(client, hold_path, {"hold": True, "reason": REASON}, staff_token(client, "agent.omac")).status_code == 404
     )
-    assert post(client, hold_path, {"hold": "yes", "reason": REASON}, staff_token(client, "admin")).status_code == 422
+    assert post(client, hold_path, {"hold": "yes", "reason": REASON}, admin).status_code == 422
 
-    held = post(client, hold_path, {"hold": True, "reason": REASON}, staff_token(client, "admin"))
+    held = post(client, hold_path, {"hold": True, "reason": REASON}, admin)
     assert held.status_code == 200, held.body
-    assert body(held) == {"record_id": record_id, "legal_hold": True}
-    (item,) = body(recordings_of_today(client, staff_token(client, "supervisor")))["items"]
+    assert body(held) == {"record_id": record_id, "legal_hold": True, "release_requested": None}
+    (item,) = body(recordings_of_today(client, supervisor))["items"]
     assert item["legal_hold"] is True
     prefix = f"recordings/{omac.appointment_id}/{item['room_id']}/"
     legal = boto3.client("s3").get_object_legal_hold(Bucket=RECORDINGS, Key=prefix + segments[0]["file"])
@@ -242,15 +249,75 @@ def test_a_legal_hold_stops_the_sweep_until_released(client: Client, now_calls: 
     assert len(versions(prefix)) == 3
     assert trail("record.delete") == []
 
-    released = post(
-        client, hold_path, {"hold": False, "reason": "Complaint 2025/118 closed"}, staff_token(client, "supervisor")
-    )
-    assert body(released) == {"record_id": record_id, "legal_hold": False}
+    # One supervisor alone cannot lift it: not through the old switch, not by approving their own request.
+    alone = post(client, hold_path, {"hold": False, "reason": "Complaint 2025/118 closed"}, supervisor)
+    assert alone.status_code == 422
+    assert body(alone)["errors"][0]["field"] == "hold"
+    asked = post(client, f"{hold_path}/release", {"reason": "Complaint 2025/118 closed"}, supervisor)
+    assert asked.status_code == 202, asked.body
+    assert body(asked)["legal_hold"] is True
+    assert body(asked)["release_requested"]["by_you"] is True
+    again = post(client, f"{hold_path}/release", {"reason": "Complaint 2025/118 closed"}, admin)
+    assert (again.status_code, body(again)["code"]) == (409, "release_already_requested")
+    own = post(client, f"{hold_path}/release/approve", {"reason": "I asked for this myself"}, supervisor)
+    assert (own.status_code, body(own)["code"]) == (403, "four_eyes_required")
+    assert sweep(31)["held"] == 1
+    # A second supervisor sees the request as someone else's, to approve.
+    other = replace(get_container().sessions.authenticate(f"Bearer {supervisor}"), subject="supervisor2")
+    (item,) = get_container().records.list_recordings(other, datetime.now(COUNCIL_ZONE).date().isoformat())
+    assert item["legal_hold"] is True
+    assert item["release_requested"]["by_you"] is False
+
+    approved = post(client, f"{hold_path}/release/approve", {"reason": "Checked with the legal office"}, admin)
+    assert approved.status_code == 200, approved.body
+    assert body(approved) == {"record_id": record_id, "legal_hold": False, "release_requested": None}
+    twice = post(client, f"{hold_path}/release/approve", {"reason": "Checked with the legal office"}, admin)
+    assert (twice.status_code, body(twice)["code"]) == (409, "no_release_requested")
     assert sweep(31)["deleted"] == 1
     assert versions(prefix) == []
     assert [(e.purpose, e.actor.id) for e in trail("record.hold")] == [(REASON, "staff:admin")]
-    assert [e.purpose for e in trail("record.release")] == ["Complaint 2025/118 closed"]
+    assert [(e.purpose, e.actor.id) for e in trail("record.release.request")] == [
+        ("Complaint 2025/118 closed", "staff:supervisor")
+    ]
+    (release,) = trail("record.release")
+    assert (release.purpose, release.actor.id, release.details["requested_by"]) == (
+        "Checked with the legal office",
+        "staff:admin",
+        "supervisor",
+    )
     assert trail("record.hold")[0].data_subject == citizen_pseudonym(PSEUDONYM_KEY, omac.id_number)
+    assert release.data_subject == citizen_pseudonym(PSEUDONYM_KEY, omac.id_number)
+
+
+def test_two_approvals_of_one_release_at_once_lift_the_hold_once(
+    client: Client, now_calls: dict[str, DemoCall]
+) -> None:
+    record_id, _ = record_call(client, now_calls["OMAC"])
+    hold_path = f"/records/{record_id}/legal-hold"
+    assert post(client, hold_path, {"reason": REASON}, staff_token(client, "admin")).status_code == 200
+    assert post(client, f"{hold_path}/release", {"reason": REASON}, staff_token(client, "admin")).status_code == 202
+    # Two approvers (the supervisor, and a second supervisor) press "approve" at the same moment.
+    container = get_container()
+    supervisor = container.sessions.authenticate(f"Bearer {staff_token(client, 'supervisor')}")
+    second = replace(supervisor, subject="supervisor2")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def approve(who: Principal) -> None:
+        barrier.wait(timeout=30)
+        try:
+            container.records.approve_release(who, record_id, {"reason": REASON}, RequestContext("race"))
+            outcomes.append("released")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=approve, args=(who,)) for who in (supervisor, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["no_release_requested", "released"]
+    assert len(trail("record.release")) == 1
 
 
 def test_the_sweep_erases_every_version_and_audits_each_deletion_once(
@@ -330,3 +397,22 @@ def test_a_recording_outside_the_recordings_bucket_is_not_registered(
     answer = report(client, event(room, omac.appointment_id, "recording_complete", recording=recording))
     assert answer.status_code == 204
     assert body(recordings_of_today(client, staff_token(client, "supervisor")))["items"] == []
+
+
+def test_placing_a_hold_again_withdraws_the_release_waiting_for_approval(
+    client: Client, now_calls: dict[str, DemoCall]
+) -> None:
+    record_id, _ = record_call(client, now_calls["OMAC"])
+    hold_path = f"/records/{record_id}/legal-hold"
+    supervisor, admin = staff_token(client, "supervisor"), staff_token(client, "admin")
+    assert post(client, hold_path, {"reason": REASON}, admin).status_code == 200
+    assert post(client, f"{hold_path}/release", {"reason": REASON}, supervisor).status_code == 202
+
+    # WHEN someone places the hold again (new evidence) before the release is approved
+    again = post(client, hold_path, {"reason": "New complaint 2026/120 about the same call"}, admin)
+
+    # THEN the request is gone: approving it finds nothing, and the recording stays held
+    assert body(again) == {"record_id": record_id, "legal_hold": True, "release_requested": None}
+    late = post(client, f"{hold_path}/release/approve", {"reason": REASON}, admin)
+    assert (late.status_code, body(late)["code"]) == (409, "no_release_requested")
+    assert sweep(31)["held"] == 1

@@ -15,11 +15,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from chalicelib.bootstrap import get_container
 from chalicelib.domain import trail
-from chalicelib.domain.audit import citizen_pseudonym
+from chalicelib.domain.audit import COUNCIL_ZONE, citizen_pseudonym
 from chalicelib.services.trail import TrailService
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
-from tests.api.test_identity import body, citizen_token, get, post, staff_token
+from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
 from tests.api.test_procedures import EMAIL, appointment
 
 BUCKET = physical_name("dev", "audit")
@@ -206,6 +206,31 @@ def test_auditors_search_by_period_action_and_id_number_and_every_search_is_audi
     assert any(s["details"].get("data_subject") == pseudonym for s in searches)
 
 
+def test_an_auditors_search_keeps_no_id_number_email_or_phone_in_the_trail(
+    client: Client, demo: DemoCounts, auditor: str
+) -> None:
+    # GIVEN a citizen who signed in (events under their pseudonym)
+    citizen_token(client, "12345678Z", EMAIL)
+    pseudonym = citizen_pseudonym(PSEUDONYM_KEY, "12345678Z")
+
+    # WHEN an auditor searches with the ID number as the trail names a citizen, mistyped, or with contact details
+    found = body(get(client, "/audit/events?actor=citizen:12345678Z", auditor))["items"]
+    for query in ("actor=12345678A", "subject=citizen%3A12345678z", "actor=rosa%40example.org", "actor=600111222"):
+        assert get(client, f"/audit/events?{query}", auditor).status_code == 200
+
+    # THEN the search finds the citizen's own events, and no audit event of the searches holds what was typed
+    assert found
+    assert {e["actor"] for e in found} == {f"citizen:{pseudonym}"}
+    today = datetime.now(UTC).astimezone(COUNCIL_ZONE).date().isoformat()
+    searches = [e for e in get_container().audit.events_of_day(today) if e.action == "audit.search"]
+    assert len(searches) == 5
+    stored = json.dumps([dict(e.details) for e in searches])
+    for typed in ("12345678", "rosa@example.org", "600111222"):
+        assert typed not in stored
+    assert searches[0].details["actor"] == f"citizen:{pseudonym}"
+    assert searches[2].details["data_subject"] == pseudonym
+
+
 def test_search_pages_with_a_cursor_newest_first(client: Client, demo: DemoCounts, auditor: str) -> None:
     for _ in range(3):
         get(client, "/audit/events", auditor)  # each search adds an event
@@ -275,7 +300,8 @@ def test_citizens_see_who_touched_their_data_by_role_and_purpose_never_by_name(
     appointment_id = appointment("residence-certificate", "OMAC", "12345678Z", EMAIL)
     agent = staff_token(client, "agent.omac")
     assert get(client, f"/appointments/{appointment_id}/procedure-form", agent).status_code == 200
-    citizen = citizen_token(client, "12345678Z", EMAIL)
+    citizen = eid_token("12345678Z")
+    citizen_token(client, "12345678Z", EMAIL)  # their own sign-in: not shown as an access by someone else
 
     response = get(client, "/me/access-log", citizen)
     assert response.status_code == 200
@@ -287,9 +313,27 @@ def test_citizens_see_who_touched_their_data_by_role_and_purpose_never_by_name(
     assert "agent.omac" not in json.dumps(items)
     assert all(i["action"] not in ("auth.otp.request", "auth.otp.verify") for i in items)  # their own actions
 
-    other = citizen_token(client, "00000001R", "other@example.org")
+    other = eid_token("00000001R")
     assert not [i for i in body(get(client, "/me/access-log", other))["items"] if i["action"] == "register.read"]
     assert get(client, "/me/access-log", agent).status_code == 404
+
+
+def test_a_code_sign_in_under_someones_id_number_cannot_read_their_access_log(client: Client, demo: DemoCounts) -> None:
+    # GIVEN an agent looked up a citizen's registers (with a supervisor-style reason in the trail)
+    appointment_id = appointment("residence-certificate", "OMAC", "12345678Z", EMAIL)
+    agent = staff_token(client, "agent.omac")
+    assert get(client, f"/appointments/{appointment_id}/procedure-form", agent).status_code == 200
+
+    # WHEN someone who knows the ID number signs in with a code sent to their own address (or the owner does so)
+    for address in ("intruder@example.org", EMAIL):
+        response = get(client, "/me/access-log", citizen_token(client, "12345678Z", address))
+
+        # THEN they are asked for a digital identity sign-in and see nothing of the log
+        assert response.status_code == 403
+        problem = body(response)
+        assert problem["code"] == "insufficient_assurance"
+        assert problem["required_assurance"] == "substantial"
+        assert "items" not in problem
 
 
 def test_the_command_line_verifier_needs_only_the_public_key_and_read_access(

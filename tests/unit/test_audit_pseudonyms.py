@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext, citizen_pseudonym, pseudonymise
+from chalicelib.domain.audit import (
+    Actor,
+    AuditEvent,
+    Outcome,
+    RequestContext,
+    citizen_pseudonym,
+    pseudonymise,
+    redact,
+)
 
 KEY = b"test-key"
 
@@ -35,3 +43,35 @@ def test_pseudonyms_depend_on_the_key_and_are_not_hashed_twice() -> None:
     assert citizen_pseudonym(KEY, "12345678Z") != citizen_pseudonym(b"other", "12345678Z")
     once = pseudonymise(event(Actor("citizen:12345678Z", "citizen"), "citizen:12345678Z"), hide)
     assert pseudonymise(once, hide) == once
+
+
+def test_what_people_type_keeps_no_id_number_email_or_phone() -> None:
+    reason = "Complaint by 12345678-z (rosa@example.org, +34 600 111 222) about X1234567L's call"
+    typed = AuditEvent(
+        Actor("staff:44444444A", "staff"),  # an ID number typed as a user name at sign-in
+        "record.hold",
+        "staff:laia@example.org",
+        Outcome.SUCCESS,
+        RequestContext("r1"),
+        purpose=reason,
+        details={"actor": "citizen:12345678Z", "filter": "600111222"},
+    )
+    stored = pseudonymise(typed, hide)
+    text = repr(stored)
+    for raw in ("12345678", "rosa@", "600 111", "600111222", "X1234567L", "44444444A", "laia@"):
+        assert raw not in text
+    assert stored.purpose == (f"Complaint by {hide('12345678Z')} (****.org, ****1222) about {hide('X1234567L')}'s call")
+    assert stored.details["actor"] == f"citizen:{hide('12345678Z')}"
+    assert pseudonymise(stored, hide) == stored
+
+
+def test_machine_values_in_details_are_left_alone() -> None:
+    details = {
+        "sha256": "12345678a" + "b" * 55,
+        "csv_digest": "1234567890123456",
+        "start": "2026-11-28T09:00:00+01:00",
+        "room": "0f8fad5b-d9cb-469f-a165-70867728950e",
+        "objects": "3",
+        "events": "20000",
+    }
+    assert {k: redact(v, hide) for k, v in details.items()} == details

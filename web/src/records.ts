@@ -210,8 +210,19 @@ export interface Recording {
   room_id: string
   status: string
   legal_hold: boolean
+  /** A request to lift the hold, waiting for a second supervisor or admin (never the one who asked). */
+  release_requested: ReleaseRequest | null
   retain_until: string
   deleted: boolean
+}
+
+export interface ReleaseRequest {
+  at: string
+  by_you: boolean
+}
+
+function parseRelease(value: unknown): ReleaseRequest | null {
+  return isObject(value) && str(value.at) ? { at: str(value.at), by_you: value.by_you === true } : null
 }
 
 function parseRecording(value: unknown): Recording | null {
@@ -225,6 +236,7 @@ function parseRecording(value: unknown): Recording | null {
     room_id: str(value.room_id),
     status: str(value.status),
     legal_hold: value.legal_hold === true,
+    release_requested: parseRelease(value.release_requested),
     retain_until: str(value.retain_until),
     deleted: value.deleted === true,
   }
@@ -264,13 +276,28 @@ export async function startPlayback(api: ApiClient, recordId: string, reason: st
   return { record_id: str(body.record_id) || recordId, expires_in: num(body.expires_in) || 300, segments }
 }
 
-export async function setLegalHold(api: ApiClient, recordId: string, hold: boolean, reason: string) {
-  const body = await api.request(`/records/${encodeURIComponent(recordId)}/legal-hold`, {
+export type HoldState = Pick<Recording, 'legal_hold' | 'release_requested'>
+
+/**
+ * The three steps of a legal hold: placing it (one person), asking to lift it, and another supervisor or admin
+ * approving that; each with a reason, and each answering the hold as it now is.
+ */
+export type HoldStep = 'place' | 'release' | 'approve'
+
+const HOLD_PATHS: Record<HoldStep, string> = {
+  place: '/legal-hold',
+  release: '/legal-hold/release',
+  approve: '/legal-hold/release/approve',
+}
+
+export async function changeLegalHold(api: ApiClient, recordId: string, step: HoldStep, reason: string): Promise<HoldState> {
+  const body = await api.request(`/records/${encodeURIComponent(recordId)}${HOLD_PATHS[step]}`, {
     method: 'POST',
     auth: true,
-    body: { hold, reason },
+    body: step === 'place' ? { hold: true, reason } : { reason },
   })
-  return isObject(body) && typeof body.legal_hold === 'boolean' ? body.legal_hold : hold
+  if (!isObject(body) || typeof body.legal_hold !== 'boolean') throw new Error('Unexpected response')
+  return { legal_hold: body.legal_hold, release_requested: parseRelease(body.release_requested) }
 }
 
 /** A reason for playing a recording or changing its hold: said in words, 10–500 characters. */

@@ -79,14 +79,42 @@ class DynamoRecordStore:
             ExpressionAttributeValues=_item({":u": retain_until, ":t": procedure_types}),
         )
 
-    def set_hold(self, record_id: str, hold: bool, at: str) -> bool:
-        """Set or clear the legal hold flag of a live record; False if it is gone (deleted or never registered)."""
+    def place_hold(self, record_id: str, at: str) -> bool:
+        """Put a live record on legal hold, withdrawing any release waiting for approval (someone has just said it
+        must stay); False if it is gone (deleted or never registered)."""
         return self._write(
             "update_item",
             Key={"id": {"S": record_id}},
-            UpdateExpression="SET legal_hold = :h, legal_hold_changed_at = :at",
+            UpdateExpression="SET legal_hold = :h, legal_hold_changed_at = :at "
+            "REMOVE release_requested_by, release_requested_at",
             ConditionExpression="attribute_exists(live)",
-            ExpressionAttributeValues=_item({":h": hold, ":at": at}),
+            ExpressionAttributeValues=_item({":h": True, ":at": at}),
+        )
+
+    def request_release(self, record_id: str, by: str, at: str) -> bool:
+        """Ask for a held record's release; False unless it is live, held and has no request waiting already."""
+        return self._write(
+            "update_item",
+            Key={"id": {"S": record_id}},
+            UpdateExpression="SET release_requested_by = :by, release_requested_at = :at",
+            ConditionExpression="attribute_exists(live) AND legal_hold = :h "
+            "AND attribute_not_exists(release_requested_at)",
+            ExpressionAttributeValues=_item({":by": by, ":at": at, ":h": True}),
+        )
+
+    def approve_release(self, record_id: str, requested_at: str, approver: str, at: str) -> bool:
+        """Lift the hold: only for the request that was read (``requested_at``), never by the one who made it, and
+        only once (the request goes with the hold, so a second approval finds nothing to approve)."""
+        return self._write(
+            "update_item",
+            Key={"id": {"S": record_id}},
+            UpdateExpression="SET legal_hold = :f, legal_hold_changed_at = :at "
+            "REMOVE release_requested_by, release_requested_at",
+            ConditionExpression="attribute_exists(live) AND legal_hold = :t AND release_requested_at = :req "
+            "AND release_requested_by <> :me",
+            ExpressionAttributeValues=_item(
+                {":f": False, ":t": True, ":at": at, ":req": requested_at, ":me": approver}
+            ),
         )
 
     def mark_deleted(self, record_id: str, now: str) -> bool:

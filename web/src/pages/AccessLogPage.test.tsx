@@ -42,6 +42,7 @@ const ACTIONS = [
   'record.delete',
   'record.hold',
   'record.release',
+  'record.release.request',
 ]
 
 describe('who accessed my data', () => {
@@ -161,6 +162,22 @@ describe('who accessed my data', () => {
     await waitFor(() => expect(text('.error-state h2')).toBe('The accesses to your data could not be loaded.'))
     await click(byText(document, 'button', 'Retry'))
     await waitFor(() => expect(document.querySelectorAll('[data-testid="access-log"] li')).toHaveLength(1))
+  })
+
+  it('after a code sign-in, says in plain words that a digital identity is needed and links to it', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/me/access-log': () => problem(403, 'insufficient_assurance', { required_assurance: 'substantial' }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    const note = await find('#access-log-needs-eid')
+    expect(note.textContent).toContain('idCAT Mòbil, Cl@ve or a digital certificate')
+    expect(note.textContent).not.toMatch(/substantial/i)
+    const link = await find<HTMLAnchorElement>('#access-log-needs-eid a#eid-start')
+    expect(link.getAttribute('href')).toBe('/api/auth/eid/start?return_to=%2Fme%2Faccess-log')
+    expect(document.querySelector('.error-state')).toBeNull()
+    await waitFor(() => expect(liveRegion()).toContain('sign in with your digital identity'))
+    expect(await axeViolations()).toEqual([])
   })
 
   it('has no accessibility violations', async () => {

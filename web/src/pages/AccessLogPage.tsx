@@ -13,8 +13,8 @@ import { useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { accessActionName, accessRoleName, fetchAccessLog, formatDateTime, type AccessEntry } from '../records'
-import { Link, ME_PATH } from '../router'
-import { isStaff, useSignInFirst } from './appointment-common'
+import { ACCESS_LOG_PATH, Link, ME_PATH } from '../router'
+import { eidHref, isStaff, useSignInFirst } from './appointment-common'
 
 type Load =
   | { state: 'loading' }
@@ -45,8 +45,11 @@ export function AccessLogPage() {
       },
       (error: unknown) => {
         if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(`${t('access.error')} ${t('error.hint')}`)
+        const failure = asApiError(error)
+        setLoad({ state: 'error', error: failure })
+        announce(
+          failure.code === 'insufficient_assurance' ? t('access.needsEid') : `${t('access.error')} ${t('error.hint')}`,
+        )
       },
     )
     return () => {
@@ -99,7 +102,17 @@ export function AccessLogPage() {
       <p>{t('access.rights')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
         {load.state === 'loading' && <p class="status-message">{t('access.loading')}</p>}
-        {load.state === 'error' && (
+        {load.state === 'error' && load.error.code === 'insufficient_assurance' && (
+          <div class="note" id="access-log-needs-eid">
+            <p>{t('access.needsEid')}</p>
+            <p>
+              <a id="eid-start" class="button" href={eidHref(ACCESS_LOG_PATH)}>
+                {t('signIn.eid.button')}
+              </a>
+            </p>
+          </div>
+        )}
+        {load.state === 'error' && load.error.code !== 'insufficient_assurance' && (
           <ErrorState message={t('access.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
         )}
         {load.state === 'ready' && load.items.length === 0 && (

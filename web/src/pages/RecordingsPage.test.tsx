@@ -17,6 +17,7 @@ const RECORDINGS = {
       room_id: 'room-b',
       status: 'complete',
       legal_hold: true,
+      release_requested: null,
       retain_until: '2027-11-28T11:00:00+01:00',
       deleted: false,
     },
@@ -29,6 +30,7 @@ const RECORDINGS = {
       room_id: 'room-a',
       status: 'complete',
       legal_hold: false,
+      release_requested: null,
       retain_until: '2027-11-28T09:15:00+01:00',
       deleted: false,
     },
@@ -178,10 +180,12 @@ describe('the recordings page', () => {
     await waitFor(() => expect(text('#reason-status')).toBe('Aquesta gravació ja no existeix (pot ser que s’hagi esborrat).'))
   })
 
-  it('places and releases the legal hold, each with a reason', async () => {
+  it('places the legal hold, and asks for its release, which stays held until someone else approves', async () => {
     const api = await open('en', {
-      'POST /api/records/rec-room-a/legal-hold': () => json({ record_id: 'rec-room-a', legal_hold: true }),
-      'POST /api/records/rec-room-b/legal-hold': () => json({ record_id: 'rec-room-b', legal_hold: false }),
+      'POST /api/records/rec-room-a/legal-hold': () =>
+        json({ record_id: 'rec-room-a', legal_hold: true, release_requested: null }),
+      'POST /api/records/rec-room-b/legal-hold/release': () =>
+        json({ record_id: 'rec-room-b', legal_hold: true, release_requested: { at: '2026-11-28T12:00:00Z', by_you: true } }, 202),
     })
     await click(document.querySelector('#hold-rec-room-a'))
     expect(text('#recording-panel-title')).toBe('Place the recording of 09:15 on legal hold')
@@ -195,19 +199,67 @@ describe('the recordings page', () => {
       reason: 'Court order 55/2026',
     })
     expect(text('tr[data-id="rec-room-a"] .recording-hold')).toBe('On hold')
-    expect(text('#hold-rec-room-a')).toBe('Release hold, recording of 09:15')
+    expect(text('#hold-rec-room-a')).toBe('Ask to release, recording of 09:15')
     expect(document.activeElement?.id).toBe('hold-rec-room-a')
     await waitFor(() => expect(liveRegion()).toBe('The recording of 09:15 is now on legal hold.'))
 
     await click(document.querySelector('#hold-rec-room-b'))
-    expect(text('#recording-panel-title')).toBe('Release the legal hold on the recording of 11:00')
+    expect(text('#recording-panel-title')).toBe('Ask to release the legal hold on the recording of 11:00')
+    expect(text('#reason-hint')).toMatch(/^Another supervisor or an administrator must approve the release/)
     await type('#reason', 'Court case closed')
     await submit('form#reason-form')
-    await waitFor(() => expect(text('tr[data-id="rec-room-b"] .recording-hold')).toBe('No'))
-    expect(api.callsTo('POST /api/records/rec-room-b/legal-hold')[0]?.body).toEqual({
-      hold: false,
-      reason: 'Court case closed',
+    await waitFor(() =>
+      expect(text('tr[data-id="rec-room-b"] .recording-hold')).toBe(
+        'On hold — you asked to release it; another supervisor or an administrator must approve',
+      ),
+    )
+    expect(api.callsTo('POST /api/records/rec-room-b/legal-hold/release')[0]?.body).toEqual({ reason: 'Court case closed' })
+    // Nothing more to press for the one who asked.
+    expect(document.querySelector('#hold-rec-room-b')).toBeNull()
+    expect(document.activeElement?.id).toBe('time-rec-room-b')
+    await waitFor(() => expect(liveRegion()).toMatch(/^You asked to release the legal hold on the recording of 11:00\./))
+  })
+
+  it('shows a release asked by another supervisor, to approve with a reason', async () => {
+    const requested = { ...RECORDINGS.items[0], release_requested: { at: '2026-11-28T12:00:00Z', by_you: false } }
+    const api = await open('ca', {
+      'GET /api/recordings': () => json({ items: [requested, RECORDINGS.items[1]], next: null }),
+      'POST /api/records/rec-room-b/legal-hold/release/approve': () =>
+        json({ record_id: 'rec-room-b', legal_hold: false, release_requested: null }),
     })
+    expect(text('tr[data-id="rec-room-b"] .recording-hold')).toBe(
+      "Bloquejada: un altre supervisor n'ha demanat el desbloqueig; el podeu aprovar",
+    )
+    expect(text('#hold-rec-room-b')).toBe('Aprova el desbloqueig, gravació de les 11:00')
+    await click(document.querySelector('#hold-rec-room-b'))
+    expect(text('#recording-panel-title')).toBe('Aprovar el desbloqueig de la gravació de les 11:00')
+    await type('#reason', 'Revisat amb el servei jurídic')
+    await submit('form#reason-form')
+    await waitFor(() => expect(text('tr[data-id="rec-room-b"] .recording-hold')).toBe('No'))
+    expect(api.callsTo('POST /api/records/rec-room-b/legal-hold/release/approve')[0]?.body).toEqual({
+      reason: 'Revisat amb el servei jurídic',
+    })
+    expect(text('#hold-rec-room-b')).toBe('Bloqueja, gravació de les 11:00')
+    await waitFor(() => expect(liveRegion()).toBe("S'ha aixecat el bloqueig de la gravació de les 11:00."))
+  })
+
+  it('says so when the one who asked tries to approve their own release', async () => {
+    const requested = { ...RECORDINGS.items[0], release_requested: { at: '2026-11-28T12:00:00Z', by_you: false } }
+    await open('es', {
+      'GET /api/recordings': () => json({ items: [requested, RECORDINGS.items[1]], next: null }),
+      'POST /api/records/rec-room-b/legal-hold/release/approve': () => problem(403, 'four_eyes_required'),
+    })
+    await click(document.querySelector('#hold-rec-room-b'))
+    await type('#reason', 'Caso cerrado en el juzgado')
+    await submit('form#reason-form')
+    await waitFor(() =>
+      expect(text('#reason-status')).toBe(
+        'Usted mismo ha pedido este desbloqueo: debe aprobarlo otro supervisor o un administrador.',
+      ),
+    )
+    expect(text('tr[data-id="rec-room-b"] .recording-hold')).toBe(
+      'Bloqueada: otro supervisor ha pedido el desbloqueo; usted puede aprobarlo',
+    )
   })
 
   it('asks again for another day, and says when there are none', async () => {

@@ -1,8 +1,9 @@
 /**
  * `/staff/recordings` (supervisors): the recordings of one council day's video calls. "Play" asks for the reason
  * first (10–500 characters; the citizen sees that a supervisor played it, and why), then shows each participant's
- * segment as a WebM video from a link that expires in 5 minutes. "Place on hold" / "Release hold" changes the legal
- * hold (a held recording outlives its keeping period), also with a reason.
+ * segment as a WebM video from a link that expires in 5 minutes. "Place on hold" puts it on legal hold (a held recording
+ * outlives its keeping period), also with a reason. Lifting a hold takes two people: "Ask to release" leaves it held
+ * until another supervisor or an administrator presses "Approve release" (the one who asked is told to wait).
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
@@ -14,12 +15,14 @@ import { recordsLabel, useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import {
+  changeLegalHold,
   fetchRecordings,
   formatClock,
   reasonProblem,
   REASON_MAX,
-  setLegalHold,
   startPlayback,
+  type HoldState,
+  type HoldStep,
   type Playback,
   type Recording,
 } from '../records'
@@ -30,11 +33,14 @@ type Load =
   | { state: 'ready'; date: string; items: Recording[] }
   | { state: 'error'; error: ApiError }
 
-/** The panel under the table: asking for a reason to play or (un)hold one recording, or showing what was played. */
+/** The panel under the table: asking for a reason to play one recording or take a step of its legal hold, or showing
+ * what was played. */
 type Active =
   | { kind: 'play'; recording: Recording }
-  | { kind: 'hold'; recording: Recording; hold: boolean }
+  | { kind: 'hold'; recording: Recording; step: HoldStep }
   | { kind: 'playing'; recording: Recording; playback: Playback }
+
+const HOLD_DONE = { place: 'recs.holdPlaced', release: 'recs.holdReleased', approve: 'recs.releaseApproved' } as const
 
 export function RecordingsPage() {
   const { t, language } = useRecordsI18n()
@@ -102,18 +108,15 @@ export function RecordingsPage() {
     setActive(null)
     if (returnTo) focus(returnTo)
   }
-  const holdChanged = (recording: Recording, hold: boolean) => {
+  const holdChanged = (recording: Recording, step: HoldStep, state: HoldState) => {
     setLoad((now) =>
       now.state === 'ready'
-        ? {
-            ...now,
-            items: now.items.map((r) => (r.record_id === recording.record_id ? { ...r, legal_hold: hold } : r)),
-          }
+        ? { ...now, items: now.items.map((r) => (r.record_id === recording.record_id ? { ...r, ...state } : r)) }
         : now,
     )
-    const time = formatTime(language, recording.start)
-    announce(hold ? t('recs.holdPlaced', { time }) : t('recs.holdReleased', { time }))
-    close(`hold-${recording.record_id}`)
+    announce(t(HOLD_DONE[step], { time: formatTime(language, recording.start) }))
+    // After asking, the row has no hold button until someone else approves: focus goes back to the row's time.
+    close(step === 'release' ? `time-${recording.record_id}` : `hold-${recording.record_id}`)
   }
 
   return (
@@ -159,7 +162,7 @@ export function RecordingsPage() {
                     key={r.record_id}
                     recording={r}
                     onPlay={() => open({ kind: 'play', recording: r })}
-                    onHold={() => open({ kind: 'hold', recording: r, hold: !r.legal_hold })}
+                    onHold={(step) => open({ kind: 'hold', recording: r, step })}
                   />
                 ))}
               </tbody>
@@ -194,21 +197,43 @@ export function RecordingsPage() {
   )
 }
 
-function Row(props: { recording: Recording; onPlay: () => void; onHold: () => void }) {
+/** The hold step this row offers: place it, ask to lift it, approve someone else's request — or none (the caller's
+ * own request waits for another person). */
+function holdStep(r: Recording): HoldStep | null {
+  if (!r.legal_hold) return r.deleted ? null : 'place'
+  if (!r.release_requested) return 'release'
+  return r.release_requested.by_you ? null : 'approve'
+}
+
+const HOLD_BUTTON = { place: 'recs.holdPlace', release: 'recs.holdRelease', approve: 'recs.releaseApprove' } as const
+
+function Row(props: { recording: Recording; onPlay: () => void; onHold: (step: HoldStep) => void }) {
   const { t, language } = useRecordsI18n()
   const r = props.recording
   const name = useServiceName()(r.service_id)
   const time = r.start ? formatTime(language, r.start) : '—'
+  const step = holdStep(r)
+  const hold = !r.legal_hold
+    ? t('recs.holdOff')
+    : !r.release_requested
+      ? t('recs.holdOn')
+      : r.release_requested.by_you
+        ? t('recs.releaseRequestedByYou')
+        : t('recs.releaseRequestedByOther')
   return (
-    <tr data-id={r.record_id} data-hold={r.legal_hold ? 'true' : 'false'}>
-      <th scope="row">
+    <tr
+      data-id={r.record_id}
+      data-hold={r.legal_hold ? 'true' : 'false'}
+      data-release={r.release_requested ? (r.release_requested.by_you ? 'mine' : 'other') : undefined}
+    >
+      <th scope="row" id={`time-${r.record_id}`} tabIndex={-1}>
         <time dateTime={r.start}>{time}</time>
       </th>
       <td lang={name.lang}>{name.text}</td>
       <td>{r.office ? officeName(t, r.office) : '—'}</td>
       <td>{r.deleted ? t('recs.deleted') : recordsLabel(t, `recs.status.${r.status}`, r.status)}</td>
       <td>{r.retain_until ? formatDate(language, r.retain_until) : '—'}</td>
-      <td class="recording-hold">{r.legal_hold ? t('recs.holdOn') : t('recs.holdOff')}</td>
+      <td class="recording-hold">{hold}</td>
       <td>
         <div class="row-actions">
           {!r.deleted && (
@@ -217,15 +242,17 @@ function Row(props: { recording: Recording; onPlay: () => void; onHold: () => vo
               <span class="visually-hidden">, {t('recs.ofTime', { time })}</span>
             </button>
           )}
-          <button
-            type="button"
-            id={`hold-${r.record_id}`}
-            class="button button--secondary button--small"
-            onClick={props.onHold}
-          >
-            {r.legal_hold ? t('recs.holdRelease') : t('recs.holdPlace')}
-            <span class="visually-hidden">, {t('recs.ofTime', { time })}</span>
-          </button>
+          {step && (
+            <button
+              type="button"
+              id={`hold-${r.record_id}`}
+              class="button button--secondary button--small"
+              onClick={() => props.onHold(step)}
+            >
+              {t(HOLD_BUTTON[step])}
+              <span class="visually-hidden">, {t('recs.ofTime', { time })}</span>
+            </button>
+          )}
         </div>
       </td>
     </tr>
@@ -237,7 +264,7 @@ function ReasonForm(props: {
   active: Exclude<Active, { kind: 'playing' }>
   onCancel: () => void
   onPlayed: (playback: Playback) => void
-  onHeld: (recording: Recording, hold: boolean) => void
+  onHeld: (recording: Recording, step: HoldStep, state: HoldState) => void
 }) {
   const { t, language } = useRecordsI18n()
   const { api } = useAuth()
@@ -249,12 +276,9 @@ function ReasonForm(props: {
   const input = useRef<HTMLTextAreaElement>(null)
   const time = formatTime(language, active.recording.start)
   const play = active.kind === 'play'
-  const title = play
-    ? t('recs.playTitle', { time })
-    : active.hold
-      ? t('recs.holdTitlePlace', { time })
-      : t('recs.holdTitleRelease', { time })
-  const hint = play ? t('recs.playHint') : active.hold ? t('recs.holdHintPlace') : t('recs.holdHintRelease')
+  const words = play ? PLAY_WORDS : HOLD_WORDS[active.step]
+  const title = t(words.title, { time })
+  const hint = t(words.hint)
   const length = [...reason.trim()].length
   const describedBy = ['reason-hint', 'reason-count', error && 'reason-error'].filter(Boolean).join(' ')
 
@@ -272,7 +296,7 @@ function ReasonForm(props: {
     try {
       const id = active.recording.record_id
       if (active.kind === 'play') props.onPlayed(await startPlayback(api, id, reason.trim()))
-      else props.onHeld(active.recording, await setLegalHold(api, id, active.hold, reason.trim()))
+      else props.onHeld(active.recording, active.step, await changeLegalHold(api, id, active.step, reason.trim()))
     } catch (caught) {
       const apiError = asApiError(caught)
       setPending(false)
@@ -280,6 +304,8 @@ function ReasonForm(props: {
         setError(reasonProblem(t, reason) ?? t('problem.validation'))
         input.current?.focus()
       } else if (apiError.status === 404) setFailure(t('recs.notFound'))
+      else if (apiError.code === 'four_eyes_required') setFailure(t('recs.releaseNotYours'))
+      else if (apiError.status === 409) setFailure(t('recs.holdChangedMeanwhile'))
       else setFailure(`${play ? t('recs.playError') : t('recs.holdError')} ${problemMessage(t, apiError)}`)
     }
   }
@@ -323,15 +349,7 @@ function ReasonForm(props: {
         </div>
         <div class="actions">
           <button type="submit" class="button" id="reason-submit" aria-disabled={pending ? 'true' : undefined}>
-            {pending
-              ? play
-                ? t('recs.starting')
-                : t('recs.holdSaving')
-              : play
-                ? t('recs.playSubmit')
-                : active.hold
-                  ? t('recs.holdSubmitPlace')
-                  : t('recs.holdSubmitRelease')}
+            {pending ? (play ? t('recs.starting') : t('recs.holdSaving')) : t(words.submit)}
           </button>
           <button type="button" class="button button--secondary" onClick={props.onCancel}>
             {t('recs.cancel')}
@@ -344,6 +362,13 @@ function ReasonForm(props: {
     </>
   )
 }
+
+const PLAY_WORDS = { title: 'recs.playTitle', hint: 'recs.playHint', submit: 'recs.playSubmit' } as const
+const HOLD_WORDS = {
+  place: { title: 'recs.holdTitlePlace', hint: 'recs.holdHintPlace', submit: 'recs.holdSubmitPlace' },
+  release: { title: 'recs.holdTitleRelease', hint: 'recs.holdHintRelease', submit: 'recs.holdSubmitRelease' },
+  approve: { title: 'recs.releaseApproveTitle', hint: 'recs.releaseApproveHint', submit: 'recs.releaseApproveSubmit' },
+} as const
 
 /** The segments as videos, each named by the participant's role and its time; the links last a few minutes. */
 function Played(props: { playback: Playback; recording: Recording; onClose: () => void }) {
