@@ -28,17 +28,30 @@ from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, St
 
 @dataclass(frozen=True)
 class Limits:
-    """Abuse limits. Fixed 15-minute windows: an attacker can hold a citizen's codes back for minutes, not hours."""
+    """Abuse limits. Fixed 15-minute windows: an attacker can hold a citizen's codes back for minutes, not hours.
+
+    One bucket per purpose, never shared (a public document check must not spend a sign-in's allowance). Limits
+    per source address are only a backstop sized for a shared address (a library's or a town hall's Wi-Fi, a mobile
+    carrier's NAT), so one neighbour cannot use them up for everyone behind it; the limits per challenge, per ID
+    number, per destination and per account-and-address do the real work.
+    """
 
     code_minutes: int = 10
     attempts_per_code: int = 5
     window_seconds: int = 900
-    codes_per_id_number: int = 3
+    # Per (ID number, destination): the person's own address keeps its allowance whatever others send elsewhere.
+    codes_per_id_number_and_destination: int = 3
+    # Per ID number over every destination: bounds flooding one identity; above what one person ever needs.
+    codes_per_id_number: int = 10
     codes_per_destination: int = 3
-    codes_per_source_ip: int = 10
-    verifications_per_source_ip: int = 30
-    staff_logins_per_username: int = 5
-    staff_logins_per_source_ip: int = 20
+    codes_per_source_ip: int = 100
+    verifications_per_source_ip: int = 500
+    # Per account from one address: guessing a password is capped where the guesses come from, so a stranger
+    # cannot lock the agent out from their own desk; the emailed second factor stops a guessed password anyway.
+    staff_logins_per_username_and_source_ip: int = 5
+    # Per account over every address: a backstop against guessing spread over many addresses.
+    staff_logins_per_username: int = 100
+    staff_logins_per_source_ip: int = 50
     # Requesting a code takes at least this long whoever asks, so timing tells nothing about the person.
     min_request_seconds: float = 0.4
     eid_flow_minutes: int = 10
@@ -210,9 +223,10 @@ class CitizenSignIn:
         try:
             self._limiter.take(
                 [
-                    ("otp-ip", context.source_ip or "unknown", limits.codes_per_source_ip),
-                    ("otp-id", subject, limits.codes_per_id_number),
-                    ("otp-to", to, limits.codes_per_destination),
+                    ("otp-request-ip", context.source_ip or "unknown", limits.codes_per_source_ip),
+                    ("otp-request-id-to", f"{subject}|{to}", limits.codes_per_id_number_and_destination),
+                    ("otp-request-to", to, limits.codes_per_destination),
+                    ("otp-request-id", subject, limits.codes_per_id_number),
                 ]
             )
         except RateLimited:
@@ -252,7 +266,10 @@ class CitizenSignIn:
             errors.append(FieldError("code", "must be the 6 digits we sent"))
         if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
             raise ValidationFailed(errors)
-        self._limiter.take([("verify-ip", context.source_ip or "unknown", self._limits.verifications_per_source_ip)])
+        # The real limit is the challenge's own attempts (``_check_code``); this only stops a flood from one address.
+        self._limiter.take(
+            [("otp-verify-ip", context.source_ip or "unknown", self._limits.verifications_per_source_ip)]
+        )
         challenge = self._store.get_challenge(challenge_id)
         if challenge is None or challenge.purpose != "citizen":
             raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
@@ -384,11 +401,17 @@ class StaffSignIn:
         if errors or not isinstance(username, str) or not isinstance(password, str):
             raise ValidationFailed(errors)
         username = username.strip().lower()
+        source = context.source_ip or "unknown"
         try:
             self._limiter.take(
                 [
-                    ("staff-ip", context.source_ip or "unknown", self._limits.staff_logins_per_source_ip),
-                    ("staff-user", username, self._limits.staff_logins_per_username),
+                    ("staff-login-ip", source, self._limits.staff_logins_per_source_ip),
+                    (
+                        "staff-login-user-ip",
+                        f"{username}|{source}",
+                        self._limits.staff_logins_per_username_and_source_ip,
+                    ),
+                    ("staff-login-user", username, self._limits.staff_logins_per_username),
                 ]
             )
         except RateLimited:
