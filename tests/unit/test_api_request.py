@@ -101,3 +101,24 @@ def test_the_request_context_gives_the_request_id_and_source_ip() -> None:
 
 def test_a_request_context_without_identity_has_no_source_ip() -> None:
     assert context_of(_request()).source_ip is None
+
+
+def test_behind_cloudfront_the_source_is_the_viewer_address_cloudfront_wrote() -> None:
+    request = _request(context={"identity": {"sourceIp": "130.176.0.1"}, "viewerIp": "198.51.100.7"})
+
+    assert context_of(request).source_ip == "198.51.100.7"
+
+
+@pytest.mark.parametrize(
+    ("header", "address"),
+    [
+        ("198.51.100.7:46532", "198.51.100.7"),
+        ("2001:db8:0:0:0:0:0:1:443", "2001:db8::1"),
+        ("not an address", None),
+        (None, None),
+    ],
+)
+def test_cloudfront_viewer_address_gives_the_address_without_the_port(header: str | None, address: str | None) -> None:
+    from chalicelib.api.middleware import viewer_ip
+
+    assert viewer_ip(header) == address
