@@ -3,6 +3,7 @@ current, pending and previous values) accepts what CloudFront sends."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -47,7 +48,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
 
 
 def _sent(clients: dict[str, Any]) -> str:
-    config = clients["cloudfront"].get_distribution_config(Id=rotation.os.environ["DISTRIBUTION_ID"])
+    config = clients["cloudfront"].get_distribution_config(Id=os.environ["DISTRIBUTION_ID"])
     items = config["DistributionConfig"]["Origins"]["Items"][0]["CustomHeaders"]["Items"]
     return str(next(h["HeaderValue"] for h in items if h["HeaderName"] == HEADER))
 
