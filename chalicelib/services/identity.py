@@ -5,6 +5,9 @@ Every sign-in, failure, lockout and logout is an audit event; none carries a cod
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +27,13 @@ from chalicelib.domain.errors import FieldError, Forbidden, RateLimited, Unauthe
 from chalicelib.domain.identifiers import Channel, destination, id_number, masked
 from chalicelib.domain.messages import code_message, language, staff_code_message
 from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, StaffAccount, StaffDirectory
+
+# The SPA's random id of one eID attempt (base64url).
+EID_ATTEMPT = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -308,16 +318,29 @@ class CitizenSignIn:
         return challenge.contact
 
     # --- eID ----------------------------------------------------------------------------------------------------
-    def eid_start(self, return_to: object) -> str:
+    # Login CSRF: without these, a stranger could finish their own eID flow in someone else's browser (by luring
+    # it to the callback, or to the done page with a token) and have that person act in the stranger's name. A flow
+    # is bound to the browser that started it (a random value in an HttpOnly cookie; the flow keeps its digest),
+    # and the done page accepts only the token of the attempt it started (``attempt``, kept in its sessionStorage).
+    def eid_start(self, return_to: object, attempt: object) -> tuple[str, str]:
+        """The provider's URL and the browser binding to set as a cookie."""
         client = self._eid()
         if client is None:
             raise Unauthenticated("eid_unavailable", "Digital identity sign-in is not available right now.")
-        state, pkce = codes.new_id(), Pkce.new()
+        if not isinstance(attempt, str) or not EID_ATTEMPT.fullmatch(attempt):
+            raise ValidationFailed([FieldError("attempt", "is missing or malformed")])
+        state, pkce, browser = codes.new_id(), Pkce.new(), codes.new_id()
         expires = int(self._clock()) + self._limits.eid_flow_minutes * 60
-        self._store.put_flow(state, {"verifier": pkce.verifier, "return_to": safe_return_path(return_to)}, expires)
-        return client.authorize_url(state, pkce)
+        data = {
+            "verifier": pkce.verifier,
+            "return_to": safe_return_path(return_to),
+            "attempt": attempt,
+            "browser": _digest(browser),
+        }
+        self._store.put_flow(state, data, expires)
+        return client.authorize_url(state, pkce), browser
 
-    def eid_finish(self, params: dict[str, str], context: RequestContext) -> str:
+    def eid_finish(self, params: dict[str, str], browser: str | None, context: RequestContext) -> str:
         """Where to send the browser: the app's ``/auth/eid/done`` with a token (or an error) in the fragment."""
         done = f"{self._base}/auth/eid/done#"
         flow = self._store.take_flow(params.get("state", "")) if params.get("state") else None
@@ -326,6 +349,11 @@ class CitizenSignIn:
             self._record("auth.eid.signin", "unknown", Outcome.FAILURE, context, {"reason": "unknown or old state"})
             return done + urlencode({"error": "eid_failed"})
         data, _ = flow
+        if not browser or not hmac.compare_digest(_digest(browser), str(data.get("browser", ""))):
+            self._record(
+                "auth.eid.signin", "unknown", Outcome.DENIED, context, {"reason": "started in another browser"}
+            )
+            return done + urlencode({"error": "eid_failed"})
         return_to = safe_return_path(data.get("return_to"))
         if params.get("error") or not params.get("code"):
             reason = "access_denied" if params.get("error") == "access_denied" else "eid_failed"
@@ -347,7 +375,12 @@ class CitizenSignIn:
             {"method": identity.method, "assurance": identity.assurance.value},
         )
         return done + urlencode(
-            {"access_token": issued.token, "expires_in": str(issued.expires_in), "return_to": return_to}
+            {
+                "access_token": issued.token,
+                "expires_in": str(issued.expires_in),
+                "return_to": return_to,
+                "attempt": str(data.get("attempt", "")),
+            }
         )
 
     def _record(
