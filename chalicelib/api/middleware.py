@@ -20,8 +20,9 @@ SECURITY_HEADERS = {
 
 # CloudFront sends this header with a value from Secrets Manager (infra/stacks/web_stack.py); nobody else knows it.
 ORIGIN_HEADER = "x-origin-verify"
-# Written by CloudFront from the connection it accepted ("ip:port"); it replaces any value a viewer sends.
-VIEWER_ADDRESS_HEADER = "cloudfront-viewer-address"
+# Set by the /api/* viewer-request CloudFront Function from the address CloudFront accepted the connection from,
+# replacing any value the viewer sent (infra/stacks/web_stack.py); the WAF's rate rules count the same header.
+VIEWER_ADDRESS_HEADER = "x-viewer-ip"
 # Bodies larger than this are refused before anything reads them. Attachments are up to 4 MB, base64 in JSON.
 MAX_BODY_BYTES = 64 * 1024
 MAX_BODY_BYTES_BY_ROUTE = {"/appointments/{appointment_id}/attachments": 6 * 1024 * 1024}
@@ -85,9 +86,8 @@ def _body_size(request: Request) -> int:
 
 
 def viewer_ip(header: str | None) -> str | None:
-    """The address in CloudFront's ``CloudFront-Viewer-Address`` (``198.51.100.7:443``, ``2001:db8::1:443``)."""
-    host = (header or "").rsplit(":", 1)[0].strip("[]")
+    """The viewer's address CloudFront wrote, normalised; None if it is not an address."""
     try:
-        return str(ipaddress.ip_address(host))
+        return str(ipaddress.ip_address((header or "").strip()))
     except ValueError:
         return None

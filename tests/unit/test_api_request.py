@@ -112,13 +112,14 @@ def test_behind_cloudfront_the_source_is_the_viewer_address_cloudfront_wrote() -
 @pytest.mark.parametrize(
     ("header", "address"),
     [
-        ("198.51.100.7:46532", "198.51.100.7"),
-        ("2001:db8:0:0:0:0:0:1:443", "2001:db8::1"),
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:0:0:0:0:0:1", "2001:db8::1"),
+        ("198.51.100.7, 203.0.113.9", None),
         ("not an address", None),
         (None, None),
     ],
 )
-def test_cloudfront_viewer_address_gives_the_address_without_the_port(header: str | None, address: str | None) -> None:
+def test_the_viewer_address_header_gives_one_normalised_address(header: str | None, address: str | None) -> None:
     from chalicelib.api.middleware import viewer_ip
 
     assert viewer_ip(header) == address
