@@ -162,9 +162,12 @@ def citizen_actor(subject: str) -> Actor:
 
 
 class RateLimiter:
-    def __init__(self, store: AuthStore, limits: Limits, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: AuthStore, limits: Limits, pepper: Callable[[], bytes], clock: Callable[[], float] = time.time
+    ) -> None:
         self._store = store
         self._limits = limits
+        self._pepper = pepper
         self._clock = clock
 
     def take(self, checks: list[tuple[str, str, int]], code: str = "rate_limited") -> None:
@@ -173,8 +176,12 @@ class RateLimiter:
         now = int(self._clock())
         start = now - now % window
         for scope, key, limit in checks:
-            if not self._store.hit(scope, key, start, window, limit):
+            if not self._store.hit(scope, self._key(key), start, window, limit):
                 raise RateLimited(start + window - now, code, "Too many attempts: wait a few minutes and try again.")
+
+    def _key(self, key: str) -> str:
+        # Counters are keyed by ID numbers, addresses and user names: stored under a keyed hash, never as they are.
+        return hmac.new(self._pepper(), f"rate:{key}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class CitizenSignIn:
@@ -201,7 +208,7 @@ class CitizenSignIn:
         self._base = public_base_url.rstrip("/")
         self._clock = clock
         self._sleep = sleep
-        self._limiter = RateLimiter(store, limits, clock)
+        self._limiter = RateLimiter(store, limits, pepper, clock)
 
     @cached_property
     def _pepper_bytes(self) -> bytes:
@@ -420,7 +427,7 @@ class StaffSignIn:
         self._pepper = pepper
         self._limits = limits
         self._clock = clock
-        self._limiter = RateLimiter(store, limits, clock)
+        self._limiter = RateLimiter(store, limits, pepper, clock)
 
     def login(self, body: dict[str, Any], context: RequestContext) -> IssuedToken:
         username, password, otp = body.get("username"), body.get("password"), body.get("otp")

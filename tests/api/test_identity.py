@@ -422,6 +422,16 @@ def test_every_sign_in_step_is_audited_without_codes_or_passwords(client: Client
     assert ADDRESS not in dump  # addresses appear masked
 
 
+def test_rate_counters_do_not_store_id_numbers_or_addresses(client: Client, demo: DemoCounts) -> None:
+    citizen_token(client, "12345678Z", ADDRESS)
+    post(client, "/auth/staff/login", {"username": "agent.omac", "password": "wrong"})
+
+    keys = " ".join(item.pk for item in AuthItem.scan() if item.pk.startswith("RATE#"))
+    assert keys
+    for personal in ("12345678Z", ADDRESS, "agent.omac"):
+        assert personal not in keys
+
+
 def test_a_lockout_is_audited(client: Client, demo: DemoCounts) -> None:
     for _ in range(4):
         request_code(client, "12345678Z", "q@example.org")
