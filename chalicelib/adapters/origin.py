@@ -1,6 +1,6 @@
 """The CloudFront origin secret: which ``X-Origin-Verify`` values prove a request came through our distribution.
 
-The value lives in Secrets Manager and rotates (``infra/stacks/origin_rotation.py``): during a rotation CloudFront
+The value lives in Secrets Manager and rotates (``infra/origin_rotation/index.py``): during a rotation CloudFront
 may send the new value (AWSPENDING, then AWSCURRENT) while requests already in flight carry the old one
 (AWSPREVIOUS), so all three are accepted. Values are cached for a short time; a value we do not know triggers one
 early re-read (at most every ``min_refresh_seconds``), so a rotation takes effect at once without letting a flood

@@ -128,7 +128,7 @@ def from_exception(exc: Exception) -> Response:
         return problem(
             503,
             "service_unavailable",
-            "The service is briefly unavailable. Nothing you sent is lost: try again in a moment.",
+            "The service is briefly unavailable: try again in a moment.",
             headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
         )
     logger.exception("unhandled error")
