@@ -12,6 +12,7 @@ from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
+    from chalicelib.adapters.origin import OriginSecret
     from chalicelib.auth.eid import EidClient
     from chalicelib.auth.tokens import TokenService
     from chalicelib.services.booking import BookingService
@@ -83,6 +84,12 @@ class Container:
         from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
 
         return DynamoAuthStore()
+
+    @cached_property
+    def origin_secret(self) -> OriginSecret:
+        from chalicelib.adapters.origin import OriginSecret
+
+        return OriginSecret(self._client("secretsmanager"), self.settings.origin_secret_id)
 
     @cached_property
     def staff(self) -> StaffDirectory:

@@ -96,6 +96,10 @@ class Settings:
     digest_period_seconds: int = 3600
     # Object Lock (COMPLIANCE) retention of log and digest files.
     trail_retention_days: int = 2190
+    # The Secrets Manager secret whose value CloudFront sends in ``X-Origin-Verify``: set, the API refuses every
+    # request that did not come through CloudFront (API Gateway is reachable directly and the WAF sits on
+    # CloudFront) and counts requests by the viewer address CloudFront wrote. Every stage but dev must set it.
+    origin_secret_id: str = ""
 
     @property
     def is_dev(self) -> bool:
@@ -156,6 +160,8 @@ class Settings:
                 client_id=environ["EID_CLIENT_ID"],
                 client_secret_parameter=environ["PARAM_EID_CLIENT_SECRET"],
             )
+        if environ.get("STAGE", "dev") != "dev" and not environ.get("ORIGIN_SECRET_ID"):
+            problems.append("ORIGIN_SECRET_ID is required outside dev (only CloudFront may reach the API)")
         if problems:
             raise ConfigurationError("; ".join(problems))
         signing = environ["KMS_SIGNING_KEY"]
@@ -179,6 +185,7 @@ class Settings:
             bucket_recordings=environ.get("BUCKET_RECORDINGS", ""),
             trail_key=environ.get("KMS_TRAIL_KEY", ""),
             pseudonym_key_parameter=environ.get("PARAM_PSEUDONYM_KEY", ""),
+            origin_secret_id=environ.get("ORIGIN_SECRET_ID", ""),
             media_webhook_secret_parameter=environ.get("PARAM_MEDIA_WEBHOOK_SECRET", ""),
             turn_secret_parameter=environ.get("PARAM_TURN_SECRET", ""),
             stun_urls=_urls(environ.get("MEDIA_STUN_URLS", "")),

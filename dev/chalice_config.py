@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from infra.resources import RESOURCES, key_alias, parameter_path, physical_name
+from infra.resources import RESOURCES, key_alias, origin_secret_name, parameter_path, physical_name
 
 CONFIG_PATH = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
 STAGES = ("dev", "prod")
@@ -40,6 +40,9 @@ def stage_environment(stage: str) -> dict[str, str]:
             env[identity.address_env] = identity.dev_address
     env.update(EID_ENDPOINTS[stage])
     env.update(TRAIL_TIMING[stage])
+    if stage != "dev":
+        # Only CloudFront may call the API (chalicelib/api/middleware.py); locally there is no CloudFront.
+        env["ORIGIN_SECRET_ID"] = origin_secret_name(stage)
     if stage == "dev":
         # The local stack: the SPA's origin (the API sits under /api) and the fake eID provider (dev/fake_eid.py).
         env["PUBLIC_BASE_URL"] = "http://127.0.0.1:8080"

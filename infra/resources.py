@@ -109,6 +109,11 @@ def parameter_path(stage: str, name: str) -> str:
     return f"/{PROJECT}/{stage}/{name}"
 
 
+def origin_secret_name(stage: str) -> str:
+    """The Secrets Manager secret CloudFront sends to the API in ``X-Origin-Verify`` (no such secret in dev)."""
+    return f"{PROJECT}/{stage}/origin-verify"
+
+
 def key_alias(stage: str, name: str) -> str:
     return f"alias/{PROJECT}-{stage}-{name}"
 

@@ -44,3 +44,19 @@ class InMemoryAuditLog:
 
     def events_of_day(self, day: str) -> list[AuditEvent]:
         return sorted((e for e in self.events if e.day == day), key=lambda e: (e.at, e.id))
+
+
+class FakeEidProvider:
+    """The eID provider's client: the authorisation URL carries the state; any code identifies one person."""
+
+    def __init__(self, id_number: str = "12345678Z") -> None:
+        from chalicelib.auth.eid import EidIdentity
+        from chalicelib.domain.catalogue import Assurance
+
+        self.identity = EidIdentity(id_number, "Laia Puig", "idcat_mobil", Assurance.SUBSTANTIAL)
+
+    def authorize_url(self, state: str, pkce: object) -> str:
+        return f"https://eid.example/o/oauth2/auth?state={state}"
+
+    def identify(self, code: str, verifier: str) -> object:
+        return self.identity

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http.cookies import CookieError, SimpleCookie
+
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
@@ -32,20 +34,45 @@ def verify_code() -> Response:
     return json_response(_token_body(issued.token, issued.expires_in), headers=NO_STORE)
 
 
+# The eID flow's browser binding (services/identity.py): only for the eID routes, never readable by scripts, and
+# sent on the provider's top-level redirect back to us (SameSite=Lax), not on cross-site subrequests.
+EID_COOKIE = "eid_flow"
+EID_COOKIE_PATH = "/api/auth/eid"
+
+
+def _eid_cookie(value: str, max_age: int) -> str:
+    secure = "" if get_container().settings.is_dev else "; Secure"  # the local stack is plain http
+    return f"{EID_COOKIE}={value}; Path={EID_COOKIE_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+
+
 @auth.route("/auth/eid/start", methods=["GET"])
 def eid_start() -> Response:
     params: dict[str, str] = dict(auth.current_request.query_params or {})
-    location = get_container().citizen_sign_in.eid_start(params.get("return_to"))
-    return Response(body="", status_code=302, headers={"Location": location, **NO_STORE})
+    container = get_container()
+    location, browser = container.citizen_sign_in.eid_start(params.get("return_to"), params.get("attempt"))
+    cookie = _eid_cookie(browser, container.limits.eid_flow_minutes * 60)
+    return Response(body="", status_code=302, headers={"Location": location, "Set-Cookie": cookie, **NO_STORE})
 
 
 @auth.route("/auth/eid/callback", methods=["GET"])
 def eid_callback() -> Response:
     request = auth.current_request
-    location = get_container().citizen_sign_in.eid_finish(dict(request.query_params or {}), context_of(request))
-    return Response(
-        body="", status_code=302, headers={"Location": location, **NO_STORE, "Referrer-Policy": "no-referrer"}
+    cookies = SimpleCookie()
+    try:
+        cookies.load(request.headers.get("cookie") or "")
+    except CookieError:
+        cookies.clear()
+    browser = cookies[EID_COOKIE].value if EID_COOKIE in cookies else None
+    location = get_container().citizen_sign_in.eid_finish(
+        dict(request.query_params or {}), browser, context_of(request)
     )
+    headers: dict[str, str | list[str]] = {
+        "Location": location,
+        "Set-Cookie": _eid_cookie("", 0),
+        **NO_STORE,
+        "Referrer-Policy": "no-referrer",
+    }
+    return Response(body="", status_code=302, headers=headers)
 
 
 @auth.route("/auth/staff/login", methods=["POST"])

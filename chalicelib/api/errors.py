@@ -49,6 +49,8 @@ TITLES = {
     "account_disabled": "This account is disabled",
     "insufficient_assurance": "A stronger identification is needed",
     "dependency_unavailable": "A service we depend on is unavailable; nothing was changed",
+    "service_unavailable": "The service is briefly unavailable; try again in a moment",
+    "payload_too_large": "The request body is too large",
     "internal_error": "Something went wrong on our side",
 }
 
@@ -121,8 +123,65 @@ def from_exception(exc: Exception) -> Response:
         if exc.STATUS_CODE >= 500:
             logger.exception("Chalice error")
         return _chalice_problem(exc.STATUS_CODE, str(exc))
+    if _unreachable(exc):
+        logger.warning("dependency unreachable", exc_info=exc)
+        return problem(
+            503,
+            "service_unavailable",
+            "The service is briefly unavailable: try again in a moment.",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_SECONDS)},
+        )
     logger.exception("unhandled error")
     return problem(500, "internal_error", "The error has been logged with the request id.")
+
+
+UNAVAILABLE_RETRY_SECONDS = 30
+# AWS error codes that mean "busy or briefly down", left after the SDK's own retries (DynamoDB, KMS, S3, SSM,
+# Secrets Manager, SES, SNS).
+_TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ThrottledException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "SlowDown",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalServerError",
+        "InternalFailure",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+    }
+)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether the failure is an AWS service we could not reach or that stayed busy, not a fault of ours.
+
+    PynamoDB wraps the SDK's error in its own (``cause``), and code may chain it (``__cause__``); a conditional
+    write that failed is a PynamoDB error too, so only the cause decides.
+    """
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as EndpointUnreachable
+
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (EndpointUnreachable, HTTPClientError)):  # refused, timed out, closed, DNS
+            return True
+        if isinstance(current, ClientError):
+            error = current.response.get("Error", {})
+            status = current.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if error.get("Code") in _TRANSIENT_CODES or status == 503:
+                return True
+        pending += [getattr(current, "cause", None), current.__cause__, current.__context__]
+    return False
 
 
 def normalise(response: Response) -> Response:

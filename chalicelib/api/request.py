@@ -47,7 +47,7 @@ def query_choice(request: Request, name: str, choices: type[E]) -> E | None:
 
 def context_of(request: Request) -> RequestContext:
     context: dict[str, Any] = dict(request.context or {})
-    return RequestContext(
-        request_id=str(context.get("requestId", "")),
-        source_ip=(context.get("identity") or {}).get("sourceIp"),
-    )
+    # Behind CloudFront the connection's address is an edge's, shared by everyone: the middleware then sets the
+    # viewer's address CloudFront wrote (``viewerIp``, None if it is missing). No client-sent header counts.
+    source_ip = context["viewerIp"] if "viewerIp" in context else (context.get("identity") or {}).get("sourceIp")
+    return RequestContext(request_id=str(context.get("requestId", "")), source_ip=source_ip)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +30,13 @@ ALLOWED_ALGORITHMS = [ALGORITHM]
 AUDIENCE_API = "videoatencion-api"
 AUDIENCE_MEDIA = "videoatencion-media"
 LEEWAY_SECONDS = 30
+# A key id we do not know makes us fetch the public keys again (another instance may already sign with a new key),
+# but never on every request: an unknown key id is remembered for a while (a bounded number of them), and the
+# keys are fetched at most once per interval whatever ids arrive, so forged tokens cannot turn into KMS calls.
+UNKNOWN_KID_SECONDS = 300
+UNKNOWN_KIDS_KEPT = 256
+MIN_REFRESH_SECONDS = 5
+MAX_KID_LENGTH = 128
 
 
 class Signer(Protocol):
@@ -70,6 +79,9 @@ class TokenService:
         self._keys = keys
         self._issuer = issuer
         self._clock = clock
+        self._lock = threading.Lock()
+        self._unknown: OrderedDict[str, float] = OrderedDict()
+        self._refreshed_at: float | None = None
 
     def issue(self, subject: str, audience: str, lifetime: timedelta, claims: dict[str, Any]) -> IssuedToken:
         now = self._clock().replace(microsecond=0)
@@ -119,8 +131,26 @@ class TokenService:
 
     def _key(self, kid: str) -> EllipticCurvePublicKey:
         keys = self._keys.public_keys()
+        if kid in keys:
+            return keys[kid]
+        if len(kid) > MAX_KID_LENGTH or not self._may_refresh(kid):
+            raise jwt.InvalidKeyError("unknown key id")
+        keys = self._keys.public_keys(refresh=True)
         if kid not in keys:
-            keys = self._keys.public_keys(refresh=True)
-        if kid not in keys:
+            with self._lock:
+                self._unknown[kid] = self._clock().timestamp()
+                while len(self._unknown) > UNKNOWN_KIDS_KEPT:
+                    self._unknown.popitem(last=False)
             raise jwt.InvalidKeyError("unknown key id")
         return keys[kid]
+
+    def _may_refresh(self, kid: str) -> bool:
+        now = self._clock().timestamp()
+        with self._lock:
+            refused_at = self._unknown.get(kid)
+            if refused_at is not None and now - refused_at < UNKNOWN_KID_SECONDS:
+                return False
+            if self._refreshed_at is not None and now - self._refreshed_at < MIN_REFRESH_SECONDS:
+                return False
+            self._refreshed_at = now
+            return True

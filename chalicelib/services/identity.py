@@ -5,6 +5,9 @@ Every sign-in, failure, lockout and logout is an audit event; none carries a cod
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,20 +28,40 @@ from chalicelib.domain.identifiers import Channel, destination, id_number, maske
 from chalicelib.domain.messages import code_message, language, staff_code_message
 from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, StaffAccount, StaffDirectory
 
+# The SPA's random id of one eID attempt (base64url).
+EID_ATTEMPT = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
 
 @dataclass(frozen=True)
 class Limits:
-    """Abuse limits. Fixed 15-minute windows: an attacker can hold a citizen's codes back for minutes, not hours."""
+    """Abuse limits. Fixed 15-minute windows: an attacker can hold a citizen's codes back for minutes, not hours.
+
+    One bucket per purpose, never shared (a public document check must not spend a sign-in's allowance). Limits
+    per source address are only a backstop sized for a shared address (a library's or a town hall's Wi-Fi, a mobile
+    carrier's NAT), so one neighbour cannot use them up for everyone behind it; the limits per challenge, per ID
+    number, per destination and per account-and-address do the real work.
+    """
 
     code_minutes: int = 10
     attempts_per_code: int = 5
     window_seconds: int = 900
-    codes_per_id_number: int = 3
+    # Per (ID number, destination): the person's own address keeps its allowance whatever others send elsewhere.
+    codes_per_id_number_and_destination: int = 3
+    # Per ID number over every destination: bounds flooding one identity; above what one person ever needs.
+    codes_per_id_number: int = 10
     codes_per_destination: int = 3
-    codes_per_source_ip: int = 10
-    verifications_per_source_ip: int = 30
-    staff_logins_per_username: int = 5
-    staff_logins_per_source_ip: int = 20
+    codes_per_source_ip: int = 100
+    verifications_per_source_ip: int = 500
+    # Per account from one address: guessing a password is capped where the guesses come from, so a stranger
+    # cannot lock the agent out from their own desk; the emailed second factor stops a guessed password anyway.
+    staff_logins_per_username_and_source_ip: int = 5
+    # Per account over every address: a backstop against guessing spread over many addresses.
+    staff_logins_per_username: int = 100
+    staff_logins_per_source_ip: int = 50
     # Requesting a code takes at least this long whoever asks, so timing tells nothing about the person.
     min_request_seconds: float = 0.4
     eid_flow_minutes: int = 10
@@ -139,9 +162,12 @@ def citizen_actor(subject: str) -> Actor:
 
 
 class RateLimiter:
-    def __init__(self, store: AuthStore, limits: Limits, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: AuthStore, limits: Limits, pepper: Callable[[], bytes], clock: Callable[[], float] = time.time
+    ) -> None:
         self._store = store
         self._limits = limits
+        self._pepper = pepper
         self._clock = clock
 
     def take(self, checks: list[tuple[str, str, int]], code: str = "rate_limited") -> None:
@@ -150,8 +176,12 @@ class RateLimiter:
         now = int(self._clock())
         start = now - now % window
         for scope, key, limit in checks:
-            if not self._store.hit(scope, key, start, window, limit):
+            if not self._store.hit(scope, self._key(key), start, window, limit):
                 raise RateLimited(start + window - now, code, "Too many attempts: wait a few minutes and try again.")
+
+    def _key(self, key: str) -> str:
+        # Counters are keyed by ID numbers, addresses and user names: stored under a keyed hash, never as they are.
+        return hmac.new(self._pepper(), f"rate:{key}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class CitizenSignIn:
@@ -178,7 +208,7 @@ class CitizenSignIn:
         self._base = public_base_url.rstrip("/")
         self._clock = clock
         self._sleep = sleep
-        self._limiter = RateLimiter(store, limits, clock)
+        self._limiter = RateLimiter(store, limits, pepper, clock)
 
     @cached_property
     def _pepper_bytes(self) -> bytes:
@@ -210,9 +240,10 @@ class CitizenSignIn:
         try:
             self._limiter.take(
                 [
-                    ("otp-ip", context.source_ip or "unknown", limits.codes_per_source_ip),
-                    ("otp-id", subject, limits.codes_per_id_number),
-                    ("otp-to", to, limits.codes_per_destination),
+                    ("otp-request-ip", context.source_ip or "unknown", limits.codes_per_source_ip),
+                    ("otp-request-id-to", f"{subject}|{to}", limits.codes_per_id_number_and_destination),
+                    ("otp-request-to", to, limits.codes_per_destination),
+                    ("otp-request-id", subject, limits.codes_per_id_number),
                 ]
             )
         except RateLimited:
@@ -252,7 +283,10 @@ class CitizenSignIn:
             errors.append(FieldError("code", "must be the 6 digits we sent"))
         if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
             raise ValidationFailed(errors)
-        self._limiter.take([("verify-ip", context.source_ip or "unknown", self._limits.verifications_per_source_ip)])
+        # The real limit is the challenge's own attempts (``_check_code``); this only stops a flood from one address.
+        self._limiter.take(
+            [("otp-verify-ip", context.source_ip or "unknown", self._limits.verifications_per_source_ip)]
+        )
         challenge = self._store.get_challenge(challenge_id)
         if challenge is None or challenge.purpose != "citizen":
             raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
@@ -291,16 +325,29 @@ class CitizenSignIn:
         return challenge.contact
 
     # --- eID ----------------------------------------------------------------------------------------------------
-    def eid_start(self, return_to: object) -> str:
+    # Login CSRF: without these, a stranger could finish their own eID flow in someone else's browser (by luring
+    # it to the callback, or to the done page with a token) and have that person act in the stranger's name. A flow
+    # is bound to the browser that started it (a random value in an HttpOnly cookie; the flow keeps its digest),
+    # and the done page accepts only the token of the attempt it started (``attempt``, kept in its sessionStorage).
+    def eid_start(self, return_to: object, attempt: object) -> tuple[str, str]:
+        """The provider's URL and the browser binding to set as a cookie."""
         client = self._eid()
         if client is None:
             raise Unauthenticated("eid_unavailable", "Digital identity sign-in is not available right now.")
-        state, pkce = codes.new_id(), Pkce.new()
+        if not isinstance(attempt, str) or not EID_ATTEMPT.fullmatch(attempt):
+            raise ValidationFailed([FieldError("attempt", "is missing or malformed")])
+        state, pkce, browser = codes.new_id(), Pkce.new(), codes.new_id()
         expires = int(self._clock()) + self._limits.eid_flow_minutes * 60
-        self._store.put_flow(state, {"verifier": pkce.verifier, "return_to": safe_return_path(return_to)}, expires)
-        return client.authorize_url(state, pkce)
+        data = {
+            "verifier": pkce.verifier,
+            "return_to": safe_return_path(return_to),
+            "attempt": attempt,
+            "browser": _digest(browser),
+        }
+        self._store.put_flow(state, data, expires)
+        return client.authorize_url(state, pkce), browser
 
-    def eid_finish(self, params: dict[str, str], context: RequestContext) -> str:
+    def eid_finish(self, params: dict[str, str], browser: str | None, context: RequestContext) -> str:
         """Where to send the browser: the app's ``/auth/eid/done`` with a token (or an error) in the fragment."""
         done = f"{self._base}/auth/eid/done#"
         flow = self._store.take_flow(params.get("state", "")) if params.get("state") else None
@@ -309,6 +356,11 @@ class CitizenSignIn:
             self._record("auth.eid.signin", "unknown", Outcome.FAILURE, context, {"reason": "unknown or old state"})
             return done + urlencode({"error": "eid_failed"})
         data, _ = flow
+        if not browser or not hmac.compare_digest(_digest(browser), str(data.get("browser", ""))):
+            self._record(
+                "auth.eid.signin", "unknown", Outcome.DENIED, context, {"reason": "started in another browser"}
+            )
+            return done + urlencode({"error": "eid_failed"})
         return_to = safe_return_path(data.get("return_to"))
         if params.get("error") or not params.get("code"):
             reason = "access_denied" if params.get("error") == "access_denied" else "eid_failed"
@@ -330,7 +382,12 @@ class CitizenSignIn:
             {"method": identity.method, "assurance": identity.assurance.value},
         )
         return done + urlencode(
-            {"access_token": issued.token, "expires_in": str(issued.expires_in), "return_to": return_to}
+            {
+                "access_token": issued.token,
+                "expires_in": str(issued.expires_in),
+                "return_to": return_to,
+                "attempt": str(data.get("attempt", "")),
+            }
         )
 
     def _record(
@@ -370,7 +427,7 @@ class StaffSignIn:
         self._pepper = pepper
         self._limits = limits
         self._clock = clock
-        self._limiter = RateLimiter(store, limits, clock)
+        self._limiter = RateLimiter(store, limits, pepper, clock)
 
     def login(self, body: dict[str, Any], context: RequestContext) -> IssuedToken:
         username, password, otp = body.get("username"), body.get("password"), body.get("otp")
@@ -384,11 +441,17 @@ class StaffSignIn:
         if errors or not isinstance(username, str) or not isinstance(password, str):
             raise ValidationFailed(errors)
         username = username.strip().lower()
+        source = context.source_ip or "unknown"
         try:
             self._limiter.take(
                 [
-                    ("staff-ip", context.source_ip or "unknown", self._limits.staff_logins_per_source_ip),
-                    ("staff-user", username, self._limits.staff_logins_per_username),
+                    ("staff-login-ip", source, self._limits.staff_logins_per_source_ip),
+                    (
+                        "staff-login-user-ip",
+                        f"{username}|{source}",
+                        self._limits.staff_logins_per_username_and_source_ip,
+                    ),
+                    ("staff-login-user", username, self._limits.staff_logins_per_username),
                 ]
             )
         except RateLimited:

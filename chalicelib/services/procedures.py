@@ -517,8 +517,9 @@ class ProcedureService:
         """Public: anyone holding a CSV may check the document (padrón documents also need the holder's ID number)."""
         now = int(self._clock().timestamp())
         window = now - now % VERIFY_WINDOW_SECONDS
+        # Its own bucket: checking documents must never spend the allowance for signing in from the same address.
         if not self._limits.hit(
-            "verify-ip", context.source_ip or "unknown", window, VERIFY_WINDOW_SECONDS, VERIFY_PER_IP
+            "document-check-ip", context.source_ip or "unknown", window, VERIFY_WINDOW_SECONDS, VERIFY_PER_IP
         ):
             raise RateLimited(window + VERIFY_WINDOW_SECONDS - now)
         code = normalise_csv(csv)

@@ -13,7 +13,10 @@ the Chalice stage named like the CDK stage, so ``.chalice/config.json`` gives th
   retention and delete object versions;
 - fixed function names (``videoatencion-{stage}-{function}``, as ``chalice deploy`` names them), their log groups
   with the stage's retention (created before the functions, so Lambda never creates one without retention), reserved
-  concurrency of the API from the stage config, memory, timeouts; X-Ray only when configured.
+  concurrency of the API from the stage config, memory, timeouts; X-Ray only when configured;
+- the CloudFront origin secret (Secrets Manager, ``videoatencion/{stage}/origin-verify``, a generated value never
+  in a template): the web stack's distribution sends it in ``X-Origin-Verify`` and rotates it every 30 days; the
+  API function may read it and refuses any request without it (``chalicelib/api/middleware.py``).
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, CfnParameter, Stack
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.resources import PROJECT, Resources, parameter_path
+from infra.resources import PROJECT, Resources, origin_secret_name, parameter_path
 from infra.stacks.chalice_package import PackagedChalice
 from infra.stacks.data_stack import DataStack
 from infra.stacks.keys_stack import KeysStack
@@ -209,6 +213,17 @@ class ApiStack(Stack):
         self._records = records
         self.tracing = bool(getattr(config, "api_tracing", False) or self.node.try_get_context("api_tracing"))
         self.function_names = {name: f"{PROJECT}-{self.stage}-{name}" for name in LOGICAL_IDS}
+        self.origin_secret = secretsmanager.Secret(
+            self,
+            "OriginSecret",
+            secret_name=origin_secret_name(self.stage),
+            description="Sent by CloudFront to the API in X-Origin-Verify: requests without it are refused",
+            # URL-safe characters only: the value travels as an HTTP header.
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
 
         self.chalice = PackagedChalice(
             self,
@@ -337,6 +352,14 @@ class ApiStack(Stack):
                         )
                         for p in access.parameters
                     ],
+                )
+            )
+        if name == API_FUNCTION:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="OriginSecret",
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[self.origin_secret.secret_arn],
                 )
             )
         if access.send_messages:

@@ -6,13 +6,18 @@
   responses: those apply to every behaviour and would turn the API's own 403/404 problem+json answers into the SPA.
 - **``/api/*``** goes to the API Gateway stage ``api`` (the path is kept: the stage is the first segment, as in the
   SPA's relative ``/api/…`` URLs), never cached, every viewer header but ``Host`` forwarded (``Authorization``
-  included), HTTPS and TLS 1.2 to the origin.
+  included), HTTPS and TLS 1.2 to the origin. CloudFront adds ``X-Origin-Verify`` with the origin secret (a
+  dynamic reference to Secrets Manager: the value is never in the template); the API refuses any request without
+  it, so API Gateway's own address is of no use to anyone walking around this WAF. A rotation function
+  (``infra/origin_rotation``) replaces the value every 30 days, in CloudFront and in the secret; the API accepts
+  the current, pending and previous values meanwhile.
 - **Headers** on every answer: a strict CSP (the media nodes' https/wss origin from ``-c media_domain=``, the
   recordings and documents buckets' presigned-URL hosts), HSTS (2 years, includeSubDomains, preload), nosniff,
   ``Referrer-Policy: same-origin``, ``X-Frame-Options: DENY``, a Permissions-Policy granting camera and microphone
   to the site itself only.
 - **WAF**: a REGIONAL web ACL on the API Gateway stage (see ``_web_acl`` for why not a CloudFront-scope one):
-  rate-based rules per client IP on the sign-in and booking routes, AWS's common rule set.
+  requests without the origin header blocked, bodies over 64 KB (6 MB on the attachment route) blocked, rate-based
+  rules per viewer address on the sign-in and booking routes, AWS's common rule set.
 - **Deployment of the built SPA** (``web/dist``, ``make web``) when it exists at synthesis; otherwise the stack is
   synthesised without it and says so (a warning annotation and the ``SpaDeployed`` output).
 
@@ -29,22 +34,36 @@ import re
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack, Token
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Token
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.resources import Resources, physical_name
+from infra.resources import Resources, origin_secret_name, physical_name
 from infra.stacks.api_stack import ApiStack
 from infra.stacks.media_stack import TLS_PORT as MEDIA_PORT
 from infra.stages import StageConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO_ROOT / "web" / "dist"
+ROTATION_CODE = REPO_ROOT / "infra" / "origin_rotation"
+# CloudFront → API: the origin secret (chalicelib/api/middleware.py checks it before anything else).
+ORIGIN_HEADER = "X-Origin-Verify"
+ORIGIN_SECRET_ROTATION = Duration.days(30)
+# Body sizes the WAF blocks (413): 64 KB anywhere, 6 MB on the attachment route (a 4 MB file in base64 and JSON).
+MAX_BODY_BYTES = 64 * 1024
+ATTACHMENT_PATH = r"^(/api)?/appointments/[^/]+/attachments/?$"
+# A Content-Length over 6 MB (6,291,456 bytes): the WAF inspects at most 64 KB of a body, so on the attachment route
+# it goes by the declared length; the API checks the real one.
+OVER_6_MB = r"^(629(1(4(5[7-9]|[6-9]\d)|[5-9]\d\d)|[2-9]\d{3})|63\d{5}|6[4-9]\d{5}|[7-9]\d{6}|[1-9]\d{7,})$"
+TOO_LARGE_BODY = "too-large"
 # The API Gateway stage (``api_url`` ends in ``/api/``): CloudFront keeps the path, so /api/x reaches resource /x.
 API_STAGE = "api"
 # Set by the /api/* viewer-request function from the address CloudFront saw (a viewer's own value is overwritten);
@@ -126,11 +145,14 @@ class WebStack(Stack):
             documents_bucket=physical_name(self.stage, "documents"),
         )
         headers = self._response_headers_policy()
+        api_domain = f"{rest_api_id}.execute-api.{self.region}.{self.url_suffix}"
         api_origin = origins.HttpOrigin(
-            f"{rest_api_id}.execute-api.{self.region}.{self.url_suffix}",
+            api_domain,
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
             read_timeout=Duration.seconds(30),
+            # A dynamic reference resolved by CloudFormation at deployment: the template holds the secret's name.
+            custom_headers={ORIGIN_HEADER: SecretValue.secrets_manager(origin_secret_name(self.stage)).unsafe_unwrap()},
         )
         domain_names, certificate = self._custom_domain()
         self.distribution = cloudfront.Distribution(
@@ -167,6 +189,7 @@ class WebStack(Stack):
             # Europe and North America edges: the council's citizens are in Spain.
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
         )
+        self.origin_secret_rotation = self._origin_secret_rotation(api_domain)
         self.web_acl = self._web_acl(rest_api_id)
         self.spa_deployed = self._deploy_spa()
 
@@ -222,6 +245,55 @@ class WebStack(Stack):
             runtime=cloudfront.FunctionRuntime.JS_2_0,
         )
         return cloudfront.FunctionAssociation(function=function, event_type=cloudfront.FunctionEventType.VIEWER_REQUEST)
+
+    def _origin_secret_rotation(self, api_domain: str) -> lambda_.Function:
+        """Every 30 days a new origin secret, set in CloudFront first and then made current (see the handler)."""
+        secret = secretsmanager.Secret.from_secret_name_v2(self, "OriginSecret", origin_secret_name(self.stage))
+        function = lambda_.Function(
+            self,
+            "OriginSecretRotation",
+            runtime=lambda_.Runtime.PYTHON_3_11,
+            handler="index.handler",
+            code=lambda_.Code.from_asset(str(ROTATION_CODE), exclude=["__pycache__"]),
+            timeout=Duration.minutes(1),
+            environment={
+                "DISTRIBUTION_ID": self.distribution.distribution_id,
+                "ORIGIN_DOMAIN": api_domain,
+                "HEADER_NAME": ORIGIN_HEADER,
+            },
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:UpdateSecretVersionStage",
+                ],
+                resources=[secret.secret_arn],
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["cloudfront:GetDistributionConfig", "cloudfront:UpdateDistribution"],
+                resources=[
+                    self.format_arn(
+                        service="cloudfront",
+                        region="",
+                        resource="distribution",
+                        resource_name=self.distribution.distribution_id,
+                    )
+                ],
+            )
+        )
+        secretsmanager.RotationSchedule(
+            self,
+            "OriginSecretRotationSchedule",
+            secret=secret,
+            rotation_lambda=function,
+            automatically_after=ORIGIN_SECRET_ROTATION,
+        )
+        return function
 
     def _response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
         return cloudfront.ResponseHeadersPolicy(
@@ -301,12 +373,65 @@ class WebStack(Stack):
         static SPA, served from CloudFront's cache, needs no rate rules. Behind CloudFront the source address is an
         edge server's, so the rate rules count per ``X-Viewer-Ip``, which the ``/api/*`` viewer function sets from
         the address CloudFront saw; requests without it (direct to ``execute-api``) are counted per source address.
+
+        ``X-Viewer-Ip`` is only trustworthy on requests CloudFront forwarded, and anyone can send it straight to
+        ``execute-api``: the first rule blocks requests without the origin header, and the API itself refuses any
+        whose origin header is not the secret (the WAF cannot know the value without holding it in its
+        configuration). So a forged viewer address buys a direct caller nothing but a 403.
         """
         limits = {"SignIn": self.config.waf_sign_in_per_5min, "Booking": self.config.waf_booking_per_5min}
         for name, limit in limits.items():
             if limit < MIN_RATE_LIMIT:
                 raise ValueError(f"WAF rate limit of the {name} rule must be at least {MIN_RATE_LIMIT}, got {limit}")
-        rules: list[wafv2.CfnWebACL.RuleProperty] = []
+        rules: list[wafv2.CfnWebACL.RuleProperty] = [
+            _blocking_rule(
+                "NotThroughCloudFront",
+                0,
+                wafv2.CfnWebACL.StatementProperty(
+                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(ORIGIN_HEADER))
+                ),
+                403,
+                None,
+            ),
+            _blocking_rule(
+                "BodyOver64KB",
+                1,
+                wafv2.CfnWebACL.StatementProperty(
+                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                        statements=[
+                            _body_larger_than(MAX_BODY_BYTES),
+                            wafv2.CfnWebACL.StatementProperty(
+                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path(ATTACHMENT_PATH))
+                            ),
+                        ]
+                    )
+                ),
+                413,
+                TOO_LARGE_BODY,
+            ),
+            _blocking_rule(
+                "AttachmentOver6MB",
+                2,
+                wafv2.CfnWebACL.StatementProperty(
+                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                        statements=[
+                            _path(ATTACHMENT_PATH),
+                            wafv2.CfnWebACL.StatementProperty(
+                                regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
+                                    regex_string=OVER_6_MB,
+                                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                                        single_header={"Name": "content-length"}
+                                    ),
+                                    text_transformations=[_NO_TRANSFORMATION],
+                                )
+                            ),
+                        ]
+                    )
+                ),
+                413,
+                TOO_LARGE_BODY,
+            ),
+        ]
         for route, path, limit in (
             ("SignIn", SIGN_IN_PATH, self.config.waf_sign_in_per_5min),
             ("Booking", BOOKING_PATH, self.config.waf_booking_per_5min),
@@ -323,7 +448,7 @@ class WebStack(Stack):
                         vendor_name="AWS",
                         name="AWSManagedRulesCommonRuleSet",
                         # Supporting documents arrive as base64 JSON of up to 4 MB: the 8 KB body limit would block
-                        # them. API Gateway and the API check sizes themselves.
+                        # them. The body-size rules above block what is too large for each route.
                         rule_action_overrides=[
                             wafv2.CfnWebACL.RuleActionOverrideProperty(
                                 name="SizeRestrictions_BODY",
@@ -343,7 +468,27 @@ class WebStack(Stack):
             description=f"Videoatencion {self.stage} - rate limits on sign-in and booking, AWS common rules",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             rules=rules,
+            # The body-size rule inspects up to 64 KB; a larger body is "oversize" and matches (blocked).
+            association_config=wafv2.CfnWebACL.AssociationConfigProperty(
+                request_body={
+                    "API_GATEWAY": wafv2.CfnWebACL.RequestBodyAssociatedResourceTypeConfigProperty(
+                        default_size_inspection_limit="KB_64"
+                    )
+                }
+            ),
             custom_response_bodies={
+                TOO_LARGE_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=json.dumps(
+                        {
+                            "type": "/problems/payload_too_large",
+                            "title": "The request body is too large",
+                            "status": 413,
+                            "code": "payload_too_large",
+                            "detail": "The request body may have at most 64 KB (6 MB for a supporting document).",
+                        }
+                    ),
+                ),
                 RATE_LIMITED_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
                     content_type="APPLICATION_JSON",
                     content=json.dumps(
@@ -356,7 +501,7 @@ class WebStack(Stack):
                             "retry_after": 300,
                         }
                     ),
-                )
+                ),
             },
             visibility_config=_visibility("WebAcl"),
         )
@@ -440,6 +585,47 @@ def _equals(field: wafv2.CfnWebACL.FieldToMatchProperty, value: str) -> wafv2.Cf
             field_to_match=field,
             positional_constraint="EXACTLY",
             search_string=value,
+            text_transformations=[_NO_TRANSFORMATION],
+        )
+    )
+
+
+def _blocking_rule(
+    name: str, priority: int, statement: wafv2.CfnWebACL.StatementProperty, status: int, body: str | None
+) -> wafv2.CfnWebACL.RuleProperty:
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        action=wafv2.CfnWebACL.RuleActionProperty(
+            block=wafv2.CfnWebACL.BlockActionProperty(
+                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                    response_code=status, custom_response_body_key=body
+                )
+            )
+        ),
+        statement=statement,
+        visibility_config=_visibility(name),
+    )
+
+
+def _path(regex: str) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
+            regex_string=regex,
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+            text_transformations=[_NO_TRANSFORMATION],
+        )
+    )
+
+
+def _body_larger_than(size: int) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                body=wafv2.CfnWebACL.BodyProperty(oversize_handling="MATCH")
+            ),
+            comparison_operator="GT",
+            size=size,
             text_transformations=[_NO_TRANSFORMATION],
         )
     )

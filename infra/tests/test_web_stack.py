@@ -12,10 +12,13 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.resources import physical_name
+from infra.resources import origin_secret_name, physical_name
 from infra.stacks.media_stack import TLS_PORT as MEDIA_PORT
 from infra.stacks.web_stack import (
+    ATTACHMENT_PATH,
     BOOKING_PATH,
+    ORIGIN_HEADER,
+    OVER_6_MB,
     SIGN_IN_PATH,
     SPA_REWRITE_FUNCTION,
     VIEWER_IP_FUNCTION,
@@ -352,6 +355,59 @@ def test_the_aws_common_rules_run_after_the_rate_rules_letting_uploads_through(w
     assert common["Priority"] > max(r["Priority"] for name, r in rules.items() if name != common["Name"])
     overrides = common["Statement"]["ManagedRuleGroupStatement"]["RuleActionOverrides"]
     assert overrides == [{"Name": "SizeRestrictions_BODY", "ActionToUse": {"Count": {}}}]
+
+
+def test_api_requests_carry_the_origin_secret_by_reference_never_its_value(web: Template) -> None:
+    api = next(o for o in _distribution(web)["Origins"] if "execute-api" in json.dumps(o["DomainName"]))
+    headers = {h["HeaderName"]: h["HeaderValue"] for h in api["OriginCustomHeaders"]}
+
+    # CloudFormation resolves the reference at deployment; the template names the secret only
+    assert headers[ORIGIN_HEADER] == f"{{{{resolve:secretsmanager:{origin_secret_name('prod')}:SecretString:::}}}}"
+
+
+def test_the_origin_secret_rotates_every_30_days_through_cloudfront(web: Template) -> None:
+    schedule = _one(web, "AWS::SecretsManager::RotationSchedule")["Properties"]
+    functions = web.find_resources("AWS::Lambda::Function", {"Properties": {"Handler": "index.handler"}})
+    (rotation_id, rotation), *_ = functions.items()
+
+    assert schedule["RotationRules"]["ScheduleExpression"] == "rate(30 days)"
+    assert schedule["RotationLambdaARN"] == {"Fn::GetAtt": [rotation_id, "Arn"]}
+    assert rotation["Properties"]["Environment"]["Variables"]["HEADER_NAME"] == ORIGIN_HEADER
+    policies = json.dumps(web.find_resources("AWS::IAM::Policy"))
+    for action in ("cloudfront:UpdateDistribution", "secretsmanager:PutSecretValue"):
+        assert action in policies
+    assert "secretsmanager:GetSecretValue" in policies
+
+
+def test_the_waf_blocks_requests_that_did_not_come_through_cloudfront_first(web: Template) -> None:
+    rule = _rules(web)["NotThroughCloudFront"]
+
+    assert rule["Priority"] == 0
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 403
+    header = rule["Statement"]["NotStatement"]["Statement"]["SizeConstraintStatement"]["FieldToMatch"]
+    assert header == {"SingleHeader": {"Name": ORIGIN_HEADER.lower()}}
+
+
+def test_body_size_rules_block_rather_than_count(web: Template) -> None:
+    rules = _rules(web)
+    acl = _one(web, "AWS::WAFv2::WebACL")["Properties"]
+
+    for name in ("BodyOver64KB", "AttachmentOver6MB"):
+        assert rules[name]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 413
+    size = rules["BodyOver64KB"]["Statement"]["AndStatement"]["Statements"][0]["SizeConstraintStatement"]
+    assert (size["Size"], size["ComparisonOperator"]) == (65536, "GT")
+    assert size["FieldToMatch"] == {"Body": {"OversizeHandling": "MATCH"}}
+    assert acl["AssociationConfig"]["RequestBody"]["API_GATEWAY"]["DefaultSizeInspectionLimit"] == "KB_64"
+
+
+@pytest.mark.parametrize(
+    ("length", "blocked"),
+    [("4194304", False), ("5600000", False), ("6291456", False), ("6291457", True), ("9000000", True)],
+)
+def test_the_attachment_rule_blocks_a_declared_length_over_6_mb(length: str, blocked: bool) -> None:
+    assert bool(re.fullmatch(OVER_6_MB, length)) is blocked
+    assert re.search(ATTACHMENT_PATH, "/api/appointments/6f1c/attachments")
+    assert not re.search(ATTACHMENT_PATH, "/api/appointments/6f1c/procedures")
 
 
 @pytest.mark.parametrize(

@@ -182,14 +182,55 @@ def test_guessing_a_code_stops_after_five_attempts(client: Client, demo: DemoCou
 
 
 def test_too_many_codes_for_one_id_number_are_rate_limited(client: Client, demo: DemoCounts) -> None:
-    answers = [request_code(client, "12345678Z", f"p{i}@example.org") for i in range(4)]
+    answers = [request_code(client, "12345678Z", f"p{i}@example.org") for i in range(11)]
 
-    assert [a.status_code for a in answers] == [202, 202, 202, 429]
-    limited = answers[3]
+    assert [a.status_code for a in answers] == [202] * 10 + [429]
+    limited = answers[10]
     assert body(limited)["code"] == "rate_limited"
     assert 0 < int(limited.headers["Retry-After"]) <= 900
     # the limit is per ID number: another person is not affected
     assert request_code(client, "00000000T", "other@example.org").status_code == 202
+
+
+def test_codes_for_one_id_number_to_one_address_are_capped(client: Client, demo: DemoCounts) -> None:
+    answers = [request_code(client, "12345678Z", "p@example.org") for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [202, 202, 202, 429]
+    # the same person at another address keeps that address's own allowance
+    assert request_code(client, "12345678Z", ADDRESS).status_code == 202
+
+
+def test_a_neighbour_on_the_same_address_cannot_stop_anyone_else_signing_in(client: Client, demo: DemoCounts) -> None:
+    # GIVEN a neighbour on the library's shared address (every request here comes from one source address) who
+    # asks for codes for several ID numbers and guesses every one of them wrong
+    neighbour = [("00000000T", "n@example.org")] * 4 + [("X1234567L", "m@example.org")] * 4
+    challenges = [body(request_code(client, dni, to)).get("challenge_id") for dni, to in neighbour]
+    guesses = [
+        post(client, "/auth/otp/verify", {"challenge_id": c, "code": "000000"}).status_code
+        for c in challenges
+        if c
+        for _ in range(6)
+    ]
+
+    # WHEN another person at the same address signs in with their own code
+    token = citizen_token(client, "12345678Z", ADDRESS)
+
+    # THEN they are in, while the neighbour stayed capped on every front
+    assert get(client, "/me", token).status_code == 200
+    assert len([c for c in challenges if c]) == 6  # three codes per address and ID number, then 429
+    assert guesses == [401, 401, 401, 401, 429, 429] * 6  # five guesses a code, then refused
+
+
+def test_public_document_checks_do_not_use_up_signing_in(client: Client, demo: DemoCounts) -> None:
+    from chalicelib.domain.csv_code import new_csv
+
+    unknown = new_csv()
+    checks = [client.http.get(f"/verify/{unknown}").status_code for _ in range(31)]
+    assert checks[-1] == 429  # the document checks from this address are capped ...
+
+    # ... and signing in from the same address still works
+    token = citizen_token(client)
+    assert get(client, "/me", token).status_code == 200
 
 
 def test_too_many_codes_to_one_address_are_rate_limited(client: Client, demo: DemoCounts) -> None:
@@ -389,9 +430,19 @@ def test_every_sign_in_step_is_audited_without_codes_or_passwords(client: Client
     assert ADDRESS not in dump  # addresses appear masked
 
 
+def test_rate_counters_do_not_store_id_numbers_or_addresses(client: Client, demo: DemoCounts) -> None:
+    citizen_token(client, "12345678Z", ADDRESS)
+    post(client, "/auth/staff/login", {"username": "agent.omac", "password": "wrong"})
+
+    keys = " ".join(item.pk for item in AuthItem.scan() if item.pk.startswith("RATE#"))
+    assert keys
+    for personal in ("12345678Z", ADDRESS, "agent.omac"):
+        assert personal not in keys
+
+
 def test_a_lockout_is_audited(client: Client, demo: DemoCounts) -> None:
-    for i in range(4):
-        request_code(client, "12345678Z", f"q{i}@example.org")
+    for _ in range(4):
+        request_code(client, "12345678Z", "q@example.org")
 
     lockouts = [e for e in AuditItem.scan() if e.action == "auth.otp.lockout"]
     assert len(lockouts) == 1

@@ -88,10 +88,16 @@ class _HiddenFields(HTMLParser):
 
 def sign_in_by_eid(stack: RunningStack, identifier: str) -> str:
     """The browser's round trip without a browser: API → provider's page → pick the person → callback → token."""
+    attempt = "race-test-attempt-0123456789"
     start = requests.get(
-        f"{stack.api_url}/auth/eid/start", params={"return_to": "/me"}, allow_redirects=False, timeout=TIMEOUT
+        f"{stack.api_url}/auth/eid/start",
+        params={"return_to": "/me", "attempt": attempt},
+        allow_redirects=False,
+        timeout=TIMEOUT,
     )
     assert start.status_code == 302, start.text
+    # The flow's browser binding (its path is the SPA's /api prefix, which this direct call to the API lacks).
+    binding = start.headers["Set-Cookie"].split(";", 1)[0]
     page = requests.get(start.headers["Location"], timeout=TIMEOUT)
     form = _HiddenFields()
     form.feed(page.text)
@@ -103,10 +109,13 @@ def sign_in_by_eid(stack: RunningStack, identifier: str) -> str:
         timeout=TIMEOUT,
     )
     assert chosen.status_code in (302, 303), chosen.text
-    callback = requests.get(chosen.headers["Location"], allow_redirects=False, timeout=TIMEOUT)
+    callback = requests.get(
+        chosen.headers["Location"], headers={"Cookie": binding}, allow_redirects=False, timeout=TIMEOUT
+    )
     assert callback.status_code == 302, callback.text
     fragment = dict(parse_qsl(urlsplit(callback.headers["Location"]).fragment))
     assert "access_token" in fragment, fragment
+    assert fragment["attempt"] == attempt
     return fragment["access_token"]
 
 

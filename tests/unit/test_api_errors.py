@@ -179,3 +179,45 @@ def test_an_unknown_route_is_a_404_problem_not_api_gateways_403() -> None:
     assert (problem["status"], problem["code"]) == (404, "not_found")
     assert GATEWAY_RESPONSES["DEFAULT_4XX"]["status"] == 400
     assert GATEWAY_RESPONSES["DEFAULT_5XX"]["status"] >= 500
+
+
+def _client_error(code: str, status: int = 400) -> Exception:
+    from botocore.exceptions import ClientError
+
+    response: Any = {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "Op")
+
+
+def _unreachable_failures() -> list[Exception]:
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+    from pynamodb.exceptions import GetError
+
+    refused = EndpointConnectionError(endpoint_url="https://dynamodb.eu-south-2.amazonaws.com")
+    return [
+        refused,
+        ConnectTimeoutError(endpoint_url="https://kms.eu-south-2.amazonaws.com"),
+        ReadTimeoutError(endpoint_url="https://s3.eu-south-2.amazonaws.com"),
+        _client_error("ProvisionedThroughputExceededException"),
+        _client_error("ThrottlingException"),
+        _client_error("SlowDown", 503),
+        GetError("Failed to get item", refused),  # PynamoDB keeps the SDK's error as its cause
+    ]
+
+
+@pytest.mark.parametrize("failure", _unreachable_failures(), ids=lambda e: type(e).__name__)
+def test_a_dependency_we_cannot_reach_is_503_in_plain_words(failure: Exception) -> None:
+    response = from_exception(failure)
+
+    assert response.status_code == 503
+    problem = _problem(response)
+    assert problem["code"] == "service_unavailable"
+    assert "try again" in problem["detail"]
+    assert response.headers["Retry-After"] == "30"
+
+
+def test_a_refused_conditional_write_is_not_mistaken_for_an_outage() -> None:
+    from pynamodb.exceptions import PutError
+
+    failure = PutError("Failed to put item", _client_error("ConditionalCheckFailedException"))
+
+    assert from_exception(failure).status_code == 500

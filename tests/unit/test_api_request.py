@@ -101,3 +101,25 @@ def test_the_request_context_gives_the_request_id_and_source_ip() -> None:
 
 def test_a_request_context_without_identity_has_no_source_ip() -> None:
     assert context_of(_request()).source_ip is None
+
+
+def test_behind_cloudfront_the_source_is_the_viewer_address_cloudfront_wrote() -> None:
+    request = _request(context={"identity": {"sourceIp": "130.176.0.1"}, "viewerIp": "198.51.100.7"})
+
+    assert context_of(request).source_ip == "198.51.100.7"
+
+
+@pytest.mark.parametrize(
+    ("header", "address"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:0:0:0:0:0:1", "2001:db8::1"),
+        ("198.51.100.7, 203.0.113.9", None),
+        ("not an address", None),
+        (None, None),
+    ],
+)
+def test_the_viewer_address_header_gives_one_normalised_address(header: str | None, address: str | None) -> None:
+    from chalicelib.api.middleware import viewer_ip
+
+    assert viewer_ip(header) == address

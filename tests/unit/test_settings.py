@@ -61,6 +61,7 @@ def test_optional_variables_are_read() -> None:
     environ = {
         **COMPLETE,
         "STAGE": "prod",
+        "ORIGIN_SECRET_ID": "videoatencion/prod/origin-verify",
         "COUNCIL_TIMEZONE": "Atlantic/Canary",
         "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
         "CATALOGUE_CACHE_SECONDS": "0",
@@ -71,7 +72,15 @@ def test_optional_variables_are_read() -> None:
     assert settings.timezone == "Atlantic/Canary"
     assert settings.aws_endpoint_url == "http://127.0.0.1:5000"
     assert settings.catalogue_cache_seconds == 0
+    assert settings.origin_secret_id == "videoatencion/prod/origin-verify"
     assert not settings.is_dev
+
+
+def test_outside_dev_the_origin_secret_is_required() -> None:
+    # Without it the API would answer requests that walked around CloudFront and its WAF.
+    with pytest.raises(ConfigurationError, match="ORIGIN_SECRET_ID"):
+        Settings.from_environ({**COMPLETE, "STAGE": "prod"})
+    assert Settings.from_environ(COMPLETE).origin_secret_id == ""
 
 
 def test_the_default_region_stands_in_for_aws_region() -> None:

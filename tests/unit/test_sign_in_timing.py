@@ -213,29 +213,29 @@ def test_an_invalid_request_sends_nothing_and_does_not_count_against_the_limits(
 # --- rate limits ----------------------------------------------------------------------------------------------------
 
 
-def test_a_fourth_code_for_one_id_number_in_a_window_is_refused_until_the_window_ends() -> None:
-    # GIVEN three codes requested for one ID number, to three addresses, 100 s into a window
+def test_one_code_too_many_for_one_id_number_in_a_window_is_refused_until_the_window_ends() -> None:
+    # GIVEN as many codes as one ID number may have, each to another address, 100 s into a window
     world = World()
     world.clock.advance(100)
     for n in range(world.limits.codes_per_id_number):
         world.request_code(destination=f"anna{n}@example.cat")
 
-    # WHEN a fourth is requested
+    # WHEN one more is requested
     with pytest.raises(RateLimited) as raised:
-        world.request_code(destination="anna9@example.cat")
+        world.request_code(destination="anna-more@example.cat")
 
     # THEN it is refused with the wait until the window ends, nothing is sent, and the lockout is recorded
     now = world.clock.now
     assert raised.value.retry_after == int(START) + world.limits.window_seconds - int(now)
-    assert len(world.notifier.sent) == 3
+    assert len(world.notifier.sent) == world.limits.codes_per_id_number
     assert world.audit.events[-1].action == "auth.otp.lockout"
 
     # WHEN the next window starts
     world.clock.now = START + world.limits.window_seconds
 
     # THEN a code can be requested again
-    world.request_code(destination="anna9@example.cat")
-    assert len(world.notifier.sent) == 4
+    world.request_code(destination="anna-more@example.cat")
+    assert len(world.notifier.sent) == world.limits.codes_per_id_number + 1
 
 
 def test_a_fourth_code_to_one_address_in_a_window_is_refused() -> None:

@@ -273,6 +273,44 @@ def test_an_unknown_key_id_refreshes_the_keys_once_then_fails(keys: InMemoryKeys
     assert keys.refreshes == 1
 
 
+def test_forged_key_ids_do_not_make_every_request_fetch_the_keys(keys: InMemoryKeys) -> None:
+    # GIVEN a clock we move by hand, and tokens under key ids we have never published
+    now = [datetime.now(UTC)]
+    tokens = TokenService(keys, keys, ISSUER, clock=lambda: now[0])
+    stranger = InMemoryKeys("stranger")
+    forged = [
+        jwt.encode(_claims(), stranger.private_key("stranger"), "ES256", headers={"kid": f"kid-{i}"}) for i in range(50)
+    ]
+
+    # WHEN the same unknown key id arrives again and again, and then fifty different ones within a second
+    for _ in range(20):
+        _refused(tokens, forged[0])
+    for token in forged:
+        _refused(tokens, token)
+
+    # THEN the keys were fetched once, not seventy times
+    assert keys.refreshes == 1
+
+    # and a key another instance really started using is still found after a short while
+    keys.publish_new_key("key-2")
+    genuine = jwt.encode(_claims(), keys.private_key("key-2"), "ES256", headers={"kid": "key-2"})
+    now[0] += timedelta(seconds=10)
+    assert tokens.verify(genuine, AUDIENCE_API)["sub"] == "12345678Z"
+    assert keys.refreshes == 2
+    # while an id already refused stays refused without asking again
+    _refused(tokens, forged[0])
+    assert keys.refreshes == 2
+
+
+def test_a_very_long_key_id_is_refused_without_fetching_the_keys(keys: InMemoryKeys, tokens: TokenService) -> None:
+    stranger = InMemoryKeys("stranger")
+    token = jwt.encode(_claims(), stranger.private_key("stranger"), "ES256", headers={"kid": "k" * 5000})
+
+    _refused(tokens, token)
+
+    assert keys.refreshes == 0
+
+
 def test_a_known_key_id_does_not_refresh_the_keys(keys: InMemoryKeys, tokens: TokenService) -> None:
     for _ in range(3):
         tokens.verify(tokens.issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token, AUDIENCE_API)

@@ -78,3 +78,38 @@ export function safeReturnPath(value: string | null | undefined): string | null 
     return null
   }
 }
+
+// eID login CSRF: the done page accepts only a token for an attempt this tab started (the API echoes the id back).
+const EID_ATTEMPT_KEY = 'va.eidAttempt'
+
+function randomAttempt(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+/** The full-page trip to the digital identity, coming back to `path`, as this tab's attempt. */
+export function eidStartHref(path: string): string {
+  let attempt: string | null = null
+  try {
+    attempt = sessionStorage.getItem(EID_ATTEMPT_KEY)
+    if (attempt === null) {
+      attempt = randomAttempt()
+      sessionStorage.setItem(EID_ATTEMPT_KEY, attempt)
+    }
+  } catch {
+    attempt = null // no storage: the done page will refuse, as it cannot tell this tab's attempt
+  }
+  const query = new URLSearchParams({ return_to: path, attempt: attempt ?? '' })
+  return `/api/auth/eid/start?${query.toString()}`
+}
+
+/** This tab's eID attempt, forgotten as it is read (an attempt finishes once). */
+export function takeEidAttempt(): string | null {
+  try {
+    const attempt = sessionStorage.getItem(EID_ATTEMPT_KEY)
+    sessionStorage.removeItem(EID_ATTEMPT_KEY)
+    return attempt
+  } catch {
+    return null
+  }
+}

@@ -188,8 +188,11 @@ export function problemMessage(t: Translate, error: ApiError): string {
       return t('problem.validation')
     case 'forbidden':
       return t('problem.forbidden')
+    case 'service_unavailable':
+      return t('problem.unavailable')
   }
   if (error.status === null) return t('problem.network')
+  if (error.status === 503) return t('problem.unavailable')
   if (error.status === 429) return waitMessage(t, error.retryAfter)
   return t('problem.generic')
 }

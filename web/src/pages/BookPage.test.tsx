@@ -207,7 +207,7 @@ describe('booking an appointment', () => {
       ),
     )
     const eid = document.querySelector('a#eid-start')
-    expect(eid?.getAttribute('href')).toBe('/api/auth/eid/start?return_to=%2Fbook%2Fpadron-certificate')
+    expect(eid?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fbook%2Fpadron-certificate&attempt=[\w-]{16,}$/)
     expect(document.querySelector('.error-summary a')?.getAttribute('href')).toBe('#eid-start')
     expect(window.location.pathname).toBe('/book/padron-certificate')
     app.unmount()

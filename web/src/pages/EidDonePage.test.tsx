@@ -13,7 +13,7 @@ const text = (selector: string) => document.querySelector(selector)?.textContent
 
 describe('the eID fragment', () => {
   it('gives the token and a return path on this app', () => {
-    expect(parseEidFragment('#access_token=abc&expires_in=900&return_to=%2Fservices%2Fx')).toEqual({
+    expect(parseEidFragment('#access_token=abc&expires_in=900&return_to=%2Fservices%2Fx&attempt=A1', 'A1')).toEqual({
       kind: 'token',
       token: { access_token: 'abc', expires_in: 900 },
       returnTo: '/services/x',
@@ -23,17 +23,24 @@ describe('the eID fragment', () => {
   it('never returns to another site', () => {
     const hostile = ['//evil.example', '%2F%2Fevil.example', 'https%3A%2F%2Fevil.example', '%2F%5Cevil.example']
     for (const returnTo of hostile) {
-      const outcome = parseEidFragment(`#access_token=abc&expires_in=900&return_to=${returnTo}`)
+      const outcome = parseEidFragment(`#access_token=abc&expires_in=900&return_to=${returnTo}&attempt=A1`, 'A1')
       expect(outcome, returnTo).toMatchObject({ kind: 'token', returnTo: '/me' })
     }
-    expect(parseEidFragment('#access_token=abc&expires_in=900')).toMatchObject({ returnTo: '/me' })
+    expect(parseEidFragment('#access_token=abc&expires_in=900&attempt=A1', 'A1')).toMatchObject({ returnTo: '/me' })
   })
 
   it('gives the error, unknown codes counting as eid_failed', () => {
-    expect(parseEidFragment('#error=access_denied')).toEqual({ kind: 'error', code: 'access_denied' })
-    expect(parseEidFragment('#error=server_error')).toEqual({ kind: 'error', code: 'eid_failed' })
-    expect(parseEidFragment('#access_token=abc')).toEqual({ kind: 'error', code: 'eid_failed' })
-    expect(parseEidFragment('')).toEqual({ kind: 'none' })
+    expect(parseEidFragment('#error=access_denied', 'A1')).toEqual({ kind: 'error', code: 'access_denied' })
+    expect(parseEidFragment('#error=server_error', 'A1')).toEqual({ kind: 'error', code: 'eid_failed' })
+    expect(parseEidFragment('#access_token=abc&attempt=A1', 'A1')).toEqual({ kind: 'error', code: 'eid_failed' })
+    expect(parseEidFragment('', 'A1')).toEqual({ kind: 'none' })
+  })
+
+  it('refuses a token for an attempt this tab did not start', () => {
+    const failed = { kind: 'error', code: 'eid_failed' }
+    expect(parseEidFragment('#access_token=abc&expires_in=900&attempt=A1', 'B2')).toEqual(failed)
+    expect(parseEidFragment('#access_token=abc&expires_in=900&attempt=A1', null)).toEqual(failed)
+    expect(parseEidFragment('#access_token=abc&expires_in=900', 'A1')).toEqual(failed)
   })
 })
 
@@ -46,10 +53,11 @@ describe('/auth/eid/done', () => {
 
   it('stores the session, wipes the fragment and goes on to return_to', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    sessionStorage.setItem('va.eidAttempt', 'attempt-of-this-tab')
     app = await mountApp({
       fetch: api.fetch,
       language: 'en',
-      path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=%2Fservices%2Fpadron-certificate',
+      path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=%2Fservices%2Fpadron-certificate&attempt=attempt-of-this-tab',
     })
 
     await waitFor(() => expect(window.location.pathname).toBe('/services/padron-certificate'))
@@ -61,15 +69,30 @@ describe('/auth/eid/done', () => {
 
   it('goes to /me rather than to //evil.example', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    sessionStorage.setItem('va.eidAttempt', 'attempt-of-this-tab')
     app = await mountApp({
       fetch: api.fetch,
       language: 'ca',
-      path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=//evil.example',
+      path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=//evil.example&attempt=attempt-of-this-tab',
     })
     await waitFor(() => expect(window.location.pathname).toBe('/me'))
     expect(window.location.href).not.toContain('evil')
     await waitFor(() => expect(text('h1')).toBe('El meu espai'))
     await waitFor(() => expect(text('#auth-method')).toBe('idCAT Mòbil'))
+  })
+
+  it('does not sign in with a token from a link someone sent (no attempt started in this tab)', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'en',
+      path: '/auth/eid/done#access_token=strangers-token&expires_in=900&return_to=%2Fme&attempt=strangers-attempt',
+    })
+
+    await waitFor(() => expect(window.location.hash).toBe(''))
+    expect(document.querySelector('#eid-error')).not.toBeNull()
+    expect(storedSession()).toBeNull()
+    expect(api.callsTo('GET /api/me')).toHaveLength(0)
   })
 
   it('explains a cancelled identification, with the way back to sign-in', async () => {

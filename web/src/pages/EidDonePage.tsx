@@ -1,11 +1,13 @@
 /**
  * `/auth/eid/done`: where the API sends the browser back after the identity provider, with the outcome in the
  * fragment — `#access_token=…&expires_in=…&return_to=/path` or `#error=access_denied|eid_failed`. The fragment is read
- * once and wiped from the address bar (and history) before anything else; the token becomes the session.
+ * once and wiped from the address bar (and history) before anything else; the token becomes the session — only if
+ * its `attempt` is the one this tab started (eidStartHref), so nobody can sign a person in as someone else by sending
+ * them a link with a token.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { useAuth } from '../auth'
-import { safeReturnPath } from '../identity'
+import { safeReturnPath, takeEidAttempt } from '../identity'
 import { useI18n } from '../i18n/context'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { Link, ME_PATH, SIGN_IN_PATH, useRouter } from '../router'
@@ -16,7 +18,7 @@ export type EidOutcome =
   | { kind: 'error'; code: 'access_denied' | 'eid_failed' }
   | { kind: 'none' }
 
-export function parseEidFragment(hash: string): EidOutcome {
+export function parseEidFragment(hash: string, expectedAttempt: string | null): EidOutcome {
   const params = new URLSearchParams(hash.replace(/^#/, ''))
   const error = params.get('error')
   if (error !== null) return { kind: 'error', code: error === 'access_denied' ? 'access_denied' : 'eid_failed' }
@@ -24,6 +26,7 @@ export function parseEidFragment(hash: string): EidOutcome {
   if (accessToken === null) return { kind: 'none' }
   const expiresIn = Number(params.get('expires_in'))
   if (accessToken === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) return { kind: 'error', code: 'eid_failed' }
+  if (expectedAttempt === null || params.get('attempt') !== expectedAttempt) return { kind: 'error', code: 'eid_failed' }
   return {
     kind: 'token',
     token: { access_token: accessToken, expires_in: expiresIn },
@@ -36,7 +39,7 @@ export function EidDonePage() {
   const auth = useAuth()
   const { navigate } = useRouter()
   const announce = useAnnounce()
-  const [outcome] = useState(() => parseEidFragment(window.location.hash))
+  const [outcome] = useState(() => parseEidFragment(window.location.hash, takeEidAttempt()))
   const failed = outcome.kind === 'error' || (outcome.kind === 'none' && !auth.session)
   const message =
     outcome.kind === 'error' && outcome.code === 'access_denied' ? t('eid.accessDenied') : t('eid.failed')

@@ -9,6 +9,7 @@ import { useAuth } from '../auth'
 import { CodeStep } from '../components/CodeStep'
 import { ErrorSummary, Fieldset, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
 import {
+  eidStartHref,
   idNumberProblem,
   isCode,
   isEmail,
@@ -163,7 +164,7 @@ export function SignInPage() {
     }
   }
 
-  const eidHref = `/api/auth/eid/start?return_to=${encodeURIComponent(returnTo ?? ME_PATH)}`
+  const eidHref = eidStartHref(returnTo ?? ME_PATH)
 
   return (
     <>

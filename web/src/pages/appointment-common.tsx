@@ -5,6 +5,7 @@ import { fetchAppointment, formatDate, formatTime, type Appointment } from '../a
 import { sessionKind, useAuth, type Auth } from '../auth'
 import { localize, type Language, type Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
+import { eidStartHref } from '../identity'
 import { label } from '../offices'
 import { useAnnounce, useServices } from '../page-context'
 import { signInPath, useRouter } from '../router'
@@ -60,7 +61,7 @@ export function statusName(t: Translate, status: string): string {
 
 /** The full-page trip to the digital identity, coming back to `path`. */
 export function eidHref(path: string): string {
-  return `/api/auth/eid/start?return_to=${encodeURIComponent(path)}`
+  return eidStartHref(path)
 }
 
 /** `focus(id)`: move focus to the element with that id once the next render is done. */

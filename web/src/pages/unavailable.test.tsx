@@ -1,0 +1,29 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { mountApp, problem, routeApi, submit, type, waitFor } from '../test/render'
+
+const value = (selector: string) => document.querySelector<HTMLInputElement>(selector)?.value
+
+describe('when the service is briefly unavailable (503)', () => {
+  let app: Awaited<ReturnType<typeof mountApp>> | undefined
+  afterEach(() => {
+    app?.unmount()
+    sessionStorage.clear()
+  })
+
+  it('says so in plain words and keeps what the person typed', async () => {
+    const api = routeApi({
+      'POST /api/auth/otp': () => problem(503, 'service_unavailable', {}, { 'Retry-After': '30' }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
+
+    await type('#id-number', '12345678Z')
+    await type('#destination', 'ana@example.com')
+    await submit('form#otp-request')
+
+    await waitFor(() => expect(document.querySelector('.error-summary')?.textContent).toContain('no està disponible'))
+    expect(document.querySelector('.error-summary')?.textContent).toContain('El que heu escrit es manté')
+    expect(value('#id-number')).toBe('12345678Z')
+    expect(value('#destination')).toBe('ana@example.com')
+    expect(document.querySelector('form#otp-request')).not.toBeNull()
+  })
+})
