@@ -145,7 +145,7 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/verify/{csv}", PUBLIC_404, query="id_number=00000000T", public=True),  # the holder's ID number
     Row("POST", "/auth/otp", PUBLIC_4XX, body={"id_number": "bad"}, public=True),
     Row("POST", "/auth/otp/verify", PUBLIC_4XX, body={"challenge_id": "x", "code": "000000"}, public=True),
-    Row("GET", "/auth/eid/start", PUBLIC_3XX, public=True),  # to the identity provider
+    Row("GET", "/auth/eid/start", PUBLIC_3XX, query="attempt=" + "a" * 32, public=True),  # to the identity provider
     Row("GET", "/auth/eid/callback", PUBLIC_3XX, query="state=unknown", public=True),  # back to the app, failed
     Row("POST", "/auth/staff/login", PUBLIC_4XX, body={"username": "nobody", "password": "x"}, public=True),
     Row("POST", "/media/events", PUBLIC_4XX, body={"type": "waiting"}, public=True),  # not signed by a node
