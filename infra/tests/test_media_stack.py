@@ -6,6 +6,7 @@ Two syntheses per module: prod with the operator's media parameters, and dev wit
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -328,6 +329,46 @@ def test_turn_runs_in_prod_with_its_secret_from_ssm(prod: StackTemplate) -> None
         f"turn:turn.{DOMAIN}:3478?transport=tcp",
         f"turns:turn.{DOMAIN}:443?transport=tcp",
     ]
+
+
+# One address in each special-purpose block (RFC 6890 registries) a relay could be turned against, both families.
+NOT_RELAYED = [
+    "0.0.0.1", "10.0.1.20", "100.64.0.1", "127.0.0.1", "169.254.169.254", "172.31.255.1", "192.0.0.8", "192.0.2.1",
+    "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.51.100.7", "203.0.113.9", "224.0.0.251", "239.255.255.250",
+    "240.0.0.1", "255.255.255.255",
+    "::", "::1", "::10.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1", "64:ff9b:1::1",
+    "100::1", "2001::1", "2001:2::1", "2001:db8::1", "2002:a00:1::1", "3fff::1", "5f00::1", "fc00::1",
+    "fd00:ec2::254", "fe80::1", "fec0::1", "ff02::1",
+]  # fmt: skip
+
+
+def _denied_ranges(prod: StackTemplate) -> list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]]:
+    task = _one(prod, "AWS::ECS::TaskDefinition", Family=physical_name("prod", "turn"))
+    script = task["ContainerDefinitions"][0]["Command"][0]
+    ranges = []
+    for line in script.splitlines():
+        if line.startswith("denied-peer-ip="):
+            first, _, last = line.removeprefix("denied-peer-ip=").partition("-")
+            ranges.append((ipaddress.ip_address(first), ipaddress.ip_address(last or first)))
+    return ranges
+
+
+@pytest.mark.parametrize("address", NOT_RELAYED)
+def test_turn_never_relays_to_a_special_purpose_address(prod: StackTemplate, address: str) -> None:
+    peer = ipaddress.ip_address(address)
+
+    denied = [(first, last) for first, last in _denied_ranges(prod) if first.version == peer.version]
+
+    assert any(first <= peer <= last for first, last in denied), f"TURN would relay to {address}"
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "151.101.1.1", "2a00:1450:4003::1", "2600:1f18::1"])
+def test_turn_still_relays_to_public_addresses(prod: StackTemplate, address: str) -> None:
+    peer = ipaddress.ip_address(address)
+
+    denied = [(first, last) for first, last in _denied_ranges(prod) if first.version == peer.version]
+
+    assert not any(first <= peer <= last for first, last in denied)
 
 
 def test_there_is_no_turn_in_dev(dev: StackTemplate) -> None:
