@@ -436,6 +436,8 @@ class MediaStack(Stack):
             "MEDIA_METRICS_SERVICE": self.service_name,
             "MEDIA_SCALE_IN_PROTECTION_MINUTES": str(SCALE_IN_PROTECTION_MINUTES),
             "AWS_REGION": self.region,
+            # No MEDIA_METRICS_TOKEN: the node's port is public, so /metrics stays off (404); the rooms metric
+            # reaches CloudWatch through the heartbeat's log lines instead.
         }
         if self.domain is not None:
             environment["MEDIA_PUBLIC_URL_TEMPLATE"] = f"https://{{task}}.{self.domain}:{TLS_PORT}"

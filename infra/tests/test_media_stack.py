@@ -223,6 +223,15 @@ def test_the_webhook_secret_comes_from_ssm_at_run_time(prod: StackTemplate) -> N
     assert parameter_path("prod", "media/webhook-secret") in json.dumps(secret["ValueFrom"])
 
 
+def test_the_public_node_serves_no_metrics(prod: StackTemplate) -> None:
+    # The node's port is open to the internet; without MEDIA_METRICS_TOKEN its /metrics answers 404 (load and uptime
+    # stay with the operators, who read the CloudWatch metric the heartbeat writes).
+    container = _node_container(prod)
+
+    assert "MEDIA_METRICS_TOKEN" not in _environment(container)
+    assert "MEDIA_METRICS_TOKEN" not in {secret["Name"] for secret in container["Secrets"]}
+
+
 def test_no_secret_value_is_in_the_template_or_the_assembly(prod: StackTemplate) -> None:
     values = [p.dev_value for p in RESOURCES.parameters if p.secure]
     text = json.dumps(prod.template_json)

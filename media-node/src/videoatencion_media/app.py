@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import time
@@ -24,7 +25,7 @@ from videoatencion_media.cors import cors_middleware
 from videoatencion_media.engine import RoomMedia
 from videoatencion_media.limits import SignallingLimits
 from videoatencion_media.metrics import LoopLagMonitor, MetricsSnapshot, process_usage
-from videoatencion_media.problems import problem_middleware
+from videoatencion_media.problems import problem_middleware, problem_response
 from videoatencion_media.recording import RoomRecorder
 from videoatencion_media.registry import Load, NodeRegistration
 from videoatencion_media.rooms import EndReason, MediaBundle, RoomEvents, RoomRegistry
@@ -297,6 +298,9 @@ async def health(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
+    refusal = _metrics_refusal(request, app[CONFIG].metrics_token)
+    if refusal is not None:
+        return refusal
     loop_lag = app[LOOP_LAG]
     snapshot = MetricsSnapshot(
         rooms=app[ROOMS].room_count,
@@ -313,6 +317,18 @@ async def metrics(request: web.Request) -> web.Response:
         response = web.json_response(snapshot.to_json())
     response.headers.add(hdrs.VARY, hdrs.ACCEPT)
     return response
+
+
+def _metrics_refusal(request: web.Request, token: str | None) -> web.Response | None:
+    """None when the caller may read /metrics: load, memory and uptime help whoever plans an attack on the node."""
+    if token is None:
+        return problem_response(404, "not_found", "There is no resource at this path.")
+    given = request.headers.get(hdrs.AUTHORIZATION, "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return problem_response(
+            401, "invalid_token", "/metrics needs the node's metrics token.", headers={hdrs.WWW_AUTHENTICATE: "Bearer"}
+        )
+    return None
 
 
 def _wants_prometheus(request: web.Request) -> bool:
