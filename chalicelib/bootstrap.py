@@ -204,6 +204,7 @@ class Container:
                 turn_credential_minutes=s.turn_credential_minutes,
                 recording_retention_days=s.recording_retention_days,
             ),
+            self.sessions,
             records=self.records,
         )
 
