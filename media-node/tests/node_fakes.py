@@ -99,6 +99,8 @@ class Signer:
             "jti": uuid.uuid4().hex,
         }
         claims.update(overrides)
+        # Each participant signed in on its own unless a test says otherwise.
+        claims.setdefault("sid", f"session-of-{claims['sub']}")
         return {key: value for key, value in claims.items() if value is not None}
 
     def token(self, **overrides: Any) -> str:
@@ -114,9 +116,14 @@ class FakeApi:
         self.webhooks: list[tuple[dict[str, str], bytes]] = []
         self.webhook_failures = 0
         self.webhook_status = 204
+        # Sessions the API has revoked, and the signed questions the node asked about sessions.
+        self.revoked_sessions: set[str] = set()
+        self.session_checks: list[tuple[dict[str, str], bytes]] = []
+        self.sessions_status = 200
         self.app = web.Application()
         self.app.router.add_get("/.well-known/jwks.json", self._jwks)
         self.app.router.add_post("/media/events", self._webhook)
+        self.app.router.add_post("/media/sessions", self._sessions)
         self.server = TestServer(self.app, host="127.0.0.1")
 
     @property
@@ -134,6 +141,14 @@ class FakeApi:
             return web.Response(status=503)
         self.webhooks.append((dict(request.headers), body))
         return web.Response(status=self.webhook_status)
+
+    async def _sessions(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.session_checks.append((dict(request.headers), body))
+        if self.sessions_status != 200:
+            return web.Response(status=self.sessions_status)
+        asked = json.loads(body)["sessions"]
+        return web.json_response({"revoked": [s for s in asked if s in self.revoked_sessions]})
 
 
 class FakeRecorder:

@@ -29,6 +29,7 @@ from videoatencion_media.problems import problem_middleware, problem_response
 from videoatencion_media.recording import RoomRecorder
 from videoatencion_media.registry import Load, NodeRegistration
 from videoatencion_media.rooms import EndReason, MediaBundle, RoomEvents, RoomRegistry
+from videoatencion_media.sessions import SessionWatch
 from videoatencion_media.signalling import Signalling, add_routes
 from videoatencion_media.webhooks import WebhookSender, spool_dir
 
@@ -89,10 +90,12 @@ class NodeServices:
         webhooks: Webhooks,
         uploads: Uploads | None,
         registration: NodeRegistration | None,
+        sessions: SessionWatch,
         close_verifier: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.rooms = rooms
+        self.sessions = sessions
         self.webhooks = webhooks
         self.uploads = uploads
         self.registration = registration
@@ -112,6 +115,8 @@ class NodeServices:
             self._tasks.append(asyncio.create_task(self.uploads.run(), name="uploads"))
         if self.registration is not None:
             self._tasks.append(asyncio.create_task(self.registration.run(), name="registry-heartbeat"))
+        if self.sessions.enabled:
+            self._tasks.append(asyncio.create_task(self.sessions.run(), name="session-watch"))
 
     async def drain(self, hurry: asyncio.Event | None = None) -> None:
         """Take no new room, tell the registry, let calls in progress finish (up to the drain timeout, or until
@@ -161,6 +166,7 @@ def create_app(
     webhooks: Webhooks | None = None,
     uploads: Uploads | None = None,
     registration: NodeRegistration | None = None,
+    sessions: SessionWatch | None = None,
 ) -> web.Application:
     """The node's app; whatever is not handed in is built from ``config``."""
     # CORS outermost, so error responses carry the CORS grant too and the SPA can read them.
@@ -182,17 +188,24 @@ def create_app(
         close_verifier = jwks.close
     if registration is None and config.registry_table is not None:
         registration = _registration(config, rooms)
+    if sessions is None:
+        sessions = SessionWatch(
+            rooms, config.sessions_url, config.webhook_secret, config.node_id, interval=config.session_check_seconds
+        )
 
     app[CONFIG] = config
     app[ROOMS] = rooms
     app[LOOP_LAG] = loop_lag if loop_lag is not None else LoopLagMonitor()
     app[STARTED_AT] = time.monotonic()
-    app[NODE] = NodeServices(config, rooms, webhooks, uploads, registration, close_verifier)
+    app[NODE] = NodeServices(config, rooms, webhooks, uploads, registration, sessions, close_verifier)
     app.cleanup_ctx.append(_loop_lag_monitoring)
     app.cleanup_ctx.append(_node_services)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
-    add_routes(app, Signalling(rooms, verifier, limits, trust_loopback_proxy=config.trust_loopback_proxy))
+    signalling = Signalling(
+        rooms, verifier, limits, trust_loopback_proxy=config.trust_loopback_proxy, sessions=sessions
+    )
+    add_routes(app, signalling)
     return app
 
 

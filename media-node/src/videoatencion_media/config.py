@@ -27,6 +27,8 @@ DEFAULT_GRACE_SECONDS = 60.0
 # ECS lets a task run at most 120 s after SIGTERM (stopTimeout); the drain leaves room for uploads after it.
 DEFAULT_DRAIN_SECONDS = 90.0
 DEFAULT_UPLOAD_DRAIN_SECONDS = 20.0
+# How often the node asks the API which participants' sessions were revoked: the longest a signed-out person stays.
+DEFAULT_SESSION_CHECK_SECONDS = 5.0
 # Long enough that guessing it over HTTP is hopeless (e.g. ``secrets.token_urlsafe(24)`` gives 32 characters).
 MIN_METRICS_TOKEN_LENGTH = 24
 
@@ -75,6 +77,7 @@ class MediaConfig:
     # The bearer secret /metrics asks for; None = no /metrics at all. Loopback is no proof of an operator here: the
     # production sidecar proxies every client from 127.0.0.1.
     metrics_token: str | None = field(default=None, repr=False)
+    session_check_seconds: float = DEFAULT_SESSION_CHECK_SECONDS
 
     @property
     def base_url(self) -> str:
@@ -91,6 +94,10 @@ class MediaConfig:
     @property
     def webhook_url(self) -> str | None:
         return None if self.api_url is None else f"{self.api_url}/media/events"
+
+    @property
+    def sessions_url(self) -> str | None:
+        return None if self.api_url is None else f"{self.api_url}/media/sessions"
 
     def for_worker(self, index: int) -> MediaConfig:
         """The configuration of worker ``index``: port + index, its own node id, public URL and recordings folder.
@@ -134,6 +141,9 @@ class MediaConfig:
             env, "MEDIA_UPLOAD_DRAIN_SECONDS", DEFAULT_UPLOAD_DRAIN_SECONDS, 0.0, 3600.0, problems
         )
         stun_urls = _stun_urls(_value(env, "MEDIA_STUN_URLS"), problems)
+        session_check_seconds = _number(
+            env, "MEDIA_SESSION_CHECK_SECONDS", DEFAULT_SESSION_CHECK_SECONDS, 1.0, 60.0, problems
+        )
         metrics_token = _value(env, "MEDIA_METRICS_TOKEN") or None
         if metrics_token is not None and len(metrics_token) < MIN_METRICS_TOKEN_LENGTH:
             problems.append(f"MEDIA_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
@@ -164,6 +174,7 @@ class MediaConfig:
             stun_urls=stun_urls,
             trust_loopback_proxy=_value(env, "MEDIA_TRUST_LOOPBACK_PROXY").lower() in ("1", "true", "yes"),
             metrics_token=metrics_token,
+            session_check_seconds=session_check_seconds,
         )
 
 

@@ -31,6 +31,7 @@ from videoatencion_media.rooms import (
     RoomFullError,
     RoomRegistry,
 )
+from videoatencion_media.sessions import SessionWatch
 
 MAX_SDP_BYTES = 64 * 1024
 MAX_OFFER_BODY_BYTES = MAX_SDP_BYTES + 8 * 1024
@@ -54,9 +55,12 @@ class Signalling:
         verifier: TokenVerifier,
         limits: SignallingLimits | None = None,
         trust_loopback_proxy: bool = False,
+        sessions: SessionWatch | None = None,
     ) -> None:
         self.rooms = rooms
         self.verifier = verifier
+        # Without the API's address or secret the watch never asks, and nothing is ever revoked.
+        self.sessions = sessions if sessions is not None else SessionWatch(rooms, None, None, "")
         # Behind a TLS proxy in the same task (production), every request comes from 127.0.0.1: the client's address
         # is then the last X-Forwarded-For entry, which that proxy writes (Caddy replaces what an untrusted client
         # sent). Only then: anywhere else the header is the client's to forge.
@@ -106,6 +110,8 @@ async def _claims_for(signalling: Signalling, room_id: str, token: object) -> Jo
         return problem_response(401, "invalid_token", "The join token is missing, invalid or expired.")
     if claims.room_id != room_id:
         return problem_response(403, "wrong_room", "The join token is for another room.")
+    if signalling.sessions.is_revoked(claims.session_id):
+        return problem_response(401, "session_revoked", "The sign-in this token came from has ended; sign in again.")
     return claims
 
 
@@ -153,6 +159,7 @@ async def offer(request: web.Request) -> web.Response:
     if isinstance(room, web.Response):
         return room
     identity = Identity(claims.participant_id, claims.role, claims.name)
+    signalling.sessions.note(room_id, claims.participant_id, claims.session_id)
     try:
         answer = await room.offer(identity, sdp)
     except RoomFullError:
@@ -263,6 +270,7 @@ async def events(request: web.Request) -> web.StreamResponse:
 
     pid = claims.participant_id
     sink = SocketSink(ws)
+    signalling.sessions.note(room_id, pid, claims.session_id)
     room.subscribe(pid, sink)
     bucket = TokenBucket(signalling.limits.messages_per_socket)
     try:
