@@ -30,7 +30,6 @@ def join_call(appointment_id: str) -> Response:
             "opens_at": joined.window.opens_at.isoformat(),
             "closes_at": joined.window.closes_at.isoformat(),
         },
-        "recording": {"retention_days": service.settings.recording_retention_days},
     }
     return json_response(body, headers=NO_STORE)
 

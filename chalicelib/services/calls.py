@@ -54,7 +54,6 @@ class CallSettings:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_credential_minutes: int = 60
-    recording_retention_days: int = 30
 
 
 @dataclass(frozen=True)
