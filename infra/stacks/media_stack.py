@@ -436,6 +436,9 @@ class MediaStack(Stack):
             "MEDIA_METRICS_SERVICE": self.service_name,
             "MEDIA_SCALE_IN_PROTECTION_MINUTES": str(SCALE_IN_PROTECTION_MINUTES),
             "AWS_REGION": self.region,
+            # Clients reach the node from the internet: it checks connectivity only to the public addresses they offer
+            # (never into the VPC or to the metadata endpoint), like TURN's deny list.
+            "MEDIA_PUBLIC_PEERS_ONLY": "true",
             # No MEDIA_METRICS_TOKEN: the node's port is public, so /metrics stays off (404); the rooms metric
             # reaches CloudWatch through the heartbeat's log lines instead.
         }

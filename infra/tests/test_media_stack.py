@@ -232,6 +232,11 @@ def test_the_public_node_serves_no_metrics(prod: StackTemplate) -> None:
     assert "MEDIA_METRICS_TOKEN" not in {secret["Name"] for secret in container["Secrets"]}
 
 
+def test_the_node_checks_connectivity_only_to_public_addresses(prod: StackTemplate, dev: StackTemplate) -> None:
+    for stack in (prod, dev):
+        assert _environment(_node_container(stack))["MEDIA_PUBLIC_PEERS_ONLY"] == "true"
+
+
 def test_no_secret_value_is_in_the_template_or_the_assembly(prod: StackTemplate) -> None:
     values = [p.dev_value for p in RESOURCES.parameters if p.secure]
     text = json.dumps(prod.template_json)
@@ -351,33 +356,32 @@ NOT_RELAYED = [
 ]  # fmt: skip
 
 
-def _denied_ranges(prod: StackTemplate) -> list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, ...]]:
+def _denied_ranges(prod: StackTemplate) -> list[tuple[int, int, int]]:
+    """(IP version, first, last) of each denied-peer-ip line of the TURN server's configuration."""
     task = _one(prod, "AWS::ECS::TaskDefinition", Family=physical_name("prod", "turn"))
     script = task["ContainerDefinitions"][0]["Command"][0]
-    ranges = []
+    ranges: list[tuple[int, int, int]] = []
     for line in script.splitlines():
         if line.startswith("denied-peer-ip="):
             first, _, last = line.removeprefix("denied-peer-ip=").partition("-")
-            ranges.append((ipaddress.ip_address(first), ipaddress.ip_address(last or first)))
+            low, high = ipaddress.ip_address(first), ipaddress.ip_address(last or first)
+            ranges.append((low.version, int(low), int(high)))
     return ranges
+
+
+def _denied(prod: StackTemplate, address: str) -> bool:
+    peer = ipaddress.ip_address(address)
+    return any(v == peer.version and low <= int(peer) <= high for v, low, high in _denied_ranges(prod))
 
 
 @pytest.mark.parametrize("address", NOT_RELAYED)
 def test_turn_never_relays_to_a_special_purpose_address(prod: StackTemplate, address: str) -> None:
-    peer = ipaddress.ip_address(address)
-
-    denied = [(first, last) for first, last in _denied_ranges(prod) if first.version == peer.version]
-
-    assert any(first <= peer <= last for first, last in denied), f"TURN would relay to {address}"
+    assert _denied(prod, address), f"TURN would relay to {address}"
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "151.101.1.1", "2a00:1450:4003::1", "2600:1f18::1"])
 def test_turn_still_relays_to_public_addresses(prod: StackTemplate, address: str) -> None:
-    peer = ipaddress.ip_address(address)
-
-    denied = [(first, last) for first, last in _denied_ranges(prod) if first.version == peer.version]
-
-    assert not any(first <= peer <= last for first, last in denied)
+    assert not _denied(prod, address)
 
 
 def test_there_is_no_turn_in_dev(dev: StackTemplate) -> None:

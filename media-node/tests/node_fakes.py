@@ -181,6 +181,7 @@ class FakeMedia:
         self.on_connection_state: Callable[[str, str], None] | None = None
         self.on_message: Callable[[str, dict[str, Any]], None] | None = None
         self.connects: list[str] = []
+        self.offers: list[str] = []
         self.admitted: dict[str, bool] = {}
         self.audio_only: dict[str, bool] = {}
         self.sent: list[tuple[str, dict[str, Any]]] = []
@@ -192,6 +193,7 @@ class FakeMedia:
         if "bad" in offer_sdp:
             raise InvalidOffer("the fake engine refuses it")
         self.connects.append(participant_id)
+        self.offers.append(offer_sdp)
         return f"v=0\r\ns=answer for {participant_id}\r\n"
 
     def set_admitted(self, participant_id: str, admitted: bool) -> None:

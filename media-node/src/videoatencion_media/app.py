@@ -203,7 +203,12 @@ def create_app(
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
     signalling = Signalling(
-        rooms, verifier, limits, trust_loopback_proxy=config.trust_loopback_proxy, sessions=sessions
+        rooms,
+        verifier,
+        limits,
+        trust_loopback_proxy=config.trust_loopback_proxy,
+        sessions=sessions,
+        public_peers_only=config.public_peers_only,
     )
     add_routes(app, signalling)
     return app

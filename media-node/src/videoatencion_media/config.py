@@ -77,6 +77,10 @@ class MediaConfig:
     # The bearer secret /metrics asks for; None = no /metrics at all. Loopback is no proof of an operator here: the
     # production sidecar proxies every client from 127.0.0.1.
     metrics_token: str | None = field(default=None, repr=False)
+    # Drop the offer's ICE candidates that are not public addresses (production: the node would otherwise send
+    # connectivity checks into its VPC or to the metadata endpoint on a client's say-so). Off for local development,
+    # where browsers and tests offer loopback and LAN addresses.
+    public_peers_only: bool = False
     session_check_seconds: float = DEFAULT_SESSION_CHECK_SECONDS
 
     @property
@@ -174,6 +178,7 @@ class MediaConfig:
             stun_urls=stun_urls,
             trust_loopback_proxy=_value(env, "MEDIA_TRUST_LOOPBACK_PROXY").lower() in ("1", "true", "yes"),
             metrics_token=metrics_token,
+            public_peers_only=_value(env, "MEDIA_PUBLIC_PEERS_ONLY").lower() in ("1", "true", "yes"),
             session_check_seconds=session_check_seconds,
         )
 

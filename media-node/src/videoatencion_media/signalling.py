@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -56,6 +57,7 @@ class Signalling:
         limits: SignallingLimits | None = None,
         trust_loopback_proxy: bool = False,
         sessions: SessionWatch | None = None,
+        public_peers_only: bool = False,
     ) -> None:
         self.rooms = rooms
         self.verifier = verifier
@@ -65,6 +67,7 @@ class Signalling:
         # is then the last X-Forwarded-For entry, which that proxy writes (Caddy replaces what an untrusted client
         # sent). Only then: anywhere else the header is the client's to forge.
         self.trust_loopback_proxy = trust_loopback_proxy
+        self.public_peers_only = public_peers_only
         self.limits = limits if limits is not None else SignallingLimits()
         self.offers_per_ip = KeyedBuckets(self.limits.offers_per_ip)
         self.offers_per_participant = KeyedBuckets(self.limits.offers_per_participant)
@@ -158,6 +161,8 @@ async def offer(request: web.Request) -> web.Response:
     room = _open_room(signalling.rooms, claims)
     if isinstance(room, web.Response):
         return room
+    if signalling.public_peers_only:
+        sdp = public_candidates_only(sdp)
     identity = Identity(claims.participant_id, claims.role, claims.name)
     signalling.sessions.note(room_id, claims.participant_id, claims.session_id)
     try:
@@ -169,6 +174,26 @@ async def offer(request: web.Request) -> web.Response:
     except InvalidOffer as error:
         return problem_response(400, "invalid_offer", str(error) or "The SDP offer cannot be used.")
     return web.json_response({"sdp": answer, "type": "answer", "participant_id": claims.participant_id})
+
+
+def public_candidates_only(sdp: str) -> str:
+    """The offer without ICE candidates whose address is not a public IP (private, loopback, link-local, mDNS names,
+    …): the node never sends connectivity checks there, the same rule as TURN's deny list. A client behind NAT still
+    connects through its server-reflexive or relay candidates, or the node learns its address from its own checks."""
+    kept = []
+    for line in sdp.splitlines(keepends=True):
+        fields = line.split()
+        if line.startswith("a=candidate:") and (len(fields) < 5 or not _is_public(fields[4])):
+            continue
+        kept.append(line)
+    return "".join(kept)
+
+
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False  # an mDNS name (….local) stands for a LAN address
 
 
 def _offer_problem(kind: object, sdp: object) -> str | None:
