@@ -304,14 +304,10 @@ async def _node_services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def health(request: web.Request) -> web.Response:
-    rooms = request.app[ROOMS]
+    # Public (the SPA's network check, ECS): the status only; how many rooms and people are on the node is for
+    # operators (/metrics) and the registry.
     draining = request.app[NODE].draining
-    body = {
-        "status": "draining" if draining else "ok",
-        "rooms": rooms.room_count,
-        "participants": rooms.participant_count,
-    }
-    return web.json_response(body, status=503 if draining else 200)
+    return web.json_response({"status": "draining" if draining else "ok"}, status=503 if draining else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:
