@@ -67,7 +67,11 @@ class SessionWatch:
         try:
             while True:
                 await asyncio.sleep(self._interval)
-                await self.check()
+                try:
+                    await self.check()
+                except Exception:
+                    # One bad round must not end the watch for the node's lifetime.
+                    logger.exception("checking revoked sessions failed")
         finally:
             if self._session is not None:
                 await self._session.close()
