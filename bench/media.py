@@ -51,7 +51,7 @@ import aiohttp
 import av
 
 from bench import glass, media_file, procstat
-from bench.media_servers import ROOT, Server, base_env, start_node, start_stock, stop_server
+from bench.media_servers import METRICS_TOKEN, ROOT, Server, base_env, start_node, start_stock, stop_server
 from bench.media_tokens import TokenIssuer, api_app, serve
 
 LOADS = (1, 4, 8)
@@ -166,7 +166,9 @@ class ClientProcess:
 async def poll_lag(http: aiohttp.ClientSession, url: str, samples: list[float], stop: asyncio.Event) -> None:
     while not stop.is_set():
         with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError, KeyError, ValueError):
-            async with http.get(url, headers={"Accept": "application/json"}) as response:
+            async with http.get(
+                url, headers={"Accept": "application/json", "Authorization": f"Bearer {METRICS_TOKEN}"}
+            ) as response:
                 samples.append(float((await response.json())["loop_lag_ms"]["last"]))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), LAG_POLL)

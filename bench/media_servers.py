@@ -79,6 +79,10 @@ async def stop_server(server: Server, timeout: float = 15.0) -> None:
             await server.process.wait()
 
 
+# The benchmark reads the node's /metrics as an operator would, with the bearer token the node is started with.
+METRICS_TOKEN = "bench-metrics-token-of-a-throwaway-node"  # noqa: S105 - a throwaway local node's
+
+
 def base_env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIA_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
@@ -99,6 +103,7 @@ async def start_node(tmp: Path, api_url: str, *, recordings: Path, origins: str 
         "MEDIA_NODE_ID": f"bench-{tag}",
         "MEDIA_DRAIN_SECONDS": "5",
         "MEDIA_UPLOAD_DRAIN_SECONDS": "5",
+        "MEDIA_METRICS_TOKEN": METRICS_TOKEN,
     }
     return await start_server("node", ["-m", "videoatencion_media"], env, port, "/health", tmp / f"{tag}.log")
 

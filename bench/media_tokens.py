@@ -49,6 +49,7 @@ class TokenIssuer:
             "nbf": now,
             "exp": now + LIFETIME,
             "jti": uuid.uuid4().hex,
+            "sid": f"bench-session-{sub}",
         }
         return jwt.encode(claims, self._key, algorithm="ES256", headers={"kid": self.kid})
 
@@ -72,9 +73,14 @@ def api_app(issuer: TokenIssuer) -> web.Application:
         await request.read()
         return web.Response(status=204)
 
+    async def sessions(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"revoked": []})
+
     app = web.Application()
     app.router.add_get("/.well-known/jwks.json", jwks)
     app.router.add_post("/media/events", events)
+    app.router.add_post("/media/sessions", sessions)
     return app
 
 

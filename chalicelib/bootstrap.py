@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.origin import OriginSecret
     from chalicelib.auth.eid import EidClient
     from chalicelib.auth.tokens import TokenService
+    from chalicelib.domain.retention import RetentionRules
     from chalicelib.services.booking import BookingService
     from chalicelib.services.calls import CallService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
@@ -209,8 +210,8 @@ class Container:
                 stun_urls=s.stun_urls,
                 turn_urls=s.turn_urls,
                 turn_credential_minutes=s.turn_credential_minutes,
-                recording_retention_days=s.recording_retention_days,
             ),
+            self.sessions,
             records=self.records,
         )
 
@@ -296,27 +297,25 @@ class Container:
 
     # --- records: retention of recordings and documents, legal hold, playback -------------------------------------
     @cached_property
+    def retention(self) -> RetentionRules:
+        """retention.json: the one source of what the sweep deletes and of what citizens and documents are told."""
+        from chalicelib.domain.retention import RetentionRules
+
+        return RetentionRules.load()
+
+    @cached_property
     def records(self) -> RecordsService:
         from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
         from chalicelib.adapters.dynamo.records import DynamoRecordStore
         from chalicelib.adapters.s3_records import S3RecordObjects
-        from chalicelib.domain.retention import Period, RetentionRules
         from chalicelib.services.records import RecordsService, RecordsSettings
-        from chalicelib.settings import ConfigurationError
 
         s = self.settings
-        rules = RetentionRules.load()
-        if rules.recording_default != Period(days=s.recording_retention_days):
-            # Citizens are told RECORDING_RETENTION_DAYS before they join; the sweep must keep that promise.
-            raise ConfigurationError(
-                f"retention.json keeps recordings {rules.recording_default} but RECORDING_RETENTION_DAYS is "
-                f"{s.recording_retention_days}"
-            )
         procedures = DynamoProcedureStore(self._client("dynamodb"), None, s.table_procedures, "", "", "")
         return RecordsService(
             DynamoRecordStore(self._client("dynamodb"), s.table_records),
             S3RecordObjects(self._client("s3")),
-            rules,
+            self.retention,
             self.audit,
             self.booking.lookup,
             lambda appointment_id: [str(p["type"]) for p in procedures.procedures_of(appointment_id)],

@@ -80,8 +80,6 @@ class Settings:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_credential_minutes: int = 60
-    # Told to citizens in the recording notice before they join (the retention sweep of the records issue applies it).
-    recording_retention_days: int = 30
     # Records (issue 7): the trail's tables, buckets and keys, and its timing.
     table_trail: str = ""
     table_records: str = ""
@@ -139,7 +137,6 @@ class Settings:
             ("auth_min_response_ms", "AUTH_MIN_RESPONSE_MS", "400"),
             ("max_active_appointments", "MAX_ACTIVE_APPOINTMENTS", "3"),
             ("turn_credential_minutes", "TURN_CREDENTIAL_MINUTES", "60"),
-            ("recording_retention_days", "RECORDING_RETENTION_DAYS", "30"),
             ("document_available_days", "DOCUMENT_AVAILABLE_DAYS", "365"),
             ("trail_settle_seconds", "TRAIL_SETTLE_SECONDS", "30"),
             ("digest_period_seconds", "DIGEST_PERIOD_SECONDS", "3600"),

@@ -30,7 +30,6 @@ def join_call(appointment_id: str) -> Response:
             "opens_at": joined.window.opens_at.isoformat(),
             "closes_at": joined.window.closes_at.isoformat(),
         },
-        "recording": {"retention_days": service.settings.recording_retention_days},
     }
     return json_response(body, headers=NO_STORE)
 
@@ -43,3 +42,13 @@ def media_event() -> Response:
     body = raw.encode() if isinstance(raw, str) else raw
     get_container().calls.report(dict(request.headers), body, context_of(request))
     return Response(body="", status_code=204)
+
+
+@calls.route("/media/sessions", methods=["POST"], content_types=["application/json"])
+def media_sessions() -> Response:
+    """Which of the sessions a media node names have been revoked (HMAC-signed like the reports)."""
+    request = calls.current_request
+    raw = request.raw_body or b""
+    body = raw.encode() if isinstance(raw, str) else raw
+    revoked = get_container().calls.revoked_sessions(dict(request.headers), body)
+    return json_response({"revoked": revoked}, headers=NO_STORE)

@@ -25,6 +25,9 @@ ORIGIN_HEADER = "x-origin-verify"
 VIEWER_ADDRESS_HEADER = "x-viewer-ip"
 # Bodies larger than this are refused before anything reads them. Attachments are up to 4 MB, base64 in JSON.
 MAX_BODY_BYTES = 64 * 1024
+# The media nodes call these on API Gateway directly (not through CloudFront): the node signs its reports and session
+# checks (HMAC, checked by the use case) and the token keys are public. The WAF lets the same paths through.
+NODE_ROUTES = frozenset({"/media/events", "/media/sessions", "/.well-known/jwks.json"})
 MAX_BODY_BYTES_BY_ROUTE = {"/appointments/{appointment_id}/attachments": 6 * 1024 * 1024}
 
 
@@ -65,7 +68,7 @@ def _refusal(request: Request) -> Response | None:
 def _check(request: Request) -> Response | None:
     from chalicelib.settings import get_settings
 
-    if get_settings().origin_secret_id:
+    if get_settings().origin_secret_id and request.context.get("resourcePath") not in NODE_ROUTES:
         from chalicelib.bootstrap import get_container
 
         # API Gateway's own address is public: without the check the WAF in front of CloudFront could be walked

@@ -40,3 +40,17 @@ def list_services() -> Response:
 @services.route("/services/{service_id}", methods=["GET"])
 def get_service(service_id: str) -> Response:
     return json_response(service_json(get_container().catalogue.get_service(service_id)), headers=CACHE)
+
+
+@services.route("/retention", methods=["GET"])
+def get_retention() -> Response:
+    """How long each service's call recording and documents are kept, from the rules the deletion sweep applies."""
+    rules = get_container().retention
+    items = []
+    for service in get_container().catalogue.list_services(None):
+        kept = rules.of_service(service.procedure)
+        items.append(
+            {"service_id": service.id, "recording": kept.recording.to_json(), "documents": kept.documents.to_json()}
+        )
+    body = {"recording_default": rules.recording_default.to_json(), "services": items}
+    return json_response(body, headers=CACHE)

@@ -25,6 +25,7 @@ def content_of(
     issued_at: datetime,
     csv: str,
     verify_url: str,
+    kept_until: datetime | None = None,
 ) -> pdf.DocumentContent:
     from chalicelib.documents import pdf
 
@@ -38,6 +39,7 @@ def content_of(
         csv=csv,
         verify_url=verify_url,
         subject=draft.kind,
+        kept_until=kept_until,
     )
 
 
@@ -77,6 +79,7 @@ class SealedPdfIssuer:
         issued_at: datetime,
         csv: str,
         verify_url: str,
+        kept_until: datetime | None = None,
     ) -> bytes:
         content = content_of(
             draft,
@@ -86,6 +89,7 @@ class SealedPdfIssuer:
             issued_at=issued_at,
             csv=csv,
             verify_url=verify_url,
+            kept_until=kept_until,
         )
         from chalicelib.documents import pdf
 

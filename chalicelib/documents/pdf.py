@@ -101,6 +101,9 @@ class DocumentContent:
     csv: str
     verify_url: str
     subject: str = ""  # the PDF's metadata subject, e.g. the procedure's type
+    # Until when the council keeps it, from the retention rules the deletion sweep applies (GDPR art. 13: said, not
+    # guessed); None prints no such line.
+    kept_until: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None:
@@ -116,6 +119,7 @@ class _Labels:
     issued: str
     page: str
     sealed: str  # "{council}" is replaced
+    kept: str  # "{date}" is replaced
     time_format: str
 
 
@@ -126,6 +130,7 @@ LABELS: dict[str, _Labels] = {
         issued="Data i hora d'emissió",
         page="Pàgina",
         sealed="Document segellat electrònicament per {council}. Comproveu-ne la integritat a l'adreça de verificació.",
+        kept="L'Ajuntament conserva aquest document fins al {date}; després l'esborra.",
         time_format="%d/%m/%Y %H:%M:%S %Z",
     ),
     "es": _Labels(
@@ -136,6 +141,7 @@ LABELS: dict[str, _Labels] = {
         sealed=(
             "Documento sellado electrónicamente por {council}. Compruebe su integridad en la dirección de verificación."
         ),
+        kept="El Ayuntamiento conserva este documento hasta el {date}; después lo borra.",
         time_format="%d/%m/%Y %H:%M:%S %Z",
     ),
     "en": _Labels(
@@ -144,6 +150,7 @@ LABELS: dict[str, _Labels] = {
         issued="Issued",
         page="Page",
         sealed="Document sealed electronically by {council}. Check its integrity at the verification address.",
+        kept="The City Council keeps this document until {date}; then it is deleted.",
         time_format="%Y-%m-%d %H:%M:%S %Z",
     ),
 }
@@ -265,6 +272,9 @@ class _Chrome:
         self.labels = LABELS[content.language]
         issued = content.issued_at.astimezone(ZONE)
         self.issued = issued.strftime(self.labels.time_format)
+        date_format = self.labels.time_format.split(" ")[0]
+        kept = content.kept_until
+        self.kept = None if kept is None else self.labels.kept.format(date=kept.astimezone(ZONE).strftime(date_format))
 
     def qr(self) -> Drawing:
         widget = QrCodeWidget(self.content.verify_url, barLevel="M", barBorder=0)
@@ -307,6 +317,8 @@ class _Chrome:
         _draw_fitted(canvas, x, line - 8.5 * mm, f"{labels.issued}: {self.issued}", REGULAR, 7.5, width)
         canvas.setFillColor(MUTED)
         _draw_fitted(canvas, x, line - 12.5 * mm, labels.sealed.format(council=content.council), REGULAR, 6.5, width)
+        if self.kept is not None:
+            _draw_fitted(canvas, x, line - 15.5 * mm, self.kept, REGULAR, 6.5, width)
         canvas.setFillColor(INK)
         canvas.setFont(REGULAR, 8)
         canvas.drawRightString(PAGE_WIDTH - MARGIN, bottom, f"{labels.page} {page}/{pages}")

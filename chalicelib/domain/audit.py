@@ -20,6 +20,78 @@ from chalicelib.domain.identifiers import masked
 
 COUNCIL_ZONE = ZoneInfo("Europe/Madrid")
 
+# Every action the service records, so that the access log and the audit table can say each in plain words in the
+# reader's language (web/src/i18n/records/*.json; tests/unit/test_audit_vocabulary.py checks both ways). A new action
+# is added here with its labels. The families built from a variable are spelled out: procedure.{type} (the procedure
+# registry), appointment.outcome.{status}, appointment.reminder.{1h,24h}, and call.{kind} for the room events kept.
+AUDIT_ACTIONS = frozenset(
+    {
+        "auth.otp.request",
+        "auth.otp.verify",
+        "auth.otp.lockout",
+        "auth.eid.signin",
+        "auth.staff.login",
+        "auth.staff.otp_sent",
+        "auth.staff.lockout",
+        "auth.logout",
+        "appointment.book",
+        "appointment.cancel",
+        "appointment.reschedule",
+        "appointment.outcome.completed",
+        "appointment.outcome.incomplete",
+        "appointment.outcome.no_show",
+        "appointment.reminder.1h",
+        "appointment.reminder.24h",
+        "call.join",
+        "call.waiting",
+        "call.admitted",
+        "call.ended",
+        "recording.complete",
+        "recording.failed",
+        "recording.playback",
+        "register.read",
+        "procedure.residence_certificate",
+        "procedure.payment_letter",
+        "procedure.direct_debit",
+        "procedure.instalment_plan",
+        "procedure.consent",
+        "document.issue",
+        "document.download",
+        "document.verify",
+        "attachment.add",
+        "record.hold",
+        "record.release",
+        "record.release.request",
+        "record.delete",
+        "audit.search",
+        "audit.export",
+        "audit.verify",
+    }
+)
+
+# The purposes recorded as fixed words (a supervisor's stated reason for a playback or a legal hold is recorded as
+# written, and shown as written).
+AUDIT_PURPOSES = frozenset(
+    {
+        "identification",
+        "citizen",
+        "appointment management",
+        "remind the citizen of the appointment",
+        "video attention",
+        "procedure",
+        "consent",
+        "supporting document",
+        "document access",
+        "document verification",
+        "residence certificate",
+        "payment letter",
+        "direct debit",
+        "instalment plan",
+        "retention period ended",
+        "audit",
+    }
+)
+
 
 class Outcome(StrEnum):
     SUCCESS = "success"

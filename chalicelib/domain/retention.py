@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 CONFIG = Path(__file__).resolve().parents[1] / "config" / "retention.json"
+# Periods of calendar units are compared by where they end from one fixed start.
+_REFERENCE = datetime(2000, 1, 1)
 _UNITS = ("years", "months", "days")
 
 
@@ -45,6 +47,17 @@ class Period:
         parts = [f"{value} {unit}" for unit, value in zip(_UNITS, (self.years, self.months, self.days), strict=True)]
         return ", ".join(p for p in parts if not p.startswith("0 ")) or "0 days"
 
+    def to_json(self) -> dict[str, int]:
+        return {"years": self.years, "months": self.months, "days": self.days}
+
+
+@dataclass(frozen=True)
+class ServiceRetention:
+    """What a citizen booking a service is told: how long its call's recording and its documents are kept."""
+
+    recording: Period  # when the service's procedure is carried out in the call (the recording is evidence in it)
+    documents: Period  # the documents issued, or the supporting documents of a service without a procedure
+
 
 @dataclass(frozen=True)
 class ProcedureRetention:
@@ -67,6 +80,15 @@ class RetentionRules:
         if procedure_type is None:
             return self.attachment_default.after(issued_at)
         return self._of(procedure_type).documents.after(issued_at)
+
+    def of_service(self, procedure_type: str | None) -> ServiceRetention:
+        """The periods that apply to a service whose agent runs ``procedure_type`` (None: no procedure)."""
+        if procedure_type is None:
+            return ServiceRetention(self.recording_default, self.attachment_default)
+        procedure = self._of(procedure_type)
+        # The same rule as recording_until: never shorter than a call without a procedure.
+        longest = max((self.recording_default, procedure.recording), key=lambda p: p.after(_REFERENCE))
+        return ServiceRetention(longest, procedure.documents)
 
     def _of(self, procedure_type: str) -> ProcedureRetention:
         found = self.procedures.get(procedure_type)

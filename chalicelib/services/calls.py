@@ -38,10 +38,13 @@ from chalicelib.domain.calls import (
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Unauthenticated, ValidationFailed
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
+from chalicelib.services.identity import Sessions
 from chalicelib.services.ports import AuditLog, CallStore, Secrets
 from chalicelib.services.records import RecordsService
 
 SAVE_ATTEMPTS = 5
+# A node asks about the sessions of the people in its rooms: at most four per room, a few hundred rooms per node.
+MAX_SESSIONS_PER_CHECK = 1000
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,6 @@ class CallSettings:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_credential_minutes: int = 60
-    recording_retention_days: int = 30
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,12 @@ class CallService:
         audit: AuditLog,
         secrets: Secrets,
         settings: CallSettings,
+        sessions: Sessions,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         records: RecordsService | None = None,
     ) -> None:
         self._records = records
+        self._sessions = sessions
         self._booking = booking
         self._store = store
         self._tokens = tokens
@@ -116,6 +120,9 @@ class CallService:
                 "apt": appointment.id,
                 "office": appointment.office.value.lower(),
                 "name": _display_name(caller, role, appointment),
+                # The node asks us about this session while the person is in the room, and puts them out once it is
+                # revoked (sign-out, a disabled account): a join token alone would outlive both.
+                "sid": caller.token_id,
             },
         )
         self._audit.record(
@@ -179,13 +186,7 @@ class CallService:
     # --- reports from media nodes ---------------------------------------------------------------------------------
     def report(self, headers: Mapping[str, str], body: bytes, context: RequestContext) -> None:
         """Apply one signed report of a media node; a retried report (same event id) is applied once."""
-        secret = self._secrets.get(self._settings.webhook_secret_parameter).encode()
-        lower = {k.lower(): v for k, v in headers.items()}
-        node = lower.get("x-media-node", "")
-        if not webhook_valid(
-            secret, lower.get("x-media-timestamp", ""), body, lower.get("x-media-signature", ""), int(time.time())
-        ):
-            raise Unauthenticated("invalid_signature", "The report is not signed with the media nodes' secret.")
+        node = self._signed_by_node(headers, body)
         event = _event(body)
         appointment_id = event["appointment_id"]
         if not self._store.claim_event(appointment_id, event["event_id"]):
@@ -203,6 +204,21 @@ class CallService:
 
             metrics.add_metric(name="RecordingFailed", unit="Count", value=1)
             metrics.flush_metrics()
+
+    def revoked_sessions(self, headers: Mapping[str, str], body: bytes) -> list[str]:
+        """Of the sessions a node names (the ``sid`` of its participants' join tokens), those it must put out."""
+        self._signed_by_node(headers, body)
+        return self._sessions.revoked(_session_ids(body))
+
+    def _signed_by_node(self, headers: Mapping[str, str], body: bytes) -> str:
+        """The reporting node's name, once the body is known to be signed with the nodes' secret."""
+        secret = self._secrets.get(self._settings.webhook_secret_parameter).encode()
+        lower = {k.lower(): v for k, v in headers.items()}
+        if not webhook_valid(
+            secret, lower.get("x-media-timestamp", ""), body, lower.get("x-media-signature", ""), int(time.time())
+        ):
+            raise Unauthenticated("invalid_signature", "The request is not signed with the media nodes' secret.")
+        return lower.get("x-media-node", "")
 
     def _apply(self, appointment_id: str, event: dict[str, Any]) -> None:
         if event["type"] in ("recording_complete", "recording_failed"):
@@ -293,3 +309,16 @@ def _event(body: bytes) -> dict[str, Any]:
     if errors:
         raise ValidationFailed(errors)
     return event
+
+
+def _session_ids(body: bytes) -> list[str]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed([FieldError("body", "must be a JSON object")]) from None
+    sessions = parsed.get("sessions") if isinstance(parsed, dict) else None
+    if not isinstance(sessions, list) or len(sessions) > MAX_SESSIONS_PER_CHECK:
+        raise ValidationFailed([FieldError("sessions", f"must be a list of at most {MAX_SESSIONS_PER_CHECK} ids")])
+    if not all(isinstance(s, str) and 0 < len(s) <= 64 for s in sessions):
+        raise ValidationFailed([FieldError("sessions", "every id must be text of 1 to 64 characters")])
+    return sessions

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -155,6 +155,25 @@ class Sessions:
 
     def revoke(self, principal: Principal) -> None:
         self._store.revoke_session(principal.token_id)
+
+    def revoked(self, token_ids: Iterable[str]) -> list[str]:
+        """Of these sessions, those whose holder may no longer act: signed out, or a staff account since disabled.
+
+        A session whose record is gone has only run out its time (records outlive their tokens until the table's
+        time to live removes them): not revoked, so a sign-in that expires during a call does not end the call.
+        """
+        revoked: list[str] = []
+        accounts: dict[str, bool] = {}
+        for token_id in dict.fromkeys(token_ids):
+            session = self._store.get_session(token_id)
+            if session is None:
+                continue
+            if session.kind == "staff" and session.subject not in accounts:
+                account = self._staff.get(session.subject)
+                accounts[session.subject] = account is not None and account.enabled
+            if session.revoked or (session.kind == "staff" and not accounts[session.subject]):
+                revoked.append(token_id)
+        return revoked
 
 
 def citizen_actor(subject: str) -> Actor:

@@ -63,6 +63,7 @@ class DocumentIssuer(Protocol):
         issued_at: datetime,
         csv: str,
         verify_url: str,
+        kept_until: datetime | None = None,
     ) -> bytes:
         """The sealed PDF of a draft."""
         ...
@@ -220,6 +221,7 @@ class ProcedureService:
                 issued_at=now,
                 csv=csv,
                 verify_url=verify_url,
+                kept_until=self._records.document_until(now, procedure.type) if self._records is not None else None,
             )
             digest = hashlib.sha256(pdf).digest()
             document_id = str(uuid.uuid4())

@@ -175,10 +175,14 @@ class RecordsService:
                 return merged
         raise DependencyUnavailable("The recording could not be registered.")
 
+    def document_until(self, issued_at: datetime, procedure_type: str | None) -> datetime:
+        """Until when a document issued now is kept: what register_document records and the document prints."""
+        return self._rules.document_until(issued_at, procedure_type)
+
     def register_document(self, document: Mapping[str, Any], procedure_type: str | None) -> None:
         """Register an issued document or a supporting document (attachment) as it is stored."""
         issued_at = datetime.fromisoformat(str(document["issued_at"]))
-        until = self._rules.document_until(issued_at, procedure_type)
+        until = self.document_until(issued_at, procedure_type)
         record = {
             "id": f"doc-{document['id']}",
             "kind": "attachment" if document.get("kind") == "attachment" else "document",

@@ -34,6 +34,7 @@ multivalue DNS name; its URLs are the output ``TurnUrls`` (the API's ``MEDIA_TUR
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -75,6 +76,41 @@ TLS_PORT = 8443
 MEDIA_UDP_PORTS = (40000, 40999)
 # ECS (Fargate) allows at most 120 s between SIGTERM and SIGKILL; the node's drain + uploads fit inside it.
 STOP_TIMEOUT = Duration.seconds(120)
+
+# Peers TURN never relays to: every special-purpose block of the IANA registries (RFC 6890 and its updates) that is not
+# an ordinary public host, in both families. A relay to one of them would let a caller with TURN credentials reach the
+# VPC, the task's own loopback, the metadata endpoints (169.254.169.254, fd00:ec2::254 in fc00::/7) or a router.
+TURN_DENIED_PEERS = (
+    "0.0.0.0/8",  # "this network"
+    "10.0.0.0/8",  # private (the VPC)
+    "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+    "127.0.0.0/8",  # loopback
+    "169.254.0.0/16",  # link-local, metadata endpoints
+    "172.16.0.0/12",  # private
+    "192.0.0.0/24",  # IETF protocol assignments
+    "192.0.2.0/24",  # documentation (TEST-NET-1)
+    "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
+    "192.168.0.0/16",  # private
+    "198.18.0.0/15",  # benchmarking
+    "198.51.100.0/24",  # documentation (TEST-NET-2)
+    "203.0.113.0/24",  # documentation (TEST-NET-3)
+    "224.0.0.0/4",  # multicast
+    "240.0.0.0/4",  # reserved, and the limited broadcast 255.255.255.255
+    "::/96",  # unspecified, loopback (::1) and the deprecated IPv4-compatible addresses
+    "::ffff:0:0/96",  # IPv4-mapped: ::ffff:10.0.0.1 is 10.0.0.1
+    "64:ff9b::/96",  # NAT64 well-known prefix: reaches IPv4 addresses through a translator
+    "64:ff9b:1::/48",  # NAT64 local-use prefix
+    "100::/64",  # discard-only
+    "2001::/23",  # IETF protocol assignments, including Teredo (2001::/32) and benchmarking (2001:2::/48)
+    "2001:db8::/32",  # documentation
+    "2002::/16",  # 6to4: embeds an IPv4 address
+    "3fff::/20",  # documentation
+    "5f00::/16",  # segment routing (SRv6) identifiers
+    "fc00::/7",  # unique local (the VPC's private IPv6, the metadata endpoint fd00:ec2::254)
+    "fe80::/10",  # link-local
+    "fec0::/10",  # site-local (deprecated)
+    "ff00::/8",  # multicast
+)
 DRAIN_SECONDS = 90
 UPLOAD_DRAIN_SECONDS = 20
 # A node with calls renews its task's scale-in protection at half of this; it lapses this long after its last call.
@@ -400,6 +436,11 @@ class MediaStack(Stack):
             "MEDIA_METRICS_SERVICE": self.service_name,
             "MEDIA_SCALE_IN_PROTECTION_MINUTES": str(SCALE_IN_PROTECTION_MINUTES),
             "AWS_REGION": self.region,
+            # Clients reach the node from the internet: it checks connectivity only to the public addresses they offer
+            # (never into the VPC or to the metadata endpoint), like TURN's deny list.
+            "MEDIA_PUBLIC_PEERS_ONLY": "true",
+            # No MEDIA_METRICS_TOKEN: the node's port is public, so /metrics stays off (404); the rooms metric
+            # reaches CloudWatch through the heartbeat's log lines instead.
         }
         if self.domain is not None:
             environment["MEDIA_PUBLIC_URL_TEMPLATE"] = f"https://{{task}}.{self.domain}:{TLS_PORT}"
@@ -549,15 +590,7 @@ class MediaStack(Stack):
         realm = self.domain or f"{self.stage}.videoatencion.invalid"
         tls = self.domain is not None
         # Relays only to public addresses: never to the VPC, loopback or the metadata endpoints (TURN as SSRF).
-        denied = [
-            "0.0.0.0-0.255.255.255",
-            "10.0.0.0-10.255.255.255",
-            "100.64.0.0-100.127.255.255",
-            "127.0.0.0-127.255.255.255",
-            "169.254.0.0-169.254.255.255",
-            "172.16.0.0-172.31.255.255",
-            "192.168.0.0-192.168.255.255",
-        ]
+        denied = [_address_range(block) for block in TURN_DENIED_PEERS]
         lines = [
             "use-auth-secret",
             "static-auth-secret=$TURN_SECRET",
@@ -731,3 +764,9 @@ def _retention(days: int) -> logs.RetentionDays:
     if days not in _RETENTION:
         raise ValueError(f"log_retention_days must be one CloudWatch Logs allows ({sorted(_RETENTION)}), got {days}")
     return logs.RetentionDays[_RETENTION[days]]
+
+
+def _address_range(block: str) -> str:
+    """A CIDR block as coturn's ``first-last`` range (its denied-peer-ip takes ranges, not prefixes)."""
+    network = ipaddress.ip_network(block)
+    return f"{network[0]}-{network[-1]}"

@@ -60,6 +60,9 @@ ORIGIN_SECRET_ROTATION = Duration.days(30)
 # Body sizes the WAF blocks (413): 64 KB anywhere, 6 MB on the attachment route (a 4 MB file in base64 and JSON).
 MAX_BODY_BYTES = 64 * 1024
 ATTACHMENT_PATH = r"^(/api)?/appointments/[^/]+/attachments/?$"
+# What the media nodes call on API Gateway directly (MEDIA_API_URL), not through CloudFront: their reports and session
+# checks are HMAC-signed by the node and the keys are public; chalicelib/api/middleware.py lets the same set through.
+NODE_PATHS = r"^(/api)?/(media/(events|sessions)|\.well-known/jwks\.json)/?$"
 # A Content-Length over 6 MB (6,291,456 bytes): the WAF inspects at most 64 KB of a body, so on the attachment route
 # it goes by the declared length; the API checks the real one.
 OVER_6_MB = r"^(629(1(4(5[7-9]|[6-9]\d)|[5-9]\d\d)|[2-9]\d{3})|63\d{5}|6[4-9]\d{5}|[7-9]\d{6}|[1-9]\d{7,})$"
@@ -388,7 +391,16 @@ class WebStack(Stack):
                 "NotThroughCloudFront",
                 0,
                 wafv2.CfnWebACL.StatementProperty(
-                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(ORIGIN_HEADER))
+                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
+                        statements=[
+                            wafv2.CfnWebACL.StatementProperty(
+                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(ORIGIN_HEADER))
+                            ),
+                            wafv2.CfnWebACL.StatementProperty(
+                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path(NODE_PATHS))
+                            ),
+                        ]
+                    )
                 ),
                 403,
                 None,

@@ -6,6 +6,7 @@ Two syntheses per module: prod with the operator's media parameters, and dev wit
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -222,6 +223,20 @@ def test_the_webhook_secret_comes_from_ssm_at_run_time(prod: StackTemplate) -> N
     assert parameter_path("prod", "media/webhook-secret") in json.dumps(secret["ValueFrom"])
 
 
+def test_the_public_node_serves_no_metrics(prod: StackTemplate) -> None:
+    # The node's port is open to the internet; without MEDIA_METRICS_TOKEN its /metrics answers 404 (load and uptime
+    # stay with the operators, who read the CloudWatch metric the heartbeat writes).
+    container = _node_container(prod)
+
+    assert "MEDIA_METRICS_TOKEN" not in _environment(container)
+    assert "MEDIA_METRICS_TOKEN" not in {secret["Name"] for secret in container["Secrets"]}
+
+
+def test_the_node_checks_connectivity_only_to_public_addresses(prod: StackTemplate, dev: StackTemplate) -> None:
+    for stack in (prod, dev):
+        assert _environment(_node_container(stack))["MEDIA_PUBLIC_PEERS_ONLY"] == "true"
+
+
 def test_no_secret_value_is_in_the_template_or_the_assembly(prod: StackTemplate) -> None:
     values = [p.dev_value for p in RESOURCES.parameters if p.secure]
     text = json.dumps(prod.template_json)
@@ -328,6 +343,45 @@ def test_turn_runs_in_prod_with_its_secret_from_ssm(prod: StackTemplate) -> None
         f"turn:turn.{DOMAIN}:3478?transport=tcp",
         f"turns:turn.{DOMAIN}:443?transport=tcp",
     ]
+
+
+# One address in each special-purpose block (RFC 6890 registries) a relay could be turned against, both families.
+NOT_RELAYED = [
+    "0.0.0.1", "10.0.1.20", "100.64.0.1", "127.0.0.1", "169.254.169.254", "172.31.255.1", "192.0.0.8", "192.0.2.1",
+    "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.51.100.7", "203.0.113.9", "224.0.0.251", "239.255.255.250",
+    "240.0.0.1", "255.255.255.255",
+    "::", "::1", "::10.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "64:ff9b::a00:1", "64:ff9b:1::1",
+    "100::1", "2001::1", "2001:2::1", "2001:db8::1", "2002:a00:1::1", "3fff::1", "5f00::1", "fc00::1",
+    "fd00:ec2::254", "fe80::1", "fec0::1", "ff02::1",
+]  # fmt: skip
+
+
+def _denied_ranges(prod: StackTemplate) -> list[tuple[int, int, int]]:
+    """(IP version, first, last) of each denied-peer-ip line of the TURN server's configuration."""
+    task = _one(prod, "AWS::ECS::TaskDefinition", Family=physical_name("prod", "turn"))
+    script = task["ContainerDefinitions"][0]["Command"][0]
+    ranges: list[tuple[int, int, int]] = []
+    for line in script.splitlines():
+        if line.startswith("denied-peer-ip="):
+            first, _, last = line.removeprefix("denied-peer-ip=").partition("-")
+            low, high = ipaddress.ip_address(first), ipaddress.ip_address(last or first)
+            ranges.append((low.version, int(low), int(high)))
+    return ranges
+
+
+def _denied(prod: StackTemplate, address: str) -> bool:
+    peer = ipaddress.ip_address(address)
+    return any(v == peer.version and low <= int(peer) <= high for v, low, high in _denied_ranges(prod))
+
+
+@pytest.mark.parametrize("address", NOT_RELAYED)
+def test_turn_never_relays_to_a_special_purpose_address(prod: StackTemplate, address: str) -> None:
+    assert _denied(prod, address), f"TURN would relay to {address}"
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "151.101.1.1", "2a00:1450:4003::1", "2600:1f18::1"])
+def test_turn_still_relays_to_public_addresses(prod: StackTemplate, address: str) -> None:
+    assert not _denied(prod, address)
 
 
 def test_there_is_no_turn_in_dev(dev: StackTemplate) -> None:

@@ -384,8 +384,15 @@ def test_the_waf_blocks_requests_that_did_not_come_through_cloudfront_first(web:
 
     assert rule["Priority"] == 0
     assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 403
-    header = rule["Statement"]["NotStatement"]["Statement"]["SizeConstraintStatement"]["FieldToMatch"]
+    without_header, not_node = rule["Statement"]["AndStatement"]["Statements"]
+    header = without_header["NotStatement"]["Statement"]["SizeConstraintStatement"]["FieldToMatch"]
     assert header == {"SingleHeader": {"Name": ORIGIN_HEADER.lower()}}
+    # The media nodes call their signed routes and the public keys on API Gateway directly: only those pass.
+    node_paths = re.compile(not_node["NotStatement"]["Statement"]["RegexMatchStatement"]["RegexString"])
+    for path in ("/api/media/events", "/api/media/sessions", "/api/.well-known/jwks.json"):
+        assert node_paths.match(path), path
+    for path in ("/api/services", "/api/appointments", "/api/media/eventsx", "/api/me/access-log"):
+        assert not node_paths.match(path), path
 
 
 def test_body_size_rules_block_rather_than_count(web: Template) -> None:

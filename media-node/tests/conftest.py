@@ -5,7 +5,7 @@ publishes a JWKS with its own ES256 key and takes webhooks; a node whose media e
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,7 @@ from videoatencion_media.config import MediaConfig
 from videoatencion_media.limits import SignallingLimits
 from videoatencion_media.metrics import LoopLagMonitor
 from videoatencion_media.rooms import RoomRegistry
+from videoatencion_media.sessions import SessionWatch
 
 
 @pytest.fixture
@@ -94,7 +95,11 @@ async def make_node(
     clients: list[TestClient[web.Request, web.Application]] = []
 
     async def make(
-        *, max_rooms: int = 20, grace_seconds: float = 60.0, limits: SignallingLimits = LOOSE_LIMITS
+        *,
+        max_rooms: int = 20,
+        grace_seconds: float = 60.0,
+        limits: SignallingLimits = LOOSE_LIMITS,
+        sessions: Callable[[RoomRegistry], SessionWatch] | None = None,
     ) -> Node:
         media = FakeMediaFactory()
         events = FakeEvents()
@@ -107,6 +112,7 @@ async def make_node(
             limits=limits,
             webhooks=events,
             uploads=FakeUploads(),
+            sessions=None if sessions is None else sessions(rooms),
         )
         client = TestClient(TestServer(app, host="127.0.0.1"))
         await client.start_server()

@@ -99,6 +99,8 @@ class Signer:
             "jti": uuid.uuid4().hex,
         }
         claims.update(overrides)
+        # Each participant signed in on its own unless a test says otherwise.
+        claims.setdefault("sid", f"session-of-{claims['sub']}")
         return {key: value for key, value in claims.items() if value is not None}
 
     def token(self, **overrides: Any) -> str:
@@ -114,9 +116,14 @@ class FakeApi:
         self.webhooks: list[tuple[dict[str, str], bytes]] = []
         self.webhook_failures = 0
         self.webhook_status = 204
+        # Sessions the API has revoked, and the signed questions the node asked about sessions.
+        self.revoked_sessions: set[str] = set()
+        self.session_checks: list[tuple[dict[str, str], bytes]] = []
+        self.sessions_status = 200
         self.app = web.Application()
         self.app.router.add_get("/.well-known/jwks.json", self._jwks)
         self.app.router.add_post("/media/events", self._webhook)
+        self.app.router.add_post("/media/sessions", self._sessions)
         self.server = TestServer(self.app, host="127.0.0.1")
 
     @property
@@ -134,6 +141,14 @@ class FakeApi:
             return web.Response(status=503)
         self.webhooks.append((dict(request.headers), body))
         return web.Response(status=self.webhook_status)
+
+    async def _sessions(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.session_checks.append((dict(request.headers), body))
+        if self.sessions_status != 200:
+            return web.Response(status=self.sessions_status)
+        asked = json.loads(body)["sessions"]
+        return web.json_response({"revoked": [s for s in asked if s in self.revoked_sessions]})
 
 
 class FakeRecorder:
@@ -166,6 +181,7 @@ class FakeMedia:
         self.on_connection_state: Callable[[str, str], None] | None = None
         self.on_message: Callable[[str, dict[str, Any]], None] | None = None
         self.connects: list[str] = []
+        self.offers: list[str] = []
         self.admitted: dict[str, bool] = {}
         self.audio_only: dict[str, bool] = {}
         self.sent: list[tuple[str, dict[str, Any]]] = []
@@ -177,6 +193,7 @@ class FakeMedia:
         if "bad" in offer_sdp:
             raise InvalidOffer("the fake engine refuses it")
         self.connects.append(participant_id)
+        self.offers.append(offer_sdp)
         return f"v=0\r\ns=answer for {participant_id}\r\n"
 
     def set_admitted(self, participant_id: str, admitted: bool) -> None:

@@ -27,6 +27,7 @@ async def test_good_token_gives_the_participant(verifier: TokenVerifier, signer:
         "apt-1",
     )
     assert (claims.office, claims.name) == ("omac", "Joan")
+    assert claims.session_id == "session-of-a-joan"
 
 
 def _now() -> int:
@@ -51,6 +52,8 @@ class FromNow(int):
         pytest.param({"name": "x" * 61}, id="name too long"),
         pytest.param({"sub": ""}, id="empty subject"),
         pytest.param({"apt": 7}, id="appointment not a string"),
+        pytest.param({"sid": None}, id="no session, so nothing could revoke it"),
+        pytest.param({"sid": ""}, id="empty session"),
     ],
 )
 async def test_bad_claims_are_refused(verifier: TokenVerifier, signer: Signer, overrides: dict[str, Any]) -> None:

@@ -89,7 +89,7 @@ async def test_sigterm_drains_calls_then_exits_zero(tmp_path: Path, api: FakeApi
                 while (await _health(session, base))[0] != 503:  # noqa: ASYNC110 - polling another process
                     await asyncio.sleep(0.05)
             status, body = await _health(session, base)
-            assert (status, body["status"], body["rooms"]) == (503, "draining", 1)
+            assert (status, body) == (503, {"status": "draining"})
 
             citizen_elsewhere = signer.token(room="room-2", apt="apt-2")
             async with session.post(

@@ -2,39 +2,52 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient
+from aiohttp.test_utils import TestClient, TestServer
+from node_fakes import FakeUploads
 
+from videoatencion_media.app import create_app
+from videoatencion_media.config import MediaConfig
 from videoatencion_media.rooms import Identity, Role, RoomRegistry
 
 Client = TestClient[web.Request, web.Application]
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
+METRICS_TOKEN = "operator-metrics-token-0123456789"  # noqa: S105 - a test's
+AS_OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
-async def test_health_reports_rooms_and_participants(client: Client, rooms: RoomRegistry) -> None:
+@pytest.fixture
+def config(tmp_path: Path, spa_origin: str) -> MediaConfig:
+    return MediaConfig.from_env(
+        {
+            "MEDIA_RECORDINGS_DIR": str(tmp_path / "recordings"),
+            "MEDIA_ALLOWED_ORIGINS": spa_origin,
+            "MEDIA_METRICS_TOKEN": METRICS_TOKEN,
+        }
+    )
+
+
+async def test_public_health_says_only_the_status_not_the_load(client: Client, rooms: RoomRegistry) -> None:
     first = rooms.open("room-1", "apt-1")
     first.add(Identity("p-citizen", Role.CITIZEN, "Ana"))
     first.add(Identity("p-agent", Role.AGENT, "Joan"))
-    rooms.open("room-2", "apt-2").add(Identity("p-citizen-2", Role.CITIZEN, "Pau"))
 
     response = await client.get("/health")
 
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "rooms": 2, "participants": 3}
-
-
-async def test_health_of_an_idle_node(client: Client) -> None:
-    response = await client.get("/health")
-
-    assert await response.json() == {"status": "ok", "rooms": 0, "participants": 0}
+    assert await response.json() == {"status": "ok"}
+    metrics = await (await client.get("/metrics", headers=AS_OPERATOR)).json()
+    assert (metrics["rooms"], metrics["participants"]) == (1, 2)
 
 
 async def test_metrics_report_load_figures(client: Client, rooms: RoomRegistry) -> None:
     rooms.open("room-1", "apt-1").add(Identity("p-agent", Role.AGENT, "Joan"))
 
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=AS_OPERATOR)
 
     assert response.status == 200
     body = await response.json()
@@ -46,12 +59,39 @@ async def test_metrics_report_load_figures(client: Client, rooms: RoomRegistry) 
 
 
 async def test_metrics_as_prometheus_text_for_scrapers(client: Client) -> None:
-    response = await client.get("/metrics", headers={"Accept": "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"})
+    response = await client.get(
+        "/metrics", headers={"Accept": "text/plain;version=0.0.4;q=0.5,*/*;q=0.1", **AS_OPERATOR}
+    )
 
     assert response.content_type == "text/plain"
     text = await response.text()
     assert "\nvideoatencion_media_rooms 0\n" in text
     assert "# TYPE process_cpu_seconds_total counter" in text
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token-of-the-same-length-xx", f"Basic {METRICS_TOKEN}"])
+async def test_metrics_are_refused_without_the_operator_token(client: Client, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+
+    response = await client.get("/metrics", headers=headers)
+
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert "rooms" not in await response.text()
+
+
+async def test_a_node_without_a_metrics_token_has_no_metrics(tmp_path: Path) -> None:
+    config = MediaConfig.from_env({"MEDIA_RECORDINGS_DIR": str(tmp_path / "recordings")})
+    async with TestClient(TestServer(create_app(config, uploads=FakeUploads()))) as client:
+        response = await client.get("/metrics", headers={"Authorization": "Bearer "})
+
+        assert response.status == 404
+        assert (await client.get("/health")).status == 200
+
+
+def test_a_short_metrics_token_stops_the_node_at_start(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="MEDIA_METRICS_TOKEN"):
+        MediaConfig.from_env({"MEDIA_RECORDINGS_DIR": str(tmp_path), "MEDIA_METRICS_TOKEN": "short"})
 
 
 async def test_unknown_route_is_a_problem_document(client: Client) -> None:

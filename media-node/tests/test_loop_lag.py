@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -22,9 +23,20 @@ async def _wait_for_samples(loop_lag: LoopLagMonitor, more_than: int) -> None:
             await asyncio.sleep(0.005)
 
 
+METRICS_TOKEN = "operator-metrics-token-0123456789"  # noqa: S105 - a test's
+AS_OPERATOR = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> MediaConfig:
+    return MediaConfig.from_env(
+        {"MEDIA_RECORDINGS_DIR": str(tmp_path / "recordings"), "MEDIA_METRICS_TOKEN": METRICS_TOKEN}
+    )
+
+
 async def test_loop_lag_is_measured_and_follows_a_stall(client: Client, loop_lag: LoopLagMonitor) -> None:
     await _wait_for_samples(loop_lag, more_than=2)
-    before = (await (await client.get("/metrics")).json())["loop_lag_ms"]
+    before = (await (await client.get("/metrics", headers=AS_OPERATOR)).json())["loop_lag_ms"]
     assert before["last"] >= 0
     assert before["max"] >= before["last"]
 
@@ -33,7 +45,7 @@ async def test_loop_lag_is_measured_and_follows_a_stall(client: Client, loop_lag
     await _wait_for_samples(loop_lag, more_than=loop_lag.samples)
 
     # THEN the next sample sees the stall
-    after = (await (await client.get("/metrics")).json())["loop_lag_ms"]
+    after = (await (await client.get("/metrics", headers=AS_OPERATOR)).json())["loop_lag_ms"]
     assert after["max"] >= 80
     assert after["max"] > before["max"]
 

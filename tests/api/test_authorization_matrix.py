@@ -149,6 +149,8 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/auth/eid/callback", PUBLIC_3XX, query="state=unknown", public=True),  # back to the app, failed
     Row("POST", "/auth/staff/login", PUBLIC_4XX, body={"username": "nobody", "password": "x"}, public=True),
     Row("POST", "/media/events", PUBLIC_4XX, body={"type": "waiting"}, public=True),  # not signed by a node
+    Row("POST", "/media/sessions", PUBLIC_4XX, body={"sessions": []}, public=True),  # not signed by a node
+    Row("GET", "/retention", PUBLIC, public=True),  # how long recordings and documents are kept
     Row("GET", "/dev/outbox", PUBLIC, query="to=nobody@example.org", public=True),  # the dev stage only
     Row("POST", "/instalment-plans/preview", SIGNED_IN, body=INSTALMENTS),  # arithmetic on amounts, nobody's data
     # --- the caller's own

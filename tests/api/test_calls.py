@@ -89,7 +89,6 @@ def test_citizen_and_agent_get_tokens_for_the_same_room(client: Client, now_call
     assert mine["media_url"] == url
     assert mine["ice_servers"] == []
     assert mine["role"] == "citizen"
-    assert mine["recording"]["retention_days"] == 30
     assert first.headers["Cache-Control"] == "no-store"
     claims = get_container().tokens.verify(mine["join_token"], AUDIENCE_MEDIA)
     assert claims["room"] == mine["room_id"]
@@ -277,6 +276,61 @@ def test_unsigned_or_replayed_reports_are_refused(
     answer = report(client, event(call, omac.appointment_id, "ended"), secret=secret, skew=skew)
     assert answer.status_code == 401
     assert body(answer)["code"] == "invalid_signature"
+
+
+def ask_sessions(client: Client, sessions: list[str], secret: bytes = SECRET) -> Any:
+    raw = json.dumps({"sessions": sessions})
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Media-Node": "node-a",
+        "X-Media-Timestamp": timestamp,
+        "X-Media-Signature": webhook_signature(secret, timestamp, raw.encode()),
+    }
+    return client.http.post("/media/sessions", body=raw, headers=headers)
+
+
+def session_of(join_token: str) -> str:
+    return str(get_container().tokens.verify(join_token, AUDIENCE_MEDIA)["sid"])
+
+
+def test_a_node_learns_that_a_participant_signed_out(client: Client, now_calls: dict[str, DemoCall]) -> None:
+    register_node("node-a")
+    omac = now_calls["OMAC"]
+    citizen = citizen_token(client, omac.id_number, omac.email)
+    agent = staff_token(client, "agent.omac")
+    citizen_session = session_of(body(join(client, omac.appointment_id, citizen))["join_token"])
+    agent_session = session_of(body(join(client, omac.appointment_id, agent))["join_token"])
+    assert body(ask_sessions(client, [citizen_session, agent_session])) == {"revoked": []}
+
+    # WHEN the citizen signs out while in the call
+    assert post(client, "/auth/logout", {}, citizen).status_code in (200, 204)
+
+    # THEN the node is told their session is revoked, and only theirs
+    answer = ask_sessions(client, [citizen_session, agent_session])
+    assert answer.status_code == 200
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert body(answer) == {"revoked": [citizen_session]}
+
+
+def test_a_node_learns_that_a_staff_account_was_disabled(client: Client, now_calls: dict[str, DemoCall]) -> None:
+    register_node("node-a")
+    omac = now_calls["OMAC"]
+    agent_session = session_of(body(join(client, omac.appointment_id, staff_token(client, "agent.omac")))["join_token"])
+
+    get_container().staff.set_enabled("agent.omac", False)
+
+    assert body(ask_sessions(client, [agent_session, "never-issued"])) == {"revoked": [agent_session]}
+
+
+def test_only_a_signed_node_may_ask_about_sessions(client: Client) -> None:
+    answer = ask_sessions(client, ["any"], secret=b"not the nodes' secret")
+    assert answer.status_code == 401
+    assert body(answer)["code"] == "invalid_signature"
+
+    too_many = ask_sessions(client, ["s"] * 1001)
+    assert too_many.status_code == 422
+    assert [e["field"] for e in body(too_many)["errors"]] == ["sessions"]
 
 
 def test_malformed_reports_name_the_fields(client: Client, now_calls: dict[str, DemoCall]) -> None:

@@ -62,6 +62,14 @@ def test_a_request_straight_to_api_gateway_is_refused(behind_cloudfront: Any, cl
     assert body(missing)["code"] == "forbidden"
 
 
+def test_media_nodes_reach_their_signed_routes_and_the_keys_directly(behind_cloudfront: Any, client: Client) -> None:
+    # The nodes call API Gateway, not CloudFront: their routes check the node's signature instead of the origin header.
+    assert client.http.get("/.well-known/jwks.json").status_code == 200
+    unsigned = client.http.post("/media/events", headers={"Content-Type": "application/json"}, body="{}")
+    assert unsigned.status_code == 401
+    assert client.http.get("/me/access-log").status_code == 403  # everything else still needs CloudFront
+
+
 def test_in_dev_there_is_no_cloudfront_and_no_check(client: Client, demo: DemoCounts) -> None:
     assert client.http.get("/services").status_code == 200
 

@@ -6,11 +6,13 @@ import base64
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from io import BytesIO
 from typing import Any
 
 import boto3
 import pytest
 from chalice.test import Client
+from pypdf import PdfReader
 
 from chalicelib.adapters.dynamo.booking import DynamoBookingStore
 from chalicelib.auth.codes import contact_digest
@@ -288,3 +290,20 @@ def test_a_representative_brings_the_signed_authorisation(client: Client, omac: 
     # The authorisation stays with the case, not among the citizen's issued documents.
     citizen = citizen_token(client, "12345678Z", EMAIL)
     assert [d["type"] for d in body(get(client, "/documents", citizen))["items"]] == ["residence_certificate"]
+
+
+def test_a_document_prints_until_when_the_council_keeps_it_from_the_retention_rules(
+    client: Client, demo: DemoCounts
+) -> None:
+    ogat = appointment("payment-letter", "OGAT")
+    agent = staff_token(client, "agent.ogat")
+    letter = body(issue(client, ogat, agent, "payment_letter", {"item_id": "DEBT#2026-PLUS-H001"}))
+    (document,) = letter["documents"]
+    record = get_container().records._store.get(f"doc-{document['id']}")
+    assert record is not None
+
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf_of(document["id"]))).pages)
+
+    # The appointment is in English: the date as the sweep will delete it (4 years and a month, retention.json).
+    kept_until = datetime.fromisoformat(str(record["retain_until"])).astimezone(COUNCIL_ZONE).date()
+    assert f"The City Council keeps this document until {kept_until.isoformat()}" in " ".join(text.split())

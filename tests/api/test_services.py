@@ -6,6 +6,9 @@ import json
 
 from chalice.test import Client
 
+from chalicelib.bootstrap import get_container
+from chalicelib.domain.procedures import REGISTRY
+from chalicelib.domain.retention import CONFIG, RetentionRules
 from dev.seed import DemoCounts
 
 
@@ -64,3 +67,29 @@ def test_health(client: Client) -> None:
     assert response.status_code == 200
     assert json.loads(response.body) == {"status": "ok"}
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_retention_per_service_is_what_the_rules_keep(client: Client, demo: DemoCounts) -> None:
+    response = client.http.get("/retention")
+
+    assert response.status_code == 200
+    body = json.loads(response.body)
+    assert body["recording_default"] == {"years": 0, "months": 0, "days": 30}
+    by_service = {s["service_id"]: s for s in body["services"]}
+    # A certificate's call is evidence in its case file: kept 2 years, not the 30 days of a call without a procedure.
+    assert by_service["residence-certificate"]["recording"] == {"years": 2, "months": 0, "days": 0}
+    assert by_service["instalment-plan"]["documents"] == {"years": 6, "months": 1, "days": 0}
+
+
+def test_changing_the_retention_rules_changes_what_citizens_are_told(client: Client, demo: DemoCounts) -> None:
+    raw = json.loads(CONFIG.read_text(encoding="utf-8"))
+    raw["recording_default"] = {"days": 45}
+    raw["procedures"]["residence_certificate"]["recording"] = {"years": 3}
+    assert client.http.get("/retention").status_code == 200  # the container is built inside a request
+    get_container().retention = RetentionRules.from_config(raw, REGISTRY)
+
+    body = json.loads(client.http.get("/retention").body)
+
+    assert body["recording_default"] == {"years": 0, "months": 0, "days": 45}
+    certificate = next(s for s in body["services"] if s["service_id"] == "residence-certificate")
+    assert certificate["recording"] == {"years": 3, "months": 0, "days": 0}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +11,6 @@ import pytest
 
 from chalicelib.domain.procedures import REGISTRY
 from chalicelib.domain.retention import CONFIG, Period, RetentionConfigError, RetentionRules
-from chalicelib.settings import Settings
 
 RAW: dict[str, Any] = json.loads(CONFIG.read_text(encoding="utf-8"))
 CALL = datetime(2025, 3, 10, 11, 30, tzinfo=UTC)
@@ -36,11 +34,15 @@ def test_every_procedure_type_has_a_retention(rules: RetentionRules) -> None:
     )
 
 
-def test_a_call_with_no_procedure_is_kept_as_long_as_citizens_are_told(rules: RetentionRules) -> None:
-    # The recording notice shows RECORDING_RETENTION_DAYS (default 30): the sweep must keep exactly that promise.
-    told = inspect.signature(Settings).parameters["recording_retention_days"].default
+def test_a_call_with_no_procedure_is_kept_for_the_default(rules: RetentionRules) -> None:
     assert rules.recording_until(CALL, []) == datetime(2025, 4, 9, 11, 30, tzinfo=UTC)
-    assert rules.recording_default == Period(days=told)
+
+
+def test_what_a_service_tells_citizens_is_what_the_sweep_keeps(rules: RetentionRules) -> None:
+    for procedure in ("residence_certificate", "payment_letter", "direct_debit", "instalment_plan", None):
+        told = rules.of_service(procedure)
+        assert told.recording.after(CALL) == rules.recording_until(CALL, [procedure] if procedure else [])
+        assert told.documents.after(CALL) == rules.document_until(CALL, procedure)
 
 
 def test_a_recording_follows_the_longest_retention_of_the_procedures_carried_out_in_the_call(

@@ -6,7 +6,7 @@
 import type { ApiClient } from './api'
 import { ZONE } from './appointments'
 import type { Language } from './i18n'
-import { isRecordsKey, recordsLabel, type RecordsKey, type RecordsTranslate } from './i18n/records'
+import { isRecordsKey, recordsLabel, type RecordsTranslate } from './i18n/records'
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
@@ -172,21 +172,29 @@ export async function fetchAccessLog(api: ApiClient, cursor?: string | null) {
   return parsePage(await api.request(`/me/access-log${query({ cursor })}`, { auth: true }), parseAccessEntry)
 }
 
-/** The procedures the service carries out (`procedure.<type>`), by name. */
-const PROCEDURE_TYPES = ['residence_certificate', 'payment_letter', 'direct_debit', 'instalment_plan']
-
-/** What was done with the citizen's data, in plain words; an action the app does not know is shown as it is. */
+/**
+ * What was done with the citizen's data, in plain words. Every action the API records has a label (the completeness
+ * test reads chalicelib's AUDIT_ACTIONS); one this app does not know yet gets a general phrase, never its code.
+ */
 export function accessActionName(t: RecordsTranslate, action: string): string {
   const known = `access.action.${action}`
-  if (isRecordsKey(known)) return t(known)
-  const procedure = /^procedure\.(.+)$/.exec(action)?.[1]
-  if (procedure) {
-    const name = PROCEDURE_TYPES.includes(procedure)
-      ? t(`access.procedure.${procedure}` as RecordsKey)
-      : procedure.replace(/_/g, ' ')
-    return t('access.procedureDone', { procedure: name })
-  }
-  return action
+  return isRecordsKey(known) ? t(known) : t('access.action.unknown')
+}
+
+/** The same action as the audit table names it: what happened, not addressed to anyone. */
+export function auditActionName(t: RecordsTranslate, action: string): string {
+  const known = `audit.act.${action}`
+  return isRecordsKey(known) ? t(known) : t('audit.act.unknown')
+}
+
+/**
+ * Why, in the reader's language: the service's own purposes are fixed words with a label; anything else is a reason a
+ * supervisor wrote (for a playback or a legal hold), shown as written.
+ */
+export function purposeName(t: RecordsTranslate, purpose: string): string | null {
+  if (!purpose) return null
+  const known = `purpose.${purpose.replace(/ /g, '_')}`
+  return isRecordsKey(known) ? t(known) : t('purpose.stated', { reason: purpose })
 }
 
 /** Who did it, without a name: "an agent of the office", "the service itself", … (each of a comma list). */

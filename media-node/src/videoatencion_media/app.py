@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 import time
@@ -24,10 +25,11 @@ from videoatencion_media.cors import cors_middleware
 from videoatencion_media.engine import RoomMedia
 from videoatencion_media.limits import SignallingLimits
 from videoatencion_media.metrics import LoopLagMonitor, MetricsSnapshot, process_usage
-from videoatencion_media.problems import problem_middleware
+from videoatencion_media.problems import problem_middleware, problem_response
 from videoatencion_media.recording import RoomRecorder
 from videoatencion_media.registry import Load, NodeRegistration
 from videoatencion_media.rooms import EndReason, MediaBundle, RoomEvents, RoomRegistry
+from videoatencion_media.sessions import SessionWatch
 from videoatencion_media.signalling import Signalling, add_routes
 from videoatencion_media.webhooks import WebhookSender, spool_dir
 
@@ -88,10 +90,12 @@ class NodeServices:
         webhooks: Webhooks,
         uploads: Uploads | None,
         registration: NodeRegistration | None,
+        sessions: SessionWatch,
         close_verifier: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.rooms = rooms
+        self.sessions = sessions
         self.webhooks = webhooks
         self.uploads = uploads
         self.registration = registration
@@ -111,6 +115,8 @@ class NodeServices:
             self._tasks.append(asyncio.create_task(self.uploads.run(), name="uploads"))
         if self.registration is not None:
             self._tasks.append(asyncio.create_task(self.registration.run(), name="registry-heartbeat"))
+        if self.sessions.enabled:
+            self._tasks.append(asyncio.create_task(self.sessions.run(), name="session-watch"))
 
     async def drain(self, hurry: asyncio.Event | None = None) -> None:
         """Take no new room, tell the registry, let calls in progress finish (up to the drain timeout, or until
@@ -160,6 +166,7 @@ def create_app(
     webhooks: Webhooks | None = None,
     uploads: Uploads | None = None,
     registration: NodeRegistration | None = None,
+    sessions: SessionWatch | None = None,
 ) -> web.Application:
     """The node's app; whatever is not handed in is built from ``config``."""
     # CORS outermost, so error responses carry the CORS grant too and the SPA can read them.
@@ -181,17 +188,29 @@ def create_app(
         close_verifier = jwks.close
     if registration is None and config.registry_table is not None:
         registration = _registration(config, rooms)
+    if sessions is None:
+        sessions = SessionWatch(
+            rooms, config.sessions_url, config.webhook_secret, config.node_id, interval=config.session_check_seconds
+        )
 
     app[CONFIG] = config
     app[ROOMS] = rooms
     app[LOOP_LAG] = loop_lag if loop_lag is not None else LoopLagMonitor()
     app[STARTED_AT] = time.monotonic()
-    app[NODE] = NodeServices(config, rooms, webhooks, uploads, registration, close_verifier)
+    app[NODE] = NodeServices(config, rooms, webhooks, uploads, registration, sessions, close_verifier)
     app.cleanup_ctx.append(_loop_lag_monitoring)
     app.cleanup_ctx.append(_node_services)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
-    add_routes(app, Signalling(rooms, verifier, limits, trust_loopback_proxy=config.trust_loopback_proxy))
+    signalling = Signalling(
+        rooms,
+        verifier,
+        limits,
+        trust_loopback_proxy=config.trust_loopback_proxy,
+        sessions=sessions,
+        public_peers_only=config.public_peers_only,
+    )
+    add_routes(app, signalling)
     return app
 
 
@@ -285,18 +304,17 @@ async def _node_services(app: web.Application) -> AsyncIterator[None]:
 
 
 async def health(request: web.Request) -> web.Response:
-    rooms = request.app[ROOMS]
+    # Public (the SPA's network check, ECS): the status only; how many rooms and people are on the node is for
+    # operators (/metrics) and the registry.
     draining = request.app[NODE].draining
-    body = {
-        "status": "draining" if draining else "ok",
-        "rooms": rooms.room_count,
-        "participants": rooms.participant_count,
-    }
-    return web.json_response(body, status=503 if draining else 200)
+    return web.json_response({"status": "draining" if draining else "ok"}, status=503 if draining else 200)
 
 
 async def metrics(request: web.Request) -> web.Response:
     app = request.app
+    refusal = _metrics_refusal(request, app[CONFIG].metrics_token)
+    if refusal is not None:
+        return refusal
     loop_lag = app[LOOP_LAG]
     snapshot = MetricsSnapshot(
         rooms=app[ROOMS].room_count,
@@ -313,6 +331,18 @@ async def metrics(request: web.Request) -> web.Response:
         response = web.json_response(snapshot.to_json())
     response.headers.add(hdrs.VARY, hdrs.ACCEPT)
     return response
+
+
+def _metrics_refusal(request: web.Request, token: str | None) -> web.Response | None:
+    """None when the caller may read /metrics: load, memory and uptime help whoever plans an attack on the node."""
+    if token is None:
+        return problem_response(404, "not_found", "There is no resource at this path.")
+    given = request.headers.get(hdrs.AUTHORIZATION, "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        return problem_response(
+            401, "invalid_token", "/metrics needs the node's metrics token.", headers={hdrs.WWW_AUTHENTICATE: "Bearer"}
+        )
+    return None
 
 
 def _wants_prometheus(request: web.Request) -> bool:

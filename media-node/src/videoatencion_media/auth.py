@@ -26,7 +26,7 @@ JWKS_CACHE_SECONDS = 300.0
 JWKS_MIN_REFETCH_SECONDS = 10.0
 MAX_NAME_LENGTH = 60
 _MAX_ID_LENGTH = 128
-_REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "nbf", "iat", "jti", "room", "role", "apt", "office", "name"]
+_REQUIRED_CLAIMS = ["iss", "aud", "sub", "exp", "nbf", "iat", "jti", "room", "role", "apt", "office", "name", "sid"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class JoinClaims:
     name: str
     issued_at: float
     expires_at: float
+    # The API session the token was fetched with; the node puts the participant out once the API revokes it.
+    session_id: str
 
 
 class KeySource(Protocol):
@@ -168,7 +170,7 @@ class TokenVerifier:
 
 
 def _join_claims(claims: Mapping[str, Any]) -> JoinClaims:
-    strings = {name: claims.get(name) for name in ("sub", "room", "apt", "office", "name")}
+    strings = {name: claims.get(name) for name in ("sub", "room", "apt", "office", "name", "sid")}
     for name, value in strings.items():
         if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID_LENGTH:
             raise InvalidTokenError(f"claim {name} must be a non-empty string")
@@ -188,4 +190,5 @@ def _join_claims(claims: Mapping[str, Any]) -> JoinClaims:
         name=name,
         issued_at=float(claims["iat"]),
         expires_at=float(claims["exp"]),
+        session_id=str(strings["sid"]),
     )

@@ -27,6 +27,10 @@ DEFAULT_GRACE_SECONDS = 60.0
 # ECS lets a task run at most 120 s after SIGTERM (stopTimeout); the drain leaves room for uploads after it.
 DEFAULT_DRAIN_SECONDS = 90.0
 DEFAULT_UPLOAD_DRAIN_SECONDS = 20.0
+# How often the node asks the API which participants' sessions were revoked: the longest a signed-out person stays.
+DEFAULT_SESSION_CHECK_SECONDS = 5.0
+# Long enough that guessing it over HTTP is hopeless (e.g. ``secrets.token_urlsafe(24)`` gives 32 characters).
+MIN_METRICS_TOKEN_LENGTH = 24
 
 _NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 
@@ -70,6 +74,14 @@ class MediaConfig:
     stun_urls: tuple[str, ...] = ()
     # A TLS proxy in front of the node on loopback (the production task's sidecar) reports clients' addresses.
     trust_loopback_proxy: bool = False
+    # The bearer secret /metrics asks for; None = no /metrics at all. Loopback is no proof of an operator here: the
+    # production sidecar proxies every client from 127.0.0.1.
+    metrics_token: str | None = field(default=None, repr=False)
+    # Drop the offer's ICE candidates that are not public addresses (production: the node would otherwise send
+    # connectivity checks into its VPC or to the metadata endpoint on a client's say-so). Off for local development,
+    # where browsers and tests offer loopback and LAN addresses.
+    public_peers_only: bool = False
+    session_check_seconds: float = DEFAULT_SESSION_CHECK_SECONDS
 
     @property
     def base_url(self) -> str:
@@ -86,6 +98,10 @@ class MediaConfig:
     @property
     def webhook_url(self) -> str | None:
         return None if self.api_url is None else f"{self.api_url}/media/events"
+
+    @property
+    def sessions_url(self) -> str | None:
+        return None if self.api_url is None else f"{self.api_url}/media/sessions"
 
     def for_worker(self, index: int) -> MediaConfig:
         """The configuration of worker ``index``: port + index, its own node id, public URL and recordings folder.
@@ -129,6 +145,12 @@ class MediaConfig:
             env, "MEDIA_UPLOAD_DRAIN_SECONDS", DEFAULT_UPLOAD_DRAIN_SECONDS, 0.0, 3600.0, problems
         )
         stun_urls = _stun_urls(_value(env, "MEDIA_STUN_URLS"), problems)
+        session_check_seconds = _number(
+            env, "MEDIA_SESSION_CHECK_SECONDS", DEFAULT_SESSION_CHECK_SECONDS, 1.0, 60.0, problems
+        )
+        metrics_token = _value(env, "MEDIA_METRICS_TOKEN") or None
+        if metrics_token is not None and len(metrics_token) < MIN_METRICS_TOKEN_LENGTH:
+            problems.append(f"MEDIA_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters")
         if port + workers - 1 > 65535:
             problems.append(f"MEDIA_PORT + MEDIA_WORKERS - 1 must not exceed 65535, got {port + workers - 1}")
 
@@ -155,6 +177,9 @@ class MediaConfig:
             upload_drain_seconds=upload_drain_seconds,
             stun_urls=stun_urls,
             trust_loopback_proxy=_value(env, "MEDIA_TRUST_LOOPBACK_PROXY").lower() in ("1", "true", "yes"),
+            metrics_token=metrics_token,
+            public_peers_only=_value(env, "MEDIA_PUBLIC_PEERS_ONLY").lower() in ("1", "true", "yes"),
+            session_check_seconds=session_check_seconds,
         )
 
 

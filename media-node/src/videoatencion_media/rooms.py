@@ -63,6 +63,8 @@ class EndReason(StrEnum):
     AGENT = "ended_by_agent"
     EMPTY = "empty"
     SHUTDOWN = "node_shutdown"
+    # Only for the participant put out: the call goes on for the others.
+    SESSION_REVOKED = "session_revoked"
 
 
 class RoomFullError(Exception):
@@ -462,6 +464,15 @@ class Room:
             await self._quietly(self._bundle.media.disconnect(participant_id), "disconnect")
         if not self._participants and not self._reserved:
             await self.end(None, EndReason.EMPTY)
+
+    async def revoke(self, participant_id: str) -> None:
+        """Put out a participant whose session the API revoked (sign-out, a disabled account): its sockets hear why
+        and close, its peer connection goes, and the others see it leave. The call carries on for them."""
+        for sink in self._sinks.pop(participant_id, []):
+            sink.deliver({"type": "ended", "by": None, "reason": EndReason.SESSION_REVOKED.value})
+            sink.close()
+        await self.leave(participant_id)
+        self._check_idle()
 
     async def end(self, by: str | None, reason: str) -> None:
         """End the call: everyone is told and disconnected, the recording is finished, the room leaves the node."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import re
@@ -31,6 +32,7 @@ from videoatencion_media.rooms import (
     RoomFullError,
     RoomRegistry,
 )
+from videoatencion_media.sessions import SessionWatch
 
 MAX_SDP_BYTES = 64 * 1024
 MAX_OFFER_BODY_BYTES = MAX_SDP_BYTES + 8 * 1024
@@ -54,13 +56,18 @@ class Signalling:
         verifier: TokenVerifier,
         limits: SignallingLimits | None = None,
         trust_loopback_proxy: bool = False,
+        sessions: SessionWatch | None = None,
+        public_peers_only: bool = False,
     ) -> None:
         self.rooms = rooms
         self.verifier = verifier
+        # Without the API's address or secret the watch never asks, and nothing is ever revoked.
+        self.sessions = sessions if sessions is not None else SessionWatch(rooms, None, None, "")
         # Behind a TLS proxy in the same task (production), every request comes from 127.0.0.1: the client's address
         # is then the last X-Forwarded-For entry, which that proxy writes (Caddy replaces what an untrusted client
         # sent). Only then: anywhere else the header is the client's to forge.
         self.trust_loopback_proxy = trust_loopback_proxy
+        self.public_peers_only = public_peers_only
         self.limits = limits if limits is not None else SignallingLimits()
         self.offers_per_ip = KeyedBuckets(self.limits.offers_per_ip)
         self.offers_per_participant = KeyedBuckets(self.limits.offers_per_participant)
@@ -106,6 +113,8 @@ async def _claims_for(signalling: Signalling, room_id: str, token: object) -> Jo
         return problem_response(401, "invalid_token", "The join token is missing, invalid or expired.")
     if claims.room_id != room_id:
         return problem_response(403, "wrong_room", "The join token is for another room.")
+    if signalling.sessions.is_revoked(claims.session_id):
+        return problem_response(401, "session_revoked", "The sign-in this token came from has ended; sign in again.")
     return claims
 
 
@@ -152,7 +161,10 @@ async def offer(request: web.Request) -> web.Response:
     room = _open_room(signalling.rooms, claims)
     if isinstance(room, web.Response):
         return room
+    if signalling.public_peers_only:
+        sdp = public_candidates_only(sdp)
     identity = Identity(claims.participant_id, claims.role, claims.name)
+    signalling.sessions.note(room_id, claims.participant_id, claims.session_id)
     try:
         answer = await room.offer(identity, sdp)
     except RoomFullError:
@@ -162,6 +174,26 @@ async def offer(request: web.Request) -> web.Response:
     except InvalidOffer as error:
         return problem_response(400, "invalid_offer", str(error) or "The SDP offer cannot be used.")
     return web.json_response({"sdp": answer, "type": "answer", "participant_id": claims.participant_id})
+
+
+def public_candidates_only(sdp: str) -> str:
+    """The offer without ICE candidates whose address is not a public IP (private, loopback, link-local, mDNS names,
+    …): the node never sends connectivity checks there, the same rule as TURN's deny list. A client behind NAT still
+    connects through its server-reflexive or relay candidates, or the node learns its address from its own checks."""
+    kept = []
+    for line in sdp.splitlines(keepends=True):
+        fields = line.split()
+        if line.startswith("a=candidate:") and (len(fields) < 5 or not _is_public(fields[4])):
+            continue
+        kept.append(line)
+    return "".join(kept)
+
+
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False  # an mDNS name (….local) stands for a LAN address
 
 
 def _offer_problem(kind: object, sdp: object) -> str | None:
@@ -263,6 +295,7 @@ async def events(request: web.Request) -> web.StreamResponse:
 
     pid = claims.participant_id
     sink = SocketSink(ws)
+    signalling.sessions.note(room_id, pid, claims.session_id)
     room.subscribe(pid, sink)
     bucket = TokenBucket(signalling.limits.messages_per_socket)
     try:

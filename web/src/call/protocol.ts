@@ -29,8 +29,6 @@ export interface JoinGrant {
   participant_id: string
   role: string
   expires_in: number
-  /** Days the recording is kept; null when the API did not say. */
-  retention_days: number | null
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
@@ -81,8 +79,6 @@ function isIceServer(value: unknown): value is RTCIceServer {
 
 export function parseJoinGrant(body: unknown): JoinGrant | null {
   if (!isObject(body) || !str(body.room_id) || !str(body.media_url) || !str(body.join_token)) return null
-  const recording = isObject(body.recording) ? body.recording : {}
-  const days = recording.retention_days
   return {
     room_id: body.room_id,
     media_url: body.media_url,
@@ -91,7 +87,6 @@ export function parseJoinGrant(body: unknown): JoinGrant | null {
     participant_id: strOr(body.participant_id, ''),
     role: strOr(body.role, ''),
     expires_in: typeof body.expires_in === 'number' ? body.expires_in : 120,
-    retention_days: typeof days === 'number' && Number.isFinite(days) ? days : null,
   }
 }
 

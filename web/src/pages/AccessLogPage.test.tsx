@@ -5,24 +5,34 @@ import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, sig
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
-/** Every action the contract lists for citizens, and one the app does not know. */
+/** Accesses as the API gives them: purposes are the service's fixed words, or a supervisor's own reason. */
 const ENTRIES = [
-  { at: '2026-11-28T09:00:00Z', role: 'agent', action: 'register.read', purpose: 'Residence certificate', office: 'OMAC' },
+  { at: '2026-11-28T09:00:00Z', role: 'agent', action: 'register.read', purpose: 'residence certificate', office: 'OMAC' },
   { at: '2026-11-28T08:59:00Z', role: 'supervisor', action: 'recording.playback', purpose: 'Complaint 2026/114', office: 'OMAC' },
   { at: '2026-11-27T23:00:00Z', role: 'system', action: 'appointment.reminder.24h', purpose: null, office: null },
-  { at: '2026-11-27T12:00:00Z', role: 'public', action: 'document.verify', purpose: 'Document verification', office: null },
-  { at: '2026-11-27T11:00:00Z', role: 'agent', action: 'procedure.residence_certificate', purpose: 'x', office: 'OMAC' },
-  { at: '2026-11-27T10:00:00Z', role: 'agent', action: 'data.export', purpose: 'x', office: 'OGAT' },
+  { at: '2026-11-27T12:00:00Z', role: 'public', action: 'document.verify', purpose: 'document verification', office: null },
+  { at: '2026-11-27T11:00:00Z', role: 'agent', action: 'appointment.outcome.completed', purpose: 'video attention', office: 'OMAC' },
+  { at: '2026-11-27T10:00:00Z', role: 'agent', action: 'data.export', purpose: 'procedure', office: 'OGAT' },
 ]
 
+/** Every action the API records (chalicelib/domain/audit.py AUDIT_ACTIONS, whose labels a Python test checks). */
 const ACTIONS = [
-  'register.read',
+  'auth.otp.request',
+  'auth.otp.verify',
+  'auth.otp.lockout',
+  'auth.eid.signin',
+  'auth.staff.login',
+  'auth.staff.otp_sent',
+  'auth.staff.lockout',
+  'auth.logout',
   'appointment.book',
   'appointment.cancel',
   'appointment.reschedule',
-  'appointment.outcome',
-  'appointment.reminder.24h',
+  'appointment.outcome.completed',
+  'appointment.outcome.incomplete',
+  'appointment.outcome.no_show',
   'appointment.reminder.1h',
+  'appointment.reminder.24h',
   'call.join',
   'call.waiting',
   'call.admitted',
@@ -30,19 +40,23 @@ const ACTIONS = [
   'recording.complete',
   'recording.failed',
   'recording.playback',
-  'document.issue',
-  'document.download',
-  'document.verify',
-  'attachment.add',
+  'register.read',
   'procedure.residence_certificate',
   'procedure.payment_letter',
   'procedure.direct_debit',
   'procedure.instalment_plan',
-  'procedure.confirm',
-  'record.delete',
+  'procedure.consent',
+  'document.issue',
+  'document.download',
+  'document.verify',
+  'attachment.add',
   'record.hold',
   'record.release',
   'record.release.request',
+  'record.delete',
+  'audit.search',
+  'audit.export',
+  'audit.verify',
 ]
 
 describe('who accessed my data', () => {
@@ -87,17 +101,24 @@ describe('who accessed my data', () => {
     expect(read(entries[0], 'who')).toBe('An agent of the office (Citizen Service Office)')
     expect(read(entries[0], 'what')).toBe('Looked up your details in the municipal or tax register')
     expect(read(entries[0], 'why')).toBe('Residence certificate')
+    expect(document.body.textContent).not.toContain('residence certificate')
     expect(read(entries[1], 'who')).toBe('A supervisor of the office (Citizen Service Office)')
     expect(read(entries[1], 'what')).toBe('Played the recording of your video call')
-    expect(read(entries[1], 'why')).toBe('Complaint 2026/114')
+    // A supervisor's own words are shown as they wrote them, marked as such.
+    expect(read(entries[1], 'why')).toBe('Reason given: “Complaint 2026/114”')
     expect(read(entries[2], 'when')).toBe('28/11/2026, 00:00')
     expect(read(entries[2], 'who')).toBe('The service itself (an automatic process)')
     expect(read(entries[2], 'what')).toBe('Sent you the reminder of your appointment a day before')
     expect(read(entries[2], 'why')).toBe('No reason recorded.')
     expect(read(entries[3], 'who')).toBe('Someone who checked a document of yours with its code')
-    expect(read(entries[4], 'what')).toBe('Carried out a procedure for you: residence certificate')
-    // An action the app does not know is shown as it is.
-    expect(read(entries[5], 'what')).toBe('data.export')
+    expect(read(entries[3], 'why')).toBe('Checking the document')
+    expect(read(entries[4], 'what')).toBe('Recorded that your appointment took place')
+    expect(read(entries[4], 'why')).toBe('Video call service')
+    // An action the app does not know yet gets a general phrase, never its code.
+    expect(read(entries[5], 'what')).toBe('Another action with your data')
+    expect(read(entries[5], 'why')).toBe('Carrying out the procedure')
+    expect(document.body.textContent).not.toContain('data.export')
+    expect(document.body.textContent).not.toContain('appointment.outcome')
     expect(read(entries[5], 'who')).toBe('An agent of the office (Tax Office)')
     expect(document.body.textContent).not.toContain('staff:')
     await waitFor(() => expect(liveRegion()).toBe('Accesses: 6.'))
@@ -119,18 +140,20 @@ describe('who accessed my data', () => {
     // Each one in words, none left as the raw code.
     whats().forEach((what, n) => expect(what, ACTIONS[n]).not.toBe(ACTIONS[n]))
     expect(new Set(whats()).size).toBe(ACTIONS.length)
-    expect(whats()[0]).toBe('Ha consultado tus datos en el padrón o en el registro tributario')
-    expect(whats()[13]).toBe('Ha reproducido la grabación de tu videollamada')
+    const at = (code: string) => whats()[ACTIONS.indexOf(code)]
+    expect(at('register.read')).toBe('Ha consultado sus datos en el padrón o en el registro tributario')
+    expect(at('recording.playback')).toBe('Ha reproducido la grabación de su videollamada')
+    expect(at('appointment.outcome.no_show')).toBe('Ha anotado que usted no acudió a la cita')
     expect(text('.access-entry__who')).toBe('Un agente de la oficina')
     expect(list.querySelectorAll('.access-entry__who')[1]?.textContent).toBe('El propio servicio (proceso automático)')
     expect(text('h1')).toBe('Quién ha accedido a mis datos')
 
     await click(byText(document, '.language-switch button', 'English'))
-    await waitFor(() => expect(whats()[0]).toBe('Looked up your details in the municipal or tax register'))
+    await waitFor(() => expect(at('register.read')).toBe('Looked up your details in the municipal or tax register'))
     whats().forEach((what, n) => expect(what, ACTIONS[n]).not.toBe(ACTIONS[n]))
     expect(new Set(whats()).size).toBe(ACTIONS.length)
     await click(byText(document, '.language-switch button', 'Català'))
-    await waitFor(() => expect(whats()[0]).toBe('Ha consultat les teves dades al padró o al registre tributari'))
+    await waitFor(() => expect(at('register.read')).toBe('Ha consultat les vostres dades al padró o al registre tributari'))
     whats().forEach((what, n) => expect(what, ACTIONS[n]).not.toBe(ACTIONS[n]))
     expect(new Set(whats()).size).toBe(ACTIONS.length)
   })
@@ -174,7 +197,7 @@ describe('who accessed my data', () => {
     expect(note.textContent).toContain('idCAT Mòbil, Cl@ve or a digital certificate')
     expect(note.textContent).not.toMatch(/substantial/i)
     const link = await find<HTMLAnchorElement>('#access-log-needs-eid a#eid-start')
-    expect(link.getAttribute('href')).toBe('/api/auth/eid/start?return_to=%2Fme%2Faccess-log')
+    expect(link.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fme%2Faccess-log&attempt=[A-Za-z0-9_-]{16,64}$/)
     expect(document.querySelector('.error-state')).toBeNull()
     await waitFor(() => expect(liveRegion()).toContain('sign in with your digital identity'))
     expect(await axeViolations()).toEqual([])

@@ -12,7 +12,14 @@ import { problemMessage } from '../components/forms'
 import { useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
-import { accessActionName, accessRoleName, fetchAccessLog, formatDateTime, type AccessEntry } from '../records'
+import {
+  accessActionName,
+  accessRoleName,
+  fetchAccessLog,
+  formatDateTime,
+  purposeName,
+  type AccessEntry,
+} from '../records'
 import { ACCESS_LOG_PATH, Link, ME_PATH } from '../router'
 import { eidHref, isStaff, useSignInFirst } from './appointment-common'
 
@@ -145,7 +152,7 @@ export function AccessLogPage() {
                       </div>
                       <div>
                         <dt>{t('access.why')}</dt>
-                        <dd class="access-entry__why">{entry.purpose || t('access.noPurpose')}</dd>
+                        <dd class="access-entry__why">{purposeName(t, entry.purpose) ?? t('access.noPurpose')}</dd>
                       </div>
                     </dl>
                   </li>

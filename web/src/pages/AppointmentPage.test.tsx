@@ -47,6 +47,13 @@ describe('my appointments', () => {
     expect(soon?.textContent).toMatch(/dimarts, 1 de desembre del? 2026, de 09:15 a 09:30/)
     expect(soon?.textContent).toContain('Estat: Reservada')
     expect(text('li.appointment[data-id="gone"]')).toContain('Estat: Anul·lada')
+    // Each status a tag of its own colour, with its word.
+    const tag = (id: string) => document.querySelector(`li.appointment[data-id="${id}"] .status-tag`)
+    expect([tag('soon'), tag('gone'), tag('old')].map((t) => [t?.getAttribute('data-status'), t?.textContent])).toEqual([
+      ['booked', 'Reservada'],
+      ['cancelled', 'Anul·lada'],
+      ['completed', 'Atesa'],
+    ])
     expect(text('#upcoming-title')).toBe('Properes cites')
     expect(api.callsTo('GET /api/appointments')[0]?.headers.Authorization).toBe('Bearer token-citizen')
   })
@@ -137,6 +144,10 @@ describe('my appointments', () => {
     await click(await find('button#confirm-reschedule'))
     await waitFor(() => expect(text('#appointment-when')).toMatch(/09:00 to 09:15$/))
     await waitFor(() => expect(liveRegion()).toMatch(/^Appointment changed: Tuesday,? 1 December 2026, 09:00 to 09:15\.$/))
+    // The change is confirmed on the page too, with the next steps for the new time.
+    await waitFor(() => expect(document.activeElement?.id).toBe('confirmation-title'))
+    expect(text('#confirmation-title')).toBe('Appointment changed')
+    expect(text('#confirmation-join')).toContain('from 08:45 (15 minutes before)')
   })
 
   it('cancels after an inline confirmation', async () => {
@@ -164,6 +175,12 @@ describe('my appointments', () => {
     expect(document.querySelector('button#reschedule')).toBeNull()
     expect(document.querySelector('button#cancel-appointment')).toBeNull()
     await waitFor(() => expect(liveRegion()).toBe('Cita anul·lada.'))
+    // A visible confirmation, and the way to book again.
+    expect(document.activeElement?.id).toBe('confirmation-title')
+    expect(text('#confirmation-title')).toBe('Cita anul·lada')
+    expect(text('#confirmation')).toContain("L'hora torna a estar lliure per a altres persones.")
+    expect(document.querySelector('#confirmation-book-again')?.getAttribute('href')).toBe('/book/padron-certificate')
+    expect(document.querySelector('#appointment-status .status-tag--cancelled')).not.toBeNull()
   })
 
   it('says when the appointment is not found', async () => {

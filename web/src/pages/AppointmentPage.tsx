@@ -4,7 +4,7 @@
  * as booking; the old time is kept until the new one is confirmed, and kept if that fails), or cancel it (after an
  * inline confirmation).
  */
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import {
   changeAppointment,
@@ -16,9 +16,11 @@ import {
 } from '../appointments'
 import { useAuth } from '../auth'
 import { callWindow, windowPosition } from '../call/protocol'
+import { Confirmation, takeConfirmation, type ConfirmationKind } from '../components/Confirmation'
 import { ErrorState } from '../components/ErrorState'
 import { ErrorSummary, problemMessage, useFormErrors } from '../components/forms'
 import { SlotPicker } from '../components/SlotPicker'
+import { StatusTag } from '../components/StatusTag'
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
@@ -26,7 +28,6 @@ import { AGENDA_PATH, appointmentPath, APPOINTMENTS_PATH, callPath, Link } from 
 import {
   eidHref,
   isStaff,
-  statusName,
   useFocusAfterRender,
   useServiceName,
   useAppointment,
@@ -51,6 +52,8 @@ export function AppointmentPage(props: { id: string }) {
   const [slot, setSlot] = useState<Slot | null>(null)
   const [reload, setReload] = useState(0)
   const [busy, setBusy] = useState(false)
+  // Shown after a booking (carried over from the booking page), a change or a cancellation, until the next action.
+  const [confirmation, setConfirmation] = useState<ConfirmationKind | null>(() => takeConfirmation(props.id))
   const staff = isStaff(auth)
   const appointment = load.state === 'ready' ? load.appointment : null
   // The citizen's procedures (those waiting for their confirmation, the documents issued); staff have their panel.
@@ -59,8 +62,23 @@ export function AppointmentPage(props: { id: string }) {
   const notFound = load.state === 'error' && load.error.status === 404
   const title = name?.text ?? (notFound ? t('appt.notFound') : t('appt.title'))
   useDocumentTitle(title)
+  const loaded = appointment !== null
+  useEffect(() => {
+    // Landing from the booking page: the confirmation is what the person needs to read first.
+    if (loaded && confirmation) focus('confirmation-title')
+  }, [loaded])
+
+  async function addToCalendar(a: Appointment) {
+    try {
+      await downloadCalendar(auth.api, a.id)
+      announce(t('calendar.done'))
+    } catch (caught) {
+      errors.show({}, [{ message: `${t('calendar.error')} ${problemMessage(t, asApiError(caught))}` }])
+    }
+  }
 
   function enter(next: Mode, focusId: string) {
+    setConfirmation(null)
     errors.clear()
     setMode(next)
     setDay(null)
@@ -69,7 +87,12 @@ export function AppointmentPage(props: { id: string }) {
   }
 
   /** Runs an action once at a time; what it answers becomes the appointment shown. */
-  async function act(run: () => Promise<Appointment>, done: (a: Appointment) => string, fail: (e: ApiError) => void) {
+  async function act(
+    run: () => Promise<Appointment>,
+    kind: ConfirmationKind,
+    done: (a: Appointment) => string,
+    fail: (e: ApiError) => void,
+  ) {
     if (busy) return
     setBusy(true)
     try {
@@ -77,8 +100,9 @@ export function AppointmentPage(props: { id: string }) {
       setAppointment(updated)
       setMode(null)
       errors.clear()
+      setConfirmation(kind)
       announce(done(updated))
-      focus('appointment-title')
+      focus('confirmation-title')
     } catch (caught) {
       fail(asApiError(caught))
     } finally {
@@ -122,7 +146,9 @@ export function AppointmentPage(props: { id: string }) {
             </div>
             <div>
               <dt>{t('appt.status')}</dt>
-              <dd id="appointment-status">{statusName(t, a.status)}</dd>
+              <dd id="appointment-status">
+                <StatusTag appointment={a} />
+              </dd>
             </div>
             {a.citizen && (
               <div>
@@ -138,6 +164,9 @@ export function AppointmentPage(props: { id: string }) {
             )}
           </dl>
         )}
+        {a && confirmation && mode === null && (
+          <Confirmation kind={confirmation} appointment={a} staff={staff} onAddToCalendar={() => addToCalendar(a)} />
+        )}
         {a && a.status === 'booked' && mode === null && <CallLink appointment={a} staff={staff} />}
         {a && isUpcoming(a) && mode === null && (
           <div class="actions">
@@ -146,14 +175,7 @@ export function AppointmentPage(props: { id: string }) {
                 type="button"
                 id="add-to-calendar"
                 class="button button--secondary"
-                onClick={async () => {
-                  try {
-                    await downloadCalendar(auth.api, a.id)
-                    announce(t('calendar.done'))
-                  } catch (caught) {
-                    errors.show({}, [{ message: `${t('calendar.error')} ${problemMessage(t, asApiError(caught))}` }])
-                  }
-                }}
+                onClick={() => addToCalendar(a)}
               >
                 {t('calendar.add')}
               </button>
@@ -195,6 +217,7 @@ export function AppointmentPage(props: { id: string }) {
                 onClick={() =>
                   act(
                     () => changeAppointment(auth.api, a.id, 'cancel'),
+                    'cancelled',
                     () => t('cancel.done'),
                     (error) => errors.show({}, [{ message: problemMessage(t, error) }]),
                   )
@@ -254,6 +277,7 @@ export function AppointmentPage(props: { id: string }) {
                     onClick={() =>
                       act(
                         () => changeAppointment(auth.api, a.id, 'reschedule', { start: slot.start }),
+                        'changed',
                         (updated) => t('reschedule.done', { when: when(t, language, updated) }),
                         (error) => {
                           const kept = t('reschedule.kept', { when: current })

@@ -4,11 +4,12 @@ import { asApiError, type ApiError } from '../api'
 import { isUpcoming, parseAppointment, parseItems, type Appointment } from '../appointments'
 import { useAuth } from '../auth'
 import { ErrorState } from '../components/ErrorState'
+import { StatusTag } from '../components/StatusTag'
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { AGENDA_PATH, appointmentPath, CATALOGUE_PATH, Link, useRouter } from '../router'
-import { isStaff, statusName, useServiceName, useSignInFirst, when } from './appointment-common'
+import { isStaff, useServiceName, useSignInFirst, when } from './appointment-common'
 
 type Load = { state: 'loading' } | { state: 'ready'; items: Appointment[] } | { state: 'error'; error: ApiError }
 
@@ -92,10 +93,8 @@ function List(props: { title: string; id: string; items: Appointment[] }) {
               </h3>
               <p>{when(t, language, a)}</p>
               <p>
-                {officeName(t, a.office)} ·{' '}
-                <span class="status">
-                  {t('appt.status')}: {statusName(t, a.status)}
-                </span>
+                {officeName(t, a.office)} · <span class="visually-hidden">{t('appt.status')}: </span>
+                <StatusTag appointment={a} />
               </p>
             </li>
           )

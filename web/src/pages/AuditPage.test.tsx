@@ -16,7 +16,7 @@ function event(n: number, extra: Record<string, unknown> = {}) {
     action: 'register.read',
     subject: 'citizen:p-0123456789abcdef0123456789abcdef',
     outcome: 'success',
-    purpose: 'Appointment appt-1: residence certificate',
+    purpose: 'residence certificate',
     request_id: `req-${n}`,
     source_ip: '10.0.0.1',
     details: {},
@@ -103,16 +103,17 @@ describe('the audit trail page', () => {
       '28/11/2026, 10:00:05',
       'staff:anna.puig',
       'Service agent',
-      'register.read',
+      // In words first; the code after it is what the action field searches for.
+      'Municipal or tax register looked upregister.read',
       'citizen:p-0123456789abcdef0123456789abcdef',
       'Success',
-      'Appointment appt-1: residence certificate',
+      'Residence certificate',
     ])
     expect(first?.querySelector('th')?.getAttribute('scope')).toBe('row')
     const second = [...table.querySelectorAll('tbody tr')][1]
     expect([...(second?.children ?? [])].map((cell) => cell.textContent).slice(2)).toEqual([
       'Supervisor',
-      'recording.playback',
+      'Recording playedrecording.playback',
       'citizen:p-0123456789abcdef0123456789abcdef',
       'Denied',
       '—',
@@ -236,7 +237,7 @@ describe('the audit trail page', () => {
     await click(await find('#verify-trail'))
     await waitFor(() =>
       expect(text('[data-testid="verify-result"]')).toBe(
-        'The trail could not be verified.Something went wrong. Try again in a while.',
+        'The trail could not be verified.The service is briefly unavailable. What you typed is kept: try again in a minute.',
       ),
     )
   })

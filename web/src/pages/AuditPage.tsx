@@ -14,9 +14,11 @@ import { ErrorSummary, problemMessage, TextField, useFormErrors, validationError
 import { recordsLabel, useRecordsI18n, type RecordsTranslate } from '../i18n/records'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import {
+  auditActionName,
   exportTrail,
   formatDateTime,
   problemCategoryName,
+  purposeName,
   searchAudit,
   verifyTrail,
   type AuditEvent,
@@ -322,11 +324,14 @@ export function AuditPage() {
                       <td class="break">{e.actor}</td>
                       <td>{roleNames(t, e.role)}</td>
                       <td class="break">
+                        {auditActionName(t, e.action)}
+                        {/* The code too: it is what the search's action field takes. */}
+                        <br />
                         <code>{e.action}</code>
                       </td>
                       <td class="break">{e.subject}</td>
                       <td>{recordsLabel(t, `audit.outcome.${e.outcome}`, e.outcome)}</td>
-                      <td>{e.purpose || t('audit.noPurpose')}</td>
+                      <td>{purposeName(t, e.purpose) ?? t('audit.noPurpose')}</td>
                     </tr>
                   ))}
                 </tbody>

@@ -127,6 +127,30 @@ describe('booking an appointment', () => {
     expect(text('h1')).toBe('Residence certificate')
     expect(text('#appointment-when')).toMatch(/^Tuesday,? 1 December 2026, 09:15 to 09:30$/)
     expect(sessionStorage.getItem('va.booking')).toBeNull()
+    // Seen, not only heard: the confirmation with what happens next, where focus lands.
+    await waitFor(() => expect(document.activeElement?.id).toBe('confirmation-title'))
+    expect(text('#confirmation-title')).toBe('Appointment booked')
+    expect(text('#confirmation-sent')).toBe('We have sent the details to ana@example.com.')
+    expect(text('#confirmation')).toContain('We will remind you a day before and an hour before.')
+    expect(text('#confirmation-join')).toBe(
+      'On the day, open this page from 09:00 (15 minutes before) and go to the waiting room. ' +
+        'Have your camera and microphone ready.',
+    )
+    expect(document.querySelector('button#confirmation-calendar')?.textContent).toBe('Add to my calendar')
+    expect(document.querySelector('#appointment-status .status-tag--booked')).not.toBeNull()
+  })
+
+  it('shows the booking confirmation once: a reload of the appointment does not repeat it', async () => {
+    sessionStorage.setItem('va.confirmation', JSON.stringify({ id: 'appt-1', kind: 'booked' }))
+    const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/appointments/appt-1': () => json(appointment()) })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await waitFor(() => expect(text('#confirmation-title')).toBe('Cita reservada'))
+    expect(text('#confirmation')).toContain('Se lo recordaremos un día antes y una hora antes.')
+    app.unmount()
+
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await waitFor(() => expect(text('#appointment-status')).toBe('Reservada'))
+    expect(document.querySelector('#confirmation')).toBeNull()
   })
 
   it('a new booking after an answer gets a new key', async () => {

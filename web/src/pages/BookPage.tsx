@@ -20,6 +20,7 @@ import {
 } from '../appointments'
 import { useAuth, type Auth } from '../auth'
 import { ErrorState } from '../components/ErrorState'
+import { rememberConfirmation } from '../components/Confirmation'
 import { Localized } from '../components/Localized'
 import { SlotPicker, StepHeading } from '../components/SlotPicker'
 import {
@@ -162,6 +163,8 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
       if (!created) throw asApiError(null)
       attempt.current = null
       savePending(null)
+      // The appointment's page shows the confirmation and the next steps, where the person lands.
+      rememberConfirmation(created.id, 'booked')
       router.navigate(appointmentPath(created.id))
       announce(t('book.done'), { hold: 1500 })
     } catch (caught) {

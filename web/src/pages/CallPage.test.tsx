@@ -110,12 +110,16 @@ describe('the video call', () => {
     expect(api.callsTo('GET /api/health')).toHaveLength(3)
     expect(node.fetch.mock.calls.filter(([url]) => url === 'http://media.test:8443/health')).toHaveLength(3)
 
-    // The recording notice, before joining: what, why, how long (from the API), rights, and the detail behind "more".
+    // The recording notice, before joining: what, why, how long (the service's rules, from the API), rights, and the
+    // detail behind "more".
     const notice = document.querySelector('#recording-notice') as HTMLElement
     expect(text('#recording-title')).toBe('This video call is recorded')
     expect(notice.textContent).toContain('The audio, the video and the chat of the call')
     expect(notice.textContent).toContain('article 6.1.e')
-    expect(text('#recording-retention')).toBe('30 days; then it is deleted.')
+    expect(text('#recording-retention')).toBe(
+      '2 years if the procedure is carried out in the call, because the recording becomes part of its case file; ' +
+        '30 days if it is not. Then it is deleted.',
+    )
     expect(notice.textContent).toContain('access the recording and get a copy, ask for it to be rectified and object')
     expect(notice.querySelector('details summary')?.textContent).toBe('More about the recording and your rights')
     expect(notice.querySelector('details')?.textContent).toContain('Catalan Data Protection Authority (APDCAT')
@@ -224,7 +228,12 @@ describe('the video call', () => {
         () => json({ items: [awaiting], next: null }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1/call', session: signedIn('citizen') })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'en',
+      path: '/appointments/appt-1/call',
+      session: signedIn('citizen'),
+    })
     await click(await find('#join-call'))
     await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
     ws().open()
@@ -312,6 +321,49 @@ describe('the video call', () => {
     )
     expect(document.querySelector('#join-call')).toBeNull()
     expect(api.callsTo('POST /api/appointments/appt-1/call')).toHaveLength(0)
+    // How long the recording is kept is known before the window opens: it comes from the rules, not from the call.
+    await waitFor(() => expect(text('#recording-retention')).toMatch(/^2 years if the procedure is carried out/))
+  })
+
+  it('citizen: the recording notice follows the retention rules the API has, in the reader’s language', async () => {
+    const api = citizenApi({
+      'GET /api/retention': () =>
+        json({
+          recording_default: { years: 0, months: 1, days: 0 },
+          services: [
+            {
+              service_id: 'padron-certificate',
+              recording: { years: 4, months: 1, days: 0 },
+              documents: { years: 4, months: 1, days: 0 },
+            },
+          ],
+        }),
+    })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'ca',
+      path: '/appointments/appt-1/call',
+      session: signedIn('citizen'),
+    })
+
+    await waitFor(() =>
+      expect(text('#recording-retention')).toBe(
+        '4 anys i 1 mes si en la trucada es fa el tràmit, perquè la gravació passa a formar part de l’expedient; ' +
+          '1 mes si no es fa. Després s’esborra.',
+      ),
+    )
+  })
+
+  it('citizen: without the rules, the notice says so in general words and never a made-up figure', async () => {
+    const api = citizenApi({ 'GET /api/retention': () => problem(503, 'service_unavailable') })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'en',
+      path: '/appointments/appt-1/call',
+      session: signedIn('citizen'),
+    })
+
+    await waitFor(() => expect(api.callsTo('GET /api/retention')).toHaveLength(1))
     expect(text('#recording-retention')).toBe('The time set by the City Council’s retention rules; then it is deleted.')
   })
 

@@ -42,6 +42,7 @@ import { useI18n } from '../i18n/context'
 import { label } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { AGENDA_PATH, appointmentPath, Link } from '../router'
+import { recordingRetentionText, useRetention } from '../retention'
 import { isStaff, useAppointment, useFocusAfterRender, useServiceName, useSignInFirst, when } from './appointment-common'
 import { CallScreen, participantName, StreamVideo, useCallSnapshot } from './call-screen'
 import { AgentProcedurePanel, CitizenProcedurePanel, useProcedures } from './procedure-panel'
@@ -352,7 +353,6 @@ function CitizenCall(props: { appointment: Appointment }) {
   }
 
   // Before joining.
-  const retention = precheck.state === 'done' ? precheck.grant.retention_days : null
   const noCamera = media !== null && media.video !== 'ok'
   return (
     <>
@@ -377,7 +377,7 @@ function CitizenCall(props: { appointment: Appointment }) {
           onRetry={() => setCheckAttempt((n) => n + 1)}
         />
       </section>
-      <RecordingNotice retentionDays={retention} />
+      <RecordingNotice serviceId={a.service_id} />
       {position === 'open' && !notOpen && (
         <section class="panel join-panel" aria-labelledby="join-title">
           <h2 id="join-title">{t('call.joinTitle')}</h2>
@@ -542,8 +542,9 @@ function NetworkCheck(props: { precheck: Precheck | null; onRetry: () => void })
 }
 
 /** Layered: the essentials always shown; the detail (controller, DPO, the authority) behind "more". */
-function RecordingNotice(props: { retentionDays: number | null }) {
-  const { t } = useI18n()
+function RecordingNotice(props: { serviceId: string }) {
+  const { t, language } = useI18n()
+  const kept = recordingRetentionText(useRetention(), props.serviceId, t, language)
   return (
     <section class="panel recording-notice" id="recording-notice" aria-labelledby="recording-title">
       <h2 id="recording-title">{t('rec.title')}</h2>
@@ -559,7 +560,7 @@ function RecordingNotice(props: { retentionDays: number | null }) {
         <div>
           <dt>{t('rec.howLongLabel')}</dt>
           <dd id="recording-retention">
-            {props.retentionDays !== null ? t('rec.howLong', { days: props.retentionDays }) : t('rec.howLongUnknown')}
+            {kept ?? t('rec.howLongUnknown')}
           </dd>
         </div>
         <div>

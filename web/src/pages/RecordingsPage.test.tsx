@@ -15,7 +15,7 @@ const RECORDINGS = {
       service_id: 'padron-certificate',
       start: '2026-11-28T11:00:00+01:00',
       room_id: 'room-b',
-      status: 'complete',
+      status: 'partial',
       legal_hold: true,
       release_requested: null,
       retain_until: '2027-11-28T11:00:00+01:00',
@@ -108,6 +108,8 @@ describe('the recordings page', () => {
     expect(cells[4]).toMatch(/^Sunday,? 28 November 2027$/)
     expect(cells[5]).toBe('No')
     expect(rows[1]?.querySelector('.recording-hold')?.textContent).toBe('On hold')
+    // A recording the node could store only in part says so in words (the API's status "partial").
+    expect(rows[1]?.textContent).toContain('Saved in part (some pieces are missing)')
     expect(rows[0]?.querySelector('th')?.getAttribute('scope')).toBe('row')
     expect(text('#play-rec-room-a')).toBe('Play, recording of 09:15')
   })

@@ -77,13 +77,32 @@ type Handler = (call: Call) => Response | Promise<Response>
 
 /**
  * A fake API routed by "METHOD /api/path" (query ignored). A list of handlers answers successive calls in turn (the
- * last repeats). By default the catalogue answers with SERVICES and the dev outbox is absent (404).
+ * last repeats). By default the catalogue answers with SERVICES, the retention rules with RETENTION and the dev outbox is
+ * absent (404).
  */
+/** `GET /retention` as the demo's rules give it: a certificate's call is kept 2 years when it is issued, else 30 days. */
+export const RETENTION = {
+  recording_default: { years: 0, months: 0, days: 30 },
+  services: [
+    {
+      service_id: 'padron-certificate',
+      recording: { years: 2, months: 0, days: 0 },
+      documents: { years: 2, months: 0, days: 0 },
+    },
+    {
+      service_id: 'instalment-plan',
+      recording: { years: 6, months: 1, days: 0 },
+      documents: { years: 6, months: 1, days: 0 },
+    },
+  ],
+}
+
 export function routeApi(routes: Record<string, Handler | Handler[]>) {
   const calls: Call[] = []
   const counts = new Map<string, number>()
   const table: Record<string, Handler | Handler[]> = {
     'GET /api/services': () => json({ items: SERVICES, next: null }),
+    'GET /api/retention': () => json(RETENTION),
     'GET /api/dev/outbox': () => problem(404, 'not_found'),
     ...routes,
   }

@@ -259,7 +259,6 @@ export const GRANT = {
   participant_id: 'c-1',
   role: 'citizen',
   expires_in: 120,
-  recording: { retention_days: 30 },
 }
 
 /** The media node's HTTP side: answers offers (recording them) and /health. */
