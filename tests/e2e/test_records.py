@@ -74,7 +74,7 @@ def test_a_citizen_sees_who_accessed_their_data_and_why(stack: RunningStack, bro
         expect(entry.locator(".access-entry__what")).to_have_text(
             "Looked up your details in the municipal or tax register"
         )
-        expect(entry.locator(".access-entry__why")).to_have_text("payment letter")
+        expect(entry.locator(".access-entry__why")).to_have_text("Payment letter")
         # AND the booking the agent made for them
         expect(log.locator("li[data-action='appointment.book']")).to_have_count(1)
         assert AGENT not in log.inner_text()
