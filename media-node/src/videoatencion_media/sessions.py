@@ -19,7 +19,7 @@ from collections.abc import Callable
 from aiohttp import ClientError, ClientSession, ClientTimeout
 
 from videoatencion_media.rooms import RoomRegistry
-from videoatencion_media.webhooks import sign
+from videoatencion_media.webhooks import signed_headers
 
 DEFAULT_CHECK_SECONDS = 5.0
 # Longer than any join token issued before the sign-out lives (2 minutes plus the verifier's leeway).
@@ -110,12 +110,7 @@ class SessionWatch:
         assert self._url is not None  # noqa: S101 - check() asks only when enabled
         body = json.dumps({"sessions": sessions}, separators=(",", ":")).encode()
         timestamp = str(int(self._clock()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Media-Node": self._node_id,
-            "X-Media-Timestamp": timestamp,
-            "X-Media-Signature": sign(self._secret, timestamp, body),
-        }
+        headers = signed_headers(self._secret, self._node_id, timestamp, body)
         if self._session is None or self._session.closed:
             self._session = ClientSession(timeout=ClientTimeout(total=self._timeout))
         try:

@@ -39,6 +39,16 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"v1={digest}"
 
 
+def signed_headers(secret: str, node_id: str, timestamp: str, body: bytes) -> dict[str, str]:
+    """The headers of every signed POST the node makes to the API (events and session checks alike)."""
+    return {
+        "Content-Type": "application/json",
+        "X-Media-Node": node_id,
+        "X-Media-Timestamp": timestamp,
+        "X-Media-Signature": sign(secret, timestamp, body),
+    }
+
+
 class WebhookSender:
     def __init__(
         self,
@@ -166,12 +176,7 @@ class WebhookSender:
     async def _post(self, body: bytes) -> str:
         assert self._url is not None  # noqa: S101 - emit() queues nothing when disabled
         timestamp = str(int(self._clock()))
-        headers = {
-            "Content-Type": "application/json",
-            "X-Media-Node": self._node_id,
-            "X-Media-Timestamp": timestamp,
-            "X-Media-Signature": sign(self._secret, timestamp, body),
-        }
+        headers = signed_headers(self._secret, self._node_id, timestamp, body)
         if self._session is None:
             self._session = ClientSession(timeout=ClientTimeout(total=self._timeout))
         try:
