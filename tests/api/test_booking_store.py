@@ -359,6 +359,26 @@ def test_a_contact_keeps_its_place_until_its_last_booking_ends(booking: Booking)
     assert conflict_code(lambda: booking.store.cancel(information)) == "not_booked"
 
 
+def test_a_cancel_that_read_a_stale_count_is_tried_again_and_keeps_the_contact(
+    booking: Booking, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a contact with two bookings, and a cancel that read the count before the second booking was made
+    first, second = by_code(STRANGER, "09:00"), by_code(STRANGER, "11:00", service="general-information")
+    booking.store.book(first, 3)
+    booking.store.book(second, 3)
+    reads = iter([1])
+    fresh = booking.store._active_in
+    monkeypatch.setattr(booking.store, "_active_in", lambda pk: next(reads, None) or fresh(pk))
+
+    # WHEN it cancels: its write was made under "the last booking", which no longer holds
+    booking.store.cancel(first)
+
+    # THEN it is written again from a fresh count: the contact keeps its place for the other booking
+    assert contacts_holding(booking, ROSA) == {STRANGER}
+    assert booking.active_count(ROSA) == 1
+    assert booking.store.get(first.id).status is Status.CANCELLED  # type: ignore[union-attr]
+
+
 def test_a_booking_with_the_identity_proved_counts_every_booking_under_the_id_number(booking: Booking) -> None:
     strangers = by_code(STRANGER, "09:00")
     booking.store.book(strangers, 2)
