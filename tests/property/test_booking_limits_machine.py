@@ -23,7 +23,6 @@ from chalicelib.domain.scheduling import unit_key
 from dev.provision import ensure_table
 from infra.resources import RESOURCES, key_alias, physical_name
 from tests.property.test_booking_state_machine import (
-    CITIZENS,
     CONTACTS,
     DAY_START,
     MAX_ACTIVE,
@@ -35,6 +34,8 @@ from tests.property.test_booking_state_machine import (
     limit_refusal,
     refusal,
 )
+
+CITIZENS = ("12345678Z", "99301193G")  # few, so that every limit is reached within a few steps
 
 
 class LimitsMachine(RuleBasedStateMachine):

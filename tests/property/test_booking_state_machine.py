@@ -32,7 +32,7 @@ from infra.resources import RESOURCES, key_alias, physical_name
 
 MADRID = ZoneInfo("Europe/Madrid")
 DAY_START = datetime(2026, 12, 2, 9, 0, tzinfo=MADRID)
-CITIZENS = ("12345678Z", "99301193G")  # few, so that limits and the cap on contacts are reached
+CITIZENS = ("12345678Z", "99301193G", "99584529A", "Y9960433K")
 SERVICES = ("residence-certificate", "change-of-address", "general-information")
 MAX_ACTIVE = 2
 MAX_CONTACTS = 2
@@ -242,7 +242,7 @@ def assert_limits_held(citizens: list[dict[str, Any]], active: list[Appointment]
     contacts = {
         i["pk"]["S"][4:]: set(i["contacts"]["SS"]) for i in citizens if i["sk"]["S"] == "CONTACTS" and "contacts" in i
     }
-    for citizen in CITIZENS:
+    for citizen in {a.citizen for a in active} | {i["pk"]["S"][4:].split("#")[0] for i in citizens}:
         under_id = [a for a in active if a.citizen == citizen]
         holding = {a.citizen_contact for a in under_id if a.citizen_contact}
         assert len(holding) <= MAX_CONTACTS
