@@ -85,6 +85,12 @@ def book() -> Response:
     return json_response(_idempotent_book(caller, body, key), status=201, headers=NO_STORE)
 
 
+def _idempotency_scope(caller: Any) -> str:
+    """Whose keys these are: the principal including the verified contact of a code sign-in, so two people using one
+    ID number from their own addresses (or the owner with eID) never answer each other's requests."""
+    return f"{caller.kind}:{caller.subject}:{caller.contact or '-'}"
+
+
 def _idempotent_book(caller: Any, body: dict[str, Any], key: str) -> dict[str, Any]:
     """A retry with the same Idempotency-Key and body answers the first result (Powertools idempotency)."""
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
@@ -108,7 +114,7 @@ def _idempotent_book(caller: Any, body: dict[str, Any], key: str) -> dict[str, A
         return _json(appointment, dict(IDLE_JSON))
 
     try:
-        result: dict[str, Any] = create(request={"caller": f"{caller.kind}:{caller.subject}", "key": key, "body": body})
+        result: dict[str, Any] = create(request={"caller": _idempotency_scope(caller), "key": key, "body": body})
     except IdempotencyValidationError:
         raise Conflict("idempotency_key_reused", "This Idempotency-Key was used for a different request.") from None
     except IdempotencyAlreadyInProgressError:

@@ -10,7 +10,9 @@ Every use case calls ``require(principal, action, resource)`` before touching a 
 Ownership of a citizen's resource: an eID sign-in (substantial or high) proves the identity, so the ID number is
 enough; a one-time code proves only control of an address, so a code-verified citizen owns what was created under the
 same ID number AND the same verified contact. Without that, anyone who knows someone's ID number could read their
-appointments by having a code sent to their own address.
+appointments by having a code sent to their own address. Booking limits follow the same scope (a code sign-in's are
+counted per ID number and verified contact, an eID sign-in's over the whole ID number: see
+chalicelib/adapters/dynamo/booking.py), so a refusal never tells anyone about a booking they may not see.
 """
 
 from __future__ import annotations

@@ -35,6 +35,8 @@ class BookingSettings:
     public_base_url: str
     sender_email: str
     zone: ZoneInfo
+    # Verified contacts (addresses a code reached) that may hold active bookings under one ID number at once.
+    max_contacts: int = 2
 
 
 class BookingService:
@@ -144,7 +146,7 @@ class BookingService:
         return appointment
 
     def _book(self, appointment: Appointment) -> None:
-        self._store.book(appointment, self._settings.max_active)
+        self._store.book(appointment, self._settings.max_active, self._settings.max_contacts)
 
     def _with_an_agent(
         self, slot: Slot, assign: Callable[[str], Appointment], write: Callable[[Appointment], None]

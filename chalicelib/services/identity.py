@@ -42,8 +42,13 @@ class Limits:
 
     One bucket per purpose, never shared (a public document check must not spend a sign-in's allowance). Limits
     per source address are only a backstop sized for a shared address (a library's or a town hall's Wi-Fi, a mobile
-    carrier's NAT), so one neighbour cannot use them up for everyone behind it; the limits per challenge, per ID
-    number, per destination and per account-and-address do the real work.
+    carrier's NAT), so one neighbour cannot use them up for everyone behind it; the limits per challenge, per
+    (ID number, destination), per destination and per account-and-address do the real work.
+
+    There is deliberately no limit per ID number over every destination: anyone who knows an ID number could spend
+    it from their own addresses and keep the owner from signing in. Each destination has its own allowance, which
+    only someone who controls that destination (or asks for it) spends; flooding one identity from many addresses
+    costs the attacker an address per three codes and still never touches the owner's own address.
     """
 
     code_minutes: int = 10
@@ -51,8 +56,6 @@ class Limits:
     window_seconds: int = 900
     # Per (ID number, destination): the person's own address keeps its allowance whatever others send elsewhere.
     codes_per_id_number_and_destination: int = 3
-    # Per ID number over every destination: bounds flooding one identity; above what one person ever needs.
-    codes_per_id_number: int = 10
     codes_per_destination: int = 3
     codes_per_source_ip: int = 100
     verifications_per_source_ip: int = 500
@@ -262,7 +265,6 @@ class CitizenSignIn:
                     ("otp-request-ip", context.source_ip or "unknown", limits.codes_per_source_ip),
                     ("otp-request-id-to", f"{subject}|{to}", limits.codes_per_id_number_and_destination),
                     ("otp-request-to", to, limits.codes_per_destination),
-                    ("otp-request-id", subject, limits.codes_per_id_number),
                 ]
             )
         except RateLimited:

@@ -93,7 +93,10 @@ class BookingStore(Protocol):
 
     def of_office_day(self, office: OfficeId, day: str) -> list[Appointment]: ...
 
-    def book(self, appointment: Appointment, max_active: int) -> None: ...
+    def book(self, appointment: Appointment, max_active: int, max_contacts: int = ...) -> None:
+        """Refused with ``already_booked`` / ``too_many_appointments`` counted within what the booker can see:
+        (ID number, verified contact) for a code sign-in's booking, the whole ID number otherwise; and with
+        ``online_limit_reached`` when ``max_contacts`` other contacts already hold bookings under the ID number."""
 
     def cancel(self, appointment: Appointment, new_status: Status = ...) -> None: ...
 

@@ -280,6 +280,141 @@ def test_closing_with_an_outcome_keeps_the_units_and_frees_the_citizen(booking: 
     booking.store.book(appointment("12:00"), 3)
 
 
+# --- limits per (ID number, verified contact) -----------------------------------------------------------------------
+# A code sign-in proves only an address: its bookings count within (ID number, that contact). Someone who knows
+# Rosa's ID number and books from their own address never spends Rosa's limits, and at most two contacts per ID
+# number hold active bookings at once. A booking made with the identity proved (eID) or by staff counts everything.
+
+OWN, STRANGER, THIRD = "hash-of-rosas-address", "hash-of-a-strangers-address", "hash-of-a-third-address"
+
+
+def by_code(contact: str, hhmm: str = "09:00", **kwargs: Any) -> Appointment:
+    return replace(appointment(hhmm, **kwargs), citizen_contact=contact)
+
+
+def contacts_holding(booking: Booking, citizen: str) -> set[str]:
+    item = booking.citizen_items(citizen).get("CONTACTS")
+    return set(item["contacts"]["SS"]) if item and "contacts" in item else set()
+
+
+def test_a_strangers_code_bookings_never_spend_the_owners_limits(booking: Booking) -> None:
+    # GIVEN a stranger with Rosa's ID number and their own address, holding as many bookings as a contact may
+    certificate = by_code(STRANGER, "09:00", service="residence-certificate")
+    address = by_code(STRANGER, "10:00", service="change-of-address", duration=20)
+    booking.store.book(certificate, 2)
+    booking.store.book(address, 2)
+    assert conflict_code(lambda: booking.store.book(by_code(STRANGER, "11:00", service="general-information"), 2)) == (
+        "too_many_appointments"
+    )
+
+    # WHEN Rosa, signed in by a code to her own address, books the same services
+    mine = [
+        by_code(OWN, "09:00", agent="pau", service="residence-certificate"),
+        by_code(OWN, "10:00", agent="pau", service="change-of-address", duration=20),
+    ]
+    for a in mine:
+        booking.store.book(a, 2)
+
+    # THEN both are hers; each contact is counted on its own, and the ID number holds all four
+    assert booking.active_count(ROSA) == 4
+    assert contacts_holding(booking, ROSA) == {OWN, STRANGER}
+    # and a second booking of the same service in her own scope is still "already booked"
+    assert conflict_code(lambda: booking.store.book(by_code(OWN, "12:00"), 2)) == "already_booked"
+
+
+def test_a_third_contact_is_refused_whole_until_a_contact_holds_nothing(booking: Booking) -> None:
+    first, second = by_code(OWN, "09:00"), by_code(STRANGER, "09:00", agent="pau")
+    booking.store.book(first, 3)
+    booking.store.book(second, 3)
+    third = by_code(THIRD, "12:00")
+
+    code = conflict_code(lambda: booking.store.book(third, 3))
+
+    assert code == "online_limit_reached"
+    assert booking.store.get(third.id) is None
+    assert booking.taken(third) == set()
+    assert booking.active_count(ROSA) == 2
+    assert contacts_holding(booking, ROSA) == {OWN, STRANGER}
+    # a contact already holding bookings books more
+    booking.store.book(by_code(OWN, "11:00", service="general-information"), 3)
+    # once one contact's bookings have all ended, another contact may book
+    booking.store.cancel(second)
+    assert contacts_holding(booking, ROSA) == {OWN}
+    booking.store.book(third, 3)
+    assert contacts_holding(booking, ROSA) == {OWN, THIRD}
+
+
+def test_a_contact_keeps_its_place_until_its_last_booking_ends(booking: Booking) -> None:
+    certificate = by_code(STRANGER, "09:00")
+    information = by_code(STRANGER, "11:00", service="general-information")
+    booking.store.book(certificate, 3)
+    booking.store.book(information, 3)
+
+    booking.store.close(certificate, Status.COMPLETED, None)
+    assert contacts_holding(booking, ROSA) == {STRANGER}
+
+    booking.store.cancel(information)
+    assert contacts_holding(booking, ROSA) == set()
+    assert booking.active_count(ROSA) == 0
+    assert conflict_code(lambda: booking.store.cancel(information)) == "not_booked"
+
+
+def test_a_cancel_that_read_a_stale_count_is_tried_again_and_keeps_the_contact(
+    booking: Booking, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a contact with two bookings, and a cancel that read the count before the second booking was made
+    first, second = by_code(STRANGER, "09:00"), by_code(STRANGER, "11:00", service="general-information")
+    booking.store.book(first, 3)
+    booking.store.book(second, 3)
+    reads = iter([1])
+    fresh = booking.store._active_in
+    monkeypatch.setattr(booking.store, "_active_in", lambda pk: next(reads, None) or fresh(pk))
+
+    # WHEN it cancels: its write was made under "the last booking", which no longer holds
+    booking.store.cancel(first)
+
+    # THEN it is written again from a fresh count: the contact keeps its place for the other booking
+    assert contacts_holding(booking, ROSA) == {STRANGER}
+    assert booking.active_count(ROSA) == 1
+    assert booking.store.get(first.id).status is Status.CANCELLED  # type: ignore[union-attr]
+
+
+def test_a_booking_with_the_identity_proved_counts_every_booking_under_the_id_number(booking: Booking) -> None:
+    strangers = by_code(STRANGER, "09:00")
+    booking.store.book(strangers, 2)
+    with_eid = appointment("12:00")  # no contact: booked with eID or by staff
+
+    assert conflict_code(lambda: booking.store.book(with_eid, 2)) == "already_booked"
+
+    booking.store.book(appointment("10:00", service="change-of-address", duration=20), 2)
+    assert conflict_code(lambda: booking.store.book(appointment("11:00", service="general-information"), 2)) == (
+        "too_many_appointments"
+    )
+    # once the stranger's booking is cancelled (the eID owner sees and may cancel it), the service is free
+    booking.store.cancel(strangers)
+    booking.store.book(with_eid, 2)
+    # and code bookings are not refused by what was booked with eID: they count only their own contact's
+    booking.store.book(by_code(OWN, "09:00", agent="pau"), 2)
+
+
+def test_a_code_booking_made_before_limits_per_contact_is_still_freed(booking: Booking) -> None:
+    # GIVEN a code sign-in's booking stored the way it was before: counted under the ID number alone
+    legacy = appointment("09:00")
+    booking.store.book(legacy, 3)
+    booking.client.update_item(
+        TableName=physical_name("dev", "appointments"),
+        Key={"id": {"S": legacy.id}},
+        UpdateExpression="SET citizen_contact = :c",
+        ExpressionAttributeValues={":c": {"S": OWN}},
+    )
+
+    booking.store.cancel(replace(legacy, citizen_contact=OWN))
+
+    assert booking.holds(ROSA, legacy.service_id) is None
+    assert booking.active_count(ROSA) == 0
+    assert booking.taken(legacy) == set()
+
+
 # --- reschedule ------------------------------------------------------------------------------------------------------
 
 

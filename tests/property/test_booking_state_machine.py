@@ -1,5 +1,9 @@
 """Many citizens book, cancel and reschedule over a few small slots: the DynamoDB store never gives an agent's time
-twice, and what is taken always equals what active appointments hold (every place freed is a place taken back)."""
+twice, and what is taken always equals what active appointments hold (every place freed is a place taken back).
+
+Bookings are made with the identity proved (no contact: eID or staff) or by code sign-ins from several contacts under
+one ID number: the limits are counted per (ID number, contact) for those, over the whole ID number for the others,
+and never more than MAX_CONTACTS contacts per ID number hold active bookings."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 from moto import mock_aws
@@ -31,6 +35,9 @@ DAY_START = datetime(2026, 12, 2, 9, 0, tzinfo=MADRID)
 CITIZENS = ("12345678Z", "99301193G", "99584529A", "Y9960433K")
 SERVICES = ("residence-certificate", "change-of-address", "general-information")
 MAX_ACTIVE = 2
+MAX_CONTACTS = 2
+# None: booked with the identity proved (eID) or by staff; otherwise the keyed hash of a code sign-in's contact.
+CONTACTS = (None, "contact-a", "contact-b", "contact-c")
 
 # An hour of twelve 5-minute units from 09:00: Laia all hour, Pau from 09:20, so a unit's capacity is one or two.
 UNITS = tuple(unit_key(DAY_START + timedelta(minutes=m)) for m in range(0, 60, UNIT_MINUTES))
@@ -118,8 +125,9 @@ class BookingMachine(RuleBasedStateMachine):
         service=st.sampled_from(SERVICES),
         slot=st.sampled_from(SLOTS),
         pick=AGENT_CHOICE,
+        contact=st.sampled_from(CONTACTS),
     )
-    def book(self, citizen: str, service: str, slot: Slot, pick: int) -> Any:
+    def book(self, citizen: str, service: str, slot: Slot, pick: int, contact: str | None = None) -> Any:
         agent = slot.agents[pick % len(slot.agents)]
         appointment = Appointment(
             id=f"00000000-0000-4000-8000-{next(self.numbers):012d}",
@@ -129,7 +137,7 @@ class BookingMachine(RuleBasedStateMachine):
             end=slot.end,
             status=Status.BOOKED,
             citizen=citizen,
-            citizen_contact=None,
+            citizen_contact=contact,
             contact=Contact("someone@example.org"),
             language="ca",
             agent=agent,
@@ -137,18 +145,14 @@ class BookingMachine(RuleBasedStateMachine):
             created_at=datetime(2026, 11, 28, tzinfo=UTC),
             created_by=f"citizen:{citizen}",
         )
-        mine = [a for a in self.active() if a.citizen == citizen]
-        # The transaction's conditions, in the order the store lists them: places, the service, the maximum.
+        # The transaction's conditions, in the order the store lists them: places first, then the limits.
         expected = (
             "slot_unavailable"
             if self.any_taken(agent, slot.units)
-            else "already_booked"
-            if any(a.service_id == service for a in mine)
-            else "too_many_appointments"
-            if len(mine) >= MAX_ACTIVE
-            else None
+            else limit_refusal(self.active(), citizen, contact, service)
         )
-        assert refusal(lambda: self.store.book(appointment, MAX_ACTIVE)) == expected
+        event(f"book: {expected or 'booked'}")
+        assert refusal(lambda: self.store.book(appointment, MAX_ACTIVE, MAX_CONTACTS)) == expected
         if expected is not None:
             return multiple()
         self.latest[appointment.id] = appointment
@@ -200,19 +204,64 @@ class BookingMachine(RuleBasedStateMachine):
             assert per_unit[unit] == sum(unit in a.units for a in active), unit
             assert per_unit[unit] <= len(ON_DUTY[unit]), unit
         assert all(agent in ON_DUTY[unit] for unit, agent in taken)
-        # every citizen: one active appointment per service, at most the maximum, and a counter that says so
-        counters = {i["pk"]["S"][4:]: int(i["active"]["N"]) for i in booking if i["sk"]["S"] == "ACTIVE"}
-        markers = {
-            (i["pk"]["S"][4:], i["sk"]["S"][4:]): i["appointment_id"]["S"]
-            for i in booking
-            if i["sk"]["S"].startswith("SVC#")
-        }
-        for citizen in CITIZENS:
-            mine = [a for a in active if a.citizen == citizen]
+        assert_limits_held(citizens_items(booking), active)
+
+
+def limit_refusal(active: list[Appointment], citizen: str, contact: str | None, service: str) -> str | None:
+    """What the limits refuse a booking with, if anything, in the order the store checks them: the service, the
+    maximum, and for a code sign-in the contacts. A booking with the identity proved (no contact) counts everything
+    under the ID number; a code sign-in's only its own contact's."""
+    under_id = [a for a in active if a.citizen == citizen]
+    mine = under_id if contact is None else [a for a in under_id if a.citizen_contact == contact]
+    holding = {a.citizen_contact for a in under_id if a.citizen_contact}
+    if any(a.service_id == service for a in mine):
+        return "already_booked"
+    if len(mine) >= MAX_ACTIVE:
+        return "too_many_appointments"
+    if contact is not None and contact not in holding and len(holding) >= MAX_CONTACTS:
+        return "online_limit_reached"
+    return None
+
+
+def citizens_items(booking: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [i for i in booking if i["pk"]["S"].startswith("CIT#")]
+
+
+def assert_limits_held(citizens: list[dict[str, Any]], active: list[Appointment]) -> None:
+    """Every citizen: one active appointment per service and scope, at most the maximum, counters that say so, and
+    never more than MAX_CONTACTS contacts holding bookings under one ID number."""
+    counters = {i["pk"]["S"][4:]: int(i["active"]["N"]) for i in citizens if i["sk"]["S"] == "ACTIVE"}
+    markers = {
+        (i["pk"]["S"][4:], i["sk"]["S"][4:]): i["appointment_id"]["S"]
+        for i in citizens
+        if i["sk"]["S"].startswith("SVC#")
+    }
+    per_service = {
+        (i["pk"]["S"][4:], i["sk"]["S"][5:]): int(i["n"]["N"]) for i in citizens if i["sk"]["S"].startswith("SVCN#")
+    }
+    contacts = {
+        i["pk"]["S"][4:]: set(i["contacts"]["SS"]) for i in citizens if i["sk"]["S"] == "CONTACTS" and "contacts" in i
+    }
+    for citizen in {a.citizen for a in active} | {i["pk"]["S"][4:].split("#")[0] for i in citizens}:
+        under_id = [a for a in active if a.citizen == citizen]
+        holding = {a.citizen_contact for a in under_id if a.citizen_contact}
+        assert len(holding) <= MAX_CONTACTS
+        assert contacts.get(citizen, set()) == holding, citizen
+        assert counters.get(citizen, 0) == len(under_id), citizen
+        by_identity = [a for a in under_id if a.citizen_contact is None]
+        # with the identity proved: one booking per service (a code sign-in's own bookings are counted apart)
+        assert len({a.service_id for a in by_identity}) == len(by_identity)
+        for service in SERVICES:
+            by_code = sum(a.service_id == service for a in under_id if a.citizen_contact)
+            assert per_service.get((citizen, service), 0) == by_code
+        for contact in {c for c in CONTACTS if c}:
+            mine = [a for a in under_id if a.citizen_contact == contact]
             assert len(mine) <= MAX_ACTIVE
             assert len({a.service_id for a in mine}) == len(mine)
-            assert counters.get(citizen, 0) == len(mine), citizen
-        assert markers == {(a.citizen, a.service_id): a.id for a in active}
+            assert counters.get(f"{citizen}#C#{contact}", 0) == len(mine), (citizen, contact)
+    assert markers == {
+        (a.citizen + (f"#C#{a.citizen_contact}" if a.citizen_contact else ""), a.service_id): a.id for a in active
+    }
 
 
 BookingMachine.TestCase.settings = settings(

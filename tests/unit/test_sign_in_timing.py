@@ -213,29 +213,45 @@ def test_an_invalid_request_sends_nothing_and_does_not_count_against_the_limits(
 # --- rate limits ----------------------------------------------------------------------------------------------------
 
 
-def test_one_code_too_many_for_one_id_number_in_a_window_is_refused_until_the_window_ends() -> None:
-    # GIVEN as many codes as one ID number may have, each to another address, 100 s into a window
+def test_codes_sent_to_other_addresses_never_use_up_the_owners_allowance() -> None:
+    # GIVEN a stranger who knows an ID number and has many codes for it sent to addresses of their own
     world = World()
     world.clock.advance(100)
-    for n in range(world.limits.codes_per_id_number):
-        world.request_code(destination=f"anna{n}@example.cat")
+    for n in range(20):
+        world.request_code(destination=f"stranger{n}@example.cat")
+
+    # WHEN the owner asks for a code to their own address in the same window
+    world.request_code(destination="anna@example.cat")
+
+    # THEN it is sent: there is no allowance per ID number for anyone else to spend
+    assert len(world.notifier.sent) == 21
+    assert world.notifier.sent[-1].to == "anna@example.cat"
+    assert all(e.action != "auth.otp.lockout" for e in world.audit.events)
+
+
+def test_one_code_too_many_for_one_id_number_and_address_is_refused_until_the_window_ends() -> None:
+    # GIVEN as many codes as one ID number may have at one address, 100 s into a window
+    world = World()
+    world.clock.advance(100)
+    for _ in range(world.limits.codes_per_id_number_and_destination):
+        world.request_code(destination="anna@example.cat")
 
     # WHEN one more is requested
     with pytest.raises(RateLimited) as raised:
-        world.request_code(destination="anna-more@example.cat")
+        world.request_code(destination="anna@example.cat")
 
     # THEN it is refused with the wait until the window ends, nothing is sent, and the lockout is recorded
     now = world.clock.now
     assert raised.value.retry_after == int(START) + world.limits.window_seconds - int(now)
-    assert len(world.notifier.sent) == world.limits.codes_per_id_number
+    assert len(world.notifier.sent) == world.limits.codes_per_id_number_and_destination
     assert world.audit.events[-1].action == "auth.otp.lockout"
 
     # WHEN the next window starts
     world.clock.now = START + world.limits.window_seconds
 
     # THEN a code can be requested again
-    world.request_code(destination="anna-more@example.cat")
-    assert len(world.notifier.sent) == world.limits.codes_per_id_number + 1
+    world.request_code(destination="anna@example.cat")
+    assert len(world.notifier.sent) == world.limits.codes_per_id_number_and_destination + 1
 
 
 def test_a_fourth_code_to_one_address_in_a_window_is_refused() -> None:

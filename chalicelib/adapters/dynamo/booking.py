@@ -3,8 +3,19 @@
 Items of the ``booking`` table:
 - ``CAP#<office>#<yyyy-mm>`` / ``<unit>#<agent>``: that agent's 5-minute unit is taken by ``appointment_id`` (a put
   that fails if the item exists: one appointment per agent and unit);
-- ``CIT#<id number>`` / ``SVC#<service>``: the citizen's one active appointment for that service;
-- ``CIT#<id number>`` / ``ACTIVE``: how many active appointments the citizen holds (at most the configured maximum).
+- ``CIT#<id number>`` / ``ACTIVE``: how many active appointments are held under the ID number, whoever booked them;
+- ``CIT#<id number>`` / ``SVC#<service>``: the one active appointment for that service booked with the identity
+  proved (eID) or by staff;
+- ``CIT#<id number>`` / ``SVCN#<service>``: how many active appointments for that service were booked by code
+  sign-ins (under any contact);
+- ``CIT#<id number>`` / ``CONTACTS``: the set of verified contacts (keyed hashes) holding active bookings;
+- ``CIT#<id number>#C#<contact>`` / ``SVC#<service>`` and ``ACTIVE``: the same per (ID number, verified contact).
+
+Limits (why): a one-time code proves only control of an address, so a code sign-in's bookings are counted within
+(ID number, that contact): whoever knows someone's ID number can never spend the owner's limits from their own
+address, and a refusal never tells them about a booking they cannot see. At most ``max_contacts`` contacts per ID
+number hold active bookings at once, so nobody hoards places with many addresses. A booking made with the identity
+proved (eID) or by staff is limited by every booking under the ID number, all of which that caller can see.
 """
 
 from __future__ import annotations
@@ -24,12 +35,34 @@ from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 
 TRANSACTION_ATTEMPTS = 3
+MAX_CONTACTS = 2  # verified contacts per ID number that may hold active bookings at once
+# Plain words that say nothing about anyone's bookings: the same answer whoever holds them.
+ONLINE_LIMIT_REACHED = (
+    "This appointment cannot be booked online with this contact. Book it by phone or in person, "
+    "or sign in with your digital identity (idCAT Mòbil, Cl@ve or a digital certificate)."
+)
 _serialise = TypeSerializer().serialize
 _deserialise = TypeDeserializer().deserialize
 
 
 def _cap_key(office: str, unit: str, agent: str) -> dict[str, Any]:
     return {"pk": {"S": f"CAP#{office}#{unit[:7]}"}, "sk": {"S": f"{unit}#{agent}"}}
+
+
+def _scope(citizen: str, contact: str) -> str:
+    return f"CIT#{citizen}#C#{contact}"
+
+
+def _decrement(table: str, pk: str, sk: str, attribute: str) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
+            "UpdateExpression": f"ADD {attribute} :minus",
+            "ConditionExpression": f"{attribute} > :zero",
+            "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+        }
+    }
 
 
 def _office_day(appointment: Appointment) -> str:
@@ -152,7 +185,7 @@ class DynamoBookingStore:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # --- writes ---------------------------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, max_active: int) -> None:
+    def book(self, appointment: Appointment, max_active: int, max_contacts: int = MAX_CONTACTS) -> None:
         a = appointment
         actions = [self._take(a, unit) for unit in a.units]
         actions.append(
@@ -164,43 +197,118 @@ class DynamoBookingStore:
                 }
             }
         )
-        actions.append(
+        reasons = [("slot_unavailable", "That time is no longer available.")] * len(a.units) + [
+            ("conflict", "The appointment already exists."),
+        ]
+        limits, limit_reasons = (
+            self._contact_limits(a, a.citizen_contact, max_active, max_contacts)
+            if a.citizen_contact
+            else self._identity_limits(a, max_active)
+        )
+        self._transact(actions + limits, reasons + limit_reasons)
+
+    def _identity_limits(self, a: Appointment, max_active: int) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """Booked with the identity proved, or by staff: every booking under the ID number counts."""
+        citizen = {"S": f"CIT#{a.citizen}"}
+        actions: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._booking,
-                    "Item": {
-                        "pk": {"S": f"CIT#{a.citizen}"},
-                        "sk": {"S": f"SVC#{a.service_id}"},
-                        "appointment_id": {"S": a.id},
-                    },
+                    "Item": {"pk": citizen, "sk": {"S": f"SVC#{a.service_id}"}, "appointment_id": {"S": a.id}},
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
-            }
-        )
-        actions.append(
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": self._booking,
+                    "Key": {"pk": citizen, "sk": {"S": f"SVCN#{a.service_id}"}},
+                    "ConditionExpression": "attribute_not_exists(n) OR n < :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
             {
                 "Update": {
                     "TableName": self._booking,
-                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": "ACTIVE"}},
+                    "Key": {"pk": citizen, "sk": {"S": "ACTIVE"}},
                     "UpdateExpression": "ADD active :one",
                     "ConditionExpression": "attribute_not_exists(active) OR active < :max",
                     "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": str(max_active)}},
                 }
-            }
-        )
-        reasons = [("slot_unavailable", "That time is no longer available.")] * len(a.units) + [
-            ("conflict", "The appointment already exists."),
+            },
+        ]
+        already = ("already_booked", "You already have an appointment for this service.")
+        too_many = ("too_many_appointments", "You have as many appointments as you can hold at once.")
+        return actions, [already, already, too_many]
+
+    def _contact_limits(
+        self, a: Appointment, contact: str, max_active: int, max_contacts: int
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """Booked by a code sign-in: limits counted within (ID number, verified contact), and a cap on contacts."""
+        citizen, scope = {"S": f"CIT#{a.citizen}"}, {"S": _scope(a.citizen, contact)}
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._booking,
+                    "Item": {"pk": scope, "sk": {"S": f"SVC#{a.service_id}"}, "appointment_id": {"S": a.id}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._booking,
+                    "Key": {"pk": scope, "sk": {"S": "ACTIVE"}},
+                    "UpdateExpression": "ADD active :one",
+                    "ConditionExpression": "attribute_not_exists(active) OR active < :max",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": str(max_active)}},
+                }
+            },
+            {
+                # A contact already in the set keeps its place; a new one joins only while there is room.
+                "Update": {
+                    "TableName": self._booking,
+                    "Key": {"pk": citizen, "sk": {"S": "CONTACTS"}},
+                    "UpdateExpression": "ADD contacts :me",
+                    "ConditionExpression": (
+                        "attribute_not_exists(contacts) OR contains(contacts, :contact) OR size(contacts) < :cap"
+                    ),
+                    "ExpressionAttributeValues": {
+                        ":me": {"SS": [contact]},
+                        ":contact": {"S": contact},
+                        ":cap": {"N": str(max_contacts)},
+                    },
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._booking,
+                    "Key": {"pk": citizen, "sk": {"S": "ACTIVE"}},
+                    "UpdateExpression": "ADD active :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._booking,
+                    "Key": {"pk": citizen, "sk": {"S": f"SVCN#{a.service_id}"}},
+                    "UpdateExpression": "ADD n :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
+            },
+        ]
+        reasons = [
             ("already_booked", "You already have an appointment for this service."),
             ("too_many_appointments", "You have as many appointments as you can hold at once."),
+            ("online_limit_reached", ONLINE_LIMIT_REACHED),
+            ("conflict", ""),
+            ("conflict", ""),
         ]
-        self._transact(actions, reasons)
+        return actions, reasons
 
     def cancel(self, appointment: Appointment, new_status: Status = Status.CANCELLED) -> None:
         a = appointment
         actions = [self._status(a, new_status)]
         actions += [self._release(a, unit) for unit in a.units]
-        actions += self._citizen_release(a)
-        self._transact(actions, [("not_booked", "The appointment is no longer active.")] + [("conflict", "")] * 99)
+        self._release_citizen(a, actions, "not_booked", "The appointment is no longer active.")
 
     def close(self, appointment: Appointment, new_status: Status, notes: str | None) -> None:
         """Record an outcome: the places stay taken (the time was used), the citizen's booking is freed."""
@@ -209,8 +317,85 @@ class DynamoBookingStore:
         if notes:
             status["Update"]["UpdateExpression"] += ", outcome_notes = :notes"
             status["Update"]["ExpressionAttributeValues"][":notes"] = {"S": notes}
-        actions = [status, *self._citizen_release(a)]
-        self._transact(actions, [("not_booked", "The appointment is no longer active.")] + [("conflict", "")] * 9)
+        self._release_citizen(a, [status], "not_booked", "The appointment is no longer active.")
+
+    def _release_citizen(self, a: Appointment, actions: list[dict[str, Any]], code: str, detail: str) -> None:
+        """Write ``actions`` (the first one's condition failing means ``code``) with the citizen's limits freed.
+
+        A code sign-in's contact leaves the set of contacts when its last active booking ends; whether this one is
+        the last is read first and made a condition of the write, so a booking by the same contact at that moment
+        makes the write fail and it is tried again with a fresh read.
+        """
+        reasons = [(code, detail)] + [("conflict", "")] * (len(actions) - 1)
+        contact = a.citizen_contact
+        for _ in range(TRANSACTION_ATTEMPTS):
+            if not contact:
+                self._transact(actions + self._identity_release(a), reasons + [("conflict", "")] * 2)
+                return
+            held = self._active_in(_scope(a.citizen, contact))
+            release = self._contact_release(a, contact, last=held <= 1)
+            try:
+                self._transact(actions + release, reasons + [("legacy", ""), ("stale", "")] + [("conflict", "")] * 3)
+            except Conflict as exc:
+                if exc.code == "legacy":
+                    # Booked before limits were kept per contact: it is counted under the ID number alone.
+                    contact = None
+                elif exc.code != "stale":
+                    raise
+                continue
+            return
+        raise DependencyUnavailable("The appointment could not be updated; nothing was changed.")
+
+    def _active_in(self, pk: str) -> int:
+        item = self._call(
+            "get_item", TableName=self._booking, Key={"pk": {"S": pk}, "sk": {"S": "ACTIVE"}}, ConsistentRead=True
+        ).get("Item")
+        return int(item["active"]["N"]) if item and "active" in item else 0
+
+    def _identity_release(self, a: Appointment) -> list[dict[str, Any]]:
+        return [
+            {
+                "Delete": {
+                    "TableName": self._booking,
+                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": f"SVC#{a.service_id}"}},
+                    "ConditionExpression": "appointment_id = :id",
+                    "ExpressionAttributeValues": {":id": {"S": a.id}},
+                }
+            },
+            _decrement(self._booking, f"CIT#{a.citizen}", "ACTIVE", "active"),
+        ]
+
+    def _contact_release(self, a: Appointment, contact: str, last: bool) -> list[dict[str, Any]]:
+        scope = _scope(a.citizen, contact)
+        in_scope = _decrement(self._booking, scope, "ACTIVE", "active")
+        # The condition the read was made under: the last active booking of this contact, or one of several.
+        in_scope["Update"]["ConditionExpression"] = "active = :one" if last else "active > :one"
+        in_scope["Update"]["ExpressionAttributeValues"] = {":minus": {"N": "-1"}, ":one": {"N": "1"}}
+        actions = [
+            {
+                "Delete": {
+                    "TableName": self._booking,
+                    "Key": {"pk": {"S": scope}, "sk": {"S": f"SVC#{a.service_id}"}},
+                    "ConditionExpression": "appointment_id = :id",
+                    "ExpressionAttributeValues": {":id": {"S": a.id}},
+                }
+            },
+            in_scope,
+            _decrement(self._booking, f"CIT#{a.citizen}", "ACTIVE", "active"),
+            _decrement(self._booking, f"CIT#{a.citizen}", f"SVCN#{a.service_id}", "n"),
+        ]
+        if last:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self._booking,
+                        "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": "CONTACTS"}},
+                        "UpdateExpression": "DELETE contacts :me",
+                        "ExpressionAttributeValues": {":me": {"SS": [contact]}},
+                    }
+                }
+            )
+        return actions
 
     def reschedule(self, old: Appointment, new: Appointment) -> None:
         same_agent = old.agent == new.agent
@@ -307,27 +492,6 @@ class DynamoBookingStore:
                 },
             }
         }
-
-    def _citizen_release(self, a: Appointment) -> list[dict[str, Any]]:
-        return [
-            {
-                "Delete": {
-                    "TableName": self._booking,
-                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": f"SVC#{a.service_id}"}},
-                    "ConditionExpression": "appointment_id = :id",
-                    "ExpressionAttributeValues": {":id": {"S": a.id}},
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._booking,
-                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": "ACTIVE"}},
-                    "UpdateExpression": "ADD active :minus",
-                    "ConditionExpression": "active > :zero",
-                    "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
-                }
-            },
-        ]
 
     def _transact(self, actions: Sequence[dict[str, Any]], reasons: Sequence[tuple[str, str]]) -> None:
         # No ClientRequestToken: retries are made safe by Powertools idempotency on the request, and a token tied to

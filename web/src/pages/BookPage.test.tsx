@@ -176,6 +176,26 @@ describe('booking an appointment', () => {
     expect(second?.headers['Idempotency-Key']).not.toBe(first?.headers['Idempotency-Key'])
   })
 
+  it('a refusal for too many contacts under one ID number offers phone, office or digital identity', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments': () => problem(409, 'online_limit_reached'),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await chooseDayAndTime()
+    await click(document.querySelector('button#confirm-booking'))
+
+    await waitFor(() =>
+      expect(text('.error-summary li')).toContain(
+        'No puede pedir esta cita en línea con este correo o este teléfono. Pídala por teléfono o en persona en la oficina',
+      ),
+    )
+    const link = document.querySelector('.error-summary li a')
+    expect(link?.textContent).toBe('Identifícate con tu identidad digital (idCAT Mòbil, Cl@ve, certificado)')
+    expect(link?.getAttribute('href')).toContain('/auth/eid/start')
+  })
+
   it('when someone else takes the time: back to the times, refreshed, and says so', async () => {
     const api = routeApi({
       'GET /api/me': () => json(CITIZEN),

@@ -193,6 +193,13 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
       case 'too_many_appointments':
         general = [{ message: t('book.tooMany'), link: mine }]
         break
+      case 'online_limit_reached':
+        // Only a code sign-in gets this (staff and eID bookings are never capped by contacts). It says nothing
+        // about anyone's bookings: only the ways that still work (phone, in person, digital identity).
+        general = [
+          { message: t('book.onlineLimit'), link: { href: eidHref(here), text: t('signIn.eid.button'), external: true } },
+        ]
+        break
       case 'insufficient_assurance': {
         const required = error.body.required_assurance
         const level = typeof required === 'string' ? required : service.min_assurance
