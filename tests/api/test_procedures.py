@@ -60,7 +60,16 @@ def omac(demo: DemoCounts) -> str:
     return appointment("residence-certificate", "OMAC")
 
 
-def issue(client: Client, appointment_id: str, token: str, kind: str, data: dict[str, Any]) -> Any:
+def check_identity(client: Client, appointment_id: str, token: str, method: str = "dni_shown") -> Any:
+    return post(client, f"/appointments/{appointment_id}/identity-check", {"method": method, "matches": True}, token)
+
+
+def issue(
+    client: Client, appointment_id: str, token: str, kind: str, data: dict[str, Any], checked: bool = True
+) -> Any:
+    """Carry the procedure out; with ``checked`` the agent first records that they saw the citizen's DNI."""
+    if checked:
+        assert check_identity(client, appointment_id, token).status_code in (200, 201)
     return post(client, f"/appointments/{appointment_id}/procedures", {"type": kind, "data": data}, token)
 
 
