@@ -159,6 +159,9 @@ class ProcedureService:
             "title": procedure.title(language),
             "needs_consent": procedure.needs_consent,
             "fields": [f.to_json(language) for f in procedure.fields(ctx)],
+            # Whether issuing waits for an identity check in the call, and what proves the identity so far.
+            "needs_identity_check": procedure.personal_data and appointment.identity is None,
+            "identity": appointment.identity,
         }
 
     # --- carrying a procedure out ----------------------------------------------------------------------------------
