@@ -41,8 +41,15 @@ DEMO_CALLS = (
 DURATION = timedelta(minutes=30)
 
 
-def seed_calls_now(stage: str, region: str, endpoint_url: str | None, now: datetime | None = None) -> list[DemoCall]:
-    """Book the demo appointments of this moment (started 5 minutes ago, 30 minutes long); returns them."""
+def seed_calls_now(
+    stage: str,
+    region: str,
+    endpoint_url: str | None,
+    now: datetime | None = None,
+    calls: tuple[tuple[str, str, str, str, str, str], ...] = DEMO_CALLS,
+) -> list[DemoCall]:
+    """Book the demo appointments of this moment (started 5 minutes ago, 30 minutes long); returns them. ``calls``:
+    others of the same shape (a test's own appointment happening now, for a person no other test books for)."""
     if stage == "prod":
         raise ValueError("demo data never goes to prod")
     moment = (now or datetime.now(UTC)).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
@@ -56,7 +63,7 @@ def seed_calls_now(stage: str, region: str, endpoint_url: str | None, now: datet
         physical_name(stage, "booking"),
     )
     made = []
-    for office, service, id_number, name, email, agent in DEMO_CALLS:
+    for office, service, id_number, name, email, agent in calls:
         appointment = Appointment(
             id=str(uuid.uuid4()),
             service_id=service,

@@ -6,12 +6,12 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.api import idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.calls import IDLE_JSON, window
-from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import masked
 
 appointments = ApiBlueprint(__name__)
@@ -72,55 +72,19 @@ def slots(service_id: str) -> Response:
 
 @appointments.route("/appointments", methods=["POST"], auth="any")
 def book() -> Response:
+    """Idempotent with an ``Idempotency-Key`` (chalicelib/api/idempotency.py): a retry answers the first booking."""
     request = appointments.current_request
-    body = json_object(request)
-    key = request.headers.get("idempotency-key")
-    if key is not None and not 8 <= len(key) <= 128:
-        raise ValidationFailed([FieldError("Idempotency-Key", "must be 8 to 128 characters")])
     container = get_container()
     caller = principal()
-    if key is None:
-        appointment = container.booking.book(caller, body, context_of(request))
-        return json_response(_json(appointment, dict(IDLE_JSON)), status=201, headers=NO_STORE)
-    return json_response(_idempotent_book(caller, body, key), status=201, headers=NO_STORE)
-
-
-def _idempotency_scope(caller: Any) -> str:
-    """Whose keys these are: the principal including the verified contact of a code sign-in, so two people using one
-    ID number from their own addresses (or the owner with eID) never answer each other's requests."""
-    return f"{caller.kind}:{caller.subject}:{caller.contact or '-'}"
-
-
-def _idempotent_book(caller: Any, body: dict[str, Any], key: str) -> dict[str, Any]:
-    """A retry with the same Idempotency-Key and body answers the first result (Powertools idempotency)."""
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
+    result = idempotency.once(
+        request,
+        caller,
+        "book",
+        json_object(request),
+        lambda body: _json(container.booking.book(caller, body, context_of(request)), dict(IDLE_JSON)),
+        busy="This booking is already being made; check My appointments.",
     )
-
-    from chalicelib.domain.errors import Conflict
-
-    container = get_container()
-    config = IdempotencyConfig(
-        event_key_jmespath="[caller, key]", payload_validation_jmespath="body", expires_after_seconds=24 * 3600
-    )
-
-    @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="request", persistence_store=container.idempotency_store, config=config
-    )
-    def create(request: dict[str, Any]) -> dict[str, Any]:
-        appointment = container.booking.book(caller, request["body"], context_of(appointments.current_request))
-        return _json(appointment, dict(IDLE_JSON))
-
-    try:
-        result: dict[str, Any] = create(request={"caller": _idempotency_scope(caller), "key": key, "body": body})
-    except IdempotencyValidationError:
-        raise Conflict("idempotency_key_reused", "This Idempotency-Key was used for a different request.") from None
-    except IdempotencyAlreadyInProgressError:
-        # A double click: the first request is still being served; its answer will be this one's too.
-        raise Conflict("request_in_progress", "This booking is already being made; check My appointments.") from None
-    return result
+    return json_response(result, status=201, headers=NO_STORE)
 
 
 @appointments.route("/appointments", methods=["GET"], auth="any")

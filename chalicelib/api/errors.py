@@ -51,6 +51,10 @@ TITLES = {
     "dependency_unavailable": "A service we depend on is unavailable; nothing was changed",
     "service_unavailable": "The service is briefly unavailable; try again in a moment",
     "payload_too_large": "The request body is too large",
+    "identity_not_checked": "The person's identity has not been checked",
+    "already_issued": "This document was already issued in this appointment",
+    "request_in_progress": "This request is already being served",
+    "idempotency_key_reused": "This Idempotency-Key was used for another request",
     "internal_error": "Something went wrong on our side",
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from chalicelib.api import idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object
 from chalicelib.bootstrap import get_container
@@ -27,10 +28,31 @@ def procedure_form(appointment_id: str) -> Response:
     return json_response(form, headers=NO_STORE)
 
 
+@procedures.route("/appointments/{appointment_id}/identity-check", methods=["POST"], auth="staff")
+def identity_check(appointment_id: str) -> Response:
+    """The agent saw the citizen's DNI, NIE or passport in the call and it matches (before issuing personal data)."""
+    request = procedures.current_request
+    booking = get_container().booking
+    check, recorded = booking.check_identity(principal(), appointment_id, json_object(request), context_of(request))
+    body = {"appointment_id": appointment_id, **check.to_json()}
+    return json_response(body, status=201 if recorded else 200, headers=NO_STORE)
+
+
 @procedures.route("/appointments/{appointment_id}/procedures", methods=["POST"], auth="staff")
 def run_procedure(appointment_id: str) -> Response:
+    """Issues its documents once: idempotent with an ``Idempotency-Key``; a second run is 409 ``already_issued``."""
     request = procedures.current_request
-    result = get_container().procedures.run(principal(), appointment_id, json_object(request), context_of(request))
+    container = get_container()
+    caller = principal()
+    result = idempotency.once(
+        request,
+        caller,
+        "procedure",
+        json_object(request),
+        lambda body: container.procedures.run(caller, appointment_id, body, context_of(request)),
+        target=appointment_id,
+        busy="This procedure is being carried out right now; reload it in a moment.",
+    )
     return json_response(result, status=201, headers=NO_STORE)
 
 
@@ -87,5 +109,15 @@ def preview_instalments() -> Response:
 def attach(appointment_id: str) -> Response:
     """A supporting document shown in the call (PDF, JPEG or PNG, ≤ 4 MB, as base64 JSON), kept with the case."""
     request = procedures.current_request
-    result = get_container().procedures.attach(principal(), appointment_id, json_object(request), context_of(request))
+    container = get_container()
+    caller = principal()
+    result = idempotency.once(
+        request,
+        caller,
+        "attachment",
+        json_object(request),
+        lambda body: container.procedures.attach(caller, appointment_id, body, context_of(request)),
+        target=appointment_id,
+        busy="This file is being added right now; reload the page in a moment.",
+    )
     return json_response(result, status=201, headers=NO_STORE)

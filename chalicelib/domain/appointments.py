@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.catalogue import Assurance, OfficeId
+from chalicelib.domain.identity_check import IdentityCheck, identity_basis
 
 
 class Status(StrEnum):
@@ -46,10 +47,20 @@ class Appointment:
     version: int = 1
     reminders: dict[str, str] = field(default_factory=dict)  # "24h" / "1h" → when sent
     outcome_notes: str | None = None
+    # The strongest level at which the citizen identified for this appointment (booking it, or joining its call):
+    # substantial or high only through eID. Staff bookings start at low.
+    citizen_assurance: Assurance = Assurance.LOW
+    # The agent's check of the citizen's identity document in the call, if recorded.
+    identity_check: IdentityCheck | None = None
 
     @property
     def is_active(self) -> bool:
         return self.status is Status.BOOKED
+
+    @property
+    def identity(self) -> dict[str, str] | None:
+        """What proves the citizen's identity for this appointment, or None (a document with personal data waits)."""
+        return identity_basis(self.citizen_assurance, self.identity_check)
 
     def moved(self, start: datetime, end: datetime, agent: str, units: tuple[str, ...]) -> Appointment:
         return replace(self, start=start, end=end, agent=agent, units=units, version=self.version + 1, reminders={})

@@ -15,10 +15,12 @@ from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.calendar import HolidayCalendar
-from chalicelib.domain.catalogue import OfficeId, Service
+from chalicelib.domain.calls import window
+from chalicelib.domain.catalogue import Assurance, OfficeId, Service
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ics import appointment_ics
 from chalicelib.domain.identifiers import Channel, destination, id_number
+from chalicelib.domain.identity_check import IdentityCheck, parse_check
 from chalicelib.domain.messages import appointment_message
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
 from chalicelib.observability import logger
@@ -139,6 +141,7 @@ class BookingService:
             created_at=self._clock(),
             created_by=f"{caller.kind}:{caller.subject}",
             citizen_name=name,
+            citizen_assurance=caller.assurance if caller.is_citizen else Assurance.LOW,
         )
         appointment = self._with_an_agent(slot, lambda agent: replace(draft, agent=agent), self._book)
         self._record(caller, "appointment.book", appointment, context)
@@ -236,6 +239,43 @@ class BookingService:
         self._store.close(appointment, Status(str(outcome)), notes if isinstance(notes, str) else None)
         self._record(caller, f"appointment.outcome.{outcome}", appointment, context)
         return self._store.get(appointment.id) or appointment
+
+    # --- identity -------------------------------------------------------------------------------------------------
+    def check_identity(
+        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+    ) -> tuple[IdentityCheck, bool]:
+        """The agent saw the citizen's identity document on camera and it matches: recorded on the appointment.
+
+        Only by staff who carry out the office's procedures, while the appointment is booked and its call can take
+        place (from 15 minutes before until an hour after it): the check is made in the call. Recording the same
+        method again changes nothing (answers the first check: ``False``); another method replaces it, audited.
+        """
+        appointment = self.get(caller, appointment_id, Action.RUN_PROCEDURE)
+        method = parse_check(body)
+        if not appointment.is_active:
+            raise Conflict("appointment_closed", "This appointment was cancelled or has already been closed.")
+        now = self._clock()
+        opening = window(appointment.start, appointment.end)
+        if not opening.contains(now):
+            raise Conflict(
+                "call_not_open",
+                "An identity check is recorded during the call, which opens 15 minutes before the appointment.",
+                opens_at=opening.opens_at.isoformat(),
+                closes_at=opening.closes_at.isoformat(),
+            )
+        if appointment.identity_check is not None and appointment.identity_check.method is method:
+            return appointment.identity_check, False
+        check = IdentityCheck(method, f"{caller.kind}:{caller.subject}", now)
+        if not self._store.record_identity_check(appointment.id, check):
+            raise Conflict("appointment_closed", "This appointment was cancelled or has already been closed.")
+        self._record(caller, "appointment.identity_check", appointment, context, {"method": method.value})
+        return check, True
+
+    def note_assurance(self, caller: Principal, appointment: Appointment) -> None:
+        """The appointment's own citizen identified at a stronger level (eID when joining its call): remember it."""
+        stronger = caller.assurance.rank > appointment.citizen_assurance.rank
+        if caller.is_citizen and caller.subject == appointment.citizen and stronger:
+            self._store.raise_assurance(appointment.id, caller.assurance)
 
     def calendar(self, caller: Principal, appointment_id: str) -> bytes:
         appointment = self.get(caller, appointment_id)

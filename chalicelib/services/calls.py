@@ -108,6 +108,8 @@ class CallService:
                 closes_at=opening.closes_at.isoformat(),
             )
         call = self._room_for(appointment, now)
+        # Joining with eID proves who the citizen is for this appointment (documents with personal data need it).
+        self._booking.note_assurance(caller, appointment)
         role = _media_role(caller)
         pid = participant_id(role, appointment.id, caller.subject)
         token = self._tokens.issue(

@@ -11,7 +11,8 @@ from chalicelib.auth.state import Challenge, Session
 from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.calls import Call, MediaNode
-from chalicelib.domain.catalogue import Office, OfficeId, Service
+from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service
+from chalicelib.domain.identity_check import IdentityCheck
 
 
 class CatalogueRepository(Protocol):
@@ -107,6 +108,10 @@ class BookingStore(Protocol):
     def mark_reminder(self, appointment_id: str, which: str, value: str, claim: bool) -> bool: ...
 
     def unmark_reminder(self, appointment_id: str, which: str) -> None: ...
+
+    def record_identity_check(self, appointment_id: str, check: IdentityCheck) -> bool: ...
+
+    def raise_assurance(self, appointment_id: str, level: Assurance) -> bool: ...
 
 
 class AuthStore(Protocol):

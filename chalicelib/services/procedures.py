@@ -22,10 +22,12 @@ from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.calendar import HolidayCalendar
+from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.csv_code import new_csv, normalise_csv, valid_csv
 from chalicelib.domain.errors import (
     Conflict,
     FieldError,
+    Forbidden,
     NotFound,
     RateLimited,
     Unauthenticated,
@@ -43,6 +45,13 @@ VERIFY_PER_IP = 30
 ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
 # Accepted supporting documents, by the first bytes their content must start with.
 ATTACHMENT_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
+# A procedure's record is written before its documents are issued ("issuing") and becomes "issued" after; a run
+# that failed midway is "failed", and one still "issuing" after a few minutes was abandoned (a crashed function).
+ISSUING, FAILED = "issuing", "failed"
+ABANDONED_AFTER = timedelta(minutes=5)
+PROCEDURE_TURNS = uuid.UUID("6f6b1d0e-3c1a-4f59-9a2e-5b7c0d3e1f21")  # namespace of procedure ids per turn
+MAX_TURNS = 20
+REASON_MIN, REASON_MAX = 10, 500
 CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
 CONSENT_MESSAGE = {
@@ -150,19 +159,34 @@ class ProcedureService:
             "title": procedure.title(language),
             "needs_consent": procedure.needs_consent,
             "fields": [f.to_json(language) for f in procedure.fields(ctx)],
+            # Whether issuing waits for an identity check in the call, and what proves the identity so far.
+            "needs_identity_check": procedure.personal_data and appointment.identity is None,
+            "identity": appointment.identity,
         }
 
     # --- carrying a procedure out ----------------------------------------------------------------------------------
     def run(
         self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
     ) -> dict[str, Any]:
+        """Carry the appointment's procedure out once: its documents are issued once per appointment.
+
+        A second run of the same procedure is refused (409 ``already_issued``, naming what was issued) unless it asks
+        for a reissue with a reason, which is audited. Two runs racing are told apart by a conditional write of the
+        procedure's record before any document exists: the loser issues nothing (409 ``request_in_progress`` while
+        the winner works, ``already_issued`` after).
+        """
         appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
         kind, data = body.get("type"), body.get("data")
+        reissue, reason = body.get("reissue", False), body.get("reason")
         errors = []
         if not isinstance(kind, str) or kind not in REGISTRY:
             errors.append(FieldError("type", f"must be one of: {', '.join(sorted(REGISTRY))}"))
         if not isinstance(data, dict):
             errors.append(FieldError("data", "must be an object with the form's fields"))
+        if not isinstance(reissue, bool):
+            errors.append(FieldError("reissue", "must be true or false"))
+        elif reissue and (not isinstance(reason, str) or not REASON_MIN <= len(reason.strip()) <= REASON_MAX):
+            errors.append(FieldError("reason", f"say why it is issued again ({REASON_MIN} to {REASON_MAX} characters)"))
         if errors or not isinstance(kind, str) or not isinstance(data, dict):
             raise ValidationFailed(errors)
         procedure = REGISTRY[kind]
@@ -170,15 +194,22 @@ class ProcedureService:
             raise ValidationFailed([FieldError("type", "is not the procedure of this appointment's service")])
         if not appointment.is_active:
             raise Conflict("appointment_closed", "This appointment was cancelled or has already been closed.")
+        identity = appointment.identity
+        if procedure.personal_data and identity is None:
+            raise Conflict(
+                "identity_not_checked",
+                "This document holds personal data and the person's identity was not checked: ask them to show their "
+                "DNI, NIE or passport to the camera, compare the photo and the number, and record the check first.",
+            )
         language = appointment.language
         ctx = self._context(caller, appointment, procedure, language, context)
         clean = procedure.validate(data, ctx)
         now = self._clock()
         record: dict[str, Any] = {
-            "id": str(uuid.uuid4()),
+            "id": "",
             "appointment_id": appointment.id,
             "type": kind,
-            "status": "awaiting_consent" if procedure.needs_consent else "issued",
+            "status": "awaiting_consent" if procedure.needs_consent else ISSUING,
             "data": clean,
             "summary": [{"label": label, "value": value} for label, value in procedure.summary(clean, ctx)],
             "title": procedure.title(language),
@@ -190,14 +221,62 @@ class ProcedureService:
             "created_by": f"{caller.kind}:{caller.subject}",
             "documents": [],
         }
+        if identity is not None:
+            record["identity"] = identity
+        previous = self._claim(record, appointment.id, kind, bool(reissue))
         if not procedure.needs_consent:
-            record["documents"] = [d["id"] for d in self._issue(procedure, clean, ctx, record, caller, context)]
-        if not self._store.put_procedure(record):
-            raise Conflict("procedure_exists", "This procedure was already recorded.")
+            try:
+                issued = self._issue(procedure, clean, ctx, record, caller, context)
+            except Exception:
+                # Nothing is published until the record says issued: let a later run take the next turn.
+                self._store.put_procedure({**record, "status": FAILED}, expected_status=ISSUING)
+                raise
+            record = {**record, "status": "issued", "documents": [d["id"] for d in issued]}
+            if not self._store.put_procedure(record, expected_status=ISSUING):
+                raise Conflict("request_in_progress", "This procedure is being carried out; reload it in a moment.")
         if self._records is not None:
             self._records.procedure_carried_out(appointment.id, kind)
-        self._record(caller, f"procedure.{kind}", record, context, {"status": record["status"]})
+        details = {"status": str(record["status"]), **({"identity": _identity_word(identity)} if identity else {})}
+        self._record(caller, f"procedure.{kind}", record, context, details)
+        if previous is not None:
+            self._record(
+                caller, "procedure.reissue", record, context, {"previous": str(previous["id"]), "reason": str(reason)}
+            )
         return self._procedure_json(record)
+
+    def _claim(self, record: dict[str, Any], appointment_id: str, kind: str, reissue: bool) -> dict[str, Any] | None:
+        """Take this procedure's next turn in the appointment (a conditional write); the earlier turn on a reissue.
+
+        Turns are numbered records (``uuid5`` of appointment, type and turn), read consistently; a failed or
+        abandoned turn is skipped. Raises ``already_issued`` or ``request_in_progress`` when the turn is not free.
+        """
+        previous: dict[str, Any] | None = None
+        for turn in range(MAX_TURNS):
+            procedure_id = str(uuid.uuid5(PROCEDURE_TURNS, f"{appointment_id}/{kind}/{turn}"))
+            found = self._store.get_procedure(procedure_id)
+            if found is None:
+                if previous is not None and not reissue:
+                    raise _already_issued(self._procedure_json(previous))
+                record["id"] = procedure_id
+                if self._store.put_procedure(record):
+                    return previous
+                found = self._store.get_procedure(procedure_id)  # another request took this turn first
+                if found is None or found.get("status") == FAILED:
+                    continue
+                if found.get("status") == ISSUING:
+                    raise _in_progress()
+                raise _already_issued(self._procedure_json(found))
+            status = found.get("status")
+            if status == ISSUING and not self._abandoned(found):
+                raise _in_progress()
+            if status in (ISSUING, FAILED):
+                continue
+            previous = found
+        raise Conflict("too_many_reissues", "This document was issued too many times in this appointment.")
+
+    def _abandoned(self, record: dict[str, Any]) -> bool:
+        started = datetime.fromisoformat(str(record["created_at"]))
+        return self._clock() - started > ABANDONED_AFTER
 
     def _issue(
         self,
@@ -243,6 +322,8 @@ class ProcedureService:
                 "size": len(pdf),
                 "issued_at": now.isoformat(),
                 "available_until": (now + timedelta(days=self._settings.available_days)).isoformat(),
+                # What proved the holder's identity when it was issued: an eID level or the agent's check.
+                **({"identity": record["identity"]} if record.get("identity") else {}),
             }
             if self._records is not None:
                 # Before the document exists for anyone: a failure here issues nothing, and leaves no PDF unregistered.
@@ -294,7 +375,7 @@ class ProcedureService:
         if not self._store.put_procedure(updated, expected_status="awaiting_consent"):
             raise Conflict("not_awaiting_consent", "This procedure was confirmed already.")
         self._record(caller, "procedure.consent", updated, context, {"method": "one-time code"})
-        return 200, self._procedure_json(updated)
+        return 200, self._procedure_json(updated, self._opener(caller, appointment))
 
     def _send_consent_code(
         self, record: dict[str, Any], appointment: Appointment, context: RequestContext
@@ -475,26 +556,31 @@ class ProcedureService:
     def of_appointment(self, caller: Principal, appointment_id: str) -> list[dict[str, Any]]:
         appointment = self._booking.get(caller, appointment_id)
         records = sorted(self._store.procedures_of(appointment.id), key=lambda r: str(r.get("created_at")))
-        return [self._procedure_json(r) for r in records]
+        opens = self._opener(caller, appointment)
+        return [self._procedure_json(r, opens) for r in records if r.get("status") not in (ISSUING, FAILED)]
 
     def get(self, caller: Principal, procedure_id: str) -> dict[str, Any]:
         record = self._store.get_procedure(procedure_id) if _uuid(procedure_id) else None
-        if record is None:
+        if record is None or record.get("status") in (ISSUING, FAILED):
             raise NotFound("There is no such procedure.")
         require(caller, Action.VIEW, _resource(ResourceKind.PROCEDURE, record))
-        return self._procedure_json(record)
+        return self._procedure_json(record, self._opener(caller, self._booking.lookup(str(record["appointment_id"]))))
 
     def documents(self, caller: Principal, appointment_id: str | None) -> list[dict[str, Any]]:
         if appointment_id:
             appointment = self._booking.get(caller, appointment_id)
+            opens = self._opener(caller, appointment)
             found = [d for d in self._store.documents_of_appointment(appointment.id) if d.get("kind") != "attachment"]
+            found = [d for d in found if opens(d)]
         else:
             if not caller.is_citizen:
                 raise ValidationFailed([FieldError("appointment", "staff list the documents of one appointment")])
             found = [
                 d
                 for d in self._store.documents_of_owner(caller.subject)
-                if d.get("kind") != "attachment" and _decide_view(caller, _resource(ResourceKind.DOCUMENT, d))
+                if d.get("kind") != "attachment"
+                and _decide_view(caller, _resource(ResourceKind.DOCUMENT, d))
+                and self._may_open(caller, d)
             ]
         found.sort(key=lambda d: str(d.get("issued_at")), reverse=True)
         return [_document_json(d) for d in found]
@@ -504,6 +590,13 @@ class ProcedureService:
         if record is None or record.get("kind") == "attachment":
             raise NotFound("There is no such document.")
         require(caller, Action.VIEW, _resource(ResourceKind.DOCUMENT, record))
+        if not self._may_open(caller, record):
+            raise Forbidden(
+                "This document holds your personal data and your identity was not checked in the call. To download "
+                "it, sign in with your digital identity (idCAT Mòbil, Cl@ve or a digital certificate), or ask the "
+                "office for it in person.",
+                code="identity_not_checked",
+            )
         self._audited(
             caller,
             "document.download",
@@ -607,14 +700,36 @@ class ProcedureService:
             ),
         )
 
+    def _may_open(self, caller: Principal, document: dict[str, Any]) -> bool:
+        """A citizen signed in below the substantial level (a one-time code proves only an address) opens a document
+        with personal data only when the agent checked their identity in its appointment's call."""
+        if not caller.is_citizen or caller.assurance.satisfies(Assurance.SUBSTANTIAL):
+            return True
+        if not _personal(document):
+            return True
+        appointment = self._booking.lookup(str(document.get("appointment_id")))
+        return appointment is not None and appointment.identity_check is not None
+
+    def _opener(self, caller: Principal, appointment: Appointment | None) -> Callable[[dict[str, Any]], bool]:
+        """``_may_open`` for the documents of one appointment, read once."""
+        if not caller.is_citizen or caller.assurance.satisfies(Assurance.SUBSTANTIAL):
+            return lambda _document: True
+        checked = appointment is not None and appointment.identity_check is not None
+        return lambda document: checked or not _personal(document)
+
     def _holder_digest(self, id_number: str) -> str:
         return hmac.new(self._pepper(), f"holder:{id_number.upper()}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _url(self, record: dict[str, Any]) -> str:
         return self._store.download_url(str(record["key"]), f"{record.get('kind', 'document')}-{record['csv']}.pdf")
 
-    def _procedure_json(self, record: dict[str, Any]) -> dict[str, Any]:
+    def _procedure_json(
+        self, record: dict[str, Any], opens: Callable[[dict[str, Any]], bool] | None = None
+    ) -> dict[str, Any]:
+        """A procedure; ``opens`` leaves out the documents the caller may not open (their CSV would open them)."""
         documents = [self._store.get_document(str(i)) for i in record.get("documents", [])]
+        if opens is not None:
+            documents = [d for d in documents if d and opens(d)]
         return {
             "id": record["id"],
             "appointment_id": record["appointment_id"],
@@ -639,6 +754,24 @@ class ProcedureService:
         )
 
 
+def _already_issued(existing: dict[str, Any]) -> Conflict:
+    return Conflict(
+        "already_issued",
+        "This procedure was already carried out in this appointment: its documents are listed here. To issue them "
+        "again, say why (reissue with a reason).",
+        procedure_id=existing["id"],
+        documents=existing["documents"],
+    )
+
+
+def _in_progress() -> Conflict:
+    return Conflict("request_in_progress", "This procedure is being carried out right now; reload it in a moment.")
+
+
+def _identity_word(identity: dict[str, str]) -> str:
+    return identity.get("method") or f"eid {identity.get('level')}"
+
+
 def _resource(kind: ResourceKind, record: dict[str, Any]) -> Resource:
     from chalicelib.domain.catalogue import OfficeId
 
@@ -649,6 +782,12 @@ def _resource(kind: ResourceKind, record: dict[str, Any]) -> Resource:
         owner_contact=record.get("owner_contact"),
         office=OfficeId(str(record["office"])),
     )
+
+
+def _personal(document: dict[str, Any]) -> bool:
+    """Whether a document holds personal data: by its procedure's flag (every issued kind so far)."""
+    procedure = REGISTRY.get(str(document.get("kind")))
+    return procedure is None or procedure.personal_data
 
 
 def _decide_view(caller: Principal, resource: Resource) -> bool:

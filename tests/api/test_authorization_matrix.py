@@ -133,6 +133,7 @@ INSTALMENTS = {
     "guarantee": "none",
 }
 COMPLETED = {"outcome": "completed"}
+DNI_SHOWN = {"method": "dni_shown", "matches": True}
 
 ROWS: tuple[Row, ...] = (
     # --- public: no personal data, or checked by their own secret (the code, the CSV and ID number, the node's key)
@@ -168,6 +169,8 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/appointments/{appointment_id}/outcome", CASE_AGENT_WORK, body=COMPLETED, fresh="appointment"),
     Row("POST", "/appointments/{appointment_id}/call", CASE_READ, fresh="appointment"),
     Row("GET", "/appointments/{appointment_id}/procedure-form", PROCEDURE_WORK),
+    Row("POST", "/appointments/{appointment_id}/identity-check", PROCEDURE_WORK, body=DNI_SHOWN, fresh="appointment"),
+    # Its appointment's citizen had their DNI checked in the call (a residence certificate holds register data).
     Row("POST", "/appointments/{appointment_id}/procedures", PROCEDURE_WORK, body=RESIDENCE, fresh="registered"),
     Row("GET", "/appointments/{appointment_id}/procedures", CASE_READ),
     Row("POST", "/appointments/{appointment_id}/attachments", PROCEDURE_WORK, body=PDF, fresh="appointment"),
@@ -200,6 +203,7 @@ class World:
         register_node("node-a")
         for case, (citizen, email) in (("own", (A, A_EMAIL)), ("other", (B, B_EMAIL))):
             appointment_id = appointment("residence-certificate", "OMAC", citizen, email)
+            self.check_identity(appointment_id)
             procedure = get_container().procedures.run(
                 self.principal("agent"), appointment_id, RESIDENCE, RequestContext("matrix")
             )
@@ -252,6 +256,8 @@ class World:
             ids = {"me": owner if case == "own" else me, "owner": owner}
         if fresh != "booking":
             ids["appointment"] = appointment("residence-certificate", "OMAC", owner, A_EMAIL)
+        if fresh == "registered":
+            self.check_identity(ids["appointment"])
         if fresh == "appointment":
             register_node("node-a")  # a live media node for the call (its heartbeat is now)
         if fresh in ("held_record", "release_requested"):
@@ -266,6 +272,10 @@ class World:
         elif fresh == "appointment":
             ids["slot"] = self.free_slot("residence-certificate")
         return ids
+
+    def check_identity(self, appointment_id: str) -> None:
+        """The office's agent saw the citizen's DNI in the call (documents with personal data need it)."""
+        get_container().booking.check_identity(self.principal("agent"), appointment_id, DNI_SHOWN, RequestContext("m"))
 
     def free_slot(self, service: str) -> str:
         found = body(self.client.http.get(f"/services/{service}/slots"))["items"]

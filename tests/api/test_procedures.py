@@ -29,9 +29,17 @@ EMAIL = "rosa@example.org"
 PEPPER = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").dev_value.encode()
 
 
-def appointment(service: str, office: str, citizen: str = "12345678Z", email: str = EMAIL) -> str:
-    """An appointment happening now for ``citizen``, who signs in with a code sent to ``email``."""
-    start = datetime.now(UTC).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
+def appointment(
+    service: str,
+    office: str,
+    citizen: str = "12345678Z",
+    email: str = EMAIL,
+    start: datetime | None = None,
+    **fields: Any,
+) -> str:
+    """An appointment happening now (or at ``start``) for ``citizen``, who signs in with a code sent to ``email``;
+    ``fields`` set any other of its fields (e.g. ``citizen_assurance``)."""
+    start = start or datetime.now(UTC).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
     booked = Appointment(
         id=str(uuid.uuid4()),
         service_id=service,
@@ -47,6 +55,7 @@ def appointment(service: str, office: str, citizen: str = "12345678Z", email: st
         units=(),
         created_at=start,
         created_by="staff:test",
+        **fields,
     )
     store = DynamoBookingStore(
         boto3.client("dynamodb"), physical_name("dev", "appointments"), physical_name("dev", "booking")
@@ -60,7 +69,16 @@ def omac(demo: DemoCounts) -> str:
     return appointment("residence-certificate", "OMAC")
 
 
-def issue(client: Client, appointment_id: str, token: str, kind: str, data: dict[str, Any]) -> Any:
+def check_identity(client: Client, appointment_id: str, token: str, method: str = "dni_shown") -> Any:
+    return post(client, f"/appointments/{appointment_id}/identity-check", {"method": method, "matches": True}, token)
+
+
+def issue(
+    client: Client, appointment_id: str, token: str, kind: str, data: dict[str, Any], checked: bool = True
+) -> Any:
+    """Carry the procedure out; with ``checked`` the agent first records that they saw the citizen's DNI."""
+    if checked:
+        assert check_identity(client, appointment_id, token).status_code in (200, 201)
     return post(client, f"/appointments/{appointment_id}/procedures", {"type": kind, "data": data}, token)
 
 

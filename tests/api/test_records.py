@@ -159,6 +159,11 @@ def test_a_procedure_carried_out_in_the_call_keeps_the_recording_as_evidence(
     omac = now_calls["OMAC"]
     record_id, segments = record_call(client, omac)
     agent = staff_token(client, "agent.omac")
+    # The agent saw the citizen's DNI on camera: the certificate holds register data.
+    checked = post(
+        client, f"/appointments/{omac.appointment_id}/identity-check", {"method": "dni_shown", "matches": True}, agent
+    )
+    assert checked.status_code == 201, checked.body
     issued = post(
         client,
         f"/appointments/{omac.appointment_id}/procedures",

@@ -1,7 +1,7 @@
-"""A sealed document from issue to verification, in the browser: an agent of the OMAC issues a residence certificate on
-an appointment's procedure panel; the citizen finds it in "My documents" and downloads it; anyone holding its CSV
-checks it on the public verification page (a residence certificate also needs the holder's ID number) and gets the
-byte-identical original."""
+"""A sealed document from issue to verification, in the browser: an agent of the OMAC, in the call, checks the
+citizen's DNI on camera and records it, then issues a residence certificate on the appointment's procedure panel; the
+citizen finds it in "My documents" and downloads it; anyone holding its CSV checks it on the public verification page
+(a residence certificate also needs the holder's ID number) and gets the byte-identical original."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, Request, ViewportSize, expect
 
 from chalicelib.domain.csv_code import valid_csv
+from dev.calls_now import seed_calls_now
 from tests.e2e.conftest import axe_violations
 from tests.e2e.test_sign_in import _latest_code
 from tests.stack import STAFF_PASSWORD, RunningStack
@@ -25,8 +26,9 @@ SERVICE = "residence-certificate"
 # staff records no verified contact, so only an eID sign-in of substantial level or above proves it is theirs
 # (chalicelib/auth/policy.py, owns). 12345678Z signs in there at the low level and would not see the document.
 CITIZEN, CITIZEN_NAME, EMAIL = "99301193G", "Jordi Sala Martínez", "jordi.sala.documents@example.org"
-# The demo appointments happening now (dev/calls_now.py) belong to the call tests, so this test books its own, at a
-# time offered for booking (later on): the procedure panel does not wait for the call. agent.omac's sign-ins are all
+# The demo appointments happening now (dev/calls_now.py) belong to the call tests, so this test makes its own, happening
+# now (the identity check is made in the call, whose window must be open), booked by the office (no identity proven
+# by the booking: the agent checks the DNI before issuing). agent.omac's sign-ins are all
 # spent by the other browser tests (5 per user and 15 minutes, two per sign-in); the integration tests share one
 # sign-in of agent.omac2 (tests/integration/conftest.py), which leaves this test one.
 AGENT = "agent.omac2"
@@ -54,27 +56,11 @@ def _agent_signs_in(stack: RunningStack, page: Page) -> str:
     return str(page.evaluate("JSON.parse(sessionStorage.getItem('va.session')).access_token"))
 
 
-def _book(stack: RunningStack, token: str) -> str:
-    """The citizen phoned the office: the agent books a residence-certificate appointment for them; returns its id."""
-    slots = requests.get(f"{stack.api_url}/services/{SERVICE}/slots", timeout=TIMEOUT).json()["items"]
-    assert slots, "no residence-certificate slot is offered"
-    # Neither the first times (the booking tests take those) nor the last (the booking race takes that one).
-    start = slots[len(slots) // 2]["start"]
-    booked = _api(
-        "POST",
-        stack,
-        "/appointments",
-        token,
-        json={
-            "service_id": SERVICE,
-            "start": start,
-            "language": "en",
-            "citizen": {"id_number": CITIZEN, "name": CITIZEN_NAME},
-            "contact": {"email": EMAIL},
-        },
-    )
-    assert booked.status_code == 201, booked.text
-    return str(booked.json()["id"])
+def _book_now(stack: RunningStack) -> str:
+    """The citizen phoned the office and is now in the call: their residence-certificate appointment, happening now."""
+    person = (("OMAC", SERVICE, CITIZEN, CITIZEN_NAME, EMAIL, AGENT),)
+    (made,) = seed_calls_now("dev", "eu-south-2", f"http://127.0.0.1:{stack.moto}", calls=person)
+    return made.appointment_id
 
 
 def _citizen_signs_in_with_eid(stack: RunningStack, page: Page, path: str) -> None:
@@ -109,7 +95,7 @@ def test_an_agent_issues_a_certificate_and_the_citizen_downloads_and_verifies_it
     token, appointment_id = "", ""
     try:
         token = _agent_signs_in(stack, agent)
-        appointment_id = _book(stack, token)
+        appointment_id = _book_now(stack)
         _issue_download_and_verify(stack, agent, citizen, public, appointment_id)
     finally:
         for c in contexts:
@@ -129,7 +115,22 @@ def _issue_download_and_verify(
     expect(form).to_have_attribute("data-type", "residence_certificate")
     assert axe_violations(agent) == []
 
-    # WHEN they fill the residence certificate (individual, asked for by the holder) and issue it
+    # AND "Issue" waits for the identity check: the person signed in with nothing that proves who they are
+    issue = agent.locator("#procedure-issue")
+    expect(issue).to_be_disabled()
+    expect(agent.locator("#identity-check")).to_contain_text("DNI, NIE or passport")
+    assert axe_violations(agent) == []
+
+    # WHEN the agent sees the DNI on camera, and records that the photo and the number match
+    agent.locator("#idc-record").click()
+    expect(agent.locator("#idc-matches-error")).to_be_visible()  # nothing chosen yet: said at the fields
+    agent.check("#idc-dni_shown")
+    agent.check("#idc-matches")
+    agent.locator("#idc-record").click()
+    expect(agent.locator("#identity-proven")).to_have_attribute("data-basis", "check")
+    expect(issue).to_be_enabled()
+
+    # AND they fill the residence certificate (individual, asked for by the holder) and issue it
     agent.select_option("#pf-certificate_type", "individual")
     agent.select_option("#pf-requester", "holder")
     agent.locator("#procedure-issue").click()

@@ -5,7 +5,7 @@
  * integer cents, options back to their own values — or says, per field, what is wrong.
  */
 import type { ApiClient, ApiError } from './api'
-import { parseItems } from './appointments'
+import { parseItems, uuid } from './appointments'
 import type { Language } from './i18n'
 
 export type FieldKind = 'text' | 'choice' | 'multichoice' | 'date' | 'integer' | 'money' | 'iban' | 'boolean' | 'file'
@@ -31,12 +31,26 @@ export interface FormField {
   max?: number | string
 }
 
+/** What proves the citizen's identity for the appointment: their eID level, or the agent's check in the call. */
+export interface IdentityBasis {
+  basis: 'eid' | 'check'
+  level?: string
+  method?: string
+}
+
 export interface ProcedureForm {
   type: string
   title: string
   needsConsent: boolean
+  /** Its documents hold personal data and nothing proves the citizen's identity yet: the agent checks it first. */
+  needsIdentityCheck: boolean
+  identity: IdentityBasis | null
   fields: FormField[]
 }
+
+/** The identity documents an agent may check on camera. */
+export const CHECK_METHODS = ['dni_shown', 'nie_shown', 'passport_shown'] as const
+export type CheckMethod = (typeof CHECK_METHODS)[number]
 
 export interface ProcedureDocument {
   id: string
@@ -88,7 +102,18 @@ export function parseForm(value: unknown): ProcedureForm | null {
     type: value.type,
     title: str(value.title) ? value.title : value.type,
     needsConsent: value.needs_consent === true,
+    needsIdentityCheck: value.needs_identity_check === true,
+    identity: parseIdentity(value.identity),
     fields,
+  }
+}
+
+export function parseIdentity(value: unknown): IdentityBasis | null {
+  if (!isObject(value) || (value.basis !== 'eid' && value.basis !== 'check')) return null
+  return {
+    basis: value.basis,
+    level: str(value.level) ? value.level : undefined,
+    method: str(value.method) ? value.method : undefined,
   }
 }
 
@@ -203,6 +228,22 @@ export async function issueProcedure(
     headers: { ...lang(language), 'Idempotency-Key': key },
   })
   return procedureOrThrow(body)
+}
+
+/** `POST /appointments/{id}/identity-check`: the agent saw this document on camera and it matches the person. */
+export async function recordIdentityCheck(
+  api: ApiClient,
+  appointmentId: string,
+  method: CheckMethod,
+  language: Language,
+): Promise<IdentityBasis> {
+  const body = await api.request<{ method?: unknown }>(`${appointmentUrl(appointmentId)}/identity-check`, {
+    method: 'POST',
+    auth: true,
+    body: { method, matches: true },
+    headers: lang(language),
+  })
+  return { basis: 'check', method: str(body?.method) ? body.method : method }
 }
 
 export async function previewPlan(api: ApiClient, request: Record<string, unknown>, language: Language) {
@@ -493,10 +534,12 @@ export async function uploadAttachment(api: ApiClient, appointmentId: string, fi
   let binary = ''
   for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
   const body = { filename: file.name.slice(0, 120), content_type: file.type, data_base64: btoa(binary) }
+  // One key per file chosen: a retry of the same upload answers the first one instead of adding the file twice.
   const answer = await api.request<{ id?: unknown }>(`/appointments/${encodeURIComponent(appointmentId)}/attachments`, {
     method: 'POST',
     auth: true,
     body,
+    headers: { 'Idempotency-Key': uuid() },
   })
   if (typeof answer?.id !== 'string') throw new Error('attachment without id')
   return answer.id

@@ -31,8 +31,9 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.audit import COUNCIL_ZONE
-from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.catalogue import Assurance, OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
+from chalicelib.domain.identity_check import IdentityCheck
 
 TRANSACTION_ATTEMPTS = 3
 MAX_CONTACTS = 2  # verified contacts per ID number that may hold active bookings at once
@@ -87,7 +88,10 @@ def to_item(a: Appointment) -> dict[str, Any]:
         "created_by": a.created_by,
         "version": a.version,
         "reminders": dict(a.reminders),
+        "citizen_assurance": a.citizen_assurance.value,
     }
+    if a.identity_check is not None:
+        item["identity_check"] = a.identity_check.to_item()
     if a.citizen_contact:
         item["citizen_contact"] = a.citizen_contact
     if a.citizen_name:
@@ -119,6 +123,8 @@ def from_item(raw: Mapping[str, Any]) -> Appointment:
         version=int(d.get("version", 1)),
         reminders={str(k): str(v) for k, v in (d.get("reminders") or {}).items()},
         outcome_notes=d.get("outcome_notes"),
+        citizen_assurance=Assurance(d.get("citizen_assurance") or Assurance.LOW.value),
+        identity_check=IdentityCheck.from_item(d["identity_check"]) if d.get("identity_check") else None,
     )
 
 
@@ -442,6 +448,55 @@ class DynamoBookingStore:
                 ConditionExpression=condition,
                 ExpressionAttributeNames={"#w": which, **({"#status": "status"} if claim else {})},
                 ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise DependencyUnavailable("The appointments could not be updated.") from exc
+        return True
+
+    def record_identity_check(self, appointment_id: str, check: IdentityCheck) -> bool:
+        """Store the agent's check while the appointment is booked; False when it no longer is."""
+        return self._conditional_set(
+            appointment_id, "identity_check", {"M": {k: {"S": v} for k, v in check.to_item().items()}}
+        )
+
+    def raise_assurance(self, appointment_id: str, level: Assurance) -> bool:
+        """Record that the citizen identified at ``level`` for this appointment (never lowers what is stored)."""
+        lower = [a.value for a in Assurance if a.rank < level.rank]
+        condition = (
+            "#status = :booked AND (attribute_not_exists(citizen_assurance) OR citizen_assurance IN ("
+            + ", ".join(f":l{i}" for i in range(len(lower)))
+            + "))"
+        )
+        try:
+            self._client.update_item(
+                TableName=self._appointments,
+                Key={"id": {"S": appointment_id}},
+                UpdateExpression="SET citizen_assurance = :level",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":level": {"S": level.value},
+                    ":booked": {"S": Status.BOOKED.value},
+                    **{f":l{i}": {"S": v} for i, v in enumerate(lower)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise DependencyUnavailable("The appointments could not be updated.") from exc
+        return True
+
+    def _conditional_set(self, appointment_id: str, name: str, value: dict[str, Any]) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._appointments,
+                Key={"id": {"S": appointment_id}},
+                UpdateExpression="SET #n = :v",
+                ConditionExpression="#status = :booked",
+                ExpressionAttributeNames={"#n": name, "#status": "status"},
+                ExpressionAttributeValues={":v": value, ":booked": {"S": Status.BOOKED.value}},
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -130,6 +130,10 @@ class Procedure(Protocol):
     needs_consent: bool
     # What the register reads are for (the audit event's purpose).
     purpose: str
+    # Whether its documents hold personal data (register, tax or bank data). Then they are issued only when the
+    # appointment's citizen identified at the substantial level or higher, or the agent recorded an identity check
+    # in the call (chalicelib/domain/identity_check.py). Every procedure so far does: a new one says so explicitly.
+    personal_data: bool
 
     def fields(self, ctx: Context) -> list[Field]: ...
 

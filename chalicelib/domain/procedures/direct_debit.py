@@ -82,6 +82,8 @@ class DirectDebit:
     title = L["title"]
     needs_consent = True
     purpose = "direct debit"
+    # Its mandate holds personal data (name, bank account, taxes): issued only when identified.
+    personal_data = True
 
     def fields(self, ctx: Context) -> list[Field]:
         options = tuple(

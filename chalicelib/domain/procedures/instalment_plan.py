@@ -80,6 +80,8 @@ class InstalmentPlan:
     title = L["title"]
     needs_consent = True
     purpose = "instalment plan"
+    # Its plan holds personal data (debts, amounts, bank account): issued only when identified.
+    personal_data = True
 
     def __init__(self, rules: InstalmentRules | None = None) -> None:
         self._rules = rules

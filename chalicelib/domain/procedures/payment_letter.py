@@ -78,6 +78,8 @@ class PaymentLetter:
     title = L["title"]
     needs_consent = False
     purpose = "payment letter"
+    # Its letter holds personal data (name, tax ID, the debt and its amount): issued only when identified.
+    personal_data = True
 
     def fields(self, ctx: Context) -> list[Field]:
         options = tuple(

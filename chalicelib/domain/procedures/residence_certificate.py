@@ -106,6 +106,8 @@ class ResidenceCertificate:
     title = L["title"]
     needs_consent = False
     purpose = "residence certificate"
+    # Its document holds personal data (birth date and place, address, co-residents): issued only when identified.
+    personal_data = True
 
     def fields(self, ctx: Context) -> list[Field]:
         return [

@@ -190,6 +190,8 @@ export function problemMessage(t: Translate, error: ApiError): string {
       return t('problem.forbidden')
     case 'service_unavailable':
       return t('problem.unavailable')
+    case 'identity_not_checked':
+      return t('problem.identityNotChecked')
   }
   if (error.status === null) return t('problem.network')
   if (error.status === 503) return t('problem.unavailable')

@@ -204,4 +204,23 @@ describe('my appointments', () => {
     expect(document.querySelector('header a#my-appointments')).toBeNull()
     expect(document.querySelector('main a[href="/agenda"]')?.textContent).toBe('Day agenda')
   })
+
+  it.each([
+    ['low', 'otp', true],
+    ['substantial', 'idcatmobil', false],
+  ])('a citizen signed in at the %s level is told to have their ID document at hand: %s', async (assurance, method, told) => {
+    const api = routeApi({
+      'GET /api/me': () => json({ ...CITIZEN, assurance, auth_method: method }),
+      'GET /api/appointments/appt-1': () => json(appointment()),
+      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await find('#appointment-title')
+    await waitFor(() => expect(document.querySelector('#call-opens, #go-to-call')).not.toBeNull())
+    if (told) {
+      await waitFor(() => expect(text('#identity-at-hand')).toContain('Tenga a mano su DNI, NIE o pasaporte'))
+    } else {
+      expect(document.querySelector('#identity-at-hand')).toBeNull()
+    }
+  })
 })

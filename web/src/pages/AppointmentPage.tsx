@@ -20,6 +20,7 @@ import { Confirmation, takeConfirmation, type ConfirmationKind } from '../compon
 import { ErrorState } from '../components/ErrorState'
 import { ErrorSummary, problemMessage, useFormErrors } from '../components/forms'
 import { SlotPicker } from '../components/SlotPicker'
+import { IdentityAtHand } from '../components/IdentityAtHand'
 import { StatusTag } from '../components/StatusTag'
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
@@ -337,15 +338,19 @@ function CallLink(props: { appointment: Appointment; staff: boolean }) {
   if (position === 'after') return null
   if (position === 'before') {
     return (
-      <p class="field__hint" id="call-opens">
-        {t('appt.callOpens', { time: formatTime(language, w.opens_at) })}
-      </p>
+      <>
+        <p class="field__hint" id="call-opens">
+          {t('appt.callOpens', { time: formatTime(language, w.opens_at) })}
+        </p>
+        {!props.staff && <IdentityAtHand id="identity-at-hand" />}
+      </>
     )
   }
   return (
     <section class="panel call-entry" aria-labelledby="call-entry-title">
       <h2 id="call-entry-title">{t('appt.callTitle')}</h2>
       <p>{props.staff ? t('appt.callTextStaff') : t('appt.callText')}</p>
+      {!props.staff && <IdentityAtHand id="identity-at-hand" />}
       <p>
         <Link id="go-to-call" class="button" href={callPath(props.appointment.id)}>
           {props.staff ? t('agenda.joinCall') : t('appt.callGo')}

@@ -37,6 +37,7 @@ import {
   type JoinGrant,
 } from '../call/protocol'
 import { ErrorState } from '../components/ErrorState'
+import { IdentityAtHand } from '../components/IdentityAtHand'
 import { FieldErrorMessage, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
 import { label } from '../offices'
@@ -329,6 +330,7 @@ function CitizenCall(props: { appointment: Appointment }) {
               ? t('call.connecting')
               : t('call.waitingText')}
         </p>
+        <IdentityAtHand id="waiting-identity" />
         {late && (
           <p class="notice" id="agent-late">
             {t('call.agentLate')}

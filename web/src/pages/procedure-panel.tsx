@@ -34,6 +34,7 @@ import {
   apiFieldErrors,
   ATTACHMENT_MAX_BYTES,
   ATTACHMENT_TYPES,
+  CHECK_METHODS,
   checkForm,
   confirmProcedure,
   fetchProcedureForm,
@@ -45,12 +46,15 @@ import {
   previewFields,
   previewPlan,
   previewRequest,
+  recordIdentityCheck,
   requestConsentCode,
+  type CheckMethod,
   type ConsentChallenge,
   type FieldProblem,
   type FormField,
   type FormValue,
   type FormValues,
+  type IdentityBasis,
   type PlanPreview,
   type Procedure,
   type ProcedureDocument,
@@ -245,6 +249,8 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
   const [plan, setPlan] = useState<PlanPreview | null>(null)
   const [busy, setBusy] = useState<null | 'preview' | 'issue'>(null)
   const [issued, setIssued] = useState<Procedure | null>(null)
+  // What proves the citizen's identity, once the agent recorded a check here (the form says what held before).
+  const [identity, setIdentity] = useState<IdentityBasis | null>(null)
   // One key per request: the same for a retry after a lost answer, a new one once anything changes.
   const key = useRef(uuid())
 
@@ -271,6 +277,9 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
   }, [props.appointmentId, props.canIssue, language, attempt])
 
   const form = load.state === 'ready' ? load.form : null
+  const proven = identity ?? form?.identity ?? null
+  // A document with personal data waits for the identity check: the issue button is enabled once it is recorded.
+  const waitsForCheck = !!form && form.needsIdentityCheck && !identity
 
   function showProblems(problems: { field: FormField; problem: FieldProblem }[]) {
     const fields: Record<string, string> = {}
@@ -318,6 +327,10 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
 
   async function issue(f: ProcedureForm) {
     if (busy) return
+    if (waitsForCheck) {
+      errors.show({}, [{ message: t('idc.needed') }])
+      return
+    }
     const { data, problems } = checkForm(f, values)
     if (problems.length > 0) return showProblems(problems)
     setBusy('issue')
@@ -412,6 +425,17 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
             </p>
           )}
           <ErrorSummary id="procedure-errors" errors={errors.summary} focusKey={errors.key} />
+          {form.needsIdentityCheck && !identity ? (
+            <IdentityCheckStep
+              appointmentId={props.appointmentId}
+              onChecked={(found) => {
+                setIdentity(found)
+                errors.clear()
+              }}
+            />
+          ) : (
+            proven && <IdentityProven identity={proven} />
+          )}
           {form.fields.map((field) => (
             <SchemaField
               key={field.name}
@@ -434,7 +458,14 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
                 {busy === 'preview' ? t('plan.calculating') : t('plan.preview')}
               </button>
             )}
-            <button type="submit" id="procedure-issue" class="button" aria-disabled={busy ? 'true' : undefined}>
+            <button
+              type="submit"
+              id="procedure-issue"
+              class="button"
+              disabled={waitsForCheck}
+              aria-describedby={waitsForCheck ? 'identity-check-title' : undefined}
+              aria-disabled={busy ? 'true' : undefined}
+            >
               {busy === 'issue' ? t('pf.issuing') : t('pf.issue')}
             </button>
           </div>
@@ -447,9 +478,130 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
 }
 
 function issueProblem(t: Translate, error: ApiError): string {
+  if (error.code === 'identity_not_checked') return t('idc.needed')
+  if (error.code === 'already_issued') return t('pf.alreadyIssued')
+  if (error.code === 'request_in_progress') return t('pf.inProgress')
   if (error.status === 409) return t('pf.closed')
   if (error.status === 404) return t('pf.notFound')
   return problemMessage(t, error)
+}
+
+/** What proves the citizen's identity for this appointment, said in plain words. */
+function IdentityProven(props: { identity: IdentityBasis }) {
+  const { t } = useI18n()
+  const method = props.identity.method
+  return (
+    <p class="note" id="identity-proven" data-basis={props.identity.basis}>
+      {props.identity.basis === 'eid' || !method
+        ? t('idc.eid')
+        : t('idc.done', { document: label(t, `idc.method.${method}`, method) })}
+    </p>
+  )
+}
+
+/**
+ * The identity check in the call: the person shows their DNI, NIE or passport to the camera, the agent compares the
+ * photo and the number, picks the document and confirms that it matches; recorded before anything is issued.
+ */
+function IdentityCheckStep(props: { appointmentId: string; onChecked: (identity: IdentityBasis) => void }) {
+  const { t, language } = useI18n()
+  const { api } = useAuth()
+  const announce = useAnnounce()
+  const [method, setMethod] = useState<CheckMethod | ''>('')
+  const [matches, setMatches] = useState(false)
+  const [errors, setErrors] = useState<{ method?: string; matches?: string; general?: string }>({})
+  const [busy, setBusy] = useState(false)
+
+  async function record() {
+    if (busy) return
+    const found = {
+      method: method === '' ? t('idc.chooseMethod') : undefined,
+      matches: matches ? undefined : t('idc.confirmMatch'),
+    }
+    if (found.method || found.matches) {
+      setErrors(found)
+      document.getElementById(found.method ? `idc-${CHECK_METHODS[0]}` : 'idc-matches')?.focus()
+      return
+    }
+    if (method === '') return
+    setBusy(true)
+    try {
+      const identity = await recordIdentityCheck(api, props.appointmentId, method, language)
+      setErrors({})
+      announce(t('idc.done', { document: t(`idc.method.${method}`) }))
+      props.onChecked(identity)
+    } catch (caught) {
+      const error = asApiError(caught)
+      const message = error.code === 'call_not_open' ? t('idc.notOpen') : problemMessage(t, error)
+      setErrors({ general: message })
+      announce(message)
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <fieldset class="fieldset note identity-check" id="identity-check" aria-describedby="idc-why idc-ask">
+      <legend class="field__label" id="identity-check-title">
+        {t('idc.title')}
+      </legend>
+      <p class="field__hint" id="idc-why">
+        {t('idc.why')}
+      </p>
+      <p id="idc-ask">{t('idc.ask')}</p>
+      <fieldset
+        class={errors.method ? 'fieldset field--error' : 'fieldset'}
+        aria-describedby={errors.method ? 'idc-method-error' : undefined}
+      >
+        <legend class="field__label">{t('idc.method')}</legend>
+        {errors.method && <FieldErrorMessage id="idc-method-error" message={errors.method} />}
+        {CHECK_METHODS.map((value) => (
+          <div class="checkbox" key={value}>
+            <input
+              type="radio"
+              id={`idc-${value}`}
+              name="identity-method"
+              value={value}
+              checked={method === value}
+              onChange={() => setMethod(value)}
+            />
+            <label for={`idc-${value}`}>{t(`idc.method.${value}`)}</label>
+          </div>
+        ))}
+      </fieldset>
+      <div class={errors.matches ? 'field field--error' : 'field'}>
+        {errors.matches && <FieldErrorMessage id="idc-matches-error" message={errors.matches} />}
+        <div class="checkbox">
+          <input
+            type="checkbox"
+            id="idc-matches"
+            checked={matches}
+            aria-invalid={errors.matches ? 'true' : undefined}
+            aria-describedby={['idc-no-match', errors.matches ? 'idc-matches-error' : ''].filter(Boolean).join(' ')}
+            onChange={(event) => setMatches(event.currentTarget.checked)}
+          />
+          <label for="idc-matches">{t('idc.matches')}</label>
+        </div>
+        <p class="field__hint" id="idc-no-match">
+          {t('idc.noMatch')}
+        </p>
+      </div>
+      {errors.general && (
+        <p class="notice" id="idc-error" role="alert">
+          {errors.general}
+        </p>
+      )}
+      <button
+        type="button"
+        id="idc-record"
+        class="button button--secondary"
+        aria-disabled={busy ? 'true' : undefined}
+        onClick={() => void record()}
+      >
+        {busy ? t('idc.recording') : t('idc.record')}
+      </button>
+    </fieldset>
+  )
 }
 
 /** The id of a field's control (for a group of checkboxes, the first one): where the summary's link goes. */

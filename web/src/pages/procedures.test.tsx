@@ -314,6 +314,76 @@ describe('procedures and documents', () => {
     expect(issued?.data).toEqual({ representative_name: 'Jordi Sala', authorisation_document: 'att-1' })
   })
 
+  it('agent: a document with personal data waits for the identity check before “Issue” is enabled', async () => {
+    const CERT_FORM = {
+      type: 'residence_certificate',
+      title: 'Certificate of registered residence',
+      needs_consent: false,
+      needs_identity_check: true,
+      identity: null,
+      fields: [{ name: 'representative_name', kind: 'text', label: 'Representative', required: false }],
+    }
+    const api = routeApi({
+      'GET /api/me': () => json(AGENT),
+      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
+      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
+      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+      'POST /api/appointments/appt-1/identity-check': () =>
+        json({ appointment_id: 'appt-1', method: 'nie_shown', checked_by: 'staff:agent1', checked_at: '2026-12-05T10:00:00Z' }, 201),
+      'POST /api/appointments/appt-1/procedures': () => json({ ...ISSUED, type: 'residence_certificate' }, 201),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await find('#identity-check')
+    expect(text('#idc-ask')).toBe('Ask the person to show their DNI, NIE or passport to the camera; compare the photo and the number.')
+    const issue = document.querySelector('#procedure-issue') as HTMLButtonElement
+    expect(issue.disabled).toBe(true)
+
+    // Nothing chosen: said at each field, nothing sent.
+    await click(document.querySelector('#idc-record'))
+    await waitFor(() => expect(text('#idc-method-error')).toContain('Choose the document the person showed.'))
+    expect(text('#idc-matches-error')).toContain('Tick this only if the photo and the number match.')
+    expect(api.callsTo('POST /api/appointments/appt-1/identity-check')).toHaveLength(0)
+
+    await click(document.querySelector('#idc-nie_shown'))
+    await click(document.querySelector('#idc-matches'))
+    await click(document.querySelector('#idc-record'))
+    await waitFor(() => expect(text('#identity-proven')).toBe('Identity checked: they showed their NIE in the video call.'))
+    expect(api.callsTo('POST /api/appointments/appt-1/identity-check')[0]?.body).toEqual({ method: 'nie_shown', matches: true })
+    expect((document.querySelector('#procedure-issue') as HTMLButtonElement).disabled).toBe(false)
+
+    await submit('#procedure-form')
+    await waitFor(() => expect(api.callsTo('POST /api/appointments/appt-1/procedures')).toHaveLength(1))
+    const sent = api.callsTo('POST /api/appointments/appt-1/procedures')[0]
+    expect(sent?.headers['Idempotency-Key']).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('agent: a second issue of the same procedure is said plainly, not as a closed appointment', async () => {
+    const CERT_FORM = {
+      type: 'residence_certificate',
+      title: 'Certificate of registered residence',
+      needs_consent: false,
+      needs_identity_check: false,
+      identity: { basis: 'eid', level: 'substantial' },
+      fields: [],
+    }
+    const api = routeApi({
+      'GET /api/me': () => json(AGENT),
+      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
+      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
+      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+      'POST /api/appointments/appt-1/procedures': () =>
+        problem(409, 'already_issued', { procedure_id: 'proc-1', documents: [DOC] }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await find('#identity-proven')
+    expect(text('#identity-proven')).toBe('Identity proven with the person’s digital identity.')
+    expect(document.querySelector('#identity-check')).toBeNull()
+    await submit('#procedure-form')
+    await waitFor(() =>
+      expect(text('#procedure-errors')).toContain('This procedure was already issued in this appointment'),
+    )
+  })
+
   it('agent: a service without a procedure says so', async () => {
     const api = routeApi({
       'GET /api/me': () => json(AGENT),
