@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, query_day, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.calls import IDLE_JSON, window
@@ -45,7 +45,7 @@ def appointment_json(
 
 
 def _params() -> dict[str, str]:
-    return dict(appointments.current_request.query_params or {})
+    return query_params(appointments.current_request)
 
 
 def _json(appointment: Appointment, call: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -64,8 +64,11 @@ def _many(found: list[Appointment]) -> list[dict[str, Any]]:
 
 @appointments.route("/services/{service_id}/slots", methods=["GET"])
 def slots(service_id: str) -> Response:
-    params = _params()
-    found = get_container().booking.slots(service_id, params.get("from"), params.get("to"))
+    request = appointments.current_request
+    booking = get_container().booking
+    window = booking.booking_window()
+    query_params(request)
+    found = booking.slots(service_id, query_day(request, "from", window), query_day(request, "to", window))
     items = [{"start": s.start.isoformat(), "end": s.end.isoformat(), "available": left} for s, left in found]
     return json_response({"items": items, "next": None}, headers={"Cache-Control": "no-store"})
 
@@ -125,7 +128,8 @@ def list_appointments() -> Response:
         found = booking.mine(caller)
     else:
         params = _params()
-        _, _, found = booking.agenda(caller, params.get("date"), params.get("office"))
+        day = query_day(appointments.current_request, "date", booking.records_window())
+        _, _, found = booking.agenda(caller, day, params.get("office"))
     return json_response({"items": _many(found), "next": None}, headers=NO_STORE)
 
 
@@ -174,6 +178,8 @@ def calendar(appointment_id: str) -> Response:
 @appointments.route("/agenda", methods=["GET"], auth="staff")
 def agenda() -> Response:
     params = _params()
-    day, office, found = get_container().booking.agenda(principal(), params.get("date"), params.get("office"))
+    booking = get_container().booking
+    chosen = query_day(appointments.current_request, "date", booking.records_window())
+    day, office, found = booking.agenda(principal(), chosen, params.get("office"))
     body = {"date": day.isoformat(), "office": office.value, "items": _many(found), "next": None}
     return json_response(body, headers=NO_STORE)

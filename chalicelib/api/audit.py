@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
 
 audit = ApiBlueprint(__name__)
@@ -14,7 +14,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _params() -> dict[str, str]:
-    return dict(audit.current_request.query_params or {})
+    return query_params(audit.current_request, long=("actor", "subject", "action", "cursor"))
 
 
 @audit.route("/audit/events", methods=["GET"], auth="staff")

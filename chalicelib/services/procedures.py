@@ -21,6 +21,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.bounds import parse_day, tax_window
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.csv_code import new_csv, normalise_csv, valid_csv
 from chalicelib.domain.errors import (
@@ -375,11 +376,12 @@ class ProcedureService:
         if not isinstance(fractions, int) or isinstance(fractions, bool):
             errors.append(FieldError("fractions", "must be a whole number"))
         dates: dict[str, date] = {}
+        window = tax_window(self._clock().astimezone(self._calendar_zone()).date())
         for name in ("voluntary_period_end", "first_due"):
             try:
-                dates[name] = date.fromisoformat(str(body.get(name)))
-            except ValueError:
-                errors.append(FieldError(name, "must be a date (YYYY-MM-DD)"))
+                dates[name] = parse_day(body.get(name), name, window)
+            except ValidationFailed as exc:
+                errors += exc.errors
         day_of_month = body.get("day_of_month")
         if day_of_month not in (5, 20):
             errors.append(FieldError("day_of_month", "must be 5 or 20"))
