@@ -4,8 +4,9 @@ Schemathesis generates requests from the contract, valid ones and ones that brea
 strings where dates go), a bounded budget per operation (``EXAMPLES`` each way), and sends them anonymously and with
 a citizen's, an agent's and an auditor's token in turn. Checks: ``not_a_server_error`` (nothing the caller sends makes
 the API fail) and ``response_schema_conformance`` / ``content_type_conformance`` / ``status_code_conformance`` (the
-answer, its type and its status are what the contract says). Every failure is collected and reported together (operation, request, check), never shrunk, so the run stays
-within its budget. ``/auth/logout`` gets a citizen token of its own: the others must stay valid for the whole run.
+answer, its type and its status are what the contract says). Every failure is collected and reported together
+(operation, request, check), never shrunk, so the run stays within its budget. ``/auth/logout`` gets a citizen token
+of its own: the others must stay valid for the whole run.
 """
 
 from __future__ import annotations
