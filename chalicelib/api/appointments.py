@@ -12,6 +12,7 @@ from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.calls import IDLE_JSON, window
 from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.files import content_disposition
 from chalicelib.domain.identifiers import masked
 
 appointments = ApiBlueprint(__name__)
@@ -169,7 +170,7 @@ def calendar(appointment_id: str) -> Response:
         status_code=200,
         headers={
             "Content-Type": "text/calendar; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="cita-{appointment_id}.ics"',
+            "Content-Disposition": content_disposition(f"cita-{appointment_id}.ics"),
             "Cache-Control": "no-store",
         },
     )

@@ -7,6 +7,7 @@ from chalice.app import Response
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.files import content_disposition
 
 audit = ApiBlueprint(__name__)
 
@@ -31,7 +32,7 @@ def export_events() -> Response:
         status_code=200,
         headers={
             "Content-Type": "application/x-ndjson; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": content_disposition(name),
             **NO_STORE,
         },
     )
