@@ -53,4 +53,5 @@ def trail_public_keys() -> Response:
 
 @audit.route("/me/access-log", methods=["GET"], auth="citizen")
 def access_log() -> Response:
-    return json_response(get_container().trail.access_log(principal(), _params()), headers=NO_STORE)
+    params = query_params(audit.current_request, long=("cursor",))
+    return json_response(get_container().trail.access_log(principal(), params), headers=NO_STORE)

@@ -14,7 +14,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.bounds import Window, booking_window, parse_instant, records_window
+from chalicelib.domain.bounds import Window, booking_window, parse_instant, records_window, text
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.catalogue import OfficeId, Service
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -122,7 +122,12 @@ class BookingService:
                     citizen = id_number(who.get("id_number"), "citizen.id_number")
                 except ValidationFailed as exc:
                     errors += exc.errors
-                name = who.get("name") if isinstance(who.get("name"), str) else None
+                name = None
+                if who.get("name") is not None:
+                    try:
+                        name = text(who.get("name"), "citizen.name", kind="name")
+                    except ValidationFailed as exc:
+                        errors += exc.errors
         if errors or start is None:
             raise ValidationFailed(errors)
         require(

@@ -7,6 +7,7 @@ converting to council time, and texts of any length were searched and stored.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from chalice.test import Client
 from chalicelib.domain.audit import COUNCIL_ZONE
 from dev.seed import DemoCounts
 from tests.api.test_booking import book, slots
-from tests.api.test_identity import body, citizen_token, get, post, staff_token
+from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
 from tests.api.test_procedures import EMAIL, appointment, issue
 
 FAR = ("9999-12-31", "0001-01-01", "2019-12-31")
@@ -122,3 +123,91 @@ def test_a_day_that_does_not_exist_is_refused_not_guessed(client: Client, demo: 
     year = datetime.now(UTC).year + 1
     assert fields(client.http.get(f"/services/residence-certificate/slots?from={year}-02-30")) == ["from"]
     assert fields(client.http.get("/services/residence-certificate/slots?from=20261201")) == ["from"]
+
+
+# --- lengths: every path and query parameter, every string in a body, as long as a request may be ----------------
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    import yaml
+
+    from tests.api.conftest import ROOT
+
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    return [
+        (method.upper(), path, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "post")
+    ]
+
+
+def _long_request(path: str, op: dict[str, Any], size: int) -> tuple[str, dict[str, Any]]:
+    from urllib.parse import quote
+
+    long = "x" * size
+    filled = path
+    query = []
+    for parameter in op.get("parameters", []):
+        if parameter["in"] == "path":
+            filled = filled.replace("{" + parameter["name"] + "}", quote(long))
+        elif parameter["in"] == "query":
+            query.append(f"{parameter['name']}={quote(long)}")
+    schema = ((op.get("requestBody") or {}).get("content") or {}).get("application/json", {}).get("schema", {})
+    payload = {name: long for name, spec in (schema.get("properties") or {}).items() if spec.get("type") == "string"}
+    return filled + ("?" + "&".join(query) if query else ""), payload
+
+
+@pytest.mark.parametrize("size", [3000, 20_000])
+def test_any_parameter_or_text_of_any_length_is_refused_or_answered_never_a_failure(
+    client: Client, demo: DemoCounts, size: int
+) -> None:
+    citizen = citizen_token(client, "12345678Z", EMAIL)
+    staff = {name: staff_token(client, name) for name in ("agent.omac", "auditor", "supervisor")}
+    failures = []
+    for method, path, op in _operations():
+        url, payload = _long_request(path, op, size)
+        for token in (None, citizen, *staff.values()):
+            headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+            if method == "GET":
+                answer = client.http.get(url, headers=headers)
+            else:
+                answer = client.http.post(url, body=json.dumps(payload), headers=headers)
+            if answer.status_code >= 500:
+                failures.append((method, path, answer.status_code, answer.body[:200]))
+    assert not failures
+
+
+def test_texts_and_parameters_past_their_length_name_the_field(client: Client, demo: DemoCounts) -> None:
+    agent = staff_token(client, "agent.omac")
+    citizen = citizen_token(client, "12345678Z", EMAIL)
+    start = slots(client)[0]["start"]
+    long_name = book(client, agent, start, citizen={"id_number": "99584529A", "name": "N" * 121})
+    assert fields(long_name) == ["citizen.name"]
+    assert fields(get(client, "/documents?appointment=" + "a" * 65, citizen)) == ["appointment"]
+    assert fields(get(client, "/me/access-log?cursor=" + "a" * 513, eid_token())) == ["cursor"]
+    assert fields(client.http.get("/verify/ABC?id_number=" + "1" * 65)) == ["id_number"]
+    named = book(client, agent, start, citizen={"id_number": "99584529A", "name": "N" * 120})
+    assert named.status_code == 201, named.body
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--from", "9999-12-31"], "--from: '9999-12-31' must be a day in the service's records"),
+        (["--to", "9999-12-31T23:59:59-23:59"], "--to: '9999-12-31T23:59:59-23:59' must be a day in the service's"),
+        (["--from", "2026-02-30"], "--from: '2026-02-30' must be a real date"),
+        (["--from", "2026-12-01", "--to", "2026-11-01"], "--to must be after --from"),
+    ],
+)
+def test_the_command_line_verifier_refuses_far_or_wrong_dates_in_plain_words(
+    arguments: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib import verify_records
+
+    with pytest.raises(SystemExit) as stopped:
+        verify_records.main([*arguments, "--dir", "/nonexistent", "--public-key", "/nonexistent.pem"])
+    assert stopped.value.code == 2  # could not run
+    error = capsys.readouterr().err
+    assert words in error
+    assert "Traceback" not in error
