@@ -45,7 +45,7 @@ VERIFY_WINDOW_SECONDS = 15 * 60
 VERIFY_PER_IP = 30
 ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
 ATTACHMENT_MAX_BASE64 = (ATTACHMENT_MAX_BYTES + 2) // 3 * 4
-MAX_FILENAME_SENT = 1000  # longer names are refused; shorter ones are shortened to MAX_FILENAME when stored
+MAX_FILENAME_SENT = 120  # as sent; stored as ``safe_filename`` makes it (no folders or control characters)
 # Accepted supporting documents, by the first bytes their content must start with.
 ATTACHMENT_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 CONSENT_CODE_SECONDS = 10 * 60
