@@ -129,7 +129,7 @@ def list_appointments() -> Response:
         found = booking.mine(caller)
     else:
         params = _params()
-        day = query_day(appointments.current_request, "date", booking.records_window())
+        day = query_day(appointments.current_request, "date", booking.agenda_window())
         _, _, found = booking.agenda(caller, day, params.get("office"))
     return json_response({"items": _many(found), "next": None}, headers=NO_STORE)
 
@@ -180,7 +180,7 @@ def calendar(appointment_id: str) -> Response:
 def agenda() -> Response:
     params = _params()
     booking = get_container().booking
-    chosen = query_day(appointments.current_request, "date", booking.records_window())
+    chosen = query_day(appointments.current_request, "date", booking.agenda_window())
     day, office, found = booking.agenda(principal(), chosen, params.get("office"))
     body = {"date": day.isoformat(), "office": office.value, "items": _many(found), "next": None}
     return json_response(body, headers=NO_STORE)

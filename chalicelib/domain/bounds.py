@@ -5,8 +5,8 @@ never reach arithmetic that overflows (``date.max + 1 day``) or a loop over ever
 
 - booking: slots, a booking's or a change's start: from the day before today (a browser a time zone behind the
   council) to the longest horizon a service may have (366 days, ``Service.horizon_days``) and a day more;
-- records: the agenda, recordings, the audit trail's periods: within the service's life, from 2020-01-01 (before
-  the first record) to tomorrow;
+- records: recordings, the audit trail's periods: within the service's life, from 2020-01-01 (before the first
+  record) to tomorrow; an office's agenda from the same first day to the last bookable one;
 - tax: a debt's voluntary period, an instalment's first due date, a direct debit's dates: ten years either way.
 
 Texts have a length per field (``MAX_TEXT``) so nobody stores a megabyte in a name.
@@ -60,6 +60,11 @@ def booking_window(today: date) -> Window:
 
 def records_window(today: date) -> Window:
     return Window(SERVICE_START, today + timedelta(days=1), "a day in the service's records")
+
+
+def agenda_window(today: date) -> Window:
+    """An office's days: every past day of the service and every day that can be booked."""
+    return Window(SERVICE_START, today + timedelta(days=BOOKING_HORIZON_DAYS + 1), "a day of the service's agenda")
 
 
 def tax_window(today: date) -> Window:

@@ -14,7 +14,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.bounds import Window, booking_window, parse_instant, records_window, text
+from chalicelib.domain.bounds import Window, agenda_window, booking_window, parse_instant, text
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.catalogue import OfficeId, Service
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -81,9 +81,9 @@ class BookingService:
         """The days slots may be asked for and booked (``chalicelib.domain.bounds``)."""
         return booking_window(self.today())
 
-    def records_window(self) -> Window:
-        """The days an agenda may be read for: the service's life."""
-        return records_window(self.today())
+    def agenda_window(self) -> Window:
+        """The days an agenda may be read for: the service's life up to the last bookable day."""
+        return agenda_window(self.today())
 
     def slots(self, service_id: str, first: date | None, last: date | None) -> list[tuple[Slot, int]]:
         """The free slots from ``first`` (today) to ``last`` (13 days on), days the edge checked are bookable."""
@@ -268,7 +268,7 @@ class BookingService:
 
     def agenda(self, caller: Principal, day: date | None, office: object) -> tuple[date, OfficeId, list[Appointment]]:
         errors: list[FieldError] = []
-        chosen = self.records_window().check(day, "date") if day else self.today()
+        chosen = self.agenda_window().check(day, "date") if day else self.today()
         try:
             place = OfficeId(str(office)) if office else caller.office
         except ValueError:
