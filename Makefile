@@ -80,7 +80,7 @@ localstack-test: $(VENV)/.installed
 
 # Against the stack `make run` started: the audit bucket on moto (port 5000), the public key from the API (port 8000).
 # Elsewhere: AWS credentials that can read the bucket, and --public-key or TRAIL_PUBLIC_KEYS_URL.
-FROM ?= 2000-01-01
+FROM ?= 2020-01-01
 TO ?=
 verify-records: $(VENV)/.installed
 	AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL-http://127.0.0.1:5000} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID-dev} \

@@ -262,7 +262,7 @@ def main() -> int:
         today = datetime.now(ZONE).date()
         last_day = today + timedelta(days=DAYS - 1)
         agents = len(container.booking.availability(OfficeId(OFFICE)).agents)
-        before = container.booking.slots(SERVICE, today.isoformat(), last_day.isoformat())
+        before = container.booking.slots(SERVICE, today, last_day)
         places = sum(left for _, left in before)
         started = time.perf_counter()
         settings = container.settings

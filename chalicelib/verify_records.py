@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from chalicelib.domain import trail
+from chalicelib.domain.bounds import SERVICE_START, period_bound, records_window
+from chalicelib.domain.errors import ValidationFailed
 
 ZONE = ZoneInfo("Europe/Madrid")
 
@@ -45,11 +47,25 @@ class FolderCopy:
             yield path.relative_to(self._root).as_posix()
 
 
-def _bound(raw: str, end: bool) -> datetime:
-    if len(raw) == 10:
-        return datetime.combine(date.fromisoformat(raw) + timedelta(days=1 if end else 0), time(), ZONE)
-    at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+def _moment(option: str, end: bool) -> Callable[[str], datetime]:
+    """An argument parser for a period's start or end: a council day or an RFC 3339 time (UTC if it has no offset),
+    within the service's life (``chalicelib.domain.bounds``); anything else is refused in plain words."""
+
+    def parse(raw: str) -> datetime:
+        text = raw.strip()
+        if len(text) > 10 and "T" in text.upper():
+            try:
+                if datetime.fromisoformat(text).tzinfo is None:
+                    text += "+00:00"
+            except ValueError:
+                pass
+        window = records_window(datetime.now(ZONE).date())
+        try:
+            return period_bound(text, option, window, ZONE, end)
+        except ValidationFailed as exc:
+            raise argparse.ArgumentTypeError(f"{raw!r} {exc.errors[0].message}") from None
+
+    return parse
 
 
 def _keys(files: Sequence[str], url: str | None) -> list[EllipticCurvePublicKey]:
@@ -71,8 +87,16 @@ def _keys(files: Sequence[str], url: str | None) -> list[EllipticCurvePublicKey]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--from", dest="start", default="2000-01-01", help="YYYY-MM-DD or RFC 3339 (default: all)")
-    parser.add_argument("--to", dest="end", default="", help="YYYY-MM-DD or RFC 3339 (default: now)")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=_moment("--from", end=False),
+        default=SERVICE_START.isoformat(),
+        help=f"YYYY-MM-DD or RFC 3339, from {SERVICE_START.isoformat()} on (default: all)",
+    )
+    parser.add_argument(
+        "--to", dest="end", type=_moment("--to", end=True), default=None, help="YYYY-MM-DD or RFC 3339 (default: now)"
+    )
     parser.add_argument("--bucket", default=os.environ.get("BUCKET_AUDIT", "videoatencion-dev-audit"))
     parser.add_argument("--dir", type=Path, help="verify a copy of the bucket in this folder instead of S3")
     parser.add_argument("--public-key", action="append", default=[], help="PEM file of a trail public key")
@@ -84,9 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--digest-prefix", default="digests/")
     parser.add_argument("--log-prefix", default="logs/")
     args = parser.parse_args(argv)
+    start: datetime = args.start
+    end: datetime = args.end or datetime.now(UTC)
+    if end <= start:
+        parser.error("--to must be after --from")
     try:
-        start = _bound(args.start, end=False)
-        end = _bound(args.end, end=True) if args.end else datetime.now(UTC)
         keys = _keys(args.public_key, args.public_keys_url)
         if args.dir is not None:
             store = FolderCopy(args.dir)

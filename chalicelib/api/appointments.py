@@ -8,10 +8,12 @@ from chalice.app import Response
 
 from chalicelib.api import idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, query_day, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.calls import IDLE_JSON, window
+from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.files import content_disposition
 from chalicelib.domain.identifiers import masked
 
 appointments = ApiBlueprint(__name__)
@@ -45,7 +47,7 @@ def appointment_json(
 
 
 def _params() -> dict[str, str]:
-    return dict(appointments.current_request.query_params or {})
+    return query_params(appointments.current_request)
 
 
 def _json(appointment: Appointment, call: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -64,8 +66,11 @@ def _many(found: list[Appointment]) -> list[dict[str, Any]]:
 
 @appointments.route("/services/{service_id}/slots", methods=["GET"])
 def slots(service_id: str) -> Response:
-    params = _params()
-    found = get_container().booking.slots(service_id, params.get("from"), params.get("to"))
+    request = appointments.current_request
+    booking = get_container().booking
+    window = booking.booking_window()
+    query_params(request)
+    found = booking.slots(service_id, query_day(request, "from", window), query_day(request, "to", window))
     items = [{"start": s.start.isoformat(), "end": s.end.isoformat(), "available": left} for s, left in found]
     return json_response({"items": items, "next": None}, headers={"Cache-Control": "no-store"})
 
@@ -95,7 +100,8 @@ def list_appointments() -> Response:
         found = booking.mine(caller)
     else:
         params = _params()
-        _, _, found = booking.agenda(caller, params.get("date"), params.get("office"))
+        day = query_day(appointments.current_request, "date", booking.agenda_window())
+        _, _, found = booking.agenda(caller, day, params.get("office"))
     return json_response({"items": _many(found), "next": None}, headers=NO_STORE)
 
 
@@ -135,7 +141,7 @@ def calendar(appointment_id: str) -> Response:
         status_code=200,
         headers={
             "Content-Type": "text/calendar; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="cita-{appointment_id}.ics"',
+            "Content-Disposition": content_disposition(f"cita-{appointment_id}.ics"),
             "Cache-Control": "no-store",
         },
     )
@@ -144,6 +150,8 @@ def calendar(appointment_id: str) -> Response:
 @appointments.route("/agenda", methods=["GET"], auth="staff")
 def agenda() -> Response:
     params = _params()
-    day, office, found = get_container().booking.agenda(principal(), params.get("date"), params.get("office"))
+    booking = get_container().booking
+    chosen = query_day(appointments.current_request, "date", booking.agenda_window())
+    day, office, found = booking.agenda(principal(), chosen, params.get("office"))
     body = {"date": day.isoformat(), "office": office.value, "items": _many(found), "next": None}
     return json_response(body, headers=NO_STORE)

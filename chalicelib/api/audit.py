@@ -5,8 +5,9 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.files import content_disposition
 
 audit = ApiBlueprint(__name__)
 
@@ -14,7 +15,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _params() -> dict[str, str]:
-    return dict(audit.current_request.query_params or {})
+    return query_params(audit.current_request, long=("actor", "subject", "action", "cursor"))
 
 
 @audit.route("/audit/events", methods=["GET"], auth="staff")
@@ -31,7 +32,7 @@ def export_events() -> Response:
         status_code=200,
         headers={
             "Content-Type": "application/x-ndjson; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": content_disposition(name),
             **NO_STORE,
         },
     )
@@ -52,4 +53,5 @@ def trail_public_keys() -> Response:
 
 @audit.route("/me/access-log", methods=["GET"], auth="citizen")
 def access_log() -> Response:
-    return json_response(get_container().trail.access_log(principal(), _params()), headers=NO_STORE)
+    params = query_params(audit.current_request, long=("cursor",))
+    return json_response(get_container().trail.access_log(principal(), params), headers=NO_STORE)

@@ -6,7 +6,7 @@ from chalice.app import Response
 
 from chalicelib.api import idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.settings import LANGUAGES
 
@@ -17,7 +17,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _language() -> str:
     request = procedures.current_request
-    asked = dict(request.query_params or {}).get("lang") or (request.headers.get("accept-language") or "")[:2]
+    asked = query_params(request).get("lang") or (request.headers.get("accept-language") or "")[:2]
     return asked if asked in LANGUAGES else "ca"
 
 
@@ -69,7 +69,7 @@ def get_procedure(procedure_id: str) -> Response:
 
 @procedures.route("/documents", methods=["GET"], auth="any")
 def list_documents() -> Response:
-    appointment = dict(procedures.current_request.query_params or {}).get("appointment")
+    appointment = query_params(procedures.current_request).get("appointment")
     items = get_container().procedures.documents(principal(), appointment)
     return json_response({"items": items, "next": None}, headers=NO_STORE)
 
@@ -85,7 +85,7 @@ def get_document(document_id: str) -> Response:
 @procedures.route("/verify/{csv}", methods=["GET"])
 def verify(csv: str) -> Response:
     request = procedures.current_request
-    id_number = dict(request.query_params or {}).get("id_number")
+    id_number = query_params(request).get("id_number")
     result = get_container().procedures.verify(csv, id_number, context_of(request))
     return json_response(result, headers=NO_STORE)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, query_day, query_params
 from chalicelib.bootstrap import get_container
 
 records = ApiBlueprint(__name__)
@@ -15,8 +15,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @records.route("/recordings", methods=["GET"], auth="staff")
 def list_recordings() -> Response:
-    day = dict(records.current_request.query_params or {}).get("date")
-    items = get_container().records.list_recordings(principal(), day)
+    request = records.current_request
+    query_params(request)
+    service = get_container().records
+    items = service.list_recordings(principal(), query_day(request, "date", service.records_window()))
     return json_response({"items": items, "next": None}, headers=NO_STORE)
 
 

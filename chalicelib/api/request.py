@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from chalice.app import Request
 
 from chalicelib.domain.audit import RequestContext
+from chalicelib.domain.bounds import MAX_QUERY_CHARS, MAX_TEXT, Window, parse_day
 from chalicelib.domain.errors import DomainError, FieldError, ValidationFailed
 
 E = TypeVar("E", bound=StrEnum)
@@ -31,6 +33,27 @@ def json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")])
     return body
+
+
+def query_params(request: Request, long: tuple[str, ...] = ()) -> dict[str, str]:
+    """The query parameters, each of a sane length: ``long`` ones (filters, cursors) up to their own maximum."""
+    params: dict[str, str] = dict(request.query_params or {})
+    errors = []
+    for name, value in params.items():
+        top = max(MAX_TEXT["filter"], MAX_TEXT["cursor"]) if name in long else MAX_QUERY_CHARS
+        if len(value) > top:
+            errors.append(FieldError(name, f"may be at most {top} characters"))
+    if errors:
+        raise ValidationFailed(errors)
+    return params
+
+
+def query_day(request: Request, name: str, window: Window) -> date | None:
+    """A ``YYYY-MM-DD`` query parameter within ``window`` (None if absent or empty), or 422 naming it."""
+    value = dict(request.query_params or {}).get(name)
+    if not value:
+        return None
+    return parse_day(value, name, window)
 
 
 def query_choice(request: Request, name: str, choices: type[E]) -> E | None:

@@ -14,6 +14,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.bounds import Window, agenda_window, booking_window, parse_instant, text
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.calls import window
 from chalicelib.domain.catalogue import Assurance, OfficeId, Service
@@ -77,10 +78,21 @@ class BookingService:
             self._availability[office] = cached
         return cached[1]
 
-    def slots(self, service_id: str, first: object, last: object) -> list[tuple[Slot, int]]:
+    def today(self) -> date:
+        return self._clock().astimezone(self._settings.zone).date()
+
+    def booking_window(self) -> Window:
+        """The days slots may be asked for and booked (``chalicelib.domain.bounds``)."""
+        return booking_window(self.today())
+
+    def agenda_window(self) -> Window:
+        """The days an agenda may be read for: the service's life up to the last bookable day."""
+        return agenda_window(self.today())
+
+    def slots(self, service_id: str, first: date | None, last: date | None) -> list[tuple[Slot, int]]:
+        """The free slots from ``first`` (today) to ``last`` (13 days on), days the edge checked are bookable."""
         service = self._catalogue.get_service(service_id)
-        today = self._clock().astimezone(self._settings.zone).date()
-        start_day, end_day = _date_range(first, last, today)
+        start_day, end_day = _date_range(first, last, self.today())
         slots = self.availability(service.office).bookable_slots(service, self._clock(), start_day, end_day)
         if not slots:
             return []
@@ -99,7 +111,7 @@ class BookingService:
     def book(self, caller: Principal, body: dict[str, Any], context: RequestContext) -> Appointment:
         service = self._service_of(body)
         errors: list[FieldError] = []
-        start = _instant(body.get("start"), "start", errors)
+        start = _instant(body.get("start"), "start", errors, self.booking_window(), self._settings.zone)
         contact = _contact(body.get("contact"), errors)
         lang = body.get("language", "ca")
         if lang not in ("ca", "es", "en"):
@@ -114,7 +126,12 @@ class BookingService:
                     citizen = id_number(who.get("id_number"), "citizen.id_number")
                 except ValidationFailed as exc:
                     errors += exc.errors
-                name = who.get("name") if isinstance(who.get("name"), str) else None
+                name = None
+                if who.get("name") is not None:
+                    try:
+                        name = text(who.get("name"), "citizen.name", kind="name")
+                    except ValidationFailed as exc:
+                        errors += exc.errors
         if errors or start is None:
             raise ValidationFailed(errors)
         require(
@@ -202,7 +219,7 @@ class BookingService:
     ) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
         errors: list[FieldError] = []
-        start = _instant(body.get("start"), "start", errors)
+        start = _instant(body.get("start"), "start", errors, self.booking_window(), self._settings.zone)
         if start is None:
             raise ValidationFailed(errors)
         if not appointment.is_active:
@@ -291,9 +308,9 @@ class BookingService:
             if decide(caller, Action.VIEW, resource_of(a)) is Decision.ALLOW
         ]
 
-    def agenda(self, caller: Principal, day: object, office: object) -> tuple[date, OfficeId, list[Appointment]]:
+    def agenda(self, caller: Principal, day: date | None, office: object) -> tuple[date, OfficeId, list[Appointment]]:
         errors: list[FieldError] = []
-        chosen = _day(day, "date", errors) if day else self._clock().astimezone(self._settings.zone).date()
+        chosen = self.agenda_window().check(day, "date") if day else self.today()
         try:
             place = OfficeId(str(office)) if office else caller.office
         except ValueError:
@@ -432,34 +449,19 @@ def _looks_like_id(value: str) -> bool:
     return True
 
 
-def _instant(raw: object, field: str, errors: list[FieldError]) -> datetime | None:
-    if isinstance(raw, str):
-        try:
-            parsed = datetime.fromisoformat(raw)
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed
-    errors.append(FieldError(field, "must be a date and time with its offset, e.g. 2026-12-01T09:00:00+01:00"))
-    return None
-
-
-def _day(raw: object, field: str, errors: list[FieldError]) -> date | None:
+def _instant(raw: object, field: str, errors: list[FieldError], window: Window, zone: ZoneInfo) -> datetime | None:
     try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        errors.append(FieldError(field, "must be a date YYYY-MM-DD"))
+        return parse_instant(raw, field, window, zone)
+    except ValidationFailed as exc:
+        errors += exc.errors
         return None
 
 
-def _date_range(first: object, last: object, today: date) -> tuple[date, date]:
-    errors: list[FieldError] = []
-    start = _day(first, "from", errors) if first else today
-    end = _day(last, "to", errors) if last else (start or today) + timedelta(days=13)
-    if start and end and (end < start or (end - start).days >= MAX_RANGE_DAYS):
-        errors.append(FieldError("to", f"must be on or after 'from' and within {MAX_RANGE_DAYS} days of it"))
-    if errors or start is None or end is None:
-        raise ValidationFailed(errors)
+def _date_range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    start = first or today
+    end = last or start + timedelta(days=13)
+    if end < start or (end - start).days >= MAX_RANGE_DAYS:
+        raise ValidationFailed([FieldError("to", f"must be on or after 'from' and within {MAX_RANGE_DAYS} days of it")])
     return start, end
 
 

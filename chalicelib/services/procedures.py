@@ -19,8 +19,10 @@ from typing import Any, Protocol
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
+from chalicelib.documents.uploads import clean_upload
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.bounds import parse_day, tax_window
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.csv_code import new_csv, normalise_csv, valid_csv
@@ -33,6 +35,7 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from chalicelib.domain.files import safe_filename
 from chalicelib.domain.instalments import working_days
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
@@ -43,6 +46,8 @@ from chalicelib.services.records import RecordsService
 VERIFY_WINDOW_SECONDS = 15 * 60
 VERIFY_PER_IP = 30
 ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
+ATTACHMENT_MAX_BASE64 = (ATTACHMENT_MAX_BYTES + 2) // 3 * 4
+MAX_FILENAME_SENT = 120  # as sent; stored as ``safe_filename`` makes it (no folders or control characters)
 # Accepted supporting documents, by the first bytes their content must start with.
 ATTACHMENT_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 # A procedure's record is written before its documents are issued ("issuing") and becomes "issued" after; a run
@@ -456,11 +461,12 @@ class ProcedureService:
         if not isinstance(fractions, int) or isinstance(fractions, bool):
             errors.append(FieldError("fractions", "must be a whole number"))
         dates: dict[str, date] = {}
+        window = tax_window(self._clock().astimezone(self._calendar_zone()).date())
         for name in ("voluntary_period_end", "first_due"):
             try:
-                dates[name] = date.fromisoformat(str(body.get(name)))
-            except ValueError:
-                errors.append(FieldError(name, "must be a date (YYYY-MM-DD)"))
+                dates[name] = parse_day(body.get(name), name, window)
+            except ValidationFailed as exc:
+                errors += exc.errors
         day_of_month = body.get("day_of_month")
         if day_of_month not in (5, 20):
             errors.append(FieldError("day_of_month", "must be 5 or 20"))
@@ -502,21 +508,27 @@ class ProcedureService:
         appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
         name, content_type, encoded = body.get("filename"), body.get("content_type"), body.get("data_base64")
         errors = []
-        if not isinstance(name, str) or not 1 <= len(name) <= 120:
-            errors.append(FieldError("filename", "must be 1 to 120 characters"))
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_FILENAME_SENT:
+            errors.append(FieldError("filename", f"must be 1 to {MAX_FILENAME_SENT} characters"))
         if content_type not in ATTACHMENT_TYPES:
             errors.append(FieldError("content_type", "must be a PDF, JPEG or PNG file"))
         data = b""
-        try:
-            data = base64.b64decode(str(encoded), validate=True)
-        except ValueError:
-            errors.append(FieldError("data_base64", "must be the file in base64"))
+        if not isinstance(encoded, str) or len(encoded) > ATTACHMENT_MAX_BASE64:
+            errors.append(FieldError("data_base64", "the file may be at most 4 MB"))
+        else:
+            try:
+                data = base64.b64decode(encoded, validate=True)
+            except ValueError:
+                errors.append(FieldError("data_base64", "must be the file in base64"))
         if data and len(data) > ATTACHMENT_MAX_BYTES:
             errors.append(FieldError("data_base64", "the file may be at most 4 MB"))
         elif content_type in ATTACHMENT_TYPES and not data.startswith(ATTACHMENT_TYPES[str(content_type)]):
             errors.append(FieldError("data_base64", "the file's content is not the type it claims"))
         if errors or not isinstance(name, str):
             raise ValidationFailed(errors)
+        # Kept as a clean copy: images re-encoded from their pixels, PDFs refused if they run or carry anything.
+        data = clean_upload(data, str(content_type))
+        name = safe_filename(name, str(content_type))
         digest = hashlib.sha256(data).digest()
         now = self._clock()
         attachment_id = str(uuid.uuid4())

@@ -20,6 +20,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.bounds import Window, records_window
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.retention import RetentionRules
 from chalicelib.observability import logger
@@ -367,14 +368,15 @@ class RecordsService:
         return "deleted"
 
     # --- supervisors ----------------------------------------------------------------------------------------------
-    def list_recordings(self, caller: Principal, day: str | None) -> list[dict[str, Any]]:
+    def records_window(self) -> Window:
+        """The days the register may be read for: the service's life (``chalicelib.domain.bounds``)."""
+        return records_window(self._clock().astimezone(COUNCIL_ZONE).date())
+
+    def list_recordings(self, caller: Principal, day: date | None) -> list[dict[str, Any]]:
         """The recordings of the appointments of one council day (no personal data)."""
         require(caller, Action.LIST_RECORDINGS, Resource(ResourceKind.RECORD))
-        if day is None:
-            day = self._clock().astimezone(COUNCIL_ZONE).date().isoformat()
-        elif not _is_day(day):
-            raise ValidationFailed([FieldError("date", "must be a date (YYYY-MM-DD)")])
-        found = [r for r in self._store.of_day(day) if r.get("kind") == "recording"]
+        chosen = self.records_window().check(day, "date") if day else self._clock().astimezone(COUNCIL_ZONE).date()
+        found = [r for r in self._store.of_day(chosen.isoformat()) if r.get("kind") == "recording"]
         found.sort(key=lambda r: (str(r.get("start")), str(r["id"])))
         return [
             {
@@ -498,14 +500,6 @@ def _reason(body: Mapping[str, Any], errors: list[FieldError]) -> str:
     if errors:
         raise ValidationFailed(errors)
     return text
-
-
-def _is_day(value: str) -> bool:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == 10
 
 
 def _iso(moment: datetime) -> str:

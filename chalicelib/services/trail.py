@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -31,6 +30,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain import trail
 from chalicelib.domain.audit import CITIZEN_PREFIX, COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.bounds import MAX_TEXT, period_bound, records_window, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
 from chalicelib.services.ports import AuditLog
@@ -38,7 +38,6 @@ from chalicelib.services.ports import AuditLog
 MAX_PERIOD_DAYS = 31
 PAGE_SIZE = 100
 EXPORT_LIMIT = 20_000
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Auditors only; to anyone else the trail is answered as if it did not exist (the policy hides it).
 _TRAIL = Resource(ResourceKind.AUDIT_TRAIL)
 
@@ -250,7 +249,7 @@ class TrailService:
 
     def verify(self, caller: Principal, body: Mapping[str, Any], context: RequestContext) -> dict[str, Any]:
         require(caller, Action.VERIFY_AUDIT, _TRAIL)
-        start, end = self._period({k: v for k, v in body.items() if k in ("from", "to") and isinstance(v, str)})
+        start, end = self._period({k: v for k, v in body.items() if k in ("from", "to") and v is not None})
         result = self.verifier().verify(start, end)
         if result.digests == 0:  # nothing covers the period: as much a problem as a digest that went missing
             missing = trail.Problem(
@@ -341,8 +340,8 @@ class TrailService:
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _query(self, params: Mapping[str, str]) -> EventQuery:
         start, end = self._period(params)
-        actor = (params.get("actor") or "").strip() or None
-        subject = (params.get("subject") or "").strip() or None
+        actor = _filter(params, "actor")
+        subject = _filter(params, "subject")
         data_subject = None
         # An ID number, bare or as the trail names a citizen ("citizen:12345678Z"), is searched by its pseudonym, so
         # neither the query nor the audit event of the search holds it.
@@ -350,22 +349,27 @@ class TrailService:
             actor = f"{CITIZEN_PREFIX}{self._pseudonym(citizen)}"
         if subject and (citizen := _as_id_number(subject.removeprefix(CITIZEN_PREFIX))):
             subject, data_subject = None, self._pseudonym(citizen)
-        action = (params.get("action") or "").strip() or None
+        action = _filter(params, "action")
         return EventQuery(
             start, end, council_days(start, end, self._settings.zone.key), actor, subject, data_subject, action
         )
 
-    def _period(self, params: Mapping[str, str]) -> tuple[datetime, datetime]:
+    def _period(self, params: Mapping[str, Any]) -> tuple[datetime, datetime]:
+        """The period asked (council days or RFC 3339 times), within the service's life (``domain.bounds``)."""
         zone = self._settings.zone
         today = self._clock().astimezone(zone).date()
+        window = records_window(today)
         errors = []
         bounds: list[datetime] = []
         for name, default in (("from", today), ("to", today)):
-            raw = (params.get(name) or "").strip()
+            raw = params.get(name)
             try:
-                bounds.append(_bound(raw or default.isoformat(), zone, end=name == "to"))
-            except ValueError:
-                errors.append(FieldError(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time"))
+                if raw is not None and not isinstance(raw, str):
+                    raise ValidationFailed([FieldError(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time")])
+                given = (raw or "").strip() or default.isoformat()
+                bounds.append(period_bound(given, name, window, zone, end=name == "to"))
+            except ValidationFailed as exc:
+                errors += exc.errors
         if errors:
             raise ValidationFailed(errors)
         start, end = bounds
@@ -406,21 +410,18 @@ class TrailService:
         )
 
 
+def _filter(params: Mapping[str, str], name: str) -> str | None:
+    raw = params.get(name)
+    if raw is None or not str(raw).strip():
+        return None
+    return text(raw, name, high=MAX_TEXT["filter"], kind="filter")
+
+
 def _as_id_number(value: str) -> str | None:
     try:
         return id_number(value)
     except ValidationFailed:
         return None
-
-
-def _bound(raw: str, zone: ZoneInfo, end: bool) -> datetime:
-    if _DAY.match(raw):
-        day = date.fromisoformat(raw) + timedelta(days=1 if end else 0)
-        return datetime.combine(day, time(), zone)
-    at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    if at.tzinfo is None:
-        raise ValueError("no offset")
-    return at
 
 
 def _encode_cursor(sk: str | None) -> str | None:

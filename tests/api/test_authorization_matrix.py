@@ -29,6 +29,7 @@ import inspect
 import json
 import textwrap
 import uuid
+from base64 import b64encode
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -45,7 +46,7 @@ from infra.resources import physical_name
 from tests.api.conftest import ROOT
 from tests.api.test_calls import register_node
 from tests.api.test_identity import body
-from tests.api.test_procedures import PEPPER, appointment
+from tests.api.test_procedures import PEPPER, appointment, blank_pdf
 
 A, A_EMAIL = "12345678Z", "rosa@example.org"
 B, B_EMAIL = "99584529A", "b@example.org"
@@ -121,7 +122,11 @@ class Row:
 
 
 RESIDENCE = {"type": "residence_certificate", "data": {"certificate_type": "individual", "requester": "holder"}}
-PDF = {"filename": "authorisation.pdf", "content_type": "application/pdf", "data_base64": "JVBERi0xLjQgc2lnbmVk"}
+PDF = {
+    "filename": "authorisation.pdf",
+    "content_type": "application/pdf",
+    "data_base64": b64encode(blank_pdf()).decode(),
+}
 REASON = {"reason": "Complaint 2026/114 about the call"}
 TO_SLOT = {"start": "{slot}"}
 INSTALMENTS = {

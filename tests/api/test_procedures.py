@@ -29,6 +29,17 @@ EMAIL = "rosa@example.org"
 PEPPER = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").dev_value.encode()
 
 
+def blank_pdf() -> bytes:
+    """A real one-page PDF with nothing active in it, as a scanner or a "print to PDF" makes."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def appointment(
     service: str,
     office: str,
@@ -288,7 +299,7 @@ def test_a_representative_brings_the_signed_authorisation(client: Client, omac: 
     )
     assert fake.status_code == 422
     assert [e["field"] for e in body(fake)["errors"]] == ["data_base64"]  # "hello" is no PDF
-    pdf = base64.b64encode(b"%PDF-1.4 signed authorisation").decode()
+    pdf = base64.b64encode(blank_pdf()).decode()
     added = post(
         client,
         attachments,

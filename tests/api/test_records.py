@@ -269,7 +269,7 @@ def test_a_legal_hold_stops_the_sweep_until_a_second_person_approves_its_release
     assert sweep(31)["held"] == 1
     # A second supervisor sees the request as someone else's, to approve.
     other = replace(get_container().sessions.authenticate(f"Bearer {supervisor}"), subject="supervisor2")
-    (item,) = get_container().records.list_recordings(other, datetime.now(COUNCIL_ZONE).date().isoformat())
+    (item,) = get_container().records.list_recordings(other, datetime.now(COUNCIL_ZONE).date())
     assert item["legal_hold"] is True
     assert item["release_requested"]["by_you"] is False
 

@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from chalicelib.adapters.dynamo.items import from_item as _plain
 from chalicelib.adapters.dynamo.items import to_item as _item
 from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.domain.files import content_disposition
 
 
 class DynamoProcedureStore:
@@ -77,7 +78,7 @@ class DynamoProcedureStore:
                 "Bucket": self._bucket,
                 "Key": key,
                 "ResponseContentType": "application/pdf",
-                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                "ResponseContentDisposition": content_disposition(filename),
             },
             ExpiresIn=seconds,
         )

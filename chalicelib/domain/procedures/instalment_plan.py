@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from chalicelib.domain.bounds import parse_day, tax_window
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.instalments import InstalmentRules, Plan, plan
@@ -131,11 +132,11 @@ class InstalmentPlan:
         day_of_month = data.get("day_of_month")
         if str(day_of_month) not in ("5", "20"):
             errors.append(FieldError("data.day_of_month", "must be 5 or 20"))
+        first_due: date | None = None
         try:
-            first_due = date.fromisoformat(str(data.get("first_due")))
-        except ValueError:
-            errors.append(FieldError("data.first_due", "must be a date (YYYY-MM-DD)"))
-            first_due = None
+            first_due = parse_day(data.get("first_due"), "data.first_due", tax_window(ctx.now.date()))
+        except ValidationFailed as exc:
+            errors += exc.errors
         guarantee = data.get("guarantee", "none")
         if guarantee not in ("none", "aval"):
             errors.append(FieldError("data.guarantee", "must be none or aval"))

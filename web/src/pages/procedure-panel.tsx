@@ -618,7 +618,10 @@ function FileField(props: {
   upload?: (file: File) => Promise<string>
 }) {
   const { t } = useI18n()
-  const [status, setStatus] = useState<{ state: 'idle' | 'uploading' | 'done' | 'failed'; name?: string }>({
+  const [status, setStatus] = useState<{
+    state: 'idle' | 'uploading' | 'done' | 'failed' | 'refused'
+    name?: string
+  }>({
     state: 'idle',
   })
   async function choose(file: File | undefined) {
@@ -632,8 +635,10 @@ function FileField(props: {
     try {
       props.onValue(await props.upload(file))
       setStatus({ state: 'done', name: file.name })
-    } catch {
-      setStatus({ state: 'failed', name: file.name })
+    } catch (error) {
+      // The API read the file and refused its content (damaged, or a PDF with active content or a password).
+      const refused = asApiError(error).errors.some((e) => e.field === 'data_base64')
+      setStatus({ state: refused ? 'refused' : 'failed', name: file.name })
     }
   }
   const statusId = `${props.id}-status`
@@ -659,6 +664,7 @@ function FileField(props: {
         {status.state === 'uploading' && t('pf.fileUploading', { name: status.name ?? '' })}
         {status.state === 'done' && props.attached && t('pf.fileAttached', { name: status.name ?? '' })}
         {status.state === 'failed' && t('pf.fileFailed', { name: status.name ?? '' })}
+        {status.state === 'refused' && t('pf.fileRefused', { name: status.name ?? '' })}
       </p>
     </div>
   )

@@ -384,6 +384,39 @@ describe('procedures and documents', () => {
     )
   })
 
+  it('agent: a file the API refuses for its content is explained in plain words, in the page language', async () => {
+    const CERT_FORM = {
+      type: 'residence_certificate',
+      title: 'Certificat d’empadronament',
+      needs_consent: false,
+      needs_identity_check: false,
+      identity: { basis: 'eid', level: 'substantial' },
+      fields: [{ name: 'authorisation_document', kind: 'file', label: 'Autorització signada', required: true }],
+    }
+    const api = routeApi({
+      'GET /api/me': () => json(AGENT),
+      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
+      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
+      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+      'POST /api/appointments/appt-1/attachments': () =>
+        problem(422, 'validation_error', {
+          errors: [{ field: 'data_base64', message: 'the PDF contains JavaScript: print it to PDF again' }],
+        }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('staff') })
+    await find('form#procedure-form')
+    const input = document.querySelector('#pf-authorisation_document') as HTMLInputElement
+    Object.defineProperty(input, 'files', {
+      value: [new File(['%PDF-1.7 with a script'], 'autoritzacio.pdf', { type: 'application/pdf' })],
+      configurable: true,
+    })
+    input.dispatchEvent(new Event('change', { bubbles: true }))
+    await waitFor(() => expect(text('#pf-authorisation_document-status')).toContain("No s'ha acceptat autoritzacio.pdf"))
+    expect(text('#pf-authorisation_document-status')).toContain('JavaScript')
+    expect(text('#pf-authorisation_document-status')).not.toContain('print it')
+  })
+
+
   it('agent: a service without a procedure says so', async () => {
     const api = routeApi({
       'GET /api/me': () => json(AGENT),

@@ -1,0 +1,128 @@
+"""How far a date, a time or a text given to the API may reach: one place for every window, checked at the edge.
+
+A date the service cannot mean (year 9999, year 1) is the caller's mistake, answered 422 naming the field; it must
+never reach arithmetic that overflows (``date.max + 1 day``) or a loop over every day in between. The windows:
+
+- booking: slots, a booking's or a change's start: from the day before today (a browser a time zone behind the
+  council) to the longest horizon a service may have (366 days, ``Service.horizon_days``) and a day more;
+- records: recordings, the audit trail's periods: within the service's life, from 2020-01-01 (before the first
+  record) to tomorrow; an office's agenda from the same first day to the last bookable one;
+- tax: a debt's voluntary period, an instalment's first due date, a direct debit's dates: ten years either way.
+
+Texts have a length per field (``MAX_TEXT``) so nobody stores a megabyte in a name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain.errors import FieldError, ValidationFailed
+
+SERVICE_START = date(2020, 1, 1)
+BOOKING_HORIZON_DAYS = 366  # the longest ``horizon_days`` a service may have
+TAX_YEARS = 10
+# A query parameter that is no date or time still has a sane length: longer ones are refused before parsing.
+MAX_QUERY_CHARS = 64
+# Free texts: reasons, names, file names, search filters.
+MAX_TEXT = {"name": 120, "filename": 120, "reason": 500, "filter": 200, "cursor": 512}
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a date may be in, both included; ``what`` says which, in plain words, for the error."""
+
+    earliest: date
+    latest: date
+    what: str
+
+    def check(self, day: date, field: str) -> date:
+        if not self.earliest <= day <= self.latest:
+            raise ValidationFailed([FieldError(field, self.message)])
+        return day
+
+    @property
+    def message(self) -> str:
+        return f"must be {self.what}: from {self.earliest.isoformat()} to {self.latest.isoformat()}"
+
+
+def booking_window(today: date) -> Window:
+    return Window(
+        today - timedelta(days=1),
+        today + timedelta(days=BOOKING_HORIZON_DAYS + 1),
+        "a day you can book",
+    )
+
+
+def records_window(today: date) -> Window:
+    return Window(SERVICE_START, today + timedelta(days=1), "a day in the service's records")
+
+
+def agenda_window(today: date) -> Window:
+    """An office's days: every past day of the service and every day that can be booked."""
+    return Window(SERVICE_START, today + timedelta(days=BOOKING_HORIZON_DAYS + 1), "a day of the service's agenda")
+
+
+def tax_window(today: date) -> Window:
+    return Window(_years(today, -TAX_YEARS), _years(today, TAX_YEARS), f"within {TAX_YEARS} years of today")
+
+
+def _years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def parse_day(raw: object, field: str, window: Window) -> date:
+    """A ``YYYY-MM-DD`` date within ``window``, or ``ValidationFailed`` naming ``field``."""
+    if not isinstance(raw, str) or not _DAY.match(raw):
+        raise ValidationFailed([FieldError(field, "must be a date YYYY-MM-DD")])
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed([FieldError(field, "must be a real date YYYY-MM-DD")]) from None
+    return window.check(day, field)
+
+
+def parse_instant(raw: object, field: str, window: Window, zone: ZoneInfo) -> datetime:
+    """An RFC 3339 time with its offset whose council day is within ``window``."""
+    example = "must be a date and time with its offset, e.g. 2026-12-01T09:00:00+01:00"
+    if not isinstance(raw, str) or len(raw) > MAX_QUERY_CHARS:
+        raise ValidationFailed([FieldError(field, example)])
+    try:
+        at = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith(("Z", "z")) else raw)
+    except ValueError:
+        raise ValidationFailed([FieldError(field, example)]) from None
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValidationFailed([FieldError(field, example)])
+    # Far dates first by their own calendar day, so converting them (year 9999 + 2 h) cannot overflow.
+    if not window.earliest - timedelta(days=1) <= at.date() <= window.latest + timedelta(days=1):
+        raise ValidationFailed([FieldError(field, window.message)])
+    window.check(at.astimezone(zone).date(), field)
+    return at
+
+
+def period_bound(raw: str, field: str, window: Window, zone: ZoneInfo, end: bool) -> datetime:
+    """A period's start or end: a council day (its midnight; the next one for an end) or an RFC 3339 time."""
+    if _DAY.match(raw):
+        day = parse_day(raw, field, window)
+        return datetime.combine(day + timedelta(days=1 if end else 0), time(), zone)
+    return parse_instant(raw, field, window, zone)
+
+
+def text(raw: object, field: str, *, low: int = 1, high: int | None = None, kind: str = "name") -> str:
+    """A text of ``low`` to ``high`` characters (by default the kind's maximum), stripped of surrounding space."""
+    top = high if high is not None else MAX_TEXT[kind]
+    value = raw.strip() if isinstance(raw, str) else ""
+    if not low <= len(value) <= top:
+        raise ValidationFailed([FieldError(field, f"must be {low} to {top} characters")])
+    return value
+
+
+def today_in(zone: ZoneInfo, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(zone).date()
