@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, with_language
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.calls import IDLE_JSON, window
@@ -73,7 +73,7 @@ def slots(service_id: str) -> Response:
 @appointments.route("/appointments", methods=["POST"], auth="any")
 def book() -> Response:
     request = appointments.current_request
-    body = json_object(request)
+    body = with_language(request, json_object(request))
     key = request.headers.get("idempotency-key")
     if key is not None and not 8 <= len(key) <= 128:
         raise ValidationFailed([FieldError("Idempotency-Key", "must be 8 to 128 characters")])

@@ -7,6 +7,7 @@ from chalice.app import Response
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.messages import from_accept_language
 from chalicelib.settings import LANGUAGES
 
 procedures = ApiBlueprint(__name__)
@@ -16,8 +17,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _language() -> str:
     request = procedures.current_request
-    asked = dict(request.query_params or {}).get("lang") or (request.headers.get("accept-language") or "")[:2]
-    return asked if asked in LANGUAGES else "ca"
+    asked = dict(request.query_params or {}).get("lang")
+    if asked in LANGUAGES:
+        return str(asked)
+    return from_accept_language(request.headers.get("accept-language")) or "ca"
 
 
 @procedures.route("/appointments/{appointment_id}/procedure-form", methods=["GET"], auth="staff")

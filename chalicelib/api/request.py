@@ -10,6 +10,7 @@ from chalice.app import Request
 
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.errors import DomainError, FieldError, ValidationFailed
+from chalicelib.domain.messages import from_accept_language
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -31,6 +32,15 @@ def json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")])
     return body
+
+
+def with_language(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """The body with the language of what we send back to the person (codes, confirmations, reminders): the one it
+    names, else the first of ours its ``Accept-Language`` asks for, else Catalan. A named but unknown language is
+    left for the use case to refuse at its field."""
+    if "language" in body:
+        return body
+    return {**body, "language": from_accept_language(request.headers.get("accept-language")) or "ca"}
 
 
 def query_choice(request: Request, name: str, choices: type[E]) -> E | None:

@@ -30,6 +30,25 @@ def language(value: object) -> str:
     return value if isinstance(value, str) and value in LANGUAGES else "ca"
 
 
+def from_accept_language(header: str | None) -> str | None:
+    """The first of our languages an ``Accept-Language`` header asks for, by weight ("es-ES,es;q=0.9" → es)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        primary = tag.strip().split("-")[0].lower()
+        if primary in LANGUAGES and weight > 0:
+            ranked.append((-weight, position, primary))
+    return min(ranked)[2] if ranked else None
+
+
 def code_message(code: str, minutes: int, lang: str) -> tuple[str, str]:
     """(subject, body) of a one-time code message."""
     lang = language(lang)

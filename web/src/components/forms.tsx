@@ -211,6 +211,7 @@ const FIELD_MESSAGES = {
   otp: 'field.code',
   username: 'field.username',
   password: 'field.password',
+  contact: 'book.contactMissing',
   'contact.email': 'validation.email.format',
   'contact.phone': 'validation.phone.format',
   'citizen.id_number': 'field.idNumber',

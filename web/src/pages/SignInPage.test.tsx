@@ -59,7 +59,10 @@ describe('citizen sign-in with a code', () => {
       id_number: '12345678Z',
       channel: 'email',
       destination: 'ana@example.com',
+      language: 'en',
     })
+    // The page's language goes with every request too, for whatever the API sends back.
+    expect(api.callsTo('POST /api/auth/otp')[0]?.headers['Accept-Language']).toBe('en')
     expect(document.querySelector('form#otp-request')).toBeNull()
     const heading = byText(document, 'h2', 'Enter the 6-digit code')
     await waitFor(() => expect(document.activeElement).toBe(heading))
@@ -87,7 +90,11 @@ describe('citizen sign-in with a code', () => {
 
     await waitFor(() => expect(window.location.pathname).toBe('/me'))
     expect(api.callsTo('POST /api/auth/otp/verify')[1]?.body).toEqual({ challenge_id: 'ch-1', code: '123456' })
-    expect(storedSession()).toMatchObject({ access_token: 'tok-1', kind: 'citizen' })
+    expect(storedSession()).toMatchObject({
+      access_token: 'tok-1',
+      kind: 'citizen',
+      contact: { channel: 'email', destination: 'ana@example.com' },
+    })
     await waitFor(() => expect(text('h1')).toBe('My area'))
     await waitFor(() => expect(text('#citizen-id')).toContain('****678Z'))
     expect(api.callsTo('GET /api/me')[0]?.headers.Authorization).toBe('Bearer tok-1')
@@ -132,7 +139,9 @@ describe('citizen sign-in with a code', () => {
       id_number: 'X1234567L',
       channel: 'sms',
       destination: '+34612345678',
+      language: 'es',
     })
+    expect(api.callsTo('POST /api/auth/otp')[0]?.headers['Accept-Language']).toBe('es')
   })
 
   it('says how long to wait when rate limited, from Retry-After', async () => {
