@@ -61,7 +61,7 @@ describe('my appointments', () => {
   it('has an empty state that leads to the catalogue', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/appointments': () => json({ items: [], next: null }) })
     app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments', session: signedIn('citizen') })
-    await waitFor(() => expect(text('#no-appointments')).toContain('No tienes ninguna cita.'))
+    await waitFor(() => expect(text('#no-appointments')).toContain('No tiene ninguna cita.'))
     expect(document.querySelector('#no-appointments a')?.getAttribute('href')).toBe('/')
     expect(text('h1')).toBe('Mis citas')
   })
@@ -158,10 +158,10 @@ describe('my appointments', () => {
     })
     app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('citizen') })
     const cancel = await find('button#cancel-appointment')
-    expect(cancel.textContent).toBe('Anul·la la cita')
+    expect(cancel.textContent).toBe('Anul·lar la cita')
     await click(cancel)
     await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#cancel-title')))
-    expect(text('#cancel-title')).toBe('Vols anul·lar aquesta cita?')
+    expect(text('#cancel-title')).toBe('Voleu anul·lar aquesta cita?')
     expect(api.callsTo('POST /api/appointments/appt-1/cancel')).toHaveLength(0)
 
     // "No" keeps it, focus back where it was.

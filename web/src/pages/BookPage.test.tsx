@@ -169,7 +169,7 @@ describe('booking an appointment', () => {
     await click(document.querySelector('button#confirm-booking'))
     await waitFor(() =>
       expect(text('.error-summary li')).toBe(
-        "Has arribat al màxim de cites pendents. Anul·la'n una per demanar-ne una altra. Les meves cites",
+        "Heu arribat al màxim de cites pendents. Anul·leu-ne una per demanar-ne una altra. Les meves cites",
       ),
     )
     expect(document.querySelector('.error-summary li a')?.getAttribute('href')).toBe('/appointments')
@@ -245,7 +245,7 @@ describe('booking an appointment', () => {
     await chooseDayAndTime()
     await type('#contact-email', 'ana@example.com')
     await click(document.querySelector('button#confirm-booking'))
-    await waitFor(() => expect(text('.error-summary li')).toBe('Ya tienes una cita para este trámite. Mis citas'))
+    await waitFor(() => expect(text('.error-summary li')).toBe('Ya tiene una cita para este trámite. Mis citas'))
     expect(document.querySelector('.error-summary li a')?.getAttribute('href')).toBe('/appointments')
   })
 
@@ -320,7 +320,7 @@ describe('booking an appointment', () => {
     await type('#citizen-id-number', 'X1234567A')
     await click(document.querySelector('button#confirm-booking'))
     expect(text('#citizen-id-number-error')).toBe(
-      'Error: La lletra no correspon al número: revisa el DNI o NIE.',
+      'Error: La lletra no correspon al número: reviseu el DNI o NIE.',
     )
     expect(text('#contact-email-error')).toBe(
       'Error: Escriviu una adreça de correu electrònic o un número de mòbil: cal almenys un dels dos per enviar-vos ' +

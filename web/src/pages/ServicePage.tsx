@@ -4,7 +4,7 @@ import { ErrorState } from '../components/ErrorState'
 import { Localized } from '../components/Localized'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
-import { codeIsEnough, identifyHow, officeName } from '../offices'
+import { assuranceName, codeIsEnough, identifyHow, officeName } from '../offices'
 import { useDocumentTitle, useLoadAnnouncements, useServices } from '../page-context'
 import { bookPath, CATALOGUE_PATH, Link } from '../router'
 import type { Service } from '../services'
@@ -74,7 +74,11 @@ function ServiceDetails({ service }: { service: Service }) {
         </div>
         <div>
           <dt>{t('detail.assurance')}</dt>
-          <dd id="identify-how">{identifyHow(t, service.min_assurance)}</dd>
+          <dd id="identify-how">
+            {codeIsEnough(service.min_assurance)
+              ? identifyHow(t, service.min_assurance)
+              : assuranceName(t, service.min_assurance)}
+          </dd>
         </div>
       </dl>
       <h2>{t('detail.documents')}</h2>

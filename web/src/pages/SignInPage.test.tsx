@@ -154,11 +154,11 @@ describe('citizen sign-in with a code', () => {
     app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
 
     await requestCode()
-    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torna-ho a provar d'aquí a 5 min."))
+    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torneu-ho a provar d'aquí a 5 min."))
     expect(document.activeElement).toBe(document.querySelector('.error-summary'))
 
     await submit('form#otp-request')
-    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torna-ho a provar d'aquí a 2 min."))
+    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torneu-ho a provar d'aquí a 2 min."))
   })
 
   it('puts the API’s field errors on the fields, in the person’s language', async () => {
@@ -249,7 +249,7 @@ describe('citizen sign-in with a code', () => {
     app = await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2Fservices%2Fx' })
     const link = document.querySelector('a#eid-start')
     expect(link?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fservices%2Fx&attempt=[\w-]{16,}$/)
-    expect(link?.textContent).toBe("Identifica't amb la identitat digital (idCAT Mòbil, Cl@ve, certificat)")
+    expect(link?.textContent).toBe("Identificar-se amb la identitat digital (idCAT Mòbil, Cl@ve, certificat)")
     app.unmount()
 
     app = await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2F%2Fevil.example' })
