@@ -19,7 +19,7 @@ from chalicelib.domain.catalogue import OfficeId, Service
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ics import appointment_ics
 from chalicelib.domain.identifiers import Channel, destination, id_number
-from chalicelib.domain.messages import appointment_message
+from chalicelib.domain.messages import appointment_message, appointment_sms
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
 from chalicelib.observability import logger
 from chalicelib.services.catalogue import CatalogueService
@@ -315,6 +315,10 @@ class BookingService:
         return 0
 
     # --- helpers --------------------------------------------------------------------------------------------------
+    def list_url(self) -> str:
+        """The person's appointments: the link an SMS carries (the one of each appointment is too long for it)."""
+        return f"{self._settings.public_base_url.rstrip('/')}/appointments"
+
     def manage_url(self, appointment: Appointment) -> str:
         return f"{self._settings.public_base_url.rstrip('/')}/appointments/{appointment.id}"
 
@@ -343,7 +347,8 @@ class BookingService:
                 )
             )
         if appointment.contact.phone:
-            self._notifier.send(Message("sms", appointment.contact.phone, f"{subject}. {body}", f"appointment-{kind}"))
+            text = appointment_sms(kind, appointment.language, title, local, self.list_url())
+            self._notifier.send(Message("sms", appointment.contact.phone, text, f"appointment-{kind}"))
 
     def _record(
         self,

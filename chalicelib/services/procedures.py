@@ -32,6 +32,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.domain.instalments import working_days
+from chalicelib.domain.messages import consent_message
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
 from chalicelib.services.booking import BookingService
@@ -45,11 +46,6 @@ ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
 ATTACHMENT_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
-CONSENT_MESSAGE = {
-    "ca": "Codi {code} per confirmar: {title}. Caduca en 10 minuts. Si no ho heu demanat, no el faciliteu a ningú.",
-    "es": "Código {code} para confirmar: {title}. Caduca en 10 minutos. Si no lo ha pedido, no lo facilite a nadie.",
-    "en": "Code {code} to confirm: {title}. It expires in 10 minutes. If you did not ask for it, share it with nobody.",
-}
 
 
 class DocumentIssuer(Protocol):
@@ -324,9 +320,7 @@ class ProcedureService:
                 expires_at=now + CONSENT_CODE_SECONDS,
             )
         )
-        text = CONSENT_MESSAGE.get(str(record["language"]), CONSENT_MESSAGE["ca"]).format(
-            code=code, title=record.get("title", "")
-        )
+        text = consent_message(code, str(record.get("title", "")), CONSENT_CODE_SECONDS // 60, str(record["language"]))
         self._notifier.send(Message(channel.value, to, text, "procedure-consent", subject=str(record.get("title", ""))))
         return {"challenge_id": challenge_id, "channel": channel.value, "expires_in": CONSENT_CODE_SECONDS}
 
