@@ -59,6 +59,9 @@ class BookingService:
         self._settings = settings
         self._clock = clock
         self._cache_seconds = cache_seconds
+        # Whether an appointment's call has started (the agent admitted the citizen, or it ended): the call
+        # service's to say, wired by the container (it depends on this service, not the other way round).
+        self.call_started: Callable[[str], bool] = lambda _appointment_id: False
         self._availability: dict[OfficeId, tuple[float, Availability]] = {}
 
     # --- availability ---------------------------------------------------------------------------------------------
@@ -182,10 +185,18 @@ class BookingService:
         """For system components acting on their own (media reports, records): no caller to check."""
         return self._store.get(appointment_id) if _looks_like_id(appointment_id) else None
 
+    def _refuse_once_started(self, appointment: Appointment) -> None:
+        """An appointment under way (its time has come, or its call has started) is neither changed nor cancelled."""
+        if self._clock() >= appointment.start or self.call_started(appointment.id):
+            raise Conflict(
+                "already_started", "The appointment has already started: it can no longer be changed or cancelled."
+            )
+
     def cancel(self, caller: Principal, appointment_id: str, context: RequestContext) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
         if not appointment.is_active:
             raise Conflict("not_booked", "The appointment is no longer active.")
+        self._refuse_once_started(appointment)
         self._store.cancel(appointment)
         cancelled = self._store.get(appointment.id) or appointment
         self._record(caller, "appointment.cancel", appointment, context)
@@ -202,6 +213,7 @@ class BookingService:
             raise ValidationFailed(errors)
         if not appointment.is_active:
             raise Conflict("not_booked", "The appointment is no longer active.")
+        self._refuse_once_started(appointment)
         service = self._catalogue.get_service(appointment.service_id)
         slot = self.availability(service.office).slot_at(service, start, self._clock())
         if slot is None:

@@ -190,6 +190,8 @@ export function problemMessage(t: Translate, error: ApiError): string {
       return t('problem.forbidden')
     case 'service_unavailable':
       return t('problem.unavailable')
+    case 'already_started':
+      return t('problem.alreadyStarted')
   }
   if (error.status === null) return t('problem.network')
   if (error.status === 503) return t('problem.unavailable')

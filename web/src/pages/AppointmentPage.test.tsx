@@ -183,6 +183,38 @@ describe('my appointments', () => {
     expect(document.querySelector('#appointment-status .status-tag--cancelled')).not.toBeNull()
   })
 
+  it('offers no change or cancellation once the call has started, and says why', async () => {
+    const started = appointment({ call: { state: 'in_call', waiting_since: null, room_id: 'r-1', citizen_connected: true, recording: 'recording' } })
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(started),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await waitFor(() =>
+      expect(text('#appointment-started')).toBe(
+        'The appointment has already started: it can no longer be changed or cancelled.',
+      ),
+    )
+    expect(document.querySelector('button#reschedule')).toBeNull()
+    expect(document.querySelector('button#cancel-appointment')).toBeNull()
+  })
+
+  it('when the API says the appointment has started meanwhile, says so and hides change and cancel', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(appointment()),
+      'POST /api/appointments/appt-1/cancel': () => problem(409, 'already_started'),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await click(await find('button#cancel-appointment'))
+    await click(await find('button#confirm-cancel'))
+    await waitFor(() =>
+      expect(text('.error-summary li')).toBe('La cita ya ha empezado: ya no se puede cambiar ni anular.'),
+    )
+    expect(document.querySelector('button#cancel-appointment')).toBeNull()
+    expect(document.querySelector('button#reschedule')).toBeNull()
+  })
+
   it('says when the appointment is not found', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
     app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/nope', session: signedIn('citizen') })
