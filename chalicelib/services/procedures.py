@@ -521,8 +521,12 @@ class ProcedureService:
         code = normalise_csv(csv)
         record = self._store.document_by_csv(code) if valid_csv(code) else None
         found = record is not None and str(record.get("available_until", "")) >= self._clock().isoformat()
+        # A document with personal data (a residence certificate) is shown only with its holder's ID number too: when
+        # it is missing, the answer says so at that field (the code itself is the secret, so this reveals nothing).
+        needs_id = False
         if found and record is not None and record.get("holder"):
             given = (id_number or "").strip().upper()
+            needs_id = not given
             found = bool(given) and hmac.compare_digest(self._holder_digest(given), str(record["holder"]))
         self._audit.record(
             AuditEvent(
@@ -535,9 +539,13 @@ class ProcedureService:
                 data_subject=str(record["owner"]) if found and record and record.get("owner") else None,
             )
         )
+        if needs_id:
+            raise ValidationFailed(
+                [FieldError("id_number", "this document has personal data: give its holder's DNI or NIE too")]
+            )
         if not found or record is None:
             raise NotFound("No document has this code (or the ID number does not match).")
-        return {**_document_json(record), "download_url": self._url(record)}
+        return {**_document_json(record), "office": record.get("office"), "download_url": self._url(record)}
 
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _audited(

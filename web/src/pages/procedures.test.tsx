@@ -404,9 +404,9 @@ describe('procedures and documents', () => {
 
   it('verify: anyone checks a CSV as typed, with the holder’s ID number, and gets the original', async () => {
     const api = routeApi({
-      'GET /api/verify/A1B2-C3D4-E5F6-G7H8-J9': [
+      'GET /api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1': [
         () => problem(404, 'not_found'),
-        () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf?sig=z' }),
+        () => json({ ...DOCUMENT, office: 'OGAT', download_url: 'https://files.test/doc-1.pdf?sig=z' }),
       ],
     })
     app = await mountApp({ fetch: api.fetch, language: 'en', path: '/' })
@@ -416,36 +416,71 @@ describe('procedures and documents', () => {
 
     await submit('#verify-form')
     expect(text('#verify-csv-error')).toBe('Error: Enter the secure verification code.')
-    await type('#verify-csv', ' a1b2-c3d4-e5f6-g7h8-j9 ')
+    // One character copied wrong: its check characters tell, at the field, before any lookup.
+    await type('#verify-csv', ' sp7hd-bfs3d-tr98h-6bcfn-m2 ')
+    await submit('#verify-form')
+    expect(text('#verify-csv-error')).toContain('A character of this code is not right')
+    expect(document.querySelector('#verify-csv')?.getAttribute('aria-invalid')).toBe('true')
+    expect(api.calls.filter((c) => c.url.startsWith('/api/verify'))).toHaveLength(0)
+
+    await type('#verify-csv', ' sp7hd-bfs3d-tr98h-6bcfn-m1 ')
     await submit('#verify-form')
     await waitFor(() => expect(document.activeElement?.id).toBe('verify-result-title'))
     expect(text('#verify-result-title')).toBe('No document found')
     expect(text('#verify-not-found')).toContain('There is no document with that code (or the ID number does not match')
     expect(text('#verify-not-found')).toContain('enter the holder’s ID number too')
-    expect(last(api.calls)?.url).toBe('/api/verify/A1B2-C3D4-E5F6-G7H8-J9')
+    expect(last(api.calls)?.url).toBe('/api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1')
     expect(last(api.calls)?.headers.Authorization).toBeUndefined()
 
     await type('#verify-id-number', '12345678-z')
     await submit('#verify-form')
     await waitFor(() => expect(text('#verify-result-title')).toBe('Authentic document'))
-    expect(last(api.calls)?.url).toBe('/api/verify/A1B2-C3D4-E5F6-G7H8-J9?id_number=12345678Z')
+    expect(last(api.calls)?.url).toBe('/api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1?id_number=12345678Z')
     expect(text('#verify-doc-title')).toBe('Instalment plan resolution')
+    expect(text('#verify-office')).toBe('Tax Office')
+    expect(text('#verify-checked')).toContain('its holder is the person with the DNI or NIE given')
     expect(text('#verify-sha256')).toBe('a'.repeat(64))
     expect(text('#verify-issued')).toMatch(/28 November 2026, 11:20/)
     expect(text('#verify-available')).toMatch(/28 November 2031/)
     expect(document.querySelector('#verify-download')?.getAttribute('href')).toBe('https://files.test/doc-1.pdf?sig=z')
   })
 
+  it('verify: the QR of a residence certificate asks for the holder’s ID number first, at its field', async () => {
+    const api = routeApi({
+      'GET /api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1': [
+        () =>
+          problem(422, 'validation_error', {
+            errors: [{ field: 'id_number', message: "this document has personal data: give its holder's DNI or NIE too" }],
+          }),
+        () => json({ ...DOCUMENT, office: 'OMAC', download_url: 'https://files.test/doc-1.pdf' }),
+      ],
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/SP7HD-BFS3D-TR98H-6BCFN-M1' })
+    await waitFor(() =>
+      expect(text('#verify-id-number-error')).toBe(
+        'Error: Aquest document conté dades personals: escriviu també el DNI o NIE de la persona titular per veure’l.',
+      ),
+    )
+    expect(document.querySelector('#verify-id-number')?.getAttribute('aria-invalid')).toBe('true')
+    expect(document.querySelector('#verify-not-found')).toBeNull()
+    expect(document.querySelector('.error-summary a')?.getAttribute('href')).toBe('#verify-id-number')
+
+    await type('#verify-id-number', '12345678Z')
+    await submit('#verify-form')
+    await waitFor(() => expect(text('#verify-result-title')).toBe('Document autèntic'))
+    expect(text('#verify-office')).toBe("Oficina Municipal d'Atenció Ciutadana")
+  })
+
   it('verify: the address with the code checks it at once; too many lookups are said plainly', async () => {
     const api = routeApi({
-      'GET /api/verify/A1B2C3D4E5F6G7H8J9': [
+      'GET /api/verify/2GAC6GY109Y4T71RDEY4X1': [
         () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf' }),
         () => problem(429, 'rate_limited', {}, { 'Retry-After': '60' }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/A1B2C3D4E5F6G7H8J9' })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/2GAC6GY109Y4T71RDEY4X1' })
     await waitFor(() => expect(text('#verify-result-title')).toBe('Document autèntic'))
-    expect((document.querySelector('#verify-csv') as HTMLInputElement).value).toBe('A1B2C3D4E5F6G7H8J9')
+    expect((document.querySelector('#verify-csv') as HTMLInputElement).value).toBe('2GAC6GY109Y4T71RDEY4X1')
     await submit('#verify-form')
     await waitFor(() => expect(text('#verify-errors li')).toBe("Massa intents. Torneu-ho a provar d'aquí a 1 min."))
 
@@ -456,6 +491,6 @@ describe('procedures and documents', () => {
     expect(text('#verify-id-number-error')).toBe(
       'Error: Escriviu el número tal com surt al document d’identitat (lletres i xifres).',
     )
-    expect(api.callsTo('GET /api/verify/A1B2C3D4E5F6G7H8J9')).toHaveLength(2)
+    expect(api.callsTo('GET /api/verify/2GAC6GY109Y4T71RDEY4X1')).toHaveLength(2)
   })
 })
