@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -613,7 +615,7 @@ class ProcedureService:
         return hmac.new(self._pepper(), f"holder:{id_number.upper()}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _url(self, record: dict[str, Any]) -> str:
-        return self._store.download_url(str(record["key"]), f"{record.get('kind', 'document')}-{record['csv']}.pdf")
+        return self._store.download_url(str(record["key"]), document_file_name(record))
 
     def _procedure_json(self, record: dict[str, Any]) -> dict[str, Any]:
         documents = [self._store.get_document(str(i)) for i in record.get("documents", [])]
@@ -657,6 +659,15 @@ def _decide_view(caller: Principal, resource: Resource) -> bool:
     from chalicelib.auth.policy import Decision, decide
 
     return decide(caller, Action.VIEW, resource) is Decision.ALLOW
+
+
+def document_file_name(record: dict[str, Any]) -> str:
+    """The name a document is saved under: its title in the citizen's language (the one it was issued in), in plain
+    letters for every file system, then its CSV ("certificat-d-empadronament-7K3QD-….pdf")."""
+    title = str(record.get("title") or "") if record.get("kind") != "attachment" else ""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].rstrip("-") or str(record.get("kind") or "document")
+    return f"{slug}-{record['csv']}.pdf"
 
 
 def _document_json(record: dict[str, Any]) -> dict[str, Any]:
