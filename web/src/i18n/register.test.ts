@@ -42,6 +42,13 @@ describe('one formal register per language', () => {
     expect(offences('es', { ...CATALOGUES.es, ...recordsEs })).toEqual([])
   })
 
+  it('never names the eIDAS levels to citizens ("substantial" means nothing to them)', () => {
+    for (const language of ['ca', 'es', 'en'] as const) {
+      const found = Object.entries(CATALOGUES[language]).filter(([, text]) => /substan|sustanc/i.test(text))
+      expect(found, language).toEqual([])
+    }
+  })
+
   it('would catch the familiar forms it looks for', () => {
     const familiar = {
       ca: [
