@@ -29,9 +29,11 @@ EMAIL = "rosa@example.org"
 PEPPER = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").dev_value.encode()
 
 
-def appointment(service: str, office: str, citizen: str = "12345678Z", email: str = EMAIL) -> str:
-    """An appointment happening now for ``citizen``, who signs in with a code sent to ``email``."""
-    start = datetime.now(UTC).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
+def appointment(
+    service: str, office: str, citizen: str = "12345678Z", email: str = EMAIL, later: timedelta = timedelta(0)
+) -> str:
+    """An appointment happening now (or ``later``) for ``citizen``, who signs in with a code sent to ``email``."""
+    start = (datetime.now(UTC) + later).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
     booked = Appointment(
         id=str(uuid.uuid4()),
         service_id=service,
