@@ -181,7 +181,7 @@ class Container:
         from chalicelib.services.booking import BookingService, BookingSettings
 
         s = self.settings
-        return BookingService(
+        service = BookingService(
             self.catalogue,
             agents_of,
             HolidayCalendar.load(),
@@ -190,6 +190,9 @@ class Container:
             self.audit,
             BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, ZoneInfo(s.timezone)),
         )
+        # Read when asked, so the call service (built on this one) is only made when needed.
+        service.call_started = lambda appointment_id: self.calls.has_started(appointment_id)
+        return service
 
     # --- calls --------------------------------------------------------------------------------------------------
     @cached_property

@@ -32,10 +32,10 @@ class DemoCall:
     start: datetime
 
 
-# (office, service, citizen ID number, name, email, agent): people of the demo padrón (dev/seed.py padron()) whom
+# (office, service, citizen ID number, name, email, agent): adults of the demo padrón (dev/seed.py padron()) whom
 # no test books for, so these appointments never collide with a test's booking (the OGAT one has debts to pay).
 DEMO_CALLS = (
-    ("OMAC", "residence-certificate", "99928955G", "Fatima Costa", "fatima.costa@vilademo.example", "agent.omac"),
+    ("OMAC", "residence-certificate", "99687491V", "Rosa Martínez", "rosa.martinez@vilademo.example", "agent.omac"),
     ("OGAT", "payment-letter", "99028505G", "Carla Casas", "carla.casas@vilademo.example", "agent.ogat"),
 )
 DURATION = timedelta(minutes=30)

@@ -8,11 +8,10 @@ from chalice.app import Response
 
 from chalicelib.api import idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object, query_day, query_params
+from chalicelib.api.request import context_of, json_object, query_day, query_params, with_language
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.calls import IDLE_JSON, window
-from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.files import content_disposition
 from chalicelib.domain.identifiers import masked
 
@@ -85,7 +84,7 @@ def book() -> Response:
         request,
         caller,
         "book",
-        json_object(request),
+        with_language(request, json_object(request)),
         lambda body: _json(container.booking.book(caller, body, context_of(request)), dict(IDLE_JSON)),
         busy="This booking is already being made; check My appointments.",
     )

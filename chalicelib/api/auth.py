@@ -7,7 +7,7 @@ from http.cookies import CookieError, SimpleCookie
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object
+from chalicelib.api.request import context_of, json_object, with_language
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.identifiers import masked
 
@@ -23,7 +23,9 @@ def _token_body(token: str, expires_in: int) -> dict[str, object]:
 @auth.route("/auth/otp", methods=["POST"])
 def request_code() -> Response:
     request = auth.current_request
-    challenge_id, lifetime = get_container().citizen_sign_in.request_code(json_object(request), context_of(request))
+    challenge_id, lifetime = get_container().citizen_sign_in.request_code(
+        with_language(request, json_object(request)), context_of(request)
+    )
     return json_response({"challenge_id": challenge_id, "expires_in": lifetime}, status=202, headers=NO_STORE)
 
 
@@ -78,7 +80,7 @@ def eid_callback() -> Response:
 @auth.route("/auth/staff/login", methods=["POST"])
 def staff_login() -> Response:
     request = auth.current_request
-    issued = get_container().staff_sign_in.login(json_object(request), context_of(request))
+    issued = get_container().staff_sign_in.login(with_language(request, json_object(request)), context_of(request))
     return json_response(_token_body(issued.token, issued.expires_in), headers=NO_STORE)
 
 

@@ -8,6 +8,7 @@ from chalicelib.api import idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.messages import from_accept_language
 from chalicelib.settings import LANGUAGES
 
 procedures = ApiBlueprint(__name__)
@@ -17,8 +18,10 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def _language() -> str:
     request = procedures.current_request
-    asked = query_params(request).get("lang") or (request.headers.get("accept-language") or "")[:2]
-    return asked if asked in LANGUAGES else "ca"
+    asked = query_params(request).get("lang")
+    if asked in LANGUAGES:
+        return str(asked)
+    return from_accept_language(request.headers.get("accept-language")) or "ca"
 
 
 @procedures.route("/appointments/{appointment_id}/procedure-form", methods=["GET"], auth="staff")

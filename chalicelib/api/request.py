@@ -12,6 +12,7 @@ from chalice.app import Request
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.bounds import MAX_QUERY_CHARS, MAX_TEXT, Window, parse_day
 from chalicelib.domain.errors import DomainError, FieldError, ValidationFailed
+from chalicelib.domain.messages import from_accept_language
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -54,6 +55,15 @@ def query_day(request: Request, name: str, window: Window) -> date | None:
     if not value:
         return None
     return parse_day(value, name, window)
+
+
+def with_language(request: Request, body: dict[str, Any]) -> dict[str, Any]:
+    """The body with the language of what we send back to the person (codes, confirmations, reminders): the one it
+    names, else the first of ours its ``Accept-Language`` asks for, else Catalan. A named but unknown language is
+    left for the use case to refuse at its field."""
+    if "language" in body:
+        return body
+    return {**body, "language": from_accept_language(request.headers.get("accept-language")) or "ca"}
 
 
 def query_choice(request: Request, name: str, choices: type[E]) -> E | None:

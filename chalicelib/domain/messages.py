@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from chalicelib.domain import sms
 from chalicelib.domain.catalogue import LANGUAGES
 
 _CODE_SUBJECT = {
@@ -28,6 +29,25 @@ _STAFF_SUBJECT = {
 
 def language(value: object) -> str:
     return value if isinstance(value, str) and value in LANGUAGES else "ca"
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first of our languages an ``Accept-Language`` header asks for, by weight ("es-ES,es;q=0.9" → es)."""
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((header or "").split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        primary = tag.strip().split("-")[0].lower()
+        if primary in LANGUAGES and weight > 0:
+            ranked.append((-weight, position, primary))
+    return min(ranked)[2] if ranked else None
 
 
 def code_message(code: str, minutes: int, lang: str) -> tuple[str, str]:
@@ -155,3 +175,77 @@ def appointment_message(kind: str, lang: str, service: str, local: datetime, lin
     subject, body = APPOINTMENT_TEMPLATES[kind][lang]
     values = {"service": service, "when": when(local, lang), "link": link}
     return subject.format(**values), body.format(**values)
+
+
+# --- SMS ---------------------------------------------------------------------------------------------------------
+# Short on purpose: every SMS must fit in two segments (chalicelib/domain/sms.py), and a Catalan or Spanish text is
+# usually UCS-2 (ó, í, ·), so 134 characters. The fixed words use only the GSM alphabet, and no guillemets or curly
+# quotes; a service name that would not fit is written in the GSM alphabet, then shortened (never the date, code or
+# link). The link is the list of the person's appointments: one appointment's is too long for an SMS.
+_SMS = {
+    "booked": {
+        "ca": "Cita confirmada: {service}, {when}. Detalls: {link}",
+        "es": "Cita confirmada: {service}, {when}. Detalles: {link}",
+        "en": "Appointment confirmed: {service}, {when}. Details: {link}",
+    },
+    "changed": {
+        "ca": "Cita canviada: {service}, ara el {when}. Detalls: {link}",
+        "es": "Cita cambiada: {service}, ahora el {when}. Detalles: {link}",
+        "en": "Appointment changed: {service}, now {when}. Details: {link}",
+    },
+    "cancelled": {
+        "ca": "Cita anul·lada: {service}, {when}.",
+        "es": "Cita anulada: {service}, {when}.",
+        "en": "Appointment cancelled: {service}, {when}.",
+    },
+    "reminder": {
+        "ca": "Recordatori: cita per videotrucada el {when}, {service}. Detalls: {link}",
+        "es": "Recordatorio: cita por videollamada el {when}, {service}. Detalles: {link}",
+        "en": "Reminder: video appointment on {when}, {service}. Details: {link}",
+    },
+}
+SMS_TEMPLATES = _SMS
+_CONSENT = {
+    "ca": "Codi {code} per confirmar: {title}. Caduca en {minutes} minuts. Si no ho heu demanat, no el faciliteu.",
+    "es": "Código {code} para confirmar: {title}. Caduca en {minutes} minutos. Si no lo ha pedido, no lo facilite.",
+    "en": "Code {code} to confirm: {title}. It expires in {minutes} minutes. Not asked for it? Do not share it.",
+}
+CONSENT_TEMPLATES = _CONSENT
+_PLAIN_QUOTES = str.maketrans(
+    {
+        "\u00ab": '"',
+        "\u00bb": '"',
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u2026": "...",
+    }
+)
+
+
+def plain(text: str) -> str:
+    """Straight quotes and three dots for the typographic ones, which are outside the GSM alphabet."""
+    return text.translate(_PLAIN_QUOTES)
+
+
+def short_when(local: datetime, lang: str) -> str:
+    lang = language(lang)
+    day = local.strftime("%d/%m/%Y")
+    hhmm = local.strftime("%H:%M")
+    return {"ca": f"{day} a les {hhmm}", "es": f"{day} a las {hhmm}", "en": f"{day} at {hhmm}"}[lang]
+
+
+def appointment_sms(kind: str, lang: str, service: str, local: datetime, link: str) -> str:
+    """The SMS for an appointment (booked, changed, cancelled, reminder): at most two segments."""
+    lang = language(lang)
+    template = _SMS[kind][lang]
+    when_text = short_when(local, lang)
+    return sms.fit(lambda name: plain(template.format(service=name, when=when_text, link=link)), plain(service))
+
+
+def consent_message(code: str, title: str, minutes: int, lang: str) -> str:
+    """The code a citizen confirms a procedure with (by SMS or email): at most two SMS segments."""
+    template = _CONSENT[language(lang)]
+    return sms.fit(lambda name: plain(template.format(code=code, title=name, minutes=minutes)), plain(title))

@@ -22,7 +22,7 @@ from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationF
 from chalicelib.domain.ics import appointment_ics
 from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import IdentityCheck, parse_check
-from chalicelib.domain.messages import appointment_message
+from chalicelib.domain.messages import appointment_message, appointment_sms
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
 from chalicelib.observability import logger
 from chalicelib.services.catalogue import CatalogueService
@@ -64,6 +64,9 @@ class BookingService:
         self._settings = settings
         self._clock = clock
         self._cache_seconds = cache_seconds
+        # Whether an appointment's call has started (the agent admitted the citizen, or it ended): the call
+        # service's to say, wired by the container (it depends on this service, not the other way round).
+        self.call_started: Callable[[str], bool] = lambda _appointment_id: False
         self._availability: dict[OfficeId, tuple[float, Availability]] = {}
 
     # --- availability ---------------------------------------------------------------------------------------------
@@ -204,10 +207,18 @@ class BookingService:
         """For system components acting on their own (media reports, records): no caller to check."""
         return self._store.get(appointment_id) if _looks_like_id(appointment_id) else None
 
+    def _refuse_once_started(self, appointment: Appointment) -> None:
+        """An appointment under way (its time has come, or its call has started) is neither changed nor cancelled."""
+        if self._clock() >= appointment.start or self.call_started(appointment.id):
+            raise Conflict(
+                "already_started", "The appointment has already started: it can no longer be changed or cancelled."
+            )
+
     def cancel(self, caller: Principal, appointment_id: str, context: RequestContext) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
         if not appointment.is_active:
             raise Conflict("not_booked", "The appointment is no longer active.")
+        self._refuse_once_started(appointment)
         self._store.cancel(appointment)
         cancelled = self._store.get(appointment.id) or appointment
         self._record(caller, "appointment.cancel", appointment, context)
@@ -224,6 +235,7 @@ class BookingService:
             raise ValidationFailed(errors)
         if not appointment.is_active:
             raise Conflict("not_booked", "The appointment is no longer active.")
+        self._refuse_once_started(appointment)
         service = self._catalogue.get_service(appointment.service_id)
         slot = self.availability(service.office).slot_at(service, start, self._clock())
         if slot is None:
@@ -374,6 +386,10 @@ class BookingService:
         return 0
 
     # --- helpers --------------------------------------------------------------------------------------------------
+    def list_url(self) -> str:
+        """The person's appointments: the link an SMS carries (the one of each appointment is too long for it)."""
+        return f"{self._settings.public_base_url.rstrip('/')}/appointments"
+
     def manage_url(self, appointment: Appointment) -> str:
         return f"{self._settings.public_base_url.rstrip('/')}/appointments/{appointment.id}"
 
@@ -402,7 +418,8 @@ class BookingService:
                 )
             )
         if appointment.contact.phone:
-            self._notifier.send(Message("sms", appointment.contact.phone, f"{subject}. {body}", f"appointment-{kind}"))
+            text = appointment_sms(kind, appointment.language, title, local, self.list_url())
+            self._notifier.send(Message("sms", appointment.contact.phone, text, f"appointment-{kind}"))
 
     def _record(
         self,

@@ -274,6 +274,11 @@ class CallService:
         )
 
     # --- state for the agenda and the appointment page ------------------------------------------------------------
+    def has_started(self, appointment_id: str) -> bool:
+        """Whether the agent has admitted the citizen (or the call already ended)."""
+        state = self.states([appointment_id])[appointment_id]["state"]
+        return state in (CallState.IN_CALL.value, CallState.ENDED.value)
+
     def states(self, appointment_ids: list[str]) -> dict[str, dict[str, Any]]:
         found = self._store.many(appointment_ids) if appointment_ids else {}
         return {i: found[i].to_json() if i in found else dict(IDLE_JSON) for i in appointment_ids}

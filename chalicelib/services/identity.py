@@ -488,14 +488,14 @@ class StaffSignIn:
             self._record("auth.staff.login", username, Outcome.DENIED, context, {"reason": "disabled"})
             raise Forbidden("This account is disabled.", "account_disabled")
         if otp is None:
-            self._send_code(account, context)
+            self._send_code(account, context, language(body.get("language")))
             raise Unauthenticated("otp_required", "We have emailed you a code: enter it to finish signing in.")
         self._check_code(account, str(otp), context)
         issued = self._sessions.issue_staff(account)
         self._record("auth.staff.login", username, Outcome.SUCCESS, context, {})
         return issued
 
-    def _send_code(self, account: StaffAccount, context: RequestContext) -> None:
+    def _send_code(self, account: StaffAccount, context: RequestContext, lang: str = "ca") -> None:
         pepper = self._pepper()
         challenge_id, code = codes.new_id(), codes.new_code()
         expires = int(self._clock()) + self._limits.code_minutes * 60
@@ -512,7 +512,7 @@ class StaffSignIn:
             )
         )
         self._store.set_pending(f"staff:{account.username}", challenge_id, expires)
-        subject, text = staff_code_message(code, self._limits.code_minutes)
+        subject, text = staff_code_message(code, self._limits.code_minutes, lang)
         self._notifier.send(Message("email", account.email, text, "staff-otp", subject))
         self._record("auth.staff.otp_sent", account.username, Outcome.SUCCESS, context, {"to": masked(account.email)})
 

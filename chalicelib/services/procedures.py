@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.files import safe_filename
 from chalicelib.domain.instalments import working_days
+from chalicelib.domain.messages import consent_message
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
 from chalicelib.services.booking import BookingService
@@ -59,11 +62,6 @@ MAX_TURNS = 20
 REASON_MIN, REASON_MAX = 10, 500
 CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
-CONSENT_MESSAGE = {
-    "ca": "Codi {code} per confirmar: {title}. Caduca en 10 minuts. Si no ho heu demanat, no el faciliteu a ningú.",
-    "es": "Código {code} para confirmar: {title}. Caduca en 10 minutos. Si no lo ha pedido, no lo facilite a nadie.",
-    "en": "Code {code} to confirm: {title}. It expires in 10 minutes. If you did not ask for it, share it with nobody.",
-}
 
 
 class DocumentIssuer(Protocol):
@@ -410,9 +408,7 @@ class ProcedureService:
                 expires_at=now + CONSENT_CODE_SECONDS,
             )
         )
-        text = CONSENT_MESSAGE.get(str(record["language"]), CONSENT_MESSAGE["ca"]).format(
-            code=code, title=record.get("title", "")
-        )
+        text = consent_message(code, str(record.get("title", "")), CONSENT_CODE_SECONDS // 60, str(record["language"]))
         self._notifier.send(Message(channel.value, to, text, "procedure-consent", subject=str(record.get("title", ""))))
         return {"challenge_id": challenge_id, "channel": channel.value, "expires_in": CONSENT_CODE_SECONDS}
 
@@ -632,8 +628,12 @@ class ProcedureService:
         code = normalise_csv(csv)
         record = self._store.document_by_csv(code) if valid_csv(code) else None
         found = record is not None and str(record.get("available_until", "")) >= self._clock().isoformat()
+        # A document with personal data (a residence certificate) is shown only with its holder's ID number too: when
+        # it is missing, the answer says so at that field (the code itself is the secret, so this reveals nothing).
+        needs_id = False
         if found and record is not None and record.get("holder"):
             given = (id_number or "").strip().upper()
+            needs_id = not given
             found = bool(given) and hmac.compare_digest(self._holder_digest(given), str(record["holder"]))
         self._audit.record(
             AuditEvent(
@@ -646,9 +646,13 @@ class ProcedureService:
                 data_subject=str(record["owner"]) if found and record and record.get("owner") else None,
             )
         )
+        if needs_id:
+            raise ValidationFailed(
+                [FieldError("id_number", "this document has personal data: give its holder's DNI or NIE too")]
+            )
         if not found or record is None:
             raise NotFound("No document has this code (or the ID number does not match).")
-        return {**_document_json(record), "download_url": self._url(record)}
+        return {**_document_json(record), "office": record.get("office"), "download_url": self._url(record)}
 
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _audited(
@@ -733,7 +737,7 @@ class ProcedureService:
         return hmac.new(self._pepper(), f"holder:{id_number.upper()}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def _url(self, record: dict[str, Any]) -> str:
-        return self._store.download_url(str(record["key"]), f"{record.get('kind', 'document')}-{record['csv']}.pdf")
+        return self._store.download_url(str(record["key"]), document_file_name(record))
 
     def _procedure_json(
         self, record: dict[str, Any], opens: Callable[[dict[str, Any]], bool] | None = None
@@ -806,6 +810,15 @@ def _decide_view(caller: Principal, resource: Resource) -> bool:
     from chalicelib.auth.policy import Decision, decide
 
     return decide(caller, Action.VIEW, resource) is Decision.ALLOW
+
+
+def document_file_name(record: dict[str, Any]) -> str:
+    """The name a document is saved under: its title in the citizen's language (the one it was issued in), in plain
+    letters for every file system, then its CSV ("certificat-d-empadronament-7K3QD-….pdf")."""
+    title = str(record.get("title") or "") if record.get("kind") != "attachment" else ""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].rstrip("-") or str(record.get("kind") or "document")
+    return f"{slug}-{record['csv']}.pdf"
 
 
 def _document_json(record: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,7 @@ import uuid
 from base64 import b64encode
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
@@ -169,8 +170,9 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/appointments", BOOKING, fresh="booking"),
     Row("GET", "/appointments/{appointment_id}", CASE_READ),
     Row("GET", "/appointments/{appointment_id}/calendar.ics", CASE_READ),
-    Row("POST", "/appointments/{appointment_id}/cancel", CASE_CHANGE, fresh="appointment"),
-    Row("POST", "/appointments/{appointment_id}/reschedule", CASE_CHANGE, body=TO_SLOT, fresh="appointment"),
+    # Not yet started: an appointment under way is neither changed nor cancelled (409 already_started).
+    Row("POST", "/appointments/{appointment_id}/cancel", CASE_CHANGE, fresh="upcoming"),
+    Row("POST", "/appointments/{appointment_id}/reschedule", CASE_CHANGE, body=TO_SLOT, fresh="upcoming"),
     Row("POST", "/appointments/{appointment_id}/outcome", CASE_AGENT_WORK, body=COMPLETED, fresh="appointment"),
     Row("POST", "/appointments/{appointment_id}/call", CASE_READ, fresh="appointment"),
     Row("GET", "/appointments/{appointment_id}/procedure-form", PROCEDURE_WORK),
@@ -259,7 +261,9 @@ class World:
         if fresh == "registered":  # a procedure reads the padrón: someone in it
             owner = next(self._registered)
             ids = {"me": owner if case == "own" else me, "owner": owner}
-        if fresh != "booking":
+        if fresh == "upcoming":  # tomorrow: still open to a change or a cancellation
+            ids["appointment"] = appointment("residence-certificate", "OMAC", owner, A_EMAIL, timedelta(days=1))
+        elif fresh != "booking":
             ids["appointment"] = appointment("residence-certificate", "OMAC", owner, A_EMAIL)
         if fresh == "registered":
             self.check_identity(ids["appointment"])
@@ -274,7 +278,7 @@ class World:
                 records.request_release(asker, ids["record"], REASON, RequestContext("matrix"))
         if fresh == "booking":
             ids["slot"] = self.free_slot("change-of-address")
-        elif fresh == "appointment":
+        elif fresh in ("appointment", "upcoming"):
             ids["slot"] = self.free_slot("residence-certificate")
         return ids
 

@@ -46,11 +46,12 @@ def appointment(
     citizen: str = "12345678Z",
     email: str = EMAIL,
     start: datetime | None = None,
+    later: timedelta = timedelta(0),
     **fields: Any,
 ) -> str:
-    """An appointment happening now (or at ``start``) for ``citizen``, who signs in with a code sent to ``email``;
-    ``fields`` set any other of its fields (e.g. ``citizen_assurance``)."""
-    start = start or datetime.now(UTC).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
+    """An appointment happening now (or at ``start``, or ``later``) for ``citizen``, who signs in with a code sent to
+    ``email``; ``fields`` set any other of its fields (e.g. ``citizen_assurance``)."""
+    start = start or (datetime.now(UTC) + later).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
     booked = Appointment(
         id=str(uuid.uuid4()),
         service_id=service,
@@ -142,13 +143,22 @@ def test_an_agent_issues_a_sealed_certificate_the_citizen_downloads_and_anyone_v
     assert detail["sha256"] == hashlib.sha256(pdf).hexdigest()
     assert detail["download_url"].startswith("http")
 
-    # Public verification: a padrón document needs the holder's ID number too.
-    assert get(client, f"/verify/{document['csv']}").status_code == 404
+    # Public verification: a padrón document needs the holder's ID number too, and the answer says so at that field
+    # (the QR leads to the code alone); a wrong ID number is "not found", like an unknown code.
+    asked = get(client, f"/verify/{document['csv']}")
+    assert asked.status_code == 422
+    assert [e["field"] for e in body(asked)["errors"]] == ["id_number"]
     assert get(client, f"/verify/{document['csv']}?id_number=99301193G").status_code == 404
     verified = get(client, f"/verify/{document['csv'].lower()}?id_number=12345678z")
     assert verified.status_code == 200, verified.body
     assert body(verified)["sha256"] == hashlib.sha256(pdf).hexdigest()
+    assert body(verified)["office"] == "OMAC"
     assert get(client, f"/verify/{new_csv()}").status_code == 404  # well formed, never issued
+    # A mistyped character is told at the field, not as "not found".
+    typo = document["csv"][:-1] + ("0" if document["csv"][-1] != "0" else "1")
+    mistyped = get(client, f"/verify/{typo}?id_number=12345678Z")
+    assert mistyped.status_code == 422
+    assert [e["field"] for e in body(mistyped)["errors"]] == ["csv"]
 
 
 def test_another_citizen_never_sees_the_document(client: Client, omac: str) -> None:

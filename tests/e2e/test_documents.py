@@ -166,8 +166,10 @@ def _issue_download_and_verify(
     public.get_by_role("button", name="English").click()
     public.fill("#verify-csv", csv)
     public.locator("#verify-submit").click()
-    # THEN a residence certificate is not found: it shows personal data
-    expect(public.locator("#verify-not-found")).to_be_visible()
+    # THEN a residence certificate asks for its holder's ID number at that field: it shows personal data
+    expect(public.locator("#verify-id-number-error")).to_contain_text("DNI or NIE too to see it")
+    expect(public.locator("#verify-id-number")).to_have_attribute("aria-invalid", "true")
+    expect(public.locator("#verify-not-found")).to_have_count(0)
     expect(public.locator("#verify-result")).to_have_count(0)
     assert axe_violations(public) == []
 
@@ -180,6 +182,7 @@ def _issue_download_and_verify(
     expect(public.locator("#verify-not-found")).to_have_count(0)
     expect(public.locator("#verify-doc-csv")).to_have_text(csv)
     expect(public.locator("#verify-sha256")).to_have_text(digest)
+    expect(public.locator("#verify-office")).to_have_text("Citizen Service Office")
     assert axe_violations(public) == []
 
     # AND the original it offers is byte for byte the one the citizen downloaded

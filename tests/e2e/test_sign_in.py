@@ -25,7 +25,7 @@ def _latest_code(stack: RunningStack, to: str | None = None) -> str:
 def test_a_citizen_signs_in_with_a_code_read_from_the_outbox(stack: RunningStack, page: Page) -> None:
     page.goto(stack.web_url + "/sign-in")
     page.get_by_role("button", name="Català").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Identifica't")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Identificació")
     assert axe_violations(page) == []
 
     page.fill("#id-number", "12345678z")

@@ -192,3 +192,21 @@ def test_agents_work_only_when_their_office_is_open() -> None:
                         weekday,
                         start,
                     )
+
+
+def test_every_demo_citizen_is_an_adult_of_the_padron(people: list[dict[str, Any]]) -> None:
+    """The people the demo signs in as (eID, the calls happening now) exist in the padrón, under their own name,
+    and are of age: a toddler does not book a video call or sign a direct debit."""
+    from dev.calls_now import DEMO_CALLS
+
+    by_id = {p["id_number"]: p for p in people}
+    demo: dict[str, str] = {p["identifier"]: p["name"] for p in _demo("eid_people.json")["people"]}
+    demo.update({id_number: name.split()[0] for _, _, id_number, name, _, _ in DEMO_CALLS})
+    for id_number, given_name in demo.items():
+        person = by_id.get(id_number)
+        assert person is not None, id_number
+        assert person["given_name"] == given_name, id_number
+        assert _age(person) >= 18, (id_number, person["birth_date"])
+    for _, _, id_number, name, _, _ in DEMO_CALLS:
+        person = by_id[id_number]
+        assert name == f"{person['given_name']} {person['surname1']}"

@@ -1,7 +1,8 @@
 /**
  * The one way the SPA talks to the API (reached under `/api`): JSON in and out, a timeout, problem+json answers turned
  * into `ApiError` (with the stable `code`, the field errors and `Retry-After`), and — for calls made on someone's
- * behalf — the `Authorization: Bearer` header from the session. Any 401 to such a call (but a wrong one-time code's)
+ * behalf — the `Authorization: Bearer` header from the session. Every request says the page's language
+ * (`Accept-Language`). Any 401 to such a call (but a wrong one-time code's)
  * ends the session: the shell then sends the person to sign in again.
  */
 import type { SessionStore } from './session'
@@ -89,6 +90,15 @@ export interface ApiClientOptions {
   baseUrl?: string
   /** Weak mobile networks can hang a request for minutes: give up and let the person try again. */
   timeoutMs?: number
+  /**
+   * The page's language, sent as `Accept-Language` on every request so that what the API sends (a code, a
+   * confirmation) is in the language the person reads. Defaults to `<html lang>`, which the i18n context keeps.
+   */
+  language?: () => string | null
+}
+
+function pageLanguage(): string | null {
+  return typeof document === 'undefined' ? null : document.documentElement.lang || null
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -97,10 +107,13 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl ?? '/api'
   const timeoutMs = options.timeoutMs ?? 20_000
   const session = options.session
+  const language = options.language ?? pageLanguage
   let outboxAvailable: boolean | null = null
 
   async function send<T>(path: string, opts: RequestOptions, read: Read<T>, accept: string): Promise<T> {
     const headers: Record<string, string> = { Accept: accept, ...opts.headers }
+    const lang = language()
+    if (lang && !headers['Accept-Language']) headers['Accept-Language'] = lang
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json'
     if (opts.auth) {
       const current = opts.quiet ? session.peek() : session.current()

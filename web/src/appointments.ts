@@ -171,6 +171,15 @@ export function isUpcoming(appointment: Appointment, now = Date.now()): boolean 
   return appointment.status === 'booked' && Date.parse(appointment.end) > now
 }
 
+/**
+ * Whether the appointment can still be changed or cancelled: not once its time has come or its call has started
+ * (the API answers 409 `already_started` then).
+ */
+export function canChange(appointment: Appointment, now = Date.now()): boolean {
+  const call = appointment.call?.state
+  return appointment.status === 'booked' && Date.parse(appointment.start) > now && call !== 'in_call' && call !== 'ended'
+}
+
 // ---- Booking in progress ----
 
 /** The slot chosen before signing in, kept for this tab so the booking resumes afterwards. */

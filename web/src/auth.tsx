@@ -8,7 +8,7 @@ import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'p
 import { asApiError, type ApiClient, type ApiError } from './api'
 import { safeReturnPath } from './identity'
 import { CATALOGUE_PATH, signInPath, SIGN_IN_PATH, STAFF_SIGN_IN_PATH, useRouter } from './router'
-import { expiryTime, type Session, type SessionEvent, type SessionKind, type Token } from './session'
+import { expiryTime, type Session, type SessionEvent, type SessionKind, type Token, type VerifiedContact } from './session'
 
 export interface CitizenProfile {
   kind: 'citizen'
@@ -50,7 +50,8 @@ export interface Auth {
   retryProfile: () => void
   notice: SignInNotice
   clearNotice: () => void
-  signIn: (token: Token, kind: SessionKind) => void
+  /** `contact`: the address or phone a one-time code reached, offered later for a booking's confirmation. */
+  signIn: (token: Token, kind: SessionKind, contact?: VerifiedContact) => void
   /**
    * Tells the API (best effort) and forgets the session; `then` runs just before, in the same tick (navigate away
    * first, so a page that needs a session never renders without one).
@@ -129,7 +130,10 @@ export function AuthProvider(props: { api: ApiClient; children: ComponentChildre
     }
   }, [api, token, attempt])
 
-  const signIn = useCallback((received: Token, kind: SessionKind) => void store.start(received, kind), [store])
+  const signIn = useCallback(
+    (received: Token, kind: SessionKind, contact?: VerifiedContact) => void store.start(received, kind, contact),
+    [store],
+  )
   const signOut = useCallback(async (then?: () => void) => {
     if (store.peek()) {
       try {

@@ -15,6 +15,8 @@ export interface IssuedDocument {
   sha256: string
   size: number | null
   appointment_id: string | null
+  /** The office that issued it (in the public check's answer). */
+  office?: string
   /** Only in the answer for one document (valid about a minute). */
   download_url?: string
 }
@@ -34,6 +36,7 @@ export function parseDocument(value: unknown): IssuedDocument | null {
     sha256: str(value.sha256) ? value.sha256 : '',
     size: typeof value.size === 'number' ? value.size : null,
     appointment_id: str(value.appointment_id) ? value.appointment_id : null,
+    office: str(value.office) ? value.office : undefined,
     download_url: str(value.download_url) ? value.download_url : undefined,
   }
 }
@@ -69,9 +72,25 @@ export function normalizeCsv(raw: string): string {
   return raw.replace(/\s+/g, '').toUpperCase()
 }
 
-/** Looks like a CSV: 10–40 letters and digits once the hyphens are out. */
-export function looksLikeCsv(csv: string): boolean {
-  return /^[A-Z0-9]{10,40}$/.test(csv.replace(/-/g, ''))
+const CSV_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ' // Crockford's Base32, as chalicelib/domain/csv_code.py
+
+/**
+ * What is wrong with a typed CSV, checked as the API does: 20 characters and 2 check characters of Crockford's
+ * Base32 (hyphens, spaces and case do not matter; I and L read as 1, O as 0). `mistyped` when the shape is right but
+ * the check characters do not match — a character copied wrong — so the person is told at the field, not "not found".
+ */
+export function csvProblem(raw: string): 'missing' | 'format' | 'mistyped' | null {
+  const compact = raw
+    .toUpperCase()
+    .replace(/[\s\-\u2010\u2011]/g, '')
+    .replace(/[IL]/g, '1')
+    .replace(/O/g, '0')
+  if (compact === '') return 'missing'
+  if (!/^[0-9A-HJKMNP-TV-Z]{22}$/.test(compact)) return 'format'
+  let remainder = 0
+  for (const c of compact.slice(0, 20)) remainder = (remainder * 32 + CSV_ALPHABET.indexOf(c)) % 1021
+  const check = CSV_ALPHABET.indexOf(compact.charAt(20)) * 32 + CSV_ALPHABET.indexOf(compact.charAt(21))
+  return remainder === check ? null : 'mistyped'
 }
 
 /** `GET /verify/{csv}` (public); the ID number of the holder for residence certificates. */

@@ -13,6 +13,24 @@ export function assuranceName(t: Translate, level: string): string {
   return label(t, `assurance.${level}`, level)
 }
 
+/**
+ * In plain words, how a citizen must identify for a service at `level` (never the word "substantial": people know
+ * idCAT Mòbil, Cl@ve and certificates, not eIDAS levels).
+ */
+export function identifyHow(t: Translate, level: string): string {
+  return t(level === 'high' ? 'identify.high' : level === 'substantial' ? 'identify.substantial' : 'identify.low')
+}
+
+/** What a person needs to reach `level` ("idCAT Mòbil, Cl@ve or a digital certificate"). */
+export function eidMeans(t: Translate, level: string): string {
+  return t(level === 'high' ? 'eid.means.high' : 'eid.means.substantial')
+}
+
+/** Whether a code sign-in (email or SMS) is enough for a service at `level`. */
+export function codeIsEnough(level: string): boolean {
+  return level !== 'substantial' && level !== 'high'
+}
+
 /** The translation of an API code (`role.admin`, `method.clave`), or the code itself when there is none. */
 export function label(t: Translate, key: string, fallback: string): string {
   return Object.prototype.hasOwnProperty.call(CATALOGUES.ca, key) ? t(key as MessageKey) : fallback

@@ -8,11 +8,18 @@ export const SESSION_KEY = 'va.session'
 
 export type SessionKind = 'citizen' | 'staff'
 
+/** The email address or phone a one-time code has just reached: the booking form offers it for the confirmation. */
+export interface VerifiedContact {
+  channel: 'email' | 'sms'
+  destination: string
+}
+
 export interface Session {
   access_token: string
   /** RFC 3339 instant (UTC) after which the token is no longer accepted. */
   expires_at: string
   kind?: SessionKind
+  contact?: VerifiedContact
 }
 
 export interface Token {
@@ -32,7 +39,7 @@ export interface SessionStore {
   peek(): Session | null
   /** The stored session while it lasts; an expired one is ended (listeners hear `ended`) and null returned. */
   current(): Session | null
-  start(token: Token, kind: SessionKind): Session
+  start(token: Token, kind: SessionKind, contact?: VerifiedContact): Session
   /** Forgets the session; listeners hear of it only when there was one. */
   end(reason: SessionEndReason): void
   subscribe(listener: (event: SessionEvent) => void): () => void
@@ -76,11 +83,12 @@ export function createSessionStore(storage: Storage | null, now: () => number = 
       }
       return session
     },
-    start(token, kind) {
+    start(token, kind, contact) {
       const session: Session = {
         access_token: token.access_token,
         expires_at: new Date(now() + token.expires_in * 1000).toISOString(),
         kind,
+        ...(contact ? { contact } : {}),
       }
       write(session)
       emit({ type: 'started', session })
@@ -118,10 +126,18 @@ function parseSession(raw: string | null): Session | null {
     if (typeof value.access_token !== 'string' || value.access_token === '') return null
     if (typeof value.expires_at !== 'string' && typeof value.expires_at !== 'number') return null
     const kind = value.kind === 'citizen' || value.kind === 'staff' ? value.kind : undefined
-    return { access_token: value.access_token, expires_at: value.expires_at as string, kind }
+    const contact = parseContact(value.contact)
+    return { access_token: value.access_token, expires_at: value.expires_at as string, kind, ...(contact ? { contact } : {}) }
   } catch {
     return null
   }
+}
+
+function parseContact(raw: unknown): VerifiedContact | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined
+  const { channel, destination } = raw as Record<string, unknown>
+  if ((channel !== 'email' && channel !== 'sms') || typeof destination !== 'string' || destination === '') return undefined
+  return { channel, destination }
 }
 
 /** `window.sessionStorage`, or null where merely touching it throws. */

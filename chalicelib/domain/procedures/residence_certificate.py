@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.countries import country_name
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
 from chalicelib.domain.procedures.base import (
@@ -176,7 +177,7 @@ class ResidenceCertificate:
                 L["born"](lang),
                 f"{day(date.fromisoformat(person['birth_date']), lang)}, {person.get('birth_place', '')}",
             ),
-            (L["nationality"](lang), str(person.get("nationality", ""))),
+            (L["nationality"](lang), country_name(str(person.get("nationality", "")), lang)),
             (L["address"](lang), _address(person.get("address", {}))),
             (L["since_address"](lang), day(date.fromisoformat(person["registered_at_address"]), lang)),
             (L["since_town"](lang), day(date.fromisoformat(person["registered_in_municipality"]), lang)),

@@ -192,6 +192,8 @@ export function problemMessage(t: Translate, error: ApiError): string {
       return t('problem.unavailable')
     case 'identity_not_checked':
       return t('problem.identityNotChecked')
+    case 'already_started':
+      return t('problem.alreadyStarted')
   }
   if (error.status === null) return t('problem.network')
   if (error.status === 503) return t('problem.unavailable')
@@ -213,6 +215,7 @@ const FIELD_MESSAGES = {
   otp: 'field.code',
   username: 'field.username',
   password: 'field.password',
+  contact: 'book.contactMissing',
   'contact.email': 'validation.email.format',
   'contact.phone': 'validation.phone.format',
   'citizen.id_number': 'field.idNumber',

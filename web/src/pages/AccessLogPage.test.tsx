@@ -83,7 +83,7 @@ describe('who accessed my data', () => {
     await waitFor(() => expect(text('#access-log-empty')).not.toBe(''))
     expect(document.activeElement?.id).toBe('access-log-title')
     expect(text('#access-log-empty')).toBe(
-      'Encara no consta que ningú altre hagi fet servir les teves dades en aquest servei.',
+      'Encara no consta que ningú altre hagi fet servir les vostres dades en aquest servei.',
     )
   })
 

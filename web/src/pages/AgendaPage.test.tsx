@@ -90,7 +90,7 @@ describe('the day agenda', () => {
 
     // Saving without choosing says so at the field.
     await click(first.querySelector('button[type=submit]'))
-    expect(text('#outcome-a-error')).toBe('Error: Elige el resultado.')
+    expect(text('#outcome-a-error')).toBe('Error: Elija el resultado.')
     expect(api.callsTo('POST /api/appointments/a/outcome')).toHaveLength(0)
 
     await choose('#outcome-a', 'no_show')

@@ -61,7 +61,7 @@ describe('my appointments', () => {
   it('has an empty state that leads to the catalogue', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/appointments': () => json({ items: [], next: null }) })
     app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments', session: signedIn('citizen') })
-    await waitFor(() => expect(text('#no-appointments')).toContain('No tienes ninguna cita.'))
+    await waitFor(() => expect(text('#no-appointments')).toContain('No tiene ninguna cita.'))
     expect(document.querySelector('#no-appointments a')?.getAttribute('href')).toBe('/')
     expect(text('h1')).toBe('Mis citas')
   })
@@ -158,10 +158,10 @@ describe('my appointments', () => {
     })
     app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('citizen') })
     const cancel = await find('button#cancel-appointment')
-    expect(cancel.textContent).toBe('Anul·la la cita')
+    expect(cancel.textContent).toBe('Anul·lar la cita')
     await click(cancel)
     await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#cancel-title')))
-    expect(text('#cancel-title')).toBe('Vols anul·lar aquesta cita?')
+    expect(text('#cancel-title')).toBe('Voleu anul·lar aquesta cita?')
     expect(api.callsTo('POST /api/appointments/appt-1/cancel')).toHaveLength(0)
 
     // "No" keeps it, focus back where it was.
@@ -181,6 +181,38 @@ describe('my appointments', () => {
     expect(text('#confirmation')).toContain("L'hora torna a estar lliure per a altres persones.")
     expect(document.querySelector('#confirmation-book-again')?.getAttribute('href')).toBe('/book/padron-certificate')
     expect(document.querySelector('#appointment-status .status-tag--cancelled')).not.toBeNull()
+  })
+
+  it('offers no change or cancellation once the call has started, and says why', async () => {
+    const started = appointment({ call: { state: 'in_call', waiting_since: null, room_id: 'r-1', citizen_connected: true, recording: 'recording' } })
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(started),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await waitFor(() =>
+      expect(text('#appointment-started')).toBe(
+        'The appointment has already started: it can no longer be changed or cancelled.',
+      ),
+    )
+    expect(document.querySelector('button#reschedule')).toBeNull()
+    expect(document.querySelector('button#cancel-appointment')).toBeNull()
+  })
+
+  it('when the API says the appointment has started meanwhile, says so and hides change and cancel', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(appointment()),
+      'POST /api/appointments/appt-1/cancel': () => problem(409, 'already_started'),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await click(await find('button#cancel-appointment'))
+    await click(await find('button#confirm-cancel'))
+    await waitFor(() =>
+      expect(text('.error-summary li')).toBe('La cita ya ha empezado: ya no se puede cambiar ni anular.'),
+    )
+    expect(document.querySelector('button#cancel-appointment')).toBeNull()
+    expect(document.querySelector('button#reschedule')).toBeNull()
   })
 
   it('says when the appointment is not found', async () => {

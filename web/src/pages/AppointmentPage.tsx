@@ -10,6 +10,7 @@ import {
   changeAppointment,
   downloadCalendar,
   formatTime,
+  canChange,
   isUpcoming,
   type Appointment,
   type Slot,
@@ -53,6 +54,7 @@ export function AppointmentPage(props: { id: string }) {
   const [slot, setSlot] = useState<Slot | null>(null)
   const [reload, setReload] = useState(0)
   const [busy, setBusy] = useState(false)
+  const [started, setStarted] = useState(false)
   // Shown after a booking (carried over from the booking page), a change or a cancellation, until the next action.
   const [confirmation, setConfirmation] = useState<ConfirmationKind | null>(() => takeConfirmation(props.id))
   const staff = isStaff(auth)
@@ -105,7 +107,13 @@ export function AppointmentPage(props: { id: string }) {
       announce(done(updated))
       focus('confirmation-title')
     } catch (caught) {
-      fail(asApiError(caught))
+      const error = asApiError(caught)
+      if (error.code === 'already_started') {
+        // It began meanwhile: nothing left to change or cancel.
+        setStarted(true)
+        setMode(null)
+      }
+      fail(error)
     } finally {
       setBusy(false)
     }
@@ -181,23 +189,32 @@ export function AppointmentPage(props: { id: string }) {
                 {t('calendar.add')}
               </button>
             )}
-            <button
-              type="button"
-              id="reschedule"
-              class="button button--secondary"
-              onClick={() => enter('reschedule', 'step-day')}
-            >
-              {t('reschedule.button')}
-            </button>
-            <button
-              type="button"
-              id="cancel-appointment"
-              class="button button--secondary"
-              onClick={() => enter('cancel', 'cancel-title')}
-            >
-              {t('cancel.button')}
-            </button>
+            {canChange(a) && !started && (
+              <>
+                <button
+                  type="button"
+                  id="reschedule"
+                  class="button button--secondary"
+                  onClick={() => enter('reschedule', 'step-day')}
+                >
+                  {t('reschedule.button')}
+                </button>
+                <button
+                  type="button"
+                  id="cancel-appointment"
+                  class="button button--secondary"
+                  onClick={() => enter('cancel', 'cancel-title')}
+                >
+                  {t('cancel.button')}
+                </button>
+              </>
+            )}
           </div>
+        )}
+        {a && a.status === 'booked' && (!canChange(a) || started) && mode === null && (
+          <p class="note" id="appointment-started">
+            {t('appt.startedNoChange')}
+          </p>
         )}
         {a && mode === null && staff && (
           <AgentProcedurePanel appointmentId={a.id} canIssue={a.status === 'booked'} as="section" />

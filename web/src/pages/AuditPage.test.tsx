@@ -143,7 +143,7 @@ describe('the audit trail page', () => {
     await waitFor(() => expect(text('#audit-empty')).toBe('Cap esdeveniment no coincideix amb la cerca.'))
     await submit('form#audit-search')
     await waitFor(() => expect(text('.error-state h2')).toBe("No s'han pogut carregar els esdeveniments."))
-    await click(byText(document, 'button', 'Torna-ho a provar'))
+    await click(byText(document, 'button', 'Torneu-ho a provar'))
     await waitFor(() => expect(document.querySelectorAll('[data-testid="audit-results"] tbody tr')).toHaveLength(1))
   })
 

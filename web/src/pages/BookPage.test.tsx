@@ -160,12 +160,16 @@ describe('booking an appointment', () => {
       'POST /api/appointments': [() => problem(409, 'too_many_appointments'), () => json(appointment(), 201)],
       'GET /api/appointments/appt-1': () => json(appointment()),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/book/padron-certificate', session: signedIn('citizen') })
+    const session = { ...signedIn('citizen'), contact: { channel: 'sms' as const, destination: '+34612345678' } }
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/book/padron-certificate', session })
     await chooseDayAndTime()
+    // The phone the code reached is offered for the confirmation.
+    expect((document.querySelector('#contact-phone') as HTMLInputElement).value).toBe('+34612345678')
+    expect(text('#contact-hint')).toContain("amb què us heu identificat")
     await click(document.querySelector('button#confirm-booking'))
     await waitFor(() =>
       expect(text('.error-summary li')).toBe(
-        "Has arribat al màxim de cites pendents. Anul·la'n una per demanar-ne una altra. Les meves cites",
+        "Heu arribat al màxim de cites pendents. Anul·leu-ne una per demanar-ne una altra. Les meves cites",
       ),
     )
     expect(document.querySelector('.error-summary li a')?.getAttribute('href')).toBe('/appointments')
@@ -194,6 +198,36 @@ describe('booking an appointment', () => {
     const link = document.querySelector('.error-summary li a')
     expect(link?.textContent).toBe('Identifícate con tu identidad digital (idCAT Mòbil, Cl@ve, certificado)')
     expect(link?.getAttribute('href')).toContain('/auth/eid/start')
+  })
+
+  it('says at the field that one contact is needed, before and after asking the API', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/services/padron-certificate/slots': slots(),
+      'POST /api/appointments': () =>
+        problem(422, 'validation_error', {
+          errors: [{ field: 'contact', message: 'give an email address or a phone number for the confirmation' }],
+        }),
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await chooseDayAndTime()
+    expect(text('#contact-hint')).toBe('At least one of the two is needed: we will send the confirmation and a reminder there.')
+
+    await click(document.querySelector('button#confirm-booking'))
+    const email = document.querySelector('#contact-email')
+    await waitFor(() => expect(text('#contact-email-error')).toContain('at least one is needed'))
+    expect(email?.getAttribute('aria-invalid')).toBe('true')
+    expect(email?.getAttribute('aria-describedby')).toBe('contact-email-error')
+    expect(document.activeElement).toBe(document.querySelector('.error-summary'))
+    expect(document.querySelector('.error-summary a')?.getAttribute('href')).toBe('#contact-email')
+    expect(api.callsTo('POST /api/appointments')).toHaveLength(0)
+
+    // Should the API still say so, it lands at the same field, not as a bare "check the details".
+    await type('#contact-email', 'ana@example.com')
+    await click(document.querySelector('button#confirm-booking'))
+    await waitFor(() => expect(api.callsTo('POST /api/appointments')).toHaveLength(1))
+    await waitFor(() => expect(text('#contact-email-error')).toContain('at least one is needed'))
+    expect(text('.error-summary')).not.toContain('Check the details')
   })
 
   it('when someone else takes the time: back to the times, refreshed, and says so', async () => {
@@ -229,8 +263,9 @@ describe('booking an appointment', () => {
     })
     app = await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
     await chooseDayAndTime()
+    await type('#contact-email', 'ana@example.com')
     await click(document.querySelector('button#confirm-booking'))
-    await waitFor(() => expect(text('.error-summary li')).toBe('Ya tienes una cita para este trámite. Mis citas'))
+    await waitFor(() => expect(text('.error-summary li')).toBe('Ya tiene una cita para este trámite. Mis citas'))
     expect(document.querySelector('.error-summary li a')?.getAttribute('href')).toBe('/appointments')
   })
 
@@ -240,16 +275,21 @@ describe('booking an appointment', () => {
       'GET /api/services/padron-certificate/slots': slots(),
       'POST /api/appointments': () => problem(403, 'insufficient_assurance', { required_assurance: 'high' }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    const session = { ...signedIn('citizen'), contact: { channel: 'email' as const, destination: 'ana@example.com' } }
+    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session })
     await chooseDayAndTime()
     expect(document.querySelector('#eid-start')).toBeNull()
     await click(document.querySelector('button#confirm-booking'))
 
     await waitFor(() =>
       expect(text('.error-summary li')).toBe(
-        'This procedure needs a high identification level: sign in with your digital identity to book it.',
+        'To book this appointment you need to sign in with your digital identity: you need a digital certificate ' +
+          '(or the electronic DNI).',
       ),
     )
+    // No "Confirm" left that cannot work: the digital identity is the way on.
+    expect(document.querySelector('button#confirm-booking')).toBeNull()
+    expect(text('main').toLowerCase()).not.toMatch(/substantial|high identification/)
     const eid = document.querySelector('a#eid-start')
     expect(eid?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fbook%2Fpadron-certificate&attempt=[\w-]{16,}$/)
     expect(document.querySelector('.error-summary a')?.getAttribute('href')).toBe('#eid-start')
@@ -263,13 +303,16 @@ describe('booking an appointment', () => {
     await waitFor(() => expect(liveRegion()).toBe('We have kept the day and time you chose.'))
   })
 
-  it('asks someone not signed in to sign in, keeping the chosen time', async () => {
+  it('sends someone not signed in straight to the digital identity a service needs, keeping the chosen time', async () => {
     const api = routeApi({ 'GET /api/services/padron-certificate/slots': slots() })
     app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate' })
     await chooseDayAndTime()
     expect(document.querySelector('#contact-email')).toBeNull()
-    expect(document.querySelector('a#book-sign-in')?.getAttribute('href')).toBe(
-      '/sign-in?return_to=%2Fbook%2Fpadron-certificate',
+    // A code sign-in could not book it: no link to one, plain words on what is needed instead.
+    expect(document.querySelector('a#book-sign-in')).toBeNull()
+    expect(text('#book-sign-in-notice')).toContain('you need idCAT Mòbil, Cl@ve or a digital certificate')
+    expect(document.querySelector('a#eid-start')?.getAttribute('href')).toMatch(
+      /^\/api\/auth\/eid\/start\?return_to=%2Fbook%2Fpadron-certificate&attempt=/,
     )
     expect(JSON.parse(sessionStorage.getItem('va.booking') ?? '{}')).toEqual({
       service: 'padron-certificate',
@@ -297,10 +340,11 @@ describe('booking an appointment', () => {
     await type('#citizen-id-number', 'X1234567A')
     await click(document.querySelector('button#confirm-booking'))
     expect(text('#citizen-id-number-error')).toBe(
-      'Error: La lletra no correspon al número: revisa el DNI o NIE.',
+      'Error: La lletra no correspon al número: reviseu el DNI o NIE.',
     )
     expect(text('#contact-email-error')).toBe(
-      'Error: Introdueix una adreça de correu electrònic o un número de mòbil.',
+      'Error: Escriviu una adreça de correu electrònic o un número de mòbil: cal almenys un dels dos per enviar-vos ' +
+        'la confirmació.',
     )
 
     await type('#citizen-id-number', 'x1234567-l')

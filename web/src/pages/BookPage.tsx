@@ -35,7 +35,7 @@ import {
 import { idNumberProblem, isEmail, isPhone, normalizeEmail, normalizeIdNumber, normalizePhone } from '../identity'
 import { LANGUAGES, type Language } from '../i18n'
 import { useI18n } from '../i18n/context'
-import { assuranceName, officeName } from '../offices'
+import { codeIsEnough, eidMeans, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
 import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link, servicePath, signInPath, useRouter } from '../router'
 import type { Service } from '../services'
@@ -43,9 +43,12 @@ import { eidHref, isStaff } from './appointment-common'
 
 const LEVELS = ['low', 'substantial', 'high']
 
+// Every field the API may name in a 422 has an input here: "give an email or a phone" (`contact`) lands on the email.
 const API_FIELDS = {
   'citizen.id_number': 'citizen-id-number',
   'citizen.name': 'citizen-name',
+  citizen: 'citizen-id-number',
+  contact: 'contact-email',
   'contact.email': 'contact-email',
   'contact.phone': 'contact-phone',
 }
@@ -94,8 +97,10 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
   const [moved, setMoved] = useState(0)
   const [pending, setPending] = useState(false)
   const [needsEid, setNeedsEid] = useState<string | null>(null)
-  const [email, setEmail] = useState('')
-  const [phone, setPhone] = useState('')
+  // The address or phone a code has just reached is where the confirmation goes, unless the person changes it.
+  const verified = staff ? undefined : auth.session?.contact
+  const [email, setEmail] = useState(verified?.channel === 'email' ? verified.destination : '')
+  const [phone, setPhone] = useState(verified?.channel === 'sms' ? verified.destination : '')
   const [idNumber, setIdNumber] = useState('')
   const [name, setName] = useState('')
   const [bookingLanguage, setBookingLanguage] = useState<Language>(language)
@@ -131,8 +136,9 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
     if (staff) {
       const problem = idNumberProblem(id)
       if (problem) fields['citizen-id-number'] = t(`validation.idNumber.${problem}`)
-      if (!mail && !tel) fields['contact-email'] = t('book.contactMissing')
     }
+    // The API needs one of the two for the confirmation, for citizens and staff alike.
+    if (!mail && !tel) fields['contact-email'] = t('book.contactMissing')
     if (mail && !isEmail(mail)) fields['contact-email'] = t('validation.email.format')
     if (tel && !isPhone(tel)) fields['contact-phone'] = t('validation.phone.format')
     if (Object.keys(fields).length) {
@@ -204,7 +210,7 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
         const required = error.body.required_assurance
         const level = typeof required === 'string' ? required : service.min_assurance
         setNeedsEid(level)
-        const message = t('book.needsLevel', { level: assuranceName(t, level).toLowerCase() })
+        const message = t('book.needsLevel', { means: eidMeans(t, level) })
         general = [{ message, target: 'eid-start' }]
         break
       }
@@ -249,7 +255,17 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
               {t('book.changeTime')}
             </button>
           </p>
-          {!auth.session ? (
+          {!auth.session && !staff && !codeIsEnough(service.min_assurance) ? (
+            // A code sign-in cannot book this service: straight to the digital identity, never into a dead end.
+            <div class="notice" id="book-sign-in-notice">
+              <p>{t('book.signInEid', { means: eidMeans(t, service.min_assurance) })}</p>
+              <p>
+                <a id="eid-start" class="button" href={eidHref(here)}>
+                  {t('book.signInEidLink')}
+                </a>
+              </p>
+            </div>
+          ) : !auth.session ? (
             <div class="notice" id="book-sign-in-notice">
               <p>{t(staff ? 'book.signInStaff' : 'book.signIn')}</p>
               <p>
@@ -258,18 +274,19 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
                 </Link>
               </p>
             </div>
+          ) : lowLevel && !staff ? (
+            // Signed in, but not enough for this service: the only way on is the digital identity (no "Confirm"
+            // button that cannot work).
+            <div class="note" id="eid-notice">
+              <p>{t('book.needsLevel', { means: eidMeans(t, lowLevel) })}</p>
+              <p>
+                <a id="eid-start" class="button" href={eidHref(here)}>
+                  {t('signIn.eid.button')}
+                </a>
+              </p>
+            </div>
           ) : (
             <>
-              {lowLevel && !staff && (
-                <div class="note" id="eid-notice">
-                  <p>{t('book.needsLevel', { level: assuranceName(t, lowLevel).toLowerCase() })}</p>
-                  <p>
-                    <a id="eid-start" class="button" href={eidHref(here)}>
-                      {t('signIn.eid.button')}
-                    </a>
-                  </p>
-                </div>
-              )}
               <form
                 id="booking-form"
                 noValidate
@@ -324,7 +341,10 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
                   </Fieldset>
                 )}
                 <Fieldset legend={t('book.contact')}>
-                  <p class="field__hint">{t(staff ? 'book.contactHintStaff' : 'book.contactHint')}</p>
+                  <p class="field__hint" id="contact-hint">
+                    {t(staff ? 'book.contactHintStaff' : 'book.contactHint')}
+                    {verified && ` ${t('book.contactPrefilled')}`}
+                  </p>
                   <TextField
                     id="contact-email"
                     name="email"

@@ -297,7 +297,7 @@ describe('the video call', () => {
     })
     await waitFor(() =>
       expect(text('#agent-late')).toBe(
-        'El agente se está retrasando unos minutos. Espera, por favor: te hará pasar en cuanto pueda.',
+        'El agente se está retrasando unos minutos. Espere, por favor: le hará pasar en cuanto pueda.',
       ),
     )
     await waitFor(() => expect(liveRegion()).toBe(text('#agent-late')))

@@ -91,7 +91,7 @@ describe('the catalogue page', () => {
       },
       language: 'ca',
     })
-    await waitFor(() => byText(document, '.error-state button', 'Torna-ho a provar'))
+    await waitFor(() => byText(document, '.error-state button', 'Torneu-ho a provar'))
     expect(document.querySelector('.error-detail')).toBeNull()
   })
 
@@ -127,7 +127,12 @@ describe('moving between pages', () => {
     expect(h1?.textContent).toBe('Instalment plan')
     expect(document.activeElement).toBe(h1)
     expect(document.body.textContent).toContain('No documents are needed.')
-    expect(document.body.textContent).toContain('High')
+    // What a citizen needs, in plain words, before a button that a code sign-in could not get past.
+    expect(document.querySelector('#identify-note')?.textContent).toBe(
+      'With a digital certificate (or the electronic DNI). A code by email or SMS is not enough.',
+    )
+    expect(document.querySelector('#identify-how')?.textContent).toBe('Digital certificate')
+    expect(document.body.textContent?.toLowerCase()).not.toMatch(/substantial|high/)
     await waitFor(() => expect(document.title).toBe('Instalment plan – Video appointments'))
 
     await click(byText(document, 'main a', 'Back to the service catalogue'))

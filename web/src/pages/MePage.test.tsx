@@ -36,13 +36,13 @@ describe('the area at /me', () => {
 
     await waitFor(() => expect(text('#citizen-id')).toBe('****678Zacabat en 678Z'))
     expect(text('h1')).toBe('El meu espai')
-    expect(text('#assurance')).toBe('Baix')
+    expect(text('#assurance')).toBe('Codi per correu electrònic o SMS')
     expect(text('#auth-method')).toBe('Codi per correu electrònic o SMS')
-    expect(document.querySelector('main a[href="/"]')?.textContent).toBe('Vés al catàleg de tràmits')
+    expect(document.querySelector('main a[href="/"]')?.textContent).toBe('Anar al catàleg de tràmits')
     expect(document.body.textContent).not.toContain('12345678Z')
     expect(text('#signed-in-as')).toBe('Sessió iniciada com a ****678Z')
 
-    await click(byText(document, 'button', 'Mostra el número complet'))
+    await click(byText(document, 'button', 'Mostrar el número complet'))
     expect(text('#citizen-id')).toBe('12345678Z')
     expect(document.querySelectorAll('button#sign-out')).toHaveLength(1)
     expect(api.callsTo('GET /api/me')[0]?.headers.Authorization).toBe('Bearer token-citizen')
@@ -95,7 +95,7 @@ describe('the area at /me', () => {
     const api = routeApi({ 'GET /api/me': () => problem(401, 'unauthorized') })
     app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('staff') })
     await waitFor(() => expect(window.location.pathname).toBe('/staff/sign-in'))
-    expect(text('#session-notice')).toBe("La sessió ha finalitzat. Identifica't de nou per continuar.")
+    expect(text('#session-notice')).toBe("La sessió ha finalitzat. Identifiqueu-vos de nou per continuar.")
   })
 
   it('treats a session past its time as ended, without asking the API', async () => {
@@ -119,7 +119,7 @@ describe('the area at /me', () => {
       'POST /api/auth/logout': () => new Response(null, { status: 204 }),
     })
     app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('citizen') })
-    await waitFor(() => expect(text('#assurance')).toBe('Low'))
+    await waitFor(() => expect(text('#assurance')).toBe('Code by email or SMS'))
 
     await click(document.querySelector('button#sign-out'))
 

@@ -174,7 +174,7 @@ describe('the recordings page', () => {
     await click(document.querySelector('#play-rec-room-a'))
     await type('#reason', 'Una queixa de la persona atesa')
     await submit('form#reason-form')
-    await waitFor(() => expect(text('#reason-error')).toBe('Error: Revisa les dades que has escrit.'))
+    await waitFor(() => expect(text('#reason-error')).toBe('Error: Reviseu les dades que heu escrit.'))
     expect(text('#reason-hint')).toBe(
       'La persona atesa veurà que un supervisor ha reproduït aquesta gravació, i per què. Entre 10 i 500 caràcters.',
     )
@@ -232,7 +232,7 @@ describe('the recordings page', () => {
     expect(text('tr[data-id="rec-room-b"] .recording-hold')).toBe(
       "Bloquejada: un altre supervisor n'ha demanat el desbloqueig; el podeu aprovar",
     )
-    expect(text('#hold-rec-room-b')).toBe('Aprova el desbloqueig, gravació de les 11:00')
+    expect(text('#hold-rec-room-b')).toBe('Aprovar el desbloqueig, gravació de les 11:00')
     await click(document.querySelector('#hold-rec-room-b'))
     expect(text('#recording-panel-title')).toBe('Aprovar el desbloqueig de la gravació de les 11:00')
     await type('#reason', 'Revisat amb el servei jurídic')
@@ -241,7 +241,7 @@ describe('the recordings page', () => {
     expect(api.callsTo('POST /api/records/rec-room-b/legal-hold/release/approve')[0]?.body).toEqual({
       reason: 'Revisat amb el servei jurídic',
     })
-    expect(text('#hold-rec-room-b')).toBe('Bloqueja, gravació de les 11:00')
+    expect(text('#hold-rec-room-b')).toBe('Bloquejar, gravació de les 11:00')
     await waitFor(() => expect(liveRegion()).toBe("S'ha aixecat el bloqueig de la gravació de les 11:00."))
   })
 

@@ -4,7 +4,7 @@ import { ErrorState } from '../components/ErrorState'
 import { Localized } from '../components/Localized'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
-import { assuranceName, officeName } from '../offices'
+import { assuranceName, codeIsEnough, identifyHow, officeName } from '../offices'
 import { useDocumentTitle, useLoadAnnouncements, useServices } from '../page-context'
 import { bookPath, CATALOGUE_PATH, Link } from '../router'
 import type { Service } from '../services'
@@ -53,6 +53,11 @@ function ServiceDetails({ service }: { service: Service }) {
   return (
     <>
       <Localized as="p" class="lead service-description" text={service.description} />
+      {!codeIsEnough(service.min_assurance) && (
+        <p class="note" id="identify-note">
+          {identifyHow(t, service.min_assurance)}
+        </p>
+      )}
       <p>
         <Link id="book-appointment" class="button" href={bookPath(service.id)}>
           {t('book.title')}
@@ -69,7 +74,11 @@ function ServiceDetails({ service }: { service: Service }) {
         </div>
         <div>
           <dt>{t('detail.assurance')}</dt>
-          <dd>{assuranceName(t, service.min_assurance)}</dd>
+          <dd id="identify-how">
+            {codeIsEnough(service.min_assurance)
+              ? identifyHow(t, service.min_assurance)
+              : assuranceName(t, service.min_assurance)}
+          </dd>
         </div>
       </dl>
       <h2>{t('detail.documents')}</h2>

@@ -59,7 +59,10 @@ describe('citizen sign-in with a code', () => {
       id_number: '12345678Z',
       channel: 'email',
       destination: 'ana@example.com',
+      language: 'en',
     })
+    // The page's language goes with every request too, for whatever the API sends back.
+    expect(api.callsTo('POST /api/auth/otp')[0]?.headers['Accept-Language']).toBe('en')
     expect(document.querySelector('form#otp-request')).toBeNull()
     const heading = byText(document, 'h2', 'Enter the 6-digit code')
     await waitFor(() => expect(document.activeElement).toBe(heading))
@@ -87,7 +90,11 @@ describe('citizen sign-in with a code', () => {
 
     await waitFor(() => expect(window.location.pathname).toBe('/me'))
     expect(api.callsTo('POST /api/auth/otp/verify')[1]?.body).toEqual({ challenge_id: 'ch-1', code: '123456' })
-    expect(storedSession()).toMatchObject({ access_token: 'tok-1', kind: 'citizen' })
+    expect(storedSession()).toMatchObject({
+      access_token: 'tok-1',
+      kind: 'citizen',
+      contact: { channel: 'email', destination: 'ana@example.com' },
+    })
     await waitFor(() => expect(text('h1')).toBe('My area'))
     await waitFor(() => expect(text('#citizen-id')).toContain('****678Z'))
     expect(api.callsTo('GET /api/me')[0]?.headers.Authorization).toBe('Bearer tok-1')
@@ -132,7 +139,9 @@ describe('citizen sign-in with a code', () => {
       id_number: 'X1234567L',
       channel: 'sms',
       destination: '+34612345678',
+      language: 'es',
     })
+    expect(api.callsTo('POST /api/auth/otp')[0]?.headers['Accept-Language']).toBe('es')
   })
 
   it('says how long to wait when rate limited, from Retry-After', async () => {
@@ -145,11 +154,11 @@ describe('citizen sign-in with a code', () => {
     app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
 
     await requestCode()
-    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torna-ho a provar d'aquí a 5 min."))
+    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torneu-ho a provar d'aquí a 5 min."))
     expect(document.activeElement).toBe(document.querySelector('.error-summary'))
 
     await submit('form#otp-request')
-    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torna-ho a provar d'aquí a 2 min."))
+    await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torneu-ho a provar d'aquí a 2 min."))
   })
 
   it('puts the API’s field errors on the fields, in the person’s language', async () => {
@@ -240,7 +249,7 @@ describe('citizen sign-in with a code', () => {
     app = await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2Fservices%2Fx' })
     const link = document.querySelector('a#eid-start')
     expect(link?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fservices%2Fx&attempt=[\w-]{16,}$/)
-    expect(link?.textContent).toBe("Identifica't amb la identitat digital (idCAT Mòbil, Cl@ve, certificat)")
+    expect(link?.textContent).toBe("Identificar-se amb la identitat digital (idCAT Mòbil, Cl@ve, certificat)")
     app.unmount()
 
     app = await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2F%2Fevil.example' })

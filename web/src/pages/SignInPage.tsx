@@ -39,7 +39,7 @@ interface Challenge {
 const REQUEST_FIELDS = { id_number: 'id-number', channel: 'channel-email', destination: 'destination' }
 
 export function SignInPage() {
-  const { t } = useI18n()
+  const { t, language } = useI18n()
   const auth = useAuth()
   const router = useRouter()
   const announce = useAnnounce()
@@ -75,7 +75,8 @@ export function SignInPage() {
     try {
       const body = await auth.api.request<{ challenge_id?: unknown; expires_in?: unknown }>('/auth/otp', {
         method: 'POST',
-        body: { id_number: details.idNumber, channel: details.channel, destination: details.destination },
+        // The code comes in the language of the page the person reads.
+        body: { id_number: details.idNumber, channel: details.channel, destination: details.destination, language },
       })
       if (typeof body?.challenge_id !== 'string') throw asApiError(null)
       errors.clear()
@@ -151,7 +152,10 @@ export function SignInPage() {
         body: { challenge_id: challenge.challengeId, code: value },
       })
       if (typeof token?.access_token !== 'string' || typeof token.expires_in !== 'number') throw asApiError(null)
-      auth.signIn({ access_token: token.access_token, expires_in: token.expires_in }, 'citizen')
+      auth.signIn({ access_token: token.access_token, expires_in: token.expires_in }, 'citizen', {
+        channel: challenge.channel,
+        destination: challenge.destination,
+      })
       router.navigate(returnTo ?? ME_PATH)
     } catch (caught) {
       const error = asApiError(caught)

@@ -52,8 +52,8 @@ describe('staff sign-in', () => {
 
     await find('form#staff-otp')
     expect(api.callsTo('POST /api/auth/staff/login')[0]?.body).toEqual({ username: 'mgarcia', password: 's3cret' })
-    await waitFor(() => expect(document.activeElement).toBe(byText(document, 'h2', 'Introdueix el codi de 6 xifres')))
-    expect(text('.otp-sent')).toBe('Hem enviat un codi de 6 xifres al teu correu electrònic de feina.')
+    await waitFor(() => expect(document.activeElement).toBe(byText(document, 'h2', 'Introduïu el codi de 6 xifres')))
+    expect(text('.otp-sent')).toBe('Hem enviat un codi de 6 xifres al vostre correu electrònic de feina.')
     await waitFor(() => expect(text('#dev-outbox li')).toContain('Codi: 903211'))
     expect(api.callsTo('GET /api/dev/outbox')[0]?.url).toBe('/api/dev/outbox')
 
@@ -95,8 +95,8 @@ describe('staff sign-in', () => {
     const api = routeApi({ 'POST /api/auth/staff/login': () => problem(403, 'account_disabled') })
     app = await mountApp({ fetch: api.fetch, language: 'es', path: '/staff/sign-in' })
     await submit('form#staff-login')
-    await waitFor(() => expect(text('#username-error')).toBe('Error: Escribe el nombre de usuario.'))
-    expect(text('#password-error')).toBe('Error: Escribe la contraseña.')
+    await waitFor(() => expect(text('#username-error')).toBe('Error: Escriba el nombre de usuario.'))
+    expect(text('#password-error')).toBe('Error: Escriba la contraseña.')
     expect(api.callsTo('POST /api/auth/staff/login')).toHaveLength(0)
 
     await type('#username', 'x')
@@ -104,7 +104,7 @@ describe('staff sign-in', () => {
     await submit('form#staff-login')
     await waitFor(() =>
       expect(text('.error-summary li')).toBe(
-        'Esta cuenta está desactivada. Ponte en contacto con la administración del servicio.',
+        'Esta cuenta está desactivada. Póngase en contacto con la administración del servicio.',
       ),
     )
   })

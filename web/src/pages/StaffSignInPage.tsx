@@ -14,7 +14,8 @@ import { ME_PATH, useRouter } from '../router'
 import type { Token } from '../session'
 import { SessionNotice, useRedirectWhenSignedIn } from './sign-in-common'
 
-const LOGIN_FIELDS = { username: 'username', password: 'password' }
+// `otp` only comes back at the code step, where its input is.
+const LOGIN_FIELDS = { username: 'username', password: 'password', otp: 'staff-otp-code' }
 
 export function StaffSignInPage() {
   const { t } = useI18n()

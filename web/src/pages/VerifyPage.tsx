@@ -10,8 +10,9 @@ import { asApiError } from '../api'
 import { formatDate, formatTime } from '../appointments'
 import { useAuth } from '../auth'
 import { ErrorSummary, problemMessage, TextField, useFormErrors, waitMessage } from '../components/forms'
-import { looksLikeCsv, normalizeCsv, startDownload, verifyDocument, type IssuedDocument } from '../documents'
+import { csvProblem, normalizeCsv, startDownload, verifyDocument, type IssuedDocument } from '../documents'
 import { useI18n } from '../i18n/context'
+import { officeName } from '../offices'
 import { normalizeIdNumber } from '../identity'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { useFocusAfterRender } from './appointment-common'
@@ -42,8 +43,10 @@ export function VerifyPage(props: { csv?: string }) {
     const code = normalizeCsv(rawCsv)
     const id = normalizeIdNumber(rawId)
     const fields: Record<string, string> = {}
-    if (code === '') fields['verify-csv'] = t('verify.csvMissing')
-    else if (!looksLikeCsv(code)) fields['verify-csv'] = t('verify.csvFormat')
+    const problem = csvProblem(code)
+    if (problem === 'missing') fields['verify-csv'] = t('verify.csvMissing')
+    else if (problem === 'format') fields['verify-csv'] = t('verify.csvFormat')
+    else if (problem === 'mistyped') fields['verify-csv'] = t('verify.csvMistyped')
     // DNI, NIE or, for some residents, a passport: only the shape is checked here.
     if (id !== '' && !/^[A-Z0-9]{5,20}$/.test(id)) fields['verify-id-number'] = t('verify.idFormat')
     if (Object.keys(fields).length > 0) {
@@ -61,7 +64,18 @@ export function VerifyPage(props: { csv?: string }) {
       if (moveFocus) focus('verify-result-title')
     } catch (caught) {
       const error = asApiError(caught)
-      if (error.status === 404) {
+      const fields = new Set(error.errors.map((e) => e.field))
+      if (error.code === 'validation_error' && (fields.has('id_number') || fields.has('csv'))) {
+        // The API tells what it needs: a document with personal data also asks for its holder's ID number (the QR
+        // brings the code alone), and a mistyped code is flagged where it was typed.
+        setResult({ state: 'none' })
+        const placed: Record<string, string> = {}
+        if (fields.has('csv')) placed['verify-csv'] = t('verify.csvMistyped')
+        if (fields.has('id_number')) {
+          placed['verify-id-number'] = t(id === '' ? 'verify.idRequired' : 'verify.idFormat')
+        }
+        errors.show(placed)
+      } else if (error.status === 404) {
         errors.clear()
         setResult({ state: 'notFound', withId: id !== '' })
         announce(t('verify.notFound'))
@@ -155,11 +169,18 @@ export function VerifyPage(props: { csv?: string }) {
               {t('verify.found')}
             </h2>
             <p>{t('verify.foundText')}</p>
+            <p id="verify-checked">{t(found.idNumber ? 'verify.checkedWithId' : 'verify.checked')}</p>
             <dl class="facts">
               <div>
                 <dt>{t('verify.docTitle')}</dt>
                 <dd id="verify-doc-title">{found.document.title || found.document.type}</dd>
               </div>
+              {found.document.office && (
+                <div>
+                  <dt>{t('verify.office')}</dt>
+                  <dd id="verify-office">{officeName(t, found.document.office)}</dd>
+                </div>
+              )}
               {found.document.issued_at && (
                 <div>
                   <dt>{t('docs.issued')}</dt>

@@ -444,18 +444,18 @@ describe('procedures and documents', () => {
     const downloads = catchDownloads()
     app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
     await find('#consent-proc-1')
-    expect(text('#procedure-title')).toBe('Tus trámites')
+    expect(text('#procedure-title')).toBe('Sus trámites')
     expect(text('#consent-proc-1-title')).toBe('Instalment plan')
     expect(text('#consent-proc-1 dl')).toContain('Amount€1,200.00')
-    expect(text('#consent-proc-1')).toContain('Se necesita tu confirmación.')
+    expect(text('#consent-proc-1')).toContain('Se necesita su confirmación.')
 
     await click(document.querySelector('#consent-proc-1-send'))
     await waitFor(() => expect(document.activeElement?.id).toBe('consent-proc-1-form-title'))
     expect(api.callsTo('POST /api/procedures/proc-1/confirm')[0]?.body).toBeUndefined()
-    expect(text('#consent-proc-1 .otp-sent')).toBe('Te hemos enviado un código por correo electrónico.')
+    expect(text('#consent-proc-1 .otp-sent')).toBe('Le hemos enviado un código por correo electrónico.')
 
     await submit('#consent-proc-1-form')
-    expect(text('#consent-proc-1-code-error')).toBe('Error: Escribe el código que has recibido.')
+    expect(text('#consent-proc-1-code-error')).toBe('Error: Escriba el código que ha recibido.')
     await type('#consent-proc-1-code', '123456')
     await submit('#consent-proc-1-form')
     await waitFor(() => expect(text('#consent-proc-1-code-error')).toBe('Error: El código no es correcto. Intentos restantes: 2.'))
@@ -463,14 +463,14 @@ describe('procedures and documents', () => {
     expect(sessionStorage.length).toBeGreaterThan(0)
     expect(window.location.pathname).toBe('/appointments/appt-1')
     await submit('#consent-proc-1-form')
-    await waitFor(() => expect(text('#consent-proc-1-code-error')).toBe('Error: Demasiados intentos. Vuelve a intentarlo dentro de 2 min.'))
+    await waitFor(() => expect(text('#consent-proc-1-code-error')).toBe('Error: Demasiados intentos. Vuelva a intentarlo dentro de 2 min.'))
     await type('#consent-proc-1-code', ' 654 321 ')
     await submit('#consent-proc-1-form')
     await waitFor(() => expect(document.activeElement?.id).toBe('procedure-proc-1-title'))
     expect(api.callsTo('POST /api/procedures/proc-1/confirm')[3]?.body).toEqual({ challenge_id: 'ch-1', code: '654321' })
     expect(document.querySelector('li.procedure[data-id="proc-1"]')?.getAttribute('data-status')).toBe('issued')
     expect(text('li.procedure[data-id="proc-1"] .procedure__status')).toBe('Emitido')
-    await waitFor(() => expect(liveRegion()).toBe('Trámite confirmado. Ya puedes descargar los documentos.'))
+    await waitFor(() => expect(liveRegion()).toBe('Trámite confirmado. Ya puede descargar los documentos.'))
     await click(await find('#download-doc-1'))
     await waitFor(() => expect(downloads).toHaveLength(1))
     expect(downloads[0]?.href).toBe('https://files.test/doc-1.pdf?sig=y')
@@ -507,9 +507,9 @@ describe('procedures and documents', () => {
 
   it('verify: anyone checks a CSV as typed, with the holder’s ID number, and gets the original', async () => {
     const api = routeApi({
-      'GET /api/verify/A1B2-C3D4-E5F6-G7H8-J9': [
+      'GET /api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1': [
         () => problem(404, 'not_found'),
-        () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf?sig=z' }),
+        () => json({ ...DOCUMENT, office: 'OGAT', download_url: 'https://files.test/doc-1.pdf?sig=z' }),
       ],
     })
     app = await mountApp({ fetch: api.fetch, language: 'en', path: '/' })
@@ -519,46 +519,81 @@ describe('procedures and documents', () => {
 
     await submit('#verify-form')
     expect(text('#verify-csv-error')).toBe('Error: Enter the secure verification code.')
-    await type('#verify-csv', ' a1b2-c3d4-e5f6-g7h8-j9 ')
+    // One character copied wrong: its check characters tell, at the field, before any lookup.
+    await type('#verify-csv', ' sp7hd-bfs3d-tr98h-6bcfn-m2 ')
+    await submit('#verify-form')
+    expect(text('#verify-csv-error')).toContain('A character of this code is not right')
+    expect(document.querySelector('#verify-csv')?.getAttribute('aria-invalid')).toBe('true')
+    expect(api.calls.filter((c) => c.url.startsWith('/api/verify'))).toHaveLength(0)
+
+    await type('#verify-csv', ' sp7hd-bfs3d-tr98h-6bcfn-m1 ')
     await submit('#verify-form')
     await waitFor(() => expect(document.activeElement?.id).toBe('verify-result-title'))
     expect(text('#verify-result-title')).toBe('No document found')
     expect(text('#verify-not-found')).toContain('There is no document with that code (or the ID number does not match')
     expect(text('#verify-not-found')).toContain('enter the holder’s ID number too')
-    expect(last(api.calls)?.url).toBe('/api/verify/A1B2-C3D4-E5F6-G7H8-J9')
+    expect(last(api.calls)?.url).toBe('/api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1')
     expect(last(api.calls)?.headers.Authorization).toBeUndefined()
 
     await type('#verify-id-number', '12345678-z')
     await submit('#verify-form')
     await waitFor(() => expect(text('#verify-result-title')).toBe('Authentic document'))
-    expect(last(api.calls)?.url).toBe('/api/verify/A1B2-C3D4-E5F6-G7H8-J9?id_number=12345678Z')
+    expect(last(api.calls)?.url).toBe('/api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1?id_number=12345678Z')
     expect(text('#verify-doc-title')).toBe('Instalment plan resolution')
+    expect(text('#verify-office')).toBe('Tax Office')
+    expect(text('#verify-checked')).toContain('its holder is the person with the DNI or NIE given')
     expect(text('#verify-sha256')).toBe('a'.repeat(64))
     expect(text('#verify-issued')).toMatch(/28 November 2026, 11:20/)
     expect(text('#verify-available')).toMatch(/28 November 2031/)
     expect(document.querySelector('#verify-download')?.getAttribute('href')).toBe('https://files.test/doc-1.pdf?sig=z')
   })
 
+  it('verify: the QR of a residence certificate asks for the holder’s ID number first, at its field', async () => {
+    const api = routeApi({
+      'GET /api/verify/SP7HD-BFS3D-TR98H-6BCFN-M1': [
+        () =>
+          problem(422, 'validation_error', {
+            errors: [{ field: 'id_number', message: "this document has personal data: give its holder's DNI or NIE too" }],
+          }),
+        () => json({ ...DOCUMENT, office: 'OMAC', download_url: 'https://files.test/doc-1.pdf' }),
+      ],
+    })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/SP7HD-BFS3D-TR98H-6BCFN-M1' })
+    await waitFor(() =>
+      expect(text('#verify-id-number-error')).toBe(
+        'Error: Aquest document conté dades personals: escriviu també el DNI o NIE de la persona titular per veure’l.',
+      ),
+    )
+    expect(document.querySelector('#verify-id-number')?.getAttribute('aria-invalid')).toBe('true')
+    expect(document.querySelector('#verify-not-found')).toBeNull()
+    expect(document.querySelector('.error-summary a')?.getAttribute('href')).toBe('#verify-id-number')
+
+    await type('#verify-id-number', '12345678Z')
+    await submit('#verify-form')
+    await waitFor(() => expect(text('#verify-result-title')).toBe('Document autèntic'))
+    expect(text('#verify-office')).toBe("Oficina Municipal d'Atenció Ciutadana")
+  })
+
   it('verify: the address with the code checks it at once; too many lookups are said plainly', async () => {
     const api = routeApi({
-      'GET /api/verify/A1B2C3D4E5F6G7H8J9': [
+      'GET /api/verify/2GAC6GY109Y4T71RDEY4X1': [
         () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf' }),
         () => problem(429, 'rate_limited', {}, { 'Retry-After': '60' }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/A1B2C3D4E5F6G7H8J9' })
+    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/2GAC6GY109Y4T71RDEY4X1' })
     await waitFor(() => expect(text('#verify-result-title')).toBe('Document autèntic'))
-    expect((document.querySelector('#verify-csv') as HTMLInputElement).value).toBe('A1B2C3D4E5F6G7H8J9')
+    expect((document.querySelector('#verify-csv') as HTMLInputElement).value).toBe('2GAC6GY109Y4T71RDEY4X1')
     await submit('#verify-form')
-    await waitFor(() => expect(text('#verify-errors li')).toBe("Massa intents. Torna-ho a provar d'aquí a 1 min."))
+    await waitFor(() => expect(text('#verify-errors li')).toBe("Massa intents. Torneu-ho a provar d'aquí a 1 min."))
 
     await type('#verify-csv', 'hello')
     await type('#verify-id-number', '12.345.678')
     await submit('#verify-form')
-    expect(text('#verify-csv-error')).toBe('Error: Aquest codi no té el format d’un CSV: revisa’l.')
+    expect(text('#verify-csv-error')).toBe('Error: Aquest codi no té el format d’un CSV: reviseu-lo.')
     expect(text('#verify-id-number-error')).toBe(
-      'Error: Escriu el número tal com surt al document d’identitat (lletres i xifres).',
+      'Error: Escriviu el número tal com surt al document d’identitat (lletres i xifres).',
     )
-    expect(api.callsTo('GET /api/verify/A1B2C3D4E5F6G7H8J9')).toHaveLength(2)
+    expect(api.callsTo('GET /api/verify/2GAC6GY109Y4T71RDEY4X1')).toHaveLength(2)
   })
 })

@@ -1,0 +1,27 @@
+"""Country names in the reader's language (ca, es, en), from the ISO 3166 codes the registers keep (``MA``, ``RO``).
+
+The names and their translations come from pycountry (ISO 3166-1 and the iso-codes project's translations), so a
+certificate printed in Catalan says "Marroc" and one in Spanish "Marruecos" rather than the bare code.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+
+import pycountry
+
+
+@cache
+def _translations(lang: str) -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+
+
+def country_name(code: str, lang: str) -> str:
+    """The country's common name in ``lang`` (en when the language has no translation); the code itself when it is
+    not an ISO 3166 country."""
+    country = pycountry.countries.get(alpha_2=code.strip().upper()) if len(code.strip()) == 2 else None
+    if country is None:
+        return code
+    name = getattr(country, "common_name", None) or country.name
+    return _translations(lang if lang in ("ca", "es", "en") else "ca").gettext(name)
