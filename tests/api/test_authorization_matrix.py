@@ -262,7 +262,7 @@ class World:
             owner = next(self._registered)
             ids = {"me": owner if case == "own" else me, "owner": owner}
         if fresh == "upcoming":  # tomorrow: still open to a change or a cancellation
-            ids["appointment"] = appointment("residence-certificate", "OMAC", owner, A_EMAIL, timedelta(days=1))
+            ids["appointment"] = appointment("residence-certificate", "OMAC", owner, A_EMAIL, later=timedelta(days=1))
         elif fresh != "booking":
             ids["appointment"] = appointment("residence-certificate", "OMAC", owner, A_EMAIL)
         if fresh == "registered":
