@@ -14,7 +14,6 @@ import type { Language } from './i18n'
 import { I18nProvider, useI18n } from './i18n/context'
 import { maskIdNumber } from './identity'
 import { AnnounceContext, CatalogueContext, type Announce } from './page-context'
-import { AgendaPage } from './pages/AgendaPage'
 import { AppointmentPage } from './pages/AppointmentPage'
 import { AppointmentsPage } from './pages/AppointmentsPage'
 import { BookPage } from './pages/BookPage'
@@ -26,7 +25,6 @@ import { MePage } from './pages/MePage'
 import { NotFoundPage } from './pages/NotFoundPage'
 import { ServicePage } from './pages/ServicePage'
 import { SignInPage } from './pages/SignInPage'
-import { StaffSignInPage } from './pages/StaffSignInPage'
 import { VerifyPage } from './pages/VerifyPage'
 import {
   AGENDA_PATH,
@@ -110,14 +108,23 @@ function Shell() {
         {route.name === 'catalogue' && <CataloguePage />}
         {route.name === 'service' && <ServicePage key={route.id} id={route.id} />}
         {route.name === 'signIn' && <SignInPage key={router.changes} />}
-        {route.name === 'staffSignIn' && <StaffSignInPage key={router.changes} />}
+        {route.name === 'staffSignIn' && (
+          <LazyPage
+            key={`staffSignIn-${router.changes}`}
+            title={t('staff.title')}
+            headingId="staff-sign-in-title"
+            load={loadStaffSignInPage}
+          />
+        )}
         {route.name === 'eidDone' && <EidDonePage />}
         {route.name === 'me' && <MePage />}
         {route.name === 'book' && <BookPage key={route.id} id={route.id} />}
         {route.name === 'appointments' && <AppointmentsPage />}
         {route.name === 'appointment' && <AppointmentPage key={route.id} id={route.id} />}
         {route.name === 'call' && <LazyCallPage key={route.id} id={route.id} />}
-        {route.name === 'agenda' && <AgendaPage />}
+        {route.name === 'agenda' && (
+          <LazyPage key="agenda" title={t('agenda.title')} headingId="agenda-title" load={loadAgendaPage} />
+        )}
         {route.name === 'documents' && <DocumentsPage />}
         {route.name === 'verify' && <VerifyPage key={route.csv ?? ''} csv={route.csv} />}
         {route.name === 'audit' && (
@@ -191,13 +198,18 @@ function LazyCallPage(props: { id: string }) {
           </button>
         </div>
       ) : (
-        <p class="status-message">{t('appt.loading')}</p>
+        <p class="status-message" data-lazy-page="loading">
+          {t('appt.loading')}
+        </p>
       )}
     </>
   )
 }
 
-// The records pages (audit trail, who accessed my data, recordings) are for few people and few visits: lazy chunks.
+// The records pages (audit trail, who accessed my data, recordings) are for few people and few visits, and the staff
+// pages for a few dozen staff: lazy chunks, out of the bundle every citizen's phone downloads first.
+const loadStaffSignInPage = () => import('./pages/StaffSignInPage').then((m) => m.StaffSignInPage)
+const loadAgendaPage = () => import('./pages/AgendaPage').then((m) => m.AgendaPage)
 const loadAuditPage = () => import('./pages/AuditPage').then((m) => m.AuditPage)
 const loadAccessLogPage = () => import('./pages/AccessLogPage').then((m) => m.AccessLogPage)
 const loadRecordingsPage = () => import('./pages/RecordingsPage').then((m) => m.RecordingsPage)
@@ -242,7 +254,9 @@ function LazyPage(props: { title: string; headingId: string; load: () => Promise
           </button>
         </div>
       ) : (
-        <p class="status-message">{t('page.loading')}</p>
+        <p class="status-message" data-lazy-page="loading">
+          {t('page.loading')}
+        </p>
       )}
     </>
   )

@@ -148,7 +148,9 @@ export function StaffSignInPage() {
 
   return (
     <>
-      <h1 tabIndex={-1}>{t('staff.title')}</h1>
+      <h1 tabIndex={-1} id="staff-sign-in-title">
+        {t('staff.title')}
+      </h1>
       <SessionNotice />
       <p class="lead">{t('staff.intro')}</p>
       <ErrorSummary id="staff-sign-in-errors" errors={errors.summary} focusKey={errors.key} />
