@@ -63,7 +63,7 @@ function Shell() {
   const { t } = useI18n()
   const router = useRouter()
   const route = matchRoute(router.path)
-  const [announcement, announce] = useAnnouncer()
+  const [announcement, announce] = useAnnouncer(router.changes)
 
   useEffect(() => {
     if (router.changes > 0) document.querySelector<HTMLElement>('#main h1')?.focus()
@@ -363,12 +363,24 @@ function Account({ route }: { route: Route }) {
  * A message for the live region. It is emptied first so that the same message twice (Retry, fail again) is re-read.
  * A message announced with `hold` is not replaced for that long: what comes meanwhile (the next page's "Loading…")
  * waits its turn, the latest of it shown when the hold is over — so "You have signed out" is heard, then the rest.
+ *
+ * Messages belong to the page that said them: after a navigation (`page`, the router's count of them) the region is
+ * empty again, so a screen reader reading the new page never finds "Code sent" or "Document found" from the last one.
+ * Only a held message (said just before navigating on purpose: "You have signed out") carries into the next page.
  */
-function useAnnouncer(): [string, Announce] {
-  const [message, setMessage] = useState('')
+function useAnnouncer(page: number): [string, Announce] {
+  const [message, setMessage] = useState({ text: '', page: 0, held: false })
   const timer = useRef<number | undefined>(undefined)
   const waiting = useRef<number | undefined>(undefined)
   const heldUntil = useRef(0)
+  // Set while rendering, before the new page's effects run, so what they announce is stamped with the new page.
+  const currentPage = useRef(page)
+  if (currentPage.current !== page) {
+    currentPage.current = page
+    window.clearTimeout(waiting.current)
+    if (heldUntil.current <= Date.now()) window.clearTimeout(timer.current)
+  }
+  const setText = (text: string, held: boolean) => setMessage({ text, page: currentPage.current, held })
   const announce = useCallback<Announce>((text, options) => {
     window.clearTimeout(waiting.current)
     const wait = heldUntil.current - Date.now()
@@ -376,10 +388,11 @@ function useAnnouncer(): [string, Announce] {
       waiting.current = window.setTimeout(() => announce(text), wait)
       return
     }
+    const held = Boolean(options?.hold)
     heldUntil.current = options?.hold ? Date.now() + 100 + options.hold : 0
-    setMessage('')
+    setText('', held)
     window.clearTimeout(timer.current)
-    timer.current = window.setTimeout(() => setMessage(text), 100)
+    timer.current = window.setTimeout(() => setText(text, held), 100)
   }, [])
   useEffect(
     () => () => {
@@ -388,5 +401,6 @@ function useAnnouncer(): [string, Announce] {
     },
     [],
   )
-  return [message, announce]
+  const shown = message.page === page || (message.held && message.page === page - 1)
+  return [shown ? message.text : '', announce]
 }
