@@ -12,6 +12,8 @@ import { LanguageSwitch } from './components/LanguageSwitch'
 import { SignOutButton } from './components/SignOutButton'
 import type { Language } from './i18n'
 import { I18nProvider, useI18n } from './i18n/context'
+import { COUNCIL } from './council'
+import { localize } from './i18n'
 import { maskIdNumber } from './identity'
 import { AnnounceContext, CatalogueContext, type Announce } from './page-context'
 import { AppointmentPage } from './pages/AppointmentPage'
@@ -27,14 +29,17 @@ import { ServicePage } from './pages/ServicePage'
 import { SignInPage } from './pages/SignInPage'
 import { VerifyPage } from './pages/VerifyPage'
 import {
+  ACCESSIBILITY_PATH,
   AGENDA_PATH,
   APPOINTMENTS_PATH,
   AUDIT_PATH,
   CATALOGUE_PATH,
   DOCUMENTS_PATH,
+  LEGAL_NOTICE_PATH,
   Link,
   matchRoute,
   ME_PATH,
+  PRIVACY_PATH,
   RECORDINGS_PATH,
   RouterProvider,
   SIGN_IN_PATH,
@@ -60,12 +65,15 @@ export function App(props: { catalogue: ServiceCatalogue; api: ApiClient; langua
 }
 
 function Shell() {
-  const { t } = useI18n()
+  const { t, language } = useI18n()
   const router = useRouter()
   const route = matchRoute(router.path)
   const [announcement, announce] = useAnnouncer(router.changes)
+  const [menuOpen, setMenuOpen] = useState(false)
+  const menuButton = useRef<HTMLButtonElement>(null)
 
   useEffect(() => {
+    setMenuOpen(false)
     if (router.changes > 0) document.querySelector<HTMLElement>('#main h1')?.focus()
   }, [router.changes])
 
@@ -85,22 +93,57 @@ function Shell() {
       <header class="site-header">
         <div class="site-header__inner">
           <div class="brand">
-            <Link class="brand__name" href={CATALOGUE_PATH}>
-              {t('app.name')}
-            </Link>
-            <span class="brand__tagline">{t('app.tagline')}</span>
+            {/* The council's coat of arms (replaceable: council.ts and public/coat-of-arms.svg); its name says it all. */}
+            <img class="brand__arms" src={COUNCIL.coatOfArms} alt="" width="32" height="38" />
+            <div class="brand__text">
+              <span class="brand__council" id="council-name">
+                {localize(COUNCIL.name, language).text}
+              </span>
+              <Link class="brand__name" href={CATALOGUE_PATH}>
+                {t('app.name')}
+              </Link>
+              <span class="brand__tagline">{t('app.tagline')}</span>
+            </div>
           </div>
-          <nav class="site-nav" aria-label={t('nav.label')}>
-            <ul>
-              <li>
-                <Link href={CATALOGUE_PATH} aria-current={route.name === 'catalogue' ? 'page' : undefined}>
-                  {t('nav.catalogue')}
-                </Link>
-              </li>
-              <AccountNav route={route} />
-            </ul>
-          </nav>
-          <Account route={route} />
+          {/* On a phone the navigation, who is signed in and the help line fold into one disclosure: the header stays
+              one line of identity plus the languages, instead of a third of the screen. */}
+          <button
+            type="button"
+            id="menu-button"
+            class="menu-button"
+            ref={menuButton}
+            aria-expanded={menuOpen ? 'true' : 'false'}
+            aria-controls="site-menu"
+            onClick={() => setMenuOpen((open) => !open)}
+          >
+            <span class="menu-button__icon" aria-hidden="true" />
+            {t('header.menu')}
+          </button>
+          <div
+            id="site-menu"
+            class={menuOpen ? 'site-menu site-menu--open' : 'site-menu'}
+            onKeyDown={(event) => {
+              if (event.key === 'Escape' && menuOpen) {
+                setMenuOpen(false)
+                menuButton.current?.focus()
+              }
+            }}
+          >
+            <nav class="site-nav" aria-label={t('nav.label')}>
+              <ul>
+                <li>
+                  <Link href={CATALOGUE_PATH} aria-current={route.name === 'catalogue' ? 'page' : undefined}>
+                    {t('nav.catalogue')}
+                  </Link>
+                </li>
+                <AccountNav route={route} />
+              </ul>
+            </nav>
+            <Account route={route} />
+            <a class="help-phone" id="help-phone" href={`tel:${COUNCIL.helpPhone.tel}`}>
+              {t('header.help', { phone: COUNCIL.helpPhone.display })}
+            </a>
+          </div>
           <LanguageSwitch />
         </div>
       </header>
@@ -136,23 +179,58 @@ function Shell() {
         {route.name === 'recordings' && (
           <LazyPage key="recordings" title={t('recs.title')} headingId="recordings-title" load={loadRecordingsPage} />
         )}
+        {route.name === 'accessibility' && (
+          <LazyPage key="accessibility" title={t('footer.accessibility')} headingId="legal-title" load={loadAccessibility} />
+        )}
+        {route.name === 'privacy' && (
+          <LazyPage key="privacy" title={t('footer.privacy')} headingId="legal-title" load={loadPrivacy} />
+        )}
+        {route.name === 'legalNotice' && (
+          <LazyPage key="legalNotice" title={t('footer.legalNotice')} headingId="legal-title" load={loadLegalNotice} />
+        )}
         {route.name === 'notFound' && <NotFoundPage />}
         <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
           {announcement}
         </div>
       </main>
       <footer class="site-footer">
-        <p>{t('footer.text')}</p>
         <p>
-          <Link id="verify-link" href={VERIFY_PATH}>
-            {t('verify.title')}
-          </Link>
+          {localize(COUNCIL.name, language).text} · {COUNCIL.address}
         </p>
         <p>
-          <Link class="staff-link" href={STAFF_SIGN_IN_PATH}>
-            {t('footer.staff')}
-          </Link>
+          <a id="footer-help" href={`tel:${COUNCIL.helpPhone.tel}`}>
+            {t('footer.help', { phone: COUNCIL.helpPhone.display })}
+          </a>
         </p>
+        <nav class="footer-links" aria-label={t('footer.legalLabel')}>
+          <ul>
+            <li>
+              <Link id="accessibility-link" href={ACCESSIBILITY_PATH}>
+                {t('footer.accessibility')}
+              </Link>
+            </li>
+            <li>
+              <Link id="privacy-link" href={PRIVACY_PATH}>
+                {t('footer.privacy')}
+              </Link>
+            </li>
+            <li>
+              <Link id="legal-notice-link" href={LEGAL_NOTICE_PATH}>
+                {t('footer.legalNotice')}
+              </Link>
+            </li>
+            <li>
+              <Link id="verify-link" href={VERIFY_PATH}>
+                {t('verify.title')}
+              </Link>
+            </li>
+            <li>
+              <Link class="staff-link" href={STAFF_SIGN_IN_PATH}>
+                {t('footer.staff')}
+              </Link>
+            </li>
+          </ul>
+        </nav>
       </footer>
     </AnnounceContext.Provider>
   )
@@ -210,6 +288,10 @@ function LazyCallPage(props: { id: string }) {
 // pages for a few dozen staff: lazy chunks, out of the bundle every citizen's phone downloads first.
 const loadStaffSignInPage = () => import('./pages/StaffSignInPage').then((m) => m.StaffSignInPage)
 const loadAgendaPage = () => import('./pages/AgendaPage').then((m) => m.AgendaPage)
+// The accessibility statement, the privacy notice and the legal notice: long texts, read rarely.
+const loadAccessibility = () => import('./pages/LegalPages').then((m) => m.AccessibilityPage)
+const loadPrivacy = () => import('./pages/LegalPages').then((m) => m.PrivacyPage)
+const loadLegalNotice = () => import('./pages/LegalPages').then((m) => m.LegalNoticePage)
 const loadAuditPage = () => import('./pages/AuditPage').then((m) => m.AuditPage)
 const loadAccessLogPage = () => import('./pages/AccessLogPage').then((m) => m.AccessLogPage)
 const loadRecordingsPage = () => import('./pages/RecordingsPage').then((m) => m.RecordingsPage)
