@@ -91,7 +91,16 @@ function Shell() {
         {t('skip.link')}
       </a>
       <header class="site-header">
-        <div class="site-header__inner">
+        <div
+          class="site-header__inner"
+          onKeyDown={(event) => {
+            // Escape closes the open menu, from the button or from inside it, and leaves focus on the button.
+            if (event.key === 'Escape' && menuOpen) {
+              setMenuOpen(false)
+              menuButton.current?.focus()
+            }
+          }}
+        >
           <div class="brand">
             {/* The council's coat of arms (replaceable: council.ts and public/coat-of-arms.svg); its name says it all. */}
             <img class="brand__arms" src={COUNCIL.coatOfArms} alt="" width="32" height="38" />
@@ -119,16 +128,7 @@ function Shell() {
             <span class="menu-button__icon" aria-hidden="true" />
             {t('header.menu')}
           </button>
-          <div
-            id="site-menu"
-            class={menuOpen ? 'site-menu site-menu--open' : 'site-menu'}
-            onKeyDown={(event) => {
-              if (event.key === 'Escape' && menuOpen) {
-                setMenuOpen(false)
-                menuButton.current?.focus()
-              }
-            }}
-          >
+          <div id="site-menu" class={menuOpen ? 'site-menu site-menu--open' : 'site-menu'}>
             <nav class="site-nav" aria-label={t('nav.label')}>
               <ul>
                 <li>
