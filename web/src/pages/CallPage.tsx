@@ -372,16 +372,7 @@ function CitizenCall(props: { appointment: Appointment }) {
           {t('call.closedWindow')}
         </p>
       ) : null}
-      <section aria-labelledby="check-title">
-        <h2 id="check-title" tabIndex={-1}>
-          {t('call.checkTitle')}
-        </h2>
-        <DeviceChecks media={media} onRetry={retry} />
-        <NetworkCheck
-          precheck={position === 'open' && !notOpen ? precheck : null}
-          onRetry={() => setCheckAttempt((n) => n + 1)}
-        />
-      </section>
+      {/* Join first: on a phone it shows without scrolling; the checks below keep running meanwhile. */}
       {position === 'open' && !notOpen && (
         <section class="panel join-panel" aria-labelledby="join-title">
           <h2 id="join-title">{t('call.joinTitle')}</h2>
@@ -418,6 +409,16 @@ function CitizenCall(props: { appointment: Appointment }) {
           </p>
         </section>
       )}
+      <section aria-labelledby="check-title">
+        <h2 id="check-title" tabIndex={-1}>
+          {t('call.checkTitle')}
+        </h2>
+        <DeviceChecks media={media} onRetry={retry} />
+        <NetworkCheck
+          precheck={position === 'open' && !notOpen ? precheck : null}
+          onRetry={() => setCheckAttempt((n) => n + 1)}
+        />
+      </section>
       <RecordingNotice serviceId={a.service_id} />
     </>
   )
