@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 from dev.calls_now import DEMO_CALLS
 from infra.resources import physical_name
 from tests.e2e.conftest import axe_violations, launch_chromium
+from tests.e2e.contrast import contrast_failures
 from tests.e2e.test_sign_in import _latest_code
 from tests.integration.test_call import _agenda_call, _s3
 from tests.stack import STAFF_PASSWORD, RunningStack
@@ -139,7 +140,7 @@ def test_a_citizen_waits_is_admitted_talks_reconnects_and_the_call_is_recorded(
     stack: RunningStack, browser: Browser
 ) -> None:
     citizen_context = _context(browser, stack, locale="ca-ES", viewport=PHONE, is_mobile=True, has_touch=True)
-    agent_context = _context(browser, stack, locale="es-ES", viewport={"width": 1280, "height": 900})
+    agent_context = _context(browser, stack, locale="es-ES", viewport={"width": 1280, "height": 800})
     try:
         citizen = citizen_context.new_page()
         agent = agent_context.new_page()
@@ -188,6 +189,10 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
     # WHEN the agent joins the call and lets the citizen in
     agent.locator(f"a#join-{appointment_id}").click()
     expect(agent.locator("aside#procedure-panel")).to_be_visible()
+    # (at a desk, "Admit" and "End call" are on screen without scrolling)
+    expect(agent.locator(f"#admit-{you}")).to_be_in_viewport(ratio=1)
+    expect(agent.locator("#hang-up")).to_be_in_viewport(ratio=1)
+    assert agent.evaluate("window.scrollY") == 0
     agent.locator(f"#admit-{you}").click()
 
     # THEN both receive the other's video
@@ -199,8 +204,20 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
     assert axe_violations(citizen) == []
     assert _overflow(citizen) <= 0, "the call screen scrolls sideways on a 360 px phone"
     assert axe_violations(agent) == []
+    # AND on the phone the call is the screen: no site header, the video fills it, the controls within reach
+    expect(citizen.locator("header.site-header")).to_be_hidden()
+    video = citizen.locator('video[data-testid="remote-video"]').bounding_box()
+    assert video is not None
+    assert video["width"] >= PHONE["width"] - 1
+    assert video["height"] >= PHONE["height"] * 0.9
+    for control in ("#hang-up", "#toggle-mute", "#chat-toggle", "#self-view-move"):
+        expect(citizen.locator(control)).to_be_in_viewport(ratio=1)
+    assert contrast_failures(citizen) == []
 
-    # AND an empty chat message is refused where it was typed, a real one reaches the agent
+    # AND an empty chat message is refused where it was typed, a real one reaches the agent (the chat is a sheet)
+    citizen.locator("#chat-toggle").click()
+    expect(citizen.locator("#chat-input")).to_be_in_viewport()
+    assert contrast_failures(citizen) == []
     citizen.locator("#chat-send").click()
     expect(citizen.locator("#chat-error")).to_be_visible()
     citizen.fill("#chat-input", CHAT)
@@ -227,6 +244,10 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
     assert recovered < 5, f"the call took {recovered:.1f} s to recover"
     _until(lambda: _frames(citizen) > 0, 5, "the citizen receiving video on the new connection")
     expect(citizen.locator("#call-reconnecting")).to_have_count(0)
+
+    # (the sheet closes, and the controls are there again)
+    citizen.locator("#call-sheet-chat .call-sheet__close").click()
+    expect(citizen.locator("#hang-up")).to_be_in_viewport()
 
     # WHEN the agent ends the call with an outcome
     agent.locator("#hang-up").click()

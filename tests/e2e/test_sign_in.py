@@ -107,9 +107,13 @@ def test_an_agent_signs_in_with_password_and_emailed_code(stack: RunningStack, p
     page.fill("#staff-otp-code", _latest_code(stack, "agent.omac@vilademo.example"))
     page.locator("form#staff-otp button[type=submit]").click()
 
+    # An agent lands on their day agenda (issue 13, item 18); their staff area is one link away.
+    expect(page).to_have_url(f"{stack.web_url}/agenda")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda del día")
+    assert axe_violations(page) == []
+    page.locator("a#my-area").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Área de personal")
     expect(page.locator("#office")).to_contain_text("Oficina Municipal de Atención Ciudadana")
-    assert axe_violations(page) == []
 
 
 def test_a_wrong_staff_password_is_told_without_saying_which_part(stack: RunningStack, page: Page) -> None:

@@ -12,9 +12,10 @@ import { LanguageSwitch } from './components/LanguageSwitch'
 import { SignOutButton } from './components/SignOutButton'
 import type { Language } from './i18n'
 import { I18nProvider, useI18n } from './i18n/context'
+import { COUNCIL } from './council'
+import { localize } from './i18n'
 import { maskIdNumber } from './identity'
 import { AnnounceContext, CatalogueContext, type Announce } from './page-context'
-import { AgendaPage } from './pages/AgendaPage'
 import { AppointmentPage } from './pages/AppointmentPage'
 import { AppointmentsPage } from './pages/AppointmentsPage'
 import { BookPage } from './pages/BookPage'
@@ -26,17 +27,19 @@ import { MePage } from './pages/MePage'
 import { NotFoundPage } from './pages/NotFoundPage'
 import { ServicePage } from './pages/ServicePage'
 import { SignInPage } from './pages/SignInPage'
-import { StaffSignInPage } from './pages/StaffSignInPage'
 import { VerifyPage } from './pages/VerifyPage'
 import {
+  ACCESSIBILITY_PATH,
   AGENDA_PATH,
   APPOINTMENTS_PATH,
   AUDIT_PATH,
   CATALOGUE_PATH,
   DOCUMENTS_PATH,
+  LEGAL_NOTICE_PATH,
   Link,
   matchRoute,
   ME_PATH,
+  PRIVACY_PATH,
   RECORDINGS_PATH,
   RouterProvider,
   SIGN_IN_PATH,
@@ -62,12 +65,15 @@ export function App(props: { catalogue: ServiceCatalogue; api: ApiClient; langua
 }
 
 function Shell() {
-  const { t } = useI18n()
+  const { t, language } = useI18n()
   const router = useRouter()
   const route = matchRoute(router.path)
-  const [announcement, announce] = useAnnouncer()
+  const [announcement, announce] = useAnnouncer(router.changes)
+  const [menuOpen, setMenuOpen] = useState(false)
+  const menuButton = useRef<HTMLButtonElement>(null)
 
   useEffect(() => {
+    setMenuOpen(false)
     if (router.changes > 0) document.querySelector<HTMLElement>('#main h1')?.focus()
   }, [router.changes])
 
@@ -85,24 +91,59 @@ function Shell() {
         {t('skip.link')}
       </a>
       <header class="site-header">
-        <div class="site-header__inner">
+        <div
+          class="site-header__inner"
+          onKeyDown={(event) => {
+            // Escape closes the open menu, from the button or from inside it, and leaves focus on the button.
+            if (event.key === 'Escape' && menuOpen) {
+              setMenuOpen(false)
+              menuButton.current?.focus()
+            }
+          }}
+        >
           <div class="brand">
-            <Link class="brand__name" href={CATALOGUE_PATH}>
-              {t('app.name')}
-            </Link>
-            <span class="brand__tagline">{t('app.tagline')}</span>
+            {/* The council's coat of arms (replaceable: council.ts and public/coat-of-arms.svg); its name says it all. */}
+            <img class="brand__arms" src={COUNCIL.coatOfArms} alt="" width="32" height="38" />
+            <div class="brand__text">
+              <span class="brand__council" id="council-name">
+                {localize(COUNCIL.name, language).text}
+              </span>
+              <Link class="brand__name" href={CATALOGUE_PATH}>
+                {t('app.name')}
+              </Link>
+              <span class="brand__tagline">{t('app.tagline')}</span>
+            </div>
           </div>
-          <nav class="site-nav" aria-label={t('nav.label')}>
-            <ul>
-              <li>
-                <Link href={CATALOGUE_PATH} aria-current={route.name === 'catalogue' ? 'page' : undefined}>
-                  {t('nav.catalogue')}
-                </Link>
-              </li>
-              <AccountNav route={route} />
-            </ul>
-          </nav>
-          <Account route={route} />
+          {/* On a phone the navigation, who is signed in and the help line fold into one disclosure: the header stays
+              one line of identity plus the languages, instead of a third of the screen. */}
+          <button
+            type="button"
+            id="menu-button"
+            class="menu-button"
+            ref={menuButton}
+            aria-expanded={menuOpen ? 'true' : 'false'}
+            aria-controls="site-menu"
+            onClick={() => setMenuOpen((open) => !open)}
+          >
+            <span class="menu-button__icon" aria-hidden="true" />
+            {t('header.menu')}
+          </button>
+          <div id="site-menu" class={menuOpen ? 'site-menu site-menu--open' : 'site-menu'}>
+            <nav class="site-nav" aria-label={t('nav.label')}>
+              <ul>
+                <li>
+                  <Link href={CATALOGUE_PATH} aria-current={route.name === 'catalogue' ? 'page' : undefined}>
+                    {t('nav.catalogue')}
+                  </Link>
+                </li>
+                <AccountNav route={route} />
+              </ul>
+            </nav>
+            <Account route={route} />
+            <a class="help-phone" id="help-phone" href={`tel:${COUNCIL.helpPhone.tel}`}>
+              {t('header.help', { phone: COUNCIL.helpPhone.display })}
+            </a>
+          </div>
           <LanguageSwitch />
         </div>
       </header>
@@ -110,14 +151,23 @@ function Shell() {
         {route.name === 'catalogue' && <CataloguePage />}
         {route.name === 'service' && <ServicePage key={route.id} id={route.id} />}
         {route.name === 'signIn' && <SignInPage key={router.changes} />}
-        {route.name === 'staffSignIn' && <StaffSignInPage key={router.changes} />}
+        {route.name === 'staffSignIn' && (
+          <LazyPage
+            key={`staffSignIn-${router.changes}`}
+            title={t('staff.title')}
+            headingId="staff-sign-in-title"
+            load={loadStaffSignInPage}
+          />
+        )}
         {route.name === 'eidDone' && <EidDonePage />}
         {route.name === 'me' && <MePage />}
         {route.name === 'book' && <BookPage key={route.id} id={route.id} />}
         {route.name === 'appointments' && <AppointmentsPage />}
         {route.name === 'appointment' && <AppointmentPage key={route.id} id={route.id} />}
         {route.name === 'call' && <LazyCallPage key={route.id} id={route.id} />}
-        {route.name === 'agenda' && <AgendaPage />}
+        {route.name === 'agenda' && (
+          <LazyPage key="agenda" title={t('agenda.title')} headingId="agenda-title" load={loadAgendaPage} />
+        )}
         {route.name === 'documents' && <DocumentsPage />}
         {route.name === 'verify' && <VerifyPage key={route.csv ?? ''} csv={route.csv} />}
         {route.name === 'audit' && (
@@ -129,23 +179,58 @@ function Shell() {
         {route.name === 'recordings' && (
           <LazyPage key="recordings" title={t('recs.title')} headingId="recordings-title" load={loadRecordingsPage} />
         )}
+        {route.name === 'accessibility' && (
+          <LazyPage key="accessibility" title={t('footer.accessibility')} headingId="legal-title" load={loadAccessibility} />
+        )}
+        {route.name === 'privacy' && (
+          <LazyPage key="privacy" title={t('footer.privacy')} headingId="legal-title" load={loadPrivacy} />
+        )}
+        {route.name === 'legalNotice' && (
+          <LazyPage key="legalNotice" title={t('footer.legalNotice')} headingId="legal-title" load={loadLegalNotice} />
+        )}
         {route.name === 'notFound' && <NotFoundPage />}
         <div class="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
           {announcement}
         </div>
       </main>
       <footer class="site-footer">
-        <p>{t('footer.text')}</p>
         <p>
-          <Link id="verify-link" href={VERIFY_PATH}>
-            {t('verify.title')}
-          </Link>
+          {localize(COUNCIL.name, language).text} · {COUNCIL.address}
         </p>
         <p>
-          <Link class="staff-link" href={STAFF_SIGN_IN_PATH}>
-            {t('footer.staff')}
-          </Link>
+          <a id="footer-help" href={`tel:${COUNCIL.helpPhone.tel}`}>
+            {t('footer.help', { phone: COUNCIL.helpPhone.display })}
+          </a>
         </p>
+        <nav class="footer-links" aria-label={t('footer.legalLabel')}>
+          <ul>
+            <li>
+              <Link id="accessibility-link" href={ACCESSIBILITY_PATH}>
+                {t('footer.accessibility')}
+              </Link>
+            </li>
+            <li>
+              <Link id="privacy-link" href={PRIVACY_PATH}>
+                {t('footer.privacy')}
+              </Link>
+            </li>
+            <li>
+              <Link id="legal-notice-link" href={LEGAL_NOTICE_PATH}>
+                {t('footer.legalNotice')}
+              </Link>
+            </li>
+            <li>
+              <Link id="verify-link" href={VERIFY_PATH}>
+                {t('verify.title')}
+              </Link>
+            </li>
+            <li>
+              <Link class="staff-link" href={STAFF_SIGN_IN_PATH}>
+                {t('footer.staff')}
+              </Link>
+            </li>
+          </ul>
+        </nav>
       </footer>
     </AnnounceContext.Provider>
   )
@@ -191,13 +276,22 @@ function LazyCallPage(props: { id: string }) {
           </button>
         </div>
       ) : (
-        <p class="status-message">{t('appt.loading')}</p>
+        <p class="status-message" data-lazy-page="loading">
+          {t('appt.loading')}
+        </p>
       )}
     </>
   )
 }
 
-// The records pages (audit trail, who accessed my data, recordings) are for few people and few visits: lazy chunks.
+// The records pages (audit trail, who accessed my data, recordings) are for few people and few visits, and the staff
+// pages for a few dozen staff: lazy chunks, out of the bundle every citizen's phone downloads first.
+const loadStaffSignInPage = () => import('./pages/StaffSignInPage').then((m) => m.StaffSignInPage)
+const loadAgendaPage = () => import('./pages/AgendaPage').then((m) => m.AgendaPage)
+// The accessibility statement, the privacy notice and the legal notice: long texts, read rarely.
+const loadAccessibility = () => import('./pages/LegalPages').then((m) => m.AccessibilityPage)
+const loadPrivacy = () => import('./pages/LegalPages').then((m) => m.PrivacyPage)
+const loadLegalNotice = () => import('./pages/LegalPages').then((m) => m.LegalNoticePage)
 const loadAuditPage = () => import('./pages/AuditPage').then((m) => m.AuditPage)
 const loadAccessLogPage = () => import('./pages/AccessLogPage').then((m) => m.AccessLogPage)
 const loadRecordingsPage = () => import('./pages/RecordingsPage').then((m) => m.RecordingsPage)
@@ -242,7 +336,9 @@ function LazyPage(props: { title: string; headingId: string; load: () => Promise
           </button>
         </div>
       ) : (
-        <p class="status-message">{t('page.loading')}</p>
+        <p class="status-message" data-lazy-page="loading">
+          {t('page.loading')}
+        </p>
       )}
     </>
   )
@@ -349,12 +445,24 @@ function Account({ route }: { route: Route }) {
  * A message for the live region. It is emptied first so that the same message twice (Retry, fail again) is re-read.
  * A message announced with `hold` is not replaced for that long: what comes meanwhile (the next page's "Loading…")
  * waits its turn, the latest of it shown when the hold is over — so "You have signed out" is heard, then the rest.
+ *
+ * Messages belong to the page that said them: after a navigation (`page`, the router's count of them) the region is
+ * empty again, so a screen reader reading the new page never finds "Code sent" or "Document found" from the last one.
+ * Only a held message (said just before navigating on purpose: "You have signed out") carries into the next page.
  */
-function useAnnouncer(): [string, Announce] {
-  const [message, setMessage] = useState('')
+function useAnnouncer(page: number): [string, Announce] {
+  const [message, setMessage] = useState({ text: '', page: 0, held: false })
   const timer = useRef<number | undefined>(undefined)
   const waiting = useRef<number | undefined>(undefined)
   const heldUntil = useRef(0)
+  // Set while rendering, before the new page's effects run, so what they announce is stamped with the new page.
+  const currentPage = useRef(page)
+  if (currentPage.current !== page) {
+    currentPage.current = page
+    window.clearTimeout(waiting.current)
+    if (heldUntil.current <= Date.now()) window.clearTimeout(timer.current)
+  }
+  const setText = (text: string, held: boolean) => setMessage({ text, page: currentPage.current, held })
   const announce = useCallback<Announce>((text, options) => {
     window.clearTimeout(waiting.current)
     const wait = heldUntil.current - Date.now()
@@ -362,10 +470,11 @@ function useAnnouncer(): [string, Announce] {
       waiting.current = window.setTimeout(() => announce(text), wait)
       return
     }
+    const held = Boolean(options?.hold)
     heldUntil.current = options?.hold ? Date.now() + 100 + options.hold : 0
-    setMessage('')
+    setText('', held)
     window.clearTimeout(timer.current)
-    timer.current = window.setTimeout(() => setMessage(text), 100)
+    timer.current = window.setTimeout(() => setText(text, held), 100)
   }, [])
   useEffect(
     () => () => {
@@ -374,5 +483,6 @@ function useAnnouncer(): [string, Announce] {
     },
     [],
   )
-  return [message, announce]
+  const shown = message.page === page || (message.held && message.page === page - 1)
+  return [shown ? message.text : '', announce]
 }

@@ -1,5 +1,5 @@
 /** Labels for the API's codes: offices, assurance levels, roles, sign-in methods. An unknown code is shown as it is rather than hidden. */
-import { CATALOGUES, type MessageKey, type Translate } from './i18n'
+import { isMessageKey, type Translate } from './i18n'
 import type { Service } from './services'
 
 /** Offices in the order the catalogue shows them; any other office follows, in the API's order. */
@@ -33,7 +33,7 @@ export function codeIsEnough(level: string): boolean {
 
 /** The translation of an API code (`role.admin`, `method.clave`), or the code itself when there is none. */
 export function label(t: Translate, key: string, fallback: string): string {
-  return Object.prototype.hasOwnProperty.call(CATALOGUES.ca, key) ? t(key as MessageKey) : fallback
+  return isMessageKey(key) ? t(key) : fallback
 }
 
 export function groupByOffice(services: Service[]): { office: string; services: Service[] }[] {

@@ -23,6 +23,9 @@ export type Route =
   | { name: 'audit' }
   | { name: 'accessLog' }
   | { name: 'recordings' }
+  | { name: 'accessibility' }
+  | { name: 'privacy' }
+  | { name: 'legalNotice' }
   | { name: 'notFound' }
 
 export const CATALOGUE_PATH = '/'
@@ -37,6 +40,9 @@ export const VERIFY_PATH = '/verify'
 export const AUDIT_PATH = '/staff/audit'
 export const ACCESS_LOG_PATH = '/me/access-log'
 export const RECORDINGS_PATH = '/staff/recordings'
+export const ACCESSIBILITY_PATH = '/accessibility'
+export const PRIVACY_PATH = '/privacy'
+export const LEGAL_NOTICE_PATH = '/legal-notice'
 
 const FIXED: Record<string, Route['name']> = {
   [SIGN_IN_PATH]: 'signIn',
@@ -50,6 +56,9 @@ const FIXED: Record<string, Route['name']> = {
   [AUDIT_PATH]: 'audit',
   [ACCESS_LOG_PATH]: 'accessLog',
   [RECORDINGS_PATH]: 'recordings',
+  [ACCESSIBILITY_PATH]: 'accessibility',
+  [PRIVACY_PATH]: 'privacy',
+  [LEGAL_NOTICE_PATH]: 'legalNotice',
 }
 
 /** Routes with one path segment of data: `/services/:id`, `/book/:id`, `/appointments/:id`. */

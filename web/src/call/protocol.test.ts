@@ -12,6 +12,7 @@ import {
   parseCallInfo,
   parseJoinGrant,
   parseRoomEvent,
+  recordingActive,
   roomReducer,
   waitingParticipants,
   windowPosition,
@@ -116,6 +117,19 @@ describe('the room, from the node’s events', () => {
     ],
     recording: true,
   }
+
+  it('shows the call as recorded only once someone else is admitted, not while the agent is alone or a citizen waits', () => {
+    let room = run([STATE])
+    expect(room.recording).toBe(true)
+    expect(recordingActive(room)).toBe(false)
+    room = run([{ type: 'waiting', participant_id: 'c-1', role: 'citizen', name: 'Anna', since: 'x' }], room)
+    expect(recordingActive(room)).toBe(false)
+    room = run([{ type: 'admitted', participant_id: 'c-1' }], room)
+    expect(recordingActive(room)).toBe(true)
+    room = run([{ type: 'left', participant_id: 'c-1' }], room)
+    expect(recordingActive(room)).toBe(false)
+    expect(recordingActive(run([{ ...STATE, recording: false }, { type: 'admitted', participant_id: 'c-1' }]))).toBe(false)
+  })
 
   it('follows a citizen from waiting to admitted to joined, and out', () => {
     let room = run([

@@ -408,6 +408,17 @@ export function mainRemote(room: RoomState): Participant | null {
   return admitted.find((p) => p.role === 'citizen') ?? admitted[0] ?? null
 }
 
+/**
+ * Whether the call is being recorded now, for the indicator both sides see. The node's room state says whether the
+ * room records (`recording`: its recorder is configured) but sends no event of its own when recording begins; the
+ * conversation's recording begins when someone other than me is admitted — the citizen's media is recorded from
+ * the moment they are let in, never while they wait (what the recording notice tells them). So: a recording room
+ * with another admitted participant. Inferred from the room's state, not reported by the node.
+ */
+export function recordingActive(room: RoomState): boolean {
+  return room.recording && mainRemote(room) !== null
+}
+
 /** The agent runs late: still waiting more than 5 minutes after the appointment's start. */
 export function agentLate(start: string, now = Date.now()): boolean {
   return now > Date.parse(start) + 5 * 60_000

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CATALOGUES, LANGUAGES, translate } from '.'
+import { LANGUAGES, translate } from '.'
+import { CATALOGUES } from '../test/catalogues'
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
 

@@ -1,7 +1,7 @@
 /** The current language for the component tree, and the one place that applies a change of language to the page. */
 import { createContext, type ComponentChildren } from 'preact'
 import { useCallback, useContext, useLayoutEffect, useMemo, useState } from 'preact/hooks'
-import { browserStorage, rememberLanguage, translate, type Language, type Translate } from '.'
+import { browserStorage, loadCatalogue, rememberLanguage, translate, type Language, type Translate } from '.'
 
 export interface I18n {
   language: Language
@@ -14,9 +14,14 @@ const I18nContext = createContext<I18n | null>(null)
 export function I18nProvider(props: { initial: Language; children: ComponentChildren }) {
   const [language, setLanguageState] = useState(props.initial)
 
+  // The page changes language once that language's texts are here (a chunk fetched the first time): never half in one
+  // language and half in the fallback. Should the chunk not come, the page stays as it was, in a language it has.
   const setLanguage = useCallback((next: Language) => {
     rememberLanguage(browserStorage(), next)
-    setLanguageState(next)
+    loadCatalogue(next).then(
+      () => setLanguageState(next),
+      () => undefined,
+    )
   }, [])
 
   // Before paint, so assistive technology never reads new text with the old language's voice.

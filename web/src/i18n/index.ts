@@ -3,10 +3,12 @@
  *
  * Every user-visible string lives in the three catalogues (ca.json, es.json, en.json, same keys). Service names and
  * descriptions come from the API already in the three languages, as `LocalizedText`.
+ *
+ * Only Catalan (the default, and the fallback for a missing text) travels in the first-load bundle: Spanish and
+ * English are chunks of their own, fetched when the page starts in that language or someone switches to it
+ * (`loadCatalogue`), so nobody downloads the texts of two languages they do not read.
  */
 import ca from './ca.json'
-import en from './en.json'
-import es from './es.json'
 
 export const LANGUAGES = ['ca', 'es', 'en'] as const
 export type Language = (typeof LANGUAGES)[number]
@@ -15,7 +17,34 @@ export const STORAGE_KEY = 'va.lang'
 
 export type MessageKey = keyof typeof ca
 export type Messages = Record<MessageKey, string>
-export const CATALOGUES: Record<Language, Messages> = { ca, es, en }
+
+const loaded: Partial<Record<Language, Messages>> = { ca }
+const LOADERS: Record<Language, () => Promise<Messages>> = {
+  ca: () => Promise.resolve(ca),
+  es: () => import('./es.json').then((m) => m.default),
+  en: () => import('./en.json').then((m) => m.default),
+}
+
+/** Whether `language`'s texts are here (Catalan always is). */
+export function catalogueLoaded(language: Language): boolean {
+  return loaded[language] !== undefined
+}
+
+/** Fetches `language`'s texts once; until they come (or if they never do) `translate` falls back to Catalan. */
+export async function loadCatalogue(language: Language): Promise<void> {
+  if (loaded[language]) return
+  loaded[language] = await LOADERS[language]()
+}
+
+/** Makes texts available without fetching them: for tests, which have every catalogue at hand. */
+export function registerCatalogue(language: Language, messages: Messages): void {
+  loaded[language] = messages
+}
+
+/** Whether `key` is a message of the catalogues (an API code may have no translation). */
+export function isMessageKey(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(ca, key)
+}
 
 /** Text the API gives in several languages, e.g. a service's name. */
 export type LocalizedText = Partial<Record<Language, string>>
@@ -28,7 +57,7 @@ export function isLanguage(value: unknown): value is Language {
 }
 
 export function translate(language: Language, key: MessageKey, params?: Params): string {
-  const template = CATALOGUES[language][key] ?? CATALOGUES[DEFAULT_LANGUAGE][key] ?? key
+  const template = loaded[language]?.[key] ?? ca[key] ?? key
   if (!params) return template
   return template.replace(/\{(\w+)\}/g, (placeholder, name: string) =>
     name in params ? String(params[name]) : placeholder,

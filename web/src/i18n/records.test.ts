@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CATALOGUES, LANGUAGES } from '.'
+import { LANGUAGES } from '.'
+import { CATALOGUES } from '../test/catalogues'
 import { VERIFY_CATEGORIES } from '../records'
 import { RECORDS_CATALOGUES, translateRecords } from './records'
 

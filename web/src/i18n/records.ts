@@ -4,7 +4,7 @@
  * travels in their chunk rather than in the main bundle every citizen downloads. The pages' titles (used by the
  * navigation) stay in the main catalogues.
  */
-import { CATALOGUES, translate, type Language, type MessageKey, type Params } from '.'
+import { isMessageKey, translate, type Language, type MessageKey, type Params } from '.'
 import { useI18n } from './context'
 import ca from './records/ca.json'
 import en from './records/en.json'
@@ -38,5 +38,5 @@ export function useRecordsI18n(): { language: Language; t: RecordsTranslate } {
 /** The translation of an API code in either catalogue (`access.role.agent`, `role.admin`), else the code itself. */
 export function recordsLabel(t: RecordsTranslate, key: string, fallback: string): string {
   if (isRecordsKey(key)) return t(key)
-  return Object.prototype.hasOwnProperty.call(CATALOGUES.ca, key) ? t(key as MessageKey) : fallback
+  return isMessageKey(key) ? t(key) : fallback
 }

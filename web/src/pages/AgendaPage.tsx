@@ -160,7 +160,9 @@ export function AgendaPage() {
   if (auth.session && !isStaff(auth)) {
     return (
       <>
-        <h1 tabIndex={-1}>{t('agenda.title')}</h1>
+        <h1 tabIndex={-1} id="agenda-title">
+          {t('agenda.title')}
+        </h1>
         <p>{t('agenda.staffOnly')}</p>
         <p>
           <Link href={APPOINTMENTS_PATH}>{t('appointments.title')}</Link>
@@ -174,7 +176,9 @@ export function AgendaPage() {
   const agenda = load.state === 'ready' ? load.agenda : null
   return (
     <>
-      <h1 tabIndex={-1}>{t('agenda.title')}</h1>
+      <h1 tabIndex={-1} id="agenda-title">
+          {t('agenda.title')}
+        </h1>
       <div class="agenda-controls">
         <DayField id="agenda-date" label={t('agenda.date')} value={date} onDay={setDate} />
         {supervisor && (

@@ -249,6 +249,51 @@ describe('the video call', () => {
     expect(text('#consent-proc-1-send')).toBe('Send me a code')
   }, 15_000)
 
+  it('citizen: the end of the call says so once and offers the document just issued', async () => {
+    const issued = {
+      id: 'proc-2',
+      type: 'padron_certificate',
+      status: 'issued',
+      summary: { title: 'Residence certificate', lines: [] },
+      documents: [{ id: 'doc-9', csv: 'ABCDEFGHJKLMNPQRSTUV', title: 'Residence certificate' }],
+    }
+    const api = citizenApi({ 'GET /api/appointments/appt-1/procedures': () => json({ items: [issued], next: null }) })
+    app = await mountApp({
+      fetch: api.fetch,
+      language: 'en',
+      path: '/appointments/appt-1/call',
+      session: signedIn('citizen'),
+    })
+    await click(await find('#join-call'))
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
+    ws().open()
+    pc().setState('connected')
+    ws().receive({ type: 'state', you: 'c-1', room_id: 'room-1', participants: participants('admitted'), recording: true })
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#call-title')))
+    // On a phone the chat folds into a sheet opened from the controls; the body is marked so the header gives way.
+    expect(document.body.classList.contains('in-call')).toBe(true)
+    const toggle = document.querySelector('#chat-toggle')
+    expect(toggle?.getAttribute('aria-controls')).toBe('call-sheet-chat')
+    expect(toggle?.getAttribute('aria-expanded')).toBe('false')
+    await click(toggle)
+    expect(toggle?.getAttribute('aria-expanded')).toBe('true')
+    expect(document.querySelector('#call-sheet-chat')?.className).toContain('call-sheet--open')
+    // The self view moves to another corner when pressed (the alternative to dragging it).
+    const self = document.querySelector('#self-view-move')
+    expect(self?.getAttribute('data-corner')).toBe('top-right')
+    await click(self)
+    expect(self?.getAttribute('data-corner')).toBe('top-left')
+
+    ws().receive({ type: 'ended', by: 'a-agent1', reason: 'agent' })
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#call-ended-title')))
+    expect(document.body.classList.contains('in-call')).toBe(false)
+    expect(text('#call-ended-title')).toBe('The call has ended')
+    expect(text('#call-ended-text')).not.toContain('ended')
+    await waitFor(() => expect(text('#call-documents li')).toContain('Residence certificate'))
+    expect(document.querySelector('#ended-download-doc-9')?.textContent).toBeTruthy()
+    expect(document.querySelector('#call-documents a')?.getAttribute('href')).toBe('/documents')
+  })
+
   it('citizen without camera permission: says so and joins with sound only', async () => {
     webrtc.restore()
     webrtc = installWebRtc({ camera: 'denied' })
@@ -409,7 +454,8 @@ describe('the video call', () => {
     await waitFor(() => expect(text('#nobody-waiting')).toBe('Nobody is waiting.'))
     expect(text('#procedure-panel h2')).toBe('Procedure')
     expect(document.querySelector('aside#procedure-panel')?.getAttribute('aria-labelledby')).toBe('procedure-title')
-    expect(text('#call-recording')).toContain('Recording')
+    // Alone in the room, nothing of the conversation is being recorded yet: no "Recording" indicator.
+    expect(document.querySelector('#call-recording')).toBeNull()
 
     ws().receive({
       type: 'waiting',
@@ -430,6 +476,8 @@ describe('the video call', () => {
     ws().receive({ type: 'joined', participant_id: 'c-1', role: 'citizen', name: 'Anna Puig', reconnected: false })
     await waitFor(() => expect(text('#call-title')).toBe('Call with Anna Puig'))
     expect(document.querySelector('#admit-c-1')).toBeNull()
+    // The citizen is in: from now on the call is recorded, and the indicator says so.
+    expect(text('#call-recording')).toContain('Recording')
 
     // End call: the outcome first (required), then end for everyone and save it.
     await click(document.querySelector('#hang-up'))
@@ -443,7 +491,9 @@ describe('the video call', () => {
     await click(document.querySelector('#call-outcome-completed'))
     await type('#call-notes', ' Certificate sent ')
     await click(document.querySelector('#confirm-end-call'))
-    await waitFor(() => expect(text('#outcome-saved')).toBe('Call ended. Outcome saved: Completed.'))
+    await waitFor(() => expect(text('#outcome-saved')).toBe('Outcome saved: Completed.'))
+    // The end says it once: the heading says the call ended, the line what was saved.
+    expect(text('#call-ended-title')).toBe('The call has ended')
     expect(ws(0).sent).toContainEqual({ type: 'end' })
     expect(api.callsTo('POST /api/appointments/appt-1/outcome')[0]?.body).toEqual({
       outcome: 'completed',

@@ -42,11 +42,12 @@ import { FieldErrorMessage, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
 import { label } from '../offices'
 import { useAnnounce, useDocumentTitle } from '../page-context'
-import { AGENDA_PATH, appointmentPath, Link } from '../router'
+import { AGENDA_PATH, appointmentPath, DOCUMENTS_PATH, Link } from '../router'
 import { recordingRetentionText, useRetention } from '../retention'
 import { isStaff, useAppointment, useFocusAfterRender, useServiceName, useSignInFirst, when } from './appointment-common'
 import { CallScreen, participantName, StreamVideo, useCallSnapshot } from './call-screen'
-import { AgentProcedurePanel, CitizenProcedurePanel, useProcedures } from './procedure-panel'
+import { AgentProcedurePanel, CitizenProcedurePanel, DownloadButton, useProcedures } from './procedure-panel'
+import type { ProcedureDocument } from '../procedures'
 
 
 /** `POST /appointments/{id}/call`: a fresh join grant. */
@@ -245,7 +246,7 @@ function CitizenCall(props: { appointment: Appointment }) {
       left: 'call-ended-title',
     }[view]
     focus(target)
-    if (view === 'ended') announce(t('call.endedText'))
+    if (view === 'ended') announce(t('call.endedTitle'))
   }, [view])
 
   const late = view === 'waiting' && agentLate(a.start, now)
@@ -255,6 +256,8 @@ function CitizenCall(props: { appointment: Appointment }) {
 
   // While in the call, what the agent prepares for the citizen's confirmation shows up within 5 s.
   const procedures = useProcedures(a.id, { enabled: view === 'call', poll: 'always' })
+  // Once it has ended: what was issued in it, to download from here.
+  const issued = useProcedures(a.id, { enabled: view === 'ended', poll: 'never' })
 
   function join() {
     if (!media) return
@@ -284,7 +287,8 @@ function CitizenCall(props: { appointment: Appointment }) {
             <h2 id="call-ended-title" tabIndex={-1}>
               {view === 'left' ? t('call.leftTitle') : t('call.endedTitle')}
             </h2>
-            <p>{view === 'left' ? t('call.leftText') : t('call.endedText')}</p>
+            <p id="call-ended-text">{view === 'left' ? t('call.leftText') : t('call.endedText')}</p>
+            {view === 'ended' && <IssuedDocuments documents={issuedDocuments(issued.items)} citizen />}
           </>
         )}
         {view !== 'ended' && windowPosition(w) === 'open' && (
@@ -299,6 +303,7 @@ function CitizenCall(props: { appointment: Appointment }) {
   if (connection && snapshot && view === 'call') {
     return (
       <CallScreen
+        immersive
         connection={connection}
         snapshot={snapshot}
         localStream={media?.stream ?? null}
@@ -369,17 +374,7 @@ function CitizenCall(props: { appointment: Appointment }) {
           {t('call.closedWindow')}
         </p>
       ) : null}
-      <section aria-labelledby="check-title">
-        <h2 id="check-title" tabIndex={-1}>
-          {t('call.checkTitle')}
-        </h2>
-        <DeviceChecks media={media} onRetry={retry} />
-        <NetworkCheck
-          precheck={position === 'open' && !notOpen ? precheck : null}
-          onRetry={() => setCheckAttempt((n) => n + 1)}
-        />
-      </section>
-      <RecordingNotice serviceId={a.service_id} />
+      {/* Join first: on a phone it shows without scrolling; the checks below keep running meanwhile. */}
       {position === 'open' && !notOpen && (
         <section class="panel join-panel" aria-labelledby="join-title">
           <h2 id="join-title">{t('call.joinTitle')}</h2>
@@ -411,9 +406,51 @@ function CitizenCall(props: { appointment: Appointment }) {
           >
             {t('call.join')}
           </button>
+          <p class="join-panel__recorded" id="join-recorded">
+            {t('call.recordedSummary')} <a href="#recording-notice">{t('call.recordedMore')}</a>
+          </p>
         </section>
       )}
+      <section aria-labelledby="check-title">
+        <h2 id="check-title" tabIndex={-1}>
+          {t('call.checkTitle')}
+        </h2>
+        <DeviceChecks media={media} onRetry={retry} />
+        <NetworkCheck
+          precheck={position === 'open' && !notOpen ? precheck : null}
+          onRetry={() => setCheckAttempt((n) => n + 1)}
+        />
+      </section>
+      <RecordingNotice serviceId={a.service_id} />
     </>
+  )
+}
+
+function issuedDocuments(items: { documents: ProcedureDocument[] }[] | null): ProcedureDocument[] {
+  return (items ?? []).flatMap((p) => p.documents)
+}
+
+/** The end of a call: the documents just issued in it, each to download, and where to find them later. */
+function IssuedDocuments(props: { documents: ProcedureDocument[]; citizen?: boolean }) {
+  const { t } = useI18n()
+  if (props.documents.length === 0) return null
+  return (
+    <section class="call-documents" aria-labelledby="call-documents-title" id="call-documents">
+      <h3 id="call-documents-title">{t('call.endedDocuments')}</h3>
+      <ul class="procedure-documents">
+        {props.documents.map((d) => (
+          <li key={d.id} class="procedure-document" data-document={d.id}>
+            <span class="procedure-document__title">{d.title}</span>
+            <DownloadButton document={d} idPrefix="ended-download" />
+          </li>
+        ))}
+      </ul>
+      {props.citizen && (
+        <p>
+          {t('call.endedDocumentsMore')} <Link href={DOCUMENTS_PATH}>{t('docs.title')}</Link>
+        </p>
+      )}
+    </section>
   )
 }
 
@@ -598,6 +635,7 @@ function AgentCall(props: { appointment: Appointment }) {
   const [saved, setSaved] = useState<string | null>(null)
   const [attempt, setAttempt] = useState(0)
   const [form, setForm] = useState<OutcomeForm>(NEW_OUTCOME)
+  const issued = useProcedures(a.id, { enabled: saved !== null, poll: 'never' })
 
   // The agent came here by "Join call": join as soon as the devices have answered.
   useEffect(() => {
@@ -622,6 +660,7 @@ function AgentCall(props: { appointment: Appointment }) {
           {t('call.endedTitle')}
         </h2>
         <p id="outcome-saved">{t('call.outcomeSaved', { outcome: label(t, `outcome.${saved}`, saved) })}</p>
+        <IssuedDocuments documents={issuedDocuments(issued.items)} />
         <p>
           <Link href={AGENDA_PATH} class="button">
             {t('call.backToAgenda')}

@@ -10,6 +10,7 @@ import {
   signedIn,
   storedSession,
   waitFor,
+  lazyPagesLoaded,
 } from '../test/render'
 
 const CITIZEN = {
@@ -95,6 +96,7 @@ describe('the area at /me', () => {
     const api = routeApi({ 'GET /api/me': () => problem(401, 'unauthorized') })
     app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('staff') })
     await waitFor(() => expect(window.location.pathname).toBe('/staff/sign-in'))
+    await lazyPagesLoaded()
     expect(text('#session-notice')).toBe("La sessió ha finalitzat. Identifiqueu-vos de nou per continuar.")
   })
 

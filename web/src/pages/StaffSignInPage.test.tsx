@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { staffHome } from './StaffSignInPage'
 import {
   byText,
   click,
@@ -11,6 +12,7 @@ import {
   submit,
   type,
   waitFor,
+  lazyPagesLoaded,
 } from '../test/render'
 
 const STAFF = {
@@ -65,16 +67,16 @@ describe('staff sign-in', () => {
     await type('#staff-otp-code', '903211')
     await submit('form#staff-otp')
 
-    await waitFor(() => expect(window.location.pathname).toBe('/me'))
+    // an agent lands on their agenda
+    await waitFor(() => expect(window.location.pathname).toBe('/agenda'))
     expect(api.callsTo('POST /api/auth/staff/login')[2]?.body).toEqual({
       username: 'mgarcia',
       password: 's3cret',
       otp: '903211',
     })
     expect(storedSession()).toMatchObject({ access_token: 'staff-tok', kind: 'staff' })
-    await waitFor(() => expect(text('h1')).toBe('Àrea de personal'))
-    await waitFor(() => expect(text('.roles')).toBe("Agent d'atencióSupervisor/a"))
-    expect(text('#office')).toBe("Oficina Municipal d'Atenció Ciutadana")
+    await lazyPagesLoaded()
+    await waitFor(() => expect(document.querySelector('#agenda-title')).not.toBeNull())
     expect(text('#signed-in-as')).toBe('Sessió iniciada com a Marta Garcia')
   })
 
@@ -114,5 +116,14 @@ describe('staff sign-in', () => {
     await click(byText(document, 'footer a', 'Staff access'))
     expect(window.location.pathname).toBe('/staff/sign-in')
     expect(text('h1')).toBe('Staff sign-in')
+  })
+})
+
+describe('where staff land after signing in', () => {
+  it('is their own home page: agenda for agents and supervisors, audit trail for auditors, staff area otherwise', () => {
+    expect(staffHome(['agent'])).toBe('/agenda')
+    expect(staffHome(['supervisor'])).toBe('/agenda')
+    expect(staffHome(['auditor'])).toBe('/staff/audit')
+    expect(staffHome(['admin'])).toBe('/me')
   })
 })

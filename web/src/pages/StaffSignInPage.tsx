@@ -10,12 +10,22 @@ import { ErrorSummary, problemMessage, TextField, useFormErrors, validationError
 import { isCode, normalizeCode, safeReturnPath } from '../identity'
 import { useI18n } from '../i18n/context'
 import { useAnnounce, useDocumentTitle } from '../page-context'
-import { ME_PATH, useRouter } from '../router'
+import { AGENDA_PATH, AUDIT_PATH, ME_PATH, useRouter } from '../router'
 import type { Token } from '../session'
 import { SessionNotice, useRedirectWhenSignedIn } from './sign-in-common'
 
 // `otp` only comes back at the code step, where its input is.
 const LOGIN_FIELDS = { username: 'username', password: 'password', otp: 'staff-otp-code' }
+
+/**
+ * Where a member of staff lands after signing in (unless they were sent here from a page): agents and supervisors on
+ * their day agenda, auditors on the audit trail, anyone else (administrators) on their staff area.
+ */
+export function staffHome(roles: readonly string[]): string {
+  if (roles.includes('agent') || roles.includes('supervisor')) return AGENDA_PATH
+  if (roles.includes('auditor')) return AUDIT_PATH
+  return ME_PATH
+}
 
 export function StaffSignInPage() {
   const { t } = useI18n()
@@ -34,6 +44,7 @@ export function StaffSignInPage() {
   const [pending, setPending] = useState(false)
   const [outboxVersion, setOutboxVersion] = useState(0)
   const [focusStep, setFocusStep] = useState(0)
+  const [landing, setLanding] = useState(false)
   const codeHeading = useRef<HTMLHeadingElement>(null)
   const loginHeading = useRef<HTMLHeadingElement>(null)
 
@@ -68,8 +79,17 @@ export function StaffSignInPage() {
   function finish(token: Token) {
     setPassword('')
     auth.signIn(token, 'staff')
-    router.navigate(returnTo ?? ME_PATH)
+    if (returnTo) router.navigate(returnTo)
+    else setLanding(true)
   }
+
+  // Signed in with no page to return to: their home, once the profile says which roles they have.
+  const profile = auth.profile
+  useEffect(() => {
+    if (!landing) return
+    if (profile.state === 'ready') router.navigate(profile.profile.kind === 'staff' ? staffHome(profile.profile.roles) : ME_PATH)
+    else if (profile.state === 'error') router.navigate(ME_PATH)
+  }, [landing, profile])
 
   function codeSent(message: string) {
     errors.clear()
@@ -149,7 +169,9 @@ export function StaffSignInPage() {
 
   return (
     <>
-      <h1 tabIndex={-1}>{t('staff.title')}</h1>
+      <h1 tabIndex={-1} id="staff-sign-in-title">
+        {t('staff.title')}
+      </h1>
       <SessionNotice />
       <p class="lead">{t('staff.intro')}</p>
       <ErrorSummary id="staff-sign-in-errors" errors={errors.summary} focusKey={errors.key} />

@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { formatTime } from '../appointments'
 import { FieldErrorMessage } from '../components/forms'
 import { CallConnection, type CallSnapshot, type Notice } from '../call/connection'
-import { mainRemote, type Participant, type RoomState } from '../call/protocol'
+import { mainRemote, recordingActive, type Participant, type RoomState } from '../call/protocol'
 import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { useAnnounce } from '../page-context'
@@ -272,8 +272,74 @@ export function ChatPanel(props: { room: RoomState; onSend: (text: string) => bo
   )
 }
 
-/** The call itself; `extra` is the agent's end-of-call panel, `aside` the space for the procedure panel. */
+type Corner = 'top-right' | 'top-left' | 'bottom-left' | 'bottom-right'
+const CORNERS: Corner[] = ['top-right', 'top-left', 'bottom-left', 'bottom-right']
+
+/**
+ * The self view on a phone in a call: small, in a corner of the screen, and movable — dragged (it lands in the nearest
+ * corner) or, for whoever cannot drag, tapped or pressed, which moves it to the next corner (WCAG 2.5.7).
+ */
+function MovableSelfView(props: { stream: MediaStream | null; off: boolean; label: string; moveLabel: string }) {
+  const [corner, setCorner] = useState<Corner>('top-right')
+  const drag = useRef<{ x: number; y: number; moved: boolean } | null>(null)
+  const [offset, setOffset] = useState<{ x: number; y: number } | null>(null)
+  return (
+    <button
+      type="button"
+      id="self-view-move"
+      class={`call-stage__self-move call-stage__self-move--${corner}`}
+      data-corner={corner}
+      aria-label={props.moveLabel}
+      style={offset ? { transform: `translate(${offset.x}px, ${offset.y}px)` } : undefined}
+      onPointerDown={(event) => {
+        drag.current = { x: event.clientX, y: event.clientY, moved: false }
+        event.currentTarget.setPointerCapture?.(event.pointerId)
+      }}
+      onPointerMove={(event) => {
+        const start = drag.current
+        if (!start) return
+        const x = event.clientX - start.x
+        const y = event.clientY - start.y
+        if (Math.abs(x) + Math.abs(y) > 8) start.moved = true
+        if (start.moved) setOffset({ x, y })
+      }}
+      onPointerUp={(event) => {
+        const start = drag.current
+        if (!start?.moved) return
+        // Land in the corner nearest to where it was let go.
+        const left = event.clientX < window.innerWidth / 2
+        const top = event.clientY < window.innerHeight / 2
+        setCorner(top ? (left ? 'top-left' : 'top-right') : left ? 'bottom-left' : 'bottom-right')
+        setOffset(null)
+      }}
+      onClick={() => {
+        const start = drag.current
+        drag.current = null
+        if (start?.moved) return
+        setCorner((now) => CORNERS[(CORNERS.indexOf(now) + 1) % CORNERS.length] ?? 'top-right')
+      }}
+    >
+      <StreamVideo
+        stream={props.stream}
+        muted
+        class={`call-stage__self${props.off ? ' call-stage__self--off' : ''}`}
+        id="self-video"
+        label={props.label}
+      />
+    </button>
+  )
+}
+
+/**
+ * The call itself; `extra` is the agent's end-of-call panel, `aside` the space for the procedure panel.
+ *
+ * `immersive` (the citizen's side): on a phone the call takes the whole screen — the site's header and footer are
+ * hidden, the other person's video fills the screen, the controls lie over its bottom edge within thumb's reach, the
+ * self view is small and movable, and the chat (and the procedure to confirm, if any) open as a sheet from the
+ * bottom. On wider screens it is the same page as the agent's.
+ */
 export function CallScreen(props: {
+  immersive?: boolean
   connection: CallConnection
   snapshot: CallSnapshot
   localStream: MediaStream | null
@@ -285,14 +351,39 @@ export function CallScreen(props: {
   aside?: ComponentChildren
 }) {
   const { t } = useI18n()
+  const announce = useAnnounce()
   const { connection, snapshot } = props
+  const [sheet, setSheet] = useState<null | 'chat' | 'aside'>(null)
+  const [seen, setSeen] = useState(0)
+  const chatCount = snapshot.room.chat.length
+  const unread = snapshot.room.chat.slice(seen).filter((m) => !m.mine).length
+  useEffect(() => {
+    if (!props.immersive) return
+    document.body.classList.add('in-call')
+    return () => document.body.classList.remove('in-call')
+  }, [props.immersive])
+  useEffect(() => {
+    if (sheet === 'chat') setSeen(chatCount)
+  }, [sheet, chatCount])
+  // With the chat folded away on a phone its log is not on screen to be read out: say that a message came.
+  const lastChat = snapshot.room.chat[chatCount - 1]
+  useEffect(() => {
+    if (!props.immersive || sheet === 'chat' || !lastChat || lastChat.mine) return
+    if (!window.matchMedia?.('(max-width: 47.99rem)').matches) return
+    announce(t('call.newMessage', { name: participantName(t, lastChat) }))
+  }, [chatCount])
+  const toggleSheet = (which: 'chat' | 'aside') => setSheet((now) => (now === which ? null : which))
   const remote = mainRemote(snapshot.room)
   const remoteName = participantName(t, remote)
   const hasVideo = (props.localStream?.getVideoTracks().length ?? 0) > 0
   const hasAudio = (props.localStream?.getAudioTracks().length ?? 0) > 0
   const reconnecting = snapshot.status === 'reconnecting'
   return (
-    <div class={props.aside ? 'call call--with-aside' : 'call'}>
+    <div
+      class={`call${props.aside ? ' call--with-aside' : ''}${props.immersive ? ' call--immersive' : ''}${
+        sheet ? ' call--sheet-open' : ''
+      }`}
+    >
       <div class="call__main">
         <h2 id={props.titleId} tabIndex={-1} class="call__title">
           {remote ? t('call.withName', { name: remoteName }) : t('call.inCall')}
@@ -307,6 +398,7 @@ export function CallScreen(props: {
             {t('call.autoAudioOnly')}
           </p>
         )}
+        {props.waiting}
         <div class="call-stage">
           <StreamVideo
             stream={snapshot.remoteStream}
@@ -324,16 +416,24 @@ export function CallScreen(props: {
                   : t('call.otherAudioOnly', { name: remoteName })}
             </p>
           )}
-          {hasVideo && (
-            <StreamVideo
-              stream={props.localStream}
-              muted
-              class={`call-stage__self${snapshot.cameraOff || snapshot.audioOnly ? ' call-stage__self--off' : ''}`}
-              id="self-video"
-              label={t('call.selfVideo')}
-            />
-          )}
-          {snapshot.room.recording && (
+          {hasVideo &&
+            (props.immersive ? (
+              <MovableSelfView
+                stream={props.localStream}
+                off={snapshot.cameraOff || snapshot.audioOnly}
+                label={t('call.selfVideo')}
+                moveLabel={t('call.moveSelfView')}
+              />
+            ) : (
+              <StreamVideo
+                stream={props.localStream}
+                muted
+                class={`call-stage__self${snapshot.cameraOff || snapshot.audioOnly ? ' call-stage__self--off' : ''}`}
+                id="self-video"
+                label={t('call.selfVideo')}
+              />
+            ))}
+          {recordingActive(snapshot.room) && (
             <p class="call-stage__recording" id="call-recording">
               <span aria-hidden="true">● </span>
               {t('call.recordingOn')}
@@ -365,16 +465,58 @@ export function CallScreen(props: {
           >
             {t('call.audioOnly')}
           </ToggleButton>
+          {props.immersive && (
+            <button
+              type="button"
+              id="chat-toggle"
+              class="button button--secondary call-sheet-toggle"
+              aria-expanded={sheet === 'chat' ? 'true' : 'false'}
+              aria-controls="call-sheet-chat"
+              onClick={() => toggleSheet('chat')}
+            >
+              {unread > 0 ? t('call.chatUnread', { n: unread }) : t('call.chat')}
+            </button>
+          )}
+          {props.immersive && props.aside && (
+            <button
+              type="button"
+              id="aside-toggle"
+              class="button button--secondary call-sheet-toggle"
+              aria-expanded={sheet === 'aside' ? 'true' : 'false'}
+              aria-controls="call-sheet-aside"
+              onClick={() => toggleSheet('aside')}
+            >
+              {t('call.procedureSheet')}
+            </button>
+          )}
           <button type="button" id="hang-up" class="button button--danger" onClick={props.onHangUp}>
             {props.hangUpLabel}
           </button>
         </div>
         <QualityIndicator snapshot={snapshot} />
-        {props.waiting}
         {props.extra}
-        <ChatPanel room={snapshot.room} onSend={(text) => connection.sendChat(text)} />
+        <div id="call-sheet-chat" class={`call-sheet${sheet === 'chat' ? ' call-sheet--open' : ''}`}>
+          {props.immersive && <SheetClose onClose={() => setSheet(null)} />}
+          <ChatPanel room={snapshot.room} onSend={(text) => connection.sendChat(text)} />
+        </div>
       </div>
-      {props.aside}
+      {props.aside && props.immersive ? (
+        <div id="call-sheet-aside" class={`call-sheet${sheet === 'aside' ? ' call-sheet--open' : ''}`}>
+          <SheetClose onClose={() => setSheet(null)} />
+          {props.aside}
+        </div>
+      ) : (
+        props.aside
+      )}
     </div>
+  )
+}
+
+function SheetClose(props: { onClose: () => void }) {
+  const { t } = useI18n()
+  return (
+    <button type="button" class="button button--secondary button--small call-sheet__close" onClick={props.onClose}>
+      {t('call.closeSheet')}
+    </button>
   )
 }

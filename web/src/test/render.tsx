@@ -144,6 +144,7 @@ export async function mountApp(options: { fetch: Fetch; language?: Language; pat
   await act(() => {
     render(<App catalogue={catalogue} api={api} language={options.language ?? 'ca'} />, container)
   })
+  await lazyPagesLoaded()
   return {
     container,
     unmount: () => {
@@ -151,6 +152,13 @@ export async function mountApp(options: { fetch: Fetch; language?: Language; pat
       container.remove()
     },
   }
+}
+
+/** Waits until a page loaded on first use (a lazy chunk: staff, records, call pages) has replaced its placeholder. */
+export async function lazyPagesLoaded(): Promise<void> {
+  await waitFor(() => {
+    if (document.querySelector('[data-lazy-page="loading"]')) throw new Error('a lazy page is still loading')
+  })
 }
 
 /** Polls until `check` stops throwing (or 2 s pass), letting Preact flush between tries. */
