@@ -4,7 +4,7 @@
  * imperatives that open a sentence), so a new text written the familiar way fails here.
  */
 import { describe, expect, it } from 'vitest'
-import { CATALOGUES } from '.'
+import { CATALOGUES } from '../test/catalogues'
 import recordsCa from './records/ca.json'
 import recordsEs from './records/es.json'
 

@@ -188,6 +188,7 @@ describe('booking an appointment', () => {
     })
     app = await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
     await chooseDayAndTime()
+    await type('#contact-email', 'ana@example.com')
     await click(document.querySelector('button#confirm-booking'))
 
     await waitFor(() =>
@@ -196,7 +197,7 @@ describe('booking an appointment', () => {
       ),
     )
     const link = document.querySelector('.error-summary li a')
-    expect(link?.textContent).toBe('Identifícate con tu identidad digital (idCAT Mòbil, Cl@ve, certificado)')
+    expect(link?.textContent).toBe('Identificarse con la identidad digital (idCAT Mòbil, Cl@ve, certificado)')
     expect(link?.getAttribute('href')).toContain('/auth/eid/start')
   })
 
