@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from chalicelib.domain.procedures import FOR_SERVICE, REGISTRY
 from dev.seed import DemoCounts
 from tests.api.test_calls import register_node
 from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
-from tests.api.test_procedures import EMAIL, appointment, check_identity, issue
+from tests.api.test_procedures import EMAIL, appointment, blank_pdf, check_identity, issue
 
 RESIDENCE = {"certificate_type": "individual", "requester": "holder"}
 OFFICE_OF = {service: REGISTRY[kind].office.value for service, kind in FOR_SERVICE.items()}
@@ -114,7 +115,8 @@ def test_a_check_is_only_for_the_offices_agent_during_the_call(client: Client, a
     # The person shows the document on camera: not before the call opens.
     early = check_identity(client, tomorrow, agent)
     assert (early.status_code, body(early)["code"]) == (409, "call_not_open")
-    assert post(client, f"/appointments/{omac}/cancel", {}, agent).status_code == 200
+    # Once the agent has recorded how it ended, the appointment is closed (a started one can no longer be cancelled).
+    assert post(client, f"/appointments/{omac}/outcome", {"outcome": "completed"}, agent).status_code == 200
     closed = check_identity(client, omac, agent)
     assert (closed.status_code, body(closed)["code"]) == (409, "appointment_closed")
 
@@ -362,7 +364,7 @@ def test_the_same_key_adds_an_attachment_once(client: Client, agent: str) -> Non
     payload = {
         "filename": "authorisation.pdf",
         "content_type": "application/pdf",
-        "data_base64": "JVBERi0xLjQgc2lnbmVk",
+        "data_base64": base64.b64encode(blank_pdf()).decode(),
     }
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {agent}", "Idempotency-Key": "upload-0001"}
     path = f"/appointments/{omac}/attachments"
