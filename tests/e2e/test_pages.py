@@ -20,7 +20,7 @@ import requests
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from dev.calls_now import DEMO_CALLS
+from dev.calls_now import seed_calls_now
 from tests.e2e.conftest import axe_violations
 from tests.e2e.contrast import contrast_failures
 from tests.e2e.test_sign_in import _latest_code
@@ -38,6 +38,11 @@ WIDTHS = (PHONE, DESK)
 CITIZEN_NUMBER = 40000731
 CITIZEN_ID = f"{CITIZEN_NUMBER}{'TRWAGMYFPDXBNJZSQVHLCKE'[CITIZEN_NUMBER % 23]}"
 CITIZEN_EMAIL = "pages.walk@example.org"
+# The walk's own call happening now (the demo calls are ended by the call tests): a fictional person of OGAT's, for
+# agent.ogat2, so its agenda shows a "Join call" link and its citizen sees the device check.
+CALL_NUMBER = 40000732
+CALL_ID = f"{CALL_NUMBER}{'TRWAGMYFPDXBNJZSQVHLCKE'[CALL_NUMBER % 23]}"
+CALL_EMAIL = "pages.call@example.org"
 # Booked by the walking citizen: an OGAT service, so that agent.ogat2 can open it with its procedure form.
 SERVICE = "payment-letter"
 
@@ -146,6 +151,14 @@ def _walk(page: Page, stack: RunningStack, paths: tuple[str, ...], problems: lis
 
 
 @pytest.fixture(scope="module")
+def call_now(stack: RunningStack) -> str:
+    """The id of the walk's own appointment happening now (its call window is open)."""
+    person = ("OGAT", SERVICE, CALL_ID, "Pau Serra", CALL_EMAIL, "agent.ogat2")
+    (made,) = seed_calls_now("dev", "eu-south-2", f"http://127.0.0.1:{stack.moto}", calls=(person,))
+    return made.appointment_id
+
+
+@pytest.fixture(scope="module")
 def citizen(stack: RunningStack) -> Iterator[tuple[str, str]]:
     token = _citizen_token(stack)
     appointment_id = _book(stack, token)
@@ -188,7 +201,7 @@ def test_every_citizen_page_is_readable_in_every_language_and_width(
 
 
 def test_every_staff_page_is_readable_in_every_language_and_width(
-    stack: RunningStack, browser: Browser, citizen: tuple[str, str]
+    stack: RunningStack, browser: Browser, citizen: tuple[str, str], call_now: str
 ) -> None:
     """An agent (their agenda with today's call, whose "Join call" must not be white on white; the citizen's
     appointment with its procedure form), a supervisor, an auditor and an administrator; each signs in once. Staff
@@ -207,8 +220,8 @@ def test_every_staff_page_is_readable_in_every_language_and_width(
         page = context.new_page()
         try:
             if username == "agent.ogat2":
-                # Today's demo call is on the agenda with its "Join call" link, in the secondary style while nobody
-                # waits: the walk below measures it.
+                # The walk's call of this moment is on the agenda with its "Join call" link, in the secondary style
+                # while nobody waits: the walk below measures it.
                 page.goto(f"{stack.web_url}/agenda")
                 expect(page.locator("a.button--secondary[id^=join-]").first).to_be_visible(timeout=TIMEOUT * 1000)
             _walk(page, stack, paths, problems)
@@ -266,18 +279,15 @@ def test_on_a_phone_the_signed_in_header_is_compact_and_join_shows_without_scrol
         context.close()
 
 
-def test_the_device_check_shows_join_without_scrolling_on_a_phone(stack: RunningStack, browser: Browser) -> None:
-    """The demo call of this moment (OGAT's: its window is open), as its citizen on a 360 x 740 phone."""
-    _, service, id_number, _, email, _ = DEMO_CALLS[1]
-    token = _citizen_token(stack, id_number, email)
-    mine = requests.get(
-        f"{stack.api_url}/appointments", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT
-    ).json()["items"]
-    call = next(a for a in mine if a["status"] == "booked" and a["service_id"] == service)
+def test_the_device_check_shows_join_without_scrolling_on_a_phone(
+    stack: RunningStack, browser: Browser, call_now: str
+) -> None:
+    """The walk's call of this moment (its window is open), as its citizen on a 360 x 740 phone."""
+    token = _citizen_token(stack, CALL_ID, CALL_EMAIL)
     context = _visitor(browser, stack, token)
     page = context.new_page()
     try:
-        page.goto(f"{stack.web_url}/appointments/{call['id']}/call")
+        page.goto(f"{stack.web_url}/appointments/{call_now}/call")
         expect(page.locator("#join-call")).to_be_visible(timeout=TIMEOUT * 1000)
         assert _in_viewport(page, "#join-call"), "Join is below the fold on a 360 x 740 phone"
         assert page.evaluate("window.scrollY") == 0
