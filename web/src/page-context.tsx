@@ -1,4 +1,7 @@
-/** What every page may use from the shell: the service catalogue, the live region, and the document title. */
+/**
+ * What every page may use from the shell: the service catalogue, the live region, the document title, and focus moved
+ * after a render.
+ */
 import { createContext } from 'preact'
 import { useContext, useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from './api'
@@ -16,6 +19,15 @@ export const AnnounceContext = createContext<Announce>(() => undefined)
 
 export function useAnnounce(): Announce {
   return useContext(AnnounceContext)
+}
+
+/** `focus(id)`: move focus to the element with that id once the next render is done. */
+export function useFocusAfterRender(): (id: string) => void {
+  const [target, setTarget] = useState<{ id: string } | null>(null)
+  useEffect(() => {
+    if (target) document.getElementById(target.id)?.focus()
+  }, [target])
+  return (id) => setTarget({ id })
 }
 
 /** Sets `<title>` to "<page> – <app name>", in the current language. */

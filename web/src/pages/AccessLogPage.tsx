@@ -11,7 +11,7 @@ import { ErrorState } from '../components/ErrorState'
 import { problemMessage } from '../components/forms'
 import { useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
-import { useAnnounce, useDocumentTitle } from '../page-context'
+import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import {
   accessActionName,
   accessRoleName,
@@ -36,7 +36,7 @@ export function AccessLogPage() {
   const staff = isStaff(auth)
   const [load, setLoad] = useState<Load>({ state: 'loading' })
   const [attempt, setAttempt] = useState(0)
-  const [focusEntry, setFocusEntry] = useState<number | null>(null)
+  const focus = useFocusAfterRender()
   useDocumentTitle(t('access.title'))
 
   useEffect(() => {
@@ -64,10 +64,6 @@ export function AccessLogPage() {
     }
   }, [signedIn, staff, attempt])
 
-  useEffect(() => {
-    if (focusEntry !== null) document.getElementById(`access-${focusEntry}`)?.focus()
-  }, [focusEntry])
-
   async function loadMore() {
     if (load.state !== 'ready' || !load.next || load.more === 'loading') return
     const shown = load.items.length
@@ -79,7 +75,7 @@ export function AccessLogPage() {
         now.state === 'ready' ? { ...now, items: [...now.items, ...page.items], next: page.next, more: 'idle' } : now,
       )
       announce(t('access.loadedMore', { count: page.items.length }))
-      if (page.items.length) setFocusEntry(shown)
+      if (page.items.length) focus(`access-${shown}`)
     } catch (caught) {
       setLoad((now) => (now.state === 'ready' ? { ...now, more: { error: asApiError(caught) } } : now))
     }

@@ -25,18 +25,12 @@ import { IdentityAtHand } from '../components/IdentityAtHand'
 import { StatusTag } from '../components/StatusTag'
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
-import { useAnnounce, useDocumentTitle } from '../page-context'
+import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import { AGENDA_PATH, appointmentPath, APPOINTMENTS_PATH, callPath, Link } from '../router'
-import {
-  eidHref,
-  isStaff,
-  useFocusAfterRender,
-  useServiceName,
-  useAppointment,
-  useSignInFirst,
-  when,
-} from './appointment-common'
-import { AgentProcedurePanel, CitizenProcedurePanel, useProcedures } from './procedure-panel'
+import { eidHref, isStaff, useAppointment, useServiceName, useSignInFirst, when } from './appointment-common'
+import { AgentProcedurePanel } from '../procedures/agent-panel'
+import { CitizenProcedurePanel } from '../procedures/citizen-panel'
+import { useProcedures } from '../procedures/use-procedures'
 
 type Mode = null | 'cancel' | 'reschedule'
 

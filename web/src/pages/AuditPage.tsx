@@ -5,14 +5,14 @@
  * digests and log files, CloudTrail style) and read the outcome in words; export the period's events as an NDJSON file.
  * Every search, verification and export is itself audited by the API.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { daysBetween, formatDay, isDay, today } from '../appointments'
 import { useAuth } from '../auth'
 import { ErrorState } from '../components/ErrorState'
 import { ErrorSummary, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
 import { recordsLabel, useRecordsI18n, type RecordsTranslate } from '../i18n/records'
-import { useAnnounce, useDocumentTitle } from '../page-context'
+import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import {
   auditActionName,
   exportTrail,
@@ -76,13 +76,9 @@ export function AuditPage() {
   const [results, setResults] = useState<Results>({ state: 'none' })
   const [verify, setVerify] = useState<Verify>({ state: 'none' })
   const [exporting, setExporting] = useState<Export>({ state: 'none' })
-  const [focusRow, setFocusRow] = useState<number | null>(null)
+  const focus = useFocusAfterRender()
   const searchId = useRef(0)
   useDocumentTitle(t('audit.title'))
-
-  useEffect(() => {
-    if (focusRow !== null) document.getElementById(`audit-event-${focusRow}`)?.focus()
-  }, [focusRow])
 
   const profileReady = auth.profile.state === 'ready'
   if (auth.session && profileReady && (!isStaff(auth) || !staffRoles(auth).includes('auditor'))) {
@@ -127,7 +123,6 @@ export function AuditPage() {
   async function search(query: AuditSearch) {
     const id = ++searchId.current
     setResults({ state: 'loading', search: query })
-    setFocusRow(null)
     announce(t('audit.searching'))
     try {
       const page = await searchAudit(auth.api, query)
@@ -162,7 +157,7 @@ export function AuditPage() {
       )
       announce(t('audit.loadedMore', { count: page.items.length }))
       // The first new row, so that keyboard and screen-reader users carry on where the list grew.
-      if (page.items.length) setFocusRow(shown)
+      if (page.items.length) focus(`audit-event-${shown}`)
     } catch (caught) {
       if (id !== searchId.current) return
       setResults((now) => (now.state === 'ready' ? { ...now, more: { error: asApiError(caught) } } : now))

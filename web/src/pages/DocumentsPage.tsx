@@ -12,7 +12,7 @@ import { useI18n } from '../i18n/context'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { AGENDA_PATH, Link, useRouter, VERIFY_PATH } from '../router'
 import { isStaff, useSignInFirst } from './appointment-common'
-import { DownloadButton } from './procedure-panel'
+import { DownloadButton } from '../procedures/procedure-parts'
 
 type Load = { state: 'loading' } | { state: 'ready'; items: IssuedDocument[] } | { state: 'error'; error: ApiError }
 

@@ -13,7 +13,7 @@ import { ErrorState } from '../components/ErrorState'
 import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
 import { recordsLabel, useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
-import { useAnnounce, useDocumentTitle } from '../page-context'
+import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import {
   changeLegalHold,
   fetchRecordings,
@@ -51,16 +51,12 @@ export function RecordingsPage() {
   const [load, setLoad] = useState<Load>({ state: 'loading' })
   const [attempt, setAttempt] = useState(0)
   const [active, setActive] = useState<Active | null>(null)
-  const [focusTarget, setFocusTarget] = useState<{ id: string } | null>(null)
   const supervisor = staffRoles(auth).includes('supervisor')
   const profileReady = auth.profile.state === 'ready'
   const allowed = !profileReady || (isStaff(auth) && supervisor)
   useDocumentTitle(t('recs.title'))
 
-  useEffect(() => {
-    if (focusTarget) document.getElementById(focusTarget.id)?.focus()
-  }, [focusTarget])
-  const focus = (id: string) => setFocusTarget({ id })
+  const focus = useFocusAfterRender()
 
   useEffect(() => {
     if (!signedIn || !allowed) return

@@ -14,8 +14,7 @@ import { csvProblem, normalizeCsv, startDownload, verifyDocument, type IssuedDoc
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
 import { normalizeIdNumber } from '../identity'
-import { useAnnounce, useDocumentTitle } from '../page-context'
-import { useFocusAfterRender } from './appointment-common'
+import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 
 /** A download address is good for about a minute: older than this, ask for a fresh one first. */
 const FRESH_MS = 45_000

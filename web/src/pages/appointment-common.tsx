@@ -64,15 +64,6 @@ export function eidHref(path: string): string {
   return eidStartHref(path)
 }
 
-/** `focus(id)`: move focus to the element with that id once the next render is done. */
-export function useFocusAfterRender(): (id: string) => void {
-  const [target, setTarget] = useState<{ id: string } | null>(null)
-  useEffect(() => {
-    if (target) document.getElementById(target.id)?.focus()
-  }, [target])
-  return (id) => setTarget({ id })
-}
-
 export type AppointmentLoad =
   | { state: 'loading' }
   | { state: 'ready'; appointment: Appointment }

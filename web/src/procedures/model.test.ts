@@ -13,7 +13,7 @@ import {
   previewFields,
   previewRequest,
   type ProcedureForm,
-} from './procedures'
+} from './model'
 
 const FORM = parseForm({
   type: 'direct_debit',

@@ -4,9 +4,9 @@
  * as typed (strings, booleans); `checkForm` turns it into the `data` the API expects — money in euros as typed to
  * integer cents, options back to their own values — or says, per field, what is wrong.
  */
-import type { ApiClient, ApiError } from './api'
-import { parseItems, uuid } from './appointments'
-import type { Language } from './i18n'
+import type { ApiClient, ApiError } from '../api'
+import { parseItems, uuid } from '../appointments'
+import type { Language } from '../i18n'
 
 export type FieldKind = 'text' | 'choice' | 'multichoice' | 'date' | 'integer' | 'money' | 'iban' | 'boolean' | 'file'
 const KINDS: readonly string[] = ['text', 'choice', 'multichoice', 'date', 'integer', 'money', 'iban', 'boolean', 'file']
