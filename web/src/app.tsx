@@ -19,7 +19,7 @@ import { AnnounceContext, CatalogueContext, type Announce } from './page-context
 import { AppointmentPage } from './pages/AppointmentPage'
 import { AppointmentsPage } from './pages/AppointmentsPage'
 import { BookPage } from './pages/BookPage'
-import type { CallPage as CallPageType } from './pages/CallPage'
+import type { CallPage as CallPageType } from './pages/call/CallPage'
 import { CataloguePage } from './pages/CataloguePage'
 import { DocumentsPage } from './pages/DocumentsPage'
 import { EidDonePage } from './pages/EidDonePage'
@@ -247,7 +247,7 @@ function LazyCallPage(props: { id: string }) {
   const refocus = useRef(false)
   useEffect(() => {
     let current = true
-    import('./pages/CallPage').then(
+    import('./pages/call/CallPage').then(
       (module) => {
         if (!current) return
         refocus.current = document.activeElement?.id === 'call-page-title'

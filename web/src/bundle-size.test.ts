@@ -63,7 +63,7 @@ describe('the first-load bundle', () => {
     for (const source of [
       'src/i18n/es.json',
       'src/i18n/en.json',
-      'src/pages/CallPage.tsx',
+      'src/pages/call/CallPage.tsx',
       'src/pages/AgendaPage.tsx',
       'src/pages/StaffSignInPage.tsx',
       'src/pages/AuditPage.tsx',

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENT, appointment, CITIZEN, NOW, setClock, setDeviceZone } from '../test/appointments'
+import { AGENT, appointment, CITIZEN, NOW, setClock, setDeviceZone } from '../../test/appointments'
 import {
   click,
   find,
@@ -12,7 +12,7 @@ import {
   submit,
   type,
   waitFor,
-} from '../test/render'
+} from '../../test/render'
 import {
   FakeAudioContext,
   FakePeerConnection,
@@ -21,7 +21,7 @@ import {
   fakeNode,
   GRANT,
   installWebRtc,
-} from '../test/webrtc'
+} from '../../test/webrtc'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const pressed = (selector: string) => document.querySelector(selector)?.getAttribute('aria-pressed')

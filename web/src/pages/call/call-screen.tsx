@@ -6,13 +6,13 @@
  */
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { formatTime } from '../appointments'
-import { FieldErrorMessage } from '../components/forms'
-import { CallConnection, type CallSnapshot, type Notice } from '../call/connection'
-import { mainRemote, recordingActive, type Participant, type RoomState } from '../call/protocol'
-import type { Translate } from '../i18n'
-import { useI18n } from '../i18n/context'
-import { useAnnounce } from '../page-context'
+import { formatTime } from '../../appointments'
+import { FieldErrorMessage } from '../../components/forms'
+import { CallConnection, type CallSnapshot, type Notice } from '../../call/connection'
+import { mainRemote, recordingActive, type Participant, type RoomState } from '../../call/protocol'
+import type { Translate } from '../../i18n'
+import { useI18n } from '../../i18n/context'
+import { useAnnounce } from '../../page-context'
 
 /** The connection's latest snapshot, re-rendering on each change; its notices told to screen readers. */
 export function useCallSnapshot(connection: CallConnection | null): CallSnapshot | null {
