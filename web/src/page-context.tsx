@@ -3,9 +3,9 @@
  * after a render.
  */
 import { createContext } from 'preact'
-import { useContext, useEffect, useRef, useState } from 'preact/hooks'
-import { asApiError, type ApiError } from './api'
+import { useContext, useEffect, useState } from 'preact/hooks'
 import { useI18n } from './i18n/context'
+import { useResource, type ResourceHandle, type ResourceOptions } from './resource'
 import type { Service, ServiceCatalogue } from './services'
 
 export const CatalogueContext = createContext<ServiceCatalogue | null>(null)
@@ -39,60 +39,36 @@ export function useDocumentTitle(pageTitle: string): void {
   }, [pageTitle, appName])
 }
 
-export type ServicesLoad =
-  | { state: 'loading' }
-  | { state: 'ready'; services: Service[] }
-  | { state: 'error'; error: ApiError }
-
-/** The catalogue's list with its loading state; `retry` asks the API again after a failure. */
-export function useServices(): { load: ServicesLoad; retry: () => void } {
+/**
+ * The catalogue's list (at once when already fetched); `reload` asks the API again after a failure. `options` tell
+ * what the page announces (see `useAnnounced`).
+ */
+export function useServices(options: ResourceOptions<Service[]> = {}): ResourceHandle<Service[]> {
   const catalogue = useContext(CatalogueContext)
   if (!catalogue) throw new Error('useServices outside <CatalogueContext.Provider>')
-  const [load, setLoad] = useState<ServicesLoad>(() => readyOrLoading(catalogue))
-  const [attempt, setAttempt] = useState(0)
-
-  useEffect(() => {
-    const cached = catalogue.cached()
-    if (cached) {
-      setLoad((now) => (now.state === 'ready' && now.services === cached ? now : { state: 'ready', services: cached }))
-      return
-    }
-    let current = true
-    setLoad({ state: 'loading' })
-    catalogue.list().then(
-      (services) => current && setLoad({ state: 'ready', services }),
-      (error: unknown) => current && setLoad({ state: 'error', error: asApiError(error) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [catalogue, attempt])
-
-  return { load, retry: () => setAttempt((n) => n + 1) }
-}
-
-function readyOrLoading(catalogue: ServiceCatalogue): ServicesLoad {
   const cached = catalogue.cached()
-  return cached ? { state: 'ready', services: cached } : { state: 'loading' }
+  return useResource(cached ? null : () => catalogue.list(), [catalogue], { ...options, initial: cached ?? undefined })
 }
 
 /**
- * Tells screen-reader users what the visual states show: loading, the failure, and (when given) the outcome of a load
- * they waited for. Only a change of state is news: a change of language alone announces nothing.
+ * The `useResource` options that tell screen-reader users what a page shows: loading, what came (when `ready` is
+ * given), the failure with what to do. A quiet refresh says nothing; a change of language alone asks nothing, so it
+ * announces nothing either.
  */
-export function useLoadAnnouncements(
-  load: ServicesLoad,
-  messages: { loading: string; error: string; ready?: (services: Service[]) => string },
-): void {
+export function useAnnounced<T>(messages: {
+  loading: string
+  error: string
+  ready?: (value: T) => string
+}): ResourceOptions<T> {
+  const { t } = useI18n()
   const announce = useAnnounce()
-  const previous = useRef<ServicesLoad['state'] | null>(null)
-  const latest = useRef(messages)
-  latest.current = messages
-  useEffect(() => {
-    const { loading, error, ready } = latest.current
-    if (load.state === 'loading') announce(loading)
-    else if (load.state === 'error') announce(error)
-    else if (previous.current === 'loading' && ready) announce(ready(load.services))
-    previous.current = load.state
-  }, [load, announce])
+  return {
+    onLoading: () => announce(messages.loading),
+    onReady: (value, quiet) => {
+      if (!quiet && messages.ready) announce(messages.ready(value))
+    },
+    onError: (_error, quiet) => {
+      if (!quiet) announce(`${messages.error} ${t('error.hint')}`)
+    },
+  }
 }

@@ -172,7 +172,7 @@ export function AgendaPage() {
   }
 
   const bookable =
-    services.state === 'ready' ? services.services.filter((s) => supervisor || s.office === office) : []
+    services.state === 'ready' ? services.value.filter((s) => supervisor || s.office === office) : []
   const agenda = load.state === 'ready' ? load.agenda : null
   return (
     <>

@@ -42,7 +42,7 @@ export function AppointmentPage(props: { id: string }) {
   const serviceName = useServiceName()
   const focus = useFocusAfterRender()
   const errors = useFormErrors()
-  const { load, retry, set: setAppointment } = useAppointment(props.id, signedIn)
+  const { load, reload: retry, set: setAppointment } = useAppointment(props.id, signedIn)
   const [mode, setMode] = useState<Mode>(null)
   const [day, setDay] = useState<string | null>(null)
   const [slot, setSlot] = useState<Slot | null>(null)
@@ -52,7 +52,7 @@ export function AppointmentPage(props: { id: string }) {
   // Shown after a booking (carried over from the booking page), a change or a cancellation, until the next action.
   const [confirmation, setConfirmation] = useState<ConfirmationKind | null>(() => takeConfirmation(props.id))
   const staff = isStaff(auth)
-  const appointment = load.state === 'ready' ? load.appointment : null
+  const appointment = load.state === 'ready' ? load.value : null
   // The citizen's procedures (those waiting for their confirmation, the documents issued); staff have their panel.
   const procedures = useProcedures(props.id, { enabled: appointment !== null && !staff, poll: 'awaiting' })
   const name = appointment ? serviceName(appointment.service_id) : null

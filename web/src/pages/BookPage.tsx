@@ -19,7 +19,7 @@ import {
   type Slot,
 } from '../appointments'
 import { useAuth, type Auth } from '../auth'
-import { ErrorState } from '../components/ErrorState'
+import { LoadStatus } from '../components/ErrorState'
 import { rememberConfirmation } from '../components/Confirmation'
 import { Localized } from '../components/Localized'
 import { SlotPicker, StepHeading } from '../components/SlotPicker'
@@ -57,8 +57,8 @@ export function BookPage(props: { id: string }) {
   const { t } = useI18n()
   const auth = useAuth()
   const router = useRouter()
-  const { load, retry } = useServices()
-  const service = load.state === 'ready' ? load.services.find((s) => s.id === props.id) : undefined
+  const { load, reload } = useServices()
+  const service = load.state === 'ready' ? load.value.find((s) => s.id === props.id) : undefined
   const forCitizen = new URLSearchParams(router.search).get('for') === 'citizen'
   const staff = isStaff(auth) || (forCitizen && !auth.session)
   const title = staff ? t('book.staffTitle') : t('book.title')
@@ -73,8 +73,7 @@ export function BookPage(props: { id: string }) {
         </p>
       )}
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        {load.state === 'loading' && <p class="status-message">{t('detail.loading')}</p>}
-        {load.state === 'error' && <ErrorState message={t('detail.error')} error={load.error} onRetry={retry} />}
+        <LoadStatus load={load} loading={t('detail.loading')} error={t('detail.error')} onRetry={reload} />
         {load.state === 'ready' && !service && <p>{t('detail.notFoundText')}</p>}
         {service && <BookingFlow service={service} staff={staff} auth={auth} />}
       </div>

@@ -1,25 +1,25 @@
 /** `/`: every service, grouped by office, with loading, empty and error states. */
 import { useRef } from 'preact/hooks'
-import { ErrorState } from '../components/ErrorState'
+import { LoadStatus } from '../components/ErrorState'
 import { Localized } from '../components/Localized'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { groupByOffice, officeName } from '../offices'
-import { useDocumentTitle, useLoadAnnouncements, useServices } from '../page-context'
+import { useAnnounced, useDocumentTitle, useServices } from '../page-context'
 import { Link, servicePath } from '../router'
 import type { Service } from '../services'
 
 export function CataloguePage() {
   const { t } = useI18n()
-  const { load, retry } = useServices()
+  const { load, reload } = useServices(
+    useAnnounced({
+      loading: t('catalogue.loading'),
+      error: t('catalogue.error'),
+      ready: (services) => (services.length ? t('catalogue.loaded', { count: services.length }) : t('catalogue.empty')),
+    }),
+  )
   const heading = useRef<HTMLHeadingElement>(null)
   useDocumentTitle(t('catalogue.title'))
-  useLoadAnnouncements(load, {
-    loading: t('catalogue.loading'),
-    error: `${t('catalogue.error')} ${t('error.hint')}`,
-    ready: (services) =>
-      services.length ? t('catalogue.loaded', { count: services.length }) : t('catalogue.empty'),
-  })
 
   return (
     <>
@@ -28,21 +28,19 @@ export function CataloguePage() {
       </h1>
       <p class="lead">{t('catalogue.intro')}</p>
       <div class="catalogue" aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        {load.state === 'loading' && <p class="status-message">{t('catalogue.loading')}</p>}
-        {load.state === 'error' && (
-          <ErrorState
-            message={t('catalogue.error')}
-            error={load.error}
-            onRetry={() => {
-              // The Retry button is about to disappear: give focus a stable place rather than losing it to <body>.
-              heading.current?.focus()
-              retry()
-            }}
-          />
-        )}
-        {load.state === 'ready' && load.services.length === 0 && <p class="empty-state">{t('catalogue.empty')}</p>}
+        <LoadStatus
+          load={load}
+          loading={t('catalogue.loading')}
+          error={t('catalogue.error')}
+          onRetry={() => {
+            // The Retry button is about to disappear: give focus a stable place rather than losing it to <body>.
+            heading.current?.focus()
+            reload()
+          }}
+        />
+        {load.state === 'ready' && load.value.length === 0 && <p class="empty-state">{t('catalogue.empty')}</p>}
         {load.state === 'ready' &&
-          groupByOffice(load.services).map((group) => (
+          groupByOffice(load.value).map((group) => (
             <section key={group.office} class="office" data-office={group.office} aria-labelledby={`office-${group.office}`}>
               <h2 id={`office-${group.office}`}>{officeName(t, group.office)}</h2>
               <ul class="service-list">

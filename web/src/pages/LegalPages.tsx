@@ -196,7 +196,7 @@ function RetentionTable({ legal }: { legal: (key: LegalKey, params?: Params) => 
   if (!retention) {
     return <p class="status-message">{legal(waited ? 'privacy.retentionUnknown' : 'privacy.retentionLoading')}</p>
   }
-  const services = load.state === 'ready' ? load.services : []
+  const services = load.state === 'ready' ? load.value : []
   const name = (id: string) => {
     const service = services.find((s) => s.id === id)
     return service ? localize(service.name, language).text : id

@@ -1,24 +1,23 @@
 /** `/services/:id`: one service of the catalogue, with what the citizen must have ready. */
 import { useRef } from 'preact/hooks'
-import { ErrorState } from '../components/ErrorState'
+import { LoadStatus } from '../components/ErrorState'
 import { Localized } from '../components/Localized'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { assuranceName, codeIsEnough, identifyHow, officeName } from '../offices'
-import { useDocumentTitle, useLoadAnnouncements, useServices } from '../page-context'
+import { useAnnounced, useDocumentTitle, useServices } from '../page-context'
 import { bookPath, CATALOGUE_PATH, Link } from '../router'
 import type { Service } from '../services'
 
 export function ServicePage(props: { id: string }) {
   const { t, language } = useI18n()
-  const { load, retry } = useServices()
+  const { load, reload } = useServices(useAnnounced({ loading: t('detail.loading'), error: t('detail.error') }))
   const heading = useRef<HTMLHeadingElement>(null)
-  const service = load.state === 'ready' ? load.services.find((s) => s.id === props.id) : undefined
+  const service = load.state === 'ready' ? load.value.find((s) => s.id === props.id) : undefined
   const notFound = load.state === 'ready' && !service
   const name = service ? localize(service.name, language) : null
 
   useDocumentTitle(name ? name.text : notFound ? t('detail.notFound') : t('detail.title'))
-  useLoadAnnouncements(load, { loading: t('detail.loading'), error: `${t('detail.error')} ${t('error.hint')}` })
 
   return (
     <>
@@ -27,17 +26,15 @@ export function ServicePage(props: { id: string }) {
         {name ? name.text : notFound ? t('detail.notFound') : t('detail.title')}
       </h1>
       <div class="service-detail" aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        {load.state === 'loading' && <p class="status-message">{t('detail.loading')}</p>}
-        {load.state === 'error' && (
-          <ErrorState
-            message={t('detail.error')}
-            error={load.error}
-            onRetry={() => {
-              heading.current?.focus()
-              retry()
-            }}
-          />
-        )}
+        <LoadStatus
+          load={load}
+          loading={t('detail.loading')}
+          error={t('detail.error')}
+          onRetry={() => {
+            heading.current?.focus()
+            reload()
+          }}
+        />
         {notFound && <p>{t('detail.notFoundText')}</p>}
         {service && <ServiceDetails service={service} />}
       </div>

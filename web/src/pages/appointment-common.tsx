@@ -1,6 +1,5 @@
 /** What the appointment pages share: "sign in first", the service's name, and an appointment's time in words. */
-import { useEffect, useState } from 'preact/hooks'
-import { asApiError, type ApiError } from '../api'
+import { useEffect } from 'preact/hooks'
 import { fetchAppointment, formatDate, formatTime, type Appointment } from '../appointments'
 import { sessionKind, useAuth, type Auth } from '../auth'
 import { localize, type Language, type Translate } from '../i18n'
@@ -9,6 +8,7 @@ import { eidStartHref } from '../identity'
 import { label } from '../offices'
 import { useAnnounce, useServices } from '../page-context'
 import { signInPath, useRouter } from '../router'
+import { useResource, type ResourceHandle } from '../resource'
 import type { SessionKind } from '../session'
 
 /** Without a session, go to the sign-in page (of `kind`) on arrival, and come back to this address afterwards. */
@@ -39,7 +39,7 @@ export function useServiceName(): (id: string) => { text: string; lang?: string 
   const { language } = useI18n()
   const { load } = useServices()
   return (id) => {
-    const service = load.state === 'ready' ? load.services.find((s) => s.id === id) : undefined
+    const service = load.state === 'ready' ? load.value.find((s) => s.id === id) : undefined
     if (!service) return { text: id }
     const shown = localize(service.name, language)
     return { text: shown.text, lang: shown.language === language ? undefined : shown.language }
@@ -64,44 +64,16 @@ export function eidHref(path: string): string {
   return eidStartHref(path)
 }
 
-export type AppointmentLoad =
-  | { state: 'loading' }
-  | { state: 'ready'; appointment: Appointment }
-  | { state: 'error'; error: ApiError }
-
 /**
- * One appointment, fetched once signed in and again on `retry()`; loading and failure are announced to screen readers.
- * `set` replaces what is shown (the answer of a change, for instance).
+ * One appointment, fetched once signed in and again on `reload()`; loading and failure are announced to screen
+ * readers. `set` replaces what is shown (the answer of a change, for instance).
  */
-export function useAppointment(
-  id: string,
-  signedIn: boolean,
-): { load: AppointmentLoad; retry: () => void; set: (a: Appointment) => void } {
+export function useAppointment(id: string, signedIn: boolean): ResourceHandle<Appointment> {
   const { t } = useI18n()
   const auth = useAuth()
   const announce = useAnnounce()
-  const [load, setLoad] = useState<AppointmentLoad>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
-  useEffect(() => {
-    if (!signedIn) return
-    let current = true
-    setLoad({ state: 'loading' })
-    announce(t('appt.loading'))
-    fetchAppointment(auth.api, id).then(
-      (found) => current && setLoad({ state: 'ready', appointment: found }),
-      (error: unknown) => {
-        if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(t('appt.error'))
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [attempt, signedIn, id])
-  return {
-    load,
-    retry: () => setAttempt((n) => n + 1),
-    set: (appointment) => setLoad({ state: 'ready', appointment }),
-  }
+  return useResource(signedIn ? () => fetchAppointment(auth.api, id) : null, [id], {
+    onLoading: () => announce(t('appt.loading')),
+    onError: () => announce(t('appt.error')),
+  })
 }

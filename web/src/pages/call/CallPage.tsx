@@ -16,8 +16,8 @@ export function CallPage(props: { id: string }) {
   const auth = useAuth()
   const signedIn = useSignInFirst()
   const serviceName = useServiceName()
-  const { load, retry } = useAppointment(props.id, signedIn)
-  const appointment = load.state === 'ready' ? load.appointment : null
+  const { load, reload } = useAppointment(props.id, signedIn)
+  const appointment = load.state === 'ready' ? load.value : null
   const name = appointment ? serviceName(appointment.service_id) : null
   const notFound = load.state === 'error' && load.error.status === 404
   useDocumentTitle(notFound ? t('appt.notFound') : t('call.title'))
@@ -38,7 +38,7 @@ export function CallPage(props: { id: string }) {
         {load.state === 'loading' && <p class="status-message">{t('appt.loading')}</p>}
         {load.state === 'error' && notFound && <p>{t('appt.notFoundText')}</p>}
         {load.state === 'error' && !notFound && (
-          <ErrorState message={t('appt.error')} error={load.error} onRetry={retry} />
+          <ErrorState message={t('appt.error')} error={load.error} onRetry={reload} />
         )}
         {a && a.status !== 'booked' && (
           <p class="notice" id="call-closed">
