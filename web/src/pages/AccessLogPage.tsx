@@ -4,14 +4,13 @@
  * staff or process, when, what was done in plain words, and why. Staff names are never shown (the API does not give
  * them). "Show earlier accesses" follows the `next` cursor.
  */
-import { useEffect, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { useAuth } from '../auth'
-import { ErrorState } from '../components/ErrorState'
+import { LoadStatus } from '../components/ErrorState'
 import { problemMessage } from '../components/forms'
 import { useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
-import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
+import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import {
   accessActionName,
   accessRoleName,
@@ -20,13 +19,12 @@ import {
   purposeName,
   type AccessEntry,
 } from '../records'
+import { useResource } from '../resource'
 import { ACCESS_LOG_PATH, Link, ME_PATH } from '../router'
 import { eidHref, isStaff, useSignInFirst } from './appointment-common'
 
-type Load =
-  | { state: 'loading' }
-  | { state: 'error'; error: ApiError }
-  | { state: 'ready'; items: AccessEntry[]; next: string | null; more: 'idle' | 'loading' | { error: ApiError } }
+/** The entries shown so far, the cursor to earlier ones, and how asking for them went. */
+type Log = { items: AccessEntry[]; next: string | null; more: 'idle' | 'loading' | { error: ApiError } }
 
 export function AccessLogPage() {
   const { t, language } = useRecordsI18n()
@@ -34,50 +32,40 @@ export function AccessLogPage() {
   const announce = useAnnounce()
   const signedIn = useSignInFirst('citizen')
   const staff = isStaff(auth)
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
   const focus = useFocusAfterRender()
+  const announced = useAnnounced<Log>({
+    loading: t('access.loading'),
+    error: t('access.error'),
+    ready: ({ items }) => (items.length ? t('access.loaded', { count: items.length }) : t('access.empty')),
+  })
+  const { load, reload, set } = useResource(
+    signedIn && !staff
+      ? () => fetchAccessLog(auth.api).then((page): Log => ({ items: page.items, next: page.next, more: 'idle' }))
+      : null,
+    [],
+    {
+      ...announced,
+      onError: (failure, quiet) => {
+        if (failure.code === 'insufficient_assurance') announce(t('access.needsEid'))
+        else announced.onError?.(failure, quiet)
+      },
+    },
+  )
   useDocumentTitle(t('access.title'))
 
-  useEffect(() => {
-    if (!signedIn || staff) return
-    let current = true
-    setLoad({ state: 'loading' })
-    announce(t('access.loading'))
-    fetchAccessLog(auth.api).then(
-      (page) => {
-        if (!current) return
-        setLoad({ state: 'ready', items: page.items, next: page.next, more: 'idle' })
-        announce(page.items.length ? t('access.loaded', { count: page.items.length }) : t('access.empty'))
-      },
-      (error: unknown) => {
-        if (!current) return
-        const failure = asApiError(error)
-        setLoad({ state: 'error', error: failure })
-        announce(
-          failure.code === 'insufficient_assurance' ? t('access.needsEid') : `${t('access.error')} ${t('error.hint')}`,
-        )
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [signedIn, staff, attempt])
-
   async function loadMore() {
-    if (load.state !== 'ready' || !load.next || load.more === 'loading') return
-    const shown = load.items.length
-    setLoad({ ...load, more: 'loading' })
+    if (load.state !== 'ready' || !load.value.next || load.value.more === 'loading') return
+    const log = load.value
+    const shown = log.items.length
+    set({ ...log, more: 'loading' })
     announce(t('access.loadingMore'))
     try {
-      const page = await fetchAccessLog(auth.api, load.next)
-      setLoad((now) =>
-        now.state === 'ready' ? { ...now, items: [...now.items, ...page.items], next: page.next, more: 'idle' } : now,
-      )
+      const page = await fetchAccessLog(auth.api, log.next)
+      set({ items: [...log.items, ...page.items], next: page.next, more: 'idle' })
       announce(t('access.loadedMore', { count: page.items.length }))
       if (page.items.length) focus(`access-${shown}`)
     } catch (caught) {
-      setLoad((now) => (now.state === 'ready' ? { ...now, more: { error: asApiError(caught) } } : now))
+      set({ ...log, more: { error: asApiError(caught) } })
     }
   }
 
@@ -104,7 +92,13 @@ export function AccessLogPage() {
       <p class="lead">{t('access.intro')}</p>
       <p>{t('access.rights')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        {load.state === 'loading' && <p class="status-message">{t('access.loading')}</p>}
+        <LoadStatus
+          load={load}
+          loading={t('access.loading')}
+          error={t('access.error')}
+          onRetry={reload}
+          explained={(error) => error.code === 'insufficient_assurance'}
+        />
         {load.state === 'error' && load.error.code === 'insufficient_assurance' && (
           <div class="note" id="access-log-needs-eid">
             <p>{t('access.needsEid')}</p>
@@ -115,18 +109,15 @@ export function AccessLogPage() {
             </p>
           </div>
         )}
-        {load.state === 'error' && load.error.code !== 'insufficient_assurance' && (
-          <ErrorState message={t('access.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
-        )}
-        {load.state === 'ready' && load.items.length === 0 && (
+        {load.state === 'ready' && load.value.items.length === 0 && (
           <p class="empty-state" id="access-log-empty">
             {t('access.empty')}
           </p>
         )}
-        {load.state === 'ready' && load.items.length > 0 && (
+        {load.state === 'ready' && load.value.items.length > 0 && (
           <>
             <ol class="access-log" id="access-log" data-testid="access-log" aria-label={t('access.listLabel')}>
-              {load.items.map((entry, index) => {
+              {load.value.items.map((entry, index) => {
                 const who = accessRoleName(t, entry.role)
                 return (
                   <li key={index} class="access-entry" data-action={entry.action}>
@@ -155,23 +146,23 @@ export function AccessLogPage() {
                 )
               })}
             </ol>
-            {load.next && (
+            {load.value.next && (
               <div class="actions">
                 <button
                   type="button"
                   id="access-log-more"
                   class="button button--secondary"
-                  aria-disabled={load.more === 'loading' ? 'true' : undefined}
+                  aria-disabled={load.value.more === 'loading' ? 'true' : undefined}
                   onClick={() => void loadMore()}
                 >
-                  {load.more === 'loading' ? t('access.loadingMore') : t('access.loadMore')}
+                  {load.value.more === 'loading' ? t('access.loadingMore') : t('access.loadMore')}
                 </button>
               </div>
             )}
             <div aria-live="polite">
-              {typeof load.more === 'object' && (
+              {typeof load.value.more === 'object' && (
                 <p class="field__error" id="access-log-more-error">
-                  {t('access.error')} {problemMessage(t, load.more.error)}
+                  {t('access.error')} {problemMessage(t, load.value.more.error)}
                 </p>
               )}
             </div>

@@ -2,54 +2,39 @@
  * `/documents`: the documents issued to the signed-in citizen (certificates, payment letters, mandates, plans), each
  * with its title, when it was issued, its verification code (CSV), until when it can be downloaded, and "Download".
  */
-import { useEffect, useState } from 'preact/hooks'
-import { asApiError, type ApiError } from '../api'
+import { useEffect } from 'preact/hooks'
 import { formatDate, formatTime } from '../appointments'
 import { useAuth } from '../auth'
-import { ErrorState } from '../components/ErrorState'
+import { LoadStatus } from '../components/ErrorState'
 import { fetchMyDocuments, type IssuedDocument } from '../documents'
 import { useI18n } from '../i18n/context'
-import { useAnnounce, useDocumentTitle } from '../page-context'
+import { useAnnounced, useDocumentTitle } from '../page-context'
+import { useResource } from '../resource'
 import { AGENDA_PATH, Link, useRouter, VERIFY_PATH } from '../router'
 import { isStaff, useSignInFirst } from './appointment-common'
 import { DownloadButton } from '../procedures/procedure-parts'
-
-type Load = { state: 'loading' } | { state: 'ready'; items: IssuedDocument[] } | { state: 'error'; error: ApiError }
 
 export function DocumentsPage() {
   const { t, language } = useI18n()
   const auth = useAuth()
   const { navigate } = useRouter()
-  const announce = useAnnounce()
   const signedIn = useSignInFirst()
   const staff = isStaff(auth)
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
+  const { load, reload } = useResource(
+    signedIn && !staff ? () => fetchMyDocuments(auth.api) : null,
+    [],
+    useAnnounced({
+      loading: t('docs.loading'),
+      error: t('docs.error'),
+      ready: (items: IssuedDocument[]) => t('docs.loaded', { count: items.length }),
+    }),
+  )
   useDocumentTitle(t('docs.title'))
 
+  // Staff see an appointment's documents on the appointment.
   useEffect(() => {
-    if (!signedIn) return
-    // Staff see an appointment's documents on the appointment.
-    if (staff) return navigate(AGENDA_PATH, { replace: true })
-    let current = true
-    setLoad({ state: 'loading' })
-    announce(t('docs.loading'))
-    fetchMyDocuments(auth.api).then(
-      (items) => {
-        if (!current) return
-        setLoad({ state: 'ready', items })
-        announce(t('docs.loaded', { count: items.length }))
-      },
-      (error: unknown) => {
-        if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(`${t('docs.error')} ${t('error.hint')}`)
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [attempt, signedIn, staff])
+    if (signedIn && staff) navigate(AGENDA_PATH, { replace: true })
+  }, [signedIn, staff])
 
   const at = (instant: string) => `${formatDate(language, instant)}, ${formatTime(language, instant)}`
   return (
@@ -59,18 +44,15 @@ export function DocumentsPage() {
       </h1>
       <p class="lead">{t('docs.intro')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        {load.state === 'loading' && <p class="status-message">{t('docs.loading')}</p>}
-        {load.state === 'error' && (
-          <ErrorState message={t('docs.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
-        )}
-        {load.state === 'ready' && load.items.length === 0 && (
+        <LoadStatus load={load} loading={t('docs.loading')} error={t('docs.error')} onRetry={reload} />
+        {load.state === 'ready' && load.value.length === 0 && (
           <p class="empty-state" id="no-documents">
             {t('docs.empty')}
           </p>
         )}
-        {load.state === 'ready' && load.items.length > 0 && (
+        {load.state === 'ready' && load.value.length > 0 && (
           <ul class="document-list" id="documents-list">
-            {load.items.map((d) => (
+            {load.value.map((d) => (
               <li key={d.id} class="document-card" data-id={d.id} data-csv={d.csv}>
                 <h2 class="document-card__title">{d.title || d.type}</h2>
                 <dl class="facts facts--compact">

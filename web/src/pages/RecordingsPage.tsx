@@ -5,15 +5,15 @@
  * outlives its keeping period), also with a reason. Lifting a hold takes two people: "Ask to release" leaves it held
  * until another supervisor or an administrator presses "Approve release" (the one who asked is told to wait).
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
-import { asApiError, type ApiError } from '../api'
+import { useRef, useState } from 'preact/hooks'
+import { asApiError } from '../api'
 import { formatDate, formatDay, formatTime, today } from '../appointments'
 import { useAuth } from '../auth'
-import { ErrorState } from '../components/ErrorState'
+import { LoadStatus } from '../components/ErrorState'
 import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
 import { recordsLabel, useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
-import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
+import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import {
   changeLegalHold,
   fetchRecordings,
@@ -26,12 +26,11 @@ import {
   type Playback,
   type Recording,
 } from '../records'
+import { useResource } from '../resource'
 import { isStaff, staffRoles, useServiceName, useSignInFirst } from './appointment-common'
 
-type Load =
-  | { state: 'loading' }
-  | { state: 'ready'; date: string; items: Recording[] }
-  | { state: 'error'; error: ApiError }
+/** One day's recordings. */
+type Day = { date: string; items: Recording[] }
 
 /** The panel under the table: asking for a reason to play one recording or take a step of its legal hold, or showing
  * what was played. */
@@ -48,8 +47,6 @@ export function RecordingsPage() {
   const announce = useAnnounce()
   const signedIn = useSignInFirst('staff')
   const [date, setDate] = useState(today)
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
   const [active, setActive] = useState<Active | null>(null)
   const supervisor = staffRoles(auth).includes('supervisor')
   const profileReady = auth.profile.state === 'ready'
@@ -58,32 +55,23 @@ export function RecordingsPage() {
 
   const focus = useFocusAfterRender()
 
-  useEffect(() => {
-    if (!signedIn || !allowed) return
-    let current = true
-    setLoad({ state: 'loading' })
-    setActive(null)
-    announce(t('recs.loading'))
-    fetchRecordings(auth.api, date).then(
-      (items) => {
-        if (!current) return
-        setLoad({ state: 'ready', date, items })
-        announce(
-          items.length
-            ? t('recs.loaded', { count: items.length })
-            : t('recs.empty', { date: formatDay(language, date, true) }),
-        )
+  const announced = useAnnounced<Day>({
+    loading: t('recs.loading'),
+    error: t('recs.error'),
+    ready: ({ items }) =>
+      items.length ? t('recs.loaded', { count: items.length }) : t('recs.empty', { date: formatDay(language, date, true) }),
+  })
+  const { load, reload, set } = useResource(
+    signedIn && allowed ? () => fetchRecordings(auth.api, date).then((items) => ({ date, items })) : null,
+    [date],
+    {
+      ...announced,
+      onLoading: () => {
+        setActive(null)
+        announced.onLoading?.()
       },
-      (error: unknown) => {
-        if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(`${t('recs.error')} ${t('error.hint')}`)
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [signedIn, allowed, date, attempt])
+    },
+  )
 
   if (auth.session && !allowed) {
     return (
@@ -105,11 +93,10 @@ export function RecordingsPage() {
     if (returnTo) focus(returnTo)
   }
   const holdChanged = (recording: Recording, step: HoldStep, state: HoldState) => {
-    setLoad((now) =>
-      now.state === 'ready'
-        ? { ...now, items: now.items.map((r) => (r.record_id === recording.record_id ? { ...r, ...state } : r)) }
-        : now,
-    )
+    if (load.state === 'ready') {
+      const items = load.value.items.map((r) => (r.record_id === recording.record_id ? { ...r, ...state } : r))
+      set({ ...load.value, items })
+    }
     announce(t(HOLD_DONE[step], { time: formatTime(language, recording.start) }))
     // After asking, the row has no hold button until someone else approves: focus goes back to the row's time.
     close(step === 'release' ? `time-${recording.record_id}` : `hold-${recording.record_id}`)
@@ -126,20 +113,17 @@ export function RecordingsPage() {
       </div>
       <p class="field__hint">{t('slots.zone')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        {load.state === 'loading' && <p class="status-message">{t('recs.loading')}</p>}
-        {load.state === 'error' && (
-          <ErrorState message={t('recs.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
-        )}
-        {load.state === 'ready' && load.items.length === 0 && (
+        <LoadStatus load={load} loading={t('recs.loading')} error={t('recs.error')} onRetry={reload} />
+        {load.state === 'ready' && load.value.items.length === 0 && (
           <p class="empty-state" id="recordings-empty">
-            {t('recs.empty', { date: formatDay(language, load.date, true) })}
+            {t('recs.empty', { date: formatDay(language, load.value.date, true) })}
           </p>
         )}
-        {load.state === 'ready' && load.items.length > 0 && (
+        {load.state === 'ready' && load.value.items.length > 0 && (
           <div class="table-wrap" role="region" aria-labelledby="recordings-caption" tabIndex={0}>
             <table id="recordings" data-testid="recordings" class="records-table">
               <caption id="recordings-caption">
-                {t('recs.caption', { date: formatDay(language, load.date, true) })}
+                {t('recs.caption', { date: formatDay(language, load.value.date, true) })}
               </caption>
               <thead>
                 <tr>
@@ -153,7 +137,7 @@ export function RecordingsPage() {
                 </tr>
               </thead>
               <tbody>
-                {load.items.map((r) => (
+                {load.value.items.map((r) => (
                   <Row
                     key={r.record_id}
                     recording={r}
