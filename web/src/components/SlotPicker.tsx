@@ -4,18 +4,16 @@
  * between them), two weeks at a time; a day's times are a radio group. All on the council's clock.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { asApiError, type ApiError } from '../api'
 import { addDays, daysBetween, fetchSlots, formatDay, formatTime, madridDay, today, type Slot } from '../appointments'
 import { useAuth } from '../auth'
 import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { useAnnounce } from '../page-context'
-import { ErrorState } from './ErrorState'
+import { useResource } from '../resource'
+import { LoadStatus } from './ErrorState'
 import { Fieldset, type useFormErrors } from './forms'
 
 const RANGE = 14
-
-type Load = { state: 'loading' } | { state: 'ready'; slots: Slot[] } | { state: 'error'; error: ApiError }
 
 export interface SlotPickerProps {
   serviceId: string
@@ -59,8 +57,6 @@ export function SlotPicker(props: SlotPickerProps) {
   const [from, setFrom] = useState(() =>
     day ? addDays(first, Math.max(0, Math.floor(daysBetween(first, day) / RANGE)) * RANGE) : first,
   )
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
   const [selected, setSelected] = useState(props.chosen)
   const [moved, setMoved] = useState(0)
   const root = useRef<HTMLDivElement>(null)
@@ -70,15 +66,15 @@ export function SlotPicker(props: SlotPickerProps) {
   const to = addDays(from, RANGE - 1)
   const exclude = props.exclude ? Date.parse(props.exclude) : NaN
 
-  useEffect(() => {
-    let current = true
-    setLoad({ state: 'loading' })
-    announce(t('slots.loading'))
-    fetchSlots(api, props.serviceId, from, to).then(
-      (all) => {
-        if (!current) return
-        const slots = all.filter((s) => s.available > 0 && Date.parse(s.start) !== exclude)
-        setLoad({ state: 'ready', slots })
+  const { load, reload } = useResource(
+    () =>
+      fetchSlots(api, props.serviceId, from, to).then((all) =>
+        all.filter((s) => s.available > 0 && Date.parse(s.start) !== exclude),
+      ),
+    [from],
+    {
+      onLoading: () => announce(t('slots.loading')),
+      onReady: (slots) => {
         const { resume, onChoose, day: shownDay } = latest.current
         const resumed = resume ? slots.find((s) => s.start === resume) : undefined
         if (resumed) onChoose(resumed, true)
@@ -89,16 +85,9 @@ export function SlotPicker(props: SlotPickerProps) {
           announce(`${range}. ${days ? t('slots.days', { count: days }) : t('slots.none')}`)
         }
       },
-      (error: unknown) => {
-        if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(`${t('slots.error')} ${t('error.hint')}`)
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [from, attempt])
+      onError: () => announce(`${t('slots.error')} ${t('error.hint')}`),
+    },
+  )
 
   // A change of step (by the person) moves focus to the new step's heading.
   useEffect(() => {
@@ -112,7 +101,7 @@ export function SlotPicker(props: SlotPickerProps) {
     setMoved((n) => n + 1)
   }
 
-  const slots = load.state === 'ready' ? load.slots : []
+  const slots = load.state === 'ready' ? load.value : []
   const byDay = new Map<string, Slot[]>()
   for (const slot of slots) {
     const key = madridDay(slot.start)
@@ -120,14 +109,7 @@ export function SlotPicker(props: SlotPickerProps) {
   }
   const busy = load.state === 'loading'
 
-  const status = (
-    <>
-      {busy && <p class="status-message">{t('slots.loading')}</p>}
-      {load.state === 'error' && (
-        <ErrorState message={t('slots.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
-      )}
-    </>
-  )
+  const status = <LoadStatus load={load} loading={t('slots.loading')} error={t('slots.error')} onRetry={reload} />
 
   if (!day) {
     const days = [...byDay.keys()].sort()

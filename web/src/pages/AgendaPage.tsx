@@ -9,7 +9,7 @@
  * message says who is waiting.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { asApiError, type ApiError } from '../api'
+import { asApiError } from '../api'
 import {
   changeAppointment,
   formatDay,
@@ -24,16 +24,15 @@ import {
 import { useAuth } from '../auth'
 import { chimeEnabled, playChime, rememberChime } from '../call/devices'
 import { callWindow, newlyWaiting, windowPosition, type CallStateName } from '../call/protocol'
-import { ErrorState } from '../components/ErrorState'
+import { LoadStatus } from '../components/ErrorState'
 import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
 import { label, OFFICE_ORDER, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
+import { useResource } from '../resource'
 import { APPOINTMENTS_PATH, appointmentPath, bookPath, callPath, Link } from '../router'
 import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
 import { Localized } from '../components/Localized'
-
-type Load = { state: 'loading' } | { state: 'ready'; agenda: Agenda } | { state: 'error'; error: ApiError }
 
 export const AGENDA_POLL_MS = 5_000
 
@@ -50,8 +49,6 @@ export function AgendaPage() {
   const { load: services } = useServices()
   const [date, setDate] = useState(today)
   const [chosenOffice, setChosenOffice] = useState(OFFICE_ORDER[0] ?? 'OMAC')
-  const [load, setLoad] = useState<Load>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
   const [alert, setAlert] = useState<{ text: string; id: string } | null>(null)
   const [chime, setChime] = useState(chimeEnabled)
   const seen = useRef(new Map<string, CallStateName>())
@@ -81,7 +78,7 @@ export function AgendaPage() {
     if (chimeRef.current) playChime()
   }
 
-  function fetchAgenda() {
+  function fetchAgenda(): Promise<Agenda> {
     return auth.api.request<Record<string, unknown>>(`/agenda${query}`, { auth: true }).then((body) => {
       const shownOffice = typeof body?.office === 'string' ? body.office : (office ?? '')
       const items = parseItems(body, (item) => parseAppointment(item, shownOffice))
@@ -90,72 +87,49 @@ export function AgendaPage() {
     })
   }
 
-  useEffect(() => {
-    if (!signedIn || profile?.kind !== 'staff') return
-    let current = true
-    setLoad({ state: 'loading' })
-    setAlert(null)
-    seen.current = new Map()
-    announce(t('agenda.loading'))
-    fetchAgenda().then(
-      (agenda) => {
-        if (!current) return
-        setLoad({ state: 'ready', agenda })
-        announce(t('agenda.loaded', { count: agenda.items.length }))
-        alertWaiting(agenda.items)
-      },
-      (error: unknown) => {
-        if (!current) return
-        setLoad({ state: 'error', error: asApiError(error) })
-        announce(`${t('agenda.error')} ${t('error.hint')}`)
-      },
-    )
-    // Live: quietly again every 5 s while the page is visible, and at once when it becomes visible again.
-    let inFlight = false
-    const poll = () => {
-      if (!current || inFlight || document.visibilityState === 'hidden') return
-      inFlight = true
-      fetchAgenda()
-        .then(
-          (agenda) => {
-            if (!current) return
-            setLoad((now) => (now.state === 'loading' ? now : { state: 'ready', agenda }))
-            // The alert goes once that person is no longer waiting (let in, or gone).
-            setAlert((now) =>
-              now && agenda.items.some((a) => a.id === now.id && a.call?.state === 'waiting') ? now : null,
-            )
-            alertWaiting(agenda.items)
-          },
-          () => undefined,
+  const staffReady = signedIn && profile?.kind === 'staff'
+  const { load, reload, refresh, set } = useResource(staffReady ? fetchAgenda : null, [profile, date, chosenOffice], {
+    onLoading: () => {
+      setAlert(null)
+      seen.current = new Map()
+      announce(t('agenda.loading'))
+    },
+    onReady: (agenda, quiet) => {
+      if (quiet) {
+        // The alert goes once that person is no longer waiting (let in, or gone).
+        setAlert((now) =>
+          now && agenda.items.some((a) => a.id === now.id && a.call?.state === 'waiting') ? now : null,
         )
-        .finally(() => {
-          inFlight = false
-        })
+      } else announce(t('agenda.loaded', { count: agenda.items.length }))
+      alertWaiting(agenda.items)
+    },
+    onError: (_error, quiet) => {
+      if (!quiet) announce(`${t('agenda.error')} ${t('error.hint')}`)
+    },
+  })
+
+  // Live: quietly again every 5 s while the page is visible, and at once when it becomes visible again.
+  useEffect(() => {
+    if (!staffReady) return
+    const poll = () => {
+      if (document.visibilityState !== 'hidden') refresh()
     }
     const timer = window.setInterval(poll, AGENDA_POLL_MS)
     const onVisible = () => {
-      if (document.visibilityState === 'visible') poll()
+      if (document.visibilityState === 'visible') refresh()
     }
     document.addEventListener('visibilitychange', onVisible)
     return () => {
-      current = false
       window.clearInterval(timer)
       document.removeEventListener('visibilitychange', onVisible)
     }
-  }, [signedIn, profile, date, chosenOffice, attempt])
+  }, [staffReady, profile, date, chosenOffice])
 
-  const update = (changed: Appointment) =>
-    setLoad((now) =>
-      now.state === 'ready'
-        ? {
-            ...now,
-            agenda: {
-              ...now.agenda,
-              items: now.agenda.items.map((a) => (a.id === changed.id ? { ...a, ...changed, citizen: a.citizen } : a)),
-            },
-          }
-        : now,
-    )
+  const update = (changed: Appointment) => {
+    if (load.state !== 'ready') return
+    const items = load.value.items.map((a) => (a.id === changed.id ? { ...a, ...changed, citizen: a.citizen } : a))
+    set({ ...load.value, items })
+  }
 
   if (auth.session && !isStaff(auth)) {
     return (
@@ -173,7 +147,7 @@ export function AgendaPage() {
 
   const bookable =
     services.state === 'ready' ? services.value.filter((s) => supervisor || s.office === office) : []
-  const agenda = load.state === 'ready' ? load.agenda : null
+  const agenda = load.state === 'ready' ? load.value : null
   return (
     <>
       <h1 tabIndex={-1} id="agenda-title">
@@ -200,7 +174,7 @@ export function AgendaPage() {
             </select>
           </div>
         )}
-        <button type="button" class="button button--secondary" onClick={() => setAttempt((n) => n + 1)}>
+        <button type="button" class="button button--secondary" onClick={reload}>
           {t('agenda.refresh')}
         </button>
         <button
@@ -235,10 +209,7 @@ export function AgendaPage() {
       </div>
       <p class="field__hint">{t('slots.zone')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        {load.state === 'loading' && <p class="status-message">{t('agenda.loading')}</p>}
-        {load.state === 'error' && (
-          <ErrorState message={t('agenda.error')} error={load.error} onRetry={() => setAttempt((n) => n + 1)} />
-        )}
+        <LoadStatus load={load} loading={t('agenda.loading')} error={t('agenda.error')} onRetry={reload} />
         {agenda && !agenda.items.length && (
           <p class="empty-state" id="agenda-empty">
             {t('agenda.empty', { date: formatDay(language, agenda.date, true) })}

@@ -6,7 +6,7 @@
  * procedure's status and documents, and the list of the appointment's procedures (asked again every 5 s while one
  * waits for the citizen's confirmation).
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { uuid } from '../appointments'
 import { useAuth } from '../auth'
@@ -14,6 +14,7 @@ import { ErrorSummary, problemMessage, useFormErrors, type FormError } from '../
 import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { useAnnounce, useFocusAfterRender } from '../page-context'
+import { useResource } from '../resource'
 import { IdentityCheckStep, IdentityProven } from './identity-check'
 import {
   apiFieldErrors,
@@ -41,8 +42,6 @@ import { DocumentList, ProcedurePanelFrame, SummaryLines } from './procedure-par
 import { fieldInputId, problemText, SchemaField } from './schema-field'
 import { AWAITING, statusName, useProcedures } from './use-procedures'
 
-type FormLoad = { state: 'loading' } | { state: 'ready'; form: ProcedureForm } | { state: 'error'; error: ApiError }
-
 /** The agent's panel: `as` the call screen's aside or a section of the appointment page. */
 export function AgentProcedurePanel(props: { appointmentId: string; canIssue: boolean; as: 'aside' | 'section' }) {
   const { t } = useI18n()
@@ -60,8 +59,6 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
   const focus = useFocusAfterRender()
   const errors = useFormErrors()
   const procedures = useProcedures(props.appointmentId, { enabled: true, poll: 'awaiting' })
-  const [load, setLoad] = useState<FormLoad>({ state: 'loading' })
-  const [attempt, setAttempt] = useState(0)
   const [values, setValues] = useState<FormValues>({})
   const [plan, setPlan] = useState<PlanPreview | null>(null)
   const [busy, setBusy] = useState<null | 'preview' | 'issue'>(null)
@@ -71,29 +68,22 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
   // One key per request: the same for a retry after a lost answer, a new one once anything changes.
   const key = useRef(uuid())
 
-  useEffect(() => {
-    if (!props.canIssue) return
-    let current = true
-    setLoad((now) => (now.state === 'ready' ? now : { state: 'loading' }))
-    fetchProcedureForm(api, props.appointmentId, language).then(
-      (form) => {
-        if (!current) return
-        setLoad({ state: 'ready', form })
-        // A new language relabels the form: what was entered stays.
+  const { load, reload } = useResource(
+    props.canIssue ? () => fetchProcedureForm(api, props.appointmentId, language) : null,
+    [props.appointmentId, language],
+    {
+      // A new language relabels the form: it stays on screen meanwhile, and what was entered stays.
+      keep: true,
+      onReady: (form) =>
         setValues((now) => {
           const fresh = initialValues(form)
           for (const name of Object.keys(fresh)) if (name in now) fresh[name] = now[name] as FormValue
           return fresh
-        })
-      },
-      (caught: unknown) => current && setLoad({ state: 'error', error: asApiError(caught) }),
-    )
-    return () => {
-      current = false
-    }
-  }, [props.appointmentId, props.canIssue, language, attempt])
+        }),
+    },
+  )
 
-  const form = load.state === 'ready' ? load.form : null
+  const form = load.state === 'error' ? null : (load.value ?? null)
   const proven = identity ?? form?.identity ?? null
   // A document with personal data waits for the identity check: the issue button is enabled once it is recorded.
   const waitsForCheck = !!form && form.needsIdentityCheck && !identity
@@ -172,14 +162,14 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
   const shown = issued ? (procedures.items?.find((p) => p.id === issued.id) ?? issued) : null
   return (
     <>
-      {props.canIssue && load.state === 'loading' && <p class="status-message">{t('pf.loading')}</p>}
+      {props.canIssue && load.state === 'loading' && !load.value && <p class="status-message">{t('pf.loading')}</p>}
       {props.canIssue && load.state === 'error' && load.error.status === 404 && (
         <p id="procedure-none">{t('pf.noForm')}</p>
       )}
       {props.canIssue && load.state === 'error' && load.error.status !== 404 && (
         <div class="error-state">
           <p class="error-title">{t('pf.loadError')}</p>
-          <button type="button" class="button button--secondary" onClick={() => setAttempt((n) => n + 1)}>
+          <button type="button" class="button button--secondary" onClick={reload}>
             {t('error.retry')}
           </button>
         </div>
