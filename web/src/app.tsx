@@ -19,7 +19,6 @@ import { AnnounceContext, CatalogueContext, type Announce } from './page-context
 import { AppointmentPage } from './pages/AppointmentPage'
 import { AppointmentsPage } from './pages/AppointmentsPage'
 import { BookPage } from './pages/BookPage'
-import type { CallPage as CallPageType } from './pages/call/CallPage'
 import { CataloguePage } from './pages/CataloguePage'
 import { DocumentsPage } from './pages/DocumentsPage'
 import { EidDonePage } from './pages/EidDonePage'
@@ -48,6 +47,7 @@ import {
   VERIFY_PATH,
   type Route,
 } from './router'
+import { useResource } from './resource'
 import type { ServiceCatalogue } from './services'
 
 export function App(props: { catalogue: ServiceCatalogue; api: ApiClient; language: Language }) {
@@ -164,7 +164,17 @@ function Shell() {
         {route.name === 'book' && <BookPage key={route.id} id={route.id} />}
         {route.name === 'appointments' && <AppointmentsPage />}
         {route.name === 'appointment' && <AppointmentPage key={route.id} id={route.id} />}
-        {route.name === 'call' && <LazyCallPage key={route.id} id={route.id} />}
+        {route.name === 'call' && (
+          <LazyPage
+            key={route.id}
+            title={t('call.title')}
+            headingId="call-page-title"
+            load={loadCallPage}
+            pageProps={{ id: route.id }}
+            loading={t('appt.loading')}
+            failed={t('call.loadFailed')}
+          />
+        )}
         {route.name === 'agenda' && (
           <LazyPage key="agenda" title={t('agenda.title')} headingId="agenda-title" load={loadAgendaPage} />
         )}
@@ -236,56 +246,10 @@ function Shell() {
   )
 }
 
-/**
- * The call page (WebRTC, stats, devices) is loaded only when someone opens a call: most visits never need it. Until it
- * comes, its heading is already there, so the focus moved to it after navigation stays where it belongs.
- */
-function LazyCallPage(props: { id: string }) {
-  const { t } = useI18n()
-  const [Page, setPage] = useState<typeof CallPageType | null>(null)
-  const [failed, setFailed] = useState(false)
-  const refocus = useRef(false)
-  useEffect(() => {
-    let current = true
-    import('./pages/call/CallPage').then(
-      (module) => {
-        if (!current) return
-        refocus.current = document.activeElement?.id === 'call-page-title'
-        setPage(() => module.CallPage)
-      },
-      () => current && setFailed(true),
-    )
-    return () => {
-      current = false
-    }
-  }, [])
-  useEffect(() => {
-    if (Page && refocus.current) document.getElementById('call-page-title')?.focus()
-  }, [Page])
-  if (Page) return <Page id={props.id} />
-  return (
-    <>
-      <h1 tabIndex={-1} id="call-page-title">
-        {t('call.title')}
-      </h1>
-      {failed ? (
-        <div class="error-state">
-          <p class="error-title">{t('call.loadFailed')}</p>
-          <button type="button" class="button" onClick={() => window.location.reload()}>
-            {t('error.retry')}
-          </button>
-        </div>
-      ) : (
-        <p class="status-message" data-lazy-page="loading">
-          {t('appt.loading')}
-        </p>
-      )}
-    </>
-  )
-}
-
 // The records pages (audit trail, who accessed my data, recordings) are for few people and few visits, and the staff
 // pages for a few dozen staff: lazy chunks, out of the bundle every citizen's phone downloads first.
+// The call page: WebRTC, stats and devices, which most visits never need.
+const loadCallPage = () => import('./pages/call/CallPage').then((m) => m.CallPage)
 const loadStaffSignInPage = () => import('./pages/StaffSignInPage').then((m) => m.StaffSignInPage)
 const loadAgendaPage = () => import('./pages/AgendaPage').then((m) => m.AgendaPage)
 // The accessibility statement, the privacy notice and the legal notice: long texts, read rarely.
@@ -297,47 +261,46 @@ const loadAccessLogPage = () => import('./pages/AccessLogPage').then((m) => m.Ac
 const loadRecordingsPage = () => import('./pages/RecordingsPage').then((m) => m.RecordingsPage)
 
 /**
- * A page loaded on first use, like the call page: until it comes, its heading (with the id the page's own h1 has) is
- * already there, so focus moved to it after navigation is handed on to the page's heading.
+ * A page loaded on first use (the call page — WebRTC, stats, devices —, the staff, records and legal pages): until it
+ * comes, its heading (with the id the page's own h1 has) is already there, so focus moved to it after navigation is
+ * handed on to the page's heading.
  */
-function LazyPage(props: { title: string; headingId: string; load: () => Promise<ComponentType> }) {
+function LazyPage<P extends object>(props: {
+  title: string
+  headingId: string
+  load: () => Promise<ComponentType<P>>
+  /** What the page itself takes (the call page: the appointment's id). */
+  pageProps?: P
+  loading?: string
+  failed?: string
+}) {
   const { t } = useI18n()
-  const [Page, setPage] = useState<ComponentType | null>(null)
-  const [failed, setFailed] = useState(false)
   const refocus = useRef(false)
-  useEffect(() => {
-    let current = true
-    props.load().then(
-      (component) => {
-        if (!current) return
-        refocus.current = document.activeElement?.id === props.headingId
-        setPage(() => component)
-      },
-      () => current && setFailed(true),
-    )
-    return () => {
-      current = false
-    }
-  }, [])
+  const { load } = useResource(props.load, [], {
+    onReady: () => {
+      refocus.current = document.activeElement?.id === props.headingId
+    },
+  })
+  const Page = load.state === 'ready' ? load.value : null
   useEffect(() => {
     if (Page && refocus.current) document.getElementById(props.headingId)?.focus()
   }, [Page])
-  if (Page) return <Page />
+  if (Page) return <Page {...(props.pageProps ?? ({} as P))} />
   return (
     <>
       <h1 tabIndex={-1} id={props.headingId}>
         {props.title}
       </h1>
-      {failed ? (
+      {load.state === 'error' ? (
         <div class="error-state">
-          <p class="error-title">{t('page.loadFailed')}</p>
+          <p class="error-title">{props.failed ?? t('page.loadFailed')}</p>
           <button type="button" class="button" onClick={() => window.location.reload()}>
             {t('error.retry')}
           </button>
         </div>
       ) : (
         <p class="status-message" data-lazy-page="loading">
-          {t('page.loading')}
+          {props.loading ?? t('page.loading')}
         </p>
       )}
     </>
