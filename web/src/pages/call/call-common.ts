@@ -7,6 +7,7 @@ import { openMedia, stopMedia, type LocalMedia } from '../../call/devices'
 import { parseJoinGrant, type JoinGrant } from '../../call/protocol'
 import { problemMessage } from '../../components/forms'
 import type { Language, Translate } from '../../i18n'
+import { useResource } from '../../resource'
 
 /** `POST /appointments/{id}/call`: a fresh join grant. */
 export async function requestGrant(api: ApiClient, id: string): Promise<JoinGrant> {
@@ -44,23 +45,8 @@ export function useNow(everyMs: number): number {
 
 /** Camera and microphone while the page is open (stopped when it closes); `retry` asks again. */
 export function useLocalMedia(): { media: LocalMedia | null; retry: () => void } {
-  const [media, setMedia] = useState<LocalMedia | null>(null)
-  const [attempt, setAttempt] = useState(0)
-  useEffect(() => {
-    let current = true
-    let opened: MediaStream | null = null
-    setMedia(null)
-    openMedia().then((found) => {
-      if (!current) return stopMedia(found.stream)
-      opened = found.stream
-      setMedia(found)
-    })
-    return () => {
-      current = false
-      stopMedia(opened)
-    }
-  }, [attempt])
-  return { media, retry: () => setAttempt((n) => n + 1) }
+  const { load, reload } = useResource(openMedia, [], { release: (found) => stopMedia(found.stream) })
+  return { media: load.state === 'ready' ? load.value : null, retry: reload }
 }
 
 /** `value` when it is a date the API wrote, else `fallback`. */

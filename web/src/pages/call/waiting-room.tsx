@@ -14,20 +14,18 @@ import { healthUrl, type JoinGrant } from '../../call/protocol'
 import { IdentityAtHand } from '../../components/IdentityAtHand'
 import { useI18n } from '../../i18n/context'
 import { useAnnounce } from '../../page-context'
+import { useResource, type Resource } from '../../resource'
 import { recordingRetentionText, useRetention } from '../../retention'
 import { StreamVideo } from './call-screen'
 import { callProblem, requestGrant } from './call-common'
 
-export type Precheck =
-  | { state: 'checking' }
-  | {
-      state: 'done'
-      grant: JoinGrant
-      verdict: 'good' | 'poor' | 'failed'
-      apiMs: number | null
-      nodeMs: number | null
-    }
-  | { state: 'error'; error: ApiError }
+/** The network check's result: the grant it asked for, the verdict and the round trips. */
+export interface NetworkResult {
+  grant: JoinGrant
+  verdict: 'good' | 'poor' | 'failed'
+  apiMs: number | null
+  nodeMs: number | null
+}
 
 /**
  * While the window is `open`: a grant (which says where the media node is and how long recordings are kept), then three
@@ -36,41 +34,25 @@ export type Precheck =
 export function usePrecheck(
   appointmentId: string,
   open: boolean,
-  onVerdict: (verdict: 'good' | 'poor' | 'failed') => void,
-): { precheck: Precheck; retry: () => void } {
+  onVerdict: (verdict: NetworkResult['verdict']) => void,
+): { precheck: Resource<NetworkResult>; retry: () => void } {
   const { api } = useAuth()
-  const [precheck, setPrecheck] = useState<Precheck>({ state: 'checking' })
-  const [attempt, setAttempt] = useState(0)
-  useEffect(() => {
-    if (!open) return
-    let current = true
-    setPrecheck({ state: 'checking' })
-    ;(async () => {
-      try {
-        const grant = await requestGrant(api, appointmentId)
-        const [apiMs, nodeMs] = await Promise.all([
-          roundTrip(async () => {
-            try {
-              await api.request('/health')
-            } catch (error) {
-              if (asApiError(error).status === null) throw error
-            }
-          }),
-          roundTrip((signal) => window.fetch(healthUrl(grant.media_url), { cache: 'no-store', signal })),
-        ])
-        if (!current) return
-        const verdict = networkVerdict(apiMs, nodeMs)
-        setPrecheck({ state: 'done', grant, verdict, apiMs, nodeMs })
-        onVerdict(verdict)
-      } catch (error) {
-        if (current) setPrecheck({ state: 'error', error: asApiError(error) })
-      }
-    })()
-    return () => {
-      current = false
-    }
-  }, [open, attempt])
-  return { precheck, retry: () => setAttempt((n) => n + 1) }
+  const check = async (): Promise<NetworkResult> => {
+    const grant = await requestGrant(api, appointmentId)
+    const [apiMs, nodeMs] = await Promise.all([
+      roundTrip(async () => {
+        try {
+          await api.request('/health')
+        } catch (error) {
+          if (asApiError(error).status === null) throw error
+        }
+      }),
+      roundTrip((signal) => window.fetch(healthUrl(grant.media_url), { cache: 'no-store', signal })),
+    ])
+    return { grant, verdict: networkVerdict(apiMs, nodeMs), apiMs, nodeMs }
+  }
+  const { load, reload } = useResource(open ? check : null, [], { onReady: (found) => onVerdict(found.verdict) })
+  return { precheck: load, retry: reload }
 }
 
 /** "Join" first: on a phone it shows without scrolling; the checks below it keep running meanwhile. */
@@ -241,21 +223,21 @@ function useMicLevel(stream: MediaStream | null): number {
   return level
 }
 
-export function NetworkCheck(props: { precheck: Precheck | null; onRetry: () => void }) {
+export function NetworkCheck(props: { precheck: Resource<NetworkResult> | null; onRetry: () => void }) {
   const { t } = useI18n()
-  const p = props.precheck
-  if (!p || p.state === 'error') return null
+  if (!props.precheck || props.precheck.state === 'error') return null
+  const done = props.precheck.state === 'ready' ? props.precheck.value : null
   return (
-    <p id="network-check" class={`network-check network-check--${p.state === 'done' ? p.verdict : 'checking'}`}>
+    <p id="network-check" class={`network-check network-check--${done ? done.verdict : 'checking'}`}>
       <strong>{t('call.network')}:</strong>{' '}
-      {p.state === 'checking' ? t('call.network.checking') : t(`call.network.${p.verdict}`)}
-      {p.state === 'done' && p.apiMs !== null && p.nodeMs !== null && (
+      {done ? t(`call.network.${done.verdict}`) : t('call.network.checking')}
+      {done && done.apiMs !== null && done.nodeMs !== null && (
         <span class="network-check__details">
           {' '}
-          ({t('call.network.times', { api: Math.round(p.apiMs), node: Math.round(p.nodeMs) })})
+          ({t('call.network.times', { api: Math.round(done.apiMs), node: Math.round(done.nodeMs) })})
         </span>
       )}{' '}
-      {p.state === 'done' && (
+      {done && (
         <button type="button" class="button button--link" id="network-retry" onClick={props.onRetry}>
           {t('call.network.retry')}
         </button>
