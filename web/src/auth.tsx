@@ -8,6 +8,7 @@ import { useCallback, useContext, useEffect, useMemo, useRef, useState } from 'p
 import { asApiError, type ApiClient, type ApiError } from './api'
 import { safeReturnPath } from './identity'
 import { CATALOGUE_PATH, signInPath, SIGN_IN_PATH, STAFF_SIGN_IN_PATH, useRouter } from './router'
+import { useResource } from './resource'
 import { expiryTime, type Session, type SessionEvent, type SessionKind, type Token, type VerifiedContact } from './session'
 
 export interface CitizenProfile {
@@ -67,8 +68,6 @@ export function AuthProvider(props: { api: ApiClient; children: ComponentChildre
   const { navigate } = useRouter()
   const [session, setSession] = useState<Session | null>(() => store.peek())
   const [notice, setNotice] = useState<SignInNotice>(null)
-  const [profile, setProfile] = useState<ProfileLoad>({ state: 'none' })
-  const [attempt, setAttempt] = useState(0)
 
   // Subscribed during the first render, not in an effect: children's effects run before their parents', and a page
   // that signs in on arrival (/auth/eid/done) must already be heard.
@@ -103,32 +102,26 @@ export function AuthProvider(props: { api: ApiClient; children: ComponentChildre
   }, [session, store])
 
   const token = session?.access_token
-  useEffect(() => {
-    if (!token) {
-      setProfile({ state: 'none' })
-      return
+  // A 401 ends the session (and the redirect is under way): its failure shows nothing more here.
+  const me = useResource(
+    token
+      ? () =>
+          api.request<unknown>('/me', { auth: true }).then((body) => {
+            const parsed = parseProfile(body)
+            if (!parsed) throw asApiError(null)
+            return { token, profile: parsed }
+          })
+      : null,
+    [api, token],
+  )
+  // The profile of this session only: another session's (before the new one is asked) is not shown for it.
+  const profile = useMemo<ProfileLoad>(() => {
+    if (!token) return { state: 'none' }
+    if (me.load.state === 'ready') {
+      return me.load.value.token === token ? { state: 'ready', profile: me.load.value.profile } : { state: 'loading' }
     }
-    let current = true
-    setProfile({ state: 'loading' })
-    api.request<unknown>('/me', { auth: true }).then(
-      (body) => {
-        if (!current) return
-        const parsed = parseProfile(body)
-        setProfile(
-          parsed
-            ? { state: 'ready', profile: parsed }
-            : { state: 'error', error: asApiError(null) },
-        )
-      },
-      (error: unknown) => {
-        // A 401 has already ended the session (and the redirect is under way): nothing to show here.
-        if (current) setProfile({ state: 'error', error: asApiError(error) })
-      },
-    )
-    return () => {
-      current = false
-    }
-  }, [api, token, attempt])
+    return me.load.state === 'error' ? { state: 'error', error: me.load.error } : { state: 'loading' }
+  }, [token, me.load])
 
   const signIn = useCallback(
     (received: Token, kind: SessionKind, contact?: VerifiedContact) => void store.start(received, kind, contact),
@@ -151,7 +144,7 @@ export function AuthProvider(props: { api: ApiClient; children: ComponentChildre
       api,
       session,
       profile,
-      retryProfile: () => setAttempt((n) => n + 1),
+      retryProfile: me.reload,
       notice,
       clearNotice: () => setNotice(null),
       signIn,

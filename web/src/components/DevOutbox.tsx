@@ -3,41 +3,38 @@
  * service locally can read their code. The first showing probes `GET /api/dev/outbox`; where it answers 404 (every
  * other stage) nothing renders, then or later.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useRef } from 'preact/hooks'
 import type { OutboxMessage } from '../api'
 import { useAuth } from '../auth'
 import { useI18n } from '../i18n/context'
 import { useAnnounce } from '../page-context'
+import { useResource, type Resource } from '../resource'
 
 const SHOWN = 5
 
 type State = { state: 'hidden' } | { state: 'loading' | 'ready' | 'error'; items: OutboxMessage[] }
 
+/** Hidden until the outbox answers (and for good where it is absent); a failure to ask again shows, with what was there. */
+function outboxView(load: Resource<OutboxMessage[] | null>): State {
+  if (load.state === 'error') return { state: 'error', items: load.value ?? [] }
+  if (!load.value) return { state: 'hidden' }
+  return { state: load.state, items: load.value }
+}
+
 export function DevOutbox(props: { to?: string; version: number }) {
   const { t, language } = useI18n()
   const { api } = useAuth()
   const announce = useAnnounce()
-  const [view, setView] = useState<State>({ state: 'hidden' })
-  const [refreshes, setRefreshes] = useState(0)
   const announceResult = useRef(false)
-
-  useEffect(() => {
-    let current = true
-    setView((now) => (now.state === 'hidden' ? now : { state: 'loading', items: now.items }))
-    api.devOutbox(props.to).then(
-      (items) => {
-        if (!current) return
-        setView(items === null ? { state: 'hidden' } : { state: 'ready', items })
-        if (items && announceResult.current) announce(t('dev.loaded', { count: Math.min(items.length, SHOWN) }))
-        announceResult.current = false
-      },
-      () => current && setView((now) => ({ state: 'error', items: now.state === 'hidden' ? [] : now.items })),
-    )
-    return () => {
-      current = false
-    }
-    // `t` and `announce` change with the language only: not a reason to ask again.
-  }, [api, props.to, props.version, refreshes])
+  // `t` and `announce` change with the language only: not a reason to ask again.
+  const { load, reload } = useResource(() => api.devOutbox(props.to), [api, props.to, props.version], {
+    keep: true,
+    onReady: (items) => {
+      if (items && announceResult.current) announce(t('dev.loaded', { count: Math.min(items.length, SHOWN) }))
+      announceResult.current = false
+    },
+  })
+  const view = outboxView(load)
 
   if (view.state === 'hidden') return null
   const time = new Intl.DateTimeFormat(language, { dateStyle: 'short', timeStyle: 'medium' })
@@ -75,7 +72,7 @@ export function DevOutbox(props: { to?: string; version: number }) {
         class="button button--secondary"
         onClick={() => {
           announceResult.current = true
-          setRefreshes((n) => n + 1)
+          reload()
         }}
       >
         {t('dev.refresh')}
