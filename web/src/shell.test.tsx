@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { act } from 'preact/test-utils'
-import { click, json, lazyPagesLoaded, liveRegion, mountApp, routeApi, submit, type, waitFor } from './test/render'
+import { click, json, lazyPagesLoaded, liveRegion, mountApp, unmountApps, routeApi, submit, type, waitFor } from './test/render'
+import { pageTest } from './test/page'
 import { LANGUAGES } from './i18n'
 import legalCa from './i18n/legal/ca.json'
 import legalEn from './i18n/legal/en.json'
@@ -9,16 +10,11 @@ import legalEs from './i18n/legal/es.json'
 const pause = (ms: number) => act(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))
 
 describe('the page shell', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    localStorage.clear()
-    sessionStorage.clear()
-  })
+  pageTest()
 
   it('empties the live region on navigation: one page’s announcement is not read on the next', async () => {
     const api = routeApi({ 'POST /api/auth/otp': () => json({ challenge_id: 'ch-1', expires_in: 600 }, 202) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
     await type('#id-number', '12345678Z')
     await type('#destination', 'ana@example.com')
     await submit('form#otp-request')
@@ -40,7 +36,7 @@ describe('the page shell', () => {
     }
     for (const language of LANGUAGES) {
       const api = routeApi({})
-      app = await mountApp({ fetch: api.fetch, language, path: '/' })
+      await mountApp({ fetch: api.fetch, language, path: '/' })
       const [council, accessibility, privacy, notice] = expected[language]
       expect(document.querySelector('header #council-name')?.textContent).toBe(council)
       expect(document.querySelector('header img.brand__arms')?.getAttribute('src')).toBe('/coat-of-arms.svg')
@@ -56,14 +52,13 @@ describe('the page shell', () => {
       ])
       expect(link('footer-help')?.getAttribute('href')).toBe('tel:+34900100200')
       expect(document.querySelector('header a#help-phone')?.getAttribute('href')).toBe('tel:+34900100200')
-      app.unmount()
-      app = undefined
+      unmountApps()
     }
   })
 
   it('folds navigation into one menu button that opens, closes with Escape and closes on navigation', async () => {
     const api = routeApi({})
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/' })
     const button = document.querySelector<HTMLButtonElement>('header button#menu-button')
     expect(button?.textContent).toBe('Menu')
     expect(button?.getAttribute('aria-controls')).toBe('site-menu')
@@ -81,7 +76,7 @@ describe('the page shell', () => {
 
   it('shows the privacy notice with each procedure’s retention as GET /retention gives it', async () => {
     const api = routeApi({})
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/privacy' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/privacy' })
     await lazyPagesLoaded()
     await waitFor(() => expect(document.querySelector('#retention-table')).not.toBeNull())
     const row = (id: string) => document.querySelector(`#retention-table tr[data-service="${id}"]`)?.textContent
@@ -97,7 +92,7 @@ describe('the page shell', () => {
 
   it('shows the accessibility statement with its compliance status and review date', async () => {
     const api = routeApi({})
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/accessibility' })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/accessibility' })
     await lazyPagesLoaded()
     await waitFor(() => expect(document.querySelector('#a11y-status')).not.toBeNull())
     expect(document.querySelector('h1')?.textContent).toBe('Declaración de accesibilidad')
@@ -115,7 +110,7 @@ describe('the page shell', () => {
 
   it('shows the legal notice with the owner’s details', async () => {
     const api = routeApi({})
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/legal-notice' })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/legal-notice' })
     await lazyPagesLoaded()
     await waitFor(() => expect(document.querySelector('main h2')).not.toBeNull())
     expect(document.querySelector('h1')?.textContent).toBe('Avís legal')

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { axeViolations } from '../test/axe'
-import { CITIZEN, setClock, setDeviceZone } from '../test/appointments'
+import { CITIZEN } from '../test/appointments'
 import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
@@ -60,22 +61,11 @@ const ACTIONS = [
 ]
 
 describe('who accessed my data', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  let restoreZone = () => {}
-  beforeEach(() => {
-    restoreZone = setDeviceZone('UTC')
-    setClock()
-  })
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-    vi.restoreAllMocks()
-    restoreZone()
-  })
+  pageTest({ zone: 'UTC' })
 
   it('is linked from the citizen’s area', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items: [], next: null }) })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('citizen') })
     const link = await find<HTMLAnchorElement>('main a#access-log-link')
     expect(link.textContent).toBe('Qui ha accedit a les meves dades')
     expect(link.getAttribute('href')).toBe('/me/access-log')
@@ -89,7 +79,7 @@ describe('who accessed my data', () => {
 
   it('lists each access in plain words (English): who by role, what, why and when, on the council’s clock', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items: ENTRIES, next: null }) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
     const list = await find('[data-testid="access-log"]')
     expect(text('h1')).toBe('Who accessed my data')
     expect(text('main .lead')).toContain('Staff members’ names are not shown.')
@@ -133,7 +123,7 @@ describe('who accessed my data', () => {
       office: null,
     }))
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items, next: null }) })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/me/access-log', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/me/access-log', session: signedIn('citizen') })
     const list = await find('[data-testid="access-log"]')
     const whats = () => [...list.querySelectorAll('.access-entry__what')].map((dd) => dd.textContent ?? '')
     expect(whats()).toHaveLength(ACTIONS.length)
@@ -166,7 +156,7 @@ describe('who accessed my data', () => {
         () => json({ items: ENTRIES.slice(2, 3), next: null }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
     const list = await find('[data-testid="access-log"]')
     await click(byText(document, 'button', 'Show earlier accesses'))
     await waitFor(() => expect(list.querySelectorAll('li')).toHaveLength(3))
@@ -181,7 +171,7 @@ describe('who accessed my data', () => {
       'GET /api/me': () => json(CITIZEN),
       'GET /api/me/access-log': [() => problem(500, 'internal'), () => json({ items: ENTRIES.slice(0, 1), next: null })],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
     await waitFor(() => expect(text('.error-state h2')).toBe('The accesses to your data could not be loaded.'))
     await click(byText(document, 'button', 'Retry'))
     await waitFor(() => expect(document.querySelectorAll('[data-testid="access-log"] li')).toHaveLength(1))
@@ -192,7 +182,7 @@ describe('who accessed my data', () => {
       'GET /api/me': () => json(CITIZEN),
       'GET /api/me/access-log': () => problem(403, 'insufficient_assurance', { required_assurance: 'substantial' }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me/access-log', session: signedIn('citizen') })
     const note = await find('#access-log-needs-eid')
     expect(note.textContent).toContain('idCAT Mòbil, Cl@ve or a digital certificate')
     expect(note.textContent).not.toMatch(/substantial/i)
@@ -205,7 +195,7 @@ describe('who accessed my data', () => {
 
   it('has no accessibility violations', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/me/access-log': () => json({ items: ENTRIES, next: 'c2' }) })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me/access-log', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/me/access-log', session: signedIn('citizen') })
     await find('[data-testid="access-log"]')
     expect(await axeViolations()).toEqual([])
   })

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENT, appointment, CITIZEN, setClock, setDeviceZone } from '../test/appointments'
-import { click, find, json, liveRegion, mountApp, routeApi, signedIn, type, waitFor } from '../test/render'
+import { describe, expect, it, vi } from 'vitest'
+import { AGENT, appointment, CITIZEN } from '../test/appointments'
+import { click, find, json, liveRegion, mountApp, unmountApps, routeApi, signedIn, type, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 import { FakeAudioContext, installWebRtc } from '../test/webrtc'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
@@ -39,18 +40,7 @@ async function choose(selector: string, value: string) {
 }
 
 describe('the day agenda', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  let restoreZone = () => {}
-  beforeEach(() => {
-    restoreZone = setDeviceZone('UTC')
-    setClock()
-  })
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-    vi.restoreAllMocks()
-    restoreZone()
-  })
+  pageTest({ zone: 'UTC' })
 
   it('shows today’s appointments of the agent’s office on the council’s clock, and records an outcome', async () => {
     const api = routeApi({
@@ -60,7 +50,7 @@ describe('the day agenda', () => {
       'POST /api/appointments/a/outcome': () =>
         json(appointment({ id: 'a', status: 'no_show', start: AGENDA.items[1]?.start, end: AGENDA.items[1]?.end })),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/agenda', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/agenda', session: signedIn('staff') })
     expect(text('h1')).toBe('Agenda del día')
     expect((document.querySelector('#agenda-date') as HTMLInputElement).value).toBe('2026-11-28')
     await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
@@ -123,7 +113,7 @@ describe('the day agenda', () => {
       'GET /api/me': () => json({ ...AGENT, roles: ['supervisor'], office: null }),
       'GET /api/agenda': () => json(AGENDA),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
     await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
     expect(api.callsTo('GET /api/agenda')[0]?.url).toBe('/api/agenda?date=2026-11-28&office=OMAC')
     // Supervisors see the outcomes, they do not record them.
@@ -134,13 +124,13 @@ describe('the day agenda', () => {
   })
 
   it('is for staff: sign in as staff first; a citizen is told so', async () => {
-    app = await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/agenda' })
+    await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/agenda' })
     await waitFor(() =>
       expect(window.location.pathname + window.location.search).toBe('/staff/sign-in?return_to=%2Fagenda'),
     )
-    app.unmount()
+    unmountApps()
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('citizen') })
     await find('main p')
     expect(text('main')).toContain('This page is for council staff.')
     expect(api.callsTo('GET /api/agenda')).toHaveLength(0)
@@ -169,7 +159,7 @@ describe('the day agenda', () => {
         'GET /api/me': () => json(AGENT),
         'GET /api/agenda': [() => json(now), () => json(waiting), () => json(waiting), () => json(inCall)],
       })
-      app = await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+      await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
       await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
       const row = () => document.querySelector('tr[data-id="a"]') as HTMLTableRowElement
       expect(row().querySelector('.agenda-call')?.textContent).toContain('Nobody has joined yet')

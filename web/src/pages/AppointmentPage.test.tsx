@@ -1,23 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENT, appointment, CITIZEN, setClock, setDeviceZone, slots } from '../test/appointments'
+import { describe, expect, it, vi } from 'vitest'
+import { AGENT, appointment, CITIZEN, slots } from '../test/appointments'
 import { click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const NEW_SLOT = '2026-12-03T12:30:00+01:00'
 
 describe('my appointments', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  let restoreZone = () => {}
-  beforeEach(() => {
-    restoreZone = setDeviceZone('UTC')
-    setClock()
-  })
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-    vi.restoreAllMocks()
-    restoreZone()
-  })
+  pageTest({ zone: 'UTC' })
 
   it('lists upcoming appointments first, then past and cancelled, linked from the header', async () => {
     const api = routeApi({
@@ -33,7 +23,7 @@ describe('my appointments', () => {
           next: null,
         }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/', session: signedIn('citizen') })
     const link = await find('header a#my-appointments')
     expect(link.textContent).toBe('Les meves cites')
     await click(link)
@@ -60,7 +50,7 @@ describe('my appointments', () => {
 
   it('has an empty state that leads to the catalogue', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/appointments': () => json({ items: [], next: null }) })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments', session: signedIn('citizen') })
     await waitFor(() => expect(text('#no-appointments')).toContain('No tiene ninguna cita.'))
     expect(document.querySelector('#no-appointments a')?.getAttribute('href')).toBe('/')
     expect(text('h1')).toBe('Mis citas')
@@ -83,7 +73,7 @@ describe('my appointments', () => {
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       clicked.push(this)
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
     await click(await find('button#add-to-calendar'))
 
     await waitFor(() => expect(clicked).toHaveLength(1))
@@ -106,7 +96,7 @@ describe('my appointments', () => {
         () => json(appointment({ start: '2026-12-01T09:00:00+01:00', end: '2026-12-01T09:15:00+01:00' })),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
     await waitFor(() => expect(text('#appointment-status')).toBe('Booked'))
     expect(text('#appointment-when')).toMatch(/^Tuesday,? 1 December 2026, 09:15 to 09:30$/)
 
@@ -156,7 +146,7 @@ describe('my appointments', () => {
       'GET /api/appointments/appt-1': () => json(appointment()),
       'POST /api/appointments/appt-1/cancel': () => json(appointment({ status: 'cancelled' })),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('citizen') })
     const cancel = await find('button#cancel-appointment')
     expect(cancel.textContent).toBe('Anul·lar la cita')
     await click(cancel)
@@ -189,7 +179,7 @@ describe('my appointments', () => {
       'GET /api/me': () => json(CITIZEN),
       'GET /api/appointments/appt-1': () => json(started),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
     await waitFor(() =>
       expect(text('#appointment-started')).toBe(
         'The appointment has already started: it can no longer be changed or cancelled.',
@@ -205,7 +195,7 @@ describe('my appointments', () => {
       'GET /api/appointments/appt-1': () => json(appointment()),
       'POST /api/appointments/appt-1/cancel': () => problem(409, 'already_started'),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
     await click(await find('button#cancel-appointment'))
     await click(await find('button#confirm-cancel'))
     await waitFor(() =>
@@ -217,13 +207,13 @@ describe('my appointments', () => {
 
   it('says when the appointment is not found', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/nope', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/nope', session: signedIn('citizen') })
     await waitFor(() => expect(text('h1')).toBe('Appointment not found'))
     expect(document.querySelector('main a[href="/appointments"]')).not.toBeNull()
   })
 
   it('sends someone not signed in to sign in first', async () => {
-    app = await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/appointments' })
+    await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/appointments' })
     await waitFor(() =>
       expect(window.location.pathname + window.location.search).toBe('/sign-in?return_to=%2Fappointments'),
     )
@@ -231,7 +221,7 @@ describe('my appointments', () => {
 
   it('staff see the agenda link instead', async () => {
     const api = routeApi({ 'GET /api/me': () => json(AGENT) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
     await waitFor(() => expect(document.querySelector('header a#agenda-link')?.getAttribute('href')).toBe('/agenda'))
     expect(document.querySelector('header a#my-appointments')).toBeNull()
     expect(document.querySelector('main a[href="/agenda"]')?.textContent).toBe('Day agenda')
@@ -246,7 +236,7 @@ describe('my appointments', () => {
       'GET /api/appointments/appt-1': () => json(appointment()),
       'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
     await find('#appointment-title')
     await waitFor(() => expect(document.querySelector('#call-opens, #go-to-call')).not.toBeNull())
     if (told) {

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { axeViolations } from '../test/axe'
-import { setClock, setDeviceZone } from '../test/appointments'
 import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 
 const AUDITOR = { kind: 'staff', username: 'auditor1', name: 'Marta Vidal', roles: ['auditor'], office: null }
 const AGENT = { kind: 'staff', username: 'agent1', name: 'Pere Soler', roles: ['agent'], office: 'OMAC' }
@@ -37,22 +37,11 @@ const REPORT = {
 }
 
 describe('the audit trail page', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  let restoreZone = () => {}
-  beforeEach(() => {
-    restoreZone = setDeviceZone('UTC')
-    setClock()
-  })
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-    vi.restoreAllMocks()
-    restoreZone()
-  })
+  pageTest({ zone: 'UTC' })
 
   it('is linked from the staff area for auditors, and from the navigation', async () => {
     const api = routeApi({ 'GET /api/me': () => json(AUDITOR) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
     const link = await find<HTMLAnchorElement>('main a#staff-audit-link')
     expect(link.getAttribute('href')).toBe('/staff/audit')
     expect(text('nav a#audit-link')).toBe('Audit trail')
@@ -71,7 +60,7 @@ describe('the audit trail page', () => {
         () => json({ items: [event(3, { at: '2026-11-27T23:30:00Z', actor: 'system:retention', role: 'system', purpose: '' })], next: null }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
     expect((await find<HTMLInputElement>('#audit-from')).value).toBe('2026-11-28')
     expect((document.querySelector('#audit-to') as HTMLInputElement).value).toBe('2026-11-28')
     expect(text('label[for="audit-subject"]')).toBe('Subject (optional)')
@@ -137,7 +126,7 @@ describe('the audit trail page', () => {
       'GET /api/me': () => json(AUDITOR),
       'GET /api/audit/events': [() => json({ items: [], next: null }), () => problem(500, 'internal'), () => json({ items: [event(1)], next: null })],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/staff/audit', session: signedIn('staff') })
     await find('form#audit-search')
     await submit('form#audit-search')
     await waitFor(() => expect(text('#audit-empty')).toBe('Cap esdeveniment no coincideix amb la cerca.'))
@@ -149,7 +138,7 @@ describe('the audit trail page', () => {
 
   it('checks the period before asking: the end not before the start, at most 31 days', async () => {
     const api = routeApi({ 'GET /api/me': () => json(AUDITOR), 'GET /api/audit/events': () => json({ items: [], next: null }) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
     await find('form#audit-search')
     await type('#audit-from', '2026-11-28')
     await type('#audit-to', '2026-11-20')
@@ -176,7 +165,7 @@ describe('the audit trail page', () => {
       'GET /api/me': () => json(AUDITOR),
       'POST /api/audit/verify': () => new Promise<Response>((resolve) => (finish = resolve)),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
     const region = await find('[data-testid="verify-result"]')
     expect(region.getAttribute('aria-live')).toBe('polite')
     await click(byText(document, 'button', 'Verify the trail'))
@@ -214,7 +203,7 @@ describe('the audit trail page', () => {
           ],
         }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/staff/audit', session: signedIn('staff') })
     await click(await find('#verify-trail'))
     const region = await find('[data-testid="verify-result"]')
     await waitFor(() => expect(region.querySelectorAll('li')).toHaveLength(3))
@@ -233,7 +222,7 @@ describe('the audit trail page', () => {
 
   it('says when the verification could not run', async () => {
     const api = routeApi({ 'GET /api/me': () => json(AUDITOR), 'POST /api/audit/verify': () => problem(503, 'unavailable') })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
     await click(await find('#verify-trail'))
     await waitFor(() =>
       expect(text('[data-testid="verify-result"]')).toBe(
@@ -263,7 +252,7 @@ describe('the audit trail page', () => {
     vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(function (this: HTMLAnchorElement) {
       clicked.push(this)
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
     await find('#audit-from')
     await type('#audit-from', '2026-11-20')
     await click(await find('#export-trail'))
@@ -279,14 +268,14 @@ describe('the audit trail page', () => {
 
   it('is for auditors only', async () => {
     const api = routeApi({ 'GET /api/me': () => json(AGENT) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/audit', session: signedIn('staff') })
     await waitFor(() => expect(text('main .notice')).toBe('This page is for auditors.'))
     expect(document.querySelector('nav a#audit-link')).toBeNull()
     expect(document.querySelector('form#audit-search')).toBeNull()
   })
 
   it('sends someone not signed in to the staff sign-in', async () => {
-    app = await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/staff/audit' })
+    await mountApp({ fetch: routeApi({}).fetch, language: 'en', path: '/staff/audit' })
     await waitFor(() => expect(window.location.pathname + window.location.search).toBe('/staff/sign-in?return_to=%2Fstaff%2Faudit'))
   })
 
@@ -297,7 +286,7 @@ describe('the audit trail page', () => {
       'POST /api/audit/verify': () =>
         json({ ...REPORT, ok: false, problems: [{ category: 'digest_signature_invalid', bucket: 'b', key: 'k', detail: '' }] }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/staff/audit', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/staff/audit', session: signedIn('staff') })
     await find('form#audit-search')
     await submit('form#audit-search')
     await find('[data-testid="audit-results"]')

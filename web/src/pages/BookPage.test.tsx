@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENT, appointment, CITIZEN, setClock, setDeviceZone, slots, SLOTS } from '../test/appointments'
+import { describe, expect, it } from 'vitest'
+import { AGENT, appointment, CITIZEN, slots, SLOTS } from '../test/appointments'
 import {
   byText,
   click,
@@ -7,12 +7,14 @@ import {
   json,
   liveRegion,
   mountApp,
+  unmountApps,
   problem,
   routeApi,
   signedIn,
   type,
   waitFor,
 } from '../test/render'
+import { pageTest } from '../test/page'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const SLOT = '2026-12-01T09:15:00+01:00'
@@ -25,19 +27,8 @@ async function chooseDayAndTime(start = SLOT) {
 }
 
 describe('booking an appointment', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  let restoreZone = () => {}
-  beforeEach(() => {
-    // A device far from Madrid: what it shows must still be the council's times.
-    restoreZone = setDeviceZone('America/New_York')
-    setClock()
-  })
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-    vi.restoreAllMocks()
-    restoreZone()
-  })
+  // A device far from Madrid: what it shows must still be the council's times.
+  pageTest({ zone: 'America/New_York' })
 
   it('goes day → time → confirmation → the appointment, retrying with the same Idempotency-Key', async () => {
     const api = routeApi({
@@ -49,7 +40,7 @@ describe('booking an appointment', () => {
       ],
       'GET /api/appointments/appt-1': () => json(appointment()),
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/services/padron-certificate',
@@ -143,12 +134,12 @@ describe('booking an appointment', () => {
   it('shows the booking confirmation once: a reload of the appointment does not repeat it', async () => {
     sessionStorage.setItem('va.confirmation', JSON.stringify({ id: 'appt-1', kind: 'booked' }))
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN), 'GET /api/appointments/appt-1': () => json(appointment()) })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
     await waitFor(() => expect(text('#confirmation-title')).toBe('Cita reservada'))
     expect(text('#confirmation')).toContain('Se lo recordaremos un día antes y una hora antes.')
-    app.unmount()
+    unmountApps()
 
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
     await waitFor(() => expect(text('#appointment-status')).toBe('Reservada'))
     expect(document.querySelector('#confirmation')).toBeNull()
   })
@@ -161,7 +152,7 @@ describe('booking an appointment', () => {
       'GET /api/appointments/appt-1': () => json(appointment()),
     })
     const session = { ...signedIn('citizen'), contact: { channel: 'sms' as const, destination: '+34612345678' } }
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/book/padron-certificate', session })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/book/padron-certificate', session })
     await chooseDayAndTime()
     // The phone the code reached is offered for the confirmation.
     expect((document.querySelector('#contact-phone') as HTMLInputElement).value).toBe('+34612345678')
@@ -186,7 +177,7 @@ describe('booking an appointment', () => {
       'GET /api/services/padron-certificate/slots': slots(),
       'POST /api/appointments': () => problem(409, 'online_limit_reached'),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
     await chooseDayAndTime()
     await type('#contact-email', 'ana@example.com')
     await click(document.querySelector('button#confirm-booking'))
@@ -210,7 +201,7 @@ describe('booking an appointment', () => {
           errors: [{ field: 'contact', message: 'give an email address or a phone number for the confirmation' }],
         }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
     await chooseDayAndTime()
     expect(text('#contact-hint')).toBe('At least one of the two is needed: we will send the confirmation and a reminder there.')
 
@@ -237,7 +228,7 @@ describe('booking an appointment', () => {
       'GET /api/services/padron-certificate/slots': [slots(), slots(SLOTS.filter((s) => s.start !== SLOT))],
       'POST /api/appointments': () => problem(409, 'slot_unavailable'),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
     await chooseDayAndTime()
     await type('#contact-phone', '612 345 678')
     await click(document.querySelector('button#confirm-booking'))
@@ -262,7 +253,7 @@ describe('booking an appointment', () => {
       'GET /api/services/padron-certificate/slots': slots(),
       'POST /api/appointments': () => problem(409, 'already_booked'),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/book/padron-certificate', session: signedIn('citizen') })
     await chooseDayAndTime()
     await type('#contact-email', 'ana@example.com')
     await click(document.querySelector('button#confirm-booking'))
@@ -277,7 +268,7 @@ describe('booking an appointment', () => {
       'POST /api/appointments': () => problem(403, 'insufficient_assurance', { required_assurance: 'high' }),
     })
     const session = { ...signedIn('citizen'), contact: { channel: 'email' as const, destination: 'ana@example.com' } }
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session })
     await chooseDayAndTime()
     expect(document.querySelector('#eid-start')).toBeNull()
     await click(document.querySelector('button#confirm-booking'))
@@ -295,10 +286,10 @@ describe('booking an appointment', () => {
     expect(eid?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fbook%2Fpadron-certificate&attempt=[\w-]{16,}$/)
     expect(document.querySelector('.error-summary a')?.getAttribute('href')).toBe('#eid-start')
     expect(window.location.pathname).toBe('/book/padron-certificate')
-    app.unmount()
+    unmountApps()
 
     // Back from the identity provider, with a stronger session: the chosen time is still there.
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate', session: signedIn('citizen') })
     await find('#step-confirm')
     expect(text('#booking-summary')).toContain('09:15 to 09:30')
     await waitFor(() => expect(liveRegion()).toBe('We have kept the day and time you chose.'))
@@ -306,7 +297,7 @@ describe('booking an appointment', () => {
 
   it('sends someone not signed in straight to the digital identity a service needs, keeping the chosen time', async () => {
     const api = routeApi({ 'GET /api/services/padron-certificate/slots': slots() })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate' })
     await chooseDayAndTime()
     expect(document.querySelector('#contact-email')).toBeNull()
     // A code sign-in could not book it: no link to one, plain words on what is needed instead.
@@ -330,7 +321,7 @@ describe('booking an appointment', () => {
       'GET /api/appointments/appt-1': () =>
         json(appointment({ citizen: { id_number_masked: '****567L', name: 'Joan Vila' } })),
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'ca',
       path: '/book/padron-certificate?for=citizen',
@@ -367,7 +358,7 @@ describe('booking an appointment', () => {
 
   it('moves between two-week ranges and by arrow keys between days', async () => {
     const api = routeApi({ 'GET /api/services/padron-certificate/slots': [slots(), slots([])] })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/book/padron-certificate' })
     const first = await find<HTMLButtonElement>('button.day[data-date="2026-12-01"]')
     const previous = byText<HTMLButtonElement>(document, 'button', 'Previous 2 weeks')
     expect(previous.disabled).toBe(true)

@@ -1,19 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { byText, click, fakeApi, json, liveRegion, mountApp, SERVICES, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 
 const catalogue = () => json({ items: SERVICES, next: null })
 const names = () => [...document.querySelectorAll('.service-card h3')].map((h) => h.textContent)
 
 describe('the catalogue page', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    localStorage.clear()
-  })
+  pageTest()
 
   it('lists the services grouped by office, in the chosen language', async () => {
     const api = fakeApi(catalogue)
-    app = await mountApp({ fetch: api.fetch, language: 'es' })
+    await mountApp({ fetch: api.fetch, language: 'es' })
 
     await waitFor(() => expect(names()).toEqual(['Certificado de padrón', 'Fraccionamiento de deudas']))
     expect(api.requests).toEqual(['/api/services'])
@@ -34,7 +31,7 @@ describe('the catalogue page', () => {
 
   it('shows the services in another language without asking the API again', async () => {
     const api = fakeApi(catalogue)
-    app = await mountApp({ fetch: api.fetch, language: 'ca' })
+    await mountApp({ fetch: api.fetch, language: 'ca' })
     await waitFor(() => expect(names()).toEqual(['Certificat de padró', 'Fraccionament de deutes']))
 
     await click(byText(document, 'button', 'English'))
@@ -46,7 +43,7 @@ describe('the catalogue page', () => {
   })
 
   it('says when there is nothing to book', async () => {
-    app = await mountApp({ fetch: fakeApi(() => json({ items: [], next: null })).fetch, language: 'en' })
+    await mountApp({ fetch: fakeApi(() => json({ items: [], next: null })).fetch, language: 'en' })
     await waitFor(() =>
       expect(document.querySelector('.empty-state')?.textContent).toBe(
         'No services are available by video call right now.',
@@ -64,7 +61,7 @@ describe('the catalogue page', () => {
         ),
       catalogue,
     )
-    app = await mountApp({ fetch: api.fetch, language: 'en' })
+    await mountApp({ fetch: api.fetch, language: 'en' })
 
     const error = await waitFor(() => {
       const found = document.querySelector('.error-state')
@@ -85,7 +82,7 @@ describe('the catalogue page', () => {
   })
 
   it('shows the failure when the network is down', async () => {
-    app = await mountApp({
+    await mountApp({
       fetch: async () => {
         throw new TypeError('Failed to fetch')
       },
@@ -97,7 +94,7 @@ describe('the catalogue page', () => {
 
   it('marks the list busy while loading', async () => {
     let answer: (response: Response) => void = () => undefined
-    app = await mountApp({ fetch: () => new Promise<Response>((resolve) => (answer = resolve)), language: 'ca' })
+    await mountApp({ fetch: () => new Promise<Response>((resolve) => (answer = resolve)), language: 'ca' })
 
     expect(document.querySelector('.catalogue')?.getAttribute('aria-busy')).toBe('true')
     expect(document.querySelector('.status-message')?.textContent).toBe('Carregant els tràmits…')
@@ -109,15 +106,11 @@ describe('the catalogue page', () => {
 })
 
 describe('moving between pages', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    localStorage.clear()
-  })
+  pageTest()
 
   it('opens a service from its card and comes back, with focus on each page’s h1', async () => {
     const api = fakeApi(catalogue)
-    app = await mountApp({ fetch: api.fetch, language: 'en' })
+    await mountApp({ fetch: api.fetch, language: 'en' })
     await waitFor(() => expect(names()).toHaveLength(2))
 
     await click(document.querySelector('[data-service-id="instalment-plan"] a'))
@@ -144,18 +137,18 @@ describe('moving between pages', () => {
   })
 
   it('loads a deep link to a service, with its required documents', async () => {
-    app = await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'ca', path: '/services/padron-certificate' })
+    await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'ca', path: '/services/padron-certificate' })
     await waitFor(() => expect(document.querySelector('h1')?.textContent).toBe('Certificat de padró'))
     expect([...document.querySelectorAll('.documents li')].map((li) => li.textContent)).toEqual(['DNI o NIE'])
   })
 
   it('says so for a service that does not exist', async () => {
-    app = await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'es', path: '/services/nope' })
+    await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'es', path: '/services/nope' })
     await waitFor(() => expect(document.querySelector('h1')?.textContent).toBe('Trámite no encontrado'))
   })
 
   it('shows a not-found page for an unknown address', async () => {
-    app = await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'ca', path: '/no/such/page' })
+    await mountApp({ fetch: fakeApi(catalogue).fetch, language: 'ca', path: '/no/such/page' })
     expect(document.querySelector('h1')?.textContent).toBe('Pàgina no trobada')
     await waitFor(() => expect(document.title).toBe('Pàgina no trobada – Videoatenció'))
   })

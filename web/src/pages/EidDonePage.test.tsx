@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { json, liveRegion, mountApp, routeApi, storedSession, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 import { parseEidFragment } from './EidDonePage'
 
 const CITIZEN = {
@@ -45,16 +46,12 @@ describe('the eID fragment', () => {
 })
 
 describe('/auth/eid/done', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-  })
+  pageTest()
 
   it('stores the session, wipes the fragment and goes on to return_to', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
     sessionStorage.setItem('va.eidAttempt', 'attempt-of-this-tab')
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=%2Fservices%2Fpadron-certificate&attempt=attempt-of-this-tab',
@@ -70,7 +67,7 @@ describe('/auth/eid/done', () => {
   it('goes to /me rather than to //evil.example', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
     sessionStorage.setItem('va.eidAttempt', 'attempt-of-this-tab')
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'ca',
       path: '/auth/eid/done#access_token=eid-token&expires_in=900&return_to=//evil.example&attempt=attempt-of-this-tab',
@@ -83,7 +80,7 @@ describe('/auth/eid/done', () => {
 
   it('does not sign in with a token from a link someone sent (no attempt started in this tab)', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/auth/eid/done#access_token=strangers-token&expires_in=900&return_to=%2Fme&attempt=strangers-attempt',
@@ -96,7 +93,7 @@ describe('/auth/eid/done', () => {
   })
 
   it('explains a cancelled identification, with the way back to sign-in', async () => {
-    app = await mountApp({ fetch: routeApi({}).fetch, language: 'es', path: '/auth/eid/done#error=access_denied' })
+    await mountApp({ fetch: routeApi({}).fetch, language: 'es', path: '/auth/eid/done#error=access_denied' })
     await waitFor(() => expect(window.location.hash).toBe(''))
     expect(text('h1')).toBe('No se ha podido completar la identificación')
     expect(text('#eid-error')).toBe('Ha cancelado la identificación con la identidad digital.')

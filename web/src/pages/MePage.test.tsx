@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   byText,
   click,
@@ -12,6 +12,7 @@ import {
   waitFor,
   lazyPagesLoaded,
 } from '../test/render'
+import { pageTest } from '../test/page'
 
 const CITIZEN = {
   kind: 'citizen',
@@ -25,15 +26,11 @@ const STAFF = { kind: 'staff', username: 'auditor1', name: 'Pere Soler', roles: 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 describe('the area at /me', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-  })
+  pageTest()
 
   it('is the citizen’s area for a citizen, with the ID number masked until asked for', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('citizen') })
 
     await waitFor(() => expect(text('#citizen-id')).toBe('****678Zacabat en 678Z'))
     expect(text('h1')).toBe('El meu espai')
@@ -50,7 +47,7 @@ describe('the area at /me', () => {
   })
 
   it('is the staff area for staff, in words', async () => {
-    app = await mountApp({
+    await mountApp({
       fetch: routeApi({ 'GET /api/me': () => json(STAFF) }).fetch,
       language: 'en',
       path: '/me',
@@ -63,7 +60,7 @@ describe('the area at /me', () => {
   })
 
   it('follows what the API says, whatever the sign-in recorded', async () => {
-    app = await mountApp({
+    await mountApp({
       fetch: routeApi({ 'GET /api/me': () => json(STAFF) }).fetch,
       language: 'es',
       path: '/me',
@@ -74,7 +71,7 @@ describe('the area at /me', () => {
 
   it('sends someone not signed in to sign in, and back here afterwards', async () => {
     const api = routeApi({})
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me' })
     await waitFor(() => expect(window.location.pathname + window.location.search).toBe('/sign-in?return_to=%2Fme'))
     expect(text('h1')).toBe('Sign in')
     expect(api.callsTo('GET /api/me')).toHaveLength(0)
@@ -83,7 +80,7 @@ describe('the area at /me', () => {
 
   it('ends the session on a 401 and says so on the sign-in page', async () => {
     const api = routeApi({ 'GET /api/me': () => problem(401, 'unauthorized') })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('citizen') })
 
     await waitFor(() => expect(window.location.pathname + window.location.search).toBe('/sign-in?return_to=%2Fme'))
     expect(storedSession()).toBeNull()
@@ -94,7 +91,7 @@ describe('the area at /me', () => {
 
   it('sends staff whose session ended to the staff sign-in', async () => {
     const api = routeApi({ 'GET /api/me': () => problem(401, 'unauthorized') })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('staff') })
     await waitFor(() => expect(window.location.pathname).toBe('/staff/sign-in'))
     await lazyPagesLoaded()
     expect(text('#session-notice')).toBe("La sessió ha finalitzat. Identifiqueu-vos de nou per continuar.")
@@ -102,7 +99,7 @@ describe('the area at /me', () => {
 
   it('treats a session past its time as ended, without asking the API', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/services/padron-certificate',
@@ -120,7 +117,7 @@ describe('the area at /me', () => {
       'GET /api/me': () => json(CITIZEN),
       'POST /api/auth/logout': () => new Response(null, { status: 204 }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('citizen') })
     await waitFor(() => expect(text('#assurance')).toBe('Code by email or SMS'))
 
     await click(document.querySelector('button#sign-out'))
@@ -141,7 +138,7 @@ describe('the area at /me', () => {
       'GET /api/me': () => json({ ...CITIZEN, name: 'Anna Puig' }),
       'POST /api/auth/logout': () => problem(401, 'unauthorized'),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/', session: signedIn('citizen') })
     await waitFor(() => expect(text('#signed-in-as')).toBe('Signed in as Anna Puig'))
     expect(document.querySelector('header a#my-area')?.getAttribute('href')).toBe('/me')
     expect(text('header button#sign-out')).toBe('Sign out')

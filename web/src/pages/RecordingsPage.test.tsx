@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { axeViolations } from '../test/axe'
-import { AGENT, setClock, setDeviceZone } from '../test/appointments'
+import { AGENT } from '../test/appointments'
 import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 
 const SUPERVISOR = { kind: 'staff', username: 'sup1', name: 'Laia Roca', roles: ['supervisor'], office: 'OMAC' }
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
@@ -65,18 +66,7 @@ const PLAYBACK = {
 }
 
 describe('the recordings page', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  let restoreZone = () => {}
-  beforeEach(() => {
-    restoreZone = setDeviceZone('UTC')
-    setClock()
-  })
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-    vi.restoreAllMocks()
-    restoreZone()
-  })
+  pageTest({ zone: 'UTC' })
 
   async function open(language: 'ca' | 'es' | 'en', routes: Parameters<typeof routeApi>[0] = {}) {
     const api = routeApi({
@@ -84,14 +74,14 @@ describe('the recordings page', () => {
       'GET /api/recordings': () => json(RECORDINGS),
       ...routes,
     })
-    app = await mountApp({ fetch: api.fetch, language, path: '/staff/recordings', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language, path: '/staff/recordings', session: signedIn('staff') })
     await waitFor(() => expect(document.querySelectorAll('table#recordings tbody tr')).toHaveLength(2))
     return api
   }
 
   it('is linked for supervisors, and lists the day’s recordings in time order', async () => {
     const api = routeApi({ 'GET /api/me': () => json(SUPERVISOR), 'GET /api/recordings': () => json(RECORDINGS) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
     await click(await find('main a#staff-recordings-link'))
     expect(text('nav a#recordings-link')).toBe('Call recordings')
     await waitFor(() => expect(document.querySelectorAll('table#recordings tbody tr')).toHaveLength(2))
@@ -278,7 +268,7 @@ describe('the recordings page', () => {
   })
 
   it('is for supervisors only', async () => {
-    app = await mountApp({
+    await mountApp({
       fetch: routeApi({ 'GET /api/me': () => json(AGENT) }).fetch,
       language: 'en',
       path: '/staff/recordings',

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   byText,
   click,
@@ -6,6 +6,7 @@ import {
   json,
   liveRegion,
   mountApp,
+  unmountApps,
   problem,
   routeApi,
   storedSession,
@@ -13,6 +14,7 @@ import {
   type,
   waitFor,
 } from '../test/render'
+import { pageTest } from '../test/page'
 
 const CITIZEN = {
   kind: 'citizen',
@@ -32,12 +34,7 @@ async function requestCode(id = '12345678-z', destination = 'ana@example.com') {
 }
 
 describe('citizen sign-in with a code', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    localStorage.clear()
-    sessionStorage.clear()
-  })
+  pageTest()
 
   it('asks for a code, shows the wrong code with attempts left, then signs in and opens the area', async () => {
     const api = routeApi({
@@ -48,7 +45,7 @@ describe('citizen sign-in with a code', () => {
       ],
       'GET /api/me': () => json(CITIZEN),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
     expect(text('h1')).toBe('Sign in')
     expect(text('main')).toContain('low identification level')
 
@@ -102,7 +99,7 @@ describe('citizen sign-in with a code', () => {
 
   it('checks the DNI letter before asking the API, and links the error to the field', async () => {
     const api = routeApi({})
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
 
     await requestCode('54362315Z', 'not-an-email')
 
@@ -123,7 +120,7 @@ describe('citizen sign-in with a code', () => {
 
   it('sends an SMS code to an international number, with a phone keyboard', async () => {
     const api = routeApi({ 'POST /api/auth/otp': () => json({ challenge_id: 'ch-2', expires_in: 600 }, 202) })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/sign-in' })
 
     await click(document.querySelector('input[name=channel][value=sms]'))
     const destination = document.querySelector('#destination')
@@ -151,7 +148,7 @@ describe('citizen sign-in with a code', () => {
         () => problem(429, 'rate_limited', {}, { 'Retry-After': '61' }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
 
     await requestCode()
     await waitFor(() => expect(text('.error-summary li')).toBe("Massa intents. Torneu-ho a provar d'aquí a 5 min."))
@@ -166,7 +163,7 @@ describe('citizen sign-in with a code', () => {
       'POST /api/auth/otp': () =>
         problem(422, 'validation_error', { errors: [{ field: 'destination', message: 'Not deliverable' }] }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/sign-in' })
     await requestCode()
     await waitFor(() =>
       expect(text('#destination-error')).toBe(
@@ -187,7 +184,7 @@ describe('citizen sign-in with a code', () => {
         () => problem(429, 'too_many_attempts'),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
     await requestCode()
     await find('form#otp-verify')
 
@@ -217,7 +214,7 @@ describe('citizen sign-in with a code', () => {
       'POST /api/auth/otp': () => json({ challenge_id: 'ch-1', expires_in: 600 }, 202),
       'GET /api/dev/outbox': () => json({ items: messages }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
     expect(api.callsTo('GET /api/dev/outbox')).toHaveLength(0)
 
     await requestCode()
@@ -233,7 +230,7 @@ describe('citizen sign-in with a code', () => {
 
   it('has no outbox panel where the API answers 404, and asks only once', async () => {
     const api = routeApi({ 'POST /api/auth/otp': () => json({ challenge_id: 'ch-1', expires_in: 600 }, 202) })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
     await requestCode()
     await find('form#otp-verify')
     await waitFor(() => expect(api.callsTo('GET /api/dev/outbox')).toHaveLength(1))
@@ -246,13 +243,13 @@ describe('citizen sign-in with a code', () => {
   })
 
   it('offers the digital identity, coming back to a safe return_to only', async () => {
-    app = await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2Fservices%2Fx' })
+    await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2Fservices%2Fx' })
     const link = document.querySelector('a#eid-start')
     expect(link?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fservices%2Fx&attempt=[\w-]{16,}$/)
     expect(link?.textContent).toBe("Identificar-se amb la identitat digital (idCAT Mòbil, Cl@ve, certificat)")
-    app.unmount()
+    unmountApps()
 
-    app = await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2F%2Fevil.example' })
+    await mountApp({ fetch: routeApi({}).fetch, language: 'ca', path: '/sign-in?return_to=%2F%2Fevil.example' })
     expect(document.querySelector('a#eid-start')?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fme&attempt=[\w-]{16,}$/)
   })
 })

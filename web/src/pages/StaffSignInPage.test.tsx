@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { staffHome } from './StaffSignInPage'
 import {
   byText,
@@ -14,6 +14,7 @@ import {
   waitFor,
   lazyPagesLoaded,
 } from '../test/render'
+import { pageTest } from '../test/page'
 
 const STAFF = {
   kind: 'staff',
@@ -26,11 +27,7 @@ const STAFF = {
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 describe('staff sign-in', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-  })
+  pageTest()
 
   it('takes username and password, then the emailed code, and opens the staff area', async () => {
     const api = routeApi({
@@ -43,7 +40,7 @@ describe('staff sign-in', () => {
       'GET /api/dev/outbox': () =>
         json({ items: [{ to: 'mgarcia@ajuntament.example', body: 'Codi: 903211', sent_at: '2026-01-01T10:00:00Z' }] }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/staff/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/staff/sign-in' })
     expect(text('h1')).toBe('Accés del personal')
     expect(document.querySelector('#username')?.getAttribute('autocomplete')).toBe('username')
     expect(document.querySelector('#password')?.getAttribute('autocomplete')).toBe('current-password')
@@ -82,7 +79,7 @@ describe('staff sign-in', () => {
 
   it('says when the username or password is wrong, and empties the password', async () => {
     const api = routeApi({ 'POST /api/auth/staff/login': () => problem(401, 'invalid_credentials') })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/sign-in' })
     await type('#username', 'mgarcia')
     await type('#password', 'wrong')
     await submit('form#staff-login')
@@ -95,7 +92,7 @@ describe('staff sign-in', () => {
 
   it('requires both fields before asking, and reports a disabled account', async () => {
     const api = routeApi({ 'POST /api/auth/staff/login': () => problem(403, 'account_disabled') })
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/staff/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/staff/sign-in' })
     await submit('form#staff-login')
     await waitFor(() => expect(text('#username-error')).toBe('Error: Escriba el nombre de usuario.'))
     expect(text('#password-error')).toBe('Error: Escriba la contraseña.')
@@ -112,7 +109,7 @@ describe('staff sign-in', () => {
   })
 
   it('is linked from the footer', async () => {
-    app = await mountApp({ fetch: routeApi({}).fetch, language: 'en' })
+    await mountApp({ fetch: routeApi({}).fetch, language: 'en' })
     await click(byText(document, 'footer a', 'Staff access'))
     expect(window.location.pathname).toBe('/staff/sign-in')
     expect(text('h1')).toBe('Staff sign-in')

@@ -1,20 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { mountApp, problem, routeApi, submit, type, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 
 const value = (selector: string) => document.querySelector<HTMLInputElement>(selector)?.value
 
 describe('when the service is briefly unavailable (503)', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  afterEach(() => {
-    app?.unmount()
-    sessionStorage.clear()
-  })
+  pageTest()
 
   it('says so in plain words and keeps what the person typed', async () => {
     const api = routeApi({
       'POST /api/auth/otp': () => problem(503, 'service_unavailable', {}, { 'Retry-After': '30' }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
 
     await type('#id-number', '12345678Z')
     await type('#destination', 'ana@example.com')

@@ -1,7 +1,8 @@
 import { act } from 'preact/test-utils'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENT, appointment, CITIZEN, setClock, setDeviceZone } from '../test/appointments'
+import { describe, expect, it, vi } from 'vitest'
+import { AGENT, appointment, CITIZEN } from '../test/appointments'
 import { click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
+import { pageTest } from '../test/page'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const last = <T,>(list: T[]) => list[list.length - 1]
@@ -111,19 +112,7 @@ const DOCUMENT = {
 }
 
 describe('procedures and documents', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
-  let restoreZone = () => {}
-  beforeEach(() => {
-    restoreZone = setDeviceZone('UTC')
-    setClock()
-  })
-  afterEach(() => {
-    app?.unmount()
-    app = undefined
-    sessionStorage.clear()
-    vi.restoreAllMocks()
-    restoreZone()
-  })
+  pageTest({ zone: 'UTC' })
 
   it('agent: fills in the form from its schema, previews the schedule, sees the API’s field errors, issues', async () => {
     const api = routeApi({
@@ -141,7 +130,7 @@ describe('procedures and documents', () => {
         () => json(AWAITING, 201),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('form#procedure-form')
     expect(text('#procedure-panel > h2')).toBe('Procedure')
     expect(text('#procedure-form-title')).toBe('Instalment plan')
@@ -251,7 +240,7 @@ describe('procedures and documents', () => {
       'GET /api/documents/doc-1': () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf?sig=x' }),
     })
     const downloads = catchDownloads()
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await waitFor(() => expect(text('#procedure-list li.procedure')).toContain('Awaiting'))
     await waitFor(() => expect(text('#procedure-list li.procedure')).toContain('Issued'), 7000)
     expect(api.callsTo('GET /api/appointments/appt-1/procedures')).toHaveLength(2)
@@ -284,7 +273,7 @@ describe('procedures and documents', () => {
       'POST /api/appointments/appt-1/attachments': () => json({ id: 'att-1', filename: 'auth.pdf' }, 201),
       'POST /api/appointments/appt-1/procedures': () => json({ ...ISSUED, type: 'residence_certificate' }, 201),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('form#procedure-form')
     const input = document.querySelector('#pf-authorisation_document') as HTMLInputElement
     expect(input.getAttribute('type')).toBe('file')
@@ -332,7 +321,7 @@ describe('procedures and documents', () => {
         json({ appointment_id: 'appt-1', method: 'nie_shown', checked_by: 'staff:agent1', checked_at: '2026-12-05T10:00:00Z' }, 201),
       'POST /api/appointments/appt-1/procedures': () => json({ ...ISSUED, type: 'residence_certificate' }, 201),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('#identity-check')
     expect(text('#idc-ask')).toBe('Ask the person to show their DNI, NIE or passport to the camera; compare the photo and the number.')
     const issue = document.querySelector('#procedure-issue') as HTMLButtonElement
@@ -374,7 +363,7 @@ describe('procedures and documents', () => {
       'POST /api/appointments/appt-1/procedures': () =>
         problem(409, 'already_issued', { procedure_id: 'proc-1', documents: [DOC] }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('#identity-proven')
     expect(text('#identity-proven')).toBe('Identity proven with the person’s digital identity.')
     expect(document.querySelector('#identity-check')).toBeNull()
@@ -403,7 +392,7 @@ describe('procedures and documents', () => {
           errors: [{ field: 'data_base64', message: 'the PDF contains JavaScript: print it to PDF again' }],
         }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('form#procedure-form')
     const input = document.querySelector('#pf-authorisation_document') as HTMLInputElement
     Object.defineProperty(input, 'files', {
@@ -423,7 +412,7 @@ describe('procedures and documents', () => {
       'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
       'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('staff') })
     await waitFor(() => expect(text('#procedure-none')).toBe('El servei d’aquesta cita no té cap tràmit per emetre des d’aquí.'))
     expect(text('#no-procedures')).toBe('Encara no se n’ha emès cap.')
   })
@@ -442,7 +431,7 @@ describe('procedures and documents', () => {
       'GET /api/documents/doc-1': () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf?sig=y' }),
     })
     const downloads = catchDownloads()
-    app = await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
     await find('#consent-proc-1')
     expect(text('#procedure-title')).toBe('Sus trámites')
     expect(text('#consent-proc-1-title')).toBe('Instalment plan')
@@ -482,7 +471,7 @@ describe('procedures and documents', () => {
       'GET /api/me': () => json(CITIZEN),
       'GET /api/documents': () => json({ items: [DOCUMENT], next: null }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/', session: signedIn('citizen') })
     const link = await find('header a#my-documents')
     expect(link.textContent).toBe('Els meus documents')
     await click(link)
@@ -501,7 +490,7 @@ describe('procedures and documents', () => {
       'GET /api/me': () => json(CITIZEN),
       'GET /api/documents': () => json({ items: [], next: null }),
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/documents', session: signedIn('citizen') })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/documents', session: signedIn('citizen') })
     await waitFor(() => expect(text('#no-documents')).toBe('You have no documents yet.'))
   })
 
@@ -512,7 +501,7 @@ describe('procedures and documents', () => {
         () => json({ ...DOCUMENT, office: 'OGAT', download_url: 'https://files.test/doc-1.pdf?sig=z' }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'en', path: '/' })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/' })
     await click(await find('footer a#verify-link'))
     expect(text('h1')).toBe('Verify a document')
     expect(text('#verify-id-number-hint')).toContain('Only for residence certificates')
@@ -558,7 +547,7 @@ describe('procedures and documents', () => {
         () => json({ ...DOCUMENT, office: 'OMAC', download_url: 'https://files.test/doc-1.pdf' }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/SP7HD-BFS3D-TR98H-6BCFN-M1' })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/SP7HD-BFS3D-TR98H-6BCFN-M1' })
     await waitFor(() =>
       expect(text('#verify-id-number-error')).toBe(
         'Error: Aquest document conté dades personals: escriviu també el DNI o NIE de la persona titular per veure’l.',
@@ -581,7 +570,7 @@ describe('procedures and documents', () => {
         () => problem(429, 'rate_limited', {}, { 'Retry-After': '60' }),
       ],
     })
-    app = await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/2GAC6GY109Y4T71RDEY4X1' })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/verify/2GAC6GY109Y4T71RDEY4X1' })
     await waitFor(() => expect(text('#verify-result-title')).toBe('Document autèntic'))
     expect((document.querySelector('#verify-csv') as HTMLInputElement).value).toBe('2GAC6GY109Y4T71RDEY4X1')
     await submit('#verify-form')

@@ -23,7 +23,7 @@ export function setDeviceZone(zone: string): () => void {
   }
 }
 
-/** Call `vi.restoreAllMocks()` after each test. */
+/** "Now" is `at` from here on (the page-test harness restores the real clock after each test). */
 export function setClock(at = NOW) {
   const offset = at - realNow()
   return vi.spyOn(Date, 'now').mockImplementation(() => realNow() + offset)

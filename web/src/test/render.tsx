@@ -75,11 +75,6 @@ export interface Call {
 
 type Handler = (call: Call) => Response | Promise<Response>
 
-/**
- * A fake API routed by "METHOD /api/path" (query ignored). A list of handlers answers successive calls in turn (the
- * last repeats). By default the catalogue answers with SERVICES, the retention rules with RETENTION and the dev outbox is
- * absent (404).
- */
 /** `GET /retention` as the demo's rules give it: a certificate's call is kept 2 years when it is issued, else 30 days. */
 export const RETENTION = {
   recording_default: { years: 0, months: 0, days: 30 },
@@ -97,6 +92,11 @@ export const RETENTION = {
   ],
 }
 
+/**
+ * A fake API routed by "METHOD /api/path" (query ignored). A list of handlers answers successive calls in turn (the
+ * last repeats). By default the catalogue answers with SERVICES, the retention rules with RETENTION and the dev outbox is
+ * absent (404).
+ */
 export function routeApi(routes: Record<string, Handler | Handler[]>) {
   const calls: Call[] = []
   const counts = new Map<string, number>()
@@ -145,13 +145,23 @@ export async function mountApp(options: { fetch: Fetch; language?: Language; pat
     render(<App catalogue={catalogue} api={api} language={options.language ?? 'ca'} />, container)
   })
   await lazyPagesLoaded()
-  return {
+  const app = {
     container,
     unmount: () => {
       render(null, container)
       container.remove()
+      mounted.delete(app)
     },
   }
+  mounted.add(app)
+  return app
+}
+
+const mounted = new Set<{ unmount: () => void }>()
+
+/** Takes down every app `mountApp` mounted (the page-test harness does it after each test). */
+export function unmountApps(): void {
+  for (const app of [...mounted]) app.unmount()
 }
 
 /** Waits until a page loaded on first use (a lazy chunk: staff, records, call pages) has replaced its placeholder. */

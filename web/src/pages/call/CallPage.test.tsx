@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { AGENT, appointment, CITIZEN, NOW, setClock, setDeviceZone } from '../../test/appointments'
+import { AGENT, appointment, CITIZEN, NOW, setClock } from '../../test/appointments'
 import {
   click,
   find,
@@ -13,6 +13,7 @@ import {
   type,
   waitFor,
 } from '../../test/render'
+import { pageTest } from '../../test/page'
 import {
   FakeAudioContext,
   FakePeerConnection,
@@ -61,28 +62,20 @@ function participants(citizen: 'waiting' | 'admitted', withAgent = true) {
 }
 
 describe('the video call', () => {
-  let app: Awaited<ReturnType<typeof mountApp>> | undefined
   let webrtc: ReturnType<typeof installWebRtc>
   let node: ReturnType<typeof fakeNode>
-  let restoreZone = () => {}
   const realFetch = window.fetch
   beforeEach(() => {
-    restoreZone = setDeviceZone('UTC')
-    setClock()
     webrtc = installWebRtc()
     node = fakeNode()
     window.fetch = node.fetch as unknown as typeof window.fetch
   })
   afterEach(() => {
-    app?.unmount()
-    app = undefined
-    sessionStorage.clear()
-    localStorage.clear()
-    vi.restoreAllMocks()
     webrtc.restore()
     window.fetch = realFetch
-    restoreZone()
   })
+  // Registered last, so that its clean-up (the app taken down first) runs before the fakes are removed.
+  pageTest({ zone: 'UTC' })
 
   const citizenApi = (extra: Parameters<typeof routeApi>[0] = {}) =>
     routeApi({
@@ -95,7 +88,7 @@ describe('the video call', () => {
 
   it('citizen: checks devices and network, shows the recording notice, waits to be let in, then talks and chats', async () => {
     const api = citizenApi()
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -228,7 +221,7 @@ describe('the video call', () => {
         () => json({ items: [awaiting], next: null }),
       ],
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -258,7 +251,7 @@ describe('the video call', () => {
       documents: [{ id: 'doc-9', csv: 'ABCDEFGHJKLMNPQRSTUV', title: 'Residence certificate' }],
     }
     const api = citizenApi({ 'GET /api/appointments/appt-1/procedures': () => json({ items: [issued], next: null }) })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -297,7 +290,7 @@ describe('the video call', () => {
   it('citizen without camera permission: says so and joins with sound only', async () => {
     webrtc.restore()
     webrtc = installWebRtc({ camera: 'denied' })
-    app = await mountApp({
+    await mountApp({
       fetch: citizenApi().fetch,
       language: 'ca',
       path: '/appointments/appt-1/call',
@@ -324,7 +317,7 @@ describe('the video call', () => {
   it('citizen: tells when the agent runs late', async () => {
     vi.restoreAllMocks()
     setClock(NOW + 11 * 60_000)
-    app = await mountApp({
+    await mountApp({
       fetch: citizenApi().fetch,
       language: 'es',
       path: '/appointments/appt-1/call',
@@ -353,7 +346,7 @@ describe('the video call', () => {
       'GET /api/appointments/appt-1': () =>
         json(appointment({ start: '2026-11-28T13:00:00+01:00', end: '2026-11-28T13:15:00+01:00' })),
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -384,7 +377,7 @@ describe('the video call', () => {
           ],
         }),
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'ca',
       path: '/appointments/appt-1/call',
@@ -401,7 +394,7 @@ describe('the video call', () => {
 
   it('citizen: without the rules, the notice says so in general words and never a made-up figure', async () => {
     const api = citizenApi({ 'GET /api/retention': () => problem(503, 'service_unavailable') })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -417,7 +410,7 @@ describe('the video call', () => {
       'POST /api/appointments/appt-1/call': () =>
         problem(409, 'call_not_open', { opens_at: '2026-11-28T10:50:00Z', closes_at: '2026-11-28T12:20:00Z' }),
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -434,7 +427,7 @@ describe('the video call', () => {
       'POST /api/appointments/appt-1/call': () => json({ ...GRANT, participant_id: 'a-agent1', role: 'agent' }),
       'POST /api/appointments/appt-1/outcome': () => json({ ...SOON, status: 'completed', outcome: 'completed' }),
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -509,7 +502,7 @@ describe('the video call', () => {
       'GET /api/appointments/appt-1': () => json(SOON),
       'POST /api/appointments/appt-1/call': () => json({ ...GRANT, participant_id: 'a-agent1', role: 'agent' }),
     })
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1/call',
@@ -537,7 +530,7 @@ describe('the video call', () => {
 
   it('is reached from the appointment page while the window is open', async () => {
     const api = citizenApi()
-    app = await mountApp({
+    await mountApp({
       fetch: api.fetch,
       language: 'en',
       path: '/appointments/appt-1',
