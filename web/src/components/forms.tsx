@@ -142,6 +142,31 @@ export function TextField(
   )
 }
 
+/**
+ * A DNI, NIE or passport number, the same wherever one is asked (sign-in, booking for a citizen, checking a document):
+ * typed as on the document, in capitals, without spelling checks or suggestions.
+ */
+export function IdNumberField(props: {
+  id: string
+  label: string
+  hint: string
+  error?: string
+  value: string
+  onValue: (value: string) => void
+}) {
+  return (
+    <TextField
+      {...props}
+      name="id_number"
+      type="text"
+      autocomplete="off"
+      autoCapitalize="characters"
+      spellcheck={false}
+      inputClass="input--id"
+    />
+  )
+}
+
 export function FieldErrorMessage(props: { id: string; message: string }) {
   const { t } = useI18n()
   return (

@@ -25,6 +25,7 @@ import { Localized } from '../components/Localized'
 import { SlotPicker, StepHeading } from '../components/SlotPicker'
 import {
   ErrorSummary,
+  IdNumberField,
   Fieldset,
   problemMessage,
   TextField,
@@ -296,19 +297,13 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
               >
                 {staff && (
                   <Fieldset legend={t('book.citizen')}>
-                    <TextField
+                    <IdNumberField
                       id="citizen-id-number"
-                      name="id_number"
                       label={t('signIn.idNumber.label')}
                       hint={t('signIn.idNumber.hint')}
                       error={errors.fields['citizen-id-number']}
                       value={idNumber}
                       onValue={setIdNumber}
-                      type="text"
-                      autocomplete="off"
-                      autoCapitalize="characters"
-                      spellcheck={false}
-                      inputClass="input--id"
                     />
                     <TextField
                       id="citizen-name"

@@ -7,7 +7,15 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
 import { useAuth } from '../auth'
 import { CodeStep } from '../components/CodeStep'
-import { ErrorSummary, Fieldset, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
+import {
+  ErrorSummary,
+  Fieldset,
+  IdNumberField,
+  problemMessage,
+  TextField,
+  useFormErrors,
+  validationErrors,
+} from '../components/forms'
 import {
   eidStartHref,
   idNumberProblem,
@@ -212,19 +220,13 @@ export function SignInPage() {
                 void requestCode()
               }}
             >
-              <TextField
+              <IdNumberField
                 id="id-number"
-                name="id_number"
                 label={t('signIn.idNumber.label')}
                 hint={t('signIn.idNumber.hint')}
                 error={errors.fields['id-number']}
                 value={idNumber}
                 onValue={setIdNumber}
-                type="text"
-                autocomplete="off"
-                autoCapitalize="characters"
-                spellcheck={false}
-                inputClass="input--id"
               />
               <Fieldset
                 legend={t('signIn.channel.legend')}

@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
 import { formatDate, formatTime } from '../appointments'
 import { useAuth } from '../auth'
-import { ErrorSummary, problemMessage, TextField, useFormErrors, waitMessage } from '../components/forms'
+import { ErrorSummary, IdNumberField, problemMessage, TextField, useFormErrors, waitMessage } from '../components/forms'
 import { csvProblem, normalizeCsv, startDownload, verifyDocument, type IssuedDocument } from '../documents'
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
@@ -127,19 +127,13 @@ export function VerifyPage(props: { csv?: string }) {
           spellcheck={false}
           inputClass="input--csv"
         />
-        <TextField
+        <IdNumberField
           id="verify-id-number"
-          name="id_number"
           label={`${t('verify.idLabel')} ${t('pf.optional')}`}
           hint={t('verify.idHint')}
           error={errors.fields['verify-id-number']}
           value={idNumber}
           onValue={setIdNumber}
-          type="text"
-          autocomplete="off"
-          autoCapitalize="characters"
-          spellcheck={false}
-          inputClass="input--id"
         />
         <div class="actions">
           <button
