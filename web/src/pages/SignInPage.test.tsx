@@ -253,3 +253,26 @@ describe('citizen sign-in with a code', () => {
     expect(document.querySelector('a#eid-start')?.getAttribute('href')).toMatch(/^\/api\/auth\/eid\/start\?return_to=%2Fme&attempt=[\w-]{16,}$/)
   })
 })
+
+const value = (selector: string) => document.querySelector<HTMLInputElement>(selector)?.value
+
+describe('signing in when the service is briefly unavailable (503)', () => {
+  pageTest()
+
+  it('says so in plain words and keeps what the person typed', async () => {
+    const api = routeApi({
+      'POST /api/auth/otp': () => problem(503, 'service_unavailable', {}, { 'Retry-After': '30' }),
+    })
+    await mountApp({ fetch: api.fetch, language: 'ca', path: '/sign-in' })
+
+    await type('#id-number', '12345678Z')
+    await type('#destination', 'ana@example.com')
+    await submit('form#otp-request')
+
+    await waitFor(() => expect(document.querySelector('.error-summary')?.textContent).toContain('no està disponible'))
+    expect(document.querySelector('.error-summary')?.textContent).toContain('El que heu escrit es manté')
+    expect(value('#id-number')).toBe('12345678Z')
+    expect(value('#destination')).toBe('ana@example.com')
+    expect(document.querySelector('form#otp-request')).not.toBeNull()
+  })
+})
