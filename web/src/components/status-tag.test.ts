@@ -1,7 +1,7 @@
 /// <reference types="node" />
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { shownStatus } from './StatusTag'
+import { shownStatus } from './status-tag'
 
 // Read from disk (tests run in web/): the test runner hands stylesheets to tests as empty modules, even with ?raw.
 const css = readFileSync(`${process.cwd()}/src/styles.css`, 'utf8')

@@ -6,7 +6,7 @@
  */
 import { asApiError, type ApiError } from '../api'
 import { useAuth } from '../auth'
-import { LoadStatus } from '../components/ErrorState'
+import { LoadStatus } from '../components/error-state'
 import { problemMessage } from '../components/forms'
 import { useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'

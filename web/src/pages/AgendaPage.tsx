@@ -24,7 +24,7 @@ import {
 import { useAuth } from '../auth'
 import { chimeEnabled, playChime, rememberChime } from '../call/devices'
 import { callWindow, newlyWaiting, windowPosition, type CallStateName } from '../call/protocol'
-import { LoadStatus } from '../components/ErrorState'
+import { LoadStatus } from '../components/error-state'
 import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
 import { label, OFFICE_ORDER, officeName } from '../offices'
@@ -32,7 +32,7 @@ import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
 import { useResource } from '../resource'
 import { APPOINTMENTS_PATH, appointmentPath, bookPath, callPath, Link } from '../router'
 import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
-import { Localized } from '../components/Localized'
+import { Localized } from '../components/localized'
 
 export const AGENDA_POLL_MS = 5_000
 

@@ -19,10 +19,10 @@ import {
   type Slot,
 } from '../appointments'
 import { useAuth, type Auth } from '../auth'
-import { LoadStatus } from '../components/ErrorState'
-import { rememberConfirmation } from '../components/Confirmation'
-import { Localized } from '../components/Localized'
-import { SlotPicker, StepHeading } from '../components/SlotPicker'
+import { LoadStatus } from '../components/error-state'
+import { rememberConfirmation } from '../components/confirmation'
+import { Localized } from '../components/localized'
+import { SlotPicker, StepHeading } from '../components/slot-picker'
 import {
   ErrorSummary,
   IdNumberField,

@@ -1,7 +1,7 @@
 /** `/`: every service, grouped by office, with loading, empty and error states. */
 import { useRef } from 'preact/hooks'
-import { LoadStatus } from '../components/ErrorState'
-import { Localized } from '../components/Localized'
+import { LoadStatus } from '../components/error-state'
+import { Localized } from '../components/localized'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { groupByOffice, officeName } from '../offices'

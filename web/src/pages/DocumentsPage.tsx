@@ -5,7 +5,7 @@
 import { useEffect } from 'preact/hooks'
 import { formatDate, formatTime } from '../appointments'
 import { useAuth } from '../auth'
-import { LoadStatus } from '../components/ErrorState'
+import { LoadStatus } from '../components/error-state'
 import { fetchMyDocuments, type IssuedDocument } from '../documents'
 import { useI18n } from '../i18n/context'
 import { useAnnounced, useDocumentTitle } from '../page-context'

@@ -1,7 +1,7 @@
 /** `/services/:id`: one service of the catalogue, with what the citizen must have ready. */
 import { useRef } from 'preact/hooks'
-import { LoadStatus } from '../components/ErrorState'
-import { Localized } from '../components/Localized'
+import { LoadStatus } from '../components/error-state'
+import { Localized } from '../components/localized'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { assuranceName, codeIsEnough, identifyHow, officeName } from '../offices'

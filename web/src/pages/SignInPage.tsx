@@ -6,7 +6,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
 import { useAuth } from '../auth'
-import { CodeStep } from '../components/CodeStep'
+import { CodeStep } from '../components/code-step'
 import {
   ErrorSummary,
   Fieldset,

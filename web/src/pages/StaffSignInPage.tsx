@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { useAuth } from '../auth'
-import { CodeStep } from '../components/CodeStep'
+import { CodeStep } from '../components/code-step'
 import { ErrorSummary, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
 import { isCode, normalizeCode, safeReturnPath } from '../identity'
 import { useI18n } from '../i18n/context'

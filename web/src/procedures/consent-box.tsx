@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { useAuth } from '../auth'
-import { CodeStep } from '../components/CodeStep'
+import { CodeStep } from '../components/code-step'
 import { problemMessage, waitMessage } from '../components/forms'
 import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'

@@ -3,7 +3,7 @@
  * then the call) or the agent's (agent-call.tsx: the call with who waits, the procedure panel and the outcome).
  */
 import { useAuth } from '../../auth'
-import { ErrorState } from '../../components/ErrorState'
+import { ErrorState } from '../../components/error-state'
 import { useI18n } from '../../i18n/context'
 import { useDocumentTitle } from '../../page-context'
 import { AGENDA_PATH, appointmentPath, Link } from '../../router'

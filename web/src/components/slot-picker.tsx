@@ -10,7 +10,7 @@ import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { useAnnounce } from '../page-context'
 import { useResource } from '../resource'
-import { LoadStatus } from './ErrorState'
+import { LoadStatus } from './error-state'
 import { Fieldset, type useFormErrors } from './forms'
 
 const RANGE = 14

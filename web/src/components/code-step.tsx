@@ -4,7 +4,7 @@
  */
 import type { Ref } from 'preact'
 import { useI18n } from '../i18n/context'
-import { DevOutbox } from './DevOutbox'
+import { DevOutbox } from './dev-outbox'
 import { TextField } from './forms'
 
 export function CodeStep(props: {
