@@ -13,8 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-LANGUAGES = ("ca", "es", "en")
-
 
 class ConfigurationError(RuntimeError):
     """The function's environment is incomplete or wrong: a deployment bug, never the caller's fault."""

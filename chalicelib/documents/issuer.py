@@ -4,8 +4,9 @@ with the council's key (PAdES; the signature is made by KMS, so the private key 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
+from chalicelib import texts
 from chalicelib.domain.procedures import base
 
 if TYPE_CHECKING:
@@ -31,30 +32,16 @@ def content_of(
 
     return pdf.DocumentContent(
         title=draft.title,
-        language=cast(pdf.Language, language if language in ("ca", "es", "en") else "ca"),
+        language=texts.language(language),
         council=council,
         office=office_name,
-        blocks=[_block(b) for b in draft.blocks],
+        blocks=draft.blocks,
         issued_at=issued_at,
         csv=csv,
         verify_url=verify_url,
         subject=draft.kind,
         kept_until=kept_until,
     )
-
-
-def _block(block: base.Block) -> Any:
-    from chalicelib.documents import pdf
-
-    if isinstance(block, base.Heading):
-        return pdf.Heading(block.text)
-    if isinstance(block, base.Paragraph):
-        return pdf.Paragraph(block.text)
-    if isinstance(block, base.Facts):
-        return pdf.Facts(list(block.rows))
-    if isinstance(block, base.Table):
-        return pdf.Table(list(block.header), [list(row) for row in block.rows])
-    return pdf.Barcode(block.digits, block.caption)
 
 
 class SealedPdfIssuer:
