@@ -19,12 +19,13 @@ DEFAULT_LANGUAGE = "ca"
 CATALOGUES = Path(__file__).parent
 
 
-def _languages(folder: Path) -> tuple[str, ...]:
+def languages_in(folder: Path) -> tuple[str, ...]:
+    """The languages whose catalogues are in ``folder``: the council's first, then the others by code."""
     found = sorted(path.stem for path in folder.glob("*.json"))
     return (DEFAULT_LANGUAGE, *(lang for lang in found if lang != DEFAULT_LANGUAGE))
 
 
-LANGUAGES: tuple[str, ...] = _languages(CATALOGUES)
+LANGUAGES: tuple[str, ...] = languages_in(CATALOGUES)
 
 
 def language(value: object) -> str:
