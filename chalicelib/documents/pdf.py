@@ -17,7 +17,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.code128 import Code128
@@ -38,7 +37,6 @@ from chalicelib import texts
 from chalicelib.domain.procedures.base import Barcode, Block, Facts, Heading, Paragraph, Table
 from chalicelib.texts import say
 
-ZONE = ZoneInfo("Europe/Madrid")
 FONTS = Path(__file__).with_name("fonts")
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
@@ -61,7 +59,7 @@ class DocumentContent:
     council: str
     office: str
     blocks: Sequence[Block]
-    issued_at: datetime
+    issued_at: datetime  # printed as given: in the council's zone (``issuer.content_of``)
     csv: str
     verify_url: str
     subject: str = ""  # the PDF's metadata subject, e.g. the procedure's type
@@ -191,9 +189,9 @@ class _Chrome:
     def __init__(self, content: DocumentContent) -> None:
         self.content = content
         lang = content.language
-        self.issued = say("pdf.issued_at", lang, at=content.issued_at.astimezone(ZONE))
+        self.issued = say("pdf.issued_at", lang, at=content.issued_at)
         kept = content.kept_until
-        until = None if kept is None else say("format.date", lang, at=kept.astimezone(ZONE))
+        until = None if kept is None else say("format.date", lang, at=kept)
         self.kept = None if until is None else say("pdf.kept", lang, date=until)
 
     def qr(self) -> Drawing:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pypdfium2  # type: ignore[import-untyped]
 import pytest
@@ -23,7 +24,7 @@ from chalicelib.domain.procedures.base import Barcode, Facts, Heading, Paragraph
 
 CSV = "7K3M-9QXT-4HWD-2NBR-8C"
 URL = "https://seu.vilademo.cat/verificar/7K3M9QXT4HWD2NBR8C"
-ISSUED = datetime(2026, 3, 14, 9, 5, 3, tzinfo=UTC)  # 10:05:03 CET in Vilademo
+ISSUED = datetime(2026, 3, 14, 10, 5, 3, tzinfo=ZoneInfo("Europe/Madrid"))  # the council's time, as printed
 # Cuaderno 60 modalidad 2: 90 521 emisora referencia identificación importe 0 (DOMAIN.md's first worked example).
 LETTER_DIGITS = "90521" + "481166" + "123456789016" + "1002188121" + "00001160" + "0"
 

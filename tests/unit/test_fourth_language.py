@@ -106,6 +106,7 @@ def test_a_procedure_form_and_its_document_in_the_new_language(galician: str) ->
             issued_at=datetime(2026, 12, 1, 9, 5, 3, tzinfo=UTC),
             csv="7K3QD-M9XH4-TR8WP-D3JNB-6Y",
             verify_url="https://videoatencio.example/verify",
+            zone=ZoneInfo("Europe/Madrid"),
             kept_until=datetime(2027, 12, 1, tzinfo=UTC),
         )
     )
