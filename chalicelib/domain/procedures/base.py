@@ -1,7 +1,8 @@
 """What every procedure is made of: its form (fields), validation, summary, consent rule and the documents it issues.
 
-A procedure is one module in this package plus its texts in the catalogues (``chalicelib/texts/<language>.json``, keys
-``procedure.<type>.…``): the core (service, API, SPA) works from these descriptions and never names a procedure.
+A procedure is one module in this package (found by itself: ``__init__.py``) plus its texts in the catalogues
+(``chalicelib/texts/<language>.json``, keys ``procedure.<type>.…``): the core (service, API, SPA) works from these
+descriptions and never names a procedure.
 """
 
 from __future__ import annotations
@@ -154,6 +155,7 @@ class Context:
 
 class Procedure(Protocol):
     type: str
+    service: str  # the catalogue service (its id) this procedure carries out
     office: OfficeId
     needs_consent: bool
     # What the register reads are for (the audit event's purpose).

@@ -52,6 +52,7 @@ def _periods(tax: str, ctx: Context, year: int) -> list[tuple[date, date]]:
 
 class DirectDebit:
     type = TYPE
+    service = "direct-debit"  # the catalogue service it carries out
     office = OfficeId.OGAT
     needs_consent = True
     purpose = "direct debit"

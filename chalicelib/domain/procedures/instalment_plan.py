@@ -51,6 +51,7 @@ def _owed(item: dict[str, Any]) -> int:
 
 class InstalmentPlan:
     type = TYPE
+    service = "instalment-plan"  # the catalogue service it carries out
     office = OfficeId.OGAT
     needs_consent = True
     purpose = "instalment plan"

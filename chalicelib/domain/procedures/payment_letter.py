@@ -57,6 +57,7 @@ def _choice(item: dict[str, Any]) -> Words:
 
 class PaymentLetter:
     type = TYPE
+    service = "payment-letter"  # the catalogue service it carries out
     office = OfficeId.OGAT
     needs_consent = False
     purpose = "payment letter"

@@ -49,6 +49,7 @@ def _name(person: dict[str, Any]) -> str:
 
 class ResidenceCertificate:
     type = TYPE
+    service = "residence-certificate"  # the catalogue service it carries out
     office = OfficeId.OMAC
     needs_consent = False
     purpose = "residence certificate"
