@@ -19,8 +19,9 @@ from io import BytesIO
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from bench.availability import bench_environment, percentile
-from chalicelib.documents.pdf import DocumentContent, Facts, Heading, Paragraph, Table, render_pdf
+from chalicelib.documents.pdf import DocumentContent, render_pdf
 from chalicelib.documents.seal import Sealer, check_seal
+from chalicelib.domain.procedures.base import Facts, Heading, Paragraph, Table
 from dev.provision import provision
 from dev.run import REGION
 from infra.resources import RESOURCES, key_alias, physical_name

@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-LANGUAGES = ("ca", "es", "en")
+# The council's time zone, unless the stage's COUNCIL_TIMEZONE names another: its calendar days (the records' days,
+# the trail's partitions) and the times printed on its documents. An office's own hours are in the office's zone.
+DEFAULT_TIMEZONE = "Europe/Madrid"
+
+
+def council_timezone(environ: Mapping[str, str]) -> str:
+    return environ.get("COUNCIL_TIMEZONE", DEFAULT_TIMEZONE)
 
 
 class ConfigurationError(RuntimeError):
@@ -188,7 +194,7 @@ class Settings:
             stun_urls=_urls(environ.get("MEDIA_STUN_URLS", "")),
             turn_urls=_urls(environ.get("MEDIA_TURN_URLS", "")),
             region=str(region),
-            timezone=environ.get("COUNCIL_TIMEZONE", "Europe/Madrid"),
+            timezone=council_timezone(environ),
             aws_endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
             verify_keys=(signing, *previous),
             eid=eid,

@@ -22,8 +22,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from chalicelib.domain import trail
 from chalicelib.domain.bounds import SERVICE_START, period_bound, records_window
 from chalicelib.domain.errors import ValidationFailed
-
-ZONE = ZoneInfo("Europe/Madrid")
+from chalicelib.settings import council_timezone
 
 
 class FolderCopy:
@@ -59,9 +58,11 @@ def _moment(option: str, end: bool) -> Callable[[str], datetime]:
                     text += "+00:00"
             except ValueError:
                 pass
-        window = records_window(datetime.now(ZONE).date())
+        # The council's days, as the API counts them: its one setting (COUNCIL_TIMEZONE, else the default).
+        zone = ZoneInfo(council_timezone(os.environ))
+        window = records_window(datetime.now(zone).date())
         try:
-            return period_bound(text, option, window, ZONE, end)
+            return period_bound(text, option, window, zone, end)
         except ValidationFailed as exc:
             raise argparse.ArgumentTypeError(f"{raw!r} {exc.errors[0].message}") from None
 

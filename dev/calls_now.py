@@ -7,16 +7,18 @@ and as the office's agent in another browser window.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo.booking import DynamoBookingStore
 from chalicelib.auth.codes import contact_digest
 from chalicelib.domain.appointments import Appointment, Contact, Status
-from chalicelib.domain.audit import COUNCIL_ZONE
 from chalicelib.domain.catalogue import OfficeId
+from dev.seed import DEMO
 from infra.resources import RESOURCES, parameter_path, physical_name
 
 
@@ -52,8 +54,11 @@ def seed_calls_now(
     others of the same shape (a test's own appointment happening now, for a person no other test books for)."""
     if stage == "prod":
         raise ValueError("demo data never goes to prod")
-    moment = (now or datetime.now(UTC)).astimezone(COUNCIL_ZONE).replace(second=0, microsecond=0)
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
     start = moment - timedelta(minutes=moment.minute % 5) - timedelta(minutes=5)
+    # Each appointment in its office's zone (offices carry one), as booking gives it.
+    offices = json.loads((DEMO / "catalogue.json").read_text(encoding="utf-8"))["offices"]
+    zones = {office["id"]: ZoneInfo(office["timezone"]) for office in offices}
     ssm = aws.client("ssm", region, endpoint_url)
     pepper_name = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").name
     pepper = ssm.get_parameter(Name=parameter_path(stage, pepper_name), WithDecryption=True)["Parameter"]["Value"]
@@ -68,8 +73,8 @@ def seed_calls_now(
             id=str(uuid.uuid4()),
             service_id=service,
             office=OfficeId(office),
-            start=start,
-            end=start + DURATION,
+            start=start.astimezone(zones[office]),
+            end=(start + DURATION).astimezone(zones[office]),
             status=Status.BOOKED,
             citizen=id_number,
             citizen_contact=contact_digest(pepper.encode(), email),
@@ -83,5 +88,5 @@ def seed_calls_now(
             citizen_name=name,
         )
         store.book(appointment, max_active=100)
-        made.append(DemoCall(office, service, id_number, name, email, agent, appointment.id, start))
+        made.append(DemoCall(office, service, id_number, name, email, agent, appointment.id, appointment.start))
     return made

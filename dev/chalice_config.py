@@ -14,6 +14,7 @@ import json
 import sys
 from pathlib import Path
 
+from chalicelib.settings import DEFAULT_TIMEZONE
 from infra.resources import RESOURCES, key_alias, origin_secret_name, parameter_path, physical_name
 
 CONFIG_PATH = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
@@ -25,7 +26,7 @@ def stage_environment(stage: str) -> dict[str, str]:
         "STAGE": stage,
         "POWERTOOLS_SERVICE_NAME": "videoatencion-api",
         "POWERTOOLS_METRICS_NAMESPACE": "Videoatencion",
-        "COUNCIL_TIMEZONE": "Europe/Madrid",
+        "COUNCIL_TIMEZONE": DEFAULT_TIMEZONE,
     }
     for table in RESOURCES.tables:
         env[table.env] = physical_name(stage, table.name)

@@ -9,7 +9,7 @@ from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.messages import from_accept_language
-from chalicelib.settings import LANGUAGES
+from chalicelib.texts import LANGUAGES
 
 procedures = ApiBlueprint(__name__)
 

@@ -4,8 +4,10 @@ with the council's key (PAdES; the signature is made by KMS, so the private key 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from chalicelib import texts
 from chalicelib.domain.procedures import base
 
 if TYPE_CHECKING:
@@ -25,49 +27,38 @@ def content_of(
     issued_at: datetime,
     csv: str,
     verify_url: str,
+    zone: ZoneInfo,
     kept_until: datetime | None = None,
 ) -> pdf.DocumentContent:
+    """The PDF's content: the draft's title and blocks as they are, its times in the council's ``zone``."""
     from chalicelib.documents import pdf
 
     return pdf.DocumentContent(
         title=draft.title,
-        language=cast(pdf.Language, language if language in ("ca", "es", "en") else "ca"),
+        language=texts.language(language),
         council=council,
         office=office_name,
-        blocks=[_block(b) for b in draft.blocks],
-        issued_at=issued_at,
+        blocks=draft.blocks,
+        issued_at=issued_at.astimezone(zone),
         csv=csv,
         verify_url=verify_url,
         subject=draft.kind,
-        kept_until=kept_until,
+        kept_until=None if kept_until is None else kept_until.astimezone(zone),
     )
 
 
-def _block(block: base.Block) -> Any:
-    from chalicelib.documents import pdf
-
-    if isinstance(block, base.Heading):
-        return pdf.Heading(block.text)
-    if isinstance(block, base.Paragraph):
-        return pdf.Paragraph(block.text)
-    if isinstance(block, base.Facts):
-        return pdf.Facts(list(block.rows))
-    if isinstance(block, base.Table):
-        return pdf.Table(list(block.header), [list(row) for row in block.rows])
-    return pdf.Barcode(block.digits, block.caption)
-
-
 class SealedPdfIssuer:
-    def __init__(self, sealer: Sealer, location: str) -> None:
+    def __init__(self, sealer: Sealer, location: str, zone: ZoneInfo) -> None:
         self._sealer = sealer
         self._location = location
+        self._zone = zone
 
     @classmethod
     def from_settings(cls, kms: Any, settings: Settings, council: str) -> SealedPdfIssuer:
         from chalicelib.documents.seal import Sealer
 
         key = settings.seal_key or settings.signing_key
-        return cls(Sealer(kms, key, signer_name=council, organisation=council), council)
+        return cls(Sealer(kms, key, signer_name=council, organisation=council), council, ZoneInfo(settings.timezone))
 
     def issue(
         self,
@@ -89,6 +80,7 @@ class SealedPdfIssuer:
             issued_at=issued_at,
             csv=csv,
             verify_url=verify_url,
+            zone=self._zone,
             kept_until=kept_until,
         )
         from chalicelib.documents import pdf

@@ -1,7 +1,8 @@
 """The council's documents as PDF: A4, the council's header, and on every page the CSV, the verification URL and its QR.
 
-Content comes from the procedure in the citizen's language (ca, es or en): a title and a list of blocks. This module
-only lays them out; the few words of the page's own chrome (footer labels, "page x/y") are the only texts it owns.
+Content comes from the procedure in the citizen's language: a title and the domain's document blocks
+(``chalicelib.domain.procedures.base``), laid out as they are. The few words of the page's own chrome (footer labels,
+"page x/y") are the catalogues' ``pdf.*``.
 Text is set in DejaVu Sans, embedded as a subset, so that every name the padrón may hold renders as written (Catalan
 "l·l", Spanish "ñ", Romanian "ș", Polish "ł"...), which the 14 standard PDF fonts cannot promise.
 """
@@ -14,9 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from xml.sax.saxutils import escape
-from zoneinfo import ZoneInfo
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.code128 import Code128
@@ -33,9 +33,10 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepTogether, P
 from reportlab.platypus import Paragraph as RlParagraph
 from reportlab.platypus import Table as RlTable
 
-Language = Literal["ca", "es", "en"]
+from chalicelib import texts
+from chalicelib.domain.procedures.base import Barcode, Block, Facts, Heading, Paragraph, Table
+from chalicelib.texts import say
 
-ZONE = ZoneInfo("Europe/Madrid")
 FONTS = Path(__file__).with_name("fonts")
 REGULAR = "DejaVuSans"
 BOLD = "DejaVuSans-Bold"
@@ -52,52 +53,13 @@ QR_SIZE = 24 * mm
 
 
 @dataclass(frozen=True)
-class Heading:
-    text: str
-
-
-@dataclass(frozen=True)
-class Paragraph:
-    text: str
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Label / value pairs, e.g. the holder's identity or the address."""
-
-    rows: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-
-
-@dataclass(frozen=True)
-class Barcode:
-    """A GS1-128 barcode (Code 128 with FNC1) of ``digits``, e.g. a Cuaderno 60 payment letter's 42 digits."""
-
-    digits: str
-    caption: str
-
-    def __post_init__(self) -> None:
-        if not self.digits.isdigit() or len(self.digits) % 2:
-            # Code set C packs digit pairs; Cuaderno 60 barcodes have 42 or 38 digits.
-            raise ValueError("a GS1-128 barcode here is an even number of digits")
-
-
-Block = Heading | Paragraph | Facts | Table | Barcode
-
-
-@dataclass(frozen=True)
 class DocumentContent:
     title: str
-    language: Language
+    language: str
     council: str
     office: str
-    blocks: list[Block]
-    issued_at: datetime
+    blocks: Sequence[Block]
+    issued_at: datetime  # printed as given: in the council's zone (``issuer.content_of``)
     csv: str
     verify_url: str
     subject: str = ""  # the PDF's metadata subject, e.g. the procedure's type
@@ -108,54 +70,9 @@ class DocumentContent:
     def __post_init__(self) -> None:
         if self.issued_at.tzinfo is None:
             raise ValueError("issued_at must be timezone-aware")
-        if self.language not in LABELS:
+        if self.language not in texts.LANGUAGES:
             raise ValueError(f"unsupported language {self.language!r}")
 
-
-@dataclass(frozen=True)
-class _Labels:
-    csv: str
-    verify: str
-    issued: str
-    page: str
-    sealed: str  # "{council}" is replaced
-    kept: str  # "{date}" is replaced
-    time_format: str
-
-
-LABELS: dict[str, _Labels] = {
-    "ca": _Labels(
-        csv="Codi segur de verificació (CSV)",
-        verify="Verificació",
-        issued="Data i hora d'emissió",
-        page="Pàgina",
-        sealed="Document segellat electrònicament per {council}. Comproveu-ne la integritat a l'adreça de verificació.",
-        kept="L'Ajuntament conserva aquest document fins al {date}; després l'esborra.",
-        time_format="%d/%m/%Y %H:%M:%S %Z",
-    ),
-    "es": _Labels(
-        csv="Código seguro de verificación (CSV)",
-        verify="Verificación",
-        issued="Fecha y hora de emisión",
-        page="Página",
-        sealed=(
-            "Documento sellado electrónicamente por {council}. Compruebe su integridad en la dirección de verificación."
-        ),
-        kept="El Ayuntamiento conserva este documento hasta el {date}; después lo borra.",
-        time_format="%d/%m/%Y %H:%M:%S %Z",
-    ),
-    "en": _Labels(
-        csv="Secure verification code (CSV)",
-        verify="Verify at",
-        issued="Issued",
-        page="Page",
-        sealed="Document sealed electronically by {council}. Check its integrity at the verification address.",
-        kept="The City Council keeps this document until {date}; then it is deleted.",
-        time_format="%Y-%m-%d %H:%M:%S %Z",
-    ),
-}
-
-PDF_LANGUAGE = {"ca": "ca-ES", "es": "es-ES", "en": "en"}
 
 _fonts_lock = threading.Lock()
 _fonts_ready = False
@@ -228,7 +145,9 @@ def _facts(rows: Sequence[tuple[str, str]], styles: dict[str, ParagraphStyle], w
     return KeepTogether([table, Spacer(1, 6)]) if len(rows) <= 12 else table
 
 
-def _table(header: list[str], rows: list[list[str]], styles: dict[str, ParagraphStyle], width: float) -> Flowable:
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], styles: dict[str, ParagraphStyle], width: float
+) -> Flowable:
     columns = max([len(header), *(len(row) for row in rows)]) or 1
     data: list[list[Any]] = [[_text(cell, styles["head"]) for cell in header]] if header else []
     data += [[_text(cell, styles["cell"]) for cell in row] for row in rows]
@@ -269,12 +188,11 @@ class _Chrome:
 
     def __init__(self, content: DocumentContent) -> None:
         self.content = content
-        self.labels = LABELS[content.language]
-        issued = content.issued_at.astimezone(ZONE)
-        self.issued = issued.strftime(self.labels.time_format)
-        date_format = self.labels.time_format.split(" ")[0]
+        lang = content.language
+        self.issued = say("pdf.issued_at", lang, at=content.issued_at)
         kept = content.kept_until
-        self.kept = None if kept is None else self.labels.kept.format(date=kept.astimezone(ZONE).strftime(date_format))
+        until = None if kept is None else say("format.date", lang, at=kept)
+        self.kept = None if until is None else say("pdf.kept", lang, date=until)
 
     def qr(self) -> Drawing:
         widget = QrCodeWidget(self.content.verify_url, barLevel="M", barBorder=0)
@@ -286,7 +204,7 @@ class _Chrome:
         return drawing
 
     def draw(self, canvas: Canvas, page: int, pages: int) -> None:
-        content, labels = self.content, self.labels
+        content, lang = self.content, self.content.language
         canvas.saveState()
         # Header.
         top = PAGE_HEIGHT - MARGIN
@@ -310,18 +228,20 @@ class _Chrome:
         width = PAGE_WIDTH - MARGIN - x
         line = bottom + QR_SIZE - 3 * mm
         canvas.setFillColor(INK)
-        prefix = f"{labels.csv}: "
+        prefix = f"{say('pdf.csv', lang)}: "
         _draw_fitted(canvas, x, line, prefix, REGULAR, 7.5, width)
         _draw_fitted(canvas, x + canvas.stringWidth(prefix, REGULAR, 7.5), line, content.csv, BOLD, 10, width / 2)
-        _draw_fitted(canvas, x, line - 4.5 * mm, f"{labels.verify}: {content.verify_url}", REGULAR, 7.5, width)
-        _draw_fitted(canvas, x, line - 8.5 * mm, f"{labels.issued}: {self.issued}", REGULAR, 7.5, width)
+        _draw_fitted(
+            canvas, x, line - 4.5 * mm, f"{say('pdf.verify', lang)}: {content.verify_url}", REGULAR, 7.5, width
+        )
+        _draw_fitted(canvas, x, line - 8.5 * mm, f"{say('pdf.issued', lang)}: {self.issued}", REGULAR, 7.5, width)
         canvas.setFillColor(MUTED)
-        _draw_fitted(canvas, x, line - 12.5 * mm, labels.sealed.format(council=content.council), REGULAR, 6.5, width)
+        _draw_fitted(canvas, x, line - 12.5 * mm, say("pdf.sealed", lang, council=content.council), REGULAR, 6.5, width)
         if self.kept is not None:
             _draw_fitted(canvas, x, line - 15.5 * mm, self.kept, REGULAR, 6.5, width)
         canvas.setFillColor(INK)
         canvas.setFont(REGULAR, 8)
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, bottom, f"{labels.page} {page}/{pages}")
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, bottom, f"{say('pdf.page', lang)} {page}/{pages}")
         canvas.restoreState()
 
 
@@ -371,7 +291,7 @@ def render_pdf(content: DocumentContent) -> bytes:
         author=content.council,
         subject=content.subject or f"CSV {content.csv}",
         creator=content.council,
-        lang=PDF_LANGUAGE[content.language],
+        lang=say("pdf.language", content.language),
         initialFontName=REGULAR,  # else every page names Helvetica, a font we neither use nor embed
     )
     frame = Frame(

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from chalicelib import texts
 from chalicelib.domain.errors import FieldError, ValidationFailed
 
-LANGUAGES = ("ca", "es", "en")
 SERVICE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -33,32 +33,47 @@ class Assurance(StrEnum):
         return self.rank >= required.rank
 
 
-@dataclass(frozen=True)
 class Text:
-    """A user-facing text in the three languages every citizen screen offers."""
+    """Words that are data (a service's name and description, an office's name, a holiday's): one text per language,
+    keyed by language (``Text(ca="…", es="…")``). Every text has the council's language; a language it lacks reads
+    as that one, so a language added later needs no data change to start with. Texts that are code's live in the
+    catalogues (``chalicelib.texts``)."""
 
-    ca: str
-    es: str
-    en: str
+    __slots__ = ("_by_language",)
+
+    def __init__(self, **by_language: str) -> None:
+        self._by_language = dict(by_language)
 
     @classmethod
     def parse(cls, raw: Any, field: str) -> Text:
+        """The text in ``raw``, or every bad language named as ``<field>.<language>`` at once: the default language
+        must be there, and every language we speak that is there must be a non-empty text (others are ignored)."""
         if not isinstance(raw, dict):
-            raise ValidationFailed([FieldError(field, "must be an object with ca, es and en texts")])
+            raise ValidationFailed([FieldError(field, "must be an object with a text per language")])
         errors = [
             FieldError(f"{field}.{lang}", "must be a non-empty text")
-            for lang in LANGUAGES
-            if not isinstance(raw.get(lang), str) or not raw[lang].strip()
+            for lang in texts.LANGUAGES
+            if (lang in raw or lang == texts.DEFAULT_LANGUAGE)
+            and (not isinstance(raw.get(lang), str) or not raw[lang].strip())
         ]
         if errors:
             raise ValidationFailed(errors)
-        return cls(ca=raw["ca"], es=raw["es"], en=raw["en"])
+        return cls(**{lang: raw[lang] for lang in texts.LANGUAGES if lang in raw})
 
     def in_language(self, language: str) -> str:
-        return str(getattr(self, language if language in LANGUAGES else "ca"))
+        return self._by_language.get(language) or self._by_language[texts.DEFAULT_LANGUAGE]
 
     def as_dict(self) -> dict[str, str]:
-        return {"ca": self.ca, "es": self.es, "en": self.en}
+        return dict(self._by_language)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Text) and other._by_language == self._by_language
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._by_language.items()))
+
+    def __repr__(self) -> str:
+        return f"Text({', '.join(f'{k}={v!r}' for k, v in self._by_language.items())})"
 
 
 @dataclass(frozen=True)

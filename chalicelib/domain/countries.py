@@ -1,4 +1,4 @@
-"""Country names in the reader's language (ca, es, en), from the ISO 3166 codes the registers keep (``MA``, ``RO``).
+"""Country names in the reader's language, from the ISO 3166 codes the registers keep (``MA``, ``RO``).
 
 The names and their translations come from pycountry (ISO 3166-1 and the iso-codes project's translations), so a
 certificate printed in Catalan says "Marroc" and one in Spanish "Marruecos" rather than the bare code.
@@ -10,6 +10,8 @@ import gettext
 from functools import cache
 
 import pycountry
+
+from chalicelib.texts import language
 
 
 @cache
@@ -24,4 +26,4 @@ def country_name(code: str, lang: str) -> str:
     if country is None:
         return code
     name = getattr(country, "common_name", None) or country.name
-    return _translations(lang if lang in ("ca", "es", "en") else "ca").gettext(name)
+    return _translations(language(lang)).gettext(name)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib import texts
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
@@ -117,7 +118,7 @@ class BookingService:
         start = _instant(body.get("start"), "start", errors, self.booking_window(), self._settings.zone)
         contact = _contact(body.get("contact"), errors)
         lang = body.get("language", "ca")
-        if lang not in ("ca", "es", "en"):
+        if lang not in texts.LANGUAGES:
             errors.append(FieldError("language", "must be ca, es or en"))
         citizen, name = caller.subject, caller.name
         if caller.is_staff:

@@ -29,7 +29,7 @@ from chalicelib.adapters.dynamo.trail import Cursor, Head
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain import trail
-from chalicelib.domain.audit import CITIZEN_PREFIX, COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import CITIZEN_PREFIX, Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.bounds import MAX_TEXT, period_bound, records_window, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
@@ -87,7 +87,7 @@ class TrailSettings:
     settle: timedelta
     period: timedelta
     retention: timedelta
-    zone: ZoneInfo = COUNCIL_ZONE
+    zone: ZoneInfo  # the council's (settings.timezone): its days partition the trail
     log_prefix: str = "logs/"
     digest_prefix: str = "digests/"
     events_per_file: int = 1000

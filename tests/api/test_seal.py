@@ -13,8 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chalicelib.adapters import aws as aws_clients
-from chalicelib.documents.pdf import DocumentContent, Facts, Heading, Paragraph, Table, render_pdf
+from chalicelib.documents.pdf import DocumentContent, render_pdf
 from chalicelib.documents.seal import Sealer, check_seal
+from chalicelib.domain.procedures.base import Facts, Heading, Paragraph, Table
 from infra.resources import RESOURCES, key_alias, physical_name
 
 STAGE = "dev"

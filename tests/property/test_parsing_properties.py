@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.api.request import MalformedJson, json_object
-from chalicelib.domain.catalogue import LANGUAGES, Text
+from chalicelib.domain.catalogue import Text
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.texts import LANGUAGES
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=10)

@@ -11,7 +11,8 @@ import pytest
 from stdnum.es import dni, nie
 
 from chalicelib.adapters.dynamo.catalogue import office_from_document, service_from_document
-from chalicelib.domain.catalogue import LANGUAGES, OfficeId
+from chalicelib.domain.catalogue import OfficeId
+from chalicelib.texts import LANGUAGES
 from dev.seed import DEMO, padron, tax_ledger
 
 TODAY = date(2026, 11, 1)  # the date padron() ages people against by default

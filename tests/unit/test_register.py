@@ -1,6 +1,7 @@
 """One formal register per language in every text the backend sends or prints (emails, SMS, PDF documents, procedure
-forms): "vós" in Catalan, "usted" in Spanish. The texts are found in the source itself — every ``Text(ca, es, en)``
-and every mapping keyed by language — so a new text written the familiar way fails here."""
+forms): "vós" in Catalan, "usted" in Spanish. The texts are found where they live — the catalogues
+(``chalicelib/texts/<language>.json``), the data (service names, holidays), and in the source any ``Text(ca=…, es=…)``
+or mapping keyed by language — so a new text written the familiar way fails here."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from chalicelib.texts import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "chalicelib").rglob("*.py"))
@@ -69,6 +72,8 @@ def texts_by_language() -> dict[str, list[tuple[str, str]]]:
                         found[key.value] += [(where, s) for s in _strings(value)]
     for path in DATA:
         _json_texts(json.loads(path.read_text(encoding="utf-8")), str(path.relative_to(ROOT)), found)
+    for lang, texts in found.items():
+        texts += [(f"chalicelib/texts/{lang}.json: {key}", text) for key, text in catalogue(lang).items()]
     return found
 
 

@@ -11,16 +11,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.domain import sms
-from chalicelib.domain.catalogue import LANGUAGES
 from chalicelib.domain.messages import (
-    CONSENT_TEMPLATES,
-    SMS_TEMPLATES,
+    APPOINTMENT_KINDS,
     appointment_sms,
     code_message,
     consent_message,
     short_when,
 )
 from chalicelib.domain.procedures import REGISTRY
+from chalicelib.texts import LANGUAGES, catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 MADRID = ZoneInfo("Europe/Madrid")
@@ -71,7 +70,7 @@ def test_fit_shortens_only_the_name() -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("kind", sorted(SMS_TEMPLATES))
+@pytest.mark.parametrize("kind", APPOINTMENT_KINDS)
 @pytest.mark.parametrize("service", SERVICE_NAMES)
 def test_every_appointment_sms_fits_in_two_segments(lang: str, kind: str, service: str) -> None:
     text = appointment_sms(kind, lang, service, LATE, LINK)
@@ -79,7 +78,7 @@ def test_every_appointment_sms_fits_in_two_segments(lang: str, kind: str, servic
     assert sms.segments(text) <= 2, (sms.encoding(text), sms.units(text), text)
     assert not TYPOGRAPHIC & set(text), text
     assert short_when(LATE, lang) in text  # the date and time are never cut
-    if "{link}" in SMS_TEMPLATES[kind][lang]:
+    if "{link}" in catalogue(lang)[f"sms.appointment.{kind}"]:
         assert LINK in text
 
 
@@ -98,7 +97,7 @@ def test_every_code_sms_fits_in_two_segments(lang: str, minutes: int) -> None:
     assert "987654" in text
 
 
-@pytest.mark.parametrize("lang", sorted(CONSENT_TEMPLATES))
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("title", PROCEDURE_TITLES)
 def test_every_consent_sms_fits_in_two_segments(lang: str, title: str) -> None:
     text = consent_message("987654", title, 10, lang)

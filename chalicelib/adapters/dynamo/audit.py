@@ -130,7 +130,7 @@ def _search(query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None
     return [_event(item) for item in page], (page[-1].sk if more and page else None)
 
 
-def council_days(start: datetime, end: datetime, zone: str = "Europe/Madrid") -> tuple[str, ...]:
+def council_days(start: datetime, end: datetime, zone: str) -> tuple[str, ...]:
     """The council days ``[start, end)`` touches (the trail's partitions), oldest first."""
     from zoneinfo import ZoneInfo
 

@@ -1,31 +1,36 @@
-"""The procedure catalogue: adding a procedure is one module here plus one line in ``REGISTRY`` and the service it
-belongs to in ``FOR_SERVICE`` (its texts live in the module, in ca/es/en)."""
+"""The procedure catalogue: every module of this package but ``base`` is one procedure, found here by itself (its
+class is the one that names a ``type``), with the catalogue service it carries out (``service``). Its texts are in
+the catalogues under ``procedure.<type>.`` (README: "How to extend" → "Add a procedure")."""
 
 from __future__ import annotations
 
-from chalicelib.domain.procedures.base import Procedure
-from chalicelib.domain.procedures.direct_debit import DirectDebit
-from chalicelib.domain.procedures.instalment_plan import InstalmentPlan
-from chalicelib.domain.procedures.payment_letter import PaymentLetter
-from chalicelib.domain.procedures.residence_certificate import ResidenceCertificate
+import importlib
+import pkgutil
 
-REGISTRY: dict[str, Procedure] = {
-    p.type: p
-    for p in (
-        ResidenceCertificate(),
-        PaymentLetter(),
-        DirectDebit(),
-        InstalmentPlan(),
-    )
-}
+from chalicelib.domain.procedures.base import Procedure
+
+
+def _discover() -> dict[str, Procedure]:
+    found: dict[str, Procedure] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        if module_info.name == "base":
+            continue
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and value.__module__ == module.__name__
+                and isinstance(getattr(value, "type", None), str)
+            ):
+                procedure: Procedure = value()
+                found[procedure.type] = procedure
+    return found
+
+
+REGISTRY: dict[str, Procedure] = _discover()
 
 # Which procedure an appointment for a catalogue service carries out.
-FOR_SERVICE: dict[str, str] = {
-    "residence-certificate": "residence_certificate",
-    "payment-letter": "payment_letter",
-    "direct-debit": "direct_debit",
-    "instalment-plan": "instalment_plan",
-}
+FOR_SERVICE: dict[str, str] = {p.service: p.type for p in REGISTRY.values()}
 
 
 def for_service(service_id: str) -> Procedure | None:

@@ -1,37 +1,37 @@
 """What every procedure is made of: its form (fields), validation, summary, consent rule and the documents it issues.
 
-A procedure is one module in this package plus one line in ``REGISTRY`` (``__init__.py``): the core (service, API, SPA)
-works from these descriptions and never names a procedure.
+A procedure is one module in this package (found by itself: ``__init__.py``) plus its texts in the catalogues
+(``chalicelib/texts/<language>.json``, keys ``procedure.<type>.…``): the core (service, API, SPA) works from these
+descriptions and never names a procedure.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any, Literal, Protocol
 
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.catalogue import OfficeId
+from chalicelib.texts import say
 
-Language = Literal["ca", "es", "en"]
 Kind = Literal["text", "choice", "multichoice", "date", "integer", "money", "iban", "boolean", "file"]
+# A form's words in whichever language the form is asked in: a catalogue key (``said``) or words built from the
+# register's data (a debt's concept and its amount written the language's way).
+Words = Callable[[str], str]
 
 
-@dataclass(frozen=True)
-class Text:
-    ca: str
-    es: str
-    en: str
-
-    def __call__(self, language: str) -> str:
-        return str(getattr(self, language if language in ("ca", "es", "en") else "ca"))
+def said(key: str, **params: object) -> Words:
+    """The catalogue's text under ``key``, in the language asked later."""
+    return partial(say, key, **params)
 
 
 @dataclass(frozen=True)
 class Option:
     value: str
-    label: Text
+    label: Words
     # Facts the form may use without asking the API again, e.g. a debt's amount for the instalment preview.
     extra: tuple[tuple[str, str | int], ...] = ()
 
@@ -40,9 +40,9 @@ class Option:
 class Field:
     name: str
     kind: Kind
-    label: Text
+    label: Words
     required: bool = True
-    help: Text | None = None
+    help: Words | None = None
     options: tuple[Option, ...] = ()
     min: int | None = None
     max: int | None = None
@@ -65,7 +65,28 @@ class Field:
         return body
 
 
-# --- document content (rendered to PDF by chalicelib/documents) ----------------------------------------------------
+class Texts:
+    """One procedure's texts in the catalogues, under ``procedure.<type>.``: its ``title``, each field's
+    ``field.<name>.label`` (and ``.help``), each choice's ``option.<field>.<value>``, and whatever its documents
+    print (``printed.<name>``)."""
+
+    def __init__(self, kind: str) -> None:
+        self.prefix = f"procedure.{kind}."
+
+    def say(self, name: str, language: str, /, **params: object) -> str:
+        return say(self.prefix + name, language, **params)
+
+    def label(self, field: str) -> Words:
+        return said(f"{self.prefix}field.{field}.label")
+
+    def help(self, field: str) -> Words:
+        return said(f"{self.prefix}field.{field}.help")
+
+    def options(self, field: str, values: Sequence[str]) -> tuple[Option, ...]:
+        return tuple(Option(value, said(f"{self.prefix}option.{field}.{value}")) for value in values)
+
+
+# --- document content (laid out as PDF by chalicelib/documents/pdf.py) -----------------------------------------------
 @dataclass(frozen=True)
 class Heading:
     text: str
@@ -78,19 +99,28 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Facts:
-    rows: tuple[tuple[str, str], ...]
+    """Label / value pairs, e.g. the holder's identity or the address."""
+
+    rows: Sequence[tuple[str, str]]
 
 
 @dataclass(frozen=True)
 class Table:
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    header: Sequence[str]
+    rows: Sequence[Sequence[str]]
 
 
 @dataclass(frozen=True)
 class Barcode:
+    """A GS1-128 barcode (Code 128 with FNC1) of ``digits``, e.g. a Cuaderno 60 payment letter's 42 digits."""
+
     digits: str
     caption: str
+
+    def __post_init__(self) -> None:
+        if not self.digits.isdigit() or len(self.digits) % 2:
+            # Code set C packs digit pairs; Cuaderno 60 barcodes have 42 or 38 digits.
+            raise ValueError("a GS1-128 barcode here is an even number of digits")
 
 
 Block = Heading | Paragraph | Facts | Table | Barcode
@@ -125,8 +155,8 @@ class Context:
 
 class Procedure(Protocol):
     type: str
+    service: str  # the catalogue service (its id) this procedure carries out
     office: OfficeId
-    title: Text
     needs_consent: bool
     # What the register reads are for (the audit event's purpose).
     purpose: str
@@ -134,6 +164,8 @@ class Procedure(Protocol):
     # appointment's citizen identified at the substantial level or higher, or the agent recorded an identity check
     # in the call (chalicelib/domain/identity_check.py). Every procedure so far does: a new one says so explicitly.
     personal_data: bool
+
+    def title(self, language: str) -> str: ...
 
     def fields(self, ctx: Context) -> list[Field]: ...
 
@@ -147,13 +179,12 @@ class Procedure(Protocol):
 
 
 def euros(cents: int, language: str) -> str:
-    """1234567 → "12.345,67 €" (ca/es) or "€12,345.67" (en)."""
+    """1234567 → "12.345,67 €" (ca/es) or "€12,345.67" (en): the separators and the symbol's place are the
+    catalogue's (``format.*``)."""
     whole, part = divmod(abs(cents), 100)
-    sign = "-" if cents < 0 else ""
-    if language == "en":
-        return f"{sign}€{whole:,}.{part:02d}"
-    return f"{sign}{whole:,}".replace(",", ".") + f",{part:02d} €"
+    amount = f"{whole:,}".replace(",", say("format.thousands", language)) + say("format.decimal", language)
+    return say("format.money", language, sign="-" if cents < 0 else "", amount=f"{amount}{part:02d}")
 
 
 def day(value: date, language: str) -> str:
-    return value.strftime("%d/%m/%Y") if language != "en" else value.isoformat()
+    return say("format.date", language, at=value)

@@ -15,57 +15,31 @@ from typing import Any
 
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.domain.procedures.base import Context, DocumentDraft, Facts, Field, Option, Paragraph, Table, Text, day
+from chalicelib.domain.procedures.base import (
+    Context,
+    DocumentDraft,
+    Facts,
+    Field,
+    Option,
+    Paragraph,
+    Table,
+    Texts,
+    Words,
+    day,
+)
 from chalicelib.domain.sepa import bank_of, creditor_identifier, effective_from, iban, mandate_reference
 
-L = {
-    "title": Text(
-        "Ordre de domiciliació (mandat SEPA)", "Orden de domiciliación (mandato SEPA)", "Direct debit mandate"
-    ),
-    "objects": Text("Objectes tributaris", "Objetos tributarios", "Tax objects"),
-    "iban": Text("IBAN del compte", "IBAN de la cuenta", "Account IBAN"),
-    "holder": Text("Titular del compte", "Titular de la cuenta", "Account holder"),
-    "authorised": Text(
-        "La persona titular del compte és la contribuent o l'ha autoritzada",
-        "La persona titular de la cuenta es la contribuyente o la ha autorizado",
-        "The account holder is the taxpayer or has authorised them",
-    ),
-    "reference": Text("Referència del mandat", "Referencia del mandato", "Mandate reference"),
-    "creditor": Text("Creditor", "Acreedor", "Creditor"),
-    "creditor_id": Text("Identificador del creditor", "Identificador del acreedor", "Creditor identifier"),
-    "debtor": Text("Deutor", "Deudor", "Debtor"),
-    "bank": Text("Entitat (BIC)", "Entidad (BIC)", "Bank (BIC)"),
-    "type": Text("Tipus de pagament", "Tipo de pago", "Payment type"),
-    "recurrent": Text("Recurrent", "Recurrente", "Recurrent"),
-    "from": Text(
-        "Aplicable des del període que comença el", "Aplicable desde el periodo que empieza el", "Applies from"
-    ),
-    "signed": Text("Data i lloc de signatura", "Fecha y lugar de firma", "Date and place of signing"),
-    "tax": Text("Impost", "Impuesto", "Tax"),
-    "object": Text("Objecte", "Objeto", "Object"),
-    "legal": Text(
-        "Mitjançant la signatura d'aquest mandat, autoritzeu el creditor a enviar instruccions a la vostra entitat per "
-        "carregar el vostre compte, i la vostra entitat a efectuar-ne els càrrecs. Podeu obtenir el reemborsament en "
-        "les vuit setmanes següents a la data del càrrec. El mandat caduca 36 mesos després de l'últim cobrament.",
-        "Mediante la firma de esta orden de domiciliación, autoriza al acreedor a enviar instrucciones a su entidad "
-        "para adeudar su cuenta y a su entidad para efectuar los adeudos. Puede obtener el reembolso en las ocho "
-        "semanas siguientes a la fecha del adeudo. El mandato caduca 36 meses después del último cobro.",
-        "By signing this mandate you authorise the creditor to send instructions to your bank to debit your account "
-        "and your bank to debit it accordingly. You are entitled to a refund within eight weeks of the debit date. "
-        "The mandate lapses 36 months after its last collection.",
-    ),
-    "consent": Text(
-        "Signat amb el consentiment exprés de la persona deutora durant l'atenció per videotrucada, confirmat amb un "
-        "codi d'un sol ús ({at}).",
-        "Firmado con el consentimiento expreso de la persona deudora durante la atención por videollamada, "
-        "confirmado con un código de un solo uso ({at}).",
-        "Signed with the debtor's express consent during the video appointment, confirmed with a one-time code ({at}).",
-    ),
-}
+TYPE = "direct_debit"
+T = Texts(TYPE)
 
 
 def _objects(ctx: Context) -> list[dict[str, Any]]:
     return [i for i in ctx.ledger if i.get("kind") == "tax_object"]
+
+
+def _choice(tax_object: dict[str, Any]) -> Words:
+    # A tax object is named by its tax and reference, the same in every language.
+    return lambda language: f"{tax_object.get('tax')} · {tax_object.get('reference')}"
 
 
 def _periods(tax: str, ctx: Context, year: int) -> list[tuple[date, date]]:
@@ -77,23 +51,24 @@ def _periods(tax: str, ctx: Context, year: int) -> list[tuple[date, date]]:
 
 
 class DirectDebit:
-    type = "direct_debit"
+    type = TYPE
+    service = "direct-debit"  # the catalogue service it carries out
     office = OfficeId.OGAT
-    title = L["title"]
     needs_consent = True
     purpose = "direct debit"
     # Its mandate holds personal data (name, bank account, taxes): issued only when identified.
     personal_data = True
 
+    def title(self, language: str) -> str:
+        return T.say("title", language)
+
     def fields(self, ctx: Context) -> list[Field]:
-        options = tuple(
-            Option(str(o["item_id"]), Text(*(f"{o.get('tax')} · {o.get('reference')}",) * 3)) for o in _objects(ctx)
-        )
+        options = tuple(Option(str(o["item_id"]), _choice(o)) for o in _objects(ctx))
         return [
-            Field("objects", "multichoice", L["objects"], options=options),
-            Field("iban", "iban", L["iban"]),
-            Field("account_holder", "text", L["holder"], max=120),
-            Field("holder_authorised", "boolean", L["authorised"]),
+            Field("objects", "multichoice", T.label("objects"), options=options),
+            Field("iban", "iban", T.label("iban")),
+            Field("account_holder", "text", T.label("account_holder"), max=120),
+            Field("holder_authorised", "boolean", T.label("holder_authorised")),
         ]
 
     def validate(self, data: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -145,11 +120,11 @@ class DirectDebit:
         masked = f"{clean['iban'][:4]} •••• {clean['iban'][-4:]}"
         first = min(clean["effective"].values())
         return [
-            (L["objects"](lang), str(len(clean["objects"]))),
-            (L["iban"](lang), masked),
-            (L["holder"](lang), clean["account_holder"]),
-            (L["from"](lang), day(date.fromisoformat(first), lang)),
-            (L["reference"](lang), clean["reference"]),
+            (T.label("objects")(lang), str(len(clean["objects"]))),
+            (T.label("iban")(lang), masked),
+            (T.label("account_holder")(lang), clean["account_holder"]),
+            (T.say("printed.from", lang), day(date.fromisoformat(first), lang)),
+            (T.say("printed.reference", lang), clean["reference"]),
         ]
 
     def documents(self, clean: dict[str, Any], ctx: Context) -> list[DocumentDraft]:
@@ -161,19 +136,25 @@ class DirectDebit:
         blocks: list[Any] = [
             Facts(
                 (
-                    (L["reference"](lang), clean["reference"]),
-                    (L["creditor"](lang), f"{config.get('creditor_name', '')}, {config.get('creditor_address', '')}"),
-                    (L["creditor_id"](lang), str(config.get("creditor_identifier"))),
-                    (L["debtor"](lang), f"{debtor} ({ctx.appointment.citizen})"),
-                    (L["holder"](lang), clean["account_holder"]),
-                    (L["iban"](lang), clean["iban"]),
-                    (L["bank"](lang), f"{clean.get('bank') or '—'} ({clean.get('bic') or '—'})"),
-                    (L["type"](lang), L["recurrent"](lang)),
-                    (L["signed"](lang), f"{day(date.fromisoformat(clean['signed_on']), lang)}, {ctx.office_name}"),
+                    (T.say("printed.reference", lang), clean["reference"]),
+                    (
+                        T.say("printed.creditor", lang),
+                        f"{config.get('creditor_name', '')}, {config.get('creditor_address', '')}",
+                    ),
+                    (T.say("printed.creditor_id", lang), str(config.get("creditor_identifier"))),
+                    (T.say("printed.debtor", lang), f"{debtor} ({ctx.appointment.citizen})"),
+                    (T.label("account_holder")(lang), clean["account_holder"]),
+                    (T.label("iban")(lang), clean["iban"]),
+                    (T.say("printed.bank", lang), f"{clean.get('bank') or '—'} ({clean.get('bic') or '—'})"),
+                    (T.say("printed.type", lang), T.say("printed.recurrent", lang)),
+                    (
+                        T.say("printed.signed", lang),
+                        f"{day(date.fromisoformat(clean['signed_on']), lang)}, {ctx.office_name}",
+                    ),
                 )
             ),
             Table(
-                (L["tax"](lang), L["object"](lang), L["from"](lang)),
+                (T.say("printed.tax", lang), T.say("printed.object", lang), T.say("printed.from", lang)),
                 tuple(
                     (
                         str(known.get(o, {}).get("tax", "")),
@@ -183,8 +164,8 @@ class DirectDebit:
                     for o in clean["objects"]
                 ),
             ),
-            Paragraph(L["legal"](lang)),
+            Paragraph(T.say("printed.legal", lang)),
         ]
         if clean.get("consented_at"):
-            blocks.append(Paragraph(L["consent"](lang).format(at=clean["consented_at"])))
-        return [DocumentDraft(self.type, L["title"](lang), tuple(blocks))]
+            blocks.append(Paragraph(T.say("printed.consent", lang, at=clean["consented_at"])))
+        return [DocumentDraft(self.type, self.title(lang), tuple(blocks))]

@@ -25,50 +25,24 @@ from chalicelib.domain.procedures.base import (
     Option,
     Paragraph,
     Table,
-    Text,
+    Texts,
+    Words,
     day,
     euros,
 )
 
-L = {
-    "title": Text("Sol·licitud de fraccionament", "Solicitud de fraccionamiento", "Instalment plan request"),
-    "debts": Text("Deutes", "Deudas", "Debts"),
-    "fractions": Text("Nombre de terminis", "Número de plazos", "Number of instalments"),
-    "day": Text("Dia de venciment", "Día de vencimiento", "Due day"),
-    "first_due": Text("Primer venciment", "Primer vencimiento", "First due date"),
-    "guarantee": Text("Garantia", "Garantía", "Guarantee"),
-    "none": Text("Sense garantia", "Sin garantía", "No guarantee"),
-    "aval": Text("Aval bancari", "Aval bancario", "Bank guarantee"),
-    "amount": Text("Import", "Importe", "Amount"),
-    "interest": Text("Interessos", "Intereses", "Interest"),
-    "total": Text("Total", "Total", "Total"),
-    "due": Text("Venciment", "Vencimiento", "Due"),
-    "principal": Text("Principal", "Principal", "Principal"),
-    "guarantee_needed": Text(
-        "Cal aportar garantia per import de {amount}.",
-        "Debe aportarse garantía por importe de {amount}.",
-        "A guarantee of {amount} must be provided.",
-    ),
-    "consent": Text(
-        "La persona sol·licitant ha donat el seu consentiment exprés durant l'atenció per videotrucada, "
-        "confirmat amb un codi d'un sol ús ({at}).",
-        "La persona solicitante ha dado su consentimiento expreso durante la atención por videollamada, confirmado con "
-        "un código de un solo uso ({at}).",
-        "The applicant gave their express consent during the video appointment, confirmed with a one-time code ({at}).",
-    ),
-    "resolution": Text(
-        "La sol·licitud es resoldrà en un termini màxim de sis mesos; el silenci té efecte desestimatori. Els "
-        "interessos meriten fins al pagament de cada termini.",
-        "La solicitud se resolverá en un plazo máximo de seis meses; el silencio tiene efecto desestimatorio. Los "
-        "intereses se devengan hasta el pago de cada plazo.",
-        "The request will be decided within six months; no answer means it is refused. Interest accrues until each "
-        "instalment is paid.",
-    ),
-}
+TYPE = "instalment_plan"
+T = Texts(TYPE)
+DAYS = ("5", "20")
+GUARANTEES = ("none", "aval")
 
 
 def _debts(ctx: Context) -> list[dict[str, Any]]:
     return [i for i in ctx.ledger if i.get("kind") == "debt" and i.get("status", "unpaid") != "paid"]
+
+
+def _choice(debt: dict[str, Any]) -> Words:
+    return lambda language: f"{debt.get('concept', debt['item_id'])} · {euros(_owed(debt), language)}"
 
 
 def _owed(item: dict[str, Any]) -> int:
@@ -76,9 +50,9 @@ def _owed(item: dict[str, Any]) -> int:
 
 
 class InstalmentPlan:
-    type = "instalment_plan"
+    type = TYPE
+    service = "instalment-plan"  # the catalogue service it carries out
     office = OfficeId.OGAT
-    title = L["title"]
     needs_consent = True
     purpose = "instalment plan"
     # Its plan holds personal data (debts, amounts, bank account): issued only when identified.
@@ -93,28 +67,24 @@ class InstalmentPlan:
             self._rules = InstalmentRules.load()
         return self._rules
 
+    def title(self, language: str) -> str:
+        return T.say("title", language)
+
     def fields(self, ctx: Context) -> list[Field]:
         debts = tuple(
             Option(
                 str(d["item_id"]),
-                Text(*(f"{d.get('concept', d['item_id'])} · {euros(_owed(d), lang)}" for lang in ("ca", "es", "en"))),
+                _choice(d),
                 (("amount_cents", _owed(d)), ("voluntary_period_end", str(d["voluntary_period_end"]))),
             )
             for d in _debts(ctx)
         )
         return [
-            Field("debts", "multichoice", L["debts"], options=debts),
-            Field("fractions", "integer", L["fractions"], min=2, max=self.rules.max_months(10**12)),
-            Field(
-                "day_of_month",
-                "choice",
-                L["day"],
-                options=(Option("5", Text("5", "5", "5")), Option("20", Text("20", "20", "20"))),
-            ),
-            Field("first_due", "date", L["first_due"]),
-            Field(
-                "guarantee", "choice", L["guarantee"], options=(Option("none", L["none"]), Option("aval", L["aval"]))
-            ),
+            Field("debts", "multichoice", T.label("debts"), options=debts),
+            Field("fractions", "integer", T.label("fractions"), min=2, max=self.rules.max_months(10**12)),
+            Field("day_of_month", "choice", T.label("day_of_month"), options=tuple(Option(d, _same(d)) for d in DAYS)),
+            Field("first_due", "date", T.label("first_due")),
+            Field("guarantee", "choice", T.label("guarantee"), options=T.options("guarantee", GUARANTEES)),
         ]
 
     def validate(self, data: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -130,7 +100,7 @@ class InstalmentPlan:
         if not isinstance(fractions, int) or isinstance(fractions, bool):
             errors.append(FieldError("data.fractions", "must be a whole number"))
         day_of_month = data.get("day_of_month")
-        if str(day_of_month) not in ("5", "20"):
+        if str(day_of_month) not in DAYS:
             errors.append(FieldError("data.day_of_month", "must be 5 or 20"))
         first_due: date | None = None
         try:
@@ -138,7 +108,7 @@ class InstalmentPlan:
         except ValidationFailed as exc:
             errors += exc.errors
         guarantee = data.get("guarantee", "none")
-        if guarantee not in ("none", "aval"):
+        if guarantee not in GUARANTEES:
             errors.append(FieldError("data.guarantee", "must be none or aval"))
         if errors or first_due is None or not isinstance(fractions, int):
             raise ValidationFailed(errors)
@@ -174,14 +144,14 @@ class InstalmentPlan:
         lang = ctx.language
         schedule = self._plan(clean, ctx)
         rows = [
-            (L["amount"](lang), euros(schedule.total_cents - schedule.interest_cents, lang)),
-            (L["fractions"](lang), str(len(schedule.items))),
-            (L["first_due"](lang), day(schedule.items[0].due, lang)),
-            (L["interest"](lang), euros(schedule.interest_cents, lang)),
-            (L["total"](lang), euros(schedule.total_cents, lang)),
+            (T.say("printed.amount", lang), euros(schedule.total_cents - schedule.interest_cents, lang)),
+            (T.label("fractions")(lang), str(len(schedule.items))),
+            (T.label("first_due")(lang), day(schedule.items[0].due, lang)),
+            (T.say("printed.interest", lang), euros(schedule.interest_cents, lang)),
+            (T.say("printed.total", lang), euros(schedule.total_cents, lang)),
         ]
         if schedule.guarantee_cents:
-            rows.append((L["guarantee"](lang), euros(schedule.guarantee_cents, lang)))
+            rows.append((T.label("guarantee")(lang), euros(schedule.guarantee_cents, lang)))
         return rows
 
     def documents(self, clean: dict[str, Any], ctx: Context) -> list[DocumentDraft]:
@@ -191,7 +161,12 @@ class InstalmentPlan:
         blocks: list[Any] = [
             Facts(tuple((str(d.get("concept", d["item_id"])), euros(_owed(d), lang)) for d in debts)),
             Table(
-                (L["due"](lang), L["principal"](lang), L["interest"](lang), L["total"](lang)),
+                (
+                    T.say("printed.due", lang),
+                    T.say("printed.principal", lang),
+                    T.say("printed.interest", lang),
+                    T.say("printed.total", lang),
+                ),
                 tuple(
                     (
                         day(f.due, lang),
@@ -204,22 +179,24 @@ class InstalmentPlan:
             ),
             Facts(
                 (
-                    (L["interest"](lang), euros(schedule.interest_cents, lang)),
-                    (L["total"](lang), euros(schedule.total_cents, lang)),
+                    (T.say("printed.interest", lang), euros(schedule.interest_cents, lang)),
+                    (T.say("printed.total", lang), euros(schedule.total_cents, lang)),
                 )
             ),
         ]
         if schedule.guarantee_cents:
-            blocks.append(Paragraph(L["guarantee_needed"](lang).format(amount=euros(schedule.guarantee_cents, lang))))
+            blocks.append(
+                Paragraph(T.say("printed.guarantee_needed", lang, amount=euros(schedule.guarantee_cents, lang)))
+            )
         consent = clean.get("consented_at")
         if consent:
-            blocks.append(Paragraph(L["consent"](lang).format(at=consent)))
-        blocks.append(Paragraph(L["resolution"](lang)))
-        return [DocumentDraft(self.type, L["title"](lang), tuple(blocks))]
+            blocks.append(Paragraph(T.say("printed.consent", lang, at=consent)))
+        blocks.append(Paragraph(T.say("printed.resolution", lang)))
+        return [DocumentDraft(self.type, self.title(lang), tuple(blocks))]
 
 
-def _same(text: str) -> Text:
-    return Text(text, text, text)
+def _same(text: str) -> Words:
+    return lambda language: text
 
 
 def _in_data(error: FieldError) -> FieldError:

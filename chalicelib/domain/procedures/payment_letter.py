@@ -22,38 +22,17 @@ from chalicelib.domain.procedures.base import (
     Field,
     Option,
     Paragraph,
-    Text,
+    Texts,
+    Words,
     day,
     euros,
 )
 
-L = {
-    "title": Text("Carta de pagament", "Carta de pago", "Payment letter"),
-    "item": Text("Deute o rebut", "Deuda o recibo", "Debt or receipt"),
-    "concept": Text("Concepte", "Concepto", "Concept"),
-    "amount": Text("Import", "Importe", "Amount"),
-    "deadline": Text("Termini de pagament", "Plazo de pago", "Pay by"),
-    "taxpayer": Text("Persona obligada al pagament", "Persona obligada al pago", "Taxpayer"),
-    "object": Text("Objecte tributari", "Objeto tributario", "Tax object"),
-    "how": Text(
-        "Pagueu a qualsevol entitat col·laboradora amb aquest document, al caixer o a la seu electrònica, abans de la "
-        "data límit.",
-        "Pague en cualquier entidad colaboradora con este documento, en el cajero o en la sede electrónica, antes de "
-        "la fecha límite.",
-        "Pay at any collaborating bank with this document, at a cash machine or on the council's e-office, before the "
-        "deadline.",
-    ),
-    "paid": Text("ja està pagat", "ya está pagado", "is already paid"),
-}
-# The human-readable box under the barcode (Cuaderno 60): "Emisora | Mod. | Referencia | Identificación | Importe".
-BOX = {
-    "emisora": Text("Emisora", "Emisora", "Issuer"),
-    "modalidad": Text("Mod.", "Mod.", "Mod."),
-    "referencia": Text("Referència", "Referencia", "Reference"),
-    "identificacion": Text("Identificació", "Identificación", "Identification"),
-    "importe": Text("Import", "Importe", "Amount"),
-    "deadline": Text("Venciment", "Vencimiento", "Due"),
-}
+TYPE = "payment_letter"
+T = Texts(TYPE)
+# The human-readable box under the barcode (Cuaderno 60): "Emisora | Mod. | Referencia | Identificación | Importe",
+# each label under ``procedure.payment_letter.box.<name>``.
+BOX = ("emisora", "modalidad", "referencia", "identificacion", "importe", "deadline")
 
 
 def _payable(item: dict[str, Any]) -> bool:
@@ -72,25 +51,25 @@ def _concept(item: dict[str, Any]) -> str:
     return str(item.get("concept") or f"{item.get('tax', '')} {item.get('ejercicio', '')}").strip()
 
 
+def _choice(item: dict[str, Any]) -> Words:
+    return lambda language: f"{_concept(item)} · {euros(_amount(item), language)}"
+
+
 class PaymentLetter:
-    type = "payment_letter"
+    type = TYPE
+    service = "payment-letter"  # the catalogue service it carries out
     office = OfficeId.OGAT
-    title = L["title"]
     needs_consent = False
     purpose = "payment letter"
     # Its letter holds personal data (name, tax ID, the debt and its amount): issued only when identified.
     personal_data = True
 
+    def title(self, language: str) -> str:
+        return T.say("title", language)
+
     def fields(self, ctx: Context) -> list[Field]:
-        options = tuple(
-            Option(
-                str(item["item_id"]),
-                Text(*(f"{_concept(item)} · {euros(_amount(item), lang)}" for lang in ("ca", "es", "en"))),
-            )
-            for item in ctx.ledger
-            if _payable(item)
-        )
-        return [Field("item_id", "choice", L["item"], options=options)]
+        options = tuple(Option(str(item["item_id"]), _choice(item)) for item in ctx.ledger if _payable(item))
+        return [Field("item_id", "choice", T.label("item_id"), options=options)]
 
     def validate(self, data: dict[str, Any], ctx: Context) -> dict[str, Any]:
         wanted = data.get("item_id")
@@ -110,9 +89,9 @@ class PaymentLetter:
         item = self._item(clean, ctx)
         lang = ctx.language
         return [
-            (L["concept"](lang), _concept(item)),
-            (L["amount"](lang), euros(_amount(item), lang)),
-            (L["deadline"](lang), day(date.fromisoformat(clean["deadline"]), lang)),
+            (T.say("printed.concept", lang), _concept(item)),
+            (T.say("printed.amount", lang), euros(_amount(item), lang)),
+            (T.say("printed.deadline", lang), day(date.fromisoformat(clean["deadline"]), lang)),
         ]
 
     def documents(self, clean: dict[str, Any], ctx: Context) -> list[DocumentDraft]:
@@ -132,20 +111,20 @@ class PaymentLetter:
             )
         person = ctx.person or {}
         holder = " ".join(p for p in (person.get("given_name"), person.get("surname1"), person.get("surname2")) if p)
-        box = " | ".join(f"{BOX[k](lang) if k in BOX else k}: {v}" for k, v in code.human_box.items())
+        box = " | ".join(f"{T.say(f'box.{k}', lang) if k in BOX else k}: {v}" for k, v in code.human_box.items())
         blocks = (
             Facts(
                 (
-                    (L["taxpayer"](lang), f"{holder} ({ctx.appointment.citizen})"),
-                    (L["concept"](lang), _concept(item)),
-                    (L["amount"](lang), euros(amount, lang)),
-                    (L["deadline"](lang), day(deadline, lang)),
+                    (T.say("printed.taxpayer", lang), f"{holder} ({ctx.appointment.citizen})"),
+                    (T.say("printed.concept", lang), _concept(item)),
+                    (T.say("printed.amount", lang), euros(amount, lang)),
+                    (T.say("printed.deadline", lang), day(deadline, lang)),
                 )
             ),
-            Paragraph(L["how"](lang)),
+            Paragraph(T.say("printed.how", lang)),
             Barcode(code.barcode, box),
         )
-        return [DocumentDraft(self.type, f"{L['title'](lang)} · {_concept(item)}", blocks)]
+        return [DocumentDraft(self.type, f"{self.title(lang)} · {_concept(item)}", blocks)]
 
     @staticmethod
     def _item(clean: dict[str, Any], ctx: Context) -> dict[str, Any]:

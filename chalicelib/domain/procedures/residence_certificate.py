@@ -22,70 +22,16 @@ from chalicelib.domain.procedures.base import (
     Facts,
     Field,
     Heading,
-    Option,
     Paragraph,
     Table,
-    Text,
+    Texts,
     day,
 )
 
-TYPES = {
-    "individual": Text("Individual", "Individual", "Individual"),
-    "household": Text("Col·lectiu (convivència)", "Colectivo (convivencia)", "Household"),
-    "historical": Text("Històric", "Histórico", "Historical"),
-}
-REQUESTERS = {
-    "holder": Text("La persona titular", "La persona titular", "The holder"),
-    "representative": Text("Un representant", "Un representante", "A representative"),
-}
-L = {
-    "type": Text("Tipus de certificat", "Tipo de certificado", "Type of certificate"),
-    "requester": Text("Qui ho demana", "Quién lo solicita", "Requested by"),
-    "rep_name": Text("Nom del representant", "Nombre del representante", "Representative's name"),
-    "rep_id": Text("DNI/NIE del representant", "DNI/NIE del representante", "Representative's ID number"),
-    "auth": Text(
-        "Autorització signada (PDF o imatge)",
-        "Autorización firmada (PDF o imagen)",
-        "Signed authorisation (PDF or image)",
-    ),
-    "auth_help": Text(
-        "L'autorització signada amb la còpia del document de la persona titular, que la persona representant mostra "
-        "a la trucada; queda desada amb l'expedient.",
-        "La autorización firmada con la copia del documento de la persona titular, que la persona representante "
-        "muestra en la llamada; queda guardada con el expediente.",
-        "The signed authorisation with a copy of the holder's ID that the representative shows in the call; it is "
-        "kept with the case.",
-    ),
-    "holder": Text("Persona titular", "Persona titular", "Holder"),
-    "name": Text("Nom i cognoms", "Nombre y apellidos", "Name"),
-    "idn": Text("Document d'identitat", "Documento de identidad", "ID document"),
-    "born": Text("Data i lloc de naixement", "Fecha y lugar de nacimiento", "Date and place of birth"),
-    "nationality": Text("Nacionalitat", "Nacionalidad", "Nationality"),
-    "address": Text("Domicili", "Domicilio", "Address"),
-    "since_address": Text("Alta en aquest domicili", "Alta en este domicilio", "Registered at this address since"),
-    "since_town": Text("Alta al municipi", "Alta en el municipio", "Registered in the municipality since"),
-    "household": Text("Persones que hi conviuen", "Personas que conviven", "People living at the address"),
-    "others": Text(
-        "Altres persones empadronades al domicili (sense autorització per mostrar-ne les dades): {n}",
-        "Otras personas empadronadas en el domicilio (sin autorización para mostrar sus datos): {n}",
-        "Other people registered at the address (who have not authorised showing their data): {n}",
-    ),
-    "history": Text("Domicilis anteriors al municipi", "Domicilios anteriores en el municipio", "Previous addresses"),
-    "from": Text("Des de", "Desde", "From"),
-    "to": Text("Fins a", "Hasta", "To"),
-    "certify": Text(
-        "{council} CERTIFICA, d'acord amb les dades del Padró municipal d'habitants, que la persona següent hi consta "
-        "inscrita:",
-        "{council} CERTIFICA, de acuerdo con los datos del Padrón municipal de habitantes, que la persona siguiente "
-        "consta inscrita:",
-        "{council} CERTIFIES, according to the municipal register of inhabitants, that the following person is "
-        "registered:",
-    ),
-    "requested_by": Text("Sol·licitat per", "Solicitado por", "Requested by"),
-    "title": Text(
-        "Certificat d'empadronament", "Certificado de empadronamiento", "Certificate of registered residence"
-    ),
-}
+TYPE = "residence_certificate"
+T = Texts(TYPE)
+TYPES = ("individual", "household", "historical")
+REQUESTERS = ("holder", "representative")
 
 
 def _address(address: dict[str, Any]) -> str:
@@ -102,21 +48,32 @@ def _name(person: dict[str, Any]) -> str:
 
 
 class ResidenceCertificate:
-    type = "residence_certificate"
+    type = TYPE
+    service = "residence-certificate"  # the catalogue service it carries out
     office = OfficeId.OMAC
-    title = L["title"]
     needs_consent = False
     purpose = "residence certificate"
     # Its document holds personal data (birth date and place, address, co-residents): issued only when identified.
     personal_data = True
 
+    def title(self, language: str) -> str:
+        return T.say("title", language)
+
     def fields(self, ctx: Context) -> list[Field]:
         return [
-            Field("certificate_type", "choice", L["type"], options=tuple(Option(k, v) for k, v in TYPES.items())),
-            Field("requester", "choice", L["requester"], options=tuple(Option(k, v) for k, v in REQUESTERS.items())),
-            Field("representative_name", "text", L["rep_name"], required=False, max=120),
-            Field("representative_id_number", "text", L["rep_id"], required=False),
-            Field("authorisation_document", "file", L["auth"], required=False, help=L["auth_help"]),
+            Field(
+                "certificate_type", "choice", T.label("certificate_type"), options=T.options("certificate_type", TYPES)
+            ),
+            Field("requester", "choice", T.label("requester"), options=T.options("requester", REQUESTERS)),
+            Field("representative_name", "text", T.label("representative_name"), required=False, max=120),
+            Field("representative_id_number", "text", T.label("representative_id_number"), required=False),
+            Field(
+                "authorisation_document",
+                "file",
+                T.label("authorisation_document"),
+                required=False,
+                help=T.help("authorisation_document"),
+            ),
         ]
 
     def validate(self, data: dict[str, Any], ctx: Context) -> dict[str, Any]:
@@ -160,10 +117,11 @@ class ResidenceCertificate:
 
     def summary(self, clean: dict[str, Any], ctx: Context) -> list[tuple[str, str]]:
         lang = ctx.language
-        rows = [(L["type"](lang), TYPES[clean["certificate_type"]](lang))]
-        rows.append((L["requester"](lang), REQUESTERS[clean["requester"]](lang)))
+        kind, requester = clean["certificate_type"], clean["requester"]
+        rows = [(T.label("certificate_type")(lang), T.say(f"option.certificate_type.{kind}", lang))]
+        rows.append((T.label("requester")(lang), T.say(f"option.requester.{requester}", lang)))
         if clean["requester"] == "representative":
-            rows.append((L["rep_name"](lang), clean["representative_name"]))
+            rows.append((T.label("representative_name")(lang), clean["representative_name"]))
         return rows
 
     def documents(self, clean: dict[str, Any], ctx: Context) -> list[DocumentDraft]:
@@ -171,41 +129,41 @@ class ResidenceCertificate:
         person = ctx.person or {}
         kind = clean["certificate_type"]
         facts = [
-            (L["name"](lang), _name(person)),
-            (L["idn"](lang), f"{person.get('id_type', '')} {person.get('id_number', '')}".strip()),
+            (T.say("printed.name", lang), _name(person)),
+            (T.say("printed.idn", lang), f"{person.get('id_type', '')} {person.get('id_number', '')}".strip()),
             (
-                L["born"](lang),
+                T.say("printed.born", lang),
                 f"{day(date.fromisoformat(person['birth_date']), lang)}, {person.get('birth_place', '')}",
             ),
-            (L["nationality"](lang), country_name(str(person.get("nationality", "")), lang)),
-            (L["address"](lang), _address(person.get("address", {}))),
-            (L["since_address"](lang), day(date.fromisoformat(person["registered_at_address"]), lang)),
-            (L["since_town"](lang), day(date.fromisoformat(person["registered_in_municipality"]), lang)),
+            (T.say("printed.nationality", lang), country_name(str(person.get("nationality", "")), lang)),
+            (T.say("printed.address", lang), _address(person.get("address", {}))),
+            (T.say("printed.since_address", lang), day(date.fromisoformat(person["registered_at_address"]), lang)),
+            (T.say("printed.since_town", lang), day(date.fromisoformat(person["registered_in_municipality"]), lang)),
         ]
         blocks: list[Any] = [
-            Paragraph(L["certify"](lang).format(council=ctx.council)),
-            Heading(L["holder"](lang)),
+            Paragraph(T.say("printed.certify", lang, council=ctx.council)),
+            Heading(T.say("printed.holder", lang)),
             Facts(tuple(facts)),
         ]
         if kind == "household":
             others = [p for p in ctx.household if p.get("person_id") != person.get("person_id")]
             shown = [p for p in others if p.get("authorises_household_data")]
             if shown:
-                blocks.append(Heading(L["household"](lang)))
+                blocks.append(Heading(T.say("printed.household", lang)))
                 blocks.append(
                     Table(
-                        (L["name"](lang), L["since_address"](lang)),
+                        (T.say("printed.name", lang), T.say("printed.since_address", lang)),
                         tuple((_name(p), day(date.fromisoformat(p["registered_at_address"]), lang)) for p in shown),
                     )
                 )
             hidden = len(others) - len(shown)
             if hidden:
-                blocks.append(Paragraph(L["others"](lang).format(n=hidden)))
+                blocks.append(Paragraph(T.say("printed.others", lang, n=hidden)))
         if kind == "historical" and person.get("history"):
-            blocks.append(Heading(L["history"](lang)))
+            blocks.append(Heading(T.say("printed.history", lang)))
             blocks.append(
                 Table(
-                    (L["address"](lang), L["from"](lang), L["to"](lang)),
+                    (T.say("printed.address", lang), T.say("printed.from", lang), T.say("printed.to", lang)),
                     tuple(
                         (
                             f"{h['street']} {h['number']}",
@@ -219,10 +177,10 @@ class ResidenceCertificate:
         if clean["requester"] == "representative":
             blocks.append(
                 Paragraph(
-                    f"{L['requested_by'](lang)}: {clean['representative_name']} "
-                    f"({clean['representative_id_number']}). {L['auth'](lang)}: SHA-256 "
+                    f"{T.say('printed.requested_by', lang)}: {clean['representative_name']} "
+                    f"({clean['representative_id_number']}). {T.label('authorisation_document')(lang)}: SHA-256 "
                     f"{clean['authorisation_document']['sha256'][:16]}…"
                 )
             )
-        title = f"{L['title'](lang)} · {TYPES[kind](lang)}"
+        title = f"{self.title(lang)} · {T.say(f'option.certificate_type.{kind}', lang)}"
         return [DocumentDraft(self.type, title, tuple(blocks), holder_id_number=str(person.get("id_number", "")))]
