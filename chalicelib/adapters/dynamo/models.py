@@ -29,6 +29,18 @@ def connection_of(model: type[Model]) -> Connection:
     return model._get_connection().connection
 
 
+def index(name: str, hash_key: str, range_key: str | None = None) -> GlobalSecondaryIndex[Any]:
+    """A global secondary index as infra/resources.py describes ours: string keys, every attribute projected."""
+    attributes: dict[str, Any] = {
+        "Meta": type("Meta", (), {"index_name": name, "projection": AllProjection()}),
+        hash_key: UnicodeAttribute(hash_key=True),
+    }
+    if range_key is not None:
+        attributes[range_key] = UnicodeAttribute(range_key=True)
+    made: GlobalSecondaryIndex[Any] = type(f"Index_{name}", (GlobalSecondaryIndex,), attributes)()
+    return made
+
+
 _RAW: MapAttribute[str, Any] = MapAttribute()
 
 
@@ -86,41 +98,13 @@ class CatalogueItem(Model):
     body: MapAttribute[str, Any] = MapAttribute()
 
 
-class _AuditIndex(GlobalSecondaryIndex["AuditItem"]):
-    at = UnicodeAttribute(range_key=True)
-
-
-class AuditByActor(_AuditIndex):
-    class Meta:
-        index_name = "by_actor"
-        projection = AllProjection()
-
-    actor = UnicodeAttribute(hash_key=True)
-
-
-class AuditBySubject(_AuditIndex):
-    class Meta:
-        index_name = "by_subject"
-        projection = AllProjection()
-
-    subject = UnicodeAttribute(hash_key=True)
-
-
-class AuditByDataSubject(_AuditIndex):
-    class Meta:
-        index_name = "by_data_subject"
-        projection = AllProjection()
-
-    data_subject = UnicodeAttribute(hash_key=True)
-
-
 class AuditItem(Model):
     class Meta:
         table_name = "unbound"
 
-    by_actor = AuditByActor()
-    by_subject = AuditBySubject()
-    by_data_subject = AuditByDataSubject()
+    by_actor = index("by_actor", "actor", "at")
+    by_subject = index("by_subject", "subject", "at")
+    by_data_subject = index("by_data_subject", "data_subject", "at")
 
     day = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)  # ISO time + "#" + event id: ordered, unique
@@ -139,15 +123,6 @@ class AuditItem(Model):
 
 
 # --- procedures, documents, retention records, the council's registers, the trail's delivery state --------------------
-class ProcedureByAppointment(GlobalSecondaryIndex["ProcedureItem"]):
-    class Meta:
-        index_name = "by_appointment"
-        projection = AllProjection()
-
-    appointment_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
 class ProcedureItem(OpenItem):
     """A procedure carried out in an appointment (its form data, status, consent and documents as the service
     shapes them); a change is conditional on the status that was read."""
@@ -155,40 +130,12 @@ class ProcedureItem(OpenItem):
     class Meta:
         table_name = "unbound"
 
-    by_appointment = ProcedureByAppointment()
+    by_appointment = index("by_appointment", "appointment_id", "created_at")
 
     id = UnicodeAttribute(hash_key=True)
     appointment_id = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)
-
-
-class _DocumentIndex(GlobalSecondaryIndex["DocumentItem"]):
-    issued_at = UnicodeAttribute(range_key=True)
-
-
-class DocumentByCsv(GlobalSecondaryIndex["DocumentItem"]):
-    class Meta:
-        index_name = "by_csv"
-        projection = AllProjection()
-
-    csv = UnicodeAttribute(hash_key=True)
-
-
-class DocumentByOwner(_DocumentIndex):
-    class Meta:
-        index_name = "by_owner"
-        projection = AllProjection()
-
-    owner = UnicodeAttribute(hash_key=True)
-
-
-class DocumentByAppointment(_DocumentIndex):
-    class Meta:
-        index_name = "by_appointment"
-        projection = AllProjection()
-
-    appointment_id = UnicodeAttribute(hash_key=True)
 
 
 class DocumentItem(OpenItem):
@@ -197,9 +144,9 @@ class DocumentItem(OpenItem):
     class Meta:
         table_name = "unbound"
 
-    by_csv = DocumentByCsv()
-    by_owner = DocumentByOwner()
-    by_appointment = DocumentByAppointment()
+    by_csv = index("by_csv", "csv")
+    by_owner = index("by_owner", "owner", "issued_at")
+    by_appointment = index("by_appointment", "appointment_id", "issued_at")
 
     id = UnicodeAttribute(hash_key=True)
     csv = UnicodeAttribute(null=True)
@@ -208,42 +155,15 @@ class DocumentItem(OpenItem):
     issued_at = UnicodeAttribute(null=True)
 
 
-class RecordByAppointment(GlobalSecondaryIndex["RecordItem"]):
-    class Meta:
-        index_name = "by_appointment"
-        projection = AllProjection()
-
-    appointment_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class RecordByDay(GlobalSecondaryIndex["RecordItem"]):
-    class Meta:
-        index_name = "by_day"
-        projection = AllProjection()
-
-    day = UnicodeAttribute(hash_key=True)
-    start = UnicodeAttribute(range_key=True)
-
-
-class RecordsLive(GlobalSecondaryIndex["RecordItem"]):
-    class Meta:
-        index_name = "live"
-        projection = AllProjection()
-
-    live = UnicodeAttribute(hash_key=True)
-    retain_until = UnicodeAttribute(range_key=True)
-
-
 class RecordItem(OpenItem):
     """One recording or document in the retention register (see adapters/dynamo/records.py)."""
 
     class Meta:
         table_name = "unbound"
 
-    by_appointment = RecordByAppointment()
-    by_day = RecordByDay()
-    live_index = RecordsLive()
+    by_appointment = index("by_appointment", "appointment_id", "created_at")
+    by_day = index("by_day", "day", "start")
+    live_index = index("live", "live", "retain_until")
 
     id = UnicodeAttribute(hash_key=True)
     appointment_id = UnicodeAttribute(null=True)
@@ -262,31 +182,14 @@ class RecordItem(OpenItem):
     deleted_at = UnicodeAttribute(null=True)
 
 
-class PersonById(GlobalSecondaryIndex["PersonItem"]):
-    class Meta:
-        index_name = "by_id_number"
-        projection = AllProjection()
-
-    id_number = UnicodeAttribute(hash_key=True)
-
-
-class PersonByHousehold(GlobalSecondaryIndex["PersonItem"]):
-    class Meta:
-        index_name = "by_household"
-        projection = AllProjection()
-
-    household_id = UnicodeAttribute(hash_key=True)
-    person_id = UnicodeAttribute(range_key=True)
-
-
 class PersonItem(OpenItem):
     """A person in the padrón (read only)."""
 
     class Meta:
         table_name = "unbound"
 
-    by_id_number = PersonById()
-    by_household = PersonByHousehold()
+    by_id_number = index("by_id_number", "id_number")
+    by_household = index("by_household", "household_id", "person_id")
 
     person_id = UnicodeAttribute(hash_key=True)
     id_number = UnicodeAttribute(null=True)
@@ -349,20 +252,11 @@ class AuthItem(Model):
     data: MapAttribute[str, Any] = MapAttribute(default=dict)
 
 
-class StaffByOffice(GlobalSecondaryIndex["StaffItem"]):
-    class Meta:
-        index_name = "by_office"
-        projection = AllProjection()
-
-    office = UnicodeAttribute(hash_key=True)
-    username = UnicodeAttribute(range_key=True)
-
-
 class StaffItem(Model):
     class Meta:
         table_name = "unbound"
 
-    by_office = StaffByOffice()
+    by_office = index("by_office", "office", "username")
 
     username = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
