@@ -5,13 +5,22 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from chalicelib.services.catalogue import CatalogueService
 from chalicelib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from pynamodb.models import Model
+
+    from chalicelib.adapters.dynamo.audit import DynamoAuditLog
     from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
+    from chalicelib.adapters.dynamo.models import NotificationItem
+    from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
+    from chalicelib.adapters.dynamo.records import DynamoRecordStore
+    from chalicelib.adapters.dynamo.registers import DynamoRegisters
+    from chalicelib.adapters.dynamo.staff import DynamoStaffDirectory
+    from chalicelib.adapters.dynamo.trail import DynamoTrailState
     from chalicelib.adapters.origin import OriginSecret
     from chalicelib.auth.eid import EidClient
     from chalicelib.auth.tokens import TokenService
@@ -19,26 +28,28 @@ if TYPE_CHECKING:
     from chalicelib.services.booking import BookingService
     from chalicelib.services.calls import CallService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
-    from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets, StaffDirectory
+    from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets
     from chalicelib.services.procedures import ProcedureService
     from chalicelib.services.records import RecordsService
     from chalicelib.services.trail import TrailService
 
 
+M = TypeVar("M", bound="Model")
+
+
 class Container:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        from chalicelib.adapters.dynamo import models
+        self._models: dict[type[Model], type[Model]] = {}
 
-        for model, table in (
-            (models.CatalogueItem, settings.table_catalogue),
-            (models.AuditItem, settings.table_audit),
-            (models.AuthItem, settings.table_auth),
-            (models.StaffItem, settings.table_staff),
-            (models.NotificationItem, settings.table_notifications),
-        ):
-            if table:
-                models.bind(model, table, settings.region, settings.aws_endpoint_url)
+    def _table(self, base: type[M], table_name: str) -> type[M]:
+        """``base`` bound to this stage's table, made once per container: the class caches its connection."""
+        if base not in self._models:
+            from chalicelib.adapters.dynamo.models import bound
+
+            s = self.settings
+            self._models[base] = bound(base, table_name, region=s.region, host=s.aws_endpoint_url)
+        return cast("type[M]", self._models[base])
 
     def _client(self, service: str) -> Any:
         from chalicelib.adapters import aws
@@ -48,14 +59,21 @@ class Container:
     @cached_property
     def catalogue_repository(self) -> CatalogueRepository:
         from chalicelib.adapters.dynamo.catalogue import DynamoCatalogueRepository
+        from chalicelib.adapters.dynamo.models import CatalogueItem
 
-        return DynamoCatalogueRepository()
+        return DynamoCatalogueRepository(self._table(CatalogueItem, self.settings.table_catalogue))
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.audit_events
 
     @cached_property
-    def audit(self) -> AuditLog:
+    def audit_events(self) -> DynamoAuditLog:
+        """The audit log with its reading side (delivery, search): the trail reads what the services record."""
         from chalicelib.adapters.dynamo.audit import DynamoAuditLog
+        from chalicelib.adapters.dynamo.models import AuditItem
 
-        return DynamoAuditLog(self.pseudonym)
+        return DynamoAuditLog(self._table(AuditItem, self.settings.table_audit), self.pseudonym)
 
     def pseudonym(self, id_number: str) -> str:
         """A citizen's ID number as the audit trail shows it (keyed hash; the key is a SecureString in SSM)."""
@@ -83,8 +101,9 @@ class Container:
     @cached_property
     def auth_store(self) -> DynamoAuthStore:
         from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
+        from chalicelib.adapters.dynamo.models import AuthItem
 
-        return DynamoAuthStore()
+        return DynamoAuthStore(self._table(AuthItem, self.settings.table_auth))
 
     @cached_property
     def origin_secret(self) -> OriginSecret:
@@ -93,10 +112,17 @@ class Container:
         return OriginSecret(self._client("secretsmanager"), self.settings.origin_secret_id)
 
     @cached_property
-    def staff(self) -> StaffDirectory:
+    def staff(self) -> DynamoStaffDirectory:
+        from chalicelib.adapters.dynamo.models import StaffItem
         from chalicelib.adapters.dynamo.staff import DynamoStaffDirectory
 
-        return DynamoStaffDirectory()
+        return DynamoStaffDirectory(self._table(StaffItem, self.settings.table_staff))
+
+    @property
+    def _notification_log(self) -> type[NotificationItem]:
+        from chalicelib.adapters.dynamo.models import NotificationItem
+
+        return self._table(NotificationItem, self.settings.table_notifications)
 
     @cached_property
     def notifier(self) -> Notifier:
@@ -108,6 +134,7 @@ class Container:
             self._client("sns"),
             self.settings.sender_email,
             lambda to: contact_digest(self.pepper(), to),
+            self._notification_log,
         )
 
     @cached_property
@@ -176,14 +203,13 @@ class Container:
         from zoneinfo import ZoneInfo
 
         from chalicelib.adapters.dynamo.booking import DynamoBookingStore
-        from chalicelib.adapters.dynamo.staff import agents_of
         from chalicelib.domain.calendar import HolidayCalendar
         from chalicelib.services.booking import BookingService, BookingSettings
 
         s = self.settings
         service = BookingService(
             self.catalogue,
-            agents_of,
+            self.staff.agents_of,
             HolidayCalendar.load(),
             DynamoBookingStore(self._client("dynamodb"), s.table_appointments, s.table_booking),
             self.notifier,
@@ -224,8 +250,6 @@ class Container:
         import json
         from pathlib import Path
 
-        from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
-        from chalicelib.adapters.dynamo.registers import DynamoRegisters
         from chalicelib.documents.issuer import SealedPdfIssuer
         from chalicelib.services.procedures import ProcedureService, ProcedureSettings
 
@@ -234,15 +258,8 @@ class Container:
         council = self.secrets.get(s.council_name_parameter) if s.council_name_parameter else "Ajuntament"
         return ProcedureService(
             self.booking,
-            DynamoRegisters(self._client("dynamodb"), s.table_padron, s.table_tax_ledger),
-            DynamoProcedureStore(
-                self._client("dynamodb"),
-                self._client("s3"),
-                s.table_procedures,
-                s.table_documents,
-                s.bucket_documents,
-                s.data_key,
-            ),
+            self.registers,
+            self.procedure_store,
             SealedPdfIssuer.from_settings(self._client("kms"), s, council),
             self.audit,
             self.auth_store,
@@ -252,22 +269,42 @@ class Container:
             records=self.records,
         )
 
+    @cached_property
+    def registers(self) -> DynamoRegisters:
+        from chalicelib.adapters.dynamo.models import LedgerItem, PersonItem
+        from chalicelib.adapters.dynamo.registers import DynamoRegisters
+
+        s = self.settings
+        return DynamoRegisters(self._table(PersonItem, s.table_padron), self._table(LedgerItem, s.table_tax_ledger))
+
+    @cached_property
+    def procedure_store(self) -> DynamoProcedureStore:
+        from chalicelib.adapters.dynamo.models import DocumentItem, ProcedureItem
+        from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
+
+        s = self.settings
+        return DynamoProcedureStore(
+            self._table(ProcedureItem, s.table_procedures),
+            self._table(DocumentItem, s.table_documents),
+            self._client("s3"),
+            s.bucket_documents,
+            s.data_key,
+        )
+
     # --- records: the audit trail ---------------------------------------------------------------------------------
     @cached_property
     def trail(self) -> TrailService:
         from datetime import timedelta as span
         from zoneinfo import ZoneInfo
 
-        from chalicelib.adapters.dynamo.audit import DynamoAuditLog
-        from chalicelib.adapters.dynamo.trail import DynamoTrailState
         from chalicelib.adapters.kms import KmsKeys
         from chalicelib.adapters.s3_trail import S3TrailObjects
         from chalicelib.services.trail import TrailService, TrailSettings
 
         s = self.settings
         return TrailService(
-            DynamoAuditLog(self.pseudonym),
-            DynamoTrailState(self._client("dynamodb"), s.table_trail),
+            self.audit_events,
+            self.trail_state,
             S3TrailObjects(self._client("s3"), s.data_key),
             KmsKeys(self._client("kms"), s.trail_key, (s.trail_key,)),
             self.audit,
@@ -283,6 +320,13 @@ class Container:
         )
 
     @cached_property
+    def trail_state(self) -> DynamoTrailState:
+        from chalicelib.adapters.dynamo.models import TrailItem
+        from chalicelib.adapters.dynamo.trail import DynamoTrailState
+
+        return DynamoTrailState(self._table(TrailItem, self.settings.table_trail))
+
+    @cached_property
     def idempotency_store(self) -> Any:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
@@ -296,7 +340,7 @@ class Container:
     def outbox(self) -> Outbox:
         from chalicelib.adapters.outbox import MotoOutbox
 
-        return MotoOutbox(self.settings.aws_endpoint_url)
+        return MotoOutbox(self.settings.aws_endpoint_url, self._notification_log)
 
     # --- records: retention of recordings and documents, legal hold, playback -------------------------------------
     @cached_property
@@ -307,16 +351,21 @@ class Container:
         return RetentionRules.load()
 
     @cached_property
-    def records(self) -> RecordsService:
-        from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
+    def record_store(self) -> DynamoRecordStore:
+        from chalicelib.adapters.dynamo.models import RecordItem
         from chalicelib.adapters.dynamo.records import DynamoRecordStore
+
+        return DynamoRecordStore(self._table(RecordItem, self.settings.table_records))
+
+    @cached_property
+    def records(self) -> RecordsService:
         from chalicelib.adapters.s3_records import S3RecordObjects
         from chalicelib.services.records import RecordsService, RecordsSettings
 
         s = self.settings
-        procedures = DynamoProcedureStore(self._client("dynamodb"), None, s.table_procedures, "", "", "")
+        procedures = self.procedure_store
         return RecordsService(
-            DynamoRecordStore(self._client("dynamodb"), s.table_records),
+            self.record_store,
             S3RecordObjects(self._client("s3")),
             self.retention,
             self.audit,

@@ -15,10 +15,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from pynamodb.models import Model
 from stdnum.es import dni, nie
 
-from chalicelib.adapters import aws
 from chalicelib.adapters.dynamo.catalogue import office_from_document, service_from_document
+from chalicelib.adapters.dynamo.models import LedgerItem, PersonItem, StaffItem, bound
 from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.services.identity import hash_password
@@ -292,18 +293,23 @@ def seed(stage: str, region: str, endpoint_url: str | None, staff_password: str 
     for service in catalogue["services"]:
         container.catalogue_repository.put_service(service_from_document(service["id"], service))
 
-    dynamodb = aws.session(region).resource("dynamodb", endpoint_url=endpoint_url)
     staff = json.loads((DEMO / "staff.json").read_text(encoding="utf-8"))["staff"]
     if staff_password:
         password_hash = hash_password(staff_password)
         staff = [{**account, "password_hash": password_hash, "enabled": True} for account in staff]
     people = padron()
     ledger = tax_ledger(people)
-    for table_name, rows in (("staff", staff), ("padron", people), ("tax-ledger", ledger)):
+    tables: tuple[tuple[type[Model], str, list[dict[str, Any]]], ...] = (
+        (StaffItem, "staff", staff),
+        (PersonItem, "padron", people),
+        (LedgerItem, "tax-ledger", ledger),
+    )
+    for base, table_name, rows in tables:
         RESOURCES.table(table_name)  # fails loudly if the description lost the table
-        with dynamodb.Table(physical_name(stage, table_name)).batch_writer() as batch:
+        model = bound(base, physical_name(stage, table_name), region=region, host=endpoint_url)
+        with model.batch_write() as batch:
             for row in rows:
-                batch.put_item(Item={k: v for k, v in row.items() if v is not None})
+                batch.save(model(**{k: v for k, v in row.items() if v is not None}))
 
     container.audit.record(
         AuditEvent(

@@ -17,8 +17,9 @@ LOG_DAYS = 400
 
 
 class AwsNotifier:
-    def __init__(self, ses: Any, sns: Any, sender: str, recipient_digest: Any) -> None:
+    def __init__(self, ses: Any, sns: Any, sender: str, recipient_digest: Any, log: type[NotificationItem]) -> None:
         self._ses = ses
+        self._log = log
         self._sns = sns
         self._sender = sender
         self._digest = recipient_digest
@@ -50,7 +51,7 @@ class AwsNotifier:
             raise DependencyUnavailable("The message could not be sent; try again in a moment.") from exc
         message_id = str(response["MessageId"])
         now = datetime.now(UTC)
-        NotificationItem(
+        self._log(
             message_id,
             channel=message.channel,
             template=message.template,

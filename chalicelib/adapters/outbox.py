@@ -16,7 +16,8 @@ IN_PROCESS = "http://motoapi.amazonaws.com"
 
 
 class MotoOutbox:
-    def __init__(self, endpoint_url: str | None) -> None:
+    def __init__(self, endpoint_url: str | None, log: type[NotificationItem]) -> None:
+        self._log = log
         self._base = (endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or IN_PROCESS).rstrip("/")
 
     def messages(self, to: str | None = None) -> list[dict[str, Any]]:
@@ -58,7 +59,7 @@ class MotoOutbox:
             found.append({"id": sms["message_id"], "to": sms["phone_number"], "subject": None, "body": sms["message"]})
         if to is not None:
             found = [m for m in found if m["to"] == to]
-        sent_at = {item.message_id: item.sent_at for item in NotificationItem.batch_get([m["id"] for m in found])}
+        sent_at = {item.message_id: item.sent_at for item in self._log.batch_get([m["id"] for m in found])}
         # Newest first: by our send log's time, then by moto's order of arrival within a channel.
         ordered = sorted(enumerate(found), key=lambda im: (sent_at.get(im[1]["id"]) or "", im[0]), reverse=True)
         return [{**{k: v for k, v in m.items() if k != "id"}, "sent_at": sent_at.get(m["id"])} for _, m in ordered]

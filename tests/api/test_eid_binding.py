@@ -14,6 +14,7 @@ from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
 from chalicelib.services.identity import CitizenSignIn
 from dev.seed import DemoCounts
+from tests.api.tables import dev_table
 from tests.fakes import FakeEidProvider
 
 ATTEMPT = "attempt-0123456789abcdef"
@@ -59,7 +60,7 @@ def test_a_flow_finished_in_another_browser_gives_no_token(sign_in: CitizenSignI
     fragment = _finish(sign_in, state, cookie)
 
     assert fragment == {"error": "eid_failed"}
-    refused = [e for e in AuditItem.scan() if e.action == "auth.eid.signin"]
+    refused = [e for e in dev_table(AuditItem, "audit").scan() if e.action == "auth.eid.signin"]
     assert [e.outcome for e in refused] == ["denied"]
 
 
@@ -83,5 +84,9 @@ def test_the_callback_reads_the_cookie_and_clears_it(client: Client, demo: DemoC
 
     assert "error=eid_failed" in back.headers["Location"]
     assert "Max-Age=0" in back.headers["Set-Cookie"]
-    reasons = [e.details.attribute_values.get("reason") for e in AuditItem.scan() if e.action == "auth.eid.signin"]
+    reasons = [
+        e.details.attribute_values.get("reason")
+        for e in dev_table(AuditItem, "audit").scan()
+        if e.action == "auth.eid.signin"
+    ]
     assert reasons == ["started in another browser"]

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from chalicelib.adapters.dynamo.models import AuditItem, AuthItem, StaffItem
 from dev.seed import DemoCounts
 from tests.api.conftest import STAFF_PASSWORD
+from tests.api.tables import dev_table
 
 JSON = {"Content-Type": "application/json"}
 ADDRESS = "laia@example.org"
@@ -157,7 +158,7 @@ def test_an_expired_code_is_refused(client: Client, demo: DemoCounts) -> None:
     challenge = body(request_code(client))["challenge_id"]
     code = last_code(client, ADDRESS)
     # GIVEN eleven minutes have passed since the code was sent
-    item = AuthItem.get(f"CHALLENGE#{challenge}", "-")
+    item = dev_table(AuthItem, "auth").get(f"CHALLENGE#{challenge}", "-")
     item.update(actions=[AuthItem.expires_at.set(int(time.time()) - 60)])
 
     response = post(client, "/auth/otp/verify", {"challenge_id": challenge, "code": code})
@@ -384,7 +385,7 @@ def test_a_disabled_account_stops_working_at_once(client: Client, demo: DemoCoun
     token = staff_token(client, "agent.ogat")
     assert get(client, "/me", token).status_code == 200
 
-    StaffItem("agent.ogat").update(actions=[StaffItem.enabled.set(False)])
+    dev_table(StaffItem, "staff")("agent.ogat").update(actions=[StaffItem.enabled.set(False)])
 
     refused = get(client, "/me", token)
     assert refused.status_code == 401
@@ -398,7 +399,9 @@ def test_staff_sessions_end_after_idle_time(client: Client, demo: DemoCounts) ->
     token = staff_token(client, "supervisor")
     jti = jwt.decode(token, options={"verify_signature": False})["jti"]
     # GIVEN 31 minutes without a request
-    AuthItem(f"SESSION#{jti}", "-").update(actions=[AuthItem.last_seen.set(int(time.time()) - 31 * 60)])
+    dev_table(AuthItem, "auth")(f"SESSION#{jti}", "-").update(
+        actions=[AuthItem.last_seen.set(int(time.time()) - 31 * 60)]
+    )
 
     assert get(client, "/me", token).status_code == 401
 
@@ -414,7 +417,7 @@ def test_every_sign_in_step_is_audited_without_codes_or_passwords(client: Client
     post(client, "/auth/staff/login", {"username": "admin", "password": "wrong"})
     staff_token(client, "admin")
 
-    events = list(AuditItem.scan())
+    events = list(dev_table(AuditItem, "audit").scan())
     actions = [(e.action, e.outcome) for e in events]
     assert ("auth.otp.request", "success") in actions
     assert ("auth.otp.verify", "success") in actions
@@ -433,7 +436,7 @@ def test_rate_counters_do_not_store_id_numbers_or_addresses(client: Client, demo
     citizen_token(client, "12345678Z", ADDRESS)
     post(client, "/auth/staff/login", {"username": "agent.omac", "password": "wrong"})
 
-    keys = " ".join(item.pk for item in AuthItem.scan() if item.pk.startswith("RATE#"))
+    keys = " ".join(item.pk for item in dev_table(AuthItem, "auth").scan() if item.pk.startswith("RATE#"))
     assert keys
     for personal in ("12345678Z", ADDRESS, "agent.omac"):
         assert personal not in keys
@@ -443,6 +446,6 @@ def test_a_lockout_is_audited(client: Client, demo: DemoCounts) -> None:
     for _ in range(4):
         request_code(client, "12345678Z", "q@example.org")
 
-    lockouts = [e for e in AuditItem.scan() if e.action == "auth.otp.lockout"]
+    lockouts = [e for e in dev_table(AuditItem, "audit").scan() if e.action == "auth.otp.lockout"]
     assert len(lockouts) == 1
     assert lockouts[0].outcome == "denied"

@@ -2,50 +2,27 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text, WeeklyHours
 from chalicelib.domain.errors import Conflict
 from chalicelib.services.ports import AuditLog, CatalogueRepository
-from chalicelib.settings import Settings
-from infra.resources import physical_name
+from tests.api.tables import both
 from tests.fakes import InMemoryAuditLog, InMemoryCatalogue
-
-
-def _container() -> Container:
-    return Container(
-        Settings(
-            stage="dev",
-            region=os.environ["AWS_REGION"],
-            timezone="Europe/Madrid",
-            table_catalogue=physical_name("dev", "catalogue"),
-            table_audit=physical_name("dev", "audit"),
-        )
-    )
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
 def catalogue(request: pytest.FixtureRequest) -> Iterator[CatalogueRepository]:
-    if request.param == "memory":
-        yield InMemoryCatalogue()
-    else:
-        request.getfixturevalue("aws")
-        yield _container().catalogue_repository
+    yield from both(request, InMemoryCatalogue, lambda c: c.catalogue_repository)
 
 
 @pytest.fixture(params=["memory", "dynamodb"])
 def audit(request: pytest.FixtureRequest) -> Iterator[AuditLog]:
-    if request.param == "memory":
-        yield InMemoryAuditLog()
-    else:
-        request.getfixturevalue("aws")
-        yield _container().audit
+    yield from both(request, InMemoryAuditLog, lambda c: c.audit)
 
 
 def _text(word: str) -> Text:

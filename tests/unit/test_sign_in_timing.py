@@ -12,8 +12,8 @@ from chalicelib.auth.state import Challenge
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.errors import RateLimited, ValidationFailed
 from chalicelib.services.identity import CitizenSignIn, Limits, Sessions
-from chalicelib.services.ports import AuthStore, Message
-from tests.fakes import InMemoryAuditLog
+from chalicelib.services.ports import Message
+from tests.fakes import InMemoryAuditLog, InMemoryAuthStore
 
 PEPPER = b"pepper"
 CONTEXT = RequestContext("request-1", "203.0.113.7")
@@ -60,37 +60,29 @@ class SlowNotifier:
         return f"message-{len(self.sent)}"
 
 
-class InMemoryAuthStore:
-    """The two store operations asking for a code uses, with DynamoAuthStore's semantics."""
+class SlowAuthStore(InMemoryAuthStore):
+    """The sign-in state, taking ``delay`` (fake) seconds to write a challenge."""
 
     def __init__(self, clock: FakeClock, delay: float = 0.0) -> None:
+        super().__init__()
         self.clock = clock
         self.delay = delay
-        self.hits: dict[tuple[str, str, int], int] = {}
-        self.challenges: dict[str, Challenge] = {}
-
-    def hit(self, scope: str, key: str, window_start: int, window_seconds: int, limit: int) -> bool:
-        counted = self.hits.get((scope, key, window_start), 0)
-        if counted >= limit:
-            return False
-        self.hits[(scope, key, window_start)] = counted + 1
-        return True
 
     def put_challenge(self, challenge: Challenge) -> None:
         self.clock.advance(self.delay)
-        self.challenges[challenge.id] = challenge
+        super().put_challenge(challenge)
 
 
 class World:
     def __init__(self, notifier_delay: float = 0.0, store_delay: float = 0.0) -> None:
         self.clock = FakeClock()
         self.sleep = FakeSleep(self.clock)
-        self.store = InMemoryAuthStore(self.clock, store_delay)
+        self.store = SlowAuthStore(self.clock, store_delay)
         self.notifier = SlowNotifier(self.clock, notifier_delay)
         self.audit = InMemoryAuditLog()
         self.limits = Limits()
         self.sign_in = CitizenSignIn(
-            store=cast(AuthStore, self.store),
+            store=self.store,
             sessions=cast(Sessions, None),  # asking for a code issues no session
             notifier=self.notifier,
             audit=self.audit,

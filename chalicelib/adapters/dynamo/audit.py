@@ -6,8 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import PutError, PynamoDBException
+from pynamodb.exceptions import PutError
 
+from chalicelib.adapters.dynamo.errors import condition_failed, unavailable
 from chalicelib.adapters.dynamo.models import AuditItem
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext, pseudonymise
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
@@ -16,13 +17,14 @@ from chalicelib.domain.errors import Conflict, DependencyUnavailable
 class DynamoAuditLog:
     """``pseudonym`` turns a citizen's ID number into its keyed hash: no ID number is ever stored in the trail."""
 
-    def __init__(self, pseudonym: Callable[[str], str]) -> None:
+    def __init__(self, model: type[AuditItem], pseudonym: Callable[[str], str]) -> None:
+        self._model = model
         self._pseudonym = pseudonym
 
     def record(self, event: AuditEvent) -> None:
         event = pseudonymise(event, self._pseudonym)
         at = event.at.astimezone(UTC).isoformat()  # one offset: sort keys order by time
-        item = AuditItem(
+        item = self._model(
             event.day,
             f"{at}#{event.id}",
             event_id=event.id,
@@ -40,31 +42,28 @@ class DynamoAuditLog:
         )
         # Append-only: an existing event is never replaced, even by a retry with the same id.
         try:
-            item.save(condition=AuditItem.sk.does_not_exist())
+            item.save(condition=self._model.sk.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(exc):
                 raise Conflict("audit_event_exists", "An audit event is never overwritten.") from None
             raise DependencyUnavailable("The audit trail could not be written.") from exc
 
     def events_of_day(self, day: str) -> list[AuditEvent]:
-        return [_event(item) for item in AuditItem.query(day)]
+        return [_event(item) for item in self._model.query(day)]
 
     # --- reading the trail (delivery, auditors, citizens) ------------------------------------------------------------
     def delivered_after(self, day: str, after: str, until: str, limit: int) -> list[tuple[str, AuditEvent]]:
         """Events of one council day with ``after < sort key < until``, oldest first (``until`` is a UTC time)."""
-        try:
-            items = AuditItem.query(day, AuditItem.sk.between(after + "\x00", until), consistent_read=True, limit=limit)
+        m = self._model
+        with unavailable("The audit events could not be read."):
+            items = m.query(day, m.sk.between(after + "\x00", until), consistent_read=True, limit=limit)
             return [(item.sk, _event(item)) for item in items]
-        except PynamoDBException as exc:
-            raise DependencyUnavailable("The audit events could not be read.") from exc
 
     def search(self, query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]:
         """Events in ``[start, end)`` matching every given filter, newest first, ``limit`` per page; the cursor
         is the sort key (time#id) of the last event returned."""
-        try:
-            return _search(query, limit)
-        except PynamoDBException as exc:
-            raise DependencyUnavailable("The audit events could not be read.") from exc
+        with unavailable("The audit events could not be read."):
+            return _search(self._model, query, limit)
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ def _matches(item: AuditItem, query: EventQuery, low: str, high: str) -> bool:
     )
 
 
-def _search(query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]:
+def _search(m: type[AuditItem], query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]:
     low = query.start.astimezone(UTC).isoformat()
     high = query.end.astimezone(UTC).isoformat()
     if query.before is not None:
@@ -99,15 +98,11 @@ def _search(query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None
     if query.actor or query.subject or query.data_subject:
         # One person or object: its index, newest first; the other filters apply to what it returns.
         if query.data_subject:
-            pages = AuditItem.by_data_subject.query(
-                query.data_subject, AuditItem.at.between(low, high), scan_index_forward=False
-            )
+            pages = m.by_data_subject.query(query.data_subject, m.at.between(low, high), scan_index_forward=False)
         elif query.actor:
-            pages = AuditItem.by_actor.query(query.actor, AuditItem.at.between(low, high), scan_index_forward=False)
+            pages = m.by_actor.query(query.actor, m.at.between(low, high), scan_index_forward=False)
         else:
-            pages = AuditItem.by_subject.query(
-                str(query.subject), AuditItem.at.between(low, high), scan_index_forward=False
-            )
+            pages = m.by_subject.query(str(query.subject), m.at.between(low, high), scan_index_forward=False)
         for item in pages:
             if _matches(item, query, low, high):
                 found.append(item)
@@ -115,7 +110,7 @@ def _search(query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None
                     break
     else:
         for day in reversed(query.days):
-            for item in AuditItem.query(day, AuditItem.sk < high, scan_index_forward=False):
+            for item in m.query(day, m.sk < high, scan_index_forward=False):
                 if item.at < low:
                     break
                 if _matches(item, query, low, high):

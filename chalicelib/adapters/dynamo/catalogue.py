@@ -65,21 +65,24 @@ def office_from_document(office_id: str, doc: dict[str, Any]) -> Office:
 
 
 class DynamoCatalogueRepository:
+    def __init__(self, model: type[CatalogueItem]) -> None:
+        self._model = model
+
     def list_services(self) -> list[Service]:
-        return [service_from_document(item.id, item.body.as_dict()) for item in CatalogueItem.query(SERVICE)]
+        return [service_from_document(item.id, item.body.as_dict()) for item in self._model.query(SERVICE)]
 
     def get_service(self, service_id: str) -> Service | None:
         try:
-            item = CatalogueItem.get(SERVICE, service_id)
-        except CatalogueItem.DoesNotExist:
+            item = self._model.get(SERVICE, service_id)
+        except self._model.DoesNotExist:
             return None
         return service_from_document(item.id, item.body.as_dict())
 
     def list_offices(self) -> list[Office]:
-        return [office_from_document(item.id, item.body.as_dict()) for item in CatalogueItem.query(OFFICE)]
+        return [office_from_document(item.id, item.body.as_dict()) for item in self._model.query(OFFICE)]
 
     def put_service(self, service: Service) -> None:
-        CatalogueItem(SERVICE, service.id, body=service_to_document(service)).save()
+        self._model(SERVICE, service.id, body=service_to_document(service)).save()
 
     def put_office(self, office: Office) -> None:
-        CatalogueItem(OFFICE, office.id.value, body=office_to_document(office)).save()
+        self._model(OFFICE, office.id.value, body=office_to_document(office)).save()

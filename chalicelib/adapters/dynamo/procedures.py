@@ -7,45 +7,34 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chalicelib.adapters.dynamo.items import from_item as _plain
-from chalicelib.adapters.dynamo.items import to_item as _item
+from chalicelib.adapters.dynamo.errors import unavailable, written
+from chalicelib.adapters.dynamo.models import DocumentItem, OpenItem, ProcedureItem
 from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.domain.files import content_disposition
 
 
 class DynamoProcedureStore:
-    def __init__(self, dynamodb: Any, s3: Any, procedures: str, documents: str, bucket: str, kms_key: str) -> None:
-        self._db = dynamodb
-        self._s3 = s3
+    def __init__(
+        self, procedures: type[ProcedureItem], documents: type[DocumentItem], s3: Any, bucket: str, kms_key: str
+    ) -> None:
         self._procedures = procedures
         self._documents = documents
+        self._s3 = s3
         self._bucket = bucket
         self._kms_key = kms_key
 
     # --- procedures -----------------------------------------------------------------------------------------------
     def put_procedure(self, record: Mapping[str, Any], expected_status: str | None = None) -> bool:
-        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(id)"}
-        if expected_status is not None:
-            condition = {
-                "ConditionExpression": "#s = :s",
-                "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": {":s": {"S": expected_status}},
-            }
-        try:
-            self._db.put_item(TableName=self._procedures, Item=_item(record), **condition)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise DependencyUnavailable("The procedure could not be saved.") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("The procedure could not be saved.") from exc
-        return True
+        model = self._procedures
+        condition = model.id.does_not_exist() if expected_status is None else model.status == expected_status
+        return written(lambda: model(**record).save(condition=condition), "The procedure could not be saved.")
 
     def get_procedure(self, procedure_id: str) -> dict[str, Any] | None:
-        return self._get(self._procedures, procedure_id)
+        return _get(self._procedures, procedure_id)
 
     def procedures_of(self, appointment_id: str) -> list[dict[str, Any]]:
-        return self._query(self._procedures, "by_appointment", "appointment_id", appointment_id)
+        with unavailable("The records could not be read."):
+            return [item.as_dict() for item in self._procedures.by_appointment.query(appointment_id)]
 
     # --- documents ------------------------------------------------------------------------------------------------
     def store_pdf(self, key: str, pdf: bytes, sha256_b64: str, content_type: str = "application/pdf") -> None:
@@ -85,50 +74,30 @@ class DynamoProcedureStore:
         return url
 
     def put_document(self, record: Mapping[str, Any]) -> None:
-        try:
-            self._db.put_item(
-                TableName=self._documents, Item=_item(record), ConditionExpression="attribute_not_exists(id)"
-            )
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("The document could not be registered.") from exc
+        model = self._documents
+        with unavailable("The document could not be registered."):
+            model(**record).save(condition=model.id.does_not_exist())
 
     def get_document(self, document_id: str) -> dict[str, Any] | None:
-        return self._get(self._documents, document_id)
+        return _get(self._documents, document_id)
 
     def document_by_csv(self, csv: str) -> dict[str, Any] | None:
-        found = self._query(self._documents, "by_csv", "csv", csv)
+        with unavailable("The records could not be read."):
+            found = [item.as_dict() for item in self._documents.by_csv.query(csv)]
         return found[0] if found else None
 
     def documents_of_owner(self, owner: str) -> list[dict[str, Any]]:
-        return self._query(self._documents, "by_owner", "owner", owner)
+        with unavailable("The records could not be read."):
+            return [item.as_dict() for item in self._documents.by_owner.query(owner)]
 
     def documents_of_appointment(self, appointment_id: str) -> list[dict[str, Any]]:
-        return self._query(self._documents, "by_appointment", "appointment_id", appointment_id)
+        with unavailable("The records could not be read."):
+            return [item.as_dict() for item in self._documents.by_appointment.query(appointment_id)]
 
-    # --- helpers --------------------------------------------------------------------------------------------------
-    def _get(self, table: str, key: str) -> dict[str, Any] | None:
-        try:
-            found = self._db.get_item(TableName=table, Key={"id": {"S": key}}, ConsistentRead=True)
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("The record could not be read.") from exc
-        item = found.get("Item")
-        return _plain(item) if item else None
 
-    def _query(self, table: str, index: str, key: str, value: str) -> list[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": table,
-            "IndexName": index,
-            "KeyConditionExpression": "#k = :v",
-            "ExpressionAttributeNames": {"#k": key},
-            "ExpressionAttributeValues": {":v": {"S": value}},
-        }
-        items: list[dict[str, Any]] = []
+def _get(model: type[OpenItem], key: str) -> dict[str, Any] | None:
+    with unavailable("The record could not be read."):
         try:
-            while True:
-                answer = self._db.query(**request)
-                items.extend(_plain(raw) for raw in answer.get("Items", []))
-                if "LastEvaluatedKey" not in answer:
-                    return items
-                request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("The records could not be read.") from exc
+            return model.get(key, consistent_read=True).as_dict()
+        except model.DoesNotExist:
+            return None

@@ -7,54 +7,29 @@ use case's audit event.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import BotoCoreError, ClientError
-
-from chalicelib.domain.errors import DependencyUnavailable
-
-_serialise = TypeSerializer().serialize
-_deserialise = TypeDeserializer().deserialize
-
-
-def _plain(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _deserialise(v) for k, v in raw.items()}
+from chalicelib.adapters.dynamo.errors import unavailable
+from chalicelib.adapters.dynamo.models import LedgerItem, OpenItem, PersonItem
 
 
 class DynamoRegisters:
-    def __init__(self, client: Any, padron_table: str, ledger_table: str) -> None:
-        self._client = client
-        self._padron = padron_table
-        self._ledger = ledger_table
+    def __init__(self, padron: type[PersonItem], ledger: type[LedgerItem]) -> None:
+        self._padron = padron
+        self._ledger = ledger
 
     def person(self, id_number: str) -> dict[str, Any] | None:
-        found = self._query(self._padron, "id_number", id_number, index="by_id_number")
+        found = _read(self._padron.by_id_number.query(id_number))
         return found[0] if found else None
 
     def household(self, household_id: str) -> list[dict[str, Any]]:
-        return self._query(self._padron, "household_id", household_id, index="by_household")
+        return _read(self._padron.by_household.query(household_id))
 
     def ledger(self, taxpayer_id: str) -> list[dict[str, Any]]:
-        return self._query(self._ledger, "taxpayer_id", taxpayer_id)
+        return _read(self._ledger.query(taxpayer_id))
 
-    def _query(self, table: str, key: str, value: str, index: str | None = None) -> list[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": table,
-            "KeyConditionExpression": "#k = :v",
-            "ExpressionAttributeNames": {"#k": key},
-            "ExpressionAttributeValues": {":v": _serialise(value)},
-        }
-        if index:
-            request["IndexName"] = index
-        items: list[dict[str, Any]] = []
-        try:
-            while True:
-                answer = self._client.query(**request)
-                items.extend(_plain(raw) for raw in answer.get("Items", []))
-                if "LastEvaluatedKey" not in answer:
-                    return items
-                request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        except (ClientError, BotoCoreError) as exc:
-            raise DependencyUnavailable("The council's register could not be read.") from exc
+
+def _read(items: Iterable[OpenItem]) -> list[dict[str, Any]]:
+    with unavailable("The council's register could not be read."):
+        return [item.as_dict() for item in items]

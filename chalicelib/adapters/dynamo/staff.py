@@ -12,10 +12,13 @@ from chalicelib.services.ports import StaffAccount
 
 
 class DynamoStaffDirectory:
+    def __init__(self, model: type[StaffItem]) -> None:
+        self._model = model
+
     def get(self, username: str) -> StaffAccount | None:
         try:
-            item = StaffItem.get(username, consistent_read=True)
-        except StaffItem.DoesNotExist:
+            item = self._model.get(username, consistent_read=True)
+        except self._model.DoesNotExist:
             return None
         return StaffAccount(
             username=item.username,
@@ -28,27 +31,25 @@ class DynamoStaffDirectory:
         )
 
     def set_enabled(self, username: str, enabled: bool) -> None:
-        StaffItem(username).update(actions=[StaffItem.enabled.set(enabled)], condition=StaffItem.username.exists())
+        m = self._model
+        m(username).update(actions=[m.enabled.set(enabled)], condition=m.username.exists())
+
+    def agents_of(self, office: OfficeId) -> tuple[AgentSchedule, ...]:
+        """The office's agents with their weekly schedule there and its exceptions (leave, extra hours)."""
+        return tuple(_schedule(item, office) for item in self._model.by_office.query(office.value) if _agent(item))
 
 
-def agents_of(office: OfficeId) -> tuple[AgentSchedule, ...]:
-    """The office's agents with their weekly schedule there and its exceptions (leave, extra hours)."""
-    agents = []
-    for item in StaffItem.by_office.query(office.value):
-        if not item.enabled or "agent" not in (item.roles or []):
-            continue
-        weekly = (item.schedule.as_dict() or {}).get(office.value, {})
-        exceptions = tuple(
-            ScheduleException(date.fromisoformat(e["date"]), str(e["kind"]), parse_intervals(e.get("intervals") or []))
-            for e in (item.exceptions or [])
-            if e.get("office", office.value) == office.value
-        )
-        agents.append(
-            AgentSchedule(
-                item.username,
-                office,
-                {int(day): parse_intervals(spans) for day, spans in weekly.items()},
-                exceptions,
-            )
-        )
-    return tuple(agents)
+def _agent(item: StaffItem) -> bool:
+    return bool(item.enabled) and "agent" in (item.roles or [])
+
+
+def _schedule(item: StaffItem, office: OfficeId) -> AgentSchedule:
+    weekly = (item.schedule.as_dict() or {}).get(office.value, {})
+    exceptions = tuple(
+        ScheduleException(date.fromisoformat(e["date"]), str(e["kind"]), parse_intervals(e.get("intervals") or []))
+        for e in (item.exceptions or [])
+        if e.get("office", office.value) == office.value
+    )
+    return AgentSchedule(
+        item.username, office, {int(day): parse_intervals(spans) for day, spans in weekly.items()}, exceptions
+    )

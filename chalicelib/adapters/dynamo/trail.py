@@ -14,15 +14,15 @@ nothing is lost or listed twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.dynamo.items import from_item as _plain
-from chalicelib.adapters.dynamo.items import serialise as _serialise
-from chalicelib.adapters.dynamo.items import to_item as _item
-from chalicelib.domain.errors import DependencyUnavailable
+from chalicelib.adapters.dynamo.errors import unavailable, written
+from chalicelib.adapters.dynamo.models import TrailItem, connection_of
 from chalicelib.domain.trail import DigestRef, LogFileRef
+
+_READ = "The audit trail's state could not be read."
+_WRITE = "The audit trail's state could not be written."
 
 
 @dataclass(frozen=True)
@@ -43,159 +43,102 @@ class Head:
 
 
 class DynamoTrailState:
-    def __init__(self, client: Any, table: str) -> None:
-        self._client = client
-        self._table = table
+    def __init__(self, model: type[TrailItem]) -> None:
+        self._model = model
 
-    def _get(self, sk: str) -> dict[str, Any] | None:
-        try:
-            raw = self._client.get_item(
-                TableName=self._table, Key=_item({"pk": "STATE", "sk": sk}), ConsistentRead=True
-            ).get("Item")
-        except (BotoCoreError, ClientError) as exc:
-            raise DependencyUnavailable("The audit trail's state could not be read.") from exc
-        return _plain(raw) if raw else None
+    def _get(self, sk: str) -> TrailItem | None:
+        with unavailable(_READ):
+            try:
+                return self._model.get("STATE", sk, consistent_read=True)
+            except self._model.DoesNotExist:
+                return None
 
     # --- cursor ----------------------------------------------------------------------------------------------------
     def cursor(self) -> Cursor | None:
         item = self._get("CURSOR")
         if item is None:
             return None
-        return Cursor(
-            str(item["day"]), str(item["after"]), int(item["seq"]), str(item["started_at"]), int(item["version"])
-        )
+        return Cursor(str(item.day), str(item.after), int(item.seq or 0), str(item.started_at), int(item.version or 0))
 
     def start(self, cursor: Cursor) -> bool:
         """The trail's first cursor; False when another run created it first."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=_item({"pk": "STATE", "sk": "CURSOR", **_cursor_values(cursor)}),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise DependencyUnavailable("The audit trail's state could not be written.") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("The audit trail's state could not be written.") from exc
-        return True
+        item = self._cursor(cursor)
+        return written(lambda: item.save(condition=self._model.pk.does_not_exist()), _WRITE)
 
     def advance(self, previous: Cursor, cursor: Cursor, log: LogFileRef | None, events: int) -> bool:
         """Move the cursor and (when a file was written) record the log file, atomically; False if another run moved
         the cursor first."""
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _item({"pk": "STATE", "sk": "CURSOR", **_cursor_values(cursor)}),
-                    "ConditionExpression": "#v = :v",
-                    "ExpressionAttributeNames": {"#v": "version"},
-                    "ExpressionAttributeValues": {":v": _serialise(previous.version)},
-                }
-            }
-        ]
-        if log is not None:
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": _item(
-                            {
-                                "pk": "LOG",
-                                "sk": f"{cursor.seq:012d}",
-                                "bucket": log.bucket,
-                                "key": log.key,
-                                "hash": log.hash_value,
-                                "oldest": log.oldest_event_time,
-                                "newest": log.newest_event_time,
-                                "events": events,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                return False
-            raise DependencyUnavailable("The audit trail's state could not be written.") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("The audit trail's state could not be written.") from exc
-        return True
+        m = self._model
+
+        def commit() -> None:
+            with TransactWrite(connection=connection_of(m)) as transaction:
+                transaction.save(self._cursor(cursor), condition=m.version == previous.version)
+                if log is not None:
+                    entry = m(
+                        "LOG",
+                        f"{cursor.seq:012d}",
+                        bucket=log.bucket,
+                        object_key=log.key,
+                        hash=log.hash_value,
+                        oldest=log.oldest_event_time,
+                        newest=log.newest_event_time,
+                        events=events,
+                    )
+                    transaction.save(entry, condition=m.pk.does_not_exist())
+
+        return written(commit, _WRITE)
 
     def log_files(self, after_seq: int, limit: int) -> list[tuple[int, LogFileRef]]:
         """Delivered log files after ``after_seq``, oldest first."""
-        try:
-            raw = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND sk > :after",
-                ExpressionAttributeValues={":pk": _serialise("LOG"), ":after": _serialise(f"{after_seq:012d}")},
-                Limit=limit,
-                ConsistentRead=True,
-            )["Items"]
-        except (BotoCoreError, ClientError) as exc:
-            raise DependencyUnavailable("The audit trail's state could not be read.") from exc
-        files = []
-        for entry in map(_plain, raw):
-            ref = LogFileRef(
-                str(entry["bucket"]),
-                str(entry["key"]),
-                str(entry["hash"]),
-                entry.get("oldest"),
-                entry.get("newest"),
-                event_count=int(entry["events"]),
+        m = self._model
+        with unavailable(_READ):
+            entries = list(m.query("LOG", m.sk > f"{after_seq:012d}", limit=limit, consistent_read=True))
+        return [
+            (
+                int(entry.sk),
+                LogFileRef(
+                    str(entry.bucket),
+                    str(entry.object_key),
+                    str(entry.hash),
+                    entry.oldest,
+                    entry.newest,
+                    event_count=int(entry.events or 0),
+                ),
             )
-            files.append((int(entry["sk"]), ref))
-        return files
+            for entry in entries
+        ]
 
     # --- head of the digest chain ----------------------------------------------------------------------------------
     def head(self) -> Head | None:
         item = self._get("HEAD")
         if item is None:
             return None
-        ref = DigestRef(str(item["bucket"]), str(item["key"]), str(item["hash"]), str(item["signature"]))
-        return Head(ref, str(item["end"]), int(item["files_through"]), int(item["version"]))
+        ref = DigestRef(str(item.bucket), str(item.object_key), str(item.hash), str(item.signature))
+        return Head(ref, str(item.end), int(item.files_through or 0), int(item.version or 0))
 
     def move_head(self, previous: Head | None, head: Head) -> bool:
-        values = {
-            "pk": "STATE",
-            "sk": "HEAD",
-            "bucket": head.digest.bucket,
-            "key": head.digest.key,
-            "hash": head.digest.hash_value,
-            "signature": head.digest.signature,
-            "end": head.end,
-            "files_through": head.files_through,
-            "version": head.version,
-        }
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(pk)"}
-            if previous is None
-            else {
-                "ConditionExpression": "#v = :v",
-                "ExpressionAttributeNames": {"#v": "version"},
-                "ExpressionAttributeValues": {":v": _serialise(previous.version)},
-            }
+        m = self._model
+        item = m(
+            "STATE",
+            "HEAD",
+            bucket=head.digest.bucket,
+            object_key=head.digest.key,
+            hash=head.digest.hash_value,
+            signature=head.digest.signature,
+            end=head.end,
+            files_through=head.files_through,
+            version=head.version,
         )
-        try:
-            self._client.put_item(TableName=self._table, Item=_item(values), **condition)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise DependencyUnavailable("The audit trail's state could not be written.") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("The audit trail's state could not be written.") from exc
-        return True
+        condition = m.pk.does_not_exist() if previous is None else m.version == previous.version
+        return written(lambda: item.save(condition=condition), _WRITE)
 
-
-def _cursor_values(cursor: Cursor) -> dict[str, Any]:
-    return {
-        "day": cursor.day,
-        "after": cursor.sk,
-        "seq": cursor.seq,
-        "started_at": cursor.started_at,
-        "version": cursor.version,
-    }
+    def _cursor(self, cursor: Cursor) -> TrailItem:
+        return self._model(
+            "STATE",
+            "CURSOR",
+            day=cursor.day,
+            after=cursor.sk,
+            seq=cursor.seq,
+            started_at=cursor.started_at,
+            version=cursor.version,
+        )
