@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.adapters.dynamo.booking import booking_store
 from chalicelib.auth.codes import contact_digest
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.audit import COUNCIL_ZONE
@@ -57,10 +57,12 @@ def seed_calls_now(
     ssm = aws.client("ssm", region, endpoint_url)
     pepper_name = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").name
     pepper = ssm.get_parameter(Name=parameter_path(stage, pepper_name), WithDecryption=True)["Parameter"]["Value"]
-    store = DynamoBookingStore(
-        aws.client("dynamodb", region, endpoint_url),
+    store = booking_store(
         physical_name(stage, "appointments"),
         physical_name(stage, "booking"),
+        region=region,
+        host=endpoint_url,
+        zone=COUNCIL_ZONE,
     )
     made = []
     for office, service, id_number, name, email, agent in calls:
