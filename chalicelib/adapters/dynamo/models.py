@@ -162,22 +162,24 @@ def bound(base: type[M], table_name: str, *, region: str, host: str | None) -> t
 # Bookings and calls
 
 
-class AppointmentsByCitizen(GlobalSecondaryIndex["AppointmentItem"]):
+class _AppointmentsIndex(GlobalSecondaryIndex["AppointmentItem"]):
+    start = UnicodeAttribute(range_key=True)
+
+
+class AppointmentsByCitizen(_AppointmentsIndex):
     class Meta:
         index_name = "by_citizen"
         projection = AllProjection()
 
     citizen = UnicodeAttribute(hash_key=True)
-    start = UnicodeAttribute(range_key=True)
 
 
-class AppointmentsByOfficeDay(GlobalSecondaryIndex["AppointmentItem"]):
+class AppointmentsByOfficeDay(_AppointmentsIndex):
     class Meta:
         index_name = "by_office_day"
         projection = AllProjection()
 
     office_day = UnicodeAttribute(hash_key=True)
-    start = UnicodeAttribute(range_key=True)
 
 
 class AppointmentItem(Model):
