@@ -25,13 +25,15 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
+import botocore.session
 from botocore import xform_name
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from stdnum.es import dni
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.adapters.dynamo.booking import DynamoBookingStore, booking_store
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.scheduling import Slot
 from dev.chalice_config import stage_environment
@@ -119,8 +121,9 @@ def book_share(store: DynamoBookingStore, slots: list[tuple[Slot, int]], share: 
 
 
 class DynamoCalls:
-    """The DynamoDB calls made through the boto3 session, seen on botocore's events. Clients created from the session
-    after this is built carry the hooks, which do nothing while ``mode`` is ``"off"``. Modes:
+    """The DynamoDB calls made through one botocore session, seen on its events. Clients created from the session
+    after this is built carry the hooks, which do nothing while ``mode`` is ``"off"`` (``main`` has PynamoDB's
+    connections, which make a session each, share that one). Modes:
 
     - ``record``: keep each call and its answer (one request's reads: the baseline replays them);
     - ``serve``: answer the recorded calls from memory (what the request costs without DynamoDB);
@@ -254,7 +257,11 @@ def main() -> int:
         add_agents(aws.session(REGION).resource("dynamodb"))
         dynamodb = aws.client("dynamodb", REGION)
 
-        calls = DynamoCalls(aws.session(REGION).events)
+        # Every PynamoDB connection made from here on (the booking store's, the API's) uses this one session.
+        shared = botocore.session.get_session()
+        calls = DynamoCalls(shared.get_component("event_emitter"))
+        sharing = mock.patch("pynamodb.connection.base.get_session", return_value=shared)
+        sharing.start()
 
         # The scene: about 30 % of the places of the next 60 days booked.
         bootstrap.reset()
@@ -266,7 +273,13 @@ def main() -> int:
         places = sum(left for _, left in before)
         started = time.perf_counter()
         settings = container.settings
-        store = DynamoBookingStore(aws.client("dynamodb", REGION), settings.table_appointments, settings.table_booking)
+        store = booking_store(
+            settings.table_appointments,
+            settings.table_booking,
+            region=REGION,
+            host=None,
+            zone=ZoneInfo(settings.timezone),
+        )
         with calls.in_mode("collect"):
             booked = book_share(store, before, TAKEN_SHARE)
         writes = calls.write_collected(dynamodb)
@@ -290,7 +303,7 @@ def main() -> int:
                 with calls.in_mode("record"):
                     recorded = client.http.get(path)
                 if not calls.calls:
-                    raise RuntimeError(f"GET {path} made no DynamoDB call through the boto3 session: no baseline")
+                    raise RuntimeError(f"GET {path} made no DynamoDB call through the shared session: no baseline")
                 items_read = sum(len(answer.get("Items", ())) for _, _, answer in calls.calls)
                 for _ in range(RUNS):
                     elapsed, response = timed(lambda: client.http.get(path))
@@ -302,6 +315,7 @@ def main() -> int:
                     own.append(elapsed)
         finally:
             calls.close()
+            sharing.stop()
             bootstrap.reset()
         items = json.loads(response.body)["items"]
         if not json.loads(recorded.body)["items"] == json.loads(served.body)["items"] == items:

@@ -202,7 +202,7 @@ class Container:
     def booking(self) -> BookingService:
         from zoneinfo import ZoneInfo
 
-        from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+        from chalicelib.adapters.dynamo.booking import booking_store
         from chalicelib.domain.calendar import HolidayCalendar
         from chalicelib.services.booking import BookingService, BookingSettings
 
@@ -211,7 +211,13 @@ class Container:
             self.catalogue,
             self.staff.agents_of,
             HolidayCalendar.load(),
-            DynamoBookingStore(self._client("dynamodb"), s.table_appointments, s.table_booking),
+            booking_store(
+                s.table_appointments,
+                s.table_booking,
+                region=s.region,
+                host=s.aws_endpoint_url,
+                zone=ZoneInfo(s.timezone),
+            ),
             self.notifier,
             self.audit,
             BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, ZoneInfo(s.timezone)),
@@ -223,13 +229,13 @@ class Container:
     # --- calls --------------------------------------------------------------------------------------------------
     @cached_property
     def calls(self) -> CallService:
-        from chalicelib.adapters.dynamo.calls import DynamoCallStore
+        from chalicelib.adapters.dynamo.calls import call_store
         from chalicelib.services.calls import CallService, CallSettings
 
         s = self.settings
         return CallService(
             self.booking,
-            DynamoCallStore(self._client("dynamodb"), s.table_calls, s.table_media_nodes),
+            call_store(s.table_calls, s.table_media_nodes, region=s.region, host=s.aws_endpoint_url),
             self.tokens,
             self.audit,
             self.secrets,

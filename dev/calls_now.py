@@ -8,16 +8,18 @@ and as the office's agent in another browser window.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.adapters import aws
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.adapters.dynamo.booking import booking_store
 from chalicelib.auth.codes import contact_digest
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
+from chalicelib.settings import council_timezone
 from dev.seed import DEMO
 from infra.resources import RESOURCES, parameter_path, physical_name
 
@@ -62,10 +64,12 @@ def seed_calls_now(
     ssm = aws.client("ssm", region, endpoint_url)
     pepper_name = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").name
     pepper = ssm.get_parameter(Name=parameter_path(stage, pepper_name), WithDecryption=True)["Parameter"]["Value"]
-    store = DynamoBookingStore(
-        aws.client("dynamodb", region, endpoint_url),
+    store = booking_store(
         physical_name(stage, "appointments"),
         physical_name(stage, "booking"),
+        region=region,
+        host=endpoint_url,
+        zone=ZoneInfo(council_timezone(os.environ)),
     )
     made = []
     for office, service, id_number, name, email, agent in calls:

@@ -1,4 +1,5 @@
-"""One boto3 session per process: building a session re-reads botocore's service models (~0.1 s each)."""
+"""One botocore session per process, under every boto3 client and every PynamoDB model: building a session re-reads
+botocore's service models (~0.1-0.2 s each), and PynamoDB would otherwise build one per model."""
 
 from __future__ import annotations
 
@@ -8,10 +9,17 @@ from typing import Any
 
 
 @functools.cache
+def botocore_session() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session()
+
+
+@functools.cache
 def session(region: str) -> Any:
     import boto3
 
-    return boto3.session.Session(region_name=region)
+    return boto3.session.Session(region_name=region, botocore_session=botocore_session())
 
 
 def client(service: str, region: str, endpoint_url: str | None = None) -> Any:

@@ -1,5 +1,6 @@
-"""Contract of the DynamoDB booking store on moto: each change is one transaction, conditional failures become
-domain errors that tell "full" (slot_unavailable) from "missing" (not_booked), and a refused change writes nothing.
+"""Contract of the booking store, run on the DynamoDB adapter (moto) and on the in-memory fake alike: each change is
+one transaction, conditional failures become domain errors that tell "full" (slot_unavailable) from "missing"
+(not_booked), and a refused change writes nothing.
 
 An appointment takes its agent's 5-minute units (duration + buffer); a time's capacity is the agents free for it."""
 
@@ -12,55 +13,77 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.adapters.dynamo.booking import DynamoBookingStore, booking_store
+from chalicelib.adapters.dynamo.models import AppointmentItem, BookingItem, bound
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.scheduling import UNIT_MINUTES, unit_key
 from infra.resources import physical_name
-from tests.unit.test_reminders import InMemoryBookingStore
+from tests.fakes import InMemoryBookingStore
 
 MADRID = ZoneInfo("Europe/Madrid")
 DAY = date(2026, 12, 2)
 BOOKING_TABLE = physical_name("dev", "booking")
+BOOKING_MODEL = bound(BookingItem, BOOKING_TABLE, region=os.environ.get("AWS_REGION", "eu-south-2"), host=None)
+APPOINTMENTS_MODEL = bound(
+    AppointmentItem, physical_name("dev", "appointments"), region=os.environ.get("AWS_REGION", "eu-south-2"), host=None
+)
 ROSA, JORDI, ARNAU = "12345678Z", "99301193G", "99584529A"
 
 
 class Booking:
-    """The store under test with a raw client beside it, to look at what is really in the tables."""
+    """The store under test, with a look at the rows of the booking table it keeps (``CIT#<id number>`` / ...)."""
 
-    def __init__(self) -> None:
-        self.client = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
-        self.store = DynamoBookingStore(self.client, physical_name("dev", "appointments"), BOOKING_TABLE)
+    def __init__(self, store: DynamoBookingStore | InMemoryBookingStore) -> None:
+        self.store = store
 
     def taken(self, *appointments: Appointment) -> set[tuple[str, str]]:
         units = [u for a in appointments for u in a.units]
         return self.store.taken(OfficeId.OMAC, min(units), max(units))
 
     def citizen_items(self, citizen: str) -> dict[str, dict[str, Any]]:
-        page = self.client.query(
-            TableName=BOOKING_TABLE,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"CIT#{citizen}"}},
-            ConsistentRead=True,
-        )
-        return {item["sk"]["S"]: item for item in page["Items"]}
+        """The citizen's rows by sort key, each as plain values."""
+        if isinstance(self.store, InMemoryBookingStore):
+            return {sk: row for (pk, sk), row in self.store.rows.items() if pk == f"CIT#{citizen}"}
+        rows = BOOKING_MODEL.query(f"CIT#{citizen}", consistent_read=True)
+        return {row.sk: {k: v for k, v in row.attribute_values.items() if k not in ("pk", "sk")} for row in rows}
 
     def active_count(self, citizen: str) -> int:
-        item = self.citizen_items(citizen).get("ACTIVE")
-        return int(item["active"]["N"]) if item else 0
+        return int(self.citizen_items(citizen).get("ACTIVE", {}).get("active", 0))
 
     def holds(self, citizen: str, service: str) -> str | None:
         item = self.citizen_items(citizen).get(f"SVC#{service}")
-        return item["appointment_id"]["S"] if item else None
+        return item["appointment_id"] if item else None
+
+    def stored_as_by_code(self, appointment: Appointment, contact: str) -> None:
+        """Mark a stored appointment as booked by a code sign-in without touching the limits (as older ones were)."""
+        if isinstance(self.store, InMemoryBookingStore):
+            self.store.appointments[appointment.id] = replace(appointment, citizen_contact=contact)
+            return
+        APPOINTMENTS_MODEL(appointment.id).update([APPOINTMENTS_MODEL.citizen_contact.set(contact)])
+
+
+def dynamo_store() -> DynamoBookingStore:
+    return booking_store(
+        physical_name("dev", "appointments"), BOOKING_TABLE, region=os.environ["AWS_REGION"], host=None, zone=MADRID
+    )
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def booking(request: pytest.FixtureRequest) -> Booking:
+    if request.param == "in-memory":
+        return Booking(InMemoryBookingStore())
+    request.getfixturevalue("aws")
+    return Booking(dynamo_store())
 
 
 @pytest.fixture
-def booking(aws: None) -> Booking:
-    return Booking()
+def dynamo_booking(aws: None) -> Booking:
+    """For what only the adapter does: its retries."""
+    return Booking(dynamo_store())
 
 
 def units(start: datetime, minutes: int) -> tuple[str, ...]:
@@ -294,7 +317,7 @@ def by_code(contact: str, hhmm: str = "09:00", **kwargs: Any) -> Appointment:
 
 def contacts_holding(booking: Booking, citizen: str) -> set[str]:
     item = booking.citizen_items(citizen).get("CONTACTS")
-    return set(item["contacts"]["SS"]) if item and "contacts" in item else set()
+    return set(item.get("contacts") or ()) if item else set()
 
 
 def test_a_strangers_code_bookings_never_spend_the_owners_limits(booking: Booking) -> None:
@@ -360,8 +383,10 @@ def test_a_contact_keeps_its_place_until_its_last_booking_ends(booking: Booking)
 
 
 def test_a_cancel_that_read_a_stale_count_is_tried_again_and_keeps_the_contact(
-    booking: Booking, monkeypatch: pytest.MonkeyPatch
+    dynamo_booking: Booking, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    booking = dynamo_booking
+    assert isinstance(booking.store, DynamoBookingStore)
     # GIVEN a contact with two bookings, and a cancel that read the count before the second booking was made
     first, second = by_code(STRANGER, "09:00"), by_code(STRANGER, "11:00", service="general-information")
     booking.store.book(first, 3)
@@ -401,12 +426,7 @@ def test_a_code_booking_made_before_limits_per_contact_is_still_freed(booking: B
     # GIVEN a code sign-in's booking stored the way it was before: counted under the ID number alone
     legacy = appointment("09:00")
     booking.store.book(legacy, 3)
-    booking.client.update_item(
-        TableName=physical_name("dev", "appointments"),
-        Key={"id": {"S": legacy.id}},
-        UpdateExpression="SET citizen_contact = :c",
-        ExpressionAttributeValues={":c": {"S": OWN}},
-    )
+    booking.stored_as_by_code(legacy, OWN)
 
     booking.store.cancel(replace(legacy, citizen_contact=OWN))
 
@@ -471,25 +491,12 @@ def test_a_reschedule_from_a_stale_copy_is_not_booked(booking: Booking) -> None:
     assert booking.taken(old, first, second) == held("laia", first)
 
 
-# --- reminder claims (the same contract as the in-memory store of tests/unit/test_reminders.py) ---------------------
+# --- reminder claims (what the reminders of tests/unit/test_reminders.py rely on from the fake) ---------------------
 
 
-@pytest.fixture(params=["dynamodb", "in-memory"])
-def claims(request: pytest.FixtureRequest, booking: Booking) -> tuple[Any, Appointment]:
-    a = appointment()
-    if request.param == "in-memory":
-        return InMemoryBookingStore(a), a
-    booking.store.book(a, 3)
-    return booking.store, a
-
-
-def _reminders(store: Any, a: Appointment) -> dict[str, str]:
-    found = store.appointments[a.id] if isinstance(store, InMemoryBookingStore) else store.get(a.id)
-    return dict(found.reminders)
-
-
-def test_a_reminder_is_claimed_once(claims: tuple[Any, Appointment]) -> None:
-    store, a = claims
+def test_a_reminder_is_claimed_once(booking: Booking) -> None:
+    store, a = booking.store, appointment()
+    store.book(a, 3)
 
     assert store.mark_reminder(a.id, "24h", "sending", claim=True) is True
     assert store.mark_reminder(a.id, "24h", "sending", claim=True) is False
@@ -497,16 +504,17 @@ def test_a_reminder_is_claimed_once(claims: tuple[Any, Appointment]) -> None:
     assert store.mark_reminder(a.id, "24h", "sending", claim=True) is False
     assert store.mark_reminder(a.id, "1h", "sending", claim=True) is True
 
-    assert _reminders(store, a) == {"24h": "2026-12-01T09:00:00+00:00", "1h": "sending"}
+    assert dict(store.get(a.id).reminders) == {"24h": "2026-12-01T09:00:00+00:00", "1h": "sending"}  # type: ignore[union-attr]
 
 
-def test_a_claim_given_back_can_be_taken_again(claims: tuple[Any, Appointment]) -> None:
-    store, a = claims
+def test_a_claim_given_back_can_be_taken_again(booking: Booking) -> None:
+    store, a = booking.store, appointment()
+    store.book(a, 3)
     store.mark_reminder(a.id, "1h", "sending", claim=True)
 
     store.unmark_reminder(a.id, "1h")
 
-    assert _reminders(store, a) == {}
+    assert dict(store.get(a.id).reminders) == {}  # type: ignore[union-attr]
     assert store.mark_reminder(a.id, "1h", "sending", claim=True) is True
 
 
@@ -514,7 +522,5 @@ def test_a_cancelled_appointment_cannot_be_claimed(booking: Booking) -> None:
     a = appointment()
     booking.store.book(a, 3)
     booking.store.cancel(a)
-    memory = InMemoryBookingStore(replace(a, status=Status.CANCELLED))
 
     assert booking.store.mark_reminder(a.id, "24h", "sending", claim=True) is False
-    assert memory.mark_reminder(a.id, "24h", "sending", claim=True) is False

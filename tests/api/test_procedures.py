@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -14,7 +15,7 @@ import pytest
 from chalice.test import Client
 from pypdf import PdfReader
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.adapters.dynamo.booking import booking_store
 from chalicelib.auth.codes import contact_digest
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import Appointment, Contact, Status
@@ -69,8 +70,12 @@ def appointment(
         created_by="staff:test",
         **fields,
     )
-    store = DynamoBookingStore(
-        boto3.client("dynamodb"), physical_name("dev", "appointments"), physical_name("dev", "booking")
+    store = booking_store(
+        physical_name("dev", "appointments"),
+        physical_name("dev", "booking"),
+        region=os.environ["AWS_REGION"],
+        host=None,
+        zone=COUNCIL_ZONE,
     )
     store.book(booked, max_active=100)
     return booked.id

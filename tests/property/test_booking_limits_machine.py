@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 from moto import mock_aws
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
+from chalicelib.adapters.dynamo.booking import booking_store
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.scheduling import unit_key
@@ -25,6 +25,7 @@ from infra.resources import RESOURCES, key_alias, physical_name
 from tests.property.test_booking_state_machine import (
     CONTACTS,
     DAY_START,
+    MADRID,
     MAX_ACTIVE,
     MAX_CONTACTS,
     SERVICES,
@@ -45,11 +46,12 @@ class LimitsMachine(RuleBasedStateMachine):
         super().__init__()
         self.aws = mock_aws()
         self.aws.start()
-        self.client = _client(os.environ["AWS_REGION"])
+        region = os.environ["AWS_REGION"]
+        self.client = _client(region)
         for table in ("appointments", "booking"):
             ensure_table(self.client, "dev", RESOURCES.table(table), key_alias("dev", "data"))
-        self.store = DynamoBookingStore(
-            self.client, physical_name("dev", "appointments"), physical_name("dev", "booking")
+        self.store = booking_store(
+            physical_name("dev", "appointments"), physical_name("dev", "booking"), region=region, host=None, zone=MADRID
         )
         self.latest: dict[str, Appointment] = {}
         self.numbers = iter(range(1, 10**6))

@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 from moto import mock_aws
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore, from_item
+from chalicelib.adapters.dynamo.booking import booking_store, from_item
+from chalicelib.adapters.dynamo.models import AppointmentItem
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict
@@ -93,8 +94,8 @@ class BookingMachine(RuleBasedStateMachine):
         self.client = _client(region)
         for table in ("appointments", "booking"):
             ensure_table(self.client, "dev", RESOURCES.table(table), key_alias("dev", "data"))
-        self.store = DynamoBookingStore(
-            self.client, physical_name("dev", "appointments"), physical_name("dev", "booking")
+        self.store = booking_store(
+            physical_name("dev", "appointments"), physical_name("dev", "booking"), region=region, host=None, zone=MADRID
         )
         self.latest: dict[str, Appointment] = {}  # every appointment ever made, as the model last knew it
         self.numbers = iter(range(1, 10**6))
@@ -186,7 +187,8 @@ class BookingMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_store_holds_what_the_model_holds(self) -> None:
-        stored = {a.id: a for a in map(from_item, self._scan("appointments"))}
+        read = (from_item(AppointmentItem.from_raw_data(raw), MADRID) for raw in self._scan("appointments"))
+        stored = {a.id: a for a in read}
         booking = self._scan("booking")
         active = [a for a in stored.values() if a.is_active]
 

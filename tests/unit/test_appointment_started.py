@@ -26,8 +26,6 @@ CONTEXT = RequestContext(request_id="test")
 
 def _service(at: datetime, started: bool) -> Reminders:
     reminders = Reminders(appointment(START))
-    store = reminders.store
-    store.get = lambda appointment_id: store.appointments.get(appointment_id)  # type: ignore[attr-defined]
     reminders.clock.now = at
     reminders.service.call_started = lambda _appointment_id: started
     return reminders
@@ -57,9 +55,9 @@ def test_an_appointment_under_way_is_not_cancelled_or_changed(at: datetime, star
     assert reminders.audited() == []
 
 
-def test_before_it_starts_the_check_lets_the_cancellation_through() -> None:
+def test_before_it_starts_the_check_lets_the_cancellation_through(monkeypatch: pytest.MonkeyPatch) -> None:
     reminders = _service(START - timedelta(minutes=10), started=False)
-    reminders.store.cancel = lambda a: None  # type: ignore[attr-defined]
+    monkeypatch.setattr(reminders.store, "cancel", lambda a: None)
 
     reminders.service.cancel(CITIZEN, ID, CONTEXT)  # no Conflict
 

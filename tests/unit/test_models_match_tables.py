@@ -23,14 +23,13 @@ MODELS: dict[str, type[Model]] = {
     "padron": models.PersonItem,
     "tax-ledger": models.LedgerItem,
     "trail": models.TrailItem,
+    "appointments": models.AppointmentItem,
+    "booking": models.BookingItem,
+    "calls": models.CallItem,
+    "media-nodes": models.MediaNodeItem,
 }
 NOT_MODELLED = {
     "idempotency": "written by Powertools' idempotency utility, not by our adapters",
-    # Booking and calls reach their tables through their own adapters (booking.py, calls.py).
-    "appointments": "booking",
-    "booking": "booking",
-    "calls": "calls",
-    "media-nodes": "calls",
 }
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import cast
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.catalogue import Assurance, OfficeId, Service, Text
@@ -17,37 +14,10 @@ from chalicelib.domain.errors import DependencyUnavailable
 from chalicelib.services.booking import BookingService, BookingSettings
 from chalicelib.services.catalogue import CatalogueService
 from chalicelib.services.ports import Message
-from tests.fakes import InMemoryAuditLog, InMemoryCatalogue
+from tests.fakes import InMemoryAuditLog, InMemoryBookingStore, InMemoryCatalogue
 
 MADRID = ZoneInfo("Europe/Madrid")
 BASE_URL = "https://videoatencio.vilademo.example"
-
-
-class InMemoryBookingStore:
-    """The part of DynamoBookingStore that reminders use, with the same claim semantics as its conditional write."""
-
-    def __init__(self, *appointments: Appointment) -> None:
-        self.appointments = {a.id: a for a in appointments}
-
-    def of_office_day(self, office: OfficeId, day: str) -> list[Appointment]:
-        found = [
-            a
-            for a in self.appointments.values()
-            if a.office is office and a.start.astimezone(MADRID).date().isoformat() == day
-        ]
-        return sorted(found, key=lambda a: a.start)
-
-    def mark_reminder(self, appointment_id: str, which: str, value: str, claim: bool) -> bool:
-        appointment = self.appointments[appointment_id]
-        if claim and (not appointment.is_active or which in appointment.reminders):
-            return False
-        self.appointments[appointment_id] = replace(appointment, reminders={**appointment.reminders, which: value})
-        return True
-
-    def unmark_reminder(self, appointment_id: str, which: str) -> None:
-        appointment = self.appointments[appointment_id]
-        reminders = {k: v for k, v in appointment.reminders.items() if k != which}
-        self.appointments[appointment_id] = replace(appointment, reminders=reminders)
 
 
 class RecordingNotifier:
@@ -124,8 +94,7 @@ class Reminders:
             CatalogueService(InMemoryCatalogue([CERTIFICATE])),
             lambda office: (),
             HolidayCalendar(()),
-            # The use case is typed with the DynamoDB adapter; this fake implements the three methods it calls.
-            cast(DynamoBookingStore, self.store),
+            self.store,
             self.notifier,
             self.audit,
             BookingSettings(3, BASE_URL, "cites@vilademo.example", MADRID),

@@ -16,21 +16,27 @@ Limits (why): a one-time code proves only control of an address, so a code sign-
 address, and a refusal never tells them about a booking they cannot see. At most ``max_contacts`` contacts per ID
 number hold active bookings at once, so nobody hoards places with many addresses. A booking made with the identity
 proved (eID) or by staff is limited by every booking under the ID number, all of which that caller can see.
+
+Written with PynamoDB (``models.AppointmentItem`` and ``models.BookingItem``, bound to the stage's tables) and its
+``TransactWrite``; each write of a transaction carries what its failed condition means to the caller.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
+from typing import Any, TypeVar
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition, size
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamo.models import AppointmentItem, BookingItem, bound
 from chalicelib.domain.appointments import Appointment, Contact, Status
-from chalicelib.domain.audit import COUNCIL_ZONE
 from chalicelib.domain.catalogue import Assurance, OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.identity_check import IdentityCheck
@@ -42,306 +48,278 @@ ONLINE_LIMIT_REACHED = (
     "This appointment cannot be booked online with this contact. Book it by phone or in person, "
     "or sign in with your digital identity (idCAT Mòbil, Cl@ve or a digital certificate)."
 )
-_serialise = TypeSerializer().serialize
-_deserialise = TypeDeserializer().deserialize
-
-
-def _cap_key(office: str, unit: str, agent: str) -> dict[str, Any]:
-    return {"pk": {"S": f"CAP#{office}#{unit[:7]}"}, "sk": {"S": f"{unit}#{agent}"}}
+Reason = tuple[str, str]  # the Conflict's code and detail when a write's condition fails
+CONFLICT: Reason = ("conflict", "")
+ALREADY_BOOKED: Reason = ("already_booked", "You already have an appointment for this service.")
+TOO_MANY: Reason = ("too_many_appointments", "You have as many appointments as you can hold at once.")
+NO_LONGER_ACTIVE: Reason = ("not_booked", "The appointment is no longer active.")
+T = TypeVar("T")
 
 
 def _scope(citizen: str, contact: str) -> str:
     return f"CIT#{citizen}#C#{contact}"
 
 
-def _decrement(table: str, pk: str, sk: str, attribute: str) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": {"pk": {"S": pk}, "sk": {"S": sk}},
-            "UpdateExpression": f"ADD {attribute} :minus",
-            "ConditionExpression": f"{attribute} > :zero",
-            "ExpressionAttributeValues": {":minus": {"N": "-1"}, ":zero": {"N": "0"}},
-        }
-    }
-
-
 def _office_day(appointment: Appointment) -> str:
     return f"{appointment.office.value}#{appointment.start.date().isoformat()}"
 
 
-def to_item(a: Appointment) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "id": a.id,
-        "service_id": a.service_id,
-        "office": a.office.value,
-        "office_day": _office_day(a),
-        "start": a.start.isoformat(),
-        "end": a.end.isoformat(),
-        "status": a.status.value,
-        "citizen": a.citizen,
-        "contact": {k: v for k, v in (("email", a.contact.email), ("phone", a.contact.phone)) if v},
-        "language": a.language,
-        "agent": a.agent,
-        "units": list(a.units),
-        "created_at": a.created_at.isoformat(),
-        "created_by": a.created_by,
-        "version": a.version,
-        "reminders": dict(a.reminders),
-        "citizen_assurance": a.citizen_assurance.value,
-    }
-    if a.identity_check is not None:
-        item["identity_check"] = a.identity_check.to_item()
-    if a.citizen_contact:
-        item["citizen_contact"] = a.citizen_contact
-    if a.citizen_name:
-        item["citizen_name"] = a.citizen_name
-    if a.outcome_notes:
-        item["outcome_notes"] = a.outcome_notes
-    return {k: _serialise(v) for k, v in item.items()}
-
-
-def from_item(raw: Mapping[str, Any]) -> Appointment:
-    d = {k: _deserialise(v) for k, v in raw.items()}
-    contact = d.get("contact") or {}
-    return Appointment(
-        id=d["id"],
-        service_id=d["service_id"],
-        office=OfficeId(d["office"]),
-        start=datetime.fromisoformat(d["start"]).astimezone(COUNCIL_ZONE),
-        end=datetime.fromisoformat(d["end"]).astimezone(COUNCIL_ZONE),
-        status=Status(d["status"]),
-        citizen=d["citizen"],
-        citizen_contact=d.get("citizen_contact"),
-        contact=Contact(contact.get("email"), contact.get("phone")),
-        language=d["language"],
-        agent=d.get("agent", ""),
-        units=tuple(d.get("units") or ()),
-        created_at=datetime.fromisoformat(d["created_at"]),
-        created_by=d["created_by"],
-        citizen_name=d.get("citizen_name"),
-        version=int(d.get("version", 1)),
-        reminders={str(k): str(v) for k, v in (d.get("reminders") or {}).items()},
-        outcome_notes=d.get("outcome_notes"),
-        citizen_assurance=Assurance(d.get("citizen_assurance") or Assurance.LOW.value),
-        identity_check=IdentityCheck.from_item(d["identity_check"]) if d.get("identity_check") else None,
+def to_item(model: type[AppointmentItem], a: Appointment) -> AppointmentItem:
+    return model(
+        a.id,
+        service_id=a.service_id,
+        office=a.office.value,
+        office_day=_office_day(a),
+        start=a.start.isoformat(),
+        end=a.end.isoformat(),
+        status=a.status.value,
+        citizen=a.citizen,
+        citizen_contact=a.citizen_contact or None,
+        citizen_name=a.citizen_name or None,
+        contact={k: v for k, v in (("email", a.contact.email), ("phone", a.contact.phone)) if v},
+        language=a.language,
+        agent=a.agent,
+        units=list(a.units),
+        created_at=a.created_at.isoformat(),
+        created_by=a.created_by,
+        version=a.version,
+        reminders=dict(a.reminders),
+        outcome_notes=a.outcome_notes or None,
+        citizen_assurance=a.citizen_assurance.value,
+        identity_check=a.identity_check.to_item() if a.identity_check is not None else None,
     )
 
 
+def from_item(item: AppointmentItem, zone: tzinfo) -> Appointment:
+    """The appointment, its times in ``zone`` (the council's: where its offices are)."""
+    contact = item.contact.as_dict() if item.contact else {}
+    return Appointment(
+        id=item.id,
+        service_id=item.service_id,
+        office=OfficeId(item.office),
+        start=datetime.fromisoformat(item.start).astimezone(zone),
+        end=datetime.fromisoformat(item.end).astimezone(zone),
+        status=Status(item.status),
+        citizen=item.citizen,
+        citizen_contact=item.citizen_contact,
+        contact=Contact(contact.get("email"), contact.get("phone")),
+        language=item.language,
+        agent=item.agent or "",
+        units=tuple(item.units or ()),
+        created_at=datetime.fromisoformat(item.created_at),
+        created_by=item.created_by,
+        citizen_name=item.citizen_name,
+        version=int(item.version or 1),
+        reminders={str(k): str(v) for k, v in (item.reminders.as_dict() if item.reminders else {}).items()},
+        outcome_notes=item.outcome_notes,
+        citizen_assurance=Assurance(item.citizen_assurance or Assurance.LOW.value),
+        identity_check=IdentityCheck.from_item(item.identity_check.as_dict()) if item.identity_check else None,
+    )
+
+
+class _Writes:
+    """The writes of one transaction, each with what its failed condition means.
+
+    PynamoDB sends condition checks first, then deletes, puts and updates, and DynamoDB gives a reason per write in
+    the order sent; a refusal is named by the write added first among those whose condition failed, as if they had
+    been sent in the order they were added.
+    """
+
+    _KINDS = ("check", "delete", "save", "update")
+
+    def __init__(self) -> None:
+        self._writes: dict[str, list[tuple[int, Callable[[TransactWrite], None], Reason]]] = {
+            k: [] for k in self._KINDS
+        }
+        self._added = 0
+
+    def _add(self, kind: str, write: Callable[[TransactWrite], None], reason: Reason) -> None:
+        self._writes[kind].append((self._added, write, reason))
+        self._added += 1
+
+    def check(self, model: type[BookingItem], key: tuple[str, str], condition: Condition, reason: Reason) -> None:
+        self._add("check", lambda t: t.condition_check(model, *key, condition=condition), reason)
+
+    def delete(self, item: Any, condition: Condition, reason: Reason = CONFLICT) -> None:
+        self._add("delete", lambda t: t.delete(item, condition=condition), reason)
+
+    def save(self, item: Any, condition: Condition, reason: Reason = CONFLICT) -> None:
+        self._add("save", lambda t: t.save(item, condition=condition), reason)
+
+    def update(
+        self, item: Any, actions: list[Action], condition: Condition | None = None, reason: Reason = CONFLICT
+    ) -> None:
+        self._add("update", lambda t: t.update(item, actions, condition=condition), reason)
+
+    def commit(self, connection: Connection) -> None:
+        # No client request token: retries are made safe by Powertools idempotency on the request, and a token tied
+        # to the caller's key would make two different requests with equal keys fail for ten minutes.
+        sent = [entry for kind in self._KINDS for entry in self._writes[kind]]
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                with TransactWrite(connection=connection) as transaction:
+                    for _, write, _ in sent:
+                        write(transaction)
+            except TransactWriteError as exc:
+                if exc.cause_response_code != "TransactionCanceledException":
+                    raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
+                reasons = exc.cancellation_reasons
+                failed = [
+                    sent[i] for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"
+                ]
+                if failed:
+                    code, detail = min(failed, key=lambda entry: entry[0])[2]
+                    raise Conflict(code, detail or "The request conflicts with the current state.") from None
+                if any(r is not None and r.code == "TransactionConflict" for r in reasons) and (
+                    attempt + 1 < TRANSACTION_ATTEMPTS
+                ):
+                    # Another transaction touched the same items at that moment; ours changed nothing: try again.
+                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not security
+                    continue
+                raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
+            return
+
+
 class DynamoBookingStore:
-    def __init__(self, client: Any, appointments_table: str, booking_table: str) -> None:
-        self._client = client
-        self._appointments = appointments_table
-        self._booking = booking_table
+    def __init__(
+        self,
+        appointments: type[AppointmentItem],
+        booking: type[BookingItem],
+        connection: Connection,
+        zone: tzinfo,
+    ) -> None:
+        self._appointments = appointments
+        self._booking = booking
+        self._connection = connection  # for transactions, which span both tables
+        self._zone = zone
 
     # --- reads ----------------------------------------------------------------------------------------------------
     def taken(self, office: OfficeId, first_unit: str, last_unit: str) -> set[tuple[str, str]]:
         """(unit, agent) pairs taken between two unit keys (inclusive), one Query per month touched."""
         taken: set[tuple[str, str]] = set()
         month, last_month = first_unit[:7], last_unit[:7]
+        units = self._booking.sk.between(first_unit, last_unit + "#\uffff")
+
+        def query(month: str) -> list[BookingItem]:
+            return list(self._booking.query(f"CAP#{office.value}#{month}", units, attributes_to_get=["sk"]))
+
         while month <= last_month:
-            kwargs: dict[str, Any] = {
-                "TableName": self._booking,
-                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
-                "ExpressionAttributeValues": {
-                    ":pk": {"S": f"CAP#{office.value}#{month}"},
-                    ":a": {"S": first_unit},
-                    ":b": {"S": last_unit + "#\uffff"},
-                },
-                "ProjectionExpression": "sk",
-            }
-            while True:
-                page = self._call("query", **kwargs)
-                for item in page["Items"]:
-                    unit, _, agent = item["sk"]["S"].partition("#")
-                    taken.add((unit, agent))
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            for row in self._read(query, month):
+                unit, _, agent = row.sk.partition("#")
+                taken.add((unit, agent))
             year, mon = int(month[:4]), int(month[5:7])
             month = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
         return taken
 
     def get(self, appointment_id: str) -> Appointment | None:
-        item = self._call(
-            "get_item", TableName=self._appointments, Key={"id": {"S": appointment_id}}, ConsistentRead=True
-        ).get("Item")
-        return from_item(item) if item else None
+        def read() -> AppointmentItem | None:
+            try:
+                return self._appointments.get(appointment_id, consistent_read=True)
+            except DoesNotExist:
+                return None
+
+        item = self._read(read)
+        return from_item(item, self._zone) if item else None
 
     def of_citizen(self, citizen: str) -> list[Appointment]:
-        return self._query_index("by_citizen", "citizen", citizen)
+        return self._sorted(lambda: list(self._appointments.by_citizen.query(citizen)))
 
     def of_office_day(self, office: OfficeId, day: str) -> list[Appointment]:
-        return self._query_index("by_office_day", "office_day", f"{office.value}#{day}")
+        return self._sorted(lambda: list(self._appointments.by_office_day.query(f"{office.value}#{day}")))
 
-    def _query_index(self, index: str, key: str, value: str) -> list[Appointment]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._appointments,
-            "IndexName": index,
-            "KeyConditionExpression": "#k = :v",
-            "ExpressionAttributeNames": {"#k": key},
-            "ExpressionAttributeValues": {":v": {"S": value}},
-        }
-        found = []
-        while True:
-            page = self._call("query", **kwargs)
-            found += [from_item(i) for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return sorted(found, key=lambda a: a.start)
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def _sorted(self, query: Callable[[], list[AppointmentItem]]) -> list[Appointment]:
+        return sorted((from_item(i, self._zone) for i in self._read(query)), key=lambda a: a.start)
+
+    def _read(self, read: Callable[..., T], *args: Any) -> T:
+        try:
+            return read(*args)
+        except PynamoDBException as exc:
+            raise DependencyUnavailable("The appointments could not be read.") from exc
 
     # --- writes ---------------------------------------------------------------------------------------------------
     def book(self, appointment: Appointment, max_active: int, max_contacts: int = MAX_CONTACTS) -> None:
         a = appointment
-        actions = [self._take(a, unit) for unit in a.units]
-        actions.append(
-            {
-                "Put": {
-                    "TableName": self._appointments,
-                    "Item": to_item(a),
-                    "ConditionExpression": "attribute_not_exists(id)",
-                }
-            }
-        )
-        reasons = [("slot_unavailable", "That time is no longer available.")] * len(a.units) + [
+        writes = _Writes()
+        for unit in a.units:
+            self._take(writes, a, unit, ("slot_unavailable", "That time is no longer available."))
+        writes.save(
+            to_item(self._appointments, a),
+            self._appointments.id.does_not_exist(),
             ("conflict", "The appointment already exists."),
-        ]
-        limits, limit_reasons = (
-            self._contact_limits(a, a.citizen_contact, max_active, max_contacts)
-            if a.citizen_contact
-            else self._identity_limits(a, max_active)
         )
-        self._transact(actions + limits, reasons + limit_reasons)
+        if a.citizen_contact:
+            self._contact_limits(writes, a, a.citizen_contact, max_active, max_contacts)
+        else:
+            self._identity_limits(writes, a, max_active)
+        writes.commit(self._connection)
 
-    def _identity_limits(self, a: Appointment, max_active: int) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    def _identity_limits(self, writes: _Writes, a: Appointment, max_active: int) -> None:
         """Booked with the identity proved, or by staff: every booking under the ID number counts."""
-        citizen = {"S": f"CIT#{a.citizen}"}
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._booking,
-                    "Item": {"pk": citizen, "sk": {"S": f"SVC#{a.service_id}"}, "appointment_id": {"S": a.id}},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": self._booking,
-                    "Key": {"pk": citizen, "sk": {"S": f"SVCN#{a.service_id}"}},
-                    "ConditionExpression": "attribute_not_exists(n) OR n < :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._booking,
-                    "Key": {"pk": citizen, "sk": {"S": "ACTIVE"}},
-                    "UpdateExpression": "ADD active :one",
-                    "ConditionExpression": "attribute_not_exists(active) OR active < :max",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": str(max_active)}},
-                }
-            },
-        ]
-        already = ("already_booked", "You already have an appointment for this service.")
-        too_many = ("too_many_appointments", "You have as many appointments as you can hold at once.")
-        return actions, [already, already, too_many]
+        b, citizen = self._booking, f"CIT#{a.citizen}"
+        writes.save(b(citizen, f"SVC#{a.service_id}", appointment_id=a.id), b.pk.does_not_exist(), ALREADY_BOOKED)
+        writes.check(b, (citizen, f"SVCN#{a.service_id}"), b.n.does_not_exist() | (b.n < 1), ALREADY_BOOKED)
+        writes.update(
+            b(citizen, "ACTIVE"), [b.active.add(1)], b.active.does_not_exist() | (b.active < max_active), TOO_MANY
+        )
 
-    def _contact_limits(
-        self, a: Appointment, contact: str, max_active: int, max_contacts: int
-    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    def _contact_limits(self, writes: _Writes, a: Appointment, contact: str, max_active: int, cap: int) -> None:
         """Booked by a code sign-in: limits counted within (ID number, verified contact), and a cap on contacts."""
-        citizen, scope = {"S": f"CIT#{a.citizen}"}, {"S": _scope(a.citizen, contact)}
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._booking,
-                    "Item": {"pk": scope, "sk": {"S": f"SVC#{a.service_id}"}, "appointment_id": {"S": a.id}},
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._booking,
-                    "Key": {"pk": scope, "sk": {"S": "ACTIVE"}},
-                    "UpdateExpression": "ADD active :one",
-                    "ConditionExpression": "attribute_not_exists(active) OR active < :max",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": str(max_active)}},
-                }
-            },
-            {
-                # A contact already in the set keeps its place; a new one joins only while there is room.
-                "Update": {
-                    "TableName": self._booking,
-                    "Key": {"pk": citizen, "sk": {"S": "CONTACTS"}},
-                    "UpdateExpression": "ADD contacts :me",
-                    "ConditionExpression": (
-                        "attribute_not_exists(contacts) OR contains(contacts, :contact) OR size(contacts) < :cap"
-                    ),
-                    "ExpressionAttributeValues": {
-                        ":me": {"SS": [contact]},
-                        ":contact": {"S": contact},
-                        ":cap": {"N": str(max_contacts)},
-                    },
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._booking,
-                    "Key": {"pk": citizen, "sk": {"S": "ACTIVE"}},
-                    "UpdateExpression": "ADD active :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._booking,
-                    "Key": {"pk": citizen, "sk": {"S": f"SVCN#{a.service_id}"}},
-                    "UpdateExpression": "ADD n :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
-            },
-        ]
-        reasons = [
-            ("already_booked", "You already have an appointment for this service."),
-            ("too_many_appointments", "You have as many appointments as you can hold at once."),
+        b, citizen, scope = self._booking, f"CIT#{a.citizen}", _scope(a.citizen, contact)
+        writes.save(b(scope, f"SVC#{a.service_id}", appointment_id=a.id), b.pk.does_not_exist(), ALREADY_BOOKED)
+        writes.update(
+            b(scope, "ACTIVE"), [b.active.add(1)], b.active.does_not_exist() | (b.active < max_active), TOO_MANY
+        )
+        # A contact already in the set keeps its place; a new one joins only while there is room.
+        writes.update(
+            b(citizen, "CONTACTS"),
+            [b.contacts.add({contact})],
+            b.contacts.does_not_exist() | b.contacts.contains(contact) | (size(b.contacts) < cap),
             ("online_limit_reached", ONLINE_LIMIT_REACHED),
-            ("conflict", ""),
-            ("conflict", ""),
-        ]
-        return actions, reasons
+        )
+        writes.update(b(citizen, "ACTIVE"), [b.active.add(1)])
+        writes.update(b(citizen, f"SVCN#{a.service_id}"), [b.n.add(1)])
 
     def cancel(self, appointment: Appointment, new_status: Status = Status.CANCELLED) -> None:
         a = appointment
-        actions = [self._status(a, new_status)]
-        actions += [self._release(a, unit) for unit in a.units]
-        self._release_citizen(a, actions, "not_booked", "The appointment is no longer active.")
+
+        def writes() -> _Writes:
+            w = _Writes()
+            self._status(w, a, new_status, NO_LONGER_ACTIVE)
+            for unit in a.units:
+                self._release(w, a, unit)
+            return w
+
+        self._release_citizen(a, writes)
 
     def close(self, appointment: Appointment, new_status: Status, notes: str | None) -> None:
         """Record an outcome: the places stay taken (the time was used), the citizen's booking is freed."""
         a = appointment
-        status = self._status(a, new_status)
-        if notes:
-            status["Update"]["UpdateExpression"] += ", outcome_notes = :notes"
-            status["Update"]["ExpressionAttributeValues"][":notes"] = {"S": notes}
-        self._release_citizen(a, [status], "not_booked", "The appointment is no longer active.")
 
-    def _release_citizen(self, a: Appointment, actions: list[dict[str, Any]], code: str, detail: str) -> None:
-        """Write ``actions`` (the first one's condition failing means ``code``) with the citizen's limits freed.
+        def writes() -> _Writes:
+            w = _Writes()
+            extra = [self._appointments.outcome_notes.set(notes)] if notes else []
+            self._status(w, a, new_status, NO_LONGER_ACTIVE, extra)
+            return w
+
+        self._release_citizen(a, writes)
+
+    def _release_citizen(self, a: Appointment, writes: Callable[[], _Writes]) -> None:
+        """Commit ``writes()`` with the citizen's limits freed in the same transaction.
 
         A code sign-in's contact leaves the set of contacts when its last active booking ends; whether this one is
         the last is read first and made a condition of the write, so a booking by the same contact at that moment
         makes the write fail and it is tried again with a fresh read.
         """
-        reasons = [(code, detail)] + [("conflict", "")] * (len(actions) - 1)
         contact = a.citizen_contact
         for _ in range(TRANSACTION_ATTEMPTS):
+            w = writes()
             if not contact:
-                self._transact(actions + self._identity_release(a), reasons + [("conflict", "")] * 2)
+                self._identity_release(w, a)
+                w.commit(self._connection)
                 return
-            held = self._active_in(_scope(a.citizen, contact))
-            release = self._contact_release(a, contact, last=held <= 1)
+            self._contact_release(w, a, contact, last=self._active_in(_scope(a.citizen, contact)) <= 1)
             try:
-                self._transact(actions + release, reasons + [("legacy", ""), ("stale", "")] + [("conflict", "")] * 3)
+                w.commit(self._connection)
             except Conflict as exc:
                 if exc.code == "legacy":
                     # Booked before limits were kept per contact: it is counted under the ID number alone.
@@ -353,227 +331,131 @@ class DynamoBookingStore:
         raise DependencyUnavailable("The appointment could not be updated; nothing was changed.")
 
     def _active_in(self, pk: str) -> int:
-        item = self._call(
-            "get_item", TableName=self._booking, Key={"pk": {"S": pk}, "sk": {"S": "ACTIVE"}}, ConsistentRead=True
-        ).get("Item")
-        return int(item["active"]["N"]) if item and "active" in item else 0
+        def read() -> int:
+            try:
+                return int(self._booking.get(pk, "ACTIVE", consistent_read=True).active or 0)
+            except DoesNotExist:
+                return 0
 
-    def _identity_release(self, a: Appointment) -> list[dict[str, Any]]:
-        return [
-            {
-                "Delete": {
-                    "TableName": self._booking,
-                    "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": f"SVC#{a.service_id}"}},
-                    "ConditionExpression": "appointment_id = :id",
-                    "ExpressionAttributeValues": {":id": {"S": a.id}},
-                }
-            },
-            _decrement(self._booking, f"CIT#{a.citizen}", "ACTIVE", "active"),
-        ]
+        return self._read(read)
 
-    def _contact_release(self, a: Appointment, contact: str, last: bool) -> list[dict[str, Any]]:
-        scope = _scope(a.citizen, contact)
-        in_scope = _decrement(self._booking, scope, "ACTIVE", "active")
+    def _identity_release(self, writes: _Writes, a: Appointment) -> None:
+        b = self._booking
+        writes.delete(b(f"CIT#{a.citizen}", f"SVC#{a.service_id}"), b.appointment_id == a.id)
+        self._decrement(writes, f"CIT#{a.citizen}", "ACTIVE", "active")
+
+    def _contact_release(self, writes: _Writes, a: Appointment, contact: str, last: bool) -> None:
+        b, citizen, scope = self._booking, f"CIT#{a.citizen}", _scope(a.citizen, contact)
+        writes.delete(b(scope, f"SVC#{a.service_id}"), b.appointment_id == a.id, ("legacy", ""))
         # The condition the read was made under: the last active booking of this contact, or one of several.
-        in_scope["Update"]["ConditionExpression"] = "active = :one" if last else "active > :one"
-        in_scope["Update"]["ExpressionAttributeValues"] = {":minus": {"N": "-1"}, ":one": {"N": "1"}}
-        actions = [
-            {
-                "Delete": {
-                    "TableName": self._booking,
-                    "Key": {"pk": {"S": scope}, "sk": {"S": f"SVC#{a.service_id}"}},
-                    "ConditionExpression": "appointment_id = :id",
-                    "ExpressionAttributeValues": {":id": {"S": a.id}},
-                }
-            },
-            in_scope,
-            _decrement(self._booking, f"CIT#{a.citizen}", "ACTIVE", "active"),
-            _decrement(self._booking, f"CIT#{a.citizen}", f"SVCN#{a.service_id}", "n"),
-        ]
+        writes.update(b(scope, "ACTIVE"), [b.active.add(-1)], b.active == 1 if last else b.active > 1, ("stale", ""))
+        self._decrement(writes, citizen, "ACTIVE", "active")
+        self._decrement(writes, citizen, f"SVCN#{a.service_id}", "n")
         if last:
-            actions.append(
-                {
-                    "Update": {
-                        "TableName": self._booking,
-                        "Key": {"pk": {"S": f"CIT#{a.citizen}"}, "sk": {"S": "CONTACTS"}},
-                        "UpdateExpression": "DELETE contacts :me",
-                        "ExpressionAttributeValues": {":me": {"SS": [contact]}},
-                    }
-                }
-            )
-        return actions
+            writes.update(b(citizen, "CONTACTS"), [b.contacts.delete({contact})])
 
     def reschedule(self, old: Appointment, new: Appointment) -> None:
         same_agent = old.agent == new.agent
         freed = [u for u in old.units if not (same_agent and u in set(new.units))]
         taken = [u for u in new.units if not (same_agent and u in set(old.units))]
-        item = to_item(new)
-        names = {f"#{k}": k for k in item if k != "id"}
-        actions: list[dict[str, Any]] = [
-            {
-                "Update": {
-                    "TableName": self._appointments,
-                    "Key": {"id": {"S": old.id}},
-                    "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in item if k != "id"),
-                    "ConditionExpression": "#status = :booked AND #version = :old_version",
-                    "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": {
-                        **{f":{k}": v for k, v in item.items() if k != "id"},
-                        ":booked": {"S": Status.BOOKED.value},
-                        ":old_version": {"N": str(old.version)},
-                    },
-                }
-            }
-        ]
-        actions += [self._take(new, unit) for unit in taken]
-        actions += [self._release(old, unit) for unit in freed]
-        reasons = [("not_booked", "The appointment changed meanwhile; reload it.")]
-        reasons += [("slot_unavailable", "That time is no longer available; your appointment is unchanged.")] * len(
-            taken
+        model, item = self._appointments, to_item(self._appointments, new)
+        writes = _Writes()
+        writes.update(
+            model(old.id),
+            [
+                attribute.set(value)
+                for name, attribute in model.get_attributes().items()
+                if name != "id" and (value := getattr(item, name)) is not None
+            ],
+            (model.status == Status.BOOKED.value) & (model.version == old.version),
+            ("not_booked", "The appointment changed meanwhile; reload it."),
         )
-        reasons += [("conflict", "")] * len(freed)
-        self._transact(actions, reasons)
+        for unit in taken:
+            self._take(
+                writes,
+                new,
+                unit,
+                ("slot_unavailable", "That time is no longer available; your appointment is unchanged."),
+            )
+        for unit in freed:
+            self._release(writes, old, unit)
+        writes.commit(self._connection)
 
     def mark_reminder(self, appointment_id: str, which: str, value: str, claim: bool) -> bool:
         """Claim (only if not yet claimed or sent) or record a reminder; False when another run got there first."""
-        condition = "#status = :booked AND attribute_not_exists(reminders.#w)" if claim else "attribute_exists(id)"
-        values: dict[str, Any] = {":v": {"S": value}}
-        if claim:
-            values[":booked"] = {"S": Status.BOOKED.value}
-        try:
-            self._client.update_item(
-                TableName=self._appointments,
-                Key={"id": {"S": appointment_id}},
-                UpdateExpression="SET reminders.#w = :v",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#w": which, **({"#status": "status"} if claim else {})},
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise DependencyUnavailable("The appointments could not be updated.") from exc
-        return True
+        model = self._appointments
+        condition = (
+            (model.status == Status.BOOKED.value) & model.reminders[which].does_not_exist()
+            if claim
+            else model.id.exists()
+        )
+        return self._update_if(appointment_id, [model.reminders[which].set(value)], condition)
 
     def record_identity_check(self, appointment_id: str, check: IdentityCheck) -> bool:
         """Store the agent's check while the appointment is booked; False when it no longer is."""
-        return self._conditional_set(
-            appointment_id, "identity_check", {"M": {k: {"S": v} for k, v in check.to_item().items()}}
+        model = self._appointments
+        return self._update_if(
+            appointment_id, [model.identity_check.set(check.to_item())], model.status == Status.BOOKED.value
         )
 
     def raise_assurance(self, appointment_id: str, level: Assurance) -> bool:
         """Record that the citizen identified at ``level`` for this appointment (never lowers what is stored)."""
+        model = self._appointments
         lower = [a.value for a in Assurance if a.rank < level.rank]
-        condition = (
-            "#status = :booked AND (attribute_not_exists(citizen_assurance) OR citizen_assurance IN ("
-            + ", ".join(f":l{i}" for i in range(len(lower)))
-            + "))"
+        unset = model.citizen_assurance.does_not_exist()
+        below = unset | model.citizen_assurance.is_in(*lower) if lower else unset
+        return self._update_if(
+            appointment_id, [model.citizen_assurance.set(level.value)], (model.status == Status.BOOKED.value) & below
         )
-        try:
-            self._client.update_item(
-                TableName=self._appointments,
-                Key={"id": {"S": appointment_id}},
-                UpdateExpression="SET citizen_assurance = :level",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":level": {"S": level.value},
-                    ":booked": {"S": Status.BOOKED.value},
-                    **{f":l{i}": {"S": v} for i, v in enumerate(lower)},
-                },
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise DependencyUnavailable("The appointments could not be updated.") from exc
-        return True
-
-    def _conditional_set(self, appointment_id: str, name: str, value: dict[str, Any]) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._appointments,
-                Key={"id": {"S": appointment_id}},
-                UpdateExpression="SET #n = :v",
-                ConditionExpression="#status = :booked",
-                ExpressionAttributeNames={"#n": name, "#status": "status"},
-                ExpressionAttributeValues={":v": value, ":booked": {"S": Status.BOOKED.value}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise DependencyUnavailable("The appointments could not be updated.") from exc
-        return True
 
     def unmark_reminder(self, appointment_id: str, which: str) -> None:
-        self._client.update_item(
-            TableName=self._appointments,
-            Key={"id": {"S": appointment_id}},
-            UpdateExpression="REMOVE reminders.#w",
-            ExpressionAttributeNames={"#w": which},
-        )
+        try:
+            self._appointments(appointment_id).update([self._appointments.reminders[which].remove()])
+        except PynamoDBException as exc:
+            raise DependencyUnavailable("The appointments could not be updated.") from exc
+
+    def _update_if(self, appointment_id: str, actions: list[Action], condition: Condition) -> bool:
+        try:
+            self._appointments(appointment_id).update(actions, condition=condition)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise DependencyUnavailable("The appointments could not be updated.") from exc
+        return True
 
     # --- pieces ---------------------------------------------------------------------------------------------------
-    def _take(self, a: Appointment, unit: str) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self._booking,
-                "Item": {**_cap_key(a.office.value, unit, a.agent), "appointment_id": {"S": a.id}},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+    def _take(self, writes: _Writes, a: Appointment, unit: str, reason: Reason) -> None:
+        b = self._booking
+        row = b(f"CAP#{a.office.value}#{unit[:7]}", f"{unit}#{a.agent}", appointment_id=a.id)
+        writes.save(row, b.pk.does_not_exist(), reason)
 
-    def _release(self, a: Appointment, unit: str) -> dict[str, Any]:
-        return {
-            "Delete": {
-                "TableName": self._booking,
-                "Key": _cap_key(a.office.value, unit, a.agent),
-                "ConditionExpression": "appointment_id = :id",
-                "ExpressionAttributeValues": {":id": {"S": a.id}},
-            }
-        }
+    def _release(self, writes: _Writes, a: Appointment, unit: str) -> None:
+        b = self._booking
+        writes.delete(b(f"CAP#{a.office.value}#{unit[:7]}", f"{unit}#{a.agent}"), b.appointment_id == a.id)
 
-    def _status(self, a: Appointment, status: Status) -> dict[str, Any]:
-        return {
-            "Update": {
-                "TableName": self._appointments,
-                "Key": {"id": {"S": a.id}},
-                "UpdateExpression": "SET #status = :new, #version = #version + :one",
-                "ConditionExpression": "#status = :booked",
-                "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
-                "ExpressionAttributeValues": {
-                    ":new": {"S": status.value},
-                    ":booked": {"S": Status.BOOKED.value},
-                    ":one": {"N": "1"},
-                },
-            }
-        }
+    def _decrement(self, writes: _Writes, pk: str, sk: str, attribute: str) -> None:
+        counter = getattr(self._booking, attribute)
+        writes.update(self._booking(pk, sk), [counter.add(-1)], counter > 0)
 
-    def _transact(self, actions: Sequence[dict[str, Any]], reasons: Sequence[tuple[str, str]]) -> None:
-        # No ClientRequestToken: retries are made safe by Powertools idempotency on the request, and a token tied to
-        # the caller's key would make two different requests with equal keys fail for ten minutes.
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                self._client.transact_write_items(TransactItems=list(actions))
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
-                cancelled = exc.response.get("CancellationReasons") or []
-                for index, reason in enumerate(cancelled):
-                    if reason.get("Code") == "ConditionalCheckFailed":
-                        code, detail = reasons[index] if index < len(reasons) else ("conflict", "")
-                        raise Conflict(code, detail or "The request conflicts with the current state.") from None
-                if (
-                    any(r.get("Code") == "TransactionConflict" for r in cancelled)
-                    and attempt + 1 < TRANSACTION_ATTEMPTS
-                ):
-                    # Another transaction touched the same items at that moment; ours changed nothing: try again.
-                    time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter, not security
-                    continue
-                raise DependencyUnavailable("The booking could not be saved; nothing was changed.") from exc
-            return
+    def _status(
+        self, writes: _Writes, a: Appointment, status: Status, reason: Reason, extra: Sequence[Action] = ()
+    ) -> None:
+        model = self._appointments
+        writes.update(
+            model(a.id),
+            [model.status.set(status.value), model.version.set(model.version + 1), *extra],
+            model.status == Status.BOOKED.value,
+            reason,
+        )
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self._client, operation)(**kwargs)
-        except ClientError as exc:
-            raise DependencyUnavailable("The appointments could not be read.") from exc
+
+def booking_store(
+    appointments_table: str, booking_table: str, *, region: str, host: str | None, zone: tzinfo
+) -> DynamoBookingStore:
+    """The store on one stage's tables (the composition root, the dev scripts, the benches and tests build it so)."""
+    return DynamoBookingStore(
+        bound(AppointmentItem, appointments_table, region=region, host=host),
+        bound(BookingItem, booking_table, region=region, host=host),
+        Connection(region=region, host=host),
+        zone,
+    )

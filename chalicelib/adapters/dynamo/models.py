@@ -10,10 +10,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
 from pynamodb.connection import Connection
+from pynamodb.connection import base as _pynamodb_connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from chalicelib.adapters import aws
+
+
+# PynamoDB builds a botocore session per model's connection (~0.2 s each on a cold Lambda): ours share the process's.
+def _process_session(env_vars: Any = None) -> Any:
+    return aws.botocore_session()
+
+
+setattr(_pynamodb_connection, "get_session", _process_session)  # noqa: B010 (the name is not exported)
 
 M = TypeVar("M", bound=Model)
 
@@ -279,3 +297,91 @@ class NotificationItem(Model):
     sent_at = UnicodeAttribute()
     recipient = UnicodeAttribute()  # keyed hash: the log proves a message went out without holding the address
     expires_at = NumberAttribute()
+
+
+# Bookings and calls
+
+
+class AppointmentItem(Model):
+    """One appointment; instants are ISO 8601 with their offset, ``office_day`` is ``<office>#<yyyy-mm-dd>``."""
+
+    class Meta:
+        table_name = "unbound"
+
+    by_citizen = index("by_citizen", "citizen", "start")
+    by_office_day = index("by_office_day", "office_day", "start")
+
+    id = UnicodeAttribute(hash_key=True)
+    service_id = UnicodeAttribute()
+    office = UnicodeAttribute()
+    office_day = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    status = UnicodeAttribute()
+    citizen = UnicodeAttribute()
+    citizen_contact = UnicodeAttribute(null=True)  # keyed hash of the verified contact of a code sign-in
+    citizen_name = UnicodeAttribute(null=True)
+    contact: MapAttribute[str, Any] = MapAttribute(default=dict)  # email and/or phone
+    language = UnicodeAttribute()
+    agent = UnicodeAttribute(default="")
+    units: ListAttribute[str] = ListAttribute(default=list)
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    version = NumberAttribute(default=1)  # not a VersionAttribute: the store writes its conditions itself
+    reminders: MapAttribute[str, Any] = MapAttribute(default=dict)  # which → when claimed or sent
+    outcome_notes = UnicodeAttribute(null=True)
+    citizen_assurance = UnicodeAttribute(null=True)
+    identity_check: MapAttribute[str, Any] = MapAttribute(null=True)
+
+
+class BookingItem(Model):
+    """Capacity and limits (``chalicelib/adapters/dynamo/booking.py`` says which rows hold what)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    appointment_id = UnicodeAttribute(null=True)  # who holds a unit or a service
+    active = NumberAttribute(null=True)  # active appointments counted in this scope
+    n = NumberAttribute(null=True)  # active appointments for one service booked by code sign-ins
+    contacts = UnicodeSetAttribute(null=True)  # verified contacts holding bookings under an ID number
+
+
+class CallItem(Model):
+    """A row of the calls table: ``CALL`` (the live call), ``EVT#<id>`` (a report seen) or ``REC#<room>``."""
+
+    class Meta:
+        table_name = "unbound"
+
+    appointment_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    room_id = UnicodeAttribute(null=True)
+    node_id = UnicodeAttribute(null=True)
+    media_url = UnicodeAttribute(null=True)
+    state = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    waiting_since = UnicodeAttribute(null=True)
+    participants: MapAttribute[str, Any] = MapAttribute(null=True)
+    recording = UnicodeAttribute(null=True)  # CALL: whether the call is being recorded
+    report: MapAttribute[str, Any] = MapAttribute(null=True)  # REC#: what the node reported of the recording
+    ended_at = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL of EVT# rows
+
+
+class MediaNodeItem(Model):
+    """A media node's heartbeat, written by the node itself (``media-node/src/videoatencion_media/registry.py``)."""
+
+    class Meta:
+        table_name = "unbound"
+
+    node_id = UnicodeAttribute(hash_key=True)
+    url = UnicodeAttribute(null=True)
+    rooms = NumberAttribute(null=True)
+    participants = NumberAttribute(null=True)
+    max_rooms = NumberAttribute(null=True)
+    cpu = NumberAttribute(null=True)
+    draining = BooleanAttribute(null=True)
+    heartbeat_at = NumberAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
