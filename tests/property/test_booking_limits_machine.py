@@ -6,29 +6,25 @@ and its counters always equal what active appointments hold."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
-from moto import mock_aws
+from hypothesis.stateful import Bundle, invariant, multiple, rule
 
-from chalicelib.adapters.dynamo.booking import DynamoBookingStore
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.scheduling import unit_key
-from dev.provision import ensure_table
-from infra.resources import RESOURCES, key_alias, physical_name
+from infra.resources import physical_name
 from tests.property.test_booking_state_machine import (
     CONTACTS,
     DAY_START,
     MAX_ACTIVE,
     MAX_CONTACTS,
     SERVICES,
-    _client,
+    StoreMachine,
     assert_limits_held,
     citizens_items,
     limit_refusal,
@@ -38,27 +34,8 @@ from tests.property.test_booking_state_machine import (
 CITIZENS = ("12345678Z", "99301193G")  # few, so that every limit is reached within a few steps
 
 
-class LimitsMachine(RuleBasedStateMachine):
+class LimitsMachine(StoreMachine):
     appointments = Bundle("appointments")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.aws = mock_aws()
-        self.aws.start()
-        self.client = _client(os.environ["AWS_REGION"])
-        for table in ("appointments", "booking"):
-            ensure_table(self.client, "dev", RESOURCES.table(table), key_alias("dev", "data"))
-        self.store = DynamoBookingStore(
-            self.client, physical_name("dev", "appointments"), physical_name("dev", "booking")
-        )
-        self.latest: dict[str, Appointment] = {}
-        self.numbers = iter(range(1, 10**6))
-
-    def teardown(self) -> None:
-        self.aws.stop()
-
-    def active(self) -> list[Appointment]:
-        return [a for a in self.latest.values() if a.is_active]
 
     @rule(
         target=appointments,

@@ -20,15 +20,14 @@ import boto3
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
-from moto import mock_aws
 
 from chalicelib.adapters.dynamo.booking import DynamoBookingStore, from_item
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.scheduling import UNIT_MINUTES, unit_key
-from dev.provision import ensure_table
-from infra.resources import RESOURCES, key_alias, physical_name
+from infra.resources import physical_name
+from tests import moto_state
 
 MADRID = ZoneInfo("Europe/Madrid")
 DAY_START = datetime(2026, 12, 2, 9, 0, tzinfo=MADRID)
@@ -79,20 +78,14 @@ def refusal(change: Callable[[], object]) -> str | None:
     return None
 
 
-class BookingMachine(RuleBasedStateMachine):
-    appointments = Bundle("appointments")
+class StoreMachine(RuleBasedStateMachine):
+    """A booking store on moto, empty for each example, and the appointments the model made."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.aws = mock_aws()
-        self.aws.start()
-        region = os.environ["AWS_REGION"]
-        # Only the two tables the store uses, as dev.provision builds them. The full provision costs up to a second
-        # per example (moto generates an RSA key pair for every KMS key); moto takes the data key's alias for
-        # encryption at rest without the key existing, and nothing here reads encrypted data.
-        self.client = _client(region)
-        for table in ("appointments", "booking"):
-            ensure_table(self.client, "dev", RESOURCES.table(table), key_alias("dev", "data"))
+        self.aws = moto_state.fresh(tables_only=True)
+        self.aws.__enter__()
+        self.client = _client(os.environ["AWS_REGION"])
         self.store = DynamoBookingStore(
             self.client, physical_name("dev", "appointments"), physical_name("dev", "booking")
         )
@@ -100,12 +93,16 @@ class BookingMachine(RuleBasedStateMachine):
         self.numbers = iter(range(1, 10**6))
 
     def teardown(self) -> None:
-        self.aws.stop()
+        self.aws.__exit__(None, None, None)
 
-    # --- the model ------------------------------------------------------------------------------------------------
     def active(self) -> list[Appointment]:
         return [a for a in self.latest.values() if a.is_active]
 
+
+class BookingMachine(StoreMachine):
+    appointments = Bundle("appointments")
+
+    # --- the model ------------------------------------------------------------------------------------------------
     def held(self) -> dict[tuple[str, str], str]:
         return {(u, a.agent): a.id for a in self.active() for u in a.units}
 
