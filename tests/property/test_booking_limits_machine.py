@@ -10,14 +10,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, multiple, rule
 
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.scheduling import unit_key
-from infra.resources import physical_name
 from tests.property.test_booking_state_machine import (
     CONTACTS,
     DAY_START,
@@ -28,6 +27,7 @@ from tests.property.test_booking_state_machine import (
     assert_limits_held,
     citizens_items,
     limit_refusal,
+    machine_settings,
     refusal,
 )
 
@@ -83,14 +83,8 @@ class LimitsMachine(StoreMachine):
 
     @invariant()
     def the_counters_hold_what_the_model_holds(self) -> None:
-        items = self.client.scan(TableName=physical_name("dev", "booking"), ConsistentRead=True)["Items"]
-        assert_limits_held(citizens_items(list(items)), self.active())
+        assert_limits_held(citizens_items(self._scan("booking")), self.active())
 
 
-LimitsMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+LimitsMachine.TestCase.settings = machine_settings(20)
 TestLimitsMachine = LimitsMachine.TestCase

@@ -98,6 +98,9 @@ class StoreMachine(RuleBasedStateMachine):
     def active(self) -> list[Appointment]:
         return [a for a in self.latest.values() if a.is_active]
 
+    def _scan(self, table: str) -> list[dict[str, Any]]:
+        return list(self.client.scan(TableName=physical_name("dev", table), ConsistentRead=True)["Items"])
+
 
 class BookingMachine(StoreMachine):
     appointments = Bundle("appointments")
@@ -178,8 +181,6 @@ class BookingMachine(StoreMachine):
             self.latest[current.id] = moved
 
     # --- invariants (two scans a step: the tables are small, and fewer calls keep 25 examples under 30 s) --------
-    def _scan(self, table: str) -> list[dict[str, Any]]:
-        return list(self.client.scan(TableName=physical_name("dev", table), ConsistentRead=True)["Items"])
 
     @invariant()
     def the_store_holds_what_the_model_holds(self) -> None:
@@ -261,10 +262,12 @@ def assert_limits_held(citizens: list[dict[str, Any]], active: list[Appointment]
     }
 
 
-BookingMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+def machine_settings(steps: int) -> settings:
+    """25 examples of ``steps`` steps each, however long they take (moto is slow, and so is a busy machine)."""
+    return settings(
+        max_examples=25, stateful_step_count=steps, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+
+
+BookingMachine.TestCase.settings = machine_settings(15)
 TestBookingStateMachine = BookingMachine.TestCase
