@@ -13,11 +13,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: help setup run test lint bench web clean system-packages verify-records synth localstack-test
+.PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
-	@echo "make test   install what is needed, run the whole test suite"
+	@echo "make check  the quick lane, many times a day: lint, types, unit, property, API, media-node unit, SPA tests"
+	@echo "make test   install what is needed, run the whole test suite (CI's lane)"
 	@echo "make setup  install only (.venv, web/node_modules, Chromium)"
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks (print figures)"
@@ -51,9 +52,21 @@ setup: $(VENV)/.installed web/node_modules/.installed system-packages
 run: $(VENV)/.installed web
 	$(PY) -m dev.run
 
+# Tests that share nothing run on every core (pytest-xdist); each worker builds moto's resources once.
+FAST_TESTS := tests/unit tests/property tests/api media-node/tests
+PYTEST_PARALLEL := $(PY) -m pytest -n auto -m "not integration" $(FAST_TESTS)
+
+check: $(VENV)/.installed web/node_modules/.installed lint
+	cd web && npm test --silent
+	$(PYTEST_PARALLEL)
+
+# The fast lanes in parallel; then the CDK tests in one process (each stack synthesised once per session) and the
+# tests of the running stack, which share its ports and accounts, one at a time.
 test: setup web lint
 	cd web && npm test --silent
-	$(PY) -m pytest
+	$(PYTEST_PARALLEL)
+	$(PY) -m pytest infra/tests
+	$(PY) -m pytest -m integration tests media-node/tests
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

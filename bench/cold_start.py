@@ -17,19 +17,13 @@ from pathlib import Path
 
 from dev.chalice_config import stage_environment
 from dev.moto_server import make_serialised_server
+from dev.processes import free_port
 from dev.provision import provision
-from dev.run import REGION, aws_environment, port_in_use
+from dev.run import REGION, aws_environment
 from dev.seed import seed
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
-
-
-def _free_port() -> int:
-    port = 5600
-    while port_in_use(port):
-        port += 1
-    return port
 
 
 def _sample(script: str, env: dict[str, str]) -> tuple[float, float]:
@@ -47,7 +41,7 @@ def _sample(script: str, env: dict[str, str]) -> tuple[float, float]:
 def main() -> int:
     import threading
 
-    port = _free_port()
+    port = free_port()
     server = make_serialised_server("127.0.0.1", port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = {**os.environ, **aws_environment(port), **stage_environment("dev"), "POWERTOOLS_LOG_LEVEL": "WARNING"}

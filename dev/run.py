@@ -10,21 +10,18 @@ Run: ``python -m dev.run`` (``make run`` builds the SPA first).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-import requests
-
+from dev import processes
 from dev.calls_now import seed_calls_now
 from dev.provision import provision
 from dev.seed import seed
@@ -73,27 +70,18 @@ class Stack:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             output = (self.log_dir / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            args,
-            cwd=cwd,
-            env={**self.env, **(extra or {})},
-            stdout=output,
-            stderr=subprocess.STDOUT if output else None,
-            start_new_session=True,  # own process group: stopped as a whole, never orphaned
-        )
-        self.children.append((name, process))
+        self.children.append((name, processes.start(args, cwd=cwd, env={**self.env, **(extra or {})}, output=output)))
 
     def wait_for(self, name: str, url: str, timeout: float = 45.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        process = next(p for n, p in self.children if n == name)
+        processes.wait_until(self.check_alive_and(processes.answers(url)), process, name, timeout)
+
+    def check_alive_and(self, ready: Callable[[], bool]) -> Callable[[], bool]:
+        def check() -> bool:
             self.check_alive()
-            try:
-                if requests.get(url, timeout=1).status_code < 500:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{name} did not answer at {url} within {timeout:.0f} s")
+            return ready()
+
+        return check
 
     def check_alive(self) -> None:
         for name, process in self.children:
@@ -102,7 +90,7 @@ class Stack:
 
     def start(self) -> None:
         for port in (self.ports.moto, self.ports.api, self.ports.media, self.ports.web, self.ports.eid):
-            if port_in_use(port):
+            if processes.port_in_use(port):
                 raise RuntimeError(f"port {port} on 127.0.0.1 is already in use: is another stack running?")
         python = sys.executable
         self.spawn("moto", [python, "-m", "dev.moto_server", "--port", str(self.ports.moto)])
@@ -158,17 +146,7 @@ class Stack:
         self.wait_for("web", f"http://127.0.0.1:{self.ports.web}/")
 
     def stop(self) -> None:
-        for _, process in reversed(self.children):
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + 5
-        for _, process in reversed(self.children):
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        processes.stop([process for _, process in reversed(self.children)])
         self.children.clear()
 
 
@@ -189,11 +167,6 @@ def media_environment(ports: Ports, log_dir: Path | None) -> dict[str, str]:
     if log_dir is not None:
         env["MEDIA_RECORDINGS_DIR"] = str(log_dir / "recordings")
     return env
-
-
-def port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def calls_now(stack: Stack) -> str:

@@ -4,29 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
+from dev import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 STAFF_PASSWORD = "demo-staff-password-for-tests"
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def children_of(pid: int) -> list[int]:
@@ -94,10 +82,10 @@ class RunningStack:
 
 
 def start_stack(log_dir: Path, timeout: float = 90) -> RunningStack:
-    moto, api, media, web, eid = free_ports(5)
+    moto, api, media, web, eid = processes.free_ports(5)
     log_dir.mkdir(parents=True, exist_ok=True)
     runner_log = (log_dir / "runner.log").open("wb")
-    process = subprocess.Popen(
+    process = processes.start(
         [
             sys.executable,
             "-m",
@@ -117,20 +105,17 @@ def start_stack(log_dir: Path, timeout: float = 90) -> RunningStack:
         ],
         cwd=ROOT,
         env={**os.environ, "DEMO_STAFF_PASSWORD": STAFF_PASSWORD},
-        stdout=runner_log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        output=runner_log,
     )
     stack = RunningStack(process, moto, api, media, web, eid, log_dir)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dev.run exited with {process.returncode}:\n{stack.logs()}")
-        if "Ready in" in (log_dir / "runner.log").read_text(errors="replace"):
-            return stack
-        time.sleep(0.2)
-    stack.stop()
-    raise RuntimeError(f"the stack was not ready in {timeout} s:\n{stack.logs()}")
+    try:
+        processes.wait_until(
+            lambda: "Ready in" in (log_dir / "runner.log").read_text(errors="replace"), process, "dev.run", timeout
+        )
+    except RuntimeError as failed:
+        stack.stop()
+        raise RuntimeError(f"{failed}:\n{stack.logs()}") from failed
+    return stack
 
 
 def get(url: str) -> requests.Response:

@@ -13,14 +13,8 @@ import av
 import pytest
 from media import FPS, packets
 
-from videoatencion_media.recording import (
-    JOURNAL,
-    MANIFEST,
-    RoomRecorder,
-    manifest_from_journal,
-    read_journal,
-    salvage_segment,
-)
+from videoatencion_media.journal import JOURNAL, MANIFEST, manifest_from_journal, read_journal, salvage_segment
+from videoatencion_media.recording import RoomRecorder
 
 
 def decode_counts(path: Path) -> dict[str, Any]:

@@ -14,7 +14,8 @@ import pytest
 from media import packets
 from moto import mock_aws
 
-from videoatencion_media.recording import JOURNAL, MANIFEST, RoomRecorder, read_journal
+from videoatencion_media.journal import JOURNAL, MANIFEST, read_journal
+from videoatencion_media.recording import RoomRecorder
 from videoatencion_media.uploads import UPLOADS, Uploader
 
 BUCKET = "recordings-test"

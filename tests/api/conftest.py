@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
 from chalicelib import bootstrap
-from dev.provision import provision
 from dev.seed import DemoCounts, seed
+from tests import moto_state
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,8 +21,8 @@ os.environ["AUTH_MIN_RESPONSE_MS"] = "0"
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    with mock_aws():
-        provision("dev", os.environ["AWS_REGION"])
+    """moto with the dev stage's resources, empty (built once per process, emptied for each test)."""
+    with moto_state.fresh():
         yield
 
 
@@ -32,7 +31,7 @@ STAFF_PASSWORD = "correct horse battery staple"
 
 @pytest.fixture
 def demo(aws: None) -> DemoCounts:
-    return seed("dev", os.environ["AWS_REGION"], None, STAFF_PASSWORD)
+    return moto_state.seeded("demo", lambda: seed("dev", os.environ["AWS_REGION"], None, STAFF_PASSWORD))
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ double-booked, and the agenda shows exactly the winners."""
 
 from __future__ import annotations
 
+import functools
 import re
-import threading
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -18,6 +17,7 @@ import requests
 from stdnum.es import dni
 
 from dev.fake_eid import load_people
+from tests.integration.races import TIMEOUT, at_once, tally
 from tests.stack import STAFF_PASSWORD, RunningStack
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,6 @@ ATTEMPTS = 30
 # used by the browser tests, so this test takes the office's other agent's session, shared in conftest.py).
 BY_CODE = 4
 AGENT = "agent.omac2"
-TIMEOUT = 30
 
 
 @dataclass(frozen=True)
@@ -119,6 +118,10 @@ def sign_in_by_eid(stack: RunningStack, identifier: str) -> str:
     return fragment["access_token"]
 
 
+def _book(url: str, body: dict[str, Any], token: str, session: requests.Session) -> requests.Response:
+    return session.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
 def staff_token(stack: RunningStack, username: str) -> str:
     url = f"{stack.api_url}/auth/staff/login"
     first = _post(url, {"username": username, "password": STAFF_PASSWORD})
@@ -160,14 +163,6 @@ def agent(omac_agent_token: str) -> str:
     return omac_agent_token
 
 
-def connected(stack: RunningStack) -> requests.Session:
-    """A kept-alive connection, opened before the race: the local server accepts with a backlog of 5, and 30
-    connections opened at once would be reset by the kernel before a request is read."""
-    session = requests.Session()
-    assert session.get(f"{stack.api_url}/health", timeout=TIMEOUT).status_code == 200
-    return session
-
-
 def test_thirty_people_race_for_the_last_places_and_exactly_the_capacity_wins(stack: RunningStack, agent: str) -> None:
     # GIVEN a start time every one of the three services offers, with the same places left for each
     slots = [offered(stack, s) for s in SERVICES]
@@ -201,32 +196,18 @@ def test_thirty_people_race_for_the_last_places_and_exactly_the_capacity_wins(st
         {"service_id": SERVICES[i % len(SERVICES)], "start": start, "language": "ca", **a.body}
         for i, a in enumerate(attempts)
     ]
-    sessions = [connected(stack) for _ in attempts]
 
     # WHEN they all press "book" at the same moment
-    barrier = threading.Barrier(ATTEMPTS)
-    answers: list[requests.Response | BaseException | None] = [None] * ATTEMPTS
-
-    def book(i: int) -> None:
-        headers = {"Authorization": f"Bearer {attempts[i].token}"}
-        barrier.wait()
-        try:
-            answers[i] = sessions[i].post(f"{stack.api_url}/appointments", json=bodies[i], headers=headers, timeout=60)
-        except BaseException as exc:  # reported below, with the others' answers
-            answers[i] = exc
-
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(ATTEMPTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for session in sessions:
-        session.close()
+    responses = at_once(
+        stack,
+        [
+            functools.partial(_book, f"{stack.api_url}/appointments", body, attempt.token)
+            for body, attempt in zip(bodies, attempts, strict=True)
+        ],
+    )
 
     # THEN exactly the capacity succeed, each for the person who asked, and everybody else is told the time is gone
-    responses = [a for a in answers if isinstance(a, requests.Response)]
-    assert len(responses) == ATTEMPTS, answers
-    outcomes = Counter((r.status_code, None if r.status_code == 201 else _json(r).get("code")) for r in responses)
+    outcomes = tally(responses)
     assert outcomes == {(201, None): capacity, (409, "slot_unavailable"): ATTEMPTS - capacity}, outcomes
     winners = {}
     for body, response in zip(bodies, responses, strict=True):
@@ -261,25 +242,14 @@ def test_a_double_submit_while_the_first_is_running_is_not_a_server_error(stack:
         "contact": {"email": "double-click@example.org"},
     }
     headers = {"Authorization": f"Bearer {agent}", "Idempotency-Key": str(uuid.uuid4())}
-    sessions = [connected(stack) for _ in range(4)]
-    barrier = threading.Barrier(len(sessions))
-    answers: list[requests.Response] = []
-
-    def submit(session: requests.Session) -> None:
-        barrier.wait()
-        answers.append(session.post(f"{stack.api_url}/appointments", json=body, headers=headers, timeout=60))
 
     # WHEN they are served at the same time
-    threads = [threading.Thread(target=submit, args=(session,)) for session in sessions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    url = f"{stack.api_url}/appointments"
+    answers = at_once(stack, [lambda session: session.post(url, json=body, headers=headers, timeout=60)] * 4)
     if all(a.status_code == 201 for a in answers):
         pytest.skip("the requests did not overlap: each found the first one's stored answer")
 
     # THEN one books, and every other is told to wait or gets the same appointment: never a server error
-    assert len(answers) == len(sessions)
     assert all(a.status_code in (201, 409) for a in answers), [(a.status_code, a.text) for a in answers]
     assert len({_json(a)["id"] for a in answers if a.status_code == 201}) == 1
     assert len([a for a in booked_at(stack, agent, start) if a["contact"] == body["contact"]]) == 1

@@ -4,13 +4,11 @@ contacts hold bookings and the others are told, in words that reveal nothing, ho
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-
 import pytest
 import requests
 
-from tests.integration.test_booking_race import _id_number, _json, connected, offered, sign_in_by_code
+from tests.integration.races import Send, at_once, tally
+from tests.integration.test_booking_race import _id_number, _json, offered, sign_in_by_code
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -29,33 +27,18 @@ def test_six_contacts_of_one_id_number_race_and_exactly_two_hold_bookings(stack:
     tokens = [sign_in_by_code(stack, id_number, email) for email in emails]
     starts = sorted(offered(stack, SERVICE))[-6 - CONTACTS : -6]
     assert len(starts) == CONTACTS
-    sessions = [connected(stack) for _ in tokens]
 
     # WHEN they all press "book" at the same moment
-    barrier = threading.Barrier(CONTACTS)
-    answers: list[requests.Response | BaseException | None] = [None] * CONTACTS
-
-    def book(i: int) -> None:
+    def book(i: int) -> Send:
         body = {"service_id": SERVICE, "start": starts[i], "language": "en", "contact": {"email": emails[i]}}
         headers = {"Authorization": f"Bearer {tokens[i]}"}
-        barrier.wait()
-        try:
-            answers[i] = sessions[i].post(f"{stack.api_url}/appointments", json=body, headers=headers, timeout=TIMEOUT)
-        except BaseException as exc:  # reported below, with the others' answers
-            answers[i] = exc
+        url = f"{stack.api_url}/appointments"
+        return lambda session: session.post(url, json=body, headers=headers, timeout=TIMEOUT)
 
-    threads = [threading.Thread(target=book, args=(i,)) for i in range(CONTACTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for session in sessions:
-        session.close()
+    responses = at_once(stack, [book(i) for i in range(CONTACTS)])
 
     # THEN exactly two contacts hold a booking, and the others are refused with the same words
-    responses = [a for a in answers if isinstance(a, requests.Response)]
-    assert len(responses) == CONTACTS, answers
-    outcomes = Counter((r.status_code, None if r.status_code == 201 else _json(r).get("code")) for r in responses)
+    outcomes = tally(responses)
     assert outcomes == {(201, None): CAP, (409, "online_limit_reached"): CONTACTS - CAP}, outcomes
     assert len({_json(r)["detail"] for r in responses if r.status_code == 409}) == 1
     # AND each winner sees only their own booking; the refused see none

@@ -8,16 +8,15 @@ with or without an ``Idempotency-Key``.
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import Counter
 from typing import Any
 
 import pytest
 import requests
 
 from dev.calls_now import seed_calls_now
-from tests.integration.test_booking_race import AGENT, TIMEOUT, connected
+from tests.integration.races import TIMEOUT, at_once, tally
+from tests.integration.test_booking_race import AGENT
 from tests.stack import RunningStack
 
 pytestmark = pytest.mark.integration
@@ -41,28 +40,8 @@ def _appointment_now(stack: RunningStack, person: tuple[str, str, str, str, str,
 
 
 def _race(stack: RunningStack, appointment_id: str, headers: dict[str, str], clicks: int) -> list[requests.Response]:
-    sessions = [connected(stack) for _ in range(clicks)]
-    barrier = threading.Barrier(clicks)
-    answers: list[requests.Response | BaseException | None] = [None] * clicks
     url = f"{stack.api_url}/appointments/{appointment_id}/procedures"
-
-    def click(i: int) -> None:
-        barrier.wait()
-        try:
-            answers[i] = sessions[i].post(url, json=RESIDENCE, headers=headers, timeout=60)
-        except BaseException as exc:  # reported below, with the others' answers
-            answers[i] = exc
-
-    threads = [threading.Thread(target=click, args=(i,)) for i in range(clicks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    for session in sessions:
-        session.close()
-    responses = [a for a in answers if isinstance(a, requests.Response)]
-    assert len(responses) == clicks, answers
-    return responses
+    return at_once(stack, [lambda session: session.post(url, json=RESIDENCE, headers=headers, timeout=60)] * clicks)
 
 
 def _documents(stack: RunningStack, agent: str, appointment_id: str) -> list[dict[str, Any]]:
@@ -85,7 +64,7 @@ def test_two_identical_issues_at_once_make_one_document(stack: RunningStack, oma
     answers = _race(stack, appointment_id, {"Authorization": f"Bearer {agent}"}, 2)
 
     # THEN one issues, the other is told it is in progress or already issued: never a second document
-    outcomes = Counter((a.status_code, None if a.status_code == 201 else a.json().get("code")) for a in answers)
+    outcomes = tally(answers)
     assert outcomes[(201, None)] == 1, [(a.status_code, a.text) for a in answers]
     assert set(outcomes) - {(201, None)} <= {(409, "request_in_progress"), (409, "already_issued")}, outcomes
     (winner,) = [a.json() for a in answers if a.status_code == 201]

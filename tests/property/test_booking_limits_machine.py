@@ -6,61 +6,36 @@ and its counters always equal what active appointments hold."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
-from moto import mock_aws
+from hypothesis.stateful import Bundle, invariant, multiple, rule
 
-from chalicelib.adapters.dynamo.booking import booking_store
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.scheduling import unit_key
-from dev.provision import ensure_table
-from infra.resources import RESOURCES, key_alias, physical_name
 from tests.property.test_booking_state_machine import (
     CONTACTS,
     DAY_START,
-    MADRID,
     MAX_ACTIVE,
     MAX_CONTACTS,
     SERVICES,
-    _client,
+    StoreMachine,
     assert_limits_held,
     citizens_items,
     limit_refusal,
+    machine_settings,
     refusal,
 )
 
 CITIZENS = ("12345678Z", "99301193G")  # few, so that every limit is reached within a few steps
 
 
-class LimitsMachine(RuleBasedStateMachine):
+class LimitsMachine(StoreMachine):
     appointments = Bundle("appointments")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.aws = mock_aws()
-        self.aws.start()
-        region = os.environ["AWS_REGION"]
-        self.client = _client(region)
-        for table in ("appointments", "booking"):
-            ensure_table(self.client, "dev", RESOURCES.table(table), key_alias("dev", "data"))
-        self.store = booking_store(
-            physical_name("dev", "appointments"), physical_name("dev", "booking"), region=region, host=None, zone=MADRID
-        )
-        self.latest: dict[str, Appointment] = {}
-        self.numbers = iter(range(1, 10**6))
-
-    def teardown(self) -> None:
-        self.aws.stop()
-
-    def active(self) -> list[Appointment]:
-        return [a for a in self.latest.values() if a.is_active]
 
     @rule(
         target=appointments,
@@ -108,14 +83,8 @@ class LimitsMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_counters_hold_what_the_model_holds(self) -> None:
-        items = self.client.scan(TableName=physical_name("dev", "booking"), ConsistentRead=True)["Items"]
-        assert_limits_held(citizens_items(list(items)), self.active())
+        assert_limits_held(citizens_items(self._scan("booking")), self.active())
 
 
-LimitsMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+LimitsMachine.TestCase.settings = machine_settings(20)
 TestLimitsMachine = LimitsMachine.TestCase

@@ -20,7 +20,6 @@ import boto3
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
-from moto import mock_aws
 
 from chalicelib.adapters.dynamo.booking import booking_store, from_item
 from chalicelib.adapters.dynamo.models import AppointmentItem
@@ -28,8 +27,8 @@ from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.scheduling import UNIT_MINUTES, unit_key
-from dev.provision import ensure_table
-from infra.resources import RESOURCES, key_alias, physical_name
+from infra.resources import physical_name
+from tests import moto_state
 
 MADRID = ZoneInfo("Europe/Madrid")
 DAY_START = datetime(2026, 12, 2, 9, 0, tzinfo=MADRID)
@@ -80,20 +79,15 @@ def refusal(change: Callable[[], object]) -> str | None:
     return None
 
 
-class BookingMachine(RuleBasedStateMachine):
-    appointments = Bundle("appointments")
+class StoreMachine(RuleBasedStateMachine):
+    """A booking store on moto, empty for each example, and the appointments the model made."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.aws = mock_aws()
-        self.aws.start()
+        self.aws = moto_state.fresh(tables_only=True)
+        self.aws.__enter__()
         region = os.environ["AWS_REGION"]
-        # Only the two tables the store uses, as dev.provision builds them. The full provision costs up to a second
-        # per example (moto generates an RSA key pair for every KMS key); moto takes the data key's alias for
-        # encryption at rest without the key existing, and nothing here reads encrypted data.
         self.client = _client(region)
-        for table in ("appointments", "booking"):
-            ensure_table(self.client, "dev", RESOURCES.table(table), key_alias("dev", "data"))
         self.store = booking_store(
             physical_name("dev", "appointments"), physical_name("dev", "booking"), region=region, host=None, zone=MADRID
         )
@@ -101,12 +95,19 @@ class BookingMachine(RuleBasedStateMachine):
         self.numbers = iter(range(1, 10**6))
 
     def teardown(self) -> None:
-        self.aws.stop()
+        self.aws.__exit__(None, None, None)
 
-    # --- the model ------------------------------------------------------------------------------------------------
     def active(self) -> list[Appointment]:
         return [a for a in self.latest.values() if a.is_active]
 
+    def _scan(self, table: str) -> list[dict[str, Any]]:
+        return list(self.client.scan(TableName=physical_name("dev", table), ConsistentRead=True)["Items"])
+
+
+class BookingMachine(StoreMachine):
+    appointments = Bundle("appointments")
+
+    # --- the model ------------------------------------------------------------------------------------------------
     def held(self) -> dict[tuple[str, str], str]:
         return {(u, a.agent): a.id for a in self.active() for u in a.units}
 
@@ -182,8 +183,6 @@ class BookingMachine(RuleBasedStateMachine):
             self.latest[current.id] = moved
 
     # --- invariants (two scans a step: the tables are small, and fewer calls keep 25 examples under 30 s) --------
-    def _scan(self, table: str) -> list[dict[str, Any]]:
-        return list(self.client.scan(TableName=physical_name("dev", table), ConsistentRead=True)["Items"])
 
     @invariant()
     def the_store_holds_what_the_model_holds(self) -> None:
@@ -266,10 +265,12 @@ def assert_limits_held(citizens: list[dict[str, Any]], active: list[Appointment]
     }
 
 
-BookingMachine.TestCase.settings = settings(
-    max_examples=25,
-    stateful_step_count=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+def machine_settings(steps: int) -> settings:
+    """25 examples of ``steps`` steps each, however long they take (moto is slow, and so is a busy machine)."""
+    return settings(
+        max_examples=25, stateful_step_count=steps, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+
+
+BookingMachine.TestCase.settings = machine_settings(15)
 TestBookingStateMachine = BookingMachine.TestCase

@@ -1,6 +1,6 @@
 """Uploads of recordings to the recordings bucket: idempotent, retried, never losing a file.
 
-The state lives on disk, next to the recording (``recording.py``): the recorder's ``journal.jsonl`` says which segments
+The state lives on disk, next to the recording (``journal.py``): the recorder's ``journal.jsonl`` says which segments
 are closed and whether the room finished; ``uploads.jsonl`` (ours) says which files were uploaded and verified, and
 whether the API was told. So a restarted node picks up where a crashed one stopped, and a room folder whose recorder
 lock is free but whose journal never finished (a crash) gets a "partial" manifest written from the journal.
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
 
-from videoatencion_media.recording import (
+from videoatencion_media.journal import (
     JOURNAL,
     LOCK,
     MANIFEST,
