@@ -243,10 +243,14 @@ def test_any_single_character_changed_in_a_csv_is_caught(value: int, position: i
     assert not valid_csv(compact[:position] + replacement + compact[position + 1 :])
 
 
-@given(value=BITS, position=st.integers(min_value=0, max_value=18))
-def test_any_swap_of_adjacent_data_characters_in_a_csv_is_caught(value: int, position: int) -> None:
+@given(value=BITS, choice=st.integers(min_value=0, max_value=18))
+def test_any_swap_of_adjacent_data_characters_in_a_csv_is_caught(value: int, choice: int) -> None:
     compact = _csv(value).replace("-", "")
-    assume(compact[position] != compact[position + 1])
+    # Among the data positions whose neighbour differs (Hypothesis favours small values: runs of zeros), so that
+    # few examples are thrown away.
+    positions = [i for i in range(19) if compact[i] != compact[i + 1]]
+    assume(positions)
+    position = positions[choice % len(positions)]
     swapped = compact[:position] + compact[position + 1] + compact[position] + compact[position + 2 :]
 
     assert not valid_csv(swapped)
