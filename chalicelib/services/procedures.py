@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
@@ -41,9 +41,17 @@ from chalicelib.domain.files import safe_filename
 from chalicelib.domain.instalments import working_days
 from chalicelib.domain.messages import consent_message
 from chalicelib.domain.procedures import REGISTRY, for_service
-from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
+from chalicelib.domain.procedures.base import Context, Procedure
 from chalicelib.services.booking import BookingService
-from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, Registers
+from chalicelib.services.ports import (
+    AuditLog,
+    AuthStore,
+    DocumentIssuer,
+    Message,
+    Notifier,
+    ProcedureStore,
+    Registers,
+)
 from chalicelib.services.records import RecordsService
 
 VERIFY_WINDOW_SECONDS = 15 * 60
@@ -62,45 +70,6 @@ MAX_TURNS = 20
 REASON_MIN, REASON_MAX = 10, 500
 CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
-
-
-class DocumentIssuer(Protocol):
-    def issue(
-        self,
-        draft: DocumentDraft,
-        *,
-        language: str,
-        council: str,
-        office_name: str,
-        issued_at: datetime,
-        csv: str,
-        verify_url: str,
-        kept_until: datetime | None = None,
-    ) -> bytes:
-        """The sealed PDF of a draft."""
-        ...
-
-
-class ProcedureStore(Protocol):
-    def put_procedure(self, record: dict[str, Any], expected_status: str | None = None) -> bool: ...
-
-    def get_procedure(self, procedure_id: str) -> dict[str, Any] | None: ...
-
-    def procedures_of(self, appointment_id: str) -> list[dict[str, Any]]: ...
-
-    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str, content_type: str = "application/pdf") -> None: ...
-
-    def download_url(self, key: str, filename: str, seconds: int = 60) -> str: ...
-
-    def put_document(self, record: dict[str, Any]) -> None: ...
-
-    def get_document(self, document_id: str) -> dict[str, Any] | None: ...
-
-    def document_by_csv(self, csv: str) -> dict[str, Any] | None: ...
-
-    def documents_of_owner(self, owner: str) -> list[dict[str, Any]]: ...
-
-    def documents_of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)

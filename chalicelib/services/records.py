@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
@@ -24,50 +24,12 @@ from chalicelib.domain.bounds import Window, records_window
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.retention import RetentionRules
 from chalicelib.observability import logger
-from chalicelib.services.ports import AuditLog
+from chalicelib.services.ports import AuditLog, RecordObjects, RecordStore
 
 PLAYBACK_SECONDS = 300
 REASON_LENGTH = (10, 500)
 RECORD_ID = re.compile(r"^(rec|doc)-[A-Za-z0-9][A-Za-z0-9_.~-]{0,199}$")
 SEGMENT_FILE = re.compile(r"^[A-Za-z0-9_.~-]{1,200}$")
-
-
-class RecordStore(Protocol):
-    def put(self, record: Mapping[str, Any]) -> bool: ...
-
-    def replace(self, record: Mapping[str, Any], expected_manifest: str) -> bool: ...
-
-    def get(self, record_id: str) -> dict[str, Any] | None: ...
-
-    def of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
-
-    def of_day(self, day: str) -> list[dict[str, Any]]: ...
-
-    def expired(self, now: str) -> list[str]: ...
-
-    def extend(self, record_id: str, retain_until: str, procedure_types: list[str]) -> bool: ...
-
-    def place_hold(self, record_id: str, at: str) -> bool: ...
-
-    def request_release(self, record_id: str, by: str, at: str) -> bool: ...
-
-    def approve_release(self, record_id: str, requested_at: str, approver: str, at: str) -> bool: ...
-
-    def mark_deleted(self, record_id: str, now: str) -> bool: ...
-
-
-class RecordObjects(Protocol):
-    def read_json(self, bucket: str, key: str) -> dict[str, Any] | None: ...
-
-    def keys_under(self, bucket: str, prefix: str) -> list[str]: ...
-
-    def extend_retention(self, bucket: str, key: str, until: datetime) -> None: ...
-
-    def set_legal_hold(self, bucket: str, key: str, on: bool) -> None: ...
-
-    def delete_every_version(self, bucket: str, keys: list[str]) -> None: ...
-
-    def presigned_get(self, bucket: str, key: str, seconds: int, content_type: str) -> str: ...
 
 
 @dataclass(frozen=True)
