@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any
 
 from chalice.app import Response
@@ -14,6 +15,7 @@ from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.messages import from_accept_language
+from chalicelib.services.procedures import ConsentCodeSent
 from chalicelib.settings import LANGUAGES
 
 procedures = ApiBlueprint(__name__)
@@ -94,8 +96,10 @@ def confirm(procedure_id: str) -> Response:
     """Step 1 (no body): a fresh one-time code to the citizen's contact → 202. Step 2 (challenge_id + code) → 200."""
     request = procedures.current_request
     body = json_object(request) if request.raw_body else {}
-    status, result = get_container().procedures.confirm(principal(), procedure_id, body, context_of(request))
-    return json_response(result, status=status, headers=NO_STORE)
+    result = get_container().procedures.confirm(principal(), procedure_id, body, context_of(request))
+    if isinstance(result, ConsentCodeSent):
+        return json_response(asdict(result), status=202, headers=NO_STORE)
+    return json_response(result, headers=NO_STORE)
 
 
 @procedures.route("/instalment-plans/preview", methods=["POST"], auth="any")

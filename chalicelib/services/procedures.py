@@ -73,6 +73,15 @@ CONSENT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
+class ConsentCodeSent:
+    """A one-time code went to the citizen's contact: the challenge it answers, by which channel, for how long."""
+
+    challenge_id: str
+    channel: str
+    expires_in: int
+
+
+@dataclass(frozen=True)
 class ProcedureSettings:
     public_base_url: str
     council: str
@@ -321,8 +330,8 @@ class ProcedureService:
     # --- the citizen's consent (step-up one-time code) ------------------------------------------------------------
     def confirm(
         self, caller: Principal, procedure_id: str, body: dict[str, Any], context: RequestContext
-    ) -> tuple[int, dict[str, Any]]:
-        """Without a code: send one to the citizen's contact (202). With the code: record the consent and issue."""
+    ) -> ConsentCodeSent | dict[str, Any]:
+        """Without a code: send one to the citizen's contact. With the code: record the consent and issue."""
         record = self._store.get_procedure(procedure_id) if _uuid(procedure_id) else None
         if record is None:
             raise NotFound("There is no such procedure.")
@@ -331,7 +340,7 @@ class ProcedureService:
             raise Conflict("not_awaiting_consent", "This procedure does not need your confirmation.")
         appointment = self._booking.get(caller, str(record["appointment_id"]))
         if "code" not in body and "challenge_id" not in body:
-            return 202, self._send_consent_code(record, appointment, context)
+            return self._send_consent_code(record, appointment, context)
         self._check_consent_code(record, body, context)
         procedure = REGISTRY[str(record["type"])]
         ctx = self._context(caller, appointment, procedure, str(record["language"]), context)
@@ -347,11 +356,11 @@ class ProcedureService:
         if not self._store.put_procedure(updated, expected_status="awaiting_consent"):
             raise Conflict("not_awaiting_consent", "This procedure was confirmed already.")
         self._record(caller, "procedure.consent", updated, context, {"method": "one-time code"})
-        return 200, self._procedure_json(updated, self._opener(caller, appointment))
+        return self._procedure_json(updated, self._opener(caller, appointment))
 
     def _send_consent_code(
         self, record: dict[str, Any], appointment: Appointment, context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> ConsentCodeSent:
         from chalicelib.auth import codes
         from chalicelib.auth.state import Challenge
         from chalicelib.domain.identifiers import Channel
@@ -379,7 +388,7 @@ class ProcedureService:
         )
         text = consent_message(code, str(record.get("title", "")), CONSENT_CODE_SECONDS // 60, str(record["language"]))
         self._notifier.send(Message(channel.value, to, text, "procedure-consent", subject=str(record.get("title", ""))))
-        return {"challenge_id": challenge_id, "channel": channel.value, "expires_in": CONSENT_CODE_SECONDS}
+        return ConsentCodeSent(challenge_id, channel.value, CONSENT_CODE_SECONDS)
 
     def _check_consent_code(self, record: dict[str, Any], body: dict[str, Any], context: RequestContext) -> None:
         from chalicelib.auth import codes
