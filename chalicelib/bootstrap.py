@@ -143,7 +143,7 @@ class Container:
         from chalicelib.auth.tokens import TokenService
 
         keys = KmsKeys(self._client("kms"), self.settings.signing_key, self.settings.verify_keys)
-        return TokenService(keys, keys, self.settings.issuer)
+        return TokenService(keys, self.settings.issuer)
 
     @cached_property
     def sessions(self) -> Sessions:

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
 from chalice.app import Response
 
 from chalicelib.api import idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
+from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.messages import from_accept_language
+from chalicelib.services.procedures import ConsentCodeSent
 from chalicelib.texts import LANGUAGES
 
 procedures = ApiBlueprint(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+# A use case that creates something in an appointment: (caller, appointment id, body, request context) → its JSON.
+Create = Callable[[Principal, str, dict[str, Any], RequestContext], dict[str, Any]]
 
 
 def _language() -> str:
@@ -44,19 +53,8 @@ def identity_check(appointment_id: str) -> Response:
 @procedures.route("/appointments/{appointment_id}/procedures", methods=["POST"], auth="staff")
 def run_procedure(appointment_id: str) -> Response:
     """Issues its documents once: idempotent with an ``Idempotency-Key``; a second run is 409 ``already_issued``."""
-    request = procedures.current_request
-    container = get_container()
-    caller = principal()
-    result = idempotency.once(
-        request,
-        caller,
-        "procedure",
-        json_object(request),
-        lambda body: container.procedures.run(caller, appointment_id, body, context_of(request)),
-        target=appointment_id,
-        busy="This procedure is being carried out right now; reload it in a moment.",
-    )
-    return json_response(result, status=201, headers=NO_STORE)
+    busy = "This procedure is being carried out right now; reload it in a moment."
+    return _create_once(appointment_id, "procedure", get_container().procedures.run, busy)
 
 
 @procedures.route("/appointments/{appointment_id}/procedures", methods=["GET"], auth="any")
@@ -98,8 +96,10 @@ def confirm(procedure_id: str) -> Response:
     """Step 1 (no body): a fresh one-time code to the citizen's contact → 202. Step 2 (challenge_id + code) → 200."""
     request = procedures.current_request
     body = json_object(request) if request.raw_body else {}
-    status, result = get_container().procedures.confirm(principal(), procedure_id, body, context_of(request))
-    return json_response(result, status=status, headers=NO_STORE)
+    result = get_container().procedures.confirm(principal(), procedure_id, body, context_of(request))
+    if isinstance(result, ConsentCodeSent):
+        return json_response(asdict(result), status=202, headers=NO_STORE)
+    return json_response(result, headers=NO_STORE)
 
 
 @procedures.route("/instalment-plans/preview", methods=["POST"], auth="any")
@@ -111,16 +111,21 @@ def preview_instalments() -> Response:
 @procedures.route("/appointments/{appointment_id}/attachments", methods=["POST"], auth="staff")
 def attach(appointment_id: str) -> Response:
     """A supporting document shown in the call (PDF, JPEG or PNG, ≤ 4 MB, as base64 JSON), kept with the case."""
+    busy = "This file is being added right now; reload the page in a moment."
+    return _create_once(appointment_id, "attachment", get_container().procedures.attach, busy)
+
+
+def _create_once(appointment_id: str, operation: str, create: Create, busy: str) -> Response:
+    """An agent's create in an appointment (a procedure's run, an attachment), once per ``Idempotency-Key``: 201."""
     request = procedures.current_request
-    container = get_container()
     caller = principal()
     result = idempotency.once(
         request,
         caller,
-        "attachment",
+        operation,
         json_object(request),
-        lambda body: container.procedures.attach(caller, appointment_id, body, context_of(request)),
+        lambda body: create(caller, appointment_id, body, context_of(request)),
         target=appointment_id,
-        busy="This file is being added right now; reload the page in a moment.",
+        busy=busy,
     )
     return json_response(result, status=201, headers=NO_STORE)

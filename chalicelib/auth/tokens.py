@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, EllipticCurvePublicKey
@@ -23,6 +23,7 @@ from jwt.algorithms import ECAlgorithm
 from jwt.utils import base64url_encode, der_to_raw_signature
 
 from chalicelib.domain.errors import Unauthenticated
+from chalicelib.services.ports import Signer
 
 ALGORITHM = "ES256"
 # The only algorithm we accept: never "none", never an HMAC algorithm keyed with a public key.
@@ -37,19 +38,6 @@ UNKNOWN_KID_SECONDS = 300
 UNKNOWN_KIDS_KEPT = 256
 MIN_REFRESH_SECONDS = 5
 MAX_KID_LENGTH = 128
-
-
-class Signer(Protocol):
-    @property
-    def key_id(self) -> str: ...
-
-    def sign(self, message: bytes) -> bytes:
-        """A DER-encoded ECDSA P-256 / SHA-256 signature of ``message``."""
-        ...
-
-
-class PublicKeys(Protocol):
-    def public_keys(self, refresh: bool = False) -> dict[str, EllipticCurvePublicKey]: ...
 
 
 @dataclass(frozen=True)
@@ -71,12 +59,10 @@ class TokenService:
     def __init__(
         self,
         signer: Signer,
-        keys: PublicKeys,
         issuer: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._signer = signer
-        self._keys = keys
         self._issuer = issuer
         self._clock = clock
         self._lock = threading.Lock()
@@ -124,18 +110,18 @@ class TokenService:
 
     def jwks(self) -> dict[str, Any]:
         keys = []
-        for kid, public in sorted(self._keys.public_keys().items()):
+        for kid, public in sorted(self._signer.public_keys().items()):
             jwk = ECAlgorithm.to_jwk(public, as_dict=True)
             keys.append({**jwk, "kid": kid, "use": "sig", "alg": ALGORITHM})
         return {"keys": keys}
 
     def _key(self, kid: str) -> EllipticCurvePublicKey:
-        keys = self._keys.public_keys()
+        keys = self._signer.public_keys()
         if kid in keys:
             return keys[kid]
         if len(kid) > MAX_KID_LENGTH or not self._may_refresh(kid):
             raise jwt.InvalidKeyError("unknown key id")
-        keys = self._keys.public_keys(refresh=True)
+        keys = self._signer.public_keys(refresh=True)
         if kid not in keys:
             with self._lock:
                 self._unknown[kid] = self._clock().timestamp()

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+
+from chalicelib.adapters.dynamo.audit import EventQuery
+from chalicelib.adapters.dynamo.trail import Cursor, Head
 from chalicelib.auth.principal import Role
 from chalicelib.auth.state import Challenge, Session
+from chalicelib.domain import trail
 from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.calls import Call, MediaNode
 from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service
 from chalicelib.domain.identity_check import IdentityCheck
+from chalicelib.domain.procedures.base import DocumentDraft
 
 
 class CatalogueRepository(Protocol):
@@ -174,3 +181,129 @@ class Registers(Protocol):
     def household(self, household_id: str) -> list[dict[str, Any]]: ...
 
     def ledger(self, taxpayer_id: str) -> list[dict[str, Any]]: ...
+
+
+class DocumentIssuer(Protocol):
+    def issue(
+        self,
+        draft: DocumentDraft,
+        *,
+        language: str,
+        council: str,
+        office_name: str,
+        issued_at: datetime,
+        csv: str,
+        verify_url: str,
+        kept_until: datetime | None = None,
+    ) -> bytes:
+        """The sealed PDF of a draft."""
+        ...
+
+
+class ProcedureStore(Protocol):
+    def put_procedure(self, record: dict[str, Any], expected_status: str | None = None) -> bool: ...
+
+    def get_procedure(self, procedure_id: str) -> dict[str, Any] | None: ...
+
+    def procedures_of(self, appointment_id: str) -> list[dict[str, Any]]: ...
+
+    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str, content_type: str = "application/pdf") -> None: ...
+
+    def download_url(self, key: str, filename: str, seconds: int = 60) -> str: ...
+
+    def put_document(self, record: dict[str, Any]) -> None: ...
+
+    def get_document(self, document_id: str) -> dict[str, Any] | None: ...
+
+    def document_by_csv(self, csv: str) -> dict[str, Any] | None: ...
+
+    def documents_of_owner(self, owner: str) -> list[dict[str, Any]]: ...
+
+    def documents_of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
+
+
+class RecordStore(Protocol):
+    def put(self, record: Mapping[str, Any]) -> bool: ...
+
+    def replace(self, record: Mapping[str, Any], expected_manifest: str) -> bool: ...
+
+    def get(self, record_id: str) -> dict[str, Any] | None: ...
+
+    def of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
+
+    def of_day(self, day: str) -> list[dict[str, Any]]: ...
+
+    def expired(self, now: str) -> list[str]: ...
+
+    def extend(self, record_id: str, retain_until: str, procedure_types: list[str]) -> bool: ...
+
+    def place_hold(self, record_id: str, at: str) -> bool: ...
+
+    def request_release(self, record_id: str, by: str, at: str) -> bool: ...
+
+    def approve_release(self, record_id: str, requested_at: str, approver: str, at: str) -> bool: ...
+
+    def mark_deleted(self, record_id: str, now: str) -> bool: ...
+
+
+class RecordObjects(Protocol):
+    def read_json(self, bucket: str, key: str) -> dict[str, Any] | None: ...
+
+    def keys_under(self, bucket: str, prefix: str) -> list[str]: ...
+
+    def extend_retention(self, bucket: str, key: str, until: datetime) -> None: ...
+
+    def set_legal_hold(self, bucket: str, key: str, on: bool) -> None: ...
+
+    def delete_every_version(self, bucket: str, keys: list[str]) -> None: ...
+
+    def presigned_get(self, bucket: str, key: str, seconds: int, content_type: str) -> str: ...
+
+
+class EventStore(Protocol):
+    def delivered_after(self, day: str, after: str, until: str, limit: int) -> list[tuple[str, AuditEvent]]: ...
+
+    def search(self, query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]: ...
+
+
+class TrailState(Protocol):
+    def cursor(self) -> Cursor | None: ...
+
+    def start(self, cursor: Cursor) -> bool: ...
+
+    def advance(self, previous: Cursor, cursor: Cursor, log: trail.LogFileRef | None, events: int) -> bool: ...
+
+    def log_files(self, after_seq: int, limit: int) -> list[tuple[int, trail.LogFileRef]]: ...
+
+    def head(self) -> Head | None: ...
+
+    def move_head(self, previous: Head | None, head: Head) -> bool: ...
+
+
+class TrailObjects(Protocol):
+    def put(
+        self, bucket: str, key: str, body: bytes, retain_until: datetime, metadata: Mapping[str, str] | None = None
+    ) -> None: ...
+
+    def get(self, bucket: str, key: str) -> bytes | None: ...
+
+    def metadata(self, bucket: str, key: str) -> Mapping[str, str] | None: ...
+
+    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]: ...
+
+
+class PublicKeys(Protocol):
+    def public_keys(self, refresh: bool = False) -> dict[str, EllipticCurvePublicKey]:
+        """The public keys by key id: the current signing key's and the previous ones still trusted."""
+        ...
+
+
+class Signer(PublicKeys, Protocol):
+    """Signs with a key whose private half never leaves KMS (access tokens, the trail's digests)."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def sign(self, message: bytes) -> bytes:
+        """A DER-encoded ECDSA P-256 / SHA-256 signature of ``message``."""
+        ...

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
@@ -41,9 +41,17 @@ from chalicelib.domain.files import safe_filename
 from chalicelib.domain.instalments import working_days
 from chalicelib.domain.messages import consent_message
 from chalicelib.domain.procedures import REGISTRY, for_service
-from chalicelib.domain.procedures.base import Context, DocumentDraft, Procedure
+from chalicelib.domain.procedures.base import Context, Procedure
 from chalicelib.services.booking import BookingService
-from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, Registers
+from chalicelib.services.ports import (
+    AuditLog,
+    AuthStore,
+    DocumentIssuer,
+    Message,
+    Notifier,
+    ProcedureStore,
+    Registers,
+)
 from chalicelib.services.records import RecordsService
 
 VERIFY_WINDOW_SECONDS = 15 * 60
@@ -64,43 +72,13 @@ CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
 
 
-class DocumentIssuer(Protocol):
-    def issue(
-        self,
-        draft: DocumentDraft,
-        *,
-        language: str,
-        council: str,
-        office_name: str,
-        issued_at: datetime,
-        csv: str,
-        verify_url: str,
-        kept_until: datetime | None = None,
-    ) -> bytes:
-        """The sealed PDF of a draft."""
-        ...
+@dataclass(frozen=True)
+class ConsentCodeSent:
+    """A one-time code went to the citizen's contact: the challenge it answers, by which channel, for how long."""
 
-
-class ProcedureStore(Protocol):
-    def put_procedure(self, record: dict[str, Any], expected_status: str | None = None) -> bool: ...
-
-    def get_procedure(self, procedure_id: str) -> dict[str, Any] | None: ...
-
-    def procedures_of(self, appointment_id: str) -> list[dict[str, Any]]: ...
-
-    def store_pdf(self, key: str, pdf: bytes, sha256_b64: str, content_type: str = "application/pdf") -> None: ...
-
-    def download_url(self, key: str, filename: str, seconds: int = 60) -> str: ...
-
-    def put_document(self, record: dict[str, Any]) -> None: ...
-
-    def get_document(self, document_id: str) -> dict[str, Any] | None: ...
-
-    def document_by_csv(self, csv: str) -> dict[str, Any] | None: ...
-
-    def documents_of_owner(self, owner: str) -> list[dict[str, Any]]: ...
-
-    def documents_of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
+    challenge_id: str
+    channel: str
+    expires_in: int
 
 
 @dataclass(frozen=True)
@@ -352,8 +330,8 @@ class ProcedureService:
     # --- the citizen's consent (step-up one-time code) ------------------------------------------------------------
     def confirm(
         self, caller: Principal, procedure_id: str, body: dict[str, Any], context: RequestContext
-    ) -> tuple[int, dict[str, Any]]:
-        """Without a code: send one to the citizen's contact (202). With the code: record the consent and issue."""
+    ) -> ConsentCodeSent | dict[str, Any]:
+        """Without a code: send one to the citizen's contact. With the code: record the consent and issue."""
         record = self._store.get_procedure(procedure_id) if _uuid(procedure_id) else None
         if record is None:
             raise NotFound("There is no such procedure.")
@@ -362,7 +340,7 @@ class ProcedureService:
             raise Conflict("not_awaiting_consent", "This procedure does not need your confirmation.")
         appointment = self._booking.get(caller, str(record["appointment_id"]))
         if "code" not in body and "challenge_id" not in body:
-            return 202, self._send_consent_code(record, appointment, context)
+            return self._send_consent_code(record, appointment, context)
         self._check_consent_code(record, body, context)
         procedure = REGISTRY[str(record["type"])]
         ctx = self._context(caller, appointment, procedure, str(record["language"]), context)
@@ -378,11 +356,11 @@ class ProcedureService:
         if not self._store.put_procedure(updated, expected_status="awaiting_consent"):
             raise Conflict("not_awaiting_consent", "This procedure was confirmed already.")
         self._record(caller, "procedure.consent", updated, context, {"method": "one-time code"})
-        return 200, self._procedure_json(updated, self._opener(caller, appointment))
+        return self._procedure_json(updated, self._opener(caller, appointment))
 
     def _send_consent_code(
         self, record: dict[str, Any], appointment: Appointment, context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> ConsentCodeSent:
         from chalicelib.auth import codes
         from chalicelib.auth.state import Challenge
         from chalicelib.domain.identifiers import Channel
@@ -410,7 +388,7 @@ class ProcedureService:
         )
         text = consent_message(code, str(record.get("title", "")), CONSENT_CODE_SECONDS // 60, str(record["language"]))
         self._notifier.send(Message(channel.value, to, text, "procedure-consent", subject=str(record.get("title", ""))))
-        return {"challenge_id": challenge_id, "channel": channel.value, "expires_in": CONSENT_CODE_SECONDS}
+        return ConsentCodeSent(challenge_id, channel.value, CONSENT_CODE_SECONDS)
 
     def _check_consent_code(self, record: dict[str, Any], body: dict[str, Any], context: RequestContext) -> None:
         from chalicelib.auth import codes

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
@@ -24,50 +24,12 @@ from chalicelib.domain.bounds import Window, records_window
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.retention import RetentionRules
 from chalicelib.observability import logger
-from chalicelib.services.ports import AuditLog
+from chalicelib.services.ports import AuditLog, RecordObjects, RecordStore
 
 PLAYBACK_SECONDS = 300
 REASON_LENGTH = (10, 500)
 RECORD_ID = re.compile(r"^(rec|doc)-[A-Za-z0-9][A-Za-z0-9_.~-]{0,199}$")
 SEGMENT_FILE = re.compile(r"^[A-Za-z0-9_.~-]{1,200}$")
-
-
-class RecordStore(Protocol):
-    def put(self, record: Mapping[str, Any]) -> bool: ...
-
-    def replace(self, record: Mapping[str, Any], expected_manifest: str) -> bool: ...
-
-    def get(self, record_id: str) -> dict[str, Any] | None: ...
-
-    def of_appointment(self, appointment_id: str) -> list[dict[str, Any]]: ...
-
-    def of_day(self, day: str) -> list[dict[str, Any]]: ...
-
-    def expired(self, now: str) -> list[str]: ...
-
-    def extend(self, record_id: str, retain_until: str, procedure_types: list[str]) -> bool: ...
-
-    def place_hold(self, record_id: str, at: str) -> bool: ...
-
-    def request_release(self, record_id: str, by: str, at: str) -> bool: ...
-
-    def approve_release(self, record_id: str, requested_at: str, approver: str, at: str) -> bool: ...
-
-    def mark_deleted(self, record_id: str, now: str) -> bool: ...
-
-
-class RecordObjects(Protocol):
-    def read_json(self, bucket: str, key: str) -> dict[str, Any] | None: ...
-
-    def keys_under(self, bucket: str, prefix: str) -> list[str]: ...
-
-    def extend_retention(self, bucket: str, key: str, until: datetime) -> None: ...
-
-    def set_legal_hold(self, bucket: str, key: str, on: bool) -> None: ...
-
-    def delete_every_version(self, bucket: str, keys: list[str]) -> None: ...
-
-    def presigned_get(self, bucket: str, key: str, seconds: int, content_type: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -247,23 +209,19 @@ class RecordsService:
         self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
     ) -> dict[str, Any]:
         """Place a legal hold (``hold: true``): while held, nothing of the record is deleted."""
-        require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
         hold = body.get("hold", True)
         errors = []
         if hold is False:
             errors.append(FieldError("hold", "a hold is released by asking at legal-hold/release: another approves"))
         elif hold is not True:
             errors.append(FieldError("hold", "must be true"))
-        reason = _reason(body, errors)
-        record = self._live(record_id)
-        bucket, keys = str(record["bucket"]), [str(k) for k in record.get("objects", [])]
+        reason, record = self._hold_step(caller, record_id, body, errors)
         # Objects first: a half-done change leaves more protected, not less.
-        for key in keys:
-            self._objects.set_legal_hold(bucket, key, True)
+        objects = self._set_legal_hold(record, True)
         if not self._store.place_hold(record_id, _iso(self._clock())):
             raise NotFound("There is no such record.")
         self._audited(
-            caller, "record.hold", record, context, reason, {"kind": str(record.get("kind")), "objects": str(len(keys))}
+            caller, "record.hold", record, context, reason, {"kind": str(record.get("kind")), "objects": str(objects)}
         )
         return {"record_id": record_id, "legal_hold": True, "release_requested": None}
 
@@ -271,9 +229,7 @@ class RecordsService:
         self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
     ) -> dict[str, Any]:
         """Ask for a hold to be lifted; it stays until another supervisor or admin approves."""
-        require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
-        reason = _reason(body, [])
-        record = self._live(record_id)
+        reason, record = self._hold_step(caller, record_id, body)
         at = _iso(self._clock())
         if not self._store.request_release(record_id, caller.subject, at):
             current = self._live(record_id)
@@ -287,9 +243,7 @@ class RecordsService:
         self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
     ) -> dict[str, Any]:
         """Lift the hold someone else asked to lift: the sweep may then delete the record when its time comes."""
-        require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
-        reason = _reason(body, [])
-        record = self._live(record_id)
+        reason, record = self._hold_step(caller, record_id, body)
         requested_by, requested_at = record.get("release_requested_by"), record.get("release_requested_at")
         if not record.get("legal_hold") or not requested_at:
             raise Conflict("no_release_requested", "Nobody has asked to release this hold.")
@@ -299,19 +253,31 @@ class RecordsService:
             # Approved by someone else a moment ago, or the hold was placed again (which withdraws the request).
             raise Conflict("no_release_requested", "Nobody has asked to release this hold.")
         # Flag first, objects after: a half-done change leaves more protected, not less.
-        bucket = str(record["bucket"])
-        keys = [str(k) for k in record.get("objects", [])]
-        for key in keys:
-            self._objects.set_legal_hold(bucket, key, False)
+        objects = self._set_legal_hold(record, False)
         self._audited(
             caller,
             "record.release",
             record,
             context,
             reason,
-            {"kind": str(record.get("kind")), "objects": str(len(keys)), "requested_by": str(requested_by)},
+            {"kind": str(record.get("kind")), "objects": str(objects), "requested_by": str(requested_by)},
         )
         return {"record_id": record_id, "legal_hold": False, "release_requested": None}
+
+    def _hold_step(
+        self, caller: Principal, record_id: str, body: Mapping[str, Any], errors: list[FieldError] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """What every step of a legal hold starts with: the caller may, the reason is stated, the record is live."""
+        require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
+        reason = _reason(body, errors or [])
+        return reason, self._live(record_id)
+
+    def _set_legal_hold(self, record: Mapping[str, Any], on: bool) -> int:
+        """Set or lift the storage's legal hold on every object of the record; returns how many there are."""
+        bucket, keys = str(record["bucket"]), [str(k) for k in record.get("objects", [])]
+        for key in keys:
+            self._objects.set_legal_hold(bucket, key, on)
+        return len(keys)
 
     # --- the sweep ------------------------------------------------------------------------------------------------
     def sweep(self, now: datetime | None = None) -> dict[str, int]:

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chalicelib.adapters.dynamo.audit import EventQuery, council_days
@@ -33,51 +32,13 @@ from chalicelib.domain.audit import CITIZEN_PREFIX, Actor, AuditEvent, Outcome, 
 from chalicelib.domain.bounds import MAX_TEXT, period_bound, records_window, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
-from chalicelib.services.ports import AuditLog
+from chalicelib.services.ports import AuditLog, EventStore, Signer, TrailObjects, TrailState
 
 MAX_PERIOD_DAYS = 31
 PAGE_SIZE = 100
 EXPORT_LIMIT = 20_000
 # Auditors only; to anyone else the trail is answered as if it did not exist (the policy hides it).
 _TRAIL = Resource(ResourceKind.AUDIT_TRAIL)
-
-
-class EventStore(Protocol):
-    def delivered_after(self, day: str, after: str, until: str, limit: int) -> list[tuple[str, AuditEvent]]: ...
-
-    def search(self, query: EventQuery, limit: int) -> tuple[list[AuditEvent], str | None]: ...
-
-
-class TrailState(Protocol):
-    def cursor(self) -> Cursor | None: ...
-
-    def start(self, cursor: Cursor) -> bool: ...
-
-    def advance(self, previous: Cursor, cursor: Cursor, log: trail.LogFileRef | None, events: int) -> bool: ...
-
-    def log_files(self, after_seq: int, limit: int) -> list[tuple[int, trail.LogFileRef]]: ...
-
-    def head(self) -> Head | None: ...
-
-    def move_head(self, previous: Head | None, head: Head) -> bool: ...
-
-
-class TrailObjects(Protocol):
-    def put(
-        self, bucket: str, key: str, body: bytes, retain_until: datetime, metadata: Mapping[str, str] | None = None
-    ) -> None: ...
-
-    def get(self, bucket: str, key: str) -> bytes | None: ...
-
-    def metadata(self, bucket: str, key: str) -> Mapping[str, str] | None: ...
-
-    def list_keys(self, bucket: str, prefix: str) -> Iterator[str]: ...
-
-
-class Signer(Protocol):
-    def sign(self, message: bytes) -> bytes: ...
-
-    def public_keys(self, refresh: bool = False) -> dict[str, EllipticCurvePublicKey]: ...
 
 
 @dataclass(frozen=True)

@@ -304,8 +304,8 @@ def test_an_expired_token_is_401(client: Client, demo: DemoCounts) -> None:
 
     citizen_token(client)
     container = get_container()
-    keys: Any = container.tokens._keys  # the same KMS key, used with a clock an hour behind
-    old = TokenService(keys, keys, container.settings.issuer, clock=lambda: datetime.now(UTC) - timedelta(hours=1))
+    keys: Any = container.tokens._signer  # the same KMS key, used with a clock an hour behind
+    old = TokenService(keys, container.settings.issuer, clock=lambda: datetime.now(UTC) - timedelta(hours=1))
     expired = old.issue("12345678Z", AUDIENCE_API, timedelta(minutes=30), {"kind": "citizen"})
 
     assert get(client, "/me", expired.token).status_code == 401

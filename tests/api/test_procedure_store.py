@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.errors import DependencyUnavailable
-from chalicelib.services.procedures import ProcedureStore
+from chalicelib.services.ports import ProcedureStore
 from tests.api.tables import both
 from tests.fakes import InMemoryProcedureStore
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.services.records import RecordStore
+from chalicelib.services.ports import RecordStore
 from tests.api.tables import both
 from tests.fakes import InMemoryRecordStore
 

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.adapters.dynamo.trail import Cursor, Head
 from chalicelib.domain.trail import DigestRef, LogFileRef
-from chalicelib.services.trail import TrailState
+from chalicelib.services.ports import TrailState
 from tests.api.tables import both
 from tests.fakes import InMemoryTrailState
 

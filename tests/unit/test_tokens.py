@@ -75,11 +75,11 @@ def keys() -> InMemoryKeys:
 
 @pytest.fixture
 def tokens(keys: InMemoryKeys) -> TokenService:
-    return TokenService(keys, keys, ISSUER)
+    return TokenService(keys, ISSUER)
 
 
 def _issued_at(keys: InMemoryKeys, when: datetime) -> TokenService:
-    return TokenService(keys, keys, ISSUER, clock=lambda: when)
+    return TokenService(keys, ISSUER, clock=lambda: when)
 
 
 def _b64(data: bytes) -> str:
@@ -108,7 +108,7 @@ def test_an_issued_token_verifies_and_carries_the_standard_claims(keys: InMemory
     issued = _issued_at(keys, now).issue("12345678Z", AUDIENCE_API, LIFETIME, {"kind": "citizen", "acr": "low"})
 
     # WHEN it is verified
-    claims = TokenService(keys, keys, ISSUER).verify(issued.token, AUDIENCE_API)
+    claims = TokenService(keys, ISSUER).verify(issued.token, AUDIENCE_API)
 
     # THEN it names its issuer, subject, audience and lifetime, has its own id, and keeps the extra claims
     assert claims["iss"] == ISSUER
@@ -148,7 +148,7 @@ def test_a_token_for_the_media_node_is_not_accepted_by_the_api(tokens: TokenServ
 
 def test_a_token_from_another_issuer_is_refused(keys: InMemoryKeys, tokens: TokenService) -> None:
     # GIVEN a token signed with our very key, but issued by another deployment
-    elsewhere = TokenService(keys, keys, "https://other-council.example.cat")
+    elsewhere = TokenService(keys, "https://other-council.example.cat")
     issued = elsewhere.issue("12345678Z", AUDIENCE_API, LIFETIME, {})
 
     _refused(tokens, issued.token)
@@ -207,7 +207,7 @@ def test_an_hmac_token_keyed_with_our_public_key_is_refused(keys: InMemoryKeys, 
 def test_a_token_signed_by_a_key_we_do_not_trust_is_refused(keys: InMemoryKeys, tokens: TokenService) -> None:
     # GIVEN tokens from someone else's key: once under its own key id, once claiming ours
     stranger = InMemoryKeys("stranger-key")
-    own_kid = TokenService(stranger, stranger, ISSUER).issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token
+    own_kid = TokenService(stranger, ISSUER).issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token
     claimed_kid = jwt.encode(_claims(), stranger.private_key("stranger-key"), "ES256", headers={"kid": keys.key_id})
 
     _refused(tokens, own_kid)
@@ -229,11 +229,11 @@ def test_garbage_is_refused(tokens: TokenService, garbage: str) -> None:
 
 def test_after_a_rotation_old_tokens_verify_until_their_key_is_retired(keys: InMemoryKeys) -> None:
     # GIVEN a token signed before the rotation
-    old = TokenService(keys, keys, ISSUER).issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token
+    old = TokenService(keys, ISSUER).issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token
 
     # WHEN a new signing key takes over while the old one stays in the verify set
     keys.rotate_to("key-2")
-    tokens = TokenService(keys, keys, ISSUER)
+    tokens = TokenService(keys, ISSUER)
     new = tokens.issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token
 
     # THEN new tokens name the new key, and both old and new verify
@@ -266,7 +266,7 @@ def test_a_key_this_instance_has_not_seen_yet_is_fetched_once(keys: InMemoryKeys
 
 def test_an_unknown_key_id_refreshes_the_keys_once_then_fails(keys: InMemoryKeys, tokens: TokenService) -> None:
     stranger = InMemoryKeys("key-unknown")
-    token = TokenService(stranger, stranger, ISSUER).issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token
+    token = TokenService(stranger, ISSUER).issue("12345678Z", AUDIENCE_API, LIFETIME, {}).token
 
     _refused(tokens, token)
 
@@ -276,7 +276,7 @@ def test_an_unknown_key_id_refreshes_the_keys_once_then_fails(keys: InMemoryKeys
 def test_forged_key_ids_do_not_make_every_request_fetch_the_keys(keys: InMemoryKeys) -> None:
     # GIVEN a clock we move by hand, and tokens under key ids we have never published
     now = [datetime.now(UTC)]
-    tokens = TokenService(keys, keys, ISSUER, clock=lambda: now[0])
+    tokens = TokenService(keys, ISSUER, clock=lambda: now[0])
     stranger = InMemoryKeys("stranger")
     forged = [
         jwt.encode(_claims(), stranger.private_key("stranger"), "ES256", headers={"kid": f"kid-{i}"}) for i in range(50)
@@ -321,7 +321,7 @@ def test_a_known_key_id_does_not_refresh_the_keys(keys: InMemoryKeys, tokens: To
 def test_the_jwks_publishes_every_verify_key_and_nothing_private(keys: InMemoryKeys) -> None:
     # GIVEN two keys in the verify set
     keys.rotate_to("key-2")
-    tokens = TokenService(keys, keys, ISSUER)
+    tokens = TokenService(keys, ISSUER)
 
     # WHEN the key set is published
     published = tokens.jwks()["keys"]
