@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +34,8 @@ from infra.stacks.media_stack import MediaStack  # noqa: E402
 from infra.stacks.observability_stack import ObservabilityStack  # noqa: E402
 from infra.stacks.records_stack import RecordsStack  # noqa: E402
 from infra.stacks.web_stack import WebStack  # noqa: E402
-from infra.stages import StageConfig  # noqa: E402
+from infra.stages import OperatorContext  # noqa: E402
 
-DEFAULT_STAGE = "prod"
-# Spain: the council's personal data stays in the country unless a deployment says otherwise explicitly.
-DEFAULT_REGION = "eu-south-2"
 # Tables and buckets hold personal data (padrón, tax ledger, recordings): the strictest class applies everywhere.
 DATA_CLASSIFICATION = "confidential-personal-data"
 
@@ -53,7 +50,7 @@ def cdk_json_context() -> dict[str, Any]:
 class Deployment:
     """Every stack of one stage, in dependency order."""
 
-    config: StageConfig
+    context: OperatorContext
     keys: KeysStack
     data: DataStack
     records: RecordsStack
@@ -67,23 +64,21 @@ class Deployment:
         return [self.keys, self.data, self.records, self.api, self.media, self.web, self.observability]
 
 
-def stage_config(app: cdk.App) -> StageConfig:
-    stage = str(app.node.try_get_context("stage") or DEFAULT_STAGE)
-    overrides = {f.name: app.node.try_get_context(f.name) for f in fields(StageConfig) if f.name != "name"}
-    return StageConfig.for_stage(stage, overrides)
+def operator_context(app: cdk.App) -> OperatorContext:
+    """The app's context (``-c``, ``cdk.json``), parsed and checked once for every stack."""
+    return OperatorContext.parse(app.node.try_get_context, RESOURCES, os.environ)
 
 
 def build(app: cdk.App) -> Deployment:
     """Adds the stacks of the stage named in the app's context (``-c stage=``, default prod)."""
-    config = stage_config(app)
+    context = operator_context(app)
+    config = context.config
     stage = config.name
-    # CDK_DEFAULT_REGION is deliberately not read: the CLI fills it from the operator's profile, and where the
-    # council's data lives must not depend on that. CDK_DEPLOY_* follow the CDK guide's convention.
-    region = str(app.node.try_get_context("region") or os.environ.get("CDK_DEPLOY_REGION") or DEFAULT_REGION)
+    # The account: CDK_DEPLOY_ACCOUNT as in the CDK guide's convention, else the CLI's.
     account = os.environ.get("CDK_DEPLOY_ACCOUNT") or os.environ.get("CDK_DEFAULT_ACCOUNT")
-    env = cdk.Environment(account=account, region=region)
+    env = cdk.Environment(account=account, region=context.region)
     tags = {"project": PROJECT, "stage": stage, "data-classification": DATA_CLASSIFICATION}
-    common: dict[str, Any] = {"env": env, "tags": tags, "config": config, "resources": RESOURCES}
+    common: dict[str, Any] = {"env": env, "tags": tags, "context": context, "resources": RESOURCES}
 
     def name(part: str) -> str:
         return physical_name(stage, part)
@@ -136,12 +131,13 @@ def build(app: cdk.App) -> Deployment:
     observability = ObservabilityStack(
         app,
         name("observability"),
+        keys=keys,
         api=api,
         media=media,
         description=f"Videoatención {stage}: alarms and the dashboard",
         **common,
     )
-    deployment = Deployment(config, keys, data, records, api, media, web, observability)
+    deployment = Deployment(context, keys, data, records, api, media, web, observability)
     for stack in deployment.stacks:
         for key, value in tags.items():
             cdk.Tags.of(stack).add(key, value)

@@ -29,18 +29,16 @@ from infra.resources import (
     parameter_path,
     physical_name,
 )
+from infra.stacks.checkov import skip_deployment_helper
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.naming import pascal
-from infra.stages import StageConfig
+from infra.stages import OperatorContext
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
     "N": dynamodb.AttributeType.NUMBER,
     "B": dynamodb.AttributeType.BINARY,
 }
-
-# Stages whose sender address must be given explicitly: a made-up address would bounce, or worse, belong to someone.
-_STAGES_NEEDING_REAL_SENDER = frozenset({"prod"})
 
 
 class DataStack(Stack):
@@ -55,12 +53,14 @@ class DataStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
+        context: OperatorContext,
         resources: Resources,
         keys: KeysStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        config = context.config
+        self.context = context
         self.config = config
         self.stage = config.name
         self.keys: dict[str, kms.Key] = keys.keys
@@ -109,7 +109,7 @@ class DataStack(Stack):
 
     def _string_parameter(self, parameter: Parameter) -> ssm.StringParameter:
         # Context key = the parameter's name (``-c council-name=...``); the dev value is the fallback.
-        value = self.node.try_get_context(parameter.name) or parameter.dev_value
+        value = self.context.parameters[parameter.name]
         created = ssm.StringParameter(
             self,
             f"{pascal(parameter.name)}Parameter",
@@ -137,16 +137,7 @@ class DataStack(Stack):
         CloudFormation has no ``AWS::SES::EmailIdentity`` in eu-south-2 (SES itself runs there), so the identity is
         created through the SES API by a custom resource; SES then mails the address a link to verify it.
         """
-        context_key = identity.address_env.lower()
-        address = self.node.try_get_context(context_key)
-        if not address:
-            if self.stage in _STAGES_NEEDING_REAL_SENDER:
-                raise ValueError(
-                    f"stage {self.stage!r} needs the sender address: pass -c {context_key}=<address> "
-                    f"({identity.purpose})"
-                )
-            address = identity.dev_address
-        address = str(address)
+        address = self.context.sender_addresses[identity.address_env]
         identity_arn = self.format_arn(service="ses", resource="identity", resource_name=address)
         create = cr.AwsSdkCall(
             service="SESV2",
@@ -166,6 +157,9 @@ class DataStack(Stack):
             ),
             install_latest_aws_sdk=False,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        skip_deployment_helper(
+            self.node.find_child("AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", ""))
         )
         self.sender_identity_arns[identity.address_env] = identity_arn
         self._output(f"{pascal(identity.address_env)}Address", address, f"SES identity: {identity.purpose}")

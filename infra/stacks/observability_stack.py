@@ -17,7 +17,6 @@ policy lets it in, and alarm notifications carry names and figures, never person
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +31,10 @@ from constructs import Construct
 
 from infra.resources import Resources, physical_name
 from infra.stacks.api_stack import ApiStack
+from infra.stacks.keys_stack import KeysStack
 from infra.stacks.media_stack import MediaStack
 from infra.stacks.naming import pascal
-from infra.stages import StageConfig
+from infra.stages import OperatorContext
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PERIOD = Duration.minutes(5)
@@ -46,7 +46,6 @@ API_STAGE = "api"
 # Rooms per node in MediaStack.metric_namespace, unless MediaStack exposes its metric (``rooms_metric``).
 ROOMS_METRIC = "Rooms"
 TRAIL_FUNCTION = "trail"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class ObservabilityStack(Stack):
@@ -57,13 +56,16 @@ class ObservabilityStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
+        context: OperatorContext,
         resources: Resources,
+        keys: KeysStack,
         api: ApiStack,
         media: MediaStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        config = context.config
+        self.context = context
         self.config = config
         self.stage = config.name
         functions: dict[str, lambda_.IFunction] = _required(api, "functions", dict)
@@ -78,13 +80,12 @@ class ObservabilityStack(Stack):
             "AlarmTopic",
             topic_name=physical_name(self.stage, "alarms"),
             display_name=f"Videoatencion {self.stage} alarms",
+            # The data key, whose policy lets CloudWatch alarms publish (KeysStack).
+            master_key=keys.keys["data"],
             enforce_ssl=True,
         )
-        email = self.node.try_get_context("alarm_email")
-        if email:
-            if not _EMAIL.fullmatch(str(email)):
-                raise ValueError(f"-c alarm_email= expects an email address, got {email!r}")
-            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(str(email)))
+        if context.alarm_email:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(context.alarm_email))
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn, description="Subscribe to get the alarms")
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}

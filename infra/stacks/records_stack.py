@@ -20,9 +20,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.resources import Bucket, Resources, physical_name
+from infra.stacks.checkov import skip
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.naming import pascal
-from infra.stages import StageConfig
+from infra.stages import OperatorContext
 
 ACCESS_LOGS = "access-logs"
 # Multipart uploads (recordings are uploaded in parts) that never completed: their parts cost storage and hold data.
@@ -43,12 +44,14 @@ class RecordsStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
+        context: OperatorContext,
         resources: Resources,
         keys: KeysStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        config = context.config
+        self.context = context
         self.config = config
         self.stage = config.name
         self.keys: dict[str, kms.Key] = keys.keys
@@ -90,6 +93,7 @@ class RecordsStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
         CrossStackReferences.of(created).produce(ReferenceStrength.STRONG)
+        skip(created, CKV_AWS_18="it is the access log target: logging its own writes would loop")
         CfnOutput(
             self,
             "AccessLogsBucketName",

@@ -10,7 +10,7 @@ import ipaddress
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -21,6 +21,7 @@ from infra.app import build, cdk_json_context
 from infra.resources import RESOURCES, parameter_path, physical_name
 from infra.stacks import media_stack
 from infra.stacks.media_dns import index as media_dns
+from infra.stacks.media_stack import MediaStack
 from infra.stages import DEV, PROD
 from infra.tests.synthesis import REGION, SENDER, StackTemplate, synthesise
 
@@ -58,9 +59,8 @@ def _one(stack: StackTemplate, kind: str, **properties: Any) -> Mapping[str, Any
 
 
 def _node_container(stack: StackTemplate) -> Mapping[str, Any]:
-    task = _one(
-        stack, "AWS::ECS::TaskDefinition", Family=physical_name(stack.stack.node.try_get_context("stage"), "media-node")
-    )
+    stage = cast(MediaStack, stack.stack).stage
+    task = _one(stack, "AWS::ECS::TaskDefinition", Family=physical_name(stage, "media-node"))
     [container] = [c for c in task["ContainerDefinitions"] if c["Name"] == "node"]
     found: Mapping[str, Any] = container
     return found
