@@ -48,7 +48,7 @@ from constructs import Construct
 from infra.resources import Resources, origin_secret_name, physical_name
 from infra.stacks.api_stack import ApiStack
 from infra.stacks.checkov import OUTSIDE_VPC, PLAIN_ENVIRONMENT, skip, skip_deployment_helper
-from infra.stacks.media_stack import TLS_PORT as MEDIA_PORT
+from infra.stacks.media.tls_proxy import TLS_PORT as MEDIA_PORT
 from infra.stages import OperatorContext
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -20,6 +20,7 @@ from cfnlint.api import ManualArgs, lint_file
 from infra.app import build, cdk_json_context
 from infra.resources import RESOURCES, parameter_path, physical_name
 from infra.stacks import media_stack
+from infra.stacks.media import turn
 from infra.stacks.media_dns import index as media_dns
 from infra.stacks.media_stack import MediaStack
 from infra.stages import DEV, PROD
@@ -179,7 +180,7 @@ def _open_ingress(stack: StackTemplate) -> dict[str, set[tuple[str, int, int]]]:
 
 def test_only_the_media_ports_are_open(prod: StackTemplate, dev: StackTemplate) -> None:
     low, high = media_stack.MEDIA_UDP_PORTS
-    turn_low, turn_high = media_stack.TURN_RELAY_PORTS
+    turn_low, turn_high = turn.TURN_RELAY_PORTS
 
     assert sorted(_open_ingress(prod).values(), key=len) == [
         {("tcp", 8443, 8443), ("udp", low, high)},

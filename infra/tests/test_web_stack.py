@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.resources import origin_secret_name, physical_name
-from infra.stacks.media_stack import TLS_PORT as MEDIA_PORT
+from infra.stacks.media.tls_proxy import TLS_PORT as MEDIA_PORT
 from infra.stacks.web_stack import (
     ATTACHMENT_PATH,
     BOOKING_PATH,
