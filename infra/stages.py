@@ -7,6 +7,7 @@ scaling note says what each limit means.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import re
 from collections.abc import Callable, Mapping
@@ -299,3 +300,19 @@ def _web_domain(domain: str | None, certificate_arn: str | None) -> WebDomain | 
             f"got {certificate_arn!r}"
         )
     return WebDomain(domain.lower(), certificate_arn)
+
+
+def add_context_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """``-c KEY=VALUE``, repeatable, as with the CDK CLI; read with ``context_values``."""
+    parser.add_argument("-c", "--context", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
+def context_values(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, str]:
+    """The ``-c`` values by key; a malformed one ends the program with the parser's usage error."""
+    values: dict[str, str] = {}
+    for item in items:
+        key, separator, value = item.partition("=")
+        if not separator or not key:
+            parser.error(f"-c expects KEY=VALUE, got {item!r}")
+        values[key] = value
+    return values

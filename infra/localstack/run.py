@@ -44,6 +44,7 @@ from infra.localstack.deploy import (
     synthesise,
 )
 from infra.localstack.runtime import SetupError, ensure_venv, localstack
+from infra.stages import add_context_option, context_values
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -51,14 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # dev by default: prod needs the operator's context (sender, domains, certificates) for the other stacks; the
     # keys and records stacks are the same in both but for termination protection and log retention.
     parser.add_argument("--stage", default="dev", help="stage whose templates are deployed (default dev)")
-    parser.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="context for the synthesis, as with infra/app.py (e.g. what prod needs)",
-    )
+    add_context_option(parser, "context for the synthesis, as with infra/app.py (e.g. what prod needs)")
     parser.add_argument("--assembly", type=Path, help="use this cloud assembly (make synth) instead of synthesising")
     parser.add_argument("--install-only", action="store_true", help="only create .localstack/venv")
     args = parser.parse_args(argv)
@@ -80,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.assembly:
             templates = read_assembly(args.assembly, args.stage)
         else:
-            context = dict(item.partition("=")[::2] for item in args.context)
+            context = context_values(parser, args.context)
             templates = synthesise(args.stage, Path(workdir) / "cdk.out", context)
             log(f"synthesised the app ({args.stage})")
         try:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, CfnParameter, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter, RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -35,14 +35,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.resources import PROJECT, Resources, origin_secret_name, parameter_path
+from infra.resources import PROJECT, origin_secret_name, parameter_path
 from infra.stacks.chalice_package import PackagedChalice
 from infra.stacks.checkov import OUTSIDE_VPC, PLAIN_ENVIRONMENT, skip
 from infra.stacks.data_stack import DataStack
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.naming import DEFAULT_STUN_URLS, turn_urls
 from infra.stacks.records_stack import RecordsStack
-from infra.stages import OperatorContext
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API_GATEWAY_STAGE = "api"
@@ -192,7 +192,7 @@ ACCESS: Mapping[str, FunctionAccess] = {
 }
 
 
-class ApiStack(Stack):
+class ApiStack(StageStack):
     """``rest_api_id``, ``api_url``, ``api_handler`` and ``functions`` (API + scheduled) for the web and
     observability stacks."""
 
@@ -201,19 +201,13 @@ class ApiStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        context: OperatorContext,
-        resources: Resources,
         keys: KeysStack,
         data: DataStack,
         records: RecordsStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        config = context.config
-        self.context = context
-        self.config = config
-        self.stage = config.name
-        self._resources = resources
+        config = self.config
         self._keys = keys
         self._data = data
         self._records = records
@@ -464,7 +458,7 @@ class ApiStack(Stack):
                 iam.PolicyStatement(sid=f"Tables{_pascal(use)}", actions=list(TABLE_ACTIONS[use]), resources=arns)
             )
             if "dynamodb:Query" in TABLE_ACTIONS[use]:
-                indexed += [t for t in tables if self._resources.table(t).indexes]
+                indexed += [t for t in tables if self.resources.table(t).indexes]
         if indexed:
             statements.append(
                 iam.PolicyStatement(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -32,7 +32,7 @@ from infra.resources import (
 from infra.stacks.checkov import skip_deployment_helper
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.naming import pascal
-from infra.stages import OperatorContext
+from infra.stacks.stage_stack import StageStack
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -41,44 +41,31 @@ _ATTRIBUTE_TYPES = {
 }
 
 
-class DataStack(Stack):
+class DataStack(StageStack):
     """Tables, SSM parameters and SES identities, built from the shared description.
 
     Later stacks grant least-privilege access through the attributes (``tables``, ``parameters``, …) and
     hand ``api_environment`` to the API so its variables name exactly what was deployed.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: OperatorContext,
-        resources: Resources,
-        keys: KeysStack,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, keys: KeysStack, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        config = context.config
-        self.context = context
-        self.config = config
-        self.stage = config.name
         self.keys: dict[str, kms.Key] = keys.keys
-        self.tables: dict[str, dynamodb.Table] = {t.name: self._table(t) for t in resources.tables}
+        self.tables: dict[str, dynamodb.Table] = {t.name: self._table(t) for t in self.resources.tables}
         self.parameters: dict[str, ssm.StringParameter] = {
-            p.name: self._string_parameter(p) for p in resources.parameters if not p.secure
+            p.name: self._string_parameter(p) for p in self.resources.parameters if not p.secure
         }
         # SecureStrings cannot be created by CloudFormation, and their values must not sit in a template:
         # operators put them (see infra/README.md); the stack only says where.
         self.secure_parameter_names: dict[str, str] = {
-            p.name: self._secure_parameter_name(p) for p in resources.parameters if p.secure
+            p.name: self._secure_parameter_name(p) for p in self.resources.parameters if p.secure
         }
         # Sender addresses and their SES identity ARNs by environment variable name (for ses:SendEmail grants).
         self.sender_identity_arns: dict[str, str] = {}
         self.sender_addresses: dict[str, str] = {
-            e.address_env: self._sender_identity(e) for e in resources.email_identities
+            e.address_env: self._sender_identity(e) for e in self.resources.email_identities
         }
-        self.api_environment: dict[str, str] = self._api_environment(resources)
+        self.api_environment: dict[str, str] = self._api_environment(self.resources)
 
     def _table(self, table: Table) -> dynamodb.Table:
         created = dynamodb.Table(

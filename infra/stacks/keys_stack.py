@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infra.resources import KmsKey, Resources, key_alias
+from infra.resources import KmsKey, key_alias
 from infra.stacks.naming import pascal
-from infra.stages import OperatorContext
+from infra.stacks.stage_stack import StageStack
 
 
-class KeysStack(Stack):
+class KeysStack(StageStack):
     """``keys``: name → key, for the other stacks' encryption settings and least-privilege grants."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, context: OperatorContext, resources: Resources, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        config = context.config
-        self.context = context
-        self.config = config
-        self.keys: dict[str, kms.Key] = {k.name: self._key(k) for k in resources.keys}
+        self.keys: dict[str, kms.Key] = {k.name: self._key(k) for k in self.resources.keys}
         self._let_services_encrypt_with(self.keys["data"])
 
     def _let_services_encrypt_with(self, key: kms.Key) -> None:

@@ -36,7 +36,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -46,7 +46,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.resources import Resources, physical_name
+from infra.resources import physical_name
 from infra.stacks.api_stack import ApiStack
 from infra.stacks.checkov import skip_deployment_helper
 from infra.stacks.data_stack import DataStack
@@ -57,7 +57,7 @@ from infra.stacks.media.tls_proxy import TLS_PORT, TlsProxy
 from infra.stacks.media.turn import Turn
 from infra.stacks.naming import DEFAULT_STUN_URLS
 from infra.stacks.records_stack import RecordsStack
-from infra.stages import OperatorContext
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MEDIA_NODE_DIR = REPO_ROOT / "media-node"
@@ -93,7 +93,7 @@ os.execvp("videoatencion-media", ["videoatencion-media"])
 """
 
 
-class MediaStack(Stack):
+class MediaStack(StageStack):
     """``service`` (the media nodes), ``cluster``, ``metric_namespace``; ``turn_service`` when TURN is on."""
 
     def __init__(
@@ -101,8 +101,6 @@ class MediaStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        context: OperatorContext,
-        resources: Resources,
         keys: KeysStack,
         data: DataStack,
         records: RecordsStack,
@@ -110,10 +108,8 @@ class MediaStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        config = context.config
-        self.context = context
-        self.config = config
-        self.stage = config.name
+        config = self.config
+        context = self.context
         self.metric_namespace = METRIC_NAMESPACE
         self.service_name = physical_name(self.stage, "media")
         self.workers = context.media_workers

@@ -29,12 +29,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.resources import Resources, physical_name
+from infra.resources import physical_name
 from infra.stacks.api_stack import ApiStack
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.media_stack import MediaStack
 from infra.stacks.naming import pascal
-from infra.stages import OperatorContext
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PERIOD = Duration.minutes(5)
@@ -48,26 +48,15 @@ ROOMS_METRIC = "Rooms"
 TRAIL_FUNCTION = "trail"
 
 
-class ObservabilityStack(Stack):
+class ObservabilityStack(StageStack):
     """``alarm_topic``; ``alarms`` by name; ``dashboard``."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: OperatorContext,
-        resources: Resources,
-        keys: KeysStack,
-        api: ApiStack,
-        media: MediaStack,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, keys: KeysStack, api: ApiStack, media: MediaStack, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        config = context.config
-        self.context = context
-        self.config = config
-        self.stage = config.name
+        config = self.config
+        context = self.context
         functions: dict[str, lambda_.IFunction] = _required(api, "functions", dict)
         api_handler: lambda_.IFunction = _required(api, "api_handler", object)
         service: ecs.FargateService = _required(media, "service", object)

@@ -33,7 +33,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, SecretValue, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -45,11 +45,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.resources import Resources, origin_secret_name, physical_name
+from infra.resources import origin_secret_name, physical_name
 from infra.stacks.api_stack import ApiStack
 from infra.stacks.checkov import OUTSIDE_VPC, PLAIN_ENVIRONMENT, skip, skip_deployment_helper
 from infra.stacks.media.tls_proxy import TLS_PORT as MEDIA_PORT
-from infra.stages import OperatorContext
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO_ROOT / "web" / "dist"
@@ -107,24 +107,12 @@ function handler(event) {{
 """
 
 
-class WebStack(Stack):
+class WebStack(StageStack):
     """``distribution``: the CloudFront distribution serving the SPA and ``/api/*``."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        context: OperatorContext,
-        resources: Resources,
-        api: ApiStack,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, api: ApiStack, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        config = context.config
-        self.context = context
-        self.config = config
-        self.stage = config.name
+        config = self.config
         rest_api_id = _api_attribute(api, "rest_api_id")
         _api_attribute(api, "api_url")  # the contract's pair: both must exist (the origin is built from the id)
 
@@ -412,55 +400,23 @@ class WebStack(Stack):
             _blocking_rule(
                 "NotThroughCloudFront",
                 0,
-                wafv2.CfnWebACL.StatementProperty(
-                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                        statements=[
-                            wafv2.CfnWebACL.StatementProperty(
-                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(ORIGIN_HEADER))
-                            ),
-                            wafv2.CfnWebACL.StatementProperty(
-                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path(NODE_PATHS))
-                            ),
-                        ]
-                    )
-                ),
+                _all(_not(_has_header(ORIGIN_HEADER)), _not(_path(NODE_PATHS))),
                 403,
                 None,
             ),
             _blocking_rule(
                 "BodyOver64KB",
                 1,
-                wafv2.CfnWebACL.StatementProperty(
-                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                        statements=[
-                            _body_larger_than(MAX_BODY_BYTES),
-                            wafv2.CfnWebACL.StatementProperty(
-                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path(ATTACHMENT_PATH))
-                            ),
-                        ]
-                    )
-                ),
+                _all(_body_larger_than(MAX_BODY_BYTES), _not(_path(ATTACHMENT_PATH))),
                 413,
                 TOO_LARGE_BODY,
             ),
             _blocking_rule(
                 "AttachmentOver6MB",
                 2,
-                wafv2.CfnWebACL.StatementProperty(
-                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                        statements=[
-                            _path(ATTACHMENT_PATH),
-                            wafv2.CfnWebACL.StatementProperty(
-                                regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
-                                    regex_string=OVER_6_MB,
-                                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                                        single_header={"Name": "content-length"}
-                                    ),
-                                    text_transformations=[_NO_TRANSFORMATION],
-                                )
-                            ),
-                        ]
-                    )
+                _all(
+                    _path(ATTACHMENT_PATH),
+                    _matches(wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": "content-length"}), OVER_6_MB),
                 ),
                 413,
                 TOO_LARGE_BODY,
@@ -564,29 +520,13 @@ class WebStack(Stack):
     def _rate_rule(
         self, name: str, priority: int, path: str, limit: int, post_only: bool, per_viewer: bool
     ) -> wafv2.CfnWebACL.RuleProperty:
-        scope: list[wafv2.CfnWebACL.StatementProperty] = [
-            wafv2.CfnWebACL.StatementProperty(
-                regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
-                    regex_string=path,
-                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                    text_transformations=[_NO_TRANSFORMATION],
-                )
-            )
-        ]
+        scope: list[wafv2.CfnWebACL.StatementProperty] = [_path(path)]
         if post_only:
             scope.append(_equals(wafv2.CfnWebACL.FieldToMatchProperty(method={}), "POST"))
         if not per_viewer:
             # Only where CloudFront did not set the viewer's address (a call straight to execute-api).
-            scope.append(
-                wafv2.CfnWebACL.StatementProperty(
-                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(VIEWER_IP_HEADER))
-                )
-            )
-        scope_down = (
-            scope[0]
-            if len(scope) == 1
-            else wafv2.CfnWebACL.StatementProperty(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=scope))
-        )
+            scope.append(_not(_has_header(VIEWER_IP_HEADER)))
+        scope_down = _all(*scope)
         return wafv2.CfnWebACL.RuleProperty(
             name=name,
             priority=priority,
@@ -660,14 +600,29 @@ def _blocking_rule(
     )
 
 
-def _path(regex: str) -> wafv2.CfnWebACL.StatementProperty:
+def _all(*statements: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
+    """The statements together (a single one as it is: WAF's AND takes two or more)."""
+    if len(statements) == 1:
+        return statements[0]
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=list(statements))
+    )
+
+
+def _not(statement: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=statement))
+
+
+def _matches(field: wafv2.CfnWebACL.FieldToMatchProperty, regex: str) -> wafv2.CfnWebACL.StatementProperty:
     return wafv2.CfnWebACL.StatementProperty(
         regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
-            regex_string=regex,
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-            text_transformations=[_NO_TRANSFORMATION],
+            regex_string=regex, field_to_match=field, text_transformations=[_NO_TRANSFORMATION]
         )
     )
+
+
+def _path(regex: str) -> wafv2.CfnWebACL.StatementProperty:
+    return _matches(wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), regex)
 
 
 def _body_larger_than(size: int) -> wafv2.CfnWebACL.StatementProperty:
