@@ -429,39 +429,12 @@ class WebStack(StageStack):
             rules.append(self._rate_rule(f"{route}PerViewer", len(rules), path, limit, route == "Booking", True))
             rules.append(self._rate_rule(f"{route}PerSource", len(rules), path, limit, route == "Booking", False))
         # Request patterns known to be malicious (Log4j's JNDI lookups among them, checkov CKV_AWS_192).
+        rules.append(_managed_rules("AWSManagedRulesKnownBadInputsRuleSet", len(rules), "KnownBadInputs"))
+        # Supporting documents arrive as base64 JSON of up to 4 MB: the common set's 8 KB body limit would block them.
+        # The body-size rules above block what is too large for each route.
         rules.append(
-            wafv2.CfnWebACL.RuleProperty(
-                name="AWSManagedRulesKnownBadInputsRuleSet",
-                priority=len(rules),
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name="AWSManagedRulesKnownBadInputsRuleSet"
-                    )
-                ),
-                visibility_config=_visibility("KnownBadInputs"),
-            )
-        )
-        rules.append(
-            wafv2.CfnWebACL.RuleProperty(
-                name="AWSManagedRulesCommonRuleSet",
-                priority=len(rules),
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS",
-                        name="AWSManagedRulesCommonRuleSet",
-                        # Supporting documents arrive as base64 JSON of up to 4 MB: the 8 KB body limit would block
-                        # them. The body-size rules above block what is too large for each route.
-                        rule_action_overrides=[
-                            wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                name="SizeRestrictions_BODY",
-                                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
-                            )
-                        ],
-                    )
-                ),
-                visibility_config=_visibility("CommonRuleSet"),
+            _managed_rules(
+                "AWSManagedRulesCommonRuleSet", len(rules), "CommonRuleSet", counted=("SizeRestrictions_BODY",)
             )
         )
         acl = wafv2.CfnWebACL(
@@ -563,6 +536,31 @@ _NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type
 _PUBLIC_BUILD_ONLY = (
     "serves the public SPA build only; API requests are logged by API Gateway's access log and the web ACL's metrics"
 )
+
+
+def _managed_rules(
+    name: str, priority: int, metric: str, counted: tuple[str, ...] = ()
+) -> wafv2.CfnWebACL.RuleProperty:
+    """AWS's managed rule group ``name``, blocking as AWS sets it but for the ``counted`` rules (counted only)."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS",
+                name=name,
+                rule_action_overrides=[
+                    wafv2.CfnWebACL.RuleActionOverrideProperty(
+                        name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                    )
+                    for rule in counted
+                ]
+                or None,
+            )
+        ),
+        visibility_config=_visibility(metric),
+    )
 
 
 def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
