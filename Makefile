@@ -13,7 +13,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test
+.PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test checkov-venv
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
@@ -68,6 +68,18 @@ test: setup web lint
 	$(PY) -m pytest infra/tests
 	$(PY) -m pytest -m integration tests media-node/tests
 
+# checkov pins an older boto3 than the app: its own virtual environment (infra/tests/test_checkov.py runs it over
+# every synthesised template of both stages).
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
+	@[ -x $(CHECKOV_VENV)/bin/python ] || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q "pip<26.3"
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r infra/requirements-checkov.txt
+	@touch $@
+
+checkov-venv: $(CHECKOV_VENV)/.installed
+test: checkov-venv
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -102,4 +114,4 @@ verify-records: $(VENV)/.installed
 	$(PY) -m chalicelib.verify_records --from "$(FROM)" $(if $(TO),--to "$(TO)")
 
 clean:
-	rm -rf $(VENV) web/node_modules web/dist infra/cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) web/node_modules web/dist infra/cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -47,6 +47,7 @@ def start(
         list(args),
         cwd=cwd,
         env=dict(env),
+        stdin=subprocess.DEVNULL,  # a server never reads the terminal (CI has none)
         stdout=output,
         stderr=subprocess.STDOUT if output is not None else None,
         start_new_session=True,

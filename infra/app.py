@@ -12,9 +12,9 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 INFRA_DIR = Path(__file__).resolve().parent
 REPO_ROOT = INFRA_DIR.parent
@@ -34,11 +34,10 @@ from infra.stacks.media_stack import MediaStack  # noqa: E402
 from infra.stacks.observability_stack import ObservabilityStack  # noqa: E402
 from infra.stacks.records_stack import RecordsStack  # noqa: E402
 from infra.stacks.web_stack import WebStack  # noqa: E402
-from infra.stages import StageConfig  # noqa: E402
+from infra.stages import OperatorContext, add_context_option, context_values  # noqa: E402
 
-DEFAULT_STAGE = "prod"
-# Spain: the council's personal data stays in the country unless a deployment says otherwise explicitly.
-DEFAULT_REGION = "eu-south-2"
+S = TypeVar("S", bound=cdk.Stack)
+
 # Tables and buckets hold personal data (padrón, tax ledger, recordings): the strictest class applies everywhere.
 DATA_CLASSIFICATION = "confidential-personal-data"
 
@@ -53,7 +52,7 @@ def cdk_json_context() -> dict[str, Any]:
 class Deployment:
     """Every stack of one stage, in dependency order."""
 
-    config: StageConfig
+    context: OperatorContext
     keys: KeysStack
     data: DataStack
     records: RecordsStack
@@ -67,96 +66,68 @@ class Deployment:
         return [self.keys, self.data, self.records, self.api, self.media, self.web, self.observability]
 
 
-def stage_config(app: cdk.App) -> StageConfig:
-    stage = str(app.node.try_get_context("stage") or DEFAULT_STAGE)
-    overrides = {f.name: app.node.try_get_context(f.name) for f in fields(StageConfig) if f.name != "name"}
-    return StageConfig.for_stage(stage, overrides)
+def operator_context(app: cdk.App) -> OperatorContext:
+    """The app's context (``-c``, ``cdk.json``), parsed and checked once for every stack."""
+    return OperatorContext.parse(app.node.try_get_context, RESOURCES, os.environ)
 
 
 def build(app: cdk.App) -> Deployment:
     """Adds the stacks of the stage named in the app's context (``-c stage=``, default prod)."""
-    config = stage_config(app)
+    context = operator_context(app)
+    config = context.config
     stage = config.name
-    # CDK_DEFAULT_REGION is deliberately not read: the CLI fills it from the operator's profile, and where the
-    # council's data lives must not depend on that. CDK_DEPLOY_* follow the CDK guide's convention.
-    region = str(app.node.try_get_context("region") or os.environ.get("CDK_DEPLOY_REGION") or DEFAULT_REGION)
+    # The account: CDK_DEPLOY_ACCOUNT as in the CDK guide's convention, else the CLI's.
     account = os.environ.get("CDK_DEPLOY_ACCOUNT") or os.environ.get("CDK_DEFAULT_ACCOUNT")
-    env = cdk.Environment(account=account, region=region)
+    env = cdk.Environment(account=account, region=context.region)
     tags = {"project": PROJECT, "stage": stage, "data-classification": DATA_CLASSIFICATION}
-    common: dict[str, Any] = {"env": env, "tags": tags, "config": config, "resources": RESOURCES}
+    common: dict[str, Any] = {"env": env, "tags": tags, "context": context, "resources": RESOURCES}
 
-    def name(part: str) -> str:
-        return physical_name(stage, part)
+    def stack(kind: type[S], part: str, what: str, **others: Any) -> S:
+        return kind(app, physical_name(stage, part), description=f"Videoatención {stage}: {what}", **common, **others)
 
-    keys = KeysStack(
-        app,
-        name("keys"),
-        description=f"Videoatención {stage}: KMS keys",
-        termination_protection=config.protect_data,
-        **common,
-    )
-    data = DataStack(
-        app,
-        name("data"),
+    # The stateful stacks: protected from deletion where the stage protects its data.
+    protect = {"termination_protection": config.protect_data}
+    keys = stack(KeysStack, "keys", "KMS keys", **protect)
+    data = stack(DataStack, "data", "tables, parameters and sender identity", keys=keys, **protect)
+    records = stack(
+        RecordsStack,
+        "records",
+        "audit, recordings and documents buckets (Object Lock), access logs",
         keys=keys,
-        description=f"Videoatención {stage}: tables, parameters and sender identity",
-        termination_protection=config.protect_data,
-        **common,
+        **protect,
     )
-    records = RecordsStack(
-        app,
-        name("records"),
-        keys=keys,
-        description=f"Videoatención {stage}: audit, recordings and documents buckets (Object Lock), access logs",
-        termination_protection=config.protect_data,
-        **common,
-    )
-    api = ApiStack(
-        app,
-        name("api"),
+    api = stack(
+        ApiStack,
+        "api",
+        "the API (Chalice on Lambda + API Gateway) and its scheduled functions",
         keys=keys,
         data=data,
         records=records,
-        description=f"Videoatención {stage}: the API (Chalice on Lambda + API Gateway) and its scheduled functions",
-        **common,
     )
-    media = MediaStack(
-        app,
-        name("media"),
+    media = stack(
+        MediaStack,
+        "media",
+        "media nodes on ECS Fargate (and TURN)",
         keys=keys,
         data=data,
         records=records,
         api=api,
-        description=f"Videoatención {stage}: media nodes on ECS Fargate (and TURN)",
-        **common,
     )
-    web = WebStack(
-        app, name("web"), api=api, description=f"Videoatención {stage}: the SPA on S3 + CloudFront, WAF", **common
+    web = stack(WebStack, "web", "the SPA on S3 + CloudFront, WAF", api=api)
+    observability = stack(
+        ObservabilityStack, "observability", "alarms and the dashboard", keys=keys, api=api, media=media
     )
-    observability = ObservabilityStack(
-        app,
-        name("observability"),
-        api=api,
-        media=media,
-        description=f"Videoatención {stage}: alarms and the dashboard",
-        **common,
-    )
-    deployment = Deployment(config, keys, data, records, api, media, web, observability)
-    for stack in deployment.stacks:
+    deployment = Deployment(context, keys, data, records, api, media, web, observability)
+    for each in deployment.stacks:
         for key, value in tags.items():
-            cdk.Tags.of(stack).add(key, value)
+            cdk.Tags.of(each).add(key, value)
     return deployment
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "-c",
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="context value, as with the CDK CLI (stage, region, sender_email, council-name, any StageConfig field)",
+    add_context_option(
+        parser, "context value, as with the CDK CLI (stage, region, sender_email, council-name, any StageConfig field)"
     )
     parser.add_argument(
         "-o",
@@ -167,12 +138,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="cloud assembly directory (default: infra/cdk.out)",
     )
     args = parser.parse_args(argv)
-    context = cdk_json_context()
-    for item in args.context:
-        key, separator, value = item.partition("=")
-        if not separator or not key:
-            parser.error(f"-c expects KEY=VALUE, got {item!r}")
-        context[key] = value
+    context = {**cdk_json_context(), **context_values(parser, args.context)}
 
     app = cdk.App(outdir=str(args.output), context=context)
     try:

@@ -21,24 +21,28 @@ the Chalice stage named like the CDK stage, so ``.chalice/config.json`` gives th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import ArnFormat, CfnOutput, CfnParameter, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, CfnOutput, CfnParameter, RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.resources import PROJECT, Resources, origin_secret_name, parameter_path
+from infra.resources import PROJECT, origin_secret_name, parameter_path
 from infra.stacks.chalice_package import PackagedChalice
+from infra.stacks.checkov import OUTSIDE_VPC, PLAIN_ENVIRONMENT, skip
 from infra.stacks.data_stack import DataStack
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.naming import DEFAULT_STUN_URLS, turn_urls
 from infra.stacks.records_stack import RecordsStack
-from infra.stages import StageConfig
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 API_GATEWAY_STAGE = "api"
@@ -188,7 +192,7 @@ ACCESS: Mapping[str, FunctionAccess] = {
 }
 
 
-class ApiStack(Stack):
+class ApiStack(StageStack):
     """``rest_api_id``, ``api_url``, ``api_handler`` and ``functions`` (API + scheduled) for the web and
     observability stacks."""
 
@@ -197,21 +201,16 @@ class ApiStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
-        resources: Resources,
         keys: KeysStack,
         data: DataStack,
         records: RecordsStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.stage = config.name
-        self._resources = resources
+        config = self.config
         self._keys = keys
         self._data = data
         self._records = records
-        self.tracing = bool(getattr(config, "api_tracing", False) or self.node.try_get_context("api_tracing"))
         self.function_names = {name: f"{PROJECT}-{self.stage}-{name}" for name in LOGICAL_IDS}
         self.origin_secret = secretsmanager.Secret(
             self,
@@ -224,6 +223,11 @@ class ApiStack(Stack):
             ),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        skip(
+            self.origin_secret,
+            CKV_AWS_149="a shared header value, no personal data: the data key would give CloudFront's dynamic "
+            "reference and the rotation function decrypt rights on the key of the council's records",
+        )
 
         self.chalice = PackagedChalice(
             self,
@@ -234,7 +238,7 @@ class ApiStack(Stack):
             stage_config={
                 "lambda_memory_size": config.api_memory_mb,
                 "log_retention_in_days": config.log_retention_days,
-                "xray": self.tracing,
+                "xray": False,
                 # CloudFront (the web stack) is the API's edge: a regional endpoint behind it, not a second edge.
                 "api_gateway_endpoint_type": "REGIONAL",
             },
@@ -244,6 +248,7 @@ class ApiStack(Stack):
         environment = self._environment()
         for name in LOGICAL_IDS:
             self._configure_function(name, environment)
+        self._access_log()
 
         self.rest_api_id: str = self.chalice.get_resource("RestAPI").ref
         self.api_url: str = (
@@ -268,13 +273,79 @@ class ApiStack(Stack):
             self, "ApiUrl", value=self.api_url, description="The API's invoke URL (CloudFront routes /api/* here)"
         )
 
+    # --- the API's access log -------------------------------------------------------------------------------------
+    def _access_log(self) -> None:
+        """One JSON line per request (no body, no header but the request id), in a group under the data key."""
+        group = logs.CfnLogGroup(
+            self,
+            "AccessLogs",
+            log_group_name=f"/{PROJECT}/{self.stage}/api-access",
+            retention_in_days=self.config.log_retention_days,
+            kms_key_id=self._keys.keys["data"].key_arn,
+        )
+        group.apply_removal_policy(RemovalPolicy.RETAIN if self.config.protect_data else RemovalPolicy.DESTROY)
+        fields = {
+            "requestId": "$context.requestId",
+            "time": "$context.requestTimeEpoch",
+            "method": "$context.httpMethod",
+            "resource": "$context.resourcePath",
+            "status": "$context.status",
+            "length": "$context.responseLength",
+            "latency": "$context.responseLatency",
+            "integrationLatency": "$context.integrationLatency",
+            "waf": "$context.wafResponseCode",
+        }
+        api = self.chalice.get_resource("RestAPI")
+        api.add_property_override("AccessLogSetting.DestinationArn", group.attr_arn)
+        api.add_property_override("AccessLogSetting.Format", json.dumps(fields, separators=(",", ":")))
+        skip(
+            api,
+            # Answers are per person and authorised; nothing may be served from a cache (CloudFront caches none).
+            CKV_AWS_120="answers are per person and authorised: none may be cached",
+            CKV_AWS_73="X-Ray off: Powertools metrics and structured logs are the API's observability",
+        )
+        # API Gateway writes access logs through the account's CloudWatch role (one per account and region, so the
+        # last stage deployed sets it): it may write the project's log groups of every stage, nothing else, and
+        # outlives its stack as CDK's own does (removing one stage must not stop the other's access logs).
+        groups = self.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=f"/{PROJECT}/*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role = iam.Role(
+            self,
+            "ApiGatewayLogsRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            inline_policies={
+                "ProjectAccessLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="ProjectLogGroups",
+                            actions=[
+                                "logs:DescribeLogGroups",
+                                "logs:DescribeLogStreams",
+                                "logs:CreateLogStream",
+                                "logs:PutLogEvents",
+                            ],
+                            resources=[groups, f"{groups}:log-stream:*"],
+                        )
+                    ]
+                )
+            },
+        )
+        role.apply_removal_policy(RemovalPolicy.RETAIN)
+        account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        account.apply_removal_policy(RemovalPolicy.RETAIN)
+        api.node.add_dependency(account)
+
     # --- environment ---------------------------------------------------------------------------------------------
     def _environment(self) -> dict[str, str]:
         """Names and non-secret values only; ``.chalice/config.json`` gives the stage's fixed values."""
         environment = dict(self._data.api_environment)
-        base_url = self.node.try_get_context("public_base_url")
-        if base_url:
-            environment["PUBLIC_BASE_URL"] = str(base_url)
+        context = self.context
+        if context.public_base_url:
+            environment["PUBLIC_BASE_URL"] = context.public_base_url
         else:
             # The SPA's origin (links in messages, the eID redirect) is the council's domain, known at deploy time.
             environment["PUBLIC_BASE_URL"] = CfnParameter(
@@ -285,15 +356,13 @@ class ApiStack(Stack):
                 description="Origin of the SPA (e.g. https://cita.ajuntament.example); or synthesise with "
                 "-c public_base_url=…",
             ).value_as_string
-        client_id = self.node.try_get_context("eid_client_id")
-        if client_id:
-            environment["EID_CLIENT_ID"] = str(client_id)
+        if context.eid_client_id:
+            environment["EID_CLIENT_ID"] = context.eid_client_id
         # ICE servers for browsers: the same STUN as the nodes, and TURN where the media stack runs it (its URLs
         # follow from the media domain; the media stack depends on this one, so no reference back).
-        media_domain = self.node.try_get_context("media_domain")
-        environment["MEDIA_STUN_URLS"] = str(self.node.try_get_context("media_stun_urls") or DEFAULT_STUN_URLS)
-        if self.config.turn_enabled and media_domain:
-            environment["MEDIA_TURN_URLS"] = ",".join(turn_urls(str(media_domain)))
+        environment["MEDIA_STUN_URLS"] = context.media_stun_urls or DEFAULT_STUN_URLS
+        if self.config.turn_enabled and context.media_domain:
+            environment["MEDIA_TURN_URLS"] = ",".join(turn_urls(context.media_domain.name))
         return environment
 
     # --- each function -------------------------------------------------------------------------------------------
@@ -309,8 +378,17 @@ class ApiStack(Stack):
             function.add_property_override(f"Tags.{key}", value)
         if name == API_FUNCTION:
             function.add_property_override("ReservedConcurrentExecutions", self.config.api_reserved_concurrency)
+            skip(function, CKV_AWS_116="invoked synchronously by API Gateway: the caller sees the error, no DLQ")
+        else:
+            skip(
+                function,
+                CKV_AWS_115="a schedule tick at a time; a reservation would take capacity from the API's",
+                CKV_AWS_116="on a schedule: the next tick retries what failed (sends are idempotent), no DLQ",
+            )
+        skip(function, CKV_AWS_117=OUTSIDE_VPC, CKV_AWS_173=PLAIN_ENVIRONMENT)
         log_group = self.chalice.get_resource(LOG_GROUP_LOGICAL_IDS[name])
         log_group.add_property_override("LogGroupName", _log_group_name(function_name))
+        log_group.add_property_override("KmsKeyId", self._keys.keys["data"].key_arn)
         # The group exists before the function runs: Lambda would otherwise create it, without retention, and the
         # stack's own would then fail to create.
         function.node.add_dependency(log_group)
@@ -319,6 +397,8 @@ class ApiStack(Stack):
             "Policies",
             [{"PolicyName": f"{LOGICAL_IDS[name]}LeastPrivilege", "PolicyDocument": self._policy(name)}],
         )
+        if ACCESS[name].send_messages:
+            skip(role, CKV_AWS_111="sns:Publish to a phone number has no ARN; the NoTopics Deny keeps it to SMS")
 
     def _policy(self, name: str) -> iam.PolicyDocument:
         access = ACCESS[name]
@@ -364,14 +444,6 @@ class ApiStack(Stack):
             )
         if access.send_messages:
             statements += self._message_statements()
-        if self.tracing:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="Tracing",
-                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                    resources=["*"],  # X-Ray has no resource-level permissions
-                )
-            )
         return iam.PolicyDocument(statements=statements)
 
     def _table_statements(self, access: FunctionAccess) -> list[iam.PolicyStatement]:
@@ -386,7 +458,7 @@ class ApiStack(Stack):
                 iam.PolicyStatement(sid=f"Tables{_pascal(use)}", actions=list(TABLE_ACTIONS[use]), resources=arns)
             )
             if "dynamodb:Query" in TABLE_ACTIONS[use]:
-                indexed += [t for t in tables if self._resources.table(t).indexes]
+                indexed += [t for t in tables if self.resources.table(t).indexes]
         if indexed:
             statements.append(
                 iam.PolicyStatement(

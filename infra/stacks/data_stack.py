@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -29,9 +29,10 @@ from infra.resources import (
     parameter_path,
     physical_name,
 )
+from infra.stacks.checkov import skip_deployment_helper
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.naming import pascal
-from infra.stages import StageConfig
+from infra.stacks.stage_stack import StageStack
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -39,46 +40,32 @@ _ATTRIBUTE_TYPES = {
     "B": dynamodb.AttributeType.BINARY,
 }
 
-# Stages whose sender address must be given explicitly: a made-up address would bounce, or worse, belong to someone.
-_STAGES_NEEDING_REAL_SENDER = frozenset({"prod"})
 
-
-class DataStack(Stack):
+class DataStack(StageStack):
     """Tables, SSM parameters and SES identities, built from the shared description.
 
     Later stacks grant least-privilege access through the attributes (``tables``, ``parameters``, …) and
     hand ``api_environment`` to the API so its variables name exactly what was deployed.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: StageConfig,
-        resources: Resources,
-        keys: KeysStack,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, keys: KeysStack, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.stage = config.name
         self.keys: dict[str, kms.Key] = keys.keys
-        self.tables: dict[str, dynamodb.Table] = {t.name: self._table(t) for t in resources.tables}
+        self.tables: dict[str, dynamodb.Table] = {t.name: self._table(t) for t in self.resources.tables}
         self.parameters: dict[str, ssm.StringParameter] = {
-            p.name: self._string_parameter(p) for p in resources.parameters if not p.secure
+            p.name: self._string_parameter(p) for p in self.resources.parameters if not p.secure
         }
         # SecureStrings cannot be created by CloudFormation, and their values must not sit in a template:
         # operators put them (see infra/README.md); the stack only says where.
         self.secure_parameter_names: dict[str, str] = {
-            p.name: self._secure_parameter_name(p) for p in resources.parameters if p.secure
+            p.name: self._secure_parameter_name(p) for p in self.resources.parameters if p.secure
         }
         # Sender addresses and their SES identity ARNs by environment variable name (for ses:SendEmail grants).
         self.sender_identity_arns: dict[str, str] = {}
         self.sender_addresses: dict[str, str] = {
-            e.address_env: self._sender_identity(e) for e in resources.email_identities
+            e.address_env: self._sender_identity(e) for e in self.resources.email_identities
         }
-        self.api_environment: dict[str, str] = self._api_environment(resources)
+        self.api_environment: dict[str, str] = self._api_environment(self.resources)
 
     def _table(self, table: Table) -> dynamodb.Table:
         created = dynamodb.Table(
@@ -109,7 +96,7 @@ class DataStack(Stack):
 
     def _string_parameter(self, parameter: Parameter) -> ssm.StringParameter:
         # Context key = the parameter's name (``-c council-name=...``); the dev value is the fallback.
-        value = self.node.try_get_context(parameter.name) or parameter.dev_value
+        value = self.context.parameters[parameter.name]
         created = ssm.StringParameter(
             self,
             f"{pascal(parameter.name)}Parameter",
@@ -137,16 +124,7 @@ class DataStack(Stack):
         CloudFormation has no ``AWS::SES::EmailIdentity`` in eu-south-2 (SES itself runs there), so the identity is
         created through the SES API by a custom resource; SES then mails the address a link to verify it.
         """
-        context_key = identity.address_env.lower()
-        address = self.node.try_get_context(context_key)
-        if not address:
-            if self.stage in _STAGES_NEEDING_REAL_SENDER:
-                raise ValueError(
-                    f"stage {self.stage!r} needs the sender address: pass -c {context_key}=<address> "
-                    f"({identity.purpose})"
-                )
-            address = identity.dev_address
-        address = str(address)
+        address = self.context.sender_addresses[identity.address_env]
         identity_arn = self.format_arn(service="ses", resource="identity", resource_name=address)
         create = cr.AwsSdkCall(
             service="SESV2",
@@ -166,6 +144,9 @@ class DataStack(Stack):
             ),
             install_latest_aws_sdk=False,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        skip_deployment_helper(
+            self.node.find_child("AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", ""))
         )
         self.sender_identity_arns[identity.address_env] = identity_arn
         self._output(f"{pascal(identity.address_env)}Address", address, f"SES identity: {identity.purpose}")

@@ -4,24 +4,50 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, CrossStackReferences, ReferenceStrength, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from infra.resources import KmsKey, Resources, key_alias
+from infra.resources import KmsKey, key_alias
 from infra.stacks.naming import pascal
-from infra.stages import StageConfig
+from infra.stacks.stage_stack import StageStack
 
 
-class KeysStack(Stack):
+class KeysStack(StageStack):
     """``keys``: name → key, for the other stacks' encryption settings and least-privilege grants."""
 
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, resources: Resources, **kwargs: Any
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.keys: dict[str, kms.Key] = {k.name: self._key(k) for k in resources.keys}
+        self.keys: dict[str, kms.Key] = {k.name: self._key(k) for k in self.resources.keys}
+        self._let_services_encrypt_with(self.keys["data"])
+
+    def _let_services_encrypt_with(self, key: kms.Key) -> None:
+        """The data key also encrypts the functions' and nodes' log groups and the alarm topic (checkov CKV_AWS_158,
+        CKV_AWS_26): CloudWatch Logs and CloudWatch alarms use it as services, for this account's resources only."""
+        account = self.account
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LogGroups",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{self.partition}:logs:{self.region}:{account}:*"
+                    }
+                },
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AlarmNotifications",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
 
     def _key(self, key: KmsKey) -> kms.Key:
         symmetric = key.spec == "SYMMETRIC_DEFAULT"

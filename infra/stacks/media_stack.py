@@ -27,117 +27,52 @@ scale-in protected (ECS agent endpoint, renewed while calls go on), and a task t
 (``MEDIA_DRAIN_SECONDS`` + uploads within the 120 s ``stopTimeout``). Deployments start new tasks before stopping old
 ones (minimum healthy 100 %) and wait for protected tasks; AZ rebalancing is off (it would stop tasks to move them).
 
-**TURN** (``turn_enabled``): coturn on Fargate with ``use-auth-secret`` (secret from the SSM SecureString
-``media/turn-secret``), TLS on 443 with the same certificate, its own security group, ``turn.{media_domain}`` as a
-multivalue DNS name; its URLs are the output ``TurnUrls`` (the API's ``MEDIA_TURN_URLS``).
+**Parts** (``infra/stacks/media/``): the TLS sidecar (``tls_proxy.py``), TURN (``turn.py``, ``turn_enabled``) and
+the DNS updater (``dns_updater.py``); what their services share is in ``tasks.py``.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import re
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.resources import Resources, physical_name
+from infra.resources import physical_name
 from infra.stacks.api_stack import ApiStack
+from infra.stacks.checkov import skip_deployment_helper
 from infra.stacks.data_stack import DataStack
 from infra.stacks.keys_stack import KeysStack
-from infra.stacks.naming import DEFAULT_STUN_URLS, TURN_PORT, TURN_TLS_PORT, turn_urls
+from infra.stacks.media.dns_updater import DnsUpdater
+from infra.stacks.media.tasks import STOP_TIMEOUT, log_driver, public_service, retention
+from infra.stacks.media.tls_proxy import TLS_PORT, TlsProxy
+from infra.stacks.media.turn import Turn
+from infra.stacks.naming import DEFAULT_STUN_URLS
 from infra.stacks.records_stack import RecordsStack
-from infra.stages import StageConfig
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MEDIA_NODE_DIR = REPO_ROOT / "media-node"
-DNS_FUNCTION_DIR = Path(__file__).resolve().parent / "media_dns"
 
 METRIC_NAMESPACE = "Videoatencion/Media"
 ROOMS_METRIC = "Rooms"
 # The node's first worker; worker i listens on +i (plain HTTP inside the task only, when TLS is terminated there).
 NODE_PORT = 8081
-# TLS port of worker 0 on the task's public IP (worker i: +i).
-TLS_PORT = 8443
 # UDP for ICE/DTLS-SRTP: the task's ephemeral range, pinned. One socket per peer connection (bundle, rtcp-mux), plus
 # the task's outgoing TCP connections share it: 1000 ports are far more than 4 rooms x 4 participants need.
 MEDIA_UDP_PORTS = (40000, 40999)
-# ECS (Fargate) allows at most 120 s between SIGTERM and SIGKILL; the node's drain + uploads fit inside it.
-STOP_TIMEOUT = Duration.seconds(120)
-
-# Peers TURN never relays to: every special-purpose block of the IANA registries (RFC 6890 and its updates) that is not
-# an ordinary public host, in both families. A relay to one of them would let a caller with TURN credentials reach the
-# VPC, the task's own loopback, the metadata endpoints (169.254.169.254, fd00:ec2::254 in fc00::/7) or a router.
-TURN_DENIED_PEERS = (
-    "0.0.0.0/8",  # "this network"
-    "10.0.0.0/8",  # private (the VPC)
-    "100.64.0.0/10",  # shared address space (carrier-grade NAT)
-    "127.0.0.0/8",  # loopback
-    "169.254.0.0/16",  # link-local, metadata endpoints
-    "172.16.0.0/12",  # private
-    "192.0.0.0/24",  # IETF protocol assignments
-    "192.0.2.0/24",  # documentation (TEST-NET-1)
-    "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
-    "192.168.0.0/16",  # private
-    "198.18.0.0/15",  # benchmarking
-    "198.51.100.0/24",  # documentation (TEST-NET-2)
-    "203.0.113.0/24",  # documentation (TEST-NET-3)
-    "224.0.0.0/4",  # multicast
-    "240.0.0.0/4",  # reserved, and the limited broadcast 255.255.255.255
-    "::/96",  # unspecified, loopback (::1) and the deprecated IPv4-compatible addresses
-    "::ffff:0:0/96",  # IPv4-mapped: ::ffff:10.0.0.1 is 10.0.0.1
-    "64:ff9b::/96",  # NAT64 well-known prefix: reaches IPv4 addresses through a translator
-    "64:ff9b:1::/48",  # NAT64 local-use prefix
-    "100::/64",  # discard-only
-    "2001::/23",  # IETF protocol assignments, including Teredo (2001::/32) and benchmarking (2001:2::/48)
-    "2001:db8::/32",  # documentation
-    "2002::/16",  # 6to4: embeds an IPv4 address
-    "3fff::/20",  # documentation
-    "5f00::/16",  # segment routing (SRv6) identifiers
-    "fc00::/7",  # unique local (the VPC's private IPv6, the metadata endpoint fd00:ec2::254)
-    "fe80::/10",  # link-local
-    "fec0::/10",  # site-local (deprecated)
-    "ff00::/8",  # multicast
-)
 DRAIN_SECONDS = 90
 UPLOAD_DRAIN_SECONDS = 20
 # A node with calls renews its task's scale-in protection at half of this; it lapses this long after its last call.
 SCALE_IN_PROTECTION_MINUTES = 10
-# Public images pulled at deploy time (ECR Public's copy of the Docker official image; coturn's own on Docker Hub).
-TLS_PROXY_IMAGE = "public.ecr.aws/docker/library/caddy:2.8-alpine"
-TURN_IMAGE = "docker.io/coturn/coturn:4.6.3"
-TURN_RELAY_PORTS = (49152, 50151)
-TURN_TASKS = 2
-TURN_CPU_UNITS = 1024
-TURN_MEMORY_MB = 2048
-
-# CloudWatch Logs' allowed retention periods (days) and CDK's names for them.
-_RETENTION = {
-    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
-    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
-    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1096: "THREE_YEARS",
-    1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS", 2922: "EIGHT_YEARS", 3288: "NINE_YEARS",
-    3653: "TEN_YEARS",
-}  # fmt: skip
-
-# Stages that must be reachable by browsers: without a domain and certificate no citizen could join a call.
-_STAGES_NEEDING_MEDIA_DOMAIN = frozenset({"prod"})
-_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$")
-_DOMAIN = re.compile(r"^(?=.{1,200}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-
 # Starts the node with MEDIA_NODE_ID = the task id and MEDIA_PUBLIC_URL = the template with {task} filled in.
 _NODE_START = """\
 import json, os, time, urllib.request
@@ -157,18 +92,8 @@ if template:
 os.execvp("videoatencion-media", ["videoatencion-media"])
 """
 
-# Writes the certificate from its (secret) variables to files only root can read, then runs the program.
-_TLS_FILES = """\
-set -eu
-umask 077
-mkdir -p /tmp/tls
-printf '%s\\n' "$TLS_CERTIFICATE" > /tmp/tls/cert.pem
-printf '%s\\n' "$TLS_PRIVATE_KEY" > /tmp/tls/key.pem
-unset TLS_CERTIFICATE TLS_PRIVATE_KEY
-"""
 
-
-class MediaStack(Stack):
+class MediaStack(StageStack):
     """``service`` (the media nodes), ``cluster``, ``metric_namespace``; ``turn_service`` when TURN is on."""
 
     def __init__(
@@ -176,8 +101,6 @@ class MediaStack(Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
-        resources: Resources,
         keys: KeysStack,
         data: DataStack,
         records: RecordsStack,
@@ -185,15 +108,23 @@ class MediaStack(Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.stage = config.name
+        config = self.config
+        context = self.context
         self.metric_namespace = METRIC_NAMESPACE
         self.service_name = physical_name(self.stage, "media")
-        self.turn_service_name = physical_name(self.stage, "turn")
-        self.workers = self._context_int("media_workers", 1, 1, 16)
-        self.domain = self._media_domain()
-        self.allowed_origins = self._allowed_origins()
+        self.workers = context.media_workers
+        media_domain = context.media_domain
+        if media_domain is None:
+            Annotations.of(self).add_warning_v2(
+                "videoatencion:media-no-domain",
+                "No media_domain: nodes have no TLS name, so browsers cannot join calls on this stage.",
+            )
+        self.domain = media_domain.name if media_domain else None
+        self.hosted_zone_id = media_domain.hosted_zone_id if media_domain else ""
+        self.tls_secret_arn = media_domain.tls_secret_arn if media_domain else ""
+        self.allowed_origins = context.media_allowed_origins
         data_key = keys.keys["data"]
+        self.data_key = data_key
         registry = data.tables["media-nodes"]
         recordings = records.buckets["recordings"]
 
@@ -212,6 +143,10 @@ class MediaStack(Stack):
             },
             restrict_default_security_group=True,
         )
+        # CDK's provider that empties the default security group (restrict_default_security_group).
+        skip_deployment_helper(
+            self.node.find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider").node.find_child("Handler")
+        )
         self.cluster = ecs.Cluster(
             self,
             "Cluster",
@@ -223,7 +158,8 @@ class MediaStack(Stack):
             self,
             "NodeLogs",
             log_group_name=f"/videoatencion/{self.stage}/media",
-            retention=_retention(config.log_retention_days),
+            retention=retention(config.log_retention_days),
+            encryption_key=data_key,
             removal_policy=RemovalPolicy.RETAIN if config.protect_data else RemovalPolicy.DESTROY,
         )
         self.tls_secret = self._tls_secret()
@@ -285,10 +221,18 @@ class MediaStack(Stack):
                 start_period=Duration.seconds(30),
             ),
             stop_timeout=STOP_TIMEOUT,
-            logging=self._log_driver("node"),
+            logging=log_driver(self.log_group, "node"),
         )
-        if self.domain is not None:
-            self._add_tls_proxy()
+        if self.tls_secret is not None:
+            TlsProxy(
+                task_definition=self.task_definition,
+                node=self.node_container,
+                node_port=NODE_PORT,
+                workers=self.workers,
+                certificate=self.tls_secret,
+                image=context.media_tls_proxy_image,
+                log_group=self.log_group,
+            )
 
         self.security_group = ec2.SecurityGroup(
             self,
@@ -309,40 +253,50 @@ class MediaStack(Stack):
             ec2.Peer.any_ipv4(), ec2.Port.udp_range(*MEDIA_UDP_PORTS), "WebRTC media (ICE, DTLS-SRTP)"
         )
 
-        self.service = ecs.FargateService(
+        # No desired count: autoscaling owns it (it starts at media_min_nodes); a template value would reset the
+        # service to it on every deployment, in the middle of a campaign.
+        self.service = public_service(
             self,
             "NodeService",
             service_name=self.service_name,
             cluster=self.cluster,
             task_definition=self.task_definition,
-            # No desired count: autoscaling owns it (it starts at media_min_nodes); a template value would reset the
-            # service to it on every deployment, in the middle of a campaign.
-            assign_public_ip=True,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
-            security_groups=[self.security_group],
-            # Spot would end calls at two minutes' notice.
-            capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider="FARGATE", weight=1)],
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.DISABLED,
-            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+            security_group=self.security_group,
             enable_ecs_managed_tags=True,
         )
         self.cluster.enable_fargate_capacity_providers()
         self._autoscaling()
 
-        self.turn_service: ecs.FargateService | None = None
-        self.turn_urls: list[str] = []
+        self.turn: Turn | None = None
         if config.turn_enabled:
-            if self.domain is None:
-                raise ValueError(
-                    "turn_enabled needs media_domain (TURN's DNS name and certificate): "
-                    "pass it, or -c turn_enabled=false"
-                )
-            self._turn(data)
+            self.turn = Turn(
+                self,
+                stage=self.stage,
+                cluster=self.cluster,
+                vpc=self.vpc,
+                log_group=self.log_group,
+                secret_parameter_name=data.secure_parameter_names["media/turn-secret"],
+                data_key=data_key,
+                domain=self.domain,
+                certificate=self.tls_secret,
+                image=context.turn_image,
+            )
+        self.turn_service = self.turn.service if self.turn else None
+        self.turn_urls = self.turn.urls if self.turn else []
         if self.domain is not None:
-            self._dns_updater()
+            groups = {f"service:{self.service_name}": "node"}
+            if self.turn is not None:
+                groups[f"service:{self.turn.service_name}"] = "turn"
+            DnsUpdater(
+                self,
+                stage=self.stage,
+                domain=self.domain,
+                hosted_zone_id=self.hosted_zone_id,
+                cluster=self.cluster,
+                groups=groups,
+                log_retention_days=config.log_retention_days,
+                data_key=data_key,
+            )
 
         CfnOutput(self, "ClusterName", value=self.cluster.cluster_name, description="ECS cluster of the media nodes")
         CfnOutput(self, "ServiceName", value=self.service.service_name, description="ECS service of the media nodes")
@@ -354,61 +308,6 @@ class MediaStack(Stack):
         )
 
     # --- operator parameters ---------------------------------------------------------------------------------
-
-    def _context(self, key: str) -> str | None:
-        value = self.node.try_get_context(key)
-        return None if value is None or str(value).strip() == "" else str(value).strip()
-
-    def _context_int(self, key: str, default: int, low: int, high: int) -> int:
-        raw = self._context(key)
-        if raw is None:
-            return default
-        if not raw.isdigit() or not low <= int(raw) <= high:
-            raise ValueError(f"-c {key}= expects a whole number from {low} to {high}, got {raw!r}")
-        return int(raw)
-
-    def _require(self, key: str, what: str) -> str | None:
-        value = self._context(key)
-        if value is None and self.stage in _STAGES_NEEDING_MEDIA_DOMAIN:
-            raise ValueError(f"stage {self.stage!r} needs -c {key}=<value>: {what} (see infra/stacks/media_stack.py)")
-        return value
-
-    def _media_domain(self) -> str | None:
-        domain = self._require("media_domain", "the DNS domain under which each media node gets its name")
-        zone_id = self._require("media_hosted_zone_id", "the Route 53 public hosted zone of media_domain")
-        secret = self._require(
-            "media_tls_secret_arn",
-            'complete ARN of a Secrets Manager secret {"certificate","private_key"} for *.<media_domain>',
-        )
-        given = [v for v in (domain, zone_id, secret) if v is not None]
-        if not given:
-            Annotations.of(self).add_warning_v2(
-                "videoatencion:media-no-domain",
-                "No media_domain: nodes have no TLS name, so browsers cannot join calls on this stage.",
-            )
-            return None
-        if len(given) != 3:
-            raise ValueError("media_domain, media_hosted_zone_id and media_tls_secret_arn go together: give all three")
-        assert domain is not None  # noqa: S101 - all three were given
-        assert zone_id is not None  # noqa: S101
-        assert secret is not None  # noqa: S101
-        domain = domain.lower().rstrip(".")
-        if not _DOMAIN.match(domain):
-            raise ValueError(f"-c media_domain= must be a DNS name such as media.cita.example.org, got {domain!r}")
-        if not _ZONE_ID.match(zone_id):
-            raise ValueError(f"-c media_hosted_zone_id= must be a Route 53 zone id (Z…), got {zone_id!r}")
-        if not _SECRET_ARN.match(secret):
-            raise ValueError(
-                "-c media_tls_secret_arn= must be the complete ARN of the secret (with its 6-character suffix), "
-                f"got {secret!r}"
-            )
-        self.hosted_zone_id = zone_id
-        self.tls_secret_arn = secret
-        return domain
-
-    def _allowed_origins(self) -> str:
-        origins = self._require("media_allowed_origins", "the SPA's origin(s), e.g. https://cita.example.org")
-        return origins or ""
 
     def _tls_secret(self) -> secretsmanager.ISecret | None:
         if self.domain is None:
@@ -428,7 +327,7 @@ class MediaStack(Stack):
             "MEDIA_REGISTRY_TABLE": table,
             "MEDIA_RECORDINGS_BUCKET": bucket,
             "MEDIA_RECORDINGS_KMS_KEY": key_arn,
-            "MEDIA_STUN_URLS": self._context("media_stun_urls") or DEFAULT_STUN_URLS,
+            "MEDIA_STUN_URLS": self.context.media_stun_urls or DEFAULT_STUN_URLS,
             "MEDIA_ALLOWED_ORIGINS": self.allowed_origins,
             "MEDIA_DRAIN_SECONDS": str(DRAIN_SECONDS),
             "MEDIA_UPLOAD_DRAIN_SECONDS": str(UPLOAD_DRAIN_SECONDS),
@@ -491,56 +390,6 @@ class MediaStack(Stack):
         for statement in statements:
             role.add_to_principal_policy(statement)
 
-    def _log_driver(self, prefix: str) -> ecs.LogDriver:
-        # Non-blocking: a slow log pipeline must never stall the event loop that carries every call's media.
-        return ecs.LogDrivers.aws_logs(
-            stream_prefix=prefix,
-            log_group=self.log_group,
-            mode=ecs.AwsLogDriverMode.NON_BLOCKING,
-            max_buffer_size=Size.mebibytes(25),
-        )
-
-    def _add_tls_proxy(self) -> None:
-        assert self.tls_secret is not None  # noqa: S101 - with a domain there is a certificate
-        sites = "".join(
-            f":{TLS_PORT + i} {{\n\ttls /tmp/tls/cert.pem /tmp/tls/key.pem\n"
-            f"\treverse_proxy 127.0.0.1:{NODE_PORT + i}\n}}\n"
-            for i in range(self.workers)
-        )
-        caddyfile = "{\n\tadmin off\n\tpersist_config off\n\tauto_https disable_redirects\n}\n" + sites
-        proxy = self.task_definition.add_container(
-            "tls",
-            image=ecs.ContainerImage.from_registry(self._context("media_tls_proxy_image") or TLS_PROXY_IMAGE),
-            essential=True,
-            entry_point=["sh", "-c"],
-            command=[
-                _TLS_FILES
-                + "printf '%s' \"$CADDY_CONFIG\" > /tmp/Caddyfile\n"
-                + "exec caddy run --config /tmp/Caddyfile --adapter caddyfile"
-            ],
-            environment={"CADDY_CONFIG": caddyfile},
-            secrets=self._tls_secrets(),
-            port_mappings=[
-                ecs.PortMapping(container_port=TLS_PORT + i, protocol=ecs.Protocol.TCP, name=f"https-{i}")
-                for i in range(self.workers)
-            ],
-            memory_reservation_mib=64,
-            stop_timeout=Duration.seconds(10),
-            logging=self._log_driver("tls"),
-        )
-        # ECS stops containers in reverse dependency order: the node drains (up to 120 s) before its proxy stops, so
-        # the events WebSockets of calls in progress stay up during the drain.
-        self.node_container.add_container_dependencies(
-            ecs.ContainerDependency(container=proxy, condition=ecs.ContainerDependencyCondition.START)
-        )
-
-    def _tls_secrets(self) -> dict[str, ecs.Secret]:
-        assert self.tls_secret is not None  # noqa: S101 - with a domain there is a certificate
-        return {
-            "TLS_CERTIFICATE": ecs.Secret.from_secrets_manager(self.tls_secret, "certificate"),
-            "TLS_PRIVATE_KEY": ecs.Secret.from_secrets_manager(self.tls_secret, "private_key"),
-        }
-
     def _autoscaling(self) -> None:
         config = self.config
         self.scaling = self.service.auto_scale_task_count(
@@ -570,203 +419,3 @@ class MediaStack(Stack):
             scale_out_cooldown=Duration.seconds(60),
             scale_in_cooldown=Duration.minutes(10),
         )
-
-    # --- TURN ----------------------------------------------------------------------------------------------------
-
-    def _turn(self, data: DataStack) -> None:
-        turn_secret = ssm.StringParameter.from_secure_string_parameter_attributes(
-            self,
-            "TurnSecret",
-            parameter_name=data.secure_parameter_names["media/turn-secret"],
-            encryption_key=data.keys["data"],
-        )
-        task_definition = ecs.FargateTaskDefinition(
-            self,
-            "TurnTask",
-            family=physical_name(self.stage, "turn"),
-            cpu=TURN_CPU_UNITS,
-            memory_limit_mib=TURN_MEMORY_MB,
-        )
-        realm = self.domain or f"{self.stage}.videoatencion.invalid"
-        tls = self.domain is not None
-        # Relays only to public addresses: never to the VPC, loopback or the metadata endpoints (TURN as SSRF).
-        denied = [_address_range(block) for block in TURN_DENIED_PEERS]
-        lines = [
-            "use-auth-secret",
-            "static-auth-secret=$TURN_SECRET",
-            f"realm={realm}",
-            f"listening-port={TURN_PORT}",
-            f"min-port={TURN_RELAY_PORTS[0]}",
-            f"max-port={TURN_RELAY_PORTS[1]}",
-            "external-ip=$EXTERNAL_IP",
-            "fingerprint",
-            "no-cli",
-            "no-multicast-peers",
-            "no-tlsv1",
-            "no-tlsv1_1",
-            "log-file=stdout",
-            "simple-log",
-            "proc-user=nobody",
-            "proc-group=nogroup",
-            *(f"denied-peer-ip={r}" for r in denied),
-        ]
-        if tls:
-            lines += [f"tls-listening-port={TURN_TLS_PORT}", "cert=/tmp/tls/cert.pem", "pkey=/tmp/tls/key.pem"]
-        else:
-            lines.append("no-tls")
-        # Written at start so the secret never appears on a command line; $TURN_SECRET and $EXTERNAL_IP expand then.
-        script = (
-            (_TLS_FILES if tls else "set -eu\numask 077\n")
-            + "EXTERNAL_IP=$(detect-external-ip)\n"
-            + "cat > /tmp/turnserver.conf <<EOF\n"
-            + "\n".join(lines)
-            + "\nEOF\nunset TURN_SECRET\nexec turnserver -c /tmp/turnserver.conf\n"
-        )
-        secrets = {"TURN_SECRET": ecs.Secret.from_ssm_parameter(turn_secret)}
-        if tls:
-            secrets.update(self._tls_secrets())
-        task_definition.add_container(
-            "coturn",
-            image=ecs.ContainerImage.from_registry(self._context("turn_image") or TURN_IMAGE),
-            essential=True,
-            # Root only to bind 443; coturn drops to nobody (proc-user) once its sockets are open.
-            user="0",
-            entry_point=["sh", "-c"],
-            command=[script],
-            secrets=secrets,
-            port_mappings=[
-                ecs.PortMapping(container_port=TURN_PORT, protocol=ecs.Protocol.UDP, name="turn-udp"),
-                ecs.PortMapping(container_port=TURN_PORT, protocol=ecs.Protocol.TCP, name="turn-tcp"),
-                *(
-                    [ecs.PortMapping(container_port=TURN_TLS_PORT, protocol=ecs.Protocol.TCP, name="turns")]
-                    if tls
-                    else []
-                ),
-                ecs.PortMapping(
-                    container_port=ecs.ContainerDefinition.CONTAINER_PORT_USE_RANGE,
-                    container_port_range=f"{TURN_RELAY_PORTS[0]}-{TURN_RELAY_PORTS[1]}",
-                    protocol=ecs.Protocol.UDP,
-                ),
-            ],
-            stop_timeout=STOP_TIMEOUT,
-            logging=self._log_driver("turn"),
-        )
-        group = ec2.SecurityGroup(
-            self,
-            "TurnSecurityGroup",
-            vpc=self.vpc,
-            description="TURN: STUN/TURN on 3478 UDP/TCP, TURN over TLS on 443, relayed media (UDP)",
-            allow_all_outbound=True,
-        )
-        group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.udp(TURN_PORT), "STUN/TURN over UDP")
-        group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(TURN_PORT), "TURN over TCP")
-        if tls:
-            group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(TURN_TLS_PORT), "TURN over TLS")
-        group.add_ingress_rule(ec2.Peer.any_ipv4(), ec2.Port.udp_range(*TURN_RELAY_PORTS), "Relayed media")
-        self.turn_security_group = group
-        self.turn_service = ecs.FargateService(
-            self,
-            "TurnService",
-            service_name=self.turn_service_name,
-            cluster=self.cluster,
-            task_definition=task_definition,
-            desired_count=TURN_TASKS,
-            assign_public_ip=True,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
-            security_groups=[group],
-            capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider="FARGATE", weight=1)],
-            min_healthy_percent=100,
-            max_healthy_percent=200,
-            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            availability_zone_rebalancing=ecs.AvailabilityZoneRebalancing.DISABLED,
-            propagate_tags=ecs.PropagatedTagSource.SERVICE,
-        )
-        self.turn_urls = turn_urls(self.domain if tls else None)
-        CfnOutput(
-            self,
-            "TurnUrls",
-            value=",".join(self.turn_urls),
-            description="TURN URLs for the API's MEDIA_TURN_URLS (credentials: HMAC of media/turn-secret)",
-        )
-
-    # --- DNS names of the tasks ----------------------------------------------------------------------------------
-
-    def _dns_updater(self) -> None:
-        assert self.domain is not None  # noqa: S101 - only called with a domain
-        groups = {f"service:{self.service_name}": "node"}
-        if self.turn_service is not None:
-            groups[f"service:{self.turn_service_name}"] = "turn"
-        log_group = logs.LogGroup(
-            self,
-            "DnsLogs",
-            log_group_name=f"/videoatencion/{self.stage}/media-dns",
-            retention=_retention(self.config.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        function = lambda_.Function(
-            self,
-            "DnsFunction",
-            function_name=physical_name(self.stage, "media-dns"),
-            description="Keeps {task}.media_domain (and turn.media_domain) pointing at the media and TURN tasks",
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            handler="index.handler",
-            code=lambda_.Code.from_asset(str(DNS_FUNCTION_DIR), exclude=["__pycache__"]),
-            timeout=Duration.seconds(30),
-            memory_size=128,
-            log_group=log_group,
-            environment={
-                "MEDIA_DNS_ZONE_ID": self.hosted_zone_id,
-                "MEDIA_DNS_DOMAIN": self.domain,
-                "MEDIA_DNS_GROUPS": json.dumps(groups, sort_keys=True, separators=(",", ":")),
-            },
-        )
-        zone_arn = f"arn:{self.partition}:route53:::hostedzone/{self.hosted_zone_id}"
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                sid="TaskRecords",
-                actions=["route53:ChangeResourceRecordSets"],
-                resources=[zone_arn],
-                conditions={
-                    "ForAllValues:StringLike": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [f"*.{self.domain}"]
-                    },
-                    "ForAllValues:StringEquals": {"route53:ChangeResourceRecordSetsRecordTypes": ["A"]},
-                },
-            )
-        )
-        function.add_to_role_policy(
-            iam.PolicyStatement(sid="ReadRecords", actions=["route53:ListResourceRecordSets"], resources=[zone_arn])
-        )
-        # DescribeNetworkInterfaces has no resource-level permissions.
-        function.add_to_role_policy(
-            iam.PolicyStatement(sid="TaskAddresses", actions=["ec2:DescribeNetworkInterfaces"], resources=["*"])
-        )
-        events.Rule(
-            self,
-            "TaskStateChanges",
-            description="Media and TURN task state changes, for their DNS names",
-            event_pattern=events.EventPattern(
-                source=["aws.ecs"],
-                detail_type=["ECS Task State Change"],
-                detail={"clusterArn": [self.cluster.cluster_arn], "group": sorted(groups)},
-            ),
-            targets=[targets.LambdaFunction(function, retry_attempts=20)],
-        )
-        CfnOutput(
-            self,
-            "NodeUrlPattern",
-            value=f"https://{{task id}}.{self.domain}:{TLS_PORT}",
-            description="How each media node is reached (registered in the node registry)",
-        )
-
-
-def _retention(days: int) -> logs.RetentionDays:
-    if days not in _RETENTION:
-        raise ValueError(f"log_retention_days must be one CloudWatch Logs allows ({sorted(_RETENTION)}), got {days}")
-    return logs.RetentionDays[_RETENTION[days]]
-
-
-def _address_range(block: str) -> str:
-    """A CIDR block as coturn's ``first-last`` range (its denied-peer-ip takes ranges, not prefixes)."""
-    network = ipaddress.ip_network(block)
-    return f"{network[0]}-{network[-1]}"

@@ -17,7 +17,6 @@ policy lets it in, and alarm notifications carry names and figures, never person
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +29,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.resources import Resources, physical_name
+from infra.resources import physical_name
 from infra.stacks.api_stack import ApiStack
+from infra.stacks.keys_stack import KeysStack
 from infra.stacks.media_stack import MediaStack
 from infra.stacks.naming import pascal
-from infra.stages import StageConfig
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PERIOD = Duration.minutes(5)
@@ -46,26 +46,17 @@ API_STAGE = "api"
 # Rooms per node in MediaStack.metric_namespace, unless MediaStack exposes its metric (``rooms_metric``).
 ROOMS_METRIC = "Rooms"
 TRAIL_FUNCTION = "trail"
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-class ObservabilityStack(Stack):
+class ObservabilityStack(StageStack):
     """``alarm_topic``; ``alarms`` by name; ``dashboard``."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: StageConfig,
-        resources: Resources,
-        api: ApiStack,
-        media: MediaStack,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, keys: KeysStack, api: ApiStack, media: MediaStack, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.stage = config.name
+        config = self.config
+        context = self.context
         functions: dict[str, lambda_.IFunction] = _required(api, "functions", dict)
         api_handler: lambda_.IFunction = _required(api, "api_handler", object)
         service: ecs.FargateService = _required(media, "service", object)
@@ -78,13 +69,12 @@ class ObservabilityStack(Stack):
             "AlarmTopic",
             topic_name=physical_name(self.stage, "alarms"),
             display_name=f"Videoatencion {self.stage} alarms",
+            # The data key, whose policy lets CloudWatch alarms publish (KeysStack).
+            master_key=keys.keys["data"],
             enforce_ssl=True,
         )
-        email = self.node.try_get_context("alarm_email")
-        if email:
-            if not _EMAIL.fullmatch(str(email)):
-                raise ValueError(f"-c alarm_email= expects an email address, got {email!r}")
-            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(str(email)))
+        if context.alarm_email:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(context.alarm_email))
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn, description="Subscribe to get the alarms")
 
         self.alarms: dict[str, cloudwatch.Alarm] = {}

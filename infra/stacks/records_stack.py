@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, CrossStackReferences, Duration, ReferenceStrength, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, CrossStackReferences, Duration, ReferenceStrength, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.resources import Bucket, Resources, physical_name
+from infra.resources import Bucket, physical_name
+from infra.stacks.checkov import skip
 from infra.stacks.keys_stack import KeysStack
 from infra.stacks.naming import pascal
-from infra.stages import StageConfig
+from infra.stacks.stage_stack import StageStack
 
 ACCESS_LOGS = "access-logs"
 # Multipart uploads (recordings are uploaded in parts) that never completed: their parts cost storage and hold data.
@@ -35,25 +36,14 @@ def access_log_prefix(bucket_name: str) -> str:
     return f"{bucket_name}/"
 
 
-class RecordsStack(Stack):
+class RecordsStack(StageStack):
     """``buckets``: name → bucket (audit, recordings, documents); ``access_logs``: their server access logs."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: StageConfig,
-        resources: Resources,
-        keys: KeysStack,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, keys: KeysStack, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.stage = config.name
         self.keys: dict[str, kms.Key] = keys.keys
         self.access_logs = self._access_logs_bucket()
-        self.buckets: dict[str, s3.Bucket] = {b.name: self._bucket(b) for b in resources.buckets}
+        self.buckets: dict[str, s3.Bucket] = {b.name: self._bucket(b) for b in self.resources.buckets}
 
     def _access_logs_bucket(self) -> s3.Bucket:
         """The target of the records buckets' server access logs (who read or wrote which record, and when).
@@ -90,6 +80,7 @@ class RecordsStack(Stack):
             removal_policy=RemovalPolicy.RETAIN,
         )
         CrossStackReferences.of(created).produce(ReferenceStrength.STRONG)
+        skip(created, CKV_AWS_18="it is the access log target: logging its own writes would loop")
         CfnOutput(
             self,
             "AccessLogsBucketName",

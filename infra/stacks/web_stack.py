@@ -30,11 +30,10 @@ name CloudFront fixes the minimum itself.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, Token
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, SecretValue
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -46,10 +45,11 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.resources import Resources, origin_secret_name, physical_name
+from infra.resources import origin_secret_name, physical_name
 from infra.stacks.api_stack import ApiStack
-from infra.stacks.media_stack import TLS_PORT as MEDIA_PORT
-from infra.stages import StageConfig
+from infra.stacks.checkov import OUTSIDE_VPC, PLAIN_ENVIRONMENT, skip, skip_deployment_helper
+from infra.stacks.media.tls_proxy import TLS_PORT as MEDIA_PORT
+from infra.stacks.stage_stack import StageStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = REPO_ROOT / "web" / "dist"
@@ -79,14 +79,11 @@ SIGN_IN_PATH = r"^(/api)?/auth/"
 # call, procedures, attachments): those are staff work, and one office's agents share the council's egress address.
 BOOKING_PATH = r"^(/api)?/appointments(/[^/]+/(reschedule|cancel))?/?$"
 RATE_LIMITED_BODY = "rate-limited"
-# WAF's smallest rate limit.
-MIN_RATE_LIMIT = 10
 HSTS_MAX_AGE = Duration.days(730)
 PERMISSIONS_POLICY = (
     "camera=(self), microphone=(self), display-capture=(), geolocation=(), payment=(), usb=(), serial=(), "
     "bluetooth=(), hid=(), midi=(), interest-cohort=()"
 )
-_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 SPA_REWRITE_FUNCTION = """\
 function handler(event) {
@@ -110,22 +107,12 @@ function handler(event) {{
 """
 
 
-class WebStack(Stack):
+class WebStack(StageStack):
     """``distribution``: the CloudFront distribution serving the SPA and ``/api/*``."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: StageConfig,
-        resources: Resources,
-        api: ApiStack,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, api: ApiStack, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.config = config
-        self.stage = config.name
+        config = self.config
         rest_api_id = _api_attribute(api, "rest_api_id")
         _api_attribute(api, "api_url")  # the contract's pair: both must exist (the origin is built from the id)
 
@@ -137,10 +124,20 @@ class WebStack(Stack):
             enforce_ssl=True,
             minimum_tls_version=1.2,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            # A deployment that went wrong can be rolled back object by object; old builds go after 30 days.
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-old-builds", noncurrent_version_expiration=Duration.days(30)),
+            ],
             # The SPA is rebuilt from the repository: nothing in the bucket is a record.
             removal_policy=RemovalPolicy.RETAIN if config.protect_data else RemovalPolicy.DESTROY,
             auto_delete_objects=not config.protect_data,
         )
+        skip(self.bucket, CKV_AWS_18=_PUBLIC_BUILD_ONLY)
+        if not config.protect_data:  # CDK's function that empties the bucket when the stack is deleted
+            skip_deployment_helper(
+                self.node.find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider").node.find_child("Handler")
+            )
         self.content_security_policy = content_security_policy(
             region=self.region,
             media_domain=self._media_domain(),
@@ -192,6 +189,17 @@ class WebStack(Stack):
             # Europe and North America edges: the council's citizens are in Spain.
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
         )
+        skip(
+            self.distribution,
+            CKV_AWS_68="the web ACL is REGIONAL on the API stage, which it guards whatever the path (see _web_acl)",
+            CKV_AWS_86=_PUBLIC_BUILD_ONLY,
+        )
+        if certificate is None:
+            skip(
+                self.distribution,
+                CKV_AWS_174="the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes "
+                "(-c domain_name= with certificate_arn= sets TLSv1.2_2021)",
+            )
         self.origin_secret_rotation = self._origin_secret_rotation(api_domain)
         self.web_acl = self._web_acl(rest_api_id)
         self.spa_deployed = self._deploy_spa()
@@ -203,40 +211,21 @@ class WebStack(Stack):
 
     # --- context -------------------------------------------------------------------------------------------
 
-    def _context(self, key: str) -> str | None:
-        value = self.node.try_get_context(key)
-        return str(value).strip() if value not in (None, "") else None
-
     def _media_domain(self) -> str | None:
-        domain = self._context("media_domain")
-        if domain is None:
+        if self.context.media_domain is None:
             Annotations.of(self).add_warning_v2(
                 "videoatencion:media-domain",
                 "no -c media_domain=: the CSP lets the SPA connect to its own origin only, so browsers will refuse "
                 "to reach the media nodes (calls fail) until it is set to the nodes' domain, e.g. media.example.cat",
             )
             return None
-        if not _DOMAIN.fullmatch(domain.lower()):
-            raise ValueError(f"-c media_domain= expects a DNS name such as media.example.cat, got {domain!r}")
-        return domain.lower()
+        return self.context.media_domain.name
 
     def _custom_domain(self) -> tuple[list[str] | None, acm.ICertificate | None]:
-        domain, certificate_arn = self._context("domain_name"), self._context("certificate_arn")
-        if domain is None and certificate_arn is None:
+        domain = self.context.web_domain
+        if domain is None:
             return None, None
-        if domain is None or certificate_arn is None:
-            raise ValueError(
-                "-c domain_name= and -c certificate_arn= go together (the certificate must cover the name)"
-            )
-        if not _DOMAIN.fullmatch(domain.lower()):
-            raise ValueError(f"-c domain_name= expects a DNS name, got {domain!r}")
-        if not Token.is_unresolved(certificate_arn) and ":acm:us-east-1:" not in certificate_arn:
-            raise ValueError(
-                "-c certificate_arn= must be an ACM certificate in us-east-1 (CloudFront only uses those), "
-                f"got {certificate_arn!r}"
-            )
-        certificate = acm.Certificate.from_certificate_arn(self, "Certificate", certificate_arn)
-        return [domain.lower()], certificate
+        return [domain.name], acm.Certificate.from_certificate_arn(self, "Certificate", domain.certificate_arn)
 
     # --- CloudFront ----------------------------------------------------------------------------------------
 
@@ -264,6 +253,17 @@ class WebStack(Stack):
                 "ORIGIN_DOMAIN": api_domain,
                 "HEADER_NAME": ORIGIN_HEADER,
             },
+        )
+        skip(
+            function,
+            CKV_AWS_115="Secrets Manager calls it once per rotation step, every 30 days",
+            CKV_AWS_116="Secrets Manager retries a failed rotation step itself",
+            CKV_AWS_117=OUTSIDE_VPC,
+            CKV_AWS_173=PLAIN_ENVIRONMENT,
+        )
+        skip(
+            function.node.find_child("LogGroup"),
+            CKV_AWS_158="the rotation's steps only: no secret value and no personal data is logged",
         )
         function.add_to_role_policy(
             iam.PolicyStatement(
@@ -296,6 +296,10 @@ class WebStack(Stack):
             rotation_lambda=function,
             automatically_after=ORIGIN_SECRET_ROTATION,
         )
+        # Only this account's Secrets Manager may invoke it (checkov CKV_AWS_364).
+        for child in function.node.children:
+            if isinstance(child, lambda_.CfnPermission):
+                child.source_account = self.account
         return function
 
     def _response_headers_policy(self) -> cloudfront.ResponseHeadersPolicy:
@@ -328,7 +332,7 @@ class WebStack(Stack):
         )
 
     def _deploy_spa(self) -> bool:
-        dist = Path(self._context("web_dist") or WEB_DIST)
+        dist = self.context.web_dist or WEB_DIST
         if not (dist / "index.html").is_file():
             message = (
                 f"{dist} has no index.html: the SPA is not deployed with this stack. Build it first "
@@ -362,6 +366,16 @@ class WebStack(Stack):
             distribution_paths=["/index.html"],
         )
         pages.node.add_dependency(assets)
+        # CDK's upload function (one for both deployments, at the stack's root) and its role.
+        for child in self.node.children:
+            if child.node.id.startswith("Custom::CDKBucketDeployment"):
+                skip_deployment_helper(child)
+                skip(child, CKV_AWS_173=PLAIN_ENVIRONMENT)
+                skip(
+                    child.node.find_child("ServiceRole").node.find_child("DefaultPolicy"),
+                    CKV_AWS_111="CDK's grants: writes to the site bucket and CloudFront invalidations of this "
+                    "distribution (CreateInvalidation has no resource-level permissions)",
+                )
         CfnOutput(self, "SpaDeployed", value=f"yes: {dist.name} as built at synthesis")
         return True
 
@@ -382,63 +396,27 @@ class WebStack(Stack):
         whose origin header is not the secret (the WAF cannot know the value without holding it in its
         configuration). So a forged viewer address buys a direct caller nothing but a 403.
         """
-        limits = {"SignIn": self.config.waf_sign_in_per_5min, "Booking": self.config.waf_booking_per_5min}
-        for name, limit in limits.items():
-            if limit < MIN_RATE_LIMIT:
-                raise ValueError(f"WAF rate limit of the {name} rule must be at least {MIN_RATE_LIMIT}, got {limit}")
         rules: list[wafv2.CfnWebACL.RuleProperty] = [
             _blocking_rule(
                 "NotThroughCloudFront",
                 0,
-                wafv2.CfnWebACL.StatementProperty(
-                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                        statements=[
-                            wafv2.CfnWebACL.StatementProperty(
-                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(ORIGIN_HEADER))
-                            ),
-                            wafv2.CfnWebACL.StatementProperty(
-                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path(NODE_PATHS))
-                            ),
-                        ]
-                    )
-                ),
+                _all(_not(_has_header(ORIGIN_HEADER)), _not(_path(NODE_PATHS))),
                 403,
                 None,
             ),
             _blocking_rule(
                 "BodyOver64KB",
                 1,
-                wafv2.CfnWebACL.StatementProperty(
-                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                        statements=[
-                            _body_larger_than(MAX_BODY_BYTES),
-                            wafv2.CfnWebACL.StatementProperty(
-                                not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_path(ATTACHMENT_PATH))
-                            ),
-                        ]
-                    )
-                ),
+                _all(_body_larger_than(MAX_BODY_BYTES), _not(_path(ATTACHMENT_PATH))),
                 413,
                 TOO_LARGE_BODY,
             ),
             _blocking_rule(
                 "AttachmentOver6MB",
                 2,
-                wafv2.CfnWebACL.StatementProperty(
-                    and_statement=wafv2.CfnWebACL.AndStatementProperty(
-                        statements=[
-                            _path(ATTACHMENT_PATH),
-                            wafv2.CfnWebACL.StatementProperty(
-                                regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
-                                    regex_string=OVER_6_MB,
-                                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
-                                        single_header={"Name": "content-length"}
-                                    ),
-                                    text_transformations=[_NO_TRANSFORMATION],
-                                )
-                            ),
-                        ]
-                    )
+                _all(
+                    _path(ATTACHMENT_PATH),
+                    _matches(wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": "content-length"}), OVER_6_MB),
                 ),
                 413,
                 TOO_LARGE_BODY,
@@ -450,26 +428,13 @@ class WebStack(Stack):
         ):
             rules.append(self._rate_rule(f"{route}PerViewer", len(rules), path, limit, route == "Booking", True))
             rules.append(self._rate_rule(f"{route}PerSource", len(rules), path, limit, route == "Booking", False))
+        # Request patterns known to be malicious (Log4j's JNDI lookups among them, checkov CKV_AWS_192).
+        rules.append(_managed_rules("AWSManagedRulesKnownBadInputsRuleSet", len(rules), "KnownBadInputs"))
+        # Supporting documents arrive as base64 JSON of up to 4 MB: the common set's 8 KB body limit would block them.
+        # The body-size rules above block what is too large for each route.
         rules.append(
-            wafv2.CfnWebACL.RuleProperty(
-                name="AWSManagedRulesCommonRuleSet",
-                priority=len(rules),
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS",
-                        name="AWSManagedRulesCommonRuleSet",
-                        # Supporting documents arrive as base64 JSON of up to 4 MB: the 8 KB body limit would block
-                        # them. The body-size rules above block what is too large for each route.
-                        rule_action_overrides=[
-                            wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                name="SizeRestrictions_BODY",
-                                action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}),
-                            )
-                        ],
-                    )
-                ),
-                visibility_config=_visibility("CommonRuleSet"),
+            _managed_rules(
+                "AWSManagedRulesCommonRuleSet", len(rules), "CommonRuleSet", counted=("SizeRestrictions_BODY",)
             )
         )
         acl = wafv2.CfnWebACL(
@@ -528,29 +493,13 @@ class WebStack(Stack):
     def _rate_rule(
         self, name: str, priority: int, path: str, limit: int, post_only: bool, per_viewer: bool
     ) -> wafv2.CfnWebACL.RuleProperty:
-        scope: list[wafv2.CfnWebACL.StatementProperty] = [
-            wafv2.CfnWebACL.StatementProperty(
-                regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
-                    regex_string=path,
-                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                    text_transformations=[_NO_TRANSFORMATION],
-                )
-            )
-        ]
+        scope: list[wafv2.CfnWebACL.StatementProperty] = [_path(path)]
         if post_only:
             scope.append(_equals(wafv2.CfnWebACL.FieldToMatchProperty(method={}), "POST"))
         if not per_viewer:
             # Only where CloudFront did not set the viewer's address (a call straight to execute-api).
-            scope.append(
-                wafv2.CfnWebACL.StatementProperty(
-                    not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=_has_header(VIEWER_IP_HEADER))
-                )
-            )
-        scope_down = (
-            scope[0]
-            if len(scope) == 1
-            else wafv2.CfnWebACL.StatementProperty(and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=scope))
-        )
+            scope.append(_not(_has_header(VIEWER_IP_HEADER)))
+        scope_down = _all(*scope)
         return wafv2.CfnWebACL.RuleProperty(
             name=name,
             priority=priority,
@@ -583,6 +532,35 @@ class WebStack(Stack):
 
 
 _NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+# Why the site's bucket and distribution keep no access log of their own.
+_PUBLIC_BUILD_ONLY = (
+    "serves the public SPA build only; API requests are logged by API Gateway's access log and the web ACL's metrics"
+)
+
+
+def _managed_rules(
+    name: str, priority: int, metric: str, counted: tuple[str, ...] = ()
+) -> wafv2.CfnWebACL.RuleProperty:
+    """AWS's managed rule group ``name``, blocking as AWS sets it but for the ``counted`` rules (counted only)."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                vendor_name="AWS",
+                name=name,
+                rule_action_overrides=[
+                    wafv2.CfnWebACL.RuleActionOverrideProperty(
+                        name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                    )
+                    for rule in counted
+                ]
+                or None,
+            )
+        ),
+        visibility_config=_visibility(metric),
+    )
 
 
 def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -620,14 +598,29 @@ def _blocking_rule(
     )
 
 
-def _path(regex: str) -> wafv2.CfnWebACL.StatementProperty:
+def _all(*statements: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
+    """The statements together (a single one as it is: WAF's AND takes two or more)."""
+    if len(statements) == 1:
+        return statements[0]
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=list(statements))
+    )
+
+
+def _not(statement: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=statement))
+
+
+def _matches(field: wafv2.CfnWebACL.FieldToMatchProperty, regex: str) -> wafv2.CfnWebACL.StatementProperty:
     return wafv2.CfnWebACL.StatementProperty(
         regex_match_statement=wafv2.CfnWebACL.RegexMatchStatementProperty(
-            regex_string=regex,
-            field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-            text_transformations=[_NO_TRANSFORMATION],
+            regex_string=regex, field_to_match=field, text_transformations=[_NO_TRANSFORMATION]
         )
     )
+
+
+def _path(regex: str) -> wafv2.CfnWebACL.StatementProperty:
+    return _matches(wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}), regex)
 
 
 def _body_larger_than(size: int) -> wafv2.CfnWebACL.StatementProperty:

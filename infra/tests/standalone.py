@@ -12,12 +12,14 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from infra.app import cdk_json_context, stage_config
+from infra.app import cdk_json_context, operator_context
 from infra.resources import RESOURCES
 from infra.stacks.api_stack import ApiStack
+from infra.stacks.keys_stack import KeysStack
 from infra.stacks.media_stack import MediaStack
 from infra.stacks.observability_stack import ObservabilityStack
 from infra.stacks.web_stack import WebStack
@@ -43,9 +45,16 @@ def _api_stand_in(app: cdk.App) -> ApiStack:
     return cast(ApiStack, api)
 
 
+def _keys_stand_in(app: cdk.App) -> KeysStack:
+    stack = cdk.Stack(app, "KeysStandIn", env=ENV)
+    cdk.CfnWaitConditionHandle(stack, "Placeholder")
+    key = kms.Key.from_key_arn(stack, "DataKey", "arn:aws:kms:eu-south-2:123456789012:key/data")
+    return cast(KeysStack, SimpleNamespace(keys={"data": key}))
+
+
 def web_template(stage: str = "dev", **context: Any) -> tuple[WebStack, Template]:
     app = _app(stage, context)
-    stack = WebStack(app, "Web", config=stage_config(app), resources=RESOURCES, api=_api_stand_in(app), env=ENV)
+    stack = WebStack(app, "Web", context=operator_context(app), resources=RESOURCES, api=_api_stand_in(app), env=ENV)
     return stack, Template.from_stack(stack)
 
 
@@ -59,8 +68,9 @@ def observability_template(stage: str = "dev", **context: Any) -> tuple[Observab
     stack = ObservabilityStack(
         app,
         "Observability",
-        config=stage_config(app),
+        context=operator_context(app),
         resources=RESOURCES,
+        keys=_keys_stand_in(app),
         api=_api_stand_in(app),
         media=cast(MediaStack, media),
         env=ENV,

@@ -37,7 +37,7 @@ def find_one(stack: StackTemplate, resource_type: str, properties: Mapping[str, 
 
 def key_logical_id(synthesised: Synthesised, key_name: str) -> str:
     """The logical id of the key with this name's alias in the keys stack."""
-    stage = synthesised.deployment.config.name
+    stage = synthesised.deployment.context.config.name
     _, alias = find_one(synthesised["keys"], "AWS::KMS::Alias", {"AliasName": key_alias(stage, key_name)})
     logical_id: str = alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
     return logical_id

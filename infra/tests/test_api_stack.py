@@ -19,7 +19,7 @@ import pytest
 from aws_cdk.assertions import Template
 from cfnlint.api import ManualArgs, lint_file
 
-from infra.app import cdk_json_context, stage_config
+from infra.app import cdk_json_context, operator_context
 from infra.resources import RESOURCES, physical_name
 from infra.stacks.api_stack import ACCESS, LOG_GROUP_LOGICAL_IDS, LOGICAL_IDS, ROLE_LOGICAL_IDS, TIMEOUTS, ApiStack
 from infra.stacks.data_stack import DataStack
@@ -148,7 +148,11 @@ def test_each_function_has_a_role_of_its_own(api: StackTemplate) -> None:
     roles = [_function(api, name)["Properties"]["Role"]["Fn::GetAtt"][0] for name in LOGICAL_IDS]
 
     assert len(set(roles)) == len(LOGICAL_IDS)
-    assert sorted(r for r, res in _resources(api).items() if res["Type"] == "AWS::IAM::Role") == sorted(roles)
+    # Besides them, API Gateway's role for writing the access log (the account's CloudWatch role).
+    other = [r for r, res in _resources(api).items() if res["Type"] == "AWS::IAM::Role" and r not in roles]
+    assert sorted(r for r, res in _resources(api).items() if res["Type"] == "AWS::IAM::Role") == sorted(roles + other)
+    assert len(other) == 1
+    assert other[0].startswith("ApiGatewayLogsRole")
 
 
 def test_no_wildcard_action_nor_resource_on_data_services(api: StackTemplate) -> None:
@@ -244,12 +248,14 @@ def test_an_override_in_context_changes_the_reserved_concurrency_and_memory(tmp_
             **cdk_json_context(),
             "stage": STAGE,
             "sender_email": SENDER,
+            # The operator's values but the public origin (its deploy-time parameter is checked below).
+            **{key: value for key, value in PROD_CONTEXT.items() if key != "public_base_url"},
             "api_reserved_concurrency": "7",
             "api_memory_mb": "2048",
         },
     )
-    config = stage_config(app)
-    common: dict[str, Any] = {"env": cdk.Environment(region=REGION), "config": config, "resources": RESOURCES}
+    context = operator_context(app)
+    common: dict[str, Any] = {"env": cdk.Environment(region=REGION), "context": context, "resources": RESOURCES}
     keys = KeysStack(app, "keys", **common)
     data = DataStack(app, "data", keys=keys, **common)
     records = RecordsStack(app, "records", keys=keys, **common)

@@ -29,7 +29,7 @@ def _gsi(index: Index) -> dict[str, Any]:
 
 
 def _table(synthesised: Synthesised, table: Table) -> dict[str, Any]:
-    stage = synthesised.deployment.config.name
+    stage = synthesised.deployment.context.config.name
     _, resource = find_one(synthesised["data"], "AWS::DynamoDB::Table", {"TableName": physical_name(stage, table.name)})
     return dict(resource)
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from infra.app import REPO_ROOT
-from infra.localstack.run import find_python
+from infra.localstack.runtime import find_python
 
 pytestmark = [
     pytest.mark.integration,

@@ -10,7 +10,7 @@ import ipaddress
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import pytest
@@ -20,7 +20,9 @@ from cfnlint.api import ManualArgs, lint_file
 from infra.app import build, cdk_json_context
 from infra.resources import RESOURCES, parameter_path, physical_name
 from infra.stacks import media_stack
+from infra.stacks.media import turn
 from infra.stacks.media_dns import index as media_dns
+from infra.stacks.media_stack import MediaStack
 from infra.stages import DEV, PROD
 from infra.tests.synthesis import REGION, SENDER, StackTemplate, synthesise
 
@@ -58,9 +60,8 @@ def _one(stack: StackTemplate, kind: str, **properties: Any) -> Mapping[str, Any
 
 
 def _node_container(stack: StackTemplate) -> Mapping[str, Any]:
-    task = _one(
-        stack, "AWS::ECS::TaskDefinition", Family=physical_name(stack.stack.node.try_get_context("stage"), "media-node")
-    )
+    stage = cast(MediaStack, stack.stack).stage
+    task = _one(stack, "AWS::ECS::TaskDefinition", Family=physical_name(stage, "media-node"))
     [container] = [c for c in task["ContainerDefinitions"] if c["Name"] == "node"]
     found: Mapping[str, Any] = container
     return found
@@ -179,7 +180,7 @@ def _open_ingress(stack: StackTemplate) -> dict[str, set[tuple[str, int, int]]]:
 
 def test_only_the_media_ports_are_open(prod: StackTemplate, dev: StackTemplate) -> None:
     low, high = media_stack.MEDIA_UDP_PORTS
-    turn_low, turn_high = media_stack.TURN_RELAY_PORTS
+    turn_low, turn_high = turn.TURN_RELAY_PORTS
 
     assert sorted(_open_ingress(prod).values(), key=len) == [
         {("tcp", 8443, 8443), ("udp", low, high)},

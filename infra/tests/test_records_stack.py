@@ -29,7 +29,7 @@ def _bucket(records: StackTemplate, name: str) -> tuple[str, Mapping[str, Any]]:
 
 
 def _access_logs(synthesised: Synthesised) -> tuple[str, Mapping[str, Any]]:
-    return _bucket(synthesised["records"], physical_name(synthesised.deployment.config.name, ACCESS_LOGS))
+    return _bucket(synthesised["records"], physical_name(synthesised.deployment.context.config.name, ACCESS_LOGS))
 
 
 def test_the_stack_declares_the_described_buckets_and_the_access_logs_bucket(synthesised: Synthesised) -> None:
@@ -172,13 +172,16 @@ def test_access_logs_are_kept_as_long_as_the_stage_keeps_its_logs(
         _, resource = _access_logs(stage)
         rules = {rule["Id"]: rule for rule in resource["Properties"]["LifecycleConfiguration"]["Rules"]}
 
-        assert rules["expire-logs"]["ExpirationInDays"] == stage.deployment.config.log_retention_days
+        assert rules["expire-logs"]["ExpirationInDays"] == stage.deployment.context.config.log_retention_days
         assert "NoncurrentVersionExpiration" in rules["expire-logs"]
         assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {
             "DaysAfterInitiation": ABORT_INCOMPLETE_UPLOADS_DAYS
         }
         assert rules["remove-expired-delete-markers"]["ExpiredObjectDeleteMarker"] is True
-    assert synthesised.deployment.config.log_retention_days != synthesised_dev.deployment.config.log_retention_days
+    assert (
+        synthesised.deployment.context.config.log_retention_days
+        != synthesised_dev.deployment.context.config.log_retention_days
+    )
 
 
 @pytest.mark.parametrize("bucket", RESOURCES.buckets, ids=ids)

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.resources import origin_secret_name, physical_name
-from infra.stacks.media_stack import TLS_PORT as MEDIA_PORT
+from infra.stacks.media.tls_proxy import TLS_PORT as MEDIA_PORT
 from infra.stacks.web_stack import (
     ATTACHMENT_PATH,
     BOOKING_PATH,
@@ -28,7 +28,7 @@ from infra.stacks.web_stack import (
 )
 from infra.stages import DEV, PROD
 from infra.tests.standalone import web_template
-from infra.tests.synthesis import REGION, STAGE, Synthesised
+from infra.tests.synthesis import PROD_CONTEXT, REGION, STAGE, Synthesised
 from infra.tests.templates import BLOCK_ALL_PUBLIC_ACCESS, tls_only_policy
 
 # CloudFront's managed policies.
@@ -51,6 +51,8 @@ def overridden(tmp_path_factory: pytest.TempPathFactory) -> tuple[WebStack, Temp
         "dev",
         waf_sign_in_per_5min="42",
         media_domain=MEDIA_DOMAIN,
+        media_hosted_zone_id=PROD_CONTEXT["media_hosted_zone_id"],
+        media_tls_secret_arn=PROD_CONTEXT["media_tls_secret_arn"],
         domain_name="cita.vilademo.example",
         certificate_arn=CERTIFICATE,
         web_dist=str(tmp_path_factory.mktemp("empty-dist")),
@@ -258,9 +260,9 @@ def _media_sources(domain: str) -> list[str]:
 
 
 def test_the_csp_connects_to_the_site_and_the_media_nodes_only(synthesised: Synthesised, web: Template) -> None:
-    domain = synthesised["web"].stack.node.try_get_context("media_domain")
+    domain = synthesised.deployment.context.media_domain
 
-    assert _csp(web)["connect-src"] == ["'self'", *(_media_sources(domain) if domain else [])]
+    assert _csp(web)["connect-src"] == ["'self'", *(_media_sources(domain.name) if domain else [])]
 
 
 def test_the_csp_lets_the_spa_reach_the_media_nodes_over_https_and_wss(overridden: tuple[WebStack, Template]) -> None:
