@@ -6,6 +6,7 @@ import functools
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 from chalicelib.services.catalogue import CatalogueService
 from chalicelib.settings import Settings, get_settings
@@ -57,6 +58,11 @@ class Container:
         return aws.client(service, self.settings.region, self.settings.aws_endpoint_url)
 
     @cached_property
+    def council_zone(self) -> ZoneInfo:
+        """The council's time zone (an office's own hours are in the office's)."""
+        return ZoneInfo(self.settings.timezone)
+
+    @cached_property
     def catalogue_repository(self) -> CatalogueRepository:
         from chalicelib.adapters.dynamo.catalogue import DynamoCatalogueRepository
         from chalicelib.adapters.dynamo.models import CatalogueItem
@@ -73,7 +79,7 @@ class Container:
         from chalicelib.adapters.dynamo.audit import DynamoAuditLog
         from chalicelib.adapters.dynamo.models import AuditItem
 
-        return DynamoAuditLog(self._table(AuditItem, self.settings.table_audit), self.pseudonym)
+        return DynamoAuditLog(self._table(AuditItem, self.settings.table_audit), self.pseudonym, self.council_zone)
 
     def pseudonym(self, id_number: str) -> str:
         """A citizen's ID number as the audit trail shows it (keyed hash; the key is a SecureString in SSM)."""
@@ -200,8 +206,6 @@ class Container:
     # --- booking ------------------------------------------------------------------------------------------------
     @cached_property
     def booking(self) -> BookingService:
-        from zoneinfo import ZoneInfo
-
         from chalicelib.adapters.dynamo.booking import booking_store
         from chalicelib.domain.calendar import HolidayCalendar
         from chalicelib.services.booking import BookingService, BookingSettings
@@ -216,11 +220,11 @@ class Container:
                 s.table_booking,
                 region=s.region,
                 host=s.aws_endpoint_url,
-                zone=ZoneInfo(s.timezone),
+                zone=self.council_zone,
             ),
             self.notifier,
             self.audit,
-            BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, ZoneInfo(s.timezone)),
+            BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, self.council_zone),
         )
         # Read when asked, so the call service (built on this one) is only made when needed.
         service.call_started = lambda appointment_id: self.calls.has_started(appointment_id)
@@ -270,7 +274,7 @@ class Container:
             self.audit,
             self.auth_store,
             self.pepper,
-            ProcedureSettings(s.public_base_url, council, s.document_available_days, config),
+            ProcedureSettings(s.public_base_url, council, self.council_zone, s.document_available_days, config),
             notifier=self.notifier,
             records=self.records,
         )
@@ -301,7 +305,6 @@ class Container:
     @cached_property
     def trail(self) -> TrailService:
         from datetime import timedelta as span
-        from zoneinfo import ZoneInfo
 
         from chalicelib.adapters.kms import KmsKeys
         from chalicelib.adapters.s3_trail import S3TrailObjects
@@ -321,7 +324,7 @@ class Container:
                 settle=span(seconds=s.trail_settle_seconds),
                 period=span(seconds=s.digest_period_seconds),
                 retention=span(days=s.trail_retention_days),
-                zone=ZoneInfo(s.timezone),
+                zone=self.council_zone,
             ),
         )
 
@@ -377,7 +380,7 @@ class Container:
             self.audit,
             self.booking.lookup,
             lambda appointment_id: [str(p["type"]) for p in procedures.procedures_of(appointment_id)],
-            RecordsSettings(s.bucket_recordings, s.bucket_documents),
+            RecordsSettings(s.bucket_recordings, s.bucket_documents, self.council_zone),
         )
 
 

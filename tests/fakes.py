@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import tzinfo
 from typing import Any
 
 from chalicelib.adapters.dynamo.booking import ONLINE_LIMIT_REACHED
@@ -20,6 +21,7 @@ from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.identity_check import IdentityCheck
 from chalicelib.domain.trail import LogFileRef
 from chalicelib.services.ports import StaffAccount
+from tests.zones import COUNCIL_ZONE
 
 
 class InMemoryCatalogue:
@@ -48,8 +50,9 @@ class InMemoryCatalogue:
 
 
 class InMemoryAuditLog:
-    def __init__(self) -> None:
+    def __init__(self, zone: tzinfo = COUNCIL_ZONE) -> None:
         self.events: list[AuditEvent] = []
+        self._zone = zone
 
     def record(self, event: AuditEvent) -> None:
         if any(e.id == event.id for e in self.events):
@@ -57,7 +60,7 @@ class InMemoryAuditLog:
         self.events.append(event)
 
     def events_of_day(self, day: str) -> list[AuditEvent]:
-        return sorted((e for e in self.events if e.day == day), key=lambda e: (e.at, e.id))
+        return sorted((e for e in self.events if e.day_in(self._zone) == day), key=lambda e: (e.at, e.id))
 
 
 class FakeEidProvider:

@@ -12,13 +12,10 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from chalicelib.domain.identifiers import masked
-
-COUNCIL_ZONE = ZoneInfo("Europe/Madrid")
 
 # Every action the service records, so that the access log and the audit table can say each in plain words in the
 # reader's language (web/src/i18n/records/*.json; tests/unit/test_audit_vocabulary.py checks both ways). A new action
@@ -140,10 +137,9 @@ class AuditEvent:
         if "." not in self.action:
             raise ValueError("audit actions are dotted verbs like 'appointment.book'")
 
-    @property
-    def day(self) -> str:
-        """The council's calendar day of the event, which partitions the trail."""
-        return self.at.astimezone(COUNCIL_ZONE).date().isoformat()
+    def day_in(self, zone: tzinfo) -> str:
+        """The calendar day of the event in ``zone`` (the council's: its days partition the trail)."""
+        return self.at.astimezone(zone).date().isoformat()
 
 
 CITIZEN_PREFIX = "citizen:"

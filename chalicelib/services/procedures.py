@@ -16,7 +16,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
@@ -85,6 +85,7 @@ class ConsentCodeSent:
 class ProcedureSettings:
     public_base_url: str
     council: str
+    zone: tzinfo  # the council's: the days and times printed on its documents
     available_days: int = 365
     config: dict[str, Any] | None = None
 
@@ -345,7 +346,7 @@ class ProcedureService:
         procedure = REGISTRY[str(record["type"])]
         ctx = self._context(caller, appointment, procedure, str(record["language"]), context)
         now = self._clock()
-        clean = {**record["data"], "consented_at": now.astimezone(self._calendar_zone()).strftime("%d/%m/%Y %H:%M")}
+        clean = {**record["data"], "consented_at": now.astimezone(self._settings.zone).strftime("%d/%m/%Y %H:%M")}
         documents = self._issue(procedure, clean, ctx, record, caller, context)
         updated = {
             **record,
@@ -418,11 +419,6 @@ class ProcedureService:
         if not self._auth_store.consume(challenge.id):
             raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
 
-    def _calendar_zone(self) -> Any:
-        from chalicelib.domain.audit import COUNCIL_ZONE
-
-        return COUNCIL_ZONE
-
     # --- instalment plan preview ------------------------------------------------------------------------------------
     def preview_instalments(self, body: dict[str, Any]) -> dict[str, Any]:
         from chalicelib.domain.instalments import InstalmentRules, plan
@@ -435,7 +431,7 @@ class ProcedureService:
         if not isinstance(fractions, int) or isinstance(fractions, bool):
             errors.append(FieldError("fractions", "must be a whole number"))
         dates: dict[str, date] = {}
-        window = tax_window(self._clock().astimezone(self._calendar_zone()).date())
+        window = tax_window(self._clock().astimezone(self._settings.zone).date())
         for name in ("voluntary_period_end", "first_due"):
             try:
                 dates[name] = parse_day(body.get(name), name, window)

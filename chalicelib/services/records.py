@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment
-from chalicelib.domain.audit import COUNCIL_ZONE, Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.bounds import Window, records_window
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Forbidden, NotFound, ValidationFailed
 from chalicelib.domain.retention import RetentionRules
@@ -36,6 +36,7 @@ SEGMENT_FILE = re.compile(r"^[A-Za-z0-9_.~-]{1,200}$")
 class RecordsSettings:
     bucket_recordings: str
     bucket_documents: str
+    zone: tzinfo  # the council's: the records' calendar days
 
 
 class RecordsService:
@@ -94,7 +95,7 @@ class RecordsService:
             "owner": appointment.citizen if appointment else None,
             "office": appointment.office.value if appointment else None,
             "service_id": appointment.service_id if appointment else None,
-            "day": (appointment.start if appointment else now).astimezone(COUNCIL_ZONE).date().isoformat(),
+            "day": (appointment.start if appointment else now).astimezone(self._settings.zone).date().isoformat(),
             "start": _iso(appointment.start if appointment else now),
             "status": str(recording.get("status") or "complete"),
             "bucket": bucket,
@@ -336,12 +337,14 @@ class RecordsService:
     # --- supervisors ----------------------------------------------------------------------------------------------
     def records_window(self) -> Window:
         """The days the register may be read for: the service's life (``chalicelib.domain.bounds``)."""
-        return records_window(self._clock().astimezone(COUNCIL_ZONE).date())
+        return records_window(self._clock().astimezone(self._settings.zone).date())
 
     def list_recordings(self, caller: Principal, day: date | None) -> list[dict[str, Any]]:
         """The recordings of the appointments of one council day (no personal data)."""
         require(caller, Action.LIST_RECORDINGS, Resource(ResourceKind.RECORD))
-        chosen = self.records_window().check(day, "date") if day else self._clock().astimezone(COUNCIL_ZONE).date()
+        chosen = (
+            self.records_window().check(day, "date") if day else self._clock().astimezone(self._settings.zone).date()
+        )
         found = [r for r in self._store.of_day(chosen.isoformat()) if r.get("kind") == "recording"]
         found.sort(key=lambda r: (str(r.get("start")), str(r["id"])))
         return [

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib.domain.audit import COUNCIL_ZONE
 from dev.seed import DemoCounts
 from tests.api.test_identity import body, citizen_token, get, post, staff_token
+from tests.zones import COUNCIL_ZONE
 
 SERVICE = "residence-certificate"
 

@@ -18,12 +18,12 @@ from chalice.test import Client
 
 from chalicelib.auth.tokens import AUDIENCE_MEDIA
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.audit import COUNCIL_ZONE
 from chalicelib.domain.calls import webhook_signature
 from dev.calls_now import DemoCall, seed_calls_now
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
 from tests.api.test_identity import body, citizen_token, get, post, staff_token
+from tests.zones import COUNCIL_ZONE
 
 SECRET = next(p for p in RESOURCES.parameters if p.name == "media/webhook-secret").dev_value.encode()
 

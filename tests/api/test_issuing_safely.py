@@ -19,13 +19,14 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.audit import COUNCIL_ZONE, AuditEvent
+from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.procedures import FOR_SERVICE, REGISTRY
 from dev.seed import DemoCounts
 from tests.api.test_calls import register_node
 from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
 from tests.api.test_procedures import EMAIL, appointment, blank_pdf, check_identity, issue
+from tests.zones import COUNCIL_ZONE
 
 RESIDENCE = {"certificate_type": "individual", "requester": "holder"}
 OFFICE_OF = {service: REGISTRY[kind].office.value for service, kind in FOR_SERVICE.items()}

@@ -19,12 +19,12 @@ from chalicelib.adapters.dynamo.booking import booking_store
 from chalicelib.auth.codes import contact_digest
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import Appointment, Contact, Status
-from chalicelib.domain.audit import COUNCIL_ZONE
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.csv_code import new_csv
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
 from tests.api.test_identity import body, citizen_token, get, last_code, post, staff_token
+from tests.zones import COUNCIL_ZONE
 
 EMAIL = "rosa@example.org"
 PEPPER = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").dev_value.encode()

@@ -19,13 +19,14 @@ from chalice.test import Client
 
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.audit import COUNCIL_ZONE, AuditEvent, RequestContext, citizen_pseudonym
+from chalicelib.domain.audit import AuditEvent, RequestContext, citizen_pseudonym
 from chalicelib.domain.errors import Conflict
 from dev.calls_now import DemoCall, seed_calls_now
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
 from tests.api.test_calls import event, join, register_node, report
 from tests.api.test_identity import body, citizen_token, get, post, staff_token
+from tests.zones import COUNCIL_ZONE
 
 PSEUDONYM_KEY = next(p for p in RESOURCES.parameters if p.name == "audit/pseudonym-key").dev_value.encode()
 RECORDINGS = physical_name("dev", "recordings")

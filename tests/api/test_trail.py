@@ -15,12 +15,13 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from chalicelib.bootstrap import get_container
 from chalicelib.domain import trail
-from chalicelib.domain.audit import COUNCIL_ZONE, citizen_pseudonym
+from chalicelib.domain.audit import citizen_pseudonym
 from chalicelib.services.trail import TrailService
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
 from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
 from tests.api.test_procedures import EMAIL, appointment
+from tests.zones import COUNCIL_ZONE
 
 BUCKET = physical_name("dev", "audit")
 PSEUDONYM_KEY = next(p for p in RESOURCES.parameters if p.name == "audit/pseudonym-key").dev_value.encode()

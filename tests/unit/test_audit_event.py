@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from tests.zones import COUNCIL_ZONE
 
 
 def _event(at: datetime, action: str = "appointment.book") -> AuditEvent:
@@ -37,14 +38,14 @@ def _event(at: datetime, action: str = "appointment.book") -> AuditEvent:
     ],
 )
 def test_the_day_is_the_councils_calendar_day(at: datetime, day: str) -> None:
-    assert _event(at).day == day
+    assert _event(at).day_in(COUNCIL_ZONE) == day
 
 
 def test_the_day_does_not_depend_on_the_offset_the_time_was_written_with() -> None:
     instant = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
     in_new_york = instant.astimezone(timezone(timedelta(hours=-4)))
 
-    assert _event(in_new_york).day == _event(instant).day == "2026-03-29"
+    assert _event(in_new_york).day_in(COUNCIL_ZONE) == _event(instant).day_in(COUNCIL_ZONE) == "2026-03-29"
 
 
 def test_a_time_without_offset_is_rejected() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from pynamodb.exceptions import PutError
 
@@ -17,15 +17,16 @@ from chalicelib.domain.errors import Conflict, DependencyUnavailable
 class DynamoAuditLog:
     """``pseudonym`` turns a citizen's ID number into its keyed hash: no ID number is ever stored in the trail."""
 
-    def __init__(self, model: type[AuditItem], pseudonym: Callable[[str], str]) -> None:
+    def __init__(self, model: type[AuditItem], pseudonym: Callable[[str], str], zone: tzinfo) -> None:
         self._model = model
         self._pseudonym = pseudonym
+        self._zone = zone  # the council's: its calendar days partition the trail
 
     def record(self, event: AuditEvent) -> None:
         event = pseudonymise(event, self._pseudonym)
         at = event.at.astimezone(UTC).isoformat()  # one offset: sort keys order by time
         item = self._model(
-            event.day,
+            event.day_in(self._zone),
             f"{at}#{event.id}",
             event_id=event.id,
             at=at,
