@@ -63,6 +63,24 @@ function participants(citizen: 'waiting' | 'admitted', withAgent = true) {
   ]
 }
 
+/** The room as the citizen first sees it: alone in the waiting room, no agent yet, nothing recorded. */
+const ALONE_WAITING = {
+  type: 'state',
+  you: 'c-1',
+  room_id: 'room-1',
+  participants: participants('waiting', false),
+  recording: false,
+}
+
+/** What the agent is told when the citizen arrives in the waiting room. */
+const CITIZEN_WAITS = {
+  type: 'waiting',
+  participant_id: 'c-1',
+  role: 'citizen',
+  name: 'Anna Puig',
+  since: '2026-11-28T10:06:00Z',
+}
+
 describe('the video call', () => {
   let webrtc: ReturnType<typeof installWebRtc>
   let node: ReturnType<typeof fakeNode>
@@ -145,13 +163,7 @@ describe('the video call', () => {
     expect(text('#waiting-title')).toBe('The agent will let you in')
     ws().open()
     pc().setState('connected')
-    ws().receive({
-      type: 'state',
-      you: 'c-1',
-      room_id: 'room-1',
-      participants: participants('waiting', false),
-      recording: false,
-    })
+    ws().receive(ALONE_WAITING)
     await waitFor(() => expect(text('#waiting-status')).toMatch(/^You are in the waiting room\./))
     expect(document.querySelector('#agent-late')).toBeNull()
 
@@ -307,13 +319,7 @@ describe('the video call', () => {
     await click(await find('#join-call'))
     await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
     ws().open()
-    ws().receive({
-      type: 'state',
-      you: 'c-1',
-      room_id: 'room-1',
-      participants: participants('waiting', false),
-      recording: false,
-    })
+    ws().receive(ALONE_WAITING)
     await waitFor(() =>
       expect(text('#agent-late')).toBe(
         'El agente se está retrasando unos minutos. Espere, por favor: le hará pasar en cuanto pueda.',
@@ -406,13 +412,7 @@ describe('the video call', () => {
     // Alone in the room, nothing of the conversation is being recorded yet: no "Recording" indicator.
     expect(document.querySelector('#call-recording')).toBeNull()
 
-    ws().receive({
-      type: 'waiting',
-      participant_id: 'c-1',
-      role: 'citizen',
-      name: 'Anna Puig',
-      since: '2026-11-28T10:06:00Z',
-    })
+    ws().receive(CITIZEN_WAITS)
     const admit = await find('#admit-c-1')
     expect(text('.call-waiting__item')).toContain('Anna Puig, waiting since 11:06')
     expect(admit.textContent).toBe('Admit Anna Puig')
@@ -462,13 +462,7 @@ describe('the video call', () => {
     await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
     ws().open()
     ws().receive({ type: 'state', you: 'a-agent1', room_id: 'room-1', participants: [], recording: true })
-    ws().receive({
-      type: 'waiting',
-      participant_id: 'c-1',
-      role: 'citizen',
-      name: 'Anna Puig',
-      since: '2026-11-28T10:06:00Z',
-    })
+    ws().receive(CITIZEN_WAITS)
     const admit = (await find('#admit-c-1')) as HTMLButtonElement
     expect(admit.disabled).toBe(true)
 
