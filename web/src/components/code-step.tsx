@@ -5,7 +5,7 @@
 import type { Ref } from 'preact'
 import { useI18n } from '../i18n/context'
 import { DevOutbox } from './dev-outbox'
-import { TextField } from './forms'
+import { PanelForm, TextField } from './forms'
 
 export function CodeStep(props: {
   formId: string
@@ -25,57 +25,50 @@ export function CodeStep(props: {
   outboxVersion: number
 }) {
   const { t } = useI18n()
-  const titleId = `${props.formId}-title`
   return (
-    <section class="panel" aria-labelledby={titleId}>
-      <h2 id={titleId} tabIndex={-1} ref={props.headingRef}>
-        {t('otp.title')}
-      </h2>
-      <p class="otp-sent">{props.sentTo}</p>
-      <form
-        id={props.formId}
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault()
-          props.onSubmit()
-        }}
-      >
-        <TextField
-          id={props.inputId}
-          name="code"
-          label={t('otp.label')}
-          hint={t('otp.hint')}
-          error={props.error}
-          value={props.code}
-          onValue={props.onCode}
-          type="text"
-          inputMode="numeric"
-          autocomplete="one-time-code"
-          pattern="[0-9]{6}"
-          spellcheck={false}
-          inputClass="input--code"
-        />
-        <div class="actions">
-          <button type="submit" class="button" aria-disabled={props.pending ? 'true' : undefined}>
-            {props.submitLabel}
-          </button>
-        </div>
-      </form>
-      <div class="actions actions--secondary">
-        <button
-          type="button"
-          id={`${props.formId}-resend`}
-          class="button button--secondary"
-          aria-disabled={props.pending ? 'true' : undefined}
-          onClick={props.onResend}
-        >
-          {t('otp.resend')}
-        </button>
-        <button type="button" class="button button--link" onClick={props.onRestart}>
-          {props.restartLabel}
-        </button>
-      </div>
-      <DevOutbox to={props.outboxTo} version={props.outboxVersion} />
-    </section>
+    <PanelForm
+      formId={props.formId}
+      title={t('otp.title')}
+      headingRef={props.headingRef}
+      intro={<p class="otp-sent">{props.sentTo}</p>}
+      submitLabel={props.submitLabel}
+      pending={props.pending}
+      onSubmit={props.onSubmit}
+      after={
+        <>
+          <div class="actions actions--secondary">
+            <button
+              type="button"
+              id={`${props.formId}-resend`}
+              class="button button--secondary"
+              aria-disabled={props.pending ? 'true' : undefined}
+              onClick={props.onResend}
+            >
+              {t('otp.resend')}
+            </button>
+            <button type="button" class="button button--link" onClick={props.onRestart}>
+              {props.restartLabel}
+            </button>
+          </div>
+          <DevOutbox to={props.outboxTo} version={props.outboxVersion} />
+        </>
+      }
+    >
+      <TextField
+        id={props.inputId}
+        name="code"
+        label={t('otp.label')}
+        hint={t('otp.hint')}
+        error={props.error}
+        value={props.code}
+        onValue={props.onCode}
+        type="text"
+        inputMode="numeric"
+        autocomplete="one-time-code"
+        pattern="[0-9]{6}"
+        spellcheck={false}
+        inputClass="input--code"
+      />
+    </PanelForm>
   )
 }

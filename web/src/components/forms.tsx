@@ -2,7 +2,7 @@
  * Form building blocks with the error pattern every form shares: an error summary at the top that takes focus and
  * links to each field, and at the field the message itself, tied to the input by aria-describedby + aria-invalid.
  */
-import type { ComponentChildren } from 'preact'
+import type { ComponentChildren, Ref } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { ApiError } from '../api'
 import { isDay } from '../appointments'
@@ -42,6 +42,51 @@ export function useFormErrors() {
       setState((current) => ({ fields: {}, general: [], key: current.key }))
     },
   }
+}
+
+export type FormErrors = ReturnType<typeof useFormErrors>
+
+/**
+ * A panel holding one form: its heading, what goes before the form (`intro`), the fields, the submit button (marked
+ * busy while `pending`) and what follows in the panel (`after`). The heading's id is the form's id + `-title`; with a
+ * `headingRef` it takes focus, for forms that are steps.
+ */
+export function PanelForm(props: {
+  formId: string
+  title: string
+  headingRef?: Ref<HTMLHeadingElement>
+  intro?: ComponentChildren
+  submitLabel: string
+  pending: boolean
+  onSubmit: () => void
+  children: ComponentChildren
+  after?: ComponentChildren
+}) {
+  const titleId = `${props.formId}-title`
+  return (
+    <section class="panel" aria-labelledby={titleId}>
+      <h2 id={titleId} tabIndex={props.headingRef ? -1 : undefined} ref={props.headingRef}>
+        {props.title}
+      </h2>
+      {props.intro}
+      <form
+        id={props.formId}
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault()
+          props.onSubmit()
+        }}
+      >
+        {props.children}
+        <div class="actions">
+          <button type="submit" class="button" aria-disabled={props.pending ? 'true' : undefined}>
+            {props.submitLabel}
+          </button>
+        </div>
+      </form>
+      {props.after}
+    </section>
+  )
 }
 
 export function ErrorSummary(props: { id: string; errors: FormError[]; focusKey: number }) {

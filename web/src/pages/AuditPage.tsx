@@ -5,12 +5,13 @@
  * digests and log files, CloudTrail style) and read the outcome in words; export the period's events as an NDJSON file.
  * Every search, verification and export is itself audited by the API.
  */
+import type { ComponentChildren } from 'preact'
 import { useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { daysBetween, formatDay, isDay, today } from '../appointments'
 import { useAuth } from '../auth'
 import { ErrorState } from '../components/error-state'
-import { ErrorSummary, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
+import { ErrorSummary, PanelForm, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
 import { recordsLabel, useRecordsI18n, type RecordsTranslate } from '../i18n/records'
 import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import {
@@ -37,6 +38,10 @@ const FIELD_IDS = {
   subject: 'audit-subject',
   action: 'audit-action',
 }
+
+/** The optional search fields, in the order the form shows them: each narrows the search when filled in. */
+const FILTERS = ['actor', 'subject', 'action'] as const
+type Filter = (typeof FILTERS)[number]
 
 type Results =
   | { state: 'none' }
@@ -70,9 +75,7 @@ export function AuditPage() {
   const errors = useFormErrors()
   const [from, setFrom] = useState(today)
   const [to, setTo] = useState(today)
-  const [actor, setActor] = useState('')
-  const [subject, setSubject] = useState('')
-  const [action, setAction] = useState('')
+  const [filters, setFilters] = useState<Record<Filter, string>>({ actor: '', subject: '', action: '' })
   const [results, setResults] = useState<Results>({ state: 'none' })
   const [verify, setVerify] = useState<Verify>({ state: 'none' })
   const [exporting, setExporting] = useState<Export>({ state: 'none' })
@@ -193,6 +196,10 @@ export function AuditPage() {
   }
 
   const periodText = t('audit.usesPeriod', { from: day(from), to: day(to) })
+  const dates = [
+    ['from', from, setFrom],
+    ['to', to, setTo],
+  ] as const
   return (
     <>
       <h1 tabIndex={-1} id="audit-title">
@@ -200,87 +207,57 @@ export function AuditPage() {
       </h1>
       <p class="lead">{t('audit.intro')}</p>
       <ErrorSummary id="audit-errors" errors={errors.summary} focusKey={errors.key} />
-      <section class="panel" aria-labelledby="audit-search-title">
-        <h2 id="audit-search-title">{t('audit.searchTitle')}</h2>
-        <form
-          id="audit-search"
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault()
-            if (!signedIn) return
-            const chosen = period()
-            if (!chosen) return
-            void search({ ...chosen, actor: actor.trim(), subject: subject.trim(), action: action.trim() })
-          }}
-        >
-          <p class="field__hint" id="audit-period-hint">
-            {t('audit.periodHint')}
-          </p>
-          <div class="records-controls">
+      <PanelForm
+        formId="audit-search"
+        title={t('audit.searchTitle')}
+        submitLabel={t('audit.search')}
+        pending={results.state === 'loading'}
+        onSubmit={() => {
+          if (!signedIn) return
+          const chosen = period()
+          if (!chosen) return
+          void search({
+            ...chosen,
+            actor: filters.actor.trim(),
+            subject: filters.subject.trim(),
+            action: filters.action.trim(),
+          })
+        }}
+      >
+        <p class="field__hint" id="audit-period-hint">
+          {t('audit.periodHint')}
+        </p>
+        <div class="records-controls">
+          {dates.map(([name, value, onValue]) => (
             <TextField
-              id={FIELD_IDS.from}
-              name="from"
+              key={name}
+              id={FIELD_IDS[name]}
+              name={name}
               type="date"
-              label={t('audit.from')}
+              label={t(`audit.${name}`)}
               inputClass="input--date"
-              error={errors.fields[FIELD_IDS.from]}
-              value={from}
-              onValue={setFrom}
+              error={errors.fields[FIELD_IDS[name]]}
+              value={value}
+              onValue={onValue}
             />
-            <TextField
-              id={FIELD_IDS.to}
-              name="to"
-              type="date"
-              label={t('audit.to')}
-              inputClass="input--date"
-              error={errors.fields[FIELD_IDS.to]}
-              value={to}
-              onValue={setTo}
-            />
-          </div>
+          ))}
+        </div>
+        {FILTERS.map((name) => (
           <TextField
-            id={FIELD_IDS.actor}
-            name="actor"
+            key={name}
+            id={FIELD_IDS[name]}
+            name={name}
             type="text"
-            label={t('audit.actor')}
-            hint={t('audit.actorHint')}
-            error={errors.fields[FIELD_IDS.actor]}
-            value={actor}
-            onValue={setActor}
+            label={t(`audit.${name}`)}
+            hint={t(`audit.${name}Hint`)}
+            error={errors.fields[FIELD_IDS[name]]}
+            value={filters[name]}
+            onValue={(value) => setFilters((now) => ({ ...now, [name]: value }))}
             autoCapitalize="none"
             spellcheck={false}
           />
-          <TextField
-            id={FIELD_IDS.subject}
-            name="subject"
-            type="text"
-            label={t('audit.subject')}
-            hint={t('audit.subjectHint')}
-            error={errors.fields[FIELD_IDS.subject]}
-            value={subject}
-            onValue={setSubject}
-            autoCapitalize="none"
-            spellcheck={false}
-          />
-          <TextField
-            id={FIELD_IDS.action}
-            name="action"
-            type="text"
-            label={t('audit.action')}
-            hint={t('audit.actionHint')}
-            error={errors.fields[FIELD_IDS.action]}
-            value={action}
-            onValue={setAction}
-            autoCapitalize="none"
-            spellcheck={false}
-          />
-          <div class="actions">
-            <button type="submit" class="button" aria-disabled={results.state === 'loading' ? 'true' : undefined}>
-              {t('audit.search')}
-            </button>
-          </div>
-        </form>
-      </section>
+        ))}
+      </PanelForm>
 
       <div aria-busy={results.state === 'loading' ? 'true' : 'false'}>
         {results.state === 'loading' && <p class="status-message">{t('audit.searching')}</p>}
@@ -358,47 +335,13 @@ export function AuditPage() {
         )}
       </div>
 
-      <section class="panel" aria-labelledby="verify-title">
-        <h2 id="verify-title">{t('audit.verifyTitle')}</h2>
-        <p>{t('audit.verifyText')}</p>
-        <p class="field__hint" id="verify-period">
-          {periodText}
-        </p>
-        <div class="actions">
-          <button
-            type="button"
-            id="verify-trail"
-            class="button"
-            aria-describedby="verify-period"
-            aria-disabled={verify.state === 'running' ? 'true' : undefined}
-            onClick={() => void runVerify()}
-          >
-            {t('audit.verify')}
-          </button>
-        </div>
+      <PeriodPanel kind="verify" period={periodText} running={verify.state === 'running'} onRun={runVerify}>
         <div id="verify-result" data-testid="verify-result" aria-live="polite">
           <VerifyOutcome verify={verify} day={day} />
         </div>
-      </section>
+      </PeriodPanel>
 
-      <section class="panel" aria-labelledby="export-title">
-        <h2 id="export-title">{t('audit.exportTitle')}</h2>
-        <p>{t('audit.exportText')}</p>
-        <p class="field__hint" id="export-period">
-          {periodText}
-        </p>
-        <div class="actions">
-          <button
-            type="button"
-            id="export-trail"
-            class="button button--secondary"
-            aria-describedby="export-period"
-            aria-disabled={exporting.state === 'running' ? 'true' : undefined}
-            onClick={() => void runExport()}
-          >
-            {t('audit.export')}
-          </button>
-        </div>
+      <PeriodPanel kind="export" period={periodText} running={exporting.state === 'running'} onRun={runExport}>
         <div id="export-status" aria-live="polite">
           {exporting.state === 'running' && <p class="status-message">{t('audit.exporting')}</p>}
           {exporting.state === 'done' && <p class="notice">{t('audit.exported', { filename: exporting.filename })}</p>}
@@ -408,9 +351,46 @@ export function AuditPage() {
             </p>
           )}
         </div>
-      </section>
+      </PeriodPanel>
       <p class="field__hint">{t('slots.zone')}</p>
     </>
+  )
+}
+
+/**
+ * A panel acting on the period of the search form, verifying the trail or exporting it: what it does, the period it
+ * uses (its button refers to it) and the button (export is the secondary action); `children` shows how it went.
+ */
+function PeriodPanel(props: {
+  kind: 'verify' | 'export'
+  period: string
+  running: boolean
+  onRun: () => Promise<void>
+  children: ComponentChildren
+}) {
+  const { t } = useRecordsI18n()
+  const { kind } = props
+  return (
+    <section class="panel" aria-labelledby={`${kind}-title`}>
+      <h2 id={`${kind}-title`}>{t(`audit.${kind}Title`)}</h2>
+      <p>{t(`audit.${kind}Text`)}</p>
+      <p class="field__hint" id={`${kind}-period`}>
+        {props.period}
+      </p>
+      <div class="actions">
+        <button
+          type="button"
+          id={`${kind}-trail`}
+          class={kind === 'export' ? 'button button--secondary' : 'button'}
+          aria-describedby={`${kind}-period`}
+          aria-disabled={props.running ? 'true' : undefined}
+          onClick={() => void props.onRun()}
+        >
+          {t(`audit.${kind}`)}
+        </button>
+      </div>
+      {props.children}
+    </section>
   )
 }
 

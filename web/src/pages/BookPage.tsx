@@ -22,6 +22,7 @@ import { useAuth, type Auth } from '../auth'
 import { LoadStatus } from '../components/error-state'
 import { rememberConfirmation } from '../components/confirmation'
 import { Localized } from '../components/localized'
+import { OfficeAndDuration, RequiredDocuments } from '../components/service-facts'
 import { SlotPicker, StepHeading } from '../components/slot-picker'
 import {
   ErrorSummary,
@@ -403,25 +404,9 @@ function Summary({ service, slot }: { service: Service; slot: Slot }) {
             {t('appt.timeRange', { start: formatTime(language, slot.start), end: formatTime(language, slot.end) })}
           </dd>
         </div>
-        <div>
-          <dt>{t('detail.office')}</dt>
-          <dd>{officeName(t, service.office)}</dd>
-        </div>
-        <div>
-          <dt>{t('service.durationLabel')}</dt>
-          <dd>{t('service.duration', { minutes: service.duration_minutes })}</dd>
-        </div>
+        <OfficeAndDuration service={service} />
       </dl>
-      <h3>{t('detail.documents')}</h3>
-      {service.required_documents.length ? (
-        <ul class="documents">
-          {service.required_documents.map((document, index) => (
-            <Localized key={index} as="li" text={document} />
-          ))}
-        </ul>
-      ) : (
-        <p>{t('detail.noDocuments')}</p>
-      )}
+      <RequiredDocuments service={service} heading="h3" />
     </>
   )
 }

@@ -13,15 +13,8 @@ import {
   lazyPagesLoaded,
 } from '../test/render'
 import { pageTest } from '../test/page'
+import { OTP_CITIZEN } from '../test/appointments'
 
-const CITIZEN = {
-  kind: 'citizen',
-  id_number: '12345678Z',
-  name: null,
-  assurance: 'low',
-  auth_method: 'otp',
-  expires_at: '2026-01-01T10:15:00+01:00',
-}
 const STAFF = { kind: 'staff', username: 'auditor1', name: 'Pere Soler', roles: ['auditor'], office: null }
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
@@ -29,7 +22,7 @@ describe('the area at /me', () => {
   pageTest()
 
   it('is the citizen’s area for a citizen, with the ID number masked until asked for', async () => {
-    const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    const api = routeApi({ 'GET /api/me': () => json(OTP_CITIZEN) })
     await mountApp({ fetch: api.fetch, language: 'ca', path: '/me', session: signedIn('citizen') })
 
     await waitFor(() => expect(text('#citizen-id')).toBe('****678Zacabat en 678Z'))
@@ -98,7 +91,7 @@ describe('the area at /me', () => {
   })
 
   it('treats a session past its time as ended, without asking the API', async () => {
-    const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
+    const api = routeApi({ 'GET /api/me': () => json(OTP_CITIZEN) })
     await mountApp({
       fetch: api.fetch,
       language: 'en',
@@ -114,7 +107,7 @@ describe('the area at /me', () => {
 
   it('signs out: tells the API, forgets the session, goes home and says so', async () => {
     const api = routeApi({
-      'GET /api/me': () => json(CITIZEN),
+      'GET /api/me': () => json(OTP_CITIZEN),
       'POST /api/auth/logout': () => new Response(null, { status: 204 }),
     })
     await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('citizen') })
@@ -135,7 +128,7 @@ describe('the area at /me', () => {
 
   it('puts who is signed in and Sign out in the header on other pages', async () => {
     const api = routeApi({
-      'GET /api/me': () => json({ ...CITIZEN, name: 'Anna Puig' }),
+      'GET /api/me': () => json({ ...OTP_CITIZEN, name: 'Anna Puig' }),
       'POST /api/auth/logout': () => problem(401, 'unauthorized'),
     })
     await mountApp({ fetch: api.fetch, language: 'en', path: '/', session: signedIn('citizen') })

@@ -2,9 +2,10 @@
 import { useRef } from 'preact/hooks'
 import { LoadStatus } from '../components/error-state'
 import { Localized } from '../components/localized'
+import { OfficeAndDuration, RequiredDocuments } from '../components/service-facts'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
-import { assuranceName, codeIsEnough, identifyHow, officeName } from '../offices'
+import { assuranceName, codeIsEnough, identifyHow } from '../offices'
 import { useAnnounced, useDocumentTitle, useServices } from '../page-context'
 import { bookPath, CATALOGUE_PATH, Link } from '../router'
 import type { Service } from '../services'
@@ -61,14 +62,7 @@ function ServiceDetails({ service }: { service: Service }) {
         </Link>
       </p>
       <dl class="facts">
-        <div>
-          <dt>{t('detail.office')}</dt>
-          <dd>{officeName(t, service.office)}</dd>
-        </div>
-        <div>
-          <dt>{t('service.durationLabel')}</dt>
-          <dd>{t('service.duration', { minutes: service.duration_minutes })}</dd>
-        </div>
+        <OfficeAndDuration service={service} />
         <div>
           <dt>{t('detail.assurance')}</dt>
           <dd id="identify-how">
@@ -78,16 +72,7 @@ function ServiceDetails({ service }: { service: Service }) {
           </dd>
         </div>
       </dl>
-      <h2>{t('detail.documents')}</h2>
-      {service.required_documents.length ? (
-        <ul class="documents">
-          {service.required_documents.map((document, index) => (
-            <Localized key={index} as="li" text={document} />
-          ))}
-        </ul>
-      ) : (
-        <p>{t('detail.noDocuments')}</p>
-      )}
+      <RequiredDocuments service={service} heading="h2" />
     </>
   )
 }

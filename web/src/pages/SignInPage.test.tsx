@@ -15,15 +15,8 @@ import {
   waitFor,
 } from '../test/render'
 import { pageTest } from '../test/page'
+import { OTP_CITIZEN } from '../test/appointments'
 
-const CITIZEN = {
-  kind: 'citizen',
-  id_number: '12345678Z',
-  name: null,
-  assurance: 'low',
-  auth_method: 'otp',
-  expires_at: '2026-01-01T10:15:00+01:00',
-}
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
@@ -43,7 +36,7 @@ describe('citizen sign-in with a code', () => {
         () => problem(401, 'invalid_code', { attempts_left: 2 }),
         () => json({ access_token: 'tok-1', token_type: 'Bearer', expires_in: 900 }),
       ],
-      'GET /api/me': () => json(CITIZEN),
+      'GET /api/me': () => json(OTP_CITIZEN),
     })
     await mountApp({ fetch: api.fetch, language: 'en', path: '/sign-in' })
     expect(text('h1')).toBe('Sign in')

@@ -3,26 +3,16 @@
  * digital identity (idCAT Mòbil, Cl@ve, certificate: a full-page trip to the identity provider and back to
  * `/auth/eid/done`). Afterwards they go to `?return_to=` when it is a path on this app, else to `/me`.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useState } from 'preact/hooks'
 import { asApiError } from '../api'
 import { useAuth } from '../auth'
 import { CodeStep } from '../components/code-step'
-import {
-  ErrorSummary,
-  Fieldset,
-  IdNumberField,
-  problemMessage,
-  TextField,
-  useFormErrors,
-  validationErrors,
-} from '../components/forms'
+import { Fieldset, IdNumberField, PanelForm, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
 import {
   eidStartHref,
   idNumberProblem,
-  isCode,
   isEmail,
   isPhone,
-  normalizeCode,
   normalizeEmail,
   normalizeIdNumber,
   normalizePhone,
@@ -32,7 +22,7 @@ import { useI18n } from '../i18n/context'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { ME_PATH, useRouter } from '../router'
 import type { Token } from '../session'
-import { SessionNotice, useRedirectWhenSignedIn } from './sign-in-common'
+import { showCodeProblem, SignInHeader, tokenFrom, typedCode, useRedirectWhenSignedIn, useStepFocus } from './sign-in-common'
 
 type Channel = 'email' | 'sms'
 
@@ -43,6 +33,12 @@ interface Challenge {
   channel: Channel
   destination: string
 }
+
+/** How the destination's input is typed, by channel: an address, or a phone number. */
+const DESTINATION_INPUT = {
+  email: { type: 'email', inputMode: 'email', autocomplete: 'email', autoCapitalize: 'none', spellcheck: false },
+  sms: { type: 'tel', inputMode: 'tel', autocomplete: 'tel' },
+} as const
 
 const REQUEST_FIELDS = { id_number: 'id-number', channel: 'channel-email', destination: 'destination' }
 
@@ -64,14 +60,7 @@ export function SignInPage() {
   const [challenge, setChallenge] = useState<Challenge | null>(null)
   const [pending, setPending] = useState(false)
   const [outboxVersion, setOutboxVersion] = useState(0)
-  const [focusStep, setFocusStep] = useState(0)
-  const codeHeading = useRef<HTMLHeadingElement>(null)
-  const requestHeading = useRef<HTMLHeadingElement>(null)
-
-  useEffect(() => {
-    if (focusStep > 0) (challenge ? codeHeading : requestHeading).current?.focus()
-    // Only a change of step moves focus.
-  }, [focusStep])
+  const steps = useStepFocus(challenge !== null)
 
   function sentMessage(c: Challenge): string {
     return t('otp.sentTo', { destination: c.destination, minutes: Math.max(1, Math.round(c.expiresIn / 60)) })
@@ -100,7 +89,7 @@ export function SignInPage() {
         // A detail only the first step can change: go back to it.
         if (challenge && Object.keys(fields).length) {
           setChallenge(null)
-          setFocusStep((n) => n + 1)
+          steps.moved()
         }
       } else {
         errors.show({}, [{ message: problemMessage(t, error) }])
@@ -131,7 +120,7 @@ export function SignInPage() {
     if (sent) {
       setIdNumber(id)
       setChallenge(sent)
-      setFocusStep((n) => n + 1)
+      steps.moved()
       announce(sentMessage(sent))
     }
   }
@@ -147,11 +136,8 @@ export function SignInPage() {
 
   async function verify() {
     if (pending || !challenge) return
-    const value = normalizeCode(code)
-    if (!isCode(value)) {
-      errors.show({ 'otp-code': t(value === '' ? 'validation.code.missing' : 'validation.code.format') })
-      return
-    }
+    const value = typedCode(t, errors, code, 'otp-code')
+    if (value === null) return
     setPending(true)
     announce(t('otp.checking'))
     try {
@@ -159,19 +145,13 @@ export function SignInPage() {
         method: 'POST',
         body: { challenge_id: challenge.challengeId, code: value },
       })
-      if (typeof token?.access_token !== 'string' || typeof token.expires_in !== 'number') throw asApiError(null)
-      auth.signIn({ access_token: token.access_token, expires_in: token.expires_in }, 'citizen', {
+      auth.signIn(tokenFrom(token), 'citizen', {
         channel: challenge.channel,
         destination: challenge.destination,
       })
       router.navigate(returnTo ?? ME_PATH)
     } catch (caught) {
-      const error = asApiError(caught)
-      const message = problemMessage(t, error)
-      if (error.code === 'invalid_code' || error.code === 'validation_error') errors.show({ 'otp-code': message })
-      else if (error.code === 'code_expired' || error.code === 'too_many_attempts') {
-        errors.show({}, [{ target: 'otp-verify-resend', message }])
-      } else errors.show({}, [{ message }])
+      showCodeProblem(t, errors, asApiError(caught), 'otp-verify', 'otp-code')
       setPending(false)
     }
   }
@@ -180,15 +160,12 @@ export function SignInPage() {
 
   return (
     <>
-      <h1 tabIndex={-1}>{t('signIn.title')}</h1>
-      <SessionNotice />
-      <p class="lead">{t('signIn.intro')}</p>
-      <ErrorSummary id="sign-in-errors" errors={errors.summary} focusKey={errors.key} />
+      <SignInHeader title={t('signIn.title')} intro={t('signIn.intro')} errorsId="sign-in-errors" errors={errors} />
       {challenge ? (
         <CodeStep
           formId="otp-verify"
           inputId="otp-code"
-          headingRef={codeHeading}
+          headingRef={steps.codeHeading}
           sentTo={sentMessage(challenge)}
           code={code}
           onCode={setCode}
@@ -200,7 +177,7 @@ export function SignInPage() {
           onRestart={() => {
             setChallenge(null)
             errors.clear()
-            setFocusStep((n) => n + 1)
+            steps.moved()
           }}
           restartLabel={t('otp.restart')}
           outboxTo={challenge.destination}
@@ -208,82 +185,49 @@ export function SignInPage() {
         />
       ) : (
         <>
-          <section class="panel" aria-labelledby="otp-request-title">
-            <h2 id="otp-request-title" tabIndex={-1} ref={requestHeading}>
-              {t('signIn.code.title')}
-            </h2>
-            <form
-              id="otp-request"
-              noValidate
-              onSubmit={(event) => {
-                event.preventDefault()
-                void requestCode()
-              }}
-            >
-              <IdNumberField
-                id="id-number"
-                label={t('signIn.idNumber.label')}
-                hint={t('signIn.idNumber.hint')}
-                error={errors.fields['id-number']}
-                value={idNumber}
-                onValue={setIdNumber}
-              />
-              <Fieldset
-                legend={t('signIn.channel.legend')}
-                error={errors.fields['channel-email']}
-                errorId="channel-error"
-              >
-                {(['email', 'sms'] as const).map((value) => (
-                  <div class="radio" key={value}>
-                    <input
-                      type="radio"
-                      id={`channel-${value}`}
-                      name="channel"
-                      value={value}
-                      checked={channel === value}
-                      onChange={() => setChannel(value)}
-                    />
-                    <label for={`channel-${value}`}>{t(`signIn.channel.${value}`)}</label>
-                  </div>
-                ))}
-              </Fieldset>
-              {channel === 'email' ? (
-                <TextField
-                  key="email"
-                  id="destination"
-                  name="destination"
-                  label={t('signIn.destination.email')}
-                  error={errors.fields.destination}
-                  value={email}
-                  onValue={setEmail}
-                  type="email"
-                  inputMode="email"
-                  autocomplete="email"
-                  autoCapitalize="none"
-                  spellcheck={false}
-                />
-              ) : (
-                <TextField
-                  key="sms"
-                  id="destination"
-                  name="destination"
-                  label={t('signIn.destination.sms')}
-                  hint={t('signIn.destination.smsHint')}
-                  error={errors.fields.destination}
-                  value={phone}
-                  onValue={setPhone}
-                  type="tel"
-                  inputMode="tel"
-                  autocomplete="tel"
-                />
-              )}
-              <div class="actions">
-                <button type="submit" class="button" aria-disabled={pending ? 'true' : undefined}>
-                  {t('signIn.send')}
-                </button>
-              </div>
-            </form>
-          </section>
+          <PanelForm
+            formId="otp-request"
+            title={t('signIn.code.title')}
+            headingRef={steps.firstHeading}
+            submitLabel={t('signIn.send')}
+            pending={pending}
+            onSubmit={() => void requestCode()}
+          >
+            <IdNumberField
+              id="id-number"
+              label={t('signIn.idNumber.label')}
+              hint={t('signIn.idNumber.hint')}
+              error={errors.fields['id-number']}
+              value={idNumber}
+              onValue={setIdNumber}
+            />
+            <Fieldset legend={t('signIn.channel.legend')} error={errors.fields['channel-email']} errorId="channel-error">
+              {(['email', 'sms'] as const).map((value) => (
+                <div class="radio" key={value}>
+                  <input
+                    type="radio"
+                    id={`channel-${value}`}
+                    name="channel"
+                    value={value}
+                    checked={channel === value}
+                    onChange={() => setChannel(value)}
+                  />
+                  <label for={`channel-${value}`}>{t(`signIn.channel.${value}`)}</label>
+                </div>
+              ))}
+            </Fieldset>
+            <TextField
+              key={channel}
+              id="destination"
+              name="destination"
+              label={t(`signIn.destination.${channel}`)}
+              hint={channel === 'sms' ? t('signIn.destination.smsHint') : undefined}
+              error={errors.fields.destination}
+              value={channel === 'email' ? email : phone}
+              onValue={channel === 'email' ? setEmail : setPhone}
+              {...DESTINATION_INPUT[channel]}
+            />
+          </PanelForm>
           <section class="panel" aria-labelledby="eid-title">
             <h2 id="eid-title">{t('signIn.eid.title')}</h2>
             <p>{t('signIn.eid.text')}</p>

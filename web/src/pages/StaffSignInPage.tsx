@@ -2,17 +2,17 @@
  * `/staff/sign-in`: council staff sign in with username and password, then a 6-digit code the API emails them
  * (`401 otp_required` says it was sent). Same call with `otp` added gives the token.
  */
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { useAuth } from '../auth'
 import { CodeStep } from '../components/code-step'
-import { ErrorSummary, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
-import { isCode, normalizeCode, safeReturnPath } from '../identity'
+import { PanelForm, problemMessage, TextField, useFormErrors, validationErrors } from '../components/forms'
+import { safeReturnPath } from '../identity'
 import { useI18n } from '../i18n/context'
 import { useAnnounce, useDocumentTitle } from '../page-context'
 import { AGENDA_PATH, AUDIT_PATH, ME_PATH, useRouter } from '../router'
 import type { Token } from '../session'
-import { SessionNotice, useRedirectWhenSignedIn } from './sign-in-common'
+import { showCodeProblem, SignInHeader, tokenFrom, typedCode, useRedirectWhenSignedIn, useStepFocus } from './sign-in-common'
 
 // `otp` only comes back at the code step, where its input is.
 const LOGIN_FIELDS = { username: 'username', password: 'password', otp: 'staff-otp-code' }
@@ -43,19 +43,13 @@ export function StaffSignInPage() {
   const [codeStep, setCodeStep] = useState(false)
   const [pending, setPending] = useState(false)
   const [outboxVersion, setOutboxVersion] = useState(0)
-  const [focusStep, setFocusStep] = useState(0)
   const [landing, setLanding] = useState(false)
-  const codeHeading = useRef<HTMLHeadingElement>(null)
-  const loginHeading = useRef<HTMLHeadingElement>(null)
-
-  useEffect(() => {
-    if (focusStep > 0) (codeStep ? codeHeading : loginHeading).current?.focus()
-  }, [focusStep])
+  const steps = useStepFocus(codeStep)
 
   function goToStep(code: boolean) {
     setCodeStep(code)
     setCode('')
-    setFocusStep((n) => n + 1)
+    steps.moved()
   }
 
   /** One login call; the token when it succeeds, else the error (already shown unless it is `otp_required`). */
@@ -67,8 +61,7 @@ export function StaffSignInPage() {
         method: 'POST',
         body: otp ? { username: username.trim(), password, otp } : { username: username.trim(), password },
       })
-      if (typeof token?.access_token !== 'string' || typeof token.expires_in !== 'number') throw asApiError(null)
-      return { access_token: token.access_token, expires_in: token.expires_in }
+      return tokenFrom(token)
     } catch (caught) {
       return asApiError(caught)
     } finally {
@@ -126,32 +119,19 @@ export function StaffSignInPage() {
 
   async function submitCode() {
     if (pending) return
-    const value = normalizeCode(code)
-    if (!isCode(value)) {
-      errors.show({ 'staff-otp-code': t(value === '' ? 'validation.code.missing' : 'validation.code.format') })
-      return
-    }
+    const value = typedCode(t, errors, code, 'staff-otp-code')
+    if (value === null) return
     const result = await login(value)
     if (!(result instanceof Error)) return finish(result)
-    const message = problemMessage(t, result)
-    switch (result.code) {
-      case 'invalid_code':
-      case 'validation_error':
-        return errors.show({ 'staff-otp-code': message })
-      case 'otp_required':
-        // The code was no longer valid and the API has emailed a new one.
-        setCode('')
-        setOutboxVersion((n) => n + 1)
-        return errors.show({}, [{ target: 'staff-otp-code', message: t('staff.newCodeRequired') }])
-      case 'code_expired':
-      case 'too_many_attempts':
-        return errors.show({}, [{ target: 'staff-otp-resend', message }])
-      case 'invalid_credentials':
-        goToStep(false)
-        return showLoginError(result)
-      default:
-        return errors.show({}, [{ message }])
-    }
+    if (result.code === 'otp_required') {
+      // The code was no longer valid and the API has emailed a new one.
+      setCode('')
+      setOutboxVersion((n) => n + 1)
+      errors.show({}, [{ target: 'staff-otp-code', message: t('staff.newCodeRequired') }])
+    } else if (result.code === 'invalid_credentials') {
+      goToStep(false)
+      showLoginError(result)
+    } else showCodeProblem(t, errors, result, 'staff-otp', 'staff-otp-code')
   }
 
   async function resend() {
@@ -169,17 +149,18 @@ export function StaffSignInPage() {
 
   return (
     <>
-      <h1 tabIndex={-1} id="staff-sign-in-title">
-        {t('staff.title')}
-      </h1>
-      <SessionNotice />
-      <p class="lead">{t('staff.intro')}</p>
-      <ErrorSummary id="staff-sign-in-errors" errors={errors.summary} focusKey={errors.key} />
+      <SignInHeader
+        title={t('staff.title')}
+        titleId="staff-sign-in-title"
+        intro={t('staff.intro')}
+        errorsId="staff-sign-in-errors"
+        errors={errors}
+      />
       {codeStep ? (
         <CodeStep
           formId="staff-otp"
           inputId="staff-otp-code"
-          headingRef={codeHeading}
+          headingRef={steps.codeHeading}
           sentTo={t('staff.codeSent')}
           code={code}
           onCode={setCode}
@@ -197,47 +178,37 @@ export function StaffSignInPage() {
           outboxVersion={outboxVersion}
         />
       ) : (
-        <section class="panel" aria-labelledby="staff-login-title">
-          <h2 id="staff-login-title" tabIndex={-1} ref={loginHeading}>
-            {t('staff.credentials')}
-          </h2>
-          <form
-            id="staff-login"
-            noValidate
-            onSubmit={(event) => {
-              event.preventDefault()
-              void submitCredentials()
-            }}
-          >
-            <TextField
-              id="username"
-              name="username"
-              label={t('staff.username')}
-              error={errors.fields.username}
-              value={username}
-              onValue={setUsername}
-              type="text"
-              autocomplete="username"
-              autoCapitalize="none"
-              spellcheck={false}
-            />
-            <TextField
-              id="password"
-              name="password"
-              label={t('staff.password')}
-              error={errors.fields.password}
-              value={password}
-              onValue={setPassword}
-              type="password"
-              autocomplete="current-password"
-            />
-            <div class="actions">
-              <button type="submit" class="button" aria-disabled={pending ? 'true' : undefined}>
-                {t('staff.continue')}
-              </button>
-            </div>
-          </form>
-        </section>
+        <PanelForm
+          formId="staff-login"
+          title={t('staff.credentials')}
+          headingRef={steps.firstHeading}
+          submitLabel={t('staff.continue')}
+          pending={pending}
+          onSubmit={() => void submitCredentials()}
+        >
+          <TextField
+            id="username"
+            name="username"
+            label={t('staff.username')}
+            error={errors.fields.username}
+            value={username}
+            onValue={setUsername}
+            type="text"
+            autocomplete="username"
+            autoCapitalize="none"
+            spellcheck={false}
+          />
+          <TextField
+            id="password"
+            name="password"
+            label={t('staff.password')}
+            error={errors.fields.password}
+            value={password}
+            onValue={setPassword}
+            type="password"
+            autocomplete="current-password"
+          />
+        </PanelForm>
       )}
     </>
   )

@@ -1,18 +1,27 @@
 import { describe, expect, it } from 'vitest'
 import { act } from 'preact/test-utils'
-import { AGENT } from '../test/appointments'
 import { pageTest } from '../test/page'
-import { AWAITING, catchDownloads, choose, DOC, DOCUMENT, ISSUED, PLAN, PLAN_APPOINTMENT, PLAN_FORM, text } from '../test/procedures'
-import { click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
+import {
+  AWAITING,
+  catchDownloads,
+  certificateForm,
+  choose,
+  DOC,
+  DOCUMENT,
+  ISSUED,
+  openPanel,
+  PLAN,
+  PLAN_FORM,
+  PROVEN_BY_EID,
+  text,
+} from '../test/procedures'
+import { click, find, json, liveRegion, problem, submit, type, waitFor } from '../test/render'
 
 describe('the agent’s procedure panel', () => {
   pageTest({ zone: 'UTC' })
 
   it('agent: fills in the form from its schema, previews the schedule, sees the API’s field errors, issues', async () => {
-    const api = routeApi({
-      'GET /api/me': () => json(AGENT),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
-      'GET /api/appointments/appt-1/procedure-form': () => json(PLAN_FORM),
+    const api = await openPanel('staff', 'en', PLAN_FORM, {
       'GET /api/appointments/appt-1/procedures': () => json({ items: [AWAITING], next: null }),
       'POST /api/instalment-plans/preview': () => json(PLAN),
       'POST /api/appointments/appt-1/procedures': [
@@ -24,7 +33,6 @@ describe('the agent’s procedure panel', () => {
         () => json(AWAITING, 201),
       ],
     })
-    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('form#procedure-form')
     expect(text('#procedure-panel > h2')).toBe('Procedure')
     expect(text('#procedure-form-title')).toBe('Instalment plan')
@@ -123,18 +131,14 @@ describe('the agent’s procedure panel', () => {
   })
 
   it('agent: while the citizen has to confirm, the list is asked again every 5 s, then shows the documents', async () => {
-    const api = routeApi({
-      'GET /api/me': () => json(AGENT),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
-      'GET /api/appointments/appt-1/procedure-form': () => json(PLAN_FORM),
+    const downloads = catchDownloads()
+    const api = await openPanel('staff', 'en', PLAN_FORM, {
       'GET /api/appointments/appt-1/procedures': [
         () => json({ items: [AWAITING], next: null }),
         () => json({ items: [ISSUED], next: null }),
       ],
       'GET /api/documents/doc-1': () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf?sig=x' }),
     })
-    const downloads = catchDownloads()
-    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await waitFor(() => expect(text('#procedure-list li.procedure')).toContain('Awaiting'))
     await waitFor(() => expect(text('#procedure-list li.procedure')).toContain('Issued'), 7000)
     expect(api.callsTo('GET /api/appointments/appt-1/procedures')).toHaveLength(2)
@@ -150,24 +154,14 @@ describe('the agent’s procedure panel', () => {
   }, 15_000)
 
   it('agent: a signed authorisation is attached from a file and its id goes with the procedure', async () => {
-    const CERT_FORM = {
-      type: 'residence_certificate',
-      title: 'Certificate of registered residence',
-      needs_consent: false,
-      fields: [
-        { name: 'representative_name', kind: 'text', label: 'Representative', required: true },
-        { name: 'authorisation_document', kind: 'file', label: 'Signed authorisation', required: true },
-      ],
-    }
-    const api = routeApi({
-      'GET /api/me': () => json(AGENT),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
-      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
-      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+    const CERT_FORM = certificateForm([
+      { name: 'representative_name', kind: 'text', label: 'Representative', required: true },
+      { name: 'authorisation_document', kind: 'file', label: 'Signed authorisation', required: true },
+    ])
+    const api = await openPanel('staff', 'en', CERT_FORM, {
       'POST /api/appointments/appt-1/attachments': () => json({ id: 'att-1', filename: 'auth.pdf' }, 201),
       'POST /api/appointments/appt-1/procedures': () => json({ ...ISSUED, type: 'residence_certificate' }, 201),
     })
-    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('form#procedure-form')
     const input = document.querySelector('#pf-authorisation_document') as HTMLInputElement
     expect(input.getAttribute('type')).toBe('file')
@@ -198,24 +192,15 @@ describe('the agent’s procedure panel', () => {
   })
 
   it('agent: a document with personal data waits for the identity check before “Issue” is enabled', async () => {
-    const CERT_FORM = {
-      type: 'residence_certificate',
-      title: 'Certificate of registered residence',
-      needs_consent: false,
-      needs_identity_check: true,
-      identity: null,
-      fields: [{ name: 'representative_name', kind: 'text', label: 'Representative', required: false }],
-    }
-    const api = routeApi({
-      'GET /api/me': () => json(AGENT),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
-      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
-      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+    const CERT_FORM = certificateForm(
+      [{ name: 'representative_name', kind: 'text', label: 'Representative', required: false }],
+      { needs_identity_check: true, identity: null },
+    )
+    const api = await openPanel('staff', 'en', CERT_FORM, {
       'POST /api/appointments/appt-1/identity-check': () =>
         json({ appointment_id: 'appt-1', method: 'nie_shown', checked_by: 'staff:agent1', checked_at: '2026-12-05T10:00:00Z' }, 201),
       'POST /api/appointments/appt-1/procedures': () => json({ ...ISSUED, type: 'residence_certificate' }, 201),
     })
-    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('#identity-check')
     expect(text('#idc-ask')).toBe('Ask the person to show their DNI, NIE or passport to the camera; compare the photo and the number.')
     const issue = document.querySelector('#procedure-issue') as HTMLButtonElement
@@ -241,23 +226,11 @@ describe('the agent’s procedure panel', () => {
   })
 
   it('agent: a second issue of the same procedure is said plainly, not as a closed appointment', async () => {
-    const CERT_FORM = {
-      type: 'residence_certificate',
-      title: 'Certificate of registered residence',
-      needs_consent: false,
-      needs_identity_check: false,
-      identity: { basis: 'eid', level: 'substantial' },
-      fields: [],
-    }
-    const api = routeApi({
-      'GET /api/me': () => json(AGENT),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
-      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
-      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+    const CERT_FORM = certificateForm([], PROVEN_BY_EID)
+    await openPanel('staff', 'en', CERT_FORM, {
       'POST /api/appointments/appt-1/procedures': () =>
         problem(409, 'already_issued', { procedure_id: 'proc-1', documents: [DOC] }),
     })
-    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('#identity-proven')
     expect(text('#identity-proven')).toBe('Identity proven with the person’s digital identity.')
     expect(document.querySelector('#identity-check')).toBeNull()
@@ -268,25 +241,16 @@ describe('the agent’s procedure panel', () => {
   })
 
   it('agent: a file the API refuses for its content is explained in plain words, in the page language', async () => {
-    const CERT_FORM = {
-      type: 'residence_certificate',
-      title: 'Certificat d’empadronament',
-      needs_consent: false,
-      needs_identity_check: false,
-      identity: { basis: 'eid', level: 'substantial' },
-      fields: [{ name: 'authorisation_document', kind: 'file', label: 'Autorització signada', required: true }],
-    }
-    const api = routeApi({
-      'GET /api/me': () => json(AGENT),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
-      'GET /api/appointments/appt-1/procedure-form': () => json(CERT_FORM),
-      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+    const CERT_FORM = certificateForm(
+      [{ name: 'authorisation_document', kind: 'file', label: 'Autorització signada', required: true }],
+      { ...PROVEN_BY_EID, title: 'Certificat d’empadronament' },
+    )
+    await openPanel('staff', 'ca', CERT_FORM, {
       'POST /api/appointments/appt-1/attachments': () =>
         problem(422, 'validation_error', {
           errors: [{ field: 'data_base64', message: 'the PDF contains JavaScript: print it to PDF again' }],
         }),
     })
-    await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('staff') })
     await find('form#procedure-form')
     const input = document.querySelector('#pf-authorisation_document') as HTMLInputElement
     Object.defineProperty(input, 'files', {
@@ -300,12 +264,7 @@ describe('the agent’s procedure panel', () => {
   })
 
   it('agent: a service without a procedure says so', async () => {
-    const api = routeApi({
-      'GET /api/me': () => json(AGENT),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
-      'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
-    })
-    await mountApp({ fetch: api.fetch, language: 'ca', path: '/appointments/appt-1', session: signedIn('staff') })
+    await openPanel('staff', 'ca')
     await waitFor(() => expect(text('#procedure-none')).toBe('El servei d’aquesta cita no té cap tràmit per emetre des d’aquí.'))
     expect(text('#no-procedures')).toBe('Encara no se n’ha emès cap.')
   })

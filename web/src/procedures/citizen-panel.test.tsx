@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { CITIZEN } from '../test/appointments'
 import { pageTest } from '../test/page'
-import { AWAITING, catchDownloads, DOCUMENT, ISSUED, PLAN_APPOINTMENT, text } from '../test/procedures'
-import { click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
+import { AWAITING, catchDownloads, DOCUMENT, ISSUED, openPanel, text } from '../test/procedures'
+import { click, find, json, liveRegion, problem, submit, type, waitFor } from '../test/render'
 
 describe('the citizen’s procedure panel', () => {
   pageTest({ zone: 'UTC' })
 
   it('citizen: confirms what the agent prepared with a one-time code, then downloads the document', async () => {
-    const api = routeApi({
-      'GET /api/me': () => json(CITIZEN),
-      'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
+    const downloads = catchDownloads()
+    const api = await openPanel('citizen', 'es', null, {
       'GET /api/appointments/appt-1/procedures': () => json({ items: [AWAITING], next: null }),
       'POST /api/procedures/proc-1/confirm': [
         () => json({ challenge_id: 'ch-1', channel: 'email', expires_in: 600 }, 202),
@@ -20,8 +18,6 @@ describe('the citizen’s procedure panel', () => {
       ],
       'GET /api/documents/doc-1': () => json({ ...DOCUMENT, download_url: 'https://files.test/doc-1.pdf?sig=y' }),
     })
-    const downloads = catchDownloads()
-    await mountApp({ fetch: api.fetch, language: 'es', path: '/appointments/appt-1', session: signedIn('citizen') })
     await find('#consent-proc-1')
     expect(text('#procedure-title')).toBe('Sus trámites')
     expect(text('#consent-proc-1-title')).toBe('Instalment plan')

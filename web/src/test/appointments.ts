@@ -45,6 +45,16 @@ export const CITIZEN = {
   auth_method: 'idcatmobil',
 }
 
+/** A citizen signed in with a one-time code (low assurance), as `GET /api/me` describes them. */
+export const OTP_CITIZEN = {
+  kind: 'citizen',
+  id_number: '12345678Z',
+  name: null,
+  assurance: 'low',
+  auth_method: 'otp',
+  expires_at: '2026-01-01T10:15:00+01:00',
+}
+
 export const AGENT = { kind: 'staff', username: 'agent1', name: 'Pere Soler', roles: ['agent'], office: 'OMAC' }
 
 export function appointment(extra: Record<string, unknown> = {}) {

@@ -1,7 +1,9 @@
 /** Test fixtures for the procedures and documents: a plan's form and schedule, procedures, documents, downloads. */
 import { act } from 'preact/test-utils'
 import { vi } from 'vitest'
-import { appointment } from './appointments'
+import type { Language } from '../i18n'
+import { AGENT, appointment, CITIZEN } from './appointments'
+import { json, mountApp, routeApi, signedIn } from './render'
 
 export const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 export const last = <T,>(list: T[]) => list[list.length - 1]
@@ -108,4 +110,38 @@ export const DOCUMENT = {
   sha256: 'a'.repeat(64),
   size: 48213,
   appointment_id: 'appt-1',
+}
+
+/** A residence certificate's form: no consent, the fields and the identity settings each test needs. */
+export const certificateForm = (fields: Record<string, unknown>[], more: Record<string, unknown> = {}) => ({
+  type: 'residence_certificate',
+  title: 'Certificate of registered residence',
+  needs_consent: false,
+  ...more,
+  fields,
+})
+
+/** The identity settings of a form whose citizen signed in with their digital identity: no check to do. */
+export const PROVEN_BY_EID = { needs_identity_check: false, identity: { basis: 'eid', level: 'substantial' } }
+
+/**
+ * Opens the plan appointment appt-1, where the procedure panel is, as the agent ("staff") or the citizen. The API
+ * answers who is signed in, the appointment, the procedure form when given and no procedures yet; `routes` adds
+ * or replaces answers. Returns the fake API, to look at its calls.
+ */
+export async function openPanel(
+  role: 'staff' | 'citizen',
+  language: Language,
+  form: Record<string, unknown> | null = null,
+  routes: Parameters<typeof routeApi>[0] = {},
+) {
+  const api = routeApi({
+    'GET /api/me': () => json(role === 'staff' ? AGENT : CITIZEN),
+    'GET /api/appointments/appt-1': () => json(PLAN_APPOINTMENT),
+    ...(form ? { 'GET /api/appointments/appt-1/procedure-form': () => json(form) } : {}),
+    'GET /api/appointments/appt-1/procedures': () => json({ items: [], next: null }),
+    ...routes,
+  })
+  await mountApp({ fetch: api.fetch, language, path: '/appointments/appt-1', session: signedIn(role) })
+  return api
 }

@@ -14,6 +14,8 @@ import {
   waitFor,
 } from '../../test/render'
 import { pageTest } from '../../test/page'
+import type { Language } from '../../i18n'
+import type { Fetch } from '../../services'
 import {
   FakeAudioContext,
   FakePeerConnection,
@@ -61,6 +63,24 @@ function participants(citizen: 'waiting' | 'admitted', withAgent = true) {
   ]
 }
 
+/** The room as the citizen first sees it: alone in the waiting room, no agent yet, nothing recorded. */
+const ALONE_WAITING = {
+  type: 'state',
+  you: 'c-1',
+  room_id: 'room-1',
+  participants: participants('waiting', false),
+  recording: false,
+}
+
+/** What the agent is told when the citizen arrives in the waiting room. */
+const CITIZEN_WAITS = {
+  type: 'waiting',
+  participant_id: 'c-1',
+  role: 'citizen',
+  name: 'Anna Puig',
+  since: '2026-11-28T10:06:00Z',
+}
+
 describe('the video call', () => {
   let webrtc: ReturnType<typeof installWebRtc>
   let node: ReturnType<typeof fakeNode>
@@ -77,6 +97,20 @@ describe('the video call', () => {
   // Registered last, so that its clean-up (the app taken down first) runs before the fakes are removed.
   pageTest({ zone: 'UTC' })
 
+  /** Opens the call page of appt-1 as the citizen or the agent. */
+  const openCall = (fetch: Fetch, language: Language, role: 'citizen' | 'staff' = 'citizen') =>
+    mountApp({ fetch, language, path: '/appointments/appt-1/call', session: signedIn(role) })
+
+  /** The citizen joins, connects and is let in at once: the call screen has the focus. */
+  async function joinAdmitted() {
+    await click(await find('#join-call'))
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
+    ws().open()
+    pc().setState('connected')
+    ws().receive({ type: 'state', you: 'c-1', room_id: 'room-1', participants: participants('admitted'), recording: true })
+    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#call-title')))
+  }
+
   const citizenApi = (extra: Parameters<typeof routeApi>[0] = {}) =>
     routeApi({
       'GET /api/me': () => json(CITIZEN),
@@ -88,12 +122,7 @@ describe('the video call', () => {
 
   it('citizen: checks devices and network, shows the recording notice, waits to be let in, then talks and chats', async () => {
     const api = citizenApi()
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
+    await openCall(api.fetch, 'en')
     expect(text('h1')).toBe('Video call')
     await waitFor(() => expect(text('#camera-check')).toBe('Camera: working: you should see yourself in the picture.'))
     expect(document.querySelector('video#preview-video')).not.toBeNull()
@@ -134,13 +163,7 @@ describe('the video call', () => {
     expect(text('#waiting-title')).toBe('The agent will let you in')
     ws().open()
     pc().setState('connected')
-    ws().receive({
-      type: 'state',
-      you: 'c-1',
-      room_id: 'room-1',
-      participants: participants('waiting', false),
-      recording: false,
-    })
+    ws().receive(ALONE_WAITING)
     await waitFor(() => expect(text('#waiting-status')).toMatch(/^You are in the waiting room\./))
     expect(document.querySelector('#agent-late')).toBeNull()
 
@@ -221,18 +244,8 @@ describe('the video call', () => {
         () => json({ items: [awaiting], next: null }),
       ],
     })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
-    await click(await find('#join-call'))
-    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
-    ws().open()
-    pc().setState('connected')
-    ws().receive({ type: 'state', you: 'c-1', room_id: 'room-1', participants: participants('admitted'), recording: true })
-    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#call-title')))
+    await openCall(api.fetch, 'en')
+    await joinAdmitted()
     // Not asked before being let in; nothing to show at first.
     await waitFor(() => expect(api.callsTo('GET /api/appointments/appt-1/procedures')).toHaveLength(1))
     expect(document.querySelector('#procedure-panel')).toBeNull()
@@ -251,18 +264,8 @@ describe('the video call', () => {
       documents: [{ id: 'doc-9', csv: 'ABCDEFGHJKLMNPQRSTUV', title: 'Residence certificate' }],
     }
     const api = citizenApi({ 'GET /api/appointments/appt-1/procedures': () => json({ items: [issued], next: null }) })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
-    await click(await find('#join-call'))
-    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
-    ws().open()
-    pc().setState('connected')
-    ws().receive({ type: 'state', you: 'c-1', room_id: 'room-1', participants: participants('admitted'), recording: true })
-    await waitFor(() => expect(document.activeElement).toBe(document.querySelector('#call-title')))
+    await openCall(api.fetch, 'en')
+    await joinAdmitted()
     // On a phone the chat folds into a sheet opened from the controls; the body is marked so the header gives way.
     expect(document.body.classList.contains('in-call')).toBe(true)
     const toggle = document.querySelector('#chat-toggle')
@@ -290,12 +293,7 @@ describe('the video call', () => {
   it('citizen without camera permission: says so and joins with sound only', async () => {
     webrtc.restore()
     webrtc = installWebRtc({ camera: 'denied' })
-    await mountApp({
-      fetch: citizenApi().fetch,
-      language: 'ca',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
+    await openCall(citizenApi().fetch, 'ca')
     await waitFor(() => expect(text('#camera-check')).toBe('Càmera: no heu donat permís per fer-la servir.'))
     expect(text('#media-problem')).toContain('Podeu entrar només amb so.')
     expect(document.querySelector('#preview-video')).toBeNull()
@@ -317,22 +315,11 @@ describe('the video call', () => {
   it('citizen: tells when the agent runs late', async () => {
     vi.restoreAllMocks()
     setClock(NOW + 11 * 60_000)
-    await mountApp({
-      fetch: citizenApi().fetch,
-      language: 'es',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
+    await openCall(citizenApi().fetch, 'es')
     await click(await find('#join-call'))
     await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
     ws().open()
-    ws().receive({
-      type: 'state',
-      you: 'c-1',
-      room_id: 'room-1',
-      participants: participants('waiting', false),
-      recording: false,
-    })
+    ws().receive(ALONE_WAITING)
     await waitFor(() =>
       expect(text('#agent-late')).toBe(
         'El agente se está retrasando unos minutos. Espere, por favor: le hará pasar en cuanto pueda.',
@@ -346,12 +333,7 @@ describe('the video call', () => {
       'GET /api/appointments/appt-1': () =>
         json(appointment({ start: '2026-11-28T13:00:00+01:00', end: '2026-11-28T13:15:00+01:00' })),
     })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
+    await openCall(api.fetch, 'en')
     await waitFor(() =>
       expect(text('#call-not-open')).toBe(
         'The waiting room opens at 12:45. Meanwhile you can check your camera and microphone.',
@@ -377,12 +359,7 @@ describe('the video call', () => {
           ],
         }),
     })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'ca',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
+    await openCall(api.fetch, 'ca')
 
     await waitFor(() =>
       expect(text('#recording-retention')).toBe(
@@ -394,12 +371,7 @@ describe('the video call', () => {
 
   it('citizen: without the rules, the notice says so in general words and never a made-up figure', async () => {
     const api = citizenApi({ 'GET /api/retention': () => problem(503, 'service_unavailable') })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
+    await openCall(api.fetch, 'en')
 
     await waitFor(() => expect(api.callsTo('GET /api/retention')).toHaveLength(1))
     expect(text('#recording-retention')).toBe('The time set by the City Council’s retention rules; then it is deleted.')
@@ -410,12 +382,7 @@ describe('the video call', () => {
       'POST /api/appointments/appt-1/call': () =>
         problem(409, 'call_not_open', { opens_at: '2026-11-28T10:50:00Z', closes_at: '2026-11-28T12:20:00Z' }),
     })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('citizen'),
-    })
+    await openCall(api.fetch, 'en')
     await waitFor(() => expect(text('#call-not-open')).toContain('The waiting room opens at 11:50.'))
     expect(document.querySelector('#join-call')).toBeNull()
   })
@@ -427,12 +394,7 @@ describe('the video call', () => {
       'POST /api/appointments/appt-1/call': () => json({ ...GRANT, participant_id: 'a-agent1', role: 'agent' }),
       'POST /api/appointments/appt-1/outcome': () => json({ ...SOON, status: 'completed', outcome: 'completed' }),
     })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('staff'),
-    })
+    await openCall(api.fetch, 'en', 'staff')
     await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
     ws().open()
     await waitFor(() => expect(FakePeerConnection.instances).toHaveLength(1))
@@ -450,13 +412,7 @@ describe('the video call', () => {
     // Alone in the room, nothing of the conversation is being recorded yet: no "Recording" indicator.
     expect(document.querySelector('#call-recording')).toBeNull()
 
-    ws().receive({
-      type: 'waiting',
-      participant_id: 'c-1',
-      role: 'citizen',
-      name: 'Anna Puig',
-      since: '2026-11-28T10:06:00Z',
-    })
+    ws().receive(CITIZEN_WAITS)
     const admit = await find('#admit-c-1')
     expect(text('.call-waiting__item')).toContain('Anna Puig, waiting since 11:06')
     expect(admit.textContent).toBe('Admit Anna Puig')
@@ -502,22 +458,11 @@ describe('the video call', () => {
       'GET /api/appointments/appt-1': () => json(SOON),
       'POST /api/appointments/appt-1/call': () => json({ ...GRANT, participant_id: 'a-agent1', role: 'agent' }),
     })
-    await mountApp({
-      fetch: api.fetch,
-      language: 'en',
-      path: '/appointments/appt-1/call',
-      session: signedIn('staff'),
-    })
+    await openCall(api.fetch, 'en', 'staff')
     await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
     ws().open()
     ws().receive({ type: 'state', you: 'a-agent1', room_id: 'room-1', participants: [], recording: true })
-    ws().receive({
-      type: 'waiting',
-      participant_id: 'c-1',
-      role: 'citizen',
-      name: 'Anna Puig',
-      since: '2026-11-28T10:06:00Z',
-    })
+    ws().receive(CITIZEN_WAITS)
     const admit = (await find('#admit-c-1')) as HTMLButtonElement
     expect(admit.disabled).toBe(true)
 
