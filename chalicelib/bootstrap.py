@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.retention import RetentionRules
     from chalicelib.services.booking import BookingService
     from chalicelib.services.calls import CallService
+    from chalicelib.services.documents import DocumentService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
     from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets
     from chalicelib.services.procedures import ProcedureService
@@ -260,24 +261,44 @@ class Container:
         import json
         from pathlib import Path
 
-        from chalicelib.documents.issuer import SealedPdfIssuer
         from chalicelib.services.procedures import ProcedureService, ProcedureSettings
 
-        s = self.settings
         config = json.loads((Path(__file__).parent / "config" / "procedures.json").read_text(encoding="utf-8"))
-        council = self.secrets.get(s.council_name_parameter) if s.council_name_parameter else "Ajuntament"
         return ProcedureService(
             self.booking,
             self.registers,
             self.procedure_store,
-            SealedPdfIssuer.from_settings(self._client("kms"), s, council),
+            self.documents,
             self.audit,
             self.auth_store,
             self.pepper,
-            ProcedureSettings(s.public_base_url, council, self.council_zone, s.document_available_days, config),
+            ProcedureSettings(self.council, self.council_zone, config),
             notifier=self.notifier,
             records=self.records,
         )
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        from chalicelib.documents.issuer import SealedPdfIssuer
+        from chalicelib.services.documents import DocumentService, DocumentSettings
+
+        s = self.settings
+        return DocumentService(
+            self.booking,
+            self.procedure_store,
+            SealedPdfIssuer.from_settings(self._client("kms"), s, self.council),
+            self.audit,
+            self.auth_store,
+            self.pepper,
+            DocumentSettings(s.public_base_url, s.document_available_days),
+            records=self.records,
+        )
+
+    @cached_property
+    def council(self) -> str:
+        """The council's name, as its documents and procedures show it."""
+        s = self.settings
+        return self.secrets.get(s.council_name_parameter) if s.council_name_parameter else "Ajuntament"
 
     @cached_property
     def registers(self) -> DynamoRegisters:

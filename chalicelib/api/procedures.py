@@ -71,7 +71,7 @@ def get_procedure(procedure_id: str) -> Response:
 @procedures.route("/documents", methods=["GET"], auth="any")
 def list_documents() -> Response:
     appointment = query_params(procedures.current_request).get("appointment")
-    items = get_container().procedures.documents(principal(), appointment)
+    items = get_container().documents.documents(principal(), appointment)
     return json_response({"items": items, "next": None}, headers=NO_STORE)
 
 
@@ -79,7 +79,7 @@ def list_documents() -> Response:
 def get_document(document_id: str) -> Response:
     request = procedures.current_request
     return json_response(
-        get_container().procedures.document(principal(), document_id, context_of(request)), headers=NO_STORE
+        get_container().documents.document(principal(), document_id, context_of(request)), headers=NO_STORE
     )
 
 
@@ -87,7 +87,7 @@ def get_document(document_id: str) -> Response:
 def verify(csv: str) -> Response:
     request = procedures.current_request
     id_number = query_params(request).get("id_number")
-    result = get_container().procedures.verify(csv, id_number, context_of(request))
+    result = get_container().documents.verify(csv, id_number, context_of(request))
     return json_response(result, headers=NO_STORE)
 
 
@@ -112,7 +112,7 @@ def preview_instalments() -> Response:
 def attach(appointment_id: str) -> Response:
     """A supporting document shown in the call (PDF, JPEG or PNG, ≤ 4 MB, as base64 JSON), kept with the case."""
     busy = "This file is being added right now; reload the page in a moment."
-    return _create_once(appointment_id, "attachment", get_container().procedures.attach, busy)
+    return _create_once(appointment_id, "attachment", get_container().documents.attach, busy)
 
 
 def _create_once(appointment_id: str, operation: str, create: Create, busy: str) -> Response:

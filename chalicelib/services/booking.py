@@ -198,7 +198,7 @@ class BookingService:
 
     # --- one appointment ------------------------------------------------------------------------------------------
     def get(self, caller: Principal, appointment_id: str, action: Action = Action.VIEW) -> Appointment:
-        appointment = self._store.get(appointment_id) if _looks_like_id(appointment_id) else None
+        appointment = self._store.get(appointment_id) if looks_like_id(appointment_id) else None
         if appointment is None:
             raise NotFound("There is no such appointment.")
         require(caller, action, resource_of(appointment))
@@ -206,7 +206,7 @@ class BookingService:
 
     def lookup(self, appointment_id: str) -> Appointment | None:
         """For system components acting on their own (media reports, records): no caller to check."""
-        return self._store.get(appointment_id) if _looks_like_id(appointment_id) else None
+        return self._store.get(appointment_id) if looks_like_id(appointment_id) else None
 
     def _refuse_once_started(self, appointment: Appointment) -> None:
         """An appointment under way (its time has come, or its call has started) is neither changed nor cancelled."""
@@ -459,7 +459,7 @@ def resource_of(appointment: Appointment) -> Resource:
     )
 
 
-def _looks_like_id(value: str) -> bool:
+def looks_like_id(value: str) -> bool:
     try:
         uuid.UUID(value)
     except ValueError:

@@ -1,66 +1,41 @@
-"""Procedure use cases: the agent's form for an appointment, carrying a procedure out, issuing its sealed documents,
-and showing and verifying them.
+"""Procedure use cases: the agent's form for an appointment, carrying a procedure out, the citizen's consent, and
+the instalment plan preview. Issuing, attaching, showing and verifying documents is ``services/documents.py``'s.
 
 The core never names a procedure: it works from ``chalicelib.domain.procedures`` descriptions. Every read of a
-citizen's register data is an audit event with its purpose; every issued document is stored (SSE-KMS, Object Lock)
-with its CSV and SHA-256 and enters the audit trail by that hash.
+citizen's register data is an audit event with its purpose.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import re
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
-from chalicelib.auth.policy import Action, Resource, ResourceKind, require
+from chalicelib.auth.policy import Action, ResourceKind, require
 from chalicelib.auth.principal import Principal
-from chalicelib.documents.uploads import clean_upload
 from chalicelib.domain.appointments import Appointment
-from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.bounds import parse_day, tax_window
 from chalicelib.domain.calendar import HolidayCalendar
-from chalicelib.domain.catalogue import Assurance
-from chalicelib.domain.csv_code import new_csv, normalise_csv, valid_csv
 from chalicelib.domain.errors import (
     Conflict,
     FieldError,
-    Forbidden,
     NotFound,
     RateLimited,
     Unauthenticated,
     ValidationFailed,
 )
-from chalicelib.domain.files import safe_filename
 from chalicelib.domain.instalments import working_days
 from chalicelib.domain.messages import consent_message
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, Procedure
-from chalicelib.services.booking import BookingService
-from chalicelib.services.ports import (
-    AuditLog,
-    AuthStore,
-    DocumentIssuer,
-    Message,
-    Notifier,
-    ProcedureStore,
-    Registers,
-)
+from chalicelib.services.booking import BookingService, looks_like_id
+from chalicelib.services.documents import DocumentService, audited, resource_of_record
+from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, ProcedureStore, Registers
 from chalicelib.services.records import RecordsService
 
-VERIFY_WINDOW_SECONDS = 15 * 60
-VERIFY_PER_IP = 30
-ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
-ATTACHMENT_MAX_BASE64 = (ATTACHMENT_MAX_BYTES + 2) // 3 * 4
-MAX_FILENAME_SENT = 120  # as sent; stored as ``safe_filename`` makes it (no folders or control characters)
-# Accepted supporting documents, by the first bytes their content must start with.
-ATTACHMENT_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 # A procedure's record is written before its documents are issued ("issuing") and becomes "issued" after; a run
 # that failed midway is "failed", and one still "issuing" after a few minutes was abandoned (a crashed function).
 ISSUING, FAILED = "issuing", "failed"
@@ -70,6 +45,7 @@ MAX_TURNS = 20
 REASON_MIN, REASON_MAX = 10, 500
 CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
+CONSENT_WINDOW_SECONDS = 15 * 60  # the consent codes' rate-limit window (3 codes per procedure)
 
 
 @dataclass(frozen=True)
@@ -83,10 +59,8 @@ class ConsentCodeSent:
 
 @dataclass(frozen=True)
 class ProcedureSettings:
-    public_base_url: str
     council: str
     zone: tzinfo  # the council's: the days and times printed on its documents
-    available_days: int = 365
     config: dict[str, Any] | None = None
 
 
@@ -106,9 +80,9 @@ class ProcedureService:
         booking: BookingService,
         registers: Registers,
         store: ProcedureStore,
-        issuer: DocumentIssuer,
+        documents: DocumentService,
         audit: AuditLog,
-        limiter_store: AuthStore,
+        auth_store: AuthStore,
         pepper: Callable[[], bytes],
         settings: ProcedureSettings,
         calendar: HolidayCalendar | None = None,
@@ -118,13 +92,12 @@ class ProcedureService:
     ) -> None:
         self._records = records
         self._notifier = notifier
-        self._auth_store = limiter_store
+        self._auth_store = auth_store  # the consent codes' challenges and their rate limit
         self._booking = booking
         self._registers = registers
         self._store = store
-        self._issuer = issuer
+        self._documents = documents
         self._audit = audit
-        self._limits = limiter_store
         self._pepper = pepper
         self._settings = settings
         self._calendar = calendar or HolidayCalendar.load()
@@ -208,7 +181,7 @@ class ProcedureService:
         previous = self._claim(record, appointment.id, kind, bool(reissue))
         if not procedure.needs_consent:
             try:
-                issued = self._issue(procedure, clean, ctx, record, caller, context)
+                issued = self._documents.issue(procedure, clean, ctx, record, caller, context)
             except Exception:
                 # Nothing is published until the record says issued: let a later run take the next turn.
                 self._store.put_procedure({**record, "status": FAILED}, expected_status=ISSUING)
@@ -260,83 +233,15 @@ class ProcedureService:
         started = datetime.fromisoformat(str(record["created_at"]))
         return self._clock() - started > ABANDONED_AFTER
 
-    def _issue(
-        self,
-        procedure: Procedure,
-        clean: dict[str, Any],
-        ctx: Context,
-        record: dict[str, Any],
-        caller: Principal,
-        context: RequestContext,
-    ) -> list[dict[str, Any]]:
-        issued = []
-        for draft in procedure.documents(clean, ctx):
-            now = self._clock()
-            csv = new_csv()
-            verify_url = f"{self._settings.public_base_url.rstrip('/')}/verify/{csv}"
-            pdf = self._issuer.issue(
-                draft,
-                language=ctx.language,
-                council=ctx.council,
-                office_name=ctx.office_name,
-                issued_at=now,
-                csv=csv,
-                verify_url=verify_url,
-                kept_until=self._records.document_until(now, procedure.type) if self._records is not None else None,
-            )
-            digest = hashlib.sha256(pdf).digest()
-            document_id = str(uuid.uuid4())
-            key = f"documents/{record['appointment_id']}/{document_id}.pdf"
-            self._store.store_pdf(key, pdf, base64.b64encode(digest).decode())
-            document = {
-                "id": document_id,
-                "csv": csv,
-                "kind": draft.kind,
-                "title": draft.title,
-                "appointment_id": record["appointment_id"],
-                "procedure_id": record["id"],
-                "owner": record["owner"],
-                "owner_contact": record.get("owner_contact"),
-                "office": record["office"],
-                "holder": self._holder_digest(draft.holder_id_number) if draft.holder_id_number else None,
-                "key": key,
-                "sha256": digest.hex(),
-                "size": len(pdf),
-                "issued_at": now.isoformat(),
-                "available_until": (now + timedelta(days=self._settings.available_days)).isoformat(),
-                # What proved the holder's identity when it was issued: an eID level or the agent's check.
-                **({"identity": record["identity"]} if record.get("identity") else {}),
-            }
-            if self._records is not None:
-                # Before the document exists for anyone: a failure here issues nothing, and leaves no PDF unregistered.
-                self._records.register_document(document, procedure.type)
-            self._store.put_document(document)
-            self._audited(
-                caller,
-                "document.issue",
-                f"document:{document_id}",
-                context,
-                procedure.purpose,
-                {
-                    "appointment": record["appointment_id"],
-                    "kind": draft.kind,
-                    "sha256": document["sha256"],
-                    "csv_digest": hashlib.sha256(csv.encode()).hexdigest()[:16],
-                },
-                str(record["owner"]),
-            )
-            issued.append(document)
-        return issued
-
     # --- the citizen's consent (step-up one-time code) ------------------------------------------------------------
     def confirm(
         self, caller: Principal, procedure_id: str, body: dict[str, Any], context: RequestContext
     ) -> ConsentCodeSent | dict[str, Any]:
         """Without a code: send one to the citizen's contact. With the code: record the consent and issue."""
-        record = self._store.get_procedure(procedure_id) if _uuid(procedure_id) else None
+        record = self._store.get_procedure(procedure_id) if looks_like_id(procedure_id) else None
         if record is None:
             raise NotFound("There is no such procedure.")
-        require(caller, Action.CONFIRM, _resource(ResourceKind.PROCEDURE, record))
+        require(caller, Action.CONFIRM, resource_of_record(ResourceKind.PROCEDURE, record))
         if record["status"] != "awaiting_consent":
             raise Conflict("not_awaiting_consent", "This procedure does not need your confirmation.")
         appointment = self._booking.get(caller, str(record["appointment_id"]))
@@ -347,7 +252,7 @@ class ProcedureService:
         ctx = self._context(caller, appointment, procedure, str(record["language"]), context)
         now = self._clock()
         clean = {**record["data"], "consented_at": now.astimezone(self._settings.zone).strftime("%d/%m/%Y %H:%M")}
-        documents = self._issue(procedure, clean, ctx, record, caller, context)
+        documents = self._documents.issue(procedure, clean, ctx, record, caller, context)
         updated = {
             **record,
             "status": "issued",
@@ -357,7 +262,7 @@ class ProcedureService:
         if not self._store.put_procedure(updated, expected_status="awaiting_consent"):
             raise Conflict("not_awaiting_consent", "This procedure was confirmed already.")
         self._record(caller, "procedure.consent", updated, context, {"method": "one-time code"})
-        return self._procedure_json(updated, self._opener(caller, appointment))
+        return self._procedure_json(updated, self._documents.opener(caller, appointment))
 
     def _send_consent_code(
         self, record: dict[str, Any], appointment: Appointment, context: RequestContext
@@ -367,9 +272,9 @@ class ProcedureService:
         from chalicelib.domain.identifiers import Channel
 
         now = int(self._clock().timestamp())
-        window = now - now % VERIFY_WINDOW_SECONDS
-        if not self._limits.hit("consent-code", str(record["id"]), window, VERIFY_WINDOW_SECONDS, 3):
-            raise RateLimited(window + VERIFY_WINDOW_SECONDS - now, detail="Too many codes: wait a few minutes.")
+        window = now - now % CONSENT_WINDOW_SECONDS
+        if not self._auth_store.hit("consent-code", str(record["id"]), window, CONSENT_WINDOW_SECONDS, 3):
+            raise RateLimited(window + CONSENT_WINDOW_SECONDS - now, detail="Too many codes: wait a few minutes.")
         to = appointment.contact.email or appointment.contact.phone
         if not to or self._notifier is None:
             raise Conflict("no_contact", "There is no address to send the confirmation code to.")
@@ -413,7 +318,7 @@ class ProcedureService:
         ):
             raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
         if self._auth_store.record_attempt(challenge.id, CONSENT_ATTEMPTS) is None:
-            raise RateLimited(VERIFY_WINDOW_SECONDS, "too_many_attempts", "Too many wrong codes: ask for a new code.")
+            raise RateLimited(CONSENT_WINDOW_SECONDS, "too_many_attempts", "Too many wrong codes: ask for a new code.")
         if not codes.matches(self._pepper(), challenge.id, code, challenge.digest):
             raise Unauthenticated("invalid_code", "The code is not right.")
         if not self._auth_store.consume(challenge.id):
@@ -471,188 +376,22 @@ class ProcedureService:
             "guarantee_cents": schedule.guarantee_cents,
         }
 
-    # --- supporting documents the citizen shows (a representative's signed authorisation, an ID copy) --------------
-    def attach(
-        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
-    ) -> dict[str, Any]:
-        appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
-        name, content_type, encoded = body.get("filename"), body.get("content_type"), body.get("data_base64")
-        errors = []
-        if not isinstance(name, str) or not name.strip() or len(name) > MAX_FILENAME_SENT:
-            errors.append(FieldError("filename", f"must be 1 to {MAX_FILENAME_SENT} characters"))
-        if content_type not in ATTACHMENT_TYPES:
-            errors.append(FieldError("content_type", "must be a PDF, JPEG or PNG file"))
-        data = b""
-        if not isinstance(encoded, str) or len(encoded) > ATTACHMENT_MAX_BASE64:
-            errors.append(FieldError("data_base64", "the file may be at most 4 MB"))
-        else:
-            try:
-                data = base64.b64decode(encoded, validate=True)
-            except ValueError:
-                errors.append(FieldError("data_base64", "must be the file in base64"))
-        if data and len(data) > ATTACHMENT_MAX_BYTES:
-            errors.append(FieldError("data_base64", "the file may be at most 4 MB"))
-        elif content_type in ATTACHMENT_TYPES and not data.startswith(ATTACHMENT_TYPES[str(content_type)]):
-            errors.append(FieldError("data_base64", "the file's content is not the type it claims"))
-        if errors or not isinstance(name, str):
-            raise ValidationFailed(errors)
-        # Kept as a clean copy: images re-encoded from their pixels, PDFs refused if they run or carry anything.
-        data = clean_upload(data, str(content_type))
-        name = safe_filename(name, str(content_type))
-        digest = hashlib.sha256(data).digest()
-        now = self._clock()
-        attachment_id = str(uuid.uuid4())
-        key = f"attachments/{appointment.id}/{attachment_id}"
-        self._store.store_pdf(key, data, base64.b64encode(digest).decode(), str(content_type))
-        record = {
-            "id": attachment_id,
-            "kind": "attachment",
-            "title": name,
-            "content_type": content_type,
-            "appointment_id": appointment.id,
-            "owner": appointment.citizen,
-            "owner_contact": appointment.citizen_contact,
-            "office": appointment.office.value,
-            "key": key,
-            "sha256": digest.hex(),
-            "size": len(data),
-            "issued_at": now.isoformat(),
-            "added_by": f"{caller.kind}:{caller.subject}",
-        }
-        if self._records is not None:
-            procedure = for_service(appointment.service_id)
-            self._records.register_document(record, procedure.type if procedure else None)
-        self._store.put_document(record)
-        self._audited(
-            caller,
-            "attachment.add",
-            f"attachment:{attachment_id}",
-            context,
-            "supporting document",
-            {"appointment": appointment.id, "sha256": digest.hex()},
-            appointment.citizen,
-        )
-        return {"id": attachment_id, "filename": name, "sha256": record["sha256"], "size": len(data)}
-
     # --- reading ---------------------------------------------------------------------------------------------------
     def of_appointment(self, caller: Principal, appointment_id: str) -> list[dict[str, Any]]:
         appointment = self._booking.get(caller, appointment_id)
         records = sorted(self._store.procedures_of(appointment.id), key=lambda r: str(r.get("created_at")))
-        opens = self._opener(caller, appointment)
+        opens = self._documents.opener(caller, appointment)
         return [self._procedure_json(r, opens) for r in records if r.get("status") not in (ISSUING, FAILED)]
 
     def get(self, caller: Principal, procedure_id: str) -> dict[str, Any]:
-        record = self._store.get_procedure(procedure_id) if _uuid(procedure_id) else None
+        record = self._store.get_procedure(procedure_id) if looks_like_id(procedure_id) else None
         if record is None or record.get("status") in (ISSUING, FAILED):
             raise NotFound("There is no such procedure.")
-        require(caller, Action.VIEW, _resource(ResourceKind.PROCEDURE, record))
-        return self._procedure_json(record, self._opener(caller, self._booking.lookup(str(record["appointment_id"]))))
-
-    def documents(self, caller: Principal, appointment_id: str | None) -> list[dict[str, Any]]:
-        if appointment_id:
-            appointment = self._booking.get(caller, appointment_id)
-            opens = self._opener(caller, appointment)
-            found = [d for d in self._store.documents_of_appointment(appointment.id) if d.get("kind") != "attachment"]
-            found = [d for d in found if opens(d)]
-        else:
-            if not caller.is_citizen:
-                raise ValidationFailed([FieldError("appointment", "staff list the documents of one appointment")])
-            found = [
-                d
-                for d in self._store.documents_of_owner(caller.subject)
-                if d.get("kind") != "attachment"
-                and _decide_view(caller, _resource(ResourceKind.DOCUMENT, d))
-                and self._may_open(caller, d)
-            ]
-        found.sort(key=lambda d: str(d.get("issued_at")), reverse=True)
-        return [_document_json(d) for d in found]
-
-    def document(self, caller: Principal, document_id: str, context: RequestContext) -> dict[str, Any]:
-        record = self._store.get_document(document_id) if _uuid(document_id) else None
-        if record is None or record.get("kind") == "attachment":
-            raise NotFound("There is no such document.")
-        require(caller, Action.VIEW, _resource(ResourceKind.DOCUMENT, record))
-        if not self._may_open(caller, record):
-            raise Forbidden(
-                "This document holds your personal data and your identity was not checked in the call. To download "
-                "it, sign in with your digital identity (idCAT Mòbil, Cl@ve or a digital certificate), or ask the "
-                "office for it in person.",
-                code="identity_not_checked",
-            )
-        self._audited(
-            caller,
-            "document.download",
-            f"document:{record['id']}",
-            context,
-            "document access",
-            {"appointment": str(record.get("appointment_id"))},
-            str(record["owner"]),
-        )
-        return {**_document_json(record), "download_url": self._url(record)}
-
-    def verify(self, csv: str, id_number: str | None, context: RequestContext) -> dict[str, Any]:
-        """Public: anyone holding a CSV may check the document (padrón documents also need the holder's ID number)."""
-        now = int(self._clock().timestamp())
-        window = now - now % VERIFY_WINDOW_SECONDS
-        # Its own bucket: checking documents must never spend the allowance for signing in from the same address.
-        if not self._limits.hit(
-            "document-check-ip", context.source_ip or "unknown", window, VERIFY_WINDOW_SECONDS, VERIFY_PER_IP
-        ):
-            raise RateLimited(window + VERIFY_WINDOW_SECONDS - now)
-        code = normalise_csv(csv)
-        record = self._store.document_by_csv(code) if valid_csv(code) else None
-        found = record is not None and str(record.get("available_until", "")) >= self._clock().isoformat()
-        # A document with personal data (a residence certificate) is shown only with its holder's ID number too: when
-        # it is missing, the answer says so at that field (the code itself is the secret, so this reveals nothing).
-        needs_id = False
-        if found and record is not None and record.get("holder"):
-            given = (id_number or "").strip().upper()
-            needs_id = not given
-            found = bool(given) and hmac.compare_digest(self._holder_digest(given), str(record["holder"]))
-        self._audit.record(
-            AuditEvent(
-                actor=Actor(f"public:{context.source_ip or 'unknown'}", "public"),
-                action="document.verify",
-                subject=f"document:{record['id']}" if found and record else "document:unknown",
-                outcome=Outcome.SUCCESS if found else Outcome.FAILURE,
-                context=context,
-                purpose="document verification",
-                data_subject=str(record["owner"]) if found and record and record.get("owner") else None,
-            )
-        )
-        if needs_id:
-            raise ValidationFailed(
-                [FieldError("id_number", "this document has personal data: give its holder's DNI or NIE too")]
-            )
-        if not found or record is None:
-            raise NotFound("No document has this code (or the ID number does not match).")
-        return {**_document_json(record), "office": record.get("office"), "download_url": self._url(record)}
+        require(caller, Action.VIEW, resource_of_record(ResourceKind.PROCEDURE, record))
+        opens = self._documents.opener(caller, self._booking.lookup(str(record["appointment_id"])))
+        return self._procedure_json(record, opens)
 
     # --- helpers ---------------------------------------------------------------------------------------------------
-    def _audited(
-        self,
-        caller: Principal,
-        action: str,
-        subject: str,
-        context: RequestContext,
-        purpose: str,
-        details: dict[str, str],
-        data_subject: str,
-    ) -> None:
-        """One audit event of a successful action by the caller on a citizen's data."""
-        self._audit.record(
-            AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
-                action=action,
-                subject=subject,
-                outcome=Outcome.SUCCESS,
-                context=context,
-                purpose=purpose,
-                details={**details, **({"office": caller.office.value} if caller.office else {})},
-                data_subject=data_subject,
-            )
-        )
-
     def _procedure_of(self, appointment: Appointment) -> Procedure:
         procedure = for_service(appointment.service_id)
         if procedure is None:
@@ -665,7 +404,8 @@ class ProcedureService:
         person = self._registers.person(appointment.citizen)
         household = tuple(self._registers.household(person["household_id"])) if person else ()
         ledger = tuple(self._registers.ledger(appointment.citizen))
-        self._audited(
+        audited(
+            self._audit,
             caller,
             "register.read",
             f"citizen:{appointment.citizen}",
@@ -690,29 +430,6 @@ class ProcedureService:
             ),
         )
 
-    def _may_open(self, caller: Principal, document: dict[str, Any]) -> bool:
-        """A citizen signed in below the substantial level (a one-time code proves only an address) opens a document
-        with personal data only when the agent checked their identity in its appointment's call."""
-        if not caller.is_citizen or caller.assurance.satisfies(Assurance.SUBSTANTIAL):
-            return True
-        if not _personal(document):
-            return True
-        appointment = self._booking.lookup(str(document.get("appointment_id")))
-        return appointment is not None and appointment.identity_check is not None
-
-    def _opener(self, caller: Principal, appointment: Appointment | None) -> Callable[[dict[str, Any]], bool]:
-        """``_may_open`` for the documents of one appointment, read once."""
-        if not caller.is_citizen or caller.assurance.satisfies(Assurance.SUBSTANTIAL):
-            return lambda _document: True
-        checked = appointment is not None and appointment.identity_check is not None
-        return lambda document: checked or not _personal(document)
-
-    def _holder_digest(self, id_number: str) -> str:
-        return hmac.new(self._pepper(), f"holder:{id_number.upper()}".encode(), hashlib.sha256).hexdigest()[:32]
-
-    def _url(self, record: dict[str, Any]) -> str:
-        return self._store.download_url(str(record["key"]), document_file_name(record))
-
     def _procedure_json(
         self, record: dict[str, Any], opens: Callable[[dict[str, Any]], bool] | None = None
     ) -> dict[str, Any]:
@@ -733,7 +450,8 @@ class ProcedureService:
     def _record(
         self, caller: Principal, action: str, record: dict[str, Any], context: RequestContext, details: dict[str, str]
     ) -> None:
-        self._audited(
+        audited(
+            self._audit,
             caller,
             action,
             f"procedure:{record['id']}",
@@ -760,58 +478,3 @@ def _in_progress() -> Conflict:
 
 def _identity_word(identity: dict[str, str]) -> str:
     return identity.get("method") or f"eid {identity.get('level')}"
-
-
-def _resource(kind: ResourceKind, record: dict[str, Any]) -> Resource:
-    from chalicelib.domain.catalogue import OfficeId
-
-    return Resource(
-        kind,
-        str(record["id"]),
-        owner=str(record.get("owner")),
-        owner_contact=record.get("owner_contact"),
-        office=OfficeId(str(record["office"])),
-    )
-
-
-def _personal(document: dict[str, Any]) -> bool:
-    """Whether a document holds personal data: by its procedure's flag (every issued kind so far)."""
-    procedure = REGISTRY.get(str(document.get("kind")))
-    return procedure is None or procedure.personal_data
-
-
-def _decide_view(caller: Principal, resource: Resource) -> bool:
-    from chalicelib.auth.policy import Decision, decide
-
-    return decide(caller, Action.VIEW, resource) is Decision.ALLOW
-
-
-def document_file_name(record: dict[str, Any]) -> str:
-    """The name a document is saved under: its title in the citizen's language (the one it was issued in), in plain
-    letters for every file system, then its CSV ("certificat-d-empadronament-7K3QD-….pdf")."""
-    title = str(record.get("title") or "") if record.get("kind") != "attachment" else ""
-    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].rstrip("-") or str(record.get("kind") or "document")
-    return f"{slug}-{record['csv']}.pdf"
-
-
-def _document_json(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": record["id"],
-        "csv": record["csv"],
-        "title": record["title"],
-        "type": record.get("kind"),
-        "issued_at": record["issued_at"],
-        "available_until": record["available_until"],
-        "sha256": record["sha256"],
-        "size": record["size"],
-        "appointment_id": record["appointment_id"],
-    }
-
-
-def _uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True

@@ -11,7 +11,7 @@ import pytest
 from chalicelib.domain.countries import country_name
 from chalicelib.domain.procedures import REGISTRY
 from chalicelib.domain.procedures.base import Context, Facts
-from chalicelib.services.procedures import document_file_name
+from chalicelib.services.documents import document_file_name
 from dev.seed import padron
 from tests.unit.test_reminders import START, appointment
 
