@@ -64,7 +64,7 @@ def _moment(option: str, end: bool) -> Callable[[str], datetime]:
         try:
             return period_bound(text, option, window, zone, end)
         except ValidationFailed as exc:
-            raise argparse.ArgumentTypeError(f"{raw!r} {exc.errors[0].message}") from None
+            raise argparse.ArgumentTypeError(f"{raw!r} {exc.errors[0].message('en')}") from None
 
     return parse
 

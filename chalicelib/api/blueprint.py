@@ -23,6 +23,7 @@ from typing import Any, Literal
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import errors
+from chalicelib.api.request import language_of
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.errors import NotFound
 
@@ -52,7 +53,7 @@ class ApiBlueprint(Blueprint):
                         token = _principal.set(self._authenticate(auth))
                     return view(*args, **kw)
                 except Exception as exc:
-                    return errors.from_exception(exc)
+                    return errors.from_exception(exc, language_of(self.current_request))
                 finally:
                     if token is not None:
                         _principal.reset(token)

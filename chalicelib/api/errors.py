@@ -25,6 +25,7 @@ from chalicelib.domain.errors import (
     ValidationFailed,
 )
 from chalicelib.observability import logger
+from chalicelib.texts import DEFAULT_LANGUAGE, say
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -102,9 +103,15 @@ def problem(
     )
 
 
-def from_exception(exc: Exception) -> Response:
+def from_exception(exc: Exception, lang: str = DEFAULT_LANGUAGE) -> Response:
+    """The answer for ``exc``; field errors are told in ``lang``, the request's language (``request.language_of``)."""
     if isinstance(exc, ValidationFailed):
-        return problem(422, exc.code, exc.detail, errors=[{"field": e.field, "message": e.message} for e in exc.errors])
+        return problem(
+            422,
+            exc.code,
+            say("validation.invalid", lang),
+            errors=[{"field": e.field, "code": e.key, "message": e.message(lang)} for e in exc.errors],
+        )
     if isinstance(exc, NotFound):
         return problem(404, exc.code, exc.detail)
     if isinstance(exc, Unauthenticated):

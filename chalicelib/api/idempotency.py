@@ -38,7 +38,7 @@ def once(
     if key is None:
         return create(body)
     if not KEY_LENGTH[0] <= len(key) <= KEY_LENGTH[1]:
-        raise ValidationFailed([FieldError(HEADER, f"must be {KEY_LENGTH[0]} to {KEY_LENGTH[1]} characters")])
+        raise ValidationFailed([FieldError(HEADER, "length", low=KEY_LENGTH[0], high=KEY_LENGTH[1])])
 
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (

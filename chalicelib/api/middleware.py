@@ -9,6 +9,7 @@ from collections.abc import Callable
 from chalice.app import Request, Response
 
 from chalicelib.api import errors
+from chalicelib.api.request import language_of
 from chalicelib.observability import logger, metrics
 
 SECURITY_HEADERS = {
@@ -62,7 +63,7 @@ def _refusal(request: Request) -> Response | None:
     try:
         return _check(request)
     except Exception as exc:  # Secrets Manager unreachable: 503, like every other dependency
-        return errors.from_exception(exc)
+        return errors.from_exception(exc, language_of(request))
 
 
 def _check(request: Request) -> Response | None:

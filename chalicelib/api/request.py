@@ -12,7 +12,7 @@ from chalice.app import Request
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.bounds import MAX_QUERY_CHARS, MAX_TEXT, Window, parse_day
 from chalicelib.domain.errors import DomainError, FieldError, ValidationFailed
-from chalicelib.domain.messages import from_accept_language
+from chalicelib.texts import DEFAULT_LANGUAGE, from_accept_language
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -32,7 +32,7 @@ def json_object(request: Request) -> dict[str, Any]:
         # ValueError covers bad UTF-8, bad JSON and numbers too long to read; RecursionError absurd nesting.
         raise MalformedJson(f"The body is not valid JSON ({exc.__class__.__name__}).") from None
     if not isinstance(body, dict):
-        raise ValidationFailed([FieldError("body", "must be a JSON object")])
+        raise ValidationFailed([FieldError("body", "json_object")])
     return body
 
 
@@ -43,7 +43,7 @@ def query_params(request: Request, long: tuple[str, ...] = ()) -> dict[str, str]
     for name, value in params.items():
         top = max(MAX_TEXT["filter"], MAX_TEXT["cursor"]) if name in long else MAX_QUERY_CHARS
         if len(value) > top:
-            errors.append(FieldError(name, f"may be at most {top} characters"))
+            errors.append(FieldError(name, "too_long", high=top))
     if errors:
         raise ValidationFailed(errors)
     return params
@@ -63,7 +63,12 @@ def with_language(request: Request, body: dict[str, Any]) -> dict[str, Any]:
     left for the use case to refuse at its field."""
     if "language" in body:
         return body
-    return {**body, "language": from_accept_language(request.headers.get("accept-language")) or "ca"}
+    return {**body, "language": language_of(request)}
+
+
+def language_of(request: Request) -> str:
+    """The request's language: the first of ours its ``Accept-Language`` asks for, else the council's default."""
+    return from_accept_language(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
 
 
 def query_choice(request: Request, name: str, choices: type[E]) -> E | None:
@@ -75,7 +80,7 @@ def query_choice(request: Request, name: str, choices: type[E]) -> E | None:
         return choices(value)
     except ValueError:
         allowed = ", ".join(c.value for c in choices)
-        raise ValidationFailed([FieldError(name, f"must be one of: {allowed}")]) from None
+        raise ValidationFailed([FieldError(name, "one_of", choices=allowed)]) from None
 
 
 def context_of(request: Request) -> RequestContext:

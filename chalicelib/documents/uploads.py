@@ -32,8 +32,8 @@ ACTIVE_PDF_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/Submi
 _TRAILER_END = re.compile(rb"%%EOF\s*$")
 
 
-def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed([FieldError(FIELD, message)])
+def _refuse(key: str, **params: object) -> ValidationFailed:
+    return ValidationFailed([FieldError(FIELD, key, **params)])
 
 
 def clean_upload(data: bytes, content_type: str) -> bytes:
@@ -43,7 +43,7 @@ def clean_upload(data: bytes, content_type: str) -> bytes:
         return data
     if content_type in ("image/jpeg", "image/png"):
         return reencode_image(data, content_type)
-    raise _refuse("must be a PDF, JPEG or PNG file")
+    raise _refuse("file_type")
 
 
 def reencode_image(data: bytes, content_type: str) -> bytes:
@@ -55,7 +55,7 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[expected]) as image:
                 if image.width * image.height > MAX_PIXELS:
-                    raise _refuse("the image is too large: at most 50 megapixels")
+                    raise _refuse("image_too_large", megapixels=MAX_PIXELS // 1_000_000)
                 image.load()
                 pixels = (ImageOps.exif_transpose(image) or image).copy()
                 pixels.info = {}  # comments, EXIF (the phone's location), colour profiles, text chunks: not kept
@@ -72,9 +72,9 @@ def reencode_image(data: bytes, content_type: str) -> bytes:
     except ValidationFailed:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _refuse("the image cannot be read as the type it claims") from None
+        raise _refuse("image_type") from None
     except (OSError, ValueError, SyntaxError, EOFError):  # what Pillow raises for truncated or broken files
-        raise _refuse("the image is damaged and cannot be read") from None
+        raise _refuse("image_damaged") from None
     return out.getvalue()
 
 
@@ -83,19 +83,19 @@ def check_pdf(data: bytes) -> None:
     from pypdf.errors import PdfReadError
 
     if not _TRAILER_END.search(data[-1024:]):
-        raise _refuse("the PDF has data after its end: send the document as it was saved")
+        raise _refuse("pdf_trailing")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise _refuse("the PDF is protected with a password: send it without protection")
+            raise _refuse("pdf_password")
         for found in _objects(reader):
             _check_object(found)
         if len(reader.pages) == 0:
-            raise _refuse("the PDF has no pages")
+            raise _refuse("pdf_no_pages")
     except ValidationFailed:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
-        raise _refuse("the PDF is damaged and cannot be read") from None
+        raise _refuse("pdf_damaged") from None
 
 
 def _objects(reader: Any) -> list[Any]:
@@ -118,7 +118,7 @@ def _check_object(obj: Any, depth: int = 0) -> None:
     from pypdf.generic import ArrayObject, DictionaryObject
 
     if depth > 50:
-        raise _refuse("the PDF is damaged and cannot be read")
+        raise _refuse("pdf_damaged")
     if isinstance(obj, DictionaryObject):
         keys = {str(k) for k in obj}
         if keys & ACTIVE_PDF_KEYS:
@@ -140,9 +140,9 @@ def _check_object(obj: Any, depth: int = 0) -> None:
 
 def _why(keys: set[str]) -> str:
     if keys & {"/JS", "/JavaScript"}:
-        return "the PDF contains JavaScript: print it to PDF again, or scan the paper document"
+        return "pdf_javascript"
     if keys & {"/EmbeddedFile", "/EmbeddedFiles", "/RichMedia"}:
-        return "the PDF carries other files inside it: send only the document"
+        return "pdf_files"
     if "/Launch" in keys:
-        return "the PDF tries to open a program: it cannot be accepted"
-    return "the PDF runs actions when it is opened or read: print it to PDF again, or scan the paper document"
+        return "pdf_launch"
+    return "pdf_actions"

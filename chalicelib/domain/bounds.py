@@ -34,41 +34,42 @@ _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @dataclass(frozen=True)
 class Window:
-    """The days a date may be in, both included; ``what`` says which, in plain words, for the error."""
+    """The days a date may be in, both included; ``key`` names the error's text (``validation.<key>``)."""
 
     earliest: date
     latest: date
-    what: str
+    key: str
+    years: int | None = None
 
     def check(self, day: date, field: str) -> date:
         if not self.earliest <= day <= self.latest:
-            raise ValidationFailed([FieldError(field, self.message)])
+            raise ValidationFailed([self.error(field)])
         return day
 
-    @property
-    def message(self) -> str:
-        return f"must be {self.what}: from {self.earliest.isoformat()} to {self.latest.isoformat()}"
+    def error(self, field: str) -> FieldError:
+        extra = {} if self.years is None else {"years": self.years}
+        return FieldError(field, self.key, earliest=self.earliest.isoformat(), latest=self.latest.isoformat(), **extra)
 
 
 def booking_window(today: date) -> Window:
     return Window(
         today - timedelta(days=1),
         today + timedelta(days=BOOKING_HORIZON_DAYS + 1),
-        "a day you can book",
+        "window_booking",
     )
 
 
 def records_window(today: date) -> Window:
-    return Window(SERVICE_START, today + timedelta(days=1), "a day in the service's records")
+    return Window(SERVICE_START, today + timedelta(days=1), "window_records")
 
 
 def agenda_window(today: date) -> Window:
     """An office's days: every past day of the service and every day that can be booked."""
-    return Window(SERVICE_START, today + timedelta(days=BOOKING_HORIZON_DAYS + 1), "a day of the service's agenda")
+    return Window(SERVICE_START, today + timedelta(days=BOOKING_HORIZON_DAYS + 1), "window_agenda")
 
 
 def tax_window(today: date) -> Window:
-    return Window(_years(today, -TAX_YEARS), _years(today, TAX_YEARS), f"within {TAX_YEARS} years of today")
+    return Window(_years(today, -TAX_YEARS), _years(today, TAX_YEARS), "window_tax", TAX_YEARS)
 
 
 def _years(day: date, years: int) -> date:
@@ -81,28 +82,27 @@ def _years(day: date, years: int) -> date:
 def parse_day(raw: object, field: str, window: Window) -> date:
     """A ``YYYY-MM-DD`` date within ``window``, or ``ValidationFailed`` naming ``field``."""
     if not isinstance(raw, str) or not _DAY.match(raw):
-        raise ValidationFailed([FieldError(field, "must be a date YYYY-MM-DD")])
+        raise ValidationFailed([FieldError(field, "date_format")])
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed([FieldError(field, "must be a real date YYYY-MM-DD")]) from None
+        raise ValidationFailed([FieldError(field, "real_date")]) from None
     return window.check(day, field)
 
 
 def parse_instant(raw: object, field: str, window: Window, zone: ZoneInfo) -> datetime:
     """An RFC 3339 time with its offset whose council day is within ``window``."""
-    example = "must be a date and time with its offset, e.g. 2026-12-01T09:00:00+01:00"
     if not isinstance(raw, str) or len(raw) > MAX_QUERY_CHARS:
-        raise ValidationFailed([FieldError(field, example)])
+        raise ValidationFailed([FieldError(field, "instant_format")])
     try:
         at = datetime.fromisoformat(raw.replace("Z", "+00:00") if raw.endswith(("Z", "z")) else raw)
     except ValueError:
-        raise ValidationFailed([FieldError(field, example)]) from None
+        raise ValidationFailed([FieldError(field, "instant_format")]) from None
     if at.tzinfo is None or at.utcoffset() is None:
-        raise ValidationFailed([FieldError(field, example)])
+        raise ValidationFailed([FieldError(field, "instant_format")])
     # Far dates first by their own calendar day, so converting them (year 9999 + 2 h) cannot overflow.
     if not window.earliest - timedelta(days=1) <= at.date() <= window.latest + timedelta(days=1):
-        raise ValidationFailed([FieldError(field, window.message)])
+        raise ValidationFailed([window.error(field)])
     window.check(at.astimezone(zone).date(), field)
     return at
 
@@ -120,7 +120,7 @@ def text(raw: object, field: str, *, low: int = 1, high: int | None = None, kind
     top = high if high is not None else MAX_TEXT[kind]
     value = raw.strip() if isinstance(raw, str) else ""
     if not low <= len(value) <= top:
-        raise ValidationFailed([FieldError(field, f"must be {low} to {top} characters")])
+        raise ValidationFailed([FieldError(field, "length", low=low, high=top)])
     return value
 
 

@@ -49,9 +49,9 @@ class Text:
         """The text in ``raw``, or every bad language named as ``<field>.<language>`` at once: the default language
         must be there, and every language we speak that is there must be a non-empty text (others are ignored)."""
         if not isinstance(raw, dict):
-            raise ValidationFailed([FieldError(field, "must be an object with a text per language")])
+            raise ValidationFailed([FieldError(field, "texts_per_language")])
         errors = [
-            FieldError(f"{field}.{lang}", "must be a non-empty text")
+            FieldError(f"{field}.{lang}", "non_empty_text")
             for lang in texts.LANGUAGES
             if (lang in raw or lang == texts.DEFAULT_LANGUAGE)
             and (not isinstance(raw.get(lang), str) or not raw[lang].strip())
@@ -94,15 +94,15 @@ class Service:
     def __post_init__(self) -> None:
         errors = []
         if not SERVICE_ID.fullmatch(self.id):
-            errors.append(FieldError("id", "must be lower-case letters, digits and hyphens"))
+            errors.append(FieldError("id", "slug"))
         if not 5 <= self.duration_minutes <= 240 or self.duration_minutes % 5:
-            errors.append(FieldError("duration_minutes", "must be a multiple of 5 between 5 and 240"))
+            errors.append(FieldError("duration_minutes", "multiple_of_5", low=5, high=240))
         if not 0 <= self.buffer_minutes <= 60 or self.buffer_minutes % 5:
-            errors.append(FieldError("buffer_minutes", "must be a multiple of 5 between 0 and 60"))
+            errors.append(FieldError("buffer_minutes", "multiple_of_5", low=0, high=60))
         if not 0 <= self.min_notice_minutes <= 7 * 24 * 60:
-            errors.append(FieldError("min_notice_minutes", "must be between 0 and a week"))
+            errors.append(FieldError("min_notice_minutes", "notice_range"))
         if not 1 <= self.horizon_days <= 366:
-            errors.append(FieldError("horizon_days", "must be between 1 and 366"))
+            errors.append(FieldError("horizon_days", "between", low=1, high=366))
         if errors:
             raise ValidationFailed(errors)
 

@@ -42,7 +42,7 @@ def normalise_csv(code: object, field: str = "csv") -> str:
     """The printed form of a typed CSV, or ValidationFailed naming ``field`` when it is malformed or mistyped."""
     value = _value(code)
     if value is None:
-        raise ValidationFailed([FieldError(field, "is not a valid verification code (check for a mistyped character)")])
+        raise ValidationFailed([FieldError(field, "csv_code")])
     return _format(value)
 
 

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.texts import has, say
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class FieldError:
+    """What is wrong with one field: ``key`` names the text ``validation.<key>`` of the catalogues
+    (``chalicelib/texts``), ``params`` fill its placeholders, so the API says it in the request's language."""
+
     field: str
-    message: str
+    key: str
+    params: tuple[tuple[str, Any], ...]
+
+    def __init__(self, field: str, key: str, /, **params: Any) -> None:
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "params", tuple(sorted(params.items())))
+
+    def message(self, lang: object) -> str:
+        """The error in ``lang`` (the council's default for one we do not speak)."""
+        # Until the integrator converts the call sites being rewritten in another branch (services/procedures.py,
+        # services/booking.py, api/procedures.py, api/appointments.py), theirs still pass an English sentence.
+        if not has(f"validation.{self.key}"):
+            return self.key
+        return say(f"validation.{self.key}", lang, **dict(self.params))
 
 
 class DomainError(Exception):
@@ -30,8 +50,8 @@ class NotFound(DomainError):
 class ValidationFailed(DomainError):
     code = "validation_error"
 
-    def __init__(self, errors: list[FieldError], detail: str = "The request has invalid fields.") -> None:
-        super().__init__(detail)
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("The request has invalid fields.")  # for logs; the API says it in the request's language
         self.errors = errors
 
 

@@ -24,12 +24,6 @@ class CheckMethod(StrEnum):
     PASSPORT_SHOWN = "passport_shown"
 
 
-NOT_MATCHING = (
-    "Do not issue the document: the person does not match the identity document. Ask them to book again and sign "
-    "in with their digital identity (idCAT Mòbil, Cl@ve or a digital certificate), or to come to the office in person."
-)
-
-
 @dataclass(frozen=True)
 class IdentityCheck:
     """Who saw which identity document, and when."""
@@ -54,12 +48,12 @@ def parse_check(body: dict[str, Any]) -> CheckMethod:
     errors = []
     method = body.get("method")
     if method not in {m.value for m in CheckMethod}:
-        errors.append(FieldError("method", "must be dni_shown, nie_shown or passport_shown"))
+        errors.append(FieldError("method", "one_of", choices=", ".join(CheckMethod)))
     matches = body.get("matches")
     if matches is False:
-        errors.append(FieldError("matches", NOT_MATCHING))
+        errors.append(FieldError("matches", "identity_not_matching"))
     elif matches is not True:
-        errors.append(FieldError("matches", "must be true: the photo and the number match the person"))
+        errors.append(FieldError("matches", "identity_matches"))
     if errors:
         raise ValidationFailed(errors)
     return CheckMethod(str(method))

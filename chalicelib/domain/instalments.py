@@ -152,27 +152,27 @@ def _check(
     errors: list[FieldError] = []
     amount_ok = _is_int(amount_cents) and amount_cents >= rules.minimum_cents
     if not amount_ok:
-        errors.append(FieldError("amount_cents", f"must be at least {_euros(rules.minimum_cents)}"))
+        errors.append(FieldError("amount_cents", "at_least", minimum=_euros(rules.minimum_cents)))
     if not _is_int(fractions) or fractions < rules.min_fractions:
-        errors.append(FieldError("fractions", f"must be at least {rules.min_fractions}"))
+        errors.append(FieldError("fractions", "at_least", minimum=rules.min_fractions))
     elif amount_ok:
         months = rules.max_months(amount_cents)
         if fractions > months:
-            errors.append(FieldError("fractions", f"at most {months} monthly fractions for {_euros(amount_cents)}"))
+            errors.append(FieldError("fractions", "fraction_count", months=months, amount=_euros(amount_cents)))
         elif amount_cents // fractions < rules.min_fraction_cents:
-            errors.append(FieldError("fractions", f"each fraction must be at least {_euros(rules.min_fraction_cents)}"))
+            errors.append(FieldError("fractions", "fraction_minimum", minimum=_euros(rules.min_fraction_cents)))
     day_ok = _is_int(day_of_month) and day_of_month in rules.due_days
     if not day_ok:
-        errors.append(FieldError("day_of_month", "must be " + " or ".join(str(d) for d in rules.due_days)))
+        errors.append(FieldError("day_of_month", "one_of", choices=", ".join(str(d) for d in rules.due_days)))
     if first_due <= voluntary_period_end:
-        errors.append(FieldError("first_due", "must be after the end of the voluntary period"))
+        errors.append(FieldError("first_due", "after_voluntary_period"))
     elif day_ok and first_due.day != day_of_month:
-        errors.append(FieldError("first_due", f"must fall on day {day_of_month} of a month"))
+        errors.append(FieldError("first_due", "due_day", day=day_of_month))
     if guarantee not in GUARANTEES:
-        errors.append(FieldError("guarantee", "must be none or aval"))
+        errors.append(FieldError("guarantee", "one_of", choices=", ".join(GUARANTEES)))
     elif amount_ok and guarantee == "none" and amount_cents > rules.guarantee_threshold_cents:
         limit = _euros(rules.guarantee_threshold_cents)
-        errors.append(FieldError("guarantee", f"a bank guarantee (aval) is required above {limit}"))
+        errors.append(FieldError("guarantee", "guarantee_required", limit=limit))
     if errors:
         raise ValidationFailed(errors)
 
@@ -182,8 +182,8 @@ def _check_rates(rates: Mapping[int, Decimal], start: date, last_due: date) -> N
     if not missing:
         return
     if missing[0] < min(rates, default=missing[0] + 1):
-        raise ValidationFailed([FieldError("voluntary_period_end", f"no interest rate is configured for {missing[0]}")])
-    raise ValidationFailed([FieldError("fractions", f"no interest rate is configured yet for {missing[0]}")])
+        raise ValidationFailed([FieldError("voluntary_period_end", "no_interest_rate", year=missing[0])])
+    raise ValidationFailed([FieldError("fractions", "no_interest_rate_yet", year=missing[0])])
 
 
 def _interest(principal_cents: int, start: date, due: date, rates: Mapping[int, Decimal]) -> int:

@@ -28,21 +28,20 @@ def iban(value: object, field: str = "iban") -> str:
     from stdnum.exceptions import ValidationError
 
     if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed([FieldError(field, "must be an IBAN, e.g. ES91 2100 0418 4502 0005 1332")])
+        raise ValidationFailed([FieldError(field, "iban_format")])
     compact = stdnum_iban.compact(value)
     try:
         stdnum_iban.validate(compact, check_country=False)
     except ValidationError:
-        raise ValidationFailed([FieldError(field, "is not a valid IBAN (check for a mistyped digit)")]) from None
+        raise ValidationFailed([FieldError(field, "iban_check")]) from None
     try:
         stdnum_iban.validate(compact)  # the country's own format and, for Spain, the CCC digits
     except ValidationError:
-        message = "the account's control digits (CCC) do not match" if compact.startswith("ES") else None
         raise ValidationFailed(
-            [FieldError(field, message or "is not a valid account number for its country")]
+            [FieldError(field, "iban_ccc" if compact.startswith("ES") else "iban_country")]
         ) from None
     if not IBAN(compact, allow_invalid=True).in_sepa_zone:
-        raise ValidationFailed([FieldError(field, "must be an account in the SEPA area")])
+        raise ValidationFailed([FieldError(field, "iban_sepa")])
     return compact
 
 
@@ -68,10 +67,10 @@ def creditor_identifier(value: object, field: str = "creditor_identifier") -> st
     from stdnum.eu import at_02
 
     if not isinstance(value, str) or not at_02.is_valid(value):
-        raise ValidationFailed([FieldError(field, "is not a valid SEPA creditor identifier, e.g. ES23ZZZ47690558N")])
+        raise ValidationFailed([FieldError(field, "creditor_identifier")])
     compact = at_02.compact(value)
     if compact.startswith("ES") and not nif.is_valid(compact[7:]):
-        raise ValidationFailed([FieldError(field, "does not end in a valid Spanish NIF")])
+        raise ValidationFailed([FieldError(field, "creditor_nif")])
     return compact
 
 
@@ -98,9 +97,7 @@ def effective_from(signed_on: date, collection_periods: list[tuple[date, date]])
     for start, _end in sorted(collection_periods):
         if signed_on <= _months_before(start, ORDER_NOTICE_MONTHS):
             return start
-    raise ValidationFailed(
-        [FieldError("collection_periods", "no known collection period starts two months or more after signing")]
-    )
+    raise ValidationFailed([FieldError("collection_periods", "no_collection_period_after_signing")])
 
 
 def _months_before(day: date, months: int) -> date:

@@ -304,15 +304,15 @@ def _event(body: bytes) -> dict[str, Any]:
     try:
         event = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed([FieldError("body", "must be a JSON object")]) from None
+        raise ValidationFailed([FieldError("body", "json_object")]) from None
     errors = []
     if not isinstance(event, dict):
-        raise ValidationFailed([FieldError("body", "must be a JSON object")])
+        raise ValidationFailed([FieldError("body", "json_object")])
     for name in ("event_id", "type", "room_id", "appointment_id", "at"):
         if not isinstance(event.get(name), str) or not event[name] or len(event[name]) > 200:
-            errors.append(FieldError(name, "is required text"))
+            errors.append(FieldError(name, "required_text"))
     if isinstance(event.get("type"), str) and event["type"] not in EVENT_TYPES:
-        errors.append(FieldError("type", "is not a media event type"))
+        errors.append(FieldError("type", "media_event_type"))
     if errors:
         raise ValidationFailed(errors)
     return event
@@ -322,10 +322,10 @@ def _session_ids(body: bytes) -> list[str]:
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed([FieldError("body", "must be a JSON object")]) from None
+        raise ValidationFailed([FieldError("body", "json_object")]) from None
     sessions = parsed.get("sessions") if isinstance(parsed, dict) else None
     if not isinstance(sessions, list) or len(sessions) > MAX_SESSIONS_PER_CHECK:
-        raise ValidationFailed([FieldError("sessions", f"must be a list of at most {MAX_SESSIONS_PER_CHECK} ids")])
+        raise ValidationFailed([FieldError("sessions", "session_list", count=MAX_SESSIONS_PER_CHECK)])
     if not all(isinstance(s, str) and 0 < len(s) <= 64 for s in sessions):
-        raise ValidationFailed([FieldError("sessions", "every id must be text of 1 to 64 characters")])
+        raise ValidationFailed([FieldError("sessions", "session_ids", high=64)])
     return sessions

@@ -248,14 +248,14 @@ class CitizenSignIn:
         try:
             channel = Channel(str(body.get("channel")))
         except ValueError:
-            errors.append(FieldError("channel", "must be email or sms"))
+            errors.append(FieldError("channel", "one_of", choices="email, sms"))
         if channel is not None:
             try:
                 to = destination(channel, body.get("destination"))
             except ValidationFailed as exc:
                 errors += exc.errors
         elif not isinstance(body.get("destination"), str) or not body["destination"].strip():
-            errors.append(FieldError("destination", "is required"))
+            errors.append(FieldError("destination", "required"))
         if errors or subject is None or channel is None or to is None:
             raise ValidationFailed(errors)
         limits = self._limits
@@ -299,9 +299,9 @@ class CitizenSignIn:
         challenge_id, code = body.get("challenge_id"), body.get("code")
         errors = []
         if not isinstance(challenge_id, str) or not 10 <= len(challenge_id) <= 64:
-            errors.append(FieldError("challenge_id", "is missing or malformed"))
+            errors.append(FieldError("challenge_id", "malformed"))
         if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != codes.CODE_DIGITS:
-            errors.append(FieldError("code", "must be the 6 digits we sent"))
+            errors.append(FieldError("code", "code_digits"))
         if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
             raise ValidationFailed(errors)
         # The real limit is the challenge's own attempts (``_check_code``); this only stops a flood from one address.
@@ -356,7 +356,7 @@ class CitizenSignIn:
         if client is None:
             raise Unauthenticated("eid_unavailable", "Digital identity sign-in is not available right now.")
         if not isinstance(attempt, str) or not EID_ATTEMPT.fullmatch(attempt):
-            raise ValidationFailed([FieldError("attempt", "is missing or malformed")])
+            raise ValidationFailed([FieldError("attempt", "malformed")])
         state, pkce, browser = codes.new_id(), Pkce.new(), codes.new_id()
         expires = int(self._clock()) + self._limits.eid_flow_minutes * 60
         data = {
@@ -454,11 +454,11 @@ class StaffSignIn:
         username, password, otp = body.get("username"), body.get("password"), body.get("otp")
         errors = []
         if not isinstance(username, str) or not 1 <= len(username) <= 64:
-            errors.append(FieldError("username", "is required"))
+            errors.append(FieldError("username", "required"))
         if not isinstance(password, str) or not 1 <= len(password) <= 256:
-            errors.append(FieldError("password", "is required"))
+            errors.append(FieldError("password", "required"))
         if otp is not None and (not isinstance(otp, str) or not otp.isascii() or not otp.isdigit() or len(otp) != 6):
-            errors.append(FieldError("otp", "must be the 6 digits we sent"))
+            errors.append(FieldError("otp", "code_digits"))
         if errors or not isinstance(username, str) or not isinstance(password, str):
             raise ValidationFailed(errors)
         username = username.strip().lower()

@@ -213,9 +213,9 @@ class RecordsService:
         hold = body.get("hold", True)
         errors = []
         if hold is False:
-            errors.append(FieldError("hold", "a hold is released by asking at legal-hold/release: another approves"))
+            errors.append(FieldError("hold", "hold_release_elsewhere"))
         elif hold is not True:
-            errors.append(FieldError("hold", "must be true"))
+            errors.append(FieldError("hold", "must_be_true"))
         reason, record = self._hold_step(caller, record_id, body, errors)
         # Objects first: a half-done change leaves more protected, not less.
         objects = self._set_legal_hold(record, True)
@@ -465,7 +465,7 @@ def _reason(body: Mapping[str, Any], errors: list[FieldError]) -> str:
     text = reason.strip() if isinstance(reason, str) else ""
     low, high = REASON_LENGTH
     if not low <= len(text) <= high:
-        errors.append(FieldError("reason", f"must say why, in {low} to {high} characters"))
+        errors.append(FieldError("reason", "reason_length", low=low, high=high))
     if errors:
         raise ValidationFailed(errors)
     return text

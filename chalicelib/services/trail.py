@@ -200,7 +200,7 @@ class TrailService:
             page, cursor = self._events.search(replace(query, before=cursor), 1000)
             events.extend(page)
             if len(events) > EXPORT_LIMIT:
-                raise ValidationFailed([FieldError("to", f"more than {EXPORT_LIMIT} events: export a shorter period")])
+                raise ValidationFailed([FieldError("to", "export_too_long", limit=EXPORT_LIMIT)])
             if cursor is None:
                 break
         self._audited(caller, "audit.export", query, context, {"events": str(len(events))})
@@ -326,7 +326,7 @@ class TrailService:
             raw = params.get(name)
             try:
                 if raw is not None and not isinstance(raw, str):
-                    raise ValidationFailed([FieldError(name, "must be a date (YYYY-MM-DD) or an RFC 3339 time")])
+                    raise ValidationFailed([FieldError(name, "date_or_time")])
                 given = (raw or "").strip() or default.isoformat()
                 bounds.append(period_bound(given, name, window, zone, end=name == "to"))
             except ValidationFailed as exc:
@@ -335,9 +335,9 @@ class TrailService:
             raise ValidationFailed(errors)
         start, end = bounds
         if end <= start:
-            raise ValidationFailed([FieldError("to", "must be after from")])
+            raise ValidationFailed([FieldError("to", "after_from")])
         if end - start > timedelta(days=MAX_PERIOD_DAYS):
-            raise ValidationFailed([FieldError("to", f"the period is at most {MAX_PERIOD_DAYS} days")])
+            raise ValidationFailed([FieldError("to", "period_too_long", days=MAX_PERIOD_DAYS)])
         return start, end
 
     def _audited(
@@ -395,7 +395,7 @@ def _decode_cursor(raw: str | None) -> str | None:
     try:
         return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed([FieldError("cursor", "is not a cursor this API gave")]) from None
+        raise ValidationFailed([FieldError("cursor", "cursor")]) from None
 
 
 def _time(at: datetime) -> str:

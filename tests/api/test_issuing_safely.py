@@ -22,6 +22,7 @@ from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.procedures import FOR_SERVICE, REGISTRY
+from chalicelib.texts import say
 from dev.seed import DemoCounts
 from tests.api.test_calls import register_node
 from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
@@ -92,12 +93,15 @@ def test_a_check_that_does_not_match_is_refused_at_its_field_in_plain_words(
     answer = post(client, f"/appointments/{omac}/identity-check", payload, agent)
 
     assert answer.status_code == 422, answer.body
-    errors = {e["field"]: e["message"] for e in body(answer)["errors"]}
+    errors = {e["field"]: e for e in body(answer)["errors"]}
     assert set(errors) == {field}
     if payload.get("matches") is False:
-        assert "Do not issue" in errors["matches"]
-        assert "digital identity" in errors["matches"]
-        assert "in person" in errors["matches"]
+        assert errors["matches"]["code"] == "identity_not_matching"
+        assert errors["matches"]["message"] == say("validation.identity_not_matching", "ca")
+        english = say("validation.identity_not_matching", "en")
+        assert "Do not issue" in english
+        assert "digital identity" in english
+        assert "in person" in english
     assert get_container().booking.lookup(omac).identity_check is None  # type: ignore[union-attr]
 
 

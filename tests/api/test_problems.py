@@ -23,7 +23,7 @@ def _echo_app() -> Chalice:
     def echo() -> Any:
         body = json_object(blueprint.current_request)
         if not isinstance(body.get("count"), int) or isinstance(body.get("count"), bool):
-            raise ValidationFailed([FieldError("count", "must be a whole number")])
+            raise ValidationFailed([FieldError("count", "whole_number")])
         return json_response({"count": body["count"]}, status=201)
 
     @blueprint.route("/boom", methods=["GET"])

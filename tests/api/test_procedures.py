@@ -21,6 +21,7 @@ from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.csv_code import new_csv
+from chalicelib.texts import say
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
 from tests.api.test_identity import body, citizen_token, get, last_code, post, staff_token
@@ -210,7 +211,9 @@ def test_a_payment_letter_for_a_debt_and_not_for_a_paid_receipt(client: Client, 
     assert "RCPT#2025-IBI-9000017DF2774N0001HX" not in options  # paid
     paid = issue(client, ogat, agent, "payment_letter", {"item_id": "RCPT#2025-IBI-9000017DF2774N0001HX"})
     assert paid.status_code == 422
-    assert body(paid)["errors"] == [{"field": "data.item_id", "message": "is already paid"}]
+    assert body(paid)["errors"] == [
+        {"field": "data.item_id", "code": "already_paid", "message": say("validation.already_paid", "ca")}
+    ]
     letter = issue(client, ogat, agent, "payment_letter", {"item_id": "DEBT#2026-PLUS-H001"})
     assert letter.status_code == 201, letter.body
     lines = {line["label"]: line["value"] for line in body(letter)["summary"]["lines"]}

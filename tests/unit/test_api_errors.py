@@ -25,18 +25,19 @@ def _problem(response: Response) -> dict[str, Any]:
 
 def test_invalid_fields_are_422_with_each_field_and_message() -> None:
     failure = ValidationFailed(
-        [FieldError("office", "must be one of: OMAC, OGAT"), FieldError("name.ca", "must be a non-empty text")]
+        [FieldError("office", "one_of", choices="OMAC, OGAT"), FieldError("name.ca", "non_empty_text")]
     )
 
-    response = from_exception(failure)
+    response = from_exception(failure, "en")
 
     assert response.status_code == 422
     problem = _problem(response)
     assert problem["code"] == "validation_error"
     assert problem["errors"] == [
-        {"field": "office", "message": "must be one of: OMAC, OGAT"},
-        {"field": "name.ca", "message": "must be a non-empty text"},
+        {"field": "office", "code": "one_of", "message": "must be one of: OMAC, OGAT"},
+        {"field": "name.ca", "code": "non_empty_text", "message": "must be a non-empty text"},
     ]
+    assert problem["detail"] == "The request has invalid fields."
 
 
 def test_not_found_is_404_with_the_detail() -> None:

@@ -10,7 +10,7 @@ from chalice.app import Request
 
 from chalicelib.api.request import MalformedJson, context_of, json_object, query_choice
 from chalicelib.domain.catalogue import OfficeId
-from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.errors import FieldError, ValidationFailed
 
 
 def _request(
@@ -87,8 +87,9 @@ def test_a_query_parameter_outside_the_choices_names_the_allowed_ones(value: str
 
     [error] = failure.value.errors
     assert error.field == "office"
-    assert "OMAC" in error.message
-    assert "OGAT" in error.message
+    assert error == FieldError("office", "one_of", choices="OMAC, OGAT")
+    assert "OMAC" in error.message("en")
+    assert "OGAT" in error.message("en")
 
 
 def test_the_request_context_gives_the_request_id_and_source_ip() -> None:

@@ -178,7 +178,7 @@ def test_a_guarantee_offered_below_the_threshold_is_sized_but_not_required(rules
 
 def test_amount_below_the_minimum(rules: InstalmentRules) -> None:
     assert _errors(lambda: _plan(rules, amount_cents=9_999, fractions=2)) == [
-        FieldError("amount_cents", "must be at least 100.00 €")
+        FieldError("amount_cents", "at_least", minimum="100.00 €")
     ]
 
 
@@ -194,13 +194,14 @@ def test_bands_give_the_maximum_number_of_monthly_fractions(
     assert len(_plan(open_rules, amount_cents=amount_cents, fractions=months, guarantee=guarantee).items) == months
     errors = _errors(lambda: _plan(open_rules, amount_cents=amount_cents, fractions=months + 1, guarantee=guarantee))
     assert [e.field for e in errors] == ["fractions"]
-    assert f"at most {months}" in errors[0].message
+    assert errors[0].key == "fraction_count"
+    assert f"at most {months}" in errors[0].message("en")
 
 
 def test_a_fraction_below_the_minimum(rules: InstalmentRules) -> None:
     # 100.00 € in 6 fractions is 16.66 € each; the shipped minimum fraction is 30.00 €.
     assert _errors(lambda: _plan(rules, amount_cents=10_000, fractions=6)) == [
-        FieldError("fractions", "each fraction must be at least 30.00 €")
+        FieldError("fractions", "fraction_minimum", minimum="30.00 €")
     ]
 
 
@@ -211,18 +212,18 @@ def test_one_fraction_is_not_a_plan(rules: InstalmentRules) -> None:
 def test_the_first_due_date_must_follow_the_voluntary_period(rules: InstalmentRules) -> None:
     errors = _errors(lambda: _plan(rules, first_due=date(2025, 7, 5)))
 
-    assert errors == [FieldError("first_due", "must be after the end of the voluntary period")]
+    assert errors == [FieldError("first_due", "after_voluntary_period")]
 
 
 def test_the_first_due_date_must_be_on_the_chosen_day(rules: InstalmentRules) -> None:
     errors = _errors(lambda: _plan(rules, first_due=date(2025, 9, 20)))
 
-    assert errors == [FieldError("first_due", "must fall on day 5 of a month")]
+    assert errors == [FieldError("first_due", "due_day", day=5)]
 
 
 def test_due_day_5_or_20(rules: InstalmentRules) -> None:
     assert _errors(lambda: _plan(rules, day_of_month=10, first_due=date(2025, 9, 10))) == [
-        FieldError("day_of_month", "must be 5 or 20")
+        FieldError("day_of_month", "one_of", choices="5, 20")
     ]
     assert _plan(rules, day_of_month=20, first_due=date(2025, 9, 20)).items[-1].due == date(2026, 2, 20)
 
@@ -234,7 +235,7 @@ def test_an_unknown_guarantee(rules: InstalmentRules) -> None:
 def test_above_the_threshold_a_guarantee_is_required(rules: InstalmentRules) -> None:
     errors = _errors(lambda: _plan(rules, amount_cents=300_001, fractions=12))
 
-    assert errors == [FieldError("guarantee", "a bank guarantee (aval) is required above 3,000.00 €")]
+    assert errors == [FieldError("guarantee", "guarantee_required", limit="3,000.00 €")]
 
 
 def test_every_broken_rule_is_named_at_once(rules: InstalmentRules) -> None:
@@ -248,14 +249,14 @@ def test_every_broken_rule_is_named_at_once(rules: InstalmentRules) -> None:
 def test_a_voluntary_period_before_the_configured_rates(rules: InstalmentRules) -> None:
     errors = _errors(lambda: _plan(rules, voluntary_period_end=date(2022, 7, 21)))
 
-    assert errors == [FieldError("voluntary_period_end", "no interest rate is configured for 2022")]
+    assert errors == [FieldError("voluntary_period_end", "no_interest_rate", year=2022)]
 
 
 def test_a_plan_reaching_a_year_without_a_rate(rules: InstalmentRules) -> None:
     last = max(rules.demora_rates)
     errors = _errors(lambda: _plan(rules, voluntary_period_end=date(last, 7, 21), first_due=date(last, 9, 5)))
 
-    assert errors == [FieldError("fractions", f"no interest rate is configured yet for {last + 1}")]
+    assert errors == [FieldError("fractions", "no_interest_rate_yet", year=last + 1)]
 
 
 # --- configuration ----------------------------------------------------------------------------------------------------

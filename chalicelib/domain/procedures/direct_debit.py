@@ -76,10 +76,10 @@ class DirectDebit:
         known = {str(o["item_id"]): o for o in _objects(ctx)}
         chosen = data.get("objects")
         if not isinstance(chosen, list) or not chosen or not all(isinstance(c, str) for c in chosen):
-            errors.append(FieldError("data.objects", "choose at least one tax object"))
+            errors.append(FieldError("data.objects", "choose_object"))
             chosen = []
         elif any(c not in known for c in chosen):
-            errors.append(FieldError("data.objects", "includes an object that is not this taxpayer's"))
+            errors.append(FieldError("data.objects", "foreign_object"))
         account = None
         try:
             account = iban(data.get("iban"), "data.iban")
@@ -87,9 +87,9 @@ class DirectDebit:
             errors += exc.errors
         holder = data.get("account_holder")
         if not isinstance(holder, str) or not holder.strip() or len(holder) > 120:
-            errors.append(FieldError("data.account_holder", "name the account holder"))
+            errors.append(FieldError("data.account_holder", "account_holder"))
         if data.get("holder_authorised") is not True:
-            errors.append(FieldError("data.holder_authorised", "the account holder must be the taxpayer or authorise"))
+            errors.append(FieldError("data.holder_authorised", "holder_authorised"))
         try:
             creditor_identifier(ctx.config.get("creditor_identifier"), "creditor_identifier")
         except ValidationFailed as exc:
@@ -100,7 +100,7 @@ class DirectDebit:
             try:
                 effective[object_id] = effective_from(ctx.now.date(), _periods(tax, ctx, ctx.now.year)).isoformat()
             except ValidationFailed:
-                errors.append(FieldError("data.objects", f"no collection period is known for {tax}"))
+                errors.append(FieldError("data.objects", "no_collection_period", tax=tax))
         if errors or account is None or not isinstance(holder, str):
             raise ValidationFailed(errors)
         bank, bic = bank_of(account)

@@ -92,16 +92,16 @@ class InstalmentPlan:
         owed = {str(d["item_id"]): d for d in _debts(ctx)}
         chosen = data.get("debts")
         if not isinstance(chosen, list) or not chosen or not all(isinstance(c, str) for c in chosen):
-            errors.append(FieldError("data.debts", "choose at least one debt"))
+            errors.append(FieldError("data.debts", "choose_debt"))
             chosen = []
         elif any(c not in owed for c in chosen):
-            errors.append(FieldError("data.debts", "includes a debt that is paid or not this taxpayer's"))
+            errors.append(FieldError("data.debts", "foreign_debt"))
         fractions = data.get("fractions")
         if not isinstance(fractions, int) or isinstance(fractions, bool):
-            errors.append(FieldError("data.fractions", "must be a whole number"))
+            errors.append(FieldError("data.fractions", "whole_number"))
         day_of_month = data.get("day_of_month")
         if str(day_of_month) not in DAYS:
-            errors.append(FieldError("data.day_of_month", "must be 5 or 20"))
+            errors.append(FieldError("data.day_of_month", "one_of", choices="5, 20"))
         first_due: date | None = None
         try:
             first_due = parse_day(data.get("first_due"), "data.first_due", tax_window(ctx.now.date()))
@@ -109,7 +109,7 @@ class InstalmentPlan:
             errors += exc.errors
         guarantee = data.get("guarantee", "none")
         if guarantee not in GUARANTEES:
-            errors.append(FieldError("data.guarantee", "must be none or aval"))
+            errors.append(FieldError("data.guarantee", "one_of", choices="none, aval"))
         if errors or first_due is None or not isinstance(fractions, int):
             raise ValidationFailed(errors)
         clean = {
@@ -200,4 +200,6 @@ def _same(text: str) -> Words:
 
 
 def _in_data(error: FieldError) -> FieldError:
-    return FieldError(error.field if error.field.startswith("data.") else f"data.{error.field}", error.message)
+    return FieldError(
+        error.field if error.field.startswith("data.") else f"data.{error.field}", error.key, **dict(error.params)
+    )

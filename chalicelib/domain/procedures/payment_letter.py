@@ -75,11 +75,11 @@ class PaymentLetter:
         wanted = data.get("item_id")
         item = next((i for i in ctx.ledger if i.get("item_id") == wanted), None)
         if not isinstance(wanted, str) or item is None or item.get("kind") not in ("debt", "receipt"):
-            raise ValidationFailed([FieldError("data.item_id", "is not a debt or receipt of this taxpayer")])
+            raise ValidationFailed([FieldError("data.item_id", "foreign_item")])
         if not _payable(item):
-            raise ValidationFailed([FieldError("data.item_id", "is already paid")])
+            raise ValidationFailed([FieldError("data.item_id", "already_paid")])
         if _amount(item) <= 0:
-            raise ValidationFailed([FieldError("data.item_id", "has nothing to pay")])
+            raise ValidationFailed([FieldError("data.item_id", "nothing_to_pay")])
         deadline = ctx.now.date() + timedelta(days=int(ctx.config.get("payment_letter_days", 15)))
         while not ctx.is_working_day(deadline):
             deadline += timedelta(days=1)

@@ -80,15 +80,15 @@ class ResidenceCertificate:
         errors: list[FieldError] = []
         kind = data.get("certificate_type")
         if kind not in TYPES:
-            errors.append(FieldError("data.certificate_type", "must be individual, household or historical"))
+            errors.append(FieldError("data.certificate_type", "one_of", choices="individual, household, historical"))
         requester = data.get("requester")
         if requester not in REQUESTERS:
-            errors.append(FieldError("data.requester", "must be holder or representative"))
+            errors.append(FieldError("data.requester", "one_of", choices="holder, representative"))
         clean: dict[str, Any] = {"certificate_type": kind, "requester": requester}
         if requester == "representative":
             name = data.get("representative_name")
             if not isinstance(name, str) or not name.strip() or len(name) > 120:
-                errors.append(FieldError("data.representative_name", "is required for a representative"))
+                errors.append(FieldError("data.representative_name", "representative_name"))
             else:
                 clean["representative_name"] = name.strip()
             try:
@@ -100,15 +100,11 @@ class ResidenceCertificate:
             wanted = data.get("authorisation_document")
             attachment = next((a for a in ctx.attachments if a.get("id") == wanted), None)
             if attachment is None:
-                errors.append(
-                    FieldError("data.authorisation_document", "a representative needs the signed authorisation")
-                )
+                errors.append(FieldError("data.authorisation_document", "authorisation_needed"))
             else:
                 clean["authorisation_document"] = {"id": attachment["id"], "sha256": attachment["sha256"]}
         if ctx.person is None:
-            errors.append(
-                FieldError("data", "the citizen is not in the municipal register: no certificate can be issued")
-            )
+            errors.append(FieldError("data", "not_registered"))
         if kind == "historical" and ctx.person is not None and not ctx.person.get("history"):
             clean["history_empty"] = True
         if errors:
