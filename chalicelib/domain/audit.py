@@ -16,12 +16,14 @@ from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 
 from chalicelib.domain.identifiers import masked
+from chalicelib.domain.procedures import REGISTRY
 
 # Every action the service records, so that the access log and the audit table can say each in plain words in the
 # reader's language (web/src/i18n/records/*.json; tests/unit/test_audit_vocabulary.py checks both ways). A new action
-# is added here with its labels. The families built from a variable are spelled out: procedure.{type} (the procedure
-# registry), appointment.outcome.{status}, appointment.reminder.{1h,24h}, and call.{kind} for the room events kept.
-AUDIT_ACTIONS = frozenset(
+# is added here with its labels. procedure.{type} comes from the procedure registry (a new procedure needs only its
+# labels); the other families built from a variable are spelled out: appointment.outcome.{status},
+# appointment.reminder.{1h,24h}, and call.{kind} for the room events kept.
+AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
     {
         "auth.otp.request",
         "auth.otp.verify",
@@ -48,10 +50,6 @@ AUDIT_ACTIONS = frozenset(
         "recording.failed",
         "recording.playback",
         "register.read",
-        "procedure.residence_certificate",
-        "procedure.payment_letter",
-        "procedure.direct_debit",
-        "procedure.instalment_plan",
         "procedure.consent",
         "procedure.reissue",
         "document.issue",
