@@ -64,6 +64,13 @@ describe('the language switch', () => {
     expect(document.documentElement.lang).toBe('es')
     expect(byText(document, 'button', 'Español').getAttribute('aria-pressed')).toBe('true')
     expect(byText(document, 'button', 'Català').getAttribute('aria-pressed')).toBe('false')
+    // Each language named in itself whatever the page's language, marked with its own `lang` for screen readers.
+    const buttons = [...document.querySelectorAll('.language-switch button')]
+    expect(buttons.map((b) => [b.getAttribute('lang'), b.textContent])).toEqual([
+      ['ca', 'Català'],
+      ['es', 'Español'],
+      ['en', 'English'],
+    ])
     expect(document.querySelector('h1')?.textContent).toBe('Catálogo de trámites')
     expect(document.querySelector('.skip-link')?.textContent).toBe('Saltar al contenido')
     await waitFor(() => expect(document.title).toBe('Catálogo de trámites – Videoatención'))

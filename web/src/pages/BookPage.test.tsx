@@ -329,6 +329,13 @@ describe('booking an appointment', () => {
     })
     expect(text('h1')).toBe('Cita per a una persona')
     await chooseDayAndTime()
+    // The citizen's language, each named in itself (and marked so a screen reader says it in that language).
+    const options = [...document.querySelectorAll<HTMLOptionElement>('#booking-language option')]
+    expect(options.map((o) => [o.value, o.lang, o.textContent])).toEqual([
+      ['ca', 'ca', 'Català'],
+      ['es', 'es', 'Español'],
+      ['en', 'en', 'English'],
+    ])
     await type('#citizen-id-number', 'X1234567A')
     await click(document.querySelector('button#confirm-booking'))
     expect(text('#citizen-id-number-error')).toBe(
