@@ -24,7 +24,8 @@ describe('the languages', () => {
 
   it('are named each in itself, Catalan (the default) first', () => {
     expect(LANGUAGES[0]).toBe('ca')
-    expect(LANGUAGE_NAMES).toEqual({ ca: 'Català', es: 'Español', en: 'English' })
+    expect(LANGUAGE_NAMES).toMatchObject({ ca: 'Català', es: 'Español', en: 'English' })
+    for (const language of LANGUAGES) expect(LANGUAGE_NAMES[language].trim(), language).not.toBe('')
   })
 })
 
@@ -52,6 +53,7 @@ describe('message catalogues', () => {
   })
 
   it('name the catalogue page and the offices as the council does', () => {
+    const LANGUAGES = ['ca', 'es', 'en'] as const // the ones the council wrote these in
     expect(LANGUAGES.map((l) => translate(l, 'catalogue.title'))).toEqual([
       'Catàleg de tràmits',
       'Catálogo de trámites',
