@@ -1,5 +1,8 @@
-/** Three toggle buttons, each named in its own language, so a citizen finds theirs whatever the page is in now. */
-import { LANGUAGES } from '../i18n'
+/**
+ * One toggle button per language, each named in its own language (`LANGUAGE_NAMES`, with its `lang` for screen
+ * readers), so a citizen finds theirs whatever the page is in now.
+ */
+import { LANGUAGE_NAMES, LANGUAGES } from '../i18n'
 import { useI18n } from '../i18n/context'
 
 export function LanguageSwitch() {
@@ -17,7 +20,7 @@ export function LanguageSwitch() {
           aria-pressed={candidate === language ? 'true' : 'false'}
           onClick={() => setLanguage(candidate)}
         >
-          {t(`language.${candidate}`)}
+          {LANGUAGE_NAMES[candidate]}
         </button>
       ))}
     </div>

@@ -1,8 +1,33 @@
-import { describe, expect, it } from 'vitest'
-import { LANGUAGES, translate } from '.'
-import { CATALOGUES } from '../test/catalogues'
+import { describe, expect, it, vi } from 'vitest'
+import { LANGUAGE_NAMES, LANGUAGES, translate } from '.'
+import { CATALOGUE_CODES, CATALOGUES, LEGAL_CATALOGUES } from '../test/catalogues'
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
+
+describe('the languages', () => {
+  // The app finds catalogues by file name: a declared language without one would show Catalan (or, on the legal
+  // pages, nothing), and a file for an undeclared language (a typo in its name, a forgotten line) would never load.
+  it('have a catalogue each in every folder (main, records, legal), and no folder has one for another language', () => {
+    const declared = [...LANGUAGES].sort()
+    expect(CATALOGUE_CODES).toEqual({ main: declared, records: declared, legal: declared })
+  })
+
+  it('load each from its own chunk', async () => {
+    vi.resetModules()
+    const fresh = await import('.') // as on arrival: Catalan only
+    for (const language of LANGUAGES) {
+      await fresh.loadCatalogue(language)
+      expect(fresh.catalogueLoaded(language), language).toBe(true)
+      expect(fresh.translate(language, 'catalogue.title')).toBe(CATALOGUES[language]['catalogue.title'])
+    }
+  })
+
+  it('are named each in itself, Catalan (the default) first', () => {
+    expect(LANGUAGES[0]).toBe('ca')
+    expect(LANGUAGE_NAMES).toMatchObject({ ca: 'Català', es: 'Español', en: 'English' })
+    for (const language of LANGUAGES) expect(LANGUAGE_NAMES[language].trim(), language).not.toBe('')
+  })
+})
 
 describe('message catalogues', () => {
   it('have the same keys in every language', () => {
@@ -28,6 +53,7 @@ describe('message catalogues', () => {
   })
 
   it('name the catalogue page and the offices as the council does', () => {
+    const LANGUAGES = ['ca', 'es', 'en'] as const // the ones the council wrote these in
     expect(LANGUAGES.map((l) => translate(l, 'catalogue.title'))).toEqual([
       'Catàleg de tràmits',
       'Catálogo de trámites',
@@ -47,5 +73,25 @@ describe('message catalogues', () => {
 
   it('fill placeholders', () => {
     expect(translate('en', 'service.duration', { minutes: 30 })).toBe('30 min')
+  })
+})
+
+describe('the legal pages’ catalogues', () => {
+  const legalCa = LEGAL_CATALOGUES.ca
+  it('have the same keys and placeholders in every language, none empty', () => {
+    for (const language of LANGUAGES) {
+      expect(Object.keys(LEGAL_CATALOGUES[language]).sort()).toEqual(Object.keys(legalCa).sort())
+      for (const [key, text] of Object.entries(LEGAL_CATALOGUES[language])) {
+        expect(text.trim(), `${language} ${key}`).not.toBe('')
+        expect(placeholders(text), `${language} ${key}`).toEqual(placeholders(legalCa[key as keyof typeof legalCa]))
+      }
+    }
+  })
+
+  it('address the reader formally: vós in Catalan, usted in Spanish', () => {
+    const informalCa = /\b(pots|tens|teus|teves|el teu|la teva|t'enviem|et )\b/i
+    const informalEs = /\b(puedes|tienes|tus|tu |te enviamos)\b/i
+    for (const text of Object.values(legalCa)) expect(text).not.toMatch(informalCa)
+    for (const text of Object.values(LEGAL_CATALOGUES.es)) expect(text).not.toMatch(informalEs)
   })
 })

@@ -1,29 +1,53 @@
 /**
  * Languages, message catalogues and the rules for choosing the citizen's language.
  *
- * Every user-visible string lives in the three catalogues (ca.json, es.json, en.json, same keys). Service names and
- * descriptions come from the API already in the three languages, as `LocalizedText`.
+ * `LANGUAGE_NAMES` is the one list of the languages the SPA speaks. Each has three catalogues, found by file name
+ * (`<code>.json` here, in `records/` and in `legal/`, same keys as Catalan's; the tests fail when a declared language
+ * lacks one or a file belongs to no declared language), so a new language is those three files and one line here.
+ * Every user-visible string lives in the catalogues. Service names and descriptions come from the API already in
+ * each language, as `LocalizedText`.
  *
- * Only Catalan (the default, and the fallback for a missing text) travels in the first-load bundle: Spanish and
- * English are chunks of their own, fetched when the page starts in that language or someone switches to it
- * (`loadCatalogue`), so nobody downloads the texts of two languages they do not read.
+ * Only Catalan (the default, and the fallback for a missing text) travels in the first-load bundle: every other
+ * language is a chunk of its own, fetched when the page starts in that language or someone switches to it
+ * (`loadCatalogue`), so nobody downloads the texts of languages they do not read.
  */
 import ca from './ca.json'
 
-export const LANGUAGES = ['ca', 'es', 'en'] as const
-export type Language = (typeof LANGUAGES)[number]
+/**
+ * The languages, each named in itself (as language pickers show them, so a citizen finds theirs whatever the page is
+ * in now; the element showing a name carries its `lang`). Catalan, the council's language and the default, first:
+ * `localize` falls back in this order.
+ */
+export const LANGUAGE_NAMES = { ca: 'Català', es: 'Español', en: 'English' } as const
+export type Language = keyof typeof LANGUAGE_NAMES
+export const LANGUAGES = Object.keys(LANGUAGE_NAMES) as readonly Language[]
 export const DEFAULT_LANGUAGE: Language = 'ca'
 export const STORAGE_KEY = 'va.lang'
 
 export type MessageKey = keyof typeof ca
 export type Messages = Record<MessageKey, string>
 
-const loaded: Partial<Record<Language, Messages>> = { ca }
-const LOADERS: Record<Language, () => Promise<Messages>> = {
-  ca: () => Promise.resolve(ca),
-  es: () => import('./es.json').then((m) => m.default),
-  en: () => import('./en.json').then((m) => m.default),
+/**
+ * The language a catalogue file is for, from its name (`./legal/es.json` → `es`), whether or not it is declared:
+ * `import.meta.glob` gives catalogues keyed by path, and the tests use this to match files and languages.
+ */
+export function catalogueCode(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).replace(/\.json$/, '')
 }
+
+/** A glob's catalogues by declared language (files of undeclared languages are left out: the tests name them). */
+export function byLanguage<T>(files: Record<string, T>): Partial<Record<Language, T>> {
+  const found: Partial<Record<Language, T>> = {}
+  for (const [path, value] of Object.entries(files)) {
+    const code = catalogueCode(path)
+    if (isLanguage(code)) found[code] = value
+  }
+  return found
+}
+
+const loaded: Partial<Record<Language, Messages>> = { ca }
+// Every catalogue but Catalan's, each a chunk of its own.
+const LOADERS = byLanguage(import.meta.glob<Messages>(['./*.json', '!./ca.json'], { import: 'default' }))
 
 /** Whether `language`'s texts are here (Catalan always is). */
 export function catalogueLoaded(language: Language): boolean {
@@ -33,7 +57,9 @@ export function catalogueLoaded(language: Language): boolean {
 /** Fetches `language`'s texts once; until they come (or if they never do) `translate` falls back to Catalan. */
 export async function loadCatalogue(language: Language): Promise<void> {
   if (loaded[language]) return
-  loaded[language] = await LOADERS[language]()
+  const load = LOADERS[language]
+  if (!load) throw new Error(`No catalogue for ${language}`)
+  loaded[language] = await load()
 }
 
 /** Makes texts available without fetching them: for tests, which have every catalogue at hand. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { detectLanguage, rememberLanguage, STORAGE_KEY } from '.'
+import { detectLanguage, LANGUAGE_NAMES, LANGUAGES, rememberLanguage, STORAGE_KEY } from '.'
 import { byText, click, fakeApi, json, mountApp, SERVICES, waitFor } from '../test/render'
 
 function memoryStorage(initial: Record<string, string> = {}) {
@@ -64,6 +64,15 @@ describe('the language switch', () => {
     expect(document.documentElement.lang).toBe('es')
     expect(byText(document, 'button', 'Español').getAttribute('aria-pressed')).toBe('true')
     expect(byText(document, 'button', 'Català').getAttribute('aria-pressed')).toBe('false')
+    // Each language named in itself whatever the page's language, marked with its own `lang` for screen readers.
+    const buttons = [...document.querySelectorAll('.language-switch button')]
+    const named = buttons.map((b) => [b.getAttribute('lang'), b.textContent])
+    expect(named).toEqual(LANGUAGES.map((l) => [l, LANGUAGE_NAMES[l]]))
+    expect(named.slice(0, 3)).toEqual([
+      ['ca', 'Català'],
+      ['es', 'Español'],
+      ['en', 'English'],
+    ])
     expect(document.querySelector('h1')?.textContent).toBe('Catálogo de trámites')
     expect(document.querySelector('.skip-link')?.textContent).toBe('Saltar al contenido')
     await waitFor(() => expect(document.title).toBe('Catálogo de trámites – Videoatención'))

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { LANGUAGES } from '.'
-import { CATALOGUES } from '../test/catalogues'
+import { CATALOGUES, RECORDS_CATALOGUES } from '../test/catalogues'
 import { VERIFY_CATEGORIES } from '../records'
-import { RECORDS_CATALOGUES, translateRecords } from './records'
+import { RECORDS_CATALOGUES as APP_RECORDS_CATALOGUES, translateRecords } from './records'
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
 
@@ -31,6 +31,10 @@ describe('the records pages’ message catalogues', () => {
     for (const category of VERIFY_CATEGORIES) {
       expect(`verifyProblem.${category}` in RECORDS_CATALOGUES.ca, category).toBe(true)
     }
+  })
+
+  it('are all in the records chunk, found by file name', () => {
+    expect(APP_RECORDS_CATALOGUES).toEqual(RECORDS_CATALOGUES)
   })
 
   it('fill placeholders, and fall back to the main catalogues', () => {

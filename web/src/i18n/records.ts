@@ -1,17 +1,20 @@
 /**
  * The messages of the records pages (audit trail, who accessed my data, recordings) in their own catalogues, same rules
- * as the main ones (ca/es/en, same keys and placeholders). Only those lazy pages import this module, so their text
- * travels in their chunk rather than in the main bundle every citizen downloads. The pages' titles (used by the
- * navigation) stay in the main catalogues.
+ * as the main ones (`records/<code>.json` for every language, found by file name; same keys and placeholders). Only
+ * those lazy pages import this module, so their text travels in their chunk rather than in the main bundle every
+ * citizen downloads. The pages' titles (used by the navigation) stay in the main catalogues.
  */
-import { isMessageKey, translate, type Language, type MessageKey, type Params } from '.'
+import { byLanguage, isMessageKey, translate, type Language, type MessageKey, type Params } from '.'
 import { useI18n } from './context'
 import ca from './records/ca.json'
-import en from './records/en.json'
-import es from './records/es.json'
 
 export type RecordsKey = keyof typeof ca
-export const RECORDS_CATALOGUES: Record<Language, Record<RecordsKey, string>> = { ca, es, en }
+export type RecordsMessages = Record<RecordsKey, string>
+/** Every language's records texts, all in this chunk (they are small next to the pages' code). */
+export const RECORDS_CATALOGUES: Partial<Record<Language, RecordsMessages>> & { ca: RecordsMessages } = {
+  ...byLanguage(import.meta.glob<RecordsMessages>('./records/*.json', { eager: true, import: 'default' })),
+  ca,
+}
 
 /** A translation function that knows both the main and the records catalogues (so it also serves as a `Translate`). */
 export type RecordsTranslate = (key: MessageKey | RecordsKey, params?: Params) => string
@@ -22,7 +25,7 @@ export function isRecordsKey(key: string): key is RecordsKey {
 
 export function translateRecords(language: Language, key: MessageKey | RecordsKey, params?: Params): string {
   if (!isRecordsKey(key)) return translate(language, key, params)
-  const template = RECORDS_CATALOGUES[language][key] ?? RECORDS_CATALOGUES.ca[key] ?? key
+  const template = RECORDS_CATALOGUES[language]?.[key] ?? RECORDS_CATALOGUES.ca[key] ?? key
   if (!params) return template
   return template.replace(/\{(\w+)\}/g, (placeholder, name: string) =>
     name in params ? String(params[name]) : placeholder,

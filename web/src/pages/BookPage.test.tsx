@@ -15,6 +15,7 @@ import {
   waitFor,
 } from '../test/render'
 import { pageTest } from '../test/page'
+import { LANGUAGES } from '../i18n'
 
 const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const SLOT = '2026-12-01T09:15:00+01:00'
@@ -329,6 +330,14 @@ describe('booking an appointment', () => {
     })
     expect(text('h1')).toBe('Cita per a una persona')
     await chooseDayAndTime()
+    // The citizen's language, each named in itself (and marked so a screen reader says it in that language).
+    const options = [...document.querySelectorAll<HTMLOptionElement>('#booking-language option')]
+    expect(options.map((o) => [o.value, o.lang, o.textContent]).slice(0, 3)).toEqual([
+      ['ca', 'ca', 'Català'],
+      ['es', 'es', 'Español'],
+      ['en', 'en', 'English'],
+    ])
+    expect(options.length).toBe(LANGUAGES.length)
     await type('#citizen-id-number', 'X1234567A')
     await click(document.querySelector('button#confirm-booking'))
     expect(text('#citizen-id-number-error')).toBe(

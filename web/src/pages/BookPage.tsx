@@ -35,7 +35,7 @@ import {
   type FormError,
 } from '../components/forms'
 import { idNumberProblem, isEmail, isPhone, normalizeEmail, normalizeIdNumber, normalizePhone } from '../identity'
-import { LANGUAGES, type Language } from '../i18n'
+import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { codeIsEnough, eidMeans, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
@@ -328,7 +328,7 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
                       >
                         {LANGUAGES.map((l) => (
                           <option key={l} value={l} lang={l}>
-                            {t(`language.${l}`)}
+                            {LANGUAGE_NAMES[l]}
                           </option>
                         ))}
                       </select>

@@ -12,7 +12,7 @@ import type { ComponentChildren } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import { formatDay } from '../appointments'
 import { COUNCIL } from '../council'
-import { localize, type Language, type MessageKey, type Params } from '../i18n'
+import { byLanguage, localize, type Language, type MessageKey, type Params } from '../i18n'
 import { useI18n } from '../i18n/context'
 import type legalCa from '../i18n/legal/ca.json'
 import { useDocumentTitle, useServices } from '../page-context'
@@ -22,11 +22,8 @@ import { Link, PRIVACY_PATH, VERIFY_PATH } from '../router'
 export type LegalKey = keyof typeof legalCa
 type LegalTexts = Record<LegalKey, string>
 
-const LOADERS: Record<Language, () => Promise<LegalTexts>> = {
-  ca: () => import('../i18n/legal/ca.json').then((m) => m.default),
-  es: () => import('../i18n/legal/es.json').then((m) => m.default),
-  en: () => import('../i18n/legal/en.json').then((m) => m.default),
-}
+// `legal/<code>.json` for every language, found by name.
+const LOADERS = byLanguage(import.meta.glob<LegalTexts>('../i18n/legal/*.json', { import: 'default' }))
 const cache: Partial<Record<Language, LegalTexts>> = {}
 
 /** The legal texts in the page's language (null until they come), with the council's details filled in. */
@@ -35,9 +32,10 @@ function useLegal(): ((key: LegalKey, params?: Params) => string) | null {
   const [texts, setTexts] = useState<LegalTexts | null>(cache[language] ?? null)
   useEffect(() => {
     let live = true
+    const load = LOADERS[language]
     if (cache[language]) setTexts(cache[language] ?? null)
-    else
-      LOADERS[language]().then(
+    else if (load)
+      load().then(
         (loaded) => {
           cache[language] = loaded
           if (live) setTexts(loaded)

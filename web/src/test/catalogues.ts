@@ -1,13 +1,32 @@
 /**
- * Every message catalogue at hand, for tests: the app fetches Spanish and English on demand (chunks), while tests
- * check all three for completeness and render pages in any language without waiting for a fetch.
+ * Every catalogue at hand, for tests: the app fetches every language but Catalan on demand (chunks), while tests check
+ * all of them for completeness and render pages in any language without waiting for a fetch. They are found the way
+ * the app finds them, by file name, in the three folders: the main catalogues, the records pages' and the legal pages'.
  */
-import ca from '../i18n/ca.json'
-import en from '../i18n/en.json'
-import es from '../i18n/es.json'
-import { registerCatalogue, type Language, type Messages } from '../i18n'
+import { byLanguage, catalogueCode, registerCatalogue, type Language, type Messages } from '../i18n'
+import type legalCa from '../i18n/legal/ca.json'
+import type { RecordsMessages } from '../i18n/records'
 
-export const CATALOGUES: Record<Language, Messages> = { ca, es, en }
+export type LegalMessages = Record<keyof typeof legalCa, string>
+
+const FILES = {
+  main: import.meta.glob<Messages>('../i18n/*.json', { eager: true, import: 'default' }),
+  records: import.meta.glob<RecordsMessages>('../i18n/records/*.json', { eager: true, import: 'default' }),
+  legal: import.meta.glob<LegalMessages>('../i18n/legal/*.json', { eager: true, import: 'default' }),
+}
+
+/** The languages each folder has a catalogue for (declared or not), by file name, sorted. */
+export const CATALOGUE_CODES: Record<keyof typeof FILES, string[]> = {
+  main: Object.keys(FILES.main).map(catalogueCode).sort(),
+  records: Object.keys(FILES.records).map(catalogueCode).sort(),
+  legal: Object.keys(FILES.legal).map(catalogueCode).sort(),
+}
+
+// Typed as complete: a declared language without its file fails the catalogues' test that compares CATALOGUE_CODES
+// with LANGUAGES.
+export const CATALOGUES = byLanguage(FILES.main) as Record<Language, Messages>
+export const RECORDS_CATALOGUES = byLanguage(FILES.records) as Record<Language, RecordsMessages>
+export const LEGAL_CATALOGUES = byLanguage(FILES.legal) as Record<Language, LegalMessages>
 
 /** Makes every catalogue available to `translate` at once (the tests' setup file calls it). */
 export function registerAllCatalogues(): void {
