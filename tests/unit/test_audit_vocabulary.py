@@ -69,3 +69,7 @@ def test_every_action_and_purpose_has_words_in_each_language(language: str) -> N
     assert sorted(k for k in keys if not catalogue.get(k, "").strip()) == []
     # No label is the code it stands for.
     assert [a for a in AUDIT_ACTIONS if a in (catalogue[f"access.action.{a}"], catalogue[f"audit.act.{a}"])] == []
+
+
+def test_the_records_catalogues_are_found() -> None:
+    assert {"ca", "es", "en"} <= RECORDS.keys()
