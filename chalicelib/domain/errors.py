@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.texts import has, say
+from chalicelib.texts import say
 
 
 @dataclass(frozen=True, init=False)
@@ -24,10 +24,6 @@ class FieldError:
 
     def message(self, lang: object) -> str:
         """The error in ``lang`` (the council's default for one we do not speak)."""
-        # Until the integrator converts the call sites being rewritten in another branch (services/procedures.py,
-        # services/booking.py, api/procedures.py, api/appointments.py), theirs still pass an English sentence.
-        if not has(f"validation.{self.key}"):
-            return self.key
         return say(f"validation.{self.key}", lang, **dict(self.params))
 
 

@@ -119,12 +119,12 @@ class BookingService:
         contact = _contact(body.get("contact"), errors)
         lang = body.get("language", "ca")
         if lang not in texts.LANGUAGES:
-            errors.append(FieldError("language", "must be ca, es or en"))
+            errors.append(FieldError("language", "one_of", choices=", ".join(texts.LANGUAGES)))
         citizen, name = caller.subject, caller.name
         if caller.is_staff:
             who = body.get("citizen")
             if not isinstance(who, dict):
-                errors.append(FieldError("citizen", "staff book for a citizen: give their id_number"))
+                errors.append(FieldError("citizen", "citizen_id_needed"))
             else:
                 try:
                     citizen = id_number(who.get("id_number"), "citizen.id_number")
@@ -190,11 +190,11 @@ class BookingService:
     def _service_of(self, body: dict[str, Any]) -> Service:
         service_id = body.get("service_id")
         if not isinstance(service_id, str):
-            raise ValidationFailed([FieldError("service_id", "is required")])
+            raise ValidationFailed([FieldError("service_id", "required")])
         try:
             return self._catalogue.get_service(service_id)
         except NotFound:
-            raise ValidationFailed([FieldError("service_id", "is not a service of the catalogue")]) from None
+            raise ValidationFailed([FieldError("service_id", "unknown_service")]) from None
 
     # --- one appointment ------------------------------------------------------------------------------------------
     def get(self, caller: Principal, appointment_id: str, action: Action = Action.VIEW) -> Appointment:
@@ -259,9 +259,9 @@ class BookingService:
         outcome, notes = body.get("outcome"), body.get("notes")
         errors = []
         if outcome not in {s.value for s in OUTCOMES}:
-            errors.append(FieldError("outcome", "must be completed, incomplete or no_show"))
+            errors.append(FieldError("outcome", "one_of", choices="completed, incomplete, no_show"))
         if notes is not None and (not isinstance(notes, str) or len(notes) > 2000):
-            errors.append(FieldError("notes", "must be text of at most 2,000 characters"))
+            errors.append(FieldError("notes", "too_long", high=2000))
         if errors:
             raise ValidationFailed(errors)
         if not appointment.is_active:
@@ -327,10 +327,10 @@ class BookingService:
         try:
             place = OfficeId(str(office)) if office else caller.office
         except ValueError:
-            errors.append(FieldError("office", "must be OMAC or OGAT"))
+            errors.append(FieldError("office", "one_of", choices="OMAC, OGAT"))
             place = None
         if place is None and not errors:
-            errors.append(FieldError("office", "choose an office"))
+            errors.append(FieldError("office", "choose_office"))
         if errors or chosen is None or place is None:
             raise ValidationFailed(errors)
         require(caller, Action.VIEW_AGENDA, Resource(ResourceKind.AGENDA, place.value, office=place))
@@ -479,13 +479,13 @@ def _date_range(first: date | None, last: date | None, today: date) -> tuple[dat
     start = first or today
     end = last or start + timedelta(days=13)
     if end < start or (end - start).days >= MAX_RANGE_DAYS:
-        raise ValidationFailed([FieldError("to", f"must be on or after 'from' and within {MAX_RANGE_DAYS} days of it")])
+        raise ValidationFailed([FieldError("to", "range_days", days=MAX_RANGE_DAYS)])
     return start, end
 
 
 def _contact(raw: object, errors: list[FieldError]) -> Contact:
     if not isinstance(raw, dict):
-        errors.append(FieldError("contact", "give an email address or a phone number for the confirmation"))
+        errors.append(FieldError("contact", "contact_needed"))
         return Contact()
     email = phone = None
     try:
@@ -496,5 +496,5 @@ def _contact(raw: object, errors: list[FieldError]) -> Contact:
     except ValidationFailed as exc:
         errors += exc.errors
     if not email and not phone and not any(e.field.startswith("contact") for e in errors):
-        errors.append(FieldError("contact", "give an email address or a phone number for the confirmation"))
+        errors.append(FieldError("contact", "contact_needed"))
     return Contact(email, phone)

@@ -149,21 +149,23 @@ class DocumentService:
         name, content_type, encoded = body.get("filename"), body.get("content_type"), body.get("data_base64")
         errors = []
         if not isinstance(name, str) or not name.strip() or len(name) > MAX_FILENAME_SENT:
-            errors.append(FieldError("filename", f"must be 1 to {MAX_FILENAME_SENT} characters"))
+            errors.append(FieldError("filename", "length", low=1, high=MAX_FILENAME_SENT))
         if content_type not in ATTACHMENT_TYPES:
-            errors.append(FieldError("content_type", "must be a PDF, JPEG or PNG file"))
+            errors.append(FieldError("content_type", "file_type"))
         data = b""
-        if not isinstance(encoded, str) or len(encoded) > ATTACHMENT_MAX_BASE64:
-            errors.append(FieldError("data_base64", "the file may be at most 4 MB"))
+        if not isinstance(encoded, str):
+            errors.append(FieldError("data_base64", "base64"))
+        elif len(encoded) > ATTACHMENT_MAX_BASE64:
+            errors.append(FieldError("data_base64", "file_too_large", megabytes=ATTACHMENT_MAX_BYTES // 2**20))
         else:
             try:
                 data = base64.b64decode(encoded, validate=True)
             except ValueError:
-                errors.append(FieldError("data_base64", "must be the file in base64"))
+                errors.append(FieldError("data_base64", "base64"))
         if data and len(data) > ATTACHMENT_MAX_BYTES:
-            errors.append(FieldError("data_base64", "the file may be at most 4 MB"))
+            errors.append(FieldError("data_base64", "file_too_large", megabytes=ATTACHMENT_MAX_BYTES // 2**20))
         elif content_type in ATTACHMENT_TYPES and not data.startswith(ATTACHMENT_TYPES[str(content_type)]):
-            errors.append(FieldError("data_base64", "the file's content is not the type it claims"))
+            errors.append(FieldError("data_base64", "file_content_type"))
         if errors or not isinstance(name, str):
             raise ValidationFailed(errors)
         # Kept as a clean copy: images re-encoded from their pixels, PDFs refused if they run or carry anything.
@@ -214,7 +216,7 @@ class DocumentService:
             found = [d for d in found if opens(d)]
         else:
             if not caller.is_citizen:
-                raise ValidationFailed([FieldError("appointment", "staff list the documents of one appointment")])
+                raise ValidationFailed([FieldError("appointment", "one_appointment")])
             found = [
                 d
                 for d in self._store.documents_of_owner(caller.subject)
@@ -280,9 +282,7 @@ class DocumentService:
             )
         )
         if needs_id:
-            raise ValidationFailed(
-                [FieldError("id_number", "this document has personal data: give its holder's DNI or NIE too")]
-            )
+            raise ValidationFailed([FieldError("id_number", "holder_id_needed")])
         if not found or record is None:
             raise NotFound("No document has this code (or the ID number does not match).")
         return {**_document_json(record), "office": record.get("office"), "download_url": self._url(record)}

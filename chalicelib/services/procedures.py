@@ -135,18 +135,18 @@ class ProcedureService:
         reissue, reason = body.get("reissue", False), body.get("reason")
         errors = []
         if not isinstance(kind, str) or kind not in REGISTRY:
-            errors.append(FieldError("type", f"must be one of: {', '.join(sorted(REGISTRY))}"))
+            errors.append(FieldError("type", "one_of", choices=", ".join(sorted(REGISTRY))))
         if not isinstance(data, dict):
-            errors.append(FieldError("data", "must be an object with the form's fields"))
+            errors.append(FieldError("data", "json_object"))
         if not isinstance(reissue, bool):
-            errors.append(FieldError("reissue", "must be true or false"))
+            errors.append(FieldError("reissue", "boolean"))
         elif reissue and (not isinstance(reason, str) or not REASON_MIN <= len(reason.strip()) <= REASON_MAX):
-            errors.append(FieldError("reason", f"say why it is issued again ({REASON_MIN} to {REASON_MAX} characters)"))
+            errors.append(FieldError("reason", "reason_length", low=REASON_MIN, high=REASON_MAX))
         if errors or not isinstance(kind, str) or not isinstance(data, dict):
             raise ValidationFailed(errors)
         procedure = REGISTRY[kind]
         if procedure.office != appointment.office or self._procedure_of(appointment).type != kind:
-            raise ValidationFailed([FieldError("type", "is not the procedure of this appointment's service")])
+            raise ValidationFailed([FieldError("type", "procedure_of_service")])
         if not appointment.is_active:
             raise Conflict("appointment_closed", "This appointment was cancelled or has already been closed.")
         identity = appointment.identity
@@ -302,9 +302,9 @@ class ProcedureService:
         challenge_id, code = body.get("challenge_id"), body.get("code")
         errors = []
         if not isinstance(challenge_id, str) or not 10 <= len(challenge_id) <= 64:
-            errors.append(FieldError("challenge_id", "is missing or malformed"))
+            errors.append(FieldError("challenge_id", "malformed"))
         if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != codes.CODE_DIGITS:
-            errors.append(FieldError("code", "must be the 6 digits we sent"))
+            errors.append(FieldError("code", "code_digits"))
         if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
             raise ValidationFailed(errors)
         challenge = self._auth_store.get_challenge(challenge_id)
@@ -331,10 +331,10 @@ class ProcedureService:
         errors = []
         amount = body.get("amount_cents")
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            errors.append(FieldError("amount_cents", "must be a positive whole number of cents"))
+            errors.append(FieldError("amount_cents", "positive_cents"))
         fractions = body.get("fractions")
         if not isinstance(fractions, int) or isinstance(fractions, bool):
-            errors.append(FieldError("fractions", "must be a whole number"))
+            errors.append(FieldError("fractions", "whole_number"))
         dates: dict[str, date] = {}
         window = tax_window(self._clock().astimezone(self._settings.zone).date())
         for name in ("voluntary_period_end", "first_due"):
@@ -344,10 +344,10 @@ class ProcedureService:
                 errors += exc.errors
         day_of_month = body.get("day_of_month")
         if day_of_month not in (5, 20):
-            errors.append(FieldError("day_of_month", "must be 5 or 20"))
+            errors.append(FieldError("day_of_month", "one_of", choices="5, 20"))
         guarantee = body.get("guarantee", "none")
         if guarantee not in ("none", "aval"):
-            errors.append(FieldError("guarantee", "must be none or aval"))
+            errors.append(FieldError("guarantee", "one_of", choices="none, aval"))
         if errors or not isinstance(amount, int) or not isinstance(fractions, int) or not isinstance(day_of_month, int):
             raise ValidationFailed(errors)
         schedule = plan(

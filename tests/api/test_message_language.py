@@ -71,3 +71,23 @@ def test_a_staff_code_follows_the_browser_language(client: Client, demo: DemoCou
     )
 
     assert _outbox(client, "agent.omac@vilademo.example")[0]["subject"] == "Staff sign-in code"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("es", "indique un correo electrónico o un teléfono para la confirmación"),
+        ("en-GB,en;q=0.9", "give an email address or a phone number for the confirmation"),
+        ("ca", "indiqueu una adreça electrònica o un telèfon per a la confirmació"),
+        (None, "indiqueu una adreça electrònica o un telèfon per a la confirmació"),
+    ],
+)
+def test_a_field_error_says_the_same_field_and_code_in_the_request_language(
+    client: Client, demo: DemoCounts, header: str | None, message: str
+) -> None:
+    token = citizen_token(client)
+    headers = {"Authorization": f"Bearer {token}", **({"Accept-Language": header} if header else {})}
+    refused = _post(client, "/appointments", {"service_id": SERVICE, "start": slots(client)[0]["start"]}, **headers)
+
+    assert refused.status_code == 422, refused.body
+    assert {"field": "contact", "code": "contact_needed", "message": message} in body(refused)["errors"]
