@@ -6,7 +6,7 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.api import idempotency
+from chalicelib.api import commands, idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_day, query_params, with_language
 from chalicelib.bootstrap import get_container
@@ -78,14 +78,20 @@ def slots(service_id: str) -> Response:
 def book() -> Response:
     """Idempotent with an ``Idempotency-Key`` (chalicelib/api/idempotency.py): a retry answers the first booking."""
     request = appointments.current_request
-    container = get_container()
+    booking = get_container().booking
     caller = principal()
+
+    def book_once(body: dict[str, Any]) -> dict[str, Any]:
+        wanted = commands.service_id(body)
+        parsed = commands.book_request(body, staff=caller.is_staff, window=booking.booking_window(), zone=booking.zone)
+        return _json(booking.book(caller, wanted, parsed, context_of(request)), dict(IDLE_JSON))
+
     result = idempotency.once(
         request,
         caller,
         "book",
         with_language(request, json_object(request)),
-        lambda body: _json(container.booking.book(caller, body, context_of(request)), dict(IDLE_JSON)),
+        book_once,
         busy="This booking is already being made; check My appointments.",
     )
     return json_response(result, status=201, headers=NO_STORE)
@@ -120,7 +126,8 @@ def cancel(appointment_id: str) -> Response:
 def reschedule(appointment_id: str) -> Response:
     request = appointments.current_request
     booking = get_container().booking
-    appointment = booking.reschedule(principal(), appointment_id, json_object(request), context_of(request))
+    parsed = commands.reschedule(json_object(request), window=booking.booking_window(), zone=booking.zone)
+    appointment = booking.reschedule(principal(), appointment_id, parsed, context_of(request))
     return json_response(_json(appointment), headers=NO_STORE)
 
 
@@ -128,7 +135,8 @@ def reschedule(appointment_id: str) -> Response:
 def outcome(appointment_id: str) -> Response:
     request = appointments.current_request
     booking = get_container().booking
-    appointment = booking.record_outcome(principal(), appointment_id, json_object(request), context_of(request))
+    parsed = commands.record_outcome(json_object(request))
+    appointment = booking.record_outcome(principal(), appointment_id, parsed, context_of(request))
     return json_response(_json(appointment), headers=NO_STORE)
 
 

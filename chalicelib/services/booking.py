@@ -10,23 +10,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib import texts
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
-from chalicelib.domain.appointments import OUTCOMES, Appointment, Contact, Status
+from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.bounds import Window, agenda_window, booking_window, parse_instant, text
+from chalicelib.domain.bounds import Window, agenda_window, booking_window
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.calls import window
 from chalicelib.domain.catalogue import Assurance, OfficeId, Service
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ics import appointment_ics
-from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import IdentityCheck, parse_check
 from chalicelib.domain.messages import appointment_message, appointment_sms
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
 from chalicelib.observability import logger
 from chalicelib.services.catalogue import CatalogueService
+from chalicelib.services.commands import BookRequest, Parsed, RecordOutcome, Reschedule
 from chalicelib.services.ports import Attachment, AuditLog, BookingStore, Message, Notifier
 
 MAX_RANGE_DAYS = 62
@@ -85,6 +84,11 @@ class BookingService:
     def today(self) -> date:
         return self._clock().astimezone(self._settings.zone).date()
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The council's time zone: a time given without an offset is read in it."""
+        return self._settings.zone
+
     def booking_window(self) -> Window:
         """The days slots may be asked for and booked (``chalicelib.domain.bounds``)."""
         return booking_window(self.today())
@@ -112,37 +116,20 @@ class BookingService:
         return sorted(slot.free_agents(day), key=lambda agent: (load[agent], agent))
 
     # --- booking --------------------------------------------------------------------------------------------------
-    def book(self, caller: Principal, body: dict[str, Any], context: RequestContext) -> Appointment:
-        service = self._service_of(body)
-        errors: list[FieldError] = []
-        start = _instant(body.get("start"), "start", errors, self.booking_window(), self._settings.zone)
-        contact = _contact(body.get("contact"), errors)
-        lang = body.get("language", "ca")
-        if lang not in texts.LANGUAGES:
-            errors.append(FieldError("language", "one_of", choices=", ".join(texts.LANGUAGES)))
+    def book(
+        self, caller: Principal, service_id: str, request: Parsed[BookRequest], context: RequestContext
+    ) -> Appointment:
+        service = self._service_of(service_id)
+        command = request.command()
         citizen, name = caller.subject, caller.name
-        if caller.is_staff:
-            who = body.get("citizen")
-            if not isinstance(who, dict):
-                errors.append(FieldError("citizen", "citizen_id_needed"))
-            else:
-                try:
-                    citizen = id_number(who.get("id_number"), "citizen.id_number")
-                except ValidationFailed as exc:
-                    errors += exc.errors
-                name = None
-                if who.get("name") is not None:
-                    try:
-                        name = text(who.get("name"), "citizen.name", kind="name")
-                    except ValidationFailed as exc:
-                        errors += exc.errors
-        if errors or start is None:
-            raise ValidationFailed(errors)
+        if command.for_citizen is not None:
+            citizen, name = command.for_citizen.id_number, command.for_citizen.name
         require(
             caller,
             Action.BOOK,
             Resource(ResourceKind.SERVICE, service.id, office=service.office, min_assurance=service.min_assurance),
         )
+        start = command.start
         slot = self.availability(service.office).slot_at(service, start, self._clock())
         if slot is None:
             raise Conflict("slot_unavailable", "The service is not offered at that time.")
@@ -155,8 +142,8 @@ class BookingService:
             status=Status.BOOKED,
             citizen=citizen,
             citizen_contact=caller.contact if caller.is_citizen else None,
-            contact=contact,
-            language=str(lang),
+            contact=command.contact,
+            language=command.language,
             agent="",
             units=slot.units,
             created_at=self._clock(),
@@ -187,10 +174,7 @@ class BookingService:
             return appointment
         raise Conflict("slot_unavailable", "That time is no longer available.")
 
-    def _service_of(self, body: dict[str, Any]) -> Service:
-        service_id = body.get("service_id")
-        if not isinstance(service_id, str):
-            raise ValidationFailed([FieldError("service_id", "required")])
+    def _service_of(self, service_id: str) -> Service:
         try:
             return self._catalogue.get_service(service_id)
         except NotFound:
@@ -227,13 +211,10 @@ class BookingService:
         return cancelled
 
     def reschedule(
-        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+        self, caller: Principal, appointment_id: str, request: Parsed[Reschedule], context: RequestContext
     ) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
-        errors: list[FieldError] = []
-        start = _instant(body.get("start"), "start", errors, self.booking_window(), self._settings.zone)
-        if start is None:
-            raise ValidationFailed(errors)
+        start = request.command().start
         if not appointment.is_active:
             raise Conflict("not_booked", "The appointment is no longer active.")
         self._refuse_once_started(appointment)
@@ -253,21 +234,14 @@ class BookingService:
         return moved
 
     def record_outcome(
-        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+        self, caller: Principal, appointment_id: str, request: Parsed[RecordOutcome], context: RequestContext
     ) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.RECORD_OUTCOME)
-        outcome, notes = body.get("outcome"), body.get("notes")
-        errors = []
-        if outcome not in {s.value for s in OUTCOMES}:
-            errors.append(FieldError("outcome", "one_of", choices="completed, incomplete, no_show"))
-        if notes is not None and (not isinstance(notes, str) or len(notes) > 2000):
-            errors.append(FieldError("notes", "too_long", high=2000))
-        if errors:
-            raise ValidationFailed(errors)
+        command = request.command()
         if not appointment.is_active:
             raise Conflict("not_booked", "The appointment already has an outcome or was cancelled.")
-        self._store.close(appointment, Status(str(outcome)), notes if isinstance(notes, str) else None)
-        self._record(caller, f"appointment.outcome.{outcome}", appointment, context)
+        self._store.close(appointment, command.outcome, command.notes)
+        self._record(caller, f"appointment.outcome.{command.outcome.value}", appointment, context)
         return self._store.get(appointment.id) or appointment
 
     # --- identity -------------------------------------------------------------------------------------------------
@@ -467,34 +441,9 @@ def looks_like_id(value: str) -> bool:
     return True
 
 
-def _instant(raw: object, field: str, errors: list[FieldError], window: Window, zone: ZoneInfo) -> datetime | None:
-    try:
-        return parse_instant(raw, field, window, zone)
-    except ValidationFailed as exc:
-        errors += exc.errors
-        return None
-
-
 def _date_range(first: date | None, last: date | None, today: date) -> tuple[date, date]:
     start = first or today
     end = last or start + timedelta(days=13)
     if end < start or (end - start).days >= MAX_RANGE_DAYS:
         raise ValidationFailed([FieldError("to", "range_days", days=MAX_RANGE_DAYS)])
     return start, end
-
-
-def _contact(raw: object, errors: list[FieldError]) -> Contact:
-    if not isinstance(raw, dict):
-        errors.append(FieldError("contact", "contact_needed"))
-        return Contact()
-    email = phone = None
-    try:
-        if raw.get("email"):
-            email = destination(Channel.EMAIL, raw["email"], "contact.email")
-        if raw.get("phone"):
-            phone = destination(Channel.SMS, raw["phone"], "contact.phone")
-    except ValidationFailed as exc:
-        errors += exc.errors
-    if not email and not phone and not any(e.field.startswith("contact") for e in errors):
-        errors.append(FieldError("contact", "contact_needed"))
-    return Contact(email, phone)

@@ -11,6 +11,7 @@ from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.errors import Conflict
+from chalicelib.services.commands import Parsed, Reschedule
 from tests.unit.test_reminders import START, Reminders, appointment
 
 CITIZEN = Principal(
@@ -48,7 +49,7 @@ def test_an_appointment_under_way_is_not_cancelled_or_changed(at: datetime, star
     with pytest.raises(Conflict) as cancelled:
         reminders.service.cancel(CITIZEN, ID, CONTEXT)
     with pytest.raises(Conflict) as moved:
-        reminders.service.reschedule(CITIZEN, ID, {"start": (START + timedelta(days=1)).isoformat()}, CONTEXT)
+        reminders.service.reschedule(CITIZEN, ID, Parsed(Reschedule(START + timedelta(days=1))), CONTEXT)
 
     assert cancelled.value.code == moved.value.code == "already_started"
     assert reminders.notifier.sent == []
