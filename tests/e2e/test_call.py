@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
 from dev.calls_now import DEMO_CALLS
+from dev.chromium import WEBRTC_FLAGS
 from infra.resources import physical_name
 from tests.e2e.conftest import axe_violations, launch_chromium
 from tests.e2e.contrast import contrast_failures
@@ -27,17 +28,6 @@ from tests.stack import STAFF_PASSWORD, RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-# What Chromium needs to talk WebRTC to an aiortc server on this machine (design/LOCAL.md, "WebRTC"): real host
-# candidates rather than mDNS names, loopback candidates, sound without a click, and no throttling of pages that
-# headless Chromium considers in the background.
-WEBRTC_FLAGS = (
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-)
 # The OGAT demo appointment: the integration test of the call uses OMAC's, and no other test signs in as agent.ogat.
 OFFICE, _, ID_NUMBER, _, EMAIL, AGENT = DEMO_CALLS[1]
 CHAT = "Bon dia, em veieu bé?"
