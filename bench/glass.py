@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -30,26 +29,11 @@ from aiohttp import web
 
 from bench.media_servers import start_node, stop_server
 from bench.media_tokens import TokenIssuer, serve
+from dev.chromium import CHROMIUM, WEBRTC_FLAGS
+from dev.chromium import FLAGS as BASE_FLAGS
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PAGE = Path(__file__).with_name("glass_page.html")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-]
+FLAGS = [*BASE_FLAGS, *WEBRTC_FLAGS]
 WARMUP = 4.0
 MEASURE = 15.0
 CONNECT_TIMEOUT = 20.0

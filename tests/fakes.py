@@ -24,6 +24,19 @@ from chalicelib.services.ports import StaffAccount
 from tests.zones import COUNCIL_ZONE
 
 
+class ManualClock:
+    """Monotonic seconds that only move when a test says so (``advance``, or setting ``now``)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 class InMemoryCatalogue:
     """The catalogue repository in a dict, counting how often the service list is read."""
 

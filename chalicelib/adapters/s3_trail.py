@@ -6,15 +6,28 @@ the council's account on a copy of the bucket.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.domain.errors import DependencyUnavailable
 
 _MISSING = ("NoSuchKey", "404", "NotFound", "NoSuchBucket")
+T = TypeVar("T")
+
+
+def _none_if_missing(read: Callable[[], T]) -> T | None:
+    """What ``read`` returns, None where the object or bucket does not exist; any other failure is the bucket's."""
+    try:
+        return read()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in _MISSING:
+            return None
+        raise DependencyUnavailable("The audit bucket could not be read.") from exc
+    except BotoCoreError as exc:
+        raise DependencyUnavailable("The audit bucket could not be read.") from exc
 
 
 class S3TrailObjects:
@@ -49,24 +62,10 @@ class S3TrailObjects:
 
     # --- reading (the verifier's three functions) -------------------------------------------------------------------
     def get(self, bucket: str, key: str) -> bytes | None:
-        try:
-            return bytes(self._client.get_object(Bucket=bucket, Key=key)["Body"].read())
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in _MISSING:
-                return None
-            raise DependencyUnavailable("The audit bucket could not be read.") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("The audit bucket could not be read.") from exc
+        return _none_if_missing(lambda: bytes(self._client.get_object(Bucket=bucket, Key=key)["Body"].read()))
 
     def metadata(self, bucket: str, key: str) -> Mapping[str, str] | None:
-        try:
-            return dict(self._client.head_object(Bucket=bucket, Key=key).get("Metadata") or {})
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in _MISSING:
-                return None
-            raise DependencyUnavailable("The audit bucket could not be read.") from exc
-        except BotoCoreError as exc:
-            raise DependencyUnavailable("The audit bucket could not be read.") from exc
+        return _none_if_missing(lambda: dict(self._client.head_object(Bucket=bucket, Key=key).get("Metadata") or {}))
 
     def list_keys(self, bucket: str, prefix: str) -> Iterator[str]:
         try:

@@ -454,30 +454,20 @@ class WebStack(StageStack):
                 }
             ),
             custom_response_bodies={
-                TOO_LARGE_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON",
-                    content=json.dumps(
-                        {
-                            "type": "/problems/payload_too_large",
-                            "title": "The request body is too large",
-                            "status": 413,
-                            "code": "payload_too_large",
-                            "detail": "The request body may have at most 64 KB (6 MB for a supporting document).",
-                        }
-                    ),
+                TOO_LARGE_BODY: _json_body(
+                    type="/problems/payload_too_large",
+                    title="The request body is too large",
+                    status=413,
+                    code="payload_too_large",
+                    detail="The request body may have at most 64 KB (6 MB for a supporting document).",
                 ),
-                RATE_LIMITED_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON",
-                    content=json.dumps(
-                        {
-                            "type": "about:blank",
-                            "title": "Too Many Requests",
-                            "status": 429,
-                            "code": "too_many_requests",
-                            "detail": "Too many requests; try again later",
-                            "retry_after": 300,
-                        }
-                    ),
+                RATE_LIMITED_BODY: _json_body(
+                    type="about:blank",
+                    title="Too Many Requests",
+                    status=429,
+                    code="too_many_requests",
+                    detail="Too many requests; try again later",
+                    retry_after=300,
                 ),
             },
             visibility_config=_visibility("WebAcl"),
@@ -561,6 +551,11 @@ def _managed_rules(
         ),
         visibility_config=_visibility(metric),
     )
+
+
+def _json_body(**problem: object) -> wafv2.CfnWebACL.CustomResponseBodyProperty:
+    """A response body the web ACL answers with itself: the problem, as JSON."""
+    return wafv2.CfnWebACL.CustomResponseBodyProperty(content_type="APPLICATION_JSON", content=json.dumps(problem))
 
 
 def _visibility(metric: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

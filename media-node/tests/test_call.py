@@ -4,68 +4,21 @@ WebSocket, admission, media both ways, chat over the data channel, the end, and 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack, VideoStreamTrack
 from node_fakes import LOOSE_LIMITS, FakeEvents, Signer, receive_until
+from peers import Client, wait_for
 
 from videoatencion_media.app import create_app
 from videoatencion_media.auth import TokenVerifier
 from videoatencion_media.config import MediaConfig
 
 HttpClient = TestClient[web.Request, web.Application]
-
-
-class Client:
-    """A browser stand-in: aiortc sending silence and a plain picture, counting the frames it receives and keeping
-    the messages of its chat data channel."""
-
-    def __init__(self) -> None:
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self.received = {"audio": 0, "video": 0}
-        self.messages: list[dict[str, Any]] = []
-        self._tasks: list[asyncio.Task[None]] = []
-        self.pc.addTransceiver(AudioStreamTrack(), direction="sendrecv")
-        self.pc.addTransceiver(VideoStreamTrack(), direction="sendrecv")
-        self.channel = self.pc.createDataChannel("chat")
-        self.channel.on("message", lambda message: self.messages.append(json.loads(message)))
-        self.pc.on("track", lambda track: self._tasks.append(asyncio.ensure_future(self._count(track))))
-
-    async def _count(self, track: MediaStreamTrack) -> None:
-        try:
-            while True:
-                await track.recv()
-                self.received[track.kind] += 1
-        except MediaStreamError:
-            pass
-
-    async def offer(self) -> str:
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        assert self.pc.localDescription is not None
-        return self.pc.localDescription.sdp
-
-    async def accept(self, answer_sdp: str) -> None:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer_sdp, type="answer"))
-
-    async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await self.pc.close()
-
-
-async def wait_for(condition: Callable[[], bool], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -109,13 +62,13 @@ async def test_citizen_waits_agent_admits_media_and_chat_flow_and_the_recording_
         # Waiting: nothing of the citizen reaches the agent.
         await receive_until(agent_ws, "joined", within=10)
         await asyncio.sleep(0.5)
-        assert agent.received["video"] == 0
+        assert agent.received["video"].frames == 0
 
         await agent_ws.send_json({"type": "admit", "participant_id": "c-ana"})
         await receive_until(agent_ws, "admitted")
-        await wait_for(lambda: agent.received["video"] > 5 and citizen.received["video"] > 5)
-        assert agent.received["audio"] > 0
-        assert citizen.received["audio"] > 0
+        await wait_for(lambda: agent.received["video"].frames > 5 and citizen.received["video"].frames > 5)
+        assert agent.received["audio"].frames > 0
+        assert citizen.received["audio"].frames > 0
 
         await wait_for(lambda: citizen.channel.readyState == "open" and agent.channel.readyState == "open")
         citizen.channel.send('{"type": "chat", "text": "Bon dia"}')
@@ -126,7 +79,7 @@ async def test_citizen_waits_agent_admits_media_and_chat_flow_and_the_recording_
 
         await agent_ws.send_json({"type": "end"})
         assert (await receive_until(agent_ws, "ended"))["reason"] == "ended_by_agent"
-        await wait_for(lambda: "recording_complete" in events.types(), within=15)
+        await wait_for(lambda: "recording_complete" in events.types(), timeout=15)
     finally:
         await agent.close()
         await citizen.close()
@@ -154,17 +107,17 @@ async def test_a_cut_connection_comes_back_with_a_new_offer_and_the_call_goes_on
         await _connect(http, agent, agent_token)
         await _connect(http, citizen, signer.token(sub="c-ana", role="citizen", name="Ana"))
         await agent_ws.send_json({"type": "admit", "participant_id": "c-ana"})
-        await wait_for(lambda: agent.received["video"] > 5)
+        await wait_for(lambda: agent.received["video"].frames > 5)
 
         # The citizen's network goes: its peer connection is gone; it comes back with a fresh token and a new one.
         await citizen.close()
-        before = agent.received["video"]
+        before = agent.received["video"].frames
         await _connect(http, replacement, signer.token(sub="c-ana", role="citizen", name="Ana", jti="second"))
 
         joined = await receive_until(agent_ws, "joined", within=10)
         while joined["participant_id"] != "c-ana" or not joined["reconnected"]:
             joined = await receive_until(agent_ws, "joined", within=10)
-        await wait_for(lambda: agent.received["video"] > before + 5 and replacement.received["video"] > 5)
+        await wait_for(lambda: agent.received["video"].frames > before + 5 and replacement.received["video"].frames > 5)
     finally:
         await agent.close()
         await citizen.close()

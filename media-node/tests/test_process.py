@@ -46,30 +46,39 @@ def _wait_for_health(port: int, node: subprocess.Popen[str]) -> dict[str, object
     raise AssertionError("the node did not answer /health within 40 s")
 
 
-@pytest.mark.integration
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_node_serves_health_and_stops_cleanly_on_signal(tmp_path: Path, stop_signal: signal.Signals) -> None:
+def _serve_then_stop(
+    tmp_path: Path, stop_signal: signal.Signals, workers: int = 1, **overrides: str
+) -> tuple[int, list[dict[str, object]], subprocess.CompletedProcess[str]]:
+    """Starts the node on a free port (its workers on the ports after it), waits for each to answer /health, sends
+    it ``stop_signal``; returns the port, each worker's /health body and the finished process."""
     port = _free_port()
     node = subprocess.Popen(
         [sys.executable, "-m", "videoatencion_media"],
-        env=_node_env(tmp_path, MEDIA_PORT=str(port)),
+        env=_node_env(tmp_path, MEDIA_PORT=str(port), MEDIA_WORKERS=str(workers), **overrides),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        assert _wait_for_health(port, node) == {"status": "ok"}
-
+        health = [_wait_for_health(worker_port, node) for worker_port in range(port, port + workers)]
         node.send_signal(stop_signal)
         stdout, stderr = node.communicate(timeout=30)
     finally:
         if node.poll() is None:
             node.kill()
             node.wait()
+    return port, health, subprocess.CompletedProcess(node.args, node.returncode, stdout, stderr)
 
-    assert node.returncode == 0, stderr
-    assert stderr == ""
-    logs = [json.loads(line) for line in stdout.splitlines()]
+
+@pytest.mark.integration
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_node_serves_health_and_stops_cleanly_on_signal(tmp_path: Path, stop_signal: signal.Signals) -> None:
+    _, health, node = _serve_then_stop(tmp_path, stop_signal)
+
+    assert health == [{"status": "ok"}]
+    assert node.returncode == 0, node.stderr
+    assert node.stderr == ""
+    logs = [json.loads(line) for line in node.stdout.splitlines()]
     messages = [entry["message"] for entry in logs]
     assert messages[0] == "media node listening"
     assert messages[-1] == "media node stopped"
@@ -97,26 +106,11 @@ def test_bad_configuration_exits_before_binding(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_one_worker_per_core_each_on_its_own_port(tmp_path: Path) -> None:
-    port = _free_port()
-    node = subprocess.Popen(
-        [sys.executable, "-m", "videoatencion_media"],
-        env=_node_env(tmp_path, MEDIA_PORT=str(port), MEDIA_WORKERS="2", MEDIA_NODE_ID="node-x"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        for worker_port in (port, port + 1):
-            assert _wait_for_health(worker_port, node)["status"] == "ok"
-        node.send_signal(signal.SIGTERM)
-        stdout, stderr = node.communicate(timeout=30)
-    finally:
-        if node.poll() is None:
-            node.kill()
-            node.wait()
+    port, health, node = _serve_then_stop(tmp_path, signal.SIGTERM, workers=2, MEDIA_NODE_ID="node-x")
 
-    assert node.returncode == 0, stderr
-    logs = [json.loads(line) for line in stdout.splitlines()]
+    assert [body["status"] for body in health] == ["ok", "ok"]
+    assert node.returncode == 0, node.stderr
+    logs = [json.loads(line) for line in node.stdout.splitlines()]
     listening = {(entry["port"], entry["node_id"]) for entry in logs if entry["message"] == "media node listening"}
     assert listening == {(port, "node-x-0"), (port + 1, "node-x-1")}
     assert logs[-1]["message"] == "media node stopped"

@@ -47,7 +47,7 @@ from infra.resources import physical_name
 from tests.api.conftest import ROOT
 from tests.api.test_calls import register_node
 from tests.api.test_identity import body
-from tests.api.test_procedures import PEPPER, appointment, blank_pdf
+from tests.api.test_procedures import INSTALMENTS, PEPPER, appointment, blank_pdf
 
 A, A_EMAIL = "12345678Z", "rosa@example.org"
 B, B_EMAIL = "99584529A", "b@example.org"
@@ -130,14 +130,6 @@ PDF = {
 }
 REASON = {"reason": "Complaint 2026/114 about the call"}
 TO_SLOT = {"start": "{slot}"}
-INSTALMENTS = {
-    "amount_cents": 120000,
-    "voluntary_period_end": "2025-07-21",
-    "fractions": 6,
-    "first_due": "2025-09-05",
-    "day_of_month": 5,
-    "guarantee": "none",
-}
 COMPLETED = {"outcome": "completed"}
 DNI_SHOWN = {"method": "dni_shown", "matches": True}
 

@@ -17,19 +17,11 @@ from chalice.test import Client
 from dev.seed import DemoCounts
 from tests.api.test_booking import book, slots
 from tests.api.test_identity import body, citizen_token, eid_token, get, post, staff_token
-from tests.api.test_procedures import EMAIL, appointment, issue
+from tests.api.test_procedures import EMAIL, INSTALMENTS, appointment, issue
 from tests.zones import COUNCIL_ZONE
 
 FAR = ("9999-12-31", "0001-01-01", "2019-12-31")
 FAR_TIMES = ("9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00")
-INSTALMENTS = {
-    "amount_cents": 120000,
-    "voluntary_period_end": "2025-07-21",
-    "fractions": 6,
-    "first_due": "2025-09-05",
-    "day_of_month": 5,
-    "guarantee": "none",
-}
 
 
 def fields(response: Any) -> list[str]:

@@ -56,8 +56,9 @@ def join(client: Client, appointment_id: str, token: str) -> Any:
     return post(client, f"/appointments/{appointment_id}/call", {}, token)
 
 
-def report(client: Client, event: dict[str, Any], secret: bytes = SECRET, skew: int = 0) -> Any:
-    raw = json.dumps(event)
+def from_the_node(client: Client, path: str, payload: dict[str, Any], secret: bytes = SECRET, skew: int = 0) -> Any:
+    """POSTs ``payload`` to ``path`` as media node node-a does: JSON, timestamped (``skew`` seconds off) and signed."""
+    raw = json.dumps(payload)
     timestamp = str(int(time.time()) + skew)
     headers = {
         "Content-Type": "application/json",
@@ -65,7 +66,11 @@ def report(client: Client, event: dict[str, Any], secret: bytes = SECRET, skew: 
         "X-Media-Timestamp": timestamp,
         "X-Media-Signature": webhook_signature(secret, timestamp, raw.encode()),
     }
-    return client.http.post("/media/events", body=raw, headers=headers)
+    return client.http.post(path, body=raw, headers=headers)
+
+
+def report(client: Client, event: dict[str, Any], secret: bytes = SECRET, skew: int = 0) -> Any:
+    return from_the_node(client, "/media/events", event, secret, skew)
 
 
 def event(call: dict[str, Any], appointment_id: str, kind: str, **extra: Any) -> dict[str, Any]:
@@ -279,15 +284,7 @@ def test_unsigned_or_replayed_reports_are_refused(
 
 
 def ask_sessions(client: Client, sessions: list[str], secret: bytes = SECRET) -> Any:
-    raw = json.dumps({"sessions": sessions})
-    timestamp = str(int(time.time()))
-    headers = {
-        "Content-Type": "application/json",
-        "X-Media-Node": "node-a",
-        "X-Media-Timestamp": timestamp,
-        "X-Media-Signature": webhook_signature(secret, timestamp, raw.encode()),
-    }
-    return client.http.post("/media/sessions", body=raw, headers=headers)
+    return from_the_node(client, "/media/sessions", {"sessions": sessions}, secret)
 
 
 def session_of(join_token: str) -> str:

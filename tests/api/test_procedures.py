@@ -29,6 +29,16 @@ from tests.zones import COUNCIL_ZONE
 
 EMAIL = "rosa@example.org"
 PEPPER = next(p for p in RESOURCES.parameters if p.name == "auth/otp-pepper").dev_value.encode()
+# An instalment-plan preview request: the worked example of test_instalment_preview_matches_the_worked_example,
+# reused by the bounds, date-bounds and authorization tests.
+INSTALMENTS = {
+    "amount_cents": 120000,
+    "voluntary_period_end": "2025-07-21",
+    "fractions": 6,
+    "first_due": "2025-09-05",
+    "day_of_month": 5,
+    "guarantee": "none",
+}
 
 
 def blank_pdf() -> bytes:
@@ -230,27 +240,19 @@ def test_verification_lookups_are_rate_limited(client: Client, demo: DemoCounts)
 
 def test_instalment_preview_matches_the_worked_example(client: Client, demo: DemoCounts) -> None:
     citizen = citizen_token(client, "12345678Z", EMAIL)
-    request = {
-        "amount_cents": 120000,
-        "voluntary_period_end": "2025-07-21",
-        "fractions": 6,
-        "first_due": "2025-09-05",
-        "day_of_month": 5,
-        "guarantee": "none",
-    }
-    answer = post(client, "/instalment-plans/preview", request, citizen)
+    answer = post(client, "/instalment-plans/preview", INSTALMENTS, citizen)
     assert answer.status_code == 200, answer.body
     plan = body(answer)
     assert [i["interest_cents"] for i in plan["items"]] == [102, 171, 238, 305, 374, 443]
     assert plan["items"][1]["due"] == "2025-10-06"  # 5 October 2025 is a Sunday
     assert (plan["interest_cents"], plan["total_cents"]) == (1633, 121633)
-    bad = post(client, "/instalment-plans/preview", {**request, "day_of_month": 7}, citizen)
+    bad = post(client, "/instalment-plans/preview", {**INSTALMENTS, "day_of_month": 7}, citizen)
     assert bad.status_code == 422
     assert {e["field"] for e in body(bad)["errors"]} == {"day_of_month"}
     # Below the minimum amount, and more fractions than the amount's band allows (100 to 600 € → 6 months).
-    small = post(client, "/instalment-plans/preview", {**request, "amount_cents": 5000}, citizen)
+    small = post(client, "/instalment-plans/preview", {**INSTALMENTS, "amount_cents": 5000}, citizen)
     assert (small.status_code, next(e["field"] for e in body(small)["errors"])) == (422, "amount_cents")
-    many = post(client, "/instalment-plans/preview", {**request, "amount_cents": 50000, "fractions": 7}, citizen)
+    many = post(client, "/instalment-plans/preview", {**INSTALMENTS, "amount_cents": 50000, "fractions": 7}, citizen)
     assert (many.status_code, [e["field"] for e in body(many)["errors"]]) == (422, ["fractions"])
 
 

@@ -10,21 +10,10 @@ from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.e2e.test_sign_in import _latest_code
-from tests.stack import STAFF_PASSWORD, RunningStack
+from tests.e2e.steps import citizen_signs_in_by_code, staff_signs_in
+from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
-
-def _sign_in_by_code(stack: RunningStack, page: Page, id_number: str, email: str, return_to: str) -> None:
-    page.goto(f"{stack.web_url}/sign-in?return_to={return_to}")
-    page.fill("#id-number", id_number)
-    page.check("input[name=channel][value=email]")
-    page.fill("#destination", email)
-    page.locator("form#otp-request button[type=submit]").click()
-    expect(page.locator("form#otp-verify")).to_be_visible()
-    page.fill("#otp-code", _latest_code(stack, email))
-    page.locator("form#otp-verify button[type=submit]").click()
 
 
 def _choose_first_slot(page: Page) -> str:
@@ -40,7 +29,7 @@ def _choose_first_slot(page: Page) -> str:
 
 def test_a_citizen_books_changes_and_cancels(stack: RunningStack, page: Page) -> None:
     email = "booker@example.org"
-    _sign_in_by_code(stack, page, "00000000T", email, "/me")
+    citizen_signs_in_by_code(stack, page, "00000000T", email, "/me")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("My area|El meu espai|Mi espacio"))
     page.get_by_role("button", name="English").click()
 
@@ -87,14 +76,7 @@ def test_a_citizen_books_changes_and_cancels(stack: RunningStack, page: Page) ->
 
 
 def test_an_agent_sees_the_days_agenda(stack: RunningStack, page: Page) -> None:
-    page.goto(stack.web_url + "/staff/sign-in")
-    page.get_by_role("button", name="English").click()
-    page.fill("#username", "agent.omac")
-    page.fill("#password", STAFF_PASSWORD)
-    page.locator("form#staff-login button[type=submit]").click()
-    expect(page.locator("form#staff-otp")).to_be_visible()
-    page.fill("#staff-otp-code", _latest_code(stack, "agent.omac@vilademo.example"))
-    page.locator("form#staff-otp button[type=submit]").click()
+    staff_signs_in(stack, page, "agent.omac")
     # An agent lands straight on the day agenda.
     expect(page).to_have_url(f"{stack.web_url}/agenda")
     expect(page.get_by_role("heading", level=1)).to_have_text("Day agenda")

@@ -18,26 +18,16 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
 from dev.calls_now import DEMO_CALLS
+from dev.chromium import WEBRTC_FLAGS
 from infra.resources import physical_name
 from tests.e2e.conftest import axe_violations, launch_chromium
 from tests.e2e.contrast import contrast_failures
-from tests.e2e.test_sign_in import _latest_code
+from tests.e2e.steps import citizen_signs_in_by_code, citizen_signs_in_with_eid, session_token, staff_signs_in
 from tests.integration.test_call import _agenda_call, _s3
-from tests.stack import STAFF_PASSWORD, RunningStack
+from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
-# What Chromium needs to talk WebRTC to an aiortc server on this machine (design/LOCAL.md, "WebRTC"): real host
-# candidates rather than mDNS names, loopback candidates, sound without a click, and no throttling of pages that
-# headless Chromium considers in the background.
-WEBRTC_FLAGS = (
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-    "--disable-renderer-backgrounding",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-)
 # The OGAT demo appointment: the integration test of the call uses OMAC's, and no other test signs in as agent.ogat.
 OFFICE, _, ID_NUMBER, _, EMAIL, AGENT = DEMO_CALLS[1]
 CHAT = "Bon dia, em veieu bé?"
@@ -103,15 +93,7 @@ def _overflow(page: Page) -> int:
 
 def _citizen_opens_the_call(stack: RunningStack, page: Page) -> str:
     """Signs in with a code, goes from "My appointments" to the appointment and its call; returns its id."""
-    page.goto(f"{stack.web_url}/sign-in?return_to=/appointments")
-    page.get_by_role("button", name="English").click()
-    page.fill("#id-number", ID_NUMBER)
-    page.check("input[name=channel][value=email]")
-    page.fill("#destination", EMAIL)
-    page.locator("form#otp-request button[type=submit]").click()
-    expect(page.locator("form#otp-verify")).to_be_visible()
-    page.fill("#otp-code", _latest_code(stack, EMAIL))
-    page.locator("form#otp-verify button[type=submit]").click()
+    citizen_signs_in_by_code(stack, page, ID_NUMBER, EMAIL, "/appointments", language="English")
 
     appointment = page.locator("li.appointment").first
     expect(appointment).to_be_visible()
@@ -124,16 +106,9 @@ def _citizen_opens_the_call(stack: RunningStack, page: Page) -> str:
 
 def _agent_opens_the_agenda(stack: RunningStack, page: Page) -> str:
     """Password and emailed code, straight to the agenda; returns the session's access token (for the API)."""
-    page.goto(f"{stack.web_url}/staff/sign-in?return_to=/agenda")
-    page.get_by_role("button", name="English").click()
-    page.fill("#username", AGENT)
-    page.fill("#password", STAFF_PASSWORD)
-    page.locator("form#staff-login button[type=submit]").click()
-    expect(page.locator("form#staff-otp")).to_be_visible()
-    page.fill("#staff-otp-code", _latest_code(stack, f"{AGENT}@vilademo.example"))
-    page.locator("form#staff-otp button[type=submit]").click()
+    staff_signs_in(stack, page, AGENT, return_to="/agenda")
     expect(page.get_by_role("heading", level=1)).to_have_text("Day agenda")
-    return str(page.evaluate("JSON.parse(sessionStorage.getItem('va.session')).access_token"))
+    return session_token(page)
 
 
 def test_a_citizen_waits_is_admitted_talks_reconnects_and_the_call_is_recorded(
@@ -293,11 +268,7 @@ def test_the_call_of_an_appointment_that_does_not_exist_is_not_found(stack: Runn
     context = _context(browser, stack, locale="en-GB")
     page = context.new_page()
     # Signed in through the fake eID provider (no code to spend), straight back to the call's address.
-    page.goto(f"{stack.web_url}/appointments/{uuid.uuid4()}/call")
-    page.get_by_role("button", name="English").click()
-    page.locator("a#eid-start").click()
-    page.locator("label:has-text('12345678Z')").click()
-    page.get_by_role("button", name="Identifica't").click()
+    citizen_signs_in_with_eid(stack, page, "12345678Z", f"/appointments/{uuid.uuid4()}/call")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("not found", re.IGNORECASE))
     expect(page.locator("#join-call")).to_have_count(0)

@@ -6,7 +6,6 @@ citizen finds it in "My documents" and downloads it; anyone holding its CSV chec
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import pytest
 import requests
@@ -15,8 +14,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Request, Viewport
 from chalicelib.domain.csv_code import valid_csv
 from dev.calls_now import seed_calls_now
 from tests.e2e.conftest import axe_violations
-from tests.e2e.test_sign_in import _latest_code
-from tests.stack import STAFF_PASSWORD, RunningStack
+from tests.e2e.steps import api, citizen_signs_in_with_eid, session_token, staff_signs_in
+from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -35,24 +34,11 @@ TIMEOUT = 15
 DESK: ViewportSize = {"width": 1280, "height": 900}
 
 
-def _api(method: str, stack: RunningStack, path: str, token: str, **kwargs: Any) -> requests.Response:
-    return requests.request(
-        method, f"{stack.api_url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT, **kwargs
-    )
-
-
 def _agent_signs_in(stack: RunningStack, page: Page) -> str:
     """Password and emailed code; returns the session's access token (for the API)."""
-    page.goto(f"{stack.web_url}/staff/sign-in?return_to=/agenda")
-    page.get_by_role("button", name="English").click()
-    page.fill("#username", AGENT)
-    page.fill("#password", STAFF_PASSWORD)
-    page.locator("form#staff-login button[type=submit]").click()
-    expect(page.locator("form#staff-otp")).to_be_visible()
-    page.fill("#staff-otp-code", _latest_code(stack, f"{AGENT}@vilademo.example"))
-    page.locator("form#staff-otp button[type=submit]").click()
+    staff_signs_in(stack, page, AGENT, return_to="/agenda")
     expect(page.get_by_role("heading", level=1)).to_have_text("Day agenda")
-    return str(page.evaluate("JSON.parse(sessionStorage.getItem('va.session')).access_token"))
+    return session_token(page)
 
 
 def _book_now(stack: RunningStack) -> str:
@@ -64,11 +50,7 @@ def _book_now(stack: RunningStack) -> str:
 
 def _citizen_signs_in_with_eid(stack: RunningStack, page: Page, path: str) -> None:
     """Through the fake eID provider (no one-time code to spend), straight back to `path`."""
-    page.goto(f"{stack.web_url}{path}")
-    page.get_by_role("button", name="English").click()
-    page.locator("a#eid-start").click()
-    page.locator(f"label:has-text('{CITIZEN}')").click()
-    page.get_by_role("button", name="Identifica't").click()
+    citizen_signs_in_with_eid(stack, page, CITIZEN, path)
     expect(page).to_have_url(f"{stack.web_url}{path}")
 
 
@@ -100,7 +82,7 @@ def test_an_agent_issues_a_certificate_and_the_citizen_downloads_and_verifies_it
             c.close()
         if appointment_id:
             # Close it as done: an appointment under way is closed by its outcome (it can no longer be cancelled).
-            _api(
+            api(
                 "POST", stack, f"/appointments/{appointment_id}/outcome", token, json={"outcome": "completed"}
             ).raise_for_status()
 

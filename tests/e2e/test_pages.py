@@ -23,7 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from dev.calls_now import seed_calls_now
 from tests.e2e.conftest import axe_violations
 from tests.e2e.contrast import contrast_failures
-from tests.e2e.test_sign_in import _latest_code
+from tests.e2e.steps import latest_code
 from tests.integration.test_booking_race import staff_token
 from tests.stack import RunningStack
 
@@ -69,7 +69,7 @@ def _citizen_token(stack: RunningStack, id_number: str = CITIZEN_ID, email: str 
     assert sent.status_code == 202, sent.text
     verified = requests.post(
         f"{stack.api_url}/auth/otp/verify",
-        json={"challenge_id": sent.json()["challenge_id"], "code": _latest_code(stack, email)},
+        json={"challenge_id": sent.json()["challenge_id"], "code": latest_code(stack, email)},
         timeout=TIMEOUT,
     )
     assert verified.status_code == 200, verified.text

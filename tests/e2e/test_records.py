@@ -8,10 +8,9 @@ import requests
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.e2e.test_documents import _api
-from tests.e2e.test_sign_in import _latest_code
+from tests.e2e.steps import api, citizen_signs_in_with_eid, staff_signs_in
 from tests.integration.test_booking_race import staff_token
-from tests.stack import STAFF_PASSWORD, RunningStack
+from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -31,7 +30,7 @@ def _book_and_look_up(stack: RunningStack, token: str) -> str:
     slots = requests.get(f"{stack.api_url}/services/{SERVICE}/slots", timeout=TIMEOUT).json()["items"]
     assert slots, "no payment-letter slot is offered"
     start = slots[len(slots) // 3]["start"]
-    booked = _api(
+    booked = api(
         "POST",
         stack,
         "/appointments",
@@ -46,7 +45,7 @@ def _book_and_look_up(stack: RunningStack, token: str) -> str:
     )
     assert booked.status_code == 201, booked.text
     appointment_id = str(booked.json()["id"])
-    form = _api("GET", stack, f"/appointments/{appointment_id}/procedure-form", token)
+    form = api("GET", stack, f"/appointments/{appointment_id}/procedure-form", token)
     assert form.status_code == 200, form.text
     return appointment_id
 
@@ -58,11 +57,7 @@ def test_a_citizen_sees_who_accessed_their_data_and_why(stack: RunningStack, bro
     page = context.new_page()
     try:
         # WHEN the citizen signs in with their digital identity and opens "Who accessed my data"
-        page.goto(f"{stack.web_url}/me/access-log")
-        page.get_by_role("button", name="English").click()
-        page.locator("a#eid-start").click()
-        page.locator(f"label:has-text('{CITIZEN}')").click()
-        page.get_by_role("button", name="Identifica't").click()
+        citizen_signs_in_with_eid(stack, page, CITIZEN, "/me/access-log")
         expect(page).to_have_url(f"{stack.web_url}/me/access-log")
         expect(page.get_by_role("heading", level=1)).to_have_text("Who accessed my data")
 
@@ -81,18 +76,11 @@ def test_a_citizen_sees_who_accessed_their_data_and_why(stack: RunningStack, bro
         assert axe_violations(page) == []
     finally:
         context.close()
-        _api("POST", stack, f"/appointments/{appointment_id}/cancel", token, json={}).raise_for_status()
+        api("POST", stack, f"/appointments/{appointment_id}/cancel", token, json={}).raise_for_status()
 
 
 def _auditor_signs_in(stack: RunningStack, page: Page) -> None:
-    page.goto(f"{stack.web_url}/staff/sign-in?return_to=/staff/audit")
-    page.get_by_role("button", name="English").click()
-    page.fill("#username", "auditor")
-    page.fill("#password", STAFF_PASSWORD)
-    page.locator("form#staff-login button[type=submit]").click()
-    expect(page.locator("form#staff-otp")).to_be_visible()
-    page.fill("#staff-otp-code", _latest_code(stack, "auditor@vilademo.example"))
-    page.locator("form#staff-otp button[type=submit]").click()
+    staff_signs_in(stack, page, "auditor", return_to="/staff/audit")
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail")
 
 

@@ -5,21 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import axe_violations
+from tests.e2e.steps import latest_code
 from tests.stack import STAFF_PASSWORD, RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
-
-def _latest_code(stack: RunningStack, to: str | None = None) -> str:
-    params = {"to": to} if to else {}
-    items = requests.get(f"{stack.api_url}/dev/outbox", params=params, timeout=10).json()["items"]
-    match = re.search(r"\b(\d{6})\b", items[0]["body"])
-    assert match
-    return match.group(1)
 
 
 def test_a_citizen_signs_in_with_a_code_read_from_the_outbox(stack: RunningStack, page: Page) -> None:
@@ -36,7 +28,7 @@ def test_a_citizen_signs_in_with_a_code_read_from_the_outbox(stack: RunningStack
     expect(page.locator("form#otp-verify")).to_be_visible()
     expect(page.locator("section#dev-outbox li").first).to_contain_text("El vostre codi és")
     assert axe_violations(page) == []
-    page.fill("#otp-code", _latest_code(stack, "rosa@example.org"))
+    page.fill("#otp-code", latest_code(stack, "rosa@example.org"))
     page.locator("form#otp-verify button[type=submit]").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("El meu espai")
@@ -55,7 +47,7 @@ def test_a_wrong_code_says_how_many_attempts_are_left(stack: RunningStack, page:
     page.fill("#destination", "wrong@example.org")
     page.locator("form#otp-request button[type=submit]").click()
     expect(page.locator("form#otp-verify")).to_be_visible()
-    code = _latest_code(stack, "wrong@example.org")
+    code = latest_code(stack, "wrong@example.org")
 
     page.fill("#otp-code", "000000" if code != "000000" else "111111")
     page.locator("form#otp-verify button[type=submit]").click()
@@ -108,7 +100,7 @@ def test_an_agent_signs_in_with_password_and_emailed_code(stack: RunningStack, p
     page.locator("form#staff-login button[type=submit]").click()
     expect(page.locator("form#staff-otp")).to_be_visible()
     assert axe_violations(page) == []
-    page.fill("#staff-otp-code", _latest_code(stack, "agent.omac@vilademo.example"))
+    page.fill("#staff-otp-code", latest_code(stack, "agent.omac@vilademo.example"))
     page.locator("form#staff-otp button[type=submit]").click()
 
     # An agent lands on their day agenda (issue 13, item 18); their staff area is one link away.

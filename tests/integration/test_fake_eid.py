@@ -19,6 +19,7 @@ import requests
 
 from dev.fake_eid import EidConfig, Person, load_people, make_server
 from dev.seed import padron
+from tests.fakes import ManualClock
 from tests.stack import ROOT
 
 pytestmark = pytest.mark.integration
@@ -31,23 +32,13 @@ PEOPLE = load_people()
 METHOD_NAMES = {"idcatmobil": "idCAT Mòbil", "clave": "Cl@ve", "certificat": "Certificat digital"}
 
 
-class Clock:
-    """Monotonic seconds that only move when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def eid(clock: Clock) -> Iterator[str]:
+def eid(clock: ManualClock) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, EidConfig(clock=clock))
     # A short poll interval: shutdown() waits for the next poll, and every test starts and stops a server.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
@@ -289,7 +280,7 @@ def test_a_code_is_single_use_and_its_reuse_revokes_the_token(eid: str) -> None:
     assert user_info(eid, first.json()["access_token"]).status_code == 401
 
 
-def test_a_code_expires_after_60_seconds(eid: str, clock: Clock) -> None:
+def test_a_code_expires_after_60_seconds(eid: str, clock: ManualClock) -> None:
     verifier, challenge = pkce()
     code = sign_in(eid, "12345678Z", challenge)
 
@@ -440,7 +431,7 @@ def test_user_info_without_a_valid_bearer_token_is_401(eid: str, authorization: 
     assert response.json() == {"status": "ko", "error": "invalid_token"}
 
 
-def test_a_token_expires_after_an_hour(eid: str, clock: Clock) -> None:
+def test_a_token_expires_after_an_hour(eid: str, clock: ManualClock) -> None:
     verifier, challenge = pkce()
     access_token = token(eid, sign_in(eid, "12345678Z", challenge), verifier).json()["access_token"]
 

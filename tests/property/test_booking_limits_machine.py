@@ -10,9 +10,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import event
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, invariant, multiple, rule
+from hypothesis.stateful import Bundle, invariant, rule
 
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.catalogue import OfficeId
@@ -20,8 +19,6 @@ from chalicelib.domain.scheduling import unit_key
 from tests.property.test_booking_state_machine import (
     CONTACTS,
     DAY_START,
-    MAX_ACTIVE,
-    MAX_CONTACTS,
     SERVICES,
     StoreMachine,
     assert_limits_held,
@@ -63,12 +60,7 @@ class LimitsMachine(StoreMachine):
             created_by=f"citizen:{citizen}",
         )
         expected = limit_refusal(self.active(), citizen, contact, service)
-        event(f"book: {expected or 'booked'}")
-        assert refusal(lambda: self.store.book(appointment, MAX_ACTIVE, MAX_CONTACTS)) == expected
-        if expected is not None:
-            return multiple()
-        self.latest[appointment.id] = appointment
-        return appointment
+        return self.attempt_booking(appointment, expected)
 
     @rule(existing=appointments, outcome=st.sampled_from((Status.CANCELLED, Status.COMPLETED, Status.NO_SHOW)))
     def end(self, existing: Appointment, outcome: Status) -> None:

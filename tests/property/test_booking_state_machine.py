@@ -100,6 +100,16 @@ class StoreMachine(RuleBasedStateMachine):
     def active(self) -> list[Appointment]:
         return [a for a in self.latest.values() if a.is_active]
 
+    def attempt_booking(self, appointment: Appointment, expected: str | None) -> Any:
+        """Books ``appointment``, the store refusing with ``expected`` (None: booked); what the rule adds to its
+        bundle: the appointment, or nothing when refused."""
+        event(f"book: {expected or 'booked'}")
+        assert refusal(lambda: self.store.book(appointment, MAX_ACTIVE, MAX_CONTACTS)) == expected
+        if expected is not None:
+            return multiple()
+        self.latest[appointment.id] = appointment
+        return appointment
+
     def _scan(self, table: str) -> list[dict[str, Any]]:
         return list(self.client.scan(TableName=physical_name("dev", table), ConsistentRead=True)["Items"])
 
@@ -153,12 +163,7 @@ class BookingMachine(StoreMachine):
             if self.any_taken(agent, slot.units)
             else limit_refusal(self.active(), citizen, contact, service)
         )
-        event(f"book: {expected or 'booked'}")
-        assert refusal(lambda: self.store.book(appointment, MAX_ACTIVE, MAX_CONTACTS)) == expected
-        if expected is not None:
-            return multiple()
-        self.latest[appointment.id] = appointment
-        return appointment
+        return self.attempt_booking(appointment, expected)
 
     @rule(existing=appointments)
     def cancel(self, existing: Appointment) -> None:

@@ -23,7 +23,7 @@ from dev.seed import DemoCounts
 from tests.api.conftest import ROOT
 from tests.api.test_booking import book, slots
 from tests.api.test_identity import citizen_token, staff_token
-from tests.api.test_procedures import EMAIL, appointment
+from tests.api.test_procedures import EMAIL, INSTALMENTS, appointment
 
 OFFSETS = st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23)))
 DAYS = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat)
@@ -80,14 +80,6 @@ TARGETS: tuple[Target, ...] = (
     ("POST", "/audit/verify", "body", "from"),
     ("POST", "/audit/verify", "body", "to"),
 )
-INSTALMENTS = {
-    "amount_cents": 120000,
-    "voluntary_period_end": "2025-07-21",
-    "fractions": 6,
-    "first_due": "2025-09-05",
-    "day_of_month": 5,
-    "guarantee": "none",
-}
 
 
 def _date_inputs() -> set[Target]:

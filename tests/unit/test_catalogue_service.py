@@ -7,7 +7,7 @@ import pytest
 from chalicelib.domain.catalogue import Assurance, OfficeId, Service, Text
 from chalicelib.domain.errors import NotFound
 from chalicelib.services.catalogue import CatalogueService
-from tests.fakes import InMemoryCatalogue
+from tests.fakes import InMemoryCatalogue, ManualClock
 
 
 def _service(service_id: str, office: OfficeId, active: bool = True) -> Service:
@@ -21,14 +21,6 @@ def _service(service_id: str, office: OfficeId, active: bool = True) -> Service:
         min_assurance=Assurance.LOW,
         active=active,
     )
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -45,12 +37,12 @@ def repository() -> InMemoryCatalogue:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def catalogue(repository: InMemoryCatalogue, clock: FakeClock) -> CatalogueService:
+def catalogue(repository: InMemoryCatalogue, clock: ManualClock) -> CatalogueService:
     return CatalogueService(repository, cache_seconds=60, clock=clock)
 
 
@@ -83,7 +75,7 @@ def test_an_unknown_or_inactive_service_is_not_found(catalogue: CatalogueService
 
 
 def test_the_catalogue_is_read_once_while_fresh(
-    catalogue: CatalogueService, repository: InMemoryCatalogue, clock: FakeClock
+    catalogue: CatalogueService, repository: InMemoryCatalogue, clock: ManualClock
 ) -> None:
     # GIVEN a warm function that has listed the catalogue
     catalogue.list_services()
@@ -100,7 +92,7 @@ def test_the_catalogue_is_read_once_while_fresh(
 
 
 def test_the_catalogue_is_read_again_once_stale(
-    catalogue: CatalogueService, repository: InMemoryCatalogue, clock: FakeClock
+    catalogue: CatalogueService, repository: InMemoryCatalogue, clock: ManualClock
 ) -> None:
     catalogue.list_services()
     repository.put_service(_service("new-service", OfficeId.OMAC))
@@ -111,7 +103,7 @@ def test_the_catalogue_is_read_again_once_stale(
     assert repository.reads == 2
 
 
-def test_no_caching_when_the_lifetime_is_zero(repository: InMemoryCatalogue, clock: FakeClock) -> None:
+def test_no_caching_when_the_lifetime_is_zero(repository: InMemoryCatalogue, clock: ManualClock) -> None:
     catalogue = CatalogueService(repository, cache_seconds=0, clock=clock)
 
     catalogue.list_services()

@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib.adapters.origin import OriginSecret
+from tests.fakes import ManualClock
 
 NAME = "videoatencion/test/origin-verify"
 
@@ -27,14 +28,6 @@ class CountingClient:
         return self._real.get_secret_value(**kwargs)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def secrets() -> Iterator[Any]:
     with mock_aws():
@@ -44,7 +37,7 @@ def secrets() -> Iterator[Any]:
 
 
 def test_a_rotation_is_accepted_at_once_with_the_old_value_still_passing(secrets: Any) -> None:
-    clock = Clock()
+    clock = ManualClock()
     origin = OriginSecret(secrets, NAME, ttl_seconds=300, min_refresh_seconds=10, clock=clock)
     assert origin.accepts("value-one")
 
@@ -68,7 +61,7 @@ def test_a_rotation_is_accepted_at_once_with_the_old_value_still_passing(secrets
 
 
 def test_a_flood_of_wrong_values_reads_the_secret_at_most_once_per_interval(secrets: Any) -> None:
-    clock = Clock()
+    clock = ManualClock()
     counting = CountingClient(secrets)
     origin = OriginSecret(counting, NAME, ttl_seconds=300, min_refresh_seconds=10, clock=clock)
     origin.accepts("value-one")

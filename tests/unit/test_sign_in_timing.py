@@ -13,7 +13,7 @@ from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.errors import RateLimited, ValidationFailed
 from chalicelib.services.identity import CitizenSignIn, Limits, Sessions
 from chalicelib.services.ports import Message
-from tests.fakes import InMemoryAuditLog, InMemoryAuthStore
+from tests.fakes import InMemoryAuditLog, InMemoryAuthStore, ManualClock
 
 PEPPER = b"pepper"
 CONTEXT = RequestContext("request-1", "203.0.113.7")
@@ -23,21 +23,10 @@ MICROSECOND = 1e-6
 VALID = {"id_number": "12345678Z", "channel": "email", "destination": "anna@example.cat"}
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 class FakeSleep:
     """Sleeping moves the fake clock on, as real sleeping would."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.calls: list[float] = []
 
@@ -49,7 +38,7 @@ class FakeSleep:
 class SlowNotifier:
     """Hands a message over in ``delay`` seconds of the fake clock."""
 
-    def __init__(self, clock: FakeClock, delay: float = 0.0) -> None:
+    def __init__(self, clock: ManualClock, delay: float = 0.0) -> None:
         self.clock = clock
         self.delay = delay
         self.sent: list[Message] = []
@@ -63,7 +52,7 @@ class SlowNotifier:
 class SlowAuthStore(InMemoryAuthStore):
     """The sign-in state, taking ``delay`` (fake) seconds to write a challenge."""
 
-    def __init__(self, clock: FakeClock, delay: float = 0.0) -> None:
+    def __init__(self, clock: ManualClock, delay: float = 0.0) -> None:
         super().__init__()
         self.clock = clock
         self.delay = delay
@@ -75,7 +64,7 @@ class SlowAuthStore(InMemoryAuthStore):
 
 class World:
     def __init__(self, notifier_delay: float = 0.0, store_delay: float = 0.0) -> None:
-        self.clock = FakeClock()
+        self.clock = ManualClock(START)
         self.sleep = FakeSleep(self.clock)
         self.store = SlowAuthStore(self.clock, store_delay)
         self.notifier = SlowNotifier(self.clock, notifier_delay)

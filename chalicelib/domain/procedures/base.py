@@ -86,6 +86,20 @@ class Texts:
         return tuple(Option(value, said(f"{self.prefix}option.{field}.{value}")) for value in values)
 
 
+class Titled:
+    """A procedure's title: the ``title`` text under its type, the same way for every procedure."""
+
+    type: str
+
+    def title(self, language: str) -> str:
+        return Texts(self.type).say("title", language)
+
+
+def owed_cents(debt: dict[str, Any]) -> int:
+    """What a debt of the tax ledger still owes: its principal plus its surcharge, in cents."""
+    return int(debt.get("principal_cents", 0)) + int(debt.get("surcharge_cents", 0))
+
+
 # --- document content (laid out as PDF by chalicelib/documents/pdf.py) -----------------------------------------------
 @dataclass(frozen=True)
 class Heading:

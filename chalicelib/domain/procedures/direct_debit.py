@@ -24,6 +24,7 @@ from chalicelib.domain.procedures.base import (
     Paragraph,
     Table,
     Texts,
+    Titled,
     Words,
     day,
 )
@@ -50,7 +51,7 @@ def _periods(tax: str, ctx: Context, year: int) -> list[tuple[date, date]]:
     return [(date.fromisoformat(f"{y}-{start}"), date.fromisoformat(f"{y}-{end}")) for y in (year, year + 1, year + 2)]
 
 
-class DirectDebit:
+class DirectDebit(Titled):
     type = TYPE
     service = "direct-debit"  # the catalogue service it carries out
     office = OfficeId.OGAT
@@ -58,9 +59,6 @@ class DirectDebit:
     purpose = "direct debit"
     # Its mandate holds personal data (name, bank account, taxes): issued only when identified.
     personal_data = True
-
-    def title(self, language: str) -> str:
-        return T.say("title", language)
 
     def fields(self, ctx: Context) -> list[Field]:
         options = tuple(Option(str(o["item_id"]), _choice(o)) for o in _objects(ctx))

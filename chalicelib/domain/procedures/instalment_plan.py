@@ -26,9 +26,11 @@ from chalicelib.domain.procedures.base import (
     Paragraph,
     Table,
     Texts,
+    Titled,
     Words,
     day,
     euros,
+    owed_cents,
 )
 
 TYPE = "instalment_plan"
@@ -42,14 +44,10 @@ def _debts(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _choice(debt: dict[str, Any]) -> Words:
-    return lambda language: f"{debt.get('concept', debt['item_id'])} · {euros(_owed(debt), language)}"
+    return lambda language: f"{debt.get('concept', debt['item_id'])} · {euros(owed_cents(debt), language)}"
 
 
-def _owed(item: dict[str, Any]) -> int:
-    return int(item.get("principal_cents", 0)) + int(item.get("surcharge_cents", 0))
-
-
-class InstalmentPlan:
+class InstalmentPlan(Titled):
     type = TYPE
     service = "instalment-plan"  # the catalogue service it carries out
     office = OfficeId.OGAT
@@ -67,15 +65,12 @@ class InstalmentPlan:
             self._rules = InstalmentRules.load()
         return self._rules
 
-    def title(self, language: str) -> str:
-        return T.say("title", language)
-
     def fields(self, ctx: Context) -> list[Field]:
         debts = tuple(
             Option(
                 str(d["item_id"]),
                 _choice(d),
-                (("amount_cents", _owed(d)), ("voluntary_period_end", str(d["voluntary_period_end"]))),
+                (("amount_cents", owed_cents(d)), ("voluntary_period_end", str(d["voluntary_period_end"]))),
             )
             for d in _debts(ctx)
         )
@@ -124,7 +119,7 @@ class InstalmentPlan:
 
     def _plan(self, clean: dict[str, Any], ctx: Context) -> Plan:
         debts = [d for d in _debts(ctx) if str(d["item_id"]) in clean["debts"]]
-        amount = sum(_owed(d) for d in debts)
+        amount = sum(owed_cents(d) for d in debts)
         period_end = min(date.fromisoformat(str(d["voluntary_period_end"])) for d in debts)
         try:
             return plan(
@@ -159,7 +154,7 @@ class InstalmentPlan:
         schedule = self._plan(clean, ctx)
         debts = [d for d in _debts(ctx) if str(d["item_id"]) in clean["debts"]]
         blocks: list[Any] = [
-            Facts(tuple((str(d.get("concept", d["item_id"])), euros(_owed(d), lang)) for d in debts)),
+            Facts(tuple((str(d.get("concept", d["item_id"])), euros(owed_cents(d), lang)) for d in debts)),
             Table(
                 (
                     T.say("printed.due", lang),

@@ -23,9 +23,11 @@ from chalicelib.domain.procedures.base import (
     Option,
     Paragraph,
     Texts,
+    Titled,
     Words,
     day,
     euros,
+    owed_cents,
 )
 
 TYPE = "payment_letter"
@@ -43,7 +45,7 @@ def _payable(item: dict[str, Any]) -> bool:
 
 def _amount(item: dict[str, Any]) -> int:
     if item.get("kind") == "debt":
-        return int(item.get("principal_cents", 0)) + int(item.get("surcharge_cents", 0))
+        return owed_cents(item)
     return int(item.get("amount_cents", 0))
 
 
@@ -55,7 +57,7 @@ def _choice(item: dict[str, Any]) -> Words:
     return lambda language: f"{_concept(item)} · {euros(_amount(item), language)}"
 
 
-class PaymentLetter:
+class PaymentLetter(Titled):
     type = TYPE
     service = "payment-letter"  # the catalogue service it carries out
     office = OfficeId.OGAT
@@ -63,9 +65,6 @@ class PaymentLetter:
     purpose = "payment letter"
     # Its letter holds personal data (name, tax ID, the debt and its amount): issued only when identified.
     personal_data = True
-
-    def title(self, language: str) -> str:
-        return T.say("title", language)
 
     def fields(self, ctx: Context) -> list[Field]:
         options = tuple(Option(str(item["item_id"]), _choice(item)) for item in ctx.ledger if _payable(item))

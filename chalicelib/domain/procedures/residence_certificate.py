@@ -25,6 +25,7 @@ from chalicelib.domain.procedures.base import (
     Paragraph,
     Table,
     Texts,
+    Titled,
     day,
 )
 
@@ -47,7 +48,7 @@ def _name(person: dict[str, Any]) -> str:
     return " ".join(p for p in (person.get("given_name"), person.get("surname1"), person.get("surname2")) if p)
 
 
-class ResidenceCertificate:
+class ResidenceCertificate(Titled):
     type = TYPE
     service = "residence-certificate"  # the catalogue service it carries out
     office = OfficeId.OMAC
@@ -55,9 +56,6 @@ class ResidenceCertificate:
     purpose = "residence certificate"
     # Its document holds personal data (birth date and place, address, co-residents): issued only when identified.
     personal_data = True
-
-    def title(self, language: str) -> str:
-        return T.say("title", language)
 
     def fields(self, ctx: Context) -> list[Field]:
         return [
