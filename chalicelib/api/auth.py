@@ -6,6 +6,7 @@ from http.cookies import CookieError, SimpleCookie
 
 from chalice.app import Response
 
+from chalicelib.api import commands
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, with_language
 from chalicelib.bootstrap import get_container
@@ -23,16 +24,16 @@ def _token_body(token: str, expires_in: int) -> dict[str, object]:
 @auth.route("/auth/otp", methods=["POST"])
 def request_code() -> Response:
     request = auth.current_request
-    challenge_id, lifetime = get_container().citizen_sign_in.request_code(
-        with_language(request, json_object(request)), context_of(request)
-    )
+    asked = commands.request_code(with_language(request, json_object(request)))
+    challenge_id, lifetime = get_container().citizen_sign_in.request_code(asked, context_of(request))
     return json_response({"challenge_id": challenge_id, "expires_in": lifetime}, status=202, headers=NO_STORE)
 
 
 @auth.route("/auth/otp/verify", methods=["POST"])
 def verify_code() -> Response:
     request = auth.current_request
-    issued = get_container().citizen_sign_in.verify_code(json_object(request), context_of(request))
+    entry = commands.code_entry(json_object(request))
+    issued = get_container().citizen_sign_in.verify_code(entry, context_of(request))
     return json_response(_token_body(issued.token, issued.expires_in), headers=NO_STORE)
 
 
@@ -80,7 +81,8 @@ def eid_callback() -> Response:
 @auth.route("/auth/staff/login", methods=["POST"])
 def staff_login() -> Response:
     request = auth.current_request
-    issued = get_container().staff_sign_in.login(with_language(request, json_object(request)), context_of(request))
+    login = commands.staff_login(with_language(request, json_object(request)))
+    issued = get_container().staff_sign_in.login(login, context_of(request))
     return json_response(_token_body(issued.token, issued.expires_in), headers=NO_STORE)
 
 

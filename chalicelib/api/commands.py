@@ -1,19 +1,39 @@
-"""Request bodies → typed commands (``chalicelib/services/commands.py``): every body field of the booking routes is
-read here and nowhere else, its errors collected per field (``Parsed``), in the catalogue's words.
+"""Request bodies → typed commands (``chalicelib/services/commands.py``): every body field of booking, procedures,
+consent, attachments and the instalment preview is read here and nowhere else, its errors collected per field
+(``Parsed``), each named by its catalogue key.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import base64
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib import texts
+from chalicelib.auth.codes import CODE_DIGITS
 from chalicelib.domain.appointments import OUTCOMES, Contact, Status
-from chalicelib.domain.bounds import Window, parse_instant, text
+from chalicelib.domain.bounds import Window, parse_day, parse_instant, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
-from chalicelib.services.commands import BookRequest, Parsed, RecordOutcome, Reschedule, StaffBooking
+from chalicelib.domain.identity_check import CheckMethod
+from chalicelib.domain.instalments import InstalmentRules
+from chalicelib.domain.procedures import REGISTRY
+from chalicelib.services.commands import (
+    AddAttachment,
+    BookRequest,
+    CodeEntry,
+    InstalmentPreview,
+    Parsed,
+    RecordOutcome,
+    RequestCode,
+    Reschedule,
+    RunProcedure,
+    StaffBooking,
+    StaffLogin,
+    StatedReason,
+)
+from chalicelib.services.documents import ATTACHMENT_MAX_BASE64, ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES
 
 NOTES_MAX = 2000
 
@@ -97,3 +117,190 @@ def _contact(raw: object, errors: list[FieldError]) -> Contact:
     if not email and not phone and not any(e.field.startswith("contact") for e in errors):
         errors.append(FieldError("contact", "contact_needed"))
     return Contact(email, phone)
+
+
+# --- procedures, consent, attachments, instalment previews ---------------------------------------------------------
+REASON_LENGTH = (10, 500)  # a stated reason, trimmed: a reissue, a legal hold's step, a recording's playback
+MAX_FILENAME_SENT = 120  # as sent; stored as ``safe_filename`` makes it (no folders or control characters)
+GUARANTEES = ("none", "aval")
+
+
+def run_procedure(body: dict[str, Any]) -> Parsed[RunProcedure]:
+    kind, data = body.get("type"), body.get("data")
+    reissue = body.get("reissue", False)
+    errors = []
+    if not isinstance(kind, str) or kind not in REGISTRY:
+        errors.append(FieldError("type", "one_of", choices=", ".join(sorted(REGISTRY))))
+    if not isinstance(data, dict):
+        errors.append(FieldError("data", "json_object"))
+    if not isinstance(reissue, bool):
+        errors.append(FieldError("reissue", "boolean"))
+    stated = _reason(body, errors) if reissue is True else None
+    if errors or not isinstance(kind, str) or not isinstance(data, dict) or not isinstance(reissue, bool):
+        return Parsed(None, tuple(errors))
+    return Parsed(RunProcedure(kind, data, reissue, stated))
+
+
+def confirm_consent(body: dict[str, Any]) -> Parsed[CodeEntry] | None:
+    """None for the first step (no code yet: send one); else the code the citizen typed."""
+    if "code" not in body and "challenge_id" not in body:
+        return None
+    return _code_entry(body)
+
+
+def code_entry(body: dict[str, Any]) -> CodeEntry:
+    """A sign-in code: refused at once (the caller is nobody yet, there is nothing to authorise first)."""
+    return _code_entry(body).command()
+
+
+def _code_entry(body: dict[str, Any]) -> Parsed[CodeEntry]:
+    challenge_id, code = body.get("challenge_id"), body.get("code")
+    errors = []
+    if not isinstance(challenge_id, str) or not 10 <= len(challenge_id) <= 64:
+        errors.append(FieldError("challenge_id", "malformed"))
+    if not _is_code(code):
+        errors.append(FieldError("code", "code_digits"))
+    if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
+        return Parsed(None, tuple(errors))
+    return Parsed(CodeEntry(challenge_id, code))
+
+
+def _is_code(value: object) -> bool:
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == CODE_DIGITS
+
+
+def request_code(body: dict[str, Any]) -> RequestCode:
+    errors: list[FieldError] = []
+    subject = channel = to = None
+    try:
+        subject = id_number(body.get("id_number"))
+    except ValidationFailed as exc:
+        errors += exc.errors
+    try:
+        channel = Channel(str(body.get("channel")))
+    except ValueError:
+        errors.append(FieldError("channel", "one_of", choices=", ".join(c.value for c in Channel)))
+    if channel is not None:
+        try:
+            to = destination(channel, body.get("destination"))
+        except ValidationFailed as exc:
+            errors += exc.errors
+    elif not isinstance(body.get("destination"), str) or not body["destination"].strip():
+        errors.append(FieldError("destination", "required"))
+    if errors or subject is None or channel is None or to is None:
+        raise ValidationFailed(errors)
+    return RequestCode(subject, channel, to, texts.language(body.get("language")))
+
+
+def staff_login(body: dict[str, Any]) -> StaffLogin:
+    username, password, otp = body.get("username"), body.get("password"), body.get("otp")
+    errors = []
+    if not isinstance(username, str) or not 1 <= len(username) <= 64:
+        errors.append(FieldError("username", "required"))
+    if not isinstance(password, str) or not 1 <= len(password) <= 256:
+        errors.append(FieldError("password", "required"))
+    if otp is not None and not _is_code(otp):
+        errors.append(FieldError("otp", "code_digits"))
+    if errors or not isinstance(username, str) or not isinstance(password, str):
+        raise ValidationFailed(errors)
+    return StaffLogin(username, password, None if otp is None else str(otp), texts.language(body.get("language")))
+
+
+def add_attachment(body: dict[str, Any]) -> Parsed[AddAttachment]:
+    name, content_type, encoded = body.get("filename"), body.get("content_type"), body.get("data_base64")
+    errors = []
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_FILENAME_SENT:
+        errors.append(FieldError("filename", "length", low=1, high=MAX_FILENAME_SENT))
+    if content_type not in ATTACHMENT_TYPES:
+        errors.append(FieldError("content_type", "file_type"))
+    data = b""
+    if not isinstance(encoded, str):
+        errors.append(FieldError("data_base64", "base64"))
+    elif len(encoded) > ATTACHMENT_MAX_BASE64:
+        errors.append(FieldError("data_base64", "file_too_large", megabytes=ATTACHMENT_MAX_BYTES // 2**20))
+    else:
+        try:
+            data = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            errors.append(FieldError("data_base64", "base64"))
+    if data and len(data) > ATTACHMENT_MAX_BYTES:
+        errors.append(FieldError("data_base64", "file_too_large", megabytes=ATTACHMENT_MAX_BYTES // 2**20))
+    elif (
+        content_type in ATTACHMENT_TYPES
+        and not any(e.field == "data_base64" for e in errors)
+        and not data.startswith(ATTACHMENT_TYPES[str(content_type)])
+    ):
+        errors.append(FieldError("data_base64", "file_content_type"))
+    if errors or not isinstance(name, str):
+        return Parsed(None, tuple(errors))
+    return Parsed(AddAttachment(name, str(content_type), data))
+
+
+def instalment_preview(body: dict[str, Any], *, window: Window) -> InstalmentPreview:
+    """Raised at once: the preview is about no one's appointment, so there is nothing to authorise first."""
+    errors = []
+    amount = body.get("amount_cents")
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        errors.append(FieldError("amount_cents", "positive_cents"))
+    fractions = body.get("fractions")
+    if not isinstance(fractions, int) or isinstance(fractions, bool):
+        errors.append(FieldError("fractions", "whole_number"))
+    dates: dict[str, date] = {}
+    for name in ("voluntary_period_end", "first_due"):
+        try:
+            dates[name] = parse_day(body.get(name), name, window)
+        except ValidationFailed as exc:
+            errors += exc.errors
+    day_of_month, due_days = body.get("day_of_month"), InstalmentRules.load().due_days
+    if day_of_month not in due_days:
+        errors.append(FieldError("day_of_month", "one_of", choices=", ".join(str(day) for day in due_days)))
+    guarantee = body.get("guarantee", "none")
+    if guarantee not in GUARANTEES:
+        errors.append(FieldError("guarantee", "one_of", choices=", ".join(GUARANTEES)))
+    if errors or not isinstance(amount, int) or not isinstance(fractions, int) or not isinstance(day_of_month, int):
+        raise ValidationFailed(errors)
+    return InstalmentPreview(
+        amount, fractions, dates["voluntary_period_end"], dates["first_due"], day_of_month, str(guarantee)
+    )
+
+
+def stated_reason(body: dict[str, Any]) -> Parsed[StatedReason]:
+    errors: list[FieldError] = []
+    reason = _reason(body, errors)
+    return Parsed(None, tuple(errors)) if errors else Parsed(StatedReason(reason))
+
+
+def place_hold(body: dict[str, Any]) -> Parsed[StatedReason]:
+    """A hold is placed with ``hold: true`` (lifting one is its own two-person route) and a reason."""
+    errors: list[FieldError] = []
+    hold = body.get("hold", True)
+    if hold is False:
+        errors.append(FieldError("hold", "hold_release_elsewhere"))
+    elif hold is not True:
+        errors.append(FieldError("hold", "must_be_true"))
+    reason = _reason(body, errors)
+    return Parsed(None, tuple(errors)) if errors else Parsed(StatedReason(reason))
+
+
+def _reason(body: dict[str, Any], errors: list[FieldError]) -> str:
+    reason = body.get("reason")
+    text = reason.strip() if isinstance(reason, str) else ""
+    low, high = REASON_LENGTH
+    if not low <= len(text) <= high:
+        errors.append(FieldError("reason", "reason_length", low=low, high=high))
+    return text
+
+
+def identity_check(body: dict[str, Any]) -> Parsed[CheckMethod]:
+    """How the agent checked the citizen's identity in the call; a person who does not match is refused at
+    ``matches`` (the document must not be issued)."""
+    errors = []
+    method = body.get("method")
+    if method not in {m.value for m in CheckMethod}:
+        errors.append(FieldError("method", "one_of", choices=", ".join(CheckMethod)))
+    matches = body.get("matches")
+    if matches is False:
+        errors.append(FieldError("matches", "identity_not_matching"))
+    elif matches is not True:
+        errors.append(FieldError("matches", "identity_matches"))
+    return Parsed(None, tuple(errors)) if errors else Parsed(CheckMethod(str(method)))

@@ -8,12 +8,13 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.api import idempotency
+from chalicelib.api import commands, idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
+from chalicelib.domain.instalments import Plan
 from chalicelib.domain.messages import from_accept_language
 from chalicelib.services.procedures import ConsentCodeSent
 from chalicelib.texts import LANGUAGES
@@ -21,8 +22,8 @@ from chalicelib.texts import LANGUAGES
 procedures = ApiBlueprint(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
-# A use case that creates something in an appointment: (caller, appointment id, body, request context) → its JSON.
-Create = Callable[[Principal, str, dict[str, Any], RequestContext], dict[str, Any]]
+# A use case that creates something in an appointment: (caller, body, request context) → its JSON.
+Create = Callable[[Principal, dict[str, Any], RequestContext], dict[str, Any]]
 
 
 def _language() -> str:
@@ -45,7 +46,9 @@ def identity_check(appointment_id: str) -> Response:
     """The agent saw the citizen's DNI, NIE or passport in the call and it matches (before issuing personal data)."""
     request = procedures.current_request
     booking = get_container().booking
-    check, recorded = booking.check_identity(principal(), appointment_id, json_object(request), context_of(request))
+    check, recorded = booking.check_identity(
+        principal(), appointment_id, commands.identity_check(json_object(request)), context_of(request)
+    )
     body = {"appointment_id": appointment_id, **check.to_json()}
     return json_response(body, status=201 if recorded else 200, headers=NO_STORE)
 
@@ -54,7 +57,13 @@ def identity_check(appointment_id: str) -> Response:
 def run_procedure(appointment_id: str) -> Response:
     """Issues its documents once: idempotent with an ``Idempotency-Key``; a second run is 409 ``already_issued``."""
     busy = "This procedure is being carried out right now; reload it in a moment."
-    return _create_once(appointment_id, "procedure", get_container().procedures.run, busy)
+    run = get_container().procedures.run
+    return _create_once(
+        appointment_id,
+        "procedure",
+        lambda caller, body, ctx: run(caller, appointment_id, commands.run_procedure(body), ctx),
+        busy,
+    )
 
 
 @procedures.route("/appointments/{appointment_id}/procedures", methods=["GET"], auth="any")
@@ -96,7 +105,8 @@ def confirm(procedure_id: str) -> Response:
     """Step 1 (no body): a fresh one-time code to the citizen's contact → 202. Step 2 (challenge_id + code) → 200."""
     request = procedures.current_request
     body = json_object(request) if request.raw_body else {}
-    result = get_container().procedures.confirm(principal(), procedure_id, body, context_of(request))
+    code = commands.confirm_consent(body)
+    result = get_container().procedures.confirm(principal(), procedure_id, code, context_of(request))
     if isinstance(result, ConsentCodeSent):
         return json_response(asdict(result), status=202, headers=NO_STORE)
     return json_response(result, headers=NO_STORE)
@@ -104,15 +114,40 @@ def confirm(procedure_id: str) -> Response:
 
 @procedures.route("/instalment-plans/preview", methods=["POST"], auth="any")
 def preview_instalments() -> Response:
-    result = get_container().procedures.preview_instalments(json_object(procedures.current_request))
-    return json_response(result, headers=NO_STORE)
+    service = get_container().procedures
+    preview = commands.instalment_preview(json_object(procedures.current_request), window=service.preview_window())
+    return json_response(_plan_json(service.preview_instalments(preview)), headers=NO_STORE)
+
+
+def _plan_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "due": f.due.isoformat(),
+                "principal_cents": f.principal_cents,
+                "interest_cents": f.interest_cents,
+                "total_cents": f.total_cents,
+            }
+            for f in plan.items
+        ],
+        "interest_cents": plan.interest_cents,
+        "total_cents": plan.total_cents,
+        "guarantee_required": plan.guarantee_required,
+        "guarantee_cents": plan.guarantee_cents,
+    }
 
 
 @procedures.route("/appointments/{appointment_id}/attachments", methods=["POST"], auth="staff")
 def attach(appointment_id: str) -> Response:
     """A supporting document shown in the call (PDF, JPEG or PNG, ≤ 4 MB, as base64 JSON), kept with the case."""
     busy = "This file is being added right now; reload the page in a moment."
-    return _create_once(appointment_id, "attachment", get_container().documents.attach, busy)
+    attach = get_container().documents.attach
+    return _create_once(
+        appointment_id,
+        "attachment",
+        lambda caller, body, ctx: attach(caller, appointment_id, commands.add_attachment(body), ctx),
+        busy,
+    )
 
 
 def _create_once(appointment_id: str, operation: str, create: Create, busy: str) -> Response:
@@ -124,7 +159,7 @@ def _create_once(appointment_id: str, operation: str, create: Create, busy: str)
         caller,
         operation,
         json_object(request),
-        lambda body: create(caller, appointment_id, body, context_of(request)),
+        lambda body: create(caller, body, context_of(request)),
         target=appointment_id,
         busy=busy,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice.app import Response
 
+from chalicelib.api import commands
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_day, query_params
 from chalicelib.bootstrap import get_container
@@ -26,14 +27,18 @@ def list_recordings() -> Response:
 def playback(record_id: str) -> Response:
     """Links to the recording's segments for five minutes; the stated reason goes into the audit trail."""
     request = records.current_request
-    result = get_container().records.playback(principal(), record_id, json_object(request), context_of(request))
+    result = get_container().records.playback(
+        principal(), record_id, commands.stated_reason(json_object(request)), context_of(request)
+    )
     return json_response(result, headers=NO_STORE)
 
 
 @records.route("/records/{record_id}/legal-hold", methods=["POST"], auth="staff")
 def legal_hold(record_id: str) -> Response:
     request = records.current_request
-    result = get_container().records.hold(principal(), record_id, json_object(request), context_of(request))
+    result = get_container().records.hold(
+        principal(), record_id, commands.place_hold(json_object(request)), context_of(request)
+    )
     return json_response(result, headers=NO_STORE)
 
 
@@ -41,12 +46,16 @@ def legal_hold(record_id: str) -> Response:
 def request_release(record_id: str) -> Response:
     """A hold is lifted by two people: this asks; another supervisor or admin approves."""
     request = records.current_request
-    result = get_container().records.request_release(principal(), record_id, json_object(request), context_of(request))
+    result = get_container().records.request_release(
+        principal(), record_id, commands.stated_reason(json_object(request)), context_of(request)
+    )
     return json_response(result, status=202, headers=NO_STORE)
 
 
 @records.route("/records/{record_id}/legal-hold/release/approve", methods=["POST"], auth="staff")
 def approve_release(record_id: str) -> Response:
     request = records.current_request
-    result = get_container().records.approve_release(principal(), record_id, json_object(request), context_of(request))
+    result = get_container().records.approve_release(
+        principal(), record_id, commands.stated_reason(json_object(request)), context_of(request)
+    )
     return json_response(result, headers=NO_STORE)

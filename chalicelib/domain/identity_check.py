@@ -15,7 +15,6 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.catalogue import Assurance
-from chalicelib.domain.errors import FieldError, ValidationFailed
 
 
 class CheckMethod(StrEnum):
@@ -41,22 +40,6 @@ class IdentityCheck:
     @staticmethod
     def from_item(raw: dict[str, Any]) -> IdentityCheck:
         return IdentityCheck(CheckMethod(str(raw["method"])), str(raw["by"]), datetime.fromisoformat(str(raw["at"])))
-
-
-def parse_check(body: dict[str, Any]) -> CheckMethod:
-    """The method of a check the agent records; a person who does not match is refused at ``matches``."""
-    errors = []
-    method = body.get("method")
-    if method not in {m.value for m in CheckMethod}:
-        errors.append(FieldError("method", "one_of", choices=", ".join(CheckMethod)))
-    matches = body.get("matches")
-    if matches is False:
-        errors.append(FieldError("matches", "identity_not_matching"))
-    elif matches is not True:
-        errors.append(FieldError("matches", "identity_matches"))
-    if errors:
-        raise ValidationFailed(errors)
-    return CheckMethod(str(method))
 
 
 def identity_basis(citizen_assurance: Assurance, check: IdentityCheck | None) -> dict[str, str] | None:

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
@@ -20,7 +19,7 @@ from chalicelib.domain.calls import window
 from chalicelib.domain.catalogue import Assurance, OfficeId, Service
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.ics import appointment_ics
-from chalicelib.domain.identity_check import IdentityCheck, parse_check
+from chalicelib.domain.identity_check import CheckMethod, IdentityCheck
 from chalicelib.domain.messages import appointment_message, appointment_sms
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
 from chalicelib.observability import logger
@@ -246,7 +245,7 @@ class BookingService:
 
     # --- identity -------------------------------------------------------------------------------------------------
     def check_identity(
-        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+        self, caller: Principal, appointment_id: str, request: Parsed[CheckMethod], context: RequestContext
     ) -> tuple[IdentityCheck, bool]:
         """The agent saw the citizen's identity document on camera and it matches: recorded on the appointment.
 
@@ -255,7 +254,7 @@ class BookingService:
         method again changes nothing (answers the first check: ``False``); another method replaces it, audited.
         """
         appointment = self.get(caller, appointment_id, Action.RUN_PROCEDURE)
-        method = parse_check(body)
+        method = request.command()
         if not appointment.is_active:
             raise Conflict("appointment_closed", "This appointment was cancelled or has already been closed.")
         now = self._clock()

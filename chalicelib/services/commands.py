@@ -9,11 +9,12 @@ with the body they sent about it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Generic, TypeVar
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 
 from chalicelib.domain.appointments import Contact, Status
 from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.domain.identifiers import Channel
 
 T = TypeVar("T")
 
@@ -59,3 +60,64 @@ class Reschedule:
 class RecordOutcome:
     outcome: Status
     notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunProcedure:
+    """The agent carries out a procedure: ``data`` is its form as sent (the procedure module validates it, field by
+    field, against the appointment it runs in)."""
+
+    kind: str
+    data: dict[str, Any]
+    reissue: bool
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeEntry:
+    """A one-time code typed back with the challenge it answers (signing in, consenting to a procedure)."""
+
+    challenge_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCode:
+    """A citizen asks for a sign-in code: who they say they are and where to send it."""
+
+    id_number: str
+    channel: Channel
+    destination: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffLogin:
+    username: str  # as typed; the service compares it trimmed and in lower case
+    password: str
+    otp: str | None  # None: the first step, which emails the code
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class InstalmentPreview:
+    amount_cents: int
+    fractions: int
+    voluntary_period_end: date
+    first_due: date
+    day_of_month: int
+    guarantee: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatedReason:
+    """Why someone does what is audited with its reason (a legal hold's steps, a recording's playback)."""
+
+    text: str

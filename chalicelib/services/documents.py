@@ -30,6 +30,7 @@ from chalicelib.domain.files import safe_filename
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, Procedure
 from chalicelib.services.booking import BookingService, looks_like_id
+from chalicelib.services.commands import AddAttachment, Parsed
 from chalicelib.services.ports import AuditLog, AuthStore, DocumentIssuer, ProcedureStore
 from chalicelib.services.records import RecordsService
 
@@ -37,7 +38,6 @@ VERIFY_WINDOW_SECONDS = 15 * 60
 VERIFY_PER_IP = 30
 ATTACHMENT_MAX_BYTES = 4 * 1024 * 1024
 ATTACHMENT_MAX_BASE64 = (ATTACHMENT_MAX_BYTES + 2) // 3 * 4
-MAX_FILENAME_SENT = 120  # as sent; stored as ``safe_filename`` makes it (no folders or control characters)
 # Accepted supporting documents, by the first bytes their content must start with.
 ATTACHMENT_TYPES = {"application/pdf": b"%PDF", "image/jpeg": b"\xff\xd8\xff", "image/png": b"\x89PNG\r\n\x1a\n"}
 
@@ -143,34 +143,14 @@ class DocumentService:
 
     # --- supporting documents the citizen shows (a representative's signed authorisation, an ID copy) --------------
     def attach(
-        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+        self, caller: Principal, appointment_id: str, request: Parsed[AddAttachment], context: RequestContext
     ) -> dict[str, Any]:
         appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
-        name, content_type, encoded = body.get("filename"), body.get("content_type"), body.get("data_base64")
-        errors = []
-        if not isinstance(name, str) or not name.strip() or len(name) > MAX_FILENAME_SENT:
-            errors.append(FieldError("filename", "length", low=1, high=MAX_FILENAME_SENT))
-        if content_type not in ATTACHMENT_TYPES:
-            errors.append(FieldError("content_type", "file_type"))
-        data = b""
-        if not isinstance(encoded, str):
-            errors.append(FieldError("data_base64", "base64"))
-        elif len(encoded) > ATTACHMENT_MAX_BASE64:
-            errors.append(FieldError("data_base64", "file_too_large", megabytes=ATTACHMENT_MAX_BYTES // 2**20))
-        else:
-            try:
-                data = base64.b64decode(encoded, validate=True)
-            except ValueError:
-                errors.append(FieldError("data_base64", "base64"))
-        if data and len(data) > ATTACHMENT_MAX_BYTES:
-            errors.append(FieldError("data_base64", "file_too_large", megabytes=ATTACHMENT_MAX_BYTES // 2**20))
-        elif content_type in ATTACHMENT_TYPES and not data.startswith(ATTACHMENT_TYPES[str(content_type)]):
-            errors.append(FieldError("data_base64", "file_content_type"))
-        if errors or not isinstance(name, str):
-            raise ValidationFailed(errors)
+        command = request.command()
+        content_type = command.content_type
         # Kept as a clean copy: images re-encoded from their pixels, PDFs refused if they run or carry anything.
-        data = clean_upload(data, str(content_type))
-        name = safe_filename(name, str(content_type))
+        data = clean_upload(command.data, content_type)
+        name = safe_filename(command.filename, content_type)
         digest = hashlib.sha256(data).digest()
         now = self._clock()
         attachment_id = str(uuid.uuid4())

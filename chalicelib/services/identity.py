@@ -24,8 +24,9 @@ from chalicelib.auth.tokens import AUDIENCE_API, IssuedToken, TokenService
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.errors import FieldError, Forbidden, RateLimited, Unauthenticated, ValidationFailed
-from chalicelib.domain.identifiers import Channel, destination, id_number, masked
-from chalicelib.domain.messages import code_message, language, staff_code_message
+from chalicelib.domain.identifiers import Channel, masked
+from chalicelib.domain.messages import code_message, staff_code_message
+from chalicelib.services.commands import CodeEntry, RequestCode, StaffLogin
 from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, StaffAccount, StaffDirectory
 
 # The SPA's random id of one eID attempt (base64url).
@@ -236,28 +237,10 @@ class CitizenSignIn:
     def _pepper_bytes(self) -> bytes:
         return self._pepper()
 
-    def request_code(self, body: dict[str, Any], context: RequestContext) -> tuple[str, int]:
+    def request_code(self, request: RequestCode, context: RequestContext) -> tuple[str, int]:
         """Send a code; (challenge id, seconds it lives). Same answer whether or not we know the person."""
         started = self._clock()
-        errors: list[FieldError] = []
-        subject = channel = to = None
-        try:
-            subject = id_number(body.get("id_number"))
-        except ValidationFailed as exc:
-            errors += exc.errors
-        try:
-            channel = Channel(str(body.get("channel")))
-        except ValueError:
-            errors.append(FieldError("channel", "one_of", choices="email, sms"))
-        if channel is not None:
-            try:
-                to = destination(channel, body.get("destination"))
-            except ValidationFailed as exc:
-                errors += exc.errors
-        elif not isinstance(body.get("destination"), str) or not body["destination"].strip():
-            errors.append(FieldError("destination", "required"))
-        if errors or subject is None or channel is None or to is None:
-            raise ValidationFailed(errors)
+        subject, channel, to = request.id_number, request.channel, request.destination
         limits = self._limits
         try:
             self._limiter.take(
@@ -285,7 +268,7 @@ class CitizenSignIn:
                 expires_at=int(self._clock()) + lifetime,
             )
         )
-        subject_line, text = code_message(code, limits.code_minutes, language(body.get("language")))
+        subject_line, text = code_message(code, limits.code_minutes, request.language)
         self._notifier.send(Message(channel.value, to, text, "otp", subject_line if channel is Channel.EMAIL else None))
         self._record(
             "auth.otp.request", subject, Outcome.SUCCESS, context, {"channel": channel.value, "to": masked(to)}
@@ -295,15 +278,8 @@ class CitizenSignIn:
             self._sleep(remaining)
         return challenge_id, lifetime
 
-    def verify_code(self, body: dict[str, Any], context: RequestContext) -> IssuedToken:
-        challenge_id, code = body.get("challenge_id"), body.get("code")
-        errors = []
-        if not isinstance(challenge_id, str) or not 10 <= len(challenge_id) <= 64:
-            errors.append(FieldError("challenge_id", "malformed"))
-        if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != codes.CODE_DIGITS:
-            errors.append(FieldError("code", "code_digits"))
-        if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
-            raise ValidationFailed(errors)
+    def verify_code(self, entry: CodeEntry, context: RequestContext) -> IssuedToken:
+        challenge_id, code = entry.challenge_id, entry.code
         # The real limit is the challenge's own attempts (``_check_code``); this only stops a flood from one address.
         self._limiter.take(
             [("otp-verify-ip", context.source_ip or "unknown", self._limits.verifications_per_source_ip)]
@@ -450,17 +426,9 @@ class StaffSignIn:
         self._clock = clock
         self._limiter = RateLimiter(store, limits, pepper, clock)
 
-    def login(self, body: dict[str, Any], context: RequestContext) -> IssuedToken:
-        username, password, otp = body.get("username"), body.get("password"), body.get("otp")
-        errors = []
-        if not isinstance(username, str) or not 1 <= len(username) <= 64:
-            errors.append(FieldError("username", "required"))
-        if not isinstance(password, str) or not 1 <= len(password) <= 256:
-            errors.append(FieldError("password", "required"))
-        if otp is not None and (not isinstance(otp, str) or not otp.isascii() or not otp.isdigit() or len(otp) != 6):
-            errors.append(FieldError("otp", "code_digits"))
-        if errors or not isinstance(username, str) or not isinstance(password, str):
-            raise ValidationFailed(errors)
+    def login(self, request: StaffLogin, context: RequestContext) -> IssuedToken:
+        password, otp = request.password, request.otp
+        username = request.username
         username = username.strip().lower()
         source = context.source_ip or "unknown"
         try:
@@ -488,9 +456,9 @@ class StaffSignIn:
             self._record("auth.staff.login", username, Outcome.DENIED, context, {"reason": "disabled"})
             raise Forbidden("This account is disabled.", "account_disabled")
         if otp is None:
-            self._send_code(account, context, language(body.get("language")))
+            self._send_code(account, context, request.language)
             raise Unauthenticated("otp_required", "We have emailed you a code: enter it to finish signing in.")
-        self._check_code(account, str(otp), context)
+        self._check_code(account, otp, context)
         issued = self._sessions.issue_staff(account)
         self._record("auth.staff.login", username, Outcome.SUCCESS, context, {})
         return issued

@@ -10,14 +10,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from chalicelib.auth.policy import Action, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import RequestContext
-from chalicelib.domain.bounds import parse_day, tax_window
+from chalicelib.domain.bounds import Window, tax_window
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.errors import (
     Conflict,
@@ -27,11 +27,12 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from chalicelib.domain.instalments import working_days
+from chalicelib.domain.instalments import Plan, working_days
 from chalicelib.domain.messages import consent_message
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, Procedure
 from chalicelib.services.booking import BookingService, looks_like_id
+from chalicelib.services.commands import CodeEntry, InstalmentPreview, Parsed, RunProcedure
 from chalicelib.services.documents import DocumentService, audited, resource_of_record
 from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, ProcedureStore, Registers
 from chalicelib.services.records import RecordsService
@@ -42,7 +43,6 @@ ISSUING, FAILED = "issuing", "failed"
 ABANDONED_AFTER = timedelta(minutes=5)
 PROCEDURE_TURNS = uuid.UUID("6f6b1d0e-3c1a-4f59-9a2e-5b7c0d3e1f21")  # namespace of procedure ids per turn
 MAX_TURNS = 20
-REASON_MIN, REASON_MAX = 10, 500
 CONSENT_CODE_SECONDS = 10 * 60
 CONSENT_ATTEMPTS = 5
 CONSENT_WINDOW_SECONDS = 15 * 60  # the consent codes' rate-limit window (3 codes per procedure)
@@ -121,7 +121,7 @@ class ProcedureService:
 
     # --- carrying a procedure out ----------------------------------------------------------------------------------
     def run(
-        self, caller: Principal, appointment_id: str, body: dict[str, Any], context: RequestContext
+        self, caller: Principal, appointment_id: str, request: Parsed[RunProcedure], context: RequestContext
     ) -> dict[str, Any]:
         """Carry the appointment's procedure out once: its documents are issued once per appointment.
 
@@ -131,19 +131,8 @@ class ProcedureService:
         the winner works, ``already_issued`` after).
         """
         appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
-        kind, data = body.get("type"), body.get("data")
-        reissue, reason = body.get("reissue", False), body.get("reason")
-        errors = []
-        if not isinstance(kind, str) or kind not in REGISTRY:
-            errors.append(FieldError("type", "one_of", choices=", ".join(sorted(REGISTRY))))
-        if not isinstance(data, dict):
-            errors.append(FieldError("data", "json_object"))
-        if not isinstance(reissue, bool):
-            errors.append(FieldError("reissue", "boolean"))
-        elif reissue and (not isinstance(reason, str) or not REASON_MIN <= len(reason.strip()) <= REASON_MAX):
-            errors.append(FieldError("reason", "reason_length", low=REASON_MIN, high=REASON_MAX))
-        if errors or not isinstance(kind, str) or not isinstance(data, dict):
-            raise ValidationFailed(errors)
+        command = request.command()
+        kind, data, reissue, reason = command.kind, command.data, command.reissue, command.reason
         procedure = REGISTRY[kind]
         if procedure.office != appointment.office or self._procedure_of(appointment).type != kind:
             raise ValidationFailed([FieldError("type", "procedure_of_service")])
@@ -235,7 +224,7 @@ class ProcedureService:
 
     # --- the citizen's consent (step-up one-time code) ------------------------------------------------------------
     def confirm(
-        self, caller: Principal, procedure_id: str, body: dict[str, Any], context: RequestContext
+        self, caller: Principal, procedure_id: str, code: Parsed[CodeEntry] | None, context: RequestContext
     ) -> ConsentCodeSent | dict[str, Any]:
         """Without a code: send one to the citizen's contact. With the code: record the consent and issue."""
         record = self._store.get_procedure(procedure_id) if looks_like_id(procedure_id) else None
@@ -245,9 +234,9 @@ class ProcedureService:
         if record["status"] != "awaiting_consent":
             raise Conflict("not_awaiting_consent", "This procedure does not need your confirmation.")
         appointment = self._booking.get(caller, str(record["appointment_id"]))
-        if "code" not in body and "challenge_id" not in body:
+        if code is None:
             return self._send_consent_code(record, appointment, context)
-        self._check_consent_code(record, body, context)
+        self._check_consent_code(record, code.command(), context)
         procedure = REGISTRY[str(record["type"])]
         ctx = self._context(caller, appointment, procedure, str(record["language"]), context)
         now = self._clock()
@@ -296,17 +285,10 @@ class ProcedureService:
         self._notifier.send(Message(channel.value, to, text, "procedure-consent", subject=str(record.get("title", ""))))
         return ConsentCodeSent(challenge_id, channel.value, CONSENT_CODE_SECONDS)
 
-    def _check_consent_code(self, record: dict[str, Any], body: dict[str, Any], context: RequestContext) -> None:
+    def _check_consent_code(self, record: dict[str, Any], typed: CodeEntry, context: RequestContext) -> None:
         from chalicelib.auth import codes
 
-        challenge_id, code = body.get("challenge_id"), body.get("code")
-        errors = []
-        if not isinstance(challenge_id, str) or not 10 <= len(challenge_id) <= 64:
-            errors.append(FieldError("challenge_id", "malformed"))
-        if not isinstance(code, str) or not code.isascii() or not code.isdigit() or len(code) != codes.CODE_DIGITS:
-            errors.append(FieldError("code", "code_digits"))
-        if errors or not isinstance(challenge_id, str) or not isinstance(code, str):
-            raise ValidationFailed(errors)
+        challenge_id, code = typed.challenge_id, typed.code
         challenge = self._auth_store.get_challenge(challenge_id)
         now = int(self._clock().timestamp())
         if (
@@ -325,56 +307,23 @@ class ProcedureService:
             raise Unauthenticated("code_expired", "This code is no longer valid: ask for a new one.")
 
     # --- instalment plan preview ------------------------------------------------------------------------------------
-    def preview_instalments(self, body: dict[str, Any]) -> dict[str, Any]:
+    def preview_window(self) -> Window:
+        """The days an instalment preview's dates may be in (the tax window from today)."""
+        return tax_window(self._clock().astimezone(self._settings.zone).date())
+
+    def preview_instalments(self, preview: InstalmentPreview) -> Plan:
         from chalicelib.domain.instalments import InstalmentRules, plan
 
-        errors = []
-        amount = body.get("amount_cents")
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
-            errors.append(FieldError("amount_cents", "positive_cents"))
-        fractions = body.get("fractions")
-        if not isinstance(fractions, int) or isinstance(fractions, bool):
-            errors.append(FieldError("fractions", "whole_number"))
-        dates: dict[str, date] = {}
-        window = tax_window(self._clock().astimezone(self._settings.zone).date())
-        for name in ("voluntary_period_end", "first_due"):
-            try:
-                dates[name] = parse_day(body.get(name), name, window)
-            except ValidationFailed as exc:
-                errors += exc.errors
-        day_of_month = body.get("day_of_month")
-        if day_of_month not in (5, 20):
-            errors.append(FieldError("day_of_month", "one_of", choices="5, 20"))
-        guarantee = body.get("guarantee", "none")
-        if guarantee not in ("none", "aval"):
-            errors.append(FieldError("guarantee", "one_of", choices="none, aval"))
-        if errors or not isinstance(amount, int) or not isinstance(fractions, int) or not isinstance(day_of_month, int):
-            raise ValidationFailed(errors)
-        schedule = plan(
-            amount,
-            dates["voluntary_period_end"],
-            fractions,
-            dates["first_due"],
-            day_of_month,
-            str(guarantee),
+        return plan(
+            preview.amount_cents,
+            preview.voluntary_period_end,
+            preview.fractions,
+            preview.first_due,
+            preview.day_of_month,
+            preview.guarantee,
             InstalmentRules.load(),
             self._is_working_day,
         )
-        return {
-            "items": [
-                {
-                    "due": f.due.isoformat(),
-                    "principal_cents": f.principal_cents,
-                    "interest_cents": f.interest_cents,
-                    "total_cents": f.total_cents,
-                }
-                for f in schedule.items
-            ],
-            "interest_cents": schedule.interest_cents,
-            "total_cents": schedule.total_cents,
-            "guarantee_required": schedule.guarantee_required,
-            "guarantee_cents": schedule.guarantee_cents,
-        }
 
     # --- reading ---------------------------------------------------------------------------------------------------
     def of_appointment(self, caller: Principal, appointment_id: str) -> list[dict[str, Any]]:

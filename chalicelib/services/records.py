@@ -21,13 +21,13 @@ from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.bounds import Window, records_window
-from chalicelib.domain.errors import Conflict, DependencyUnavailable, FieldError, Forbidden, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, DependencyUnavailable, Forbidden, NotFound
 from chalicelib.domain.retention import RetentionRules
 from chalicelib.observability import logger
+from chalicelib.services.commands import Parsed, StatedReason
 from chalicelib.services.ports import AuditLog, RecordObjects, RecordStore
 
 PLAYBACK_SECONDS = 300
-REASON_LENGTH = (10, 500)
 RECORD_ID = re.compile(r"^(rec|doc)-[A-Za-z0-9][A-Za-z0-9_.~-]{0,199}$")
 SEGMENT_FILE = re.compile(r"^[A-Za-z0-9_.~-]{1,200}$")
 
@@ -207,16 +207,10 @@ class RecordsService:
     # Placing a hold protects more, so one supervisor or admin may do it. Lifting one lets the sweep delete evidence,
     # so it takes two people: one asks (with a reason), another supervisor or admin approves (with theirs).
     def hold(
-        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+        self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
     ) -> dict[str, Any]:
         """Place a legal hold (``hold: true``): while held, nothing of the record is deleted."""
-        hold = body.get("hold", True)
-        errors = []
-        if hold is False:
-            errors.append(FieldError("hold", "hold_release_elsewhere"))
-        elif hold is not True:
-            errors.append(FieldError("hold", "must_be_true"))
-        reason, record = self._hold_step(caller, record_id, body, errors)
+        reason, record = self._hold_step(caller, record_id, request)
         # Objects first: a half-done change leaves more protected, not less.
         objects = self._set_legal_hold(record, True)
         if not self._store.place_hold(record_id, _iso(self._clock())):
@@ -227,10 +221,10 @@ class RecordsService:
         return {"record_id": record_id, "legal_hold": True, "release_requested": None}
 
     def request_release(
-        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+        self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
     ) -> dict[str, Any]:
         """Ask for a hold to be lifted; it stays until another supervisor or admin approves."""
-        reason, record = self._hold_step(caller, record_id, body)
+        reason, record = self._hold_step(caller, record_id, request)
         at = _iso(self._clock())
         if not self._store.request_release(record_id, caller.subject, at):
             current = self._live(record_id)
@@ -241,10 +235,10 @@ class RecordsService:
         return {"record_id": record_id, "legal_hold": True, "release_requested": _release(caller, caller.subject, at)}
 
     def approve_release(
-        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+        self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
     ) -> dict[str, Any]:
         """Lift the hold someone else asked to lift: the sweep may then delete the record when its time comes."""
-        reason, record = self._hold_step(caller, record_id, body)
+        reason, record = self._hold_step(caller, record_id, request)
         requested_by, requested_at = record.get("release_requested_by"), record.get("release_requested_at")
         if not record.get("legal_hold") or not requested_at:
             raise Conflict("no_release_requested", "Nobody has asked to release this hold.")
@@ -266,11 +260,11 @@ class RecordsService:
         return {"record_id": record_id, "legal_hold": False, "release_requested": None}
 
     def _hold_step(
-        self, caller: Principal, record_id: str, body: Mapping[str, Any], errors: list[FieldError] | None = None
+        self, caller: Principal, record_id: str, request: Parsed[StatedReason]
     ) -> tuple[str, dict[str, Any]]:
         """What every step of a legal hold starts with: the caller may, the reason is stated, the record is live."""
         require(caller, Action.LEGAL_HOLD, Resource(ResourceKind.RECORD, record_id))
-        reason = _reason(body, errors or [])
+        reason = request.command().text
         return reason, self._live(record_id)
 
     def _set_legal_hold(self, record: Mapping[str, Any], on: bool) -> int:
@@ -365,11 +359,11 @@ class RecordsService:
         ]
 
     def playback(
-        self, caller: Principal, record_id: str, body: Mapping[str, Any], context: RequestContext
+        self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
     ) -> dict[str, Any]:
         """Short-lived links to a recording's segments, for a supervisor who states why (audited with the reason)."""
         require(caller, Action.PLAY_RECORDING, Resource(ResourceKind.RECORD, record_id))
-        reason = _reason(body, [])
+        reason = request.command().text
         record = self._live(record_id)
         if record.get("kind") != "recording":
             raise NotFound("There is no such recording.")
@@ -457,18 +451,6 @@ def _release(caller: Principal, by: object, at: object) -> dict[str, Any] | None
     if not at:
         return None
     return {"at": str(at), "by_you": by == caller.subject}
-
-
-def _reason(body: Mapping[str, Any], errors: list[FieldError]) -> str:
-    """The stated reason (10 to 500 characters), raising with ``errors`` and its own problem if any."""
-    reason = body.get("reason")
-    text = reason.strip() if isinstance(reason, str) else ""
-    low, high = REASON_LENGTH
-    if not low <= len(text) <= high:
-        errors.append(FieldError("reason", "reason_length", low=low, high=high))
-    if errors:
-        raise ValidationFailed(errors)
-    return text
 
 
 def _iso(moment: datetime) -> str:

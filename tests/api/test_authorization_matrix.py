@@ -38,6 +38,7 @@ from typing import Any
 
 from chalice.test import Client
 
+from chalicelib.api.commands import identity_check, place_hold, run_procedure, stated_reason
 from chalicelib.auth.codes import contact_digest
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
@@ -204,7 +205,7 @@ class World:
             appointment_id = appointment("residence-certificate", "OMAC", citizen, email)
             self.check_identity(appointment_id)
             procedure = get_container().procedures.run(
-                self.principal("agent"), appointment_id, RESIDENCE, RequestContext("matrix")
+                self.principal("agent"), appointment_id, run_procedure(RESIDENCE), RequestContext("matrix")
             )
             document_id = procedure["documents"][0]["id"]
             self.created[case] = {
@@ -264,10 +265,10 @@ class World:
         if fresh in ("held_record", "release_requested"):
             ids["record"] = self.recording(ids["appointment"])
             records, admin = get_container().records, self.principal("admin")
-            records.hold(admin, ids["record"], {"hold": True, **REASON}, RequestContext("matrix"))
+            records.hold(admin, ids["record"], place_hold({"hold": True, **REASON}), RequestContext("matrix"))
             if fresh == "release_requested":  # asked by someone who is none of the roles here
                 asker = replace(admin, subject="admin.other")
-                records.request_release(asker, ids["record"], REASON, RequestContext("matrix"))
+                records.request_release(asker, ids["record"], stated_reason(REASON), RequestContext("matrix"))
         if fresh == "booking":
             ids["slot"] = self.free_slot("change-of-address")
         elif fresh in ("appointment", "upcoming"):
@@ -276,7 +277,9 @@ class World:
 
     def check_identity(self, appointment_id: str) -> None:
         """The office's agent saw the citizen's DNI in the call (documents with personal data need it)."""
-        get_container().booking.check_identity(self.principal("agent"), appointment_id, DNI_SHOWN, RequestContext("m"))
+        get_container().booking.check_identity(
+            self.principal("agent"), appointment_id, identity_check(DNI_SHOWN), RequestContext("m")
+        )
 
     def free_slot(self, service: str) -> str:
         found = body(self.client.http.get(f"/services/{service}/slots"))["items"]

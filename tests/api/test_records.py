@@ -17,6 +17,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.api.commands import stated_reason
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import AuditEvent, RequestContext, citizen_pseudonym
@@ -312,7 +313,7 @@ def test_two_approvals_of_one_release_at_once_lift_the_hold_once(
     def approve(who: Principal) -> None:
         barrier.wait(timeout=30)
         try:
-            container.records.approve_release(who, record_id, {"reason": REASON}, RequestContext("race"))
+            container.records.approve_release(who, record_id, stated_reason({"reason": REASON}), RequestContext("race"))
             outcomes.append("released")
         except Conflict as exc:
             outcomes.append(exc.code)

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 import pytest
 
+from chalicelib.api import commands
 from chalicelib.auth import codes
 from chalicelib.auth.state import Challenge
 from chalicelib.domain.audit import RequestContext
@@ -84,7 +85,7 @@ class World:
         )
 
     def request_code(self, **body: Any) -> tuple[str, int]:
-        return self.sign_in.request_code({**VALID, **body}, CONTEXT)
+        return self.sign_in.request_code(commands.request_code({**VALID, **body}), CONTEXT)
 
 
 # --- minimum response time ------------------------------------------------------------------------------------------
