@@ -16,6 +16,7 @@ from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
 from chalicelib.domain.instalments import Plan
 from chalicelib.domain.messages import from_accept_language
+from chalicelib.domain.procedure_view import ProcedureView
 from chalicelib.services.procedures import ConsentCodeSent
 from chalicelib.texts import LANGUAGES
 
@@ -61,7 +62,7 @@ def run_procedure(appointment_id: str) -> Response:
     return _create_once(
         appointment_id,
         "procedure",
-        lambda caller, body, ctx: run(caller, appointment_id, commands.run_procedure(body), ctx),
+        lambda caller, body, ctx: procedure_json(run(caller, appointment_id, commands.run_procedure(body), ctx)),
         busy,
     )
 
@@ -69,12 +70,12 @@ def run_procedure(appointment_id: str) -> Response:
 @procedures.route("/appointments/{appointment_id}/procedures", methods=["GET"], auth="any")
 def appointment_procedures(appointment_id: str) -> Response:
     items = get_container().procedures.of_appointment(principal(), appointment_id)
-    return json_response({"items": items, "next": None}, headers=NO_STORE)
+    return json_response({"items": [procedure_json(p) for p in items], "next": None}, headers=NO_STORE)
 
 
 @procedures.route("/procedures/{procedure_id}", methods=["GET"], auth="any")
 def get_procedure(procedure_id: str) -> Response:
-    return json_response(get_container().procedures.get(principal(), procedure_id), headers=NO_STORE)
+    return json_response(procedure_json(get_container().procedures.get(principal(), procedure_id)), headers=NO_STORE)
 
 
 @procedures.route("/documents", methods=["GET"], auth="any")
@@ -109,7 +110,7 @@ def confirm(procedure_id: str) -> Response:
     result = get_container().procedures.confirm(principal(), procedure_id, code, context_of(request))
     if isinstance(result, ConsentCodeSent):
         return json_response(asdict(result), status=202, headers=NO_STORE)
-    return json_response(result, headers=NO_STORE)
+    return json_response(procedure_json(result), headers=NO_STORE)
 
 
 @procedures.route("/instalment-plans/preview", methods=["POST"], auth="any")
@@ -117,6 +118,18 @@ def preview_instalments() -> Response:
     service = get_container().procedures
     preview = commands.instalment_preview(json_object(procedures.current_request), window=service.preview_window())
     return json_response(_plan_json(service.preview_instalments(preview)), headers=NO_STORE)
+
+
+def procedure_json(view: ProcedureView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "appointment_id": view.appointment_id,
+        "type": view.type,
+        "status": view.status,
+        "created_at": view.created_at,
+        "summary": {"title": view.title, "lines": [asdict(line) for line in view.lines]},
+        "documents": [asdict(document) for document in view.documents],
+    }
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:

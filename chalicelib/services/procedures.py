@@ -29,6 +29,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.instalments import Plan, working_days
 from chalicelib.domain.messages import consent_message
+from chalicelib.domain.procedure_view import ProcedureView
 from chalicelib.domain.procedures import REGISTRY, for_service
 from chalicelib.domain.procedures.base import Context, Procedure
 from chalicelib.services.booking import BookingService, looks_like_id
@@ -122,7 +123,7 @@ class ProcedureService:
     # --- carrying a procedure out ----------------------------------------------------------------------------------
     def run(
         self, caller: Principal, appointment_id: str, request: Parsed[RunProcedure], context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> ProcedureView:
         """Carry the appointment's procedure out once: its documents are issued once per appointment.
 
         A second run of the same procedure is refused (409 ``already_issued``, naming what was issued) unless it asks
@@ -186,7 +187,7 @@ class ProcedureService:
             self._record(
                 caller, "procedure.reissue", record, context, {"previous": str(previous["id"]), "reason": str(reason)}
             )
-        return self._procedure_json(record)
+        return self._view(record)
 
     def _claim(self, record: dict[str, Any], appointment_id: str, kind: str, reissue: bool) -> dict[str, Any] | None:
         """Take this procedure's next turn in the appointment (a conditional write); the earlier turn on a reissue.
@@ -200,7 +201,7 @@ class ProcedureService:
             found = self._store.get_procedure(procedure_id)
             if found is None:
                 if previous is not None and not reissue:
-                    raise _already_issued(self._procedure_json(previous))
+                    raise _already_issued(self._view(previous))
                 record["id"] = procedure_id
                 if self._store.put_procedure(record):
                     return previous
@@ -209,7 +210,7 @@ class ProcedureService:
                     continue
                 if found.get("status") == ISSUING:
                     raise _in_progress()
-                raise _already_issued(self._procedure_json(found))
+                raise _already_issued(self._view(found))
             status = found.get("status")
             if status == ISSUING and not self._abandoned(found):
                 raise _in_progress()
@@ -225,7 +226,7 @@ class ProcedureService:
     # --- the citizen's consent (step-up one-time code) ------------------------------------------------------------
     def confirm(
         self, caller: Principal, procedure_id: str, code: Parsed[CodeEntry] | None, context: RequestContext
-    ) -> ConsentCodeSent | dict[str, Any]:
+    ) -> ConsentCodeSent | ProcedureView:
         """Without a code: send one to the citizen's contact. With the code: record the consent and issue."""
         record = self._store.get_procedure(procedure_id) if looks_like_id(procedure_id) else None
         if record is None:
@@ -251,7 +252,7 @@ class ProcedureService:
         if not self._store.put_procedure(updated, expected_status="awaiting_consent"):
             raise Conflict("not_awaiting_consent", "This procedure was confirmed already.")
         self._record(caller, "procedure.consent", updated, context, {"method": "one-time code"})
-        return self._procedure_json(updated, self._documents.opener(caller, appointment))
+        return self._view(updated, self._documents.opener(caller, appointment))
 
     def _send_consent_code(
         self, record: dict[str, Any], appointment: Appointment, context: RequestContext
@@ -326,19 +327,19 @@ class ProcedureService:
         )
 
     # --- reading ---------------------------------------------------------------------------------------------------
-    def of_appointment(self, caller: Principal, appointment_id: str) -> list[dict[str, Any]]:
+    def of_appointment(self, caller: Principal, appointment_id: str) -> list[ProcedureView]:
         appointment = self._booking.get(caller, appointment_id)
         records = sorted(self._store.procedures_of(appointment.id), key=lambda r: str(r.get("created_at")))
         opens = self._documents.opener(caller, appointment)
-        return [self._procedure_json(r, opens) for r in records if r.get("status") not in (ISSUING, FAILED)]
+        return [self._view(r, opens) for r in records if r.get("status") not in (ISSUING, FAILED)]
 
-    def get(self, caller: Principal, procedure_id: str) -> dict[str, Any]:
+    def get(self, caller: Principal, procedure_id: str) -> ProcedureView:
         record = self._store.get_procedure(procedure_id) if looks_like_id(procedure_id) else None
         if record is None or record.get("status") in (ISSUING, FAILED):
             raise NotFound("There is no such procedure.")
         require(caller, Action.VIEW, resource_of_record(ResourceKind.PROCEDURE, record))
         opens = self._documents.opener(caller, self._booking.lookup(str(record["appointment_id"])))
-        return self._procedure_json(record, opens)
+        return self._view(record, opens)
 
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _procedure_of(self, appointment: Appointment) -> Procedure:
@@ -379,22 +380,10 @@ class ProcedureService:
             ),
         )
 
-    def _procedure_json(
-        self, record: dict[str, Any], opens: Callable[[dict[str, Any]], bool] | None = None
-    ) -> dict[str, Any]:
+    def _view(self, record: dict[str, Any], opens: Callable[[dict[str, Any]], bool] | None = None) -> ProcedureView:
         """A procedure; ``opens`` leaves out the documents the caller may not open (their CSV would open them)."""
-        documents = [self._store.get_document(str(i)) for i in record.get("documents", [])]
-        if opens is not None:
-            documents = [d for d in documents if d and opens(d)]
-        return {
-            "id": record["id"],
-            "appointment_id": record["appointment_id"],
-            "type": record["type"],
-            "status": record["status"],
-            "created_at": record["created_at"],
-            "summary": {"title": record.get("title"), "lines": record.get("summary", [])},
-            "documents": [{"id": d["id"], "csv": d["csv"], "title": d["title"]} for d in documents if d],
-        }
+        found = [self._store.get_document(str(i)) for i in record.get("documents", [])]
+        return ProcedureView.of(record, [d for d in found if d and (opens is None or opens(d))])
 
     def _record(
         self, caller: Principal, action: str, record: dict[str, Any], context: RequestContext, details: dict[str, str]
@@ -411,13 +400,13 @@ class ProcedureService:
         )
 
 
-def _already_issued(existing: dict[str, Any]) -> Conflict:
+def _already_issued(existing: ProcedureView) -> Conflict:
     return Conflict(
         "already_issued",
         "This procedure was already carried out in this appointment: its documents are listed here. To issue them "
         "again, say why (reissue with a reason).",
-        procedure_id=existing["id"],
-        documents=existing["documents"],
+        procedure_id=existing.id,
+        documents=[{"id": d.id, "csv": d.csv, "title": d.title} for d in existing.documents],
     )
 
 

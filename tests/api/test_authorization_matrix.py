@@ -207,12 +207,12 @@ class World:
             procedure = get_container().procedures.run(
                 self.principal("agent"), appointment_id, run_procedure(RESIDENCE), RequestContext("matrix")
             )
-            document_id = procedure["documents"][0]["id"]
+            document_id = procedure.documents[0].id
             self.created[case] = {
                 "appointment": appointment_id,
-                "procedure": procedure["id"],
+                "procedure": procedure.id,
                 "document": document_id,
-                "csv": procedure["documents"][0]["csv"],
+                "csv": procedure.documents[0].csv,
                 "record": self.recording(appointment_id),
             }
 
