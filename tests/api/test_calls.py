@@ -258,7 +258,7 @@ def test_node_reports_drive_the_agenda(client: Client, now_calls: dict[str, Demo
     mine = body(get(client, f"/appointments/{omac.appointment_id}", citizen_token(client, omac.id_number, omac.email)))
     assert mine["call"]["state"] == "ended"
 
-    trail = get_container().audit.events_of_day(datetime.now(UTC).astimezone().date().isoformat())
+    trail = get_container().audit.events_of_day(datetime.now(UTC).astimezone(COUNCIL_ZONE).date().isoformat())
     actions = [e.action for e in trail if e.subject == f"appointment:{omac.appointment_id}"]
     assert actions.count("call.waiting") == 1
     assert "call.admitted" in actions
