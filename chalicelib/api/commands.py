@@ -6,14 +6,15 @@ consent, attachments and the instalment preview is read here and nowhere else, i
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from chalicelib import texts
 from chalicelib.auth.codes import CODE_DIGITS
 from chalicelib.domain.appointments import OUTCOMES, Contact, Status
-from chalicelib.domain.bounds import Window, parse_day, parse_instant, text
+from chalicelib.domain.bounds import MAX_TEXT, Window, parse_day, parse_instant, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import CheckMethod
@@ -36,6 +37,7 @@ from chalicelib.services.commands import (
 from chalicelib.services.documents import ATTACHMENT_MAX_BASE64, ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES
 
 NOTES_MAX = 2000
+T = TypeVar("T")
 
 
 def service_id(body: dict[str, Any]) -> str:
@@ -77,28 +79,25 @@ def record_outcome(body: dict[str, Any]) -> Parsed[RecordOutcome]:
     return Parsed(RecordOutcome(Status(str(outcome)), notes if isinstance(notes, str) else None))
 
 
-def _instant(raw: object, field: str, errors: list[FieldError], window: Window, zone: ZoneInfo) -> datetime | None:
+def _gather(errors: list[FieldError], parse: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """``parse(*args, **kwargs)``, or None with its field errors added to ``errors`` (every bad field named at once)."""
     try:
-        return parse_instant(raw, field, window, zone)
+        return parse(*args, **kwargs)
     except ValidationFailed as exc:
         errors += exc.errors
         return None
+
+
+def _instant(raw: object, field: str, errors: list[FieldError], window: Window, zone: ZoneInfo) -> datetime | None:
+    return _gather(errors, parse_instant, raw, field, window, zone)
 
 
 def _for_citizen(raw: object, errors: list[FieldError]) -> StaffBooking | None:
     if not isinstance(raw, dict):
         errors.append(FieldError("citizen", "citizen_id_needed"))
         return None
-    number = name = None
-    try:
-        number = id_number(raw.get("id_number"), "citizen.id_number")
-    except ValidationFailed as exc:
-        errors += exc.errors
-    if raw.get("name") is not None:
-        try:
-            name = text(raw.get("name"), "citizen.name", kind="name")
-        except ValidationFailed as exc:
-            errors += exc.errors
+    number = _gather(errors, id_number, raw.get("id_number"), "citizen.id_number")
+    name = None if raw.get("name") is None else _gather(errors, text, raw.get("name"), "citizen.name", kind="name")
     return None if number is None else StaffBooking(number, name)
 
 
@@ -120,8 +119,8 @@ def _contact(raw: object, errors: list[FieldError]) -> Contact:
 
 
 # --- procedures, consent, attachments, instalment previews ---------------------------------------------------------
-REASON_LENGTH = (10, 500)  # a stated reason, trimmed: a reissue, a legal hold's step, a recording's playback
-MAX_FILENAME_SENT = 120  # as sent; stored as ``safe_filename`` makes it (no folders or control characters)
+REASON_LENGTH = (10, MAX_TEXT["reason"])  # a stated reason, trimmed: a reissue, a hold's step, a playback
+MAX_FILENAME_SENT = MAX_TEXT["filename"]  # as sent; stored as ``safe_filename`` makes it (no folders, no controls)
 GUARANTEES = ("none", "aval")
 
 
@@ -171,20 +170,14 @@ def _is_code(value: object) -> bool:
 
 def request_code(body: dict[str, Any]) -> RequestCode:
     errors: list[FieldError] = []
-    subject = channel = to = None
-    try:
-        subject = id_number(body.get("id_number"))
-    except ValidationFailed as exc:
-        errors += exc.errors
+    subject = _gather(errors, id_number, body.get("id_number"))
+    channel = to = None
     try:
         channel = Channel(str(body.get("channel")))
     except ValueError:
         errors.append(FieldError("channel", "one_of", choices=", ".join(c.value for c in Channel)))
     if channel is not None:
-        try:
-            to = destination(channel, body.get("destination"))
-        except ValidationFailed as exc:
-            errors += exc.errors
+        to = _gather(errors, destination, channel, body.get("destination"))
     elif not isinstance(body.get("destination"), str) or not body["destination"].strip():
         errors.append(FieldError("destination", "required"))
     if errors or subject is None or channel is None or to is None:
@@ -245,23 +238,20 @@ def instalment_preview(body: dict[str, Any], *, window: Window) -> InstalmentPre
     fractions = body.get("fractions")
     if not isinstance(fractions, int) or isinstance(fractions, bool):
         errors.append(FieldError("fractions", "whole_number"))
-    dates: dict[str, date] = {}
-    for name in ("voluntary_period_end", "first_due"):
-        try:
-            dates[name] = parse_day(body.get(name), name, window)
-        except ValidationFailed as exc:
-            errors += exc.errors
-    day_of_month, due_days = body.get("day_of_month"), InstalmentRules.load().due_days
+    dates = {
+        name: _gather(errors, parse_day, body.get(name), name, window) for name in ("voluntary_period_end", "first_due")
+    }
+    day_of_month, due_days = body.get("day_of_month"), InstalmentRules.current().due_days
     if day_of_month not in due_days:
         errors.append(FieldError("day_of_month", "one_of", choices=", ".join(str(day) for day in due_days)))
     guarantee = body.get("guarantee", "none")
     if guarantee not in GUARANTEES:
         errors.append(FieldError("guarantee", "one_of", choices=", ".join(GUARANTEES)))
-    if errors or not isinstance(amount, int) or not isinstance(fractions, int) or not isinstance(day_of_month, int):
+    end, first = dates["voluntary_period_end"], dates["first_due"]
+    if errors or end is None or first is None:
         raise ValidationFailed(errors)
-    return InstalmentPreview(
-        amount, fractions, dates["voluntary_period_end"], dates["first_due"], day_of_month, str(guarantee)
-    )
+    # Each is an int here: anything else has its error above.
+    return InstalmentPreview(cast(int, amount), cast(int, fractions), end, first, cast(int, day_of_month), guarantee)
 
 
 def stated_reason(body: dict[str, Any]) -> Parsed[StatedReason]:

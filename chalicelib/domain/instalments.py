@@ -12,6 +12,7 @@ taxpayer offers a bank guarantee (aval). Arithmetic is exact (fractions of integ
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -73,6 +74,12 @@ class InstalmentRules:
     @classmethod
     def load(cls, path: Path = RULES_FILE) -> InstalmentRules:
         return cls.parse(json.loads(path.read_text(encoding="utf-8")))
+
+    @classmethod
+    @functools.cache
+    def current(cls) -> InstalmentRules:
+        """The council's rules file, read once per process (it changes only with a deployment)."""
+        return cls.load()
 
     def max_months(self, amount_cents: int) -> int:
         for limit, months in self.bands:

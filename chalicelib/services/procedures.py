@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -322,7 +322,7 @@ class ProcedureService:
             preview.first_due,
             preview.day_of_month,
             preview.guarantee,
-            InstalmentRules.load(),
+            InstalmentRules.current(),
             self._is_working_day,
         )
 
@@ -406,7 +406,7 @@ def _already_issued(existing: ProcedureView) -> Conflict:
         "This procedure was already carried out in this appointment: its documents are listed here. To issue them "
         "again, say why (reissue with a reason).",
         procedure_id=existing.id,
-        documents=[{"id": d.id, "csv": d.csv, "title": d.title} for d in existing.documents],
+        documents=[asdict(document) for document in existing.documents],
     )
 
 
