@@ -34,6 +34,26 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+def free_port_run(count: int, attempts: int = 50) -> int:
+    """The first of ``count`` consecutive ports nobody listens on now (a server whose workers take the ports after
+    its own): a free port the system chose, kept only if the ones after it can be bound too."""
+    for _ in range(attempts):
+        sockets: list[socket.socket] = []
+        try:
+            base = free_port()
+            for port in range(base, base + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no {count} consecutive free ports after {attempts} attempts")
+
+
 def port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0

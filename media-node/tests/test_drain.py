@@ -10,23 +10,16 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
+from dev.processes import free_port
 from node_fakes import OFFER_SDP, FakeApi, Signer
 
 SECRET = "drain-test-secret"  # noqa: S105 - a test secret
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _health(session: aiohttp.ClientSession, base: str) -> tuple[int, dict[str, object]]:
@@ -37,7 +30,7 @@ async def _health(session: aiohttp.ClientSession, base: str) -> tuple[int, dict[
 
 @pytest.mark.integration
 async def test_sigterm_drains_calls_then_exits_zero(tmp_path: Path, api: FakeApi, signer: Signer) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {key: value for key, value in os.environ.items() if not key.startswith("MEDIA_")}
     env.update(

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from dev.processes import free_port, free_port_run
 
 
 def _node_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -36,7 +29,8 @@ def _wait_for_health(port: int, node: subprocess.Popen[str]) -> dict[str, object
     # Generous: on a loaded 2-core CI machine importing aiortc and PyAV alone can take seconds.
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline:
-        assert node.poll() is None, "the node exited before serving"
+        if node.poll() is not None:
+            raise AssertionError(f"the node exited before serving: {node.communicate()[1]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1) as response:
                 body: dict[str, object] = json.load(response)
@@ -51,7 +45,7 @@ def _serve_then_stop(
 ) -> tuple[int, list[dict[str, object]], subprocess.CompletedProcess[str]]:
     """Starts the node on a free port (its workers on the ports after it), waits for each to answer /health, sends
     it ``stop_signal``; returns the port, each worker's /health body and the finished process."""
-    port = _free_port()
+    port = free_port_run(workers)
     node = subprocess.Popen(
         [sys.executable, "-m", "videoatencion_media"],
         env=_node_env(tmp_path, MEDIA_PORT=str(port), MEDIA_WORKERS=str(workers), **overrides),
@@ -139,7 +133,7 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.integration
 def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     node = subprocess.Popen(
         [sys.executable, "-m", "videoatencion_media"],
         env=_node_env(tmp_path, MEDIA_PORT=str(port), MEDIA_WORKERS="2", MEDIA_NODE_ID="node-k"),
