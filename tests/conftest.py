@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from chalicelib.services import identity
 from tests.stack import RunningStack, start_stack
 
 # Set before any AWS client exists. Never a real account: fake keys, no metadata service, no config files.
@@ -27,6 +28,12 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
+
+# In this process only (the running stack of the integration tests keeps the real cost): staff passwords hashed at
+# argon2's cheapest, as Django's test settings do. At the real cost each staff sign-in spent 0.1 s of CPU in argon2,
+# ~8 % of the API lane. tests/unit/test_password_cost.py guards the real cost.
+PRODUCTION_ARGON2_PROFILE = identity.ARGON2_PROFILE
+identity.ARGON2_PROFILE = "CHEAPEST"
 
 
 @pytest.fixture(scope="session")

@@ -517,12 +517,23 @@ class StaffSignIn:
         )
 
 
+# argon2id as RFC 9106 recommends where memory is scarce (argon2-cffi's default: 64 MiB, 3 passes, 4 lanes; ~0.1 s
+# a check), named from argon2.profiles (imported lazily, like argon2 itself: a cold start that checks no password
+# never loads it). The suite's in-process tests choose CHEAPEST (tests/conftest.py): a hash carries its own cost.
+ARGON2_PROFILE = "RFC_9106_LOW_MEMORY"
+
+
+def _hasher() -> Any:
+    from argon2 import PasswordHasher, profiles
+
+    return PasswordHasher.from_parameters(getattr(profiles, ARGON2_PROFILE))
+
+
 def password_ok(password_hash: str | None, password: str) -> bool:
     """argon2id check; an unknown account costs the same as a known one (no user enumeration by timing)."""
-    from argon2 import PasswordHasher
     from argon2.exceptions import InvalidHashError, VerificationError
 
-    hasher = PasswordHasher()
+    hasher = _hasher()  # verifying reads the cost from the hash itself
     try:
         return hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
@@ -530,9 +541,8 @@ def password_ok(password_hash: str | None, password: str) -> bool:
 
 
 def hash_password(password: str) -> str:
-    from argon2 import PasswordHasher
-
-    return PasswordHasher().hash(password)
+    hashed: str = _hasher().hash(password)
+    return hashed
 
 
 _DUMMY: list[str] = []
