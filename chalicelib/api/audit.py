@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from typing import Any
+
 from chalice.app import Response
 
+from chalicelib.api import commands
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.files import content_disposition
+from chalicelib.domain.trail import PeriodVerification
 
 audit = ApiBlueprint(__name__)
 
@@ -42,7 +47,23 @@ def export_events() -> Response:
 def verify_trail() -> Response:
     request = audit.current_request
     body = json_object(request) if request.raw_body else {}
-    return json_response(get_container().trail.verify(principal(), body, context_of(request)), headers=NO_STORE)
+    trail = get_container().trail
+    period = commands.verify_period(body, today=trail.today(), zone=trail.zone)
+    return json_response(verification_json(trail.verify(principal(), period, context_of(request))), headers=NO_STORE)
+
+
+def verification_json(verification: PeriodVerification) -> dict[str, Any]:
+    result = verification.result
+    return {
+        "ok": result.ok,
+        "from": verification.start.isoformat(),
+        "to": verification.end.isoformat(),
+        "digests": result.digests,
+        "log_files": result.log_files,
+        "events": result.events,
+        "problems": [asdict(problem) for problem in result.problems],
+        "verified_at": verification.verified_at.isoformat(),
+    }
 
 
 @audit.route("/audit/public-keys", methods=["GET"])

@@ -1,20 +1,20 @@
 """Request bodies → typed commands (``chalicelib/services/commands.py``): every body field of booking, procedures,
-consent, attachments and the instalment preview is read here and nowhere else, its errors collected per field
-(``Parsed``), each named by its catalogue key.
+consent, attachments, the instalment preview and the trail's verification is read here and nowhere else, its errors
+collected per field (``Parsed``), each named by its catalogue key.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from chalicelib import texts
 from chalicelib.auth.codes import CODE_DIGITS
 from chalicelib.domain.appointments import OUTCOMES, Contact, Status
-from chalicelib.domain.bounds import MAX_TEXT, Window, parse_day, parse_instant, text
+from chalicelib.domain.bounds import MAX_TEXT, Window, parse_day, parse_instant, parse_period, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import CheckMethod
@@ -33,6 +33,7 @@ from chalicelib.services.commands import (
     StaffBooking,
     StaffLogin,
     StatedReason,
+    VerifyPeriod,
 )
 from chalicelib.services.documents import ATTACHMENT_MAX_BASE64, ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES
 
@@ -294,3 +295,10 @@ def identity_check(body: dict[str, Any]) -> Parsed[CheckMethod]:
     elif matches is not True:
         errors.append(FieldError("matches", "identity_matches"))
     return Parsed(None, tuple(errors)) if errors else Parsed(CheckMethod(str(method)))
+
+
+def verify_period(body: dict[str, Any], *, today: date, zone: ZoneInfo) -> Parsed[VerifyPeriod]:
+    """The period to verify the trail for, read as the trail's searches read theirs (``parse_period``)."""
+    errors: list[FieldError] = []
+    bounds = _gather(errors, parse_period, body, today, zone)
+    return Parsed(None, tuple(errors)) if bounds is None else Parsed(VerifyPeriod(*bounds))

@@ -14,6 +14,7 @@ from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
+from chalicelib.domain.document_view import DocumentView
 from chalicelib.domain.instalments import Plan
 from chalicelib.domain.messages import from_accept_language
 from chalicelib.domain.procedure_view import ProcedureView
@@ -82,23 +83,23 @@ def get_procedure(procedure_id: str) -> Response:
 def list_documents() -> Response:
     appointment = query_params(procedures.current_request).get("appointment")
     items = get_container().documents.documents(principal(), appointment)
-    return json_response({"items": items, "next": None}, headers=NO_STORE)
+    return json_response({"items": [document_json(d) for d in items], "next": None}, headers=NO_STORE)
 
 
 @procedures.route("/documents/{document_id}", methods=["GET"], auth="any")
 def get_document(document_id: str) -> Response:
     request = procedures.current_request
-    return json_response(
-        get_container().documents.document(principal(), document_id, context_of(request)), headers=NO_STORE
-    )
+    opened = get_container().documents.document(principal(), document_id, context_of(request))
+    return json_response({**document_json(opened.document), "download_url": opened.download_url}, headers=NO_STORE)
 
 
 @procedures.route("/verify/{csv}", methods=["GET"])
 def verify(csv: str) -> Response:
     request = procedures.current_request
     id_number = query_params(request).get("id_number")
-    result = get_container().documents.verify(csv, id_number, context_of(request))
-    return json_response(result, headers=NO_STORE)
+    found = get_container().documents.verify(csv, id_number, context_of(request))
+    body = {**document_json(found.document), "office": found.document.office, "download_url": found.download_url}
+    return json_response(body, headers=NO_STORE)
 
 
 @procedures.route("/procedures/{procedure_id}/confirm", methods=["POST"], auth="citizen")
@@ -132,6 +133,21 @@ def procedure_json(view: ProcedureView) -> dict[str, Any]:
     }
 
 
+def document_json(document: DocumentView) -> dict[str, Any]:
+    """An issued document as listed and opened (the public verification adds its office)."""
+    return {
+        "id": document.id,
+        "csv": document.csv,
+        "title": document.title,
+        "type": document.type,
+        "issued_at": document.issued_at,
+        "available_until": document.available_until,
+        "sha256": document.sha256,
+        "size": document.size,
+        "appointment_id": document.appointment_id,
+    }
+
+
 def _plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "items": [
@@ -158,7 +174,7 @@ def attach(appointment_id: str) -> Response:
     return _create_once(
         appointment_id,
         "attachment",
-        lambda caller, body, ctx: attach(caller, appointment_id, commands.add_attachment(body), ctx),
+        lambda caller, body, ctx: asdict(attach(caller, appointment_id, commands.add_attachment(body), ctx)),
         busy,
     )
 

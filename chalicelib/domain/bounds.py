@@ -15,6 +15,7 @@ Texts have a length per field (``MAX_TEXT``) so nobody stores a megabyte in a na
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +27,8 @@ BOOKING_HORIZON_DAYS = 366  # the longest ``horizon_days`` a service may have
 TAX_YEARS = 10
 # A query parameter that is no date or time still has a sane length: longer ones are refused before parsing.
 MAX_QUERY_CHARS = 64
+# The longest period the audit trail is searched, exported or verified for at once.
+MAX_PERIOD_DAYS = 31
 # Free texts: reasons, names, file names, search filters.
 MAX_TEXT = {"name": 120, "filename": 120, "reason": 500, "filter": 200, "cursor": 512}
 
@@ -113,6 +116,31 @@ def period_bound(raw: str, field: str, window: Window, zone: ZoneInfo, end: bool
         day = parse_day(raw, field, window)
         return datetime.combine(day + timedelta(days=1 if end else 0), time(), zone)
     return parse_instant(raw, field, window, zone)
+
+
+def parse_period(params: Mapping[str, object], today: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The period ``from`` to ``to`` asked of the audit trail (council days or RFC 3339 times; each today if absent):
+    within the records window, ``to`` after ``from`` and at most ``MAX_PERIOD_DAYS`` later."""
+    window = records_window(today)
+    errors = []
+    bounds: list[datetime] = []
+    for name in ("from", "to"):
+        raw = params.get(name)
+        try:
+            if raw is not None and not isinstance(raw, str):
+                raise ValidationFailed([FieldError(name, "date_or_time")])
+            given = (raw or "").strip() or today.isoformat()
+            bounds.append(period_bound(given, name, window, zone, end=name == "to"))
+        except ValidationFailed as exc:
+            errors += exc.errors
+    if errors:
+        raise ValidationFailed(errors)
+    start, end = bounds
+    if end <= start:
+        raise ValidationFailed([FieldError("to", "after_from")])
+    if end - start > timedelta(days=MAX_PERIOD_DAYS):
+        raise ValidationFailed([FieldError("to", "period_too_long", days=MAX_PERIOD_DAYS)])
+    return start, end
 
 
 def text(raw: object, field: str, *, low: int = 1, high: int | None = None, kind: str = "name") -> str:

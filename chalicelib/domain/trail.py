@@ -298,6 +298,16 @@ class VerificationResult:
         return not self.problems
 
 
+@dataclass(frozen=True)
+class PeriodVerification:
+    """The trail verified over a period (``start`` to ``end``) at ``verified_at``: what the verifier found."""
+
+    start: datetime
+    end: datetime
+    result: VerificationResult
+    verified_at: datetime
+
+
 Getter = Callable[[str, str], bytes | None]
 MetadataGetter = Callable[[str, str], Mapping[str, str] | None]
 Lister = Callable[[str, str], Iterable[str]]

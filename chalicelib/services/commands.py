@@ -121,3 +121,11 @@ class StatedReason:
     """Why someone does what is audited with its reason (a legal hold's steps, a recording's playback)."""
 
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyPeriod:
+    """The period an auditor verifies the trail for: from ``start`` to ``end`` (``domain.bounds.parse_period``)."""
+
+    start: datetime
+    end: datetime

@@ -25,6 +25,7 @@ from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.catalogue import Assurance, OfficeId
 from chalicelib.domain.csv_code import new_csv, normalise_csv, valid_csv
+from chalicelib.domain.document_view import AttachmentAdded, DocumentDownload, DocumentView
 from chalicelib.domain.errors import FieldError, Forbidden, NotFound, RateLimited, ValidationFailed
 from chalicelib.domain.files import safe_filename
 from chalicelib.domain.procedures import REGISTRY, for_service
@@ -80,7 +81,7 @@ class DocumentService:
         record: dict[str, Any],
         caller: Principal,
         context: RequestContext,
-    ) -> list[dict[str, Any]]:
+    ) -> list[DocumentView]:
         issued = []
         for draft in procedure.documents(clean, ctx):
             now = self._clock()
@@ -138,13 +139,13 @@ class DocumentService:
                 },
                 str(record["owner"]),
             )
-            issued.append(document)
+            issued.append(DocumentView.of(document))
         return issued
 
     # --- supporting documents the citizen shows (a representative's signed authorisation, an ID copy) --------------
     def attach(
         self, caller: Principal, appointment_id: str, request: Parsed[AddAttachment], context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> AttachmentAdded:
         appointment = self._booking.get(caller, appointment_id, Action.RUN_PROCEDURE)
         command = request.command()
         content_type = command.content_type
@@ -185,10 +186,10 @@ class DocumentService:
             {"appointment": appointment.id, "sha256": digest.hex()},
             appointment.citizen,
         )
-        return {"id": attachment_id, "filename": name, "sha256": record["sha256"], "size": len(data)}
+        return AttachmentAdded(attachment_id, name, digest.hex(), len(data))
 
     # --- reading ---------------------------------------------------------------------------------------------------
-    def documents(self, caller: Principal, appointment_id: str | None) -> list[dict[str, Any]]:
+    def documents(self, caller: Principal, appointment_id: str | None) -> list[DocumentView]:
         if appointment_id:
             appointment = self._booking.get(caller, appointment_id)
             opens = self.opener(caller, appointment)
@@ -205,9 +206,9 @@ class DocumentService:
                 and self.may_open(caller, d)
             ]
         found.sort(key=lambda d: str(d.get("issued_at")), reverse=True)
-        return [_document_json(d) for d in found]
+        return [DocumentView.of(d) for d in found]
 
-    def document(self, caller: Principal, document_id: str, context: RequestContext) -> dict[str, Any]:
+    def document(self, caller: Principal, document_id: str, context: RequestContext) -> DocumentDownload:
         record = self._store.get_document(document_id) if looks_like_id(document_id) else None
         if record is None or record.get("kind") == "attachment":
             raise NotFound("There is no such document.")
@@ -229,9 +230,9 @@ class DocumentService:
             {"appointment": str(record.get("appointment_id"))},
             str(record["owner"]),
         )
-        return {**_document_json(record), "download_url": self._url(record)}
+        return DocumentDownload(DocumentView.of(record), self._url(record))
 
-    def verify(self, csv: str, id_number: str | None, context: RequestContext) -> dict[str, Any]:
+    def verify(self, csv: str, id_number: str | None, context: RequestContext) -> DocumentDownload:
         """Public: anyone holding a CSV may check the document (padrón documents also need the holder's ID number)."""
         now = int(self._clock().timestamp())
         window = now - now % VERIFY_WINDOW_SECONDS
@@ -265,7 +266,7 @@ class DocumentService:
             raise ValidationFailed([FieldError("id_number", "holder_id_needed")])
         if not found or record is None:
             raise NotFound("No document has this code (or the ID number does not match).")
-        return {**_document_json(record), "office": record.get("office"), "download_url": self._url(record)}
+        return DocumentDownload(DocumentView.of(record), self._url(record))
 
     def may_open(self, caller: Principal, document: dict[str, Any]) -> bool:
         """A citizen signed in below the substantial level (a one-time code proves only an address) opens a document
@@ -343,17 +344,3 @@ def document_file_name(record: dict[str, Any]) -> str:
     plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
     slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].rstrip("-") or str(record.get("kind") or "document")
     return f"{slug}-{record['csv']}.pdf"
-
-
-def _document_json(record: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": record["id"],
-        "csv": record["csv"],
-        "title": record["title"],
-        "type": record.get("kind"),
-        "issued_at": record["issued_at"],
-        "available_until": record["available_until"],
-        "sha256": record["sha256"],
-        "size": record["size"],
-        "appointment_id": record["appointment_id"],
-    }

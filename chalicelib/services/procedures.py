@@ -176,7 +176,7 @@ class ProcedureService:
                 # Nothing is published until the record says issued: let a later run take the next turn.
                 self._store.put_procedure({**record, "status": FAILED}, expected_status=ISSUING)
                 raise
-            record = {**record, "status": "issued", "documents": [d["id"] for d in issued]}
+            record = {**record, "status": "issued", "documents": [d.id for d in issued]}
             if not self._store.put_procedure(record, expected_status=ISSUING):
                 raise Conflict("request_in_progress", "This procedure is being carried out; reload it in a moment.")
         if self._records is not None:
@@ -246,7 +246,7 @@ class ProcedureService:
         updated = {
             **record,
             "status": "issued",
-            "documents": [d["id"] for d in documents],
+            "documents": [d.id for d in documents],
             "consent": {"at": now.isoformat(), "by": f"{caller.kind}:{caller.subject}", "method": "one-time code"},
         }
         if not self._store.put_procedure(updated, expected_status="awaiting_consent"):

@@ -22,6 +22,7 @@ from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.bounds import Window, records_window
 from chalicelib.domain.errors import Conflict, DependencyUnavailable, Forbidden, NotFound
+from chalicelib.domain.record_view import LegalHold, Playback, RecordingView, ReleaseRequest, SegmentLink
 from chalicelib.domain.retention import RetentionRules
 from chalicelib.observability import logger
 from chalicelib.services.commands import Parsed, StatedReason
@@ -208,7 +209,7 @@ class RecordsService:
     # so it takes two people: one asks (with a reason), another supervisor or admin approves (with theirs).
     def hold(
         self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> LegalHold:
         """Place a legal hold (``hold: true``): while held, nothing of the record is deleted."""
         reason, record = self._hold_step(caller, record_id, request)
         # Objects first: a half-done change leaves more protected, not less.
@@ -218,11 +219,11 @@ class RecordsService:
         self._audited(
             caller, "record.hold", record, context, reason, {"kind": str(record.get("kind")), "objects": str(objects)}
         )
-        return {"record_id": record_id, "legal_hold": True, "release_requested": None}
+        return LegalHold(record_id, legal_hold=True, release_requested=None)
 
     def request_release(
         self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> LegalHold:
         """Ask for a hold to be lifted; it stays until another supervisor or admin approves."""
         reason, record = self._hold_step(caller, record_id, request)
         at = _iso(self._clock())
@@ -232,11 +233,11 @@ class RecordsService:
                 raise Conflict("not_on_hold", "This record is not on legal hold.")
             raise Conflict("release_already_requested", "A release of this hold is already waiting for approval.")
         self._audited(caller, "record.release.request", record, context, reason, {"kind": str(record.get("kind"))})
-        return {"record_id": record_id, "legal_hold": True, "release_requested": _release(caller, caller.subject, at)}
+        return LegalHold(record_id, legal_hold=True, release_requested=_release(caller, caller.subject, at))
 
     def approve_release(
         self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> LegalHold:
         """Lift the hold someone else asked to lift: the sweep may then delete the record when its time comes."""
         reason, record = self._hold_step(caller, record_id, request)
         requested_by, requested_at = record.get("release_requested_by"), record.get("release_requested_at")
@@ -257,7 +258,7 @@ class RecordsService:
             reason,
             {"kind": str(record.get("kind")), "objects": str(objects), "requested_by": str(requested_by)},
         )
-        return {"record_id": record_id, "legal_hold": False, "release_requested": None}
+        return LegalHold(record_id, legal_hold=False, release_requested=None)
 
     def _hold_step(
         self, caller: Principal, record_id: str, request: Parsed[StatedReason]
@@ -333,7 +334,7 @@ class RecordsService:
         """The days the register may be read for: the service's life (``chalicelib.domain.bounds``)."""
         return records_window(self._clock().astimezone(self._settings.zone).date())
 
-    def list_recordings(self, caller: Principal, day: date | None) -> list[dict[str, Any]]:
+    def list_recordings(self, caller: Principal, day: date | None) -> list[RecordingView]:
         """The recordings of the appointments of one council day (no personal data)."""
         require(caller, Action.LIST_RECORDINGS, Resource(ResourceKind.RECORD))
         chosen = (
@@ -342,25 +343,25 @@ class RecordsService:
         found = [r for r in self._store.of_day(chosen.isoformat()) if r.get("kind") == "recording"]
         found.sort(key=lambda r: (str(r.get("start")), str(r["id"])))
         return [
-            {
-                "record_id": r["id"],
-                "appointment_id": r.get("appointment_id"),
-                "office": r.get("office"),
-                "service_id": r.get("service_id"),
-                "start": r.get("start"),
-                "room_id": r.get("room_id"),
-                "status": r.get("status"),
-                "legal_hold": bool(r.get("legal_hold")),
-                "release_requested": _release(caller, r.get("release_requested_by"), r.get("release_requested_at")),
-                "retain_until": r.get("retain_until"),
-                "deleted": bool(r.get("deleted")),
-            }
+            RecordingView(
+                record_id=r["id"],
+                appointment_id=r.get("appointment_id"),
+                office=r.get("office"),
+                service_id=r.get("service_id"),
+                start=r.get("start"),
+                room_id=r.get("room_id"),
+                status=r.get("status"),
+                legal_hold=bool(r.get("legal_hold")),
+                release_requested=_release(caller, r.get("release_requested_by"), r.get("release_requested_at")),
+                retain_until=r.get("retain_until"),
+                deleted=bool(r.get("deleted")),
+            )
             for r in found
         ]
 
     def playback(
         self, caller: Principal, record_id: str, request: Parsed[StatedReason], context: RequestContext
-    ) -> dict[str, Any]:
+    ) -> Playback:
         """Short-lived links to a recording's segments, for a supervisor who states why (audited with the reason)."""
         require(caller, Action.PLAY_RECORDING, Resource(ResourceKind.RECORD, record_id))
         reason = request.command().text
@@ -368,18 +369,18 @@ class RecordsService:
         if record.get("kind") != "recording":
             raise NotFound("There is no such recording.")
         bucket = str(record["bucket"])
-        segments = [
-            {
-                "participant": s.get("participant"),
-                "role": s.get("role"),
-                "url": self._objects.presigned_get(bucket, str(s["key"]), PLAYBACK_SECONDS, "video/webm"),
-                "start": s.get("start"),
-                "end": s.get("end"),
-                "bytes": s.get("bytes"),
-                "sha256": s.get("sha256"),
-            }
+        segments = tuple(
+            SegmentLink(
+                participant=s.get("participant"),
+                role=s.get("role"),
+                url=self._objects.presigned_get(bucket, str(s["key"]), PLAYBACK_SECONDS, "video/webm"),
+                start=s.get("start"),
+                end=s.get("end"),
+                bytes=s.get("bytes"),
+                sha256=s.get("sha256"),
+            )
             for s in record.get("segments", [])
-        ]
+        )
         self._audited(
             caller,
             "recording.playback",
@@ -388,12 +389,7 @@ class RecordsService:
             reason,
             {"appointment": str(record.get("appointment_id")), "segments": str(len(segments))},
         )
-        return {
-            "record_id": record_id,
-            "appointment_id": record.get("appointment_id"),
-            "expires_in": PLAYBACK_SECONDS,
-            "segments": segments,
-        }
+        return Playback(record_id, record.get("appointment_id"), PLAYBACK_SECONDS, segments)
 
     # --- helpers --------------------------------------------------------------------------------------------------
     def _live(self, record_id: str) -> dict[str, Any]:
@@ -446,11 +442,11 @@ def _segments(manifest: Mapping[str, Any], prefix: str) -> list[dict[str, Any]]:
     return segments
 
 
-def _release(caller: Principal, by: object, at: object) -> dict[str, Any] | None:
+def _release(caller: Principal, by: object, at: object) -> ReleaseRequest | None:
     """A release waiting for approval as the caller sees it: when, and whether they asked (then they cannot approve)."""
     if not at:
         return None
-    return {"at": str(at), "by_you": by == caller.subject}
+    return ReleaseRequest(str(at), by_you=by == caller.subject)
 
 
 def _iso(moment: datetime) -> str:

@@ -29,12 +29,12 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain import trail
 from chalicelib.domain.audit import CITIZEN_PREFIX, Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.bounds import MAX_TEXT, period_bound, records_window, text
+from chalicelib.domain.bounds import MAX_TEXT, parse_period, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
+from chalicelib.services.commands import Parsed, VerifyPeriod
 from chalicelib.services.ports import AuditLog, EventStore, Signer, TrailObjects, TrailState
 
-MAX_PERIOD_DAYS = 31
 PAGE_SIZE = 100
 EXPORT_LIMIT = 20_000
 # Auditors only; to anyone else the trail is answered as if it did not exist (the policy hides it).
@@ -208,9 +208,13 @@ class TrailService:
         name = f"audit-{query.days[0]}-{query.days[-1]}.ndjson"
         return lines, name
 
-    def verify(self, caller: Principal, body: Mapping[str, Any], context: RequestContext) -> dict[str, Any]:
+    def verify(
+        self, caller: Principal, request: Parsed[VerifyPeriod], context: RequestContext
+    ) -> trail.PeriodVerification:
+        """Verify the digest chain over the period asked (``Verifier``); audited with how it went."""
         require(caller, Action.VERIFY_AUDIT, _TRAIL)
-        start, end = self._period({k: v for k, v in body.items() if k in ("from", "to") and v is not None})
+        period = request.command()
+        start, end = period.start, period.end
         result = self.verifier().verify(start, end)
         if result.digests == 0:  # nothing covers the period: as much a problem as a digest that went missing
             missing = trail.Problem(
@@ -228,25 +232,7 @@ class TrailService:
                 details={"digests": str(result.digests), "problems": str(len(result.problems))},
             )
         )
-        return {
-            "ok": result.ok,
-            "from": start.isoformat(),
-            "to": end.isoformat(),
-            "digests": result.digests,
-            "log_files": result.log_files,
-            "events": result.events,
-            "problems": [
-                {
-                    "category": p.category,
-                    "bucket": p.bucket,
-                    "key": p.key,
-                    "detail": p.detail,
-                    "found_at": p.found_at,
-                }
-                for p in result.problems
-            ],
-            "verified_at": self._clock().isoformat(),
-        }
+        return trail.PeriodVerification(start, end, result, self._clock())
 
     def verifier(self) -> trail.Verifier:
         s = self._settings
@@ -300,7 +286,7 @@ class TrailService:
 
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _query(self, params: Mapping[str, str]) -> EventQuery:
-        start, end = self._period(params)
+        start, end = parse_period(params, self.today(), self._settings.zone)
         actor = _filter(params, "actor")
         subject = _filter(params, "subject")
         data_subject = None
@@ -315,30 +301,14 @@ class TrailService:
             start, end, council_days(start, end, self._settings.zone.key), actor, subject, data_subject, action
         )
 
-    def _period(self, params: Mapping[str, Any]) -> tuple[datetime, datetime]:
-        """The period asked (council days or RFC 3339 times), within the service's life (``domain.bounds``)."""
-        zone = self._settings.zone
-        today = self._clock().astimezone(zone).date()
-        window = records_window(today)
-        errors = []
-        bounds: list[datetime] = []
-        for name, default in (("from", today), ("to", today)):
-            raw = params.get(name)
-            try:
-                if raw is not None and not isinstance(raw, str):
-                    raise ValidationFailed([FieldError(name, "date_or_time")])
-                given = (raw or "").strip() or default.isoformat()
-                bounds.append(period_bound(given, name, window, zone, end=name == "to"))
-            except ValidationFailed as exc:
-                errors += exc.errors
-        if errors:
-            raise ValidationFailed(errors)
-        start, end = bounds
-        if end <= start:
-            raise ValidationFailed([FieldError("to", "after_from")])
-        if end - start > timedelta(days=MAX_PERIOD_DAYS):
-            raise ValidationFailed([FieldError("to", "period_too_long", days=MAX_PERIOD_DAYS)])
-        return start, end
+    def today(self) -> date:
+        """The council's day now: a period's bounds default to it."""
+        return self._clock().astimezone(self._settings.zone).date()
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The council's time zone: a period's days are its days."""
+        return self._settings.zone
 
     def _audited(
         self,

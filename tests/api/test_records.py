@@ -18,6 +18,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.api.commands import stated_reason
+from chalicelib.api.records import recording_json
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import AuditEvent, RequestContext, citizen_pseudonym
@@ -271,7 +272,7 @@ def test_a_legal_hold_stops_the_sweep_until_a_second_person_approves_its_release
     assert sweep(31)["held"] == 1
     # A second supervisor sees the request as someone else's, to approve.
     other = replace(get_container().sessions.authenticate(f"Bearer {supervisor}"), subject="supervisor2")
-    (item,) = get_container().records.list_recordings(other, datetime.now(COUNCIL_ZONE).date())
+    (item,) = map(recording_json, get_container().records.list_recordings(other, datetime.now(COUNCIL_ZONE).date()))
     assert item["legal_hold"] is True
     assert item["release_requested"]["by_you"] is False
 

@@ -4,7 +4,7 @@ each bad field is named with its catalogue key, and the errors wait in ``Parsed`
 from __future__ import annotations
 
 import base64
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -138,3 +138,40 @@ def test_an_instalment_preview_is_typed_or_refused_at_once() -> None:
         "day_of_month": "one_of",
         "guarantee": "one_of",
     }
+
+
+TODAY = date(2026, 12, 10)
+
+
+def test_a_trail_period_is_read_as_council_days_or_instants() -> None:
+    days = commands.verify_period({"from": "2026-12-01", "to": "2026-12-02"}, today=TODAY, zone=MADRID).command()
+    instants = commands.verify_period({"from": START, "to": "2026-12-10T10:00:00Z"}, today=TODAY, zone=MADRID)
+
+    assert (days.start, days.end) == (datetime(2026, 12, 1, tzinfo=MADRID), datetime(2026, 12, 3, tzinfo=MADRID))
+    assert instants.command().start == datetime(2026, 12, 10, 9, tzinfo=MADRID)
+    assert instants.command().end == datetime(2026, 12, 10, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("body", [{}, {"from": None, "to": None}, {"from": " ", "reason": "ignored"}])
+def test_a_trail_period_not_given_is_today(body: dict[str, Any]) -> None:
+    period = commands.verify_period(body, today=TODAY, zone=MADRID).command()
+
+    assert (period.start, period.end) == (datetime(2026, 12, 10, tzinfo=MADRID), datetime(2026, 12, 11, tzinfo=MADRID))
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ({"from": 20261201, "to": ["2026-12-02"]}, {"from": "date_or_time", "to": "date_or_time"}),
+        ({"from": "2026-02-30", "to": "yesterday"}, {"from": "real_date", "to": "instant_format"}),
+        ({"from": "2019-12-31"}, {"from": "window_records"}),
+        ({"to": "2026-12-12"}, {"to": "window_records"}),
+        ({"from": "2026-12-05", "to": "2026-12-04"}, {"to": "after_from"}),
+        ({"from": "2026-11-01", "to": "2026-12-02"}, {"to": "period_too_long"}),
+    ],
+)
+def test_a_bad_trail_period_waits_in_its_fields(body: dict[str, Any], refused: dict[str, str]) -> None:
+    parsed = commands.verify_period(body, today=TODAY, zone=MADRID)
+
+    assert parsed.value is None
+    assert codes(parsed) == refused
