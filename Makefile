@@ -7,13 +7,15 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test checkov-venv
+.PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test checkov-venv \
+	spa-test infra-test stack-test
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
@@ -56,21 +58,34 @@ run: $(VENV)/.installed web
 FAST_TESTS := tests/unit tests/property tests/api media-node/tests
 PYTEST_PARALLEL := $(PY) -m pytest -n auto -m "not integration" $(FAST_TESTS)
 
-check: $(VENV)/.installed web/node_modules/.installed lint
-	cd web && npm test --silent
+# Steps that need nothing of each other run side by side (make -j; each one's output printed whole when it ends).
+SIDE_BY_SIDE := $(MAKE) --no-print-directory --output-sync=target
+
+check: $(VENV)/.installed web/node_modules/.installed
+	$(SIDE_BY_SIDE) -j2 lint spa-test
 	$(PYTEST_PARALLEL)
 
-# The fast lanes in parallel; then the CDK tests in one process (each stack synthesised once per session) and the
-# tests of the running stack, which share its ports and accounts, one at a time.
-test: setup web lint
-	cd web && npm test --silent
+# CI's lane: installs side by side; lint, the SPA's build and its tests side by side; the fast lanes on every core;
+# then the CDK tests (one process, each stack synthesised once per session: mostly CPU) beside the tests of the
+# running stack (one at a time, they share its ports and accounts: mostly waiting on browsers and calls). The two
+# share no port, file or account.
+test:
+	$(SIDE_BY_SIDE) -j3 setup checkov-venv
+	$(SIDE_BY_SIDE) -j3 lint web spa-test
 	$(PYTEST_PARALLEL)
+	$(SIDE_BY_SIDE) -j2 infra-test stack-test
+
+spa-test: web/node_modules/.installed
+	cd web && npm test --silent
+
+infra-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest infra/tests
+
+stack-test: $(VENV)/.installed web system-packages
 	$(PY) -m pytest -m integration tests media-node/tests
 
 # checkov pins an older boto3 than the app: its own virtual environment (infra/tests/test_checkov.py runs it over
 # every synthesised template of both stages).
-CHECKOV_VENV := .venv-checkov
 $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 	@[ -x $(CHECKOV_VENV)/bin/python ] || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -q "pip<26.3"
@@ -78,7 +93,6 @@ $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 	@touch $@
 
 checkov-venv: $(CHECKOV_VENV)/.installed
-test: checkov-venv
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
