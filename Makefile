@@ -82,7 +82,7 @@ infra-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(PY) -m pytest infra/tests
 
 stack-test: $(VENV)/.installed web system-packages
-	$(PY) -m pytest -m integration tests media-node/tests
+	$(PY) -m pytest -n 2 --dist loadfile -m integration tests media-node/tests
 
 # checkov pins an older boto3 than the app: its own virtual environment (infra/tests/test_checkov.py runs it over
 # every synthesised template of both stages).

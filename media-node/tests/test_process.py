@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dev.processes import free_port, free_port_run
+from dev.processes import free_port_run
 
 
 def _node_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -133,18 +133,19 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.integration
 def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
-    port = free_port()
+    port = free_port_run(2)
     node = subprocess.Popen(
         [sys.executable, "-m", "videoatencion_media"],
         env=_node_env(tmp_path, MEDIA_PORT=str(port), MEDIA_WORKERS="2", MEDIA_NODE_ID="node-k"),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     workers: list[int] = []
     try:
         for worker_port in (port, port + 1):
-            assert _wait_for_health(worker_port, node)["status"] == "ok"  # type: ignore[arg-type]
+            assert _wait_for_health(worker_port, node)["status"] == "ok"
         workers = _children(node.pid)
         assert len(workers) == 2
         node.kill()  # no chance to pass a signal on
