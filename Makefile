@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
 .PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test checkov-venv \
-	spa-test infra-test stack-test
+	spa-test infra-test stack-test chalice-cache
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
@@ -71,9 +71,14 @@ check: $(VENV)/.installed web/node_modules/.installed
 # share no port, file or account.
 test:
 	$(SIDE_BY_SIDE) -j3 setup checkov-venv
-	$(SIDE_BY_SIDE) -j3 lint web spa-test
+	$(SIDE_BY_SIDE) -j4 lint web spa-test chalice-cache
 	$(PYTEST_PARALLEL)
 	$(SIDE_BY_SIDE) -j2 infra-test stack-test
+
+# The Lambda packages chalice caches in .chalice/deployments/ (a fresh checkout builds its dependency layer, ~1 min of
+# pip and zip, mostly waiting): made beside lint and the SPA's tests instead of inside the CDK lane's first synthesis.
+chalice-cache: $(VENV)/.installed
+	$(PY) -m infra.stacks.chalice_package
 
 spa-test: web/node_modules/.installed
 	cd web && npm test --silent
