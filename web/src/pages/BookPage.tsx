@@ -27,6 +27,7 @@ import { OfficeAndDuration, RequiredDocuments } from '../components/service-fact
 import { SlotPicker, StepHeading } from '../components/slot-picker'
 import {
   ErrorSummary,
+  Form,
   IdNumberField,
   Fieldset,
   problemMessage,
@@ -284,14 +285,7 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
             </WayOn>
           ) : (
             <>
-              <form
-                id="booking-form"
-                noValidate
-                onSubmit={(event) => {
-                  event.preventDefault()
-                  void confirm()
-                }}
-              >
+              <Form id="booking-form" onSubmit={() => void confirm()}>
                 {staff && (
                   <Fieldset legend={t('book.citizen')}>
                     <IdNumberField
@@ -372,7 +366,7 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
                     {t('book.confirm')}
                   </button>
                 </div>
-              </form>
+              </Form>
             </>
           )}
         </section>
