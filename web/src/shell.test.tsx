@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { act } from 'preact/test-utils'
-import { click, json, lazyPagesLoaded, liveRegion, mountApp, unmountApps, routeApi, submit, type, waitFor } from './test/render'
-import { pageTest } from './test/page'
+import { click, json, lazyPagesLoaded, liveRegion, mountApp, pageTest, routeApi, submit, type, unmountApps, waitFor } from './test/page'
 import type { Language } from './i18n'
 
 const pause = (ms: number) => act(() => new Promise<void>((resolve) => setTimeout(resolve, ms)))

@@ -8,7 +8,12 @@ import type { Timers } from './policy'
 const timers: Timers = { setTimeout: (run, ms) => setTimeout(run, ms), clearTimeout: (h) => clearTimeout(h as number) }
 const flush = () => vi.advanceTimersByTimeAsync(0)
 
-function setup(options: { audioOnly?: boolean; grants?: (() => Promise<JoinGrant>)[] } = {}) {
+interface Options {
+  audioOnly?: boolean
+  grants?: (() => Promise<JoinGrant>)[]
+}
+
+function setup(options: Options = {}) {
   FakePeerConnection.instances = []
   FakeWebSocket.instances = []
   const node = fakeNode()
@@ -45,6 +50,15 @@ function setup(options: { audioOnly?: boolean; grants?: (() => Promise<JoinGrant
   return { connection, node, getGrant, audio, video, stream, notices, pc, ws }
 }
 
+/** `setup()`, started and past its first offer; with `socket: 'open'` its events socket has opened too. */
+async function started(options: Options & { socket?: 'open' } = {}) {
+  const call = setup(options)
+  call.connection.start()
+  await flush()
+  if (options.socket === 'open') call.ws().open()
+  return call
+}
+
 const STATE = (state: 'waiting' | 'admitted') => ({
   type: 'state',
   you: 'c-1',
@@ -77,9 +91,7 @@ describe('a call connection', () => {
   afterEach(() => vi.useRealTimers())
 
   it('opens the events socket and offers audio, video and the chat channel to the node with the join token', async () => {
-    const { connection, node, pc, ws, audio, video } = setup()
-    connection.start()
-    await flush()
+    const { connection, node, pc, ws, audio, video } = await started()
     expect(ws().url).toBe('ws://media.test:8443/rooms/room-1/events?token=tok-1')
     expect(pc().config.iceServers).toEqual([{ urls: 'stun:stun.test:3478' }])
     expect(pc().steps).toEqual(['channel:chat', 'transceiver:audio', 'transceiver:video', 'offer'])
@@ -105,10 +117,7 @@ describe('a call connection', () => {
   })
 
   it('rebuilds the peer connection with a fresh token after 3 s disconnected, keeping the tracks and the socket', async () => {
-    const { connection, node, pc, ws, getGrant, audio, video, notices } = setup()
-    connection.start()
-    await flush()
-    ws().open()
+    const { connection, node, pc, getGrant, audio, video, notices } = await started({ socket: 'open' })
     pc().setState('connected')
     pc().setState('disconnected')
     await vi.advanceTimersByTimeAsync(2_900)
@@ -136,9 +145,7 @@ describe('a call connection', () => {
     const offline = async () => {
       throw new ApiError(null)
     }
-    const { connection, pc, getGrant } = setup({ grants: [undefined as never, offline, offline] })
-    connection.start()
-    await flush()
+    const { connection, pc, getGrant } = await started({ grants: [undefined as never, offline, offline] })
     pc().setState('connected')
     pc().setState('failed')
     await flush()
@@ -154,9 +161,7 @@ describe('a call connection', () => {
   })
 
   it('notices a peer connection closed under it (no event says so) and rebuilds it', async () => {
-    const { connection, pc, getGrant } = setup()
-    connection.start()
-    await flush()
+    const { connection, pc, getGrant } = await started()
     pc().setState('connected')
     pc().close()
     await vi.advanceTimersByTimeAsync(2_000)
@@ -170,9 +175,7 @@ describe('a call connection', () => {
     const closed = async () => {
       throw new ApiError(409, { code: 'appointment_closed' })
     }
-    const { connection, pc } = setup({ grants: [undefined as never, closed] })
-    connection.start()
-    await flush()
+    const { connection, pc } = await started({ grants: [undefined as never, closed] })
     pc().setState('connected')
     pc().setState('failed')
     await flush()
@@ -181,9 +184,7 @@ describe('a call connection', () => {
   })
 
   it('reopens a dropped socket with a fresh token', async () => {
-    const { connection, ws, getGrant, pc } = setup()
-    connection.start()
-    await flush()
+    const { connection, ws, getGrant, pc } = await started()
     pc().setState('connected')
     ws().open()
     ws().drop()
@@ -195,17 +196,15 @@ describe('a call connection', () => {
   })
 
   it('chats over the data channel when open, else the socket; admits and ends over the socket', async () => {
-    const { connection, ws, pc } = setup()
-    connection.start()
-    await flush()
-    ws().open()
+    const { connection, ws, pc } = await started({ socket: 'open' })
     ws().receive(STATE('admitted'))
     expect(connection.sendChat('Hola')).toBe(true)
     expect(ws().sent).toEqual([{ type: 'chat', text: 'Hola' }])
     pc().channels[0]?.open()
     connection.sendChat('Adéu')
     expect(pc().channels[0]?.sent).toEqual([JSON.stringify({ type: 'chat', text: 'Adéu' })])
-    pc().channels[0]?.receive({
+    // The same message over both: shown once.
+    const bonDia = {
       type: 'chat',
       id: 'm9',
       from: 'a-agent1',
@@ -213,16 +212,9 @@ describe('a call connection', () => {
       name: 'Pere',
       text: 'Bon dia',
       at: '2026-11-28T10:01:00Z',
-    })
-    ws().receive({
-      type: 'chat',
-      id: 'm9',
-      from: 'a-agent1',
-      role: 'agent',
-      name: 'Pere',
-      text: 'Bon dia',
-      at: '2026-11-28T10:01:00Z',
-    })
+    }
+    pc().channels[0]?.receive(bonDia)
+    ws().receive(bonDia)
     expect(connection.snapshot.room.chat.map((m) => m.text)).toEqual(['Hola', 'Adéu', 'Bon dia'])
     connection.admit('c-2')
     connection.end()
@@ -231,10 +223,7 @@ describe('a call connection', () => {
   })
 
   it('ends when the node says so', async () => {
-    const { connection, ws, pc } = setup()
-    connection.start()
-    await flush()
-    ws().open()
+    const { connection, ws, pc } = await started({ socket: 'open' })
     ws().receive({ type: 'ended', by: 'a-agent1', reason: 'agent' })
     expect(connection.snapshot.status).toBe('ended')
     expect(connection.snapshot.room.ended).toEqual({ by: 'a-agent1', reason: 'agent' })
@@ -245,10 +234,7 @@ describe('a call connection', () => {
   })
 
   it('mutes, turns the camera off and goes audio only (telling the node)', async () => {
-    const { connection, ws, pc, audio, video } = setup()
-    connection.start()
-    await flush()
-    ws().open()
+    const { connection, ws, pc, audio, video } = await started({ socket: 'open' })
     connection.setMuted(true)
     expect(audio.enabled).toBe(false)
     connection.setCameraOff(true)
@@ -265,9 +251,7 @@ describe('a call connection', () => {
   })
 
   it('starts audio only without sending video, and tells the node once the socket opens', async () => {
-    const { connection, ws, pc } = setup({ audioOnly: true })
-    connection.start()
-    await flush()
+    const { connection, ws, pc } = await started({ audioOnly: true })
     expect(pc().transceivers[1]?.trackOrKind).toBe('video')
     ws().open()
     expect(ws().sent).toEqual([{ type: 'audio_only', on: true }])
@@ -275,10 +259,7 @@ describe('a call connection', () => {
   })
 
   it('switches to audio only by itself when the send rate stays under 150 kbps for 10 s in the call', async () => {
-    const { connection, ws, pc, notices } = setup()
-    connection.start()
-    await flush()
-    ws().open()
+    const { connection, ws, pc, notices } = await started({ socket: 'open' })
     ws().receive(STATE('admitted'))
     pc().setState('connected')
     pc().stats = [
@@ -299,10 +280,7 @@ describe('a call connection', () => {
   })
 
   it('does not switch while waiting to be let in, or with a good rate', async () => {
-    const { connection, ws, pc } = setup()
-    connection.start()
-    await flush()
-    ws().open()
+    const { connection, ws, pc } = await started({ socket: 'open' })
     ws().receive(STATE('waiting'))
     pc().setState('connected')
     pc().stats = [{ id: 'P', type: 'candidate-pair', selected: true, availableOutgoingBitrate: 50_000 }]
@@ -325,9 +303,7 @@ describe('a call connection', () => {
   })
 
   it('exposes the current peer connection for end-to-end tests', async () => {
-    const { connection, pc } = setup()
-    connection.start()
-    await flush()
+    const { connection, pc } = await started()
     const hook = (window as unknown as { __videoatencionCall: { pc: unknown; status: string } }).__videoatencionCall
     expect(hook.pc).toBe(pc())
     expect(hook.status).toBe('connecting')

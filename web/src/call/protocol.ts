@@ -282,6 +282,23 @@ function blank(id: string, role = '', name = ''): Participant {
   }
 }
 
+/**
+ * `upsert` for an event that names the participant (`waiting`, `joined`): the role and name it gives replace the
+ * known ones (an empty one keeps them), a newcomer is added with them, and `change` says what else the event changes.
+ */
+function upsertNamed(
+  room: RoomState,
+  event: { participant_id: string; role: string; name: string },
+  change: (p: Participant) => Partial<Participant>,
+) {
+  return upsert(
+    room.participants,
+    event.participant_id,
+    (p) => ({ ...p, role: event.role || p.role, name: event.name || p.name, ...change(p) }),
+    blank(event.participant_id, event.role, event.name),
+  )
+}
+
 export function roomReducer(room: RoomState, event: RoomEvent): RoomState {
   switch (event.type) {
     case 'state':
@@ -290,18 +307,7 @@ export function roomReducer(room: RoomState, event: RoomEvent): RoomState {
     case 'waiting':
       return {
         ...room,
-        participants: upsert(
-          room.participants,
-          event.participant_id,
-          (p) => ({
-            ...p,
-            role: event.role || p.role,
-            name: event.name || p.name,
-            state: 'waiting',
-            since: event.since ?? p.since,
-          }),
-          blank(event.participant_id, event.role, event.name),
-        ),
+        participants: upsertNamed(room, event, (p) => ({ state: 'waiting', since: event.since ?? p.since })),
       }
     case 'admitted':
       return {
@@ -314,21 +320,7 @@ export function roomReducer(room: RoomState, event: RoomEvent): RoomState {
         ),
       }
     case 'joined':
-      return {
-        ...room,
-        participants: upsert(
-          room.participants,
-          event.participant_id,
-          (p) => ({
-            ...p,
-            role: event.role || p.role,
-            name: event.name || p.name,
-            connected: true,
-            reconnecting: false,
-          }),
-          blank(event.participant_id, event.role, event.name),
-        ),
-      }
+      return { ...room, participants: upsertNamed(room, event, () => ({ connected: true, reconnecting: false })) }
     case 'left':
       return { ...room, participants: room.participants.filter((p) => p.participant_id !== event.participant_id) }
     case 'reconnecting':

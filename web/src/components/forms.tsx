@@ -47,6 +47,33 @@ export function useFormErrors() {
 export type FormErrors = ReturnType<typeof useFormErrors>
 
 /**
+ * Every form of the app: the browser's own checks are off (`noValidate`: the error pattern above says what is wrong)
+ * and so is its own submission: `onSubmit` runs instead.
+ */
+export function Form(props: {
+  id?: string
+  class?: string
+  'aria-labelledby'?: string
+  'data-type'?: string
+  onSubmit: () => unknown
+  children: ComponentChildren
+}) {
+  const { onSubmit, children, ...attributes } = props
+  return (
+    <form
+      {...attributes}
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault()
+        void onSubmit()
+      }}
+    >
+      {children}
+    </form>
+  )
+}
+
+/**
  * A panel holding one form: its heading, what goes before the form (`intro`), the fields, the submit button (marked
  * busy while `pending`) and what follows in the panel (`after`). The heading's id is the form's id + `-title`; with a
  * `headingRef` it takes focus, for forms that are steps.
@@ -69,21 +96,14 @@ export function PanelForm(props: {
         {props.title}
       </h2>
       {props.intro}
-      <form
-        id={props.formId}
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault()
-          props.onSubmit()
-        }}
-      >
+      <Form id={props.formId} onSubmit={props.onSubmit}>
         {props.children}
         <div class="actions">
           <button type="submit" class="button" aria-disabled={props.pending ? 'true' : undefined}>
             {props.submitLabel}
           </button>
         </div>
-      </form>
+      </Form>
       {props.after}
     </section>
   )

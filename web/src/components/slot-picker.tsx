@@ -11,7 +11,7 @@ import { useI18n } from '../i18n/context'
 import { useAnnounce } from '../page-context'
 import { useResource } from '../resource'
 import { LoadStatus } from './error-state'
-import { Fieldset, type useFormErrors } from './forms'
+import { Fieldset, Form, type useFormErrors } from './forms'
 
 const RANGE = 14
 
@@ -165,11 +165,9 @@ export function SlotPicker(props: SlotPickerProps) {
       <StepHeading id="step-time" n={2} total={props.total} text={t('slots.chooseTime')} />
       <p class="field__hint">{t('slots.zone')}</p>
       {status}
-      <form
+      <Form
         id="slot-form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault()
+        onSubmit={() => {
           const slot = times.find((s) => s.start === selected)
           if (!slot) errors.show({ 'slot-0': t('slots.timeMissing') })
           else {
@@ -215,7 +213,7 @@ export function SlotPicker(props: SlotPickerProps) {
             {t('slots.changeDay')}
           </button>
         </div>
-      </form>
+      </Form>
     </div>
   )
 }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { axeViolations } from '../test/axe'
 import { CITIZEN } from '../test/appointments'
-import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, waitFor } from '../test/render'
-import { pageTest } from '../test/page'
-
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
+import {
+  byText, click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, text, waitFor,
+} from '../test/page'
 
 /** Accesses as the API gives them: purposes are the service's fixed words, or a supervisor's own reason. */
 const ENTRIES = [

@@ -1,10 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
 import { AGENT, appointment, CITIZEN } from '../test/appointments'
-import { click, find, json, liveRegion, mountApp, unmountApps, routeApi, signedIn, type, waitFor } from '../test/render'
-import { pageTest } from '../test/page'
+import {
+  click, find, json, liveRegion, mountApp, pageTest, routeApi, signedIn, text, type, unmountApps, waitFor,
+} from '../test/page'
 import { FakeAudioContext, installWebRtc } from '../test/webrtc'
-
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 const AGENDA = {
   date: '2026-11-28',

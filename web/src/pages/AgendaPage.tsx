@@ -25,7 +25,7 @@ import { useAuth } from '../auth'
 import { chimeEnabled, playChime, rememberChime } from '../call/devices'
 import { callWindow, newlyWaiting, windowPosition, type CallStateName } from '../call/protocol'
 import { LoadStatus } from '../components/error-state'
-import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
+import { DayField, FieldErrorMessage, Form, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
 import { label, OFFICE_ORDER, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
@@ -338,11 +338,9 @@ function OutcomeForm(props: { appointment: Appointment; time: string; onSaved: (
   const id = props.appointment.id
   const errorId = `outcome-${id}-error`
   return (
-    <form
+    <Form
       class="outcome-form"
-      noValidate
-      onSubmit={async (event) => {
-        event.preventDefault()
+      onSubmit={async () => {
         if (pending) return
         if (!outcome) {
           setError(t('agenda.outcomeMissing'))
@@ -397,6 +395,6 @@ function OutcomeForm(props: { appointment: Appointment; time: string; onSaved: (
         {t('agenda.save')}
         <span class="visually-hidden">, {props.time}</span>
       </button>
-    </form>
+    </Form>
   )
 }

@@ -1,9 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { AGENT, appointment, CITIZEN, slots } from '../test/appointments'
-import { click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, waitFor } from '../test/render'
-import { pageTest } from '../test/page'
+import { click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, text, waitFor } from '../test/page'
 
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const NEW_SLOT = '2026-12-03T12:30:00+01:00'
 
 describe('my appointments', () => {

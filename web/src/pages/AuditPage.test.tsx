@@ -1,11 +1,12 @@
 import { describe, expect, it, vi } from 'vitest'
 import { axeViolations } from '../test/axe'
-import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
-import { pageTest } from '../test/page'
+import {
+  byText, click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, submit, text, type,
+  waitFor,
+} from '../test/page'
 
 const AUDITOR = { kind: 'staff', username: 'auditor1', name: 'Marta Vidal', roles: ['auditor'], office: null }
 const AGENT = { kind: 'staff', username: 'agent1', name: 'Pere Soler', roles: ['agent'], office: 'OMAC' }
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 function event(n: number, extra: Record<string, unknown> = {}) {
   return {

@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { AGENT, appointment, CITIZEN, slots, SLOTS } from '../test/appointments'
 import {
-  byText,
-  click,
-  find,
-  json,
-  liveRegion,
-  mountApp,
-  unmountApps,
-  problem,
-  routeApi,
-  signedIn,
-  type,
+  byText, click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, text, type, unmountApps,
   waitFor,
-} from '../test/render'
-import { pageTest } from '../test/page'
+} from '../test/page'
 import { LANGUAGES } from '../i18n'
 
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const SLOT = '2026-12-01T09:15:00+01:00'
 
 async function chooseDayAndTime(start = SLOT) {

@@ -6,6 +6,7 @@
  * Confirming sends `Idempotency-Key`: one key per booking attempt, reused when the same booking is sent again after
  * no answer came (network error, timeout, 5xx), so a retry never books twice.
  */
+import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
 import {
@@ -26,6 +27,7 @@ import { OfficeAndDuration, RequiredDocuments } from '../components/service-fact
 import { SlotPicker, StepHeading } from '../components/slot-picker'
 import {
   ErrorSummary,
+  Form,
   IdNumberField,
   Fieldset,
   problemMessage,
@@ -258,44 +260,32 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
           </p>
           {!auth.session && !staff && !codeIsEnough(service.min_assurance) ? (
             // A code sign-in cannot book this service: straight to the digital identity, never into a dead end.
-            <div class="notice" id="book-sign-in-notice">
-              <p>{t('book.signInEid', { means: eidMeans(t, service.min_assurance) })}</p>
-              <p>
-                <a id="eid-start" class="button" href={eidHref(here)}>
-                  {t('book.signInEidLink')}
-                </a>
-              </p>
-            </div>
+            <WayOn
+              class="notice"
+              id="book-sign-in-notice"
+              text={t('book.signInEid', { means: eidMeans(t, service.min_assurance) })}
+            >
+              <a id="eid-start" class="button" href={eidHref(here)}>
+                {t('book.signInEidLink')}
+              </a>
+            </WayOn>
           ) : !auth.session ? (
-            <div class="notice" id="book-sign-in-notice">
-              <p>{t(staff ? 'book.signInStaff' : 'book.signIn')}</p>
-              <p>
-                <Link id="book-sign-in" class="button" href={signInPath(staff ? 'staff' : 'citizen', here)}>
-                  {t('book.signInLink')}
-                </Link>
-              </p>
-            </div>
+            <WayOn class="notice" id="book-sign-in-notice" text={t(staff ? 'book.signInStaff' : 'book.signIn')}>
+              <Link id="book-sign-in" class="button" href={signInPath(staff ? 'staff' : 'citizen', here)}>
+                {t('book.signInLink')}
+              </Link>
+            </WayOn>
           ) : lowLevel && !staff ? (
             // Signed in, but not enough for this service: the only way on is the digital identity (no "Confirm"
             // button that cannot work).
-            <div class="note" id="eid-notice">
-              <p>{t('book.needsLevel', { means: eidMeans(t, lowLevel) })}</p>
-              <p>
-                <a id="eid-start" class="button" href={eidHref(here)}>
-                  {t('signIn.eid.button')}
-                </a>
-              </p>
-            </div>
+            <WayOn class="note" id="eid-notice" text={t('book.needsLevel', { means: eidMeans(t, lowLevel) })}>
+              <a id="eid-start" class="button" href={eidHref(here)}>
+                {t('signIn.eid.button')}
+              </a>
+            </WayOn>
           ) : (
             <>
-              <form
-                id="booking-form"
-                noValidate
-                onSubmit={(event) => {
-                  event.preventDefault()
-                  void confirm()
-                }}
-              >
+              <Form id="booking-form" onSubmit={() => void confirm()}>
                 {staff && (
                   <Fieldset legend={t('book.citizen')}>
                     <IdNumberField
@@ -376,12 +366,22 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
                     {t('book.confirm')}
                   </button>
                 </div>
-              </form>
+              </Form>
             </>
           )}
         </section>
       )}
     </>
+  )
+}
+
+/** Why the booking cannot be confirmed here yet, and the one way on: a link that looks like a button. */
+function WayOn(props: { class: 'notice' | 'note'; id: string; text: string; children: ComponentChildren }) {
+  return (
+    <div class={props.class} id={props.id}>
+      <p>{props.text}</p>
+      <p>{props.children}</p>
+    </div>
   )
 }
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { byText, click, fakeApi, json, liveRegion, mountApp, SERVICES, waitFor } from '../test/render'
-import { pageTest } from '../test/page'
+import { byText, click, fakeApi, json, liveRegion, mountApp, pageTest, SERVICES, waitFor } from '../test/page'
 
 const catalogue = () => json({ items: SERVICES, next: null })
 const names = () => [...document.querySelectorAll('.service-card h3')].map((h) => h.textContent)

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { CITIZEN } from '../test/appointments'
-import { pageTest } from '../test/page'
-import { DOCUMENT, text } from '../test/procedures'
-import { click, find, json, liveRegion, mountApp, routeApi, signedIn, waitFor } from '../test/render'
+import { click, find, json, liveRegion, mountApp, pageTest, routeApi, signedIn, text, waitFor } from '../test/page'
+import { DOCUMENT } from '../test/procedures'
 
 describe('my documents', () => {
   pageTest({ zone: 'UTC' })

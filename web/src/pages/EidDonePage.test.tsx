@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { json, liveRegion, mountApp, routeApi, storedSession, waitFor } from '../test/render'
-import { pageTest } from '../test/page'
+import { json, liveRegion, mountApp, pageTest, routeApi, storedSession, text, waitFor } from '../test/page'
 import { parseEidFragment } from './EidDonePage'
 
 const CITIZEN = {
@@ -10,7 +9,6 @@ const CITIZEN = {
   assurance: 'substantial',
   auth_method: 'idcatmobil',
 }
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 describe('the eID fragment', () => {
   it('gives the token and a return path on this app', () => {

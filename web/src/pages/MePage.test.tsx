@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
-  byText,
-  click,
-  json,
-  liveRegion,
-  mountApp,
-  problem,
-  routeApi,
-  signedIn,
-  storedSession,
-  waitFor,
-  lazyPagesLoaded,
-} from '../test/render'
-import { pageTest } from '../test/page'
+  byText, click, json, lazyPagesLoaded, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, storedSession,
+  text, waitFor,
+} from '../test/page'
 import { OTP_CITIZEN } from '../test/appointments'
 
 const STAFF = { kind: 'staff', username: 'auditor1', name: 'Pere Soler', roles: ['auditor'], office: null }
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 describe('the area at /me', () => {
   pageTest()

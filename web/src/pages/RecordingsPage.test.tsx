@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { axeViolations } from '../test/axe'
 import { AGENT } from '../test/appointments'
-import { byText, click, find, json, liveRegion, mountApp, problem, routeApi, signedIn, submit, type, waitFor } from '../test/render'
-import { pageTest } from '../test/page'
+import {
+  byText, click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, submit, text, type,
+  waitFor,
+} from '../test/page'
 
 const SUPERVISOR = { kind: 'staff', username: 'sup1', name: 'Laia Roca', roles: ['supervisor'], office: 'OMAC' }
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 const RECORDINGS = {
   items: [

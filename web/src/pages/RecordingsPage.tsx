@@ -10,7 +10,7 @@ import { asApiError } from '../api'
 import { formatDate, formatDay, formatTime, today } from '../appointments'
 import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
-import { DayField, FieldErrorMessage, problemMessage } from '../components/forms'
+import { DayField, FieldErrorMessage, Form, problemMessage } from '../components/forms'
 import { recordsLabel, useRecordsI18n } from '../i18n/records'
 import { officeName } from '../offices'
 import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender } from '../page-context'
@@ -295,14 +295,7 @@ function ReasonForm(props: {
       <h2 id="recording-panel-title" tabIndex={-1}>
         {title}
       </h2>
-      <form
-        id="reason-form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault()
-          void submit()
-        }}
-      >
+      <Form id="reason-form" onSubmit={() => void submit()}>
         <div class={error ? 'field field--error' : 'field'}>
           <label class="field__label" for="reason">
             {t('recs.reason')}
@@ -338,7 +331,7 @@ function ReasonForm(props: {
         <div aria-live="polite" id="reason-status">
           {failure && <p class="field__error">{failure}</p>}
         </div>
-      </form>
+      </Form>
     </>
   )
 }

@@ -1,24 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import {
-  byText,
-  click,
-  find,
-  json,
-  liveRegion,
-  mountApp,
-  unmountApps,
-  problem,
-  routeApi,
-  storedSession,
-  submit,
-  type,
-  waitFor,
-} from '../test/render'
-import { pageTest } from '../test/page'
+  byText, click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, storedSession, submit, text, type,
+  unmountApps, waitFor,
+} from '../test/page'
 import { OTP_CITIZEN } from '../test/appointments'
-
-
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 async function requestCode(id = '12345678-z', destination = 'ana@example.com') {
   await type('#id-number', id)

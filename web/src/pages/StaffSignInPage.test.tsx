@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { staffHome } from './StaffSignInPage'
 import {
-  byText,
-  click,
-  find,
-  json,
-  mountApp,
-  problem,
-  routeApi,
-  storedSession,
-  submit,
-  type,
-  waitFor,
-  lazyPagesLoaded,
-} from '../test/render'
-import { pageTest } from '../test/page'
+  byText, click, find, json, lazyPagesLoaded, mountApp, pageTest, problem, routeApi, storedSession, submit, text,
+  type, waitFor,
+} from '../test/page'
 
 const STAFF = {
   kind: 'staff',
@@ -24,7 +13,6 @@ const STAFF = {
   office: 'OMAC',
   expires_at: '2026-01-01T18:00:00+01:00',
 }
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 
 describe('staff sign-in', () => {
   pageTest()

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { pageTest } from '../test/page'
-import { DOCUMENT, last, text } from '../test/procedures'
-import { click, find, json, mountApp, problem, routeApi, submit, type, waitFor } from '../test/render'
+import { click, find, json, mountApp, pageTest, problem, routeApi, submit, text, type, waitFor } from '../test/page'
+import { DOCUMENT, last } from '../test/procedures'
 
 describe('checking a document', () => {
   pageTest({ zone: 'UTC' })

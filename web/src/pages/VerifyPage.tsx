@@ -9,7 +9,15 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
 import { formatDate, formatTime } from '../appointments'
 import { useAuth } from '../auth'
-import { ErrorSummary, IdNumberField, problemMessage, TextField, useFormErrors, waitMessage } from '../components/forms'
+import {
+  ErrorSummary,
+  Form,
+  IdNumberField,
+  problemMessage,
+  TextField,
+  useFormErrors,
+  waitMessage,
+} from '../components/forms'
 import { csvProblem, normalizeCsv, startDownload, verifyDocument, type IssuedDocument } from '../documents'
 import { useI18n } from '../i18n/context'
 import { officeName } from '../offices'
@@ -103,15 +111,11 @@ export function VerifyPage(props: { csv?: string }) {
       </h1>
       <p class="lead">{t('verify.intro')}</p>
       <ErrorSummary id="verify-errors" errors={errors.summary} focusKey={errors.key} />
-      <form
+      <Form
         id="verify-form"
         class="panel"
-        noValidate
         aria-labelledby="verify-title"
-        onSubmit={(event) => {
-          event.preventDefault()
-          void check(csv, idNumber, true)
-        }}
+        onSubmit={() => void check(csv, idNumber, true)}
       >
         <TextField
           id="verify-csv"
@@ -145,7 +149,7 @@ export function VerifyPage(props: { csv?: string }) {
             {result.state === 'checking' ? t('verify.checking') : t('verify.submit')}
           </button>
         </div>
-      </form>
+      </Form>
       <div aria-busy={result.state === 'checking' ? 'true' : 'false'}>
         {result.state === 'notFound' && (
           <section class="notice" id="verify-not-found" aria-labelledby="verify-result-title">

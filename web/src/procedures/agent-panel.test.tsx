@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { act } from 'preact/test-utils'
-import { pageTest } from '../test/page'
+import { click, find, json, liveRegion, pageTest, problem, submit, text, type, waitFor } from '../test/page'
 import {
   AWAITING,
   catchDownloads,
@@ -13,9 +13,7 @@ import {
   PLAN,
   PLAN_FORM,
   PROVEN_BY_EID,
-  text,
 } from '../test/procedures'
-import { click, find, json, liveRegion, problem, submit, type, waitFor } from '../test/render'
 
 describe('the agent’s procedure panel', () => {
   pageTest({ zone: 'UTC' })

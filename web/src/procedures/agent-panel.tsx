@@ -10,7 +10,7 @@ import { useRef, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { uuid } from '../appointments'
 import { useAuth } from '../auth'
-import { ErrorSummary, problemMessage, useFormErrors, type FormError } from '../components/forms'
+import { ErrorSummary, Form, problemMessage, useFormErrors, type FormError } from '../components/forms'
 import type { Translate } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { useAnnounce, useFocusAfterRender } from '../page-context'
@@ -212,16 +212,12 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
         </section>
       )}
       {form && !shown && (
-        <form
+        <Form
           id="procedure-form"
           class="procedure-form"
-          noValidate
           aria-labelledby="procedure-form-title"
           data-type={form.type}
-          onSubmit={(event) => {
-            event.preventDefault()
-            void issue(form)
-          }}
+          onSubmit={() => void issue(form)}
         >
           <h3 id="procedure-form-title" tabIndex={-1}>
             {form.title}
@@ -276,7 +272,7 @@ function AgentProcedures(props: { appointmentId: string; canIssue: boolean }) {
               {busy === 'issue' ? t('pf.issuing') : t('pf.issue')}
             </button>
           </div>
-        </form>
+        </Form>
       )}
       {form && !shown && plan && <PlanTable plan={plan} />}
       {procedures.items && <ProcedureList items={procedures.items} />}

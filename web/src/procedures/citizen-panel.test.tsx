@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { pageTest } from '../test/page'
-import { AWAITING, catchDownloads, DOCUMENT, ISSUED, openPanel, text } from '../test/procedures'
-import { click, find, json, liveRegion, problem, submit, type, waitFor } from '../test/render'
+import { click, find, json, liveRegion, pageTest, problem, submit, text, type, waitFor } from '../test/page'
+import { AWAITING, catchDownloads, DOCUMENT, ISSUED, openPanel } from '../test/procedures'
 
 describe('the citizen’s procedure panel', () => {
   pageTest({ zone: 'UTC' })

@@ -5,7 +5,6 @@ import type { Language } from '../i18n'
 import { AGENT, appointment, CITIZEN } from './appointments'
 import { json, mountApp, routeApi, signedIn } from './render'
 
-export const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 export const last = <T,>(list: T[]) => list[list.length - 1]
 
 export async function choose(selector: string, value: string) {

@@ -197,6 +197,11 @@ export function byText<E extends Element>(root: ParentNode, selector: string, te
   return found
 }
 
+/** The text of the first element `selector` finds ('' when there is none). */
+export function text(selector: string): string {
+  return document.querySelector(selector)?.textContent ?? ''
+}
+
 export function liveRegion(): string {
   return document.querySelector('[role="status"]')?.textContent ?? ''
 }

@@ -1,19 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { AGENT, appointment, CITIZEN, NOW, setClock } from '../../test/appointments'
 import {
-  click,
-  find,
-  json,
-  liveRegion,
-  mountApp,
-  problem,
-  routeApi,
-  signedIn,
-  submit,
-  type,
-  waitFor,
-} from '../../test/render'
-import { pageTest } from '../../test/page'
+  click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, submit, text, type, waitFor,
+} from '../../test/page'
 import type { Language } from '../../i18n'
 import type { Fetch } from '../../services'
 import {
@@ -26,7 +15,6 @@ import {
   installWebRtc,
 } from '../../test/webrtc'
 
-const text = (selector: string) => document.querySelector(selector)?.textContent ?? ''
 const pressed = (selector: string) => document.querySelector(selector)?.getAttribute('aria-pressed')
 
 /** Starts at 11:05 in Madrid, 5 minutes after "now": the call window (from 10:50) is open. */

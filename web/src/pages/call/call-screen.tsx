@@ -7,7 +7,7 @@
 import type { ComponentChildren } from 'preact'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { formatTime } from '../../appointments'
-import { FieldErrorMessage } from '../../components/forms'
+import { FieldErrorMessage, Form } from '../../components/forms'
 import { CallConnection, type CallSnapshot, type Notice } from '../../call/connection'
 import { mainRemote, recordingActive, type Participant, type RoomState } from '../../call/protocol'
 import type { Translate } from '../../i18n'
@@ -230,11 +230,9 @@ export function ChatPanel(props: { room: RoomState; onSend: (text: string) => bo
           ))}
         </ol>
       </div>
-      <form
+      <Form
         class="call-chat__form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault()
+        onSubmit={() => {
           const message = text.trim()
           if (!message) {
             setError(t('call.chatEmptyError'))
@@ -267,7 +265,7 @@ export function ChatPanel(props: { room: RoomState; onSend: (text: string) => bo
             {t('call.send')}
           </button>
         </div>
-      </form>
+      </Form>
     </section>
   )
 }

@@ -6,7 +6,7 @@ import { asApiError } from '../../api'
 import { changeAppointment, OUTCOMES, type Appointment } from '../../appointments'
 import { useAuth } from '../../auth'
 import type { CallSnapshot } from '../../call/connection'
-import { FieldErrorMessage, problemMessage } from '../../components/forms'
+import { FieldErrorMessage, Form, problemMessage } from '../../components/forms'
 import { useI18n } from '../../i18n/context'
 import { label } from '../../offices'
 import type { ProcedureDocument } from '../../procedures/model'
@@ -139,10 +139,8 @@ export function EndCallPanel(props: {
       <h2 id="end-call-title" tabIndex={-1}>
         {props.live ? t('call.endTitle') : t('call.outcomeTitle')}
       </h2>
-      <form
-        noValidate
-        onSubmit={async (event) => {
-          event.preventDefault()
+      <Form
+        onSubmit={async () => {
           if (pending) return
           if (!outcome) {
             props.onForm({ error: t('agenda.outcomeMissing') })
@@ -203,7 +201,7 @@ export function EndCallPanel(props: {
             </button>
           )}
         </div>
-      </form>
+      </Form>
     </section>
   )
 }
