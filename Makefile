@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
 .PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test checkov-venv \
-	spa-test infra-test stack-test chalice-cache
+	spa-test infra-test stack-test chalice-cache localstack-venv
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
@@ -70,10 +70,15 @@ check: $(VENV)/.installed web/node_modules/.installed
 # running stack (one at a time, they share its ports and accounts: mostly waiting on browsers and calls). The two
 # share no port, file or account.
 test:
-	$(SIDE_BY_SIDE) -j3 setup checkov-venv
+	$(SIDE_BY_SIDE) -j4 setup checkov-venv localstack-venv
 	$(SIDE_BY_SIDE) -j4 lint web spa-test chalice-cache
 	$(PYTEST_PARALLEL)
 	$(SIDE_BY_SIDE) -j2 infra-test stack-test
+
+# LocalStack's own Python 3.13 venv (infra/localstack/runtime.py; 44 s on a fresh checkout), installed with the others
+# instead of inside the CDK lane's LocalStack test.
+localstack-venv: $(VENV)/.installed
+	$(PY) -m infra.localstack.runtime
 
 # The Lambda packages chalice caches in .chalice/deployments/ (a fresh checkout builds its dependency layer, ~1 min of
 # pip and zip, mostly waiting): made beside lint and the SPA's tests instead of inside the CDK lane's first synthesis.

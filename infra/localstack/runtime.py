@@ -166,3 +166,7 @@ def _wait_ready(running: LocalStack) -> None:
                 return
         time.sleep(0.2)
     raise SetupError(f"LocalStack not ready after {READY_TIMEOUT_S:.0f} s:\n{running.log_tail()}")
+
+
+if __name__ == "__main__":  # `make test` installs it beside the other installs, not inside the CDK lane
+    ensure_venv(print)
