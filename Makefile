@@ -70,8 +70,8 @@ check: $(VENV)/.installed web/node_modules/.installed
 # running stack (one at a time, they share its ports and accounts: mostly waiting on browsers and calls). The two
 # share no port, file or account.
 test:
-	$(SIDE_BY_SIDE) -j4 setup checkov-venv localstack-venv
-	$(SIDE_BY_SIDE) -j4 lint web spa-test chalice-cache
+	$(SIDE_BY_SIDE) -j3 setup checkov-venv
+	$(SIDE_BY_SIDE) -j5 lint web spa-test chalice-cache localstack-venv
 	$(PYTEST_PARALLEL)
 	$(SIDE_BY_SIDE) -j2 infra-test stack-test
 
