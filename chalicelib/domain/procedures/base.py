@@ -150,6 +150,20 @@ class DocumentDraft:
 
 
 @dataclass(frozen=True)
+class Issuance:
+    """How a draft is issued: in which language, for which council and office, when, under which CSV and
+    verification URL, and until when the council keeps it (printed on the document when known)."""
+
+    language: str
+    council: str
+    office_name: str
+    issued_at: datetime
+    csv: str
+    verify_url: str
+    kept_until: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Context:
     """What a procedure may know while it runs: the appointment, the citizen's register data, the clock."""
 
