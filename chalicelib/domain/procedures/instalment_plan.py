@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib.domain.bounds import parse_day, tax_window
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.domain.instalments import InstalmentRules, Plan, plan
+from chalicelib.domain.instalments import InstalmentRequest, InstalmentRules, Plan, plan
 from chalicelib.domain.procedures.base import (
     Context,
     DocumentDraft,
@@ -124,16 +124,15 @@ class InstalmentPlan(Titled):
         amount = sum(owed_cents(d) for d in debts)
         period_end = min(date.fromisoformat(str(d["voluntary_period_end"])) for d in debts)
         try:
-            return plan(
-                amount,
-                period_end,
-                clean["fractions"],
-                date.fromisoformat(clean["first_due"]),
-                clean["day_of_month"],
-                clean["guarantee"],
-                self.rules,
-                ctx.is_working_day,
+            request = InstalmentRequest(
+                amount_cents=amount,
+                fractions=clean["fractions"],
+                voluntary_period_end=period_end,
+                first_due=date.fromisoformat(clean["first_due"]),
+                day_of_month=clean["day_of_month"],
+                guarantee=clean["guarantee"],
             )
+            return plan(request, self.rules, ctx.is_working_day)
         except ValidationFailed as exc:
             raise ValidationFailed([_in_data(e) for e in exc.errors]) from None
 
