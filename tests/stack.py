@@ -17,34 +17,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STAFF_PASSWORD = "demo-staff-password-for-tests"
 
 
-def children_of(pid: int) -> list[int]:
-    """Direct children of a process, from /proc (Linux)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Field 4 of /proc/PID/stat is the parent pid; the command name (field 2) may contain spaces.
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 @dataclass
 class RunningStack:
     process: subprocess.Popen[bytes]

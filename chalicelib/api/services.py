@@ -18,16 +18,7 @@ CACHE = {"Cache-Control": "public, max-age=60"}
 
 
 def service_json(service: Service) -> dict[str, Any]:
-    return {
-        "id": service.id,
-        "office": service.office.value,
-        "name": service.name.as_dict(),
-        "description": service.description.as_dict(),
-        "duration_minutes": service.duration_minutes,
-        "min_assurance": service.min_assurance.value,
-        "required_documents": [d.as_dict() for d in service.required_documents],
-        "procedure": service.procedure,
-    }
+    return {"id": service.id, **service.described()}
 
 
 @services.route("/services", methods=["GET"])

@@ -3,7 +3,6 @@ with the council's key (PAdES; the signature is made by KMS, so the private key 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -18,30 +17,20 @@ if TYPE_CHECKING:
 # reportlab (~0.3 s) and pyHanko (~0.7 s) are imported on the first issue, never at the API's cold start.
 
 
-def content_of(
-    draft: base.DocumentDraft,
-    *,
-    language: str,
-    council: str,
-    office_name: str,
-    issued_at: datetime,
-    csv: str,
-    verify_url: str,
-    zone: ZoneInfo,
-    kept_until: datetime | None = None,
-) -> pdf.DocumentContent:
+def content_of(draft: base.DocumentDraft, issuance: base.Issuance, zone: ZoneInfo) -> pdf.DocumentContent:
     """The PDF's content: the draft's title and blocks as they are, its times in the council's ``zone``."""
     from chalicelib.documents import pdf
 
+    kept_until = issuance.kept_until
     return pdf.DocumentContent(
         title=draft.title,
-        language=texts.language(language),
-        council=council,
-        office=office_name,
+        language=texts.language(issuance.language),
+        council=issuance.council,
+        office=issuance.office_name,
         blocks=draft.blocks,
-        issued_at=issued_at.astimezone(zone),
-        csv=csv,
-        verify_url=verify_url,
+        issued_at=issuance.issued_at.astimezone(zone),
+        csv=issuance.csv,
+        verify_url=issuance.verify_url,
         subject=draft.kind,
         kept_until=None if kept_until is None else kept_until.astimezone(zone),
     )
@@ -60,29 +49,8 @@ class SealedPdfIssuer:
         key = settings.seal_key or settings.signing_key
         return cls(Sealer(kms, key, signer_name=council, organisation=council), council, ZoneInfo(settings.timezone))
 
-    def issue(
-        self,
-        draft: base.DocumentDraft,
-        *,
-        language: str,
-        council: str,
-        office_name: str,
-        issued_at: datetime,
-        csv: str,
-        verify_url: str,
-        kept_until: datetime | None = None,
-    ) -> bytes:
-        content = content_of(
-            draft,
-            language=language,
-            council=council,
-            office_name=office_name,
-            issued_at=issued_at,
-            csv=csv,
-            verify_url=verify_url,
-            zone=self._zone,
-            kept_until=kept_until,
-        )
+    def issue(self, draft: base.DocumentDraft, issuance: base.Issuance) -> bytes:
+        content = content_of(draft, issuance, self._zone)
         from chalicelib.documents import pdf
 
         return self._sealer.seal(pdf.render_pdf(content), reason=draft.title, location=self._location)

@@ -106,6 +106,19 @@ class Service:
         if errors:
             raise ValidationFailed(errors)
 
+    def described(self) -> dict[str, Any]:
+        """What a citizen is told of the service (the public API shows it as it is; the store keeps it with the
+        booking rules)."""
+        return {
+            "office": self.office.value,
+            "name": self.name.as_dict(),
+            "description": self.description.as_dict(),
+            "duration_minutes": self.duration_minutes,
+            "min_assurance": self.min_assurance.value,
+            "required_documents": [d.as_dict() for d in self.required_documents],
+            "procedure": self.procedure,
+        }
+
 
 @dataclass(frozen=True)
 class WeeklyHours:

@@ -113,22 +113,28 @@ def working_days(calendar: HolidayCalendar) -> Callable[[date], bool]:
     return lambda day: day.weekday() < 5 and not calendar.is_holiday(day)
 
 
-def plan(
-    amount_cents: int,
-    voluntary_period_end: date,
-    fractions: int,
-    first_due: date,
-    day_of_month: int,
-    guarantee: str,
-    rules: InstalmentRules,
-    is_working_day: Callable[[date], bool],
-) -> Plan:
+@dataclass(frozen=True, slots=True)
+class InstalmentRequest:
+    """What a citizen asks for: ``amount_cents`` in ``fractions`` monthly payments from ``first_due`` (on
+    ``day_of_month``), the debts' voluntary period having ended on ``voluntary_period_end``, with a ``guarantee``."""
+
+    amount_cents: int
+    fractions: int
+    voluntary_period_end: date
+    first_due: date
+    day_of_month: int
+    guarantee: str
+
+
+def plan(request: InstalmentRequest, rules: InstalmentRules, is_working_day: Callable[[date], bool]) -> Plan:
     """The schedule of ``fractions`` monthly payments of ``amount_cents`` from ``first_due`` (nominal, on
     ``day_of_month``), or ValidationFailed naming every broken rule at once.
 
     Principal: the amount split evenly; the cents left over go to the **last** fraction.
     """
-    _check(amount_cents, voluntary_period_end, fractions, first_due, day_of_month, guarantee, rules)
+    _check(request, rules)
+    amount_cents, fractions, first_due = request.amount_cents, request.fractions, request.first_due
+    voluntary_period_end, guarantee = request.voluntary_period_end, request.guarantee
     dues = [_next_working_day(_add_months(first_due, k), is_working_day) for k in range(fractions)]
     rates = rules.rates(guarantee)
     _check_rates(rates, voluntary_period_end, dues[-1])
@@ -147,15 +153,9 @@ def plan(
     return Plan(tuple(items), interest_cents, amount_cents + interest_cents, required, guarantee_cents)
 
 
-def _check(
-    amount_cents: int,
-    voluntary_period_end: date,
-    fractions: int,
-    first_due: date,
-    day_of_month: int,
-    guarantee: str,
-    rules: InstalmentRules,
-) -> None:
+def _check(request: InstalmentRequest, rules: InstalmentRules) -> None:
+    amount_cents, fractions, first_due = request.amount_cents, request.fractions, request.first_due
+    day_of_month, guarantee = request.day_of_month, request.guarantee
     errors: list[FieldError] = []
     amount_ok = _is_int(amount_cents) and amount_cents >= rules.minimum_cents
     if not amount_ok:
@@ -171,7 +171,7 @@ def _check(
     day_ok = _is_int(day_of_month) and day_of_month in rules.due_days
     if not day_ok:
         errors.append(FieldError("day_of_month", "one_of", choices=", ".join(str(d) for d in rules.due_days)))
-    if first_due <= voluntary_period_end:
+    if first_due <= request.voluntary_period_end:
         errors.append(FieldError("first_due", "after_voluntary_period"))
     elif day_ok and first_due.day != day_of_month:
         errors.append(FieldError("first_due", "due_day", day=day_of_month))

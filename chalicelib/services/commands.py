@@ -9,12 +9,13 @@ with the body they sent about it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from chalicelib.domain.appointments import Contact, Status
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel
+from chalicelib.domain.instalments import InstalmentRequest
 
 T = TypeVar("T")
 
@@ -106,14 +107,8 @@ class AddAttachment:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
-class InstalmentPreview:
-    amount_cents: int
-    fractions: int
-    voluntary_period_end: date
-    first_due: date
-    day_of_month: int
-    guarantee: str
+# An instalment plan's preview asks what the plan itself is computed from.
+InstalmentPreview = InstalmentRequest
 
 
 @dataclass(frozen=True, slots=True)

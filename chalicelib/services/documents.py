@@ -29,7 +29,7 @@ from chalicelib.domain.document_view import AttachmentAdded, DocumentDownload, D
 from chalicelib.domain.errors import FieldError, Forbidden, NotFound, RateLimited, ValidationFailed
 from chalicelib.domain.files import safe_filename
 from chalicelib.domain.procedures import REGISTRY, for_service
-from chalicelib.domain.procedures.base import Context, Procedure
+from chalicelib.domain.procedures.base import Context, Issuance, Procedure
 from chalicelib.services.booking import BookingService, looks_like_id
 from chalicelib.services.commands import AddAttachment, Parsed
 from chalicelib.services.ports import AuditLog, AuthStore, DocumentIssuer, ProcedureStore
@@ -87,8 +87,7 @@ class DocumentService:
             now = self._clock()
             csv = new_csv()
             verify_url = f"{self._settings.public_base_url.rstrip('/')}/verify/{csv}"
-            pdf = self._issuer.issue(
-                draft,
+            issuance = Issuance(
                 language=ctx.language,
                 council=ctx.council,
                 office_name=ctx.office_name,
@@ -97,6 +96,7 @@ class DocumentService:
                 verify_url=verify_url,
                 kept_until=self._records.document_until(now, procedure.type) if self._records is not None else None,
             )
+            pdf = self._issuer.issue(draft, issuance)
             digest = hashlib.sha256(pdf).digest()
             document_id = str(uuid.uuid4())
             key = f"documents/{record['appointment_id']}/{document_id}.pdf"

@@ -19,7 +19,7 @@ from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.calls import Call, MediaNode
 from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service
 from chalicelib.domain.identity_check import IdentityCheck
-from chalicelib.domain.procedures.base import DocumentDraft
+from chalicelib.domain.procedures.base import DocumentDraft, Issuance
 
 
 class CatalogueRepository(Protocol):
@@ -184,18 +184,7 @@ class Registers(Protocol):
 
 
 class DocumentIssuer(Protocol):
-    def issue(
-        self,
-        draft: DocumentDraft,
-        *,
-        language: str,
-        council: str,
-        office_name: str,
-        issued_at: datetime,
-        csv: str,
-        verify_url: str,
-        kept_until: datetime | None = None,
-    ) -> bytes:
+    def issue(self, draft: DocumentDraft, issuance: Issuance) -> bytes:
         """The sealed PDF of a draft."""
         ...
 

@@ -315,16 +315,7 @@ class ProcedureService:
     def preview_instalments(self, preview: InstalmentPreview) -> Plan:
         from chalicelib.domain.instalments import InstalmentRules, plan
 
-        return plan(
-            preview.amount_cents,
-            preview.voluntary_period_end,
-            preview.fractions,
-            preview.first_due,
-            preview.day_of_month,
-            preview.guarantee,
-            InstalmentRules.current(),
-            self._is_working_day,
-        )
+        return plan(preview, InstalmentRules.current(), self._is_working_day)
 
     # --- reading ---------------------------------------------------------------------------------------------------
     def of_appointment(self, caller: Principal, appointment_id: str) -> list[ProcedureView]:

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from dev.processes import free_port_run
+from dev.processes import alive, children_of, free_port_run
 
 
 def _node_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
@@ -110,27 +110,6 @@ def test_one_worker_per_core_each_on_its_own_port(tmp_path: Path) -> None:
     assert logs[-1]["message"] == "media node stopped"
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _gone(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state == "Z"
-
-
 @pytest.mark.integration
 def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
     port = free_port_run(2)
@@ -146,14 +125,14 @@ def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
     try:
         for worker_port in (port, port + 1):
             assert _wait_for_health(worker_port, node)["status"] == "ok"
-        workers = _children(node.pid)
+        workers = children_of(node.pid)
         assert len(workers) == 2
         node.kill()  # no chance to pass a signal on
         node.wait()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not all(_gone(w) for w in workers):
+        while time.monotonic() < deadline and any(alive(w) for w in workers):
             time.sleep(0.1)
-        assert all(_gone(w) for w in workers), "orphaned workers kept running"
+        assert not any(alive(w) for w in workers), "orphaned workers kept running"
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(node.pid, signal.SIGKILL)

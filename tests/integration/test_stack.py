@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import RunningStack, alive, children_of, get, start_stack
+from dev.processes import alive, children_of
+from tests.stack import RunningStack, get, start_stack
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from chalicelib.domain.cuaderno60 import (
     valid_referencia,
 )
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.instalments import InstalmentRules, Plan, plan, working_days
+from chalicelib.domain.instalments import InstalmentRequest, InstalmentRules, Plan, plan, working_days
 
 RULES = InstalmentRules.load()
 IS_WORKING_DAY = working_days(HolidayCalendar.load())
@@ -140,26 +140,10 @@ def test_modalidad_1_letters_are_well_formed(
 # --- instalment plans -------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlanRequest:
-    amount_cents: int
-    voluntary_period_end: date
-    fractions: int
-    first_due: date
-    day_of_month: int
-    guarantee: str
-
+@dataclass(frozen=True, slots=True)
+class PlanRequest(InstalmentRequest):
     def run(self) -> Plan:
-        return plan(
-            self.amount_cents,
-            self.voluntary_period_end,
-            self.fractions,
-            self.first_due,
-            self.day_of_month,
-            self.guarantee,
-            RULES,
-            IS_WORKING_DAY,
-        )
+        return plan(self, RULES, IS_WORKING_DAY)
 
 
 @st.composite
@@ -174,7 +158,7 @@ def plan_requests(draw: st.DrawFn) -> PlanRequest:
     first_due = date(end.year + month // 12, month % 12 + 1, day_of_month)
     above = amount > RULES.guarantee_threshold_cents
     guarantee = "aval" if above else draw(st.sampled_from(["none", "aval"]))
-    return PlanRequest(amount, end, fractions, first_due, day_of_month, guarantee)
+    return PlanRequest(amount, fractions, end, first_due, day_of_month, guarantee)
 
 
 @given(request=plan_requests())

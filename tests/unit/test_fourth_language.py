@@ -29,7 +29,7 @@ from chalicelib.domain.messages import (
     consent_message,
 )
 from chalicelib.domain.procedures import REGISTRY
-from chalicelib.domain.procedures.base import Context
+from chalicelib.domain.procedures.base import Context, Issuance
 from dev.seed import padron
 from tests.unit.test_reminders import START, appointment
 from tests.unit.test_texts import _placeholders
@@ -100,14 +100,16 @@ def test_a_procedure_form_and_its_document_in_the_new_language(galician: str) ->
     pdf = render_pdf(
         content_of(
             draft,
-            language=galician,
-            council="Concello de Vilademo",
-            office_name="OMAC",
-            issued_at=datetime(2026, 12, 1, 9, 5, 3, tzinfo=UTC),
-            csv="7K3QD-M9XH4-TR8WP-D3JNB-6Y",
-            verify_url="https://videoatencio.example/verify",
-            zone=ZoneInfo("Europe/Madrid"),
-            kept_until=datetime(2027, 12, 1, tzinfo=UTC),
+            Issuance(
+                language=galician,
+                council="Concello de Vilademo",
+                office_name="OMAC",
+                issued_at=datetime(2026, 12, 1, 9, 5, 3, tzinfo=UTC),
+                csv="7K3QD-M9XH4-TR8WP-D3JNB-6Y",
+                verify_url="https://videoatencio.example/verify",
+                kept_until=datetime(2027, 12, 1, tzinfo=UTC),
+            ),
+            ZoneInfo("Europe/Madrid"),
         )
     )
     page = PdfReader(BytesIO(pdf)).pages[0].extract_text()

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.domain.calendar import HolidayCalendar
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.domain.instalments import RULES_FILE, InstalmentRules, Plan, plan, working_days
+from chalicelib.domain.instalments import RULES_FILE, InstalmentRequest, InstalmentRules, Plan, plan, working_days
 
 
 def weekdays(day: date) -> bool:
@@ -35,7 +35,7 @@ def _errors(call: Callable[[], object]) -> list[FieldError]:
     return raised.value.errors
 
 
-def _plan(rules: InstalmentRules, **overrides: Any) -> Plan:
+def _plan(rules: InstalmentRules, is_working_day: Callable[[date], bool] = weekdays, **overrides: Any) -> Plan:
     arguments: dict[str, Any] = {
         "amount_cents": 120_000,
         "voluntary_period_end": date(2025, 7, 21),
@@ -43,10 +43,8 @@ def _plan(rules: InstalmentRules, **overrides: Any) -> Plan:
         "first_due": date(2025, 9, 5),
         "day_of_month": 5,
         "guarantee": "none",
-        "rules": rules,
-        "is_working_day": weekdays,
     }
-    return plan(**(arguments | overrides))
+    return plan(InstalmentRequest(**(arguments | overrides)), rules, is_working_day)
 
 
 # --- DOMAIN.md's worked example ---------------------------------------------------------------------------------------

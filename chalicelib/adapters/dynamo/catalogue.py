@@ -13,13 +13,7 @@ OFFICE = "OFFICE"
 
 def service_to_document(service: Service) -> dict[str, Any]:
     return {
-        "office": service.office.value,
-        "name": service.name.as_dict(),
-        "description": service.description.as_dict(),
-        "duration_minutes": service.duration_minutes,
-        "min_assurance": service.min_assurance.value,
-        "required_documents": [d.as_dict() for d in service.required_documents],
-        "procedure": service.procedure,
+        **service.described(),
         "active": service.active,
         "buffer_minutes": service.buffer_minutes,
         "min_notice_minutes": service.min_notice_minutes,

@@ -7,7 +7,7 @@ descriptions and never names a procedure.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol
 
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.errors import FieldError
 from chalicelib.texts import say
 
 Kind = Literal["text", "choice", "multichoice", "date", "integer", "money", "iban", "boolean", "file"]
@@ -95,6 +96,24 @@ class Titled:
         return Texts(self.type).say("title", language)
 
 
+def full_name(person: dict[str, Any]) -> str:
+    """A person of the padrón by name: given name and both surnames, those there are."""
+    return " ".join(p for p in (person.get("given_name"), person.get("surname1"), person.get("surname2")) if p)
+
+
+def chosen(
+    ids: object, known: Collection[str], errors: list[FieldError], *, none: FieldError, foreign: FieldError
+) -> list[str]:
+    """The ids a ``multichoice`` field's value names, each one of ``known``; otherwise ``none`` (no list of ids) or
+    ``foreign`` (one the citizen does not have) is added to ``errors``."""
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        errors.append(none)
+        return []
+    if any(i not in known for i in ids):
+        errors.append(foreign)
+    return ids
+
+
 def owed_cents(debt: dict[str, Any]) -> int:
     """What a debt of the tax ledger still owes: its principal plus its surcharge, in cents."""
     return int(debt.get("principal_cents", 0)) + int(debt.get("surcharge_cents", 0))
@@ -147,6 +166,20 @@ class DocumentDraft:
     blocks: tuple[Block, ...]
     # Padrón documents: the holder's ID number, which the public verification asks for.
     holder_id_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """How a draft is issued: in which language, for which council and office, when, under which CSV and
+    verification URL, and until when the council keeps it (printed on the document when known)."""
+
+    language: str
+    council: str
+    office_name: str
+    issued_at: datetime
+    csv: str
+    verify_url: str
+    kept_until: datetime | None = None
 
 
 @dataclass(frozen=True)

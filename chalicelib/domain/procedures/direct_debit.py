@@ -26,7 +26,9 @@ from chalicelib.domain.procedures.base import (
     Texts,
     Titled,
     Words,
+    chosen,
     day,
+    full_name,
 )
 from chalicelib.domain.sepa import bank_of, creditor_identifier, effective_from, iban, mandate_reference
 
@@ -72,12 +74,13 @@ class DirectDebit(Titled):
     def validate(self, data: dict[str, Any], ctx: Context) -> dict[str, Any]:
         errors: list[FieldError] = []
         known = {str(o["item_id"]): o for o in _objects(ctx)}
-        chosen = data.get("objects")
-        if not isinstance(chosen, list) or not chosen or not all(isinstance(c, str) for c in chosen):
-            errors.append(FieldError("data.objects", "choose_object"))
-            chosen = []
-        elif any(c not in known for c in chosen):
-            errors.append(FieldError("data.objects", "foreign_object"))
+        objects = chosen(
+            data.get("objects"),
+            known,
+            errors,
+            none=FieldError("data.objects", "choose_object"),
+            foreign=FieldError("data.objects", "foreign_object"),
+        )
         account = None
         try:
             account = iban(data.get("iban"), "data.iban")
@@ -93,7 +96,7 @@ class DirectDebit(Titled):
         except ValidationFailed as exc:
             errors += exc.errors  # a configuration problem, told plainly rather than hidden
         effective: dict[str, str] = {}
-        for object_id in chosen if not errors else []:
+        for object_id in objects if not errors else []:
             tax = str(known[object_id].get("tax"))
             try:
                 effective[object_id] = effective_from(ctx.now.date(), _periods(tax, ctx, ctx.now.year)).isoformat()
@@ -103,7 +106,7 @@ class DirectDebit(Titled):
             raise ValidationFailed(errors)
         bank, bic = bank_of(account)
         return {
-            "objects": sorted(chosen),
+            "objects": sorted(objects),
             "iban": account,
             "bank": bank,
             "bic": bic,
@@ -130,7 +133,7 @@ class DirectDebit(Titled):
         config = ctx.config
         known = {str(o["item_id"]): o for o in _objects(ctx)}
         person = ctx.person or {}
-        debtor = " ".join(p for p in (person.get("given_name"), person.get("surname1"), person.get("surname2")) if p)
+        debtor = full_name(person)
         blocks: list[Any] = [
             Facts(
                 (

@@ -16,7 +16,7 @@ from typing import Any
 from chalicelib.domain.bounds import parse_day, tax_window
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
-from chalicelib.domain.instalments import InstalmentRules, Plan, plan
+from chalicelib.domain.instalments import InstalmentRequest, InstalmentRules, Plan, plan
 from chalicelib.domain.procedures.base import (
     Context,
     DocumentDraft,
@@ -28,6 +28,7 @@ from chalicelib.domain.procedures.base import (
     Texts,
     Titled,
     Words,
+    chosen,
     day,
     euros,
     owed_cents,
@@ -85,12 +86,13 @@ class InstalmentPlan(Titled):
     def validate(self, data: dict[str, Any], ctx: Context) -> dict[str, Any]:
         errors: list[FieldError] = []
         owed = {str(d["item_id"]): d for d in _debts(ctx)}
-        chosen = data.get("debts")
-        if not isinstance(chosen, list) or not chosen or not all(isinstance(c, str) for c in chosen):
-            errors.append(FieldError("data.debts", "choose_debt"))
-            chosen = []
-        elif any(c not in owed for c in chosen):
-            errors.append(FieldError("data.debts", "foreign_debt"))
+        debts = chosen(
+            data.get("debts"),
+            owed,
+            errors,
+            none=FieldError("data.debts", "choose_debt"),
+            foreign=FieldError("data.debts", "foreign_debt"),
+        )
         fractions = data.get("fractions")
         if not isinstance(fractions, int) or isinstance(fractions, bool):
             errors.append(FieldError("data.fractions", "whole_number"))
@@ -108,7 +110,7 @@ class InstalmentPlan(Titled):
         if errors or first_due is None or not isinstance(fractions, int):
             raise ValidationFailed(errors)
         clean = {
-            "debts": sorted(chosen),
+            "debts": sorted(debts),
             "fractions": fractions,
             "day_of_month": int(str(day_of_month)),
             "first_due": first_due.isoformat(),
@@ -122,16 +124,15 @@ class InstalmentPlan(Titled):
         amount = sum(owed_cents(d) for d in debts)
         period_end = min(date.fromisoformat(str(d["voluntary_period_end"])) for d in debts)
         try:
-            return plan(
-                amount,
-                period_end,
-                clean["fractions"],
-                date.fromisoformat(clean["first_due"]),
-                clean["day_of_month"],
-                clean["guarantee"],
-                self.rules,
-                ctx.is_working_day,
+            request = InstalmentRequest(
+                amount_cents=amount,
+                fractions=clean["fractions"],
+                voluntary_period_end=period_end,
+                first_due=date.fromisoformat(clean["first_due"]),
+                day_of_month=clean["day_of_month"],
+                guarantee=clean["guarantee"],
             )
+            return plan(request, self.rules, ctx.is_working_day)
         except ValidationFailed as exc:
             raise ValidationFailed([_in_data(e) for e in exc.errors]) from None
 

@@ -27,6 +27,7 @@ from chalicelib.domain.procedures.base import (
     Words,
     day,
     euros,
+    full_name,
     owed_cents,
 )
 
@@ -109,7 +110,7 @@ class PaymentLetter(Titled):
                 emisora, ref10, str(item["tributo"]), int(item["ejercicio"]), str(item.get("remesa", "01")), amount
             )
         person = ctx.person or {}
-        holder = " ".join(p for p in (person.get("given_name"), person.get("surname1"), person.get("surname2")) if p)
+        holder = full_name(person)
         box = " | ".join(f"{T.say(f'box.{k}', lang) if k in BOX else k}: {v}" for k, v in code.human_box.items())
         blocks = (
             Facts(

@@ -27,6 +27,7 @@ from chalicelib.domain.procedures.base import (
     Texts,
     Titled,
     day,
+    full_name,
 )
 
 TYPE = "residence_certificate"
@@ -42,10 +43,6 @@ def _address(address: dict[str, Any]) -> str:
         parts.append(floor)
     parts.append(f"{address.get('postcode', '')} {address.get('municipality', '')}".strip())
     return ", ".join(p for p in parts if p)
-
-
-def _name(person: dict[str, Any]) -> str:
-    return " ".join(p for p in (person.get("given_name"), person.get("surname1"), person.get("surname2")) if p)
 
 
 class ResidenceCertificate(Titled):
@@ -123,7 +120,7 @@ class ResidenceCertificate(Titled):
         person = ctx.person or {}
         kind = clean["certificate_type"]
         facts = [
-            (T.say("printed.name", lang), _name(person)),
+            (T.say("printed.name", lang), full_name(person)),
             (T.say("printed.idn", lang), f"{person.get('id_type', '')} {person.get('id_number', '')}".strip()),
             (
                 T.say("printed.born", lang),
@@ -147,7 +144,7 @@ class ResidenceCertificate(Titled):
                 blocks.append(
                     Table(
                         (T.say("printed.name", lang), T.say("printed.since_address", lang)),
-                        tuple((_name(p), day(date.fromisoformat(p["registered_at_address"]), lang)) for p in shown),
+                        tuple((full_name(p), day(date.fromisoformat(p["registered_at_address"]), lang)) for p in shown),
                     )
                 )
             hidden = len(others) - len(shown)

@@ -100,6 +100,13 @@ def _too_many(seconds: float) -> web.Response:
     )
 
 
+def _limited(buckets: KeyedBuckets, key: str) -> web.Response | None:
+    """429 once ``key`` (an address, a participant) has used up its allowance in ``buckets``; None while it may go
+    on."""
+    wait = buckets.take(key)
+    return None if wait is None else _too_many(wait)
+
+
 def _unavailable(reason: str) -> web.Response:
     detail = "The node is shutting down." if reason == "draining" else "The node holds as many rooms as it may."
     return problem_response(503, f"node_{reason}", detail, headers={"Retry-After": UNAVAILABLE_RETRY_AFTER})
@@ -132,9 +139,9 @@ def _open_room(rooms: RoomRegistry, claims: JoinClaims) -> Room | web.Response:
 async def offer(request: web.Request) -> web.Response:
     signalling = request.app[SIGNALLING]
     room_id = request.match_info["room"]
-    wait = signalling.offers_per_ip.take(client_address(request, signalling.trust_loopback_proxy))
-    if wait is not None:
-        return _too_many(wait)
+    over = _limited(signalling.offers_per_ip, client_address(request, signalling.trust_loopback_proxy))
+    if over is not None:
+        return over
 
     if request.content_length is not None and request.content_length > MAX_OFFER_BODY_BYTES:
         return problem_response(400, "invalid_offer", "The offer is too large.")
@@ -149,9 +156,9 @@ async def offer(request: web.Request) -> web.Response:
     claims = await _claims_for(signalling, room_id, body.get("token"))
     if isinstance(claims, web.Response):
         return claims
-    wait = signalling.offers_per_participant.take(f"{room_id}/{claims.participant_id}")
-    if wait is not None:
-        return _too_many(wait)
+    over = _limited(signalling.offers_per_participant, f"{room_id}/{claims.participant_id}")
+    if over is not None:
+        return over
 
     sdp = body.get("sdp")
     problem = _offer_problem(body.get("type"), sdp)
@@ -264,9 +271,9 @@ class SocketSink:
 async def events(request: web.Request) -> web.StreamResponse:
     signalling = request.app[SIGNALLING]
     room_id = request.match_info["room"]
-    wait = signalling.sockets_per_ip.take(client_address(request, signalling.trust_loopback_proxy))
-    if wait is not None:
-        return _too_many(wait)
+    over = _limited(signalling.sockets_per_ip, client_address(request, signalling.trust_loopback_proxy))
+    if over is not None:
+        return over
     claims = await _claims_for(signalling, room_id, request.query.get("token"))
     if isinstance(claims, web.Response):
         return claims
