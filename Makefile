@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig*.json -type f 2>/dev/null)
 
 .PHONY: help setup run check test lint bench web clean system-packages verify-records synth localstack-test checkov-venv \
-	spa-test infra-test stack-test chalice-cache localstack-venv python-lanes
+	spa-test infra-test stack-test chalice-cache localstack-venv
 
 help:
 	@echo "make run    install what is needed, start the whole service locally with demo data"
@@ -65,17 +65,15 @@ check: $(VENV)/.installed web/node_modules/.installed
 	$(SIDE_BY_SIDE) -j2 lint spa-test
 	$(PYTEST_PARALLEL)
 
-# CI's lane. Installs side by side; then the tests of the running stack (mostly waiting on browsers and calls: two
-# workers, a test file at a time each, each worker with its own stack on free ports) run from the moment the SPA is
-# built, beside lint, the SPA's tests and the Python lanes (the fast lanes on every core, then the CDK tests, each
-# stack synthesised once per session). They share no port, file or account.
+# CI's lane: installs side by side; lint, the SPA's build and its tests side by side; the fast lanes on every core;
+# then the CDK tests (one process, each stack synthesised once per session: mostly CPU) beside the tests of the
+# running stack (one at a time, they share its ports and accounts: mostly waiting on browsers and calls). The two
+# share no port, file or account.
 test:
 	$(SIDE_BY_SIDE) -j3 setup checkov-venv
-	$(SIDE_BY_SIDE) -j4 stack-test lint spa-test python-lanes
-
-python-lanes: $(VENV)/.installed $(CHECKOV_VENV)/.installed chalice-cache localstack-venv
+	$(SIDE_BY_SIDE) -j5 lint web spa-test chalice-cache localstack-venv
 	$(PYTEST_PARALLEL)
-	$(PY) -m pytest infra/tests
+	$(SIDE_BY_SIDE) -j2 infra-test stack-test
 
 # LocalStack's own Python 3.13 venv (infra/localstack/runtime.py; 44 s on a fresh checkout), installed with the others
 # instead of inside the CDK lane's LocalStack test.
