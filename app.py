@@ -14,6 +14,7 @@ from chalicelib.api.health import health
 from chalicelib.api.procedures import procedures
 from chalicelib.api.records import records
 from chalicelib.api.services import services
+from chalicelib.api.stats import stats
 
 app = ThreadSafeChalice(app_name="videoatencion")
 app.register_middleware(middleware.http, "http")
@@ -25,6 +26,7 @@ app.register_blueprint(calls)
 app.register_blueprint(procedures)
 app.register_blueprint(records)
 app.register_blueprint(audit)
+app.register_blueprint(stats)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")

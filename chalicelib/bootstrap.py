@@ -30,9 +30,18 @@ if TYPE_CHECKING:
     from chalicelib.services.calls import CallService
     from chalicelib.services.documents import DocumentService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
-    from chalicelib.services.ports import AuditLog, CatalogueRepository, Notifier, Outbox, Secrets
+    from chalicelib.services.ports import (
+        AuditLog,
+        BookingStore,
+        CallStore,
+        CatalogueRepository,
+        Notifier,
+        Outbox,
+        Secrets,
+    )
     from chalicelib.services.procedures import ProcedureService
     from chalicelib.services.records import RecordsService
+    from chalicelib.services.stats import StatsService
     from chalicelib.services.trail import TrailService
 
 
@@ -206,8 +215,16 @@ class Container:
 
     # --- booking ------------------------------------------------------------------------------------------------
     @cached_property
-    def booking(self) -> BookingService:
+    def booking_store(self) -> BookingStore:
         from chalicelib.adapters.dynamo.booking import booking_store
+
+        s = self.settings
+        return booking_store(
+            s.table_appointments, s.table_booking, region=s.region, host=s.aws_endpoint_url, zone=self.council_zone
+        )
+
+    @cached_property
+    def booking(self) -> BookingService:
         from chalicelib.domain.calendar import HolidayCalendar
         from chalicelib.services.booking import BookingService, BookingSettings
 
@@ -216,13 +233,7 @@ class Container:
             self.catalogue,
             self.staff.agents_of,
             HolidayCalendar.load(),
-            booking_store(
-                s.table_appointments,
-                s.table_booking,
-                region=s.region,
-                host=s.aws_endpoint_url,
-                zone=self.council_zone,
-            ),
+            self.booking_store,
             self.notifier,
             self.audit,
             BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, self.council_zone),
@@ -233,14 +244,20 @@ class Container:
 
     # --- calls --------------------------------------------------------------------------------------------------
     @cached_property
-    def calls(self) -> CallService:
+    def call_store(self) -> CallStore:
         from chalicelib.adapters.dynamo.calls import call_store
+
+        s = self.settings
+        return call_store(s.table_calls, s.table_media_nodes, region=s.region, host=s.aws_endpoint_url)
+
+    @cached_property
+    def calls(self) -> CallService:
         from chalicelib.services.calls import CallService, CallSettings
 
         s = self.settings
         return CallService(
             self.booking,
-            call_store(s.table_calls, s.table_media_nodes, region=s.region, host=s.aws_endpoint_url),
+            self.call_store,
             self.tokens,
             self.audit,
             self.secrets,
@@ -402,6 +419,19 @@ class Container:
             self.booking.lookup,
             lambda appointment_id: [str(p["type"]) for p in procedures.procedures_of(appointment_id)],
             RecordsSettings(s.bucket_recordings, s.bucket_documents, self.council_zone),
+        )
+
+    # --- the supervisor's figures -------------------------------------------------------------------------------
+    @cached_property
+    def stats(self) -> StatsService:
+        from chalicelib.services.stats import StatsService
+
+        return StatsService(
+            self.booking_store,
+            self.call_store,
+            self.procedure_store.documents_of_appointment,
+            self.audit,
+            self.council_zone,
         )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -15,11 +15,13 @@ from chalicelib import texts
 from chalicelib.auth.codes import CODE_DIGITS
 from chalicelib.domain.appointments import OUTCOMES, Contact, Status
 from chalicelib.domain.bounds import MAX_TEXT, Window, parse_day, parse_instant, parse_period, text
+from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import CheckMethod
 from chalicelib.domain.instalments import InstalmentRules
 from chalicelib.domain.procedures import REGISTRY
+from chalicelib.domain.stats import MAX_STATS_DAYS
 from chalicelib.services.commands import (
     AddAttachment,
     BookRequest,
@@ -33,6 +35,7 @@ from chalicelib.services.commands import (
     StaffBooking,
     StaffLogin,
     StatedReason,
+    StatsQuery,
     VerifyPeriod,
 )
 from chalicelib.services.documents import ATTACHMENT_MAX_BASE64, ATTACHMENT_MAX_BYTES, ATTACHMENT_TYPES
@@ -302,3 +305,22 @@ def verify_period(body: dict[str, Any], *, today: date, zone: ZoneInfo) -> Parse
     errors: list[FieldError] = []
     bounds = _gather(errors, parse_period, body, today, zone)
     return Parsed(None, tuple(errors)) if bounds is None else Parsed(VerifyPeriod(*bounds))
+
+
+def stats_query(params: dict[str, Any], *, today: date, window: Window, zone: ZoneInfo) -> Parsed[StatsQuery]:
+    """The supervisor's figures asked for: ``from`` and ``to`` council days (``parse_period``, days only, at most
+    ``MAX_STATS_DAYS``, each today if absent) within ``window``, and ``office`` (absent or empty: every office)."""
+    errors: list[FieldError] = []
+    bounds = _gather(errors, parse_period, params, today, zone, window=window, max_days=MAX_STATS_DAYS, days_only=True)
+    office: OfficeId | None = None
+    raw = params.get("office")
+    if raw:
+        try:
+            office = OfficeId(str(raw))
+        except ValueError:
+            errors.append(FieldError("office", "one_of", choices=", ".join(o.value for o in OfficeId)))
+    if errors or bounds is None:
+        return Parsed(None, tuple(errors))
+    start, end = bounds
+    zoned = (start.astimezone(zone).date(), (end - timedelta(days=1)).astimezone(zone).date())
+    return Parsed(StatsQuery(zoned[0], zoned[1], office))

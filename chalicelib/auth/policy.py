@@ -43,6 +43,7 @@ class Action(StrEnum):
     LIST_RECORDINGS = "list_recordings"
     PLAY_RECORDING = "play_recording"  # with a stated reason, audited
     LEGAL_HOLD = "legal_hold"  # place or release a legal hold on a recording or document
+    VIEW_STATS = "view_stats"  # the supervisor's figures (counts and times, no personal data)
 
 
 class ResourceKind(StrEnum):
@@ -56,6 +57,7 @@ class ResourceKind(StrEnum):
     STAFF = "staff"
     CATALOGUE = "catalogue"
     RECORD = "record"  # a recording or document in the retention register
+    STATS = "stats"  # the figures of a period and office
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,10 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
         return Decision.ALLOW
     if Role.AUDITOR in roles and action in (Action.VIEW_AUDIT, Action.VERIFY_AUDIT):
         return Decision.ALLOW
+    if resource.kind is ResourceKind.STATS:
+        # Supervisors answer for every office's figures; administrators run the service. Nobody else knows of them.
+        ok = action is Action.VIEW_STATS and (Role.SUPERVISOR in roles or Role.ADMIN in roles)
+        return Decision.ALLOW if ok else Decision.HIDDEN
     if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
         if Role.SUPERVISOR in roles or (
             Role.AGENT in roles and principal.office is not None and resource.office == principal.office

@@ -118,10 +118,19 @@ def period_bound(raw: str, field: str, window: Window, zone: ZoneInfo, end: bool
     return parse_instant(raw, field, window, zone)
 
 
-def parse_period(params: Mapping[str, object], today: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def parse_period(
+    params: Mapping[str, object],
+    today: date,
+    zone: ZoneInfo,
+    *,
+    window: Window | None = None,
+    max_days: int = MAX_PERIOD_DAYS,
+    days_only: bool = False,
+) -> tuple[datetime, datetime]:
     """The period ``from`` to ``to`` asked of the audit trail (council days or RFC 3339 times; each today if absent):
-    within the records window, ``to`` after ``from`` and at most ``MAX_PERIOD_DAYS`` later."""
-    window = records_window(today)
+    within ``window`` (the records window unless told), ``to`` after ``from`` and at most ``max_days`` later.
+    ``days_only``: both must be council days (``YYYY-MM-DD``, ``to`` included), as the supervisor's figures ask."""
+    window = window or records_window(today)
     errors = []
     bounds: list[datetime] = []
     for name in ("from", "to"):
@@ -130,16 +139,20 @@ def parse_period(params: Mapping[str, object], today: date, zone: ZoneInfo) -> t
             if raw is not None and not isinstance(raw, str):
                 raise ValidationFailed([FieldError(name, "date_or_time")])
             given = (raw or "").strip() or today.isoformat()
+            if days_only and not _DAY.match(given):
+                raise ValidationFailed([FieldError(name, "date_format")])
             bounds.append(period_bound(given, name, window, zone, end=name == "to"))
         except ValidationFailed as exc:
             errors += exc.errors
     if errors:
         raise ValidationFailed(errors)
     start, end = bounds
+    if end <= start and days_only:
+        raise ValidationFailed([FieldError("to", "not_before_from")])
     if end <= start:
         raise ValidationFailed([FieldError("to", "after_from")])
-    if end - start > timedelta(days=MAX_PERIOD_DAYS):
-        raise ValidationFailed([FieldError("to", "period_too_long", days=MAX_PERIOD_DAYS)])
+    if end - start > timedelta(days=max_days):
+        raise ValidationFailed([FieldError("to", "period_too_long", days=max_days)])
     return start, end
 
 

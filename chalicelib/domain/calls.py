@@ -125,6 +125,9 @@ class Call:
     recording: RecordingState = RecordingState.NONE
     ended_at: str | None = None
     version: int = 1
+    # When the citizen was first admitted (kept afterwards, through a move to another room): the supervisor's figures
+    # measure the wait up to it and the call's length from it.
+    admitted_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         present = ("waiting", "admitted", "joined")
@@ -174,7 +177,10 @@ def apply(call: Call, event: dict[str, Any]) -> Call:
         since = call.waiting_since if call.state is CallState.WAITING and call.waiting_since else at
         return replace(updated, state=CallState.WAITING, waiting_since=since)
     if kind == "admitted" and role in (MediaRole.CITIZEN, MediaRole.INTERPRETER):
-        return replace(updated, state=CallState.IN_CALL, recording=_recording_started(call.recording))
+        admitted = call.admitted_at if call.admitted_at else at if role == MediaRole.CITIZEN else None
+        return replace(
+            updated, state=CallState.IN_CALL, recording=_recording_started(call.recording), admitted_at=admitted
+        )
     if kind == "left" and role == MediaRole.CITIZEN and call.state is CallState.WAITING:
         return replace(updated, state=CallState.IDLE, waiting_since=None)
     if kind == "ended":

@@ -167,6 +167,7 @@ class CallService:
                 media_url=node.url,
                 created_at=now.isoformat(),
                 version=(current.version + 1) if current else 1,
+                admitted_at=current.admitted_at if current else None,
             )
             if self._store.put(room, current):
                 if current is not None:

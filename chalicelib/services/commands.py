@@ -9,10 +9,11 @@ with the body they sent about it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from chalicelib.domain.appointments import Contact, Status
+from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel
 from chalicelib.domain.instalments import InstalmentRequest
@@ -124,3 +125,12 @@ class VerifyPeriod:
 
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatsQuery:
+    """The supervisor's figures asked for: council days ``start`` to ``end`` (both included), one office or all."""
+
+    start: date
+    end: date
+    office: OfficeId | None

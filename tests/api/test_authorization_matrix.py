@@ -96,6 +96,8 @@ OFFICE = expect(agent="2xx", supervisor="2xx")
 SUPERVISORS = expect(supervisor="2xx")
 # Records (recordings, documents in the retention register): legal holds are for supervisors and admins.
 HOLDERS = expect(supervisor="2xx", admin="2xx")
+# The supervisor's figures: supervisors and admins.
+FIGURES = expect(supervisor="2xx", admin="2xx")
 # Anyone signed in; the answer is about the caller.
 SIGNED_IN = expect("2xx")
 # No sign-in at all (only asked anonymously: a token changes nothing): the answer named.
@@ -187,6 +189,9 @@ ROWS: tuple[Row, ...] = (
     Row("GET", "/audit/events", AUDITORS),
     Row("GET", "/audit/export", AUDITORS),
     Row("POST", "/audit/verify", AUDITORS),
+    # --- the supervisor's figures (issue 15): supervisors for any office, admins; nobody else knows of them
+    Row("GET", "/stats", FIGURES, query="office=OMAC"),
+    Row("GET", "/stats.csv", FIGURES),
 )
 
 

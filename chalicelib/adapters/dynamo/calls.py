@@ -42,6 +42,7 @@ def call_to_item(model: type[CallItem], call: Call) -> CallItem:
         participants={pid: asdict(p) for pid, p in call.participants.items()},
         recording=call.recording.value,
         ended_at=call.ended_at,
+        admitted_at=call.admitted_at,
         version=call.version,
     )
 
@@ -59,6 +60,7 @@ def call_from_item(item: CallItem) -> Call:
         participants={pid: Participant(**p) for pid, p in participants.items()},
         recording=RecordingState(item.recording or "none"),
         ended_at=item.ended_at,
+        admitted_at=item.admitted_at,
         version=int(item.version or 1),
     )
 

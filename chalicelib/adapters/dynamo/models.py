@@ -370,6 +370,7 @@ class CallItem(Model):
     recording = UnicodeAttribute(null=True)  # CALL: whether the call is being recorded
     report: MapAttribute[str, Any] = MapAttribute(null=True)  # REC#: what the node reported of the recording
     ended_at = UnicodeAttribute(null=True)
+    admitted_at = UnicodeAttribute(null=True)  # CALL: when the citizen was first admitted
     version = NumberAttribute(null=True)
     expires_at = NumberAttribute(null=True)  # TTL of EVT# rows
 
