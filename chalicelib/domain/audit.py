@@ -63,6 +63,7 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "audit.search",
         "audit.export",
         "audit.verify",
+        "stats.read",
     }
 )
 
@@ -86,6 +87,7 @@ AUDIT_PURPOSES = frozenset(
         "instalment plan",
         "retention period ended",
         "audit",
+        "supervision",
     }
 )
 

@@ -57,6 +57,7 @@ const ACTIONS = [
   'audit.search',
   'audit.export',
   'audit.verify',
+  'stats.read',
 ]
 
 describe('who accessed my data', () => {
