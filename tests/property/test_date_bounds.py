@@ -79,6 +79,10 @@ TARGETS: tuple[Target, ...] = (
     ("GET", "/audit/export", "query", "to"),
     ("POST", "/audit/verify", "body", "from"),
     ("POST", "/audit/verify", "body", "to"),
+    ("GET", "/stats", "query", "from"),
+    ("GET", "/stats", "query", "to"),
+    ("GET", "/stats.csv", "query", "from"),
+    ("GET", "/stats.csv", "query", "to"),
 )
 
 
@@ -151,6 +155,10 @@ def test_any_string_for_any_date_answers_2xx_or_4xx(client: Client, demo: DemoCo
         TARGETS[13]: lambda v: _send(client, "GET", f"/audit/export?to={quote(v)}", auditor),
         TARGETS[14]: lambda v: _send(client, "POST", "/audit/verify", auditor, {"from": v}),
         TARGETS[15]: lambda v: _send(client, "POST", "/audit/verify", auditor, {"to": v}),
+        TARGETS[16]: lambda v: _send(client, "GET", f"/stats?from={quote(v)}", supervisor),
+        TARGETS[17]: lambda v: _send(client, "GET", f"/stats?to={quote(v)}", supervisor),
+        TARGETS[18]: lambda v: _send(client, "GET", f"/stats.csv?from={quote(v)}&office=OGAT", supervisor),
+        TARGETS[19]: lambda v: _send(client, "GET", f"/stats.csv?to={quote(v)}&office=OGAT", supervisor),
     }
     assert set(senders) == set(TARGETS)
 
