@@ -1,4 +1,4 @@
-"""The public catalogue of services citizens can book."""
+"""The public catalogue: the council's offices and the services citizens can book."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from chalice.app import Response
 from chalicelib.api.blueprint import ApiBlueprint, json_response
 from chalicelib.api.request import query_choice
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.catalogue import OfficeId, Service
+from chalicelib.domain.catalogue import Office, OfficeId, Service
 
 services = ApiBlueprint(__name__)
 
@@ -19,6 +19,26 @@ CACHE = {"Cache-Control": "public, max-age=60"}
 
 def service_json(service: Service) -> dict[str, Any]:
     return {"id": service.id, **service.described()}
+
+
+# ISO weekdays: "1" = Monday … "7" = Sunday (the domain counts 0 = Monday).
+ISO_WEEKDAYS = range(1, 8)
+
+
+def office_json(office: Office) -> dict[str, Any]:
+    hours = office.opening_hours.intervals
+    return {
+        "id": office.id.value,
+        "name": office.name.as_dict(),
+        "timezone": office.timezone,
+        "address": office.address,
+        "opening_hours": {str(day): [list(span) for span in hours.get(day - 1, ())] for day in ISO_WEEKDAYS},
+    }
+
+
+@services.route("/offices", methods=["GET"])
+def list_offices() -> Response:
+    return json_response([office_json(o) for o in get_container().catalogue.offices()], headers=CACHE)
 
 
 @services.route("/services", methods=["GET"])

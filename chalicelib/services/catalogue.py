@@ -36,9 +36,10 @@ class CatalogueService:
         raise NotFound(f"There is no service '{service_id}'.")
 
     def offices(self) -> list[Office]:
+        """Every office, by id."""
         now = self._clock()
         if self._offices is None or now - self._offices[0] >= self._cache_seconds:
-            self._offices = (now, self._repository.list_offices())
+            self._offices = (now, sorted(self._repository.list_offices(), key=lambda o: o.id))
         return self._offices[1]
 
     def _all(self) -> list[Service]:

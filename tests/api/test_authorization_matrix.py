@@ -139,6 +139,7 @@ DNI_SHOWN = {"method": "dni_shown", "matches": True}
 ROWS: tuple[Row, ...] = (
     # --- public: no personal data, or checked by their own secret (the code, the CSV and ID number, the node's key)
     Row("GET", "/health", PUBLIC, public=True),
+    Row("GET", "/offices", PUBLIC, public=True),
     Row("GET", "/services", PUBLIC, public=True),
     Row("GET", "/services/{service_id}", PUBLIC, public=True),
     Row("GET", "/services/{service_id}/slots", PUBLIC, public=True),

@@ -38,8 +38,12 @@ def _validator(component: str) -> Draft202012Validator:
 
 def test_served_catalogue_matches_the_documented_schema(client: Client, demo: DemoCounts) -> None:
     services = json.loads(client.http.get("/services").body)["items"]
+    offices = json.loads(client.http.get("/offices").body)
     problem = json.loads(client.http.get("/services/nope").body)
 
     for service in services:
         _validator("Service").validate(service)
+    assert offices
+    for office in offices:
+        _validator("OfficeRecord").validate(office)
     _validator("Problem").validate(problem)

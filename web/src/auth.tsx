@@ -28,7 +28,7 @@ export interface StaffProfile {
   name: string
   /** "agent" | "supervisor" | "auditor" | "admin" */
   roles: string[]
-  /** "OMAC" | "OGAT" | null */
+  /** One of GET /offices (its id), or null */
   office: string | null
   expires_at?: string
 }

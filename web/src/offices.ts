@@ -1,12 +1,14 @@
-/** Labels for the API's codes: offices, assurance levels, roles, sign-in methods. An unknown code is shown as it is rather than hidden. */
-import { isMessageKey, type Translate } from './i18n'
-import type { Service } from './services'
+/**
+ * Labels for the API's codes: offices (their names are data, from `GET /offices`), assurance levels, roles, sign-in
+ * methods. An unknown code is shown as it is rather than hidden.
+ */
+import { isMessageKey, localize, type Language, type Translate } from './i18n'
+import type { Office, Service } from './services'
 
-/** Offices in the order the catalogue shows them; any other office follows, in the API's order. */
-export const OFFICE_ORDER = ['OMAC', 'OGAT']
-
-export function officeName(t: Translate, office: string): string {
-  return label(t, `office.${office}`, office)
+/** The office's name in `language` (another of its languages if it lacks that one), or its code when it is unknown. */
+export function officeName(offices: readonly Office[] | null | undefined, language: Language, office: string): string {
+  const found = offices?.find((o) => o.id === office)
+  return found ? localize(found.name, language).text || office : office
 }
 
 export function assuranceName(t: Translate, level: string): string {
@@ -36,8 +38,12 @@ export function label(t: Translate, key: string, fallback: string): string {
   return isMessageKey(key) ? t(key) : fallback
 }
 
-export function groupByOffice(services: Service[]): { office: string; services: Service[] }[] {
-  const groups = new Map<string, Service[]>(OFFICE_ORDER.map((office) => [office, []]))
+/** The services under each office, in the order of `offices` (the API's); an office it lacks follows, under its code. */
+export function groupByOffice(
+  services: Service[],
+  offices: readonly Office[],
+): { office: string; services: Service[] }[] {
+  const groups = new Map<string, Service[]>(offices.map((office) => [office.id, []]))
   for (const service of services) {
     const group = groups.get(service.office)
     if (group) group.push(service)

@@ -6,7 +6,8 @@ import { createContext } from 'preact'
 import { useContext, useEffect, useState } from 'preact/hooks'
 import { useI18n } from './i18n/context'
 import { useResource, type ResourceHandle, type ResourceOptions } from './resource'
-import type { Service, ServiceCatalogue } from './services'
+import { officeName } from './offices'
+import type { Office, Service, ServiceCatalogue } from './services'
 
 export const CatalogueContext = createContext<ServiceCatalogue | null>(null)
 
@@ -48,6 +49,28 @@ export function useServices(options: ResourceOptions<Service[]> = {}): ResourceH
   if (!catalogue) throw new Error('useServices outside <CatalogueContext.Provider>')
   const cached = catalogue.cached()
   return useResource(cached ? null : () => catalogue.list(), [catalogue], { ...options, initial: cached ?? undefined })
+}
+
+/** The council's offices (at once when already fetched), from the same catalogue object as `useServices`. */
+export function useOffices(options: ResourceOptions<Office[]> = {}): ResourceHandle<Office[]> {
+  const catalogue = useContext(CatalogueContext)
+  if (!catalogue) throw new Error('useOffices outside <CatalogueContext.Provider>')
+  const cached = catalogue.cachedOffices()
+  return useResource(cached ? null : () => catalogue.offices(), [catalogue], {
+    ...options,
+    initial: cached ?? undefined,
+  })
+}
+
+/**
+ * `name(code)`: an office's name in the current language, for a line of text (a table cell, a caption). Until the list
+ * has come, or if it could not be had, the office shows as its code: the page around it has its own loading and error
+ * states, and a name is never worth blanking a page for.
+ */
+export function useOfficeName(): (office: string) => string {
+  const { language } = useI18n()
+  const { load } = useOffices()
+  return (office) => officeName(load.value, language, office)
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * The service catalogue as the API gives it (`GET /services`, reached under `/api`), fetched once per visit and kept
- * in memory: the catalogue and detail pages read the same list, and a change of language needs no new request.
+ * The service catalogue and the council's offices as the API gives them (`GET /services`, `GET /offices`, reached under
+ * `/api`), each fetched once per visit and kept in memory: every page reads the same lists, and a change of language
+ * needs no new request.
  */
 import { ApiError, fetchJson, type Fetch } from './api'
 import type { LocalizedText } from './i18n'
@@ -9,7 +10,7 @@ export { ApiError, type Fetch }
 
 export interface Service {
   id: string
-  /** "OMAC" or "OGAT" today; kept as a string so a new office still shows up, under its code. */
+  /** The id of one of `GET /offices`; a service of an office that list lacks still shows up, under the office's code. */
   office: string
   name: LocalizedText
   description: LocalizedText
@@ -19,11 +20,25 @@ export interface Service {
   required_documents: LocalizedText[]
 }
 
+/** An office as `GET /offices` gives it: its names are data, so a new office needs no change here. */
+export interface Office {
+  id: string
+  name: LocalizedText
+  /** IANA time zone. */
+  timezone: string
+  address: string
+  /** ISO weekday ("1" = Monday … "7" = Sunday) → ["HH:MM", "HH:MM"] intervals. */
+  opening_hours: Record<string, [string, string][]>
+}
+
 export interface ServiceCatalogue {
   /** All services; the first successful answer is reused, a failure is not, so a retry asks again. */
   list(): Promise<Service[]>
   /** The list if it has already arrived, so a page can show it without a loading flash. */
   cached(): Service[] | null
+  /** Every office, in the API's order; reused and retried like `list()`. */
+  offices(): Promise<Office[]>
+  cachedOffices(): Office[] | null
 }
 
 export interface CatalogueOptions {
@@ -36,32 +51,48 @@ export interface CatalogueOptions {
 export function createServiceCatalogue(options: CatalogueOptions = {}): ServiceCatalogue {
   // Called through a wrapper: some browsers throw "Illegal invocation" when window.fetch is called unbound.
   const doFetch: Fetch = options.fetch ?? ((input, init) => window.fetch(input, init))
-  const url = `${options.baseUrl ?? '/api'}/services`
+  const base = options.baseUrl ?? '/api'
   const timeoutMs = options.timeoutMs ?? 20_000
-  let services: Service[] | null = null
-  let pending: Promise<Service[]> | null = null
 
-  async function load(): Promise<Service[]> {
-    const body = await fetchJson(doFetch, url, timeoutMs, { headers: { Accept: 'application/json' } })
-    const items = (body as { items?: unknown } | null)?.items
-    if (!Array.isArray(items)) {
+  async function get(path: string, items: (body: unknown) => unknown): Promise<unknown[]> {
+    const body = await fetchJson(doFetch, `${base}${path}`, timeoutMs, { headers: { Accept: 'application/json' } })
+    const list = items(body)
+    if (!Array.isArray(list)) {
       throw new ApiError(200, { title: 'Unexpected response', detail: 'The answer has no list of items.' })
     }
-    return items.filter(isService)
+    return list
   }
+  const services = keptOnce(async () => {
+    const items = await get('/services', (body) => (body as { items?: unknown } | null)?.items)
+    return items.filter(isService)
+  })
+  const offices = keptOnce(async () => (await get('/offices', (body) => body)).filter(isOffice))
 
+  return { cached: services.cached, list: services.load, cachedOffices: offices.cached, offices: offices.load }
+}
+
+/** The first successful answer of `load`, reused; a failure is not kept, so the next call asks again. */
+function keptOnce<T>(load: () => Promise<T>): { load: () => Promise<T>; cached: () => T | null } {
+  let value: T | null = null
+  let pending: Promise<T> | null = null
   return {
-    cached: () => services,
-    list() {
-      if (services) return Promise.resolve(services)
+    cached: () => value,
+    load() {
+      if (value !== null) return Promise.resolve(value)
       pending ??= load()
-        .then((loaded) => (services = loaded))
+        .then((loaded) => (value = loaded))
         .finally(() => {
           pending = null
         })
       return pending
     },
   }
+}
+
+function isOffice(value: unknown): value is Office {
+  if (typeof value !== 'object' || value === null) return false
+  const o = value as Record<string, unknown>
+  return typeof o.id === 'string' && o.id !== '' && isText(o.name)
 }
 
 /** Only well-formed services are shown: one bad record must not take the whole catalogue down. */

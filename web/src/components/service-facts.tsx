@@ -1,17 +1,18 @@
 /** What both the service page and the booking summary say about a service: where, how long, and what to bring. */
 import { useI18n } from '../i18n/context'
-import { officeName } from '../offices'
+import { useOfficeName } from '../page-context'
 import type { Service } from '../services'
 import { Localized } from './localized'
 
 /** The office and the length of the appointment, as rows of the page's `dl.facts`. */
 export function OfficeAndDuration({ service }: { service: Service }) {
+  const officeName = useOfficeName()
   const { t } = useI18n()
   return (
     <>
       <div>
         <dt>{t('detail.office')}</dt>
-        <dd>{officeName(t, service.office)}</dd>
+        <dd>{officeName(service.office)}</dd>
       </div>
       <div>
         <dt>{t('service.durationLabel')}</dt>

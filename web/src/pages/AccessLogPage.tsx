@@ -9,8 +9,7 @@ import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
 import { problemMessage } from '../components/forms'
 import { useRecordsI18n } from '../i18n/records'
-import { officeName } from '../offices'
-import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender } from '../page-context'
+import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender, useOfficeName } from '../page-context'
 import {
   accessActionName,
   accessRoleName,
@@ -27,6 +26,7 @@ import { eidHref, isStaff, useSignInFirst } from './appointment-common'
 type Log = { items: AccessEntry[]; next: string | null; more: 'idle' | 'loading' | { error: ApiError } }
 
 export function AccessLogPage() {
+  const officeName = useOfficeName()
   const { t, language } = useRecordsI18n()
   const auth = useAuth()
   const announce = useAnnounce()
@@ -129,7 +129,7 @@ export function AccessLogPage() {
                         <dt>{t('access.who')}</dt>
                         <dd class="access-entry__who">
                           {entry.office
-                            ? t('access.roleAtOffice', { role: who, office: officeName(t, entry.office) })
+                            ? t('access.roleAtOffice', { role: who, office: officeName(entry.office) })
                             : who}
                         </dd>
                       </div>

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { AGENT, appointment, CITIZEN } from '../test/appointments'
 import {
-  click, find, json, liveRegion, mountApp, pageTest, routeApi, signedIn, text, type, unmountApps, waitFor,
+  byText, click, find, json, liveRegion, mountApp, OFFICES, pageTest, problem, routeApi, signedIn, text, type, unmountApps, waitFor,
 } from '../test/page'
 import { FakeAudioContext, installWebRtc } from '../test/webrtc'
 
@@ -107,19 +107,52 @@ describe('the day agenda', () => {
     expect(document.querySelector('a[href="/book/instalment-plan?for=citizen"]')).toBeNull()
   })
 
-  it('lets a supervisor pick the office', async () => {
+  it('lets a supervisor pick the office: their own at first, else the first the API lists', async () => {
     const api = routeApi({
       'GET /api/me': () => json({ ...AGENT, roles: ['supervisor'], office: null }),
       'GET /api/agenda': () => json(AGENDA),
     })
     await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
     await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
-    expect(api.callsTo('GET /api/agenda')[0]?.url).toBe('/api/agenda?date=2026-11-28&office=OMAC')
+    expect(api.callsTo('GET /api/agenda')[0]?.url).toBe('/api/agenda?date=2026-11-28&office=OGAT')
+    expect([...document.querySelectorAll('#agenda-office option')].map((o) => o.textContent)).toEqual([
+      'Tax Office',
+      'Citizen Service Office',
+    ])
     // Supervisors see the outcomes, they do not record them.
     expect(document.querySelector('table#agenda form')).toBeNull()
-    await choose('#agenda-office', 'OGAT')
+    await choose('#agenda-office', 'OMAC')
     await waitFor(() => expect(api.callsTo('GET /api/agenda')).toHaveLength(2))
-    expect(api.callsTo('GET /api/agenda')[1]?.url).toBe('/api/agenda?date=2026-11-28&office=OGAT')
+    expect(api.callsTo('GET /api/agenda')[1]?.url).toBe('/api/agenda?date=2026-11-28&office=OMAC')
+  })
+
+  it('asks a supervisor’s own office first', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json({ ...AGENT, roles: ['supervisor'], office: 'OMAC' }),
+      'GET /api/agenda': () => json(AGENDA),
+    })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+    await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
+    expect(api.callsTo('GET /api/agenda')[0]?.url).toBe('/api/agenda?date=2026-11-28&office=OMAC')
+    expect((document.querySelector('#agenda-office') as HTMLSelectElement).value).toBe('OMAC')
+  })
+
+  it('tells a supervisor when the offices cannot be loaded, and retries', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json({ ...AGENT, roles: ['supervisor'], office: null }),
+      'GET /api/offices': [() => problem(503, 'unavailable'), () => json(OFFICES)],
+      'GET /api/agenda': () => json(AGENDA),
+    })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+    const error = await waitFor(() => {
+      const found = document.querySelector('.error-state')
+      if (!found) throw new Error('no error state yet')
+      return found
+    })
+    expect(api.callsTo('GET /api/agenda')).toHaveLength(0)
+    await click(byText(error, 'button', 'Retry'))
+    await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(2))
+    expect(api.callsTo('GET /api/agenda')[0]?.url).toBe('/api/agenda?date=2026-11-28&office=OGAT')
   })
 
   it('is for staff: sign in as staff first; a citizen is told so', async () => {

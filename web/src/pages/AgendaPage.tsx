@@ -27,8 +27,8 @@ import { callWindow, newlyWaiting, windowPosition, type CallStateName } from '..
 import { LoadStatus } from '../components/error-state'
 import { DayField, FieldErrorMessage, Form, problemMessage } from '../components/forms'
 import { useI18n } from '../i18n/context'
-import { label, OFFICE_ORDER, officeName } from '../offices'
-import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
+import { label, officeName } from '../offices'
+import { useAnnounce, useDocumentTitle, useOffices, useServices } from '../page-context'
 import { useResource } from '../resource'
 import { APPOINTMENTS_PATH, appointmentPath, bookPath, callPath, Link } from '../router'
 import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
@@ -48,7 +48,8 @@ export function AgendaPage() {
   const signedIn = useSignInFirst('staff')
   const { load: services } = useServices()
   const [date, setDate] = useState(today)
-  const [chosenOffice, setChosenOffice] = useState(OFFICE_ORDER[0] ?? 'OMAC')
+  const { load: offices, reload: reloadOffices } = useOffices()
+  const [chosenOffice, setChosenOffice] = useState<string | null>(null)
   const [alert, setAlert] = useState<{ text: string; id: string } | null>(null)
   const [chime, setChime] = useState(chimeEnabled)
   const seen = useRef(new Map<string, CallStateName>())
@@ -58,10 +59,12 @@ export function AgendaPage() {
   const roles = staffRoles(auth)
   const supervisor = roles.includes('supervisor')
   const agent = roles.includes('agent')
-  const office = supervisor ? chosenOffice : profile?.kind === 'staff' ? profile.office : null
+  const ownOffice = profile?.kind === 'staff' ? profile.office : null
+  // A supervisor sees the office they pick: at first their own, else the first the API lists.
+  const office = supervisor ? (chosenOffice ?? ownOffice ?? offices.value?.[0]?.id ?? null) : ownOffice
   useDocumentTitle(t('agenda.title'))
 
-  const query = `?date=${date}${supervisor ? `&office=${encodeURIComponent(chosenOffice)}` : ''}`
+  const query = `?date=${date}${supervisor && office ? `&office=${encodeURIComponent(office)}` : ''}`
 
   /** Someone has started waiting: chime (unless muted) and say who, in the assertive region. */
   function alertWaiting(items: Appointment[]) {
@@ -87,8 +90,8 @@ export function AgendaPage() {
     })
   }
 
-  const staffReady = signedIn && profile?.kind === 'staff'
-  const { load, reload, refresh, set } = useResource(staffReady ? fetchAgenda : null, [profile, date, chosenOffice], {
+  const staffReady = signedIn && profile?.kind === 'staff' && (!supervisor || office !== null)
+  const { load, reload, refresh, set } = useResource(staffReady ? fetchAgenda : null, [profile, date, office], {
     onLoading: () => {
       setAlert(null)
       seen.current = new Map()
@@ -123,7 +126,7 @@ export function AgendaPage() {
       window.clearInterval(timer)
       document.removeEventListener('visibilitychange', onVisible)
     }
-  }, [staffReady, profile, date, chosenOffice])
+  }, [staffReady, profile, date, office])
 
   const update = (changed: Appointment) => {
     if (load.state !== 'ready') return
@@ -163,12 +166,12 @@ export function AgendaPage() {
             <select
               id="agenda-office"
               class="input"
-              value={chosenOffice}
+              value={office ?? ''}
               onChange={(event) => setChosenOffice(event.currentTarget.value)}
             >
-              {OFFICE_ORDER.map((o) => (
-                <option key={o} value={o}>
-                  {officeName(t, o)}
+              {(offices.value ?? []).map((o) => (
+                <option key={o.id} value={o.id}>
+                  {officeName(offices.value, language, o.id)}
                 </option>
               ))}
             </select>
@@ -209,7 +212,12 @@ export function AgendaPage() {
       </div>
       <p class="field__hint">{t('slots.zone')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
-        <LoadStatus load={load} loading={t('agenda.loading')} error={t('agenda.error')} onRetry={reload} />
+        {supervisor && offices.state === 'error' && !office ? (
+          // Without the list of offices a supervisor has no office to ask for: its failure, and Retry.
+          <LoadStatus load={offices} loading={t('agenda.loading')} error={t('agenda.error')} onRetry={reloadOffices} />
+        ) : (
+          <LoadStatus load={load} loading={t('agenda.loading')} error={t('agenda.error')} onRetry={reload} />
+        )}
         {agenda && !agenda.items.length && (
           <p class="empty-state" id="agenda-empty">
             {t('agenda.empty', { date: formatDay(language, agenda.date, true) })}
@@ -221,7 +229,7 @@ export function AgendaPage() {
               <caption id="agenda-caption">
                 {t('agenda.caption', {
                   date: formatDay(language, agenda.date, true),
-                  office: officeName(t, agenda.office),
+                  office: officeName(offices.value, language, agenda.office),
                 })}
               </caption>
               <thead>

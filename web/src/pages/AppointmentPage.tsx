@@ -24,8 +24,7 @@ import { SlotPicker } from '../components/slot-picker'
 import { IdentityAtHand } from '../components/identity-at-hand'
 import { StatusTag } from '../components/status-tag'
 import { useI18n } from '../i18n/context'
-import { officeName } from '../offices'
-import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
+import { useAnnounce, useDocumentTitle, useFocusAfterRender, useOfficeName } from '../page-context'
 import { AGENDA_PATH, appointmentPath, APPOINTMENTS_PATH, callPath, Link } from '../router'
 import { eidHref, isStaff, useAppointment, useServiceName, useSignInFirst, when } from './appointment-common'
 import { AgentProcedurePanel } from '../procedures/agent-panel'
@@ -35,6 +34,7 @@ import { useProcedures } from '../procedures/use-procedures'
 type Mode = null | 'cancel' | 'reschedule'
 
 export function AppointmentPage(props: { id: string }) {
+  const officeName = useOfficeName()
   const { t, language } = useI18n()
   const auth = useAuth()
   const announce = useAnnounce()
@@ -145,7 +145,7 @@ export function AppointmentPage(props: { id: string }) {
             </div>
             <div>
               <dt>{t('detail.office')}</dt>
-              <dd>{officeName(t, a.office)}</dd>
+              <dd>{officeName(a.office)}</dd>
             </div>
             <div>
               <dt>{t('appt.status')}</dt>

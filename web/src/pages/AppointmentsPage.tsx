@@ -5,8 +5,7 @@ import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
 import { StatusTag } from '../components/status-tag'
 import { useI18n } from '../i18n/context'
-import { officeName } from '../offices'
-import { useAnnounced, useDocumentTitle } from '../page-context'
+import { useAnnounced, useDocumentTitle, useOfficeName } from '../page-context'
 import { useResource } from '../resource'
 import { AGENDA_PATH, appointmentPath, CATALOGUE_PATH, Link, useRouter } from '../router'
 import { isStaff, useServiceName, useSignInFirst, when } from './appointment-common'
@@ -61,6 +60,7 @@ export function AppointmentsPage() {
 }
 
 function List(props: { title: string; id: string; items: Appointment[] }) {
+  const officeName = useOfficeName()
   const { t, language } = useI18n()
   const serviceName = useServiceName()
   return (
@@ -76,7 +76,7 @@ function List(props: { title: string; id: string; items: Appointment[] }) {
               </h3>
               <p>{when(t, language, a)}</p>
               <p>
-                {officeName(t, a.office)} · <span class="visually-hidden">{t('appt.status')}: </span>
+                {officeName(a.office)} · <span class="visually-hidden">{t('appt.status')}: </span>
                 <StatusTag appointment={a} />
               </p>
             </li>

@@ -39,8 +39,8 @@ import {
 import { idNumberProblem, isEmail, isPhone, normalizeEmail, normalizeIdNumber, normalizePhone } from '../identity'
 import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../i18n'
 import { useI18n } from '../i18n/context'
-import { codeIsEnough, eidMeans, officeName } from '../offices'
-import { useAnnounce, useDocumentTitle, useServices } from '../page-context'
+import { codeIsEnough, eidMeans } from '../offices'
+import { useAnnounce, useDocumentTitle, useOfficeName, useServices } from '../page-context'
 import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link, servicePath, signInPath, useRouter } from '../router'
 import type { Service } from '../services'
 import { eidHref, isStaff } from './appointment-common'
@@ -58,6 +58,7 @@ const API_FIELDS = {
 }
 
 export function BookPage(props: { id: string }) {
+  const officeName = useOfficeName()
   const { t } = useI18n()
   const auth = useAuth()
   const router = useRouter()
@@ -73,7 +74,7 @@ export function BookPage(props: { id: string }) {
       <h1 tabIndex={-1}>{title}</h1>
       {service && (
         <p class="lead">
-          <Localized as="span" class="book-service" text={service.name} /> · {officeName(t, service.office)}
+          <Localized as="span" class="book-service" text={service.name} /> · {officeName(service.office)}
         </p>
       )}
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>

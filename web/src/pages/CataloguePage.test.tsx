@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest'
-import { byText, click, fakeApi, json, liveRegion, mountApp, pageTest, SERVICES, waitFor } from '../test/page'
+import {
+  byText,
+  click,
+  fakeApi,
+  fakeApiWith,
+  json,
+  liveRegion,
+  mountApp,
+  OFFICES,
+  pageTest,
+  problem,
+  SERVICES,
+  waitFor,
+} from '../test/page'
 
 const catalogue = () => json({ items: SERVICES, next: null })
 const names = () => [...document.querySelectorAll('.service-card h3')].map((h) => h.textContent)
@@ -11,12 +24,13 @@ describe('the catalogue page', () => {
     const api = fakeApi(catalogue)
     await mountApp({ fetch: api.fetch, language: 'es' })
 
-    await waitFor(() => expect(names()).toEqual(['Certificado de padrón', 'Fraccionamiento de deudas']))
+    // Grouped under the offices, in the order GET /offices lists them (by id).
+    await waitFor(() => expect(names()).toEqual(['Fraccionamiento de deudas', 'Certificado de padrón']))
     expect(api.requests).toEqual(['/api/services'])
     expect(document.querySelector('h1')?.textContent).toBe('Catálogo de trámites')
     expect([...document.querySelectorAll('section.office h2')].map((h) => h.textContent)).toEqual([
-      'Oficina Municipal de Atención Ciudadana',
       'Oficina de Gestión y Atención Tributaria',
+      'Oficina Municipal de Atención Ciudadana',
     ])
     const card = document.querySelector('[data-service-id="padron-certificate"]')
     expect(card?.querySelector('.service-description')?.textContent).toBe(
@@ -31,13 +45,13 @@ describe('the catalogue page', () => {
   it('shows the services in another language without asking the API again', async () => {
     const api = fakeApi(catalogue)
     await mountApp({ fetch: api.fetch, language: 'ca' })
-    await waitFor(() => expect(names()).toEqual(['Certificat de padró', 'Fraccionament de deutes']))
+    await waitFor(() => expect(names()).toEqual(['Fraccionament de deutes', 'Certificat de padró']))
 
     await click(byText(document, 'button', 'English'))
 
-    expect(names()).toEqual(['Residence certificate', 'Instalment plan'])
+    expect(names()).toEqual(['Instalment plan', 'Residence certificate'])
     expect(document.querySelector('h1')?.textContent).toBe('Service catalogue')
-    expect(document.querySelector('section.office h2')?.textContent).toBe('Citizen Service Office')
+    expect(document.querySelector('section.office h2')?.textContent).toBe('Tax Office')
     expect(api.requests).toHaveLength(1)
   })
 
@@ -75,7 +89,7 @@ describe('the catalogue page', () => {
 
     await click(byText(error, 'button', 'Retry'))
 
-    await waitFor(() => expect(names()).toEqual(['Residence certificate', 'Instalment plan']))
+    await waitFor(() => expect(names()).toEqual(['Instalment plan', 'Residence certificate']))
     expect(document.querySelector('.error-state')).toBeNull()
     expect(api.requests).toHaveLength(2)
   })
@@ -91,9 +105,52 @@ describe('the catalogue page', () => {
     expect(document.querySelector('.error-detail')).toBeNull()
   })
 
+  it('shows a failure of the offices like one of the services, and asks only for them again on Retry', async () => {
+    let officesAsked = 0
+    const api = fakeApiWith(
+      { offices: () => (++officesAsked === 1 ? problem(503, 'unavailable') : json(OFFICES)) },
+      catalogue,
+    )
+    await mountApp({ fetch: api.fetch, language: 'en' })
+    const error = await waitFor(() => {
+      const found = document.querySelector('.error-state')
+      if (!found) throw new Error('no error state yet')
+      return found
+    })
+    expect(error.querySelector('h2')?.textContent).toBe('The services could not be loaded.')
+    expect(document.querySelector('.catalogue')?.getAttribute('aria-busy')).toBe('false')
+
+    await click(byText(error, 'button', 'Retry'))
+
+    await waitFor(() => expect(names()).toEqual(['Instalment plan', 'Residence certificate']))
+    expect(officesAsked).toBe(2)
+    expect(api.requests).toEqual(['/api/services'])
+  })
+
+  it('shows an office the API adds, with its names from the API, and falls back to another language with lang', async () => {
+    const office = { ...OFFICES[1]!, id: 'OAC2', name: { ca: 'Oficina del Barri', es: 'Oficina del Barrio' } }
+    const service = { ...SERVICES[0]!, id: 'barri', office: 'OAC2' }
+    const api = fakeApiWith({ offices: () => json([...OFFICES, office]) }, () =>
+      json({ items: [...SERVICES, service], next: null }),
+    )
+    await mountApp({ fetch: api.fetch, language: 'es' })
+    await waitFor(() => expect(document.querySelectorAll('section.office')).toHaveLength(3))
+    expect(document.querySelector('#office-OAC2')?.textContent).toBe('Oficina del Barrio')
+
+    await click(byText(document, 'button', 'English'))
+    // No English name: the office's own language, as every name that is data.
+    expect(document.querySelector('#office-OAC2')?.textContent).toBe('Oficina del Barri')
+    expect(document.querySelector('#office-OAC2 span')?.getAttribute('lang')).toBe('ca')
+    expect(document.querySelector('#office-OMAC span')?.hasAttribute('lang')).toBe(false)
+  })
+
   it('marks the list busy while loading', async () => {
     let answer: (response: Response) => void = () => undefined
-    await mountApp({ fetch: () => new Promise<Response>((resolve) => (answer = resolve)), language: 'ca' })
+    const fetch = (input: string) =>
+      input === '/api/offices'
+        ? Promise.resolve(json(OFFICES))
+        : new Promise<Response>((resolve) => (answer = resolve))
+    await mountApp({ fetch, language: 'ca' })
 
     expect(document.querySelector('.catalogue')?.getAttribute('aria-busy')).toBe('true')
     expect(document.querySelector('.status-message')?.textContent).toBe('Carregant els tràmits…')

@@ -4,20 +4,30 @@ import { LoadStatus } from '../components/error-state'
 import { Localized } from '../components/localized'
 import { localize } from '../i18n'
 import { useI18n } from '../i18n/context'
-import { groupByOffice, officeName } from '../offices'
-import { useAnnounced, useDocumentTitle, useServices } from '../page-context'
+import { groupByOffice } from '../offices'
+import { useAnnounced, useDocumentTitle, useOffices, useServices } from '../page-context'
+import type { Resource } from '../resource'
 import { Link, servicePath } from '../router'
-import type { Service } from '../services'
+import type { Office, Service } from '../services'
 
 export function CataloguePage() {
   const { t } = useI18n()
-  const { load, reload } = useServices(
+  // Said once, by the services' options: the offices only add their failure.
+  const offices = useOffices({ onError: useAnnounced({ loading: '', error: t('catalogue.error') }).onError })
+  const services = useServices(
     useAnnounced({
       loading: t('catalogue.loading'),
       error: t('catalogue.error'),
       ready: (services) => (services.length ? t('catalogue.loaded', { count: services.length }) : t('catalogue.empty')),
     }),
   )
+  // The page needs both lists (the services, and the offices they are grouped under): loading until both have come,
+  // the first failure with Retry asking again what failed.
+  const load = both(services.load, offices.load)
+  const reload = () => {
+    if (services.load.state === 'error') services.reload()
+    if (offices.load.state === 'error') offices.reload()
+  }
   const heading = useRef<HTMLHeadingElement>(null)
   useDocumentTitle(t('catalogue.title'))
 
@@ -38,11 +48,13 @@ export function CataloguePage() {
             reload()
           }}
         />
-        {load.state === 'ready' && load.value.length === 0 && <p class="empty-state">{t('catalogue.empty')}</p>}
+        {load.state === 'ready' && load.value.services.length === 0 && <p class="empty-state">{t('catalogue.empty')}</p>}
         {load.state === 'ready' &&
-          groupByOffice(load.value).map((group) => (
+          groupByOffice(load.value.services, load.value.offices).map((group) => (
             <section key={group.office} class="office" data-office={group.office} aria-labelledby={`office-${group.office}`}>
-              <h2 id={`office-${group.office}`}>{officeName(t, group.office)}</h2>
+              <h2 id={`office-${group.office}`}>
+                <OfficeHeading offices={load.value.offices} office={group.office} />
+              </h2>
               <ul class="service-list">
                 {group.services.map((service) => (
                   <ServiceCard key={service.id} service={service} />
@@ -71,4 +83,17 @@ function ServiceCard({ service }: { service: Service }) {
       </Link>
     </li>
   )
+}
+
+/** The office's name in the page's language, else in one it has (marked with its `lang`), else its code. */
+function OfficeHeading(props: { offices: Office[]; office: string }) {
+  const found = props.offices.find((o) => o.id === props.office)
+  return found ? <Localized as="span" text={found.name} /> : <>{props.office}</>
+}
+
+function both<A, B>(a: Resource<A>, b: Resource<B>): Resource<{ services: A; offices: B }> {
+  if (a.state === 'error') return { state: 'error', error: a.error }
+  if (b.state === 'error') return { state: 'error', error: b.error }
+  if (a.state === 'ready' && b.state === 'ready') return { state: 'ready', value: { services: a.value, offices: b.value } }
+  return { state: 'loading' }
 }

@@ -10,8 +10,8 @@ import { ErrorState } from '../components/error-state'
 import { SignOutButton } from '../components/sign-out-button'
 import { maskIdNumber } from '../identity'
 import { useI18n } from '../i18n/context'
-import { assuranceName, label, officeName } from '../offices'
-import { useAnnounce, useDocumentTitle } from '../page-context'
+import { assuranceName, label } from '../offices'
+import { useAnnounce, useDocumentTitle, useOfficeName } from '../page-context'
 import {
   ACCESS_LOG_PATH,
   AGENDA_PATH,
@@ -135,6 +135,7 @@ function CitizenArea({ profile }: { profile: CitizenProfile }) {
 }
 
 function StaffArea({ profile }: { profile: StaffProfile }) {
+  const officeName = useOfficeName()
   const { t } = useI18n()
   const hasPages = ['agent', 'supervisor', 'auditor'].some((role) => profile.roles.includes(role))
   return (
@@ -164,7 +165,7 @@ function StaffArea({ profile }: { profile: StaffProfile }) {
         </div>
         <div>
           <dt>{t('me.office')}</dt>
-          <dd id="office">{profile.office ? officeName(t, profile.office) : t('me.noOffice')}</dd>
+          <dd id="office">{profile.office ? officeName(profile.office) : t('me.noOffice')}</dd>
         </div>
       </dl>
       <SessionEnd expiresAt={profile.expires_at} />

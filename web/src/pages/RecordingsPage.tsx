@@ -12,8 +12,7 @@ import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
 import { DayField, FieldErrorMessage, Form, problemMessage } from '../components/forms'
 import { recordsLabel, useRecordsI18n } from '../i18n/records'
-import { officeName } from '../offices'
-import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender } from '../page-context'
+import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender, useOfficeName } from '../page-context'
 import {
   changeLegalHold,
   fetchRecordings,
@@ -188,6 +187,7 @@ function holdStep(r: Recording): HoldStep | null {
 const HOLD_BUTTON = { place: 'recs.holdPlace', release: 'recs.holdRelease', approve: 'recs.releaseApprove' } as const
 
 function Row(props: { recording: Recording; onPlay: () => void; onHold: (step: HoldStep) => void }) {
+  const officeName = useOfficeName()
   const { t, language } = useRecordsI18n()
   const r = props.recording
   const name = useServiceName()(r.service_id)
@@ -210,7 +210,7 @@ function Row(props: { recording: Recording; onPlay: () => void; onHold: (step: H
         <time dateTime={r.start}>{time}</time>
       </th>
       <td lang={name.lang}>{name.text}</td>
-      <td>{r.office ? officeName(t, r.office) : '—'}</td>
+      <td>{r.office ? officeName(r.office) : '—'}</td>
       <td>{r.deleted ? t('recs.deleted') : recordsLabel(t, `recs.status.${r.status}`, r.status)}</td>
       <td>{r.retain_until ? formatDate(language, r.retain_until) : '—'}</td>
       <td class="recording-hold">{hold}</td>

@@ -20,9 +20,8 @@ import {
 } from '../components/forms'
 import { csvProblem, normalizeCsv, startDownload, verifyDocument, type IssuedDocument } from '../documents'
 import { useI18n } from '../i18n/context'
-import { officeName } from '../offices'
 import { normalizeIdNumber } from '../identity'
-import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
+import { useAnnounce, useDocumentTitle, useFocusAfterRender, useOfficeName } from '../page-context'
 
 /** A download address is good for about a minute: older than this, ask for a fresh one first. */
 const FRESH_MS = 45_000
@@ -34,6 +33,7 @@ type Result =
   | { state: 'notFound'; withId: boolean }
 
 export function VerifyPage(props: { csv?: string }) {
+  const officeName = useOfficeName()
   const { t, language } = useI18n()
   const { api } = useAuth()
   const announce = useAnnounce()
@@ -175,7 +175,7 @@ export function VerifyPage(props: { csv?: string }) {
               {found.document.office && (
                 <div>
                   <dt>{t('verify.office')}</dt>
-                  <dd id="verify-office">{officeName(t, found.document.office)}</dd>
+                  <dd id="verify-office">{officeName(found.document.office)}</dd>
                 </div>
               )}
               {found.document.issued_at && (

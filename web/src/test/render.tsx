@@ -4,7 +4,7 @@ import { act } from 'preact/test-utils'
 import { createApiClient } from '../api'
 import { App } from '../app'
 import type { Language } from '../i18n'
-import { createServiceCatalogue, type Fetch, type Service } from '../services'
+import { createServiceCatalogue, type Fetch, type Office, type Service } from '../services'
 import { createSessionStore, SESSION_KEY, type Session } from '../session'
 
 export const SERVICES: Service[] = [
@@ -36,14 +36,57 @@ export const SERVICES: Service[] = [
   },
 ]
 
+const WEEKDAYS: Office['opening_hours'] = {
+  '1': [['09:00', '14:00']],
+  '2': [['09:00', '14:00']],
+  '3': [['09:00', '14:00']],
+  '4': [['09:00', '14:00'], ['16:00', '19:00']],
+  '5': [['09:00', '14:00']],
+  '6': [],
+  '7': [],
+}
+
+/** `GET /offices` as the demo data gives it: by id, as the API lists them. */
+export const OFFICES: Office[] = [
+  {
+    id: 'OGAT',
+    name: { ca: 'Oficina de Gestió i Atenció Tributària', es: 'Oficina de Gestión y Atención Tributaria', en: 'Tax Office' },
+    timezone: 'Europe/Madrid',
+    address: 'Carrer Major, 12, 08999 Vilademo',
+    opening_hours: WEEKDAYS,
+  },
+  {
+    id: 'OMAC',
+    name: {
+      ca: "Oficina Municipal d'Atenció Ciutadana",
+      es: 'Oficina Municipal de Atención Ciudadana',
+      en: 'Citizen Service Office',
+    },
+    timezone: 'Europe/Madrid',
+    address: 'Plaça de la Vila, 1, 08999 Vilademo',
+    opening_hours: WEEKDAYS,
+  },
+]
+
 export function json(body: unknown, status = 200, contentType = 'application/json'): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': contentType } })
 }
 
-/** A fake API answering `GET /api/services` with the given responses in turn (the last one repeats). */
+/**
+ * A fake API answering `GET /api/services` with the given responses in turn (the last one repeats); `GET /api/offices`
+ * answers OFFICES (or `offices`) and is not counted in `requests`.
+ */
 export function fakeApi(...responses: (() => Response | Promise<Response>)[]) {
+  return fakeApiWith({}, ...responses)
+}
+
+export function fakeApiWith(
+  options: { offices?: () => Response | Promise<Response> },
+  ...responses: (() => Response | Promise<Response>)[]
+) {
   const requests: string[] = []
   const fetch: Fetch = async (input) => {
+    if (input.split('?')[0] === '/api/offices') return (options.offices ?? (() => json(OFFICES)))()
     requests.push(input)
     const respond = responses[Math.min(requests.length, responses.length) - 1]
     if (!respond) throw new Error('fakeApi needs at least one response')
@@ -94,7 +137,7 @@ export const RETENTION = {
 
 /**
  * A fake API routed by "METHOD /api/path" (query ignored). A list of handlers answers successive calls in turn (the
- * last repeats). By default the catalogue answers with SERVICES, the retention rules with RETENTION and the dev outbox is
+ * last repeats). By default the catalogue answers with SERVICES, the offices with OFFICES, the retention rules with RETENTION and the dev outbox is
  * absent (404).
  */
 export function routeApi(routes: Record<string, Handler | Handler[]>) {
@@ -102,6 +145,7 @@ export function routeApi(routes: Record<string, Handler | Handler[]>) {
   const counts = new Map<string, number>()
   const table: Record<string, Handler | Handler[]> = {
     'GET /api/services': () => json({ items: SERVICES, next: null }),
+    'GET /api/offices': () => json(OFFICES),
     'GET /api/retention': () => json(RETENTION),
     'GET /api/dev/outbox': () => problem(404, 'not_found'),
     ...routes,
