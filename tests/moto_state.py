@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
@@ -32,6 +34,29 @@ STAGE = "dev"
 KEPT_SERVICES = ("kms", "dynamodb")
 
 T = TypeVar("T")
+
+
+def _serialise_requests() -> None:
+    """One mocked AWS request at a time, as ``dev/moto_server.py`` serves them: moto checks a condition and writes
+    the item in separate steps, so two threads racing (a test of two approvals at once) could both pass a condition
+    that DynamoDB would let only one pass."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BotocoreStubber.__call__, "serialised", False):
+        return
+    lock = threading.RLock()
+    handle = BotocoreStubber.__call__
+
+    @functools.wraps(handle)
+    def serialised(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return handle(self, *args, **kwargs)
+
+    serialised.serialised = True  # type: ignore[attr-defined]
+    BotocoreStubber.__call__ = serialised  # type: ignore[method-assign]
+
+
+_serialise_requests()
 _seeded: dict[str, tuple[Any, dict[str, Any]]] = {}
 
 
