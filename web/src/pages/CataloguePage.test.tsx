@@ -15,6 +15,13 @@ import {
 } from '../test/page'
 
 const catalogue = () => json({ items: SERVICES, next: null })
+/** The list's error state, once it shows. */
+const errorState = () =>
+  waitFor(() => {
+    const found = document.querySelector('.error-state')
+    if (!found) throw new Error('no error state yet')
+    return found
+  })
 const names = () => [...document.querySelectorAll('.service-card h3')].map((h) => h.textContent)
 
 describe('the catalogue page', () => {
@@ -76,11 +83,7 @@ describe('the catalogue page', () => {
     )
     await mountApp({ fetch: api.fetch, language: 'en' })
 
-    const error = await waitFor(() => {
-      const found = document.querySelector('.error-state')
-      if (!found) throw new Error('no error state yet')
-      return found
-    })
+    const error = await errorState()
     expect(error.querySelector('h2')?.textContent).toBe('The services could not be loaded.')
     expect(error.querySelector('.error-detail')?.textContent).toBe('Details: Maintenance until 10:00.')
     await waitFor(() =>
@@ -112,11 +115,7 @@ describe('the catalogue page', () => {
       catalogue,
     )
     await mountApp({ fetch: api.fetch, language: 'en' })
-    const error = await waitFor(() => {
-      const found = document.querySelector('.error-state')
-      if (!found) throw new Error('no error state yet')
-      return found
-    })
+    const error = await errorState()
     expect(error.querySelector('h2')?.textContent).toBe('The services could not be loaded.')
     expect(document.querySelector('.catalogue')?.getAttribute('aria-busy')).toBe('false')
 
