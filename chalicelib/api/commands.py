@@ -14,14 +14,13 @@ from zoneinfo import ZoneInfo
 from chalicelib import texts
 from chalicelib.auth.codes import CODE_DIGITS
 from chalicelib.domain.appointments import OUTCOMES, Contact, Status
-from chalicelib.domain.bounds import MAX_TEXT, Window, parse_day, parse_instant, parse_period, text
+from chalicelib.domain.bounds import MAX_STATS_DAYS, MAX_TEXT, Window, parse_day, parse_instant, parse_period, text
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import CheckMethod
 from chalicelib.domain.instalments import InstalmentRules
 from chalicelib.domain.procedures import REGISTRY
-from chalicelib.domain.stats import MAX_STATS_DAYS
 from chalicelib.services.commands import (
     AddAttachment,
     BookRequest,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Response
 
@@ -14,12 +14,14 @@ from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
-from chalicelib.domain.document_view import DocumentView
 from chalicelib.domain.instalments import Plan
 from chalicelib.domain.messages import from_accept_language
 from chalicelib.domain.procedure_view import ProcedureView
 from chalicelib.services.procedures import ConsentCodeSent
 from chalicelib.texts import LANGUAGES
+
+if TYPE_CHECKING:  # annotations only: the values come from the services (no import at cold start)
+    from chalicelib.domain.document_view import DocumentView
 
 procedures = ApiBlueprint(__name__)
 

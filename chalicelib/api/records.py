@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalice.app import Response
 
@@ -14,8 +14,10 @@ from chalicelib.api.request import context_of, json_object, query_day, query_par
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
-from chalicelib.domain.record_view import LegalHold, Playback, RecordingView
 from chalicelib.services.commands import Parsed, StatedReason
+
+if TYPE_CHECKING:  # annotations only: the values come from the services (no import at cold start)
+    from chalicelib.domain.record_view import LegalHold, Playback, RecordingView
 
 records = ApiBlueprint(__name__)
 

@@ -29,6 +29,8 @@ TAX_YEARS = 10
 MAX_QUERY_CHARS = 64
 # The longest period the audit trail is searched, exported or verified for at once.
 MAX_PERIOD_DAYS = 31
+# The longest period the supervisor's figures are computed for at once (a quarter).
+MAX_STATS_DAYS = 92
 # Free texts: reasons, names, file names, search filters.
 MAX_TEXT = {"name": 120, "filename": 120, "reason": 500, "filter": 200, "cursor": 512}
 

@@ -21,9 +21,6 @@ from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.calls import Call, RecordingState
 from chalicelib.domain.catalogue import OfficeId
 
-# The longest period the figures are computed for at once (a quarter).
-MAX_STATS_DAYS = 92
-
 
 @dataclass(frozen=True)
 class ServiceFigures:
