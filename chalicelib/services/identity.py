@@ -110,7 +110,7 @@ class Sessions:
             "amr": "pwd+otp",
         }
         if account.office:
-            claims["office"] = account.office.value
+            claims["office"] = account.office
         return self._issue(account.username, "staff", self._staff_lifetime, claims)
 
     def _issue(self, subject: str, kind: str, lifetime: timedelta, claims: dict[str, Any]) -> IssuedToken:
