@@ -1,22 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { axeViolations } from '../../test/axe'
+import { ADMIN, ADMIN_OFFICES } from '../../test/admin'
 import { click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, submit, text, type, waitFor } from '../../test/page'
-
-export const ADMIN = { kind: 'staff', username: 'admin1', name: 'Marta Vidal', roles: ['admin'], office: null }
-
-const WEEK = { '1': [['09:00', '14:00']], '2': [['09:00', '14:00']], '3': [], '4': [], '5': [], '6': [], '7': [] }
-export const ADMIN_OFFICES = [
-  {
-    id: 'OMAC',
-    name: { ca: "Oficina Municipal d'Atenció Ciutadana", es: 'Oficina Municipal de Atención Ciudadana', en: 'Citizen Service Office' },
-    timezone: 'Europe/Madrid',
-    address: 'Plaça de la Vila, 1',
-    kinds: [],
-    opening_hours: WEEK,
-    overflow_after_minutes: 5,
-    version: 3,
-  },
-]
 
 describe('the admin offices page', () => {
   pageTest({ zone: 'UTC' })
