@@ -312,9 +312,8 @@ function FiguresTable(props: { stats: Stats }) {
   const serviceName = useServiceName()
   const officeName = useOfficeName()
   return (
-    <section aria-labelledby="dash-table-caption">
-      <div class="table-wrap" role="region" aria-labelledby="dash-table-caption" tabIndex={0}>
-        <table class="records-table" id="dash-table">
+    <div class="table-wrap" role="region" aria-labelledby="dash-table-caption" tabIndex={0}>
+      <table class="records-table" id="dash-table">
           <caption id="dash-table-caption">{t('dash.tableCaption')}</caption>
           <thead>
             <tr>
@@ -341,8 +340,7 @@ function FiguresTable(props: { stats: Stats }) {
             )}
           </tbody>
         </table>
-      </div>
-    </section>
+    </div>
   )
 }
 
