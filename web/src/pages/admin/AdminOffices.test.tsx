@@ -28,6 +28,22 @@ describe('the admin offices page', () => {
     expect(await axeViolations()).toEqual([])
   })
 
+  it('is reached from the staff area, whose home it is for admins', async () => {
+    const api = routeApi({ 'GET /api/me': () => json(ADMIN), 'GET /api/admin/offices': () => json({ items: ADMIN_OFFICES }) })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/me', session: signedIn('staff') })
+    expect((await find('main a#staff-dashboard-link')).textContent).toBe('Figures dashboard')
+    await click(await find('main a#staff-admin-link'))
+    await waitFor(() => expect(document.activeElement?.id).toBe('admin-title'))
+    expect(text('h1')).toBe('Administration')
+    await waitFor(() => expect(document.querySelectorAll('.admin-home a')).toHaveLength(4))
+    expect([...document.querySelectorAll('.admin-home a')].map((a) => a.textContent)).toEqual(['Offices', 'Services', 'Staff', 'Holidays'])
+    await click(document.querySelector('#admin-link-offices'))
+    await waitFor(() => expect(document.querySelectorAll('table#offices tbody tr')).toHaveLength(1))
+    expect(document.activeElement?.id).toBe('admin-title')
+    expect(window.location.pathname).toBe('/staff/admin/offices')
+    expect(document.querySelector('main a#staff-dashboard-link')).toBeNull()
+  })
+
   it('tells someone who is not an admin that the page is not for them', async () => {
     await open({}, ['agent'])
     await waitFor(() => expect(text('main .notice')).toBe('This page is for administrators.'))
