@@ -158,6 +158,24 @@ describe('the admin staff pages', () => {
     await waitFor(() => expect(text('#links-status')).toBe('A link to set a new password has been sent to pere@example.org.'))
   })
 
+  it('after a version conflict, reloads the person and starts the form from what is saved now', async () => {
+    let saved = PERE
+    await open('/staff/admin/staff/pere.soler', {
+      'GET /api/admin/staff/pere.soler': () => json(saved),
+      'PUT /api/admin/staff/pere.soler': () => {
+        saved = { ...PERE, name: 'Pere Soler i Puig', version: 5 }
+        return problem(409, 'version_conflict')
+      },
+    })
+    await find('#account-name')
+    await type('#account-name', 'Pere S.')
+    await submit('form#account-form')
+    await waitFor(() => expect(text('#account-status')).toContain('Someone else has changed this in the meantime'))
+    await click(document.querySelector('#account-status-reload'))
+    await waitFor(() => expect((document.querySelector('#account-name') as HTMLInputElement).value).toBe('Pere Soler i Puig'))
+    expect(text('#account-status')).toBe('')
+  })
+
   it('resends the invitation of someone who has not activated their account', async () => {
     const api = await open('/staff/admin/staff/nou.agent', {
       'POST /api/admin/staff/nou.agent/invitation': () => new Response(null, { status: 202 }),

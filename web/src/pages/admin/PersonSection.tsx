@@ -35,15 +35,18 @@ export function PersonSection(props: { username: string }) {
   const { t } = useAdminI18n()
   const { api } = useAuth()
   const offices = useResource(() => listOffices(api), [])
-  const person = useResource(() => getStaff(api, props.username), [props.username], { keep: true })
+  // Each full read (the first, and "Reload" after a version conflict) starts the forms afresh from what is saved now;
+  // a quiet refresh after a save keeps what the forms show.
   const [generation, setGeneration] = useState(0)
+  const person = useResource(() => getStaff(api, props.username), [props.username], {
+    keep: true,
+    onReady: (_value, quiet) => {
+      if (!quiet) setGeneration((n) => n + 1)
+    },
+  })
   const officeList = offices.load.value ?? []
   const staff = person.load.value
-  // A version conflict: read the person again and start the forms afresh from what is saved now.
-  const reload = () => {
-    person.reload()
-    setGeneration((n) => n + 1)
-  }
+  const reload = person.reload
 
   return (
     <>
