@@ -27,7 +27,13 @@ describe('the admin services page', () => {
     const api = routeApi({
       'GET /api/me': () => json(ADMIN),
       'GET /api/admin/offices': () => json({ items: ADMIN_OFFICES }),
-      'GET /api/admin/procedures': () => json({ items: [{ id: 'padron', office_kinds: [], name: { ca: 'Padró', es: 'Padrón', en: 'Register' } }] }),
+      'GET /api/admin/procedures': () =>
+        json({
+          items: [
+            { id: 'padron', office_kinds: [], name: { ca: 'Padró', es: 'Padrón', en: 'Register' } },
+            { id: 'instalments', office_kinds: ['tax'], name: { ca: 'Fraccionament', es: 'Fraccionamiento', en: 'Instalments' } },
+          ],
+        }),
       'GET /api/admin/services': () => json({ items: [SERVICE, DISABLED] }),
       ...routes,
     })
@@ -59,6 +65,8 @@ describe('the admin services page', () => {
     expect(text('.service-preview .service-description')).toBe('Register your bicycle.')
     expect(text('.service-preview .service-duration')).toBe('Duration: 15 min')
     expect(document.querySelector('.service-preview a')).toBeNull()
+    // Only the procedures this office may offer: a tax procedure needs an office of kind "tax".
+    await waitFor(() => expect([...document.querySelectorAll('#service-procedure option')].map((o) => o.textContent)).toEqual(['None (conversation only)', 'Register']))
     await click(document.querySelector('#service-add-document'))
     await type('#service-required_documents-0-en', 'Invoice of the bicycle')
     await type('#service-duration_minutes', '20')

@@ -163,8 +163,12 @@ export function ServicesSection() {
         <ServiceForm
           key={editing.n}
           initial={editing.draft}
-          offices={officeList.map((o) => ({ value: o.id, label: localize(o.name, language).text || o.id }))}
-          procedures={(procedures.load.value ?? []).map((p) => ({ value: p.id, label: localize(p.name, language).text || p.id }))}
+          offices={officeList.map((o) => ({ value: o.id, label: localize(o.name, language).text || o.id, kinds: o.kinds ?? [] }))}
+          procedures={(procedures.load.value ?? []).map((p) => ({
+            value: p.id,
+            label: localize(p.name, language).text || p.id,
+            kinds: p.office_kinds ?? [],
+          }))}
           onSaved={refresh}
           onReload={async () => {
             const fresh = (await listServices(api, editing.draft.office)).find((s) => s.id === editing.draft.id)
@@ -179,8 +183,9 @@ export function ServicesSection() {
 
 function ServiceForm(props: {
   initial: Draft
-  offices: { value: string; label: string }[]
-  procedures: { value: string; label: string }[]
+  offices: { value: string; label: string; kinds: string[] }[]
+  /** `kinds`: the kinds of office that may offer it (none: any office). */
+  procedures: { value: string; label: string; kinds: string[] }[]
   onSaved: () => void
   onReload: () => void
 }) {
@@ -191,6 +196,11 @@ function ServiceForm(props: {
   const [draft, setDraft] = useState<Draft>(props.initial)
   const isNew = draft.version === 0
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((d) => ({ ...d, [key]: value }))
+  // The procedures this office may offer (a tax procedure: offices of kind "tax"), and the one already chosen.
+  const officeKinds = props.offices.find((o) => o.value === draft.office)?.kinds ?? []
+  const procedures = props.procedures.filter(
+    (p) => p.value === draft.procedure || p.kinds.length === 0 || p.kinds.some((k) => officeKinds.includes(k)),
+  )
 
   const submit = () => {
     const { version, ...fields } = draft
@@ -325,7 +335,7 @@ function ServiceForm(props: {
             {(a) => (
               <select {...a} class="input" value={draft.procedure} onChange={(e) => set('procedure', e.currentTarget.value)}>
                 <option value="">{t('admin.services.noProcedure')}</option>
-                {props.procedures.map((p) => (
+                {procedures.map((p) => (
                   <option key={p.value} value={p.value}>
                     {p.label}
                   </option>
