@@ -166,7 +166,8 @@ export function WeekEditor(props: {
           const name = weekdayName(language, day)
           return (
             <fieldset key={day} class="week__day" id={`${props.id}-${day}`} tabIndex={-1}>
-              <legend>{name}</legend>
+              {/* A heading of its own: "Dilluns", though "dilluns" inside a sentence. */}
+              <legend>{name.charAt(0).toLocaleUpperCase(language) + name.slice(1)}</legend>
               <IntervalsEditor
                 id={`${props.id}-${day}`}
                 name={name}
