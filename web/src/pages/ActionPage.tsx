@@ -43,6 +43,8 @@ export function ActionPage() {
   const go = (next: Step, target: string) => {
     errors.clear()
     setFailure(null)
+    // While a change is sent, the panel it was made in stays: the times with a day chosen, else the cancellation.
+    if (next !== 'time') setDay(null)
     setStep(next)
     focus(target)
   }
