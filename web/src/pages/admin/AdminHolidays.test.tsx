@@ -16,14 +16,14 @@ const SAVED_2026 = { year: 2026, items: [OFFICIAL_2027.items[0]], version: 2 }
 describe('the admin holidays page', () => {
   pageTest({ zone: 'UTC' })
 
-  async function open(routes: Parameters<typeof routeApi>[0] = {}) {
+  async function open(routes: Parameters<typeof routeApi>[0] = {}, language: 'ca' | 'es' | 'en' = 'en') {
     const api = routeApi({
       'GET /api/me': () => json(ADMIN),
       'GET /api/admin/offices': () => json({ items: ADMIN_OFFICES }),
       'GET /api/admin/holidays': (call) => json(call.url.endsWith('year=2027') ? OFFICIAL_2027 : SAVED_2026),
       ...routes,
     })
-    await mountApp({ fetch: api.fetch, language: 'en', path: '/staff/admin/holidays', session: signedIn('staff') })
+    await mountApp({ fetch: api.fetch, language, path: '/staff/admin/holidays', session: signedIn('staff') })
     await find('#holidays-form')
     return api
   }
@@ -41,6 +41,15 @@ describe('the admin holidays page', () => {
     expect(document.querySelectorAll('.holiday-list > li')).toHaveLength(2)
     expect((document.querySelector('#holidays-items-1-name-en') as HTMLInputElement).value).toBe('National Day of Catalonia')
     expect((document.querySelector('#holidays-items-1-scope') as HTMLSelectElement).value).toBe('regional')
+    expect(await axeViolations()).toEqual([])
+  })
+
+  it('speaks the page’s language (Spanish here)', async () => {
+    await open({}, 'es')
+    expect(text('h1')).toBe('Festivos')
+    expect(text('#holidays-title')).toBe('Festivos de 2026')
+    expect(text('#holidays-save')).toBe('Guardar los festivos de 2026')
+    expect(text('label[for="holidays-items-0-scope"]')).toBe('Se aplica a')
     expect(await axeViolations()).toEqual([])
   })
 
