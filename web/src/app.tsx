@@ -31,14 +31,17 @@ import {
   ACCESSIBILITY_PATH,
   AGENDA_PATH,
   APPOINTMENTS_PATH,
+  ADMIN_PATH,
   AUDIT_PATH,
   CATALOGUE_PATH,
+  DASHBOARD_PATH,
   DOCUMENTS_PATH,
   LEGAL_NOTICE_PATH,
   Link,
   matchRoute,
   ME_PATH,
   PRIVACY_PATH,
+  REBOOKING_PATH,
   RECORDINGS_PATH,
   RouterProvider,
   SIGN_IN_PATH,
@@ -189,6 +192,27 @@ function Shell() {
         {route.name === 'recordings' && (
           <LazyPage key="recordings" title={t('recs.title')} headingId="recordings-title" load={loadRecordingsPage} />
         )}
+        {route.name === 'admin' && (
+          <LazyPage
+            key={`admin-${route.section}-${route.id ?? ''}`}
+            title={t('admin.title')}
+            headingId="admin-title"
+            load={loadAdminPage}
+            pageProps={{ section: route.section, id: route.id }}
+          />
+        )}
+        {route.name === 'dashboard' && (
+          <LazyPage key="dashboard" title={t('dash.title')} headingId="dashboard-title" load={loadDashboardPage} />
+        )}
+        {route.name === 'rebooking' && (
+          <LazyPage key="rebooking" title={t('rebooking.title')} headingId="rebooking-title" load={loadRebookingPage} />
+        )}
+        {route.name === 'activate' && (
+          <LazyPage key="activate" title={t('activate.title')} headingId="activate-title" load={loadActivatePage} />
+        )}
+        {route.name === 'action' && (
+          <LazyPage key="action" title={t('act.title')} headingId="act-title" load={loadActionPage} />
+        )}
         {route.name === 'accessibility' && (
           <LazyPage key="accessibility" title={t('footer.accessibility')} headingId="legal-title" load={loadAccessibility} />
         )}
@@ -259,6 +283,12 @@ const loadLegalNotice = () => import('./pages/LegalPages').then((m) => m.LegalNo
 const loadAuditPage = () => import('./pages/AuditPage').then((m) => m.AuditPage)
 const loadAccessLogPage = () => import('./pages/AccessLogPage').then((m) => m.AccessLogPage)
 const loadRecordingsPage = () => import('./pages/RecordingsPage').then((m) => m.RecordingsPage)
+// The back office (admins, supervisors) and the pages opened from an emailed link: few people, few visits.
+const loadAdminPage = () => import('./pages/admin/AdminPage').then((m) => m.AdminPage)
+const loadDashboardPage = () => import('./pages/DashboardPage').then((m) => m.DashboardPage)
+const loadRebookingPage = () => import('./pages/RebookingPage').then((m) => m.RebookingPage)
+const loadActivatePage = () => import('./pages/ActivatePage').then((m) => m.ActivatePage)
+const loadActionPage = () => import('./pages/ActionPage').then((m) => m.ActionPage)
 
 /**
  * A page loaded on first use (the call page — WebRTC, stats, devices —, the staff, records and legal pages): until it
@@ -358,6 +388,27 @@ function AccountNav({ route }: { route: Route }) {
             aria-current={route.name === 'recordings' ? 'page' : undefined}
           >
             {t('recs.title')}
+          </Link>
+        </li>
+      )}
+      {staff && (roles.includes('supervisor') || roles.includes('admin')) && (
+        <li>
+          <Link id="dashboard-link" href={DASHBOARD_PATH} aria-current={route.name === 'dashboard' ? 'page' : undefined}>
+            {t('dash.title')}
+          </Link>
+        </li>
+      )}
+      {staff && (roles.includes('supervisor') || roles.includes('admin')) && (
+        <li>
+          <Link id="rebooking-link" href={REBOOKING_PATH} aria-current={route.name === 'rebooking' ? 'page' : undefined}>
+            {t('rebooking.title')}
+          </Link>
+        </li>
+      )}
+      {staff && roles.includes('admin') && (
+        <li>
+          <Link id="admin-link" href={ADMIN_PATH} aria-current={route.name === 'admin' ? 'page' : undefined}>
+            {t('admin.title')}
           </Link>
         </li>
       )}

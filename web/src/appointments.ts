@@ -16,7 +16,8 @@ export interface Slot {
   available: number
 }
 
-export type Status = 'booked' | 'cancelled' | 'completed' | 'incomplete' | 'no_show'
+/** `needs_rebooking`: its agent's time went away (leave, a holiday…) and nobody else was free: the citizen chooses again. */
+export type Status = 'booked' | 'cancelled' | 'completed' | 'incomplete' | 'no_show' | 'needs_rebooking'
 export type Outcome = 'completed' | 'incomplete' | 'no_show'
 export const OUTCOMES: Outcome[] = ['completed', 'incomplete', 'no_show']
 
@@ -168,14 +169,15 @@ export function minutesBetween(start: string, end: string): number {
 }
 
 export function isUpcoming(appointment: Appointment, now = Date.now()): boolean {
-  return appointment.status === 'booked' && Date.parse(appointment.end) > now
+  return (appointment.status === 'booked' && Date.parse(appointment.end) > now) || appointment.status === 'needs_rebooking'
 }
 
 /**
  * Whether the appointment can still be changed or cancelled: not once its time has come or its call has started
- * (the API answers 409 `already_started` then).
+ * (the API answers 409 `already_started` then). One that needs a new time always can.
  */
 export function canChange(appointment: Appointment, now = Date.now()): boolean {
+  if (appointment.status === 'needs_rebooking') return true
   const call = appointment.call?.state
   return appointment.status === 'booked' && Date.parse(appointment.start) > now && call !== 'in_call' && call !== 'ended'
 }

@@ -69,6 +69,11 @@ describe('the first-load bundle', () => {
       'src/pages/StaffSignInPage.tsx',
       'src/pages/AuditPage.tsx',
       'src/pages/RecordingsPage.tsx',
+      'src/pages/admin/AdminPage.tsx',
+      'src/pages/DashboardPage.tsx',
+      'src/pages/RebookingPage.tsx',
+      'src/pages/ActivatePage.tsx',
+      'src/pages/ActionPage.tsx',
     ]) {
       lazy(source)
     }

@@ -23,6 +23,11 @@ export type Route =
   | { name: 'audit' }
   | { name: 'accessLog' }
   | { name: 'recordings' }
+  | { name: 'admin'; section: AdminSection; id?: string }
+  | { name: 'dashboard' }
+  | { name: 'rebooking' }
+  | { name: 'activate' }
+  | { name: 'action' }
   | { name: 'accessibility' }
   | { name: 'privacy' }
   | { name: 'legalNotice' }
@@ -40,6 +45,11 @@ export const VERIFY_PATH = '/verify'
 export const AUDIT_PATH = '/staff/audit'
 export const ACCESS_LOG_PATH = '/me/access-log'
 export const RECORDINGS_PATH = '/staff/recordings'
+export const ADMIN_PATH = '/staff/admin'
+export const DASHBOARD_PATH = '/staff/dashboard'
+export const REBOOKING_PATH = '/staff/rebooking'
+export const ACTIVATE_PATH = '/staff/activate'
+export const ACTION_PATH = '/act'
 export const ACCESSIBILITY_PATH = '/accessibility'
 export const PRIVACY_PATH = '/privacy'
 export const LEGAL_NOTICE_PATH = '/legal-notice'
@@ -56,6 +66,10 @@ const FIXED: Record<string, Route['name']> = {
   [AUDIT_PATH]: 'audit',
   [ACCESS_LOG_PATH]: 'accessLog',
   [RECORDINGS_PATH]: 'recordings',
+  [DASHBOARD_PATH]: 'dashboard',
+  [REBOOKING_PATH]: 'rebooking',
+  [ACTIVATE_PATH]: 'activate',
+  [ACTION_PATH]: 'action',
   [ACCESSIBILITY_PATH]: 'accessibility',
   [PRIVACY_PATH]: 'privacy',
   [LEGAL_NOTICE_PATH]: 'legalNotice',
@@ -69,6 +83,15 @@ export function matchRoute(path: string): Route {
   if (trimmed === '/' || trimmed === '') return { name: 'catalogue' }
   const fixed = FIXED[trimmed]
   if (fixed) return { name: fixed } as Route
+  const admin = /^\/staff\/admin(?:\/(offices|services|staff|holidays)(?:\/([^/]+))?)?$/.exec(trimmed)
+  if (admin && !(admin[2] && admin[1] !== 'staff')) {
+    if (!admin[2]) return { name: 'admin', section: (admin[1] as AdminSection | undefined) ?? 'home' }
+    try {
+      return { name: 'admin', section: 'person', id: decodeURIComponent(admin[2]) }
+    } catch {
+      return { name: 'notFound' }
+    }
+  }
   const call = /^\/appointments\/([^/]+)\/call$/.exec(trimmed)
   if (call?.[1]) {
     try {
@@ -94,6 +117,15 @@ export function matchRoute(path: string): Route {
     }
   }
   return { name: 'notFound' }
+}
+
+/** The sections of the admin area; `person`: one member of staff (`/staff/admin/staff/:username`). */
+export type AdminSection = 'home' | 'offices' | 'services' | 'staff' | 'holidays' | 'person'
+
+export function adminPath(section: AdminSection, id?: string): string {
+  if (section === 'home') return ADMIN_PATH
+  if (section === 'person') return `${ADMIN_PATH}/staff/${encodeURIComponent(id ?? '')}`
+  return `${ADMIN_PATH}/${section}`
 }
 
 export function servicePath(id: string): string {

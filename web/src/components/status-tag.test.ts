@@ -6,7 +6,7 @@ import { shownStatus } from './status-tag'
 // Read from disk (tests run in web/): the test runner hands stylesheets to tests as empty modules, even with ?raw.
 const css = readFileSync(`${process.cwd()}/src/styles.css`, 'utf8')
 
-const STATUSES = ['booked', 'in_progress', 'completed', 'incomplete', 'cancelled', 'no_show']
+const STATUSES = ['booked', 'in_progress', 'completed', 'incomplete', 'cancelled', 'no_show', 'needs_rebooking']
 const PAGE = '#ffffff' // --surface, the page the tags sit on
 
 function rule(selector: string): Record<string, string> {

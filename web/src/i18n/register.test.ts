@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest'
 import { CATALOGUES } from '../test/catalogues'
 import recordsCa from './records/ca.json'
 import recordsEs from './records/es.json'
+import adminCa from './admin/ca.json'
+import adminEs from './admin/es.json'
 
 // The apostrophes the catalogues use: ' and ’.
 const A = "['’]"
@@ -35,11 +37,11 @@ function offences(language: 'ca' | 'es', catalogue: Record<string, string>): str
 
 describe('one formal register per language', () => {
   it('speaks to people as "vós" in Catalan', () => {
-    expect(offences('ca', { ...CATALOGUES.ca, ...recordsCa })).toEqual([])
+    expect(offences('ca', { ...CATALOGUES.ca, ...recordsCa, ...adminCa })).toEqual([])
   })
 
   it('speaks to people as "usted" in Spanish', () => {
-    expect(offences('es', { ...CATALOGUES.es, ...recordsEs })).toEqual([])
+    expect(offences('es', { ...CATALOGUES.es, ...recordsEs, ...adminEs })).toEqual([])
   })
 
   it('never names the eIDAS levels to citizens ("substantial" means nothing to them)', () => {

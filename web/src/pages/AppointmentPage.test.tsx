@@ -203,6 +203,22 @@ describe('my appointments', () => {
     expect(document.querySelector('button#reschedule')).toBeNull()
   })
 
+  it('an appointment that needs a new time says so, and offers to change or cancel it (no calendar)', async () => {
+    const api = routeApi({
+      'GET /api/me': () => json(CITIZEN),
+      'GET /api/appointments/appt-1': () => json(appointment({ status: 'needs_rebooking' })),
+    })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1', session: signedIn('citizen') })
+    await waitFor(() => expect(text('#appointment-status')).toBe('Choose another time'))
+    expect(text('#appointment-rebook')).toBe(
+      'This appointment can no longer take place at the booked time. Choose another time or cancel it.',
+    )
+    expect(document.querySelector('button#reschedule')).not.toBeNull()
+    expect(document.querySelector('button#cancel-appointment')).not.toBeNull()
+    expect(document.querySelector('button#add-to-calendar')).toBeNull()
+    expect(document.querySelector('#appointment-started')).toBeNull()
+  })
+
   it('says when the appointment is not found', async () => {
     const api = routeApi({ 'GET /api/me': () => json(CITIZEN) })
     await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/nope', session: signedIn('citizen') })

@@ -171,9 +171,14 @@ export function AppointmentPage(props: { id: string }) {
           <Confirmation kind={confirmation} appointment={a} staff={staff} onAddToCalendar={() => addToCalendar(a)} />
         )}
         {a && a.status === 'booked' && mode === null && <CallLink appointment={a} staff={staff} />}
+        {a && a.status === 'needs_rebooking' && mode === null && (
+          <p class="notice" id="appointment-rebook">
+            {t('appt.needsRebooking')}
+          </p>
+        )}
         {a && isUpcoming(a) && mode === null && (
           <div class="actions">
-            {!staff && (
+            {!staff && a.status === 'booked' && (
               <button
                 type="button"
                 id="add-to-calendar"

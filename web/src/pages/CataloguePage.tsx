@@ -67,7 +67,8 @@ export function CataloguePage() {
   )
 }
 
-function ServiceCard({ service }: { service: Service }) {
+/** A service as the catalogue shows it; `preview`: the admin's live preview, whose "See details" goes nowhere. */
+export function ServiceCard({ service, preview }: { service: Service; preview?: boolean }) {
   const { t, language } = useI18n()
   return (
     <li class="service-card" data-service-id={service.id}>
@@ -76,11 +77,15 @@ function ServiceCard({ service }: { service: Service }) {
       <p class="service-duration">
         {t('service.durationLabel')}: {t('service.duration', { minutes: service.duration_minutes })}
       </p>
-      <Link class="service-link" href={servicePath(service.id)}>
-        {t('service.details')}
-        {/* Ten "See details" links read alike out of context: the name tells them apart. */}
-        <span class="visually-hidden">: {localize(service.name, language).text}</span>
-      </Link>
+      {preview ? (
+        <span class="service-link">{t('service.details')}</span>
+      ) : (
+        <Link class="service-link" href={servicePath(service.id)}>
+          {t('service.details')}
+          {/* Ten "See details" links read alike out of context: the name tells them apart. */}
+          <span class="visually-hidden">: {localize(service.name, language).text}</span>
+        </Link>
+      )}
     </li>
   )
 }

@@ -14,10 +14,12 @@ import { assuranceName, label } from '../offices'
 import { useAnnounce, useDocumentTitle, useOfficeName } from '../page-context'
 import {
   ACCESS_LOG_PATH,
+  ADMIN_PATH,
   AGENDA_PATH,
   APPOINTMENTS_PATH,
   AUDIT_PATH,
   CATALOGUE_PATH,
+  DASHBOARD_PATH,
   Link,
   ME_PATH,
   RECORDINGS_PATH,
@@ -137,7 +139,8 @@ function CitizenArea({ profile }: { profile: CitizenProfile }) {
 function StaffArea({ profile }: { profile: StaffProfile }) {
   const officeName = useOfficeName()
   const { t } = useI18n()
-  const hasPages = ['agent', 'supervisor', 'auditor'].some((role) => profile.roles.includes(role))
+  const hasPages = ['agent', 'supervisor', 'auditor', 'admin'].some((role) => profile.roles.includes(role))
+  const figures = profile.roles.includes('supervisor') || profile.roles.includes('admin')
   return (
     <>
       <dl class="facts">
@@ -180,6 +183,20 @@ function StaffArea({ profile }: { profile: StaffProfile }) {
             <li>
               <Link href={RECORDINGS_PATH} id="staff-recordings-link">
                 {t('recs.title')}
+              </Link>
+            </li>
+          )}
+          {figures && (
+            <li>
+              <Link href={DASHBOARD_PATH} id="staff-dashboard-link">
+                {t('dash.title')}
+              </Link>
+            </li>
+          )}
+          {profile.roles.includes('admin') && (
+            <li>
+              <Link href={ADMIN_PATH} id="staff-admin-link">
+                {t('admin.title')}
               </Link>
             </li>
           )}

@@ -109,6 +109,7 @@ describe('where staff land after signing in', () => {
     expect(staffHome(['agent'])).toBe('/agenda')
     expect(staffHome(['supervisor'])).toBe('/agenda')
     expect(staffHome(['auditor'])).toBe('/staff/audit')
-    expect(staffHome(['admin'])).toBe('/me')
+    expect(staffHome(['admin'])).toBe('/staff/admin')
+    expect(staffHome([])).toBe('/me')
   })
 })

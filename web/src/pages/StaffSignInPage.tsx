@@ -10,7 +10,7 @@ import { PanelForm, problemMessage, TextField, useFormErrors, validationErrors }
 import { safeReturnPath } from '../identity'
 import { useI18n } from '../i18n/context'
 import { useAnnounce, useDocumentTitle } from '../page-context'
-import { AGENDA_PATH, AUDIT_PATH, ME_PATH, useRouter } from '../router'
+import { ADMIN_PATH, AGENDA_PATH, AUDIT_PATH, ME_PATH, useRouter } from '../router'
 import type { Token } from '../session'
 import { showCodeProblem, SignInHeader, tokenFrom, typedCode, useRedirectWhenSignedIn, useStepFocus } from './sign-in-common'
 
@@ -19,11 +19,12 @@ const LOGIN_FIELDS = { username: 'username', password: 'password', otp: 'staff-o
 
 /**
  * Where a member of staff lands after signing in (unless they were sent here from a page): agents and supervisors on
- * their day agenda, auditors on the audit trail, anyone else (administrators) on their staff area.
+ * their day agenda, auditors on the audit trail, administrators on the administration, anyone else on their staff area.
  */
 export function staffHome(roles: readonly string[]): string {
   if (roles.includes('agent') || roles.includes('supervisor')) return AGENDA_PATH
   if (roles.includes('auditor')) return AUDIT_PATH
+  if (roles.includes('admin')) return ADMIN_PATH
   return ME_PATH
 }
 

@@ -5,6 +5,7 @@
  */
 import { byLanguage, catalogueCode, registerCatalogue, type Language, type Messages } from '../i18n'
 import type legalCa from '../i18n/legal/ca.json'
+import type { AdminMessages } from '../i18n/admin'
 import type { RecordsMessages } from '../i18n/records'
 
 export type LegalMessages = Record<keyof typeof legalCa, string>
@@ -13,6 +14,7 @@ const FILES = {
   main: import.meta.glob<Messages>('../i18n/*.json', { eager: true, import: 'default' }),
   records: import.meta.glob<RecordsMessages>('../i18n/records/*.json', { eager: true, import: 'default' }),
   legal: import.meta.glob<LegalMessages>('../i18n/legal/*.json', { eager: true, import: 'default' }),
+  admin: import.meta.glob<AdminMessages>('../i18n/admin/*.json', { eager: true, import: 'default' }),
 }
 
 /** The languages each folder has a catalogue for (declared or not), by file name, sorted. */
@@ -20,6 +22,7 @@ export const CATALOGUE_CODES: Record<keyof typeof FILES, string[]> = {
   main: Object.keys(FILES.main).map(catalogueCode).sort(),
   records: Object.keys(FILES.records).map(catalogueCode).sort(),
   legal: Object.keys(FILES.legal).map(catalogueCode).sort(),
+  admin: Object.keys(FILES.admin).map(catalogueCode).sort(),
 }
 
 // Typed as complete: a declared language without its file fails the catalogues' test that compares CATALOGUE_CODES
@@ -27,6 +30,7 @@ export const CATALOGUE_CODES: Record<keyof typeof FILES, string[]> = {
 export const CATALOGUES = byLanguage(FILES.main) as Record<Language, Messages>
 export const RECORDS_CATALOGUES = byLanguage(FILES.records) as Record<Language, RecordsMessages>
 export const LEGAL_CATALOGUES = byLanguage(FILES.legal) as Record<Language, LegalMessages>
+export const ADMIN_CATALOGUES = byLanguage(FILES.admin) as Record<Language, AdminMessages>
 
 /** Makes every catalogue available to `translate` at once (the tests' setup file calls it). */
 export function registerAllCatalogues(): void {

@@ -1,0 +1,199 @@
+/** `/staff/admin/offices`: the offices (a new one needs no code change), each with names, zone, address and hours. */
+import { useState } from 'preact/hooks'
+import { adminWrite, listOffices, officePath, type AdminOffice } from '../../admin'
+import { useAuth } from '../../auth'
+import { LoadStatus } from '../../components/error-state'
+import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
+import { Localized } from '../../components/localized'
+import { adminLabel, useAdminI18n } from '../../i18n/admin'
+import { useFocusAfterRender } from '../../page-context'
+import { useResource } from '../../resource'
+import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveStatus, useSave, WeekEditor } from './common'
+
+export const OFFICE_KINDS = ['tax'] as const
+
+const NEW_OFFICE: AdminOffice = {
+  id: '',
+  name: {},
+  timezone: 'Europe/Madrid',
+  address: '',
+  kinds: [],
+  opening_hours: emptyWeek(),
+  overflow_after_minutes: 5,
+  version: 0,
+}
+
+export function OfficesSection() {
+  const { t } = useAdminI18n()
+  const { api } = useAuth()
+  const { load, reload, refresh } = useResource(() => listOffices(api), [], { keep: true })
+  const [editing, setEditing] = useState<{ office: AdminOffice; n: number } | null>(null)
+  const focus = useFocusAfterRender()
+
+  const open = (office: AdminOffice) => {
+    setEditing((now) => ({ office, n: (now?.n ?? 0) + 1 }))
+    focus('office-form-title')
+  }
+
+  return (
+    <>
+      <p class="lead">{t('admin.offices.intro')}</p>
+      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      {load.value && (
+        <div class="table-wrap" role="region" aria-labelledby="offices-caption" tabIndex={0}>
+          <table id="offices" class="records-table">
+            <caption id="offices-caption">{t('admin.offices.caption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.offices.id')}</th>
+                <th scope="col">{t('admin.offices.name')}</th>
+                <th scope="col">{t('admin.offices.timezone')}</th>
+                <th scope="col">{t('admin.offices.kinds')}</th>
+                <th scope="col">
+                  <span class="visually-hidden">{t('admin.actions')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {load.value.map((office) => (
+                <tr key={office.id} data-id={office.id}>
+                  <th scope="row">{office.id}</th>
+                  <td>
+                    <Localized as="span" text={office.name} />
+                  </td>
+                  <td>{office.timezone}</td>
+                  <td>{office.kinds.map((k) => adminLabel(t, `admin.offices.kind.${k}`, k)).join(', ')}</td>
+                  <td>
+                    <button type="button" class="button button--secondary button--small" id={`edit-${office.id}`} onClick={() => open(office)}>
+                      {t('admin.edit')}
+                      <span class="visually-hidden"> {office.id}</span>
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div class="actions">
+        <button type="button" class="button" id="new-office" onClick={() => open({ ...NEW_OFFICE, opening_hours: emptyWeek() })}>
+          {t('admin.offices.new')}
+        </button>
+      </div>
+      {editing && (
+        <OfficeForm
+          key={editing.n}
+          office={editing.office}
+          onSaved={refresh}
+          onReload={async () => {
+            const fresh = (await listOffices(api)).find((o) => o.id === editing.office.id)
+            refresh()
+            if (fresh) open(fresh)
+          }}
+        />
+      )}
+    </>
+  )
+}
+
+function OfficeForm(props: { office: AdminOffice; onSaved: () => void; onReload: () => void }) {
+  const { t } = useAdminI18n()
+  const { api } = useAuth()
+  const errors = useFormErrors()
+  const save = useSave('office', errors)
+  const [draft, setDraft] = useState<AdminOffice>(props.office)
+  const isNew = draft.version === 0
+  const set = <K extends keyof AdminOffice>(key: K, value: AdminOffice[K]) => setDraft((d) => ({ ...d, [key]: value }))
+
+  const submit = () => {
+    const { version, ...fields } = draft
+    const body = { ...fields, id: fields.id.trim(), address: fields.address.trim() }
+    const onSaved = (answer: unknown) => {
+      const saved = isNew ? (answer as AdminOffice) : (answer as { office?: AdminOffice }).office
+      if (saved && typeof saved.version === 'number') setDraft((d) => ({ ...d, version: saved.version }))
+      props.onSaved()
+    }
+    if (isNew) return save.save({ write: () => adminWrite(api, 'POST', officePath(), body), onSaved })
+    const put = (preview: boolean) => adminWrite(api, 'PUT', officePath(draft.id), { ...body, version }, preview)
+    return save.save({ preview: () => put(true), write: () => put(false), onSaved })
+  }
+
+  const title = props.office.version === 0 ? t('admin.offices.new') : t('admin.offices.edit', { id: props.office.id })
+  return (
+    <section class="panel" aria-labelledby="office-form-title">
+      <h2 id="office-form-title" tabIndex={-1}>
+        {title}
+      </h2>
+      <ErrorSummary id="office-errors" errors={errors.summary} focusKey={errors.key} />
+      <Form id="office-form" onSubmit={submit}>
+        {isNew && (
+          <TextField
+            id="office-id"
+            type="text"
+            label={t('admin.offices.id')}
+            hint={t('admin.offices.idHint')}
+            autoCapitalize="characters"
+            spellcheck={false}
+            error={errors.fields['office-id']}
+            value={draft.id}
+            onValue={(v) => set('id', v.toUpperCase())}
+          />
+        )}
+        <LocalizedFields id="office-name" legend={t('admin.offices.name')} value={draft.name} onValue={(v) => set('name', v)} errors={errors} />
+        <TextField
+          id="office-timezone"
+          type="text"
+          label={t('admin.offices.timezone')}
+          hint={t('admin.offices.timezoneHint')}
+          spellcheck={false}
+          error={errors.fields['office-timezone']}
+          value={draft.timezone}
+          onValue={(v) => set('timezone', v)}
+        />
+        <TextField
+          id="office-address"
+          type="text"
+          label={t('admin.offices.address')}
+          error={errors.fields['office-address']}
+          value={draft.address}
+          onValue={(v) => set('address', v)}
+        />
+        <Checkboxes
+          id="office-kinds"
+          legend={t('admin.offices.kinds')}
+          options={OFFICE_KINDS.map((k) => ({ value: k, label: t('admin.offices.kind.tax') }))}
+          value={draft.kinds}
+          onValue={(v) => set('kinds', v)}
+          errors={errors}
+        />
+        <Field id="office-overflow_after_minutes" label={t('admin.offices.overflow')} hint={t('admin.offices.overflowHint')} errors={errors}>
+          {(a) => (
+            <input
+              {...a}
+              type="number"
+              min={0}
+              max={120}
+              class="input input--number"
+              value={draft.overflow_after_minutes}
+              onInput={(event) => set('overflow_after_minutes', Number(event.currentTarget.value))}
+            />
+          )}
+        </Field>
+        <WeekEditor
+          id="office-opening_hours"
+          legend={t('admin.offices.hours')}
+          hint={t('admin.offices.hoursHint')}
+          value={draft.opening_hours}
+          onValue={(v) => set('opening_hours', v)}
+          errors={errors}
+        />
+        <div class="actions">
+          <button type="submit" class="button" id="office-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
+            {isNew ? t('admin.create') : t('admin.save')}
+          </button>
+        </div>
+      </Form>
+      <SaveStatus id="office-status" save={save} onReload={props.onReload} />
+    </section>
+  )
+}

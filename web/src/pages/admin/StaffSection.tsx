@@ -1,0 +1,213 @@
+/**
+ * `/staff/admin/staff`: the council's staff by office (their roles, whether they have activated their account, whether
+ * it is enabled) and the invitation of a new person, who gets an email with a link to set their password.
+ */
+import { useState } from 'preact/hooks'
+import { adminWrite, listOffices, listStaff, ROLES, staffPath, type AdminOffice, type StaffMember } from '../../admin'
+import { useAuth } from '../../auth'
+import { LoadStatus } from '../../components/error-state'
+import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
+import { localize } from '../../i18n'
+import { useAdminI18n, type AdminTranslate } from '../../i18n/admin'
+import { label } from '../../offices'
+import { useResource } from '../../resource'
+import { adminPath, Link } from '../../router'
+import { Checkboxes, Field, SaveStatus, useSave } from './common'
+
+export function roleNames(t: AdminTranslate, roles: string[]): string {
+  return roles.map((role) => label(t, `role.${role}`, role)).join(', ')
+}
+
+export function staffState(t: AdminTranslate, staff: StaffMember): string {
+  if (!staff.enabled) return t('admin.staff.disabled')
+  return staff.activated ? t('admin.staff.active') : t('admin.staff.invited')
+}
+
+export function OfficeSelect(props: {
+  id: string
+  label: string
+  hint?: string
+  offices: AdminOffice[]
+  value: string
+  onValue: (value: string) => void
+  errors: ReturnType<typeof useFormErrors>
+  none: string
+}) {
+  const { language } = useAdminI18n()
+  return (
+    <Field id={props.id} label={props.label} hint={props.hint} errors={props.errors}>
+      {(a) => (
+        <select {...a} class="input" value={props.value} onChange={(e) => props.onValue(e.currentTarget.value)}>
+          <option value="">{props.none}</option>
+          {props.offices.map((o) => (
+            <option key={o.id} value={o.id}>
+              {localize(o.name, language).text || o.id}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  )
+}
+
+export function StaffSection() {
+  const { t, language } = useAdminI18n()
+  const { api } = useAuth()
+  const [office, setOffice] = useState('')
+  const offices = useResource(() => listOffices(api), [])
+  const { load, reload, refresh } = useResource(() => listStaff(api, office), [office], { keep: true })
+  const officeList = offices.load.value ?? []
+  const officeLabel = (id: string | null) => {
+    if (!id) return '—'
+    const found = officeList.find((o) => o.id === id)
+    return found ? localize(found.name, language).text || id : id
+  }
+
+  return (
+    <>
+      <p class="lead">{t('admin.staff.intro')}</p>
+      <div class="field">
+        <label class="field__label" for="staff-office">
+          {t('admin.staff.office')}
+        </label>
+        <select id="staff-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
+          <option value="">{t('admin.allOffices')}</option>
+          {officeList.map((o) => (
+            <option key={o.id} value={o.id}>
+              {localize(o.name, language).text || o.id}
+            </option>
+          ))}
+        </select>
+      </div>
+      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      {load.value && (
+        <div class="table-wrap" role="region" aria-labelledby="staff-caption" tabIndex={0}>
+          <table id="staff" class="records-table">
+            <caption id="staff-caption">{t('admin.staff.caption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.staff.name')}</th>
+                <th scope="col">{t('admin.staff.username')}</th>
+                <th scope="col">{t('admin.staff.roles')}</th>
+                <th scope="col">{t('admin.staff.office')}</th>
+                <th scope="col">{t('admin.staff.state')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {load.value.map((person) => (
+                <tr key={person.username} data-id={person.username}>
+                  <th scope="row">
+                    <Link id={`person-${person.username}`} href={adminPath('person', person.username)}>
+                      {person.name}
+                    </Link>
+                  </th>
+                  <td>{person.username}</td>
+                  <td>{roleNames(t, person.roles)}</td>
+                  <td>{officeLabel(person.office)}</td>
+                  <td>{staffState(t, person)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <InviteForm offices={officeList} onSaved={refresh} />
+    </>
+  )
+}
+
+function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
+  const { t } = useAdminI18n()
+  const { api } = useAuth()
+  const errors = useFormErrors()
+  const save = useSave('invite', errors)
+  const empty = { username: '', name: '', email: '', roles: ['agent'], office: '' }
+  const [draft, setDraft] = useState(empty)
+  const [invited, setInvited] = useState<string | null>(null)
+  const set = <K extends keyof typeof empty>(key: K, value: (typeof empty)[K]) => setDraft((d) => ({ ...d, [key]: value }))
+
+  const submit = () => {
+    const fields: Record<string, string> = {}
+    if (draft.roles.length === 0) fields['invite-roles'] = t('admin.staff.rolesMissing')
+    if (draft.roles.includes('agent') && !draft.office) fields['invite-office'] = t('admin.staff.officeMissing')
+    if (Object.keys(fields).length) return errors.show(fields)
+    const body = {
+      username: draft.username.trim(),
+      name: draft.name.trim(),
+      email: draft.email.trim(),
+      roles: draft.roles,
+      ...(draft.office ? { office: draft.office } : {}),
+    }
+    return save.save({
+      write: () => adminWrite(api, 'POST', staffPath(), body),
+      onSaved: () => {
+        setInvited(body.email)
+        setDraft(empty)
+        props.onSaved()
+      },
+    })
+  }
+
+  return (
+    <section class="panel" aria-labelledby="invite-title">
+      <h2 id="invite-title">{t('admin.staff.invite')}</h2>
+      <p>{t('admin.staff.inviteIntro')}</p>
+      <ErrorSummary id="invite-errors" errors={errors.summary} focusKey={errors.key} />
+      <Form id="invite-form" onSubmit={submit}>
+        <TextField
+          id="invite-username"
+          type="text"
+          label={t('admin.staff.username')}
+          hint={t('admin.staff.usernameHint')}
+          autoCapitalize="none"
+          spellcheck={false}
+          autocomplete="off"
+          error={errors.fields['invite-username']}
+          value={draft.username}
+          onValue={(v) => set('username', v)}
+        />
+        <TextField id="invite-name" type="text" label={t('admin.staff.name')} autocomplete="off" error={errors.fields['invite-name']} value={draft.name} onValue={(v) => set('name', v)} />
+        <TextField
+          id="invite-email"
+          type="email"
+          label={t('admin.staff.email')}
+          autocomplete="off"
+          spellcheck={false}
+          error={errors.fields['invite-email']}
+          value={draft.email}
+          onValue={(v) => set('email', v)}
+        />
+        <Checkboxes
+          id="invite-roles"
+          legend={t('admin.staff.roles')}
+          options={ROLES.map((role) => ({ value: role, label: label(t, `role.${role}`, role) }))}
+          value={draft.roles}
+          onValue={(v) => set('roles', v)}
+          errors={errors}
+        />
+        <OfficeSelect
+          id="invite-office"
+          label={t('admin.staff.office')}
+          hint={t('admin.staff.officeHint')}
+          offices={props.offices}
+          value={draft.office}
+          onValue={(v) => set('office', v)}
+          errors={errors}
+          none={t('admin.staff.noOffice')}
+        />
+        <div class="actions">
+          <button type="submit" class="button" id="invite-send" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
+            {t('admin.staff.inviteSend')}
+          </button>
+        </div>
+      </Form>
+      {save.state.state === 'done' && invited ? (
+        <p class="notice" id="invite-done" aria-live="polite">
+          {t('admin.staff.invited.sent', { email: invited })}
+        </p>
+      ) : (
+        <SaveStatus id="invite-status" save={save} onReload={() => save.reset()} />
+      )}
+    </section>
+  )
+}
