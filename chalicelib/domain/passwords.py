@@ -27,6 +27,6 @@ def password_problem(password: object, username: str, field: str = "password") -
         return FieldError(field, "contains_username")
     from zxcvbn import zxcvbn  # ~40 ms to load its lists: only when someone sets a password
 
-    if int(zxcvbn(password, user_inputs=[username], max_length=MAX_LENGTH)["score"]) < MIN_SCORE:
+    if int(zxcvbn(password, user_inputs=[username, *username.split(".")], max_length=MAX_LENGTH)["score"]) < MIN_SCORE:
         return FieldError(field, "too_common")
     return None
