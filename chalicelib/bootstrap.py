@@ -450,6 +450,7 @@ class Container:
             self.procedure_store.documents_of_appointment,
             self.audit,
             self.council_zone,
+            lambda: [o.id for o in self.catalogue.offices()],
         )
 
 

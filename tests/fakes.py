@@ -16,7 +16,7 @@ from chalicelib.auth.state import Challenge, Session
 from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.audit import AuditEvent
 from chalicelib.domain.calls import Call, MediaNode
-from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service
+from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text, WeeklyHours
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.identity_check import IdentityCheck
 from chalicelib.domain.trail import LogFileRef
@@ -37,12 +37,18 @@ class ManualClock:
         self.now += seconds
 
 
+def closed_office(office_id: OfficeId) -> Office:
+    return Office(office_id, Text(ca=office_id), "", "Europe/Madrid", WeeklyHours({}))
+
+
 class InMemoryCatalogue:
     """The catalogue repository in a dict, counting how often the service list is read."""
 
-    def __init__(self, services: list[Service] | None = None) -> None:
+    def __init__(self, services: list[Service] | None = None, offices: list[Office] | None = None) -> None:
         self.services = {s.id: s for s in services or []}
-        self.offices: dict[OfficeId, Office] = {}
+        # Without offices given, the offices the services name, closed all week.
+        named = offices or [closed_office(s.office) for s in self.services.values()]
+        self.offices: dict[OfficeId, Office] = {o.id: o for o in named}
         self.reads = 0
 
     def list_services(self) -> list[Service]:
@@ -415,7 +421,7 @@ class InMemoryBookingStore:
         for (pk, sk), _ in self.rows.items():
             prefix, _, month = pk.rpartition("#")
             in_range = first_unit[:7] <= month <= last_unit[:7] and first_unit <= sk <= last_unit + "#\uffff"
-            if prefix == f"CAP#{office.value}" and in_range:
+            if prefix == f"CAP#{office}" and in_range:
                 unit, _, agent = sk.partition("#")
                 found.add((unit, agent))
         return found
@@ -427,7 +433,7 @@ class InMemoryBookingStore:
         return sorted((a for a in self.appointments.values() if a.citizen == citizen), key=lambda a: a.start)
 
     def of_office_day(self, office: OfficeId, day: str) -> list[Appointment]:
-        found = (a for a in self.appointments.values() if a.office is office and a.start.date().isoformat() == day)
+        found = (a for a in self.appointments.values() if a.office == office and a.start.date().isoformat() == day)
         return sorted(found, key=lambda a: a.start)
 
     # --- writes ---------------------------------------------------------------------------------------------------
@@ -585,7 +591,7 @@ _NULLABLE = ("citizen_contact", "citizen_name", "outcome_notes", "identity_check
 
 
 def _unit_key(a: Appointment, unit: str) -> tuple[str, str]:
-    return f"CAP#{a.office.value}#{unit[:7]}", f"{unit}#{a.agent}"
+    return f"CAP#{a.office}#{unit[:7]}", f"{unit}#{a.agent}"
 
 
 class InMemoryCallStore:

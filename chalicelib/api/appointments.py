@@ -27,7 +27,7 @@ def appointment_json(
     body: dict[str, Any] = {
         "id": appointment.id,
         "service_id": appointment.service_id,
-        "office": appointment.office.value,
+        "office": appointment.office,
         "start": appointment.start.isoformat(),
         "end": appointment.end.isoformat(),
         "status": appointment.status.value,
@@ -160,5 +160,5 @@ def agenda() -> Response:
     booking = get_container().booking
     chosen = query_day(appointments.current_request, "date", booking.agenda_window())
     day, office, found = booking.agenda(principal(), chosen, params.get("office"))
-    body = {"date": day.isoformat(), "office": office.value, "items": _many(found), "next": None}
+    body = {"date": day.isoformat(), "office": office, "items": _many(found), "next": None}
     return json_response(body, headers=NO_STORE)

@@ -126,7 +126,7 @@ def me() -> Response:
             "username": caller.subject,
             "name": caller.name,
             "roles": sorted(r.value for r in caller.roles),
-            "office": caller.office.value if caller.office else None,
+            "office": caller.office if caller.office else None,
             "expires_at": expires_at,
         }
     return json_response(body, headers=NO_STORE)

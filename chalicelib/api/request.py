@@ -71,18 +71,6 @@ def language_of(request: Request) -> str:
     return from_accept_language(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
 
 
-def query_choice(request: Request, name: str, choices: type[E]) -> E | None:
-    params: dict[str, str] = dict(request.query_params or {})
-    value = params.get(name)
-    if value is None:
-        return None
-    try:
-        return choices(value)
-    except ValueError:
-        allowed = ", ".join(c.value for c in choices)
-        raise ValidationFailed([FieldError(name, "one_of", choices=allowed)]) from None
-
-
 def context_of(request: Request) -> RequestContext:
     context: dict[str, Any] = dict(request.context or {})
     # Behind CloudFront the connection's address is an edge's, shared by everyone: the middleware then sets the

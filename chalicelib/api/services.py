@@ -7,9 +7,9 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api.blueprint import ApiBlueprint, json_response
-from chalicelib.api.request import query_choice
+from chalicelib.api.request import query_params
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.catalogue import Office, OfficeId, Service
+from chalicelib.domain.catalogue import Office, Service
 
 services = ApiBlueprint(__name__)
 
@@ -21,18 +21,16 @@ def service_json(service: Service) -> dict[str, Any]:
     return {"id": service.id, **service.described()}
 
 
-# ISO weekdays: "1" = Monday … "7" = Sunday (the domain counts 0 = Monday).
-ISO_WEEKDAYS = range(1, 8)
-
-
 def office_json(office: Office) -> dict[str, Any]:
-    hours = office.opening_hours.intervals
+    """openapi ``Office``: what anyone may know of an office."""
     return {
-        "id": office.id.value,
+        "id": office.id,
         "name": office.name.as_dict(),
         "timezone": office.timezone,
         "address": office.address,
-        "opening_hours": {str(day): [list(span) for span in hours.get(day - 1, ())] for day in ISO_WEEKDAYS},
+        "kinds": sorted(office.kinds),
+        "opening_hours": office.opening_hours.iso(),
+        "overflow_after_minutes": office.overflow_after_minutes,
     }
 
 
@@ -43,8 +41,9 @@ def list_offices() -> Response:
 
 @services.route("/services", methods=["GET"])
 def list_services() -> Response:
-    office = query_choice(services.current_request, "office", OfficeId)
-    items = get_container().catalogue.list_services(office)
+    catalogue = get_container().catalogue
+    office = catalogue.office_named(query_params(services.current_request).get("office"))
+    items = catalogue.list_services(office)
     return json_response({"items": [service_json(s) for s in items], "next": None}, headers=CACHE)
 
 

@@ -26,7 +26,11 @@ def _figures() -> Figures:
     request = stats.current_request
     service = get_container().stats
     query = commands.stats_query(
-        query_params(request), today=service.today(), window=service.window(), zone=service.zone
+        query_params(request),
+        today=service.today(),
+        window=service.window(),
+        zone=service.zone,
+        offices=service.offices(),
     )
     return service.figures(principal(), query, context_of(request))
 
@@ -57,8 +61,7 @@ def figures_json(found: Figures) -> dict[str, Any]:
         "from": found.start.isoformat(),
         "to": found.end.isoformat(),
         "offices": [
-            {"office": office.office.value, "services": [asdict(s) for s in office.services]}
-            for office in found.offices
+            {"office": office.office, "services": [asdict(s) for s in office.services]} for office in found.offices
         ],
     }
 
@@ -71,5 +74,5 @@ def figures_to_csv(found: Figures) -> str:
     for office in found.offices:
         for service in office.services:
             row = asdict(service)
-            writer.writerow([office.office.value, *("" if row[c] is None else row[c] for c in COLUMNS[1:])])
+            writer.writerow([office.office, *("" if row[c] is None else row[c] for c in COLUMNS[1:])])
     return out.getvalue()

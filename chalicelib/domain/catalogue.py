@@ -11,11 +11,15 @@ from chalicelib import texts
 from chalicelib.domain.errors import FieldError, ValidationFailed
 
 SERVICE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-
-
-class OfficeId(StrEnum):
-    OMAC = "OMAC"  # Oficina Municipal d'Atenció Ciutadana: citizen service office
-    OGAT = "OGAT"  # Oficina de Gestió i Atenció Tributària: tax office
+OFFICE_ID = re.compile(r"[A-Z][A-Z0-9]{1,9}")
+# An office's code (``OFFICE_ID``, e.g. "OMAC"). Offices are data (the catalogue's records), never code: a new office
+# needs no code change anywhere.
+OfficeId = str
+# What an office is flagged as; a procedure module names the kinds of office that may offer it.
+OFFICE_KINDS = ("tax",)
+# ISO weekdays as the API and the stored records key them: "1" = Monday … "7" = Sunday (Python counts 0 = Monday).
+ISO_WEEKDAYS = tuple(str(day) for day in range(1, 8))
+HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 class Assurance(StrEnum):
@@ -90,6 +94,7 @@ class Service:
     buffer_minutes: int = 5  # kept free after each appointment (notes, next call's set-up)
     min_notice_minutes: int = 120  # no booking closer to the start than this
     horizon_days: int = 60  # nor further ahead than this
+    version: int = 1
 
     def __post_init__(self) -> None:
         errors = []
@@ -110,7 +115,7 @@ class Service:
         """What a citizen is told of the service (the public API shows it as it is; the store keeps it with the
         booking rules)."""
         return {
-            "office": self.office.value,
+            "office": self.office,
             "name": self.name.as_dict(),
             "description": self.description.as_dict(),
             "duration_minutes": self.duration_minutes,
@@ -122,9 +127,49 @@ class Service:
 
 @dataclass(frozen=True)
 class WeeklyHours:
-    """Opening hours: weekday (0 = Monday) → list of ("HH:MM", "HH:MM") intervals in the council's zone."""
+    """Hours of a week (an office's opening hours, an agent's shifts): weekday (0 = Monday) → ("HH:MM", "HH:MM")
+    intervals in the office's zone, sorted and never overlapping."""
 
     intervals: dict[int, tuple[tuple[str, str], ...]]
+
+    @classmethod
+    def parse(cls, raw: Any, field: str) -> WeeklyHours:
+        """The week in ``raw`` keyed by ISO weekday ("1" … "7", a missing day has no hours), or every bad day named
+        as ``<field>.<day>``: times "HH:MM", each interval ending after it starts, a day's intervals not overlapping."""
+        if not isinstance(raw, dict) or any(key not in ISO_WEEKDAYS for key in raw):
+            raise ValidationFailed([FieldError(field, "weekly_hours")])
+        errors: list[FieldError] = []
+        week: dict[int, tuple[tuple[str, str], ...]] = {}
+        for key, spans in raw.items():
+            where = f"{field}.{key}"
+            if not isinstance(spans, list) or len(spans) > 8:
+                errors.append(FieldError(where, "intervals"))
+                continue
+            pairs = []
+            for span in spans:
+                if not (
+                    isinstance(span, list | tuple)
+                    and len(span) == 2
+                    and all(isinstance(t, str) and HH_MM.fullmatch(t) for t in span)
+                ):
+                    errors.append(FieldError(where, "intervals"))
+                    break
+                pairs.append((str(span[0]), str(span[1])))
+            else:
+                pairs.sort()
+                if any(a >= b for a, b in pairs):
+                    errors.append(FieldError(where, "interval_order"))
+                elif any(pairs[i][1] > pairs[i + 1][0] for i in range(len(pairs) - 1)):
+                    errors.append(FieldError(where, "interval_overlap"))
+                elif pairs:
+                    week[int(key) - 1] = tuple(pairs)
+        if errors:
+            raise ValidationFailed(errors)
+        return cls(week)
+
+    def iso(self) -> dict[str, list[list[str]]]:
+        """Every ISO weekday with its intervals ([] when closed), as the API and the stored records have it."""
+        return {day: [list(span) for span in self.intervals.get(int(day) - 1, ())] for day in ISO_WEEKDAYS}
 
 
 @dataclass(frozen=True)
@@ -134,3 +179,7 @@ class Office:
     address: str
     timezone: str
     opening_hours: WeeklyHours
+    kinds: frozenset[str] = frozenset()
+    # How long past their start a waiting citizen waits for their own agent before any free agent may take them.
+    overflow_after_minutes: int = 5
+    version: int = 1

@@ -73,12 +73,14 @@ class BookingService:
         """Office hours and agents' schedules change rarely: kept for a minute; taken places are always read fresh."""
         cached = self._availability.get(office)
         if cached is None or time.monotonic() - cached[0] >= self._cache_seconds:
-            found = next((o for o in self._catalogue.offices() if o.id == office), None)
-            if found is None:
-                raise NotFound(f"There is no office {office.value}.")
+            found = self._catalogue.office(office)
             cached = (time.monotonic(), Availability(found, self._agents(office), self._holidays))
             self._availability[office] = cached
         return cached[1]
+
+    @property
+    def catalogue(self) -> CatalogueService:
+        return self._catalogue
 
     def today(self) -> date:
         return self._clock().astimezone(self._settings.zone).date()
@@ -298,15 +300,15 @@ class BookingService:
         errors: list[FieldError] = []
         chosen = self.agenda_window().check(day, "date") if day else self.today()
         try:
-            place = OfficeId(str(office)) if office else caller.office
-        except ValueError:
-            errors.append(FieldError("office", "one_of", choices="OMAC, OGAT"))
+            place = self._catalogue.office_named(office) or caller.office
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
             place = None
         if place is None and not errors:
             errors.append(FieldError("office", "choose_office"))
         if errors or chosen is None or place is None:
             raise ValidationFailed(errors)
-        require(caller, Action.VIEW_AGENDA, Resource(ResourceKind.AGENDA, place.value, office=place))
+        require(caller, Action.VIEW_AGENDA, Resource(ResourceKind.AGENDA, place, office=place))
         return chosen, place, self._store.of_office_day(place, chosen.isoformat())
 
     # --- reminders ------------------------------------------------------------------------------------------------
@@ -316,7 +318,7 @@ class BookingService:
         now = self._clock()
         sent = 0
         today = now.astimezone(self._settings.zone).date()
-        for office in OfficeId:
+        for office in (o.id for o in self._catalogue.offices()):
             for day in (today, today + timedelta(days=1), today + timedelta(days=2)):
                 for appointment in self._store.of_office_day(office, day.isoformat()):
                     try:
@@ -414,7 +416,7 @@ class BookingService:
                 data_subject=appointment.citizen,
                 details={
                     "service": appointment.service_id,
-                    "office": appointment.office.value,
+                    "office": appointment.office,
                     "start": appointment.start.isoformat(),
                     **(details or {}),
                 },

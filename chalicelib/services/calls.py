@@ -120,7 +120,7 @@ class CallService:
                 "room": call.room_id,
                 "role": role.value,
                 "apt": appointment.id,
-                "office": appointment.office.value.lower(),
+                "office": appointment.office.lower(),
                 "name": _display_name(caller, role, appointment),
                 # The node asks us about this session while the person is in the room, and puts them out once it is
                 # revoked (sign-out, a disabled account): a join token alone would outlive both.

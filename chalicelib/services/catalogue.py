@@ -6,7 +6,9 @@ import time
 from collections.abc import Callable
 
 from chalicelib.domain.catalogue import Office, OfficeId, Service
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed
+from chalicelib.domain.procedures import REGISTRY
+from chalicelib.domain.procedures.base import Procedure
 from chalicelib.services.ports import CatalogueRepository
 
 
@@ -34,6 +36,27 @@ class CatalogueService:
             if service.id == service_id:
                 return service
         raise NotFound(f"There is no service '{service_id}'.")
+
+    def procedure_of(self, service_id: str) -> Procedure | None:
+        """The procedure module an appointment for the service carries out (``Service.procedure``; None: a
+        conversation-only service whose outcome the agent records). A disabled service's appointments keep theirs."""
+        service = next((s for s in self._all() if s.id == service_id), None)
+        return REGISTRY.get(service.procedure) if service is not None and service.procedure else None
+
+    def office(self, office_id: OfficeId) -> Office:
+        for office in self.offices():
+            if office.id == office_id:
+                return office
+        raise NotFound(f"There is no office {office_id}.")
+
+    def office_named(self, raw: object, field: str = "office") -> OfficeId | None:
+        """The office a request names (absent or empty: None), or 422 listing the offices there are."""
+        if raw is None or raw == "":
+            return None
+        known = [o.id for o in self.offices()]
+        if raw not in known:
+            raise ValidationFailed([FieldError(field, "one_of", choices=", ".join(known))])
+        return str(raw)
 
     def offices(self) -> list[Office]:
         """Every office, by id."""

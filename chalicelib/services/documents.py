@@ -28,7 +28,7 @@ from chalicelib.domain.csv_code import new_csv, normalise_csv, valid_csv
 from chalicelib.domain.document_view import AttachmentAdded, DocumentDownload, DocumentView
 from chalicelib.domain.errors import FieldError, Forbidden, NotFound, RateLimited, ValidationFailed
 from chalicelib.domain.files import safe_filename
-from chalicelib.domain.procedures import REGISTRY, for_service
+from chalicelib.domain.procedures import REGISTRY
 from chalicelib.domain.procedures.base import Context, Issuance, Procedure
 from chalicelib.services.booking import BookingService, looks_like_id
 from chalicelib.services.commands import AddAttachment, Parsed
@@ -165,7 +165,7 @@ class DocumentService:
             "appointment_id": appointment.id,
             "owner": appointment.citizen,
             "owner_contact": appointment.citizen_contact,
-            "office": appointment.office.value,
+            "office": appointment.office,
             "key": key,
             "sha256": digest.hex(),
             "size": len(data),
@@ -173,7 +173,7 @@ class DocumentService:
             "added_by": f"{caller.kind}:{caller.subject}",
         }
         if self._records is not None:
-            procedure = for_service(appointment.service_id)
+            procedure = self._booking.catalogue.procedure_of(appointment.service_id)
             self._records.register_document(record, procedure.type if procedure else None)
         self._store.put_document(record)
         audited(
@@ -311,7 +311,7 @@ def audited(
             outcome=Outcome.SUCCESS,
             context=context,
             purpose=purpose,
-            details={**details, **({"office": caller.office.value} if caller.office else {})},
+            details={**details, **({"office": caller.office} if caller.office else {})},
             data_subject=data_subject,
         )
     )

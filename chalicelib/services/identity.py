@@ -112,7 +112,7 @@ class Sessions:
             "amr": "pwd+otp",
         }
         if account.office:
-            claims["office"] = account.office.value
+            claims["office"] = account.office
         if account.session_epoch:
             claims["sep"] = account.session_epoch
         return self._issue(account.username, "staff", self._staff_lifetime, claims)

@@ -30,7 +30,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.instalments import Plan, working_days
 from chalicelib.domain.messages import consent_message
 from chalicelib.domain.procedure_view import ProcedureView
-from chalicelib.domain.procedures import REGISTRY, for_service
+from chalicelib.domain.procedures import REGISTRY
 from chalicelib.domain.procedures.base import Context, Procedure
 from chalicelib.services.booking import BookingService, looks_like_id
 from chalicelib.services.commands import CodeEntry, InstalmentPreview, Parsed, RunProcedure
@@ -63,16 +63,6 @@ class ProcedureSettings:
     council: str
     zone: tzinfo  # the council's: the days and times printed on its documents
     config: dict[str, Any] | None = None
-
-
-OFFICE_NAMES = {
-    "OMAC": {
-        "ca": "Oficina d'Atenció Ciutadana",
-        "es": "Oficina de Atención Ciudadana",
-        "en": "Citizen Service Office",
-    },
-    "OGAT": {"ca": "Oficina de Gestió Tributària", "es": "Oficina de Gestión Tributaria", "en": "Tax Office"},
-}
 
 
 class ProcedureService:
@@ -135,7 +125,7 @@ class ProcedureService:
         command = request.command()
         kind, data, reissue, reason = command.kind, command.data, command.reissue, command.reason
         procedure = REGISTRY[kind]
-        if procedure.office != appointment.office or self._procedure_of(appointment).type != kind:
+        if self._procedure_of(appointment).type != kind:
             raise ValidationFailed([FieldError("type", "procedure_of_service")])
         if not appointment.is_active:
             raise Conflict("appointment_closed", "This appointment was cancelled or has already been closed.")
@@ -161,7 +151,7 @@ class ProcedureService:
             "language": language,
             "owner": appointment.citizen,
             "owner_contact": appointment.citizen_contact,
-            "office": appointment.office.value,
+            "office": appointment.office,
             "created_at": now.isoformat(),
             "created_by": f"{caller.kind}:{caller.subject}",
             "documents": [],
@@ -334,7 +324,7 @@ class ProcedureService:
 
     # --- helpers ---------------------------------------------------------------------------------------------------
     def _procedure_of(self, appointment: Appointment) -> Procedure:
-        procedure = for_service(appointment.service_id)
+        procedure = self._booking.catalogue.procedure_of(appointment.service_id)
         if procedure is None:
             raise Conflict("no_procedure", "This appointment's service has no procedure to carry out.")
         return procedure
@@ -363,7 +353,7 @@ class ProcedureService:
             household=household,
             ledger=ledger,
             council=self._settings.council,
-            office_name=OFFICE_NAMES.get(appointment.office.value, {}).get(language, appointment.office.value),
+            office_name=self._booking.catalogue.office(appointment.office).name.in_language(language),
             is_working_day=self._is_working_day,
             config=dict(self._settings.config or {}),
             attachments=tuple(

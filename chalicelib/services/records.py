@@ -94,7 +94,7 @@ class RecordsService:
             "room_id": room_id,
             "created_at": _iso(now),
             "owner": appointment.citizen if appointment else None,
-            "office": appointment.office.value if appointment else None,
+            "office": appointment.office if appointment else None,
             "service_id": appointment.service_id if appointment else None,
             "day": (appointment.start if appointment else now).astimezone(self._settings.zone).date().isoformat(),
             "start": _iso(appointment.start if appointment else now),

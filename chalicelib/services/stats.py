@@ -38,6 +38,7 @@ class StatsService:
         documents_of: Callable[[str], list[dict[str, Any]]],
         audit: AuditLog,
         zone: ZoneInfo,
+        offices: Callable[[], list[OfficeId]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._appointments = appointments
@@ -45,6 +46,7 @@ class StatsService:
         self._documents_of = documents_of
         self._audit = audit
         self.zone = zone
+        self.offices = offices  # the catalogue's office ids, in its order
         self._clock = clock
 
     def today(self) -> date:
@@ -58,7 +60,7 @@ class StatsService:
     def figures(self, caller: Principal, request: Parsed[StatsQuery], context: RequestContext) -> Figures:
         require(caller, Action.VIEW_STATS, _STATS)
         query = request.command()
-        offices = (query.office,) if query.office else tuple(OfficeId)
+        offices = (query.office,) if query.office else tuple(self.offices())
         days = [query.start + timedelta(days=n) for n in range((query.end - query.start).days + 1)]
         per_office: dict[OfficeId, list[Appointment]] = {
             office: [a for day in days for a in self._appointments.of_office_day(office, day.isoformat())]
@@ -84,7 +86,7 @@ class StatsService:
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose="supervision",
-                details={"office": query.office.value if query.office else "all", "appointments": str(len(every))},
+                details={"office": query.office if query.office else "all", "appointments": str(len(every))},
             )
         )
         return result

@@ -23,7 +23,7 @@ def test_every_demo_office_with_its_names_zone_address_and_hours(client: Client,
     by_id = {o["id"]: o for o in offices}
     for seeded in DEMO:
         office = by_id[seeded["id"]]
-        assert set(office) == {"id", "name", "timezone", "address", "opening_hours"}
+        assert set(office) == {"id", "name", "timezone", "address", "kinds", "opening_hours", "overflow_after_minutes"}
         assert office["name"] == seeded["name"]
         assert all(office["name"][lang].strip() for lang in ("ca", "es", "en"))
         assert office["timezone"] == seeded["timezone"] == "Europe/Madrid"
@@ -31,7 +31,7 @@ def test_every_demo_office_with_its_names_zone_address_and_hours(client: Client,
         # ISO weekdays: the seed's 0 (Monday) is "1"; a day without hours is an empty list, never missing.
         assert list(office["opening_hours"]) == ["1", "2", "3", "4", "5", "6", "7"]
         for day in range(7):
-            assert office["opening_hours"][str(day + 1)] == seeded["opening_hours"].get(str(day), [])
+            assert office["opening_hours"][str(day + 1)] == seeded["opening_hours"].get(str(day + 1), [])
 
 
 def test_hours_of_the_demo_offices_in_iso_weekdays(client: Client, demo: DemoCounts) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text, WeeklyHours
+from chalicelib.domain.catalogue import Assurance, Office, Service, Text, WeeklyHours
 from chalicelib.domain.errors import Conflict
 from chalicelib.services.ports import AuditLog, CatalogueRepository
 from tests.api.tables import both
@@ -31,7 +31,7 @@ def _text(word: str) -> Text:
 
 SERVICE = Service(
     id="payment-letter",
-    office=OfficeId.OGAT,
+    office="OGAT",
     name=_text("letter"),
     description=_text("pay"),
     duration_minutes=15,
@@ -60,7 +60,7 @@ def test_storing_a_service_again_replaces_it(catalogue: CatalogueRepository) -> 
 
 def test_a_stored_office_reads_back_equal(catalogue: CatalogueRepository) -> None:
     office = Office(
-        id=OfficeId.OMAC,
+        id="OMAC",
         name=_text("office"),
         address="Plaça de la Vila, 1",
         timezone="Europe/Madrid",

@@ -8,14 +8,11 @@ import pytest
 
 from chalicelib.adapters.dynamo.models import StaffItem
 from chalicelib.auth.principal import Role
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.services.ports import StaffAccount, StaffDirectory
 from tests.api.tables import both, dev_container, dev_table
 from tests.fakes import InMemoryStaffDirectory
 
-AGENT = StaffAccount(
-    "agent.ogat", "Marta Soler", "marta@example.cat", frozenset({Role("agent")}), OfficeId.OGAT, True, "h"
-)
+AGENT = StaffAccount("agent.ogat", "Marta Soler", "marta@example.cat", frozenset({Role("agent")}), "OGAT", True, "h")
 ADMIN = StaffAccount("admin", "Admin", "admin@example.cat", frozenset({Role("admin")}), None, True, None)
 
 
@@ -26,7 +23,7 @@ def _dynamodb() -> StaffDirectory:
             name=a.name,
             email=a.email,
             roles=sorted(r.value for r in a.roles),
-            office=a.office.value if a.office else None,
+            office=a.office if a.office else None,
             enabled=a.enabled,
             password_hash=a.password_hash,
         ).save()

@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, invariant, rule
 
 from chalicelib.domain.appointments import Appointment, Contact, Status
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.scheduling import unit_key
 from tests.property.test_booking_state_machine import (
     CONTACTS,
@@ -46,7 +45,7 @@ class LimitsMachine(StoreMachine):
         appointment = Appointment(
             id=f"00000000-0000-4000-8000-{n:012d}",
             service_id=service,
-            office=OfficeId.OMAC,
+            office="OMAC",
             start=start,
             end=start + timedelta(minutes=5),
             status=Status.BOOKED,

@@ -24,7 +24,6 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from chalicelib.adapters.dynamo.booking import booking_store, from_item
 from chalicelib.adapters.dynamo.models import AppointmentItem
 from chalicelib.domain.appointments import Appointment, Contact, Status
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.scheduling import UNIT_MINUTES, unit_key
 from infra.resources import physical_name
@@ -144,7 +143,7 @@ class BookingMachine(StoreMachine):
         appointment = Appointment(
             id=f"00000000-0000-4000-8000-{next(self.numbers):012d}",
             service_id=service,
-            office=OfficeId.OMAC,
+            office="OMAC",
             start=slot.start,
             end=slot.end,
             status=Status.BOOKED,

@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from chalice.app import Request
 
-from chalicelib.api.request import MalformedJson, context_of, json_object, query_choice
-from chalicelib.domain.catalogue import OfficeId
-from chalicelib.domain.errors import FieldError, ValidationFailed
+from chalicelib.api.request import MalformedJson, context_of, json_object
+from chalicelib.domain.errors import ValidationFailed
 
 
 def _request(
@@ -69,27 +68,6 @@ def test_a_number_too_long_to_read_is_the_callers_error() -> None:
 def test_deeply_nested_json_is_the_callers_error() -> None:
     with pytest.raises((MalformedJson, ValidationFailed)):
         json_object(_request('{"a": ' + "[" * 100_000))
-
-
-def test_an_absent_query_parameter_is_none() -> None:
-    assert query_choice(_request(), "office", OfficeId) is None
-    assert query_choice(_request(query={"lang": ["ca"]}), "office", OfficeId) is None
-
-
-def test_a_query_parameter_from_the_choices_is_returned() -> None:
-    assert query_choice(_request(query={"office": ["OGAT"]}), "office", OfficeId) is OfficeId.OGAT
-
-
-@pytest.mark.parametrize("value", ["XYZ", "", "omac"])
-def test_a_query_parameter_outside_the_choices_names_the_allowed_ones(value: str) -> None:
-    with pytest.raises(ValidationFailed) as failure:
-        query_choice(_request(query={"office": [value]}), "office", OfficeId)
-
-    [error] = failure.value.errors
-    assert error.field == "office"
-    assert error == FieldError("office", "one_of", choices="OMAC, OGAT")
-    assert "OMAC" in error.message("en")
-    assert "OGAT" in error.message("en")
 
 
 def test_the_request_context_gives_the_request_id_and_source_ip() -> None:

@@ -13,7 +13,6 @@ from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseC
 from chalicelib.adapters.dynamo.booking import DynamoBookingStore
 from chalicelib.adapters.dynamo.models import AppointmentItem, BookingItem, bound
 from chalicelib.domain.appointments import Appointment, Contact, Status
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -59,7 +58,7 @@ def _book(connection: ScriptedConnection) -> None:
         Appointment(
             id="00000000-0000-4000-8000-000000000001",
             service_id="residence-certificate",
-            office=OfficeId.OMAC,
+            office="OMAC",
             start=start,
             end=start + timedelta(minutes=5),
             status=Status.BOOKED,

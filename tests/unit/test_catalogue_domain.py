@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.catalogue import Assurance, OfficeId, Service, Text
+from chalicelib.domain.catalogue import Assurance, Service, Text
 from chalicelib.domain.errors import ValidationFailed
 
 NAME = {"ca": "Carta de pagament", "es": "Carta de pago", "en": "Payment letter"}
@@ -16,7 +16,7 @@ NAME = {"ca": "Carta de pagament", "es": "Carta de pago", "en": "Payment letter"
 def _service(**overrides: Any) -> Service:
     fields: dict[str, Any] = {
         "id": "payment-letter",
-        "office": OfficeId.OGAT,
+        "office": "OGAT",
         "name": Text(**NAME),
         "description": Text(ca="Per pagar", es="Para pagar", en="To pay"),
         "duration_minutes": 15,

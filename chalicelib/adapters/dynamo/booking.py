@@ -61,14 +61,14 @@ def _scope(citizen: str, contact: str) -> str:
 
 
 def _office_day(appointment: Appointment) -> str:
-    return f"{appointment.office.value}#{appointment.start.date().isoformat()}"
+    return f"{appointment.office}#{appointment.start.date().isoformat()}"
 
 
 def to_item(model: type[AppointmentItem], a: Appointment) -> AppointmentItem:
     return model(
         a.id,
         service_id=a.service_id,
-        office=a.office.value,
+        office=a.office,
         office_day=_office_day(a),
         start=a.start.isoformat(),
         end=a.end.isoformat(),
@@ -201,7 +201,7 @@ class DynamoBookingStore:
         units = self._booking.sk.between(first_unit, last_unit + "#\uffff")
 
         def query(month: str) -> list[BookingItem]:
-            return list(self._booking.query(f"CAP#{office.value}#{month}", units, attributes_to_get=["sk"]))
+            return list(self._booking.query(f"CAP#{office}#{month}", units, attributes_to_get=["sk"]))
 
         while month <= last_month:
             for row in self._read(query, month):
@@ -225,7 +225,7 @@ class DynamoBookingStore:
         return self._sorted(lambda: list(self._appointments.by_citizen.query(citizen)))
 
     def of_office_day(self, office: OfficeId, day: str) -> list[Appointment]:
-        return self._sorted(lambda: list(self._appointments.by_office_day.query(f"{office.value}#{day}")))
+        return self._sorted(lambda: list(self._appointments.by_office_day.query(f"{office}#{day}")))
 
     def _sorted(self, query: Callable[[], list[AppointmentItem]]) -> list[Appointment]:
         return sorted((from_item(i, self._zone) for i in self._read(query)), key=lambda a: a.start)
@@ -426,12 +426,12 @@ class DynamoBookingStore:
     # --- pieces ---------------------------------------------------------------------------------------------------
     def _take(self, writes: _Writes, a: Appointment, unit: str, reason: Reason) -> None:
         b = self._booking
-        row = b(f"CAP#{a.office.value}#{unit[:7]}", f"{unit}#{a.agent}", appointment_id=a.id)
+        row = b(f"CAP#{a.office}#{unit[:7]}", f"{unit}#{a.agent}", appointment_id=a.id)
         writes.save(row, b.pk.does_not_exist(), reason)
 
     def _release(self, writes: _Writes, a: Appointment, unit: str) -> None:
         b = self._booking
-        writes.delete(b(f"CAP#{a.office.value}#{unit[:7]}", f"{unit}#{a.agent}"), b.appointment_id == a.id)
+        writes.delete(b(f"CAP#{a.office}#{unit[:7]}", f"{unit}#{a.agent}"), b.appointment_id == a.id)
 
     def _decrement(self, writes: _Writes, pk: str, sk: str, attribute: str) -> None:
         counter = getattr(self._booking, attribute)

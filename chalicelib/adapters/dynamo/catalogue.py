@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.adapters.dynamo.models import CatalogueItem
-from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text, WeeklyHours
+from chalicelib.domain.catalogue import Assurance, Office, Service, Text, WeeklyHours
 
 SERVICE = "SERVICE"
 OFFICE = "OFFICE"
@@ -18,13 +18,14 @@ def service_to_document(service: Service) -> dict[str, Any]:
         "buffer_minutes": service.buffer_minutes,
         "min_notice_minutes": service.min_notice_minutes,
         "horizon_days": service.horizon_days,
+        "version": service.version,
     }
 
 
 def service_from_document(service_id: str, doc: dict[str, Any]) -> Service:
     return Service(
         id=service_id,
-        office=OfficeId(doc["office"]),
+        office=str(doc["office"]),
         name=Text.parse(doc["name"], "name"),
         description=Text.parse(doc["description"], "description"),
         duration_minutes=int(doc["duration_minutes"]),
@@ -35,6 +36,7 @@ def service_from_document(service_id: str, doc: dict[str, Any]) -> Service:
         buffer_minutes=int(doc.get("buffer_minutes", 5)),
         min_notice_minutes=int(doc.get("min_notice_minutes", 120)),
         horizon_days=int(doc.get("horizon_days", 60)),
+        version=int(doc.get("version", 1)),
     )
 
 
@@ -43,18 +45,23 @@ def office_to_document(office: Office) -> dict[str, Any]:
         "name": office.name.as_dict(),
         "address": office.address,
         "timezone": office.timezone,
-        "opening_hours": {str(day): [list(i) for i in spans] for day, spans in office.opening_hours.intervals.items()},
+        "opening_hours": office.opening_hours.iso(),
+        "kinds": sorted(office.kinds),
+        "overflow_after_minutes": office.overflow_after_minutes,
+        "version": office.version,
     }
 
 
 def office_from_document(office_id: str, doc: dict[str, Any]) -> Office:
-    hours = {int(day): tuple((str(a), str(b)) for a, b in spans) for day, spans in doc["opening_hours"].items()}
     return Office(
-        id=OfficeId(office_id),
+        id=office_id,
         name=Text.parse(doc["name"], "name"),
-        address=doc["address"],
+        address=doc.get("address") or "",
         timezone=doc["timezone"],
-        opening_hours=WeeklyHours(hours),
+        opening_hours=WeeklyHours.parse(doc["opening_hours"], "opening_hours"),
+        kinds=frozenset(doc.get("kinds") or ()),
+        overflow_after_minutes=int(doc.get("overflow_after_minutes", 5)),
+        version=int(doc.get("version", 1)),
     )
 
 
@@ -79,4 +86,4 @@ class DynamoCatalogueRepository:
         self._model(SERVICE, service.id, body=service_to_document(service)).save()
 
     def put_office(self, office: Office) -> None:
-        self._model(OFFICE, office.id.value, body=office_to_document(office)).save()
+        self._model(OFFICE, office.id, body=office_to_document(office)).save()

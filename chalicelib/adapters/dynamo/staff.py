@@ -19,7 +19,7 @@ from chalicelib.adapters.dynamo.models import (
     connection_of,
 )
 from chalicelib.auth.principal import Role
-from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.catalogue import OfficeId, WeeklyHours
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.scheduling import AgentSchedule, ScheduleException, parse_intervals
 from chalicelib.services.ports import StaffAccount, StaffLink, StaffRecord
@@ -39,7 +39,7 @@ class DynamoStaffDirectory:
             name=item.name,
             email=item.email,
             roles=frozenset(Role(r) for r in item.roles or []),
-            office=OfficeId(item.office) if item.office else None,
+            office=item.office or None,
             enabled=bool(item.enabled),
             password_hash=item.password_hash,
             session_epoch=int(item.session_epoch or 0),
@@ -51,7 +51,7 @@ class DynamoStaffDirectory:
 
     def agents_of(self, office: OfficeId) -> tuple[AgentSchedule, ...]:
         """The office's agents with their weekly schedule there and its exceptions (leave, extra hours)."""
-        return tuple(_schedule(item, office) for item in self._model.by_office.query(office.value) if _agent(item))
+        return tuple(_schedule(item, office) for item in self._model.by_office.query(office) if _agent(item))
 
 
 def _agent(item: StaffItem) -> bool:
@@ -59,14 +59,14 @@ def _agent(item: StaffItem) -> bool:
 
 
 def _schedule(item: StaffItem, office: OfficeId) -> AgentSchedule:
-    weekly = (item.schedule.as_dict() or {}).get(office.value, {})
+    weekly = WeeklyHours.parse((item.schedule.as_dict() or {}).get(office, {}), "weekly")
     exceptions = tuple(
         ScheduleException(date.fromisoformat(e["date"]), str(e["kind"]), parse_intervals(e.get("intervals") or []))
         for e in (item.exceptions or [])
-        if e.get("office", office.value) == office.value
+        if e.get("office", office) == office
     )
     return AgentSchedule(
-        item.username, office, {int(day): parse_intervals(spans) for day, spans in weekly.items()}, exceptions
+        item.username, office, {day: parse_intervals(spans) for day, spans in weekly.intervals.items()}, exceptions
     )
 
 

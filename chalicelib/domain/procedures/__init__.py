@@ -1,6 +1,7 @@
 """The procedure catalogue: every module of this package but ``base`` is one procedure, found here by itself (its
-class is the one that names a ``type``), with the catalogue service it carries out (``service``). Its texts are in
-the catalogues under ``procedure.<type>.`` (README: "How to extend" → "Add a procedure")."""
+class is the one that names a ``type``), with the kinds of office that may offer it (``office_kinds``); a catalogue
+service names the procedure it carries out (``Service.procedure``). Its texts are in the catalogues under
+``procedure.<type>.`` (README: "How to extend" → "Add a procedure")."""
 
 from __future__ import annotations
 
@@ -28,11 +29,3 @@ def _discover() -> dict[str, Procedure]:
 
 
 REGISTRY: dict[str, Procedure] = _discover()
-
-# Which procedure an appointment for a catalogue service carries out.
-FOR_SERVICE: dict[str, str] = {p.service: p.type for p in REGISTRY.values()}
-
-
-def for_service(service_id: str) -> Procedure | None:
-    kind = FOR_SERVICE.get(service_id)
-    return REGISTRY.get(kind) if kind else None

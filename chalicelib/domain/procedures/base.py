@@ -14,7 +14,6 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 from chalicelib.domain.appointments import Appointment
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError
 from chalicelib.texts import say
 
@@ -202,8 +201,9 @@ class Context:
 
 class Procedure(Protocol):
     type: str
-    service: str  # the catalogue service (its id) this procedure carries out
-    office: OfficeId
+    # The kinds of office (``Office.kinds``) that may offer it; empty: any office. A catalogue service names the
+    # procedure it carries out (``Service.procedure``), and writing one at an office of another kind is refused.
+    office_kinds: frozenset[str]
     needs_consent: bool
     # What the register reads are for (the audit event's purpose).
     purpose: str

@@ -13,7 +13,6 @@ import uuid
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.procedures.base import (
     Context,
@@ -55,8 +54,7 @@ def _periods(tax: str, ctx: Context, year: int) -> list[tuple[date, date]]:
 
 class DirectDebit(Titled):
     type = TYPE
-    service = "direct-debit"  # the catalogue service it carries out
-    office = OfficeId.OGAT
+    office_kinds = frozenset({"tax"})  # offered by tax offices only
     needs_consent = True
     purpose = "direct debit"
     # Its mandate holds personal data (name, bank account, taxes): issued only when identified.

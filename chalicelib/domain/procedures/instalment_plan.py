@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 from chalicelib.domain.bounds import parse_day, tax_window
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.instalments import InstalmentRequest, InstalmentRules, Plan, plan
 from chalicelib.domain.procedures.base import (
@@ -50,8 +49,7 @@ def _choice(debt: dict[str, Any]) -> Words:
 
 class InstalmentPlan(Titled):
     type = TYPE
-    service = "instalment-plan"  # the catalogue service it carries out
-    office = OfficeId.OGAT
+    office_kinds = frozenset({"tax"})  # offered by tax offices only
     needs_consent = True
     purpose = "instalment plan"
     # Its plan holds personal data (debts, amounts, bank account): issued only when identified.

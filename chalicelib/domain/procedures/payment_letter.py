@@ -11,7 +11,6 @@ import hashlib
 from datetime import date, timedelta
 from typing import Any
 
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.cuaderno60 import payment_letter_mod1, payment_letter_mod2
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.procedures.base import (
@@ -60,8 +59,7 @@ def _choice(item: dict[str, Any]) -> Words:
 
 class PaymentLetter(Titled):
     type = TYPE
-    service = "payment-letter"  # the catalogue service it carries out
-    office = OfficeId.OGAT
+    office_kinds = frozenset({"tax"})  # offered by tax offices only
     needs_consent = False
     purpose = "payment letter"
     # Its letter holds personal data (name, tax ID, the debt and its amount): issued only when identified.

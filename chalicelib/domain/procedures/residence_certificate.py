@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.countries import country_name
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
@@ -47,8 +46,7 @@ def _address(address: dict[str, Any]) -> str:
 
 class ResidenceCertificate(Titled):
     type = TYPE
-    service = "residence-certificate"  # the catalogue service it carries out
-    office = OfficeId.OMAC
+    office_kinds: frozenset[str] = frozenset()  # any office may offer it
     needs_consent = False
     purpose = "residence certificate"
     # Its document holds personal data (birth date and place, address, co-residents): issued only when identified.
