@@ -14,6 +14,7 @@ from chalicelib.api.health import health
 from chalicelib.api.procedures import procedures
 from chalicelib.api.records import records
 from chalicelib.api.services import services
+from chalicelib.api.staff import staff
 from chalicelib.api.stats import stats
 
 app = ThreadSafeChalice(app_name="videoatencion")
@@ -27,6 +28,7 @@ app.register_blueprint(procedures)
 app.register_blueprint(records)
 app.register_blueprint(audit)
 app.register_blueprint(stats)
+app.register_blueprint(staff)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")

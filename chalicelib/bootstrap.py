@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.services.procedures import ProcedureService
     from chalicelib.services.records import RecordsService
+    from chalicelib.services.staff import StaffAdminService
     from chalicelib.services.stats import StatsService
     from chalicelib.services.trail import TrailService
 
@@ -133,6 +134,23 @@ class Container:
         from chalicelib.adapters.dynamo.staff import DynamoStaffDirectory
 
         return DynamoStaffDirectory(self._table(StaffItem, self.settings.table_staff))
+
+    @cached_property
+    def staff_admin(self) -> StaffAdminService:
+        from chalicelib.adapters.dynamo.models import AuthItem, StaffCounterItem, StaffItem
+        from chalicelib.adapters.dynamo.staff import DynamoStaffAdmin
+        from chalicelib.services.staff import StaffAdminService
+
+        s = self.settings
+        store = DynamoStaffAdmin(
+            self._table(StaffItem, s.table_staff),
+            self._table(StaffCounterItem, s.table_staff),
+            self._table(AuthItem, s.table_auth),
+        )
+        # The capacity rules (issue 15) set ``on_agent_disabled`` when they are wired: until then nothing is moved.
+        return StaffAdminService(
+            store, self.auth_store, self.notifier, self.audit, self.pepper, self.limits, s.public_base_url
+        )
 
     @property
     def _notification_log(self) -> type[NotificationItem]:

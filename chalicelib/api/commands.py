@@ -6,6 +6,7 @@ collected per field (``Parsed``), each named by its catalogue key.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -26,12 +27,15 @@ from chalicelib.services.commands import (
     BookRequest,
     CodeEntry,
     InstalmentPreview,
+    NewStaff,
     Parsed,
     RecordOutcome,
     RequestCode,
     Reschedule,
     RunProcedure,
+    SetPassword,
     StaffBooking,
+    StaffChange,
     StaffLogin,
     StatedReason,
     StatsQuery,
@@ -325,3 +329,76 @@ def stats_query(
     start, end = bounds
     zoned = (start.astimezone(zone).date(), (end - timedelta(days=1)).astimezone(zone).date())
     return Parsed(StatsQuery(zoned[0], zoned[1], office))
+
+
+# --- staff administration (issue 15) ---------------------------------------------------------------------------
+
+USERNAME = re.compile(r"[a-z][a-z0-9.]{2,30}")
+STAFF_ROLE_NAMES = ("admin", "agent", "auditor", "supervisor")
+LINK_TOKEN_MAX = 128
+
+
+def new_staff(body: dict[str, Any], *, offices: frozenset[str]) -> Parsed[NewStaff]:
+    errors: list[FieldError] = []
+    username = body.get("username")
+    if not isinstance(username, str) or not USERNAME.fullmatch(username):
+        errors.append(FieldError("username", "username"))
+    person = _staff_fields(body, offices, errors)
+    if errors or person is None or not isinstance(username, str):
+        return Parsed(None, tuple(errors))
+    return Parsed(NewStaff(username, *person))
+
+
+def staff_change(body: dict[str, Any], *, offices: frozenset[str]) -> Parsed[StaffChange]:
+    errors: list[FieldError] = []
+    person = _staff_fields(body, offices, errors)
+    enabled, version = body.get("enabled"), body.get("version")
+    if not isinstance(enabled, bool):
+        errors.append(FieldError("enabled", "boolean"))
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**31:
+        errors.append(FieldError("version", "version"))
+    if errors or person is None:
+        return Parsed(None, tuple(errors))
+    return Parsed(StaffChange(*person, enabled=bool(enabled), version=int(str(version))))
+
+
+def _staff_fields(
+    body: dict[str, Any], offices: frozenset[str], errors: list[FieldError]
+) -> tuple[str, str, tuple[str, ...], str | None] | None:
+    """name, email, roles and office, as the create and the change both send them."""
+    name = _gather(errors, text, body.get("name"), "name", kind="name")
+    email = _gather(errors, destination, Channel.EMAIL, body.get("email"), "email")
+    raw_roles, office = body.get("roles"), body.get("office")
+    roles: tuple[str, ...] | None = None
+    if (
+        not isinstance(raw_roles, list)
+        or not raw_roles
+        or len(raw_roles) > len(STAFF_ROLE_NAMES)
+        or any(r not in STAFF_ROLE_NAMES for r in raw_roles)
+        or len(set(raw_roles)) != len(raw_roles)
+    ):
+        errors.append(FieldError("roles", "staff_roles", choices=", ".join(STAFF_ROLE_NAMES)))
+    else:
+        roles = tuple(sorted(str(r) for r in raw_roles))
+    if office is not None and (not isinstance(office, str) or office not in offices):
+        errors.append(FieldError("office", "unknown_office"))
+        office = None
+    elif office is None and roles is not None and "agent" in roles:
+        errors.append(FieldError("office", "agent_office"))
+    if name is None or email is None or roles is None:
+        return None
+    return name, email, roles, office
+
+
+def set_password(body: dict[str, Any]) -> Parsed[SetPassword]:
+    """The token is only checked for shape here (an unknown one is 410, as a used one); the password's rules need the
+    holder's user name and are checked by the service."""
+    token, password = body.get("token"), body.get("password")
+    errors = []
+    if not isinstance(token, str) or not 1 <= len(token) <= LINK_TOKEN_MAX:
+        errors.append(FieldError("token", "malformed"))
+    if not isinstance(password, str):
+        errors.append(FieldError("password", "text"))
+    if errors:
+        return Parsed(None, tuple(errors))
+    return Parsed(SetPassword(str(token), str(password)))

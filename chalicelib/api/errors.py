@@ -19,6 +19,7 @@ from chalicelib.domain.errors import (
     DependencyUnavailable,
     DomainError,
     Forbidden,
+    Gone,
     NotFound,
     RateLimited,
     Unauthenticated,
@@ -124,6 +125,8 @@ def from_exception(exc: Exception, lang: str = DEFAULT_LANGUAGE) -> Response:
         return problem(
             429, exc.code, exc.detail, headers={"Retry-After": str(exc.retry_after)}, retry_after=exc.retry_after
         )
+    if isinstance(exc, Gone):
+        return problem(410, exc.code, exc.detail)
     if isinstance(exc, Conflict):
         return problem(409, exc.code, exc.detail, None, **exc.extra)
     if isinstance(exc, DependencyUnavailable):

@@ -29,3 +29,13 @@ def matches(pepper: bytes, challenge_id: str, code: str, digest: str) -> bool:
 def contact_digest(pepper: bytes, destination: str) -> str:
     """A stable keyed hash of a verified email/phone: ownership checks compare it without storing the address."""
     return hmac.new(pepper, f"contact:{destination}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def new_link_token() -> str:
+    """The secret of a single-use link (an invitation, a password reset): 256 bits, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def link_digest(pepper: bytes, token: str) -> str:
+    """How a link's token is stored and looked up: HMAC-SHA256 under the sign-in pepper, never the token itself."""
+    return hmac.new(pepper, f"staff-link:{token}".encode(), hashlib.sha256).hexdigest()

@@ -64,6 +64,11 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "audit.export",
         "audit.verify",
         "stats.read",
+        "staff.create",
+        "staff.update",
+        "staff.invite",
+        "staff.password_reset",
+        "staff.activate",
     }
 )
 
@@ -88,6 +93,7 @@ AUDIT_PURPOSES = frozenset(
         "retention period ended",
         "audit",
         "supervision",
+        "staff administration",
     }
 )
 

@@ -60,6 +60,14 @@ class Conflict(DomainError):
         self.extra = extra
 
 
+class Gone(DomainError):
+    """What the request names existed once and is used up or expired for good (410): a single-use link."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
 class DependencyUnavailable(DomainError):
     """A service we depend on (database, storage, messaging) failed; nothing was changed."""
 

@@ -134,3 +134,35 @@ class StatsQuery:
     start: date
     end: date
     office: OfficeId | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewStaff:
+    """An administrator adds a member of staff (an invitation to set their password goes to ``email``)."""
+
+    username: str
+    name: str
+    email: str
+    roles: tuple[str, ...]  # sorted, each a staff role
+    office: str | None  # an office of the catalogue: required for agents
+
+
+@dataclass(frozen=True, slots=True)
+class StaffChange:
+    """An administrator changes a member of staff, sending the ``version`` they read."""
+
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    office: str | None
+    enabled: bool
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPassword:
+    """Someone uses an invitation or password-reset link: its token and the password they chose (checked against
+    the holder's user name by the service, which alone knows it)."""
+
+    token: str
+    password: str

@@ -66,6 +66,8 @@ class Limits:
     # Per account over every address: a backstop against guessing spread over many addresses.
     staff_logins_per_username: int = 100
     staff_logins_per_source_ip: int = 50
+    # Setting a password through an invitation or reset link (a token of 256 bits: this only keeps guessing noisy).
+    staff_activations_per_source_ip: int = 20
     # Requesting a code takes at least this long whoever asks, so timing tells nothing about the person.
     min_request_seconds: float = 0.4
     eid_flow_minutes: int = 10
@@ -111,6 +113,8 @@ class Sessions:
         }
         if account.office:
             claims["office"] = account.office
+        if account.session_epoch:
+            claims["sep"] = account.session_epoch
         return self._issue(account.username, "staff", self._staff_lifetime, claims)
 
     def _issue(self, subject: str, kind: str, lifetime: timedelta, claims: dict[str, Any]) -> IssuedToken:
@@ -132,6 +136,8 @@ class Sessions:
             account = self._staff.get(str(claims["sub"]))
             if account is None or not account.enabled:
                 raise Unauthenticated("account_disabled", "This account is disabled.")
+            if int(claims.get("sep", 0)) != account.session_epoch:  # a password set or reset since, or disabled
+                raise Unauthenticated("invalid_token", "Your session has ended; sign in again.")
             if now - session.last_seen > self._staff_idle.total_seconds():
                 raise Unauthenticated("invalid_token", "Your session ended after a while without activity.")
             if now - session.last_seen >= 60:  # one write a minute at most keeps the idle clock right

@@ -51,12 +51,68 @@ class StaffAccount:
     office: OfficeId | None
     enabled: bool
     password_hash: str | None
+    # A staff token works only while it carries this value (a password set or reset, or disabling, raises it).
+    session_epoch: int = 0
 
 
 class StaffDirectory(Protocol):
     def get(self, username: str) -> StaffAccount | None: ...
 
     def set_enabled(self, username: str, enabled: bool) -> None: ...
+
+
+@dataclass(frozen=True)
+class StaffRecord:
+    """A member of staff as the administrators see and change them (never a password hash or a link's token)."""
+
+    username: str
+    name: str
+    email: str
+    roles: tuple[str, ...]
+    office: str | None
+    enabled: bool
+    activated: bool
+    version: int
+    schedule: dict[str, Any]  # office → ISO weekday → [[HH:MM, HH:MM]]
+    exceptions: tuple[dict[str, Any], ...]
+
+    @property
+    def enabled_admin(self) -> bool:
+        return self.enabled and Role.ADMIN.value in self.roles
+
+
+@dataclass(frozen=True)
+class StaffLink:
+    """The one single-use link (invitation or password reset) a member of staff may use now: its token's keyed hash."""
+
+    digest: str
+    purpose: str  # "invitation" | "reset"
+    expires_at: int
+
+
+class StaffAdminStore(Protocol):
+    """The staff table as the administrators change it. Every write is conditional: on the version read (else
+    ``version_conflict``), and, when it changes how many enabled administrators there are, on at least one staying
+    (else ``last_admin``), in one transaction."""
+
+    def records(self, office: str | None) -> list[StaffRecord]: ...
+
+    def record(self, username: str) -> StaffRecord | None: ...
+
+    def create(self, record: StaffRecord, link: StaffLink) -> None: ...
+
+    def update(self, before: StaffRecord, after: StaffRecord, end_sessions: bool) -> None: ...
+
+    def set_link(self, username: str, link: StaffLink) -> None: ...
+
+    def link_of(self, digest: str, now: int) -> tuple[str, str] | None:
+        """(username, purpose) of the link with this digest if it works now, else None; nothing is changed."""
+        ...
+
+    def use_link(self, digest: str, password_hash: str, now: int) -> tuple[str, str] | None:
+        """Set the password of the link's holder and end their older sessions, once: (username, purpose), or None
+        when no link with this digest works now (used, replaced, expired or never issued)."""
+        ...
 
 
 @dataclass(frozen=True)

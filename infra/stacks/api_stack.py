@@ -70,6 +70,8 @@ TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "read": _READ,
     "read-scan": (*_READ, "dynamodb:Scan"),
     "write": (*_READ, *_WRITE),
+    # A small table read whole: the staff list for administrators (and the count of enabled administrators).
+    "write-scan": (*_READ, *_WRITE, "dynamodb:Scan"),
     # Append-only: a new item under a condition (the audit trail's events, notification records).
     "append": ("dynamodb:PutItem",),
     "read-append": (*_READ, "dynamodb:PutItem"),
@@ -118,7 +120,7 @@ ACCESS: Mapping[str, FunctionAccess] = {
     API_FUNCTION: FunctionAccess(
         tables={
             "catalogue": "write",
-            "staff": "write",
+            "staff": "write-scan",
             "appointments": "write",
             "booking": "write",
             "padron": "read",

@@ -38,7 +38,7 @@ from typing import Any
 
 from chalice.test import Client
 
-from chalicelib.api.commands import identity_check, place_hold, run_procedure, stated_reason
+from chalicelib.api.commands import identity_check, new_staff, place_hold, run_procedure, stated_reason
 from chalicelib.auth.codes import contact_digest
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
@@ -98,6 +98,8 @@ SUPERVISORS = expect(supervisor="2xx")
 HOLDERS = expect(supervisor="2xx", admin="2xx")
 # The supervisor's figures: supervisors and admins.
 FIGURES = expect(supervisor="2xx", admin="2xx")
+# Staff administration (issue 15): administrators only; every other member of staff is told it does not exist.
+ADMINS = expect(admin="2xx")
 # Anyone signed in; the answer is about the caller.
 SIGNED_IN = expect("2xx")
 # No sign-in at all (only asked anonymously: a token changes nothing): the answer named.
@@ -105,6 +107,7 @@ PUBLIC = expect("2xx", anonymous="2xx")
 PUBLIC_3XX = expect("3xx", anonymous="3xx")
 PUBLIC_4XX = expect("4xx", anonymous="4xx")
 PUBLIC_404 = expect("404", anonymous="404")
+PUBLIC_410 = expect("410", anonymous="410")
 # Lists (asked for OMAC's or the case's appointment): a citizen sees their own (``+``) and never another's (``-``);
 # staff, an office's or a case's they may see.
 APPOINTMENT_LIST = expect(code=("2xx+", "2xx-"), eid=("2xx+", "2xx-"), impostor="2xx-", agent="2xx+", supervisor="2xx+")
@@ -135,6 +138,8 @@ REASON = {"reason": "Complaint 2026/114 about the call"}
 TO_SLOT = {"start": "{slot}"}
 COMPLETED = {"outcome": "completed"}
 DNI_SHOWN = {"method": "dni_shown", "matches": True}
+NEW_STAFF = {"username": "-", "name": "Matrix Person", "email": "m@example.org", "roles": ["agent"], "office": "OMAC"}
+OFFICES = frozenset({"OMAC", "OGAT"})
 
 ROWS: tuple[Row, ...] = (
     # --- public: no personal data, or checked by their own secret (the code, the CSV and ID number, the node's key)
@@ -193,6 +198,14 @@ ROWS: tuple[Row, ...] = (
     # --- the supervisor's figures (issue 15): supervisors for any office, admins; nobody else knows of them
     Row("GET", "/stats", FIGURES, query="office=OMAC"),
     Row("GET", "/stats.csv", FIGURES),
+    # --- staff administration (issue 15); setting a password takes the emailed link's secret, not a sign-in
+    Row("GET", "/admin/staff", ADMINS, query="office=OMAC"),
+    Row("POST", "/admin/staff", ADMINS, fresh="new_staff"),
+    Row("GET", "/admin/staff/{username}", ADMINS),
+    Row("PUT", "/admin/staff/{username}", ADMINS, fresh="staff"),
+    Row("POST", "/admin/staff/{username}/invitation", ADMINS, fresh="staff"),
+    Row("POST", "/admin/staff/{username}/password-reset", ADMINS),
+    Row("POST", "/auth/staff/activate", PUBLIC_410, body={"token": "unknown", "password": "x" * 12}, public=True),
 )
 
 
@@ -254,6 +267,16 @@ class World:
         people (one active appointment per service and person): ``me`` for "own", someone else for "other"."""
         if fresh is None:
             return {**self.created[case], "me": A}
+        if fresh in ("staff", "new_staff"):  # a member of staff nobody has changed yet (or a free user name)
+            username = f"matrix.{uuid.uuid4().hex[:12]}"
+            if fresh == "staff":
+                get_container().staff_admin.create(
+                    self.principal("admin"),
+                    new_staff(NEW_STAFF | {"username": username}, offices=OFFICES),
+                    RequestContext("matrix"),
+                    "en",
+                )
+            return {**self.created[case], "me": A, "username": username}
         me, other = new_id_number(), new_id_number()
         owner = me if case == "own" else other
         ids = {"me": me, "owner": owner}
@@ -319,8 +342,13 @@ def request_of(row: Row, ids: Mapping[str, str]) -> tuple[str, Any]:
         if "{" + name + "}" in path:
             path = path.replace("{" + name + "}", ids[key])
     path = path.replace("{service_id}", "residence-certificate")
+    path = path.replace("{username}", ids.get("username", "agent.omac2"))
     payload: Any = row.body
-    if row.fresh == "booking":
+    if row.fresh == "new_staff":
+        payload = NEW_STAFF | {"username": ids["username"]}
+    elif row.fresh == "staff" and row.method == "PUT":
+        payload = {k: v for k, v in NEW_STAFF.items() if k != "username"} | {"enabled": True, "version": 1}
+    elif row.fresh == "booking":
         payload = {
             "service_id": "change-of-address",
             "start": ids["slot"],

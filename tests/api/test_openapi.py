@@ -47,3 +47,18 @@ def test_served_catalogue_matches_the_documented_schema(client: Client, demo: De
     for office in offices:
         _validator("OfficeRecord").validate(office)
     _validator("Problem").validate(problem)
+
+
+def test_served_staff_matches_the_documented_schema(client: Client, demo: DemoCounts) -> None:
+    from chalicelib.bootstrap import get_container
+
+    client.http.get("/services")
+    container = get_container()
+    account = container.staff.get("admin")
+    assert account is not None
+    headers = {"Authorization": f"Bearer {container.sessions.issue_staff(account).token}"}
+    everyone = json.loads(client.http.get("/admin/staff", headers=headers).body)["items"]
+
+    assert everyone
+    for person in everyone:
+        _validator("Staff").validate(person)

@@ -289,6 +289,29 @@ class StaffItem(Model):
     password_hash = UnicodeAttribute(null=True)
     schedule: MapAttribute[str, Any] = MapAttribute(default=dict)  # office → weekday → [[HH:MM, HH:MM]]
     exceptions: ListAttribute[Any] = ListAttribute(null=True)  # [{date, kind: leave|extra, intervals, office}]
+    # The administrators' optimistic lock: 1 on create, +1 on each write (an item without one reads as 1).
+    version = NumberAttribute(null=True)
+    # Raised by a password set or reset and by disabling: a staff token carries the value it was issued under, and
+    # one issued under an older value no longer works (chalicelib/services/identity.py, Sessions.authenticate).
+    session_epoch = NumberAttribute(null=True)
+    # The one invitation or password-reset link that works now: the keyed hash of its token, what it is for and
+    # until when (epoch seconds). A new link replaces it; using it removes it (a conditional write: once).
+    token_digest = UnicodeAttribute(null=True)
+    token_purpose = UnicodeAttribute(null=True)
+    token_expires = NumberAttribute(null=True)
+
+
+# The staff table's one item that is not a person: how many enabled administrators there are. Every write that
+# changes that number changes this item in the same transaction, on the condition that it stays at least 1.
+STAFF_COUNTER_KEY = "#enabled-admins"
+
+
+class StaffCounterItem(Model):
+    class Meta:
+        table_name = "unbound"
+
+    username = UnicodeAttribute(hash_key=True)
+    admins = NumberAttribute(null=True)
 
 
 class NotificationItem(Model):
