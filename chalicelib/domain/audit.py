@@ -64,6 +64,10 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "audit.export",
         "audit.verify",
         "stats.read",
+        "catalogue.office.create",
+        "catalogue.office.update",
+        "catalogue.service.create",
+        "catalogue.service.update",
     }
 )
 
@@ -88,6 +92,7 @@ AUDIT_PURPOSES = frozenset(
         "retention period ended",
         "audit",
         "supervision",
+        "catalogue",
     }
 )
 
