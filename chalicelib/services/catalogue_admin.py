@@ -165,6 +165,9 @@ class CatalogueAdmin:
         change = request.command()
         _same_version(change.version, current.version, f"service {service_id}")
         wanted = replace(change.service, id=service_id, version=current.version + 1)
+        if wanted.office != current.office:
+            # Its booked appointments hold agents of its office: another office's service is a new service.
+            raise ValidationFailed([FieldError("office", "office_fixed")])
         self._check_service(wanted)
         disabled = current.active and not wanted.active
         if preview:

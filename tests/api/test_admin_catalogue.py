@@ -357,6 +357,29 @@ def test_a_taken_service_id_and_a_stale_version_are_conflicts(client: Client, ad
     assert body(stale)["code"] == "version_conflict"
 
 
+def test_a_service_stays_at_its_office(client: Client, admin: str) -> None:
+    """Its booked appointments hold its office's agents: another office's service is a new service."""
+    service = next(s for s in body(get(client, "/admin/services", admin))["items"] if s["id"] == "change-of-address")
+
+    moved = send(client, "PUT", "/admin/services/change-of-address", {**service, "office": "OGAT"}, admin)
+
+    assert moved.status_code == 422
+    assert fields(moved) == ["office"]
+
+
+def test_loading_the_demo_catalogue_again_changes_nothing(client: Client, admin: str) -> None:
+    """The demo data goes through the administrators' use cases; a second run leaves every version as it was."""
+    from dev.seed import DEMO, load_catalogue
+
+    before = body(get(client, "/admin/services", admin))["items"], body(get(client, "/admin/offices", admin))["items"]
+
+    load_catalogue(get_container().catalogue_admin, json.loads((DEMO / "catalogue.json").read_text(encoding="utf-8")))
+
+    after = body(get(client, "/admin/services", admin))["items"], body(get(client, "/admin/offices", admin))["items"]
+    assert after == before
+    assert all(record["version"] == 1 for records in after for record in records)
+
+
 def test_an_unknown_service_is_not_found(client: Client, admin: str) -> None:
     response = send(client, "PUT", "/admin/services/nope", {**SERVICE, "office": "OMAC", "version": 1}, admin)
 
