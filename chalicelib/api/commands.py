@@ -394,7 +394,7 @@ def service_change(body: dict[str, Any], *, service_id: str | None = None) -> Pa
     description = _catalogue_text(body.get("description"), "description", errors)
     duration = _whole(body, "duration_minutes", errors, default=None, low=5, high=240)
     assurance = body.get("min_assurance")
-    if assurance not in {a.value for a in Assurance}:
+    if not isinstance(assurance, str) or assurance not in {a.value for a in Assurance}:
         errors.append(FieldError("min_assurance", "one_of", choices=", ".join(Assurance)))
     documents: list[Text] = []
     raw_documents = body.get("required_documents", [])
@@ -406,7 +406,7 @@ def service_change(body: dict[str, Any], *, service_id: str | None = None) -> Pa
             if found is not None:
                 documents.append(found)
     procedure = body.get("procedure")
-    if procedure is not None and procedure not in REGISTRY:
+    if procedure is not None and (not isinstance(procedure, str) or procedure not in REGISTRY):
         errors.append(FieldError("procedure", "one_of", choices=", ".join(sorted(REGISTRY))))
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
