@@ -151,6 +151,22 @@ def test_two_admins_changing_one_office_at_once_one_wins(client: Client, admin: 
     assert len(audit_events("catalogue.office.update")) == 1
 
 
+def test_an_office_stored_before_versions_reads_as_version_1(client: Client, admin: str) -> None:
+    container = get_container()
+    rows = container._table(CatalogueItem, container.settings.table_catalogue)
+    stored = {k: v for k, v in OFFICE.items() if k != "id"}
+    rows("OFFICE", "OOLD", body={**stored, "timezone": "Europe/Madrid"}).save()
+
+    listed = next(o for o in body(get(client, "/admin/offices", admin))["items"] if o["id"] == "OOLD")
+    changed = send(client, "PUT", "/admin/offices/OOLD", {**OFFICE, "address": "Nova", "version": 1}, admin)
+
+    assert listed["version"] == 1
+    assert changed.status_code == 200, changed.body
+    assert body(changed)["office"]["version"] == 2
+    stale = send(client, "PUT", "/admin/offices/OOLD", {**OFFICE, "version": 1}, admin)
+    assert body(stale)["code"] == "version_conflict"
+
+
 def test_an_unknown_office_is_not_found(client: Client, admin: str) -> None:
     response = send(client, "PUT", "/admin/offices/NOPE", {**OFFICE, "version": 1}, admin)
 

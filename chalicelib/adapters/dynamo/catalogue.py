@@ -140,6 +140,9 @@ class DynamoCatalogueRepository:
 
     def _replace(self, kind: str, key: str, body: dict[str, Any], read_version: int) -> None:
         item = self._model(kind, key, body=body)
-        condition = self._model.id.exists() & (self._model.body["version"] == read_version)
+        version = self._model.body["version"]
+        # A row stored before records had versions reads as version 1.
+        same = (version == read_version) | version.does_not_exist() if read_version == 1 else version == read_version
+        condition = self._model.id.exists() & same
         if not written(lambda: item.save(condition=condition), "The catalogue is unavailable."):
             raise Conflict("version_conflict", f"The {kind.lower()} {key} was changed by someone else: read it again.")
