@@ -5,6 +5,7 @@ import os
 from chalice.app import Rate
 
 from chalicelib.api import middleware
+from chalicelib.api.admin import admin
 from chalicelib.api.application import ThreadSafeChalice
 from chalicelib.api.appointments import appointments
 from chalicelib.api.audit import audit
@@ -29,6 +30,7 @@ app.register_blueprint(records)
 app.register_blueprint(audit)
 app.register_blueprint(stats)
 app.register_blueprint(staff)
+app.register_blueprint(admin)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")

@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     from chalicelib.domain.retention import RetentionRules
     from chalicelib.services.booking import BookingService
     from chalicelib.services.calls import CallService
+    from chalicelib.services.catalogue_admin import CatalogueAdmin
     from chalicelib.services.documents import DocumentService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
     from chalicelib.services.ports import (
         AuditLog,
         BookingStore,
         CallStore,
-        CatalogueRepository,
+        CatalogueStore,
         Notifier,
         Outbox,
         Secrets,
@@ -74,7 +75,7 @@ class Container:
         return ZoneInfo(self.settings.timezone)
 
     @cached_property
-    def catalogue_repository(self) -> CatalogueRepository:
+    def catalogue_repository(self) -> CatalogueStore:
         from chalicelib.adapters.dynamo.catalogue import DynamoCatalogueRepository
         from chalicelib.adapters.dynamo.models import CatalogueItem
 
@@ -104,6 +105,18 @@ class Container:
     @cached_property
     def catalogue(self) -> CatalogueService:
         return CatalogueService(self.catalogue_repository, cache_seconds=self.settings.catalogue_cache_seconds)
+
+    @cached_property
+    def catalogue_admin(self) -> CatalogueAdmin:
+        """The catalogue as administrators write it; each write is in force at once in this process."""
+        from chalicelib.services.catalogue_admin import CatalogueAdmin
+
+        def changed() -> None:
+            self.catalogue.invalidate()
+            if "booking" in self.__dict__:  # built: its offices' availability is read afresh
+                self.booking.forget_availability()
+
+        return CatalogueAdmin(self.catalogue_repository, self.audit, changed)
 
     # --- identity ----------------------------------------------------------------------------------------------
     @cached_property

@@ -18,10 +18,11 @@ from typing import Any
 from pynamodb.models import Model
 from stdnum.es import dni, nie
 
-from chalicelib.adapters.dynamo.catalogue import office_from_document, service_from_document
 from chalicelib.adapters.dynamo.models import LedgerItem, PersonItem, StaffItem, bound
+from chalicelib.api.commands import office_change, service_change
 from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.services.catalogue_admin import CatalogueAdmin, office_record, service_record, system_admin
 from chalicelib.services.identity import hash_password
 from chalicelib.settings import Settings
 from infra.resources import RESOURCES, physical_name
@@ -270,6 +271,30 @@ def tax_ledger(people: list[dict[str, Any]], seed: int = 2026) -> list[dict[str,
     return items
 
 
+def load_catalogue(admin: CatalogueAdmin, catalogue: dict[str, Any]) -> None:
+    """The demo offices and services, written by the administrators' use cases (validated, audited as the system):
+    each created, or changed to the demo's if it differs (a second run changes nothing)."""
+    caller, context = system_admin("dev-seed"), RequestContext(request_id="seed")
+    offices = {o.id: o for o in admin.offices(caller)}
+    for raw in catalogue["offices"]:
+        current = offices.get(raw["id"])
+        if current is None:
+            admin.create_office(caller, office_change(raw), context)
+            continue
+        demo = office_record(office_change(raw).command().office)
+        if office_record(current) != {**demo, "version": current.version}:
+            admin.update_office(caller, current.id, office_change({**raw, "version": current.version}), context)
+    services = {s.id: s for s in admin.services(caller, None)}
+    for raw in catalogue["services"]:
+        known = services.get(raw["id"])
+        if known is None:
+            admin.create_service(caller, service_change(raw), context)
+            continue
+        wanted = service_record(service_change(raw).command().service)
+        if service_record(known) != {**wanted, "version": known.version}:
+            admin.update_service(caller, known.id, service_change({**raw, "version": known.version}), context)
+
+
 def seed(stage: str, region: str, endpoint_url: str | None, staff_password: str | None = None) -> DemoCounts:
     """Load the demo data (idempotent: the same run twice leaves the same data).
 
@@ -288,10 +313,7 @@ def seed(stage: str, region: str, endpoint_url: str | None, staff_password: str 
     )
     container = Container(settings)
     catalogue = json.loads((DEMO / "catalogue.json").read_text(encoding="utf-8"))
-    for office in catalogue["offices"]:
-        container.catalogue_repository.put_office(office_from_document(office["id"], office))
-    for service in catalogue["services"]:
-        container.catalogue_repository.put_service(service_from_document(service["id"], service))
+    load_catalogue(container.catalogue_admin, catalogue)
 
     staff = json.loads((DEMO / "staff.json").read_text(encoding="utf-8"))["staff"]
     if staff_password:

@@ -67,6 +67,30 @@ class InMemoryCatalogue:
     def put_office(self, office: Office) -> None:
         self.offices[office.id] = office
 
+    # --- as administrators write it (``CatalogueStore``): a taken id and a stale version refused -----------------
+    def get_office(self, office_id: str) -> Office | None:
+        return self.offices.get(office_id)
+
+    def create_office(self, office: Office) -> None:
+        if office.id in self.offices:
+            raise Conflict("already_exists", f"There is already an office {office.id}.")
+        self.offices[office.id] = office
+
+    def replace_office(self, office: Office, read_version: int) -> None:
+        if office.id not in self.offices or self.offices[office.id].version != read_version:
+            raise Conflict("version_conflict", f"The office {office.id} was changed by someone else.")
+        self.offices[office.id] = office
+
+    def create_service(self, service: Service) -> None:
+        if service.id in self.services:
+            raise Conflict("already_exists", f"There is already a service {service.id}.")
+        self.services[service.id] = service
+
+    def replace_service(self, service: Service, read_version: int) -> None:
+        if service.id not in self.services or self.services[service.id].version != read_version:
+            raise Conflict("version_conflict", f"The service {service.id} was changed by someone else.")
+        self.services[service.id] = service
+
 
 class InMemoryAuditLog:
     def __init__(self, zone: tzinfo = COUNCIL_ZONE) -> None:

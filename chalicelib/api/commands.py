@@ -6,7 +6,9 @@ collected per field (``Parsed``), each named by its catalogue key.
 from __future__ import annotations
 
 import base64
+import functools
 import re
+import zoneinfo
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, cast
@@ -16,7 +18,7 @@ from chalicelib import texts
 from chalicelib.auth.codes import CODE_DIGITS
 from chalicelib.domain.appointments import OUTCOMES, Contact, Status
 from chalicelib.domain.bounds import MAX_STATS_DAYS, MAX_TEXT, Window, parse_day, parse_instant, parse_period, text
-from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.catalogue import OFFICE_ID, OFFICE_KINDS, Assurance, Office, OfficeId, Service, Text, WeeklyHours
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import CheckMethod
@@ -28,11 +30,13 @@ from chalicelib.services.commands import (
     CodeEntry,
     InstalmentPreview,
     NewStaff,
+    OfficeChange,
     Parsed,
     RecordOutcome,
     RequestCode,
     Reschedule,
     RunProcedure,
+    ServiceChange,
     SetPassword,
     StaffBooking,
     StaffChange,
@@ -402,3 +406,139 @@ def set_password(body: dict[str, Any]) -> Parsed[SetPassword]:
     if errors:
         return Parsed(None, tuple(errors))
     return Parsed(SetPassword(str(token), str(password)))
+
+
+# --- the catalogue as administrators write it --------------------------------------------------------------------
+
+DEFAULT_TIMEZONE = "Europe/Madrid"
+SERVICE_CODE = re.compile(r"[a-z0-9-]{3,40}")
+MAX_REQUIRED_DOCUMENTS = 10
+# The longest text of each kind of catalogue words, per language.
+CATALOGUE_TEXT = {"name": 120, "description": 1000, "required_documents": 200, "address": 200}
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def office_change(body: dict[str, Any], *, office_id: str | None = None) -> Parsed[OfficeChange]:
+    """A new office (``office_id`` None: its id from the body) or the office ``office_id`` as it is to be, with the
+    version read (required then)."""
+    errors: list[FieldError] = []
+    code = office_id if office_id is not None else body.get("id")
+    if office_id is None and not (isinstance(code, str) and OFFICE_ID.fullmatch(code)):
+        errors.append(FieldError("id", "office_code"))
+    name = _catalogue_text(body.get("name"), "name", errors)
+    zone = body.get("timezone", DEFAULT_TIMEZONE)
+    if not isinstance(zone, str) or zone not in _timezones():
+        errors.append(FieldError("timezone", "timezone"))
+    address = body.get("address") or ""
+    if not isinstance(address, str) or len(address) > CATALOGUE_TEXT["address"]:
+        errors.append(FieldError("address", "too_long", high=CATALOGUE_TEXT["address"]))
+    kinds = body.get("kinds", [])
+    if not isinstance(kinds, list) or any(kind not in OFFICE_KINDS for kind in kinds):
+        errors.append(FieldError("kinds", "one_of", choices=", ".join(OFFICE_KINDS)))
+    hours = _gather(errors, WeeklyHours.parse, body.get("opening_hours"), "opening_hours")
+    overflow = _whole(body, "overflow_after_minutes", errors, default=5, low=0, high=120)
+    version = _version(body, errors, required=office_id is not None)
+    if errors or name is None or hours is None:
+        return Parsed(None, tuple(errors))
+    office = Office(
+        id=str(code),
+        name=name,
+        address=str(address).strip(),
+        timezone=str(zone),
+        opening_hours=hours,
+        kinds=frozenset(kinds),
+        overflow_after_minutes=cast(int, overflow),
+    )
+    return Parsed(OfficeChange(office, version))
+
+
+def service_change(body: dict[str, Any], *, service_id: str | None = None) -> Parsed[ServiceChange]:
+    """A new catalogue service (``service_id`` None: its id from the body) or the service ``service_id`` as it is to
+    be, with the version read. Whether its office exists and may offer its procedure is the use case's to say."""
+    errors: list[FieldError] = []
+    code = service_id if service_id is not None else body.get("id")
+    if service_id is None and not (isinstance(code, str) and SERVICE_CODE.fullmatch(code)):
+        errors.append(FieldError("id", "service_code"))
+    office = body.get("office")
+    if not isinstance(office, str) or not office:
+        errors.append(FieldError("office", "required"))
+    name = _catalogue_text(body.get("name"), "name", errors)
+    description = _catalogue_text(body.get("description"), "description", errors)
+    duration = _whole(body, "duration_minutes", errors, default=None, low=5, high=240)
+    assurance = body.get("min_assurance")
+    if not isinstance(assurance, str) or assurance not in {a.value for a in Assurance}:
+        errors.append(FieldError("min_assurance", "one_of", choices=", ".join(Assurance)))
+    documents: list[Text] = []
+    raw_documents = body.get("required_documents", [])
+    if not isinstance(raw_documents, list) or len(raw_documents) > MAX_REQUIRED_DOCUMENTS:
+        errors.append(FieldError("required_documents", "list_at_most", count=MAX_REQUIRED_DOCUMENTS))
+    else:
+        for index, raw in enumerate(raw_documents):
+            found = _catalogue_text(raw, f"required_documents.{index}", errors, kind="required_documents")
+            if found is not None:
+                documents.append(found)
+    procedure = body.get("procedure")
+    if procedure is not None and (not isinstance(procedure, str) or procedure not in REGISTRY):
+        errors.append(FieldError("procedure", "one_of", choices=", ".join(sorted(REGISTRY))))
+    enabled = body.get("enabled", True)
+    if not isinstance(enabled, bool):
+        errors.append(FieldError("enabled", "boolean"))
+    buffer = _whole(body, "buffer_minutes", errors, default=5, low=0, high=60)
+    notice = _whole(body, "min_notice_minutes", errors, default=120, low=0, high=7 * 24 * 60)
+    horizon = _whole(body, "horizon_days", errors, default=60, low=1, high=366)
+    version = _version(body, errors, required=service_id is not None)
+    if errors or name is None or description is None:
+        return Parsed(None, tuple(errors))
+    try:
+        service = Service(
+            id=str(code),
+            office=str(office),
+            name=name,
+            description=description,
+            duration_minutes=cast(int, duration),
+            min_assurance=Assurance(str(assurance)),
+            required_documents=tuple(documents),
+            procedure=procedure,
+            active=bool(enabled),
+            buffer_minutes=cast(int, buffer),
+            min_notice_minutes=cast(int, notice),
+            horizon_days=cast(int, horizon),
+        )
+    except ValidationFailed as exc:  # the service's own rules (a slug, the longest hold)
+        return Parsed(None, tuple(exc.errors))
+    return Parsed(ServiceChange(service, version))
+
+
+def _catalogue_text(raw: object, field: str, errors: list[FieldError], *, kind: str | None = None) -> Text | None:
+    found = _gather(errors, Text.parse, raw, field)
+    if found is None:
+        return None
+    high = CATALOGUE_TEXT[kind or field]
+    long = [
+        FieldError(f"{field}.{lang}", "too_long", high=high) for lang, t in found.as_dict().items() if len(t) > high
+    ]
+    errors += long
+    return None if long else found
+
+
+def _whole(
+    body: dict[str, Any], field: str, errors: list[FieldError], *, default: int | None, low: int, high: int
+) -> int | None:
+    raw = body.get(field, default)
+    if raw is None:
+        errors.append(FieldError(field, "required"))
+        return None
+    if not isinstance(raw, int) or isinstance(raw, bool) or not low <= raw <= high:
+        errors.append(FieldError(field, "between", low=low, high=high))
+        return None
+    return raw
+
+
+def _version(body: dict[str, Any], errors: list[FieldError], *, required: bool) -> int | None:
+    if not required:
+        return None
+    return _whole(body, "version", errors, default=None, low=1, high=2**31)

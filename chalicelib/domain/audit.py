@@ -69,6 +69,10 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "staff.invite",
         "staff.password_reset",
         "staff.activate",
+        "catalogue.office.create",
+        "catalogue.office.update",
+        "catalogue.service.create",
+        "catalogue.service.update",
     }
 )
 
@@ -94,6 +98,7 @@ AUDIT_PURPOSES = frozenset(
         "audit",
         "supervision",
         "staff administration",
+        "catalogue",
     }
 )
 

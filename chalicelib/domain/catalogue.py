@@ -20,6 +20,10 @@ OFFICE_KINDS = ("tax",)
 # ISO weekdays as the API and the stored records key them: "1" = Monday … "7" = Sunday (Python counts 0 = Monday).
 ISO_WEEKDAYS = tuple(str(day) for day in range(1, 8))
 HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
+# The longest an appointment holds its agent, buffer included. Moving an appointment to another agent is one
+# DynamoDB transaction (at most 100 items): the old agent's five-minute units deleted, the new one's put, the
+# appointment updated, 2 x 48 + 1 items for a 240-minute hold.
+MAX_HELD_MINUTES = 240
 
 
 class Assurance(StrEnum):
@@ -100,10 +104,13 @@ class Service:
         errors = []
         if not SERVICE_ID.fullmatch(self.id):
             errors.append(FieldError("id", "slug"))
-        if not 5 <= self.duration_minutes <= 240 or self.duration_minutes % 5:
-            errors.append(FieldError("duration_minutes", "multiple_of_5", low=5, high=240))
+        duration_ok = 5 <= self.duration_minutes <= MAX_HELD_MINUTES and not self.duration_minutes % 5
+        if not duration_ok:
+            errors.append(FieldError("duration_minutes", "multiple_of_5", low=5, high=MAX_HELD_MINUTES))
         if not 0 <= self.buffer_minutes <= 60 or self.buffer_minutes % 5:
             errors.append(FieldError("buffer_minutes", "multiple_of_5", low=0, high=60))
+        elif duration_ok and self.duration_minutes + self.buffer_minutes > MAX_HELD_MINUTES:
+            errors.append(FieldError("duration_minutes", "held_too_long", minutes=MAX_HELD_MINUTES))
         if not 0 <= self.min_notice_minutes <= 7 * 24 * 60:
             errors.append(FieldError("min_notice_minutes", "notice_range"))
         if not 1 <= self.horizon_days <= 366:

@@ -78,6 +78,10 @@ class BookingService:
             self._availability[office] = cached
         return cached[1]
 
+    def forget_availability(self) -> None:
+        """Build each office's availability afresh on next use (its hours or services changed in this process)."""
+        self._availability.clear()
+
     @property
     def catalogue(self) -> CatalogueService:
         return self._catalogue

@@ -25,6 +25,11 @@ class CatalogueService:
         self._cached: tuple[float, list[Service]] | None = None
         self._offices: tuple[float, list[Office]] | None = None
 
+    def invalidate(self) -> None:
+        """Read the catalogue afresh on next use (an administrator changed it in this process)."""
+        self._cached = None
+        self._offices = None
+
     def list_services(self, office: OfficeId | None = None) -> list[Service]:
         services = [s for s in self._all() if s.active]
         if office is not None:

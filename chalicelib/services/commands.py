@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from chalicelib.domain.appointments import Contact, Status
-from chalicelib.domain.catalogue import OfficeId
+from chalicelib.domain.catalogue import Office, OfficeId, Service
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel
 from chalicelib.domain.instalments import InstalmentRequest
@@ -166,3 +166,19 @@ class SetPassword:
 
     token: str
     password: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfficeChange:
+    """An office as an administrator writes it; ``version`` is the one they read (None: a new office)."""
+
+    office: Office
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceChange:
+    """A catalogue service as an administrator writes it; ``version`` is the one they read (None: a new one)."""
+
+    service: Service
+    version: int | None

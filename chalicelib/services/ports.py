@@ -34,6 +34,21 @@ class CatalogueRepository(Protocol):
     def put_office(self, office: Office) -> None: ...
 
 
+class CatalogueStore(CatalogueRepository, Protocol):
+    """The catalogue as administrators write it: a create refused for a taken id (409 ``already_exists``), a
+    replacement refused unless the record still has the version read (409 ``version_conflict``)."""
+
+    def get_office(self, office_id: str) -> Office | None: ...
+
+    def create_office(self, office: Office) -> None: ...
+
+    def replace_office(self, office: Office, read_version: int) -> None: ...
+
+    def create_service(self, service: Service) -> None: ...
+
+    def replace_service(self, service: Service, read_version: int) -> None: ...
+
+
 class AuditLog(Protocol):
     """Append-only: an event, once recorded, is never changed or removed."""
 

@@ -38,7 +38,15 @@ from typing import Any
 
 from chalice.test import Client
 
-from chalicelib.api.commands import identity_check, new_staff, place_hold, run_procedure, stated_reason
+from chalicelib.api.commands import (
+    identity_check,
+    new_staff,
+    office_change,
+    place_hold,
+    run_procedure,
+    service_change,
+    stated_reason,
+)
 from chalicelib.auth.codes import contact_digest
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.audit import RequestContext
@@ -98,7 +106,7 @@ SUPERVISORS = expect(supervisor="2xx")
 HOLDERS = expect(supervisor="2xx", admin="2xx")
 # The supervisor's figures: supervisors and admins.
 FIGURES = expect(supervisor="2xx", admin="2xx")
-# Staff administration (issue 15): administrators only; every other member of staff is told it does not exist.
+# The back office (issue 15): administrators only; everyone else is told it does not exist.
 ADMINS = expect(admin="2xx")
 # Anyone signed in; the answer is about the caller.
 SIGNED_IN = expect("2xx")
@@ -137,6 +145,18 @@ PDF = {
 REASON = {"reason": "Complaint 2026/114 about the call"}
 TO_SLOT = {"start": "{slot}"}
 COMPLETED = {"outcome": "completed"}
+WEEKDAYS = {"1": [["09:00", "14:00"]]}
+NEW_OFFICE = {"id": "{new_office}", "name": {"ca": "Nova", "es": "Nueva", "en": "New"}, "opening_hours": WEEKDAYS}
+OFFICE_CHANGE = {"name": {"ca": "Canviada", "es": "Cambiada", "en": "Changed"}, "opening_hours": WEEKDAYS, "version": 1}
+SERVICE_BODY = {
+    "office": "OMAC",
+    "name": {"ca": "Consulta", "es": "Consulta", "en": "Enquiry"},
+    "description": {"ca": "Una consulta", "es": "Una consulta", "en": "An enquiry"},
+    "duration_minutes": 15,
+    "min_assurance": "low",
+    "procedure": None,
+}
+NEW_SERVICE = {"id": "{new_service}", **SERVICE_BODY}
 DNI_SHOWN = {"method": "dni_shown", "matches": True}
 NEW_STAFF = {"username": "-", "name": "Matrix Person", "email": "m@example.org", "roles": ["agent"], "office": "OMAC"}
 OFFICES = frozenset({"OMAC", "OGAT"})
@@ -206,6 +226,14 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/admin/staff/{username}/invitation", ADMINS, fresh="staff"),
     Row("POST", "/admin/staff/{username}/password-reset", ADMINS),
     Row("POST", "/auth/staff/activate", PUBLIC_410, body={"token": "unknown", "password": "x" * 12}, public=True),
+    # --- the back office (issue 15): administrators; a write's fresh record, since a success changes it
+    Row("GET", "/admin/offices", ADMINS),
+    Row("POST", "/admin/offices", ADMINS, body=NEW_OFFICE, fresh="new_office"),
+    Row("PUT", "/admin/offices/{office_id}", ADMINS, body=OFFICE_CHANGE, fresh="office"),
+    Row("GET", "/admin/services", ADMINS, query="office=OMAC"),
+    Row("POST", "/admin/services", ADMINS, body=NEW_SERVICE, fresh="new_service"),
+    Row("PUT", "/admin/services/{service_id}", ADMINS, body={**SERVICE_BODY, "version": 1}, fresh="service"),
+    Row("GET", "/admin/procedures", ADMINS),
 )
 
 
@@ -277,6 +305,8 @@ class World:
                     "en",
                 )
             return {**self.created[case], "me": A, "username": username}
+        if fresh in ("new_office", "office", "new_service", "service"):
+            return {**self.created[case], "me": A, **self.catalogue_record(fresh)}
         me, other = new_id_number(), new_id_number()
         owner = me if case == "own" else other
         ids = {"me": me, "owner": owner}
@@ -303,6 +333,16 @@ class World:
         elif fresh in ("appointment", "upcoming"):
             ids["slot"] = self.free_slot("residence-certificate")
         return ids
+
+    def catalogue_record(self, fresh: str) -> dict[str, str]:
+        """A new office or service id (``new_…``), or an office or service made for the cell (version 1)."""
+        office, service = f"T{uuid.uuid4().hex[:8].upper()}", f"matrix-{uuid.uuid4().hex[:12]}"
+        admin, context = get_container().catalogue_admin, RequestContext("matrix")
+        if fresh == "office":
+            admin.create_office(self.principal("admin"), office_change({**NEW_OFFICE, "id": office}), context)
+        if fresh == "service":
+            admin.create_service(self.principal("admin"), service_change({**NEW_SERVICE, "id": service}), context)
+        return {"new_office": office, "office": office, "new_service": service, "service": service}
 
     def check_identity(self, appointment_id: str) -> None:
         """The office's agent saw the citizen's DNI in the call (documents with personal data need it)."""
@@ -341,7 +381,8 @@ def request_of(row: Row, ids: Mapping[str, str]) -> tuple[str, Any]:
     ):
         if "{" + name + "}" in path:
             path = path.replace("{" + name + "}", ids[key])
-    path = path.replace("{service_id}", "residence-certificate")
+    path = path.replace("{service_id}", ids.get("service", "residence-certificate"))
+    path = path.replace("{office_id}", ids.get("office", "OMAC"))
     path = path.replace("{username}", ids.get("username", "agent.omac2"))
     payload: Any = row.body
     if row.fresh == "new_staff":
@@ -357,7 +398,10 @@ def request_of(row: Row, ids: Mapping[str, str]) -> tuple[str, Any]:
             "contact": {"email": A_EMAIL},
         }
     elif payload is not None:
-        payload = json.loads(json.dumps(payload).replace('"{slot}"', json.dumps(ids.get("slot", ""))))
+        text = json.dumps(payload).replace('"{slot}"', json.dumps(ids.get("slot", "")))
+        for name in ("new_office", "new_service"):
+            text = text.replace('"{' + name + '}"', json.dumps(ids.get(name, "")))
+        payload = json.loads(text)
     return path, payload
 
 

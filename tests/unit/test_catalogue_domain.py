@@ -85,7 +85,7 @@ def test_an_unknown_language_falls_back_to_catalan() -> None:
 
 
 def test_a_well_formed_service_is_accepted() -> None:
-    service = _service(id="instalment-plan-2", duration_minutes=240)
+    service = _service(id="instalment-plan-2", duration_minutes=240, buffer_minutes=0)
 
     assert service.active
     assert service.required_documents == ()
@@ -110,6 +110,25 @@ def test_a_duration_must_be_a_multiple_of_five_between_5_and_240(minutes: int) -
         _service(duration_minutes=minutes)
 
     assert _fields(failure) == ["duration_minutes"]
+
+
+@pytest.mark.parametrize(("duration", "buffer"), [(240, 5), (200, 45), (185, 60)])
+def test_an_appointment_holds_its_agent_at_most_240_minutes_buffer_included(duration: int, buffer: int) -> None:
+    """Moving an appointment to another agent is one transaction of at most 100 items: the old agent's units
+    deleted, the new one's put, the appointment updated (2 x 48 + 1 for 240 minutes of five-minute units)."""
+    with pytest.raises(ValidationFailed) as failure:
+        _service(duration_minutes=duration, buffer_minutes=buffer)
+
+    assert [(e.field, e.key) for e in failure.value.errors] == [("duration_minutes", "held_too_long")]
+    assert _service(duration_minutes=duration, buffer_minutes=240 - duration).duration_minutes == duration
+
+
+def test_the_demo_catalogue_holds_agents_within_the_limit() -> None:
+    from chalicelib.domain.catalogue import MAX_HELD_MINUTES
+    from tests.unit.test_demo_data import _demo
+
+    for raw in _demo("catalogue.json")["services"]:
+        assert raw["duration_minutes"] + raw.get("buffer_minutes", 5) <= MAX_HELD_MINUTES, raw["id"]
 
 
 def test_a_bad_id_and_duration_are_reported_together() -> None:

@@ -11,6 +11,7 @@ import pytest
 from stdnum.es import dni, nie
 
 from chalicelib.adapters.dynamo.catalogue import office_from_document, service_from_document
+from chalicelib.domain.procedures import REGISTRY
 from chalicelib.texts import LANGUAGES
 from dev.seed import DEMO, padron, tax_ledger
 
@@ -168,6 +169,19 @@ def test_the_demo_catalogue_parses_in_the_three_languages() -> None:
     for raw, service in zip(catalogue["services"], services, strict=True):
         assert set(raw["name"]) == set(raw["description"]) == set(LANGUAGES)
         assert service.active
+
+
+def test_the_demo_catalogue_is_what_an_administrator_may_write() -> None:
+    """The demo is loaded through the back office's use cases: every office and service passes its validation."""
+    from chalicelib.api.commands import office_change, service_change
+
+    catalogue = _demo("catalogue.json")
+    offices = {o["id"]: office_change(o).command().office for o in catalogue["offices"]}
+    for raw in catalogue["services"]:
+        service = service_change(raw).command().service
+        assert service.office in offices
+        procedure = REGISTRY.get(service.procedure) if service.procedure else None
+        assert procedure is None or procedure.office_kinds <= offices[service.office].kinds, service.id
 
 
 def test_the_demo_staff_covers_every_role() -> None:
