@@ -6,9 +6,9 @@ import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
 import { Localized } from '../../components/localized'
 import { adminLabel, useAdminI18n } from '../../i18n/admin'
-import { useFocusAfterRender } from '../../page-context'
 import { useResource } from '../../resource'
 import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveStatus, useSave, WeekEditor } from './common'
+import { RecordsTable, RowButton, useEditor } from './lists'
 
 export const OFFICE_KINDS = ['tax'] as const
 
@@ -27,53 +27,33 @@ export function OfficesSection() {
   const { t } = useAdminI18n()
   const { api } = useAuth()
   const { load, reload, refresh } = useResource(() => listOffices(api), [], { keep: true })
-  const [editing, setEditing] = useState<{ office: AdminOffice; n: number } | null>(null)
-  const focus = useFocusAfterRender()
-
-  const open = (office: AdminOffice) => {
-    setEditing((now) => ({ office, n: (now?.n ?? 0) + 1 }))
-    focus('office-form-title')
-  }
+  const { editing, open } = useEditor<AdminOffice>('office-form-title')
 
   return (
     <>
       <p class="lead">{t('admin.offices.intro')}</p>
       <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
       {load.value && (
-        <div class="table-wrap" role="region" aria-labelledby="offices-caption" tabIndex={0}>
-          <table id="offices" class="records-table">
-            <caption id="offices-caption">{t('admin.offices.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.offices.id')}</th>
-                <th scope="col">{t('admin.offices.name')}</th>
-                <th scope="col">{t('admin.offices.timezone')}</th>
-                <th scope="col">{t('admin.offices.kinds')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.value.map((office) => (
-                <tr key={office.id} data-id={office.id}>
-                  <th scope="row">{office.id}</th>
-                  <td>
-                    <Localized as="span" text={office.name} />
-                  </td>
-                  <td>{office.timezone}</td>
-                  <td>{office.kinds.map((k) => adminLabel(t, `admin.offices.kind.${k}`, k)).join(', ')}</td>
-                  <td>
-                    <button type="button" class="button button--secondary button--small" id={`edit-${office.id}`} onClick={() => open(office)}>
-                      {t('admin.edit')}
-                      <span class="visually-hidden"> {office.id}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="offices"
+          caption={t('admin.offices.caption')}
+          columns={[t('admin.offices.id'), t('admin.offices.name'), t('admin.offices.timezone'), t('admin.offices.kinds')]}
+          actions={t('admin.actions')}
+        >
+          {load.value.map((office) => (
+            <tr key={office.id} data-id={office.id}>
+              <th scope="row">{office.id}</th>
+              <td>
+                <Localized as="span" text={office.name} />
+              </td>
+              <td>{office.timezone}</td>
+              <td>{office.kinds.map((k) => adminLabel(t, `admin.offices.kind.${k}`, k)).join(', ')}</td>
+              <td>
+                <RowButton id={`edit-${office.id}`} label={t('admin.edit')} row={office.id} onClick={() => open(office)} />
+              </td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <div class="actions">
         <button type="button" class="button" id="new-office" onClick={() => open({ ...NEW_OFFICE, opening_hours: emptyWeek() })}>
@@ -83,10 +63,10 @@ export function OfficesSection() {
       {editing && (
         <OfficeForm
           key={editing.n}
-          office={editing.office}
+          office={editing.value}
           onSaved={refresh}
           onReload={async () => {
-            const fresh = (await listOffices(api)).find((o) => o.id === editing.office.id)
+            const fresh = (await listOffices(api)).find((o) => o.id === editing.value.id)
             refresh()
             if (fresh) open(fresh)
           }}

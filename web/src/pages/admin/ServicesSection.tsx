@@ -18,11 +18,11 @@ import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/f
 import { Localized } from '../../components/localized'
 import { localize, type LocalizedText } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
-import { assuranceName } from '../../offices'
-import { useFocusAfterRender } from '../../page-context'
+import { assuranceName, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { ServiceCard } from '../CataloguePage'
 import { Field, LocalizedFields, SaveStatus, useSave } from './common'
+import { OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
 
 const LEVELS = ['low', 'substantial', 'high'] as const
 
@@ -80,79 +80,46 @@ export function ServicesSection() {
   const offices = useResource(() => listOffices(api), [])
   const procedures = useResource(() => listProcedures(api), [])
   const { load, reload, refresh } = useResource(() => listServices(api, office), [office], { keep: true })
-  const [editing, setEditing] = useState<{ draft: Draft; n: number } | null>(null)
-  const focus = useFocusAfterRender()
+  const editor = useEditor<Draft>('service-form-title')
+  const editing = editor.editing
   const officeList = offices.load.value ?? []
 
-  const open = (service: AdminService | null) => {
-    setEditing((now) => ({ draft: draftOf(service, office || officeList[0]?.id || ''), n: (now?.n ?? 0) + 1 }))
-    focus('service-form-title')
-  }
-  const officeLabel = (id: string) => {
-    const found = officeList.find((o) => o.id === id)
-    return found ? localize(found.name, language).text || id : id
-  }
+  const open = (service: AdminService | null) => editor.open(draftOf(service, office || officeList[0]?.id || ''))
 
   return (
     <>
       <p class="lead">{t('admin.services.intro')}</p>
-      <div class="field">
-        <label class="field__label" for="services-office">
-          {t('admin.services.office')}
-        </label>
-        <select id="services-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
-          <option value="">{t('admin.allOffices')}</option>
-          {officeList.map((o) => (
-            <option key={o.id} value={o.id}>
-              {localize(o.name, language).text || o.id}
-            </option>
-          ))}
-        </select>
-      </div>
+      <OfficeFilter id="services-office" label={t('admin.services.office')} offices={officeList} value={office} onValue={setOffice} />
       <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
       {load.value && load.value.length === 0 && <p class="empty-state">{t('admin.services.none')}</p>}
       {load.value && load.value.length > 0 && (
-        <div class="table-wrap" role="region" aria-labelledby="services-caption" tabIndex={0}>
-          <table id="services" class="records-table">
-            <caption id="services-caption">{t('admin.services.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.services.name')}</th>
-                <th scope="col">{t('admin.services.office')}</th>
-                <th scope="col">{t('admin.services.duration')}</th>
-                <th scope="col">{t('admin.services.state')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.value.map((service) => (
-                <tr key={service.id} data-id={service.id}>
-                  <th scope="row">
-                    <Localized as="span" text={service.name} />
-                    <br />
-                    <code>{service.id}</code>
-                  </th>
-                  <td>{officeLabel(service.office)}</td>
-                  <td>{t('service.duration', { minutes: service.duration_minutes })}</td>
-                  <td>{service.enabled ? t('admin.services.enabled') : t('admin.services.disabled')}</td>
-                  <td>
-                    <button
-                      type="button"
-                      class="button button--secondary button--small"
-                      id={`edit-${service.id}`}
-                      onClick={() => open(service)}
-                    >
-                      {t('admin.edit')}
-                      <span class="visually-hidden"> {localize(service.name, language).text}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="services"
+          caption={t('admin.services.caption')}
+          columns={[t('admin.services.name'), t('admin.services.office'), t('admin.services.duration'), t('admin.services.state')]}
+          actions={t('admin.actions')}
+        >
+          {load.value.map((service) => (
+            <tr key={service.id} data-id={service.id}>
+              <th scope="row">
+                <Localized as="span" text={service.name} />
+                <br />
+                <code>{service.id}</code>
+              </th>
+              <td>{officeName(officeList, language, service.office)}</td>
+              <td>{t('service.duration', { minutes: service.duration_minutes })}</td>
+              <td>{service.enabled ? t('admin.services.enabled') : t('admin.services.disabled')}</td>
+              <td>
+                <RowButton
+                  id={`edit-${service.id}`}
+                  label={t('admin.edit')}
+                  row={localize(service.name, language).text}
+                  onClick={() => open(service)}
+                />
+              </td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <div class="actions">
         <button type="button" class="button" id="new-service" onClick={() => open(null)}>
@@ -162,7 +129,7 @@ export function ServicesSection() {
       {editing && (
         <ServiceForm
           key={editing.n}
-          initial={editing.draft}
+          initial={editing.value}
           offices={officeList.map((o) => ({ value: o.id, label: localize(o.name, language).text || o.id, kinds: o.kinds ?? [] }))}
           procedures={(procedures.load.value ?? []).map((p) => ({
             value: p.id,
@@ -171,7 +138,7 @@ export function ServicesSection() {
           }))}
           onSaved={refresh}
           onReload={async () => {
-            const fresh = (await listServices(api, editing.draft.office)).find((s) => s.id === editing.draft.id)
+            const fresh = (await listServices(api, editing.value.office)).find((s) => s.id === editing.value.id)
             refresh()
             if (fresh) open(fresh)
           }}
