@@ -9,10 +9,10 @@ import { today } from '../../appointments'
 import { useAuth } from '../../auth'
 import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
-import { localize } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
 import { Field, LocalizedFields, SaveStatus, useSave } from './common'
+import { OfficeOptions } from './lists'
 
 export function HolidaysSection() {
   const { t } = useAdminI18n()
@@ -57,7 +57,7 @@ function HolidaysForm(props: {
   offices: { id: string; name: Holiday['name'] }[]
   onReload: () => void
 }) {
-  const { t, language } = useAdminI18n()
+  const { t } = useAdminI18n()
   const { api } = useAuth()
   const errors = useFormErrors()
   const save = useSave('holidays', errors)
@@ -139,12 +139,7 @@ function HolidaysForm(props: {
                   <Field id={`holidays-items-${index}-office`} label={t('admin.holidays.office')} hint={t('admin.holidays.officeHint')} errors={errors}>
                     {(a) => (
                       <select {...a} class="input" value={holiday.office ?? ''} onChange={(e) => setItem(index, { office: e.currentTarget.value || null })}>
-                        <option value="">{t('admin.allOffices')}</option>
-                        {props.offices.map((o) => (
-                          <option key={o.id} value={o.id}>
-                            {localize(o.name, language).text || o.id}
-                          </option>
-                        ))}
+                        <OfficeOptions offices={props.offices} none={t('admin.allOffices')} />
                       </select>
                     )}
                   </Field>

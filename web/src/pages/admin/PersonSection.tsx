@@ -29,6 +29,7 @@ import { useAnnounce } from '../../page-context'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
 import { adminProblem, ChangeOutcome, Checkboxes, emptyWeek, IntervalsEditor, SaveStatus, useSave, WeekEditor } from './common'
+import { RecordsTable, RowButton } from './lists'
 import { OfficeSelect, staffState } from './StaffSection'
 
 export function PersonSection(props: { username: string }) {
@@ -302,36 +303,28 @@ function Exceptions(props: { staff: StaffMember; onChanged: () => void }) {
       {sorted.length === 0 ? (
         <p class="empty-state">{t('admin.person.noExceptions')}</p>
       ) : (
-        <div class="table-wrap" role="region" aria-labelledby="exceptions-caption" tabIndex={0}>
-          <table id="exceptions" class="records-table">
-            <caption id="exceptions-caption">{t('admin.person.exceptionsCaption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.person.date')}</th>
-                <th scope="col">{t('admin.person.kind')}</th>
-                <th scope="col">{t('admin.person.hours')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorted.map((e) => (
-                <tr key={e.date} data-date={e.date}>
-                  <th scope="row">{formatDay(language, e.date, true)}</th>
-                  <td>{t(e.kind === 'leave' ? 'admin.person.leave' : 'admin.person.extra')}</td>
-                  <td>{intervalsText(t, e.intervals ?? [])}</td>
-                  <td>
-                    <button type="button" class="button button--secondary button--small" id={`remove-${e.date}`} onClick={() => void remove(e.date)}>
-                      {t('admin.person.remove')}
-                      <span class="visually-hidden"> {formatDay(language, e.date, true)}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="exceptions"
+          caption={t('admin.person.exceptionsCaption')}
+          columns={[t('admin.person.date'), t('admin.person.kind'), t('admin.person.hours')]}
+          actions={t('admin.actions')}
+        >
+          {sorted.map((e) => (
+            <tr key={e.date} data-date={e.date}>
+              <th scope="row">{formatDay(language, e.date, true)}</th>
+              <td>{t(e.kind === 'leave' ? 'admin.person.leave' : 'admin.person.extra')}</td>
+              <td>{intervalsText(t, e.intervals ?? [])}</td>
+              <td>
+                <RowButton
+                  id={`remove-${e.date}`}
+                  label={t('admin.person.remove')}
+                  row={formatDay(language, e.date, true)}
+                  onClick={() => void remove(e.date)}
+                />
+              </td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <div aria-live="polite">
         {removed && 'change' in removed && <ChangeOutcome id="removed" change={removed.change} />}

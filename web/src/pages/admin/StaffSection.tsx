@@ -7,12 +7,12 @@ import { adminWrite, listOffices, listStaff, ROLES, staffPath, type AdminOffice,
 import { useAuth } from '../../auth'
 import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
-import { localize } from '../../i18n'
 import { useAdminI18n, type AdminTranslate } from '../../i18n/admin'
-import { label } from '../../offices'
+import { label, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
 import { Checkboxes, Field, SaveStatus, useSave } from './common'
+import { OfficeFilter, OfficeOptions, RecordsTable } from './lists'
 
 export function roleNames(t: AdminTranslate, roles: string[]): string {
   return roles.map((role) => label(t, `role.${role}`, role)).join(', ')
@@ -33,17 +33,11 @@ export function OfficeSelect(props: {
   errors: ReturnType<typeof useFormErrors>
   none: string
 }) {
-  const { language } = useAdminI18n()
   return (
     <Field id={props.id} label={props.label} hint={props.hint} errors={props.errors}>
       {(a) => (
         <select {...a} class="input" value={props.value} onChange={(e) => props.onValue(e.currentTarget.value)}>
-          <option value="">{props.none}</option>
-          {props.offices.map((o) => (
-            <option key={o.id} value={o.id}>
-              {localize(o.name, language).text || o.id}
-            </option>
-          ))}
+          <OfficeOptions offices={props.offices} none={props.none} />
         </select>
       )}
     </Field>
@@ -57,59 +51,32 @@ export function StaffSection() {
   const offices = useResource(() => listOffices(api), [])
   const { load, reload, refresh } = useResource(() => listStaff(api, office), [office], { keep: true })
   const officeList = offices.load.value ?? []
-  const officeLabel = (id: string | null) => {
-    if (!id) return '—'
-    const found = officeList.find((o) => o.id === id)
-    return found ? localize(found.name, language).text || id : id
-  }
 
   return (
     <>
       <p class="lead">{t('admin.staff.intro')}</p>
-      <div class="field">
-        <label class="field__label" for="staff-office">
-          {t('admin.staff.office')}
-        </label>
-        <select id="staff-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
-          <option value="">{t('admin.allOffices')}</option>
-          {officeList.map((o) => (
-            <option key={o.id} value={o.id}>
-              {localize(o.name, language).text || o.id}
-            </option>
-          ))}
-        </select>
-      </div>
+      <OfficeFilter id="staff-office" label={t('admin.staff.office')} offices={officeList} value={office} onValue={setOffice} />
       <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
       {load.value && (
-        <div class="table-wrap" role="region" aria-labelledby="staff-caption" tabIndex={0}>
-          <table id="staff" class="records-table">
-            <caption id="staff-caption">{t('admin.staff.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.staff.name')}</th>
-                <th scope="col">{t('admin.staff.username')}</th>
-                <th scope="col">{t('admin.staff.roles')}</th>
-                <th scope="col">{t('admin.staff.office')}</th>
-                <th scope="col">{t('admin.staff.state')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.value.map((person) => (
-                <tr key={person.username} data-id={person.username}>
-                  <th scope="row">
-                    <Link id={`person-${person.username}`} href={adminPath('person', person.username)}>
-                      {person.name}
-                    </Link>
-                  </th>
-                  <td>{person.username}</td>
-                  <td>{roleNames(t, person.roles)}</td>
-                  <td>{officeLabel(person.office)}</td>
-                  <td>{staffState(t, person)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="staff"
+          caption={t('admin.staff.caption')}
+          columns={[t('admin.staff.name'), t('admin.staff.username'), t('admin.staff.roles'), t('admin.staff.office'), t('admin.staff.state')]}
+        >
+          {load.value.map((person) => (
+            <tr key={person.username} data-id={person.username}>
+              <th scope="row">
+                <Link id={`person-${person.username}`} href={adminPath('person', person.username)}>
+                  {person.name}
+                </Link>
+              </th>
+              <td>{person.username}</td>
+              <td>{roleNames(t, person.roles)}</td>
+              <td>{person.office ? officeName(officeList, language, person.office) : '—'}</td>
+              <td>{staffState(t, person)}</td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <InviteForm offices={officeList} onSaved={refresh} />
     </>
