@@ -11,13 +11,13 @@ import { daysBetween, formatDay, isDay, today } from '../appointments'
 import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
 import { ErrorSummary, PanelForm, TextField, useFormErrors } from '../components/forms'
-import { localize } from '../i18n'
 import { useAdminI18n, type AdminTranslate } from '../i18n/admin'
 import { useAnnounced, useDocumentTitle, useOfficeName, useOffices } from '../page-context'
 import { useResource } from '../resource'
 import { Link, REBOOKING_PATH } from '../router'
 import { isStaff, staffRoles, useServiceName, useSignInFirst } from './appointment-common'
 import { adminProblem } from './admin/common'
+import { OfficeFilter } from './admin/lists'
 
 /** The longest period the API accepts, in days (both ends included). */
 const MAX_DAYS = 92
@@ -120,19 +120,7 @@ export function DashboardPage() {
         <div class="records-controls">
           <TextField id="dash-from" type="date" inputClass="input--date" label={t('dash.from')} error={errors.fields['dash-from']} value={from} onValue={setFrom} />
           <TextField id="dash-to" type="date" inputClass="input--date" label={t('dash.to')} error={errors.fields['dash-to']} value={to} onValue={setTo} />
-          <div class="field">
-            <label class="field__label" for="dash-office">
-              {t('dash.office')}
-            </label>
-            <select id="dash-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
-              <option value="">{t('admin.allOffices')}</option>
-              {(offices.value ?? []).map((o) => (
-                <option key={o.id} value={o.id}>
-                  {localize(o.name, language).text || o.id}
-                </option>
-              ))}
-            </select>
-          </div>
+          <OfficeFilter id="dash-office" label={t('dash.office')} offices={offices.value ?? []} value={office} onValue={setOffice} />
         </div>
       </PanelForm>
 
