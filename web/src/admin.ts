@@ -9,7 +9,9 @@
  * what each affected appointment would get.
  */
 import type { ApiClient } from './api'
+import { offerDownload } from './download'
 import type { LocalizedText } from './i18n'
+import type { Office, Service } from './services'
 
 /** ["HH:MM", "HH:MM"] */
 export type Interval = [string, string]
@@ -17,25 +19,16 @@ export type Interval = [string, string]
 export type Weekly = Record<string, Interval[]>
 export const WEEKDAYS = ['1', '2', '3', '4', '5', '6', '7'] as const
 
-export interface AdminOffice {
-  id: string
-  name: LocalizedText
-  timezone: string
-  address: string
+/** An office as the citizen's `GET /offices` gives it, and what only the back office reads and writes. */
+export interface AdminOffice extends Office {
   kinds: string[]
   opening_hours: Weekly
   overflow_after_minutes: number
   version: number
 }
 
-export interface AdminService {
-  id: string
-  office: string
-  name: LocalizedText
-  description: LocalizedText
-  duration_minutes: number
-  min_assurance: string
-  required_documents: LocalizedText[]
+/** A service as the catalogue gives it (disabled ones too), and what only the back office reads and writes. */
+export interface AdminService extends Service {
   procedure: string | null
   enabled: boolean
   buffer_minutes: number
@@ -229,15 +222,7 @@ export async function fetchStats(api: ApiClient, from: string, to: string, offic
 export async function downloadStats(api: ApiClient, from: string, to: string, office: string): Promise<string> {
   const blob = await api.download(`/stats.csv${statsQuery(from, to, office)}`, { auth: true })
   const filename = `stats-${from}-${to}${office ? `-${office}` : ''}.csv`
-  const url = URL.createObjectURL(new Blob([blob], { type: 'text/csv' }))
-  const link = document.createElement('a')
-  link.href = url
-  link.download = filename
-  document.body.append(link)
-  link.click()
-  link.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  return filename
+  return offerDownload(blob, filename, 'text/csv')
 }
 
 export interface Rebooking {

@@ -5,6 +5,7 @@
  */
 import type { ApiClient } from './api'
 import { ZONE } from './appointments'
+import { offerDownload } from './download'
 import type { Language } from './i18n'
 import { isRecordsKey, recordsLabel, type RecordsTranslate } from './i18n/records'
 
@@ -121,15 +122,7 @@ export async function verifyTrail(api: ApiClient, from: string, to: string): Pro
 export async function exportTrail(api: ApiClient, from: string, to: string): Promise<string> {
   const blob = await api.download(`/audit/export${query({ from, to })}`, { auth: true })
   const filename = `audit-${from}-${to}.ndjson`
-  const url = URL.createObjectURL(new Blob([blob], { type: 'application/x-ndjson' }))
-  const link = document.createElement('a')
-  link.href = url
-  link.download = filename
-  document.body.append(link)
-  link.click()
-  link.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  return filename
+  return offerDownload(blob, filename, 'application/x-ndjson')
 }
 
 export const VERIFY_CATEGORIES = [
