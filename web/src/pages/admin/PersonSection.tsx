@@ -10,7 +10,6 @@ import {
   asChange,
   getStaff,
   listOffices,
-  ROLES,
   staffPath,
   type AdminOffice,
   type Change,
@@ -24,13 +23,12 @@ import { useAuth } from '../../auth'
 import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Fieldset, Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n } from '../../i18n/admin'
-import { label } from '../../offices'
 import { useAnnounce } from '../../page-context'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
-import { adminProblem, ChangeOutcome, Checkboxes, emptyWeek, IntervalsEditor, SaveStatus, useSave, WeekEditor } from './common'
+import { adminProblem, ChangeOutcome, emptyWeek, IntervalsEditor, SaveStatus, useSave, WeekEditor } from './common'
 import { RecordsTable, RowButton } from './lists'
-import { OfficeSelect, staffState } from './StaffSection'
+import { OfficeSelect, StaffFields, staffFieldProblems, staffState } from './StaffSection'
 
 export function PersonSection(props: { username: string }) {
   const { t } = useAdminI18n()
@@ -87,9 +85,7 @@ function AccountForm(props: { staff: StaffMember; offices: AdminOffice[]; onSave
   const set = <K extends keyof typeof draft>(key: K, value: (typeof draft)[K]) => setDraft((d) => ({ ...d, [key]: value }))
 
   const submit = () => {
-    const fields: Record<string, string> = {}
-    if (draft.roles.length === 0) fields['account-roles'] = t('admin.staff.rolesMissing')
-    if (draft.roles.includes('agent') && !draft.office) fields['account-office'] = t('admin.staff.officeMissing')
+    const fields = staffFieldProblems(t, 'account', draft)
     if (Object.keys(fields).length) return errors.show(fields)
     const body = { ...draft, name: draft.name.trim(), email: draft.email.trim(), office: draft.office || null }
     const put = (preview: boolean) => adminWrite(api, 'PUT', staffPath(staff.username), body, preview)
@@ -109,34 +105,7 @@ function AccountForm(props: { staff: StaffMember; offices: AdminOffice[]; onSave
       <h2 id="account-title">{t('admin.person.account')}</h2>
       <ErrorSummary id="account-errors" errors={errors.summary} focusKey={errors.key} />
       <Form id="account-form" onSubmit={submit}>
-        <TextField id="account-name" type="text" label={t('admin.staff.name')} error={errors.fields['account-name']} value={draft.name} onValue={(v) => set('name', v)} />
-        <TextField
-          id="account-email"
-          type="email"
-          label={t('admin.staff.email')}
-          spellcheck={false}
-          error={errors.fields['account-email']}
-          value={draft.email}
-          onValue={(v) => set('email', v)}
-        />
-        <Checkboxes
-          id="account-roles"
-          legend={t('admin.staff.roles')}
-          options={ROLES.map((role) => ({ value: role, label: label(t, `role.${role}`, role) }))}
-          value={draft.roles}
-          onValue={(v) => set('roles', v)}
-          errors={errors}
-        />
-        <OfficeSelect
-          id="account-office"
-          label={t('admin.staff.office')}
-          hint={t('admin.staff.officeHint')}
-          offices={props.offices}
-          value={draft.office}
-          onValue={(v) => set('office', v)}
-          errors={errors}
-          none={t('admin.staff.noOffice')}
-        />
+        <StaffFields prefix="account" draft={draft} onValue={(change) => setDraft((d) => ({ ...d, ...change }))} offices={props.offices} errors={errors} />
         <div class="checkbox">
           <input
             type="checkbox"

@@ -44,6 +44,78 @@ export function OfficeSelect(props: {
   )
 }
 
+/** What an invitation and a person's account both ask: name, email, roles and office. */
+export interface StaffDraft {
+  name: string
+  email: string
+  roles: string[]
+  office: string
+}
+
+/** The roles and office a person must have (some role; an office when they are an agent), else the fields to mend. */
+export function staffFieldProblems(t: AdminTranslate, prefix: string, draft: StaffDraft): Record<string, string> {
+  const fields: Record<string, string> = {}
+  if (draft.roles.length === 0) fields[`${prefix}-roles`] = t('admin.staff.rolesMissing')
+  if (draft.roles.includes('agent') && !draft.office) fields[`${prefix}-office`] = t('admin.staff.officeMissing')
+  return fields
+}
+
+/** The name, email, roles and office fields, their ids under `prefix` ("invite-name"). */
+export function StaffFields(props: {
+  prefix: string
+  draft: StaffDraft
+  onValue: (change: Partial<StaffDraft>) => void
+  offices: AdminOffice[]
+  errors: ReturnType<typeof useFormErrors>
+  /** "off" where the browser must not offer the signed-in admin's own details (an invitation). */
+  autocomplete?: 'off'
+}) {
+  const { t } = useAdminI18n()
+  const { prefix, draft, errors } = props
+  const set = <K extends keyof StaffDraft>(key: K, value: StaffDraft[K]) => props.onValue({ [key]: value })
+  return (
+    <>
+      <TextField
+        id={`${prefix}-name`}
+        type="text"
+        label={t('admin.staff.name')}
+        autocomplete={props.autocomplete}
+        error={errors.fields[`${prefix}-name`]}
+        value={draft.name}
+        onValue={(v) => set('name', v)}
+      />
+      <TextField
+        id={`${prefix}-email`}
+        type="email"
+        label={t('admin.staff.email')}
+        autocomplete={props.autocomplete}
+        spellcheck={false}
+        error={errors.fields[`${prefix}-email`]}
+        value={draft.email}
+        onValue={(v) => set('email', v)}
+      />
+      <Checkboxes
+        id={`${prefix}-roles`}
+        legend={t('admin.staff.roles')}
+        options={ROLES.map((role) => ({ value: role, label: label(t, `role.${role}`, role) }))}
+        value={draft.roles}
+        onValue={(v) => set('roles', v)}
+        errors={errors}
+      />
+      <OfficeSelect
+        id={`${prefix}-office`}
+        label={t('admin.staff.office')}
+        hint={t('admin.staff.officeHint')}
+        offices={props.offices}
+        value={draft.office}
+        onValue={(v) => set('office', v)}
+        errors={errors}
+        none={t('admin.staff.noOffice')}
+      />
+    </>
+  )
+}
+
 export function StaffSection() {
   const { t, language } = useAdminI18n()
   const { api } = useAuth()
@@ -94,9 +166,7 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
   const set = <K extends keyof typeof empty>(key: K, value: (typeof empty)[K]) => setDraft((d) => ({ ...d, [key]: value }))
 
   const submit = () => {
-    const fields: Record<string, string> = {}
-    if (draft.roles.length === 0) fields['invite-roles'] = t('admin.staff.rolesMissing')
-    if (draft.roles.includes('agent') && !draft.office) fields['invite-office'] = t('admin.staff.officeMissing')
+    const fields = staffFieldProblems(t, 'invite', draft)
     if (Object.keys(fields).length) return errors.show(fields)
     const body = {
       username: draft.username.trim(),
@@ -133,35 +203,7 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
           value={draft.username}
           onValue={(v) => set('username', v)}
         />
-        <TextField id="invite-name" type="text" label={t('admin.staff.name')} autocomplete="off" error={errors.fields['invite-name']} value={draft.name} onValue={(v) => set('name', v)} />
-        <TextField
-          id="invite-email"
-          type="email"
-          label={t('admin.staff.email')}
-          autocomplete="off"
-          spellcheck={false}
-          error={errors.fields['invite-email']}
-          value={draft.email}
-          onValue={(v) => set('email', v)}
-        />
-        <Checkboxes
-          id="invite-roles"
-          legend={t('admin.staff.roles')}
-          options={ROLES.map((role) => ({ value: role, label: label(t, `role.${role}`, role) }))}
-          value={draft.roles}
-          onValue={(v) => set('roles', v)}
-          errors={errors}
-        />
-        <OfficeSelect
-          id="invite-office"
-          label={t('admin.staff.office')}
-          hint={t('admin.staff.officeHint')}
-          offices={props.offices}
-          value={draft.office}
-          onValue={(v) => set('office', v)}
-          errors={errors}
-          none={t('admin.staff.noOffice')}
-        />
+        <StaffFields prefix="invite" draft={draft} onValue={(change) => setDraft((d) => ({ ...d, ...change }))} offices={props.offices} errors={errors} autocomplete="off" />
         <div class="actions">
           <button type="submit" class="button" id="invite-send" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
             {t('admin.staff.inviteSend')}
