@@ -11,7 +11,7 @@ import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
-import { Field, LocalizedFields, SaveStatus, useSave } from './common'
+import { Field, LocalizedFields, SaveButton, SaveStatus, useSave } from './common'
 import { OfficeOptions } from './lists'
 
 export function HolidaysSection() {
@@ -155,7 +155,7 @@ function HolidaysForm(props: {
             </li>
           ))}
         </ol>
-        <div class="actions">
+        <SaveButton id="holidays-save" save={save} label={t('admin.holidays.save', { year })}>
           <button
             type="button"
             class="button button--secondary"
@@ -164,10 +164,7 @@ function HolidaysForm(props: {
           >
             {t('admin.holidays.add')}
           </button>
-          <button type="submit" class="button" id="holidays-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.holidays.save', { year })}
-          </button>
-        </div>
+        </SaveButton>
       </Form>
       <SaveStatus id="holidays-status" save={save} onReload={props.onReload} />
     </section>

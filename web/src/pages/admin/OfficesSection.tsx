@@ -7,7 +7,7 @@ import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/f
 import { Localized } from '../../components/localized'
 import { adminLabel, useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
-import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveStatus, useSave, WeekEditor } from './common'
+import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveButton, SaveStatus, useSave, WeekEditor } from './common'
 import { RecordsTable, RowButton, useEditor } from './lists'
 
 export const OFFICE_KINDS = ['tax'] as const
@@ -167,11 +167,7 @@ function OfficeForm(props: { office: AdminOffice; onSaved: () => void; onReload:
           onValue={(v) => set('opening_hours', v)}
           errors={errors}
         />
-        <div class="actions">
-          <button type="submit" class="button" id="office-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {isNew ? t('admin.create') : t('admin.save')}
-          </button>
-        </div>
+        <SaveButton id="office-save" save={save} label={isNew ? t('admin.create') : t('admin.save')} />
       </Form>
       <SaveStatus id="office-status" save={save} onReload={props.onReload} />
     </section>

@@ -26,7 +26,7 @@ import { useAdminI18n } from '../../i18n/admin'
 import { useAnnounce } from '../../page-context'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
-import { adminProblem, ChangeOutcome, emptyWeek, IntervalsEditor, SaveStatus, useSave, WeekEditor } from './common'
+import { adminProblem, ChangeOutcome, CheckboxField, emptyWeek, IntervalsEditor, SaveButton, SaveStatus, useSave, WeekEditor } from './common'
 import { RecordsTable, RowButton } from './lists'
 import { OfficeSelect, StaffFields, staffFieldProblems, staffState } from './StaffSection'
 
@@ -106,24 +106,8 @@ function AccountForm(props: { staff: StaffMember; offices: AdminOffice[]; onSave
       <ErrorSummary id="account-errors" errors={errors.summary} focusKey={errors.key} />
       <Form id="account-form" onSubmit={submit}>
         <StaffFields prefix="account" draft={draft} onValue={(change) => setDraft((d) => ({ ...d, ...change }))} offices={props.offices} errors={errors} />
-        <div class="checkbox">
-          <input
-            type="checkbox"
-            id="account-enabled"
-            checked={draft.enabled}
-            aria-describedby="account-enabled-hint"
-            onChange={(e) => set('enabled', e.currentTarget.checked)}
-          />
-          <label for="account-enabled">{t('admin.staff.enabledLabel')}</label>
-          <p class="field__hint" id="account-enabled-hint">
-            {t('admin.staff.enabledHint')}
-          </p>
-        </div>
-        <div class="actions">
-          <button type="submit" class="button" id="account-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.save')}
-          </button>
-        </div>
+        <CheckboxField id="account-enabled" label={t('admin.staff.enabledLabel')} hint={t('admin.staff.enabledHint')} checked={draft.enabled} onValue={(v) => set('enabled', v)} />
+        <SaveButton id="account-save" save={save} label={t('admin.save')} />
       </Form>
       <SaveStatus id="account-status" save={save} onReload={props.onReload} />
     </section>
@@ -214,11 +198,7 @@ function ScheduleForm(props: { staff: StaffMember; offices: AdminOffice[]; onSav
           none={t('admin.staff.noOffice')}
         />
         <WeekEditor id="schedule-weekly" legend={t('admin.person.week')} hint={t('admin.person.weekHint')} value={weekly} onValue={setWeekly} errors={errors} />
-        <div class="actions">
-          <button type="submit" class="button" id="schedule-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.save')}
-          </button>
-        </div>
+        <SaveButton id="schedule-save" save={save} label={t('admin.save')} />
       </Form>
       <SaveStatus id="schedule-status" save={save} onReload={props.onReload} />
     </section>
@@ -316,10 +296,7 @@ function Exceptions(props: { staff: StaffMember; onChanged: () => void }) {
           ))}
         </Fieldset>
         {kind === 'leave' && (
-          <div class="checkbox">
-            <input type="checkbox" id="exception-whole-day" checked={wholeDay} onChange={(e) => setWholeDay(e.currentTarget.checked)} />
-            <label for="exception-whole-day">{t('admin.person.wholeDayLabel')}</label>
-          </div>
+          <CheckboxField id="exception-whole-day" label={t('admin.person.wholeDayLabel')} checked={wholeDay} onValue={setWholeDay} />
         )}
         {(kind === 'extra' || !wholeDay) && (
           <fieldset class="fieldset" id="exception-intervals" tabIndex={-1}>
@@ -327,11 +304,7 @@ function Exceptions(props: { staff: StaffMember; onChanged: () => void }) {
             <IntervalsEditor id="exception-intervals" name={isDay(date) ? formatDay(language, date) : t('admin.person.date')} value={intervals} onValue={setIntervals} errors={errors} />
           </fieldset>
         )}
-        <div class="actions">
-          <button type="submit" class="button" id="exception-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.person.addException')}
-          </button>
-        </div>
+        <SaveButton id="exception-save" save={save} label={t('admin.person.addException')} />
       </Form>
       <SaveStatus id="exception-status" save={save} onReload={props.onChanged} />
     </section>

@@ -21,7 +21,7 @@ import { useAdminI18n } from '../../i18n/admin'
 import { assuranceName, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { ServiceCard } from '../CataloguePage'
-import { Field, LocalizedFields, SaveStatus, useSave } from './common'
+import { CheckboxField, Field, LocalizedFields, SaveButton, SaveStatus, useSave } from './common'
 import { OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
 
 const LEVELS = ['low', 'substantial', 'high'] as const
@@ -310,27 +310,11 @@ function ServiceForm(props: {
               </select>
             )}
           </Field>
-          <div class="checkbox">
-            <input
-              type="checkbox"
-              id="service-enabled"
-              checked={draft.enabled}
-              aria-describedby="service-enabled-hint"
-              onChange={(e) => set('enabled', e.currentTarget.checked)}
-            />
-            <label for="service-enabled">{t('admin.services.enabledLabel')}</label>
-            <p class="field__hint" id="service-enabled-hint">
-              {t('admin.services.enabledHint')}
-            </p>
-          </div>
+          <CheckboxField id="service-enabled" label={t('admin.services.enabledLabel')} hint={t('admin.services.enabledHint')} checked={draft.enabled} onValue={(v) => set('enabled', v)} />
           {number('buffer_minutes', t('admin.services.buffer'), t('admin.services.defaultHint'))}
           {number('min_notice_minutes', t('admin.services.minNotice'), t('admin.services.defaultHint'))}
           {number('horizon_days', t('admin.services.horizon'), t('admin.services.defaultHint'))}
-          <div class="actions">
-            <button type="submit" class="button" id="service-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-              {isNew ? t('admin.create') : t('admin.save')}
-            </button>
-          </div>
+          <SaveButton id="service-save" save={save} label={isNew ? t('admin.create') : t('admin.save')} />
         </Form>
         <section class="service-preview" aria-labelledby="service-preview-title">
           <h3 id="service-preview-title">{t('admin.services.preview')}</h3>

@@ -11,7 +11,7 @@ import { useAdminI18n, type AdminTranslate } from '../../i18n/admin'
 import { label, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
-import { Checkboxes, Field, SaveStatus, useSave } from './common'
+import { Checkboxes, Field, SaveButton, SaveStatus, useSave } from './common'
 import { OfficeFilter, OfficeOptions, RecordsTable } from './lists'
 
 export function roleNames(t: AdminTranslate, roles: string[]): string {
@@ -204,11 +204,7 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
           onValue={(v) => set('username', v)}
         />
         <StaffFields prefix="invite" draft={draft} onValue={(change) => setDraft((d) => ({ ...d, ...change }))} offices={props.offices} errors={errors} autocomplete="off" />
-        <div class="actions">
-          <button type="submit" class="button" id="invite-send" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.staff.inviteSend')}
-          </button>
-        </div>
+        <SaveButton id="invite-send" save={save} label={t('admin.staff.inviteSend')} />
       </Form>
       {save.state.state === 'done' && invited ? (
         <p class="notice" id="invite-done" aria-live="polite">

@@ -183,6 +183,42 @@ export function WeekEditor(props: {
   )
 }
 
+/** One checkbox with its label, and a hint below when `hint` is given ("A disabled service …"). */
+export function CheckboxField(props: { id: string; label: string; hint?: string; checked: boolean; onValue: (checked: boolean) => void }) {
+  return (
+    <div class="checkbox">
+      <input
+        type="checkbox"
+        id={props.id}
+        checked={props.checked}
+        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
+        onChange={(e) => props.onValue(e.currentTarget.checked)}
+      />
+      <label for={props.id}>{props.label}</label>
+      {props.hint && (
+        <p class="field__hint" id={`${props.id}-hint`}>
+          {props.hint}
+        </p>
+      )}
+    </div>
+  )
+}
+
+/**
+ * A form's submit button under `useSave`, after any other buttons of the form (`children`): while the save is under
+ * way it says so (aria-disabled) and does nothing more.
+ */
+export function SaveButton(props: { id: string; save: Save; label: string; children?: ComponentChildren }) {
+  return (
+    <div class="actions">
+      {props.children}
+      <button type="submit" class="button" id={props.id} aria-disabled={props.save.state.state === 'busy' ? 'true' : undefined}>
+        {props.label}
+      </button>
+    </div>
+  )
+}
+
 /** Checkboxes of a closed list (roles, office kinds). */
 export function Checkboxes(props: {
   id: string
