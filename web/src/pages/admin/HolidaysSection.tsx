@@ -11,7 +11,7 @@ import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
-import { Field, LocalizedFields, SaveButton, SaveStatus, useSave } from './common'
+import { Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave } from './common'
 import { OfficeOptions } from './lists'
 
 export function HolidaysSection() {
@@ -73,15 +73,13 @@ function HolidaysForm(props: {
       items: items.map((h) => ({ ...h, office: h.scope === 'local' && h.office ? h.office : undefined })),
       version,
     }
-    const put = (preview: boolean) => adminWrite(api, 'PUT', holidaysPath(year), body, preview)
-    return save.save({
-      preview: () => put(true),
-      write: () => put(false),
-      onSaved: (answer) => {
-        const saved = answer as { version?: number } | undefined
-        if (typeof saved?.version === 'number') setVersion(saved.version)
+    return save.previewed(
+      (preview) => adminWrite(api, 'PUT', holidaysPath(year), body, preview),
+      (answer) => {
+        const saved = savedVersion(answer)
+        if (saved !== undefined) setVersion(saved)
       },
-    })
+    )
   }
 
   return (

@@ -7,7 +7,7 @@ import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/f
 import { Localized } from '../../components/localized'
 import { adminLabel, useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
-import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveButton, SaveStatus, useSave, WeekEditor } from './common'
+import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
 import { RecordsTable, RowButton, useEditor } from './lists'
 
 export const OFFICE_KINDS = ['tax'] as const
@@ -89,13 +89,12 @@ function OfficeForm(props: { office: AdminOffice; onSaved: () => void; onReload:
     const { version, ...fields } = draft
     const body = { ...fields, id: fields.id.trim(), address: fields.address.trim() }
     const onSaved = (answer: unknown) => {
-      const saved = isNew ? (answer as AdminOffice) : (answer as { office?: AdminOffice }).office
-      if (saved && typeof saved.version === 'number') setDraft((d) => ({ ...d, version: saved.version }))
+      const saved = savedVersion(answer, isNew ? undefined : 'office')
+      if (saved !== undefined) setDraft((d) => ({ ...d, version: saved }))
       props.onSaved()
     }
     if (isNew) return save.save({ write: () => adminWrite(api, 'POST', officePath(), body), onSaved })
-    const put = (preview: boolean) => adminWrite(api, 'PUT', officePath(draft.id), { ...body, version }, preview)
-    return save.save({ preview: () => put(true), write: () => put(false), onSaved })
+    return save.previewed((preview) => adminWrite(api, 'PUT', officePath(draft.id), { ...body, version }, preview), onSaved)
   }
 
   const title = props.office.version === 0 ? t('admin.offices.new') : t('admin.offices.edit', { id: props.office.id })

@@ -26,7 +26,7 @@ import { useAdminI18n } from '../../i18n/admin'
 import { useAnnounce } from '../../page-context'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
-import { adminProblem, ChangeOutcome, CheckboxField, emptyWeek, IntervalsEditor, SaveButton, SaveStatus, useSave, WeekEditor } from './common'
+import { adminProblem, ChangeOutcome, CheckboxField, emptyWeek, IntervalsEditor, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
 import { RecordsTable, RowButton } from './lists'
 import { OfficeSelect, StaffFields, staffFieldProblems, staffState } from './StaffSection'
 
@@ -88,16 +88,14 @@ function AccountForm(props: { staff: StaffMember; offices: AdminOffice[]; onSave
     const fields = staffFieldProblems(t, 'account', draft)
     if (Object.keys(fields).length) return errors.show(fields)
     const body = { ...draft, name: draft.name.trim(), email: draft.email.trim(), office: draft.office || null }
-    const put = (preview: boolean) => adminWrite(api, 'PUT', staffPath(staff.username), body, preview)
-    return save.save({
-      preview: () => put(true),
-      write: () => put(false),
-      onSaved: (answer) => {
-        const saved = (answer as { staff?: StaffMember } | undefined)?.staff
-        if (saved && typeof saved.version === 'number') set('version', saved.version)
+    return save.previewed(
+      (preview) => adminWrite(api, 'PUT', staffPath(staff.username), body, preview),
+      (answer) => {
+        const saved = savedVersion(answer, 'staff')
+        if (saved !== undefined) set('version', saved)
         props.onSaved()
       },
-    })
+    )
   }
 
   return (
@@ -169,17 +167,14 @@ function ScheduleForm(props: { staff: StaffMember; offices: AdminOffice[]; onSav
 
   const submit = () => {
     if (!office) return errors.show({ 'schedule-office': t('admin.staff.officeMissing') })
-    const put = (preview: boolean) =>
-      adminWrite(api, 'PUT', staffPath(props.staff.username, 'schedule'), { office, weekly, version }, preview)
-    return save.save({
-      preview: () => put(true),
-      write: () => put(false),
-      onSaved: (answer) => {
-        const saved = (answer as { schedule?: { version?: number } } | undefined)?.schedule
-        if (typeof saved?.version === 'number') setVersion(saved.version)
+    return save.previewed(
+      (preview) => adminWrite(api, 'PUT', staffPath(props.staff.username, 'schedule'), { office, weekly, version }, preview),
+      (answer) => {
+        const saved = savedVersion(answer, 'schedule')
+        if (saved !== undefined) setVersion(saved)
         props.onSaved()
       },
-    })
+    )
   }
 
   return (

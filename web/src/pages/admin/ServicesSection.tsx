@@ -21,7 +21,7 @@ import { useAdminI18n } from '../../i18n/admin'
 import { assuranceName, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { ServiceCard } from '../CataloguePage'
-import { CheckboxField, Field, LocalizedFields, SaveButton, SaveStatus, useSave } from './common'
+import { CheckboxField, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave } from './common'
 import { OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
 
 const LEVELS = ['low', 'substantial', 'high'] as const
@@ -181,13 +181,12 @@ function ServiceForm(props: {
       else body[key] = Number(fields[key])
     }
     const onSaved = (answer: unknown) => {
-      const saved = isNew ? (answer as AdminService) : (answer as { service?: AdminService }).service
-      if (saved && typeof saved.version === 'number') setDraft((d) => ({ ...d, version: saved.version }))
+      const saved = savedVersion(answer, isNew ? undefined : 'service')
+      if (saved !== undefined) setDraft((d) => ({ ...d, version: saved }))
       props.onSaved()
     }
     if (isNew) return save.save({ write: () => adminWrite(api, 'POST', servicePath(), body), onSaved })
-    const put = (preview: boolean) => adminWrite(api, 'PUT', servicePath(draft.id), { ...body, version }, preview)
-    return save.save({ preview: () => put(true), write: () => put(false), onSaved })
+    return save.previewed((preview) => adminWrite(api, 'PUT', servicePath(draft.id), { ...body, version }, preview), onSaved)
   }
 
   const number = (key: (typeof NUMBERS)[number], label: string, hint?: string) => (

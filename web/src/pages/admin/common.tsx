@@ -363,36 +363,51 @@ export function useSave(prefix: string, errors: FormErrors) {
     }
   }
 
+  async function save(options: {
+    preview?: () => Promise<unknown>
+    write: () => Promise<unknown>
+    onSaved?: (body: unknown) => void
+  }) {
+    if (state.state === 'busy') return
+    errors.clear()
+    if (options.preview) {
+      setState({ state: 'busy' })
+      try {
+        const { affected } = asChange(await options.preview())
+        if (affected.length) {
+          setState({ state: 'confirm', affected, write: options.write, onSaved: options.onSaved })
+          announce(t('admin.preview.found', { count: affected.length }))
+          return
+        }
+      } catch (caught) {
+        fail(caught)
+        return
+      }
+    }
+    await write(options.write, options.onSaved)
+  }
+
   return {
     state,
     reset: () => setState({ state: 'idle' }),
-    async save(options: {
-      preview?: () => Promise<unknown>
-      write: () => Promise<unknown>
-      onSaved?: (body: unknown) => void
-    }) {
-      if (state.state === 'busy') return
-      errors.clear()
-      if (options.preview) {
-        setState({ state: 'busy' })
-        try {
-          const { affected } = asChange(await options.preview())
-          if (affected.length) {
-            setState({ state: 'confirm', affected, write: options.write, onSaved: options.onSaved })
-            announce(t('admin.preview.found', { count: affected.length }))
-            return
-          }
-        } catch (caught) {
-          fail(caught)
-          return
-        }
-      }
-      await write(options.write, options.onSaved)
+    save,
+    /** A write that can take capacity away: `send(true)` previews it, `send(false)` saves it. */
+    previewed(send: (preview: boolean) => Promise<unknown>, onSaved?: (body: unknown) => void) {
+      return save({ preview: () => send(true), write: () => send(false), onSaved })
     },
     confirm() {
       if (state.state === 'confirm') void write(state.write, state.onSaved)
     },
   }
+}
+
+/**
+ * The version a save answered with, to send with the next one: the saved record's (`answer[key].version`, as a PUT
+ * answers `{office: …, affected: […]}`), or the answer's own (`answer.version`) without `key`.
+ */
+export function savedVersion(answer: unknown, key?: string): number | undefined {
+  const saved = (key ? (answer as Record<string, unknown> | undefined)?.[key] : answer) as { version?: unknown } | undefined
+  return saved && typeof saved.version === 'number' ? saved.version : undefined
 }
 
 export type Save = ReturnType<typeof useSave>
