@@ -15,7 +15,7 @@ import { useAdminI18n, type AdminTranslate } from '../i18n/admin'
 import { useAnnounced, useDocumentTitle, useOfficeName, useOffices } from '../page-context'
 import { useResource } from '../resource'
 import { Link, REBOOKING_PATH } from '../router'
-import { isStaff, staffRoles, useServiceName, useSignInFirst } from './appointment-common'
+import { OnlyFor, refusedStaff, staffRoles, SUPERVISORS, useServiceName, useSignInFirst } from './appointment-common'
 import { adminProblem } from './admin/common'
 import { OfficeFilter } from './admin/lists'
 
@@ -39,8 +39,7 @@ export function DashboardPage() {
   const [office, setOffice] = useState('')
   const [query, setQuery] = useState<Query>({ from: `${first.slice(0, 8)}01`, to: first, office: '' })
   const [csv, setCsv] = useState<'idle' | 'busy' | { error: ApiError } | { file: string }>('idle')
-  const roles = staffRoles(auth)
-  const allowed = roles.includes('supervisor') || roles.includes('admin')
+  const allowed = staffRoles(auth).some((r) => SUPERVISORS.includes(r))
   useDocumentTitle(t('dash.title'))
   const { load, reload } = useResource(
     auth.session && allowed ? () => fetchStats(auth.api, query.from, query.to, query.office) : null,
@@ -48,16 +47,7 @@ export function DashboardPage() {
     useAnnounced({ loading: t('dash.loading'), error: t('dash.loadFailed'), ready: () => t('dash.loaded') }),
   )
 
-  if (auth.session && auth.profile.state === 'ready' && (!isStaff(auth) || !allowed)) {
-    return (
-      <>
-        <h1 tabIndex={-1} id="dashboard-title">
-          {t('dash.title')}
-        </h1>
-        <p class="notice">{t('dash.supervisorOnly')}</p>
-      </>
-    )
-  }
+  if (refusedStaff(auth, SUPERVISORS)) return <OnlyFor id="dashboard-title" title={t('dash.title')} notice={t('dash.supervisorOnly')} />
 
   const day = (value: string) => formatDay(language, value, true)
   const check = (): Query | null => {

@@ -17,7 +17,7 @@ import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender, useOf
 import { formatDateTime } from '../records'
 import { useResource } from '../resource'
 import { OfficeFilter, RecordsTable, RowButton } from './admin/lists'
-import { isStaff, staffRoles, useServiceName, useSignInFirst, when } from './appointment-common'
+import { OnlyFor, refusedStaff, staffRoles, SUPERVISORS, useServiceName, useSignInFirst, when } from './appointment-common'
 
 export function RebookingPage() {
   const { t, language } = useAdminI18n()
@@ -29,8 +29,7 @@ export function RebookingPage() {
   const serviceName = useServiceName()
   const officeName = useOfficeName()
   const { load: offices } = useOffices()
-  const roles = staffRoles(auth)
-  const allowed = roles.includes('supervisor') || roles.includes('admin')
+  const allowed = staffRoles(auth).some((r) => SUPERVISORS.includes(r))
   const [office, setOffice] = useState('')
   const [chosen, setChosen] = useState<Rebooking | null>(null)
   const [day, setDay] = useState<string | null>(null)
@@ -47,16 +46,7 @@ export function RebookingPage() {
     }),
   )
 
-  if (auth.session && auth.profile.state === 'ready' && (!isStaff(auth) || !allowed)) {
-    return (
-      <>
-        <h1 tabIndex={-1} id="rebooking-title">
-          {t('rebooking.title')}
-        </h1>
-        <p class="notice">{t('dash.supervisorOnly')}</p>
-      </>
-    )
-  }
+  if (refusedStaff(auth, SUPERVISORS)) return <OnlyFor id="rebooking-title" title={t('rebooking.title')} notice={t('dash.supervisorOnly')} />
 
   const open = (item: Rebooking) => {
     errors.clear()

@@ -556,17 +556,3 @@ export function JobProgress(props: { id: string; job: Job }) {
     </div>
   )
 }
-
-/** A page of the back office that only admins may use. */
-export function AdminOnly(props: { title: string; children?: ComponentChildren }) {
-  const { t } = useAdminI18n()
-  return (
-    <>
-      <h1 tabIndex={-1} id="admin-title">
-        {props.title}
-      </h1>
-      <p class="notice">{t('admin.adminOnly')}</p>
-      {props.children}
-    </>
-  )
-}
