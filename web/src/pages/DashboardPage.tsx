@@ -17,7 +17,7 @@ import { useResource } from '../resource'
 import { Link, REBOOKING_PATH } from '../router'
 import { OnlyFor, refusedStaff, staffRoles, SUPERVISORS, useServiceName, useSignInFirst } from './appointment-common'
 import { adminProblem } from './admin/common'
-import { OfficeFilter } from './admin/lists'
+import { OfficeFilter, RecordsTable } from './admin/lists'
 
 /** The longest period the API accepts, in days (both ends included). */
 const MAX_DAYS = 92
@@ -290,35 +290,23 @@ function FiguresTable(props: { stats: Stats }) {
   const serviceName = useServiceName()
   const officeName = useOfficeName()
   return (
-    <div class="table-wrap" role="region" aria-labelledby="dash-table-caption" tabIndex={0}>
-      <table class="records-table" id="dash-table">
-          <caption id="dash-table-caption">{t('dash.tableCaption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('dash.office')}</th>
-              <th scope="col">{t('dash.service')}</th>
-              {COLUMNS.map((c) => (
-                <th scope="col" key={c}>
-                  {t(`dash.col.${c}`)}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {props.stats.offices.flatMap((o) =>
-              o.services.map((s) => (
-                <tr key={`${o.office}-${s.service_id}`} data-service={s.service_id}>
-                  <td>{officeName(o.office)}</td>
-                  <th scope="row">{serviceName(s.service_id).text}</th>
-                  {COLUMNS.map((c) => (
-                    <td key={c}>{c.endsWith('_s') ? minutes(t, s[c]) : s[c]}</td>
-                  ))}
-                </tr>
-              )),
-            )}
-          </tbody>
-        </table>
-    </div>
+    <RecordsTable
+      id="dash-table"
+      caption={t('dash.tableCaption')}
+      columns={[t('dash.office'), t('dash.service'), ...COLUMNS.map((c) => t(`dash.col.${c}`))]}
+    >
+      {props.stats.offices.flatMap((o) =>
+        o.services.map((s) => (
+          <tr key={`${o.office}-${s.service_id}`} data-service={s.service_id}>
+            <td>{officeName(o.office)}</td>
+            <th scope="row">{serviceName(s.service_id).text}</th>
+            {COLUMNS.map((c) => (
+              <td key={c}>{c.endsWith('_s') ? minutes(t, s[c]) : s[c]}</td>
+            ))}
+          </tr>
+        )),
+      )}
+    </RecordsTable>
   )
 }
 

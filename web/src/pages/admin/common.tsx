@@ -16,6 +16,7 @@ import { useAnnounce } from '../../page-context'
 import { formatDateTime } from '../../records'
 import { useResource } from '../../resource'
 import { useServiceName } from '../appointment-common'
+import { RecordsTable } from './lists'
 
 /** The weekday's name ("Monday") in `language`, for an ISO weekday "1" … "7". */
 export function weekdayName(language: Language, day: string): string {
@@ -478,35 +479,26 @@ export function AffectedList(props: { id: string; affected: Affected[]; future?:
   const { t, language } = useAdminI18n()
   const serviceName = useServiceName()
   return (
-    <div class="table-wrap" role="region" aria-labelledby={`${props.id}-caption`} tabIndex={0}>
-      <table id={props.id} class="records-table affected">
-        <caption id={`${props.id}-caption`}>
-          {props.future ? t('admin.affected.captionPreview') : t('admin.affected.caption')}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('admin.affected.when')}</th>
-            <th scope="col">{t('admin.affected.service')}</th>
-            <th scope="col">{t('admin.affected.action')}</th>
+    <RecordsTable
+      id={props.id}
+      variant="affected"
+      caption={props.future ? t('admin.affected.captionPreview') : t('admin.affected.caption')}
+      columns={[t('admin.affected.when'), t('admin.affected.service'), t('admin.affected.action')]}
+    >
+      {props.affected.map((a) => {
+        const name = serviceName(a.service_id)
+        return (
+          <tr key={a.appointment_id} data-id={a.appointment_id}>
+            <th scope="row">{formatDateTime(language, a.start)}</th>
+            <td lang={name.lang}>{name.text}</td>
+            <td>
+              {actionName(t, a.action)}
+              {a.action === 'reassigned' && a.agent ? ` (${a.agent})` : ''}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.affected.map((a) => {
-            const name = serviceName(a.service_id)
-            return (
-              <tr key={a.appointment_id} data-id={a.appointment_id}>
-                <th scope="row">{formatDateTime(language, a.start)}</th>
-                <td lang={name.lang}>{name.text}</td>
-                <td>
-                  {actionName(t, a.action)}
-                  {a.action === 'reassigned' && a.agent ? ` (${a.agent})` : ''}
-                </td>
-              </tr>
-            )
-          })}
-        </tbody>
-      </table>
-    </div>
+        )
+      })}
+    </RecordsTable>
   )
 }
 

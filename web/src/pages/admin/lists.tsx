@@ -9,17 +9,21 @@ import { localize, type LocalizedText } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
 import { useFocusAfterRender } from '../../page-context'
 
-/** A scrollable, captioned table; `actions` names the last column (heard only) when its rows have buttons. */
+/**
+ * A scrollable, captioned table; `actions` names the last column (heard only) when its rows have buttons, `variant`
+ * adds a class of its own ("affected").
+ */
 export function RecordsTable(props: {
   id: string
   caption: string
   columns: string[]
   actions?: string
+  variant?: string
   children: ComponentChildren
 }) {
   return (
     <div class="table-wrap" role="region" aria-labelledby={`${props.id}-caption`} tabIndex={0}>
-      <table id={props.id} class="records-table">
+      <table id={props.id} class={props.variant ? `records-table ${props.variant}` : 'records-table'}>
         <caption id={`${props.id}-caption`}>{props.caption}</caption>
         <thead>
           <tr>
