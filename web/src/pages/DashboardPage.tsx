@@ -4,6 +4,7 @@
  * Figure cards first; then each chart as an SVG image with a title and a description, with the same data in a table
  * beside it (the table is the reference; the chart a picture of it); and the figures as a CSV file.
  */
+import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
 import { downloadStats, fetchStats, type ServiceFigures, type Stats } from '../admin'
 import { asApiError, type ApiError } from '../api'
@@ -175,7 +176,7 @@ function minutes(t: AdminTranslate, seconds: number | null | undefined): string 
 }
 
 /** A horizontal bar chart: one bar per row, scaled to the largest value. Decorative text is hidden; title + desc name it. */
-function BarChart(props: { id: string; title: string; desc: string; bars: { label: string; value: number; text: string }[] }) {
+function BarChart(props: { id: string; title: string; desc: string; bars: Bar[] }) {
   const max = Math.max(1, ...props.bars.map((b) => b.value))
   const rowHeight = 28
   const labelWidth = 180
@@ -212,34 +213,61 @@ function BarChart(props: { id: string; title: string; desc: string; bars: { labe
   )
 }
 
-function OutcomesChart(props: { totals: Record<(typeof COUNTS)[number], number> }) {
-  const { t } = useAdminI18n()
-  const bars = COUNTS.map((key) => ({ label: t(`dash.col.${key}`), value: props.totals[key], text: String(props.totals[key]) }))
-  const desc = bars.map((b) => `${b.label}: ${b.text}`).join('; ')
+type Bar = { label: string; value: number; text: string }
+
+/** A bar chart under its heading, and beside it the same figures as a table (what a screen reader reads). */
+function ChartBlock(props: {
+  id: string
+  title: string
+  hint?: string
+  bars: Bar[]
+  tableCaption: string
+  columns: string[]
+  children: ComponentChildren
+}) {
+  const desc = props.bars.map((b) => `${b.label}: ${b.text}`).join('; ')
   return (
-    <section class="chart-block" aria-labelledby="chart-outcomes-heading">
-      <h2 id="chart-outcomes-heading">{t('dash.outcomes')}</h2>
+    <section class="chart-block" aria-labelledby={`${props.id}-heading`}>
+      <h2 id={`${props.id}-heading`}>{props.title}</h2>
+      {props.hint && <p class="field__hint">{props.hint}</p>}
       <div class="chart-block__row">
-        <BarChart id="chart-outcomes" title={t('dash.outcomes')} desc={desc} bars={bars} />
-        <table class="records-table" id="chart-outcomes-table">
-          <caption>{t('dash.outcomesTable')}</caption>
+        <BarChart id={props.id} title={props.title} desc={desc} bars={props.bars} />
+        <table class="records-table" id={`${props.id}-table`}>
+          <caption>{props.tableCaption}</caption>
           <thead>
             <tr>
-              <th scope="col">{t('dash.status')}</th>
-              <th scope="col">{t('dash.count')}</th>
+              {props.columns.map((column, i) => (
+                <th key={i} scope="col">
+                  {column}
+                </th>
+              ))}
             </tr>
           </thead>
-          <tbody>
-            {bars.map((b) => (
-              <tr key={b.label}>
-                <th scope="row">{b.label}</th>
-                <td>{b.text}</td>
-              </tr>
-            ))}
-          </tbody>
+          <tbody>{props.children}</tbody>
         </table>
       </div>
     </section>
+  )
+}
+
+function OutcomesChart(props: { totals: Record<(typeof COUNTS)[number], number> }) {
+  const { t } = useAdminI18n()
+  const bars = COUNTS.map((key) => ({ label: t(`dash.col.${key}`), value: props.totals[key], text: String(props.totals[key]) }))
+  return (
+    <ChartBlock
+      id="chart-outcomes"
+      title={t('dash.outcomes')}
+      bars={bars}
+      tableCaption={t('dash.outcomesTable')}
+      columns={[t('dash.status'), t('dash.count')]}
+    >
+      {bars.map((b) => (
+        <tr key={b.label}>
+          <th scope="row">{b.label}</th>
+          <td>{b.text}</td>
+        </tr>
+      ))}
+    </ChartBlock>
   )
 }
 
@@ -251,34 +279,23 @@ function WaitChart(props: { rows: (ServiceFigures & { office: string })[] }) {
     value: r.wait_p50_s ?? 0,
     text: minutes(t, r.wait_p50_s),
   }))
-  const desc = bars.map((b) => `${b.label}: ${b.text}`).join('; ')
   return (
-    <section class="chart-block" aria-labelledby="chart-wait-heading">
-      <h2 id="chart-wait-heading">{t('dash.wait')}</h2>
-      <p class="field__hint">{t('dash.waitHint')}</p>
-      <div class="chart-block__row">
-        <BarChart id="chart-wait" title={t('dash.wait')} desc={desc} bars={bars} />
-        <table class="records-table" id="chart-wait-table">
-          <caption>{t('dash.waitTable')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('dash.service')}</th>
-              <th scope="col">{t('dash.col.wait_p50_s')}</th>
-              <th scope="col">{t('dash.col.wait_p90_s')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((r) => (
-              <tr key={`${r.office}-${r.service_id}`}>
-                <th scope="row">{serviceName(r.service_id).text}</th>
-                <td>{minutes(t, r.wait_p50_s)}</td>
-                <td>{minutes(t, r.wait_p90_s)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
+    <ChartBlock
+      id="chart-wait"
+      title={t('dash.wait')}
+      hint={t('dash.waitHint')}
+      bars={bars}
+      tableCaption={t('dash.waitTable')}
+      columns={[t('dash.service'), t('dash.col.wait_p50_s'), t('dash.col.wait_p90_s')]}
+    >
+      {props.rows.map((r) => (
+        <tr key={`${r.office}-${r.service_id}`}>
+          <th scope="row">{serviceName(r.service_id).text}</th>
+          <td>{minutes(t, r.wait_p50_s)}</td>
+          <td>{minutes(t, r.wait_p90_s)}</td>
+        </tr>
+      ))}
+    </ChartBlock>
   )
 }
 
