@@ -10,13 +10,13 @@ import { asApiError } from '../api'
 import { changeAppointment, type Slot } from '../appointments'
 import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
-import { ErrorSummary, problemMessage, useFormErrors } from '../components/forms'
+import { problemMessage, useFormErrors } from '../components/forms'
 import { SlotPicker } from '../components/slot-picker'
 import { adminLabel, useAdminI18n } from '../i18n/admin'
 import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender, useOfficeName, useOffices } from '../page-context'
 import { formatDateTime } from '../records'
 import { useResource } from '../resource'
-import { OfficeFilter, RecordsTable, RowButton } from './admin/lists'
+import { FormPanel, OfficeFilter, RecordsTable, RowButton } from './admin/lists'
 import { OnlyFor, refusedStaff, staffRoles, SUPERVISORS, useServiceName, useSignInFirst, when } from './appointment-common'
 
 export function RebookingPage() {
@@ -128,12 +128,7 @@ export function RebookingPage() {
         </RecordsTable>
       )}
       {chosen && (
-        <section class="panel" aria-labelledby="rebook-panel-title">
-          <h2 id="rebook-panel-title" tabIndex={-1}>
-            {t('rebooking.panelTitle', { service: serviceName(chosen.service_id).text })}
-          </h2>
-          <p>{t('rebooking.panelText', { when: when(t, language, chosen), citizen: chosen.citizen_name || '—' })}</p>
-          <ErrorSummary id="rebook-errors" errors={errors.summary} focusKey={errors.key} />
+        <FormPanel titleId="rebook-panel-title" title={t('rebooking.panelTitle', { service: serviceName(chosen.service_id).text })} prefix="rebook" errors={errors} focusable intro={t('rebooking.panelText', { when: when(t, language, chosen), citizen: chosen.citizen_name || '—' })}>
           <SlotPicker
             serviceId={chosen.service_id}
             day={day}
@@ -149,7 +144,7 @@ export function RebookingPage() {
               {t('rebooking.close')}
             </button>
           </div>
-        </section>
+        </FormPanel>
       )}
       <p class="field__hint">{t('slots.zone')}</p>
     </>

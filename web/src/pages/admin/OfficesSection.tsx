@@ -3,12 +3,12 @@ import { useState } from 'preact/hooks'
 import { adminWrite, listOffices, officePath, type AdminOffice } from '../../admin'
 import { useAuth } from '../../auth'
 import { LoadStatus } from '../../components/error-state'
-import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
+import { Form, TextField, useFormErrors } from '../../components/forms'
 import { Localized } from '../../components/localized'
 import { adminLabel, useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
 import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
-import { RecordsTable, RowButton, useEditor } from './lists'
+import { FormPanel, RecordsTable, RowButton, useEditor } from './lists'
 
 export const OFFICE_KINDS = ['tax'] as const
 
@@ -99,11 +99,7 @@ function OfficeForm(props: { office: AdminOffice; onSaved: () => void; onReload:
 
   const title = props.office.version === 0 ? t('admin.offices.new') : t('admin.offices.edit', { id: props.office.id })
   return (
-    <section class="panel" aria-labelledby="office-form-title">
-      <h2 id="office-form-title" tabIndex={-1}>
-        {title}
-      </h2>
-      <ErrorSummary id="office-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="office-form-title" title={title} prefix="office" errors={errors} focusable>
       <Form id="office-form" onSubmit={submit}>
         {isNew && (
           <TextField
@@ -169,6 +165,6 @@ function OfficeForm(props: { office: AdminOffice; onSaved: () => void; onReload:
         <SaveButton id="office-save" save={save} label={isNew ? t('admin.create') : t('admin.save')} />
       </Form>
       <SaveStatus id="office-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }

@@ -27,7 +27,7 @@ import { useAnnounce } from '../../page-context'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
 import { adminProblem, ChangeOutcome, CheckboxField, emptyWeek, IntervalsEditor, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
-import { RecordsTable, RowButton } from './lists'
+import { FormPanel, RecordsTable, RowButton } from './lists'
 import { OfficeSelect, StaffFields, staffFieldProblems, staffState } from './StaffSection'
 
 export function PersonSection(props: { username: string }) {
@@ -99,16 +99,14 @@ function AccountForm(props: { staff: StaffMember; offices: AdminOffice[]; onSave
   }
 
   return (
-    <section class="panel" aria-labelledby="account-title">
-      <h2 id="account-title">{t('admin.person.account')}</h2>
-      <ErrorSummary id="account-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="account-title" title={t('admin.person.account')} prefix="account" errors={errors}>
       <Form id="account-form" onSubmit={submit}>
         <StaffFields prefix="account" draft={draft} onValue={(change) => setDraft((d) => ({ ...d, ...change }))} offices={props.offices} errors={errors} />
         <CheckboxField id="account-enabled" label={t('admin.staff.enabledLabel')} hint={t('admin.staff.enabledHint')} checked={draft.enabled} onValue={(v) => set('enabled', v)} />
         <SaveButton id="account-save" save={save} label={t('admin.save')} />
       </Form>
       <SaveStatus id="account-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }
 
@@ -178,10 +176,7 @@ function ScheduleForm(props: { staff: StaffMember; offices: AdminOffice[]; onSav
   }
 
   return (
-    <section class="panel" aria-labelledby="schedule-title">
-      <h2 id="schedule-title">{t('admin.person.schedule')}</h2>
-      <p>{t('admin.person.scheduleIntro')}</p>
-      <ErrorSummary id="schedule-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="schedule-title" title={t('admin.person.schedule')} prefix="schedule" errors={errors} intro={t('admin.person.scheduleIntro')}>
       <Form id="schedule-form" onSubmit={submit}>
         <OfficeSelect
           id="schedule-office"
@@ -196,7 +191,7 @@ function ScheduleForm(props: { staff: StaffMember; offices: AdminOffice[]; onSav
         <SaveButton id="schedule-save" save={save} label={t('admin.save')} />
       </Form>
       <SaveStatus id="schedule-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../../admin'
 import { useAuth } from '../../auth'
 import { LoadStatus } from '../../components/error-state'
-import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
+import { Form, TextField, useFormErrors } from '../../components/forms'
 import { Localized } from '../../components/localized'
 import { localize, type LocalizedText } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
@@ -22,7 +22,7 @@ import { assuranceName, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { ServiceCard } from '../CataloguePage'
 import { CheckboxField, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave } from './common'
-import { OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
+import { FormPanel, OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
 
 const LEVELS = ['low', 'substantial', 'high'] as const
 
@@ -215,11 +215,7 @@ function ServiceForm(props: {
   }
 
   return (
-    <section class="panel" aria-labelledby="service-form-title">
-      <h2 id="service-form-title" tabIndex={-1}>
-        {props.initial.version === 0 ? t('admin.services.new') : t('admin.services.edit', { id: props.initial.id })}
-      </h2>
-      <ErrorSummary id="service-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="service-form-title" title={props.initial.version === 0 ? t('admin.services.new') : t('admin.services.edit', { id: props.initial.id })} prefix="service" errors={errors} focusable>
       <div class="service-editor">
         <Form id="service-form" onSubmit={submit}>
           {isNew && (
@@ -324,6 +320,6 @@ function ServiceForm(props: {
         </section>
       </div>
       <SaveStatus id="service-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }

@@ -6,13 +6,13 @@ import { useState } from 'preact/hooks'
 import { adminWrite, listOffices, listStaff, ROLES, staffPath, type AdminOffice, type StaffMember } from '../../admin'
 import { useAuth } from '../../auth'
 import { LoadStatus } from '../../components/error-state'
-import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
+import { Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n, type AdminTranslate } from '../../i18n/admin'
 import { label, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
 import { Checkboxes, Field, SaveButton, SaveStatus, useSave } from './common'
-import { OfficeFilter, OfficeOptions, RecordsTable } from './lists'
+import { FormPanel, OfficeFilter, OfficeOptions, RecordsTable } from './lists'
 
 export function roleNames(t: AdminTranslate, roles: string[]): string {
   return roles.map((role) => label(t, `role.${role}`, role)).join(', ')
@@ -186,10 +186,7 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
   }
 
   return (
-    <section class="panel" aria-labelledby="invite-title">
-      <h2 id="invite-title">{t('admin.staff.invite')}</h2>
-      <p>{t('admin.staff.inviteIntro')}</p>
-      <ErrorSummary id="invite-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="invite-title" title={t('admin.staff.invite')} prefix="invite" errors={errors} intro={t('admin.staff.inviteIntro')}>
       <Form id="invite-form" onSubmit={submit}>
         <TextField
           id="invite-username"
@@ -213,6 +210,6 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
       ) : (
         <SaveStatus id="invite-status" save={save} onReload={() => save.reset()} />
       )}
-    </section>
+    </FormPanel>
   )
 }

@@ -5,6 +5,7 @@
  */
 import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
+import { ErrorSummary, type FormErrors } from '../../components/forms'
 import { localize, type LocalizedText } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
 import { useFocusAfterRender } from '../../page-context'
@@ -108,4 +109,29 @@ export function useEditor<T>(titleId: string) {
     focus(titleId)
   }
   return { editing, open }
+}
+
+/**
+ * A form's panel: its heading (focusable when the panel opens below a list), a line of introduction, the summary of
+ * what to mend (`${prefix}-errors`), then the form.
+ */
+export function FormPanel(props: {
+  titleId: string
+  title: string
+  prefix: string
+  errors: FormErrors
+  focusable?: boolean
+  intro?: string
+  children: ComponentChildren
+}) {
+  return (
+    <section class="panel" aria-labelledby={props.titleId}>
+      <h2 id={props.titleId} tabIndex={props.focusable ? -1 : undefined}>
+        {props.title}
+      </h2>
+      {props.intro && <p>{props.intro}</p>}
+      <ErrorSummary id={`${props.prefix}-errors`} errors={props.errors.summary} focusKey={props.errors.key} />
+      {props.children}
+    </section>
+  )
 }
