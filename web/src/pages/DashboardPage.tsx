@@ -18,7 +18,7 @@ import { useResource } from '../resource'
 import { Link, REBOOKING_PATH } from '../router'
 import { OnlyFor, refusedStaff, staffRoles, SUPERVISORS, useServiceName, useSignInFirst } from './appointment-common'
 import { adminProblem } from './admin/common'
-import { OfficeFilter, RecordsTable } from './admin/lists'
+import { ColumnHeads, OfficeFilter, RecordsTable } from './admin/lists'
 
 /** The longest period the API accepts, in days (both ends included). */
 const MAX_DAYS = 92
@@ -234,15 +234,7 @@ function ChartBlock(props: {
         <BarChart id={props.id} title={props.title} desc={desc} bars={props.bars} />
         <table class="records-table" id={`${props.id}-table`}>
           <caption>{props.tableCaption}</caption>
-          <thead>
-            <tr>
-              {props.columns.map((column, i) => (
-                <th key={i} scope="col">
-                  {column}
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <ColumnHeads columns={props.columns} />
           <tbody>{props.children}</tbody>
         </table>
       </div>

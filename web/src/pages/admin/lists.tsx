@@ -26,23 +26,30 @@ export function RecordsTable(props: {
     <div class="table-wrap" role="region" aria-labelledby={`${props.id}-caption`} tabIndex={0}>
       <table id={props.id} class={props.variant ? `records-table ${props.variant}` : 'records-table'}>
         <caption id={`${props.id}-caption`}>{props.caption}</caption>
-        <thead>
-          <tr>
-            {props.columns.map((column, i) => (
-              <th key={i} scope="col">
-                {column}
-              </th>
-            ))}
-            {props.actions && (
-              <th scope="col">
-                <span class="visually-hidden">{props.actions}</span>
-              </th>
-            )}
-          </tr>
-        </thead>
+        <ColumnHeads columns={props.columns} actions={props.actions} />
         <tbody>{props.children}</tbody>
       </table>
     </div>
+  )
+}
+
+/** A table's column headings; `actions` names a last column of buttons, for a screen reader only. */
+export function ColumnHeads(props: { columns: string[]; actions?: string }) {
+  return (
+    <thead>
+      <tr>
+        {props.columns.map((column, i) => (
+          <th key={i} scope="col">
+            {column}
+          </th>
+        ))}
+        {props.actions && (
+          <th scope="col">
+            <span class="visually-hidden">{props.actions}</span>
+          </th>
+        )}
+      </tr>
+    </thead>
   )
 }
 
