@@ -8,6 +8,7 @@ import { ZONE } from './appointments'
 import { offerDownload } from './download'
 import type { Language } from './i18n'
 import { isRecordsKey, recordsLabel, type RecordsTranslate } from './i18n/records'
+import { query } from './query'
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
@@ -23,13 +24,6 @@ function parsePage<T>(body: unknown, parse: (item: unknown) => T | null): Page<T
   const items = isObject(body) && Array.isArray(body.items) ? body.items : []
   const next = isObject(body) && typeof body.next === 'string' && body.next !== '' ? body.next : null
   return { items: items.map(parse).filter((x): x is T => x !== null), next }
-}
-
-const query = (params: Record<string, string | null | undefined>) => {
-  const search = new URLSearchParams()
-  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value)
-  const text = search.toString()
-  return text ? `?${text}` : ''
 }
 
 // ---- Audit trail (auditor) ----
