@@ -7,12 +7,11 @@ import { useState } from 'preact/hooks'
 import { adminWrite, getHolidays, holidaysPath, listOffices, SCOPES, type Holiday, type Holidays } from '../../admin'
 import { today } from '../../appointments'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
 import { Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave } from './common'
-import { OfficeOptions } from './lists'
+import { AdminLoadStatus, OfficeOptions } from './lists'
 
 export function HolidaysSection() {
   const { t } = useAdminI18n()
@@ -39,7 +38,7 @@ export function HolidaysSection() {
           ))}
         </select>
       </div>
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.state === 'ready' && (
         <HolidaysForm
           key={`${load.value.year}-${load.value.version}-${generation}`}

@@ -2,13 +2,12 @@
 import { useState } from 'preact/hooks'
 import { adminWrite, listOffices, officePath, type AdminOffice } from '../../admin'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
 import { Form, TextField, useFormErrors } from '../../components/forms'
 import { Localized } from '../../components/localized'
 import { adminLabel, useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
 import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
-import { FormPanel, RecordsTable, RowButton, useEditor } from './lists'
+import { AdminLoadStatus, FormPanel, RecordsTable, RowButton, useEditor } from './lists'
 
 export const OFFICE_KINDS = ['tax'] as const
 
@@ -32,7 +31,7 @@ export function OfficesSection() {
   return (
     <>
       <p class="lead">{t('admin.offices.intro')}</p>
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.value && (
         <RecordsTable
           id="offices"

@@ -20,14 +20,13 @@ import {
 } from '../../admin'
 import { formatDay, isDay } from '../../appointments'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Fieldset, Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n } from '../../i18n/admin'
 import { useAnnounce } from '../../page-context'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
 import { adminProblem, ChangeOutcome, CheckboxField, emptyWeek, IntervalsEditor, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
-import { FormPanel, RecordsTable, RowButton } from './lists'
+import { AdminLoadStatus, FormPanel, RecordsTable, RowButton } from './lists'
 import { OfficeSelect, StaffFields, staffFieldProblems, staffState } from './StaffSection'
 
 export function PersonSection(props: { username: string }) {
@@ -52,7 +51,7 @@ export function PersonSection(props: { username: string }) {
       <p>
         <Link href={adminPath('staff')}>{t('admin.staff.back')}</Link>
       </p>
-      <LoadStatus load={person.load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={person.reload} />
+      <AdminLoadStatus load={person.load} onRetry={person.reload} />
       {staff && (
         <div key={generation}>
           <p class="lead" id="person-state">

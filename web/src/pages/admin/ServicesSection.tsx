@@ -13,7 +13,6 @@ import {
   type AdminService,
 } from '../../admin'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
 import { Form, TextField, useFormErrors } from '../../components/forms'
 import { Localized } from '../../components/localized'
 import { localize, type LocalizedText } from '../../i18n'
@@ -22,7 +21,7 @@ import { assuranceName, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { ServiceCard } from '../CataloguePage'
 import { CheckboxField, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave } from './common'
-import { FormPanel, OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
+import { AdminLoadStatus, FormPanel, OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
 
 const LEVELS = ['low', 'substantial', 'high'] as const
 
@@ -90,7 +89,7 @@ export function ServicesSection() {
     <>
       <p class="lead">{t('admin.services.intro')}</p>
       <OfficeFilter id="services-office" label={t('admin.services.office')} offices={officeList} value={office} onValue={setOffice} />
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.value && load.value.length === 0 && <p class="empty-state">{t('admin.services.none')}</p>}
       {load.value && load.value.length > 0 && (
         <RecordsTable

@@ -5,14 +5,13 @@
 import { useState } from 'preact/hooks'
 import { adminWrite, listOffices, listStaff, ROLES, staffPath, type AdminOffice, type StaffMember } from '../../admin'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
 import { Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n, type AdminTranslate } from '../../i18n/admin'
 import { label, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
 import { Checkboxes, Field, SaveButton, SaveStatus, useSave } from './common'
-import { FormPanel, OfficeFilter, OfficeOptions, RecordsTable } from './lists'
+import { AdminLoadStatus, FormPanel, OfficeFilter, OfficeOptions, RecordsTable } from './lists'
 
 export function roleNames(t: AdminTranslate, roles: string[]): string {
   return roles.map((role) => label(t, `role.${role}`, role)).join(', ')
@@ -128,7 +127,7 @@ export function StaffSection() {
     <>
       <p class="lead">{t('admin.staff.intro')}</p>
       <OfficeFilter id="staff-office" label={t('admin.staff.office')} offices={officeList} value={office} onValue={setOffice} />
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.value && (
         <RecordsTable
           id="staff"

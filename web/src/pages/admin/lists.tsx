@@ -5,6 +5,7 @@
  */
 import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
+import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, type FormErrors } from '../../components/forms'
 import { localize, type LocalizedText } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
@@ -141,4 +142,10 @@ export function FormPanel(props: {
       {props.children}
     </section>
   )
+}
+
+/** A back-office list's loading, or why it did not load and a button to try again. */
+export function AdminLoadStatus(props: { load: Parameters<typeof LoadStatus>[0]['load']; onRetry: () => void }) {
+  const { t } = useAdminI18n()
+  return <LoadStatus load={props.load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={props.onRetry} />
 }
