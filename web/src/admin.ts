@@ -9,7 +9,10 @@
  * what each affected appointment would get.
  */
 import type { ApiClient } from './api'
+import { offerDownload } from './download'
 import type { LocalizedText } from './i18n'
+import { query } from './query'
+import type { Office, Service } from './services'
 
 /** ["HH:MM", "HH:MM"] */
 export type Interval = [string, string]
@@ -17,25 +20,16 @@ export type Interval = [string, string]
 export type Weekly = Record<string, Interval[]>
 export const WEEKDAYS = ['1', '2', '3', '4', '5', '6', '7'] as const
 
-export interface AdminOffice {
-  id: string
-  name: LocalizedText
-  timezone: string
-  address: string
+/** An office as the citizen's `GET /offices` gives it, and what only the back office reads and writes. */
+export interface AdminOffice extends Office {
   kinds: string[]
   opening_hours: Weekly
   overflow_after_minutes: number
   version: number
 }
 
-export interface AdminService {
-  id: string
-  office: string
-  name: LocalizedText
-  description: LocalizedText
-  duration_minutes: number
-  min_assurance: string
-  required_documents: LocalizedText[]
+/** A service as the catalogue gives it (disabled ones too), and what only the back office reads and writes. */
+export interface AdminService extends Service {
   procedure: string | null
   enabled: boolean
   buffer_minutes: number
@@ -139,8 +133,7 @@ export async function listOffices(api: ApiClient): Promise<AdminOffice[]> {
 }
 
 export async function listServices(api: ApiClient, office: string): Promise<AdminService[]> {
-  const query = office ? `?office=${encodeURIComponent(office)}` : ''
-  return items<AdminService>(await api.request(`/admin/services${query}`, { auth: true }))
+  return items<AdminService>(await api.request(`/admin/services${query({ office })}`, { auth: true }))
 }
 
 export async function listProcedures(api: ApiClient): Promise<Procedure[]> {
@@ -148,8 +141,7 @@ export async function listProcedures(api: ApiClient): Promise<Procedure[]> {
 }
 
 export async function listStaff(api: ApiClient, office: string): Promise<StaffMember[]> {
-  const query = office ? `?office=${encodeURIComponent(office)}` : ''
-  return items<StaffMember>(await api.request(`/admin/staff${query}`, { auth: true })).map(withDefaults)
+  return items<StaffMember>(await api.request(`/admin/staff${query({ office })}`, { auth: true })).map(withDefaults)
 }
 
 export async function getStaff(api: ApiClient, username: string): Promise<StaffMember> {
@@ -214,30 +206,16 @@ export interface Stats {
   offices: { office: string; services: ServiceFigures[] }[]
 }
 
-function statsQuery(from: string, to: string, office: string): string {
-  const query = new URLSearchParams({ from, to })
-  if (office) query.set('office', office)
-  return `?${query.toString()}`
-}
-
 export async function fetchStats(api: ApiClient, from: string, to: string, office: string): Promise<Stats> {
-  const body = (await api.request(`/stats${statsQuery(from, to, office)}`, { auth: true })) as Stats
+  const body = (await api.request(`/stats${query({ from, to, office })}`, { auth: true })) as Stats
   return { from: body.from ?? from, to: body.to ?? to, offices: Array.isArray(body.offices) ? body.offices : [] }
 }
 
 /** Fetches the figures as CSV with the session's token and hands them to the browser as a file. */
 export async function downloadStats(api: ApiClient, from: string, to: string, office: string): Promise<string> {
-  const blob = await api.download(`/stats.csv${statsQuery(from, to, office)}`, { auth: true })
+  const blob = await api.download(`/stats.csv${query({ from, to, office })}`, { auth: true })
   const filename = `stats-${from}-${to}${office ? `-${office}` : ''}.csv`
-  const url = URL.createObjectURL(new Blob([blob], { type: 'text/csv' }))
-  const link = document.createElement('a')
-  link.href = url
-  link.download = filename
-  document.body.append(link)
-  link.click()
-  link.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  return filename
+  return offerDownload(blob, filename, 'text/csv')
 }
 
 export interface Rebooking {
@@ -252,8 +230,7 @@ export interface Rebooking {
 }
 
 export async function listRebooking(api: ApiClient, office: string): Promise<Rebooking[]> {
-  const query = office ? `?office=${encodeURIComponent(office)}` : ''
-  return items<Rebooking>(await api.request(`/rebooking${query}`, { auth: true }))
+  return items<Rebooking>(await api.request(`/rebooking${query({ office })}`, { auth: true }))
 }
 
 // ---- Links sent by email ----

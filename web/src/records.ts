@@ -5,8 +5,10 @@
  */
 import type { ApiClient } from './api'
 import { ZONE } from './appointments'
+import { offerDownload } from './download'
 import type { Language } from './i18n'
 import { isRecordsKey, recordsLabel, type RecordsTranslate } from './i18n/records'
+import { query } from './query'
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
@@ -22,13 +24,6 @@ function parsePage<T>(body: unknown, parse: (item: unknown) => T | null): Page<T
   const items = isObject(body) && Array.isArray(body.items) ? body.items : []
   const next = isObject(body) && typeof body.next === 'string' && body.next !== '' ? body.next : null
   return { items: items.map(parse).filter((x): x is T => x !== null), next }
-}
-
-const query = (params: Record<string, string | null | undefined>) => {
-  const search = new URLSearchParams()
-  for (const [key, value] of Object.entries(params)) if (value) search.set(key, value)
-  const text = search.toString()
-  return text ? `?${text}` : ''
 }
 
 // ---- Audit trail (auditor) ----
@@ -121,15 +116,7 @@ export async function verifyTrail(api: ApiClient, from: string, to: string): Pro
 export async function exportTrail(api: ApiClient, from: string, to: string): Promise<string> {
   const blob = await api.download(`/audit/export${query({ from, to })}`, { auth: true })
   const filename = `audit-${from}-${to}.ndjson`
-  const url = URL.createObjectURL(new Blob([blob], { type: 'application/x-ndjson' }))
-  const link = document.createElement('a')
-  link.href = url
-  link.download = filename
-  document.body.append(link)
-  link.click()
-  link.remove()
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  return filename
+  return offerDownload(blob, filename, 'application/x-ndjson')
 }
 
 export const VERIFY_CATEGORIES = [

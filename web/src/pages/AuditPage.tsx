@@ -26,7 +26,7 @@ import {
   type AuditSearch,
   type VerifyReport,
 } from '../records'
-import { isStaff, staffRoles, useSignInFirst } from './appointment-common'
+import { OnlyFor, refusedStaff, useSignInFirst } from './appointment-common'
 
 /** The longest period the API accepts, in days (both ends included). */
 const MAX_DAYS = 31
@@ -83,17 +83,7 @@ export function AuditPage() {
   const searchId = useRef(0)
   useDocumentTitle(t('audit.title'))
 
-  const profileReady = auth.profile.state === 'ready'
-  if (auth.session && profileReady && (!isStaff(auth) || !staffRoles(auth).includes('auditor'))) {
-    return (
-      <>
-        <h1 tabIndex={-1} id="audit-title">
-          {t('audit.title')}
-        </h1>
-        <p class="notice">{t('audit.auditorOnly')}</p>
-      </>
-    )
-  }
+  if (refusedStaff(auth, ['auditor'])) return <OnlyFor id="audit-title" title={t('audit.title')} notice={t('audit.auditorOnly')} />
 
   const day = (value: string) => (isDay(value) ? formatDay(language, value, true) : value)
 

@@ -4,6 +4,7 @@
  * Figure cards first; then each chart as an SVG image with a title and a description, with the same data in a table
  * beside it (the table is the reference; the chart a picture of it); and the figures as a CSV file.
  */
+import type { ComponentChildren } from 'preact'
 import { useState } from 'preact/hooks'
 import { downloadStats, fetchStats, type ServiceFigures, type Stats } from '../admin'
 import { asApiError, type ApiError } from '../api'
@@ -11,13 +12,13 @@ import { daysBetween, formatDay, isDay, today } from '../appointments'
 import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
 import { ErrorSummary, PanelForm, TextField, useFormErrors } from '../components/forms'
-import { localize } from '../i18n'
 import { useAdminI18n, type AdminTranslate } from '../i18n/admin'
 import { useAnnounced, useDocumentTitle, useOfficeName, useOffices } from '../page-context'
 import { useResource } from '../resource'
 import { Link, REBOOKING_PATH } from '../router'
-import { isStaff, staffRoles, useServiceName, useSignInFirst } from './appointment-common'
+import { OnlyFor, refusedStaff, staffRoles, SUPERVISORS, useServiceName, useSignInFirst } from './appointment-common'
 import { adminProblem } from './admin/common'
+import { ColumnHeads, OfficeFilter, RecordsTable } from './admin/lists'
 
 /** The longest period the API accepts, in days (both ends included). */
 const MAX_DAYS = 92
@@ -39,8 +40,7 @@ export function DashboardPage() {
   const [office, setOffice] = useState('')
   const [query, setQuery] = useState<Query>({ from: `${first.slice(0, 8)}01`, to: first, office: '' })
   const [csv, setCsv] = useState<'idle' | 'busy' | { error: ApiError } | { file: string }>('idle')
-  const roles = staffRoles(auth)
-  const allowed = roles.includes('supervisor') || roles.includes('admin')
+  const allowed = staffRoles(auth).some((r) => SUPERVISORS.includes(r))
   useDocumentTitle(t('dash.title'))
   const { load, reload } = useResource(
     auth.session && allowed ? () => fetchStats(auth.api, query.from, query.to, query.office) : null,
@@ -48,16 +48,7 @@ export function DashboardPage() {
     useAnnounced({ loading: t('dash.loading'), error: t('dash.loadFailed'), ready: () => t('dash.loaded') }),
   )
 
-  if (auth.session && auth.profile.state === 'ready' && (!isStaff(auth) || !allowed)) {
-    return (
-      <>
-        <h1 tabIndex={-1} id="dashboard-title">
-          {t('dash.title')}
-        </h1>
-        <p class="notice">{t('dash.supervisorOnly')}</p>
-      </>
-    )
-  }
+  if (refusedStaff(auth, SUPERVISORS)) return <OnlyFor id="dashboard-title" title={t('dash.title')} notice={t('dash.supervisorOnly')} />
 
   const day = (value: string) => formatDay(language, value, true)
   const check = (): Query | null => {
@@ -120,19 +111,7 @@ export function DashboardPage() {
         <div class="records-controls">
           <TextField id="dash-from" type="date" inputClass="input--date" label={t('dash.from')} error={errors.fields['dash-from']} value={from} onValue={setFrom} />
           <TextField id="dash-to" type="date" inputClass="input--date" label={t('dash.to')} error={errors.fields['dash-to']} value={to} onValue={setTo} />
-          <div class="field">
-            <label class="field__label" for="dash-office">
-              {t('dash.office')}
-            </label>
-            <select id="dash-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
-              <option value="">{t('admin.allOffices')}</option>
-              {(offices.value ?? []).map((o) => (
-                <option key={o.id} value={o.id}>
-                  {localize(o.name, language).text || o.id}
-                </option>
-              ))}
-            </select>
-          </div>
+          <OfficeFilter id="dash-office" label={t('dash.office')} offices={offices.value ?? []} value={office} onValue={setOffice} />
         </div>
       </PanelForm>
 
@@ -197,7 +176,7 @@ function minutes(t: AdminTranslate, seconds: number | null | undefined): string 
 }
 
 /** A horizontal bar chart: one bar per row, scaled to the largest value. Decorative text is hidden; title + desc name it. */
-function BarChart(props: { id: string; title: string; desc: string; bars: { label: string; value: number; text: string }[] }) {
+function BarChart(props: { id: string; title: string; desc: string; bars: Bar[] }) {
   const max = Math.max(1, ...props.bars.map((b) => b.value))
   const rowHeight = 28
   const labelWidth = 180
@@ -234,34 +213,53 @@ function BarChart(props: { id: string; title: string; desc: string; bars: { labe
   )
 }
 
-function OutcomesChart(props: { totals: Record<(typeof COUNTS)[number], number> }) {
-  const { t } = useAdminI18n()
-  const bars = COUNTS.map((key) => ({ label: t(`dash.col.${key}`), value: props.totals[key], text: String(props.totals[key]) }))
-  const desc = bars.map((b) => `${b.label}: ${b.text}`).join('; ')
+type Bar = { label: string; value: number; text: string }
+
+/** A bar chart under its heading, and beside it the same figures as a table (what a screen reader reads). */
+function ChartBlock(props: {
+  id: string
+  title: string
+  hint?: string
+  bars: Bar[]
+  tableCaption: string
+  columns: string[]
+  children: ComponentChildren
+}) {
+  const desc = props.bars.map((b) => `${b.label}: ${b.text}`).join('; ')
   return (
-    <section class="chart-block" aria-labelledby="chart-outcomes-heading">
-      <h2 id="chart-outcomes-heading">{t('dash.outcomes')}</h2>
+    <section class="chart-block" aria-labelledby={`${props.id}-heading`}>
+      <h2 id={`${props.id}-heading`}>{props.title}</h2>
+      {props.hint && <p class="field__hint">{props.hint}</p>}
       <div class="chart-block__row">
-        <BarChart id="chart-outcomes" title={t('dash.outcomes')} desc={desc} bars={bars} />
-        <table class="records-table" id="chart-outcomes-table">
-          <caption>{t('dash.outcomesTable')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('dash.status')}</th>
-              <th scope="col">{t('dash.count')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {bars.map((b) => (
-              <tr key={b.label}>
-                <th scope="row">{b.label}</th>
-                <td>{b.text}</td>
-              </tr>
-            ))}
-          </tbody>
+        <BarChart id={props.id} title={props.title} desc={desc} bars={props.bars} />
+        <table class="records-table" id={`${props.id}-table`}>
+          <caption>{props.tableCaption}</caption>
+          <ColumnHeads columns={props.columns} />
+          <tbody>{props.children}</tbody>
         </table>
       </div>
     </section>
+  )
+}
+
+function OutcomesChart(props: { totals: Record<(typeof COUNTS)[number], number> }) {
+  const { t } = useAdminI18n()
+  const bars = COUNTS.map((key) => ({ label: t(`dash.col.${key}`), value: props.totals[key], text: String(props.totals[key]) }))
+  return (
+    <ChartBlock
+      id="chart-outcomes"
+      title={t('dash.outcomes')}
+      bars={bars}
+      tableCaption={t('dash.outcomesTable')}
+      columns={[t('dash.status'), t('dash.count')]}
+    >
+      {bars.map((b) => (
+        <tr key={b.label}>
+          <th scope="row">{b.label}</th>
+          <td>{b.text}</td>
+        </tr>
+      ))}
+    </ChartBlock>
   )
 }
 
@@ -273,34 +271,23 @@ function WaitChart(props: { rows: (ServiceFigures & { office: string })[] }) {
     value: r.wait_p50_s ?? 0,
     text: minutes(t, r.wait_p50_s),
   }))
-  const desc = bars.map((b) => `${b.label}: ${b.text}`).join('; ')
   return (
-    <section class="chart-block" aria-labelledby="chart-wait-heading">
-      <h2 id="chart-wait-heading">{t('dash.wait')}</h2>
-      <p class="field__hint">{t('dash.waitHint')}</p>
-      <div class="chart-block__row">
-        <BarChart id="chart-wait" title={t('dash.wait')} desc={desc} bars={bars} />
-        <table class="records-table" id="chart-wait-table">
-          <caption>{t('dash.waitTable')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('dash.service')}</th>
-              <th scope="col">{t('dash.col.wait_p50_s')}</th>
-              <th scope="col">{t('dash.col.wait_p90_s')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((r) => (
-              <tr key={`${r.office}-${r.service_id}`}>
-                <th scope="row">{serviceName(r.service_id).text}</th>
-                <td>{minutes(t, r.wait_p50_s)}</td>
-                <td>{minutes(t, r.wait_p90_s)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </section>
+    <ChartBlock
+      id="chart-wait"
+      title={t('dash.wait')}
+      hint={t('dash.waitHint')}
+      bars={bars}
+      tableCaption={t('dash.waitTable')}
+      columns={[t('dash.service'), t('dash.col.wait_p50_s'), t('dash.col.wait_p90_s')]}
+    >
+      {props.rows.map((r) => (
+        <tr key={`${r.office}-${r.service_id}`}>
+          <th scope="row">{serviceName(r.service_id).text}</th>
+          <td>{minutes(t, r.wait_p50_s)}</td>
+          <td>{minutes(t, r.wait_p90_s)}</td>
+        </tr>
+      ))}
+    </ChartBlock>
   )
 }
 
@@ -312,35 +299,23 @@ function FiguresTable(props: { stats: Stats }) {
   const serviceName = useServiceName()
   const officeName = useOfficeName()
   return (
-    <div class="table-wrap" role="region" aria-labelledby="dash-table-caption" tabIndex={0}>
-      <table class="records-table" id="dash-table">
-          <caption id="dash-table-caption">{t('dash.tableCaption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('dash.office')}</th>
-              <th scope="col">{t('dash.service')}</th>
-              {COLUMNS.map((c) => (
-                <th scope="col" key={c}>
-                  {t(`dash.col.${c}`)}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {props.stats.offices.flatMap((o) =>
-              o.services.map((s) => (
-                <tr key={`${o.office}-${s.service_id}`} data-service={s.service_id}>
-                  <td>{officeName(o.office)}</td>
-                  <th scope="row">{serviceName(s.service_id).text}</th>
-                  {COLUMNS.map((c) => (
-                    <td key={c}>{c.endsWith('_s') ? minutes(t, s[c]) : s[c]}</td>
-                  ))}
-                </tr>
-              )),
-            )}
-          </tbody>
-        </table>
-    </div>
+    <RecordsTable
+      id="dash-table"
+      caption={t('dash.tableCaption')}
+      columns={[t('dash.office'), t('dash.service'), ...COLUMNS.map((c) => t(`dash.col.${c}`))]}
+    >
+      {props.stats.offices.flatMap((o) =>
+        o.services.map((s) => (
+          <tr key={`${o.office}-${s.service_id}`} data-service={s.service_id}>
+            <td>{officeName(o.office)}</td>
+            <th scope="row">{serviceName(s.service_id).text}</th>
+            {COLUMNS.map((c) => (
+              <td key={c}>{c.endsWith('_s') ? minutes(t, s[c]) : s[c]}</td>
+            ))}
+          </tr>
+        )),
+      )}
+    </RecordsTable>
   )
 }
 

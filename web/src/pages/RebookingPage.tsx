@@ -10,14 +10,14 @@ import { asApiError } from '../api'
 import { changeAppointment, type Slot } from '../appointments'
 import { useAuth } from '../auth'
 import { LoadStatus } from '../components/error-state'
-import { ErrorSummary, problemMessage, useFormErrors } from '../components/forms'
+import { problemMessage, useFormErrors } from '../components/forms'
 import { SlotPicker } from '../components/slot-picker'
-import { localize } from '../i18n'
 import { adminLabel, useAdminI18n } from '../i18n/admin'
 import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender, useOfficeName, useOffices } from '../page-context'
 import { formatDateTime } from '../records'
 import { useResource } from '../resource'
-import { isStaff, staffRoles, useServiceName, useSignInFirst, when } from './appointment-common'
+import { FormPanel, OfficeFilter, RecordsTable, RowButton } from './admin/lists'
+import { OnlyFor, refusedStaff, staffRoles, SUPERVISORS, useServiceName, useSignInFirst, when } from './appointment-common'
 
 export function RebookingPage() {
   const { t, language } = useAdminI18n()
@@ -29,8 +29,7 @@ export function RebookingPage() {
   const serviceName = useServiceName()
   const officeName = useOfficeName()
   const { load: offices } = useOffices()
-  const roles = staffRoles(auth)
-  const allowed = roles.includes('supervisor') || roles.includes('admin')
+  const allowed = staffRoles(auth).some((r) => SUPERVISORS.includes(r))
   const [office, setOffice] = useState('')
   const [chosen, setChosen] = useState<Rebooking | null>(null)
   const [day, setDay] = useState<string | null>(null)
@@ -47,16 +46,7 @@ export function RebookingPage() {
     }),
   )
 
-  if (auth.session && auth.profile.state === 'ready' && (!isStaff(auth) || !allowed)) {
-    return (
-      <>
-        <h1 tabIndex={-1} id="rebooking-title">
-          {t('rebooking.title')}
-        </h1>
-        <p class="notice">{t('dash.supervisorOnly')}</p>
-      </>
-    )
-  }
+  if (refusedStaff(auth, SUPERVISORS)) return <OnlyFor id="rebooking-title" title={t('rebooking.title')} notice={t('dash.supervisorOnly')} />
 
   const open = (item: Rebooking) => {
     errors.clear()
@@ -90,19 +80,7 @@ export function RebookingPage() {
         {t('rebooking.title')}
       </h1>
       <p class="lead">{t('rebooking.intro')}</p>
-      <div class="field">
-        <label class="field__label" for="rebooking-office">
-          {t('dash.office')}
-        </label>
-        <select id="rebooking-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
-          <option value="">{t('admin.allOffices')}</option>
-          {(offices.value ?? []).map((o) => (
-            <option key={o.id} value={o.id}>
-              {localize(o.name, language).text || o.id}
-            </option>
-          ))}
-        </select>
-      </div>
+      <OfficeFilter id="rebooking-office" label={t('dash.office')} offices={offices.value ?? []} value={office} onValue={setOffice} />
       <div aria-live="polite">
         {done && (
           <p class="notice" id="rebook-done" tabIndex={-1}>
@@ -120,54 +98,37 @@ export function RebookingPage() {
         </p>
       )}
       {load.state === 'ready' && load.value.length > 0 && (
-        <div class="table-wrap" role="region" aria-labelledby="rebooking-caption" tabIndex={0}>
-          <table id="rebooking" class="records-table">
-            <caption id="rebooking-caption">{t('rebooking.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('rebooking.when')}</th>
-                <th scope="col">{t('dash.service')}</th>
-                <th scope="col">{t('dash.office')}</th>
-                <th scope="col">{t('rebooking.citizen')}</th>
-                <th scope="col">{t('rebooking.reason')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
+        <RecordsTable
+          id="rebooking"
+          caption={t('rebooking.caption')}
+          columns={[t('rebooking.when'), t('dash.service'), t('dash.office'), t('rebooking.citizen'), t('rebooking.reason')]}
+          actions={t('admin.actions')}
+        >
+          {load.value.map((item) => {
+            const name = serviceName(item.service_id)
+            return (
+              <tr key={item.appointment_id} data-id={item.appointment_id}>
+                <th scope="row">{formatDateTime(language, item.start)}</th>
+                <td lang={name.lang}>{name.text}</td>
+                <td>{officeName(item.office)}</td>
+                <td>{item.citizen_name || '—'}</td>
+                <td>{adminLabel(t, `rebooking.reason.${item.reason}`, item.reason)}</td>
+                <td>
+                  <RowButton
+                    id={`rebook-${item.appointment_id}`}
+                    label={t('rebooking.choose')}
+                    row={`${name.text}, ${formatDateTime(language, item.start)}`}
+                    secondary={false}
+                    onClick={() => open(item)}
+                  />
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {load.value.map((item) => {
-                const name = serviceName(item.service_id)
-                return (
-                  <tr key={item.appointment_id} data-id={item.appointment_id}>
-                    <th scope="row">{formatDateTime(language, item.start)}</th>
-                    <td lang={name.lang}>{name.text}</td>
-                    <td>{officeName(item.office)}</td>
-                    <td>{item.citizen_name || '—'}</td>
-                    <td>{adminLabel(t, `rebooking.reason.${item.reason}`, item.reason)}</td>
-                    <td>
-                      <button type="button" class="button button--small" id={`rebook-${item.appointment_id}`} onClick={() => open(item)}>
-                        {t('rebooking.choose')}
-                        <span class="visually-hidden">
-                          {' '}
-                          {name.text}, {formatDateTime(language, item.start)}
-                        </span>
-                      </button>
-                    </td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
+            )
+          })}
+        </RecordsTable>
       )}
       {chosen && (
-        <section class="panel" aria-labelledby="rebook-panel-title">
-          <h2 id="rebook-panel-title" tabIndex={-1}>
-            {t('rebooking.panelTitle', { service: serviceName(chosen.service_id).text })}
-          </h2>
-          <p>{t('rebooking.panelText', { when: when(t, language, chosen), citizen: chosen.citizen_name || '—' })}</p>
-          <ErrorSummary id="rebook-errors" errors={errors.summary} focusKey={errors.key} />
+        <FormPanel titleId="rebook-panel-title" title={t('rebooking.panelTitle', { service: serviceName(chosen.service_id).text })} prefix="rebook" errors={errors} focusable intro={t('rebooking.panelText', { when: when(t, language, chosen), citizen: chosen.citizen_name || '—' })}>
           <SlotPicker
             serviceId={chosen.service_id}
             day={day}
@@ -183,7 +144,7 @@ export function RebookingPage() {
               {t('rebooking.close')}
             </button>
           </div>
-        </section>
+        </FormPanel>
       )}
       <p class="field__hint">{t('slots.zone')}</p>
     </>

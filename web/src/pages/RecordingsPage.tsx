@@ -26,7 +26,7 @@ import {
   type Recording,
 } from '../records'
 import { useResource } from '../resource'
-import { isStaff, staffRoles, useServiceName, useSignInFirst } from './appointment-common'
+import { isStaff, OnlyFor, staffRoles, useServiceName, useSignInFirst } from './appointment-common'
 
 /** One day's recordings. */
 type Day = { date: string; items: Recording[] }
@@ -72,16 +72,7 @@ export function RecordingsPage() {
     },
   )
 
-  if (auth.session && !allowed) {
-    return (
-      <>
-        <h1 tabIndex={-1} id="recordings-title">
-          {t('recs.title')}
-        </h1>
-        <p class="notice">{t('recs.supervisorOnly')}</p>
-      </>
-    )
-  }
+  if (auth.session && !allowed) return <OnlyFor id="recordings-title" title={t('recs.title')} notice={t('recs.supervisorOnly')} />
 
   const open = (next: Active) => {
     setActive(next)

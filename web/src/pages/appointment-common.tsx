@@ -1,4 +1,5 @@
 /** What the appointment pages share: "sign in first", the service's name, and an appointment's time in words. */
+import type { ComponentChildren } from 'preact'
 import { useEffect } from 'preact/hooks'
 import { fetchAppointment, formatDate, formatTime, type Appointment } from '../appointments'
 import { sessionKind, useAuth, type Auth } from '../auth'
@@ -32,6 +33,27 @@ export function isStaff(auth: Auth): boolean {
 
 export function staffRoles(auth: Auth): string[] {
   return auth.profile.state === 'ready' && auth.profile.profile.kind === 'staff' ? auth.profile.profile.roles : []
+}
+
+/** The roles that see the figures and the rebooking list. */
+export const SUPERVISORS: readonly string[] = ['supervisor', 'admin']
+
+/** Whether the signed-in person, once their profile is known, is not staff with one of `roles`. */
+export function refusedStaff(auth: Auth, roles: readonly string[]): boolean {
+  return !!auth.session && auth.profile.state === 'ready' && (!isStaff(auth) || !staffRoles(auth).some((r) => roles.includes(r)))
+}
+
+/** A page's heading and, instead of the page, who may see it ("Only supervisors and administrators …"). */
+export function OnlyFor(props: { id: string; title: string; notice: string; children?: ComponentChildren }) {
+  return (
+    <>
+      <h1 tabIndex={-1} id={props.id}>
+        {props.title}
+      </h1>
+      <p class="notice">{props.notice}</p>
+      {props.children}
+    </>
+  )
 }
 
 /** The service's name in the person's language (with the language it is in), else its id. */

@@ -8,8 +8,7 @@ import { useAuth } from '../../auth'
 import { useAdminI18n, type AdminKey } from '../../i18n/admin'
 import { useDocumentTitle } from '../../page-context'
 import { adminPath, Link, type AdminSection } from '../../router'
-import { isStaff, staffRoles, useSignInFirst } from '../appointment-common'
-import { AdminOnly } from './common'
+import { OnlyFor, refusedStaff, useSignInFirst } from '../appointment-common'
 import { HolidaysSection } from './HolidaysSection'
 import { OfficesSection } from './OfficesSection'
 import { PersonSection } from './PersonSection'
@@ -36,9 +35,7 @@ export function AdminPage(props: { section: AdminSection; id?: string }) {
         : t('admin.title')
   useDocumentTitle(title)
 
-  if (auth.session && auth.profile.state === 'ready' && (!isStaff(auth) || !staffRoles(auth).includes('admin'))) {
-    return <AdminOnly title={title} />
-  }
+  if (refusedStaff(auth, ['admin'])) return <OnlyFor id="admin-title" title={title} notice={t('admin.adminOnly')} />
   if (!auth.session) return <h1 tabIndex={-1} id="admin-title">{title}</h1>
 
   return (

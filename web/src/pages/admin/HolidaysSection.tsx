@@ -7,12 +7,11 @@ import { useState } from 'preact/hooks'
 import { adminWrite, getHolidays, holidaysPath, listOffices, SCOPES, type Holiday, type Holidays } from '../../admin'
 import { today } from '../../appointments'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
-import { localize } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
 import { useResource } from '../../resource'
-import { Field, LocalizedFields, SaveStatus, useSave } from './common'
+import { Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave } from './common'
+import { AdminLoadStatus, OfficeOptions } from './lists'
 
 export function HolidaysSection() {
   const { t } = useAdminI18n()
@@ -39,7 +38,7 @@ export function HolidaysSection() {
           ))}
         </select>
       </div>
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.state === 'ready' && (
         <HolidaysForm
           key={`${load.value.year}-${load.value.version}-${generation}`}
@@ -57,7 +56,7 @@ function HolidaysForm(props: {
   offices: { id: string; name: Holiday['name'] }[]
   onReload: () => void
 }) {
-  const { t, language } = useAdminI18n()
+  const { t } = useAdminI18n()
   const { api } = useAuth()
   const errors = useFormErrors()
   const save = useSave('holidays', errors)
@@ -73,15 +72,13 @@ function HolidaysForm(props: {
       items: items.map((h) => ({ ...h, office: h.scope === 'local' && h.office ? h.office : undefined })),
       version,
     }
-    const put = (preview: boolean) => adminWrite(api, 'PUT', holidaysPath(year), body, preview)
-    return save.save({
-      preview: () => put(true),
-      write: () => put(false),
-      onSaved: (answer) => {
-        const saved = answer as { version?: number } | undefined
-        if (typeof saved?.version === 'number') setVersion(saved.version)
+    return save.previewed(
+      (preview) => adminWrite(api, 'PUT', holidaysPath(year), body, preview),
+      (answer) => {
+        const saved = savedVersion(answer)
+        if (saved !== undefined) setVersion(saved)
       },
-    })
+    )
   }
 
   return (
@@ -139,12 +136,7 @@ function HolidaysForm(props: {
                   <Field id={`holidays-items-${index}-office`} label={t('admin.holidays.office')} hint={t('admin.holidays.officeHint')} errors={errors}>
                     {(a) => (
                       <select {...a} class="input" value={holiday.office ?? ''} onChange={(e) => setItem(index, { office: e.currentTarget.value || null })}>
-                        <option value="">{t('admin.allOffices')}</option>
-                        {props.offices.map((o) => (
-                          <option key={o.id} value={o.id}>
-                            {localize(o.name, language).text || o.id}
-                          </option>
-                        ))}
+                        <OfficeOptions offices={props.offices} none={t('admin.allOffices')} />
                       </select>
                     )}
                   </Field>
@@ -160,7 +152,7 @@ function HolidaysForm(props: {
             </li>
           ))}
         </ol>
-        <div class="actions">
+        <SaveButton id="holidays-save" save={save} label={t('admin.holidays.save', { year })}>
           <button
             type="button"
             class="button button--secondary"
@@ -169,10 +161,7 @@ function HolidaysForm(props: {
           >
             {t('admin.holidays.add')}
           </button>
-          <button type="submit" class="button" id="holidays-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.holidays.save', { year })}
-          </button>
-        </div>
+        </SaveButton>
       </Form>
       <SaveStatus id="holidays-status" save={save} onReload={props.onReload} />
     </section>

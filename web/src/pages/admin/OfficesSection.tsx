@@ -2,13 +2,12 @@
 import { useState } from 'preact/hooks'
 import { adminWrite, listOffices, officePath, type AdminOffice } from '../../admin'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
-import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
+import { Form, TextField, useFormErrors } from '../../components/forms'
 import { Localized } from '../../components/localized'
 import { adminLabel, useAdminI18n } from '../../i18n/admin'
-import { useFocusAfterRender } from '../../page-context'
 import { useResource } from '../../resource'
-import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveStatus, useSave, WeekEditor } from './common'
+import { Checkboxes, emptyWeek, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
+import { AdminLoadStatus, FormPanel, RecordsTable, RowButton, useEditor } from './lists'
 
 export const OFFICE_KINDS = ['tax'] as const
 
@@ -27,53 +26,33 @@ export function OfficesSection() {
   const { t } = useAdminI18n()
   const { api } = useAuth()
   const { load, reload, refresh } = useResource(() => listOffices(api), [], { keep: true })
-  const [editing, setEditing] = useState<{ office: AdminOffice; n: number } | null>(null)
-  const focus = useFocusAfterRender()
-
-  const open = (office: AdminOffice) => {
-    setEditing((now) => ({ office, n: (now?.n ?? 0) + 1 }))
-    focus('office-form-title')
-  }
+  const { editing, open } = useEditor<AdminOffice>('office-form-title')
 
   return (
     <>
       <p class="lead">{t('admin.offices.intro')}</p>
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.value && (
-        <div class="table-wrap" role="region" aria-labelledby="offices-caption" tabIndex={0}>
-          <table id="offices" class="records-table">
-            <caption id="offices-caption">{t('admin.offices.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.offices.id')}</th>
-                <th scope="col">{t('admin.offices.name')}</th>
-                <th scope="col">{t('admin.offices.timezone')}</th>
-                <th scope="col">{t('admin.offices.kinds')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.value.map((office) => (
-                <tr key={office.id} data-id={office.id}>
-                  <th scope="row">{office.id}</th>
-                  <td>
-                    <Localized as="span" text={office.name} />
-                  </td>
-                  <td>{office.timezone}</td>
-                  <td>{office.kinds.map((k) => adminLabel(t, `admin.offices.kind.${k}`, k)).join(', ')}</td>
-                  <td>
-                    <button type="button" class="button button--secondary button--small" id={`edit-${office.id}`} onClick={() => open(office)}>
-                      {t('admin.edit')}
-                      <span class="visually-hidden"> {office.id}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="offices"
+          caption={t('admin.offices.caption')}
+          columns={[t('admin.offices.id'), t('admin.offices.name'), t('admin.offices.timezone'), t('admin.offices.kinds')]}
+          actions={t('admin.actions')}
+        >
+          {load.value.map((office) => (
+            <tr key={office.id} data-id={office.id}>
+              <th scope="row">{office.id}</th>
+              <td>
+                <Localized as="span" text={office.name} />
+              </td>
+              <td>{office.timezone}</td>
+              <td>{office.kinds.map((k) => adminLabel(t, `admin.offices.kind.${k}`, k)).join(', ')}</td>
+              <td>
+                <RowButton id={`edit-${office.id}`} label={t('admin.edit')} row={office.id} onClick={() => open(office)} />
+              </td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <div class="actions">
         <button type="button" class="button" id="new-office" onClick={() => open({ ...NEW_OFFICE, opening_hours: emptyWeek() })}>
@@ -83,10 +62,10 @@ export function OfficesSection() {
       {editing && (
         <OfficeForm
           key={editing.n}
-          office={editing.office}
+          office={editing.value}
           onSaved={refresh}
           onReload={async () => {
-            const fresh = (await listOffices(api)).find((o) => o.id === editing.office.id)
+            const fresh = (await listOffices(api)).find((o) => o.id === editing.value.id)
             refresh()
             if (fresh) open(fresh)
           }}
@@ -109,22 +88,17 @@ function OfficeForm(props: { office: AdminOffice; onSaved: () => void; onReload:
     const { version, ...fields } = draft
     const body = { ...fields, id: fields.id.trim(), address: fields.address.trim() }
     const onSaved = (answer: unknown) => {
-      const saved = isNew ? (answer as AdminOffice) : (answer as { office?: AdminOffice }).office
-      if (saved && typeof saved.version === 'number') setDraft((d) => ({ ...d, version: saved.version }))
+      const saved = savedVersion(answer, isNew ? undefined : 'office')
+      if (saved !== undefined) setDraft((d) => ({ ...d, version: saved }))
       props.onSaved()
     }
     if (isNew) return save.save({ write: () => adminWrite(api, 'POST', officePath(), body), onSaved })
-    const put = (preview: boolean) => adminWrite(api, 'PUT', officePath(draft.id), { ...body, version }, preview)
-    return save.save({ preview: () => put(true), write: () => put(false), onSaved })
+    return save.previewed((preview) => adminWrite(api, 'PUT', officePath(draft.id), { ...body, version }, preview), onSaved)
   }
 
   const title = props.office.version === 0 ? t('admin.offices.new') : t('admin.offices.edit', { id: props.office.id })
   return (
-    <section class="panel" aria-labelledby="office-form-title">
-      <h2 id="office-form-title" tabIndex={-1}>
-        {title}
-      </h2>
-      <ErrorSummary id="office-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="office-form-title" title={title} prefix="office" errors={errors} focusable>
       <Form id="office-form" onSubmit={submit}>
         {isNew && (
           <TextField
@@ -187,13 +161,9 @@ function OfficeForm(props: { office: AdminOffice; onSaved: () => void; onReload:
           onValue={(v) => set('opening_hours', v)}
           errors={errors}
         />
-        <div class="actions">
-          <button type="submit" class="button" id="office-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {isNew ? t('admin.create') : t('admin.save')}
-          </button>
-        </div>
+        <SaveButton id="office-save" save={save} label={isNew ? t('admin.create') : t('admin.save')} />
       </Form>
       <SaveStatus id="office-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }

@@ -10,7 +10,6 @@ import {
   asChange,
   getStaff,
   listOffices,
-  ROLES,
   staffPath,
   type AdminOffice,
   type Change,
@@ -21,15 +20,14 @@ import {
 } from '../../admin'
 import { formatDay, isDay } from '../../appointments'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
 import { ErrorSummary, Fieldset, Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n } from '../../i18n/admin'
-import { label } from '../../offices'
 import { useAnnounce } from '../../page-context'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
-import { adminProblem, ChangeOutcome, Checkboxes, emptyWeek, IntervalsEditor, SaveStatus, useSave, WeekEditor } from './common'
-import { OfficeSelect, staffState } from './StaffSection'
+import { adminProblem, ChangeOutcome, CheckboxField, emptyWeek, IntervalsEditor, SaveButton, savedVersion, SaveStatus, useSave, WeekEditor } from './common'
+import { AdminLoadStatus, FormPanel, RecordsTable, RowButton } from './lists'
+import { OfficeSelect, StaffFields, staffFieldProblems, staffState } from './StaffSection'
 
 export function PersonSection(props: { username: string }) {
   const { t } = useAdminI18n()
@@ -53,7 +51,7 @@ export function PersonSection(props: { username: string }) {
       <p>
         <Link href={adminPath('staff')}>{t('admin.staff.back')}</Link>
       </p>
-      <LoadStatus load={person.load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={person.reload} />
+      <AdminLoadStatus load={person.load} onRetry={person.reload} />
       {staff && (
         <div key={generation}>
           <p class="lead" id="person-state">
@@ -86,77 +84,28 @@ function AccountForm(props: { staff: StaffMember; offices: AdminOffice[]; onSave
   const set = <K extends keyof typeof draft>(key: K, value: (typeof draft)[K]) => setDraft((d) => ({ ...d, [key]: value }))
 
   const submit = () => {
-    const fields: Record<string, string> = {}
-    if (draft.roles.length === 0) fields['account-roles'] = t('admin.staff.rolesMissing')
-    if (draft.roles.includes('agent') && !draft.office) fields['account-office'] = t('admin.staff.officeMissing')
+    const fields = staffFieldProblems(t, 'account', draft)
     if (Object.keys(fields).length) return errors.show(fields)
     const body = { ...draft, name: draft.name.trim(), email: draft.email.trim(), office: draft.office || null }
-    const put = (preview: boolean) => adminWrite(api, 'PUT', staffPath(staff.username), body, preview)
-    return save.save({
-      preview: () => put(true),
-      write: () => put(false),
-      onSaved: (answer) => {
-        const saved = (answer as { staff?: StaffMember } | undefined)?.staff
-        if (saved && typeof saved.version === 'number') set('version', saved.version)
+    return save.previewed(
+      (preview) => adminWrite(api, 'PUT', staffPath(staff.username), body, preview),
+      (answer) => {
+        const saved = savedVersion(answer, 'staff')
+        if (saved !== undefined) set('version', saved)
         props.onSaved()
       },
-    })
+    )
   }
 
   return (
-    <section class="panel" aria-labelledby="account-title">
-      <h2 id="account-title">{t('admin.person.account')}</h2>
-      <ErrorSummary id="account-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="account-title" title={t('admin.person.account')} prefix="account" errors={errors}>
       <Form id="account-form" onSubmit={submit}>
-        <TextField id="account-name" type="text" label={t('admin.staff.name')} error={errors.fields['account-name']} value={draft.name} onValue={(v) => set('name', v)} />
-        <TextField
-          id="account-email"
-          type="email"
-          label={t('admin.staff.email')}
-          spellcheck={false}
-          error={errors.fields['account-email']}
-          value={draft.email}
-          onValue={(v) => set('email', v)}
-        />
-        <Checkboxes
-          id="account-roles"
-          legend={t('admin.staff.roles')}
-          options={ROLES.map((role) => ({ value: role, label: label(t, `role.${role}`, role) }))}
-          value={draft.roles}
-          onValue={(v) => set('roles', v)}
-          errors={errors}
-        />
-        <OfficeSelect
-          id="account-office"
-          label={t('admin.staff.office')}
-          hint={t('admin.staff.officeHint')}
-          offices={props.offices}
-          value={draft.office}
-          onValue={(v) => set('office', v)}
-          errors={errors}
-          none={t('admin.staff.noOffice')}
-        />
-        <div class="checkbox">
-          <input
-            type="checkbox"
-            id="account-enabled"
-            checked={draft.enabled}
-            aria-describedby="account-enabled-hint"
-            onChange={(e) => set('enabled', e.currentTarget.checked)}
-          />
-          <label for="account-enabled">{t('admin.staff.enabledLabel')}</label>
-          <p class="field__hint" id="account-enabled-hint">
-            {t('admin.staff.enabledHint')}
-          </p>
-        </div>
-        <div class="actions">
-          <button type="submit" class="button" id="account-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.save')}
-          </button>
-        </div>
+        <StaffFields prefix="account" draft={draft} onValue={(change) => setDraft((d) => ({ ...d, ...change }))} offices={props.offices} errors={errors} />
+        <CheckboxField id="account-enabled" label={t('admin.staff.enabledLabel')} hint={t('admin.staff.enabledHint')} checked={draft.enabled} onValue={(v) => set('enabled', v)} />
+        <SaveButton id="account-save" save={save} label={t('admin.save')} />
       </Form>
       <SaveStatus id="account-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }
 
@@ -215,24 +164,18 @@ function ScheduleForm(props: { staff: StaffMember; offices: AdminOffice[]; onSav
 
   const submit = () => {
     if (!office) return errors.show({ 'schedule-office': t('admin.staff.officeMissing') })
-    const put = (preview: boolean) =>
-      adminWrite(api, 'PUT', staffPath(props.staff.username, 'schedule'), { office, weekly, version }, preview)
-    return save.save({
-      preview: () => put(true),
-      write: () => put(false),
-      onSaved: (answer) => {
-        const saved = (answer as { schedule?: { version?: number } } | undefined)?.schedule
-        if (typeof saved?.version === 'number') setVersion(saved.version)
+    return save.previewed(
+      (preview) => adminWrite(api, 'PUT', staffPath(props.staff.username, 'schedule'), { office, weekly, version }, preview),
+      (answer) => {
+        const saved = savedVersion(answer, 'schedule')
+        if (saved !== undefined) setVersion(saved)
         props.onSaved()
       },
-    })
+    )
   }
 
   return (
-    <section class="panel" aria-labelledby="schedule-title">
-      <h2 id="schedule-title">{t('admin.person.schedule')}</h2>
-      <p>{t('admin.person.scheduleIntro')}</p>
-      <ErrorSummary id="schedule-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="schedule-title" title={t('admin.person.schedule')} prefix="schedule" errors={errors} intro={t('admin.person.scheduleIntro')}>
       <Form id="schedule-form" onSubmit={submit}>
         <OfficeSelect
           id="schedule-office"
@@ -244,14 +187,10 @@ function ScheduleForm(props: { staff: StaffMember; offices: AdminOffice[]; onSav
           none={t('admin.staff.noOffice')}
         />
         <WeekEditor id="schedule-weekly" legend={t('admin.person.week')} hint={t('admin.person.weekHint')} value={weekly} onValue={setWeekly} errors={errors} />
-        <div class="actions">
-          <button type="submit" class="button" id="schedule-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.save')}
-          </button>
-        </div>
+        <SaveButton id="schedule-save" save={save} label={t('admin.save')} />
       </Form>
       <SaveStatus id="schedule-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }
 
@@ -302,36 +241,28 @@ function Exceptions(props: { staff: StaffMember; onChanged: () => void }) {
       {sorted.length === 0 ? (
         <p class="empty-state">{t('admin.person.noExceptions')}</p>
       ) : (
-        <div class="table-wrap" role="region" aria-labelledby="exceptions-caption" tabIndex={0}>
-          <table id="exceptions" class="records-table">
-            <caption id="exceptions-caption">{t('admin.person.exceptionsCaption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.person.date')}</th>
-                <th scope="col">{t('admin.person.kind')}</th>
-                <th scope="col">{t('admin.person.hours')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorted.map((e) => (
-                <tr key={e.date} data-date={e.date}>
-                  <th scope="row">{formatDay(language, e.date, true)}</th>
-                  <td>{t(e.kind === 'leave' ? 'admin.person.leave' : 'admin.person.extra')}</td>
-                  <td>{intervalsText(t, e.intervals ?? [])}</td>
-                  <td>
-                    <button type="button" class="button button--secondary button--small" id={`remove-${e.date}`} onClick={() => void remove(e.date)}>
-                      {t('admin.person.remove')}
-                      <span class="visually-hidden"> {formatDay(language, e.date, true)}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="exceptions"
+          caption={t('admin.person.exceptionsCaption')}
+          columns={[t('admin.person.date'), t('admin.person.kind'), t('admin.person.hours')]}
+          actions={t('admin.actions')}
+        >
+          {sorted.map((e) => (
+            <tr key={e.date} data-date={e.date}>
+              <th scope="row">{formatDay(language, e.date, true)}</th>
+              <td>{t(e.kind === 'leave' ? 'admin.person.leave' : 'admin.person.extra')}</td>
+              <td>{intervalsText(t, e.intervals ?? [])}</td>
+              <td>
+                <RowButton
+                  id={`remove-${e.date}`}
+                  label={t('admin.person.remove')}
+                  row={formatDay(language, e.date, true)}
+                  onClick={() => void remove(e.date)}
+                />
+              </td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <div aria-live="polite">
         {removed && 'change' in removed && <ChangeOutcome id="removed" change={removed.change} />}
@@ -354,10 +285,7 @@ function Exceptions(props: { staff: StaffMember; onChanged: () => void }) {
           ))}
         </Fieldset>
         {kind === 'leave' && (
-          <div class="checkbox">
-            <input type="checkbox" id="exception-whole-day" checked={wholeDay} onChange={(e) => setWholeDay(e.currentTarget.checked)} />
-            <label for="exception-whole-day">{t('admin.person.wholeDayLabel')}</label>
-          </div>
+          <CheckboxField id="exception-whole-day" label={t('admin.person.wholeDayLabel')} checked={wholeDay} onValue={setWholeDay} />
         )}
         {(kind === 'extra' || !wholeDay) && (
           <fieldset class="fieldset" id="exception-intervals" tabIndex={-1}>
@@ -365,11 +293,7 @@ function Exceptions(props: { staff: StaffMember; onChanged: () => void }) {
             <IntervalsEditor id="exception-intervals" name={isDay(date) ? formatDay(language, date) : t('admin.person.date')} value={intervals} onValue={setIntervals} errors={errors} />
           </fieldset>
         )}
-        <div class="actions">
-          <button type="submit" class="button" id="exception-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.person.addException')}
-          </button>
-        </div>
+        <SaveButton id="exception-save" save={save} label={t('admin.person.addException')} />
       </Form>
       <SaveStatus id="exception-status" save={save} onReload={props.onChanged} />
     </section>

@@ -13,16 +13,15 @@ import {
   type AdminService,
 } from '../../admin'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
-import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
+import { Form, TextField, useFormErrors } from '../../components/forms'
 import { Localized } from '../../components/localized'
 import { localize, type LocalizedText } from '../../i18n'
 import { useAdminI18n } from '../../i18n/admin'
-import { assuranceName } from '../../offices'
-import { useFocusAfterRender } from '../../page-context'
+import { assuranceName, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { ServiceCard } from '../CataloguePage'
-import { Field, LocalizedFields, SaveStatus, useSave } from './common'
+import { CheckboxField, Field, LocalizedFields, SaveButton, savedVersion, SaveStatus, useSave } from './common'
+import { AdminLoadStatus, FormPanel, OfficeFilter, RecordsTable, RowButton, useEditor } from './lists'
 
 const LEVELS = ['low', 'substantial', 'high'] as const
 
@@ -80,79 +79,46 @@ export function ServicesSection() {
   const offices = useResource(() => listOffices(api), [])
   const procedures = useResource(() => listProcedures(api), [])
   const { load, reload, refresh } = useResource(() => listServices(api, office), [office], { keep: true })
-  const [editing, setEditing] = useState<{ draft: Draft; n: number } | null>(null)
-  const focus = useFocusAfterRender()
+  const editor = useEditor<Draft>('service-form-title')
+  const editing = editor.editing
   const officeList = offices.load.value ?? []
 
-  const open = (service: AdminService | null) => {
-    setEditing((now) => ({ draft: draftOf(service, office || officeList[0]?.id || ''), n: (now?.n ?? 0) + 1 }))
-    focus('service-form-title')
-  }
-  const officeLabel = (id: string) => {
-    const found = officeList.find((o) => o.id === id)
-    return found ? localize(found.name, language).text || id : id
-  }
+  const open = (service: AdminService | null) => editor.open(draftOf(service, office || officeList[0]?.id || ''))
 
   return (
     <>
       <p class="lead">{t('admin.services.intro')}</p>
-      <div class="field">
-        <label class="field__label" for="services-office">
-          {t('admin.services.office')}
-        </label>
-        <select id="services-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
-          <option value="">{t('admin.allOffices')}</option>
-          {officeList.map((o) => (
-            <option key={o.id} value={o.id}>
-              {localize(o.name, language).text || o.id}
-            </option>
-          ))}
-        </select>
-      </div>
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <OfficeFilter id="services-office" label={t('admin.services.office')} offices={officeList} value={office} onValue={setOffice} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.value && load.value.length === 0 && <p class="empty-state">{t('admin.services.none')}</p>}
       {load.value && load.value.length > 0 && (
-        <div class="table-wrap" role="region" aria-labelledby="services-caption" tabIndex={0}>
-          <table id="services" class="records-table">
-            <caption id="services-caption">{t('admin.services.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.services.name')}</th>
-                <th scope="col">{t('admin.services.office')}</th>
-                <th scope="col">{t('admin.services.duration')}</th>
-                <th scope="col">{t('admin.services.state')}</th>
-                <th scope="col">
-                  <span class="visually-hidden">{t('admin.actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.value.map((service) => (
-                <tr key={service.id} data-id={service.id}>
-                  <th scope="row">
-                    <Localized as="span" text={service.name} />
-                    <br />
-                    <code>{service.id}</code>
-                  </th>
-                  <td>{officeLabel(service.office)}</td>
-                  <td>{t('service.duration', { minutes: service.duration_minutes })}</td>
-                  <td>{service.enabled ? t('admin.services.enabled') : t('admin.services.disabled')}</td>
-                  <td>
-                    <button
-                      type="button"
-                      class="button button--secondary button--small"
-                      id={`edit-${service.id}`}
-                      onClick={() => open(service)}
-                    >
-                      {t('admin.edit')}
-                      <span class="visually-hidden"> {localize(service.name, language).text}</span>
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="services"
+          caption={t('admin.services.caption')}
+          columns={[t('admin.services.name'), t('admin.services.office'), t('admin.services.duration'), t('admin.services.state')]}
+          actions={t('admin.actions')}
+        >
+          {load.value.map((service) => (
+            <tr key={service.id} data-id={service.id}>
+              <th scope="row">
+                <Localized as="span" text={service.name} />
+                <br />
+                <code>{service.id}</code>
+              </th>
+              <td>{officeName(officeList, language, service.office)}</td>
+              <td>{t('service.duration', { minutes: service.duration_minutes })}</td>
+              <td>{service.enabled ? t('admin.services.enabled') : t('admin.services.disabled')}</td>
+              <td>
+                <RowButton
+                  id={`edit-${service.id}`}
+                  label={t('admin.edit')}
+                  row={localize(service.name, language).text}
+                  onClick={() => open(service)}
+                />
+              </td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <div class="actions">
         <button type="button" class="button" id="new-service" onClick={() => open(null)}>
@@ -162,7 +128,7 @@ export function ServicesSection() {
       {editing && (
         <ServiceForm
           key={editing.n}
-          initial={editing.draft}
+          initial={editing.value}
           offices={officeList.map((o) => ({ value: o.id, label: localize(o.name, language).text || o.id, kinds: o.kinds ?? [] }))}
           procedures={(procedures.load.value ?? []).map((p) => ({
             value: p.id,
@@ -171,7 +137,7 @@ export function ServicesSection() {
           }))}
           onSaved={refresh}
           onReload={async () => {
-            const fresh = (await listServices(api, editing.draft.office)).find((s) => s.id === editing.draft.id)
+            const fresh = (await listServices(api, editing.value.office)).find((s) => s.id === editing.value.id)
             refresh()
             if (fresh) open(fresh)
           }}
@@ -214,13 +180,12 @@ function ServiceForm(props: {
       else body[key] = Number(fields[key])
     }
     const onSaved = (answer: unknown) => {
-      const saved = isNew ? (answer as AdminService) : (answer as { service?: AdminService }).service
-      if (saved && typeof saved.version === 'number') setDraft((d) => ({ ...d, version: saved.version }))
+      const saved = savedVersion(answer, isNew ? undefined : 'service')
+      if (saved !== undefined) setDraft((d) => ({ ...d, version: saved }))
       props.onSaved()
     }
     if (isNew) return save.save({ write: () => adminWrite(api, 'POST', servicePath(), body), onSaved })
-    const put = (preview: boolean) => adminWrite(api, 'PUT', servicePath(draft.id), { ...body, version }, preview)
-    return save.save({ preview: () => put(true), write: () => put(false), onSaved })
+    return save.previewed((preview) => adminWrite(api, 'PUT', servicePath(draft.id), { ...body, version }, preview), onSaved)
   }
 
   const number = (key: (typeof NUMBERS)[number], label: string, hint?: string) => (
@@ -249,11 +214,7 @@ function ServiceForm(props: {
   }
 
   return (
-    <section class="panel" aria-labelledby="service-form-title">
-      <h2 id="service-form-title" tabIndex={-1}>
-        {props.initial.version === 0 ? t('admin.services.new') : t('admin.services.edit', { id: props.initial.id })}
-      </h2>
-      <ErrorSummary id="service-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="service-form-title" title={props.initial.version === 0 ? t('admin.services.new') : t('admin.services.edit', { id: props.initial.id })} prefix="service" errors={errors} focusable>
       <div class="service-editor">
         <Form id="service-form" onSubmit={submit}>
           {isNew && (
@@ -343,27 +304,11 @@ function ServiceForm(props: {
               </select>
             )}
           </Field>
-          <div class="checkbox">
-            <input
-              type="checkbox"
-              id="service-enabled"
-              checked={draft.enabled}
-              aria-describedby="service-enabled-hint"
-              onChange={(e) => set('enabled', e.currentTarget.checked)}
-            />
-            <label for="service-enabled">{t('admin.services.enabledLabel')}</label>
-            <p class="field__hint" id="service-enabled-hint">
-              {t('admin.services.enabledHint')}
-            </p>
-          </div>
+          <CheckboxField id="service-enabled" label={t('admin.services.enabledLabel')} hint={t('admin.services.enabledHint')} checked={draft.enabled} onValue={(v) => set('enabled', v)} />
           {number('buffer_minutes', t('admin.services.buffer'), t('admin.services.defaultHint'))}
           {number('min_notice_minutes', t('admin.services.minNotice'), t('admin.services.defaultHint'))}
           {number('horizon_days', t('admin.services.horizon'), t('admin.services.defaultHint'))}
-          <div class="actions">
-            <button type="submit" class="button" id="service-save" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-              {isNew ? t('admin.create') : t('admin.save')}
-            </button>
-          </div>
+          <SaveButton id="service-save" save={save} label={isNew ? t('admin.create') : t('admin.save')} />
         </Form>
         <section class="service-preview" aria-labelledby="service-preview-title">
           <h3 id="service-preview-title">{t('admin.services.preview')}</h3>
@@ -374,6 +319,6 @@ function ServiceForm(props: {
         </section>
       </div>
       <SaveStatus id="service-status" save={save} onReload={props.onReload} />
-    </section>
+    </FormPanel>
   )
 }

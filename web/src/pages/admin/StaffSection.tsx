@@ -5,14 +5,13 @@
 import { useState } from 'preact/hooks'
 import { adminWrite, listOffices, listStaff, ROLES, staffPath, type AdminOffice, type StaffMember } from '../../admin'
 import { useAuth } from '../../auth'
-import { LoadStatus } from '../../components/error-state'
-import { ErrorSummary, Form, TextField, useFormErrors } from '../../components/forms'
-import { localize } from '../../i18n'
+import { Form, TextField, useFormErrors } from '../../components/forms'
 import { useAdminI18n, type AdminTranslate } from '../../i18n/admin'
-import { label } from '../../offices'
+import { label, officeName } from '../../offices'
 import { useResource } from '../../resource'
 import { adminPath, Link } from '../../router'
-import { Checkboxes, Field, SaveStatus, useSave } from './common'
+import { Checkboxes, Field, SaveButton, SaveStatus, useSave } from './common'
+import { AdminLoadStatus, FormPanel, OfficeFilter, OfficeOptions, RecordsTable } from './lists'
 
 export function roleNames(t: AdminTranslate, roles: string[]): string {
   return roles.map((role) => label(t, `role.${role}`, role)).join(', ')
@@ -33,20 +32,86 @@ export function OfficeSelect(props: {
   errors: ReturnType<typeof useFormErrors>
   none: string
 }) {
-  const { language } = useAdminI18n()
   return (
     <Field id={props.id} label={props.label} hint={props.hint} errors={props.errors}>
       {(a) => (
         <select {...a} class="input" value={props.value} onChange={(e) => props.onValue(e.currentTarget.value)}>
-          <option value="">{props.none}</option>
-          {props.offices.map((o) => (
-            <option key={o.id} value={o.id}>
-              {localize(o.name, language).text || o.id}
-            </option>
-          ))}
+          <OfficeOptions offices={props.offices} none={props.none} />
         </select>
       )}
     </Field>
+  )
+}
+
+/** What an invitation and a person's account both ask: name, email, roles and office. */
+export interface StaffDraft {
+  name: string
+  email: string
+  roles: string[]
+  office: string
+}
+
+/** The roles and office a person must have (some role; an office when they are an agent), else the fields to mend. */
+export function staffFieldProblems(t: AdminTranslate, prefix: string, draft: StaffDraft): Record<string, string> {
+  const fields: Record<string, string> = {}
+  if (draft.roles.length === 0) fields[`${prefix}-roles`] = t('admin.staff.rolesMissing')
+  if (draft.roles.includes('agent') && !draft.office) fields[`${prefix}-office`] = t('admin.staff.officeMissing')
+  return fields
+}
+
+/** The name, email, roles and office fields, their ids under `prefix` ("invite-name"). */
+export function StaffFields(props: {
+  prefix: string
+  draft: StaffDraft
+  onValue: (change: Partial<StaffDraft>) => void
+  offices: AdminOffice[]
+  errors: ReturnType<typeof useFormErrors>
+  /** "off" where the browser must not offer the signed-in admin's own details (an invitation). */
+  autocomplete?: 'off'
+}) {
+  const { t } = useAdminI18n()
+  const { prefix, draft, errors } = props
+  const set = <K extends keyof StaffDraft>(key: K, value: StaffDraft[K]) => props.onValue({ [key]: value })
+  return (
+    <>
+      <TextField
+        id={`${prefix}-name`}
+        type="text"
+        label={t('admin.staff.name')}
+        autocomplete={props.autocomplete}
+        error={errors.fields[`${prefix}-name`]}
+        value={draft.name}
+        onValue={(v) => set('name', v)}
+      />
+      <TextField
+        id={`${prefix}-email`}
+        type="email"
+        label={t('admin.staff.email')}
+        autocomplete={props.autocomplete}
+        spellcheck={false}
+        error={errors.fields[`${prefix}-email`]}
+        value={draft.email}
+        onValue={(v) => set('email', v)}
+      />
+      <Checkboxes
+        id={`${prefix}-roles`}
+        legend={t('admin.staff.roles')}
+        options={ROLES.map((role) => ({ value: role, label: label(t, `role.${role}`, role) }))}
+        value={draft.roles}
+        onValue={(v) => set('roles', v)}
+        errors={errors}
+      />
+      <OfficeSelect
+        id={`${prefix}-office`}
+        label={t('admin.staff.office')}
+        hint={t('admin.staff.officeHint')}
+        offices={props.offices}
+        value={draft.office}
+        onValue={(v) => set('office', v)}
+        errors={errors}
+        none={t('admin.staff.noOffice')}
+      />
+    </>
   )
 }
 
@@ -57,59 +122,32 @@ export function StaffSection() {
   const offices = useResource(() => listOffices(api), [])
   const { load, reload, refresh } = useResource(() => listStaff(api, office), [office], { keep: true })
   const officeList = offices.load.value ?? []
-  const officeLabel = (id: string | null) => {
-    if (!id) return '—'
-    const found = officeList.find((o) => o.id === id)
-    return found ? localize(found.name, language).text || id : id
-  }
 
   return (
     <>
       <p class="lead">{t('admin.staff.intro')}</p>
-      <div class="field">
-        <label class="field__label" for="staff-office">
-          {t('admin.staff.office')}
-        </label>
-        <select id="staff-office" class="input" value={office} onChange={(e) => setOffice(e.currentTarget.value)}>
-          <option value="">{t('admin.allOffices')}</option>
-          {officeList.map((o) => (
-            <option key={o.id} value={o.id}>
-              {localize(o.name, language).text || o.id}
-            </option>
-          ))}
-        </select>
-      </div>
-      <LoadStatus load={load} loading={t('admin.loading')} error={t('admin.loadFailed')} onRetry={reload} />
+      <OfficeFilter id="staff-office" label={t('admin.staff.office')} offices={officeList} value={office} onValue={setOffice} />
+      <AdminLoadStatus load={load} onRetry={reload} />
       {load.value && (
-        <div class="table-wrap" role="region" aria-labelledby="staff-caption" tabIndex={0}>
-          <table id="staff" class="records-table">
-            <caption id="staff-caption">{t('admin.staff.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('admin.staff.name')}</th>
-                <th scope="col">{t('admin.staff.username')}</th>
-                <th scope="col">{t('admin.staff.roles')}</th>
-                <th scope="col">{t('admin.staff.office')}</th>
-                <th scope="col">{t('admin.staff.state')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.value.map((person) => (
-                <tr key={person.username} data-id={person.username}>
-                  <th scope="row">
-                    <Link id={`person-${person.username}`} href={adminPath('person', person.username)}>
-                      {person.name}
-                    </Link>
-                  </th>
-                  <td>{person.username}</td>
-                  <td>{roleNames(t, person.roles)}</td>
-                  <td>{officeLabel(person.office)}</td>
-                  <td>{staffState(t, person)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RecordsTable
+          id="staff"
+          caption={t('admin.staff.caption')}
+          columns={[t('admin.staff.name'), t('admin.staff.username'), t('admin.staff.roles'), t('admin.staff.office'), t('admin.staff.state')]}
+        >
+          {load.value.map((person) => (
+            <tr key={person.username} data-id={person.username}>
+              <th scope="row">
+                <Link id={`person-${person.username}`} href={adminPath('person', person.username)}>
+                  {person.name}
+                </Link>
+              </th>
+              <td>{person.username}</td>
+              <td>{roleNames(t, person.roles)}</td>
+              <td>{person.office ? officeName(officeList, language, person.office) : '—'}</td>
+              <td>{staffState(t, person)}</td>
+            </tr>
+          ))}
+        </RecordsTable>
       )}
       <InviteForm offices={officeList} onSaved={refresh} />
     </>
@@ -127,9 +165,7 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
   const set = <K extends keyof typeof empty>(key: K, value: (typeof empty)[K]) => setDraft((d) => ({ ...d, [key]: value }))
 
   const submit = () => {
-    const fields: Record<string, string> = {}
-    if (draft.roles.length === 0) fields['invite-roles'] = t('admin.staff.rolesMissing')
-    if (draft.roles.includes('agent') && !draft.office) fields['invite-office'] = t('admin.staff.officeMissing')
+    const fields = staffFieldProblems(t, 'invite', draft)
     if (Object.keys(fields).length) return errors.show(fields)
     const body = {
       username: draft.username.trim(),
@@ -149,10 +185,7 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
   }
 
   return (
-    <section class="panel" aria-labelledby="invite-title">
-      <h2 id="invite-title">{t('admin.staff.invite')}</h2>
-      <p>{t('admin.staff.inviteIntro')}</p>
-      <ErrorSummary id="invite-errors" errors={errors.summary} focusKey={errors.key} />
+    <FormPanel titleId="invite-title" title={t('admin.staff.invite')} prefix="invite" errors={errors} intro={t('admin.staff.inviteIntro')}>
       <Form id="invite-form" onSubmit={submit}>
         <TextField
           id="invite-username"
@@ -166,40 +199,8 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
           value={draft.username}
           onValue={(v) => set('username', v)}
         />
-        <TextField id="invite-name" type="text" label={t('admin.staff.name')} autocomplete="off" error={errors.fields['invite-name']} value={draft.name} onValue={(v) => set('name', v)} />
-        <TextField
-          id="invite-email"
-          type="email"
-          label={t('admin.staff.email')}
-          autocomplete="off"
-          spellcheck={false}
-          error={errors.fields['invite-email']}
-          value={draft.email}
-          onValue={(v) => set('email', v)}
-        />
-        <Checkboxes
-          id="invite-roles"
-          legend={t('admin.staff.roles')}
-          options={ROLES.map((role) => ({ value: role, label: label(t, `role.${role}`, role) }))}
-          value={draft.roles}
-          onValue={(v) => set('roles', v)}
-          errors={errors}
-        />
-        <OfficeSelect
-          id="invite-office"
-          label={t('admin.staff.office')}
-          hint={t('admin.staff.officeHint')}
-          offices={props.offices}
-          value={draft.office}
-          onValue={(v) => set('office', v)}
-          errors={errors}
-          none={t('admin.staff.noOffice')}
-        />
-        <div class="actions">
-          <button type="submit" class="button" id="invite-send" aria-disabled={save.state.state === 'busy' ? 'true' : undefined}>
-            {t('admin.staff.inviteSend')}
-          </button>
-        </div>
+        <StaffFields prefix="invite" draft={draft} onValue={(change) => setDraft((d) => ({ ...d, ...change }))} offices={props.offices} errors={errors} autocomplete="off" />
+        <SaveButton id="invite-send" save={save} label={t('admin.staff.inviteSend')} />
       </Form>
       {save.state.state === 'done' && invited ? (
         <p class="notice" id="invite-done" aria-live="polite">
@@ -208,6 +209,6 @@ function InviteForm(props: { offices: AdminOffice[]; onSaved: () => void }) {
       ) : (
         <SaveStatus id="invite-status" save={save} onReload={() => save.reset()} />
       )}
-    </section>
+    </FormPanel>
   )
 }

@@ -16,6 +16,7 @@ import { useAnnounce } from '../../page-context'
 import { formatDateTime } from '../../records'
 import { useResource } from '../../resource'
 import { useServiceName } from '../appointment-common'
+import { RecordsTable } from './lists'
 
 /** The weekday's name ("Monday") in `language`, for an ISO weekday "1" … "7". */
 export function weekdayName(language: Language, day: string): string {
@@ -183,6 +184,42 @@ export function WeekEditor(props: {
   )
 }
 
+/** One checkbox with its label, and a hint below when `hint` is given ("A disabled service …"). */
+export function CheckboxField(props: { id: string; label: string; hint?: string; checked: boolean; onValue: (checked: boolean) => void }) {
+  return (
+    <div class="checkbox">
+      <input
+        type="checkbox"
+        id={props.id}
+        checked={props.checked}
+        aria-describedby={props.hint ? `${props.id}-hint` : undefined}
+        onChange={(e) => props.onValue(e.currentTarget.checked)}
+      />
+      <label for={props.id}>{props.label}</label>
+      {props.hint && (
+        <p class="field__hint" id={`${props.id}-hint`}>
+          {props.hint}
+        </p>
+      )}
+    </div>
+  )
+}
+
+/**
+ * A form's submit button under `useSave`, after any other buttons of the form (`children`): while the save is under
+ * way it says so (aria-disabled) and does nothing more.
+ */
+export function SaveButton(props: { id: string; save: Save; label: string; children?: ComponentChildren }) {
+  return (
+    <div class="actions">
+      {props.children}
+      <button type="submit" class="button" id={props.id} aria-disabled={props.save.state.state === 'busy' ? 'true' : undefined}>
+        {props.label}
+      </button>
+    </div>
+  )
+}
+
 /** Checkboxes of a closed list (roles, office kinds). */
 export function Checkboxes(props: {
   id: string
@@ -327,36 +364,51 @@ export function useSave(prefix: string, errors: FormErrors) {
     }
   }
 
+  async function save(options: {
+    preview?: () => Promise<unknown>
+    write: () => Promise<unknown>
+    onSaved?: (body: unknown) => void
+  }) {
+    if (state.state === 'busy') return
+    errors.clear()
+    if (options.preview) {
+      setState({ state: 'busy' })
+      try {
+        const { affected } = asChange(await options.preview())
+        if (affected.length) {
+          setState({ state: 'confirm', affected, write: options.write, onSaved: options.onSaved })
+          announce(t('admin.preview.found', { count: affected.length }))
+          return
+        }
+      } catch (caught) {
+        fail(caught)
+        return
+      }
+    }
+    await write(options.write, options.onSaved)
+  }
+
   return {
     state,
     reset: () => setState({ state: 'idle' }),
-    async save(options: {
-      preview?: () => Promise<unknown>
-      write: () => Promise<unknown>
-      onSaved?: (body: unknown) => void
-    }) {
-      if (state.state === 'busy') return
-      errors.clear()
-      if (options.preview) {
-        setState({ state: 'busy' })
-        try {
-          const { affected } = asChange(await options.preview())
-          if (affected.length) {
-            setState({ state: 'confirm', affected, write: options.write, onSaved: options.onSaved })
-            announce(t('admin.preview.found', { count: affected.length }))
-            return
-          }
-        } catch (caught) {
-          fail(caught)
-          return
-        }
-      }
-      await write(options.write, options.onSaved)
+    save,
+    /** A write that can take capacity away: `send(true)` previews it, `send(false)` saves it. */
+    previewed(send: (preview: boolean) => Promise<unknown>, onSaved?: (body: unknown) => void) {
+      return save({ preview: () => send(true), write: () => send(false), onSaved })
     },
     confirm() {
       if (state.state === 'confirm') void write(state.write, state.onSaved)
     },
   }
+}
+
+/**
+ * The version a save answered with, to send with the next one: the saved record's (`answer[key].version`, as a PUT
+ * answers `{office: …, affected: […]}`), or the answer's own (`answer.version`) without `key`.
+ */
+export function savedVersion(answer: unknown, key?: string): number | undefined {
+  const saved = (key ? (answer as Record<string, unknown> | undefined)?.[key] : answer) as { version?: unknown } | undefined
+  return saved && typeof saved.version === 'number' ? saved.version : undefined
 }
 
 export type Save = ReturnType<typeof useSave>
@@ -427,35 +479,26 @@ export function AffectedList(props: { id: string; affected: Affected[]; future?:
   const { t, language } = useAdminI18n()
   const serviceName = useServiceName()
   return (
-    <div class="table-wrap" role="region" aria-labelledby={`${props.id}-caption`} tabIndex={0}>
-      <table id={props.id} class="records-table affected">
-        <caption id={`${props.id}-caption`}>
-          {props.future ? t('admin.affected.captionPreview') : t('admin.affected.caption')}
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('admin.affected.when')}</th>
-            <th scope="col">{t('admin.affected.service')}</th>
-            <th scope="col">{t('admin.affected.action')}</th>
+    <RecordsTable
+      id={props.id}
+      variant="affected"
+      caption={props.future ? t('admin.affected.captionPreview') : t('admin.affected.caption')}
+      columns={[t('admin.affected.when'), t('admin.affected.service'), t('admin.affected.action')]}
+    >
+      {props.affected.map((a) => {
+        const name = serviceName(a.service_id)
+        return (
+          <tr key={a.appointment_id} data-id={a.appointment_id}>
+            <th scope="row">{formatDateTime(language, a.start)}</th>
+            <td lang={name.lang}>{name.text}</td>
+            <td>
+              {actionName(t, a.action)}
+              {a.action === 'reassigned' && a.agent ? ` (${a.agent})` : ''}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.affected.map((a) => {
-            const name = serviceName(a.service_id)
-            return (
-              <tr key={a.appointment_id} data-id={a.appointment_id}>
-                <th scope="row">{formatDateTime(language, a.start)}</th>
-                <td lang={name.lang}>{name.text}</td>
-                <td>
-                  {actionName(t, a.action)}
-                  {a.action === 'reassigned' && a.agent ? ` (${a.agent})` : ''}
-                </td>
-              </tr>
-            )
-          })}
-        </tbody>
-      </table>
-    </div>
+        )
+      })}
+    </RecordsTable>
   )
 }
 
@@ -503,19 +546,5 @@ export function JobProgress(props: { id: string; job: Job }) {
         <AffectedList id={`${props.id}-affected`} affected={job.affected} />
       )}
     </div>
-  )
-}
-
-/** A page of the back office that only admins may use. */
-export function AdminOnly(props: { title: string; children?: ComponentChildren }) {
-  const { t } = useAdminI18n()
-  return (
-    <>
-      <h1 tabIndex={-1} id="admin-title">
-        {props.title}
-      </h1>
-      <p class="notice">{t('admin.adminOnly')}</p>
-      {props.children}
-    </>
   )
 }
