@@ -19,6 +19,7 @@ from chalicelib.domain.errors import (
     DependencyUnavailable,
     DomainError,
     Forbidden,
+    Gone,
     NotFound,
     RateLimited,
     Unauthenticated,
@@ -126,6 +127,8 @@ def from_exception(exc: Exception, lang: str = DEFAULT_LANGUAGE) -> Response:
         )
     if isinstance(exc, Conflict):
         return problem(409, exc.code, exc.detail, None, **exc.extra)
+    if isinstance(exc, Gone):
+        return problem(410, exc.code, exc.detail)
     if isinstance(exc, DependencyUnavailable):
         return problem(503, exc.code, exc.detail, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, DomainError):

@@ -64,6 +64,11 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "audit.export",
         "audit.verify",
         "stats.read",
+        "appointment.reassign",
+        "appointment.needs_rebooking",
+        "staff.schedule",
+        "staff.exception",
+        "holidays.save",
     }
 )
 
@@ -88,6 +93,7 @@ AUDIT_PURPOSES = frozenset(
         "retention period ended",
         "audit",
         "supervision",
+        "service administration",
     }
 )
 

@@ -60,6 +60,14 @@ class Conflict(DomainError):
         self.extra = extra
 
 
+class Gone(DomainError):
+    """What the request names was there but is no more: a used or expired link (410)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
 class DependencyUnavailable(DomainError):
     """A service we depend on (database, storage, messaging) failed; nothing was changed."""
 

@@ -289,6 +289,8 @@ class StaffItem(Model):
     password_hash = UnicodeAttribute(null=True)
     schedule: MapAttribute[str, Any] = MapAttribute(default=dict)  # office → weekday → [[HH:MM, HH:MM]]
     exceptions: ListAttribute[Any] = ListAttribute(null=True)  # [{date, kind: leave|extra, intervals, office}]
+    # +1 on each write of the schedule or its exceptions (a write names the version it read: no lost update)
+    schedule_version = NumberAttribute(null=True)
 
 
 class NotificationItem(Model):
@@ -336,6 +338,7 @@ class AppointmentItem(Model):
     outcome_notes = UnicodeAttribute(null=True)
     citizen_assurance = UnicodeAttribute(null=True)
     identity_check: MapAttribute[str, Any] = MapAttribute(null=True)
+    rebooking: MapAttribute[str, Any] = MapAttribute(null=True)  # while needs_rebooking: {since, reason}
 
 
 class BookingItem(Model):
