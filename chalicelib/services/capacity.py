@@ -251,6 +251,22 @@ class CapacityService:
             logger.exception("rebooking message failed", extra={"appointment": appointment.id})
         return Affected(appointment.id, appointment.start, appointment.service_id, NEEDS_REBOOKING)
 
+    # --- hooks the other admin writes call ------------------------------------------------------------
+    def agent_disabled(self, office: OfficeId, context: RequestContext) -> Handled:
+        """An agent was disabled (or left the office): call after saving."""
+        return self.reconcile([(office, None)], "agent_disabled", context)
+
+    def preview_agent_disabled(self, office: OfficeId, username: str) -> Handled:
+        return self.preview([(self.availability(office, without=username), None)])
+
+    def office_changed(self, office: OfficeId, context: RequestContext) -> Handled:
+        """An office's opening hours changed (shorter hours remove capacity): call after saving."""
+        return self.reconcile([(office, None)], "office_hours", context)
+
+    def preview_office(self, proposed: Office) -> Handled:
+        """What a proposed office record (e.g. shorter opening hours) would do to its appointments."""
+        return self.preview([(self.availability(proposed.id, proposed_office=proposed), None)])
+
     # --- a disabled service -----------------------------------------------------------------------------------------
     def cancel_service_appointments(self, service_id: str, context: RequestContext) -> Handled:
         """Cancel a disabled service's appointments still to come (the citizen is told why)."""
