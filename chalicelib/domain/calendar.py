@@ -20,6 +20,7 @@ SCOPES = ("ES", "CT", "LOCAL")  # Spain, Catalonia, the municipality (the config
 API_SCOPES = {"ES": "national", "CT": "regional", "LOCAL": "local"}
 FROM_API = {v: k for k, v in API_SCOPES.items()}
 MAX_HOLIDAYS_A_YEAR = 60
+MAX_NAME = 120  # characters of a holiday's name in each language
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,8 @@ def parse_year(raw: Any, year: int, offices: list[str]) -> tuple[Holiday, ...]:
         except ValidationFailed as exc:
             errors.extend(exc.errors)
             continue
+        long = [lang for lang, text in name.as_dict().items() if len(text) > MAX_NAME]
+        errors.extend(FieldError(f"{where}.name.{lang}", "too_long", high=MAX_NAME) for lang in long)
         if day is not None and scope in FROM_API and not any(e.field.startswith(where) for e in errors):
             found.append(Holiday(day, FROM_API[str(scope)], name, office or None))
     keys = [(h.day, h.office) for h in found]

@@ -227,7 +227,11 @@ class BookingService:
         return self._store.get(appointment_id) if looks_like_id(appointment_id) else None
 
     def _refuse_once_started(self, appointment: Appointment) -> None:
-        """An appointment under way (its time has come, or its call has started) is neither changed nor cancelled."""
+        """An appointment under way (its time has come, or its call has started) is neither changed nor cancelled.
+        One waiting to be rebooked has no time any more: its citizen may choose another or cancel until its link
+        expires."""
+        if appointment.status is Status.NEEDS_REBOOKING:
+            return
         if self._clock() >= appointment.start or self.call_started(appointment.id):
             raise Conflict(
                 "already_started", "The appointment has already started: it can no longer be changed or cancelled."

@@ -207,11 +207,14 @@ class CapacityService:
         """The same computation on proposed availabilities: nothing is written."""
         return Handled([d for av, days in availabilities for _, d in self.decisions(av, days)])
 
-    def reconcile(self, targets: list[Target], reason: str, context: RequestContext) -> Handled:
+    def reconcile(
+        self, targets: list[Target], reason: str, context: RequestContext, agent: AgentSchedule | None = None
+    ) -> Handled:
         """Handle the appointments the offices' current availability no longer covers: in the request up to
-        ``INLINE_LIMIT``, else as a job. Every write that can remove capacity calls this after saving."""
+        ``INLINE_LIMIT``, else as a job. Every write that can remove capacity calls this after saving; ``agent``: the
+        schedule just written (the office's index of staff may not show it yet)."""
         self.changed()
-        found = [d for office, days in targets for d in self.decisions(self.availability(office), days)]
+        found = [d for office, days in targets for d in self.decisions(self.availability(office, agent=agent), days)]
         if len(found) <= INLINE_LIMIT:
             return Handled(self._apply(found, reason, context))
         job = self._new_job("reconcile", len(found), reason, targets=targets)
@@ -501,7 +504,7 @@ class CapacityService:
             raise _version_conflict(None)
         after = {"office": office, "weekly": weekly.iso(), "version": version + 1}
         self._record_admin(caller, "staff.schedule", f"staff:{username}", context, before, after)
-        handled = self.reconcile([(str(office), None)], "schedule", context)
+        handled = self.reconcile([(str(office), None)], "schedule", context, agent)
         return {"schedule": after, **handled.as_json()}
 
     def add_exception(
@@ -521,7 +524,7 @@ class CapacityService:
             return self.preview([(self.availability(member["office"], agent=agent), [day])]).as_json()
         self._write_exceptions(member, username, exceptions)
         self._record_admin(caller, "staff.exception", f"staff:{username}", context, None, exception)
-        handled = self.reconcile([(member["office"], [day])], "leave", context) if removes else Handled([])
+        handled = self.reconcile([(member["office"], [day])], "leave", context, agent) if removes else Handled([])
         if not removes:
             self.changed(member["office"])
         return {"exception": exception, **handled.as_json()}
@@ -543,7 +546,7 @@ class CapacityService:
             return self.preview([(self.availability(member["office"], agent=agent), [day])]).as_json()
         self._write_exceptions(member, username, exceptions)
         self._record_admin(caller, "staff.exception", f"staff:{username}", context, found, None)
-        handled = self.reconcile([(member["office"], [day])], "schedule", context) if removes else Handled([])
+        handled = self.reconcile([(member["office"], [day])], "schedule", context, agent) if removes else Handled([])
         if not removes:
             self.changed(member["office"])
         return handled.as_json()
