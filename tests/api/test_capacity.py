@@ -15,6 +15,7 @@ from chalice.test import Client
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.audit import RequestContext
+from chalicelib.domain.errors import Conflict
 from dev.seed import DemoCounts
 from tests.api.test_booking import book
 from tests.api.test_identity import body, citizen_token, get, post, staff_token
@@ -119,6 +120,7 @@ def test_leave_moves_the_appointment_to_a_free_agent_then_asks_the_citizen_to_ch
 
     outbox = body(client.http.get("/dev/outbox?to=rosa@example.org"))["items"]
     message = next(m for m in outbox if "/act#token=" in m["body"])
+    assert "Trieu-ne una altra" in message["body"]  # in the citizen's language (booked in Catalan)
     token = re.search(r"/act#token=([A-Za-z0-9_-]+)", message["body"]).group(1)  # type: ignore[union-attr]
 
     details = client.http.get(f"/actions/{token}")
@@ -411,3 +413,32 @@ def test_a_disabled_service_cancels_its_appointments_with_a_message_saying_why(
     assert [(a.appointment_id, a.action) for a in handled.affected] == [(appointment_id, "cancelled")]
     outbox = body(client.http.get("/dev/outbox?to=rosa@example.org"))["items"]
     assert any("no longer" in m["body"] or "ja no" in m["body"] for m in outbox)
+
+
+def test_two_admins_saving_the_same_version_one_wins_the_other_is_told(client: Client, tokens: dict[str, str]) -> None:
+    import threading
+
+    container = get_container()
+    admin = container.sessions.authenticate(f"Bearer {tokens['admin']}")
+    year = container.booking.today().year + 2
+    name = {"ca": "Festa", "es": "Fiesta", "en": "Feast"}
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(day: str) -> None:
+        barrier.wait(timeout=30)
+        body = {"items": [{"date": day, "name": name, "scope": "local"}], "version": 0}
+        try:
+            container.capacity.save_holidays(admin, str(year), body, False, RequestContext("race"))
+            outcomes.append("saved")
+        except Conflict as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=save, args=(f"{year}-0{m}-01",)) for m in (3, 4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["saved", "version_conflict"]
+    assert body(get(client, f"/admin/holidays?year={year}", tokens["admin"]))["version"] == 1
