@@ -43,6 +43,9 @@ from chalicelib.services.ports import BookingStore
 EXCEPTION_KINDS = ("leave", "extra")
 LINK_DAYS = 14  # an action link works until the end of the day of the original appointment + 14 days
 PURPOSE = "service administration"
+# A run holds its job this long (the scheduled function's timeout is 240 s and it runs every 300 s): a crashed run's
+# job is taken up by the next run.
+JOB_LEASE_SECONDS = 240
 YEARS_BACK, YEARS_AHEAD = 1, 5  # the holiday years an administrator may read or save, around this year
 Target = tuple[OfficeId, list[date] | None]  # an office and the days to look at (None: every day still to come)
 
@@ -54,6 +57,7 @@ class CapacityState(Protocol):
     def put_job(self, job: dict[str, Any]) -> None: ...
     def job(self, job_id: str) -> dict[str, Any] | None: ...
     def running_jobs(self) -> list[dict[str, Any]]: ...
+    def claim_job(self, job_id: str, now: int, until: int) -> bool: ...
     def generation(self) -> str: ...
     def bump_generation(self) -> None: ...
     def put_link(self, digest: str, data: dict[str, str], expires_at: int) -> None: ...
@@ -343,9 +347,26 @@ class CapacityService:
     def run_job(self, job_id: str, batch: int = INLINE_LIMIT) -> dict[str, Any]:
         """Handle what the job still has to do, saving its progress after each appointment. Idempotent: what is
         already covered (moved, marked or cancelled by an earlier run) is not found again."""
+        now = int(self._booking.now().timestamp())
+        if not self._state.claim_job(job_id, now, now + JOB_LEASE_SECONDS):
+            return self._state.job(job_id) or {}  # another run has it
         job = self._state.job(job_id)
         if job is None or job.get("status") != "running":
             return job or {}
+        try:
+            return self._run(job, batch)
+        except Exception:
+            self._release(job_id)  # the next run takes it up at once
+            raise
+
+    def _release(self, job_id: str) -> None:
+        job = self._state.job(job_id)
+        if job is not None:
+            job.pop("lease_until", None)
+            self._state.put_job(job)
+
+    def _run(self, job: dict[str, Any], batch: int) -> dict[str, Any]:
+        job_id = str(job["id"])
         context = RequestContext(request_id=f"job-{job_id}")
         reason = str(job.get("reason", "capacity"))
         for _ in range(int(job["total"]) // max(batch, 1) + 3):
@@ -374,6 +395,7 @@ class CapacityService:
                     job["total"] = max(int(job["total"]), int(job["done"]))
                     self._state.put_job(job)
         job["status"] = "done"
+        job.pop("lease_until", None)
         self._state.put_job(job)
         return job
 

@@ -442,3 +442,20 @@ def test_two_admins_saving_the_same_version_one_wins_the_other_is_told(client: C
 
     assert sorted(outcomes) == ["saved", "version_conflict"]
     assert body(get(client, f"/admin/holidays?year={year}", tokens["admin"]))["version"] == 1
+
+
+def test_a_job_another_run_holds_is_left_to_it_until_its_lease_ends(client: Client, tokens: dict[str, str]) -> None:
+    admin = tokens["admin"]
+    day = both_on_duty_day()
+    _fill_day(day, 26)
+    job = body(_holiday(client, admin, day))["job"]
+    state = get_container().capacity_state
+    now = int(datetime.now(COUNCIL_ZONE).timestamp())
+    assert state.claim_job(job["id"], now, now + 240)  # a run that is still going
+
+    get_container().capacity.run_jobs()
+    assert body(get(client, f"/admin/jobs/{job['id']}", admin))["done"] == 0
+
+    assert state.claim_job(job["id"], now + 300, now - 1)  # that run's lease has ended
+    get_container().capacity.run_jobs()
+    assert body(get(client, f"/admin/jobs/{job['id']}", admin))["status"] == "done"

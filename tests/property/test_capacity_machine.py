@@ -86,6 +86,9 @@ class FakeState:
     def job(self, job_id: str) -> dict[str, Any] | None:
         return self.jobs.get(job_id)
 
+    def claim_job(self, job_id: str, now: int, until: int) -> bool:
+        return True
+
     def running_jobs(self) -> list[dict[str, Any]]:
         return [j for j in self.jobs.values() if j["status"] == "running"]
 

@@ -63,6 +63,20 @@ class DynamoCapacityState:
             return None
         return found
 
+    def claim_job(self, job_id: str, now: int, until: int) -> bool:
+        """Take the job's lease until ``until`` (epoch seconds) unless another run holds it: one worker at a time."""
+        m = self._model
+        lease = m.body["lease_until"]
+        try:
+            m(JOB, job_id).update(
+                actions=[lease.set(until)], condition=m.kind.exists() & (lease.does_not_exist() | (lease < now))
+            )
+        except UpdateError as exc:
+            if condition_failed(exc):
+                return False
+            raise
+        return True
+
     def running_jobs(self) -> list[dict[str, Any]]:
         return [row.body.as_dict() for row in self._model.query(JOB) if row.body.as_dict().get("status") == "running"]
 
