@@ -574,6 +574,10 @@ class CapacityService:
         return handled.as_json()
 
     def _write_exceptions(self, member: dict[str, Any], username: str, exceptions: list[dict[str, Any]]) -> None:
+        # Days long past change no slot: kept a month (the agenda's recent days), then dropped, so the list stays
+        # within a year's days.
+        kept_from = (self._booking.today() - timedelta(days=31)).isoformat()
+        exceptions = sorted((e for e in exceptions if str(e.get("date", "")) >= kept_from), key=lambda e: e["date"])
         if not self._staff.put_schedule(username, member["version"], None, exceptions):
             raise _version_conflict(None)
 

@@ -459,3 +459,22 @@ def test_a_job_another_run_holds_is_left_to_it_until_its_lease_ends(client: Clie
     assert state.claim_job(job["id"], now + 300, now - 1)  # that run's lease has ended
     get_container().capacity.run_jobs()
     assert body(get(client, f"/admin/jobs/{job['id']}", admin))["status"] == "done"
+
+
+def test_a_disabled_services_many_appointments_are_cancelled_by_a_job(client: Client, tokens: dict[str, str]) -> None:
+    day = both_on_duty_day()
+    ids = _fill_day(day, 26)
+    container = get_container()
+
+    handled = container.capacity.cancel_service_appointments(SERVICE, RequestContext("test"))
+
+    assert handled.affected == []
+    assert handled.job is not None
+    assert handled.job["total"] == 26
+    container.capacity.run_jobs()
+    done = body(get(client, f"/admin/jobs/{handled.job['id']}", tokens["admin"]))
+    assert (done["kind"], done["status"], done["done"]) == ("cancel_service", "done", 26)
+    assert {a["action"] for a in done["affected"]} == {"cancelled"}
+    store: Any = container.booking_store
+    assert {store.get(i).status for i in ids} == {Status.CANCELLED}
+    assert slots_on(client, day)  # the time is free again
