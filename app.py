@@ -11,6 +11,7 @@ from chalicelib.api.appointments import appointments
 from chalicelib.api.audit import audit
 from chalicelib.api.auth import auth
 from chalicelib.api.calls import calls
+from chalicelib.api.capacity import capacity
 from chalicelib.api.health import health
 from chalicelib.api.procedures import procedures
 from chalicelib.api.records import records
@@ -31,14 +32,19 @@ app.register_blueprint(audit)
 app.register_blueprint(stats)
 app.register_blueprint(staff)
 app.register_blueprint(admin)
+app.register_blueprint(capacity)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")
 def send_reminders(event: object) -> dict[str, int]:
-    """Every five minutes: the 24-hour and 1-hour reminders that are due (idempotent, late-proof)."""
+    """Every five minutes: the 24-hour and 1-hour reminders that are due (idempotent, late-proof), then the capacity
+    jobs still running (more than 25 affected appointments), each to its end: a run that crashed is resumed (a job
+    redoes only what is still uncovered). The dev stack's server runs this function on its own timer
+    (``dev/api_server.py --schedule-every``)."""
     from chalicelib.bootstrap import get_container
 
-    return {"sent": get_container().booking.send_reminders()}
+    container = get_container()
+    return {"sent": container.booking.send_reminders(), "jobs": container.capacity.run_jobs()}
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="trail")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from chalicelib.adapters.dynamo.audit import DynamoAuditLog
     from chalicelib.adapters.dynamo.auth_store import DynamoAuthStore
+    from chalicelib.adapters.dynamo.capacity import DynamoCapacityState
     from chalicelib.adapters.dynamo.models import NotificationItem
     from chalicelib.adapters.dynamo.procedures import DynamoProcedureStore
     from chalicelib.adapters.dynamo.records import DynamoRecordStore
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.retention import RetentionRules
     from chalicelib.services.booking import BookingService
     from chalicelib.services.calls import CallService
+    from chalicelib.services.capacity import CapacityService, HolidayBook
     from chalicelib.services.catalogue_admin import CatalogueAdmin
     from chalicelib.services.documents import DocumentService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
@@ -112,11 +114,11 @@ class Container:
         from chalicelib.services.catalogue_admin import CatalogueAdmin
 
         def changed() -> None:
+            # This process reads the catalogue afresh; every other process sees a new availability generation.
             self.catalogue.invalidate()
-            if "booking" in self.__dict__:  # built: its offices' availability is read afresh
-                self.booking.forget_availability()
+            self.capacity.changed()
 
-        return CatalogueAdmin(self.catalogue_repository, self.audit, changed)
+        return CatalogueAdmin(self.catalogue_repository, self.audit, changed, capacity=self.capacity)
 
     # --- identity ----------------------------------------------------------------------------------------------
     @cached_property
@@ -160,9 +162,15 @@ class Container:
             self._table(StaffCounterItem, s.table_staff),
             self._table(AuthItem, s.table_auth),
         )
-        # The capacity rules (issue 15) set ``on_agent_disabled`` when they are wired: until then nothing is moved.
         return StaffAdminService(
-            store, self.auth_store, self.notifier, self.audit, self.pepper, self.limits, s.public_base_url
+            store,
+            self.auth_store,
+            self.notifier,
+            self.audit,
+            self.pepper,
+            self.limits,
+            s.public_base_url,
+            capacity=self.capacity,
         )
 
     @property
@@ -256,22 +264,51 @@ class Container:
 
     @cached_property
     def booking(self) -> BookingService:
-        from chalicelib.domain.calendar import HolidayCalendar
         from chalicelib.services.booking import BookingService, BookingSettings
 
         s = self.settings
         service = BookingService(
             self.catalogue,
             self.staff.agents_of,
-            HolidayCalendar.load(),
+            self.holiday_book.calendar,
             self.booking_store,
             self.notifier,
             self.audit,
             BookingSettings(s.max_active_appointments, s.public_base_url, s.sender_email, self.council_zone),
+            generation=self.capacity_state.generation,
         )
         # Read when asked, so the call service (built on this one) is only made when needed.
         service.call_started = lambda appointment_id: self.calls.has_started(appointment_id)
         return service
+
+    # --- capacity: schedules, leave, holidays, needs rebooking ---------------------------------------------------
+    @cached_property
+    def capacity_state(self) -> DynamoCapacityState:
+        from chalicelib.adapters.dynamo.capacity import DynamoCapacityState
+        from chalicelib.adapters.dynamo.models import AuthItem, CatalogueItem
+
+        s = self.settings
+        return DynamoCapacityState(self._table(CatalogueItem, s.table_catalogue), self._table(AuthItem, s.table_auth))
+
+    @cached_property
+    def holiday_book(self) -> HolidayBook:
+        from chalicelib.services.capacity import HolidayBook
+
+        return HolidayBook(self.capacity_state)
+
+    @cached_property
+    def capacity(self) -> CapacityService:
+        from chalicelib.services.capacity import CapacityService
+
+        return CapacityService(
+            self.booking,
+            self.booking_store,  # type: ignore[arg-type]
+            self.staff,
+            self.capacity_state,
+            self.holiday_book,
+            self.audit,
+            self.settings.public_base_url,
+        )
 
     # --- calls --------------------------------------------------------------------------------------------------
     @cached_property

@@ -13,18 +13,13 @@ from chalice.app import Response
 
 from chalicelib.api import commands, idempotency
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object, query_params
+from chalicelib.api.request import context_of, json_object, preview_asked, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.services.catalogue_admin import Preview, Saved, office_record, service_record
 
 admin = ApiBlueprint(__name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _preview() -> bool:
-    """``?preview=true``: say what the change would do, save nothing (anything else: save)."""
-    return query_params(admin.current_request).get("preview") == "true"
 
 
 def _changed(result: Saved[Any] | Preview, name: str, record: Any) -> Response:
@@ -59,7 +54,7 @@ def create_office() -> Response:
 @admin.route("/admin/offices/{office_id}", methods=["PUT"], auth="staff")
 def update_office(office_id: str) -> Response:
     request = admin.current_request
-    preview = _preview()
+    preview = preview_asked(admin.current_request)
     parsed = commands.office_change(json_object(request), office_id=office_id)
     result = get_container().catalogue_admin.update_office(principal(), office_id, parsed, context_of(request), preview)
     return _changed(result, "office", office_record)
@@ -89,7 +84,7 @@ def create_service() -> Response:
 @admin.route("/admin/services/{service_id}", methods=["PUT"], auth="staff")
 def update_service(service_id: str) -> Response:
     request = admin.current_request
-    preview = _preview()
+    preview = preview_asked(admin.current_request)
     parsed = commands.service_change(json_object(request), service_id=service_id)
     result = get_container().catalogue_admin.update_service(
         principal(), service_id, parsed, context_of(request), preview

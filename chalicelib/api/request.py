@@ -71,6 +71,15 @@ def language_of(request: Request) -> str:
     return from_accept_language(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
 
 
+def preview_asked(request: Request) -> bool:
+    """``?preview=true`` on a back-office write: say what the change would do to booked appointments, save nothing;
+    ``false`` or absent: save."""
+    value = str(dict(request.query_params or {}).get("preview", ""))
+    if value not in ("", "true", "false"):
+        raise ValidationFailed([FieldError("preview", "boolean")])
+    return value == "true"
+
+
 def context_of(request: Request) -> RequestContext:
     context: dict[str, Any] = dict(request.context or {})
     # Behind CloudFront the connection's address is an edge's, shared by everyone: the middleware then sets the

@@ -8,7 +8,7 @@ from chalice.app import Response
 
 from chalicelib.api import commands
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
-from chalicelib.api.request import context_of, json_object, language_of, query_params
+from chalicelib.api.request import context_of, json_object, language_of, preview_asked, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.services.ports import StaffRecord
 
@@ -45,8 +45,11 @@ def get_staff(username: str) -> Response:
 def change_staff(username: str) -> Response:
     request = staff.current_request
     asked = commands.staff_change(json_object(request), offices=_offices())
-    record, affected = get_container().staff_admin.update(principal(), username, asked, context_of(request))
-    return json_response({"staff": staff_json(record), "affected": affected}, headers=NO_STORE)
+    preview = preview_asked(request)
+    record, handled = get_container().staff_admin.update(principal(), username, asked, context_of(request), preview)
+    if preview:
+        return json_response(handled.as_json(), headers=NO_STORE)
+    return json_response({"staff": staff_json(record), **handled.as_json()}, headers=NO_STORE)
 
 
 @staff.route("/admin/staff/{username}/invitation", methods=["POST"], auth="staff")

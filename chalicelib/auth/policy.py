@@ -44,6 +44,7 @@ class Action(StrEnum):
     PLAY_RECORDING = "play_recording"  # with a stated reason, audited
     LEGAL_HOLD = "legal_hold"  # place or release a legal hold on a recording or document
     VIEW_STATS = "view_stats"  # the supervisor's figures (counts and times, no personal data)
+    VIEW_REBOOKING = "view_rebooking"  # the appointments waiting for their citizen to choose another time
 
 
 class ResourceKind(StrEnum):
@@ -58,6 +59,7 @@ class ResourceKind(StrEnum):
     CATALOGUE = "catalogue"
     RECORD = "record"  # a recording or document in the retention register
     STATS = "stats"  # the figures of a period and office
+    REBOOKING = "rebooking"  # an office's "needs rebooking" list
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,10 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
     if resource.kind is ResourceKind.STATS:
         # Supervisors answer for every office's figures; administrators run the service. Nobody else knows of them.
         ok = action is Action.VIEW_STATS and (Role.SUPERVISOR in roles or Role.ADMIN in roles)
+        return Decision.ALLOW if ok else Decision.HIDDEN
+    if resource.kind is ResourceKind.REBOOKING:
+        # Supervisors rebook on the citizen's behalf; administrators see what their changes caused.
+        ok = action is Action.VIEW_REBOOKING and (Role.SUPERVISOR in roles or Role.ADMIN in roles)
         return Decision.ALLOW if ok else Decision.HIDDEN
     if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
         if Role.SUPERVISOR in roles or (

@@ -16,9 +16,14 @@ class Status(StrEnum):
     COMPLETED = "completed"
     INCOMPLETE = "incomplete"
     NO_SHOW = "no_show"
+    # Its agent's time went away (leave, shorter hours, a holiday, a disabled agent) and no other agent was free: the
+    # citizen is asked to choose another time. It still counts in their limits; no reminders and no call.
+    NEEDS_REBOOKING = "needs_rebooking"
 
 
 OUTCOMES = (Status.COMPLETED, Status.INCOMPLETE, Status.NO_SHOW)
+# Statuses that hold a place in the citizen's limits (a cancel or a reschedule applies to them).
+HELD = (Status.BOOKED, Status.NEEDS_REBOOKING)
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,17 @@ class Appointment:
     citizen_assurance: Assurance = Assurance.LOW
     # The agent's check of the citizen's identity document in the call, if recorded.
     identity_check: IdentityCheck | None = None
+    # While ``needs_rebooking``: since when and why ({"since": ISO time, "reason": "leave" | ...}).
+    rebooking: dict[str, str] | None = None
 
     @property
     def is_active(self) -> bool:
         return self.status is Status.BOOKED
+
+    @property
+    def holds_place(self) -> bool:
+        """Booked, or waiting for the citizen to choose another time: it counts in their limits."""
+        return self.status in HELD
 
     @property
     def identity(self) -> dict[str, str] | None:
@@ -63,4 +75,14 @@ class Appointment:
         return identity_basis(self.citizen_assurance, self.identity_check)
 
     def moved(self, start: datetime, end: datetime, agent: str, units: tuple[str, ...]) -> Appointment:
-        return replace(self, start=start, end=end, agent=agent, units=units, version=self.version + 1, reminders={})
+        return replace(
+            self,
+            start=start,
+            end=end,
+            agent=agent,
+            units=units,
+            version=self.version + 1,
+            reminders={},
+            status=Status.BOOKED,
+            rebooking=None,
+        )

@@ -73,6 +73,11 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "catalogue.office.update",
         "catalogue.service.create",
         "catalogue.service.update",
+        "appointment.reassign",
+        "appointment.needs_rebooking",
+        "staff.schedule",
+        "staff.exception",
+        "holidays.save",
     }
 )
 
@@ -99,6 +104,7 @@ AUDIT_PURPOSES = frozenset(
         "supervision",
         "staff administration",
         "catalogue",
+        "service administration",
     }
 )
 

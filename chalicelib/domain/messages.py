@@ -26,7 +26,7 @@ __all__ = [
     "when",
 ]
 
-APPOINTMENT_KINDS = ("booked", "changed", "cancelled", "reminder")
+APPOINTMENT_KINDS = ("booked", "changed", "cancelled", "reminder", "needs_rebooking", "withdrawn")
 
 
 def code_message(code: str, minutes: int, lang: str) -> tuple[str, str]:

@@ -139,7 +139,7 @@ class Availability:
         return ZoneInfo(self.office.timezone)
 
     def open_on(self, day: date) -> list[Interval]:
-        if self.holidays.is_holiday(day):
+        if self.holidays.is_holiday(day, self.office.id):
             return []
         return list(parse_intervals(self.office.opening_hours.intervals.get(day.weekday(), ())))
 
@@ -151,6 +151,18 @@ class Availability:
             for agent in self.agents
             if agent.office == self.office.id
         }
+
+    def covering(self, start: datetime, end: datetime) -> list[str]:
+        """The agents whose hours (within the office's) hold the whole of [start, end), by name."""
+        local_start, local_end = start.astimezone(self.zone), end.astimezone(self.zone)
+        if local_start.date() != local_end.date() and local_end.time() != time(0, 0):
+            return []
+        a, b = _minutes(local_start.time()), _minutes(local_end.time()) or 24 * 60
+        return sorted(
+            name
+            for name, spans in self.shifts_on(local_start.date()).items()
+            if any(_minutes(x) <= a and b <= _minutes(y) for x, y in spans)
+        )
 
     def slots_on(self, service: Service, day: date) -> list[Slot]:
         zone = self.zone

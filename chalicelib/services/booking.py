@@ -46,17 +46,21 @@ class BookingService:
         self,
         catalogue: CatalogueService,
         agents: Callable[[OfficeId], tuple[AgentSchedule, ...]],
-        holidays: HolidayCalendar,
+        holidays: HolidayCalendar | Callable[[], HolidayCalendar],
         store: BookingStore,
         notifier: Notifier,
         audit: AuditLog,
         settings: BookingSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         cache_seconds: int = 60,
+        generation: Callable[[], str] | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._agents = agents
-        self._holidays = holidays
+        self._holidays: Callable[[], HolidayCalendar] = holidays if callable(holidays) else lambda: holidays
+        # The availability generation: one small item every admin write changes (read before trusting the cache).
+        self._generation = generation
+        self._seen_generation: str | None = None
         self._store = store
         self._notifier = notifier
         self._audit = audit
@@ -70,17 +74,42 @@ class BookingService:
 
     # --- availability ---------------------------------------------------------------------------------------------
     def availability(self, office: OfficeId) -> Availability:
-        """Office hours and agents' schedules change rarely: kept for a minute; taken places are always read fresh."""
+        """Office hours and agents' schedules change rarely: kept for a minute; taken places are always read fresh.
+
+        Every admin write that changes them (schedules, leave, holidays, offices, staff) forgets this process's copy
+        (``forget_availability``) and changes the availability generation, which every process reads (one GetItem)
+        before trusting its copy: slots reflect the change at once everywhere."""
+        if self._generation is not None:
+            current = self._generation()
+            if current != self._seen_generation:
+                self._availability.clear()
+                self._seen_generation = current
         cached = self._availability.get(office)
         if cached is None or time.monotonic() - cached[0] >= self._cache_seconds:
-            found = self._catalogue.office(office)
-            cached = (time.monotonic(), Availability(found, self._agents(office), self._holidays))
+            cached = (time.monotonic(), self.fresh_availability(office))
             self._availability[office] = cached
         return cached[1]
 
-    def forget_availability(self) -> None:
-        """Build each office's availability afresh on next use (its hours or services changed in this process)."""
-        self._availability.clear()
+    def fresh_availability(self, office: OfficeId) -> Availability:
+        """The office's availability read now (no cache)."""
+        return Availability(self._catalogue.office(office), self._agents(office), self._holidays())
+
+    def holidays(self) -> HolidayCalendar:
+        return self._holidays()
+
+    def forget_availability(self, office: OfficeId | None = None) -> None:
+        """Forget this process's copy of an office's availability (every office's when None)."""
+        if office is None:
+            self._availability.clear()
+        else:
+            self._availability.pop(office, None)
+
+    @property
+    def store(self) -> BookingStore:
+        return self._store
+
+    def now(self) -> datetime:
+        return self._clock()
 
     @property
     def catalogue(self) -> CatalogueService:
@@ -198,7 +227,11 @@ class BookingService:
         return self._store.get(appointment_id) if looks_like_id(appointment_id) else None
 
     def _refuse_once_started(self, appointment: Appointment) -> None:
-        """An appointment under way (its time has come, or its call has started) is neither changed nor cancelled."""
+        """An appointment under way (its time has come, or its call has started) is neither changed nor cancelled.
+        One waiting to be rebooked has no time any more: its citizen may choose another or cancel until its link
+        expires."""
+        if appointment.status is Status.NEEDS_REBOOKING:
+            return
         if self._clock() >= appointment.start or self.call_started(appointment.id):
             raise Conflict(
                 "already_started", "The appointment has already started: it can no longer be changed or cancelled."
@@ -206,21 +239,34 @@ class BookingService:
 
     def cancel(self, caller: Principal, appointment_id: str, context: RequestContext) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
-        if not appointment.is_active:
+        return self.cancel_held(appointment, _actor(caller), context)
+
+    def cancel_held(
+        self, appointment: Appointment, actor: Actor, context: RequestContext, kind: str = "cancelled"
+    ) -> Appointment:
+        """Cancel an appointment the caller was allowed to change (booked or waiting to be rebooked): its places
+        and the citizen's limits are freed; ``kind`` is the message the citizen gets."""
+        if not appointment.holds_place:
             raise Conflict("not_booked", "The appointment is no longer active.")
         self._refuse_once_started(appointment)
         self._store.cancel(appointment)
         cancelled = self._store.get(appointment.id) or appointment
-        self._record(caller, "appointment.cancel", appointment, context)
-        self._notify(cancelled, self._catalogue.get_service(appointment.service_id), "cancelled")
+        self._record_as(actor, "appointment.cancel", appointment, context)
+        self._notify(cancelled, self._any_service(appointment.service_id), kind)
         return cancelled
 
     def reschedule(
         self, caller: Principal, appointment_id: str, request: Parsed[Reschedule], context: RequestContext
     ) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
-        start = request.command().start
-        if not appointment.is_active:
+        return self.reschedule_held(appointment, request.command().start, _actor(caller), context)
+
+    def reschedule_held(
+        self, appointment: Appointment, start: datetime, actor: Actor, context: RequestContext
+    ) -> Appointment:
+        """Move an appointment the caller was allowed to change (booked, or waiting to be rebooked: it becomes
+        booked again) to another slot of its service."""
+        if not appointment.holds_place:
             raise Conflict("not_booked", "The appointment is no longer active.")
         self._refuse_once_started(appointment)
         service = self._catalogue.get_service(appointment.service_id)
@@ -234,7 +280,7 @@ class BookingService:
             lambda agent: appointment.moved(slot.start, slot.end, agent, slot.units),
             lambda new: self._store.reschedule(appointment, new),
         )
-        self._record(caller, "appointment.reschedule", moved, context, {"from": appointment.start.isoformat()})
+        self._record_as(actor, "appointment.reschedule", moved, context, {"from": appointment.start.isoformat()})
         self._notify(moved, service, "changed")
         return moved
 
@@ -379,10 +425,23 @@ class BookingService:
             appointment, title, self.manage_url(appointment), self._settings.sender_email, self._clock()
         )
 
-    def _notify(self, appointment: Appointment, service: Service, kind: str) -> None:
+    def _any_service(self, service_id: str) -> Service:
+        """The service, enabled or not (a disabled service's appointments are still told about)."""
+        found = self._catalogue.any_service(service_id)
+        if found is None:
+            raise NotFound(f"There is no service '{service_id}'.")
+        return found
+
+    def notify(self, appointment: Appointment, kind: str, link: str | None = None) -> None:
+        """Tell the citizen (email and/or SMS in their language); ``link`` replaces the appointment's own."""
+        self._notify(appointment, self._any_service(appointment.service_id), kind, link)
+
+    def _notify(self, appointment: Appointment, service: Service, kind: str, link: str | None = None) -> None:
         local = appointment.start.astimezone(self._settings.zone)
         title = service.name.in_language(appointment.language)
-        subject, body = appointment_message(kind, appointment.language, title, local, self.manage_url(appointment))
+        subject, body = appointment_message(
+            kind, appointment.language, title, local, link or self.manage_url(appointment)
+        )
         if appointment.contact.email:
             ics = Attachment(
                 f"cita-{appointment.id}.ics", "text/calendar; method=PUBLISH", self._ics(appointment, service)
@@ -394,11 +453,11 @@ class BookingService:
                     body,
                     f"appointment-{kind}",
                     subject,
-                    (ics,) if kind != "cancelled" else (),
+                    (ics,) if kind in ("booked", "changed", "reminder") else (),
                 )
             )
         if appointment.contact.phone:
-            text = appointment_sms(kind, appointment.language, title, local, self.list_url())
+            text = appointment_sms(kind, appointment.language, title, local, link or self.list_url())
             self._notifier.send(Message("sms", appointment.contact.phone, text, f"appointment-{kind}"))
 
     def _record(
@@ -409,9 +468,19 @@ class BookingService:
         context: RequestContext,
         details: dict[str, str] | None = None,
     ) -> None:
+        self._record_as(_actor(caller), action, appointment, context, details)
+
+    def _record_as(
+        self,
+        actor: Actor,
+        action: str,
+        appointment: Appointment,
+        context: RequestContext,
+        details: dict[str, str] | None = None,
+    ) -> None:
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                actor=actor,
                 action=action,
                 subject=f"appointment:{appointment.id}",
                 outcome=Outcome.SUCCESS,
@@ -426,6 +495,10 @@ class BookingService:
                 },
             )
         )
+
+
+def _actor(caller: Principal) -> Actor:
+    return Actor(f"{caller.kind}:{caller.subject}", caller.audit_role)
 
 
 def resource_of(appointment: Appointment) -> Resource:

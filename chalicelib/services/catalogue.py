@@ -42,6 +42,14 @@ class CatalogueService:
                 return service
         raise NotFound(f"There is no service '{service_id}'.")
 
+    def any_service(self, service_id: str) -> Service | None:
+        """The service, enabled or not."""
+        return next((s for s in self._all() if s.id == service_id), None)
+
+    def all_services(self, office: OfficeId | None = None) -> list[Service]:
+        """Every service, disabled ones too."""
+        return [s for s in self._all() if office is None or s.office == office]
+
     def procedure_of(self, service_id: str) -> Procedure | None:
         """The procedure module an appointment for the service carries out (``Service.procedure``; None: a
         conversation-only service whose outcome the agent records). A disabled service's appointments keep theirs."""

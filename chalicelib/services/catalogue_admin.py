@@ -6,9 +6,9 @@ change is in force at once in this process (the catalogue's and the booking's ca
 ``changed``); other processes read it within the catalogue cache's minute.
 
 Removing capacity under booked appointments (an office's opening hours cut, a service disabled) is not this module's
-to resolve: the hooks ``on_office_changed`` and ``on_service_disabled`` (office or service id, preview) hand it to the
-reassignment engine, which answers the affected appointments and, for many, the job handling them. With
-``preview`` nothing is saved and the hook says what each appointment would get.
+to resolve: it hands the change to the capacity rules (``ports.CapacityRules``), which answer the affected
+appointments and, for many, the job handling them. With ``preview`` nothing is saved and the rules say what each
+appointment would get.
 """
 
 from __future__ import annotations
@@ -21,21 +21,21 @@ from typing import Any, Generic, TypeVar
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.capacity import Handled
 from chalicelib.domain.catalogue import Office, Service, Text
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from chalicelib.domain.procedures import REGISTRY
 from chalicelib.services.commands import OfficeChange, Parsed, ServiceChange
-from chalicelib.services.ports import AuditLog, CatalogueStore
+from chalicelib.services.ports import AuditLog, CapacityRules, CatalogueStore
 from chalicelib.texts import LANGUAGES
 
 R = TypeVar("R")
+
+
 # (office or service id, preview) → the affected appointments ({appointment_id, start, service_id, action, agent?})
 # and the job handling them when there are many (``{id, total}``), else None.
-CapacityHook = Callable[[str, bool], tuple[list[dict[str, Any]], dict[str, Any] | None]]
-
-
-def _nothing_affected(_subject: str, _preview: bool) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    return [], None
+def _outcome(handled: Handled) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    return [a.as_json() for a in handled.affected], handled.job
 
 
 @dataclass(frozen=True)
@@ -69,14 +69,12 @@ class CatalogueAdmin:
         store: CatalogueStore,
         audit: AuditLog,
         changed: Callable[[], None] = lambda: None,
-        on_office_changed: CapacityHook = _nothing_affected,
-        on_service_disabled: CapacityHook = _nothing_affected,
+        capacity: CapacityRules | None = None,
     ) -> None:
         self._store = store
         self._audit = audit
         self._changed = changed
-        self._on_office_changed = on_office_changed
-        self._on_service_disabled = on_service_disabled
+        self._capacity = capacity
 
     # --- offices ------------------------------------------------------------------------------------------------
     def offices(self, caller: Principal) -> list[Office]:
@@ -109,15 +107,29 @@ class CatalogueAdmin:
         self._check_kinds(wanted)
         hours_changed = (wanted.opening_hours, wanted.timezone) != (current.opening_hours, current.timezone)
         if preview:
-            return Preview(self._on_office_changed(office_id, True)[0] if hours_changed else [])
+            return Preview(self._office_changed(wanted, True, context)[0] if hours_changed else [])
         self._store.replace_office(wanted, current.version)
         self._changed()
         self._audited(
             caller, "catalogue.office.update", f"office:{office_id}", context, _office(current), _office(wanted)
         )
         # Capacity is resolved over the hours now in force (the caches above were dropped).
-        affected, job = self._on_office_changed(office_id, False) if hours_changed else ([], None)
+        affected, job = self._office_changed(wanted, False, context) if hours_changed else ([], None)
         return Saved(wanted, affected, job)
+
+    def _office_changed(
+        self, office: Office, preview: bool, context: RequestContext
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        if self._capacity is None:
+            return [], None
+        return _outcome(self._capacity.office_changed(office, preview, context))
+
+    def _service_disabled(
+        self, service_id: str, preview: bool, context: RequestContext
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        if self._capacity is None:
+            return [], None
+        return _outcome(self._capacity.service_disabled(service_id, preview, context))
 
     def _check_kinds(self, office: Office) -> None:
         """An office keeps the kinds its services' procedures need (a tax procedure, a tax office)."""
@@ -171,13 +183,13 @@ class CatalogueAdmin:
         self._check_service(wanted)
         disabled = current.active and not wanted.active
         if preview:
-            return Preview(self._on_service_disabled(service_id, True)[0] if disabled else [])
+            return Preview(self._service_disabled(service_id, True, context)[0] if disabled else [])
         self._store.replace_service(wanted, current.version)
         self._changed()
         self._audited(
             caller, "catalogue.service.update", f"service:{service_id}", context, _service(current), _service(wanted)
         )
-        affected, job = self._on_service_disabled(service_id, False) if disabled else ([], None)
+        affected, job = self._service_disabled(service_id, False, context) if disabled else ([], None)
         return Saved(wanted, affected, job)
 
     def _check_service(self, service: Service) -> None:

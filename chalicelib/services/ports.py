@@ -15,8 +15,9 @@ from chalicelib.auth.principal import Role
 from chalicelib.auth.state import Challenge, Session
 from chalicelib.domain import trail
 from chalicelib.domain.appointments import Appointment, Status
-from chalicelib.domain.audit import AuditEvent
+from chalicelib.domain.audit import AuditEvent, RequestContext
 from chalicelib.domain.calls import Call, MediaNode
+from chalicelib.domain.capacity import Handled
 from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service
 from chalicelib.domain.identity_check import IdentityCheck
 from chalicelib.domain.procedures.base import DocumentDraft, Issuance
@@ -47,6 +48,18 @@ class CatalogueStore(CatalogueRepository, Protocol):
     def create_service(self, service: Service) -> None: ...
 
     def replace_service(self, service: Service, read_version: int) -> None: ...
+
+
+class CapacityRules(Protocol):
+    """What happens to booked appointments when an admin write takes capacity away (``services.capacity``): each moves
+    to a free agent of the office, or waits for the citizen to choose another time, or (a disabled service) is
+    cancelled. Called after the write is saved, or with ``preview`` before it: then nothing is written."""
+
+    def agent_left(self, username: str, office: OfficeId, preview: bool, context: RequestContext) -> Handled: ...
+
+    def office_changed(self, office: Office, preview: bool, context: RequestContext) -> Handled: ...
+
+    def service_disabled(self, service_id: str, preview: bool, context: RequestContext) -> Handled: ...
 
 
 class AuditLog(Protocol):

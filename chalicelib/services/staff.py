@@ -18,31 +18,32 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from chalicelib.auth import codes
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.capacity import Handled
 from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
 from chalicelib.domain.passwords import password_problem
 from chalicelib.services.commands import NewStaff, Parsed, SetPassword, StaffChange
 from chalicelib.services.identity import Limits, RateLimiter, hash_password
-from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, StaffAdminStore, StaffLink, StaffRecord
+from chalicelib.services.ports import (
+    AuditLog,
+    AuthStore,
+    CapacityRules,
+    Message,
+    Notifier,
+    StaffAdminStore,
+    StaffLink,
+    StaffRecord,
+)
 from chalicelib.texts import say
 
 LINK_HOURS = 72
 INVITATION, RESET = "invitation", "reset"
 PURPOSE = "staff administration"
 LINK_GONE = "This link has been used, has expired or has been replaced: ask an administrator for a new one."
-
-# What the capacity rules do when an agent stops serving an office (disabled, no longer an agent, moved): each
-# affected appointment reassigned or marked for rebooking, as {appointment_id, start, service_id, action, agent?}.
-AgentDisabled = Callable[[str, str], list[dict[str, Any]]]
-
-
-def _no_capacity_rules(username: str, office: str) -> list[dict[str, Any]]:
-    return []
 
 
 class StaffAdminService:
@@ -55,7 +56,7 @@ class StaffAdminService:
         pepper: Callable[[], bytes],
         limits: Limits,
         public_base_url: str,
-        on_agent_disabled: AgentDisabled = _no_capacity_rules,
+        capacity: CapacityRules | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
@@ -64,7 +65,9 @@ class StaffAdminService:
         self._pepper = pepper
         self._limits = limits
         self._base = public_base_url.rstrip("/")
-        self.on_agent_disabled = on_agent_disabled
+        # When an agent stops serving an office (disabled, no longer an agent, moved), their booked appointments
+        # move to another agent or wait for the citizen to choose another time.
+        self._capacity = capacity
         self._clock = clock
         self._limiter = RateLimiter(auth, limits, pepper, clock)
 
@@ -92,9 +95,15 @@ class StaffAdminService:
         return record
 
     def update(
-        self, caller: Principal, username: str, request: Parsed[StaffChange], context: RequestContext
-    ) -> tuple[StaffRecord, list[dict[str, Any]]]:
-        """The member of staff as saved, and the appointments the change moved or left to rebook."""
+        self,
+        caller: Principal,
+        username: str,
+        request: Parsed[StaffChange],
+        context: RequestContext,
+        preview: bool = False,
+    ) -> tuple[StaffRecord, Handled]:
+        """The member of staff as saved, and the appointments the change moved or left to rebook (with ``preview``:
+        nothing saved, and what each appointment would get)."""
         require(caller, Action.MANAGE_STAFF, Resource(ResourceKind.STAFF, username))
         before = self._found(username)
         change = request.command()
@@ -111,12 +120,17 @@ class StaffAdminService:
         )
         if before.enabled_admin and not after.enabled_admin and self._only_admin(before):
             raise Conflict("last_admin", "This would leave no enabled administrator.")
+        leaves = _serves(before) and (not _serves(after) or after.office != before.office)
+        if preview:
+            return before, self._agent_left(username, before, True, context) if leaves else Handled([])
         self._store.update(before, after, end_sessions=before.enabled and not after.enabled)
         self._record(caller, "staff.update", username, context, before, after)
-        affected: list[dict[str, Any]] = []
-        if _serves(before) and (not _serves(after) or after.office != before.office):
-            affected = self.on_agent_disabled(username, str(before.office))
-        return after, affected
+        return after, self._agent_left(username, before, False, context) if leaves else Handled([])
+
+    def _agent_left(self, username: str, before: StaffRecord, preview: bool, context: RequestContext) -> Handled:
+        if self._capacity is None:
+            return Handled([])
+        return self._capacity.agent_left(username, str(before.office), preview, context)
 
     def send_invitation(self, caller: Principal, username: str, context: RequestContext, lang: str) -> None:
         """A new invitation (the previous link stops working); for someone who has not set a password yet."""

@@ -159,7 +159,10 @@ ACCESS: Mapping[str, FunctionAccess] = {
         tables={
             "appointments": "write",
             "booking": "write",
-            "catalogue": "read",
+            # Capacity jobs: their progress (catalogue), the rebooking links (auth), whether a call started (calls).
+            "catalogue": "write",
+            "auth": "write",
+            "calls": "read",
             "staff": "read",
             "notifications": "append",
             "audit": "append",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from chalice.test import Client
 
 from chalicelib.adapters.dynamo.models import CatalogueItem, StaffItem
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.audit import AUDIT_ACTIONS
+from chalicelib.domain.audit import AUDIT_ACTIONS, RequestContext
+from chalicelib.domain.capacity import Affected, Handled
+from chalicelib.domain.catalogue import Office
 from chalicelib.domain.procedures import REGISTRY
 from chalicelib.services.catalogue_admin import CatalogueAdmin
 from dev.seed import DemoCounts
@@ -36,6 +39,24 @@ SERVICE = {
     "procedure": None,
     "enabled": True,
 }
+
+
+AT = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
+A1 = Affected("a1", AT, "residence-certificate", "needs_rebooking")
+A2 = Affected("a2", AT, "payment-letter", "cancelled")
+
+
+class StandIn:
+    """The capacity rules (``ports.CapacityRules``) standing in for the engine: a test overrides what it asks."""
+
+    def agent_left(self, username: str, office: str, preview: bool, context: RequestContext) -> Handled:
+        return Handled([])
+
+    def office_changed(self, office: Office, preview: bool, context: RequestContext) -> Handled:
+        return Handled([])
+
+    def service_disabled(self, service_id: str, preview: bool, context: RequestContext) -> Handled:
+        return Handled([])
 
 
 def admin_token(username: str = "admin") -> str:
@@ -236,21 +257,19 @@ def test_opening_hours_changed_are_handed_to_the_capacity_hook(client: Client, a
     """Shorter hours may leave appointments without an agent: the reassignment engine (a stand-in) says which."""
     calls: list[tuple[str, bool]] = []
 
-    def engine(office: str, preview: bool) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        calls.append((office, preview))
-        affected = [{"appointment_id": "a1", "action": "needs_rebooking"}]
-        return affected, (None if preview else {"id": "job-1", "total": 30})
+    class Engine(StandIn):
+        def office_changed(self, office: Office, preview: bool, context: RequestContext) -> Handled:
+            calls.append((office.id, preview))
+            return Handled([A1], None if preview else {"id": "job-1", "total": 30})
 
     container = get_container()
-    container.catalogue_admin = CatalogueAdmin(
-        container.catalogue_repository, container.audit, on_office_changed=engine
-    )
+    container.catalogue_admin = CatalogueAdmin(container.catalogue_repository, container.audit, capacity=Engine())
     omac = next(o for o in body(get(client, "/admin/offices", admin))["items"] if o["id"] == "OMAC")
     shorter = {**omac, "opening_hours": {"1": [["09:00", "12:00"]]}}
 
     preview = send(client, "PUT", "/admin/offices/OMAC?preview=true", shorter, admin)
     assert preview.status_code == 200
-    assert body(preview) == {"affected": [{"appointment_id": "a1", "action": "needs_rebooking"}]}
+    assert body(preview) == {"affected": [A1.as_json()]}
     assert body(get(client, "/admin/offices", admin))["items"][1]["version"] == omac["version"]  # nothing saved
 
     saved = send(client, "PUT", "/admin/offices/OMAC", shorter, admin)
@@ -343,23 +362,22 @@ def test_a_disabled_service_is_listed_to_admins_only_and_reenabled(client: Clien
 def test_disabling_a_service_is_handed_to_the_capacity_hook(client: Client, admin: str) -> None:
     calls: list[tuple[str, bool]] = []
 
-    def engine(service: str, preview: bool) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        calls.append((service, preview))
-        return [{"appointment_id": "a2", "action": "cancelled"}], None
+    class Engine(StandIn):
+        def service_disabled(self, service_id: str, preview: bool, context: RequestContext) -> Handled:
+            calls.append((service_id, preview))
+            return Handled([A2])
 
     container = get_container()
-    container.catalogue_admin = CatalogueAdmin(
-        container.catalogue_repository, container.audit, on_service_disabled=engine
-    )
+    container.catalogue_admin = CatalogueAdmin(container.catalogue_repository, container.audit, capacity=Engine())
     service = next(s for s in body(get(client, "/admin/services", admin))["items"] if s["id"] == "payment-letter")
     off = {**service, "enabled": False}
 
     preview = send(client, "PUT", "/admin/services/payment-letter?preview=true", off, admin)
-    assert body(preview) == {"affected": [{"appointment_id": "a2", "action": "cancelled"}]}
+    assert body(preview) == {"affected": [A2.as_json()]}
     assert "payment-letter" in [s["id"] for s in body(client.http.get("/services"))["items"]]  # nothing saved
 
     saved = send(client, "PUT", "/admin/services/payment-letter", off, admin)
-    assert body(saved)["affected"] == [{"appointment_id": "a2", "action": "cancelled"}]
+    assert body(saved)["affected"] == [A2.as_json()]
     assert "job" not in body(saved)
     assert calls == [("payment-letter", True), ("payment-letter", False)]
 

@@ -106,7 +106,7 @@ SUPERVISORS = expect(supervisor="2xx")
 HOLDERS = expect(supervisor="2xx", admin="2xx")
 # The supervisor's figures: supervisors and admins.
 FIGURES = expect(supervisor="2xx", admin="2xx")
-# The back office (issue 15): administrators only; everyone else is told it does not exist.
+# The back office (issue 15): administrators only; everyone else signed in is told it does not exist.
 ADMINS = expect(admin="2xx")
 # Anyone signed in; the answer is about the caller.
 SIGNED_IN = expect("2xx")
@@ -160,6 +160,10 @@ NEW_SERVICE = {"id": "{new_service}", **SERVICE_BODY}
 DNI_SHOWN = {"method": "dni_shown", "matches": True}
 NEW_STAFF = {"username": "-", "name": "Matrix Person", "email": "m@example.org", "roles": ["agent"], "office": "OMAC"}
 OFFICES = frozenset({"OMAC", "OGAT"})
+SCHEDULE = {"office": "OMAC", "weekly": {"1": [["09:00", "14:00"]]}, "version": "{version}"}
+EXTRA_DAY = {"date": "{day}", "kind": "extra", "intervals": [["16:00", "17:00"]]}
+SCHEDULED = "agent.omac2"  # whose schedule and exceptions the capacity rows write
+JOB_ID = "00000000-0000-4000-8000-00000000a001"
 
 ROWS: tuple[Row, ...] = (
     # --- public: no personal data, or checked by their own secret (the code, the CSV and ID number, the node's key)
@@ -234,6 +238,18 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/admin/services", ADMINS, body=NEW_SERVICE, fresh="new_service"),
     Row("PUT", "/admin/services/{service_id}", ADMINS, body={**SERVICE_BODY, "version": 1}, fresh="service"),
     Row("GET", "/admin/procedures", ADMINS),
+    # --- capacity (issue 15): schedules, leave, holidays and jobs for admins; the "needs rebooking" list for
+    # supervisors and admins; a citizen's action link is its own proof (an unknown one: 410)
+    Row("PUT", "/admin/staff/{username}/schedule", ADMINS, body=SCHEDULE, fresh="schedule"),
+    Row("POST", "/admin/staff/{username}/exceptions", ADMINS, body=EXTRA_DAY, fresh="free_day"),
+    Row("DELETE", "/admin/staff/{username}/exceptions/{day}", ADMINS, fresh="exception"),
+    Row("GET", "/admin/holidays", ADMINS, query="year={year}"),
+    Row("PUT", "/admin/holidays/{year}", ADMINS, body={"items": [], "version": "{version}"}, fresh="holidays"),
+    Row("GET", "/admin/jobs/{job_id}", ADMINS),
+    Row("GET", "/rebooking", FIGURES, query="office=OMAC"),
+    Row("GET", "/actions/{token}", PUBLIC_4XX, public=True),
+    Row("POST", "/actions/{token}/reschedule", PUBLIC_4XX, body={"start": "2030-01-07T09:00:00+01:00"}, public=True),
+    Row("POST", "/actions/{token}/cancel", PUBLIC_4XX, public=True),
 )
 
 
@@ -262,6 +278,9 @@ class World:
                 "csv": procedure.documents[0].csv,
                 "record": self.recording(appointment_id),
             }
+        get_container().capacity_state.put_job(
+            {"id": JOB_ID, "kind": "reconcile", "status": "done", "total": 0, "done": 0, "affected": [], "targets": []}
+        )
 
     @cached_property
     def _registered(self) -> Iterator[str]:
@@ -328,6 +347,8 @@ class World:
             if fresh == "release_requested":  # asked by someone who is none of the roles here
                 asker = replace(admin, subject="admin.other")
                 records.request_release(asker, ids["record"], stated_reason(REASON), RequestContext("matrix"))
+        if fresh in ("schedule", "free_day", "exception", "holidays"):
+            return {**self.capacity_ids(fresh), "me": A}
         if fresh == "booking":
             ids["slot"] = self.free_slot("change-of-address")
         elif fresh in ("appointment", "upcoming"):
@@ -343,6 +364,27 @@ class World:
         if fresh == "service":
             admin.create_service(self.principal("admin"), service_change({**NEW_SERVICE, "id": service}), context)
         return {"new_office": office, "office": office, "new_service": service, "service": service}
+
+    def capacity_ids(self, fresh: str) -> dict[str, str]:
+        """The capacity rows' cells: the schedule's or the holidays' current version, an unused day, a day with an
+        exception (each cell its own day, a year on: nothing booked then)."""
+        container = get_container()
+        member = container.staff.schedule_of(SCHEDULED) or {}
+        self._days = getattr(self, "_days", 0) + 1
+        day = (container.booking.today() + timedelta(days=300 + self._days)).isoformat()
+        ids = {"version": str(member.get("version", 1)), "day": day}
+        if fresh == "exception":
+            exceptions = [
+                *member.get("exceptions", []),
+                {"date": day, "kind": "extra", "intervals": [["16:00", "17:00"]]},
+            ]
+            assert container.staff.put_schedule(SCHEDULED, int(member["version"]), None, exceptions)
+        if fresh == "holidays":
+            ids["version"] = str(container.holiday_book.year(self.holiday_year())[1])
+        return ids
+
+    def holiday_year(self) -> int:
+        return get_container().booking.today().year + 2
 
     def check_identity(self, appointment_id: str) -> None:
         """The office's agent saw the citizen's DNI in the call (documents with personal data need it)."""
@@ -383,7 +425,9 @@ def request_of(row: Row, ids: Mapping[str, str]) -> tuple[str, Any]:
             path = path.replace("{" + name + "}", ids[key])
     path = path.replace("{service_id}", ids.get("service", "residence-certificate"))
     path = path.replace("{office_id}", ids.get("office", "OMAC"))
-    path = path.replace("{username}", ids.get("username", "agent.omac2"))
+    path = path.replace("{username}", ids.get("username", SCHEDULED))
+    path = path.replace("{job_id}", JOB_ID).replace("{token}", "unknown-link-0001")
+    path = path.replace("{day}", ids.get("day", "")).replace("{year}", str(get_container().booking.today().year + 2))
     payload: Any = row.body
     if row.fresh == "new_staff":
         payload = NEW_STAFF | {"username": ids["username"]}
@@ -401,6 +445,7 @@ def request_of(row: Row, ids: Mapping[str, str]) -> tuple[str, Any]:
         text = json.dumps(payload).replace('"{slot}"', json.dumps(ids.get("slot", "")))
         for name in ("new_office", "new_service"):
             text = text.replace('"{' + name + '}"', json.dumps(ids.get(name, "")))
+        text = text.replace('"{day}"', json.dumps(ids.get("day", ""))).replace('"{version}"', ids.get("version", "0"))
         payload = json.loads(text)
     return path, payload
 

@@ -7,6 +7,7 @@ import json
 import re
 import threading
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,9 +15,12 @@ from chalice.test import Client
 
 from chalicelib.adapters.dynamo.models import AuditItem, AuthItem, StaffItem
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.audit import RequestContext
+from chalicelib.domain.capacity import Affected, Handled
 from dev.seed import DemoCounts
 from tests.api.conftest import STAFF_PASSWORD
 from tests.api.tables import dev_table
+from tests.zones import COUNCIL_ZONE
 
 JSON = {"Content-Type": "application/json"}
 NEW_PASSWORD = "a quiet walk by the river"
@@ -346,21 +350,27 @@ def test_disabling_someone_ends_their_sessions_at_once(client: Client, demo: Dem
 
 def test_disabling_an_agent_asks_the_capacity_rules(client: Client, demo: DemoCounts) -> None:
     client.http.get("/services")
-    asked: list[tuple[str, str]] = []
-    moved = [{"appointment_id": "a1", "start": "2026-12-01T09:00:00+01:00", "service_id": "s", "action": "reassigned"}]
+    asked: list[tuple[str, str, bool]] = []
+    moved = Affected("a1", datetime(2026, 12, 1, 9, tzinfo=COUNCIL_ZONE), "s", "reassigned", "agent.omac")
 
-    def rules(username: str, office: str) -> list[dict[str, Any]]:
-        asked.append((username, office))
-        return moved
+    class Rules:
+        def agent_left(self, username: str, office: str, preview: bool, context: RequestContext) -> Handled:
+            asked.append((username, office, preview))
+            return Handled([moved])
 
-    get_container().staff_admin.on_agent_disabled = rules
+    get_container().staff_admin._capacity = Rules()  # type: ignore[assignment]
     record = body(admin(client, "GET", "/admin/staff/agent.omac2"))
     renamed = admin(client, "PUT", "/admin/staff/agent.omac2", change(record, name="Pau V."))
+    previewed = admin(
+        client, "PUT", "/admin/staff/agent.omac2?preview=true", change(body(renamed)["staff"], enabled=False)
+    )
     disabled = admin(client, "PUT", "/admin/staff/agent.omac2", change(body(renamed)["staff"], enabled=False))
 
     assert body(renamed)["affected"] == []
-    assert body(disabled)["affected"] == moved
-    assert asked == [("agent.omac2", "OMAC")]
+    assert body(previewed) == {"affected": [moved.as_json()]}  # nothing saved: the same version disables next
+    assert body(disabled)["affected"] == [moved.as_json()]
+    assert body(disabled)["staff"]["enabled"] is False
+    assert asked == [("agent.omac2", "OMAC", True), ("agent.omac2", "OMAC", False)]
 
 
 def test_the_last_enabled_admin_stays(client: Client, demo: DemoCounts) -> None:

@@ -57,6 +57,8 @@ def _send(client: Client, method: str, path: str, token: str | None, body: Any =
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
     if method == "GET":
         return int(client.http.get(path, headers=headers).status_code)
+    if method == "DELETE":
+        return int(client.http.delete(path, headers=headers).status_code)
     return int(client.http.post(path, body=json.dumps(body), headers=headers).status_code)
 
 
@@ -83,6 +85,9 @@ TARGETS: tuple[Target, ...] = (
     ("GET", "/stats", "query", "to"),
     ("GET", "/stats.csv", "query", "from"),
     ("GET", "/stats.csv", "query", "to"),
+    ("POST", "/admin/staff/{username}/exceptions", "body", "date"),
+    ("DELETE", "/admin/staff/{username}/exceptions/{day}", "path", "day"),
+    ("POST", "/actions/{token}/reschedule", "body", "start"),
 )
 
 
@@ -120,6 +125,7 @@ def test_any_string_for_any_date_answers_2xx_or_4xx(client: Client, demo: DemoCo
     ogat = staff_token(client, "agent.ogat")
     supervisor = staff_token(client, "supervisor")
     auditor = staff_token(client, "auditor")
+    admin = staff_token(client, "admin")
     booked = book(client, citizen, slots(client)[0]["start"])
     assert booked.status_code == 201, booked.body
     mine = json.loads(booked.body)["id"]
@@ -159,6 +165,17 @@ def test_any_string_for_any_date_answers_2xx_or_4xx(client: Client, demo: DemoCo
         TARGETS[17]: lambda v: _send(client, "GET", f"/stats?to={quote(v)}", supervisor),
         TARGETS[18]: lambda v: _send(client, "GET", f"/stats.csv?from={quote(v)}&office=OGAT", supervisor),
         TARGETS[19]: lambda v: _send(client, "GET", f"/stats.csv?to={quote(v)}&office=OGAT", supervisor),
+        TARGETS[20]: lambda v: _send(
+            client,
+            "POST",
+            "/admin/staff/agent.omac2/exceptions",
+            admin,
+            {"date": v, "kind": "extra", "intervals": [["16:00", "17:00"]]},
+        ),
+        TARGETS[21]: lambda v: _send(
+            client, "DELETE", f"/admin/staff/agent.omac2/exceptions/{quote(v, safe='')}", admin
+        ),
+        TARGETS[22]: lambda v: _send(client, "POST", "/actions/unknown-link-0001/reschedule", None, {"start": v}),
     }
     assert set(senders) == set(TARGETS)
 

@@ -11,6 +11,8 @@ import pytest
 from chalicelib.api.commands import office_change, service_change
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain.audit import RequestContext
+from chalicelib.domain.capacity import Affected, Handled
+from chalicelib.domain.catalogue import Office
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.services.catalogue_admin import CatalogueAdmin, Preview, Saved, system_admin
 from tests.fakes import InMemoryAuditLog, InMemoryCatalogue
@@ -26,6 +28,9 @@ SERVICE = {
     "duration_minutes": 15,
     "min_assurance": "low",
 }
+
+
+AT = datetime(2030, 1, 7, 9, 0, tzinfo=UTC)
 
 
 def principal(*roles: Role) -> Principal:
@@ -45,21 +50,25 @@ class World:
             self.store,
             self.audit,
             self.drop,
-            on_office_changed=self.office_hook,
-            on_service_disabled=self.service_hook,
+            capacity=self,
         )
 
     def drop(self) -> None:
         self.dropped += 1
 
-    def office_hook(self, office: str, preview: bool) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        # What the engine would read: the hours in force when it runs.
-        self.hooked.append((office, preview, self.store.offices[office].opening_hours.iso()["1"]))
-        return [{"appointment_id": "a1", "action": "reassigned", "agent": "agent.two"}], None
+    # The capacity rules (ports.CapacityRules), a stand-in that notes what it was asked and what was in force.
+    def office_changed(self, office: Office, preview: bool, context: RequestContext) -> Handled:
+        # Stored: the hours in force when it runs; proposed: the record it is handed.
+        stored = self.store.offices[office.id].opening_hours.iso()["1"]
+        self.hooked.append((office.id, preview, (stored, office.opening_hours.iso()["1"])))
+        return Handled([Affected("a1", AT, "library-card", "reassigned", "agent.two")])
 
-    def service_hook(self, service: str, preview: bool) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    def service_disabled(self, service: str, preview: bool, context: RequestContext) -> Handled:
         self.hooked.append((service, preview, self.store.services[service].active))
-        return [{"appointment_id": "a2", "action": "cancelled"}], {"id": "job", "total": 26}
+        return Handled([Affected("a2", AT, "library-card", "cancelled")], {"id": "job", "total": 26})
+
+    def agent_left(self, username: str, office: str, preview: bool, context: RequestContext) -> Handled:
+        raise AssertionError("no agent leaves in these tests")
 
 
 @pytest.fixture
@@ -109,10 +118,12 @@ def test_shorter_hours_reach_the_engine_after_they_are_in_force(world: World) ->
     assert isinstance(preview, Preview)
     assert isinstance(saved, Saved)
     assert (
-        preview.affected == saved.affected == [{"appointment_id": "a1", "action": "reassigned", "agent": "agent.two"}]
+        preview.affected == saved.affected == [Affected("a1", AT, "library-card", "reassigned", "agent.two").as_json()]
     )
-    # The preview ran over the stored hours (nothing saved); the change, over the new ones.
-    assert world.hooked == [("OBIB", True, [["09:00", "14:00"]]), ("OBIB", False, [["09:00", "12:00"]])]
+    # The preview is handed the proposed hours while the stored ones stay (nothing saved); the change runs after
+    # the new ones are in force.
+    hours = [["09:00", "12:00"]]
+    assert world.hooked == [("OBIB", True, ([["09:00", "14:00"]], hours)), ("OBIB", False, (hours, hours))]
     assert saved.record.version == 2
 
 

@@ -9,7 +9,9 @@ Items of the ``booking`` table:
 - ``CIT#<id number>`` / ``SVCN#<service>``: how many active appointments for that service were booked by code
   sign-ins (under any contact);
 - ``CIT#<id number>`` / ``CONTACTS``: the set of verified contacts (keyed hashes) holding active bookings;
-- ``CIT#<id number>#C#<contact>`` / ``SVC#<service>`` and ``ACTIVE``: the same per (ID number, verified contact).
+- ``CIT#<id number>#C#<contact>`` / ``SVC#<service>`` and ``ACTIVE``: the same per (ID number, verified contact);
+- ``REBOOK#<office>`` / ``<appointment id>``: the office's appointments that need rebooking (the supervisor's list),
+  written and removed in the same transaction as the appointment's status.
 
 Limits (why): a one-time code proves only control of an address, so a code sign-in's bookings are counted within
 (ID number, that contact): whoever knows someone's ID number can never spend the owner's limits from their own
@@ -26,6 +28,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any, TypeVar
 
@@ -36,7 +39,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.dynamo.models import AppointmentItem, BookingItem, bound
-from chalicelib.domain.appointments import Appointment, Contact, Status
+from chalicelib.domain.appointments import HELD, Appointment, Contact, Status
 from chalicelib.domain.catalogue import Assurance, OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.identity_check import IdentityCheck
@@ -87,6 +90,7 @@ def to_item(model: type[AppointmentItem], a: Appointment) -> AppointmentItem:
         outcome_notes=a.outcome_notes or None,
         citizen_assurance=a.citizen_assurance.value,
         identity_check=a.identity_check.to_item() if a.identity_check is not None else None,
+        rebooking=dict(a.rebooking) if a.rebooking else None,
     )
 
 
@@ -114,6 +118,7 @@ def from_item(item: AppointmentItem, zone: tzinfo) -> Appointment:
         outcome_notes=item.outcome_notes,
         citizen_assurance=Assurance(item.citizen_assurance or Assurance.LOW.value),
         identity_check=IdentityCheck.from_item(item.identity_check.as_dict()) if item.identity_check else None,
+        rebooking={str(k): str(v) for k, v in item.rebooking.as_dict().items()} if item.rebooking else None,
     )
 
 
@@ -147,9 +152,9 @@ class _Writes:
         self._add("save", lambda t: t.save(item, condition=condition), reason)
 
     def update(
-        self, item: Any, actions: list[Action], condition: Condition | None = None, reason: Reason = CONFLICT
+        self, item: Any, actions: Sequence[Action], condition: Condition | None = None, reason: Reason = CONFLICT
     ) -> None:
-        self._add("update", lambda t: t.update(item, actions, condition=condition), reason)
+        self._add("update", lambda t: t.update(item, list(actions), condition=condition), reason)
 
     def commit(self, connection: Connection) -> None:
         # No client request token: retries are made safe by Powertools idempotency on the request, and a token tied
@@ -284,9 +289,14 @@ class DynamoBookingStore:
 
         def writes() -> _Writes:
             w = _Writes()
-            self._status(w, a, new_status, NO_LONGER_ACTIVE)
+            self._status(w, a, new_status, NO_LONGER_ACTIVE, held=True)
             for unit in a.units:
                 self._release(w, a, unit)
+            if a.status is Status.NEEDS_REBOOKING:
+                w.delete(
+                    self._booking(f"REBOOK#{a.office}", a.id),
+                    self._booking.pk.exists() | self._booking.pk.does_not_exist(),
+                )
             return w
 
         self._release_citizen(a, writes)
@@ -366,8 +376,9 @@ class DynamoBookingStore:
                 attribute.set(value)
                 for name, attribute in model.get_attributes().items()
                 if name != "id" and (value := getattr(item, name)) is not None
-            ],
-            (model.status == Status.BOOKED.value) & (model.version == old.version),
+            ]
+            + ([model.rebooking.remove()] if old.rebooking else []),
+            model.status.is_in(*(s.value for s in HELD)) & (model.version == old.version),
             ("not_booked", "The appointment changed meanwhile; reload it."),
         )
         for unit in taken:
@@ -379,7 +390,62 @@ class DynamoBookingStore:
             )
         for unit in freed:
             self._release(writes, old, unit)
+        if old.status is Status.NEEDS_REBOOKING:
+            b = self._booking
+            writes.delete(b(f"REBOOK#{old.office}", old.id), b.pk.exists() | b.pk.does_not_exist())
         writes.commit(self._connection)
+
+    def reassign(self, appointment: Appointment, agent: str) -> Appointment:
+        """Give a booked appointment to ``agent`` for the same time: the old agent's units deleted (still its), the
+        new agent's put (free), the appointment's agent changed (same version): one transaction, or nothing."""
+        a = appointment
+        moved = replace(a, agent=agent, version=a.version + 1)
+        model = self._appointments
+        writes = _Writes()
+        writes.update(
+            model(a.id),
+            [model.agent.set(agent), model.version.set(moved.version)],
+            (model.status == Status.BOOKED.value) & (model.version == a.version),
+            ("not_booked", "The appointment changed meanwhile."),
+        )
+        for unit in a.units:
+            self._release(writes, a, unit)
+        for unit in a.units:
+            self._take(writes, moved, unit, ("slot_unavailable", "That agent is no longer free then."))
+        writes.commit(self._connection)
+        return moved
+
+    def suspend(self, appointment: Appointment, since: str, reason: str) -> Appointment:
+        """Free the agent's units and mark the appointment ``needs_rebooking`` (its citizen's counters untouched:
+        it still counts in their limits), listed in the office's "needs rebooking" entries: one transaction."""
+        a = appointment
+        rebooking = {"since": since, "reason": reason}
+        done = replace(a, status=Status.NEEDS_REBOOKING, agent="", units=(), version=a.version + 1, rebooking=rebooking)
+        model, b = self._appointments, self._booking
+        writes = _Writes()
+        writes.update(
+            model(a.id),
+            [
+                model.status.set(Status.NEEDS_REBOOKING.value),
+                model.agent.set(""),
+                model.units.set([]),
+                model.version.set(done.version),
+                model.rebooking.set(rebooking),
+            ],
+            (model.status == Status.BOOKED.value) & (model.version == a.version),
+            ("not_booked", "The appointment changed meanwhile."),
+        )
+        for unit in a.units:
+            self._release(writes, a, unit)
+        writes.save(b(f"REBOOK#{a.office}", a.id, appointment_id=a.id), b.pk.does_not_exist())
+        writes.commit(self._connection)
+        return done
+
+    def needing_rebooking(self, office: OfficeId) -> list[Appointment]:
+        """The office's appointments that need rebooking, by start."""
+        ids = [row.sk for row in self._read(lambda: list(self._booking.query(f"REBOOK#{office}")))]
+        found = [self.get(i) for i in ids]
+        return sorted((a for a in found if a is not None and a.status is Status.NEEDS_REBOOKING), key=lambda a: a.start)
 
     def mark_reminder(self, appointment_id: str, which: str, value: str, claim: bool) -> bool:
         """Claim (only if not yet claimed or sent) or record a reminder; False when another run got there first."""
@@ -438,13 +504,22 @@ class DynamoBookingStore:
         writes.update(self._booking(pk, sk), [counter.add(-1)], counter > 0)
 
     def _status(
-        self, writes: _Writes, a: Appointment, status: Status, reason: Reason, extra: Sequence[Action] = ()
+        self,
+        writes: _Writes,
+        a: Appointment,
+        status: Status,
+        reason: Reason,
+        extra: Sequence[Action] = (),
+        held: bool = False,
     ) -> None:
+        """``held``: from booked or needs_rebooking (a cancel); otherwise from booked only."""
         model = self._appointments
+        if a.rebooking:
+            extra = [*extra, model.rebooking.remove()]
         writes.update(
             model(a.id),
             [model.status.set(status.value), model.version.set(model.version + 1), *extra],
-            model.status == Status.BOOKED.value,
+            model.status.is_in(*(s.value for s in HELD)) if held else model.status == Status.BOOKED.value,
             reason,
         )
 

@@ -299,6 +299,8 @@ class StaffItem(Model):
     token_digest = UnicodeAttribute(null=True)
     token_purpose = UnicodeAttribute(null=True)
     token_expires = NumberAttribute(null=True)
+    # +1 on each write of the schedule or its exceptions (a write names the version it read: no lost update)
+    schedule_version = NumberAttribute(null=True)
 
 
 # The staff table's one item that is not a person: how many enabled administrators there are. Every write that
@@ -359,6 +361,7 @@ class AppointmentItem(Model):
     outcome_notes = UnicodeAttribute(null=True)
     citizen_assurance = UnicodeAttribute(null=True)
     identity_check: MapAttribute[str, Any] = MapAttribute(null=True)
+    rebooking: MapAttribute[str, Any] = MapAttribute(null=True)  # while needs_rebooking: {since, reason}
 
 
 class BookingItem(Model):
