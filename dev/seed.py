@@ -19,12 +19,13 @@ from pynamodb.models import Model
 from stdnum.es import dni, nie
 
 from chalicelib.adapters.dynamo.models import LedgerItem, PersonItem, StaffItem, bound
-from chalicelib.api.commands import office_change, service_change
+from chalicelib.api.commands import new_staff, office_change, service_change
 from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.services.catalogue_admin import CatalogueAdmin, office_record, service_record, system_admin
 from chalicelib.services.identity import hash_password
 from chalicelib.settings import Settings
+from dev.chalice_config import stage_environment
 from infra.resources import RESOURCES, physical_name
 
 DEMO = Path(__file__).resolve().parent / "demo"
@@ -295,6 +296,37 @@ def load_catalogue(admin: CatalogueAdmin, catalogue: dict[str, Any]) -> None:
             admin.update_service(caller, known.id, service_change({**raw, "version": known.version}), context)
 
 
+def load_staff(
+    container: Container, staff: list[dict[str, Any]], password_hash: str | None, accounts: type[StaffItem]
+) -> None:
+    """The demo staff, written by the administrators' use cases (validated, audited as the system): each person
+    invited if new, their weekly schedule set if it differs, and their leave or extra hours still to come added.
+    Exceptions already past are not written (the use case refuses a day gone by), so the demo's leave days keep
+    the dates they name. Demo only: the password everyone signs in with is written straight to the account, where a
+    real member of staff chooses theirs from the invitation's link."""
+    caller, context = system_admin("dev-seed"), RequestContext(request_id="seed")
+    offices = frozenset(o.id for o in container.catalogue.offices())
+    known = {p.username for p in container.staff_admin.people(caller, None, lambda: offices)}
+    today = container.booking.today().isoformat()
+    for raw in staff:
+        username, office = raw["username"], raw.get("office")
+        if username not in known:
+            fields = {k: raw.get(k) for k in ("username", "name", "email", "roles", "office")}
+            container.staff_admin.create(caller, new_staff(fields, offices=offices), context, "ca")
+        if password_hash:
+            accounts(username).update(actions=[accounts.password_hash.set(password_hash)])
+        member = container.staff.schedule_of(username) or {}
+        weekly = (raw.get("schedule") or {}).get(office) if office else None
+        if weekly is not None and (member.get("schedule") or {}).get(office) != weekly:
+            body = {"office": office, "weekly": weekly, "version": member.get("version", 1)}
+            container.capacity.put_schedule(caller, username, body, False, context)
+        for exception in raw.get("exceptions") or []:
+            written = {e.get("date") for e in (container.staff.schedule_of(username) or {}).get("exceptions", [])}
+            if exception["date"] >= today and exception["date"] not in written:
+                body = {k: v for k, v in exception.items() if k in ("date", "kind", "intervals") and v}
+                container.capacity.add_exception(caller, username, body, False, context)
+
+
 def seed(stage: str, region: str, endpoint_url: str | None, staff_password: str | None = None) -> DemoCounts:
     """Load the demo data (idempotent: the same run twice leaves the same data).
 
@@ -303,26 +335,24 @@ def seed(stage: str, region: str, endpoint_url: str | None, staff_password: str 
     """
     if stage == "prod":
         raise ValueError("demo data never goes to prod")
-    settings = Settings(
-        stage=stage,
-        region=region,
-        timezone="Europe/Madrid",
-        table_catalogue=physical_name(stage, "catalogue"),
-        table_audit=physical_name(stage, "audit"),
-        aws_endpoint_url=endpoint_url,
+    # The stage's whole configuration, as its API has it: the use cases below touch staff, links, bookings and mail.
+    settings = Settings.from_environ(
+        {
+            **stage_environment(stage),
+            "AWS_REGION": region,
+            **({"AWS_ENDPOINT_URL": endpoint_url} if endpoint_url else {}),
+        }
     )
     container = Container(settings)
     catalogue = json.loads((DEMO / "catalogue.json").read_text(encoding="utf-8"))
     load_catalogue(container.catalogue_admin, catalogue)
 
     staff = json.loads((DEMO / "staff.json").read_text(encoding="utf-8"))["staff"]
-    if staff_password:
-        password_hash = hash_password(staff_password)
-        staff = [{**account, "password_hash": password_hash, "enabled": True} for account in staff]
+    accounts = bound(StaffItem, settings.table_staff, region=region, host=endpoint_url)
+    load_staff(container, staff, hash_password(staff_password) if staff_password else None, accounts)
     people = padron()
     ledger = tax_ledger(people)
     tables: tuple[tuple[type[Model], str, list[dict[str, Any]]], ...] = (
-        (StaffItem, "staff", staff),
         (PersonItem, "padron", people),
         (LedgerItem, "tax-ledger", ledger),
     )

@@ -10,6 +10,7 @@ from chalicelib.api import commands
 from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, language_of, preview_asked, query_params
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.catalogue import WeeklyHours
 from chalicelib.services.ports import StaffRecord
 
 staff = ApiBlueprint(__name__)
@@ -76,7 +77,7 @@ def activate() -> Response:
 
 def staff_json(record: StaffRecord) -> dict[str, Any]:
     """openapi ``Staff``: the schedule shown is the one at the person's office."""
-    weekly = record.schedule.get(record.office, {}) if record.office else {}
+    weekly = WeeklyHours.parse(record.schedule.get(record.office, {}) if record.office else {}, "weekly").iso()
     exceptions = [
         {"date": e.get("date"), "kind": e.get("kind"), "intervals": e.get("intervals") or []}
         for e in record.exceptions
@@ -91,6 +92,6 @@ def staff_json(record: StaffRecord) -> dict[str, Any]:
         "enabled": record.enabled,
         "activated": record.activated,
         "version": record.version,
-        "schedule": {"office": record.office, "weekly": weekly, "version": 0},
+        "schedule": {"office": record.office, "weekly": weekly, "version": record.schedule_version},
         "exceptions": exceptions,
     }

@@ -103,6 +103,7 @@ class StaffRecord:
     version: int
     schedule: dict[str, Any]  # office → ISO weekday → [[HH:MM, HH:MM]]
     exceptions: tuple[dict[str, Any], ...]
+    schedule_version: int = 1  # the schedule's and its exceptions' own version (PUT …/schedule sends it)
 
     @property
     def enabled_admin(self) -> bool:

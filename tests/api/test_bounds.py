@@ -121,14 +121,12 @@ def test_a_day_that_does_not_exist_is_refused_not_guessed(client: Client, demo: 
 
 
 def _operations() -> list[tuple[str, str, dict[str, Any]]]:
-    import yaml
 
-    from tests.api.conftest import ROOT
+    from tests.openapi_spec import spec
 
-    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     return [
         (method.upper(), path, op)
-        for path, item in spec["paths"].items()
+        for path, item in spec()["paths"].items()
         for method, op in item.items()
         if method in ("get", "post")
     ]

@@ -192,13 +192,15 @@ def test_a_supervisor_rebooks_on_the_citizens_behalf_and_a_link_cancel_frees_the
 def test_schedule_put_with_its_version_and_a_stale_one(client: Client, tokens: dict[str, str]) -> None:
     admin = tokens["admin"]
     weekly = {"1": [["09:00", "12:00"]], "3": [["09:00", "14:00"]]}
-    saved = put(client, "/admin/staff/agent.omac2/schedule", {"office": "OMAC", "weekly": weekly, "version": 1}, admin)
+    read = body(get(client, "/admin/staff/agent.omac2", admin))["schedule"]["version"]
+    schedule = {"office": "OMAC", "weekly": weekly, "version": read}
+    saved = put(client, "/admin/staff/agent.omac2/schedule", schedule, admin)
     assert saved.status_code == 200, saved.body
-    assert body(saved)["schedule"]["version"] == 2
+    assert body(saved)["schedule"]["version"] == read + 1
     assert body(saved)["schedule"]["weekly"]["1"] == [["09:00", "12:00"]]
     assert body(saved)["schedule"]["weekly"]["2"] == []
 
-    stale = put(client, "/admin/staff/agent.omac2/schedule", {"office": "OMAC", "weekly": weekly, "version": 1}, admin)
+    stale = put(client, "/admin/staff/agent.omac2/schedule", schedule, admin)
     assert stale.status_code == 409
     assert body(stale)["code"] == "version_conflict"
 

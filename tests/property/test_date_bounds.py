@@ -14,16 +14,15 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
-import yaml
 from chalice.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dev.seed import DemoCounts
-from tests.api.conftest import ROOT
 from tests.api.test_booking import book, slots
 from tests.api.test_identity import citizen_token, staff_token
 from tests.api.test_procedures import EMAIL, INSTALMENTS, appointment
+from tests.openapi_spec import spec
 
 OFFSETS = st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23)))
 DAYS = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat)
@@ -93,10 +92,9 @@ TARGETS: tuple[Target, ...] = (
 
 def _date_inputs() -> set[Target]:
     """Every input of openapi.yaml whose schema is a date or a time, or whose name says it is one."""
-    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
     found: set[Target] = set()
     timely = {"from", "to", "date", "start", "first_due", "voluntary_period_end"}
-    for path, item in spec["paths"].items():
+    for path, item in spec()["paths"].items():
         for method, op in item.items():
             for p in op.get("parameters", []):
                 if p["schema"].get("format") in ("date", "date-time") or p["name"] in timely:

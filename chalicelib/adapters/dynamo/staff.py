@@ -299,6 +299,7 @@ def _record(item: StaffItem) -> StaffRecord:
         version=int(item.version or 1),
         schedule=item.schedule.as_dict() if item.schedule else {},
         exceptions=tuple(_plain(e) for e in (item.exceptions or [])),
+        schedule_version=int(item.schedule_version or 1),
     )
 
 
