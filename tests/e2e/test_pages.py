@@ -56,6 +56,8 @@ ANONYMOUS_PAGES = (
     "/accessibility",
     "/privacy",
     "/legal-notice",
+    "/staff/activate",
+    "/act",
     "/no-such-page",
 )
 
@@ -204,15 +206,24 @@ def test_every_staff_page_is_readable_in_every_language_and_width(
     stack: RunningStack, browser: Browser, citizen: tuple[str, str], call_now: str
 ) -> None:
     """An agent (their agenda with today's call, whose "Join call" must not be white on white; the citizen's
-    appointment with its procedure form), a supervisor and an administrator; each signs in once (the auditor's
+    appointment with its procedure form), a supervisor (with the dashboard and the appointments to rebook) and an
+    administrator (the back office's pages); each signs in once (the auditor's
     pages are walked by tests/e2e/test_records.py: its sign-ins are spent there and in the schemathesis run). Staff
     sign-ins are limited (5 attempts per user and 15 minutes, two per sign-in): these users are ones the other browser
     and integration tests leave room for (agent.omac and agent.omac2 have none left)."""
     _, appointment_id = citizen
     visits: dict[str, tuple[str, ...]] = {
         "agent.ogat2": ("/agenda", f"/appointments/{appointment_id}", "/me"),
-        "supervisor": ("/agenda", "/staff/recordings"),
-        "admin": ("/me",),
+        "supervisor": ("/agenda", "/staff/recordings", "/staff/dashboard", "/staff/rebooking"),
+        "admin": (
+            "/me",
+            "/staff/admin",
+            "/staff/admin/offices",
+            "/staff/admin/services",
+            "/staff/admin/staff",
+            "/staff/admin/staff/agent.omac",
+            "/staff/admin/holidays",
+        ),
     }
     problems: list[str] = []
     for username, paths in visits.items():
