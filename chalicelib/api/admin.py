@@ -12,14 +12,12 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api import commands, idempotency
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, preview_asked, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.services.catalogue_admin import Preview, Saved, office_record, service_record
 
 admin = ApiBlueprint(__name__)
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _changed(result: Saved[Any] | Preview, name: str, record: Any) -> Response:

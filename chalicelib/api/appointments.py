@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api import commands, idempotency
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_day, query_params, with_language
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import OUTCOMES, Appointment
@@ -16,8 +16,6 @@ from chalicelib.domain.files import content_disposition
 from chalicelib.domain.identifiers import masked
 
 appointments = ApiBlueprint(__name__)
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def appointment_json(

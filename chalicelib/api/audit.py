@@ -8,15 +8,13 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api import commands
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.files import content_disposition
 from chalicelib.domain.trail import PeriodVerification
 
 audit = ApiBlueprint(__name__)
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _params() -> dict[str, str]:

@@ -71,5 +71,8 @@ class ApiBlueprint(Blueprint):
         return caller
 
 
+NO_STORE = {"Cache-Control": "no-store"}  # answers that are personal or change with every write
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})})

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of
 from chalicelib.bootstrap import get_container
 
 calls = ApiBlueprint(__name__)
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 @calls.route("/appointments/{appointment_id}/call", methods=["POST"], auth="any")

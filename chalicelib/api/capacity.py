@@ -9,14 +9,12 @@ from chalice.app import Response
 
 from chalicelib.api import commands
 from chalicelib.api.appointments import appointment_json
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, preview_asked, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import Appointment
 
 capacity = ApiBlueprint(__name__)
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 @capacity.route("/admin/staff/{username}/schedule", methods=["PUT"], auth="staff")

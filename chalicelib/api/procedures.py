@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from chalice.app import Response
 
 from chalicelib.api import commands, idempotency
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
@@ -25,7 +25,6 @@ if TYPE_CHECKING:  # annotations only: the values come from the services (no imp
 
 procedures = ApiBlueprint(__name__)
 
-NO_STORE = {"Cache-Control": "no-store"}
 # A use case that creates something in an appointment: (caller, body, request context) → its JSON.
 Create = Callable[[Principal, dict[str, Any], RequestContext], dict[str, Any]]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chalice.app import Response
 
 from chalicelib.api import commands
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_day, query_params
 from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # annotations only: the values come from the services (no imp
 
 records = ApiBlueprint(__name__)
 
-NO_STORE = {"Cache-Control": "no-store"}
 Result = TypeVar("Result")
 
 

@@ -7,15 +7,13 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api import commands
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, language_of, preview_asked, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.catalogue import WeeklyHours
 from chalicelib.services.ports import StaffRecord
 
 staff = ApiBlueprint(__name__)
-
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _offices() -> frozenset[str]:

@@ -10,7 +10,7 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api import commands
-from chalicelib.api.blueprint import ApiBlueprint, json_response, principal
+from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, query_params
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.files import content_disposition
@@ -18,7 +18,6 @@ from chalicelib.domain.stats import Figures, ServiceFigures
 
 stats = ApiBlueprint(__name__)
 
-NO_STORE = {"Cache-Control": "no-store"}
 COLUMNS = ("office", *ServiceFigures.__dataclass_fields__)
 
 

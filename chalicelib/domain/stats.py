@@ -3,7 +3,8 @@ stands, how long citizens waited to be admitted, how long calls lasted, document
 
 Pure (no AWS): ``services/stats.py`` reads the appointments, their calls and their documents and hands them here.
 
-- Counted by status: ``booked`` (still to happen), ``completed``, ``incomplete``, ``no_show``, ``cancelled``.
+- Counted by status: ``booked`` (still to happen, including ``needs_rebooking``: still active, waiting for the
+  citizen to choose another time), ``completed``, ``incomplete``, ``no_show``, ``cancelled``.
 - Wait: ``admitted_at - max(start, waiting_since)`` (a citizen who came early waited from the appointment's start;
   one who came late from when they arrived), never negative; only calls in which the citizen was admitted.
 - Call length: from admission to the call's end; only calls that ended after an admission.
@@ -120,7 +121,7 @@ def service_figures(
             lengths.append(length)
     return ServiceFigures(
         service_id=service_id,
-        booked=counts[Status.BOOKED],
+        booked=counts[Status.BOOKED] + counts[Status.NEEDS_REBOOKING],
         completed=counts[Status.COMPLETED],
         incomplete=counts[Status.INCOMPLETE],
         no_show=counts[Status.NO_SHOW],

@@ -47,6 +47,7 @@ PURPOSE = "service administration"
 # A run holds its job this long (the scheduled function's timeout is 240 s and it runs every 300 s): a crashed run's
 # job is taken up by the next run.
 JOB_LEASE_SECONDS = 240
+JOB_MAX_FAILURES = 5  # a job whose runs failed this many times is marked failed instead of being tried for ever
 YEARS_BACK, YEARS_AHEAD = 1, 5  # the holiday years an administrator may read or save, around this year
 Target = tuple[OfficeId, list[date] | None]  # an office and the days to look at (None: every day still to come)
 
@@ -326,7 +327,7 @@ class CapacityService:
                 self.run_job(str(job["id"]))
                 ran += 1
             except Exception:
-                logger.exception("capacity job failed; the next run resumes it", extra={"job": job["id"]})
+                logger.exception("capacity job run failed; the next run resumes it", extra={"job": job["id"]})
         return ran
 
     def run_job(self, job_id: str, batch: int = INLINE_LIMIT) -> dict[str, Any]:
@@ -345,9 +346,15 @@ class CapacityService:
             raise
 
     def _release(self, job_id: str) -> None:
+        """After a failed run: count it on the job and free it for the next run, or mark it failed after
+        ``JOB_MAX_FAILURES`` (GET /admin/jobs/{id} shows it; no run takes it up again)."""
         job = self._state.job(job_id)
         if job is not None:
             job.pop("lease_until", None)
+            job["failures"] = int(job.get("failures", 0)) + 1
+            if job["failures"] >= JOB_MAX_FAILURES:
+                job["status"] = "failed"
+                logger.error("capacity job marked failed", extra={"job": job_id, "failures": job["failures"]})
             self._state.put_job(job)
 
     def _run(self, job: dict[str, Any], batch: int) -> dict[str, Any]:

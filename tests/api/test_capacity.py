@@ -405,6 +405,31 @@ def test_a_job_resumes_after_a_crash_and_redoes_only_what_is_left(
     assert {store.get(i).status for i in ids} == {Status.NEEDS_REBOOKING}
 
 
+def test_a_job_that_keeps_failing_is_marked_failed_after_5_runs(
+    client: Client, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = tokens["admin"]
+    day = both_on_duty_day()
+    _fill_day(day, 26)
+    job = body(_holiday(client, admin, day))["job"]
+    store: Any = get_container().booking_store
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the store is broken")
+
+    monkeypatch.setattr(store, "suspend", broken)
+    for _ in range(4):
+        assert get_container().capacity.run_jobs() == 0
+        still = body(get(client, f"/admin/jobs/{job['id']}", admin))
+        assert still["status"] == "running"
+    get_container().capacity.run_jobs()
+
+    failed = body(get(client, f"/admin/jobs/{job['id']}", admin))
+    assert (failed["status"], failed["done"]) == ("failed", 0)
+    get_container().capacity.run_jobs()  # no longer taken up
+    assert body(get(client, f"/admin/jobs/{job['id']}", admin))["status"] == "failed"
+
+
 def test_a_disabled_service_cancels_its_appointments_with_a_message_saying_why(
     client: Client, tokens: dict[str, str]
 ) -> None:

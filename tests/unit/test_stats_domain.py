@@ -111,9 +111,20 @@ def test_a_services_figures_count_each_status_and_null_where_there_is_no_data() 
         {},
     )
 
-    assert (found.booked, found.completed, found.incomplete, found.no_show, found.cancelled) == (2, 1, 1, 1, 1)
+    assert (found.booked, found.completed, found.incomplete, found.no_show, found.cancelled) == (3, 1, 1, 1, 1)
     assert (found.wait_p50_s, found.wait_p90_s, found.call_p50_s) == (None, None, None)
     assert (found.documents_issued, found.recordings_failed) == (0, 0)
+
+
+def test_appointments_waiting_to_be_rebooked_count_as_booked() -> None:
+    found = service_figures(
+        "residence-certificate",
+        [appointment(1, Status.NEEDS_REBOOKING), appointment(2, Status.NEEDS_REBOOKING), appointment(3)],
+        {},
+        {},
+    )
+
+    assert (found.booked, found.completed, found.incomplete, found.no_show, found.cancelled) == (3, 0, 0, 0, 0)
 
 
 def test_an_offices_figures_have_a_row_per_service_with_calls_and_documents() -> None:
