@@ -19,7 +19,13 @@ from pynamodb.models import Model
 from stdnum.es import dni, nie
 
 from chalicelib.adapters.dynamo.models import LedgerItem, PersonItem, StaffItem, bound
-from chalicelib.api.commands import new_staff, office_change, service_change
+from chalicelib.api.commands import (
+    new_staff,
+    office_change,
+    schedule_change,
+    schedule_exception,
+    service_change,
+)
 from chalicelib.bootstrap import Container
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.services.catalogue_admin import CatalogueAdmin, office_record, service_record, system_admin
@@ -319,12 +325,13 @@ def load_staff(
         weekly = (raw.get("schedule") or {}).get(office) if office else None
         if weekly is not None and (member.get("schedule") or {}).get(office) != weekly:
             body = {"office": office, "weekly": weekly, "version": member.get("version", 1)}
-            container.capacity.put_schedule(caller, username, body, False, context)
+            container.capacity.put_schedule(caller, username, schedule_change(body), False, context)
         for exception in raw.get("exceptions") or []:
             written = {e.get("date") for e in (container.staff.schedule_of(username) or {}).get("exceptions", [])}
             if exception["date"] >= today and exception["date"] not in written:
                 body = {k: v for k, v in exception.items() if k in ("date", "kind", "intervals") and v}
-                container.capacity.add_exception(caller, username, body, False, context)
+                asked = schedule_exception(body, today=container.booking.today())
+                container.capacity.add_exception(caller, username, asked, False, context)
 
 
 def seed(stage: str, region: str, endpoint_url: str | None, staff_password: str | None = None) -> DemoCounts:

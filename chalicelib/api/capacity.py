@@ -21,9 +21,8 @@ capacity = ApiBlueprint(__name__)
 def put_schedule(username: str) -> Response:
     request = capacity.current_request
     preview = preview_asked(capacity.current_request)
-    body = get_container().capacity.put_schedule(
-        principal(), username, json_object(request), preview, context_of(request)
-    )
+    asked = commands.schedule_change(json_object(request))
+    body = get_container().capacity.put_schedule(principal(), username, asked, preview, context_of(request))
     return json_response(body, headers=NO_STORE)
 
 
@@ -31,9 +30,9 @@ def put_schedule(username: str) -> Response:
 def add_exception(username: str) -> Response:
     request = capacity.current_request
     preview = preview_asked(capacity.current_request)
-    body = get_container().capacity.add_exception(
-        principal(), username, json_object(request), preview, context_of(request)
-    )
+    container = get_container()
+    asked = commands.schedule_exception(json_object(request), today=container.booking.today())
+    body = container.capacity.add_exception(principal(), username, asked, preview, context_of(request))
     return json_response(body, status=200 if preview else 201, headers=NO_STORE)
 
 
@@ -55,7 +54,11 @@ def holidays() -> Response:
 def save_holidays(year: str) -> Response:
     request = capacity.current_request
     preview = preview_asked(capacity.current_request)
-    body = get_container().capacity.save_holidays(principal(), year, json_object(request), preview, context_of(request))
+    container = get_container()
+    chosen = container.capacity.year_of(year)
+    offices = [o.id for o in container.catalogue.offices()]
+    asked = commands.holidays_change(json_object(request), year=chosen, offices=offices)
+    body = container.capacity.save_holidays(principal(), chosen, asked, preview, context_of(request))
     return json_response(body, headers=NO_STORE)
 
 

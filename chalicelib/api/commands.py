@@ -18,6 +18,7 @@ from chalicelib import texts
 from chalicelib.auth.codes import CODE_DIGITS
 from chalicelib.domain.appointments import OUTCOMES, Contact, Status
 from chalicelib.domain.bounds import MAX_STATS_DAYS, MAX_TEXT, Window, parse_day, parse_instant, parse_period, text
+from chalicelib.domain.calendar import parse_year
 from chalicelib.domain.catalogue import OFFICE_ID, OFFICE_KINDS, Assurance, Office, OfficeId, Service, Text, WeeklyHours
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
@@ -28,7 +29,9 @@ from chalicelib.services.commands import (
     AddAttachment,
     BookRequest,
     CodeEntry,
+    HolidaysChange,
     InstalmentPreview,
+    NewScheduleException,
     NewStaff,
     OfficeChange,
     Parsed,
@@ -36,6 +39,7 @@ from chalicelib.services.commands import (
     RequestCode,
     Reschedule,
     RunProcedure,
+    ScheduleChange,
     ServiceChange,
     SetPassword,
     StaffBooking,
@@ -542,3 +546,63 @@ def _version(body: dict[str, Any], errors: list[FieldError], *, required: bool) 
     if not required:
         return None
     return _whole(body, "version", errors, default=None, low=1, high=2**31)
+
+
+# --- schedules, leave and holidays (issue 15) ---------------------------------------------------------------------
+
+EXCEPTION_KINDS = ("leave", "extra")
+# An exception is written for today up to a year ahead.
+EXCEPTION_DAYS = 365
+
+
+def version_field(raw: object, errors: list[FieldError], low: int = 1) -> int:
+    """The version a write says it read (``low`` 0 for a holiday year never saved), or -1 and the field's error."""
+    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= 10**9:
+        errors.append(FieldError("version", "version"))
+        return -1
+    return raw
+
+
+def schedule_change(body: dict[str, Any]) -> Parsed[ScheduleChange]:
+    errors: list[FieldError] = []
+    office = body.get("office")
+    if not isinstance(office, str) or not office:
+        errors.append(FieldError("office", "text"))
+    weekly = _gather(errors, WeeklyHours.parse, body.get("weekly"), "weekly")
+    version = version_field(body.get("version"), errors)
+    if errors or weekly is None:
+        return Parsed(None, tuple(errors))
+    return Parsed(ScheduleChange(str(office), weekly, version))
+
+
+def schedule_exception(body: dict[str, Any], *, today: date) -> Parsed[NewScheduleException]:
+    """Leave or extra hours on a day from ``today`` to a year on; extra hours need their intervals."""
+    window = Window(today, today + timedelta(days=EXCEPTION_DAYS), "window_exception")
+    errors: list[FieldError] = []
+    day = _gather(errors, parse_day, body.get("date"), "date", window)
+    kind = body.get("kind")
+    if kind not in EXCEPTION_KINDS:
+        errors.append(FieldError("kind", "one_of", choices=", ".join(EXCEPTION_KINDS)))
+    raw = body.get("intervals")
+    spans: tuple[tuple[str, str], ...] = ()
+    if raw is not None or kind == "extra":
+        try:
+            spans = WeeklyHours.parse({"1": raw}, "intervals").intervals.get(0, ())
+        except ValidationFailed as exc:
+            keys = {e.key for e in exc.errors}
+            key = next((k for k in ("interval_order", "interval_overlap") if k in keys), "intervals")
+            errors.append(FieldError("intervals", key))
+        if kind == "extra" and not spans and not any(e.field == "intervals" for e in errors):
+            errors.append(FieldError("intervals", "required"))
+    if errors or day is None:
+        return Parsed(None, tuple(errors))
+    return Parsed(NewScheduleException(day, str(kind), spans))
+
+
+def holidays_change(body: dict[str, Any], *, year: int, offices: Sequence[OfficeId]) -> Parsed[HolidaysChange]:
+    errors: list[FieldError] = []
+    items = _gather(errors, parse_year, body.get("items"), year, list(offices))
+    version = version_field(body.get("version"), errors, low=0)
+    if errors or items is None:
+        return Parsed(None, tuple(errors))
+    return Parsed(HolidaysChange(tuple(items), version))

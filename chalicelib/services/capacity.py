@@ -23,8 +23,8 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
-from chalicelib.domain.bounds import BOOKING_HORIZON_DAYS, Window, parse_day
-from chalicelib.domain.calendar import FROM_API, Holiday, HolidayCalendar, parse_year
+from chalicelib.domain.bounds import BOOKING_HORIZON_DAYS
+from chalicelib.domain.calendar import FROM_API, Holiday, HolidayCalendar
 from chalicelib.domain.capacity import (
     CANCELLED,
     INLINE_LIMIT,
@@ -39,9 +39,9 @@ from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, Valid
 from chalicelib.domain.scheduling import AgentSchedule, Availability, ScheduleException, parse_intervals
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
+from chalicelib.services.commands import HolidaysChange, NewScheduleException, Parsed, ScheduleChange
 from chalicelib.services.ports import BookingStore
 
-EXCEPTION_KINDS = ("leave", "extra")
 LINK_DAYS = 14  # an action link works until the end of the day of the original appointment + 14 days
 PURPOSE = "service administration"
 # A run holds its job this long (the scheduled function's timeout is 240 s and it runs every 300 s): a crashed run's
@@ -118,12 +118,6 @@ def stored_holidays(items: Iterable[dict[str, Any]]) -> tuple[Holiday, ...]:
         )
         for i in items
     )
-
-
-def parse_version(raw: object, low: int = 1) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= 10**9:
-        raise ValidationFailed([FieldError("version", "version")])
-    return raw
 
 
 def _digest(token: str) -> str:
@@ -484,25 +478,18 @@ class CapacityService:
         )
 
     def put_schedule(
-        self, caller: Principal, username: str, body: dict[str, Any], preview: bool, context: RequestContext
+        self,
+        caller: Principal,
+        username: str,
+        request: Parsed[ScheduleChange],
+        preview: bool,
+        context: RequestContext,
     ) -> dict[str, Any]:
         member = self._staff_member(caller, username)
-        errors: list[FieldError] = []
-        office = body.get("office")
-        if office != member["office"] or office is None:
-            errors.append(FieldError("office", "one_of", choices=member["office"] or "-"))
-        weekly: WeeklyHours | None = None
-        try:
-            weekly = WeeklyHours.parse(body.get("weekly"), "weekly")
-        except ValidationFailed as exc:
-            errors.extend(exc.errors)
-        try:
-            version = parse_version(body.get("version"))
-        except ValidationFailed as exc:
-            errors.extend(exc.errors)
-            version = 0
-        if errors or weekly is None:
-            raise ValidationFailed(errors)
+        change = request.command()
+        office, weekly, version = change.office, change.weekly, change.version
+        if office != member["office"]:
+            raise ValidationFailed([FieldError("office", "one_of", choices=member["office"] or "-")])
         if version != member["version"]:
             raise _version_conflict(member["version"])
         agent = self._agent(member, weekly.iso())
@@ -522,10 +509,15 @@ class CapacityService:
         return {"schedule": after, **handled.as_json()}
 
     def add_exception(
-        self, caller: Principal, username: str, body: dict[str, Any], preview: bool, context: RequestContext
+        self,
+        caller: Principal,
+        username: str,
+        request: Parsed[NewScheduleException],
+        preview: bool,
+        context: RequestContext,
     ) -> dict[str, Any]:
         member = self._staff_member(caller, username)
-        exception = self._parse_exception(body)
+        exception = request.command().stored()
         if any(e.get("date") == exception["date"] for e in member["exceptions"]):
             raise Conflict("already_exists", "This person already has an exception on that day: delete it first.")
         exceptions = [*member["exceptions"], exception]
@@ -573,38 +565,6 @@ class CapacityService:
         if not self._staff.put_schedule(username, member["version"], None, exceptions):
             raise _version_conflict(None)
 
-    def _parse_exception(self, body: dict[str, Any]) -> dict[str, Any]:
-        today = self._booking.today()
-        window = Window(today, today + timedelta(days=365), "window_exception")
-        errors: list[FieldError] = []
-        day: date | None = None
-        try:
-            day = parse_day(body.get("date"), "date", window)
-        except ValidationFailed as exc:
-            errors.extend(exc.errors)
-        kind = body.get("kind")
-        if kind not in EXCEPTION_KINDS:
-            errors.append(FieldError("kind", "one_of", choices=", ".join(EXCEPTION_KINDS)))
-        raw = body.get("intervals")
-        spans: list[list[str]] = []
-        if raw is not None or kind == "extra":
-            try:
-                hours = WeeklyHours.parse({"1": raw if raw is not None else None}, "intervals")
-                spans = hours.iso()["1"]
-            except ValidationFailed as exc:
-                keys = {e.key for e in exc.errors}
-                if "interval_order" in keys:
-                    errors.append(FieldError("intervals", "interval_order"))
-                elif "interval_overlap" in keys:
-                    errors.append(FieldError("intervals", "interval_overlap"))
-                else:
-                    errors.append(FieldError("intervals", "intervals"))
-            if kind == "extra" and not spans and not any(e.field == "intervals" for e in errors):
-                errors.append(FieldError("intervals", "required"))
-        if errors or day is None:
-            raise ValidationFailed(errors)
-        return {"date": day.isoformat(), "kind": str(kind), "intervals": spans}
-
     # --- holidays ---------------------------------------------------------------------------------------------------
     def _year(self, raw: object) -> int:
         this = self._booking.today().year
@@ -619,29 +579,21 @@ class CapacityService:
 
     def holidays_of(self, caller: Principal, raw_year: object) -> dict[str, Any]:
         require(caller, Action.MANAGE_CATALOGUE, Resource(ResourceKind.CATALOGUE, "holidays"))
-        year = self._year(raw_year if raw_year not in (None, "") else str(self._booking.today().year))
+        year = self.year_of(raw_year)
         items, version = self._holidays.year(year)
         return {"year": year, "items": [h.as_json() for h in items], "version": version}
 
+    def year_of(self, raw: object) -> int:
+        """The year a holiday list is asked for (absent: this one), within the years the calendar keeps."""
+        return self._year(raw if raw not in (None, "") else str(self._booking.today().year))
+
     def save_holidays(
-        self, caller: Principal, raw_year: str, body: dict[str, Any], preview: bool, context: RequestContext
+        self, caller: Principal, year: int, request: Parsed[HolidaysChange], preview: bool, context: RequestContext
     ) -> dict[str, Any]:
         require(caller, Action.MANAGE_CATALOGUE, Resource(ResourceKind.CATALOGUE, "holidays"))
-        year = self._year(raw_year)
-        errors: list[FieldError] = []
+        change = request.command()
+        items, version = change.items, change.version
         offices = [o.id for o in self._booking.catalogue.offices()]
-        items: tuple[Holiday, ...] = ()
-        try:
-            items = parse_year(body.get("items"), year, offices)
-        except ValidationFailed as exc:
-            errors.extend(exc.errors)
-        try:
-            version = parse_version(body.get("version"), low=0)
-        except ValidationFailed as exc:
-            errors.extend(exc.errors)
-            version = -1
-        if errors:
-            raise ValidationFailed(errors)
         current_items, current_version = self._holidays.year(year)
         if version != current_version:
             raise _version_conflict(current_version)

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from chalicelib.domain.appointments import Contact, Status
-from chalicelib.domain.catalogue import Office, OfficeId, Service
+from chalicelib.domain.calendar import Holiday
+from chalicelib.domain.catalogue import Office, OfficeId, Service, WeeklyHours
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel
 from chalicelib.domain.instalments import InstalmentRequest
@@ -182,3 +183,32 @@ class ServiceChange:
 
     service: Service
     version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleChange:
+    """An agent's week of working hours at an office, over the schedule's ``version`` read."""
+
+    office: str
+    weekly: WeeklyHours
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewScheduleException:
+    """Leave (no ``intervals``: the whole day) or extra hours of an agent on one day."""
+
+    day: date
+    kind: str  # "leave" | "extra"
+    intervals: tuple[tuple[str, str], ...]
+
+    def stored(self) -> dict[str, Any]:
+        return {"date": self.day.isoformat(), "kind": self.kind, "intervals": [list(i) for i in self.intervals]}
+
+
+@dataclass(frozen=True, slots=True)
+class HolidaysChange:
+    """A year's holidays as an administrator writes them, over the ``version`` read (0: the official list)."""
+
+    items: tuple[Holiday, ...]
+    version: int
