@@ -590,8 +590,12 @@ def schedule_exception(body: dict[str, Any], *, today: date) -> Parsed[NewSchedu
             spans = WeeklyHours.parse({"1": raw}, "intervals").intervals.get(0, ())
         except ValidationFailed as exc:
             keys = {e.key for e in exc.errors}
-            key = next((k for k in ("interval_order", "interval_overlap") if k in keys), "intervals")
-            errors.append(FieldError("intervals", key))
+            if "interval_order" in keys:
+                errors.append(FieldError("intervals", "interval_order"))
+            elif "interval_overlap" in keys:
+                errors.append(FieldError("intervals", "interval_overlap"))
+            else:
+                errors.append(FieldError("intervals", "intervals"))
         if kind == "extra" and not spans and not any(e.field == "intervals" for e in errors):
             errors.append(FieldError("intervals", "required"))
     if errors or day is None:
