@@ -7,6 +7,7 @@ previewed (``?preview=true``: nothing saved, the appointments it would affect).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Response
@@ -14,7 +15,9 @@ from chalice.app import Response
 from chalicelib.api import commands, idempotency
 from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, preview_asked, query_params
+from chalicelib.auth.principal import Principal
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.audit import RequestContext
 from chalicelib.services.catalogue_admin import Preview, Saved, office_record, service_record
 
 admin = ApiBlueprint(__name__)
@@ -36,17 +39,22 @@ def list_offices() -> Response:
     return json_response({"items": [office_record(o) for o in found]}, headers=NO_STORE)
 
 
+def _created(scope: str, create: Callable[[Principal, dict[str, Any], RequestContext], dict[str, Any]]) -> Response:
+    """A new record, made once per idempotency key (a retry answers the first result)."""
+    request, caller = admin.current_request, principal()
+    result = idempotency.once(
+        request, caller, scope, json_object(request), lambda body: create(caller, body, context_of(request))
+    )
+    return json_response(result, status=201, headers=NO_STORE)
+
+
 @admin.route("/admin/offices", methods=["POST"], auth="staff")
 def create_office() -> Response:
-    request = admin.current_request
-    catalogue_admin = get_container().catalogue_admin
-    caller = principal()
+    def create(caller: Principal, body: dict[str, Any], context: RequestContext) -> dict[str, Any]:
+        made = get_container().catalogue_admin.create_office(caller, commands.office_change(body), context)
+        return office_record(made)
 
-    def create(body: dict[str, Any]) -> dict[str, Any]:
-        return office_record(catalogue_admin.create_office(caller, commands.office_change(body), context_of(request)))
-
-    result = idempotency.once(request, caller, "admin.office.create", json_object(request), create)
-    return json_response(result, status=201, headers=NO_STORE)
+    return _created("admin.office.create", create)
 
 
 @admin.route("/admin/offices/{office_id}", methods=["PUT"], auth="staff")
@@ -67,16 +75,11 @@ def list_services() -> Response:
 
 @admin.route("/admin/services", methods=["POST"], auth="staff")
 def create_service() -> Response:
-    request = admin.current_request
-    catalogue_admin = get_container().catalogue_admin
-    caller = principal()
+    def create(caller: Principal, body: dict[str, Any], context: RequestContext) -> dict[str, Any]:
+        made = get_container().catalogue_admin.create_service(caller, commands.service_change(body), context)
+        return service_record(made)
 
-    def create(body: dict[str, Any]) -> dict[str, Any]:
-        created = catalogue_admin.create_service(caller, commands.service_change(body), context_of(request))
-        return service_record(created)
-
-    result = idempotency.once(request, caller, "admin.service.create", json_object(request), create)
-    return json_response(result, status=201, headers=NO_STORE)
+    return _created("admin.service.create", create)
 
 
 @admin.route("/admin/services/{service_id}", methods=["PUT"], auth="staff")

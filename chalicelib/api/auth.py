@@ -88,14 +88,14 @@ def staff_login() -> Response:
 
 @auth.route("/auth/logout", methods=["POST"], auth="any")
 def logout() -> Response:
-    from chalicelib.domain.audit import Actor, AuditEvent, Outcome
+    from chalicelib.domain.audit import AuditEvent, Outcome
 
     caller = principal()
     container = get_container()
     container.sessions.revoke(caller)
     container.audit.record(
         AuditEvent(
-            actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+            actor=caller.actor,
             action="auth.logout",
             subject=f"{caller.kind}:{caller.subject}",
             outcome=Outcome.SUCCESS,

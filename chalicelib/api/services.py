@@ -23,15 +23,7 @@ def service_json(service: Service) -> dict[str, Any]:
 
 def office_json(office: Office) -> dict[str, Any]:
     """openapi ``Office``: what anyone may know of an office."""
-    return {
-        "id": office.id,
-        "name": office.name.as_dict(),
-        "timezone": office.timezone,
-        "address": office.address,
-        "kinds": sorted(office.kinds),
-        "opening_hours": office.opening_hours.iso(),
-        "overflow_after_minutes": office.overflow_after_minutes,
-    }
+    return office.described()
 
 
 @services.route("/offices", methods=["GET"])

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from chalicelib.domain.audit import Actor
 from chalicelib.domain.catalogue import Assurance, OfficeId
 
 
@@ -55,3 +56,11 @@ class Principal:
     @property
     def audit_role(self) -> str:
         return ",".join(sorted(r.value for r in self.roles))
+
+    @property
+    def actor(self) -> Actor:
+        """Who acted, as the trail names them: ``citizen:<pseudonymised id>`` or ``staff:<user>``; the service itself
+        acting as an administrator (``extra["system"]``: loading the demo data) as ``system:<component>``."""
+        if self.extra.get("system"):
+            return Actor.system(self.subject)
+        return Actor(f"{self.kind}:{self.subject}", self.audit_role)

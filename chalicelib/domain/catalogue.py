@@ -190,3 +190,15 @@ class Office:
     # How long past their start a waiting citizen waits for their own agent before any free agent may take them.
     overflow_after_minutes: int = 5
     version: int = 1
+
+    def described(self) -> dict[str, Any]:
+        """What anyone may know of the office (the public API shows it as it is)."""
+        return {
+            "id": self.id,
+            "name": self.name.as_dict(),
+            "timezone": self.timezone,
+            "address": self.address,
+            "kinds": sorted(self.kinds),
+            "opening_hours": self.opening_hours.iso(),
+            "overflow_after_minutes": self.overflow_after_minutes,
+        }

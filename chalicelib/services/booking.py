@@ -239,7 +239,7 @@ class BookingService:
 
     def cancel(self, caller: Principal, appointment_id: str, context: RequestContext) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
-        return self.cancel_held(appointment, _actor(caller), context)
+        return self.cancel_held(appointment, caller.actor, context)
 
     def cancel_held(
         self, appointment: Appointment, actor: Actor, context: RequestContext, kind: str = "cancelled"
@@ -251,7 +251,7 @@ class BookingService:
         self._refuse_once_started(appointment)
         self._store.cancel(appointment)
         cancelled = self._store.get(appointment.id) or appointment
-        self._record_as(actor, "appointment.cancel", appointment, context)
+        self.record_as(actor, "appointment.cancel", appointment, context)
         self._notify(cancelled, self._any_service(appointment.service_id), kind)
         return cancelled
 
@@ -259,7 +259,7 @@ class BookingService:
         self, caller: Principal, appointment_id: str, request: Parsed[Reschedule], context: RequestContext
     ) -> Appointment:
         appointment = self.get(caller, appointment_id, Action.CHANGE)
-        return self.reschedule_held(appointment, request.command().start, _actor(caller), context)
+        return self.reschedule_held(appointment, request.command().start, caller.actor, context)
 
     def reschedule_held(
         self, appointment: Appointment, start: datetime, actor: Actor, context: RequestContext
@@ -280,7 +280,7 @@ class BookingService:
             lambda agent: appointment.moved(slot.start, slot.end, agent, slot.units),
             lambda new: self._store.reschedule(appointment, new),
         )
-        self._record_as(actor, "appointment.reschedule", moved, context, {"from": appointment.start.isoformat()})
+        self.record_as(actor, "appointment.reschedule", moved, context, {"from": appointment.start.isoformat()})
         self._notify(moved, service, "changed")
         return moved
 
@@ -468,9 +468,9 @@ class BookingService:
         context: RequestContext,
         details: dict[str, str] | None = None,
     ) -> None:
-        self._record_as(_actor(caller), action, appointment, context, details)
+        self.record_as(caller.actor, action, appointment, context, details)
 
-    def _record_as(
+    def record_as(
         self,
         actor: Actor,
         action: str,
@@ -495,10 +495,6 @@ class BookingService:
                 },
             )
         )
-
-
-def _actor(caller: Principal) -> Actor:
-    return Actor(f"{caller.kind}:{caller.subject}", caller.audit_role)
 
 
 def resource_of(appointment: Appointment) -> Resource:

@@ -129,7 +129,7 @@ class CallService:
         )
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action="call.join",
                 subject=f"appointment:{appointment.id}",
                 outcome=Outcome.SUCCESS,

@@ -624,41 +624,26 @@ class CapacityService:
         handled = self.reconcile(targets, "holiday", context)
         return {"year": year, "items": saved, "version": version + 1, **handled.as_json()}
 
+    def _record_appointment(
+        self, action: str, appointment: Appointment, context: RequestContext, details: dict[str, str]
+    ) -> None:
+        """The capacity rules' change of an appointment, in the trail as the booking service records one."""
+        before = json.dumps({"agent": appointment.agent, "status": appointment.status.value})
+        self._booking.record_as(Actor.system("capacity"), action, appointment, context, {"before": before, **details})
+
     # --- audit ------------------------------------------------------------------------------------------------------
     def _record_admin(
         self, caller: Principal, action: str, subject: str, context: RequestContext, before: Any, after: Any
     ) -> None:
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action=action,
                 subject=subject,
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose=PURPOSE,
                 details={"before": json.dumps(before, sort_keys=True), "after": json.dumps(after, sort_keys=True)},
-            )
-        )
-
-    def _record_appointment(
-        self, action: str, appointment: Appointment, context: RequestContext, details: dict[str, str]
-    ) -> None:
-        self._audit.record(
-            AuditEvent(
-                actor=Actor.system("capacity"),
-                action=action,
-                subject=f"appointment:{appointment.id}",
-                outcome=Outcome.SUCCESS,
-                context=context,
-                purpose="appointment management",
-                data_subject=appointment.citizen,
-                details={
-                    "service": appointment.service_id,
-                    "office": appointment.office,
-                    "start": appointment.start.isoformat(),
-                    "before": json.dumps({"agent": appointment.agent, "status": appointment.status.value}),
-                    **details,
-                },
             )
         )
 

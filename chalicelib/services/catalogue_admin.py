@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
-from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import AuditEvent, Outcome, RequestContext
 from chalicelib.domain.capacity import Handled
 from chalicelib.domain.catalogue import Office, Service, Text
 from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -86,7 +86,7 @@ class CatalogueAdmin:
         office = replace(request.command().office, version=1)
         self._store.create_office(office)
         self._changed()
-        self._audited(caller, "catalogue.office.create", f"office:{office.id}", context, None, _office(office))
+        self._audited(caller, "catalogue.office.create", f"office:{office.id}", context, None, office_record(office))
         return office
 
     def update_office(
@@ -111,7 +111,12 @@ class CatalogueAdmin:
         self._store.replace_office(wanted, current.version)
         self._changed()
         self._audited(
-            caller, "catalogue.office.update", f"office:{office_id}", context, _office(current), _office(wanted)
+            caller,
+            "catalogue.office.update",
+            f"office:{office_id}",
+            context,
+            office_record(current),
+            office_record(wanted),
         )
         # Capacity is resolved over the hours now in force (the caches above were dropped).
         affected, job = self._office_changed(wanted, False, context) if hours_changed else ([], None)
@@ -159,7 +164,9 @@ class CatalogueAdmin:
         self._check_service(service)
         self._store.create_service(service)
         self._changed()
-        self._audited(caller, "catalogue.service.create", f"service:{service.id}", context, None, _service(service))
+        self._audited(
+            caller, "catalogue.service.create", f"service:{service.id}", context, None, service_record(service)
+        )
         return service
 
     def update_service(
@@ -187,7 +194,12 @@ class CatalogueAdmin:
         self._store.replace_service(wanted, current.version)
         self._changed()
         self._audited(
-            caller, "catalogue.service.update", f"service:{service_id}", context, _service(current), _service(wanted)
+            caller,
+            "catalogue.service.update",
+            f"service:{service_id}",
+            context,
+            service_record(current),
+            service_record(wanted),
         )
         affected, job = self._service_disabled(service_id, False, context) if disabled else ([], None)
         return Saved(wanted, affected, job)
@@ -230,7 +242,7 @@ class CatalogueAdmin:
             details["before"] = json.dumps(before, ensure_ascii=False, sort_keys=True)
         self._audit.record(
             AuditEvent(
-                actor=_actor(caller),
+                actor=caller.actor,
                 action=action,
                 subject=subject,
                 outcome=Outcome.SUCCESS,
@@ -243,12 +255,6 @@ class CatalogueAdmin:
 
 def _allowed(caller: Principal) -> None:
     require(caller, Action.MANAGE_CATALOGUE, Resource(ResourceKind.CATALOGUE))
-
-
-def _actor(caller: Principal) -> Actor:
-    if caller.extra.get("system"):
-        return Actor.system(caller.subject)
-    return Actor(f"{caller.kind}:{caller.subject}", caller.audit_role)
 
 
 def _same_version(sent: int | None, stored: int, what: str) -> None:
@@ -267,16 +273,7 @@ def system_admin(component: str) -> Principal:
 
 def office_record(office: Office) -> dict[str, Any]:
     """An office as administrators read and write it (openapi ``AdminOffice``), and as its audit events show it."""
-    return {
-        "id": office.id,
-        "name": office.name.as_dict(),
-        "timezone": office.timezone,
-        "address": office.address,
-        "kinds": sorted(office.kinds),
-        "opening_hours": office.opening_hours.iso(),
-        "overflow_after_minutes": office.overflow_after_minutes,
-        "version": office.version,
-    }
+    return {**office.described(), "version": office.version}
 
 
 def service_record(service: Service) -> dict[str, Any]:
@@ -290,7 +287,3 @@ def service_record(service: Service) -> dict[str, Any]:
         "horizon_days": service.horizon_days,
         "version": service.version,
     }
-
-
-_office = office_record
-_service = service_record

@@ -305,7 +305,7 @@ def audited(
     """One audit event of a successful action by the caller on a citizen's data."""
     audit.record(
         AuditEvent(
-            actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+            actor=caller.actor,
             action=action,
             subject=subject,
             outcome=Outcome.SUCCESS,

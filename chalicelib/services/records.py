@@ -409,7 +409,7 @@ class RecordsService:
     ) -> None:
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"{caller.kind}:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action=action,
                 subject=f"record:{record['id']}",
                 outcome=Outcome.SUCCESS,

@@ -200,7 +200,7 @@ class StaffAdminService:
         self._store.set_link(record.username, link)
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"staff:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action=action,
                 subject=f"staff:{record.username}",
                 outcome=Outcome.SUCCESS,
@@ -236,7 +236,7 @@ class StaffAdminService:
     ) -> None:
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"staff:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action=action,
                 subject=f"staff:{username}",
                 outcome=Outcome.SUCCESS,

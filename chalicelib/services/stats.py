@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment, Status
-from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import AuditEvent, Outcome, RequestContext
 from chalicelib.domain.bounds import Window, agenda_window
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.stats import Figures, office_figures
@@ -80,7 +80,7 @@ class StatsService:
         )
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"staff:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action="stats.read",
                 subject=f"stats:{query.start.isoformat()}/{query.end.isoformat()}",
                 outcome=Outcome.SUCCESS,

@@ -28,7 +28,7 @@ from chalicelib.adapters.dynamo.trail import Cursor, Head
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain import trail
-from chalicelib.domain.audit import CITIZEN_PREFIX, Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import CITIZEN_PREFIX, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.bounds import MAX_TEXT, parse_period, text
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import id_number
@@ -223,7 +223,7 @@ class TrailService:
             result = replace(result, problems=(*result.problems, missing))
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"staff:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action="audit.verify",
                 subject=f"trail:{trail.format_time(start)}/{trail.format_time(end)}",
                 outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
@@ -330,7 +330,7 @@ class TrailService:
         }
         self._audit.record(
             AuditEvent(
-                actor=Actor(f"staff:{caller.subject}", caller.audit_role),
+                actor=caller.actor,
                 action=action,
                 subject=f"trail:{query.days[0]}/{query.days[-1]}",
                 outcome=Outcome.SUCCESS,

@@ -67,17 +67,7 @@ class DynamoAuthStore:
 
     def consume(self, challenge_id: str) -> bool:
         """Mark the challenge used; False if another request already did (a code works once)."""
-        m = self._model
-        try:
-            m(f"CHALLENGE#{challenge_id}", _ONE).update(
-                actions=[m.used.set(True)],
-                condition=m.pk.exists() & (m.used == False),  # noqa: E712
-            )
-        except UpdateError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
+        return use_once(self._model, f"CHALLENGE#{challenge_id}", _ONE)
 
     def set_pending(self, key: str, challenge_id: str, expires_at: int) -> None:
         m = self._model
@@ -164,3 +154,17 @@ class DynamoAuthStore:
                 return None
             raise
         return item.data.as_dict(), int(item.expires_at)
+
+
+def use_once(model: type[AuthItem], pk: str, sk: str) -> bool:
+    """Mark an item of the auth table used (a code, a link); False when it already was or is gone: it works once."""
+    try:
+        model(pk, sk).update(
+            actions=[model.used.set(True)],
+            condition=model.pk.exists() & (model.used == False),  # noqa: E712
+        )
+    except UpdateError as exc:
+        if condition_failed(exc):
+            return False
+        raise
+    return True

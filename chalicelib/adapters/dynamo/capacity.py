@@ -16,6 +16,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
+from chalicelib.adapters.dynamo.auth_store import use_once
 from chalicelib.adapters.dynamo.errors import condition_failed
 from chalicelib.adapters.dynamo.models import AuthItem, CatalogueItem
 
@@ -105,14 +106,4 @@ class DynamoCapacityState:
 
     def use_link(self, digest: str) -> bool:
         """Mark the link used; False when it already was (it works once)."""
-        m = self._auth
-        try:
-            m(f"ACTION#{digest}", "-").update(
-                actions=[m.used.set(True)],
-                condition=m.pk.exists() & (m.used == False),  # noqa: E712
-            )
-        except UpdateError as exc:
-            if condition_failed(exc):
-                return False
-            raise
-        return True
+        return use_once(self._auth, f"ACTION#{digest}", "-")
