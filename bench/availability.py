@@ -54,6 +54,7 @@ Week = dict[str, list[list[str]]]
 
 
 def _days(weekdays: str, *spans: tuple[str, str]) -> Week:
+    """ISO weekdays ("1" = Monday … "7" = Sunday), as stored schedules key them."""
     return {day: [list(span) for span in spans] for day in weekdays}
 
 
@@ -61,14 +62,14 @@ MORNING = ("09:00", "14:00")
 AFTERNOON = ("16:00", "19:00")  # OMAC opens on Thursday afternoons
 # The two demo OMAC agents (dev/demo/staff.json) plus these eight: ten, full-time, part-time and afternoon shifts.
 EXTRA_AGENTS: dict[str, Week] = {
-    "agent.omac3": _days("01234", MORNING),
-    "agent.omac4": _days("01234", MORNING),
-    "agent.omac5": {**_days("0124", MORNING), **_days("3", MORNING, AFTERNOON)},
-    "agent.omac6": _days("012", MORNING),
-    "agent.omac7": _days("1234", ("09:00", "13:00")),
-    "agent.omac8": _days("01234", ("10:00", "14:00")),
-    "agent.omac9": {**_days("0124", ("09:00", "12:00")), **_days("3", ("09:00", "12:00"), AFTERNOON)},
-    "agent.omac10": _days("234", MORNING),
+    "agent.omac3": _days("12345", MORNING),
+    "agent.omac4": _days("12345", MORNING),
+    "agent.omac5": {**_days("1235", MORNING), **_days("4", MORNING, AFTERNOON)},
+    "agent.omac6": _days("123", MORNING),
+    "agent.omac7": _days("2345", ("09:00", "13:00")),
+    "agent.omac8": _days("12345", ("10:00", "14:00")),
+    "agent.omac9": {**_days("1235", ("09:00", "12:00")), **_days("4", ("09:00", "12:00"), AFTERNOON)},
+    "agent.omac10": _days("345", MORNING),
 }
 
 
