@@ -4,6 +4,9 @@
   runs (signature, algorithm, audience, expiry, revocation, disabled account, staff idle time) and the caller's
   ``Principal`` is available to the view through ``principal()``. A route for the other kind of caller answers
   404, as if it did not exist.
+- ``auth="optional"``: public, but a bearer token sent along is verified the same way (a bad one is 401) and its
+  caller is ``signed_in()``; without one ``signed_in()`` is None (one-tap links: the link is the proof for
+  low-assurance services, an eID sign-in must come with it for the others).
 - Views may simply raise: every exception becomes problem+json in ``errors.from_exception`` (Chalice turns
   exceptions into its own 500 body before middleware sees them, so the mapping has to wrap the view).
 
@@ -27,7 +30,7 @@ from chalicelib.api.request import language_of
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.errors import NotFound
 
-Auth = Literal["any", "citizen", "staff"] | None
+Auth = Literal["any", "citizen", "staff", "optional"] | None
 
 _principal: ContextVar[Principal | None] = ContextVar("principal", default=None)
 
@@ -40,6 +43,11 @@ def principal() -> Principal:
     return current
 
 
+def signed_in() -> Principal | None:
+    """The caller of an ``auth="optional"`` route if a bearer token came with the request, else None."""
+    return _principal.get()
+
+
 class ApiBlueprint(Blueprint):
     def route(self, path: str, auth: Auth = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
         register = super().route(path, **kwargs)
@@ -49,7 +57,10 @@ class ApiBlueprint(Blueprint):
             def guarded(*args: Any, **kw: Any) -> Any:
                 token = None
                 try:
-                    if auth is not None:
+                    if auth == "optional":
+                        if self.current_request.headers.get("authorization"):
+                            token = _principal.set(self._authenticate("any"))
+                    elif auth is not None:
                         token = _principal.set(self._authenticate(auth))
                     return view(*args, **kw)
                 except Exception as exc:

@@ -183,3 +183,18 @@ def require(principal: Principal, action: Action, resource: Resource) -> None:
     if decision is Decision.NEEDS_ASSURANCE:
         raise InsufficientAssurance(max(resource.min_assurance, Assurance.SUBSTANTIAL, key=_rank))
     raise Forbidden("You may not do this.")
+
+
+def require_link_holder(caller: Principal | None, citizen: str, min_assurance: Assurance) -> None:
+    """Who may act through a one-tap link or a waitlist offer sent to ``citizen`` (the link is bound to them).
+
+    For a low-assurance service the link alone is the proof: it acts without sign-in. For a service that asks more,
+    the person first identifies with eID at the service's level (403 ``insufficient_assurance`` until then, which
+    the SPA answers by sending them through eID and back to the link), and the link then acts only for that same
+    person: anyone else is answered as if the link did not exist (404)."""
+    if min_assurance is Assurance.LOW:
+        return
+    if caller is None or not caller.is_citizen or not caller.assurance.satisfies(min_assurance):
+        raise InsufficientAssurance(max(min_assurance, Assurance.SUBSTANTIAL, key=_rank))
+    if caller.subject != citizen:
+        raise NotFound("Not found.")
