@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event
-
 from chalicelib.domain.appointments import Appointment
 
 
 def appointment_ics(
     appointment: Appointment, title: str, description: str, organizer_email: str, now: datetime
 ) -> bytes:
+    # Imported here: a cold start that sends no calendar file (most requests) does not load icalendar.
+    from icalendar import Alarm, Calendar, Event
+
     calendar = Calendar()
     calendar.add("prodid", "-//Videoatencio//Appointments//CA")
     calendar.add("version", "2.0")
