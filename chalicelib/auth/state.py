@@ -25,3 +25,6 @@ class Session:
     revoked: bool
     last_seen: int
     expires_at: int
+    # A staff session's account epoch when it began: a password set or reset since raises the account's, and the
+    # session (and a media node's participant holding it) is over.
+    epoch: int = 0

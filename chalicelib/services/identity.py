@@ -115,12 +115,15 @@ class Sessions:
             claims["office"] = account.office
         if account.session_epoch:
             claims["sep"] = account.session_epoch
-        return self._issue(account.username, "staff", self._staff_lifetime, claims)
+        return self._issue(account.username, "staff", self._staff_lifetime, claims, account.session_epoch)
 
-    def _issue(self, subject: str, kind: str, lifetime: timedelta, claims: dict[str, Any]) -> IssuedToken:
+    def _issue(
+        self, subject: str, kind: str, lifetime: timedelta, claims: dict[str, Any], epoch: int = 0
+    ) -> IssuedToken:
         issued = self._tokens.issue(subject, AUDIENCE_API, lifetime, claims)
         now = int(self._clock().timestamp())
-        self._store.put_session(Session(issued.token_id, subject, kind, False, now, int(issued.expires_at.timestamp())))
+        expires_at = int(issued.expires_at.timestamp())
+        self._store.put_session(Session(issued.token_id, subject, kind, False, now, expires_at, epoch))
         return issued
 
     def authenticate(self, authorization: str | None) -> Principal:
@@ -167,21 +170,22 @@ class Sessions:
         self._store.revoke_session(principal.token_id)
 
     def revoked(self, token_ids: Iterable[str]) -> list[str]:
-        """Of these sessions, those whose holder may no longer act: signed out, or a staff account since disabled.
+        """Of these sessions, those whose holder may no longer act: signed out, or a staff account since disabled
+        or given a new password (set or reset: its epoch moved on, as ``authenticate`` refuses such a token).
 
         A session whose record is gone has only run out its time (records outlive their tokens until the table's
         time to live removes them): not revoked, so a sign-in that expires during a call does not end the call.
         """
         revoked: list[str] = []
-        accounts: dict[str, bool] = {}
+        accounts: dict[str, int | None] = {}  # a staff account's current epoch, None when it may not act at all
         for token_id in dict.fromkeys(token_ids):
             session = self._store.get_session(token_id)
             if session is None:
                 continue
             if session.kind == "staff" and session.subject not in accounts:
                 account = self._staff.get(session.subject)
-                accounts[session.subject] = account is not None and account.enabled
-            if session.revoked or (session.kind == "staff" and not accounts[session.subject]):
+                accounts[session.subject] = account.session_epoch if account is not None and account.enabled else None
+            if session.revoked or (session.kind == "staff" and accounts[session.subject] != session.epoch):
                 revoked.append(token_id)
         return revoked
 

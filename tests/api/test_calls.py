@@ -22,6 +22,7 @@ from chalicelib.domain.calls import webhook_signature
 from dev.calls_now import DemoCall, seed_calls_now
 from dev.seed import DemoCounts
 from infra.resources import RESOURCES, physical_name
+from tests.api import test_staff_admin as staff_admin
 from tests.api.test_identity import body, citizen_token, get, post, staff_token
 from tests.zones import COUNCIL_ZONE
 
@@ -358,3 +359,24 @@ def test_a_failed_recording_shows_to_staff_raises_the_alarm_metric_and_enters_th
     failure = next(e for e in trail if e.action == "recording.failed")
     assert failure.outcome.value == "failure"
     assert failure.data_subject  # the citizen, by pseudonym: it shows in their access log
+
+
+NEW_PASSWORD = staff_admin.NEW_PASSWORD
+
+
+def test_a_node_learns_that_a_staff_password_was_reset(client: Client, now_calls: dict[str, DemoCall]) -> None:
+    register_node("node-a")
+    omac = now_calls["OMAC"]
+    agent_session = session_of(body(join(client, omac.appointment_id, staff_token(client, "agent.omac")))["join_token"])
+    assert body(ask_sessions(client, [agent_session])) == {"revoked": []}
+
+    # WHEN the agent sets a new password through a reset link an administrator sent
+    assert staff_admin.admin(client, "POST", "/admin/staff/agent.omac/password-reset").status_code == 202
+    email = get_container().staff.get("agent.omac")
+    assert email is not None
+    token = staff_admin.link_token(client, email.email)
+    activated = staff_admin.call(client, "POST", "/auth/staff/activate", {"token": token, "password": NEW_PASSWORD})
+    assert activated.status_code == 204
+
+    # THEN the node puts them out of the call, as the API already refuses their token
+    assert body(ask_sessions(client, [agent_session])) == {"revoked": [agent_session]}

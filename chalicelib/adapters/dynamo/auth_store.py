@@ -105,7 +105,7 @@ class DynamoAuthStore:
             _ONE,
             expires_at=session.expires_at,
             last_seen=session.last_seen,
-            data={"subject": session.subject, "kind": session.kind},
+            data={"subject": session.subject, "kind": session.kind, "epoch": session.epoch},
         ).save(condition=m.pk.does_not_exist())
 
     def get_session(self, token_id: str) -> Session | None:
@@ -122,6 +122,7 @@ class DynamoAuthStore:
             revoked=bool(item.revoked),
             last_seen=int(item.last_seen or 0),
             expires_at=int(item.expires_at),
+            epoch=int(data.get("epoch", 0)),
         )
 
     def touch_session(self, token_id: str, now: int) -> None:
