@@ -60,6 +60,12 @@ class Conflict(DomainError):
         self.extra = extra
 
 
+def version_conflict() -> Conflict:
+    """A change sent with a version that is no longer the stored one: someone saved meanwhile (409
+    ``version_conflict``), the one answer of every versioned write (offices, services, staff, schedules, holidays)."""
+    return Conflict("version_conflict", "Someone else changed this meanwhile: read it again and redo your change.")
+
+
 class Gone(DomainError):
     """What the request names existed once and is used up or expired for good (410): a single-use link."""
 

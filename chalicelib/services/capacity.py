@@ -35,7 +35,7 @@ from chalicelib.domain.capacity import (
     plan,
 )
 from chalicelib.domain.catalogue import Office, OfficeId, Text, WeeklyHours
-from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed, version_conflict
 from chalicelib.domain.scheduling import AgentSchedule, Availability, ScheduleException, parse_intervals
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
@@ -491,7 +491,7 @@ class CapacityService:
         if office != member["office"]:
             raise ValidationFailed([FieldError("office", "one_of", choices=member["office"] or "-")])
         if version != member["version"]:
-            raise _version_conflict(member["version"])
+            raise version_conflict()
         agent = self._agent(member, weekly.iso())
         if preview:
             return (
@@ -502,7 +502,7 @@ class CapacityService:
         before = self.schedule_json(member)
         schedule = {**(member["schedule"] or {}), str(office): weekly.iso()}
         if not self._staff.put_schedule(username, version, schedule, None):
-            raise _version_conflict(None)
+            raise version_conflict()
         after = {"office": office, "weekly": weekly.iso(), "version": version + 1}
         self._record_admin(caller, "staff.schedule", f"staff:{username}", context, before, after)
         handled = self.reconcile([(str(office), None)], "schedule", context, agent)
@@ -563,7 +563,7 @@ class CapacityService:
         kept_from = (self._booking.today() - timedelta(days=31)).isoformat()
         exceptions = sorted((e for e in exceptions if str(e.get("date", "")) >= kept_from), key=lambda e: e["date"])
         if not self._staff.put_schedule(username, member["version"], None, exceptions):
-            raise _version_conflict(None)
+            raise version_conflict()
 
     # --- holidays ---------------------------------------------------------------------------------------------------
     def _year(self, raw: object) -> int:
@@ -596,7 +596,7 @@ class CapacityService:
         offices = [o.id for o in self._booking.catalogue.offices()]
         current_items, current_version = self._holidays.year(year)
         if version != current_version:
-            raise _version_conflict(current_version)
+            raise version_conflict()
         current = self._holidays.calendar()
         proposed = current.with_year(year, items)
         targets: list[Target] = []
@@ -612,7 +612,7 @@ class CapacityService:
             ).as_json()
         saved = [h.as_json() for h in items]
         if not self._state.put_holiday_year(year, saved, version + 1):
-            raise _version_conflict(None)
+            raise version_conflict()
         self._record_admin(
             caller,
             "holidays.save",
@@ -651,11 +651,6 @@ class CapacityService:
 def _link_actor(appointment: Appointment) -> Actor:
     """The citizen, acting through their appointment's link (no sign-in: the link is the proof)."""
     return Actor(f"link:{appointment.id}", "citizen")
-
-
-def _version_conflict(current: int | None) -> Conflict:
-    extra = {} if current is None else {"current_version": current}
-    return Conflict("version_conflict", "Someone else changed this meanwhile: reload it and try again.", **extra)
 
 
 def _is_uuid(value: str) -> bool:

@@ -23,7 +23,7 @@ from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain.audit import AuditEvent, Outcome, RequestContext
 from chalicelib.domain.capacity import Handled
 from chalicelib.domain.catalogue import Office, Service, Text
-from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed, version_conflict
 from chalicelib.domain.procedures import REGISTRY
 from chalicelib.services.commands import OfficeChange, Parsed, ServiceChange
 from chalicelib.services.ports import AuditLog, CapacityRules, CatalogueStore
@@ -102,7 +102,7 @@ class CatalogueAdmin:
         if current is None:
             raise NotFound(f"There is no office {office_id}.")
         change = request.command()
-        _same_version(change.version, current.version, f"office {office_id}")
+        _same_version(change.version, current.version)
         wanted = replace(change.office, id=office_id, version=current.version + 1)
         self._check_kinds(wanted)
         hours_changed = (wanted.opening_hours, wanted.timezone) != (current.opening_hours, current.timezone)
@@ -182,7 +182,7 @@ class CatalogueAdmin:
         if current is None:
             raise NotFound(f"There is no service '{service_id}'.")
         change = request.command()
-        _same_version(change.version, current.version, f"service {service_id}")
+        _same_version(change.version, current.version)
         wanted = replace(change.service, id=service_id, version=current.version + 1)
         if wanted.office != current.office:
             # Its booked appointments hold agents of its office: another office's service is a new service.
@@ -257,9 +257,9 @@ def _allowed(caller: Principal) -> None:
     require(caller, Action.MANAGE_CATALOGUE, Resource(ResourceKind.CATALOGUE))
 
 
-def _same_version(sent: int | None, stored: int, what: str) -> None:
+def _same_version(sent: int | None, stored: int) -> None:
     if sent != stored:
-        raise Conflict("version_conflict", f"The {what} was changed by someone else: read it again.", version=stored)
+        raise version_conflict()
 
 
 def system_admin(component: str) -> Principal:

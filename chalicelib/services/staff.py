@@ -24,7 +24,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.capacity import Handled
-from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed, version_conflict
 from chalicelib.domain.passwords import password_problem
 from chalicelib.services.commands import NewStaff, Parsed, SetPassword, StaffChange
 from chalicelib.services.identity import Limits, RateLimiter, hash_password
@@ -108,7 +108,7 @@ class StaffAdminService:
         before = self._found(username)
         change = request.command()
         if change.version != before.version:
-            raise Conflict("version_conflict", "Someone else changed this member of staff since you read it.")
+            raise version_conflict()
         after = replace(
             before,
             name=change.name,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from chalicelib.adapters.dynamo.errors import written
 from chalicelib.adapters.dynamo.models import CatalogueItem
 from chalicelib.domain.catalogue import Assurance, Office, Service, Text, WeeklyHours
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, version_conflict
 
 LOG = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -145,4 +145,4 @@ class DynamoCatalogueRepository:
         same = (version == read_version) | version.does_not_exist() if read_version == 1 else version == read_version
         condition = self._model.id.exists() & same
         if not written(lambda: item.save(condition=condition), "The catalogue is unavailable."):
-            raise Conflict("version_conflict", f"The {kind.lower()} {key} was changed by someone else: read it again.")
+            raise version_conflict()

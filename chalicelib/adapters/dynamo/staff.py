@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ from chalicelib.adapters.dynamo.models import (
 )
 from chalicelib.auth.principal import Role
 from chalicelib.domain.catalogue import OfficeId, WeeklyHours
-from chalicelib.domain.errors import Conflict, DependencyUnavailable
+from chalicelib.domain.errors import Conflict, DependencyUnavailable, version_conflict
 from chalicelib.domain.scheduling import AgentSchedule, ScheduleException, parse_intervals
 from chalicelib.services.ports import StaffAccount, StaffLink, StaffRecord
 
@@ -109,9 +110,16 @@ def _schedule(item: StaffItem, office: OfficeId) -> AgentSchedule:
 
 
 _ONE = "-"
-VERSION_CONFLICT = ("version_conflict", "Someone else changed this member of staff since you read it: read it again.")
-LAST_ADMIN = ("last_admin", "This would leave no enabled administrator.")
-ALREADY_EXISTS = ("already_exists", "There is already a member of staff with this user name.")
+# What each write of a transaction answers when its condition fails (the stale version's is the one shared answer).
+Refusal = Callable[[], Conflict]
+
+
+def _last_admin() -> Conflict:
+    return Conflict("last_admin", "This would leave no enabled administrator.")
+
+
+def _already_exists() -> Conflict:
+    return Conflict("already_exists", "There is already a member of staff with this user name.")
 
 
 class DynamoStaffAdmin:
@@ -152,9 +160,9 @@ class DynamoStaffAdmin:
             token_purpose=link.purpose,
             token_expires=link.expires_at,
         )
-        writes: list[tuple[Any, tuple[str, str]]] = [
-            (lambda t: t.save(item, condition=m.username.does_not_exist()), ALREADY_EXISTS),
-            (lambda t: t.save(self._link_item(record.username, link)), ALREADY_EXISTS),
+        writes: list[tuple[Any, Refusal]] = [
+            (lambda t: t.save(item, condition=m.username.does_not_exist()), _already_exists),
+            (lambda t: t.save(self._link_item(record.username, link)), _already_exists),
         ]
         if record.enabled_admin:
             writes.append(self._count(+1))
@@ -173,8 +181,8 @@ class DynamoStaffAdmin:
         if end_sessions:
             actions.append(m.session_epoch.add(1))
         condition = m.username.exists() & _version_is(m, before.version)
-        writes: list[tuple[Any, tuple[str, str]]] = [
-            (lambda t: t.update(m(before.username), actions=actions, condition=condition), VERSION_CONFLICT)
+        writes: list[tuple[Any, Refusal]] = [
+            (lambda t: t.update(m(before.username), actions=actions, condition=condition), version_conflict)
         ]
         if before.enabled_admin != after.enabled_admin:
             writes.append(self._count(+1 if after.enabled_admin else -1))
@@ -189,8 +197,8 @@ class DynamoStaffAdmin:
         ]
         self._transact(
             [
-                (lambda t: t.update(m(username), actions=actions, condition=m.username.exists()), VERSION_CONFLICT),
-                (lambda t: t.save(self._link_item(username, link)), VERSION_CONFLICT),
+                (lambda t: t.update(m(username), actions=actions, condition=m.username.exists()), version_conflict),
+                (lambda t: t.save(self._link_item(username, link)), version_conflict),
             ]
         )
 
@@ -231,13 +239,13 @@ class DynamoStaffAdmin:
         return username, purpose
 
     # --- the count of enabled administrators ------------------------------------------------------------------
-    def _count(self, delta: int) -> tuple[Any, tuple[str, str]]:
+    def _count(self, delta: int) -> tuple[Any, Refusal]:
         """The counter's change in a transaction: a decrease only while another enabled administrator stays."""
         self._ensure_counter()
         c = self._counter
         condition = (c.admins > 1) if delta < 0 else c.username.exists()
         actions = [c.admins.add(delta)]
-        return (lambda t: t.update(c(STAFF_COUNTER_KEY), actions=actions, condition=condition), LAST_ADMIN)
+        return (lambda t: t.update(c(STAFF_COUNTER_KEY), actions=actions, condition=condition), _last_admin)
 
     def _ensure_counter(self) -> None:
         """Count the enabled administrators once, when no write has kept the count yet (the table was seeded)."""
@@ -266,7 +274,7 @@ class DynamoStaffAdmin:
             data={"username": username, "purpose": link.purpose},
         )
 
-    def _transact(self, writes: list[tuple[Any, tuple[str, str]]]) -> None:
+    def _transact(self, writes: list[tuple[Any, Refusal]]) -> None:
         """One all-or-nothing write; a failed condition becomes the Conflict its write names."""
         try:
             with TransactWrite(connection=connection_of(self._model)) as transaction:
@@ -276,10 +284,10 @@ class DynamoStaffAdmin:
             if exc.cause_response_code != "TransactionCanceledException":
                 raise DependencyUnavailable("The change could not be saved; nothing was changed.") from exc
             reasons = exc.cancellation_reasons or []
-            for (_, (code, detail)), reason in zip(writes, reasons, strict=False):
+            for (_, refusal), reason in zip(writes, reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
-                    raise Conflict(code, detail) from None
-            raise Conflict(*VERSION_CONFLICT) from None  # cancelled by another transaction on the same items
+                    raise refusal() from None
+            raise version_conflict() from None  # cancelled by another transaction on the same items
 
 
 def _version_is(m: type[StaffItem], version: int) -> Condition:
