@@ -360,14 +360,13 @@ def new_staff(body: dict[str, Any], *, offices: frozenset[str]) -> Parsed[NewSta
 def staff_change(body: dict[str, Any], *, offices: frozenset[str]) -> Parsed[StaffChange]:
     errors: list[FieldError] = []
     person = _staff_fields(body, offices, errors)
-    enabled, version = body.get("enabled"), body.get("version")
+    enabled = body.get("enabled")
     if not isinstance(enabled, bool):
         errors.append(FieldError("enabled", "boolean"))
-    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**31:
-        errors.append(FieldError("version", "version"))
+    version = version_field(body.get("version"), errors)
     if errors or person is None:
         return Parsed(None, tuple(errors))
-    return Parsed(StaffChange(*person, enabled=bool(enabled), version=int(str(version))))
+    return Parsed(StaffChange(*person, enabled=bool(enabled), version=version))
 
 
 def _staff_fields(
@@ -543,9 +542,8 @@ def _whole(
 
 
 def _version(body: dict[str, Any], errors: list[FieldError], *, required: bool) -> int | None:
-    if not required:
-        return None
-    return _whole(body, "version", errors, default=None, low=1, high=2**31)
+    """The version a change of a catalogue record read (a create sends none)."""
+    return version_field(body.get("version"), errors) if required else None
 
 
 # --- schedules, leave and holidays (issue 15) ---------------------------------------------------------------------
@@ -556,7 +554,8 @@ EXCEPTION_DAYS = 365
 
 
 def version_field(raw: object, errors: list[FieldError], low: int = 1) -> int:
-    """The version a write says it read (``low`` 0 for a holiday year never saved), or -1 and the field's error."""
+    """The version a write says it read (``low`` 0 for a holiday year never saved), or -1 and the field's error: the
+    one parser of every versioned write's ``version``, one error key."""
     if isinstance(raw, bool) or not isinstance(raw, int) or not low <= raw <= 10**9:
         errors.append(FieldError("version", "version"))
         return -1
