@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
+from typing import Any
 
 from chalicelib.domain.identifiers import masked
 from chalicelib.domain.procedures import REGISTRY
@@ -211,3 +213,19 @@ def pseudonymise(event: AuditEvent, pseudonym: Callable[[str], str]) -> AuditEve
         purpose=redact(event.purpose, pseudonym) if event.purpose is not None else None,
         details={key: redact(value, pseudonym) for key, value in event.details.items()},
     )
+
+
+def change_details(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, changed: Iterable[str] | None = None
+) -> dict[str, str]:
+    """The details of an administrator's change, in one shape for every admin write: ``before`` (``null`` for a
+    create) and ``after`` (``null`` for a removal) as sorted JSON, and ``changed``, the names of the fields that
+    differ (given by the caller when what it keeps in the trail leaves some out, e.g. a person's name and address)."""
+    if changed is None:
+        old, new = before or {}, after or {}
+        changed = sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+    return {
+        "before": json.dumps(before, ensure_ascii=False, sort_keys=True),
+        "after": json.dumps(after, ensure_ascii=False, sort_keys=True),
+        "changed": ",".join(changed),
+    }

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment, Status
-from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext, change_details
 from chalicelib.domain.bounds import BOOKING_HORIZON_DAYS
 from chalicelib.domain.calendar import FROM_API, Holiday, HolidayCalendar
 from chalicelib.domain.capacity import (
@@ -633,7 +633,13 @@ class CapacityService:
 
     # --- audit ------------------------------------------------------------------------------------------------------
     def _record_admin(
-        self, caller: Principal, action: str, subject: str, context: RequestContext, before: Any, after: Any
+        self,
+        caller: Principal,
+        action: str,
+        subject: str,
+        context: RequestContext,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
     ) -> None:
         self._audit.record(
             AuditEvent(
@@ -643,7 +649,7 @@ class CapacityService:
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose=PURPOSE,
-                details={"before": json.dumps(before, sort_keys=True), "after": json.dumps(after, sort_keys=True)},
+                details=change_details(before, after),
             )
         )
 

@@ -13,14 +13,13 @@ appointment would get.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
-from chalicelib.domain.audit import AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import AuditEvent, Outcome, RequestContext, change_details
 from chalicelib.domain.capacity import Handled
 from chalicelib.domain.catalogue import Office, Service, Text
 from chalicelib.domain.errors import FieldError, NotFound, ValidationFailed, version_conflict
@@ -237,9 +236,6 @@ class CatalogueAdmin:
         before: dict[str, Any] | None,
         after: dict[str, Any],
     ) -> None:
-        details = {"after": json.dumps(after, ensure_ascii=False, sort_keys=True)}
-        if before is not None:
-            details["before"] = json.dumps(before, ensure_ascii=False, sort_keys=True)
         self._audit.record(
             AuditEvent(
                 actor=caller.actor,
@@ -248,7 +244,7 @@ class CatalogueAdmin:
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose="catalogue",
-                details=details,
+                details=change_details(before, after),
             )
         )
 

@@ -14,15 +14,15 @@ administrators disabling each other at once cannot both succeed.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from chalicelib.auth import codes
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
-from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
+from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext, change_details
 from chalicelib.domain.capacity import Handled
 from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed, version_conflict
 from chalicelib.domain.passwords import password_problem
@@ -242,11 +242,7 @@ class StaffAdminService:
                 outcome=Outcome.SUCCESS,
                 context=context,
                 purpose=PURPOSE,
-                details={
-                    "before": _audit_view(before),
-                    "after": _audit_view(after),
-                    "changed": ",".join(_changed(before, after)),
-                },
+                details=change_details(_audit_view(before), _audit_view(after), _changed(before, after)),
             )
         )
 
@@ -262,16 +258,15 @@ def _changed(before: StaffRecord | None, after: StaffRecord) -> list[str]:
     return [f for f in _AUDITED if before is None or getattr(before, f) != getattr(after, f)]
 
 
-def _audit_view(record: StaffRecord | None) -> str:
+def _audit_view(record: StaffRecord | None) -> dict[str, Any] | None:
     """What the trail keeps of a member of staff: the user name and what they may do, not their name or address
     (``changed`` says whether those changed), never a password hash or a link (the record holds neither)."""
     if record is None:
-        return "null"
-    shown = {
+        return None
+    return {
         "username": record.username,
         "roles": list(record.roles),
         "office": record.office,
         "enabled": record.enabled,
         "version": record.version,
     }
-    return json.dumps(shown, ensure_ascii=False, sort_keys=True)
