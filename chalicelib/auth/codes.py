@@ -31,11 +31,13 @@ def contact_digest(pepper: bytes, destination: str) -> str:
     return hmac.new(pepper, f"contact:{destination}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def new_link_token() -> str:
-    """The secret of a single-use link (an invitation, a password reset): 256 bits, URL-safe."""
-    return secrets.token_urlsafe(32)
+def new_link_token(nbytes: int = 32) -> str:
+    """The secret of a link (an invitation, a password reset: 256 bits; a one-tap link or a waitlist offer an SMS
+    carries: 128 bits, 22 characters), URL-safe."""
+    return secrets.token_urlsafe(nbytes)
 
 
-def link_digest(pepper: bytes, token: str) -> str:
-    """How a link's token is stored and looked up: HMAC-SHA256 under the sign-in pepper, never the token itself."""
-    return hmac.new(pepper, f"staff-link:{token}".encode(), hashlib.sha256).hexdigest()
+def link_digest(pepper: bytes, token: str, purpose: str = "staff-link") -> str:
+    """How a link's token is stored and looked up: HMAC-SHA256 under the sign-in pepper, bound to the kind of link
+    (a staff link, a one-tap link, a waitlist offer), never the token itself."""
+    return hmac.new(pepper, f"{purpose}:{token}".encode(), hashlib.sha256).hexdigest()
