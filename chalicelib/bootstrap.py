@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         Outbox,
         Secrets,
     )
+    from chalicelib.services.preflight import PreflightService
     from chalicelib.services.procedures import ProcedureService
     from chalicelib.services.records import RecordsService
     from chalicelib.services.staff import StaffAdminService
@@ -339,6 +340,12 @@ class Container:
             self.sessions,
             records=self.records,
         )
+
+    @cached_property
+    def preflight(self) -> PreflightService:
+        from chalicelib.services.preflight import PreflightService
+
+        return PreflightService(self.booking, turn_configured=bool(self.settings.turn_urls))
 
     # --- procedures and documents -------------------------------------------------------------------------------
     @cached_property

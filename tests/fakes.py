@@ -19,6 +19,7 @@ from chalicelib.domain.calls import Call, MediaNode
 from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service, Text, WeeklyHours
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.identity_check import IdentityCheck
+from chalicelib.domain.preflight import Preflight
 from chalicelib.domain.trail import LogFileRef
 from chalicelib.services.ports import StaffAccount
 from tests.zones import COUNCIL_ZONE
@@ -533,6 +534,9 @@ class InMemoryBookingStore:
 
     def record_identity_check(self, appointment_id: str, check: IdentityCheck) -> bool:
         return self._change_booked(appointment_id, lambda a: replace(a, identity_check=check))
+
+    def record_preflight(self, appointment_id: str, preflight: Preflight) -> bool:
+        return self._change_booked(appointment_id, lambda a: replace(a, preflight=preflight))
 
     def raise_assurance(self, appointment_id: str, level: Assurance) -> bool:
         stored = self.appointments.get(appointment_id)

@@ -14,6 +14,7 @@ from chalicelib.domain.appointments import OUTCOMES, Appointment
 from chalicelib.domain.calls import IDLE_JSON, window
 from chalicelib.domain.files import content_disposition
 from chalicelib.domain.identifiers import masked
+from chalicelib.domain.preflight import summary as preflight_summary
 
 appointments = ApiBlueprint(__name__)
 
@@ -34,6 +35,7 @@ def appointment_json(
         "manage_url": manage_url,
         "call_window": {"opens_at": opening.opens_at.isoformat(), "closes_at": opening.closes_at.isoformat()},
         "call": call if call is not None else dict(IDLE_JSON),
+        "preflight": preflight_summary(appointment.preflight),
     }
     if staff_view:
         body["citizen"] = {"id_number_masked": masked(appointment.citizen), "name": appointment.citizen_name}

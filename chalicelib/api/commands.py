@@ -24,6 +24,7 @@ from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel, destination, id_number
 from chalicelib.domain.identity_check import CheckMethod
 from chalicelib.domain.instalments import InstalmentRules
+from chalicelib.domain.preflight import Report, parse_report
 from chalicelib.domain.procedures import REGISTRY
 from chalicelib.services.commands import (
     AddAttachment,
@@ -309,6 +310,13 @@ def identity_check(body: dict[str, Any]) -> Parsed[CheckMethod]:
     elif matches is not True:
         errors.append(FieldError("matches", "identity_matches"))
     return Parsed(None, tuple(errors)) if errors else Parsed(CheckMethod(str(method)))
+
+
+def preflight(body: dict[str, Any]) -> Parsed[Report]:
+    """A pre-flight check's report: its rules of what may be reported live with the check (``parse_report``)."""
+    errors: list[FieldError] = []
+    report = _gather(errors, parse_report, body)
+    return Parsed(None, tuple(errors)) if report is None else Parsed(report)
 
 
 def verify_period(body: dict[str, Any], *, today: date, zone: ZoneInfo) -> Parsed[VerifyPeriod]:

@@ -45,6 +45,7 @@ class Action(StrEnum):
     LEGAL_HOLD = "legal_hold"  # place or release a legal hold on a recording or document
     VIEW_STATS = "view_stats"  # the supervisor's figures (counts and times, no personal data)
     VIEW_REBOOKING = "view_rebooking"  # the appointments waiting for their citizen to choose another time
+    CHECK_DEVICES = "check_devices"  # the citizen's pre-flight check of their own camera, microphone and connection
 
 
 class ResourceKind(StrEnum):
@@ -87,14 +88,27 @@ class InsufficientAssurance(DomainError):
         self.required = required
 
 
-_CITIZEN_OWN = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.CONFIRM, Action.VIEW_ACCESS_LOG}
+_CITIZEN_OWN = {
+    Action.VIEW,
+    Action.CHANGE,
+    Action.JOIN_CALL,
+    Action.CONFIRM,
+    Action.VIEW_ACCESS_LOG,
+    Action.CHECK_DEVICES,
+}
 _CASE_RESOURCES = {ResourceKind.APPOINTMENT, ResourceKind.PROCEDURE, ResourceKind.DOCUMENT}
 _AGENT_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.RECORD_OUTCOME, Action.RUN_PROCEDURE}
 _SUPERVISOR_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL}
 # What can be done to each kind of case: someone who can see the case but may not do one of these is refused
 # (403); asking for an action that does not apply to that kind of case is answered as if it did not exist (404).
 _APPLICABLE = {
-    ResourceKind.APPOINTMENT: {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.RECORD_OUTCOME},
+    ResourceKind.APPOINTMENT: {
+        Action.VIEW,
+        Action.CHANGE,
+        Action.JOIN_CALL,
+        Action.RECORD_OUTCOME,
+        Action.CHECK_DEVICES,
+    },
     ResourceKind.PROCEDURE: {Action.VIEW, Action.RUN_PROCEDURE, Action.CONFIRM},
     ResourceKind.DOCUMENT: {Action.VIEW},
 }

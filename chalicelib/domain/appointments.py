@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from chalicelib.domain.catalogue import Assurance, OfficeId
 from chalicelib.domain.identity_check import IdentityCheck, identity_basis
+from chalicelib.domain.preflight import Preflight
 
 
 class Status(StrEnum):
@@ -59,6 +60,8 @@ class Appointment:
     identity_check: IdentityCheck | None = None
     # While ``needs_rebooking``: since when and why ({"since": ISO time, "reason": "leave" | ...}).
     rebooking: dict[str, str] | None = None
+    # The citizen's latest pre-flight check of their devices and connection (chalicelib/domain/preflight.py).
+    preflight: Preflight | None = None
 
     @property
     def is_active(self) -> bool:

@@ -20,6 +20,7 @@ from chalicelib.domain.calls import Call, MediaNode
 from chalicelib.domain.capacity import Handled
 from chalicelib.domain.catalogue import Assurance, Office, OfficeId, Service
 from chalicelib.domain.identity_check import IdentityCheck
+from chalicelib.domain.preflight import Preflight
 from chalicelib.domain.procedures.base import DocumentDraft, Issuance
 
 
@@ -204,6 +205,8 @@ class BookingStore(Protocol):
     def record_identity_check(self, appointment_id: str, check: IdentityCheck) -> bool: ...
 
     def raise_assurance(self, appointment_id: str, level: Assurance) -> bool: ...
+
+    def record_preflight(self, appointment_id: str, preflight: Preflight) -> bool: ...
 
 
 class AuthStore(Protocol):

@@ -122,6 +122,8 @@ APPOINTMENT_LIST = expect(code=("2xx+", "2xx-"), eid=("2xx+", "2xx-"), impostor=
 DOCUMENT_LIST = expect(code=("2xx+", "404"), eid=("2xx+", "404"), agent="2xx+", supervisor="2xx+")
 # Booking: a citizen for themselves, staff of the service's office (and supervisors) for a citizen.
 BOOKING = expect("403", anonymous="401", code="2xx", eid="2xx", impostor="2xx", agent="2xx", supervisor="2xx")
+# The citizen's own device check: its owner only; staff who can see the case are refused (it is not their devices).
+OWNER_CHECK = expect(code=OWN_ONLY, eid=OWN_ONLY, agent="403", supervisor="403")
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,12 @@ SERVICE_BODY = {
 }
 NEW_SERVICE = {"id": "{new_service}", **SERVICE_BODY}
 DNI_SHOWN = {"method": "dni_shown", "matches": True}
+PREFLIGHT = {
+    "camera": True,
+    "microphone": True,
+    "speaker": True,
+    "network": {"down_kbps": 2000, "up_kbps": 900, "rtt_ms": 60, "media_node": True, "turn": "not_configured"},
+}
 NEW_STAFF = {"username": "-", "name": "Matrix Person", "email": "m@example.org", "roles": ["agent"], "office": "OMAC"}
 OFFICES = frozenset({"OMAC", "OGAT"})
 SCHEDULE = {"office": "OMAC", "weekly": {"1": [["09:00", "14:00"]]}, "version": "{version}"}
@@ -200,6 +208,8 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/appointments/{appointment_id}/reschedule", CASE_CHANGE, body=TO_SLOT, fresh="upcoming"),
     Row("POST", "/appointments/{appointment_id}/outcome", CASE_AGENT_WORK, body=COMPLETED, fresh="appointment"),
     Row("POST", "/appointments/{appointment_id}/call", CASE_READ, fresh="appointment"),
+    Row("GET", "/appointments/{appointment_id}/preflight", CASE_READ),
+    Row("PUT", "/appointments/{appointment_id}/preflight", OWNER_CHECK, body=PREFLIGHT),
     Row("GET", "/appointments/{appointment_id}/procedure-form", PROCEDURE_WORK),
     Row("POST", "/appointments/{appointment_id}/identity-check", PROCEDURE_WORK, body=DNI_SHOWN, fresh="appointment"),
     # Its appointment's citizen had their DNI checked in the call (a residence certificate holds register data).

@@ -43,6 +43,7 @@ from chalicelib.domain.appointments import HELD, Appointment, Contact, Status
 from chalicelib.domain.catalogue import Assurance, OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.identity_check import IdentityCheck
+from chalicelib.domain.preflight import Preflight
 
 TRANSACTION_ATTEMPTS = 3
 MAX_CONTACTS = 2  # verified contacts per ID number that may hold active bookings at once
@@ -91,6 +92,7 @@ def to_item(model: type[AppointmentItem], a: Appointment) -> AppointmentItem:
         citizen_assurance=a.citizen_assurance.value,
         identity_check=a.identity_check.to_item() if a.identity_check is not None else None,
         rebooking=dict(a.rebooking) if a.rebooking else None,
+        preflight=a.preflight.to_item() if a.preflight is not None else None,
     )
 
 
@@ -119,6 +121,7 @@ def from_item(item: AppointmentItem, zone: tzinfo) -> Appointment:
         citizen_assurance=Assurance(item.citizen_assurance or Assurance.LOW.value),
         identity_check=IdentityCheck.from_item(item.identity_check.as_dict()) if item.identity_check else None,
         rebooking={str(k): str(v) for k, v in item.rebooking.as_dict().items()} if item.rebooking else None,
+        preflight=Preflight.from_item(item.preflight.as_dict()) if item.preflight else None,
     )
 
 
@@ -462,6 +465,13 @@ class DynamoBookingStore:
         model = self._appointments
         return self._update_if(
             appointment_id, [model.identity_check.set(check.to_item())], model.status == Status.BOOKED.value
+        )
+
+    def record_preflight(self, appointment_id: str, preflight: Preflight) -> bool:
+        """Store the citizen's latest check while the appointment is booked; False when it no longer is."""
+        model = self._appointments
+        return self._update_if(
+            appointment_id, [model.preflight.set(preflight.to_item())], model.status == Status.BOOKED.value
         )
 
     def raise_assurance(self, appointment_id: str, level: Assurance) -> bool:

@@ -362,6 +362,7 @@ class AppointmentItem(Model):
     citizen_assurance = UnicodeAttribute(null=True)
     identity_check: MapAttribute[str, Any] = MapAttribute(null=True)
     rebooking: MapAttribute[str, Any] = MapAttribute(null=True)  # while needs_rebooking: {since, reason}
+    preflight: MapAttribute[str, Any] = MapAttribute(null=True)  # the citizen's latest device and connection check
 
 
 class BookingItem(Model):
