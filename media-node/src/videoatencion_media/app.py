@@ -25,6 +25,7 @@ from videoatencion_media.cors import cors_middleware
 from videoatencion_media.engine import RoomMedia
 from videoatencion_media.limits import SignallingLimits
 from videoatencion_media.metrics import LoopLagMonitor, MetricsSnapshot, process_usage
+from videoatencion_media.probe import add_probe_routes
 from videoatencion_media.problems import problem_middleware, problem_response
 from videoatencion_media.recording import RoomRecorder
 from videoatencion_media.registry import Load, NodeRegistration
@@ -202,6 +203,7 @@ def create_app(
     app.cleanup_ctx.append(_node_services)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
+    add_probe_routes(app, config)
     signalling = Signalling(
         rooms,
         verifier,
