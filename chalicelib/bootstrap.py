@@ -345,7 +345,9 @@ class Container:
     def preflight(self) -> PreflightService:
         from chalicelib.services.preflight import PreflightService
 
-        return PreflightService(self.booking, turn_configured=bool(self.settings.turn_urls))
+        return PreflightService(
+            self.booking, turn_configured=bool(self.settings.turn_urls), probe=self.calls.probe_target
+        )
 
     # --- procedures and documents -------------------------------------------------------------------------------
     @cached_property

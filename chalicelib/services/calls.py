@@ -43,6 +43,7 @@ from chalicelib.services.ports import AuditLog, CallStore, Secrets
 from chalicelib.services.records import RecordsService
 
 SAVE_ATTEMPTS = 5
+PROBE_CREDENTIAL_MINUTES = 10  # a pre-flight check takes a minute or two
 # A node asks about the sessions of the people in its rooms: at most four per room, a few hundred rooms per node.
 MAX_SESSIONS_PER_CHECK = 1000
 
@@ -175,12 +176,20 @@ class CallService:
                 return room
         raise DependencyUnavailable("The call could not be set up; try again in a moment.")
 
-    def _ice_servers(self, user: str, now: datetime) -> list[dict[str, Any]]:
+    def probe_target(self, appointment: Appointment) -> dict[str, Any]:
+        """Where a citizen's browser measures its connection for the pre-flight check: the node a call would go to
+        now (None when none is healthy) and the ICE servers it would get, TURN credentials valid for minutes."""
+        now = self._clock()
+        node = choose_node(self._store.nodes(), int(now.timestamp()))
+        servers = self._ice_servers(f"preflight-{appointment.id}", now, minutes=PROBE_CREDENTIAL_MINUTES)
+        return {"media_url": node.url if node is not None else None, "ice_servers": servers}
+
+    def _ice_servers(self, user: str, now: datetime, minutes: int | None = None) -> list[dict[str, Any]]:
         servers: list[dict[str, Any]] = []
         if self._settings.stun_urls:
             servers.append({"urls": list(self._settings.stun_urls)})
         if self._settings.turn_urls:
-            expires = int(now.timestamp()) + self._settings.turn_credential_minutes * 60
+            expires = int(now.timestamp()) + (minutes or self._settings.turn_credential_minutes) * 60
             secret = self._secrets.get(self._settings.turn_secret_parameter).encode()
             username, credential = turn_credentials(secret, user, expires)
             servers.append({"urls": list(self._settings.turn_urls), "username": username, "credential": credential})

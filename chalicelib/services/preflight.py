@@ -26,6 +26,8 @@ class PreflightView:
     appointment: Appointment
     preflight: Preflight | None
     checklist: list[dict[str, str]]
+    # For the citizen about to run the check: the media node to measure against and the ICE servers to try.
+    probe: dict[str, Any] | None = None
 
 
 class PreflightService:
@@ -33,16 +35,20 @@ class PreflightService:
         self,
         booking: BookingService,
         turn_configured: bool,
+        probe: Callable[[Appointment], dict[str, Any]],
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self._booking = booking
         self._turn_configured = turn_configured
+        self._probe = probe
         self._clock = clock or booking.now
 
     def view(self, caller: Principal, appointment_id: str) -> PreflightView:
-        """The appointment's latest check (None: not done) and its checklist: its owner's, or its office's staff."""
+        """The appointment's latest check (None: not done) and its checklist: its owner's, or its office's staff.
+        Its citizen also gets where to measure, while the appointment is booked."""
         appointment = self._booking.get(caller, appointment_id)
-        return PreflightView(appointment, appointment.preflight, self.checklist(appointment))
+        probe = self._probe(appointment) if caller.is_citizen and appointment.is_active else None
+        return PreflightView(appointment, appointment.preflight, self.checklist(appointment), probe)
 
     def record(self, caller: Principal, appointment_id: str, request: Parsed[Report]) -> PreflightView:
         """The citizen's own check (staff are refused: the check is of the citizen's devices)."""
@@ -76,4 +82,5 @@ class PreflightService:
 def view_json(view: PreflightView) -> dict[str, Any]:
     """The API's answer: the result (``not_done`` until the first check) and the checklist."""
     body = view.preflight.to_json() if view.preflight is not None else {"result": "not_done"}
-    return {"appointment_id": view.appointment.id, **body, "documents": view.checklist}
+    probe = {"probe": view.probe} if view.probe is not None else {}
+    return {"appointment_id": view.appointment.id, **body, "documents": view.checklist, **probe}

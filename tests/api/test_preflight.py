@@ -11,6 +11,7 @@ from chalice.test import Client
 
 from chalicelib.bootstrap import get_container
 from dev.seed import DemoCounts
+from tests.api.test_calls import register_node
 from tests.api.test_identity import body, citizen_token, get, staff_token
 from tests.api.test_procedures import EMAIL, appointment
 from tests.zones import COUNCIL_ZONE
@@ -130,3 +131,20 @@ def test_a_one_tap_link_stores_the_check_for_its_appointment(client: Client, oma
     assert stored is not None
     assert stored.preflight is not None
     assert stored.preflight.result.value == "no_microphone"
+
+
+def test_the_citizen_is_told_where_to_measure_and_staff_are_not(client: Client, omac: str) -> None:
+    # GIVEN a healthy media node and none at all
+    token = citizen_token(client, to=EMAIL)
+    nobody = body(get(client, f"/appointments/{omac}/preflight", token))["probe"]
+    url = register_node("node-a")
+
+    # WHEN the citizen and the agent read the check
+    found = body(get(client, f"/appointments/{omac}/preflight", token))
+    agent = body(get(client, f"/appointments/{omac}/preflight", staff_token(client)))
+
+    # THEN the citizen gets the node a call would use now (none while none is healthy), the agent no probe
+    assert nobody["media_url"] is None
+    assert found["probe"]["media_url"] == url
+    assert isinstance(found["probe"]["ice_servers"], list)
+    assert "probe" not in agent
