@@ -95,9 +95,10 @@ def short_when(local: datetime, lang: str) -> str:
 
 
 def appointment_sms(kind: str, lang: str, service: str, local: datetime, link: str) -> str:
-    """The SMS for an appointment (booked, changed, cancelled, reminder): at most two segments."""
+    """The SMS for an appointment (booked, changed, cancelled, reminder...): one GSM-7 segment when the name allows
+    it, at most two always."""
     when_text = short_when(local, lang)
-    return sms.fit(
+    return sms.fit_short(
         lambda name: plain(say(f"sms.appointment.{kind}", lang, service=name, when=when_text, link=link)),
         plain(service),
     )
