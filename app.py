@@ -13,6 +13,7 @@ from chalicelib.api.auth import auth
 from chalicelib.api.calls import calls
 from chalicelib.api.capacity import capacity
 from chalicelib.api.health import health
+from chalicelib.api.links import links
 from chalicelib.api.preflight import preflight
 from chalicelib.api.procedures import procedures
 from chalicelib.api.records import records
@@ -34,6 +35,7 @@ app.register_blueprint(stats)
 app.register_blueprint(staff)
 app.register_blueprint(admin)
 app.register_blueprint(capacity)
+app.register_blueprint(links)
 app.register_blueprint(preflight)
 
 

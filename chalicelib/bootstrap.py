@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.services.catalogue_admin import CatalogueAdmin
     from chalicelib.services.documents import DocumentService
     from chalicelib.services.identity import CitizenSignIn, Limits, Sessions, StaffSignIn
+    from chalicelib.services.links import LinkService
     from chalicelib.services.ports import (
         AuditLog,
         BookingStore,
@@ -280,6 +281,29 @@ class Container:
         )
         # Read when asked, so the call service (built on this one) is only made when needed.
         service.call_started = lambda appointment_id: self.calls.has_started(appointment_id)
+        service.links = _LazyLinks(self)
+        return service
+
+    @cached_property
+    def links(self) -> LinkService:
+        """One-tap links (join, cancel, change; the pre-flight check registers "preflight" on this service)."""
+        from chalicelib.adapters.dynamo.links import DynamoLinkStore
+        from chalicelib.adapters.dynamo.models import AuthItem
+        from chalicelib.services.identity import RateLimiter
+        from chalicelib.services.links import LinkLimits, LinkService
+
+        limits = self.limits
+        service = LinkService(
+            DynamoLinkStore(self._table(AuthItem, self.settings.table_auth)),
+            self.booking,
+            self.sessions,
+            self.audit,
+            self.pepper,
+            RateLimiter(self.auth_store, limits, self.pepper),
+            LinkLimits(limits.link_lookups_per_source_ip, limits.link_uses_per_source_ip),
+            self.settings.public_base_url,
+        )
+        service.register("preflight", lambda appointment, body: self.preflight.perform_by_link(appointment, dict(body)))
         return service
 
     # --- capacity: schedules, leave, holidays, needs rebooking ---------------------------------------------------
@@ -511,6 +535,20 @@ class Container:
             self.council_zone,
             lambda: [o.id for o in self.catalogue.offices()],
         )
+
+
+class _LazyLinks:
+    """The link service as the booking service sees it, made when a message first needs a link (the link service
+    is built on the booking service)."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def issue(self, appointment: Any, action: str) -> str:
+        return self._container.links.issue(appointment, action)
+
+    def supports(self, action: str) -> bool:
+        return self._container.links.supports(action)
 
 
 @functools.cache

@@ -110,7 +110,7 @@ def list_appointments() -> Response:
     return json_response({"items": _many(found), "next": None}, headers=NO_STORE)
 
 
-@appointments.route("/appointments/{appointment_id}", methods=["GET"], auth="any")
+@appointments.route("/appointments/{appointment_id}", methods=["GET"], auth="any", scoped=True)
 def get_appointment(appointment_id: str) -> Response:
     return json_response(_json(get_container().booking.get(principal(), appointment_id)), headers=NO_STORE)
 

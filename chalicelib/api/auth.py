@@ -86,7 +86,7 @@ def staff_login() -> Response:
     return json_response(_token_body(issued.token, issued.expires_in), headers=NO_STORE)
 
 
-@auth.route("/auth/logout", methods=["POST"], auth="any")
+@auth.route("/auth/logout", methods=["POST"], auth="any", scoped=True)
 def logout() -> Response:
     from chalicelib.domain.audit import AuditEvent, Outcome
 

@@ -7,6 +7,9 @@
 - ``auth="optional"``: public, but a bearer token sent along is verified the same way (a bad one is 401) and its
   caller is ``signed_in()``; without one ``signed_in()`` is None (one-tap links: the link is the proof for
   low-assurance services, an eID sign-in must come with it for the others).
+- A session a one-tap "join" link opened (``Principal.scope``) is accepted only by routes declared ``scoped=True``
+  (the call page's: its appointment, joining its call); every other route answers it 404, except an
+  ``auth="optional"`` one, which takes it for nobody signed in. The policy also keeps it to its one appointment.
 - Views may simply raise: every exception becomes problem+json in ``errors.from_exception`` (Chalice turns
   exceptions into its own 500 body before middleware sees them, so the mapping has to wrap the view).
 
@@ -49,7 +52,9 @@ def signed_in() -> Principal | None:
 
 
 class ApiBlueprint(Blueprint):
-    def route(self, path: str, auth: Auth = None, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+    def route(
+        self, path: str, auth: Auth = None, scoped: bool = False, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Any]:
         register = super().route(path, **kwargs)
 
         def decorator(view: Callable[..., Any]) -> Any:
@@ -59,9 +64,12 @@ class ApiBlueprint(Blueprint):
                 try:
                     if auth == "optional":
                         if self.current_request.headers.get("authorization"):
-                            token = _principal.set(self._authenticate("any"))
+                            caller = self._authenticate("any", True)
+                            # A join link's session proves nothing about who is asking: as if nobody signed in.
+                            if caller.scope is None or scoped:
+                                token = _principal.set(caller)
                     elif auth is not None:
-                        token = _principal.set(self._authenticate(auth))
+                        token = _principal.set(self._authenticate(auth, scoped))
                     return view(*args, **kw)
                 except Exception as exc:
                     return errors.from_exception(exc, language_of(self.current_request))
@@ -73,11 +81,13 @@ class ApiBlueprint(Blueprint):
 
         return decorator
 
-    def _authenticate(self, auth: str) -> Principal:
+    def _authenticate(self, auth: str, scoped: bool) -> Principal:
         from chalicelib.bootstrap import get_container
 
         caller = get_container().sessions.authenticate(self.current_request.headers.get("authorization"))
         if (auth == "citizen" and not caller.is_citizen) or (auth == "staff" and not caller.is_staff):
+            raise NotFound("There is no such resource.")
+        if caller.scope is not None and not scoped:
             raise NotFound("There is no such resource.")
         return caller
 

@@ -11,7 +11,7 @@ from chalicelib.bootstrap import get_container
 calls = ApiBlueprint(__name__)
 
 
-@calls.route("/appointments/{appointment_id}/call", methods=["POST"], auth="any")
+@calls.route("/appointments/{appointment_id}/call", methods=["POST"], auth="any", scoped=True)
 def join_call(appointment_id: str) -> Response:
     """A room on a media node, a join token for it (2 minutes to use) and the ICE servers; ask again to reconnect."""
     service = get_container().calls

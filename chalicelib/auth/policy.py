@@ -122,7 +122,16 @@ def owns(principal: Principal, resource: Resource) -> bool:
     return principal.contact is not None and principal.contact == resource.owner_contact
 
 
+# What a session opened by a one-tap "join" link may do: see and join its own appointment, nothing else.
+_SCOPED = {Action.VIEW, Action.JOIN_CALL}
+
+
 def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
+    if principal.scope is not None:
+        # The link that opened it was bound to this appointment: the appointment, not an address, is the proof.
+        in_scope = resource.kind is ResourceKind.APPOINTMENT and resource.id == principal.scope
+        mine = principal.is_citizen and resource.owner == principal.subject
+        return Decision.ALLOW if in_scope and mine and action in _SCOPED else Decision.HIDDEN
     if principal.is_citizen:
         if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
             ok = principal.assurance.satisfies(resource.min_assurance)

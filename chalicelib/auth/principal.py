@@ -26,7 +26,8 @@ class Principal:
     """A signed-in person.
 
     Citizens: ``subject`` is their ID number; ``contact`` is the keyed hash of the address a one-time code reached
-    (what a code proves), absent for eID sign-ins (which prove the identity itself). Staff: ``subject`` is the
+    (what a code proves), absent for eID sign-ins (which prove the identity itself); ``scope`` limits a session a
+    join link opened to its appointment. Staff: ``subject`` is the
     username, ``office`` the office an agent serves.
     """
 
@@ -40,6 +41,9 @@ class Principal:
     name: str | None = None
     contact: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # A session a one-tap "join" link opened: the id of the one appointment it may view and join, nothing else
+    # (chalicelib/auth/policy.py, and ``scoped=True`` on the few routes that accept it: chalicelib/api/blueprint.py).
+    scope: str | None = None
 
     @property
     def is_citizen(self) -> bool:

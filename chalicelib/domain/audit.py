@@ -24,7 +24,7 @@ from chalicelib.domain.procedures import REGISTRY
 # reader's language (web/src/i18n/records/*.json; tests/unit/test_audit_vocabulary.py checks both ways). A new action
 # is added here with its labels. procedure.{type} comes from the procedure registry (a new procedure needs only its
 # labels); the other families built from a variable are spelled out: appointment.outcome.{status},
-# appointment.reminder.{1h,24h}, and call.{kind} for the room events kept.
+# appointment.reminder.{1h,24h,preflight}, and call.{kind} for the room events kept.
 AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
     {
         "auth.otp.request",
@@ -44,6 +44,8 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "appointment.outcome.no_show",
         "appointment.reminder.1h",
         "appointment.reminder.24h",
+        "appointment.reminder.preflight",
+        "link.used",
         "call.join",
         "call.waiting",
         "call.admitted",

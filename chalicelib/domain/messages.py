@@ -26,7 +26,9 @@ __all__ = [
     "when",
 ]
 
-APPOINTMENT_KINDS = ("booked", "changed", "cancelled", "reminder", "needs_rebooking", "withdrawn")
+APPOINTMENT_KINDS = ("booked", "changed", "cancelled", "reminder", "needs_rebooking", "withdrawn", "preflight")
+# The one-tap links an email lists after its text, in this order (``email.link.<action>``).
+EMAIL_LINK_ORDER = ("join", "change", "cancel")
 
 
 def code_message(code: str, minutes: int, lang: str) -> tuple[str, str]:
@@ -51,10 +53,16 @@ def when(local: datetime, lang: str) -> str:
     )
 
 
-def appointment_message(kind: str, lang: str, service: str, local: datetime, link: str) -> tuple[str, str]:
+def appointment_message(
+    kind: str, lang: str, service: str, local: datetime, link: str, links: dict[str, str] | None = None
+) -> tuple[str, str]:
+    """(subject, body); ``links``: the one-tap links (join, change, cancel) listed after the text, one a line."""
     values = {"service": service, "when": when(local, lang), "link": link}
     subject = say(f"email.appointment.{kind}.subject", lang, **values)
-    return subject, say(f"email.appointment.{kind}.body", lang, **values)
+    body = say(f"email.appointment.{kind}.body", lang, **values)
+    given = links or {}
+    lines = [say(f"email.link.{action}", lang, link=given[action]) for action in EMAIL_LINK_ORDER if action in given]
+    return subject, "\n\n".join([body, "\n".join(lines)]) if lines else body
 
 
 # --- SMS ---------------------------------------------------------------------------------------------------------
@@ -87,9 +95,10 @@ def short_when(local: datetime, lang: str) -> str:
 
 
 def appointment_sms(kind: str, lang: str, service: str, local: datetime, link: str) -> str:
-    """The SMS for an appointment (booked, changed, cancelled, reminder): at most two segments."""
+    """The SMS for an appointment (booked, changed, cancelled, reminder...): one GSM-7 segment when the name allows
+    it, at most two always."""
     when_text = short_when(local, lang)
-    return sms.fit(
+    return sms.fit_short(
         lambda name: plain(say(f"sms.appointment.{kind}", lang, service=name, when=when_text, link=link)),
         plain(service),
     )

@@ -84,3 +84,13 @@ def fit(compose: Callable[[str], str], value: str, max_segments: int = MAX_SEGME
         if fits(text, max_segments):
             return text
     raise ValueError("the SMS does not fit even without the name")
+
+
+def fit_short(compose: Callable[[str], str], value: str) -> str:
+    """Like ``fit``, but one GSM-7 segment when the whole name allows it (written in the GSM alphabet if it has to
+    be): a text in one segment costs less and never arrives in pieces. Else the name whole, in two."""
+    for candidate in (value, to_gsm7(value)):
+        text = compose(candidate)
+        if segments(text) == 1:
+            return text
+    return fit(compose, value)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
@@ -29,6 +30,22 @@ from chalicelib.services.ports import Attachment, AuditLog, BookingStore, Messag
 
 MAX_RANGE_DAYS = 62
 REMINDERS = (("1h", timedelta(hours=1)), ("24h", timedelta(hours=24)))
+# The pre-flight check's reminder: sent once, between 48 and 24 hours before (not later: the day-before reminder
+# and the check's own page cover that).
+PREFLIGHT = ("preflight", timedelta(hours=48), timedelta(hours=24))
+# Which one-tap links each message carries: the email every useful one, the SMS the one that matters most (an SMS
+# stays within one segment where it can).
+EMAIL_LINKS = {"booked": ("join", "change", "cancel"), "changed": ("join", "change", "cancel")}
+EMAIL_LINKS["reminder"] = EMAIL_LINKS["booked"]
+SMS_LINK = {"booked": "cancel", "changed": "cancel", "reminder": "join", "preflight": "preflight"}
+
+
+class OneTapLinks(Protocol):
+    """The one-tap links' issuer (``services.links.LinkService``), wired by the container."""
+
+    def issue(self, appointment: Appointment, action: str) -> str: ...
+
+    def supports(self, action: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,9 @@ class BookingService:
         # Whether an appointment's call has started (the agent admitted the citizen, or it ended): the call
         # service's to say, wired by the container (it depends on this service, not the other way round).
         self.call_started: Callable[[str], bool] = lambda _appointment_id: False
+        # The one-tap links messages carry (join, change, cancel, the pre-flight check): the link service's to
+        # issue, wired by the container (it depends on this service). Without it messages carry the plain links.
+        self.links: OneTapLinks | None = None
         self._availability: dict[OfficeId, tuple[float, Availability]] = {}
 
     # --- availability ---------------------------------------------------------------------------------------------
@@ -383,33 +403,47 @@ class BookingService:
         start = appointment.start.astimezone(UTC)
         if not appointment.is_active or start <= now:
             return 0
+        sent = self._remind_preflight(appointment, start, now)
         for which, before in REMINDERS:
             if now < start - before or which in appointment.reminders:
                 continue
             if which == "1h" and "24h" not in appointment.reminders:
                 # A late run: the day-before reminder would only repeat this one.
                 self._store.mark_reminder(appointment.id, "24h", "superseded", claim=True)
-            if not self._store.mark_reminder(appointment.id, which, "sending", claim=True):
-                return 0
-            try:
-                self._notify(appointment, self._catalogue.get_service(appointment.service_id), "reminder")
-            except Exception:
-                self._store.unmark_reminder(appointment.id, which)  # the next run tries again
-                raise
-            self._store.mark_reminder(appointment.id, which, now.isoformat(), claim=False)
-            self._audit.record(
-                AuditEvent(
-                    actor=Actor.system("reminders"),
-                    action=f"appointment.reminder.{which}",
-                    subject=f"appointment:{appointment.id}",
-                    outcome=Outcome.SUCCESS,
-                    context=RequestContext(request_id=f"reminder-{appointment.id}-{which}"),
-                    purpose="remind the citizen of the appointment",
-                    data_subject=appointment.citizen,
-                )
+            return sent + self._send_reminder(appointment, which, "reminder", now)
+        return sent
+
+    def _remind_preflight(self, appointment: Appointment, start: datetime, now: datetime) -> int:
+        """The link to the pre-flight check, once, 48 to 24 hours before (only once that check exists)."""
+        which, earliest, latest = PREFLIGHT
+        if self.links is None or not self.links.supports(which) or which in appointment.reminders:
+            return 0
+        if not start - earliest <= now < start - latest:
+            return 0
+        return self._send_reminder(appointment, which, "preflight", now)
+
+    def _send_reminder(self, appointment: Appointment, which: str, kind: str, now: datetime) -> int:
+        """Claim the reminder (a conditional write: two runs never both send it), send it, then mark it sent."""
+        if not self._store.mark_reminder(appointment.id, which, "sending", claim=True):
+            return 0
+        try:
+            self._notify(appointment, self._catalogue.get_service(appointment.service_id), kind)
+        except Exception:
+            self._store.unmark_reminder(appointment.id, which)  # the next run tries again
+            raise
+        self._store.mark_reminder(appointment.id, which, now.isoformat(), claim=False)
+        self._audit.record(
+            AuditEvent(
+                actor=Actor.system("reminders"),
+                action=f"appointment.reminder.{which}",
+                subject=f"appointment:{appointment.id}",
+                outcome=Outcome.SUCCESS,
+                context=RequestContext(request_id=f"reminder-{appointment.id}-{which}"),
+                purpose="remind the citizen of the appointment",
+                data_subject=appointment.citizen,
             )
-            return 1
-        return 0
+        )
+        return 1
 
     # --- helpers --------------------------------------------------------------------------------------------------
     def list_url(self) -> str:
@@ -425,6 +459,10 @@ class BookingService:
             appointment, title, self.manage_url(appointment), self._settings.sender_email, self._clock()
         )
 
+    def service_of_appointment(self, appointment: Appointment) -> Service:
+        """The appointment's service, enabled or not."""
+        return self._any_service(appointment.service_id)
+
     def _any_service(self, service_id: str) -> Service:
         """The service, enabled or not (a disabled service's appointments are still told about)."""
         found = self._catalogue.any_service(service_id)
@@ -439,8 +477,14 @@ class BookingService:
     def _notify(self, appointment: Appointment, service: Service, kind: str, link: str | None = None) -> None:
         local = appointment.start.astimezone(self._settings.zone)
         title = service.name.in_language(appointment.language)
+        one_tap = self._one_tap(appointment, kind) if link is None else {}
         subject, body = appointment_message(
-            kind, appointment.language, title, local, link or self.manage_url(appointment)
+            kind,
+            appointment.language,
+            title,
+            local,
+            link or one_tap.get("preflight") or self.manage_url(appointment),
+            {action: url for action, url in one_tap.items() if action in EMAIL_LINKS.get(kind, ())},
         )
         if appointment.contact.email:
             ics = Attachment(
@@ -457,8 +501,22 @@ class BookingService:
                 )
             )
         if appointment.contact.phone:
-            text = appointment_sms(kind, appointment.language, title, local, link or self.list_url())
+            sms_link = link or one_tap.get(SMS_LINK.get(kind, "")) or self.list_url()
+            text = appointment_sms(kind, appointment.language, title, local, sms_link)
             self._notifier.send(Message("sms", appointment.contact.phone, text, f"appointment-{kind}"))
+
+    def _one_tap(self, appointment: Appointment, kind: str) -> dict[str, str]:
+        """The one-tap links this kind of message carries, each issued now (join, change, cancel, preflight)."""
+        if self.links is None:
+            return {}
+        wanted = set(EMAIL_LINKS.get(kind, ())) | ({SMS_LINK[kind]} if kind in SMS_LINK else set())
+        if not appointment.contact.email:
+            wanted &= {SMS_LINK.get(kind, "")}
+        if not appointment.contact.phone and not appointment.contact.email:
+            return {}
+        return {
+            action: self.links.issue(appointment, action) for action in sorted(wanted) if self.links.supports(action)
+        }
 
     def _record(
         self,

@@ -71,6 +71,9 @@ class Limits:
     # Requesting a code takes at least this long whoever asks, so timing tells nothing about the person.
     min_request_seconds: float = 0.4
     eid_flow_minutes: int = 10
+    # One-tap links (a token of 128 bits: this keeps guessing noisy and a script from reading links in bulk).
+    link_lookups_per_source_ip: int = 120
+    link_uses_per_source_ip: int = 30
 
 
 class Sessions:
@@ -103,6 +106,13 @@ class Sessions:
         if name:
             claims["name"] = name
         return self._issue(subject, "citizen", self._citizen_lifetime, claims)
+
+    def issue_scoped(self, subject: str, appointment_id: str, lifetime: timedelta) -> IssuedToken:
+        """A session a one-tap "join" link opens for a low-assurance service: the appointment's citizen, at level
+        low, able to view and join that one appointment only (``scp``; chalicelib/auth/policy.py), for as long as
+        its call window lasts. It is an ordinary session record, so the media node can ask whether it was revoked."""
+        claims: dict[str, Any] = {"kind": "citizen", "acr": Assurance.LOW.value, "amr": "link", "scp": appointment_id}
+        return self._issue(subject, "citizen", lifetime, claims)
 
     def issue_staff(self, account: StaffAccount) -> IssuedToken:
         claims: dict[str, Any] = {
@@ -164,6 +174,7 @@ class Sessions:
             auth_method=str(claims.get("amr", "otp")),
             name=claims.get("name"),
             contact=claims.get("cnt"),
+            scope=str(claims["scp"]) if claims.get("scp") else None,
         )
 
     def revoke(self, principal: Principal) -> None:

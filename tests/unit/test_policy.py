@@ -6,6 +6,7 @@ case makes (``manage_staff`` on an appointment): any change to the policy shows 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -410,3 +411,23 @@ def test_register_data_that_needs_high_asks_for_high() -> None:
         require(PRINCIPALS["citizen substantial"], Action.READ_REGISTER, data)
 
     assert raised.value.required is Assurance.HIGH
+
+
+def test_a_join_links_session_may_only_view_and_join_its_own_appointment() -> None:
+    # GIVEN the session a one-tap "join" link opened for appointment-1
+    scoped = replace(_citizen(Assurance.LOW, None), scope="appointment-1")
+    mine = _case(ResourceKind.APPOINTMENT, ME, "OMAC")
+
+    # THEN it may view and join that appointment (the link was bound to it, no address needed)
+    assert decide(scoped, Action.VIEW, mine) is Decision.ALLOW
+    assert decide(scoped, Action.JOIN_CALL, mine) is Decision.ALLOW
+    # and nothing else: not change it, not another appointment of the same person, no other resource at all
+    assert decide(scoped, Action.CHANGE, mine) is Decision.HIDDEN
+    assert decide(scoped, Action.VIEW, replace(mine, id="appointment-2")) is Decision.HIDDEN
+    assert decide(scoped, Action.VIEW, replace(mine, owner=OTHER)) is Decision.HIDDEN
+    for name, resource in RESOURCES.items():
+        if resource.kind is not ResourceKind.APPOINTMENT:
+            for action in Action:
+                assert decide(scoped, action, resource) is Decision.HIDDEN, (name, action)
+    book = Resource(ResourceKind.SERVICE, "padron", office="OMAC")
+    assert decide(scoped, Action.BOOK, book) is Decision.HIDDEN
