@@ -13,6 +13,7 @@ from chalicelib.bootstrap import get_container
 from dev.seed import DemoCounts
 from tests.api.test_calls import register_node
 from tests.api.test_identity import body, citizen_token, get, staff_token
+from tests.api.test_links import booked
 from tests.api.test_procedures import EMAIL, appointment
 from tests.zones import COUNCIL_ZONE
 
@@ -116,21 +117,34 @@ def test_a_check_after_the_appointment_is_refused(client: Client, demo: DemoCoun
     assert body(refused)["code"] == "appointment_closed"
 
 
-def test_a_one_tap_link_stores_the_check_for_its_appointment(client: Client, omac: str) -> None:
-    # GIVEN the appointment a one-tap link names (the link's own rules decided it may act)
+def test_a_one_tap_preflight_link_stores_the_check_for_its_appointment(client: Client, demo: DemoCounts) -> None:
+    # GIVEN the pre-flight link the day-before message carries (no sign-in: a low-assurance service)
     client.http.get("/services")  # builds the container with the stage's environment
+    omac, _citizen = booked(client)
     found = get_container().booking.lookup(omac)
     assert found is not None
+    url = get_container().links.issue(found, "preflight")
+    token = url.split("#token=", 1)[1]
 
-    # WHEN the link's handler stores a check without a microphone
-    answer = get_container().preflight.perform_by_link(found, {**CHECK, "microphone": False})
+    # WHEN the citizen's browser sends a check without a microphone through the link
+    shown = client.http.get(f"/links/{token}")
+    done = client.http.post(
+        f"/links/{token}", body=json.dumps({**CHECK, "microphone": False}), headers={"Content-Type": "application/json"}
+    )
 
-    # THEN it is stored as the API would have
-    assert answer["result"] == "no_microphone"
+    # THEN the link names the check, and the server classified and stored it as the API would have
+    assert shown.status_code == 200, shown.body
+    assert body(shown)["action"] == "preflight"
+    assert done.status_code == 200, done.body
     stored = get_container().booking.lookup(omac)
     assert stored is not None
     assert stored.preflight is not None
     assert stored.preflight.result.value == "no_microphone"
+    # AND a bad report through the link names its field, as the route does
+    bad = client.http.post(
+        f"/links/{token}", body=json.dumps({**CHECK, "camera": "yes"}), headers={"Content-Type": "application/json"}
+    )
+    assert bad.status_code == 422, bad.body
 
 
 def test_the_citizen_is_told_where_to_measure_and_staff_are_not(client: Client, omac: str) -> None:
