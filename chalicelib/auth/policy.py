@@ -45,6 +45,7 @@ class Action(StrEnum):
     LEGAL_HOLD = "legal_hold"  # place or release a legal hold on a recording or document
     VIEW_STATS = "view_stats"  # the supervisor's figures (counts and times, no personal data)
     VIEW_REBOOKING = "view_rebooking"  # the appointments waiting for their citizen to choose another time
+    JOIN_WAITLIST = "join_waitlist"  # a citizen waits for a freed slot of a service
 
 
 class ResourceKind(StrEnum):
@@ -60,6 +61,7 @@ class ResourceKind(StrEnum):
     RECORD = "record"  # a recording or document in the retention register
     STATS = "stats"  # the figures of a period and office
     REBOOKING = "rebooking"  # an office's "needs rebooking" list
+    WAITLIST_ENTRY = "waitlist_entry"  # a citizen's place on a service's waitlist
 
 
 @dataclass(frozen=True)
@@ -110,9 +112,13 @@ def owns(principal: Principal, resource: Resource) -> bool:
 
 def decide(principal: Principal, action: Action, resource: Resource) -> Decision:
     if principal.is_citizen:
-        if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
+        if resource.kind is ResourceKind.SERVICE and action in (Action.BOOK, Action.JOIN_WAITLIST):
             ok = principal.assurance.satisfies(resource.min_assurance)
             return Decision.ALLOW if ok else Decision.NEEDS_ASSURANCE
+        if resource.kind is ResourceKind.WAITLIST_ENTRY:
+            # Their own place on a waitlist (same ownership as an appointment's): seen and left by its citizen only.
+            ok = owns(principal, resource) and action in (Action.VIEW, Action.CHANGE)
+            return Decision.ALLOW if ok else Decision.HIDDEN
         if resource.kind is ResourceKind.CITIZEN_DATA and action in (Action.READ_REGISTER, Action.VIEW_ACCESS_LOG):
             if resource.owner != principal.subject:
                 return Decision.HIDDEN
