@@ -20,6 +20,7 @@ from chalicelib.api.records import records
 from chalicelib.api.services import services
 from chalicelib.api.staff import staff
 from chalicelib.api.stats import stats
+from chalicelib.api.waitlist import waitlist
 
 app = ThreadSafeChalice(app_name="videoatencion")
 app.register_middleware(middleware.http, "http")
@@ -37,6 +38,7 @@ app.register_blueprint(admin)
 app.register_blueprint(capacity)
 app.register_blueprint(links)
 app.register_blueprint(preflight)
+app.register_blueprint(waitlist)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")
@@ -48,7 +50,12 @@ def send_reminders(event: object) -> dict[str, int]:
     from chalicelib.bootstrap import get_container
 
     container = get_container()
-    return {"sent": container.booking.send_reminders(), "jobs": container.capacity.run_jobs()}
+    return {
+        "sent": container.booking.send_reminders(),
+        "jobs": container.capacity.run_jobs(),
+        # Waitlist offers whose 15-minute hold passed move on to the next batch (also swept when an offer is read).
+        "offers": container.waitlist.sweep(),
+    }
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="trail")

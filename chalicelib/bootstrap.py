@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from chalicelib.services.staff import StaffAdminService
     from chalicelib.services.stats import StatsService
     from chalicelib.services.trail import TrailService
+    from chalicelib.services.waitlist import WaitlistService
 
 
 M = TypeVar("M", bound="Model")
@@ -282,6 +283,7 @@ class Container:
         # Read when asked, so the call service (built on this one) is only made when needed.
         service.call_started = lambda appointment_id: self.calls.has_started(appointment_id)
         service.links = _LazyLinks(self)
+        service.slot_freed = lambda appointment: self.waitlist.slot_freed(appointment)
         return service
 
     @cached_property
@@ -306,6 +308,23 @@ class Container:
         service.register("preflight", lambda appointment, body: self.preflight.perform_by_link(appointment, dict(body)))
         return service
 
+    @cached_property
+    def waitlist(self) -> WaitlistService:
+        from chalicelib.adapters.dynamo.models import BookingItem, connection_of
+        from chalicelib.adapters.dynamo.waitlist import DynamoWaitlistStore
+        from chalicelib.services.waitlist import WaitlistService, WaitlistSettings
+
+        s = self.settings
+        model = self._table(BookingItem, s.table_booking)
+        return WaitlistService(
+            self.booking,
+            DynamoWaitlistStore(model, connection_of(model), self.council_zone),
+            self.notifier,
+            self.audit,
+            self.pepper,
+            WaitlistSettings(s.public_base_url, batch_size=s.waitlist_batch_size),
+        )
+
     # --- capacity: schedules, leave, holidays, needs rebooking ---------------------------------------------------
     @cached_property
     def capacity_state(self) -> DynamoCapacityState:
@@ -325,7 +344,7 @@ class Container:
     def capacity(self) -> CapacityService:
         from chalicelib.services.capacity import CapacityService
 
-        return CapacityService(
+        service = CapacityService(
             self.booking,
             self.booking_store,  # type: ignore[arg-type]
             self.staff,
@@ -334,6 +353,8 @@ class Container:
             self.audit,
             self.settings.public_base_url,
         )
+        service.slots_added = lambda office: self.waitlist.slots_added(office)
+        return service
 
     # --- calls --------------------------------------------------------------------------------------------------
     @cached_property

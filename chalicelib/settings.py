@@ -65,6 +65,8 @@ class Settings:
     table_media_nodes: str = ""
     # Nobody can hoard slots: active appointments one citizen may hold at once.
     max_active_appointments: int = 3
+    # How many people waiting are offered a freed slot at once (the first to accept gets it).
+    waitlist_batch_size: int = 3
     signing_key: str = ""
     # Keys whose tokens still verify after a rotation (until those tokens expire); the signing key is always one.
     verify_keys: tuple[str, ...] = ()
@@ -142,6 +144,7 @@ class Settings:
             ("staff_idle_minutes", "STAFF_IDLE_MINUTES", "30"),
             ("auth_min_response_ms", "AUTH_MIN_RESPONSE_MS", "400"),
             ("max_active_appointments", "MAX_ACTIVE_APPOINTMENTS", "3"),
+            ("waitlist_batch_size", "WAITLIST_BATCH_SIZE", "3"),
             ("turn_credential_minutes", "TURN_CREDENTIAL_MINUTES", "60"),
             ("document_available_days", "DOCUMENT_AVAILABLE_DAYS", "365"),
             ("trail_settle_seconds", "TRAIL_SETTLE_SECONDS", "30"),

@@ -148,9 +148,11 @@ RESOURCES = Resources(
         Table(
             name="booking",
             env="TABLE_BOOKING",
-            purpose="Capacity taken per office and 5-minute unit (CAP#office#month / unit), citizens' active bookings",
+            purpose="Capacity taken per office and 5-minute unit (CAP#office#month / unit), citizens' active bookings, "
+            "the waitlist (WL#service, its entries' owners and offers: TTL)",
             partition=Key("pk"),
             sort=Key("sk"),
+            ttl_attribute="expires_at",
         ),
         Table(
             name="padron",

@@ -462,7 +462,9 @@ class InMemoryBookingStore:
         return sorted(found, key=lambda a: a.start)
 
     # --- writes ---------------------------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, max_active: int, max_contacts: int = 2) -> None:
+    def book(self, appointment: Appointment, max_active: int, max_contacts: int = 2, claim: object = None) -> None:
+        if claim is not None:
+            raise NotImplementedError("waitlist rounds are tested against DynamoDB (moto): tests/api/test_waitlist.py")
         a = appointment
         with self._transaction():
             for unit in a.units:

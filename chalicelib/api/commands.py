@@ -26,12 +26,14 @@ from chalicelib.domain.identity_check import CheckMethod
 from chalicelib.domain.instalments import InstalmentRules
 from chalicelib.domain.preflight import Report, parse_report
 from chalicelib.domain.procedures import REGISTRY
+from chalicelib.domain.waitlist import PartOfDay, check_range
 from chalicelib.services.commands import (
     AddAttachment,
     BookRequest,
     CodeEntry,
     HolidaysChange,
     InstalmentPreview,
+    JoinWaitlist,
     NewScheduleException,
     NewStaff,
     OfficeChange,
@@ -75,6 +77,30 @@ def book_request(body: dict[str, Any], *, staff: bool, window: Window, zone: Zon
     if errors or start is None:
         return Parsed(None, tuple(errors))
     return Parsed(BookRequest(start, contact, str(language), for_citizen))
+
+
+def join_waitlist(body: dict[str, Any], *, today: date, latest: date) -> Parsed[JoinWaitlist]:
+    """``from`` and ``to`` (days, from today to ``latest``: the service's horizon), an optional ``part_of_day``,
+    the contact offers go to and their language."""
+    errors: list[FieldError] = []
+    window = Window(today, latest, "window_waitlist")
+    first = _gather(errors, parse_day, body.get("from"), "from", window)
+    last = _gather(errors, parse_day, body.get("to"), "to", window)
+    errors += check_range(first, last, today, latest) if first is not None and last is not None else []
+    raw_part = body.get("part_of_day")
+    part = None
+    if raw_part is not None:
+        if raw_part not in {p.value for p in PartOfDay}:
+            errors.append(FieldError("part_of_day", "part_of_day"))
+        else:
+            part = PartOfDay(str(raw_part))
+    contact = _contact(body.get("contact"), errors)
+    language = body.get("language", texts.DEFAULT_LANGUAGE)
+    if language not in texts.LANGUAGES:
+        errors.append(FieldError("language", "one_of", choices=", ".join(texts.LANGUAGES)))
+    if errors or first is None or last is None:
+        return Parsed(None, tuple(errors))
+    return Parsed(JoinWaitlist(first, last, part, contact, str(language)))
 
 
 def reschedule(body: dict[str, Any], *, window: Window, zone: ZoneInfo) -> Parsed[Reschedule]:

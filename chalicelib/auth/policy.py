@@ -46,6 +46,7 @@ class Action(StrEnum):
     VIEW_STATS = "view_stats"  # the supervisor's figures (counts and times, no personal data)
     VIEW_REBOOKING = "view_rebooking"  # the appointments waiting for their citizen to choose another time
     CHECK_DEVICES = "check_devices"  # the citizen's pre-flight check of their own camera, microphone and connection
+    JOIN_WAITLIST = "join_waitlist"  # a citizen waits for a freed slot of a service
 
 
 class ResourceKind(StrEnum):
@@ -61,6 +62,7 @@ class ResourceKind(StrEnum):
     RECORD = "record"  # a recording or document in the retention register
     STATS = "stats"  # the figures of a period and office
     REBOOKING = "rebooking"  # an office's "needs rebooking" list
+    WAITLIST_ENTRY = "waitlist_entry"  # a citizen's place on a service's waitlist
 
 
 @dataclass(frozen=True)
@@ -133,9 +135,13 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
         mine = principal.is_citizen and resource.owner == principal.subject
         return Decision.ALLOW if in_scope and mine and action in _SCOPED else Decision.HIDDEN
     if principal.is_citizen:
-        if resource.kind is ResourceKind.SERVICE and action is Action.BOOK:
+        if resource.kind is ResourceKind.SERVICE and action in (Action.BOOK, Action.JOIN_WAITLIST):
             ok = principal.assurance.satisfies(resource.min_assurance)
             return Decision.ALLOW if ok else Decision.NEEDS_ASSURANCE
+        if resource.kind is ResourceKind.WAITLIST_ENTRY:
+            # Their own place on a waitlist (same ownership as an appointment's): seen and left by its citizen only.
+            ok = owns(principal, resource) and action in (Action.VIEW, Action.CHANGE)
+            return Decision.ALLOW if ok else Decision.HIDDEN
         if resource.kind is ResourceKind.CITIZEN_DATA and action in (Action.READ_REGISTER, Action.VIEW_ACCESS_LOG):
             if resource.owner != principal.subject:
                 return Decision.HIDDEN

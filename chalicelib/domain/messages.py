@@ -23,6 +23,8 @@ __all__ = [
     "plain",
     "short_when",
     "staff_code_message",
+    "waitlist_message",
+    "waitlist_sms",
     "when",
 ]
 
@@ -107,3 +109,22 @@ def appointment_sms(kind: str, lang: str, service: str, local: datetime, link: s
 def consent_message(code: str, title: str, minutes: int, lang: str) -> str:
     """The code a citizen confirms a procedure with (by SMS or email): at most two SMS segments."""
     return sms.fit(lambda name: plain(say("sms.consent", lang, code=code, title=name, minutes=minutes)), plain(title))
+
+
+# --- the waitlist ----------------------------------------------------------------------------------------------------
+WAITLIST_KINDS = ("offer", "taken")
+
+
+def waitlist_message(kind: str, lang: str, service: str, local: datetime, link: str, minutes: int) -> tuple[str, str]:
+    """(subject, body) of a waitlist email: ``offer`` (a freed slot, held ``minutes``) or ``taken`` (it is gone)."""
+    values = {"service": service, "when": when(local, lang), "link": link, "minutes": minutes}
+    return say(f"email.waitlist.{kind}.subject", lang, **values), say(f"email.waitlist.{kind}.body", lang, **values)
+
+
+def waitlist_sms(kind: str, lang: str, service: str, local: datetime, link: str, minutes: int) -> str:
+    """The waitlist SMS (the offer carries its one-tap link): at most two segments."""
+    when_text = short_when(local, lang)
+    return sms.fit(
+        lambda name: plain(say(f"sms.waitlist.{kind}", lang, service=name, when=when_text, link=link, minutes=minutes)),
+        plain(service),
+    )

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
-from chalicelib.domain.appointments import Appointment, Status
+from chalicelib.domain.appointments import Appointment, Contact, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.bounds import Window, agenda_window, booking_window
 from chalicelib.domain.calendar import HolidayCalendar
@@ -23,6 +23,7 @@ from chalicelib.domain.ics import appointment_ics
 from chalicelib.domain.identity_check import CheckMethod, IdentityCheck
 from chalicelib.domain.messages import appointment_message, appointment_sms
 from chalicelib.domain.scheduling import AgentSchedule, Availability, Slot
+from chalicelib.domain.waitlist import RoundClaim
 from chalicelib.observability import logger
 from chalicelib.services.catalogue import CatalogueService
 from chalicelib.services.commands import BookRequest, Parsed, RecordOutcome, Reschedule
@@ -58,6 +59,19 @@ class BookingSettings:
     max_contacts: int = 2
 
 
+@dataclass(frozen=True)
+class Booked:
+    """For whom an appointment is booked, and how they are reached."""
+
+    citizen: str
+    name: str | None
+    citizen_contact: str | None  # the verified contact's digest of a code sign-in
+    assurance: Assurance
+    contact: Contact
+    language: str
+    created_by: str
+
+
 class BookingService:
     def __init__(
         self,
@@ -90,6 +104,9 @@ class BookingService:
         # The one-tap links messages carry (join, change, cancel, the pre-flight check): the link service's to
         # issue, wired by the container (it depends on this service). Without it messages carry the plain links.
         self.links: OneTapLinks | None = None
+        # A place became free (a cancel, the old time of a reschedule): the waitlist's to offer, wired by the
+        # container. Never fails the change that freed it.
+        self.slot_freed: Callable[[Appointment], object] = lambda _appointment: None
         self._availability: dict[OfficeId, tuple[float, Availability]] = {}
 
     # --- availability ---------------------------------------------------------------------------------------------
@@ -183,7 +200,39 @@ class BookingService:
             Action.BOOK,
             Resource(ResourceKind.SERVICE, service.id, office=service.office, min_assurance=service.min_assurance),
         )
-        start = command.start
+        return self._place(
+            service,
+            command.start,
+            Booked(
+                citizen=citizen,
+                name=name,
+                citizen_contact=caller.contact if caller.is_citizen else None,
+                assurance=caller.assurance if caller.is_citizen else Assurance.LOW,
+                contact=command.contact,
+                language=command.language,
+                created_by=f"{caller.kind}:{caller.subject}",
+            ),
+            caller.actor,
+            context,
+        )
+
+    def book_offered(
+        self, service: Service, start: datetime, whom: Booked, claim: RoundClaim, actor: Actor, context: RequestContext
+    ) -> Appointment:
+        """Book a waitlist offer's slot for its citizen: the same booking (units, limits, message, trail) as any
+        other, with the offer's round won in the same transaction (``offer_taken`` once another offer has won it).
+        The caller (the waitlist) has checked who acts through the offer."""
+        return self._place(service, start, whom, actor, context, claim)
+
+    def _place(
+        self,
+        service: Service,
+        start: datetime,
+        whom: Booked,
+        actor: Actor,
+        context: RequestContext,
+        claim: RoundClaim | None = None,
+    ) -> Appointment:
         slot = self.availability(service.office).slot_at(service, start, self._clock())
         if slot is None:
             raise Conflict("slot_unavailable", "The service is not offered at that time.")
@@ -194,24 +243,28 @@ class BookingService:
             start=slot.start,
             end=slot.end,
             status=Status.BOOKED,
-            citizen=citizen,
-            citizen_contact=caller.contact if caller.is_citizen else None,
-            contact=command.contact,
-            language=command.language,
+            citizen=whom.citizen,
+            citizen_contact=whom.citizen_contact,
+            contact=whom.contact,
+            language=whom.language,
             agent="",
             units=slot.units,
             created_at=self._clock(),
-            created_by=f"{caller.kind}:{caller.subject}",
-            citizen_name=name,
-            citizen_assurance=caller.assurance if caller.is_citizen else Assurance.LOW,
+            created_by=whom.created_by,
+            citizen_name=whom.name,
+            citizen_assurance=whom.assurance,
         )
-        appointment = self._with_an_agent(slot, lambda agent: replace(draft, agent=agent), self._book)
-        self._record(caller, "appointment.book", appointment, context)
+
+        def write(appointment: Appointment) -> None:
+            if claim is None:
+                self._store.book(appointment, self._settings.max_active, self._settings.max_contacts)
+            else:
+                self._store.book(appointment, self._settings.max_active, self._settings.max_contacts, claim=claim)
+
+        appointment = self._with_an_agent(slot, lambda agent: replace(draft, agent=agent), write)
+        self.record_as(actor, "appointment.book", appointment, context)
         self._notify(appointment, service, "booked")
         return appointment
-
-    def _book(self, appointment: Appointment) -> None:
-        self._store.book(appointment, self._settings.max_active, self._settings.max_contacts)
 
     def _with_an_agent(
         self, slot: Slot, assign: Callable[[str], Appointment], write: Callable[[Appointment], None]
@@ -273,7 +326,16 @@ class BookingService:
         cancelled = self._store.get(appointment.id) or appointment
         self.record_as(actor, "appointment.cancel", appointment, context)
         self._notify(cancelled, self._any_service(appointment.service_id), kind)
+        self._freed(appointment)
         return cancelled
+
+    def _freed(self, appointment: Appointment) -> None:
+        if appointment.status is not Status.BOOKED:
+            return  # waiting to be rebooked: it held no place
+        try:
+            self.slot_freed(appointment)
+        except Exception:
+            logger.exception("offering a freed slot failed", extra={"appointment": appointment.id})
 
     def reschedule(
         self, caller: Principal, appointment_id: str, request: Parsed[Reschedule], context: RequestContext
@@ -302,6 +364,8 @@ class BookingService:
         )
         self.record_as(actor, "appointment.reschedule", moved, context, {"from": appointment.start.isoformat()})
         self._notify(moved, service, "changed")
+        if moved.start != appointment.start:
+            self._freed(appointment)
         return moved
 
     def record_outcome(

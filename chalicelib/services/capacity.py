@@ -144,6 +144,9 @@ class CapacityService:
         self._audit = audit
         self._base_url = public_base_url.rstrip("/")
         self._new_token = new_token
+        # Capacity grew (a schedule, extra hours, leave or a holiday removed) in an office (None: maybe any): the
+        # waitlist's to offer the new places, wired by the container. Never fails the change that made them.
+        self.slots_added: Callable[[OfficeId | None], object] = lambda _office: None
 
     # --- the engine -------------------------------------------------------------------------------------------------
     def availability(
@@ -205,6 +208,13 @@ class CapacityService:
             return Handled(self._apply(found, reason, context))
         job = self._new_job("reconcile", len(found), reason, targets=targets)
         return Handled([], {"id": job["id"], "total": job["total"]})
+
+    def grew(self, office: OfficeId | None) -> None:
+        """Tell the waitlist that ``office`` (None: any) may have new free places."""
+        try:
+            self.slots_added(office)
+        except Exception:
+            logger.exception("offering new places to the waitlist failed", extra={"office": office})
 
     def changed(self, office: OfficeId | None = None) -> None:
         """Availability changed: this process forgets its copy, and every other process sees a new generation."""
@@ -506,6 +516,7 @@ class CapacityService:
         after = {"office": office, "weekly": weekly.iso(), "version": version + 1}
         self._record_admin(caller, "staff.schedule", f"staff:{username}", context, before, after)
         handled = self.reconcile([(str(office), None)], "schedule", context, agent)
+        self.grew(str(office))
         return {"schedule": after, **handled.as_json()}
 
     def add_exception(
@@ -533,6 +544,7 @@ class CapacityService:
         handled = self.reconcile([(member["office"], [day])], "leave", context, agent) if removes else Handled([])
         if not removes:
             self.changed(member["office"])
+            self.grew(member["office"])
         return {"exception": exception, **handled.as_json()}
 
     def delete_exception(
@@ -555,6 +567,7 @@ class CapacityService:
         handled = self.reconcile([(member["office"], [day])], "schedule", context, agent) if removes else Handled([])
         if not removes:
             self.changed(member["office"])
+            self.grew(member["office"])
         return handled.as_json()
 
     def _write_exceptions(self, member: dict[str, Any], username: str, exceptions: list[dict[str, Any]]) -> None:
@@ -622,6 +635,7 @@ class CapacityService:
             {"items": saved, "version": version + 1},
         )
         handled = self.reconcile(targets, "holiday", context)
+        self.grew(None)  # a holiday removed gives its day back
         return {"year": year, "items": saved, "version": version + 1, **handled.as_json()}
 
     def _record_appointment(

@@ -18,6 +18,7 @@ from chalicelib.domain.catalogue import Office, OfficeId, Service, WeeklyHours
 from chalicelib.domain.errors import FieldError, ValidationFailed
 from chalicelib.domain.identifiers import Channel
 from chalicelib.domain.instalments import InstalmentRequest
+from chalicelib.domain.waitlist import PartOfDay
 
 T = TypeVar("T")
 
@@ -52,6 +53,17 @@ class BookRequest:
     contact: Contact
     language: str
     for_citizen: StaffBooking | None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinWaitlist:
+    """A place on a service's waitlist (``service_id``, read first: its horizon bounds ``last``)."""
+
+    first: date
+    last: date
+    part_of_day: PartOfDay | None
+    contact: Contact
+    language: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,9 @@ Items of the ``booking`` table:
 - ``CIT#<id number>`` / ``CONTACTS``: the set of verified contacts (keyed hashes) holding active bookings;
 - ``CIT#<id number>#C#<contact>`` / ``SVC#<service>`` and ``ACTIVE``: the same per (ID number, verified contact);
 - ``REBOOK#<office>`` / ``<appointment id>``: the office's appointments that need rebooking (the supervisor's list),
-  written and removed in the same transaction as the appointment's status.
+  written and removed in the same transaction as the appointment's status;
+- the waitlist's rows (``WL#``, ``WLO#``, ``WLROUNDS``, ``OFFER#``): ``chalicelib/adapters/dynamo/waitlist.py``. A
+  booking through a waitlist offer wins the offer's round in its own transaction.
 
 Limits (why): a one-time code proves only control of an address, so a code sign-in's bookings are counted within
 (ID number, that contact): whoever knows someone's ID number can never spend the owner's limits from their own
@@ -44,6 +46,7 @@ from chalicelib.domain.catalogue import Assurance, OfficeId
 from chalicelib.domain.errors import Conflict, DependencyUnavailable
 from chalicelib.domain.identity_check import IdentityCheck
 from chalicelib.domain.preflight import Preflight
+from chalicelib.domain.waitlist import RoundClaim, RoundState
 
 TRANSACTION_ATTEMPTS = 3
 MAX_CONTACTS = 2  # verified contacts per ID number that may hold active bookings at once
@@ -58,6 +61,7 @@ ALREADY_BOOKED: Reason = ("already_booked", "You already have an appointment for
 TOO_MANY: Reason = ("too_many_appointments", "You have as many appointments as you can hold at once.")
 NO_LONGER_ACTIVE: Reason = ("not_booked", "The appointment is no longer active.")
 T = TypeVar("T")
+WAITLIST_ROUNDS = "WLROUNDS"  # the partition of the waitlist's rounds of offers (waitlist.py)
 
 
 def _scope(citizen: str, contact: str) -> str:
@@ -245,9 +249,26 @@ class DynamoBookingStore:
             raise DependencyUnavailable("The appointments could not be read.") from exc
 
     # --- writes ---------------------------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, max_active: int, max_contacts: int = MAX_CONTACTS) -> None:
+    def book(
+        self,
+        appointment: Appointment,
+        max_active: int,
+        max_contacts: int = MAX_CONTACTS,
+        claim: RoundClaim | None = None,
+    ) -> None:
         a = appointment
         writes = _Writes()
+        if claim is not None:
+            # Added first: a round another offer won is named so whatever else failed with it.
+            b = self._booking
+            writes.update(
+                b(WAITLIST_ROUNDS, claim.round_key),
+                [b.state.set(RoundState.WON.value), b.winner.set(claim.digest)],
+                (b.state == RoundState.OPEN.value)
+                & (b.batch == claim.batch)
+                & (b.hold_until > int(claim.now.timestamp())),
+                ("offer_taken", "This slot has already been taken."),
+            )
         for unit in a.units:
             self._take(writes, a, unit, ("slot_unavailable", "That time is no longer available."))
         writes.save(

@@ -377,6 +377,13 @@ class BookingItem(Model):
     active = NumberAttribute(null=True)  # active appointments counted in this scope
     n = NumberAttribute(null=True)  # active appointments for one service booked by code sign-ins
     contacts = UnicodeSetAttribute(null=True)  # verified contacts holding bookings under an ID number
+    # The waitlist's rows (``chalicelib/adapters/dynamo/waitlist.py``): an entry, a round of offers, an offer.
+    data = UnicodeAttribute(null=True)  # the entry, round or offer as JSON
+    state = UnicodeAttribute(null=True)  # a round's or an offer's state
+    batch = NumberAttribute(null=True)  # a round's current batch
+    hold_until = NumberAttribute(null=True)  # a round's hold end (epoch seconds)
+    winner = UnicodeAttribute(null=True)  # the accepted offer's digest
+    expires_at = NumberAttribute(null=True)  # TTL of the waitlist's rows
 
 
 class CallItem(Model):
