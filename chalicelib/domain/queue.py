@@ -24,7 +24,7 @@ from enum import StrEnum
 
 LEARNING_DAYS = 30
 MIN_SAMPLES = 5  # fewer completed calls than this: the slot length is the typical duration
-DEFAULT_SPREAD = 0.5  # sigma of log(length) when it cannot be learned: a p90 of about 1.9 × the median
+DEFAULT_SPREAD = 0.5  # sigma of log(length) when it cannot be learned: a p90 of about 1.9 times the median
 MAX_SPREAD = 1.5
 MIN_WAIT_BUSY_S = 60  # never "now" while the agent is busy or someone is ahead
 NO_SHOW_RATE = 0.1  # the share of booked people who never join, when the office's own rate is not known
@@ -87,7 +87,7 @@ class Typical:
     def remaining_s(self, elapsed_s: float) -> float:
         """The median of what is left of a call that has lasted ``elapsed_s``: the length whose chance of being
         exceeded is half that of the lengths beyond ``elapsed_s`` (a long call is likely to go on for a while)."""
-        if elapsed_s <= 0:
+        if elapsed_s < 1:
             return self.median_s
         beyond = 1 - _NORMAL.cdf(math.log(elapsed_s / self.median_s) / self.spread)
         if beyond <= 1e-12:

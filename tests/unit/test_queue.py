@@ -45,8 +45,12 @@ def test_position_counts_the_people_ahead_and_misses_those_not_waiting() -> None
     third = position_of("c", waiting)
     first = position_of("a", waiting)
 
-    assert third is not None and third.position == 3 and [w.appointment_id for w in third.ahead] == ["a", "b"]
-    assert first is not None and first.position == 1 and first.ahead == ()
+    assert third is not None
+    assert third.position == 3
+    assert [w.appointment_id for w in third.ahead] == ["a", "b"]
+    assert first is not None
+    assert first.position == 1
+    assert first.ahead == ()
     assert position_of("z", waiting) is None
 
 
