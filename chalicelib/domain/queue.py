@@ -122,6 +122,16 @@ def show_chance(start: datetime, now: datetime, no_show_rate: float = NO_SHOW_RA
     return 0.0 if now > start + LATE_GRACE else 1 - no_show_rate
 
 
+def people_ahead(
+    own: Waiting, waiting: Iterable[Waiting], not_joined: Iterable[datetime], now: datetime
+) -> list[Ahead]:
+    """Who the agent will probably attend before ``own``, in that order: the waiting people ahead in the queue, and
+    those booked earlier (``not_joined``: their slot starts) who may still join and would go first."""
+    ahead = [Ahead(w.start) for w in ordered(waiting) if w.key < own.key]
+    ahead += [Ahead(start, chance) for start in not_joined if start < own.start and (chance := show_chance(start, now))]
+    return sorted(ahead, key=lambda a: a.start)
+
+
 def estimate_wait(
     now: datetime,
     own_start: datetime,

@@ -15,6 +15,7 @@ from chalicelib.domain.queue import (
     learn,
     ordered,
     overflowing,
+    people_ahead,
     position_of,
     show_chance,
 )
@@ -122,3 +123,12 @@ def test_overflow_only_past_the_office_limit_and_while_the_agent_is_busy() -> No
     assert not overflowing(waiting, NOW, False, timedelta(minutes=5))
     assert not overflowing(waiting, NOW, True, timedelta(minutes=7))
     assert overflowing(_w("b", 0, -1), NOW, True, timedelta(0))
+
+
+def test_people_ahead_are_the_waiting_ones_before_and_those_booked_earlier_who_may_still_come() -> None:
+    own = _w("me", 0, -1)
+    waiting = [own, _w("a", -15, -3), _w("b", 0, -4), _w("c", 0, 0), _w("d", 15, -8)]
+
+    ahead = people_ahead(own, waiting, [NOW - 11 * MIN, NOW - 30 * MIN, NOW + 15 * MIN], NOW - 2 * MIN)
+
+    assert [(a.start - NOW, a.chance) for a in ahead] == [(-15 * MIN, 1.0), (-11 * MIN, 0.9), (0 * MIN, 1.0)]
