@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
 from chalicelib.bootstrap import get_container
+from chalicelib.domain.scheduling import unit_key
 from dev.calls_now import DEMO_CALLS, DemoCall, seed_calls_now
 from dev.seed import DemoCounts, padron
 from tests.api.test_calls import event, join, register_node, report
@@ -227,3 +230,62 @@ def test_a_supervisor_hands_a_waiting_citizen_to_a_named_agent(client: Client, n
     day = get_container().booking.today().isoformat()
     handed_over = [e for e in get_container().audit_events.events_of_day(day) if e.action == "appointment.handed_over"]
     assert [e.details["agent"] for e in handed_over] == ["agent.omac2"]
+
+
+def _book_with_units(agent: str, person: tuple[str, str], email: str, units: int) -> DemoCall:
+    """An appointment started 5 minutes ago holding ``units`` of the agent's 5-minute units (as a booking does)."""
+    from chalicelib.auth.codes import contact_digest
+    from chalicelib.domain.appointments import Appointment, Contact, Status
+    from chalicelib.domain.catalogue import OfficeId
+    from tests.api.test_procedures import PEPPER
+
+    container = get_container()
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = (now - timedelta(minutes=now.minute % 5 + 5)).astimezone(container.booking.zone)
+    appointment = Appointment(
+        id=str(uuid.uuid4()),
+        service_id=SERVICE,
+        office=OfficeId("OMAC"),
+        start=start,
+        end=start + timedelta(minutes=30),
+        status=Status.BOOKED,
+        citizen=person[0],
+        citizen_contact=contact_digest(PEPPER, email),
+        contact=Contact(email=email),
+        language="ca",
+        agent=agent,
+        units=tuple(unit_key(start + timedelta(minutes=5 * k)) for k in range(units)),
+        created_at=now,
+        created_by="staff:test",
+        citizen_name=person[1],
+    )
+    container.booking_store.book(appointment, max_active=100)
+    return DemoCall("OMAC", SERVICE, person[0], person[1], email, agent, appointment.id, start)
+
+
+def test_a_taken_appointment_moves_with_its_units_and_the_takers_used_ones_stay_with_their_own(
+    client: Client, node: None
+) -> None:
+    # GIVEN a citizen of agent.omac holding six units, and agent.omac2's own appointment at the same time, holding the
+    # first three, whose call has ended
+    _, waiting_person, own_person = _people(3)  # the first is book_now's
+    in_call = Room(client, book_now(["agent.omac"])[0])
+    waiting = Room(client, _book_with_units("agent.omac", waiting_person, "w6@example.org", 6))
+    own = Room(client, _book_with_units("agent.omac2", own_person, "o3@example.org", 3))
+    in_call.wait().admit()
+    waiting.wait()
+    own.wait().admit().end()
+
+    # WHEN agent.omac2 takes the waiting citizen
+    taken = post(client, f"/appointments/{waiting.call.appointment_id}/take", {}, staff_token(client, "agent.omac2"))
+
+    # THEN the appointment holds agent.omac2's last three units; agent.omac's six are free; the own three stay
+    assert taken.status_code == 200, taken.body
+    store = get_container().booking_store
+    moved = store.get(waiting.call.appointment_id)
+    assert moved is not None
+    first, last = moved.start, moved.start + timedelta(minutes=25)
+    held = store.taken("OMAC", unit_key(first), unit_key(last))
+    assert {agent for _, agent in held} == {"agent.omac2"}
+    assert len(held) == 6
+    assert moved.units == tuple(unit_key(first + timedelta(minutes=5 * k)) for k in (3, 4, 5))
