@@ -1,0 +1,147 @@
+"""A cancellation through the one-tap link of a confirmation frees a time, and a citizen waiting for that day books it
+from the offer the waitlist sends them (issue 16), in Chromium: the booking page's "Join the waitlist", the offer
+page `/offer#token=…` with its countdown and one confirmation, and the slot then theirs."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+import requests
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.conftest import axe_violations
+from tests.e2e.steps import api, citizen_signs_in_by_code, session_token
+from tests.stack import RunningStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+TIMEOUT = 15
+SERVICE = "change-of-address"
+LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+# Fictional citizens no other browser test uses; the check letter is computed, not typed.
+HOLDER_NUMBER, WAITER_NUMBER = 40000761, 40000762
+HOLDER_ID = f"{HOLDER_NUMBER}{LETTERS[HOLDER_NUMBER % 23]}"
+WAITER_ID = f"{WAITER_NUMBER}{LETTERS[WAITER_NUMBER % 23]}"
+LINK = re.compile(r"/l#token=([A-Za-z0-9_-]+)")
+OFFER = re.compile(r"/offer#token=([A-Za-z0-9_-]+)")
+
+
+def _outbox(stack: RunningStack, to: str) -> list[dict[str, str]]:
+    """The messages sent to ``to``, newest first."""
+    response = requests.get(f"{stack.api_url}/dev/outbox", params={"to": to}, timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def _wait_for_link(stack: RunningStack, to: str, pattern: re.Pattern[str]) -> str:
+    """The first match of ``pattern`` in the newest message to ``to`` that has one, once it has been sent."""
+    deadline = time.monotonic() + TIMEOUT * 4
+    while time.monotonic() < deadline:
+        for message in _outbox(stack, to):
+            match = pattern.search(message["body"])
+            if match:
+                return match.group(0)
+        time.sleep(0.25)
+    raise AssertionError(f"nothing matching {pattern.pattern} was sent to {to}")
+
+
+def _a_later_slot(stack: RunningStack) -> str:
+    """A free time of the service at least two days ahead (not the soonest: other tests book those)."""
+    today = date.today()
+    response = requests.get(
+        f"{stack.api_url}/services/{SERVICE}/slots",
+        params={"from": (today + timedelta(days=2)).isoformat(), "to": (today + timedelta(days=20)).isoformat()},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert items, f"no {SERVICE} time is offered"
+    return str(items[len(items) // 2]["start"])
+
+
+def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_offer(
+    stack: RunningStack, browser: Browser
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    holder_email, waiter_email = f"holder.{suffix}@example.org", f"waiter.{suffix}@example.org"
+    start = _a_later_slot(stack)
+    day = start[:10]
+
+    # GIVEN citizen A has booked that time (and their confirmation carries the one-tap links)
+    holder = browser.new_context(locale="en-GB", viewport={"width": 360, "height": 740})
+    waiter = browser.new_context(locale="en-GB", viewport={"width": 360, "height": 740})
+    try:
+        a = holder.new_page()
+        citizen_signs_in_by_code(stack, a, HOLDER_ID, holder_email, "/me", language="English")
+        expect(a.get_by_role("heading", level=1)).to_have_text("My area")
+        booked = requests.post(
+            f"{stack.api_url}/appointments",
+            json={"service_id": SERVICE, "start": start, "contact": {"email": holder_email}, "language": "en"},
+            headers={"Authorization": f"Bearer {session_token(a)}", "Idempotency-Key": str(uuid.uuid4())},
+            timeout=TIMEOUT,
+        )
+        assert booked.status_code == 201, booked.text
+        held = booked.json()
+
+        # AND citizen B, finding no time that suits, joins the waitlist for that day from the booking page
+        b = waiter.new_page()
+        citizen_signs_in_by_code(stack, b, WAITER_ID, waiter_email, f"/book/{SERVICE}", language="English")
+        join = b.locator("a#waitlist-join")
+        expect(join).to_have_text("Join the waitlist", timeout=TIMEOUT * 1000)
+        join.click()
+        expect(b.get_by_role("heading", level=1)).to_have_text("Join the waitlist")
+        expect(b.locator("#wl-email")).to_have_value(waiter_email)
+        b.fill("#wl-from", day)
+        b.fill("#wl-to", day)
+        assert axe_violations(b) == []
+        b.locator("#wl-submit").click()
+        expect(b.locator("#wl-joined")).to_contain_text("You are on the waitlist", timeout=TIMEOUT * 1000)
+        expect(b.locator("#wl-entries li")).to_have_count(1)
+        assert axe_violations(b) == []
+
+        # WHEN A cancels through the cancel link of their confirmation (the link alone: a low-assurance service)
+        confirmation = next(m for m in _outbox(stack, holder_email) if len(LINK.findall(m["body"])) >= 3)
+        tokens = LINK.findall(confirmation["body"])
+        actions = {t: requests.get(f"{stack.api_url}/links/{t}", timeout=TIMEOUT).json().get("action") for t in tokens}
+        cancel = next(t for t, action in actions.items() if action == "cancel")
+        done = requests.post(f"{stack.api_url}/links/{cancel}", json={}, timeout=TIMEOUT)
+        assert done.status_code == 200, done.text
+        assert done.json()["appointment"]["status"] == "cancelled"
+
+        # THEN B is sent an offer with its one-tap link, and opens it: the time, held for B with a countdown
+        link = _wait_for_link(stack, waiter_email, OFFER)
+        b.goto(f"{stack.web_url}{link}")
+        expect(b.get_by_role("heading", level=1)).to_have_text("A time for you", timeout=TIMEOUT * 1000)
+        expect(b.locator("#offer-time")).to_contain_text(start[11:16])
+        expect(b.locator("#offer-left")).to_contain_text("left")
+        assert "token" not in b.url
+        assert axe_violations(b) == []
+
+        # WHEN B books it, after one confirmation
+        b.locator("#offer-book").click()
+        expect(b.locator("#offer-confirm-title")).to_be_focused()
+        assert axe_violations(b) == []
+        b.locator("#offer-confirm").click()
+
+        # THEN the time is B's: the page says so and leads to the appointment, booked at that time
+        expect(b.locator("#offer-done")).to_contain_text("the time is yours", timeout=TIMEOUT * 1000)
+        assert axe_violations(b) == []
+        b.locator("#offer-appointment").click()
+        expect(b.locator("#appointment-status")).to_have_text("Booked", timeout=TIMEOUT * 1000)
+        expect(b.locator("#appointment-when")).to_contain_text(start[11:16])
+        mine = api("GET", stack, "/appointments", session_token(b)).json()["items"]
+        assert [datetime.fromisoformat(x["start"]) for x in mine if x["status"] == "booked"] == [
+            datetime.fromisoformat(start)
+        ]
+        # AND B has left the waitlist; A's appointment stays cancelled; the offer link works only once
+        assert api("GET", stack, "/waitlist", session_token(b)).json()["items"] == []
+        assert api("GET", stack, f"/appointments/{held['id']}", session_token(a)).json()["status"] == "cancelled"
+        again = requests.post(f"{stack.api_url}/offers/{link.split('=', 1)[1]}/accept", json={}, timeout=TIMEOUT)
+        assert again.status_code == 410, again.text
+    finally:
+        holder.close()
+        waiter.close()
