@@ -3,7 +3,8 @@ import { LANGUAGES } from '../i18n'
 import { CITIZEN, OTP_CITIZEN, slots } from '../test/appointments'
 import { axeViolations } from '../test/axe'
 import {
-  click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, signedIn, submit, text, type, unmountApps, waitFor,
+  click, find, json, liveRegion, mountApp, pageTest, problem, routeApi, SERVICES, signedIn, submit, text, type, unmountApps,
+  waitFor,
 } from '../test/page'
 
 const ENTRY = {
@@ -74,6 +75,14 @@ describe('the waitlist', () => {
     expect(text('#wl-entries')).toContain('Morning (before 14:00)')
     expect(text('#wl-entries')).toContain('Offers go to anna@example.com')
     expect(await axeViolations()).toEqual([])
+  })
+
+  it('bounds the days by the service’s own booking horizon', async () => {
+    const short = SERVICES.map((s) => ({ ...s, horizon_days: 30 }))
+    await open({ 'GET /api/services': () => json({ items: short, next: null }) })
+    await find('#wl-form')
+    expect(document.querySelector<HTMLInputElement>('#wl-to')?.max).toBe('2026-12-28')
+    expect(text('#wl-days-hint')).toMatch(/up to Monday,? 28 December 2026/)
   })
 
   it('checks the days and the contact before sending, each at its field', async () => {
