@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.e2e.steps import api, citizen_signs_in_by_code, session_token
+from tests.e2e.steps import api, citizen_signs_in_by_code, latest_code, session_token
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -23,9 +23,10 @@ TIMEOUT = 15
 SERVICE = "change-of-address"
 LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 # Fictional citizens no other browser test uses; the check letter is computed, not typed.
-HOLDER_NUMBER, WAITER_NUMBER = 40000761, 40000762
+HOLDER_NUMBER, WAITER_NUMBER, OTHER_NUMBER = 40000761, 40000762, 40000763
 HOLDER_ID = f"{HOLDER_NUMBER}{LETTERS[HOLDER_NUMBER % 23]}"
 WAITER_ID = f"{WAITER_NUMBER}{LETTERS[WAITER_NUMBER % 23]}"
+OTHER_ID = f"{OTHER_NUMBER}{LETTERS[OTHER_NUMBER % 23]}"
 LINK = re.compile(r"/l#token=([A-Za-z0-9_-]+)")
 OFFER = re.compile(r"/offer#token=([A-Za-z0-9_-]+)")
 
@@ -47,6 +48,23 @@ def _wait_for_link(stack: RunningStack, to: str, pattern: re.Pattern[str]) -> st
                 return match.group(0)
         time.sleep(0.25)
     raise AssertionError(f"nothing matching {pattern.pattern} was sent to {to}")
+
+
+def _citizen_token(stack: RunningStack, id_number: str, email: str) -> str:
+    """A citizen signed in by a code sent to ``email`` (through the API: the browser sign-in is tested elsewhere)."""
+    sent = requests.post(
+        f"{stack.api_url}/auth/otp",
+        json={"id_number": id_number, "channel": "email", "destination": email},
+        timeout=TIMEOUT,
+    )
+    assert sent.status_code == 202, sent.text
+    verified = requests.post(
+        f"{stack.api_url}/auth/otp/verify",
+        json={"challenge_id": sent.json()["challenge_id"], "code": latest_code(stack, email)},
+        timeout=TIMEOUT,
+    )
+    assert verified.status_code == 200, verified.text
+    return str(verified.json()["access_token"])
 
 
 def _a_later_slot(stack: RunningStack) -> str:
@@ -103,6 +121,18 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
         expect(b.locator("#wl-entries li")).to_have_count(1)
         assert axe_violations(b) == []
 
+        # AND, after B, citizen C waits for the same day (the offer goes to both: one batch)
+        other_email = f"other.{suffix}@example.org"
+        other = _citizen_token(stack, OTHER_ID, other_email)
+        joined = api(
+            "POST",
+            stack,
+            "/waitlist",
+            other,
+            json={"service_id": SERVICE, "from": day, "to": day, "contact": {"email": other_email}, "language": "en"},
+        )
+        assert joined.status_code == 201, joined.text
+
         # WHEN A cancels through the cancel link of their confirmation (the link alone: a low-assurance service)
         confirmation = next(m for m in _outbox(stack, holder_email) if len(LINK.findall(m["body"])) >= 3)
         tokens = LINK.findall(confirmation["body"])
@@ -142,6 +172,16 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
         assert api("GET", stack, f"/appointments/{held['id']}", session_token(a)).json()["status"] == "cancelled"
         again = requests.post(f"{stack.api_url}/offers/{link.split('=', 1)[1]}/accept", json={}, timeout=TIMEOUT)
         assert again.status_code == 410, again.text
+
+        # AND C, opening their offer of the same time too late, is told in plain words and stays on the waitlist
+        theirs = _wait_for_link(stack, other_email, OFFER)
+        c = waiter.new_page()  # a tab of its own: nobody signed in, the language (English) remembered
+        c.goto(f"{stack.web_url}{theirs}")
+        expect(c.locator("#offer-taken")).to_contain_text(
+            "Someone else booked this time first. You stay on the waitlist", timeout=TIMEOUT * 1000
+        )
+        assert axe_violations(c) == []
+        assert len(api("GET", stack, "/waitlist", other).json()["items"]) == 1
     finally:
         holder.close()
         waiter.close()

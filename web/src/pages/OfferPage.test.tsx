@@ -71,6 +71,13 @@ describe('the offer of a freed time', () => {
     expect(taken.textContent).toContain('Someone else booked this time first. You stay on the waitlist')
     await waitFor(() => expect(document.activeElement).toBe(taken))
     expect(await axeViolations()).toEqual([])
+    unmountApps()
+
+    // Opened after another of the batch booked it: the same words, no "could not be loaded".
+    await open({ 'GET /api/offers/tok-1234567890abcdef': () => problem(409, 'offer_taken') })
+    await waitFor(() => expect(text('#offer-taken')).toContain('Someone else booked this time first.'))
+    expect(document.querySelector('.error-state')).toBeNull()
+    expect(sessionStorage.getItem('va.offer')).toBeNull()
   })
 
   it('explains an expired or used offer (410), whether on opening or on booking', async () => {

@@ -57,7 +57,7 @@ export function OfferPage() {
   const session = auth.session?.access_token ?? null
   const { load, reload } = useResource<Offer>(token ? () => fetchOffer(auth.api, token) : null, [token, session], {
     onError: (error) => {
-      if (error.status === 404 || error.status === 410) keepOfferToken(null)
+      if (error.status === 404 || error.status === 409 || error.status === 410) keepOfferToken(null)
     },
   })
   const offer = load.state === 'ready' ? load.value : null
@@ -117,7 +117,7 @@ export function OfferPage() {
       </h1>
       {typeof step === 'object' ? (
         <Booked appointment={step.booked} offer={offer} />
-      ) : step === 'taken' ? (
+      ) : step === 'taken' || loadError?.status === 409 ? (
         <div class="notice" id="offer-taken" tabIndex={-1}>
           <p>{t('offer.taken')}</p>
           <p>
