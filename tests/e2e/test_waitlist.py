@@ -1,6 +1,7 @@
 """A cancellation through the one-tap link of a confirmation frees a time, and a citizen waiting for that day books it
 from the offer the waitlist sends them (issue 16), in Chromium: the booking page's "Join the waitlist", the offer
-page `/offer#token=…` with its countdown and one confirmation, and the slot then theirs."""
+page `/offer#token=…` with its countdown and one confirmation, the slot then theirs, and the other of the same batch
+told it is gone. For a service that asks for the digital identity, the offer leads through eID and back to itself."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import requests
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.e2e.steps import api, citizen_signs_in_by_code, latest_code, session_token
+from tests.e2e.steps import api, citizen_signs_in_by_code, citizen_signs_in_with_eid, latest_code, session_token
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -185,3 +186,74 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
     finally:
         holder.close()
         waiter.close()
+
+
+def test_an_offer_of_a_service_that_asks_for_eid_is_booked_after_signing_in_and_coming_back(
+    stack: RunningStack, browser: Browser
+) -> None:
+    """The offer's link opened on another device (nobody signed in): the page sends the person through eID and back
+    to the same offer (the token kept in the tab, never in the return address), which then books for them."""
+    service = "tax-information"  # asks for the digital identity
+    today = date.today()
+    slots = requests.get(
+        f"{stack.api_url}/services/{service}/slots",
+        params={"from": (today + timedelta(days=3)).isoformat(), "to": (today + timedelta(days=20)).isoformat()},
+        timeout=TIMEOUT,
+    ).json()["items"]
+    assert slots, f"no {service} time is offered"
+    start = str(slots[len(slots) // 3]["start"])
+    suffix = uuid.uuid4().hex[:8]
+    holder_email, waiter_email = f"holder.eid.{suffix}@example.org", f"waiter.eid.{suffix}@example.org"
+
+    holder = browser.new_context(locale="en-GB")
+    waiter = browser.new_context(locale="en-GB")
+    elsewhere = browser.new_context(locale="en-GB", viewport={"width": 360, "height": 740})
+    try:
+        # GIVEN A (eID) holds the time, and B (eID) waits for that day
+        a = holder.new_page()
+        citizen_signs_in_with_eid(stack, a, "99584529A", "/me")
+        expect(a.get_by_role("heading", level=1)).to_have_text("My area")
+        booked = requests.post(
+            f"{stack.api_url}/appointments",
+            json={"service_id": service, "start": start, "contact": {"email": holder_email}, "language": "en"},
+            headers={"Authorization": f"Bearer {session_token(a)}", "Idempotency-Key": str(uuid.uuid4())},
+            timeout=TIMEOUT,
+        )
+        assert booked.status_code == 201, booked.text
+        b = waiter.new_page()
+        citizen_signs_in_with_eid(stack, b, "99301193G", "/me")
+        expect(b.get_by_role("heading", level=1)).to_have_text("My area")
+        waiting = {"service_id": service, "from": start[:10], "to": start[:10], "contact": {"email": waiter_email}}
+        joined = api("POST", stack, "/waitlist", session_token(b), json={**waiting, "language": "en"})
+        assert joined.status_code == 201, joined.text
+
+        # WHEN A cancels, B is offered the time; B opens the link where nobody is signed in
+        cancelled = api("POST", stack, f"/appointments/{booked.json()['id']}/cancel", session_token(a), json={})
+        assert cancelled.status_code == 200, cancelled.text
+        link = _wait_for_link(stack, waiter_email, OFFER)
+        page = elsewhere.new_page()
+        page.goto(f"{stack.web_url}{link}")
+        page.get_by_role("button", name="English").click()
+
+        # THEN the page asks for the digital identity first, and comes back to the same offer after it
+        expect(page.locator("#offer-eid")).to_contain_text("digital identity", timeout=TIMEOUT * 1000)
+        assert "token" not in page.url
+        assert axe_violations(page) == []
+        page.locator("a#eid-start").click()
+        page.locator("label:has-text('99301193G')").click()
+        page.get_by_role("button", name="Identifica't").click()
+        expect(page).to_have_url(f"{stack.web_url}/offer", timeout=TIMEOUT * 1000)
+        expect(page.locator("#offer-time")).to_contain_text(start[11:16], timeout=TIMEOUT * 1000)
+
+        # AND books it for B
+        page.locator("#offer-book").click()
+        page.locator("#offer-confirm").click()
+        expect(page.locator("#offer-done")).to_contain_text("the time is yours", timeout=TIMEOUT * 1000)
+        mine = api("GET", stack, "/appointments", session_token(b)).json()["items"]
+        assert datetime.fromisoformat(start) in [
+            datetime.fromisoformat(x["start"]) for x in mine if x["status"] == "booked" and x["service_id"] == service
+        ]
+    finally:
+        holder.close()
+        waiter.close()
+        elsewhere.close()
