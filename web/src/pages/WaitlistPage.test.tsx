@@ -123,6 +123,14 @@ describe('the waitlist', () => {
     expect(api.callsTo('POST /api/waitlist')).toHaveLength(0)
   })
 
+  it('asks to sign in first, and comes back to the same form', async () => {
+    const api = routeApi({})
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/waitlist?service=padron-certificate' })
+    await waitFor(() => expect(window.location.pathname).toBe('/sign-in'))
+    expect(new URLSearchParams(window.location.search).get('return_to')).toBe('/waitlist?service=padron-certificate')
+    expect(api.callsTo('GET /api/waitlist')).toHaveLength(0)
+  })
+
   it('lists my entries and leaves one', async () => {
     const api = await open(
       {
