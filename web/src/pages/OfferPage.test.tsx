@@ -134,6 +134,17 @@ describe('the offer of a freed time', () => {
     expect(api.callsTo('GET /api/offers/tok-1234567890abcdef')[0]?.headers.Authorization).toBe('Bearer token-citizen')
   })
 
+  it('leads through eID when the sign-in is no longer enough at the moment of booking', async () => {
+    await open({
+      'GET /api/offers/tok-1234567890abcdef': [() => json(offer()), () => problem(403, 'insufficient_assurance')],
+      'POST /api/offers/tok-1234567890abcdef/accept': () => problem(403, 'insufficient_assurance'),
+    })
+    await click(await find('#offer-book'))
+    await click(await find('#offer-confirm'))
+    await find('a#eid-start')
+    expect(sessionStorage.getItem('va.offer')).toBe('tok-1234567890abcdef')
+  })
+
   it('speaks Catalan, Spanish and English', async () => {
     for (const language of LANGUAGES) {
       await open({}, { language })

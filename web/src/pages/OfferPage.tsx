@@ -94,7 +94,11 @@ export function OfferPage() {
       const error = asApiError(caught)
       if (error.code === 'offer_taken' || error.status === 409) finish('taken')
       else if (error.status === 410 || error.status === 404) finish('expired')
-      else {
+      else if (error.code === 'insufficient_assurance') {
+        // The eID session ended meanwhile: the offer is asked again, which leads through eID.
+        setStep('view')
+        reload()
+      } else {
         setStep('confirm')
         errors.show({}, [{ message: problemMessage(t, error) }])
       }
