@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import requests
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import axe_violations
 from tests.e2e.steps import api, citizen_signs_in_by_code, citizen_signs_in_with_eid, latest_code, session_token
@@ -49,6 +49,11 @@ def _wait_for_link(stack: RunningStack, to: str, pattern: re.Pattern[str]) -> st
                 return match.group(0)
         time.sleep(0.25)
     raise AssertionError(f"nothing matching {pattern.pattern} was sent to {to}")
+
+
+def _fits(page: Page) -> bool:
+    """Nothing wider than the screen: no sideways scrolling on a phone."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 def _citizen_token(stack: RunningStack, id_number: str, email: str) -> str:
@@ -114,6 +119,7 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
         join.click()
         expect(b.get_by_role("heading", level=1)).to_have_text("Join the waitlist")
         expect(b.locator("#wl-email")).to_have_value(waiter_email)
+        assert _fits(b), "the waitlist form is wider than a 360 px phone"
         b.fill("#wl-from", day)
         b.fill("#wl-to", day)
         assert axe_violations(b) == []
@@ -150,6 +156,7 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
         expect(b.locator("#offer-time")).to_contain_text(start[11:16])
         expect(b.locator("#offer-left")).to_contain_text("left")
         assert "token" not in b.url
+        assert _fits(b), "the offer is wider than a 360 px phone"
         assert axe_violations(b) == []
 
         # WHEN B books it, after one confirmation
