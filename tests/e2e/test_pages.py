@@ -58,6 +58,7 @@ ANONYMOUS_PAGES = (
     "/legal-notice",
     "/staff/activate",
     "/act",
+    "/offer",
     "/no-such-page",
 )
 
@@ -195,6 +196,8 @@ def test_every_citizen_page_is_readable_in_every_language_and_width(
             "/documents",
             "/me/access-log",
             f"/appointments/{appointment_id}/call",
+            "/waitlist",
+            f"/waitlist?service={SERVICE}",
         )
         _walk(page, stack, paths, problems)
     finally:

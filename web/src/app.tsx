@@ -213,6 +213,12 @@ function Shell() {
         {route.name === 'action' && (
           <LazyPage key="action" title={t('act.title')} headingId="act-title" load={loadActionPage} />
         )}
+        {route.name === 'waitlist' && (
+          <LazyPage key={`waitlist-${router.search}`} title={t('wl.title')} headingId="wl-title" load={loadWaitlistPage} />
+        )}
+        {route.name === 'offer' && (
+          <LazyPage key="offer" title={t('offer.title')} headingId="offer-title" load={loadOfferPage} />
+        )}
         {route.name === 'accessibility' && (
           <LazyPage key="accessibility" title={t('footer.accessibility')} headingId="legal-title" load={loadAccessibility} />
         )}
@@ -289,6 +295,9 @@ const loadDashboardPage = () => import('./pages/DashboardPage').then((m) => m.Da
 const loadRebookingPage = () => import('./pages/RebookingPage').then((m) => m.RebookingPage)
 const loadActivatePage = () => import('./pages/ActivatePage').then((m) => m.ActivatePage)
 const loadActionPage = () => import('./pages/ActionPage').then((m) => m.ActionPage)
+// The waitlist and the offer its message links to: few visits, each from a booking that found no time.
+const loadWaitlistPage = () => import('./pages/WaitlistPage').then((m) => m.WaitlistPage)
+const loadOfferPage = () => import('./pages/OfferPage').then((m) => m.OfferPage)
 
 /**
  * A page loaded on first use (the call page — WebRTC, stats, devices —, the staff, records and legal pages): until it

@@ -28,6 +28,8 @@ export type Route =
   | { name: 'rebooking' }
   | { name: 'activate' }
   | { name: 'action' }
+  | { name: 'waitlist' }
+  | { name: 'offer' }
   | { name: 'accessibility' }
   | { name: 'privacy' }
   | { name: 'legalNotice' }
@@ -50,6 +52,8 @@ export const DASHBOARD_PATH = '/staff/dashboard'
 export const REBOOKING_PATH = '/staff/rebooking'
 export const ACTIVATE_PATH = '/staff/activate'
 export const ACTION_PATH = '/act'
+export const WAITLIST_PATH = '/waitlist'
+export const OFFER_PATH = '/offer'
 export const ACCESSIBILITY_PATH = '/accessibility'
 export const PRIVACY_PATH = '/privacy'
 export const LEGAL_NOTICE_PATH = '/legal-notice'
@@ -70,6 +74,8 @@ const FIXED: Record<string, Route['name']> = {
   [REBOOKING_PATH]: 'rebooking',
   [ACTIVATE_PATH]: 'activate',
   [ACTION_PATH]: 'action',
+  [WAITLIST_PATH]: 'waitlist',
+  [OFFER_PATH]: 'offer',
   [ACCESSIBILITY_PATH]: 'accessibility',
   [PRIVACY_PATH]: 'privacy',
   [LEGAL_NOTICE_PATH]: 'legalNotice',
@@ -135,6 +141,11 @@ export function servicePath(id: string): string {
 /** The booking flow for a service; `forCitizen`: staff booking on a citizen's behalf. */
 export function bookPath(id: string, forCitizen = false): string {
   return `/book/${encodeURIComponent(id)}${forCitizen ? '?for=citizen' : ''}`
+}
+
+/** "My waitlist"; with a service, joining its waitlist comes first. */
+export function waitlistPath(serviceId?: string): string {
+  return serviceId ? `${WAITLIST_PATH}?service=${encodeURIComponent(serviceId)}` : WAITLIST_PATH
 }
 
 export function appointmentPath(id: string): string {
