@@ -178,6 +178,12 @@ function Shell() {
             failed={t('call.loadFailed')}
           />
         )}
+        {route.name === 'check' && (
+          <LazyPage key={`check-${route.id}`} title={t('preflight.title')} headingId="pre-title" load={loadCheckPage} pageProps={{ id: route.id }} />
+        )}
+        {route.name === 'link' && (
+          <LazyPage key="link" title={t('link.title')} headingId="link-title" load={loadLinkPage} />
+        )}
         {route.name === 'agenda' && (
           <LazyPage key="agenda" title={t('agenda.title')} headingId="agenda-title" load={loadAgendaPage} />
         )}
@@ -289,6 +295,9 @@ const loadDashboardPage = () => import('./pages/DashboardPage').then((m) => m.Da
 const loadRebookingPage = () => import('./pages/RebookingPage').then((m) => m.RebookingPage)
 const loadActivatePage = () => import('./pages/ActivatePage').then((m) => m.ActivatePage)
 const loadActionPage = () => import('./pages/ActionPage').then((m) => m.ActionPage)
+// The pre-flight check and the one-tap links' page: opened from a message, a few times per appointment.
+const loadCheckPage = () => import('./pages/CheckPage').then((m) => m.CheckPage)
+const loadLinkPage = () => import('./pages/LinkPage').then((m) => m.LinkPage)
 
 /**
  * A page loaded on first use (the call page — WebRTC, stats, devices —, the staff, records and legal pages): until it
