@@ -71,6 +71,33 @@ describe('the one-tap link page', () => {
     await waitFor(() => expect(text('#link-expired')).toContain('This link has already been used or has expired.'))
   })
 
+  it('follows another link opened in the same tab', async () => {
+    const other = 'BBBBBBBBBBBBBBBBBBBBBB'
+    await open({
+      [`GET /api/links/${TOKEN}`]: () => problem(410, 'link_expired'),
+      [`GET /api/links/${other}`]: () => json(link('change')),
+    })
+    await waitFor(() => expect(text('#link-expired')).toContain('This link has already been used'))
+    window.location.hash = `#token=${other}`
+    window.dispatchEvent(new HashChangeEvent('hashchange'))
+    await waitFor(() => expect(text('#link-intro')).toBe('This link lets you choose another time for your appointment.'))
+    expect(window.location.hash).toBe('')
+  })
+
+  it('looks the same link up again when it is opened again in the same tab, and then refuses it', async () => {
+    const api = await open({
+      [`GET /api/links/${TOKEN}`]: [() => json(link('cancel')), () => problem(410, 'link_expired')],
+      [`POST /api/links/${TOKEN}`]: () => json({ ...link('cancel'), result: {} }),
+    })
+    await click(await find('#link-cancel'))
+    await click(document.querySelector('#link-cancel-confirm'))
+    await waitFor(() => expect(text('#link-done')).toContain('Your appointment has been cancelled.'))
+    window.location.hash = `#token=${TOKEN}`
+    window.dispatchEvent(new HashChangeEvent('hashchange'))
+    await waitFor(() => expect(text('#link-expired')).toContain('This link has already been used or has expired.'))
+    expect(api.callsTo(`GET /api/links/${TOKEN}`)).toHaveLength(2)
+  })
+
   it('moves the appointment to a time picked as when booking', async () => {
     const api = await open({
       [`GET /api/links/${TOKEN}`]: () => json(link('change')),

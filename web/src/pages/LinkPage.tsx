@@ -5,7 +5,7 @@
  * tab's storage while a service that asks more than a code sends the person through eID first, and is used on
  * return. A used, expired or unknown link is explained in plain words.
  */
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { forgetFragment, fragmentParams } from '../admin'
 import { asApiError, type ApiClient, type ApiError } from '../api'
 import { formatDate, formatTime, type Slot } from '../appointments'
@@ -79,13 +79,29 @@ export function LinkPage() {
   const announce = useAnnounce()
   const focus = useFocusAfterRender()
   const errors = useFormErrors()
-  const [token] = useState(readToken)
+  const [token, setToken] = useState(readToken)
+  // Counts the links opened in this tab: the same one again is looked up again (it may have been used meanwhile).
+  const [opened, setOpened] = useState(0)
   const [step, setStep] = useState<Step>('ready')
   const [day, setDay] = useState<string | null>(null)
   const [failure, setFailure] = useState<ApiError | null>(null)
+  // Another link opened in this same tab (only the fragment changes): that link, from the start.
+  useEffect(() => {
+    const onHash = () => {
+      if (!fragmentParams(window.location.hash).get('token')) return
+      setToken(readToken())
+      setOpened((n) => n + 1)
+      setStep('ready')
+      setDay(null)
+      setFailure(null)
+      errors.clear()
+    }
+    window.addEventListener('hashchange', onHash)
+    return () => window.removeEventListener('hashchange', onHash)
+  }, [])
   useDocumentTitle(t('link.title'))
   const signedIn = auth.session !== null
-  const { load, reload } = useResource<OneTapLink>(token ? () => fetchLink(auth.api, token, signedIn) : null, [token, signedIn])
+  const { load, reload } = useResource<OneTapLink>(token ? () => fetchLink(auth.api, token, signedIn) : null, [token, signedIn, opened])
   const post = useLink(auth.api, token, signedIn)
 
   const gone = (error: ApiError | null) => error !== null && (error.status === 404 || error.status === 410 || error.status === 422)
