@@ -109,7 +109,7 @@ def _link_of_confirmation(stack: RunningStack, action: str) -> str:
         for token in re.findall(r"/l#token=([A-Za-z0-9_-]{22})", item["body"]):
             described = requests.get(f"{stack.api_url}/links/{token}", timeout=TIMEOUT)
             if described.status_code == 200 and described.json()["action"] == action:
-                return token
+                return str(token)
     raise AssertionError(f"no {action} link in the confirmation")
 
 
