@@ -17,6 +17,8 @@ export type Route =
   | { name: 'appointments' }
   | { name: 'appointment'; id: string }
   | { name: 'call'; id: string }
+  | { name: 'check'; id: string }
+  | { name: 'link' }
   | { name: 'agenda' }
   | { name: 'documents' }
   | { name: 'verify'; csv?: string }
@@ -54,6 +56,8 @@ export const ACTIVATE_PATH = '/staff/activate'
 export const ACTION_PATH = '/act'
 export const WAITLIST_PATH = '/waitlist'
 export const OFFER_PATH = '/offer'
+/** The one-tap links our messages carry: `/l#token=…` (join, cancel, change, the pre-flight check). */
+export const LINK_PATH = '/l'
 export const ACCESSIBILITY_PATH = '/accessibility'
 export const PRIVACY_PATH = '/privacy'
 export const LEGAL_NOTICE_PATH = '/legal-notice'
@@ -76,6 +80,7 @@ const FIXED: Record<string, Route['name']> = {
   [ACTION_PATH]: 'action',
   [WAITLIST_PATH]: 'waitlist',
   [OFFER_PATH]: 'offer',
+  [LINK_PATH]: 'link',
   [ACCESSIBILITY_PATH]: 'accessibility',
   [PRIVACY_PATH]: 'privacy',
   [LEGAL_NOTICE_PATH]: 'legalNotice',
@@ -98,10 +103,10 @@ export function matchRoute(path: string): Route {
       return { name: 'notFound' }
     }
   }
-  const call = /^\/appointments\/([^/]+)\/call$/.exec(trimmed)
+  const call = /^\/appointments\/([^/]+)\/(call|check)$/.exec(trimmed)
   if (call?.[1]) {
     try {
-      return { name: 'call', id: decodeURIComponent(call[1]) }
+      return { name: call[2] === 'check' ? 'check' : 'call', id: decodeURIComponent(call[1]) }
     } catch {
       return { name: 'notFound' }
     }
@@ -155,6 +160,11 @@ export function appointmentPath(id: string): string {
 /** The video call of an appointment: the citizen's waiting room, the agent's call screen. */
 export function callPath(id: string): string {
   return `${appointmentPath(id)}/call`
+}
+
+/** The pre-flight check of an appointment's devices and connection, a day or two before its call. */
+export function checkPath(id: string): string {
+  return `${appointmentPath(id)}/check`
 }
 
 /** A sign-in page with the path to come back to afterwards (`?return_to=`). */
