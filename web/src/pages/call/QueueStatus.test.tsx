@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { appointment, CITIZEN } from '../../test/appointments'
 import { click, find, json, mountApp, pageTest, problem, routeApi, signedIn, text, waitFor } from '../../test/page'
 import type { Language } from '../../i18n'
-import { queueWords, type QueueState } from '../../queue'
+import { parseOverflow, parseQueue, queueWords, type QueueState } from '../../queue'
 import { translate } from '../../i18n'
 import { FakePeerConnection, FakeWebSocket, fakeNode, GRANT, installWebRtc } from '../../test/webrtc'
 
@@ -80,6 +80,28 @@ describe('the waiting room’s place in line', () => {
       expect(words('en', queue({ position: 0, ahead: 0, agent_status: 'in_call', agent_name: null }))).toEqual([
         'It is your turn: the agent is letting you in.',
       ])
+    })
+  })
+
+  describe('as the API gives it', () => {
+    it('reads what it can and never makes up a place in line', () => {
+      expect(parseQueue(null)).toBeNull()
+      expect(parseQueue({ ahead: 1 })).toBeNull()
+      expect(parseQueue({ position: 2, ahead: -1, agent_status: 'lunch', estimated_wait_s: 'soon' })).toEqual({
+        position: 2,
+        ahead: 0,
+        agent_status: 'free',
+        agent_name: null,
+        estimated_wait_s: 0,
+        estimated_at: '',
+      })
+      expect(parseOverflow({ items: [{ appointment_id: 'a' }, { appointment_id: 'b', start: 'x' }], can_take: 1 })).toEqual({
+        items: [
+          { appointment_id: 'b', service_id: '', start: 'x', waiting_since: null, waited_s: 0, agent: '', agent_name: null },
+        ],
+        can_take: false,
+        agents: [],
+      })
     })
   })
 
