@@ -16,6 +16,7 @@ from chalicelib.api.health import health
 from chalicelib.api.links import links
 from chalicelib.api.preflight import preflight
 from chalicelib.api.procedures import procedures
+from chalicelib.api.queue import queue
 from chalicelib.api.records import records
 from chalicelib.api.services import services
 from chalicelib.api.staff import staff
@@ -39,6 +40,7 @@ app.register_blueprint(capacity)
 app.register_blueprint(links)
 app.register_blueprint(preflight)
 app.register_blueprint(waitlist)
+app.register_blueprint(queue)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="reminders")

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     )
     from chalicelib.services.preflight import PreflightService
     from chalicelib.services.procedures import ProcedureService
+    from chalicelib.services.queue import QueueService
     from chalicelib.services.records import RecordsService
     from chalicelib.services.staff import StaffAdminService
     from chalicelib.services.stats import StatsService
@@ -385,6 +386,12 @@ class Container:
             self.sessions,
             records=self.records,
         )
+
+    @cached_property
+    def queue(self) -> QueueService:
+        from chalicelib.services.queue import QueueService
+
+        return QueueService(self.booking, self.call_store, self.staff)
 
     @cached_property
     def preflight(self) -> PreflightService:

@@ -47,6 +47,8 @@ class Action(StrEnum):
     VIEW_REBOOKING = "view_rebooking"  # the appointments waiting for their citizen to choose another time
     CHECK_DEVICES = "check_devices"  # the citizen's pre-flight check of their own camera, microphone and connection
     JOIN_WAITLIST = "join_waitlist"  # a citizen waits for a freed slot of a service
+    TAKE = "take"  # an agent takes another agent's waiting citizen (the "waiting for anyone" list)
+    HAND_OVER = "hand_over"  # a supervisor gives a waiting citizen to a named agent
 
 
 class ResourceKind(StrEnum):
@@ -101,6 +103,9 @@ _CITIZEN_OWN = {
 _CASE_RESOURCES = {ResourceKind.APPOINTMENT, ResourceKind.PROCEDURE, ResourceKind.DOCUMENT}
 _AGENT_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL, Action.RECORD_OUTCOME, Action.RUN_PROCEDURE}
 _SUPERVISOR_CASE = {Action.VIEW, Action.CHANGE, Action.JOIN_CALL}
+# Moving a waiting citizen to another agent (issue 16): an agent takes them for themselves, a supervisor names one.
+_AGENT_APPOINTMENT = {Action.TAKE}
+_SUPERVISOR_APPOINTMENT = {Action.HAND_OVER}
 # What can be done to each kind of case: someone who can see the case but may not do one of these is refused
 # (403); asking for an action that does not apply to that kind of case is answered as if it did not exist (404).
 _APPLICABLE = {
@@ -110,6 +115,8 @@ _APPLICABLE = {
         Action.JOIN_CALL,
         Action.RECORD_OUTCOME,
         Action.CHECK_DEVICES,
+        Action.TAKE,
+        Action.HAND_OVER,
     },
     ResourceKind.PROCEDURE: {Action.VIEW, Action.RUN_PROCEDURE, Action.CONFIRM},
     ResourceKind.DOCUMENT: {Action.VIEW},
@@ -186,9 +193,12 @@ def decide(principal: Principal, action: Action, resource: Resource) -> Decision
     if action is Action.VIEW_AGENDA and resource.kind is ResourceKind.AGENDA:
         return Decision.ALLOW if Role.SUPERVISOR in roles or same_office else Decision.HIDDEN
     if resource.kind in _CASE_RESOURCES:
-        if same_office and action in _AGENT_CASE:
+        appointment = resource.kind is ResourceKind.APPOINTMENT
+        if same_office and (action in _AGENT_CASE or (appointment and action in _AGENT_APPOINTMENT)):
             return Decision.ALLOW
-        if Role.SUPERVISOR in roles and action in _SUPERVISOR_CASE:
+        if Role.SUPERVISOR in roles and (
+            action in _SUPERVISOR_CASE or (appointment and action in _SUPERVISOR_APPOINTMENT)
+        ):
             return Decision.ALLOW
         # Visible to this member of staff (their office, or any office for a supervisor) but not theirs to do.
         visible = same_office or Role.SUPERVISOR in roles

@@ -83,6 +83,8 @@ AUDIT_ACTIONS = frozenset(f"procedure.{kind}" for kind in REGISTRY) | frozenset(
         "catalogue.service.create",
         "catalogue.service.update",
         "appointment.reassign",
+        "appointment.taken",
+        "appointment.handed_over",
         "appointment.needs_rebooking",
         "staff.schedule",
         "staff.exception",

@@ -172,6 +172,7 @@ SCHEDULE = {"office": "OMAC", "weekly": {"1": [["09:00", "14:00"]]}, "version": 
 EXTRA_DAY = {"date": "{day}", "kind": "extra", "intervals": [["16:00", "17:00"]]}
 SCHEDULED = "agent.omac2"  # whose schedule and exceptions the capacity rows write
 JOB_ID = "00000000-0000-4000-8000-00000000a001"
+HAND_OVER = {"agent": "agent.omac2"}
 
 ROWS: tuple[Row, ...] = (
     # --- public: no personal data, or checked by their own secret (the code, the CSV and ID number, the node's key)
@@ -220,6 +221,12 @@ ROWS: tuple[Row, ...] = (
     Row("POST", "/procedures/{procedure_id}/confirm", expect(code=("4xx", "404"), eid=("4xx", "404"))),
     Row("GET", "/documents/{document_id}", CASE_READ),
     Row("GET", "/agenda", OFFICE, query="office=OMAC"),
+    # --- the waiting room's queue (issue 16): the case's readers; the overflow list for the office's staff; taking a
+    # citizen is an agent's (here nobody is waiting: 409), handing one over a supervisor's
+    Row("GET", "/appointments/{appointment_id}/queue", CASE_READ),
+    Row("GET", "/queue/overflow", OFFICE, query="office=OMAC"),
+    Row("POST", "/appointments/{appointment_id}/take", expect(agent="4xx", supervisor="403")),
+    Row("POST", "/appointments/{appointment_id}/hand-over", expect(agent="403", supervisor="4xx"), body=HAND_OVER),
     # --- records and the trail
     Row("GET", "/recordings", SUPERVISORS),
     Row("POST", "/recordings/{record_id}/playback", SUPERVISORS, body=REASON),

@@ -127,6 +127,8 @@ COLUMNS = {
     "VR": Action.VIEW_REBOOKING,
     "CD": Action.CHECK_DEVICES,
     "JW": Action.JOIN_WAITLIST,
+    "TK": Action.TAKE,
+    "HO": Action.HAND_OVER,
 }
 # A allow, H hidden (404), R refused (403), N needs a stronger identification (403 insufficient_assurance).
 # r: the caller can see the case but may not do this: refused (403), checked by
@@ -136,98 +138,98 @@ COLUMNS = {
 LETTERS = {"A": Decision.ALLOW, "H": Decision.HIDDEN, "R": Decision.REFUSED, "N": Decision.NEEDS_ASSURANCE}
 
 CITIZEN_LOW_MY_ADDRESS = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    document mine OMAC, substantial   H  N  N  N  H  H  H  N  H  N  H  H  H  H  H  H  H  H  H  N  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A
-    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  N
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H
-    waitlist entry mine               H  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H  r  r
+    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H  r  r
+    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H  H  H  H  H  H  A  H  H  H
+    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H  H  H
+    document mine OMAC, substantial   H  N  N  N  H  H  H  N  H  N  H  H  H  H  H  H  H  H  H  N  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H
+    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  N  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H  H  H
+    waitlist entry mine               H  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 # The code reached an address none of my cases was created under: my cases are not mine to see.
 CITIZEN_LOW_ANOTHER_ADDRESS = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A
-    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  N
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H
+    service substantial OGAT          N  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  N  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  N  N  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 # An eID sign-in (substantial or high) owns by ID number alone, with or without an address.
 CITIZEN_EID = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    document mine OMAC, substantial   H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A
-    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H  H  H
-    waitlist entry mine               H  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    appointment mine OMAC             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H  r  r
+    appointment mine OGAT             H  A  A  A  r  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H  r  r
+    procedure mine OGAT               H  A  A  A  H  H  r  A  H  A  H  H  H  H  H  H  H  H  H  A  H  H  H
+    document mine OMAC                H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H  H  H
+    document mine OMAC, substantial   H  A  A  A  H  H  H  A  H  A  H  H  H  H  H  H  H  H  H  A  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H
+    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H
+    waitlist entry mine               H  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 # An agent works the cases, agenda and register data of their own office; another office's stay hidden.
 AGENT_OMAC = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    appointment mine OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  r  H
-    appointment other's OMAC          H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  r  H
-    document mine OMAC                H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC, substantial   H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document other's OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data other's OMAC         H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    appointment mine OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  r  H  A  r
+    appointment other's OMAC          H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  r  H  A  r
+    document mine OMAC                H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document other's OMAC             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OMAC            H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data other's OMAC         H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 AGENT_OGAT = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    appointment mine OGAT             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  r  H
-    procedure mine OGAT               H  A  A  A  A  H  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H
-    procedure other's OGAT            H  A  A  A  A  H  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    appointment mine OGAT             H  A  A  A  A  H  A  H  H  H  H  H  H  H  H  H  H  H  H  r  H  A  r
+    procedure mine OGAT               H  A  A  A  A  H  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    procedure other's OGAT            H  A  A  A  A  H  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    citizen data mine OGAT            H  H  H  H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H
 """
 # A supervisor views, changes and joins any office's cases and agendas, books for any office, runs nothing; only a
 # supervisor lists and plays recordings, and places legal holds (as admins also may); supervisors and admins read
 # the figures (issue 15).
 SUPERVISOR = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    appointment mine OMAC             H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  r  H
-    appointment other's OMAC          H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  r  H
-    appointment mine OGAT             H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  r  H
-    procedure mine OGAT               H  A  A  A  H  H  r  r  H  H  H  H  H  H  H  H  H  H  H  H  H
-    procedure other's OGAT            H  A  A  A  H  H  r  r  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC                H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document mine OMAC, substantial   H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    document other's OMAC             H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
-    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  A  A  H  H  H  H
-    stats                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H  H
-    rebooking                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    appointment mine OMAC             H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  r  H  r  A
+    appointment other's OMAC          H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  r  H  r  A
+    appointment mine OGAT             H  A  A  A  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  r  H  r  A
+    procedure mine OGAT               H  A  A  A  H  H  r  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    procedure other's OGAT            H  A  A  A  H  H  r  r  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC                H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document mine OMAC, substantial   H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    document other's OMAC             H  A  A  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    agenda OMAC                       H  H  H  H  H  A  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  A  A  H  H  H  H  H  H
+    stats                             H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H  H  H  H
+    rebooking                         H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  H  A  H  H  H  H
 """
 # Audit and management actions are granted on the action alone, whatever the resource.
 AUDITOR = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    any other resource                H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H
-    service low OMAC                  R  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H
-    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    any other resource                H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H  H  H
+    service low OMAC                  R  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H  H  H
 """
 ADMIN = """
-    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW
-    any other resource                H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H
-    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H
-    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H
-    record                            H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  A  H  H  H  H
-    stats                             H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  A  H  H  H
-    rebooking                         H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  A  H  H
+    resource                          BK VW CH JN RO AG RP CF RR AL VA VV MS MC LR PR LH VS VR CD JW TK HO
+    any other resource                H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H
+    service low OMAC                  R  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H
+    service substantial OGAT          R  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  H  H  H  H  H
+    record                            H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  A  H  H  H  H  H  H
+    stats                             H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  A  H  H  H  H  H
+    rebooking                         H  H  H  H  H  H  H  H  H  H  H  H  A  A  H  H  H  H  A  H  H  H  H
 """
 
 

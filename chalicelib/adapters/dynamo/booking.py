@@ -419,22 +419,24 @@ class DynamoBookingStore:
             writes.delete(b(f"REBOOK#{old.office}", old.id), b.pk.exists() | b.pk.does_not_exist())
         writes.commit(self._connection)
 
-    def reassign(self, appointment: Appointment, agent: str) -> Appointment:
+    def reassign(self, appointment: Appointment, agent: str, units: tuple[str, ...] | None = None) -> Appointment:
         """Give a booked appointment to ``agent`` for the same time: the old agent's units deleted (still its), the
-        new agent's put (free), the appointment's agent changed (same version): one transaction, or nothing."""
+        new agent's put (free), the appointment's agent changed (same version): one transaction, or nothing.
+        ``units``: the new agent's units when not all of them (a taken citizen's time already partly used by the
+        taker's own appointment, which keeps its units)."""
         a = appointment
-        moved = replace(a, agent=agent, version=a.version + 1)
+        moved = replace(a, agent=agent, version=a.version + 1, units=a.units if units is None else units)
         model = self._appointments
         writes = _Writes()
         writes.update(
             model(a.id),
-            [model.agent.set(agent), model.version.set(moved.version)],
+            [model.agent.set(agent), model.version.set(moved.version), model.units.set(list(moved.units))],
             (model.status == Status.BOOKED.value) & (model.version == a.version),
             ("not_booked", "The appointment changed meanwhile."),
         )
         for unit in a.units:
             self._release(writes, a, unit)
-        for unit in a.units:
+        for unit in moved.units:
             self._take(writes, moved, unit, ("slot_unavailable", "That agent is no longer free then."))
         writes.commit(self._connection)
         return moved
