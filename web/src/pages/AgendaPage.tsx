@@ -6,7 +6,8 @@
  * Live: while the page is visible it asks again every 5 s (quietly) and shows each appointment's call — waiting since
  * hh:mm, in call, ended — with "Join call" while the call window is open. When someone starts waiting, the agent
  * hears a chime (which can be muted; remembered on this device) and sees it: the row is highlighted and an assertive
- * message says who is waiting.
+ * message says who is waiting. Above the table, "Waiting for anyone" (overflow-panel.tsx): citizens of the office
+ * waiting too long for a busy agent, for a free agent to take or a supervisor to hand over.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
@@ -34,6 +35,7 @@ import { useResource } from '../resource'
 import { APPOINTMENTS_PATH, appointmentPath, bookPath, callPath, Link } from '../router'
 import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
 import { Localized } from '../components/localized'
+import { OverflowPanel } from './overflow-panel'
 
 export const AGENDA_POLL_MS = 5_000
 
@@ -211,6 +213,7 @@ export function AgendaPage() {
           </p>
         )}
       </div>
+      {staffReady && <OverflowPanel office={office} agent={agent} supervisor={supervisor} onMoved={refresh} />}
       <p class="field__hint">{t('slots.zone')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
         {supervisor && offices.state === 'error' && !office ? (

@@ -122,7 +122,7 @@ export function CitizenCall(props: { appointment: Appointment }) {
   }
 
   if (connection && snapshot && view === 'waiting') {
-    return <WaitingRoom snapshot={snapshot} known={me !== 'unknown'} late={late} media={media} onLeave={leave} />
+    return <WaitingRoom appointmentId={a.id} snapshot={snapshot} known={me !== 'unknown'} late={late} media={media} onLeave={leave} />
   }
 
   // Before joining.
