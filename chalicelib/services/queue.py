@@ -44,6 +44,7 @@ from chalicelib.services.booking import BookingService
 from chalicelib.services.ports import CallStore
 
 LEARNED_SECONDS = 600  # how long this process keeps an office's learned durations
+LEARNING_ENOUGH = 600  # appointments of the office read back from yesterday at most (whole days)
 
 
 class StaffNames(Protocol):
@@ -176,11 +177,12 @@ class QueueService:
             return cached[1]
         today = self._clock().astimezone(self._booking.zone).date()
         store = self._booking.store
-        found = [
-            a
-            for n in range(1, LEARNING_DAYS + 1)
-            for a in store.of_office_day(office, (today - timedelta(days=n)).isoformat())
-        ]
+        found: list[Appointment] = []
+        for n in range(1, LEARNING_DAYS + 1):
+            # The most recent days first; a median needs a few hundred calls, not a busy office's month of them.
+            if len(found) >= LEARNING_ENOUGH:
+                break
+            found += store.of_office_day(office, (today - timedelta(days=n)).isoformat())
         calls = self._calls.many([a.id for a in found]) if found else {}
         lengths: dict[str, list[float]] = {}
         for a in found:
