@@ -6,7 +6,8 @@
  * Live: while the page is visible it asks again every 5 s (quietly) and shows each appointment's call — waiting since
  * hh:mm, in call, ended — with "Join call" while the call window is open. When someone starts waiting, the agent
  * hears a chime (which can be muted; remembered on this device) and sees it: the row is highlighted and an assertive
- * message says who is waiting.
+ * message says who is waiting. Above the table, "Waiting for anyone" (overflow-panel.tsx): citizens of the office
+ * waiting too long for a busy agent, for a free agent to take or a supervisor to hand over.
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
@@ -20,6 +21,7 @@ import {
   today,
   type Agenda,
   type Appointment,
+  type PreflightSummary,
 } from '../appointments'
 import { useAuth } from '../auth'
 import { chimeEnabled, playChime, rememberChime } from '../call/devices'
@@ -33,6 +35,7 @@ import { useResource } from '../resource'
 import { APPOINTMENTS_PATH, appointmentPath, bookPath, callPath, Link } from '../router'
 import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
 import { Localized } from '../components/localized'
+import { OverflowPanel } from './overflow-panel'
 
 export const AGENDA_POLL_MS = 5_000
 
@@ -210,6 +213,7 @@ export function AgendaPage() {
           </p>
         )}
       </div>
+      {staffReady && <OverflowPanel office={office} agent={agent} supervisor={supervisor} onMoved={refresh} />}
       <p class="field__hint">{t('slots.zone')}</p>
       <div aria-busy={load.state === 'loading' ? 'true' : 'false'}>
         {supervisor && offices.state === 'error' && !office ? (
@@ -307,6 +311,7 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
             </span>
           </>
         )}
+        {a.preflight && a.status === 'booked' && <PreflightTags preflight={a.preflight} />}
         {props.canRecord && open && (callState === 'waiting' || callState === 'in_call' || callState === 'idle') && (
           <>
             <br />
@@ -404,5 +409,35 @@ function OutcomeForm(props: { appointment: Appointment; time: string; onSaved: (
         <span class="visually-hidden">, {props.time}</span>
       </button>
     </Form>
+  )
+}
+
+/** The citizen's pre-flight check, as a tag, and what they asked for: sound only, or a phone call instead. */
+function PreflightTags(props: { preflight: PreflightSummary }) {
+  const { t } = useI18n()
+  const p = props.preflight
+  return (
+    <>
+      <br />
+      <span class={`preflight-tag preflight-tag--${p.result}`} data-preflight={p.result}>
+        {t('agenda.preflight')}: {label(t, `agenda.preflight.${p.result}`, p.result)}
+      </span>
+      {p.audio_only && (
+        <>
+          <br />
+          <span class="preflight-ask" data-ask="audio_only">
+            {t('agenda.preflight.audioOnly')}
+          </span>
+        </>
+      )}
+      {p.callback_phone && (
+        <>
+          <br />
+          <span class="preflight-ask" data-ask="callback">
+            {t('agenda.preflight.callback', { phone: p.callback_phone })}
+          </span>
+        </>
+      )}
+    </>
   )
 }

@@ -14,6 +14,7 @@ import { healthUrl, type JoinGrant } from '../../call/protocol'
 import { IdentityAtHand } from '../../components/identity-at-hand'
 import { useI18n } from '../../i18n/context'
 import { useAnnounce } from '../../page-context'
+import { fetchQueue, QUEUE_POLL_MS, queueWords } from '../../queue'
 import { useResource, type Resource } from '../../resource'
 import { recordingRetentionText, useRetention } from '../../retention'
 import { StreamVideo } from './call-screen'
@@ -105,6 +106,7 @@ export function JoinPanel(props: {
 
 /** Joined, waiting to be let in: what the connection is doing, the identity document at hand, the self view. */
 export function WaitingRoom(props: {
+  appointmentId: string
   snapshot: CallSnapshot
   known: boolean
   late: boolean
@@ -125,6 +127,7 @@ export function WaitingRoom(props: {
             ? t('call.connecting')
             : t('call.waitingText')}
       </p>
+      <QueueStatus appointmentId={props.appointmentId} />
       <IdentityAtHand id="waiting-identity" />
       {props.late && (
         <p class="notice" id="agent-late">
@@ -138,6 +141,50 @@ export function WaitingRoom(props: {
         {t('call.leaveWaiting')}
       </button>
     </section>
+  )
+}
+
+/**
+ * The citizen's place in line, live: `GET /appointments/{id}/queue` every 5 s while the waiting room is shown (it goes
+ * when they are let in or leave), in plain words. A polite live region, always present, whose text changes only when
+ * the words do (a poll giving the same words touches nothing), so a screen reader hears news, not every tick. A
+ * failed poll leaves the last words; a refusal (the appointment is not theirs to ask about any more) stops asking.
+ */
+export function QueueStatus(props: { appointmentId: string }) {
+  const { t } = useI18n()
+  const { api } = useAuth()
+  const [stopped, setStopped] = useState(false)
+  const { load, refresh } = useResource(
+    stopped ? null : () => fetchQueue(api, props.appointmentId),
+    [props.appointmentId],
+    {
+      keep: true,
+      onError: (error) => {
+        if (error.status === 401 || error.status === 403 || error.status === 404) setStopped(true)
+      },
+    },
+  )
+  useEffect(() => {
+    if (stopped) return
+    const timer = window.setInterval(refresh, QUEUE_POLL_MS)
+    return () => window.clearInterval(timer)
+  }, [props.appointmentId, stopped])
+  const lines = load.value ? queueWords(t, load.value) : []
+  return (
+    <div class={lines.length ? 'queue-status queue-status--shown' : 'queue-status'}>
+      {lines.length > 0 && (
+        <h3 id="queue-title" class="queue-status__title">
+          {t('queue.title')}
+        </h3>
+      )}
+      <div id="queue-status" aria-live="polite" aria-atomic="true">
+        {lines.map((line, i) => (
+          <p key={i} class={i === 0 ? 'queue-status__lead' : undefined}>
+            {line}
+          </p>
+        ))}
+      </div>
+    </div>
   )
 }
 
