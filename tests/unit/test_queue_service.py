@@ -110,3 +110,22 @@ def test_a_citizen_behind_a_call_that_has_just_begun_waits_about_the_learned_len
     assert (place.position, place.ahead, place.agent_status.value) == (1, 0, "in_call")
     # About the learned 10 minutes less the one gone, not the 20-minute slot.
     assert 7 * 60 <= place.estimated_wait_s <= 11 * 60
+
+
+def test_a_past_no_show_of_the_agent_does_not_keep_them_from_taking_someone() -> None:
+    store, calls = InMemoryBookingStore(), InMemoryCallStore()
+    early = _appointment(1, NOW - timedelta(hours=2))  # booked, never joined, its outcome not recorded
+    store.appointments[early.id] = early
+    service = _service(store, calls)
+
+    assert service.overflow(AGENT, "OMAC")["can_take"] is True
+
+
+def test_a_call_whose_window_closed_long_ago_no_longer_makes_the_agent_busy() -> None:
+    store, calls = InMemoryBookingStore(), InMemoryCallStore()
+    lost = _appointment(1, NOW - timedelta(hours=3))  # its node went away without reporting the end
+    store.appointments[lost.id] = lost
+    calls.calls[lost.id] = _call(lost, CallState.IN_CALL, admitted=lost.start)
+    service = _service(store, calls)
+
+    assert service.overflow(AGENT, "OMAC")["can_take"] is True
