@@ -130,6 +130,22 @@ describe('the pre-flight check page', () => {
   })
 })
 
+describe('the pre-flight check page, for staff', () => {
+  pageTest()
+
+  it('says the check is the citizen’s to do, and asks nothing of the devices', async () => {
+    const webrtc = installWebRtc()
+    try {
+      const api = routeApi({ 'GET /api/appointments/appt-1/preflight': () => json(CHECK) })
+      await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1/check', session: signedIn('staff') })
+      await waitFor(() => expect(text('#pre-citizen-only')).toBe("This check is of the citizen's own devices: only they can do it."))
+      expect(webrtc.getUserMedia).not.toHaveBeenCalled()
+    } finally {
+      webrtc.restore()
+    }
+  })
+})
+
 describe('measuring the connection', () => {
   let webrtc: ReturnType<typeof installWebRtc>
   beforeEach(() => {
