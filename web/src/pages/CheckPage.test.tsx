@@ -119,6 +119,14 @@ describe('the pre-flight check page', () => {
     expect(await axeViolations()).toEqual([])
   })
 
+  it('says so when the appointment was cancelled or closed meanwhile', async () => {
+    await open({ 'PUT /api/appointments/appt-1/preflight': () => problem(409, 'appointment_closed') })
+    await waitFor(() => expect(text('#pre-network')).toBe('The video call server was reached.'), 5000)
+    await submit('form#pre-form')
+    await waitFor(() => expect(text('#pre-errors')).toContain('This appointment'))
+    expect(document.querySelector('#pre-result')).toBeNull()
+  })
+
   it('reports a camera it could not open', async () => {
     webrtc.restore()
     webrtc = installWebRtc({ camera: 'denied' })
