@@ -115,7 +115,7 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
         b = waiter.new_page()
         citizen_signs_in_by_code(stack, b, WAITER_ID, waiter_email, f"/book/{SERVICE}", language="English")
         join = b.locator("a#waitlist-join")
-        expect(join).to_have_text("Join the waitlist", timeout=TIMEOUT * 1000)
+        expect(join).to_have_text("No time suits you? Join the waitlist", timeout=TIMEOUT * 1000)
         join.click()
         expect(b.get_by_role("heading", level=1)).to_have_text("Join the waitlist")
         expect(b.locator("#wl-email")).to_have_value(waiter_email)
