@@ -219,11 +219,13 @@ function Shell() {
         {route.name === 'action' && (
           <LazyPage key="action" title={t('act.title')} headingId="act-title" load={loadActionPage} />
         )}
-        {route.name === 'waitlist' && (
-          <LazyPage key={`waitlist-${router.search}`} title={t('wl.title')} headingId="wl-title" load={loadWaitlistPage} />
-        )}
-        {route.name === 'offer' && (
-          <LazyPage key="offer" title={t('offer.title')} headingId="offer-title" load={loadOfferPage} />
+        {(route.name === 'waitlist' || route.name === 'offer') && (
+          <LazyPage
+            key={route.name + router.search}
+            title={t(route.name === 'offer' ? 'offer.title' : 'wl.title')}
+            headingId={route.name === 'offer' ? 'offer-title' : 'wl-title'}
+            load={route.name === 'offer' ? loadOfferPage : loadWaitlistPage}
+          />
         )}
         {route.name === 'accessibility' && (
           <LazyPage key="accessibility" title={t('footer.accessibility')} headingId="legal-title" load={loadAccessibility} />

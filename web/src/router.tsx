@@ -148,11 +148,6 @@ export function bookPath(id: string, forCitizen = false): string {
   return `/book/${encodeURIComponent(id)}${forCitizen ? '?for=citizen' : ''}`
 }
 
-/** "My waitlist"; with a service, joining its waitlist comes first. */
-export function waitlistPath(serviceId?: string): string {
-  return serviceId ? `${WAITLIST_PATH}?service=${encodeURIComponent(serviceId)}` : WAITLIST_PATH
-}
-
 export function appointmentPath(id: string): string {
   return `${APPOINTMENTS_PATH}/${encodeURIComponent(id)}`
 }

@@ -41,7 +41,7 @@ import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { codeIsEnough, eidMeans } from '../offices'
 import { useAnnounce, useDocumentTitle, useOfficeName, useServices } from '../page-context'
-import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link, servicePath, signInPath, useRouter, waitlistPath } from '../router'
+import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link, servicePath, signInPath, useRouter, WAITLIST_PATH } from '../router'
 import type { Service } from '../services'
 import { eidHref, isStaff } from './appointment-common'
 
@@ -246,9 +246,8 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
           {!staff && (
             // No time suits: wait for one to free up (a cancellation, new hours) and be offered it.
             <p class="note" id="waitlist-offer">
-              {t('book.waitlist')}{' '}
-              <Link id="waitlist-join" href={waitlistPath(service.id)}>
-                {t('book.waitlistLink')}
+              <Link id="waitlist-join" href={`${WAITLIST_PATH}?service=${encodeURIComponent(service.id)}`}>
+                {t('book.waitlist')}
               </Link>
             </p>
           )}

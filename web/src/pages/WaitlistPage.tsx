@@ -18,7 +18,7 @@ import { useAdminI18n } from '../i18n/admin'
 import { eidMeans } from '../offices'
 import { useAnnounce, useAnnounced, useDocumentTitle, useFocusAfterRender, useOfficeName, useServices } from '../page-context'
 import { useResource, type ResourceHandle } from '../resource'
-import { bookPath, CATALOGUE_PATH, Link, useRouter, waitlistPath } from '../router'
+import { bookPath, CATALOGUE_PATH, Link, useRouter, WAITLIST_PATH } from '../router'
 import type { Service } from '../services'
 import {
   DEFAULT_HORIZON_DAYS,
@@ -116,7 +116,7 @@ function JoinForm({ service, onJoined }: { service: Service; onJoined: () => voi
     (profile?.kind === 'citizen' && LEVELS.indexOf(profile.assurance) < LEVELS.indexOf(service.min_assurance)
       ? service.min_assurance
       : null)
-  const here = waitlistPath(service.id)
+  const here = `${WAITLIST_PATH}?service=${encodeURIComponent(service.id)}`
   const range = { first: formatDay(language, first, true), last: formatDay(language, last, true) }
 
   async function submit() {
