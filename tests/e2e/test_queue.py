@@ -242,6 +242,8 @@ def test_a_waiting_citizen_sees_their_place_and_a_free_agent_takes_them_by_overf
         expect(waiting).to_have_count(0, timeout=TIMEOUT * 1000)
         expect(status).to_contain_text(f"{FREE_AGENT[1]} will attend you.", timeout=TIMEOUT * 1000)
         expect(status).not_to_contain_text("with the person before you")
+        # (the new agent is free and nobody is before them: the estimate follows)
+        expect(status).to_contain_text("The agent can let you in at any moment.")
         assert _queue(stack, busy_token, second.appointment_id)["agent_name"] == FREE_AGENT[1]
         # AND the appointment is on the free agent's agenda
         expect(agent.locator(f"tr[data-id='{second.appointment_id}']")).to_be_visible(timeout=TIMEOUT * 1000)
