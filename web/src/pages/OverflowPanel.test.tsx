@@ -102,12 +102,17 @@ describe('the agenda’s "waiting for anyone" panel', () => {
 
   it('an agent who is not free sees why, and "Take" asks nothing of the API', async () => {
     const api = routeApi({
+      'GET /api/offices': () => json(OFFICES.map((o) => ({ ...o, overflow_after_minutes: 0 }))),
       'GET /api/me': () => json(AGENT),
       'GET /api/agenda': () => json(AGENDA),
       'GET /api/queue/overflow': overflow([item('w1')], false),
     })
     await mountApp({ fetch: api.fetch, language: 'ca', path: '/agenda', session: signedIn('staff') })
     await waitFor(() => expect(document.querySelector('#take-w1')).not.toBeNull())
+    // An overflow time of 0: nobody waits "more than 0 minutes", they simply wait.
+    expect(text('#overflow .field__hint')).toBe(
+      'Persones que esperen mentre el seu agent és en una altra trucada. Si esteu lliure, les podeu atendre vós.',
+    )
     const take = document.querySelector('#take-w1') as HTMLButtonElement
     expect(take.getAttribute('aria-disabled')).toBe('true')
     expect(take.getAttribute('aria-describedby')).toBe('overflow-not-free')

@@ -128,7 +128,13 @@ export function OverflowPanel(props: {
         {t('overflow.title')}
       </h2>
       <p class="field__hint">
-        {typeof minutes === 'number' ? t('overflow.intro', { minutes }) : t('overflow.introNoMinutes')}
+        {typeof minutes !== 'number'
+          ? t('overflow.introNoMinutes')
+          : minutes === 0
+            ? t('overflow.introAtOnce')
+            : minutes === 1
+              ? t('overflow.introOne')
+              : t('overflow.intro', { minutes })}
       </p>
       {message && (
         <p id="overflow-message" class={message.ok ? 'notice' : 'notice notice--warning'}>
