@@ -33,8 +33,14 @@ def _described(found: Resolved) -> dict[str, Any]:
 
 @links.route("/links/{token}", methods=["GET"], auth="optional")
 def describe(token: str) -> Response:
-    found = get_container().links.resolve(token, context_of(links.current_request))
-    return json_response(_described(found), headers=NO_STORE)
+    container = get_container()
+    found = container.links.resolve(token, context_of(links.current_request))
+    described = _described(found)
+    if found.action == "preflight":
+        # The check's page needs the documents to tick and, for whoever may act through the link, where to measure.
+        may_act = container.links.may_act(found, signed_in())
+        described["check"] = container.preflight.for_link(found.appointment, may_act)
+    return json_response(described, headers=NO_STORE)
 
 
 @links.route("/links/{token}", methods=["POST"], auth="optional")

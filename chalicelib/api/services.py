@@ -18,7 +18,8 @@ CACHE = {"Cache-Control": "public, max-age=60"}
 
 
 def service_json(service: Service) -> dict[str, Any]:
-    return {"id": service.id, **service.described()}
+    """openapi ``Service``: what a citizen is told of it, and how many days ahead it may be booked or waited for."""
+    return {"id": service.id, **service.described(), "horizon_days": service.horizon_days}
 
 
 def office_json(office: Office) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.auth import codes
-from chalicelib.auth.policy import Action, Decision, decide, require_link_holder
+from chalicelib.auth.policy import Action, Decision, InsufficientAssurance, decide, require_link_holder
 from chalicelib.auth.principal import Principal
 from chalicelib.domain.appointments import Appointment, Status
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
@@ -212,6 +212,15 @@ class LinkService:
         ):
             raise Gone("link_expired", "This link has expired or has already been used.")
         return Resolved(stored.action, appointment, self._booking.service_of_appointment(appointment), digest)
+
+    @staticmethod
+    def may_act(found: Resolved, caller: Principal | None) -> bool:
+        """Whether ``caller`` (None: the link alone) could use the link ``found`` names, without using it."""
+        try:
+            require_link_holder(caller, found.appointment.citizen, found.service.min_assurance)
+        except (InsufficientAssurance, NotFound):
+            return False
+        return True
 
     def perform(
         self, token: str, caller: Principal | None, body: Mapping[str, Any], context: RequestContext

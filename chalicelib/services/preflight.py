@@ -59,6 +59,12 @@ class PreflightService:
         """The one-tap link's action "preflight": the link (checked by its holder rules) names the appointment."""
         return view_json(self._store(appointment, parse_report(body)))
 
+    def for_link(self, appointment: Appointment, may_act: bool) -> dict[str, Any]:
+        """What a pre-flight link's page needs to run the check: the documents to tick, and (for whoever may act
+        through the link, while the appointment is booked) where to measure; never the person."""
+        probe = self._probe(appointment) if may_act and appointment.is_active else None
+        return {"documents": self.checklist(appointment), "probe": probe}
+
     def checklist(self, appointment: Appointment) -> list[dict[str, str]]:
         """The service's documents to have at hand; a service that names none still asks for an identity document
         (the agent may need to see it on camera)."""

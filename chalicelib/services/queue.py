@@ -23,7 +23,7 @@ from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal, Role
 from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, RequestContext
-from chalicelib.domain.calls import Call, CallState
+from chalicelib.domain.calls import Call, CallState, window
 from chalicelib.domain.catalogue import OfficeId
 from chalicelib.domain.errors import Conflict, FieldError, ValidationFailed
 from chalicelib.domain.queue import (
@@ -44,6 +44,7 @@ from chalicelib.services.booking import BookingService
 from chalicelib.services.ports import CallStore
 
 LEARNED_SECONDS = 600  # how long this process keeps an office's learned durations
+LEARNING_ENOUGH = 600  # appointments of the office read back from yesterday at most (whole days)
 
 
 class StaffNames(Protocol):
@@ -82,6 +83,7 @@ class _Day:
 
     appointments: list[Appointment]
     calls: dict[str, Call]
+    now: datetime
 
     def state(self, appointment_id: str) -> CallState:
         call = self.calls.get(appointment_id)
@@ -91,11 +93,15 @@ class _Day:
         return [a for a in self.appointments if a.agent == agent]
 
     def current_call(self, agent: str) -> Call | None:
-        """The agent's call under way (the latest admitted, should there be more than one)."""
+        """The agent's call under way (the latest admitted, should there be more than one); a call whose window
+        closed an hour after its end is over even if its node never said so (a node lost with its rooms)."""
         live = [
             self.calls[a.id]
             for a in self.of_agent(agent)
-            if a.is_active and self.state(a.id) is CallState.IN_CALL and a.id in self.calls
+            if a.is_active
+            and self.state(a.id) is CallState.IN_CALL
+            and a.id in self.calls
+            and self.now <= window(a.start, a.end).closes_at
         ]
         return max(live, key=lambda c: c.admitted_at or "", default=None)
 
@@ -111,8 +117,15 @@ class _Day:
         return [a for a in self.of_agent(agent) if a.is_active and self.state(a.id) is CallState.IDLE]
 
     def own(self, agent: str) -> list[OwnAppointment]:
+        """The agent's appointments, each marked ended once it no longer holds them: closed, its call ended, or its
+        time over with nobody waiting (a no-show whose outcome is not recorded yet must not hold them all day)."""
         return [
-            OwnAppointment(a.start, not a.is_active or self.state(a.id) is CallState.ENDED)
+            OwnAppointment(
+                a.start,
+                not a.is_active
+                or self.state(a.id) is CallState.ENDED
+                or (a.end <= self.now and self.state(a.id) is not CallState.WAITING),
+            )
             for a in self.of_agent(agent)
         ]
 
@@ -135,7 +148,7 @@ class QueueService:
     def place(self, caller: Principal, appointment_id: str) -> QueuePlace:
         appointment = self._booking.get(caller, appointment_id, Action.VIEW)
         now = self._clock()
-        day = self._day(appointment.office, appointment.start.astimezone(self._booking.zone).date())
+        day = self._day(appointment.office, appointment.start.astimezone(self._booking.zone).date(), now)
         agent = appointment.agent
         current = day.current_call(agent)
         status = AgentStatus.IN_CALL if current is not None else AgentStatus.FREE
@@ -176,11 +189,12 @@ class QueueService:
             return cached[1]
         today = self._clock().astimezone(self._booking.zone).date()
         store = self._booking.store
-        found = [
-            a
-            for n in range(1, LEARNING_DAYS + 1)
-            for a in store.of_office_day(office, (today - timedelta(days=n)).isoformat())
-        ]
+        found: list[Appointment] = []
+        for n in range(1, LEARNING_DAYS + 1):
+            # The most recent days first; a median needs a few hundred calls, not a busy office's month of them.
+            if len(found) >= LEARNING_ENOUGH:
+                break
+            found += store.of_office_day(office, (today - timedelta(days=n)).isoformat())
         calls = self._calls.many([a.id for a in found]) if found else {}
         lengths: dict[str, list[float]] = {}
         for a in found:
@@ -193,10 +207,10 @@ class QueueService:
         self._learned[office] = (time.monotonic(), lengths)
         return lengths
 
-    def _day(self, office: OfficeId, day: date) -> _Day:
+    def _day(self, office: OfficeId, day: date, now: datetime) -> _Day:
         appointments = self._booking.store.of_office_day(office, day.isoformat())
         calls = self._calls.many([a.id for a in appointments]) if appointments else {}
-        return _Day(appointments, calls)
+        return _Day(appointments, calls, now)
 
     def _name(self, username: str) -> str | None:
         account = self._staff.get(username) if username else None
@@ -209,7 +223,7 @@ class QueueService:
             raise ValidationFailed([FieldError("office", "choose_office")])
         require(caller, Action.VIEW_AGENDA, Resource(ResourceKind.AGENDA, office, office=office))
         now = self._clock()
-        day = self._day(office, now.astimezone(self._booking.zone).date())
+        day = self._day(office, now.astimezone(self._booking.zone).date(), now)
         after = timedelta(minutes=self._booking.catalogue.office(office).overflow_after_minutes)
         items = []
         for a, w in self._overflowing(day, now, after):
@@ -275,7 +289,7 @@ class QueueService:
         self, appointment: Appointment, agent: str, actor: Actor, action: str, context: RequestContext
     ) -> Appointment:
         now = self._clock()
-        day = self._day(appointment.office, appointment.start.astimezone(self._booking.zone).date())
+        day = self._day(appointment.office, appointment.start.astimezone(self._booking.zone).date(), now)
         after = timedelta(minutes=self._booking.catalogue.office(appointment.office).overflow_after_minutes)
         waiting = next((w for w in day.waiting(appointment.agent) if w.appointment_id == appointment.id), None)
         if not appointment.is_active or waiting is None:

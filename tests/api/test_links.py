@@ -176,8 +176,13 @@ def test_a_substantial_service_needs_the_same_persons_eid_with_the_link(ready: C
     response = book(client, eid, slots_on(client, day, "tax-information")[0]["start"], service="tax-information")
     assert response.status_code == 201, response.body
     token = issue(body(response)["id"], "cancel")
+    check = issue(body(response)["id"], "preflight")
 
     assert body(look(client, token))["min_assurance"] == "substantial"  # shown, so the page can ask for eID
+    # a pre-flight link tells where to measure only with the same person's eID (the TURN credentials are theirs)
+    assert body(look(client, check))["check"]["probe"] is None
+    assert body(look(client, check, bearer=eid_token("99584529A")))["check"]["probe"] is None
+    assert body(look(client, check, bearer=eid))["check"]["probe"] is not None
     alone = use(client, token)
     assert alone.status_code == 403
     assert body(alone)["code"] == "insufficient_assurance"

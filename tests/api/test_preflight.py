@@ -135,6 +135,9 @@ def test_a_one_tap_preflight_link_stores_the_check_for_its_appointment(client: C
     # THEN the link names the check, and the server classified and stored it as the API would have
     assert shown.status_code == 200, shown.body
     assert body(shown)["action"] == "preflight"
+    # the page is told the documents to tick and where to measure (a low-assurance service: the link alone acts)
+    assert body(shown)["check"]["documents"]
+    assert set(body(shown)["check"]["probe"]) == {"media_url", "ice_servers"}
     assert done.status_code == 200, done.body
     stored = get_container().booking.lookup(omac)
     assert stored is not None

@@ -27,6 +27,8 @@ def test_catalogue_lists_every_demo_service_in_three_languages(client: Client, d
         assert service["duration_minutes"] > 0
         assert service["min_assurance"] in ("low", "substantial", "high")
         assert isinstance(service["required_documents"], list)
+        # how far ahead it may be booked: the waitlist's form bounds its days by it
+        assert 1 <= service["horizon_days"] <= 366
 
 
 def test_catalogue_filters_by_office(client: Client, demo: DemoCounts) -> None:

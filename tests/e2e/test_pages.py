@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -58,6 +59,8 @@ ANONYMOUS_PAGES = (
     "/legal-notice",
     "/staff/activate",
     "/act",
+    "/offer",
+    "/l",
     "/no-such-page",
 )
 
@@ -98,6 +101,17 @@ def _cancel(stack: RunningStack, token: str, appointment_id: str) -> None:
         json={},
         timeout=TIMEOUT,
     )
+
+
+def _link_of_confirmation(stack: RunningStack, action: str) -> str:
+    """The token of the walking citizen's confirmation link that does `action` (join, change, cancel)."""
+    items = requests.get(f"{stack.api_url}/dev/outbox", params={"to": CITIZEN_EMAIL}, timeout=TIMEOUT).json()["items"]
+    for item in items:
+        for token in re.findall(r"/l#token=([A-Za-z0-9_-]{22})", item["body"]):
+            described = requests.get(f"{stack.api_url}/links/{token}", timeout=TIMEOUT)
+            if described.status_code == 200 and described.json()["action"] == action:
+                return str(token)
+    raise AssertionError(f"no {action} link in the confirmation")
 
 
 def _visitor(browser: Browser, stack: RunningStack, token: str | None, kind: str = "citizen") -> BrowserContext:
@@ -195,6 +209,10 @@ def test_every_citizen_page_is_readable_in_every_language_and_width(
             "/documents",
             "/me/access-log",
             f"/appointments/{appointment_id}/call",
+            "/waitlist",
+            f"/waitlist?service={SERVICE}",
+            f"/appointments/{appointment_id}/check",
+            f"/l#token={_link_of_confirmation(stack, 'change')}",
         )
         _walk(page, stack, paths, problems)
     finally:

@@ -61,6 +61,9 @@ def _send(client: Client, method: str, path: str, token: str | None, body: Any =
     return int(client.http.post(path, body=json.dumps(body), headers=headers).status_code)
 
 
+# A waitlist entry's body but its days (the date under test, and a valid or invalid other).
+WAITING = {"service_id": "residence-certificate", "from": "2030-01-07", "to": "2030-01-08", "contact": {"email": EMAIL}}
+
 # (method, path as in openapi.yaml, where, name): how to send a value there, as whom.
 Target = tuple[str, str, str, str]
 TARGETS: tuple[Target, ...] = (
@@ -87,6 +90,9 @@ TARGETS: tuple[Target, ...] = (
     ("POST", "/admin/staff/{username}/exceptions", "body", "date"),
     ("DELETE", "/admin/staff/{username}/exceptions/{day}", "path", "day"),
     ("POST", "/actions/{token}/reschedule", "body", "start"),
+    ("POST", "/links/{token}", "body", "start"),
+    ("POST", "/waitlist", "body", "from"),
+    ("POST", "/waitlist", "body", "to"),
 )
 
 
@@ -174,6 +180,9 @@ def test_any_string_for_any_date_answers_2xx_or_4xx(client: Client, demo: DemoCo
             client, "DELETE", f"/admin/staff/agent.omac2/exceptions/{quote(v, safe='')}", admin
         ),
         TARGETS[22]: lambda v: _send(client, "POST", "/actions/unknown-link-0001/reschedule", None, {"start": v}),
+        TARGETS[23]: lambda v: _send(client, "POST", "/links/unknown-link-0001", None, {"start": v}),
+        TARGETS[24]: lambda v: _send(client, "POST", "/waitlist", citizen, {**WAITING, "from": v}),
+        TARGETS[25]: lambda v: _send(client, "POST", "/waitlist", citizen, {**WAITING, "to": v}),
     }
     assert set(senders) == set(TARGETS)
 

@@ -23,7 +23,7 @@ SOURCES = sorted((ROOT / "chalicelib").rglob("*.py"))
 RECORDS = {path.stem: json.loads(path.read_text()) for path in sorted((ROOT / "web/src/i18n/records").glob("*.json"))}
 # A dotted word of one of the families audit actions belong to, as a literal in the code.
 ACTION_LITERAL = re.compile(
-    r"\"((?:auth|appointment|call|recording|record|document|attachment|register|audit|procedure|stats|staff)\.[a-z_0-9.]+)\""
+    r"\"((?:auth|appointment|call|recording|record|document|attachment|register|audit|procedure|stats|staff|waitlist|offer|link)\.[a-z_0-9.]+)\""
 )
 
 

@@ -178,6 +178,12 @@ function Shell() {
             failed={t('call.loadFailed')}
           />
         )}
+        {route.name === 'check' && (
+          <LazyPage key={`check-${route.id}`} title={t('preflight.title')} headingId="pre-title" load={loadCheckPage} pageProps={{ id: route.id }} />
+        )}
+        {route.name === 'link' && (
+          <LazyPage key="link" title={t('link.title')} headingId="link-title" load={loadLinkPage} />
+        )}
         {route.name === 'agenda' && (
           <LazyPage key="agenda" title={t('agenda.title')} headingId="agenda-title" load={loadAgendaPage} />
         )}
@@ -212,6 +218,12 @@ function Shell() {
         )}
         {route.name === 'action' && (
           <LazyPage key="action" title={t('act.title')} headingId="act-title" load={loadActionPage} />
+        )}
+        {route.name === 'waitlist' && (
+          <LazyPage key={`waitlist-${router.search}`} title={t('wl.title')} headingId="wl-title" load={loadWaitlistPage} />
+        )}
+        {route.name === 'offer' && (
+          <LazyPage key="offer" title={t('offer.title')} headingId="offer-title" load={loadOfferPage} />
         )}
         {route.name === 'accessibility' && (
           <LazyPage key="accessibility" title={t('footer.accessibility')} headingId="legal-title" load={loadAccessibility} />
@@ -289,6 +301,12 @@ const loadDashboardPage = () => import('./pages/DashboardPage').then((m) => m.Da
 const loadRebookingPage = () => import('./pages/RebookingPage').then((m) => m.RebookingPage)
 const loadActivatePage = () => import('./pages/ActivatePage').then((m) => m.ActivatePage)
 const loadActionPage = () => import('./pages/ActionPage').then((m) => m.ActionPage)
+// The waitlist and the offer its message links to: few visits, each from a booking that found no time.
+const loadWaitlistPage = () => import('./pages/WaitlistPage').then((m) => m.WaitlistPage)
+const loadOfferPage = () => import('./pages/OfferPage').then((m) => m.OfferPage)
+// The pre-flight check and the one-tap links' page: opened from a message, a few times per appointment.
+const loadCheckPage = () => import('./pages/CheckPage').then((m) => m.CheckPage)
+const loadLinkPage = () => import('./pages/LinkPage').then((m) => m.LinkPage)
 
 /**
  * A page loaded on first use (the call page — WebRTC, stats, devices —, the staff, records and legal pages): until it

@@ -17,6 +17,8 @@ export type Route =
   | { name: 'appointments' }
   | { name: 'appointment'; id: string }
   | { name: 'call'; id: string }
+  | { name: 'check'; id: string }
+  | { name: 'link' }
   | { name: 'agenda' }
   | { name: 'documents' }
   | { name: 'verify'; csv?: string }
@@ -28,6 +30,8 @@ export type Route =
   | { name: 'rebooking' }
   | { name: 'activate' }
   | { name: 'action' }
+  | { name: 'waitlist' }
+  | { name: 'offer' }
   | { name: 'accessibility' }
   | { name: 'privacy' }
   | { name: 'legalNotice' }
@@ -50,6 +54,10 @@ export const DASHBOARD_PATH = '/staff/dashboard'
 export const REBOOKING_PATH = '/staff/rebooking'
 export const ACTIVATE_PATH = '/staff/activate'
 export const ACTION_PATH = '/act'
+export const WAITLIST_PATH = '/waitlist'
+export const OFFER_PATH = '/offer'
+/** The one-tap links our messages carry: `/l#token=…` (join, cancel, change, the pre-flight check). */
+export const LINK_PATH = '/l'
 export const ACCESSIBILITY_PATH = '/accessibility'
 export const PRIVACY_PATH = '/privacy'
 export const LEGAL_NOTICE_PATH = '/legal-notice'
@@ -70,6 +78,9 @@ const FIXED: Record<string, Route['name']> = {
   [REBOOKING_PATH]: 'rebooking',
   [ACTIVATE_PATH]: 'activate',
   [ACTION_PATH]: 'action',
+  [WAITLIST_PATH]: 'waitlist',
+  [OFFER_PATH]: 'offer',
+  [LINK_PATH]: 'link',
   [ACCESSIBILITY_PATH]: 'accessibility',
   [PRIVACY_PATH]: 'privacy',
   [LEGAL_NOTICE_PATH]: 'legalNotice',
@@ -92,10 +103,10 @@ export function matchRoute(path: string): Route {
       return { name: 'notFound' }
     }
   }
-  const call = /^\/appointments\/([^/]+)\/call$/.exec(trimmed)
+  const call = /^\/appointments\/([^/]+)\/(call|check)$/.exec(trimmed)
   if (call?.[1]) {
     try {
-      return { name: 'call', id: decodeURIComponent(call[1]) }
+      return { name: call[2] === 'check' ? 'check' : 'call', id: decodeURIComponent(call[1]) }
     } catch {
       return { name: 'notFound' }
     }
@@ -137,6 +148,11 @@ export function bookPath(id: string, forCitizen = false): string {
   return `/book/${encodeURIComponent(id)}${forCitizen ? '?for=citizen' : ''}`
 }
 
+/** "My waitlist"; with a service, joining its waitlist comes first. */
+export function waitlistPath(serviceId?: string): string {
+  return serviceId ? `${WAITLIST_PATH}?service=${encodeURIComponent(serviceId)}` : WAITLIST_PATH
+}
+
 export function appointmentPath(id: string): string {
   return `${APPOINTMENTS_PATH}/${encodeURIComponent(id)}`
 }
@@ -144,6 +160,11 @@ export function appointmentPath(id: string): string {
 /** The video call of an appointment: the citizen's waiting room, the agent's call screen. */
 export function callPath(id: string): string {
   return `${appointmentPath(id)}/call`
+}
+
+/** The pre-flight check of an appointment's devices and connection, a day or two before its call. */
+export function checkPath(id: string): string {
+  return `${appointmentPath(id)}/check`
 }
 
 /** A sign-in page with the path to come back to afterwards (`?return_to=`). */

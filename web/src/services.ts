@@ -18,6 +18,8 @@ export interface Service {
   /** "low" | "substantial" | "high": the eIDAS assurance level the citizen's identification must reach. */
   min_assurance: string
   required_documents: LocalizedText[]
+  /** How many days ahead it may be booked, and its waitlist reach (absent from an older API: 60). */
+  horizon_days?: number
 }
 
 /** An office as `GET /offices` gives it: its names are data, so a new office needs no change here. */

@@ -101,6 +101,11 @@ function withPath(mediaUrl: string, page: string, path: string): URL {
   return url
 }
 
+/** A media node's own address at `path` (the pre-flight probe: `/probe`, `/probe/download`, `/probe/upload`). */
+export function probeUrl(mediaUrl: string, path: string, page = window.location.href): string {
+  return withPath(mediaUrl, page, path).toString()
+}
+
 const room = (roomId: string) => `/rooms/${encodeURIComponent(roomId)}`
 
 export function offerUrl(mediaUrl: string, roomId: string, page = window.location.href): string {

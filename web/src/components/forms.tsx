@@ -165,6 +165,9 @@ interface InputProps {
   autoCapitalize?: 'none' | 'characters'
   spellcheck?: boolean
   pattern?: string
+  /** For dates: the first and last day that may be chosen ("YYYY-MM-DD"). */
+  min?: string
+  max?: string
 }
 
 export function TextField(

@@ -243,3 +243,31 @@ describe('the day agenda', () => {
     }
   })
 })
+
+describe('the agenda’s pre-flight tags', () => {
+  pageTest({ zone: 'UTC' })
+
+  it('shows each booked appointment’s check, and sound only or the phone to call where the citizen asked', async () => {
+    const booked = (id: string, preflight: unknown) => ({ ...AGENDA.items[1], id, preflight })
+    const agenda = {
+      ...AGENDA,
+      items: [
+        booked('a', { result: 'weak_network', audio_only: true, callback_phone: '+34612345678' }),
+        { ...booked('c', { result: 'ok', audio_only: false, callback_phone: null }), start: '2026-11-28T09:30:00+01:00', end: '2026-11-28T09:45:00+01:00' },
+        { ...booked('d', { result: 'not_done', audio_only: false, callback_phone: null }), start: '2026-11-28T09:45:00+01:00', end: '2026-11-28T10:00:00+01:00' },
+        { ...booked('e', { result: 'no_microphone', audio_only: false, callback_phone: null }), start: '2026-11-28T10:00:00+01:00', end: '2026-11-28T10:15:00+01:00' },
+      ],
+    }
+    const api = routeApi({ 'GET /api/me': () => json(AGENT), 'GET /api/agenda': () => json(agenda) })
+    await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+    await waitFor(() => expect(document.querySelectorAll('table#agenda tr[data-id]')).toHaveLength(4))
+    const tag = (id: string) => document.querySelector(`tr[data-id="${id}"] .preflight-tag`)?.textContent
+    expect(tag('a')).toBe('Pre-flight check: weak network')
+    expect(tag('c')).toBe('Pre-flight check: ok')
+    expect(tag('d')).toBe('Pre-flight check: not done')
+    expect(tag('e')).toBe('Pre-flight check: no microphone')
+    const asks = [...document.querySelectorAll('tr[data-id="a"] .preflight-ask')].map((e) => e.textContent)
+    expect(asks).toEqual(['sound only', 'asks for a phone call: +34612345678'])
+    expect(document.querySelectorAll('tr[data-id="c"] .preflight-ask')).toHaveLength(0)
+  })
+})

@@ -21,6 +21,7 @@ import {
   today,
   type Agenda,
   type Appointment,
+  type PreflightSummary,
 } from '../appointments'
 import { useAuth } from '../auth'
 import { chimeEnabled, playChime, rememberChime } from '../call/devices'
@@ -310,6 +311,7 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
             </span>
           </>
         )}
+        {a.preflight && a.status === 'booked' && <PreflightTags preflight={a.preflight} />}
         {props.canRecord && open && (callState === 'waiting' || callState === 'in_call' || callState === 'idle') && (
           <>
             <br />
@@ -407,5 +409,35 @@ function OutcomeForm(props: { appointment: Appointment; time: string; onSaved: (
         <span class="visually-hidden">, {props.time}</span>
       </button>
     </Form>
+  )
+}
+
+/** The citizen's pre-flight check, as a tag, and what they asked for: sound only, or a phone call instead. */
+function PreflightTags(props: { preflight: PreflightSummary }) {
+  const { t } = useI18n()
+  const p = props.preflight
+  return (
+    <>
+      <br />
+      <span class={`preflight-tag preflight-tag--${p.result}`} data-preflight={p.result}>
+        {t('agenda.preflight')}: {label(t, `agenda.preflight.${p.result}`, p.result)}
+      </span>
+      {p.audio_only && (
+        <>
+          <br />
+          <span class="preflight-ask" data-ask="audio_only">
+            {t('agenda.preflight.audioOnly')}
+          </span>
+        </>
+      )}
+      {p.callback_phone && (
+        <>
+          <br />
+          <span class="preflight-ask" data-ask="callback">
+            {t('agenda.preflight.callback', { phone: p.callback_phone })}
+          </span>
+        </>
+      )}
+    </>
   )
 }

@@ -25,7 +25,7 @@ import { IdentityAtHand } from '../components/identity-at-hand'
 import { StatusTag } from '../components/status-tag'
 import { useI18n } from '../i18n/context'
 import { useAnnounce, useDocumentTitle, useFocusAfterRender, useOfficeName } from '../page-context'
-import { AGENDA_PATH, appointmentPath, APPOINTMENTS_PATH, callPath, Link } from '../router'
+import { AGENDA_PATH, appointmentPath, APPOINTMENTS_PATH, callPath, checkPath, Link } from '../router'
 import { eidHref, isStaff, useAppointment, useServiceName, useSignInFirst, when } from './appointment-common'
 import { AgentProcedurePanel } from '../procedures/agent-panel'
 import { CitizenProcedurePanel } from '../procedures/citizen-panel'
@@ -359,6 +359,13 @@ function CallLink(props: { appointment: Appointment; staff: boolean }) {
           {t('appt.callOpens', { time: formatTime(language, w.opens_at) })}
         </p>
         {!props.staff && <IdentityAtHand id="identity-at-hand" />}
+        {!props.staff && (
+          <p>
+            <Link id="go-to-check" href={checkPath(props.appointment.id)}>
+              {t('appt.preflightCheck')}
+            </Link>
+          </p>
+        )}
       </>
     )
   }

@@ -7,7 +7,7 @@ import { StatusTag } from '../components/status-tag'
 import { useI18n } from '../i18n/context'
 import { useAnnounced, useDocumentTitle, useOfficeName } from '../page-context'
 import { useResource } from '../resource'
-import { AGENDA_PATH, appointmentPath, CATALOGUE_PATH, Link, useRouter } from '../router'
+import { AGENDA_PATH, appointmentPath, CATALOGUE_PATH, Link, useRouter, WAITLIST_PATH } from '../router'
 import { isStaff, useServiceName, useSignInFirst, when } from './appointment-common'
 
 export function AppointmentsPage() {
@@ -55,6 +55,11 @@ export function AppointmentsPage() {
         {upcoming.length > 0 && <List title={t('appointments.upcoming')} id="upcoming" items={upcoming} />}
         {past.length > 0 && <List title={t('appointments.past')} id="past" items={past} />}
       </div>
+      <p class="back">
+        <Link id="my-waitlist" href={WAITLIST_PATH}>
+          {t('wl.title')}
+        </Link>
+      </p>
     </>
   )
 }

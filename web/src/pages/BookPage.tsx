@@ -41,7 +41,7 @@ import { LANGUAGE_NAMES, LANGUAGES, type Language } from '../i18n'
 import { useI18n } from '../i18n/context'
 import { codeIsEnough, eidMeans } from '../offices'
 import { useAnnounce, useDocumentTitle, useOfficeName, useServices } from '../page-context'
-import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link, servicePath, signInPath, useRouter } from '../router'
+import { APPOINTMENTS_PATH, appointmentPath, bookPath, Link, servicePath, signInPath, useRouter, waitlistPath } from '../router'
 import type { Service } from '../services'
 import { eidHref, isStaff } from './appointment-common'
 
@@ -231,17 +231,28 @@ function BookingFlow({ service, staff, auth }: { service: Service; staff: boolea
     <>
       <ErrorSummary id="book-errors" errors={errors.summary} focusKey={errors.key} />
       {!slot ? (
-        <SlotPicker
-          key={reload}
-          serviceId={service.id}
-          day={day}
-          onDay={setDay}
-          chosen={null}
-          onChoose={choose}
-          resume={reload ? null : resume}
-          errors={errors}
-          total={3}
-        />
+        <>
+          <SlotPicker
+            key={reload}
+            serviceId={service.id}
+            day={day}
+            onDay={setDay}
+            chosen={null}
+            onChoose={choose}
+            resume={reload ? null : resume}
+            errors={errors}
+            total={3}
+          />
+          {!staff && (
+            // No time suits: wait for one to free up (a cancellation, new hours) and be offered it.
+            <p class="note" id="waitlist-offer">
+              {t('book.waitlist')}{' '}
+              <Link id="waitlist-join" href={waitlistPath(service.id)}>
+                {t('book.waitlistLink')}
+              </Link>
+            </p>
+          )}
+        </>
       ) : (
         <section aria-labelledby="step-confirm">
           <StepHeading id="step-confirm" n={3} total={3} text={t('book.confirmStep')} />

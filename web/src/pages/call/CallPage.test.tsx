@@ -300,6 +300,19 @@ describe('the video call', () => {
     expect(ws().sent).toEqual([{ type: 'audio_only', on: true }])
   })
 
+  it('citizen who asked for sound only in the pre-flight check: joins with sound only, already chosen', async () => {
+    const asked = { ...SOON, preflight: { result: 'weak_network', audio_only: true, callback_phone: null } }
+    await openCall(citizenApi({ 'GET /api/appointments/appt-1': () => json(asked) }).fetch, 'en')
+    const audioOnly = await find<HTMLInputElement>('#join-audio-only')
+    expect(audioOnly.checked).toBe(true)
+    expect(audioOnly.disabled).toBe(false)
+    await waitFor(() => expect(text('#camera-check')).toContain('working'))
+    await click(document.querySelector('#join-call'))
+    await waitFor(() => expect(FakeWebSocket.instances).toHaveLength(1))
+    ws().open()
+    expect(ws().sent).toEqual([{ type: 'audio_only', on: true }])
+  })
+
   it('citizen: tells when the agent runs late', async () => {
     vi.restoreAllMocks()
     setClock(NOW + 11 * 60_000)

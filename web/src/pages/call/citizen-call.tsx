@@ -39,7 +39,8 @@ export function CitizenCall(props: { appointment: Appointment }) {
   const [connection, setConnection] = useState<CallConnection | null>(null)
   const snapshot = useCallSnapshot(connection)
   const [left, setLeft] = useState(false)
-  const [audioOnly, setAudioOnly] = useState(false)
+  // Sound only asked for in the pre-flight check (a weak connection): chosen already, still theirs to change.
+  const [audioOnly, setAudioOnly] = useState(a.preflight?.audio_only ?? false)
   const w = callWindow(a)
   const position = windowPosition(w, now)
   const joined = useRef(false)
