@@ -239,6 +239,7 @@ def test_a_waiting_citizen_sees_their_place_and_a_free_agent_takes_them_by_overf
 
         # THEN the agenda says so, the citizen leaves the list, and the citizen's waiting room names the new agent
         expect(agent.locator("#overflow-message")).to_contain_text("You have taken the appointment")
+        expect(agent.locator("#overflow-join")).to_have_attribute("href", f"/appointments/{second.appointment_id}/call")
         expect(waiting).to_have_count(0, timeout=TIMEOUT * 1000)
         expect(status).to_contain_text(f"{FREE_AGENT[1]} will attend you.", timeout=TIMEOUT * 1000)
         expect(status).not_to_contain_text("with the person before you")

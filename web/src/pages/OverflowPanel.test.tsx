@@ -71,8 +71,11 @@ describe('the agenda’s "waiting for anyone" panel', () => {
       const agendaAsked = api.callsTo('GET /api/agenda').length
       await click(take)
       await waitFor(() =>
-        expect(text('#overflow-message')).toBe('You have taken the appointment at 10:45: it is now in your agenda.'),
+        expect(text('#overflow-message')).toBe(
+          'You have taken the appointment at 10:45: it is now in your agenda. Join call',
+        ),
       )
+      expect(document.querySelector('#overflow-join')?.getAttribute('href')).toBe('/appointments/w1/call')
       expect(api.callsTo('POST /api/appointments/w1/take')).toHaveLength(1)
       expect(api.callsTo('POST /api/appointments/w1/take')[0]?.headers.Authorization).toBe('Bearer token-staff')
       await waitFor(() => expect(api.callsTo('GET /api/agenda').length).toBeGreaterThan(agendaAsked))

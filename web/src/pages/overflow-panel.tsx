@@ -23,6 +23,7 @@ import {
   type OverflowItem,
 } from '../queue'
 import { useResource } from '../resource'
+import { callPath, Link } from '../router'
 import { useServiceName } from './appointment-common'
 
 /** A take or hand-over the API refused, in words. */
@@ -47,7 +48,8 @@ export function OverflowPanel(props: {
   const announce = useAnnounce()
   const focus = useFocusAfterRender()
   const { load: offices } = useOffices()
-  const [message, setMessage] = useState<{ text: string; ok: boolean } | null>(null)
+  // `join`: the appointment just taken, whose call the agent can join from the message.
+  const [message, setMessage] = useState<{ text: string; ok: boolean; join?: string } | null>(null)
   const [pending, setPending] = useState<string | null>(null)
   // Where the API has no such list for this person (404/403), the panel is not shown and not asked for again.
   const [absent, setAbsent] = useState<string | null>(null)
@@ -77,8 +79,8 @@ export function OverflowPanel(props: {
     ?.overflow_after_minutes
 
   /** Tells the outcome (shown in the panel and read out) and puts focus back on the panel's heading. */
-  function tell(text: string, ok: boolean) {
-    setMessage({ text, ok })
+  function tell(text: string, ok: boolean, join?: string) {
+    setMessage({ text, ok, join })
     announce(text)
     focus('overflow-title')
   }
@@ -88,7 +90,7 @@ export function OverflowPanel(props: {
     setPending(item.appointment_id)
     try {
       await action()
-      tell(done, true)
+      tell(done, true, handingOver ? undefined : item.appointment_id)
       props.onMoved()
     } catch (caught) {
       tell(refusal(t, asApiError(caught), handingOver), false)
@@ -138,6 +140,14 @@ export function OverflowPanel(props: {
       {message && (
         <p id="overflow-message" class={message.ok ? 'notice' : 'notice notice--warning'}>
           {message.text}
+          {message.join && (
+            <>
+              {' '}
+              <Link href={callPath(message.join)} id="overflow-join">
+                {t('agenda.joinCall')}
+              </Link>
+            </>
+          )}
         </p>
       )}
       {load.state === 'error' && !overflow && <p id="overflow-error">{t('overflow.error')}</p>}
