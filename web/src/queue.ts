@@ -5,7 +5,7 @@
  * is busy, which a free agent may take, or a supervisor hand to a named agent).
  */
 import type { ApiClient } from './api'
-import type { CallKey, CallTranslate } from './i18n/call'
+import type { MessageKey, Translate } from './i18n'
 
 export const QUEUE_POLL_MS = 5_000
 
@@ -123,7 +123,7 @@ export function waitMinutes(seconds: number): number {
  * The waiting room's lines, in plain words: what the agent is doing, the citizen's place in line, the estimated wait,
  * who will attend them. Never "at any moment" while the agent is busy or someone is ahead (then at least a minute).
  */
-export function queueWords(t: CallTranslate, q: QueueState): string[] {
+export function queueWords(t: Translate, q: QueueState): string[] {
   const lines: string[] = []
   if (q.position === 0) {
     lines.push(t('queue.yourTurn'))
@@ -135,7 +135,7 @@ export function queueWords(t: CallTranslate, q: QueueState): string[] {
     if (!busy && q.estimated_wait_s < 60) lines.push(t('queue.anyMoment'))
     else {
       const minutes = waitMinutes(q.estimated_wait_s)
-      const key: CallKey = minutes === 1 ? 'queue.waitOne' : 'queue.waitMany'
+      const key: MessageKey = minutes === 1 ? 'queue.waitOne' : 'queue.waitMany'
       lines.push(t(key, { count: minutes }))
     }
   }

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { translate, type Language, type MessageKey, type Params } from './i18n'
-import { translateCall } from './i18n/call'
 import { formatPeriod, parseRetention, recordingRetentionText } from './retention'
 
 const tr = (language: Language) => (key: MessageKey, params?: Params) => translate(language, key, params)
-// The recording notice's words are the call's (i18n/call).
-const trCall = (language: Language) => (key: Parameters<typeof translateCall>[1], params?: Params) =>
-  translateCall(language, key, params)
 
 describe('retention as citizens read it', () => {
   it('says a period in plain words in each language', () => {
@@ -31,9 +27,9 @@ describe('retention as citizens read it', () => {
       ],
     })
     expect(rules?.services.map((s) => s.service_id)).toEqual(['info'])
-    expect(recordingRetentionText(rules, 'info', trCall('en'), 'en')).toBe('30 days; then it is deleted.')
-    expect(recordingRetentionText(rules, 'nope', trCall('en'), 'en')).toBe('30 days; then it is deleted.')
-    expect(recordingRetentionText(null, 'info', trCall('en'), 'en')).toBeNull()
+    expect(recordingRetentionText(rules, 'info', tr('en'), 'en')).toBe('30 days; then it is deleted.')
+    expect(recordingRetentionText(rules, 'nope', tr('en'), 'en')).toBe('30 days; then it is deleted.')
+    expect(recordingRetentionText(null, 'info', tr('en'), 'en')).toBeNull()
   })
 
   it('refuses an answer without a default period', () => {

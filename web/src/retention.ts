@@ -7,7 +7,6 @@ import { useEffect, useState } from 'preact/hooks'
 import type { ApiClient } from './api'
 import { useAuth } from './auth'
 import type { Language, Translate } from './i18n'
-import type { CallTranslate } from './i18n/call'
 
 /** A calendar period: "4 years and 1 month" is counted to the day, not as a number of days. */
 export interface Period {
@@ -80,7 +79,7 @@ const samePeriod = (a: Period, b: Period) => a.years === b.years && a.months ===
 export function recordingRetentionText(
   retention: Retention | null,
   serviceId: string,
-  t: CallTranslate,
+  t: Translate,
   language: Language,
 ): string | null {
   if (!retention) return null

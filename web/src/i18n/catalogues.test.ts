@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { LANGUAGE_NAMES, LANGUAGES, translate } from '.'
-import { ADMIN_CATALOGUES, CALL_CATALOGUES, CATALOGUE_CODES, CATALOGUES, LEGAL_CATALOGUES } from '../test/catalogues'
-import { CALL_CATALOGUES as APP_CALL_CATALOGUES, translateCall } from './call'
+import { ADMIN_CATALOGUES, CATALOGUE_CODES, CATALOGUES, LEGAL_CATALOGUES } from '../test/catalogues'
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
 
@@ -10,13 +9,7 @@ describe('the languages', () => {
   // pages, nothing), and a file for an undeclared language (a typo in its name, a forgotten line) would never load.
   it('have a catalogue each in every folder (main, records, legal), and no folder has one for another language', () => {
     const declared = [...LANGUAGES].sort()
-    expect(CATALOGUE_CODES).toEqual({
-      main: declared,
-      records: declared,
-      legal: declared,
-      admin: declared,
-      call: declared,
-    })
+    expect(CATALOGUE_CODES).toEqual({ main: declared, records: declared, legal: declared, admin: declared })
   })
 
   it('load each from its own chunk', async () => {
@@ -104,25 +97,5 @@ describe('the back office’s catalogues', () => {
         expect(key in CATALOGUES.ca, `${key} is in the main catalogue too`).toBe(false)
       }
     }
-  })
-})
-
-describe('the video call’s catalogues', () => {
-  const callCa = CALL_CATALOGUES.ca
-  it('have the same keys and placeholders in every language, none empty, none shadowing a main key', () => {
-    for (const language of LANGUAGES) {
-      expect(Object.keys(CALL_CATALOGUES[language]).sort()).toEqual(Object.keys(callCa).sort())
-      for (const [key, text] of Object.entries(CALL_CATALOGUES[language])) {
-        expect(text.trim(), `${language} ${key}`).not.toBe('')
-        expect(placeholders(text), `${language} ${key}`).toEqual(placeholders(callCa[key as keyof typeof callCa]))
-        expect(key in CATALOGUES.ca, `${key} is in the main catalogue too`).toBe(false)
-      }
-    }
-  })
-
-  it('are all in the call’s chunk, found by file name; they fill placeholders and fall back to the main ones', () => {
-    expect(APP_CALL_CATALOGUES).toEqual(CALL_CATALOGUES)
-    expect(translateCall('es', 'queue.position', { position: 3 })).toBe('Usted es el número 3 de la cola.')
-    expect(translateCall('en', 'call.join')).toBe('Join the call')
   })
 })

@@ -3,15 +3,16 @@
  * office's overflow time while their agent is in another call. Asked again every 5 s while the page is visible. A free
  * agent takes one with one click (`POST /appointments/{id}/take`): the appointment moves to them, the agenda is asked
  * again and the page says so; when another agent was quicker, the page says that instead. A supervisor hands a waiting
- * citizen to a named agent (`POST /appointments/{id}/hand-over`). Its texts are in the staff pages' catalogues
- * (i18n/admin), out of the first-load bundle.
+ * citizen to a named agent (`POST /appointments/{id}/hand-over`).
  */
 import { useEffect, useState } from 'preact/hooks'
 import { asApiError, type ApiError } from '../api'
 import { formatTime } from '../appointments'
 import { useAuth } from '../auth'
 import { problemMessage } from '../components/forms'
-import { adminLabel, useAdminI18n, type AdminTranslate } from '../i18n/admin'
+import { useI18n } from '../i18n/context'
+import type { Translate } from '../i18n'
+import { label } from '../offices'
 import { useAnnounce, useFocusAfterRender, useOffices } from '../page-context'
 import {
   fetchOverflow,
@@ -27,7 +28,7 @@ import { callPath, Link } from '../router'
 import { useServiceName } from './appointment-common'
 
 /** A take or hand-over the API refused, in words. */
-function refusal(t: AdminTranslate, error: ApiError, handingOver: boolean): string {
+function refusal(t: Translate, error: ApiError, handingOver: boolean): string {
   if (error.code === 'already_taken') return t('overflow.alreadyTaken')
   if (error.code === 'agent_not_free') return handingOver ? t('overflow.agentNotFree') : t('overflow.notFree')
   if (error.code === 'not_waiting') return t('overflow.notWaiting')
@@ -43,7 +44,7 @@ export function OverflowPanel(props: {
   /** An appointment moved: ask for the agenda again. */
   onMoved: () => void
 }) {
-  const { t, language } = useAdminI18n()
+  const { t, language } = useI18n()
   const { api } = useAuth()
   const announce = useAnnounce()
   const focus = useFocusAfterRender()
@@ -192,7 +193,7 @@ function OverflowRow(props: {
   onTake: () => void
   onHandOver: (agent: OfficeAgent | undefined) => void
 }) {
-  const { t, language } = useAdminI18n()
+  const { t, language } = useI18n()
   const serviceName = useServiceName()
   const [chosen, setChosen] = useState('')
   const { item } = props
@@ -242,7 +243,7 @@ function OverflowRow(props: {
                 <option value="">{t('overflow.chooseAgent')}</option>
                 {others.map((a) => (
                   <option key={a.username} value={a.username}>
-                    {a.name} ({adminLabel(t, `overflow.agentStatus.${a.status}`, a.status)})
+                    {a.name} ({label(t, `overflow.agentStatus.${a.status}`, a.status)})
                   </option>
                 ))}
               </select>

@@ -1,13 +1,11 @@
 /**
  * Every catalogue at hand, for tests: the app fetches every language but Catalan on demand (chunks), while tests check
  * all of them for completeness and render pages in any language without waiting for a fetch. They are found the way
- * the app finds them, by file name, in the folders: the main catalogues, the records pages', the legal pages', the
- * back office's and the video call's.
+ * the app finds them, by file name, in the three folders: the main catalogues, the records pages' and the legal pages'.
  */
 import { byLanguage, catalogueCode, registerCatalogue, type Language, type Messages } from '../i18n'
 import type legalCa from '../i18n/legal/ca.json'
 import type { AdminMessages } from '../i18n/admin'
-import type { CallMessages } from '../i18n/call'
 import type { RecordsMessages } from '../i18n/records'
 
 export type LegalMessages = Record<keyof typeof legalCa, string>
@@ -17,7 +15,6 @@ const FILES = {
   records: import.meta.glob<RecordsMessages>('../i18n/records/*.json', { eager: true, import: 'default' }),
   legal: import.meta.glob<LegalMessages>('../i18n/legal/*.json', { eager: true, import: 'default' }),
   admin: import.meta.glob<AdminMessages>('../i18n/admin/*.json', { eager: true, import: 'default' }),
-  call: import.meta.glob<CallMessages>('../i18n/call/*.json', { eager: true, import: 'default' }),
 }
 
 /** The languages each folder has a catalogue for (declared or not), by file name, sorted. */
@@ -26,7 +23,6 @@ export const CATALOGUE_CODES: Record<keyof typeof FILES, string[]> = {
   records: Object.keys(FILES.records).map(catalogueCode).sort(),
   legal: Object.keys(FILES.legal).map(catalogueCode).sort(),
   admin: Object.keys(FILES.admin).map(catalogueCode).sort(),
-  call: Object.keys(FILES.call).map(catalogueCode).sort(),
 }
 
 // Typed as complete: a declared language without its file fails the catalogues' test that compares CATALOGUE_CODES
@@ -35,7 +31,6 @@ export const CATALOGUES = byLanguage(FILES.main) as Record<Language, Messages>
 export const RECORDS_CATALOGUES = byLanguage(FILES.records) as Record<Language, RecordsMessages>
 export const LEGAL_CATALOGUES = byLanguage(FILES.legal) as Record<Language, LegalMessages>
 export const ADMIN_CATALOGUES = byLanguage(FILES.admin) as Record<Language, AdminMessages>
-export const CALL_CATALOGUES = byLanguage(FILES.call) as Record<Language, CallMessages>
 
 /** Makes every catalogue available to `translate` at once (the tests' setup file calls it). */
 export function registerAllCatalogues(): void {

@@ -4,7 +4,6 @@ import { click, find, json, mountApp, pageTest, problem, routeApi, signedIn, tex
 import type { Language } from '../../i18n'
 import { parseOverflow, parseQueue, queueWords, type QueueState } from '../../queue'
 import { translate } from '../../i18n'
-import { translateCall } from '../../i18n/call'
 import { FakePeerConnection, FakeWebSocket, fakeNode, GRANT, installWebRtc } from '../../test/webrtc'
 
 /** Starts at 11:05 in Madrid, 5 minutes after "now": the call window is open. */
@@ -43,7 +42,7 @@ const WAITING = {
 
 describe('the waiting room’s place in line', () => {
   describe('in words', () => {
-    const words = (language: Language, q: QueueState) => queueWords((key, params) => translateCall(language, key, params), q)
+    const words = (language: Language, q: QueueState) => queueWords((key, params) => translate(language, key, params), q)
 
     it('says the agent is busy, the position, the wait in minutes and who will attend', () => {
       expect(words('en', queue())).toEqual([

@@ -12,7 +12,6 @@ import { micMeter, playTestSound, roundTrip, type LocalMedia } from '../../call/
 import { networkVerdict } from '../../call/policy'
 import { healthUrl, type JoinGrant } from '../../call/protocol'
 import { IdentityAtHand } from '../../components/identity-at-hand'
-import { useCallI18n } from '../../i18n/call'
 import { useI18n } from '../../i18n/context'
 import { useAnnounce } from '../../page-context'
 import { fetchQueue, QUEUE_POLL_MS, queueWords } from '../../queue'
@@ -152,7 +151,7 @@ export function WaitingRoom(props: {
  * failed poll leaves the last words; a refusal (the appointment is not theirs to ask about any more) stops asking.
  */
 export function QueueStatus(props: { appointmentId: string }) {
-  const { t } = useCallI18n()
+  const { t } = useI18n()
   const { api } = useAuth()
   const [stopped, setStopped] = useState(false)
   const { load, refresh } = useResource(
@@ -296,7 +295,7 @@ export function NetworkCheck(props: { precheck: Resource<NetworkResult> | null; 
 
 /** Layered: the essentials always shown; the detail (controller, DPO, the authority) behind "more". */
 export function RecordingNotice(props: { serviceId: string }) {
-  const { t, language } = useCallI18n()
+  const { t, language } = useI18n()
   const kept = recordingRetentionText(useRetention(), props.serviceId, t, language)
   return (
     <section class="panel recording-notice" id="recording-notice" aria-labelledby="recording-title">
