@@ -38,25 +38,11 @@ export interface Appointment {
   call?: CallInfo | null
   /** When the call may be joined: from 15 min before the start to 60 min after the end. */
   call_window?: CallWindow | null
-  /** The citizen's pre-flight check: its result, and whether they asked for sound only or a phone call instead. */
-  preflight?: PreflightSummary | null
+  /** The citizen's pre-flight check as the API sent it (read by the agenda: `parsePreflightSummary`). */
+  preflight?: unknown
 }
 
-export interface PreflightSummary {
-  /** "ok" | "weak_network" | "no_camera" | "no_microphone" | "not_done" */
-  result: string
-  audio_only: boolean
-  callback_phone: string | null
-}
 
-function parsePreflightSummary(value: unknown): PreflightSummary | null {
-  if (!isObject(value) || typeof value.result !== 'string') return null
-  return {
-    result: value.result,
-    audio_only: value.audio_only === true,
-    callback_phone: typeof value.callback_phone === 'string' ? value.callback_phone : null,
-  }
-}
 
 export interface Agenda {
   date: string
@@ -80,7 +66,7 @@ export function parseAppointment(value: unknown, office = ''): Appointment | nul
       : undefined,
     call: parseCallInfo(value.call),
     call_window: parseCallWindow(value.call_window),
-    preflight: parsePreflightSummary(value.preflight),
+    preflight: value.preflight,
   }
 }
 

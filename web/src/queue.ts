@@ -5,7 +5,8 @@
  * is busy, which a free agent may take, or a supervisor hand to a named agent).
  */
 import type { ApiClient } from './api'
-import type { MessageKey, Translate } from './i18n'
+import { byLanguage, type Language, type Params } from './i18n'
+import queueCa from './i18n/queue/ca.json'
 
 export const QUEUE_POLL_MS = 5_000
 
@@ -123,7 +124,8 @@ export function waitMinutes(seconds: number): number {
  * The waiting room's lines, in plain words: what the agent is doing, the citizen's place in line, the estimated wait,
  * who will attend them. Never "at any moment" while the agent is busy or someone is ahead (then at least a minute).
  */
-export function queueWords(t: Translate, q: QueueState): string[] {
+export function queueWords(language: Language, q: QueueState): string[] {
+  const t = (key: QueueKey, params?: Params) => queueText(language, key, params)
   const lines: string[] = []
   if (q.position === 0) {
     lines.push(t('queue.yourTurn'))
@@ -135,10 +137,29 @@ export function queueWords(t: Translate, q: QueueState): string[] {
     if (!busy && q.estimated_wait_s < 60) lines.push(t('queue.anyMoment'))
     else {
       const minutes = waitMinutes(q.estimated_wait_s)
-      const key: MessageKey = minutes === 1 ? 'queue.waitOne' : 'queue.waitMany'
+      const key: QueueKey = minutes === 1 ? 'queue.waitOne' : 'queue.waitMany'
       lines.push(t(key, { count: minutes }))
     }
   }
   if (q.agent_name) lines.push(t('queue.attendedBy', { name: q.agent_name }))
   return lines
+}
+
+/**
+ * The waiting room's words in their own small catalogues (`i18n/queue/<code>.json`, found by file name): only the
+ * call page and the agenda import this module, so they travel in those lazy chunks, not in the first-load bundle.
+ */
+export type QueueKey = keyof typeof queueCa
+export type QueueMessages = Record<QueueKey, string>
+export const QUEUE_CATALOGUES: Partial<Record<Language, QueueMessages>> & { ca: QueueMessages } = {
+  ...byLanguage(import.meta.glob<QueueMessages>('./i18n/queue/*.json', { eager: true, import: 'default' })),
+  ca: queueCa,
+}
+
+export function queueText(language: Language, key: QueueKey, params?: Params): string {
+  const template = QUEUE_CATALOGUES[language]?.[key] ?? QUEUE_CATALOGUES.ca[key]
+  if (!params) return template
+  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) =>
+    name in params ? String(params[name]) : placeholder,
+  )
 }

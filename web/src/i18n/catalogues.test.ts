@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { LANGUAGE_NAMES, LANGUAGES, translate } from '.'
-import { ADMIN_CATALOGUES, CATALOGUE_CODES, CATALOGUES, LEGAL_CATALOGUES } from '../test/catalogues'
+import { ADMIN_CATALOGUES, CATALOGUE_CODES, CATALOGUES, LEGAL_CATALOGUES, QUEUE_CATALOGUES } from '../test/catalogues'
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort()
 
@@ -9,7 +9,7 @@ describe('the languages', () => {
   // pages, nothing), and a file for an undeclared language (a typo in its name, a forgotten line) would never load.
   it('have a catalogue each in every folder (main, records, legal), and no folder has one for another language', () => {
     const declared = [...LANGUAGES].sort()
-    expect(CATALOGUE_CODES).toEqual({ main: declared, records: declared, legal: declared, admin: declared })
+    expect(CATALOGUE_CODES).toEqual({ main: declared, records: declared, legal: declared, admin: declared, queue: declared })
   })
 
   it('load each from its own chunk', async () => {
@@ -94,6 +94,20 @@ describe('the back office’s catalogues', () => {
       for (const [key, text] of Object.entries(ADMIN_CATALOGUES[language])) {
         expect(text.trim(), `${language} ${key}`).not.toBe('')
         expect(placeholders(text), `${language} ${key}`).toEqual(placeholders(adminCa[key as keyof typeof adminCa]))
+        expect(key in CATALOGUES.ca, `${key} is in the main catalogue too`).toBe(false)
+      }
+    }
+  })
+})
+
+describe('the waiting room’s catalogues', () => {
+  const queueCa = QUEUE_CATALOGUES.ca
+  it('have the same keys and placeholders in every language, none empty, none shadowing a main key', () => {
+    for (const language of LANGUAGES) {
+      expect(Object.keys(QUEUE_CATALOGUES[language]).sort()).toEqual(Object.keys(queueCa).sort())
+      for (const [key, text] of Object.entries(QUEUE_CATALOGUES[language])) {
+        expect(text.trim(), `${language} ${key}`).not.toBe('')
+        expect(placeholders(text), `${language} ${key}`).toEqual(placeholders(queueCa[key as keyof typeof queueCa]))
         expect(key in CATALOGUES.ca, `${key} is in the main catalogue too`).toBe(false)
       }
     }

@@ -21,14 +21,14 @@ import {
   today,
   type Agenda,
   type Appointment,
-  type PreflightSummary,
 } from '../appointments'
 import { useAuth } from '../auth'
 import { chimeEnabled, playChime, rememberChime } from '../call/devices'
 import { callWindow, newlyWaiting, windowPosition, type CallStateName } from '../call/protocol'
 import { LoadStatus } from '../components/error-state'
 import { DayField, FieldErrorMessage, Form, problemMessage } from '../components/forms'
-import { useI18n } from '../i18n/context'
+import { isAdminKey, useAdminI18n, type AdminTranslate } from '../i18n/admin'
+import { parsePreflightSummary, type PreflightSummary } from '../preflight-summary'
 import { label, officeName } from '../offices'
 import { useAnnounce, useDocumentTitle, useOffices, useServices } from '../page-context'
 import { useResource } from '../resource'
@@ -45,7 +45,7 @@ function citizenLabel(a: Appointment, fallback: string): string {
 }
 
 export function AgendaPage() {
-  const { t, language } = useI18n()
+  const { t, language } = useAdminI18n()
   const auth = useAuth()
   const announce = useAnnounce()
   const signedIn = useSignInFirst('staff')
@@ -275,7 +275,7 @@ export function AgendaPage() {
 }
 
 function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a: Appointment) => void }) {
-  const { t, language } = useI18n()
+  const { t, language } = useAdminI18n()
   const a = props.appointment
   const name = useServiceName()(a.service_id)
   const time = t('appt.timeRange', { start: formatTime(language, a.start), end: formatTime(language, a.end) })
@@ -311,7 +311,7 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
             </span>
           </>
         )}
-        {a.preflight && a.status === 'booked' && <PreflightTags preflight={a.preflight} />}
+        {a.status === 'booked' && <PreflightTags preflight={parsePreflightSummary(a.preflight)} />}
         {props.canRecord && open && (callState === 'waiting' || callState === 'in_call' || callState === 'idle') && (
           <>
             <br />
@@ -341,7 +341,7 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
 }
 
 function OutcomeForm(props: { appointment: Appointment; time: string; onSaved: (a: Appointment) => void }) {
-  const { t } = useI18n()
+  const { t } = useAdminI18n()
   const { api } = useAuth()
   const announce = useAnnounce()
   const [outcome, setOutcome] = useState('')
@@ -413,14 +413,15 @@ function OutcomeForm(props: { appointment: Appointment; time: string; onSaved: (
 }
 
 /** The citizen's pre-flight check, as a tag, and what they asked for: sound only, or a phone call instead. */
-function PreflightTags(props: { preflight: PreflightSummary }) {
-  const { t } = useI18n()
+function PreflightTags(props: { preflight: PreflightSummary | null }) {
+  const { t } = useAdminI18n()
   const p = props.preflight
+  if (!p) return null
   return (
     <>
       <br />
       <span class={`preflight-tag preflight-tag--${p.result}`} data-preflight={p.result}>
-        {t('agenda.preflight')}: {label(t, `agenda.preflight.${p.result}`, p.result)}
+        {t('agenda.preflight')}: {preflightLabel(t, p.result)}
       </span>
       {p.audio_only && (
         <>
@@ -441,3 +442,10 @@ function PreflightTags(props: { preflight: PreflightSummary }) {
     </>
   )
 }
+
+/** The pre-flight result in the back office's words (the code itself if a newer API names one we do not know). */
+function preflightLabel(t: AdminTranslate, result: string): string {
+  const key = `agenda.preflight.${result}`
+  return isAdminKey(key) ? t(key) : result
+}
+

@@ -10,8 +10,8 @@ import { asApiError, type ApiError } from '../api'
 import { formatTime } from '../appointments'
 import { useAuth } from '../auth'
 import { problemMessage } from '../components/forms'
-import { useI18n } from '../i18n/context'
-import type { Translate } from '../i18n'
+import { useAdminI18n } from '../i18n/admin'
+import type { AdminTranslate } from '../i18n/admin'
 import { label } from '../offices'
 import { useAnnounce, useFocusAfterRender, useOffices } from '../page-context'
 import {
@@ -28,7 +28,7 @@ import { callPath, Link } from '../router'
 import { useServiceName } from './appointment-common'
 
 /** A take or hand-over the API refused, in words. */
-function refusal(t: Translate, error: ApiError, handingOver: boolean): string {
+function refusal(t: AdminTranslate, error: ApiError, handingOver: boolean): string {
   if (error.code === 'already_taken') return t('overflow.alreadyTaken')
   if (error.code === 'agent_not_free') return handingOver ? t('overflow.agentNotFree') : t('overflow.notFree')
   if (error.code === 'not_waiting') return t('overflow.notWaiting')
@@ -44,7 +44,7 @@ export function OverflowPanel(props: {
   /** An appointment moved: ask for the agenda again. */
   onMoved: () => void
 }) {
-  const { t, language } = useI18n()
+  const { t, language } = useAdminI18n()
   const { api } = useAuth()
   const announce = useAnnounce()
   const focus = useFocusAfterRender()
@@ -193,7 +193,7 @@ function OverflowRow(props: {
   onTake: () => void
   onHandOver: (agent: OfficeAgent | undefined) => void
 }) {
-  const { t, language } = useI18n()
+  const { t, language } = useAdminI18n()
   const serviceName = useServiceName()
   const [chosen, setChosen] = useState('')
   const { item } = props

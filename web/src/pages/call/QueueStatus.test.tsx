@@ -42,7 +42,7 @@ const WAITING = {
 
 describe('the waiting room’s place in line', () => {
   describe('in words', () => {
-    const words = (language: Language, q: QueueState) => queueWords((key, params) => translate(language, key, params), q)
+    const words = (language: Language, q: QueueState) => queueWords(language, q)
 
     it('says the agent is busy, the position, the wait in minutes and who will attend', () => {
       expect(words('en', queue())).toEqual([

@@ -9,6 +9,7 @@ import type { CallConnection } from '../../call/connection'
 import { agentLate, callWindow, myState, windowPosition } from '../../call/protocol'
 import { useI18n } from '../../i18n/context'
 import { useAnnounce, useFocusAfterRender } from '../../page-context'
+import { parsePreflightSummary } from '../../preflight-summary'
 import { CitizenProcedurePanel } from '../../procedures/citizen-panel'
 import { useProcedures } from '../../procedures/use-procedures'
 import { CallScreen, useCallSnapshot } from './call-screen'
@@ -40,7 +41,7 @@ export function CitizenCall(props: { appointment: Appointment }) {
   const snapshot = useCallSnapshot(connection)
   const [left, setLeft] = useState(false)
   // Sound only asked for in the pre-flight check (a weak connection): chosen already, still theirs to change.
-  const [audioOnly, setAudioOnly] = useState(a.preflight?.audio_only ?? false)
+  const [audioOnly, setAudioOnly] = useState(parsePreflightSummary(a.preflight)?.audio_only ?? false)
   const w = callWindow(a)
   const position = windowPosition(w, now)
   const joined = useRef(false)

@@ -14,7 +14,7 @@ import { healthUrl, type JoinGrant } from '../../call/protocol'
 import { IdentityAtHand } from '../../components/identity-at-hand'
 import { useI18n } from '../../i18n/context'
 import { useAnnounce } from '../../page-context'
-import { fetchQueue, QUEUE_POLL_MS, queueWords } from '../../queue'
+import { fetchQueue, QUEUE_POLL_MS, queueText, queueWords } from '../../queue'
 import { useResource, type Resource } from '../../resource'
 import { recordingRetentionText, useRetention } from '../../retention'
 import { StreamVideo } from './call-screen'
@@ -151,7 +151,7 @@ export function WaitingRoom(props: {
  * failed poll leaves the last words; a refusal (the appointment is not theirs to ask about any more) stops asking.
  */
 export function QueueStatus(props: { appointmentId: string }) {
-  const { t } = useI18n()
+  const { language } = useI18n()
   const { api } = useAuth()
   const [stopped, setStopped] = useState(false)
   const { load, refresh } = useResource(
@@ -169,12 +169,12 @@ export function QueueStatus(props: { appointmentId: string }) {
     const timer = window.setInterval(refresh, QUEUE_POLL_MS)
     return () => window.clearInterval(timer)
   }, [props.appointmentId, stopped])
-  const lines = load.value ? queueWords(t, load.value) : []
+  const lines = load.value ? queueWords(language, load.value) : []
   return (
     <div class={lines.length ? 'queue-status queue-status--shown' : 'queue-status'}>
       {lines.length > 0 && (
         <h3 id="queue-title" class="queue-status__title">
-          {t('queue.title')}
+          {queueText(language, 'queue.title')}
         </h3>
       )}
       <div id="queue-status" aria-live="polite" aria-atomic="true">
