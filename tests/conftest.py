@@ -42,3 +42,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     running = start_stack(tmp_path_factory.mktemp("stack-logs"))
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def omac_agent_token(stack: RunningStack) -> str:
+    """One sign-in of an OMAC agent (agent.omac2) for every integration and browser test that needs one and does not
+    sign in through the page. A staff sign-in counts twice against the 5 sign-ins per user and 15 minutes (password,
+    then password and code), and the session's browser tests use agent.omac's whole allowance and one sign-in of
+    agent.omac2 (tests/e2e/test_documents.py)."""
+    from tests.integration.test_booking_race import AGENT, staff_token
+
+    return staff_token(stack, AGENT)

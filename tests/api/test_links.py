@@ -238,13 +238,14 @@ def test_join_opens_a_session_for_that_call_only_and_is_reusable(ready: Client, 
 
 def test_a_join_links_session_reaches_nothing_else(ready: Client, now_calls: dict[str, DemoCall]) -> None:
     """Every route of the app, asked with the session a join link opened: only its appointment (read, join the
-    call) and signing out answer; everything else is as if it did not exist, or as it is for anyone (public)."""
+    call, its place in the queue while waiting) and signing out answer; everything else is as if it did not exist, or as it is for anyone (public)."""
     client = ready
     omac, ogat = now_calls["OMAC"], now_calls["OGAT"]
     scoped = body(use(client, issue(omac.appointment_id, "join")))["result"]["session"]["access_token"]
     allowed = {
         ("GET", "/appointments/{appointment_id}"),
         ("POST", "/appointments/{appointment_id}/call"),
+        ("GET", "/appointments/{appointment_id}/queue"),
         ("POST", "/auth/logout"),
     }
     checked = 0

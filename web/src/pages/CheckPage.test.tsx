@@ -119,6 +119,14 @@ describe('the pre-flight check page', () => {
     expect(await axeViolations()).toEqual([])
   })
 
+  it('says so when the appointment was cancelled or closed meanwhile', async () => {
+    await open({ 'PUT /api/appointments/appt-1/preflight': () => problem(409, 'appointment_closed') })
+    await waitFor(() => expect(text('#pre-network')).toBe('The video call server was reached.'), 5000)
+    await submit('form#pre-form')
+    await waitFor(() => expect(text('#pre-errors')).toContain('This appointment'))
+    expect(document.querySelector('#pre-result')).toBeNull()
+  })
+
   it('reports a camera it could not open', async () => {
     webrtc.restore()
     webrtc = installWebRtc({ camera: 'denied' })
@@ -127,6 +135,22 @@ describe('the pre-flight check page', () => {
     await submit('form#pre-form')
     await waitFor(() => expect(text('#pre-result-text')).toContain('Your camera could not be used'))
     expect(api.callsTo('PUT /api/appointments/appt-1/preflight')[0]?.body).toMatchObject({ camera: false, microphone: true, speaker: false })
+  })
+})
+
+describe('the pre-flight check page, for staff', () => {
+  pageTest()
+
+  it('says the check is the citizen’s to do, and asks nothing of the devices', async () => {
+    const webrtc = installWebRtc()
+    try {
+      const api = routeApi({ 'GET /api/appointments/appt-1/preflight': () => json(CHECK) })
+      await mountApp({ fetch: api.fetch, language: 'en', path: '/appointments/appt-1/check', session: signedIn('staff') })
+      await waitFor(() => expect(text('#pre-citizen-only')).toBe("This check is of the citizen's own devices: only they can do it."))
+      expect(webrtc.getUserMedia).not.toHaveBeenCalled()
+    } finally {
+      webrtc.restore()
+    }
   })
 })
 

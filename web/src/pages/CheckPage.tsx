@@ -8,12 +8,13 @@ import { useAdminI18n } from '../i18n/admin'
 import { useDocumentTitle } from '../page-context'
 import { fetchPreflight, putPreflight } from '../preflight'
 import { appointmentPath, Link } from '../router'
-import { useSignInFirst } from './appointment-common'
+import { isStaff, useSignInFirst } from './appointment-common'
 import { PreflightCheck } from './preflight-check'
 
 export function CheckPage(props: { id: string }) {
   const { t } = useAdminI18n()
-  const { api } = useAuth()
+  const auth = useAuth()
+  const { api } = auth
   const signedIn = useSignInFirst()
   useDocumentTitle(t('preflight.title'))
   return (
@@ -22,7 +23,12 @@ export function CheckPage(props: { id: string }) {
         {t('preflight.title')}
       </h1>
       <p class="lead">{t('preflight.intro')}</p>
-      {signedIn && (
+      {signedIn && isStaff(auth) && (
+        <p class="notice" id="pre-citizen-only">
+          {t('preflight.citizenOnly')}
+        </p>
+      )}
+      {signedIn && !isStaff(auth) && (
         <PreflightCheck
           load={() => fetchPreflight(api, props.id)}
           submit={(report) => putPreflight(api, props.id, report)}

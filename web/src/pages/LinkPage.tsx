@@ -232,7 +232,9 @@ export function LinkPage() {
             </div>
           ) : (
             link &&
-            a && (
+            a &&
+            // Who is signed in is not known yet: nothing to press until it is (eID may be asked first).
+            (profileKnown || link.min_assurance === 'low') && (
               <>
                 {link.action === 'join' && typeof step === 'string' && (
                   <div class="actions">

@@ -59,7 +59,8 @@ function Check(props: { info: PreflightInfo; submit: PreflightCheckProps['submit
     } catch (caught) {
       const error = asApiError(caught)
       const phone = error.errors.some((e) => e.field === 'callback.phone')
-      shown.show(phone ? { 'pre-phone': t('preflight.phoneInvalid') } : {}, phone ? [] : [{ message: problemMessage(t, error) }])
+      const message = error.code === 'appointment_closed' ? t('call.appointmentClosed') : problemMessage(t, error)
+      shown.show(phone ? { 'pre-phone': t('preflight.phoneInvalid') } : {}, phone ? [] : [{ message }])
     } finally {
       setPending(false)
     }
