@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Playwright, expect
+from playwright.sync_api import Browser, BrowserContext, Playwright, ViewportSize, expect
 
 from chalicelib.adapters.dynamo.models import StaffItem, bound
 from chalicelib.bootstrap import Container
@@ -33,6 +33,7 @@ from dev.chalice_config import stage_environment
 from dev.chromium import WEBRTC_FLAGS
 from dev.seed import load_staff
 from tests.e2e.conftest import axe_violations, launch_chromium
+from tests.e2e.contrast import contrast_failures
 from tests.e2e.steps import api, citizen_signs_in_by_code, staff_signs_in
 from tests.integration.media_client import Participant
 from tests.integration.test_booking_race import sign_in_by_code, staff_token
@@ -45,8 +46,8 @@ OFFICE = "OGAT"
 SERVICE = "payment-letter"
 REGION = "eu-south-2"
 TIMEOUT = 20
-PHONE = {"width": 360, "height": 740}
-DESK = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 360, "height": 740}
+DESK: ViewportSize = {"width": 1280, "height": 800}
 
 BUSY_AGENT = ("agent.queue1", "Oriol Puig Sala")
 FREE_AGENT = ("agent.queue2", "Laura Vidal Costa")
@@ -215,6 +216,8 @@ def test_a_waiting_citizen_sees_their_place_and_a_free_agent_takes_them_by_overf
         assert queue["position"] == 1
         assert queue["estimated_wait_s"] >= 60
         assert axe_violations(citizen) == []
+        assert contrast_failures(citizen) == []
+        assert citizen.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
 
         # WHEN the office's overflow time is 0 (through the admin API) and the free agent opens the agenda
         before = _set_overflow(stack, admin_token, 0)
@@ -229,18 +232,28 @@ def test_a_waiting_citizen_sees_their_place_and_a_free_agent_takes_them_by_overf
         take = agent.locator(f"#take-{second.appointment_id}")
         expect(take).not_to_have_attribute("aria-disabled", "true")
         assert axe_violations(agent) == []
+        assert contrast_failures(agent) == []
 
         # WHEN they take them
         take.click()
 
         # THEN the agenda says so, the citizen leaves the list, and the citizen's waiting room names the new agent
         expect(agent.locator("#overflow-message")).to_contain_text("You have taken the appointment")
+        expect(agent.locator("#overflow-join")).to_have_attribute("href", f"/appointments/{second.appointment_id}/call")
         expect(waiting).to_have_count(0, timeout=TIMEOUT * 1000)
         expect(status).to_contain_text(f"{FREE_AGENT[1]} will attend you.", timeout=TIMEOUT * 1000)
         expect(status).not_to_contain_text("with the person before you")
+        # (the new agent is free and nobody is before them: the estimate follows)
+        expect(status).to_contain_text("The agent can let you in at any moment.")
         assert _queue(stack, busy_token, second.appointment_id)["agent_name"] == FREE_AGENT[1]
         # AND the appointment is on the free agent's agenda
         expect(agent.locator(f"tr[data-id='{second.appointment_id}']")).to_be_visible(timeout=TIMEOUT * 1000)
+        assert axe_violations(agent) == []
+        assert contrast_failures(agent) == []
+        # AND on a phone the panel reads without scrolling sideways
+        agent.set_viewport_size(PHONE)
+        expect(agent.locator("#overflow-title")).to_be_visible()
+        assert agent.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
         assert axe_violations(agent) == []
     finally:
         if before is not None:

@@ -71,8 +71,11 @@ describe('the agenda’s "waiting for anyone" panel', () => {
       const agendaAsked = api.callsTo('GET /api/agenda').length
       await click(take)
       await waitFor(() =>
-        expect(text('#overflow-message')).toBe('You have taken the appointment at 10:45: it is now in your agenda.'),
+        expect(text('#overflow-message')).toBe(
+          'You have taken the appointment at 10:45: it is now in your agenda. Join call',
+        ),
       )
+      expect(document.querySelector('#overflow-join')?.getAttribute('href')).toBe('/appointments/w1/call')
       expect(api.callsTo('POST /api/appointments/w1/take')).toHaveLength(1)
       expect(api.callsTo('POST /api/appointments/w1/take')[0]?.headers.Authorization).toBe('Bearer token-staff')
       await waitFor(() => expect(api.callsTo('GET /api/agenda').length).toBeGreaterThan(agendaAsked))
@@ -102,12 +105,17 @@ describe('the agenda’s "waiting for anyone" panel', () => {
 
   it('an agent who is not free sees why, and "Take" asks nothing of the API', async () => {
     const api = routeApi({
+      'GET /api/offices': () => json(OFFICES.map((o) => ({ ...o, overflow_after_minutes: 0 }))),
       'GET /api/me': () => json(AGENT),
       'GET /api/agenda': () => json(AGENDA),
       'GET /api/queue/overflow': overflow([item('w1')], false),
     })
     await mountApp({ fetch: api.fetch, language: 'ca', path: '/agenda', session: signedIn('staff') })
     await waitFor(() => expect(document.querySelector('#take-w1')).not.toBeNull())
+    // An overflow time of 0: nobody waits "more than 0 minutes", they simply wait.
+    expect(text('#overflow .field__hint')).toBe(
+      'Persones que esperen mentre el seu agent és en una altra trucada. Si esteu lliure, les podeu atendre vós.',
+    )
     const take = document.querySelector('#take-w1') as HTMLButtonElement
     expect(take.getAttribute('aria-disabled')).toBe('true')
     expect(take.getAttribute('aria-describedby')).toBe('overflow-not-free')

@@ -24,6 +24,7 @@ import {
   type OverflowItem,
 } from '../queue'
 import { useResource } from '../resource'
+import { callPath, Link } from '../router'
 import { useServiceName } from './appointment-common'
 
 /** A take or hand-over the API refused, in words. */
@@ -48,7 +49,8 @@ export function OverflowPanel(props: {
   const announce = useAnnounce()
   const focus = useFocusAfterRender()
   const { load: offices } = useOffices()
-  const [message, setMessage] = useState<{ text: string; ok: boolean } | null>(null)
+  // `join`: the appointment just taken, whose call the agent can join from the message.
+  const [message, setMessage] = useState<{ text: string; ok: boolean; join?: string } | null>(null)
   const [pending, setPending] = useState<string | null>(null)
   // Where the API has no such list for this person (404/403), the panel is not shown and not asked for again.
   const [absent, setAbsent] = useState<string | null>(null)
@@ -78,8 +80,8 @@ export function OverflowPanel(props: {
     ?.overflow_after_minutes
 
   /** Tells the outcome (shown in the panel and read out) and puts focus back on the panel's heading. */
-  function tell(text: string, ok: boolean) {
-    setMessage({ text, ok })
+  function tell(text: string, ok: boolean, join?: string) {
+    setMessage({ text, ok, join })
     announce(text)
     focus('overflow-title')
   }
@@ -89,7 +91,7 @@ export function OverflowPanel(props: {
     setPending(item.appointment_id)
     try {
       await action()
-      tell(done, true)
+      tell(done, true, handingOver ? undefined : item.appointment_id)
       props.onMoved()
     } catch (caught) {
       tell(refusal(t, asApiError(caught), handingOver), false)
@@ -128,11 +130,25 @@ export function OverflowPanel(props: {
         {t('overflow.title')}
       </h2>
       <p class="field__hint">
-        {typeof minutes === 'number' ? t('overflow.intro', { minutes }) : t('overflow.introNoMinutes')}
+        {typeof minutes !== 'number'
+          ? t('overflow.introNoMinutes')
+          : minutes === 0
+            ? t('overflow.introAtOnce')
+            : minutes === 1
+              ? t('overflow.introOne')
+              : t('overflow.intro', { minutes })}
       </p>
       {message && (
         <p id="overflow-message" class={message.ok ? 'notice' : 'notice notice--warning'}>
           {message.text}
+          {message.join && (
+            <>
+              {' '}
+              <Link href={callPath(message.join)} id="overflow-join">
+                {t('agenda.joinCall')}
+              </Link>
+            </>
+          )}
         </p>
       )}
       {load.state === 'error' && !overflow && <p id="overflow-error">{t('overflow.error')}</p>}
