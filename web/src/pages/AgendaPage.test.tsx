@@ -271,3 +271,82 @@ describe('the agenda’s pre-flight tags', () => {
     expect(document.querySelectorAll('tr[data-id="c"] .preflight-ask')).toHaveLength(0)
   })
 })
+
+describe('the agenda’s queue facts', () => {
+  pageTest({ zone: 'UTC' })
+
+  it('shows each waiting citizen’s place in line and wait, polled every 5 s only while someone waits', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
+    try {
+      const call = (state: string, since: string | null = null) => ({ state, waiting_since: since, room_id: 'r', recording: 'none' })
+      const item = (id: string, start: string, state: string, since: string | null = null) => ({
+        ...AGENDA.items[1],
+        id,
+        start,
+        end: new Date(Date.parse(start) + 15 * 60_000).toISOString(),
+        call: call(state, since),
+      })
+      const waiting = {
+        ...AGENDA,
+        items: [
+          item('a', '2026-11-28T11:00:00+01:00', 'waiting', '2026-11-28T09:58:00Z'),
+          item('c', '2026-11-28T11:15:00+01:00', 'waiting', '2026-11-28T10:01:00Z'),
+          item('d', '2026-11-28T12:00:00+01:00', 'idle'),
+        ],
+      }
+      const nobody = {
+        ...waiting,
+        items: [item('a', '2026-11-28T11:00:00+01:00', 'in_call'), item('c', '2026-11-28T11:15:00+01:00', 'ended'), waiting.items[2]],
+      }
+      const queue = (position: number, ahead: number, status: string, seconds: number) =>
+        json({ position, ahead, agent_status: status, agent_name: 'Marta Vidal', estimated_wait_s: seconds, estimated_at: '2026-11-28T10:02:00Z' })
+      const api = routeApi({
+        'GET /api/me': () => json(AGENT),
+        'GET /api/agenda': [() => json(waiting), () => json(waiting), () => json(nobody)],
+        'GET /api/appointments/a/queue': [() => queue(1, 0, 'free', 30), () => queue(1, 0, 'in_call', 100)],
+        'GET /api/appointments/c/queue': [() => queue(2, 1, 'free', 360), () => problem(503, 'unavailable')],
+      })
+      await mountApp({ fetch: api.fetch, language: 'en', path: '/agenda', session: signedIn('staff') })
+      const facts = (id: string) => document.querySelector(`tr[data-id="${id}"] .agenda-queue`)?.textContent ?? null
+      await waitFor(() => expect(facts('c')).toBe('Position 2 in line · about 6 min'))
+      await waitFor(() => expect(facts('a')).toBe('Next in line · can come in now'))
+      expect(document.querySelector('tr[data-id="a"] .agenda-call')?.textContent).toContain('Waiting since 10:58')
+      // Only the waiting rows are asked about, with the staff's token; the facts are not announced.
+      expect(api.callsTo('GET /api/appointments/d/queue')).toHaveLength(0)
+      expect(api.callsTo('GET /api/appointments/a/queue')[0]?.headers.Authorization).toBe('Bearer token-staff')
+      expect(facts('d')).toBeNull()
+      expect(liveRegion()).not.toContain('in line')
+      expect(document.querySelector('.agenda-queue')?.closest('[aria-live]')).toBeNull()
+
+      // 5 s later: fresh facts; a failed answer is quiet and the last known facts stay.
+      vi.advanceTimersByTime(5_000)
+      await waitFor(() => expect(facts('a')).toBe('Next in line · about 2 min'))
+      await waitFor(() => expect(api.callsTo('GET /api/appointments/c/queue')).toHaveLength(2))
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(facts('c')).toBe('Position 2 in line · about 6 min')
+      expect(document.querySelector('.error-state')).toBeNull()
+
+      // Nobody waits any more: the facts go and no more questions are asked.
+      vi.advanceTimersByTime(5_000)
+      await waitFor(() => expect(document.querySelector('tr[data-id="a"]')?.getAttribute('data-call')).toBe('in_call'))
+      expect(document.querySelectorAll('.agenda-queue')).toHaveLength(0)
+      const asked = api.callsTo('GET /api/appointments/a/queue').length + api.callsTo('GET /api/appointments/c/queue').length
+      vi.advanceTimersByTime(15_000)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(api.callsTo('GET /api/appointments/a/queue').length + api.callsTo('GET /api/appointments/c/queue').length).toBe(asked)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
+  it('says it in Catalan and Spanish too', async () => {
+    const { agendaQueueWords } = await import('./agenda-queue')
+    const { translateAdmin } = await import('../i18n/admin')
+    const q = { position: 3, ahead: 2, agent_status: 'in_call' as const, agent_name: null, estimated_wait_s: 610, estimated_at: '' }
+    expect(agendaQueueWords((k, p) => translateAdmin('ca', k, p), q)).toBe('Posició 3 de la cua · aprox. 10 min')
+    expect(agendaQueueWords((k, p) => translateAdmin('es', k, p), { ...q, position: 1, ahead: 0, agent_status: 'free', estimated_wait_s: 5 })).toBe(
+      'Primera posición de la cola · puede entrar ya',
+    )
+    expect(agendaQueueWords((k, p) => translateAdmin('en', k, p), { ...q, position: 0 })).toBe('')
+  })
+})

@@ -7,7 +7,8 @@
  * hh:mm, in call, ended — with "Join call" while the call window is open. When someone starts waiting, the agent
  * hears a chime (which can be muted; remembered on this device) and sees it: the row is highlighted and an assertive
  * message says who is waiting. Above the table, "Waiting for anyone" (overflow-panel.tsx): citizens of the office
- * waiting too long for a busy agent, for a free agent to take or a supervisor to hand over.
+ * waiting too long for a busy agent, for a free agent to take or a supervisor to hand over. Each waiting row also shows
+ * the citizen's place in line and estimated wait, as the citizen sees them (agenda-queue.tsx).
  */
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { asApiError } from '../api'
@@ -36,6 +37,8 @@ import { APPOINTMENTS_PATH, appointmentPath, bookPath, callPath, Link } from '..
 import { isStaff, staffRoles, statusName, useServiceName, useSignInFirst } from './appointment-common'
 import { Localized } from '../components/localized'
 import { OverflowPanel } from './overflow-panel'
+import { QueueFacts, useWaitingQueues } from './agenda-queue'
+import type { QueueState } from '../queue'
 
 export const AGENDA_POLL_MS = 5_000
 
@@ -130,6 +133,10 @@ export function AgendaPage() {
       document.removeEventListener('visibilitychange', onVisible)
     }
   }, [staffReady, profile, date, office])
+
+  const waitingIds =
+    load.state === 'ready' ? load.value.items.filter((a) => a.call?.state === 'waiting').map((a) => a.id) : []
+  const queues = useWaitingQueues(auth.api, waitingIds)
 
   const update = (changed: Appointment) => {
     if (load.state !== 'ready') return
@@ -248,7 +255,7 @@ export function AgendaPage() {
               </thead>
               <tbody>
                 {agenda.items.map((a) => (
-                  <Row key={a.id} appointment={a} canRecord={agent} onSaved={update} />
+                  <Row key={a.id} appointment={a} canRecord={agent} onSaved={update} queue={queues[a.id]} />
                 ))}
               </tbody>
             </table>
@@ -274,7 +281,12 @@ export function AgendaPage() {
   )
 }
 
-function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a: Appointment) => void }) {
+function Row(props: {
+  appointment: Appointment
+  canRecord: boolean
+  onSaved: (a: Appointment) => void
+  queue?: QueueState
+}) {
   const { t, language } = useAdminI18n()
   const a = props.appointment
   const name = useServiceName()(a.service_id)
@@ -303,6 +315,7 @@ function Row(props: { appointment: Appointment; canRecord: boolean; onSaved: (a:
             ? t('agenda.callWaitingSince', { time: formatTime(language, a.call.waiting_since) })
             : label(t, `agenda.callState.${callState}`, callState)}
         </span>
+        {callState === 'waiting' && <QueueFacts t={t} queue={props.queue} />}
         {a.call && a.call.recording !== 'none' && (
           <>
             <br />
