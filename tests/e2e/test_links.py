@@ -23,7 +23,7 @@ from dev.calls_now import seed_calls_now
 from dev.chromium import WEBRTC_FLAGS
 from infra.resources import RESOURCES, parameter_path, physical_name
 from tests.e2e.conftest import axe_violations, launch_chromium
-from tests.e2e.steps import api, latest_code, session_token
+from tests.e2e.steps import api, citizen_token_by_code, session_token
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -46,22 +46,6 @@ def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) ->
     browser = launch_chromium(playwright, tmp_path_factory, WEBRTC_FLAGS)
     yield browser
     browser.close()
-
-
-def _citizen_token(stack: RunningStack) -> str:
-    sent = requests.post(
-        f"{stack.api_url}/auth/otp",
-        json={"id_number": ID_NUMBER, "channel": "email", "destination": EMAIL},
-        timeout=TIMEOUT,
-    )
-    assert sent.status_code == 202, sent.text
-    verified = requests.post(
-        f"{stack.api_url}/auth/otp/verify",
-        json={"challenge_id": sent.json()["challenge_id"], "code": latest_code(stack, EMAIL)},
-        timeout=TIMEOUT,
-    )
-    assert verified.status_code == 200, verified.text
-    return str(verified.json()["access_token"])
 
 
 def _book(stack: RunningStack, token: str) -> str:
@@ -92,7 +76,7 @@ def _links_of_confirmation(stack: RunningStack) -> dict[str, str]:
 
 def test_a_cancel_link_from_the_confirmation_cancels_once_and_is_then_refused(stack: RunningStack, page: Page) -> None:
     # GIVEN a booking and its confirmation in the outbox, with its join, change and cancel links
-    token = _citizen_token(stack)
+    token = citizen_token_by_code(stack, ID_NUMBER, EMAIL)
     appointment_id = _book(stack, token)
     links = _links_of_confirmation(stack)
     assert set(links) == {"join", "change", "cancel"}

@@ -24,7 +24,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from dev.calls_now import seed_calls_now
 from tests.e2e.conftest import axe_violations
 from tests.e2e.contrast import contrast_failures
-from tests.e2e.steps import latest_code
+from tests.e2e.steps import citizen_token_by_code
 from tests.integration.test_booking_race import staff_token
 from tests.stack import RunningStack
 
@@ -63,22 +63,6 @@ ANONYMOUS_PAGES = (
     "/l",
     "/no-such-page",
 )
-
-
-def _citizen_token(stack: RunningStack, id_number: str = CITIZEN_ID, email: str = CITIZEN_EMAIL) -> str:
-    sent = requests.post(
-        f"{stack.api_url}/auth/otp",
-        json={"id_number": id_number, "channel": "email", "destination": email},
-        timeout=TIMEOUT,
-    )
-    assert sent.status_code == 202, sent.text
-    verified = requests.post(
-        f"{stack.api_url}/auth/otp/verify",
-        json={"challenge_id": sent.json()["challenge_id"], "code": latest_code(stack, email)},
-        timeout=TIMEOUT,
-    )
-    assert verified.status_code == 200, verified.text
-    return str(verified.json()["access_token"])
 
 
 def _book(stack: RunningStack, token: str) -> str:
@@ -176,7 +160,7 @@ def call_now(stack: RunningStack) -> str:
 
 @pytest.fixture(scope="module")
 def citizen(stack: RunningStack) -> Iterator[tuple[str, str]]:
-    token = _citizen_token(stack)
+    token = citizen_token_by_code(stack, CITIZEN_ID, CITIZEN_EMAIL)
     appointment_id = _book(stack, token)
     yield token, appointment_id
     _cancel(stack, token, appointment_id)
@@ -312,7 +296,7 @@ def test_the_device_check_shows_join_without_scrolling_on_a_phone(
     stack: RunningStack, browser: Browser, call_now: str
 ) -> None:
     """The walk's call of this moment (its window is open), as its citizen on a 360 x 740 phone."""
-    token = _citizen_token(stack, CALL_ID, CALL_EMAIL)
+    token = citizen_token_by_code(stack, CALL_ID, CALL_EMAIL)
     context = _visitor(browser, stack, token)
     page = context.new_page()
     try:

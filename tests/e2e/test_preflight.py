@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route
 
 from dev.chromium import WEBRTC_FLAGS
 from tests.e2e.conftest import axe_violations, launch_chromium
-from tests.e2e.steps import api, latest_code
+from tests.e2e.steps import api, citizen_token_by_code
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -37,22 +37,6 @@ def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) ->
     browser = launch_chromium(playwright, tmp_path_factory, WEBRTC_FLAGS)
     yield browser
     browser.close()
-
-
-def _citizen_token(stack: RunningStack) -> str:
-    sent = requests.post(
-        f"{stack.api_url}/auth/otp",
-        json={"id_number": ID_NUMBER, "channel": "email", "destination": EMAIL},
-        timeout=TIMEOUT,
-    )
-    assert sent.status_code == 202, sent.text
-    verified = requests.post(
-        f"{stack.api_url}/auth/otp/verify",
-        json={"challenge_id": sent.json()["challenge_id"], "code": latest_code(stack, EMAIL)},
-        timeout=TIMEOUT,
-    )
-    assert verified.status_code == 200, verified.text
-    return str(verified.json()["access_token"])
 
 
 def _book(stack: RunningStack, token: str) -> dict[str, str]:
@@ -95,7 +79,7 @@ def _run_check(page: Page) -> None:
 def test_the_check_measures_the_media_node_and_the_agenda_shows_a_weak_result_with_the_citizens_requests(
     stack: RunningStack, browser: Browser, omac_agent_token: str
 ) -> None:
-    token = _citizen_token(stack)
+    token = citizen_token_by_code(stack, ID_NUMBER, EMAIL)
     appointment = _book(stack, token)
     appointment_id = appointment["id"]
     citizen = _signed_in(browser, stack, token, "citizen", viewport=PHONE)

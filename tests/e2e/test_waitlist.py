@@ -15,7 +15,13 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.e2e.steps import api, citizen_signs_in_by_code, citizen_signs_in_with_eid, latest_code, session_token
+from tests.e2e.steps import (
+    api,
+    citizen_signs_in_by_code,
+    citizen_signs_in_with_eid,
+    citizen_token_by_code,
+    session_token,
+)
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -54,23 +60,6 @@ def _wait_for_link(stack: RunningStack, to: str, pattern: re.Pattern[str]) -> st
 def _fits(page: Page) -> bool:
     """Nothing wider than the screen: no sideways scrolling on a phone."""
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
-def _citizen_token(stack: RunningStack, id_number: str, email: str) -> str:
-    """A citizen signed in by a code sent to ``email`` (through the API: the browser sign-in is tested elsewhere)."""
-    sent = requests.post(
-        f"{stack.api_url}/auth/otp",
-        json={"id_number": id_number, "channel": "email", "destination": email},
-        timeout=TIMEOUT,
-    )
-    assert sent.status_code == 202, sent.text
-    verified = requests.post(
-        f"{stack.api_url}/auth/otp/verify",
-        json={"challenge_id": sent.json()["challenge_id"], "code": latest_code(stack, email)},
-        timeout=TIMEOUT,
-    )
-    assert verified.status_code == 200, verified.text
-    return str(verified.json()["access_token"])
 
 
 def _a_later_slot(stack: RunningStack) -> str:
@@ -130,7 +119,7 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
 
         # AND, after B, citizen C waits for the same day (the offer goes to both: one batch)
         other_email = f"other.{suffix}@example.org"
-        other = _citizen_token(stack, OTHER_ID, other_email)
+        other = citizen_token_by_code(stack, OTHER_ID, other_email)
         joined = api(
             "POST",
             stack,
