@@ -152,6 +152,17 @@ class Volume:
     audit_bytes_per_event: float = 300.0
     # The month of the contract whose bill this is: what is kept for years has piled up for this many months.
     month: int = 24
+    # Cuts (all off: today's code and stack).
+    # The sign-in and consent codes by SMS in one GSM-7 segment (a short text of their own; today the email's body,
+    # UCS-2 in Catalan and Spanish, two segments).
+    one_segment_codes: bool = False
+    # Recordings kept beyond their default lock moved to S3 Glacier Instant Retrieval after 30 days (a lifecycle
+    # transition; today everything stays in S3 Standard).
+    cold_recordings: bool = False
+    # The message kinds sent by SMS to citizens who also gave an email (None: every kind, as today).
+    sms_kinds: frozenset[str] | None = None
+    # Media nodes while the offices are closed (scheduled scaling; today media_min_nodes all month).
+    media_nodes_closed: int | None = None
 
     def sms_share(self) -> float:
         both = self.contact_both if self.sms_when_email_too else 0.0
@@ -281,10 +292,17 @@ def message_counts(volume: Volume) -> list[MessageCount]:
             sms_share, email_share = by_sms, 1 - by_sms
         else:
             sms_share, email_share = volume.sms_share(), volume.email_share()
+        if volume.sms_kinds is not None and kind.name not in volume.sms_kinds:
+            # Those who gave no email still get it by SMS: they have nothing else.
+            sms_share = volume.contact_phone_only if kind.channels == "both" else 0.0
+            email_share = 1 - sms_share if kind.channels == "one" else email_share
+        segments = segments_of(kind.name, volume.languages)
+        if volume.one_segment_codes and kind.channels == "one":
+            segments = Segments(1.0, 0.0)
         counts.append(
             MessageCount(
                 kind,
-                segments_of(kind.name, volume.languages),
+                segments,
                 kind.per_booked * sms_share,
                 kind.per_booked * email_share,
             )
@@ -319,8 +337,67 @@ def media_nodes(config: StageConfig, volume: Volume) -> tuple[int, float]:
     peak = mean_concurrent * volume.peak_factor
     needed = min(config.media_max_nodes, math.ceil(peak / config.media_target_rooms_per_node))
     nodes = max(config.media_min_nodes, needed)
-    hours = config.media_min_nodes * HOURS_PER_MONTH + (nodes - config.media_min_nodes) * open_hours
-    return nodes, hours
+    closed = config.media_min_nodes if volume.media_nodes_closed is None else volume.media_nodes_closed
+    return nodes, closed * (HOURS_PER_MONTH - open_hours) + nodes * open_hours
+
+
+@dataclass(frozen=True)
+class Storage:
+    """What the buckets hold in month ``Volume.month``, in GB."""
+
+    new_recordings_gb: float  # a month's recordings
+    recordings_gb: float
+    cold_recordings_gb: float  # of which in Glacier Instant Retrieval (the cut)
+    documents_gb: float
+    audit_gb: float
+
+
+def storage(volume: Volume, rules: RetentionRules) -> Storage:
+    """Each kind of object kept as its retention rule says (recordings: their procedure's period, or the default;
+    documents: their procedure's; uploads without a procedure: attachment_default; audit: its Object Lock). Object
+    Lock keeps no copy: a locked version is the object itself, and no bucket is replicated."""
+    recorded = volume.recorded_appointments
+    booked = recorded * volume.booked_per_recorded
+    recording_gb = recorded * volume.call_minutes * volume.recording_mb_per_minute / 1024
+    stored_recordings = sum(
+        share
+        * recording_gb
+        * kept_months(rules.recording_default if name is None else rules.procedures[name].recording, volume.month)
+        for name, share in volume.procedures.items()
+    )
+    # Glacier Instant Retrieval bills at least 90 days: only recordings kept longer go there, after their first month.
+    cold_recordings = (
+        sum(
+            share * recording_gb * (kept_months(rules.procedures[name].recording, volume.month) - 1)
+            for name, share in volume.procedures.items()
+            if name is not None and months(rules.procedures[name].recording) > 3
+        )
+        if volume.cold_recordings
+        else 0.0
+    )
+    document_gb = volume.document_kb / 1024 / 1024
+    stored_documents = sum(
+        share * recorded * document_gb * kept_months(rules.procedures[name].documents, volume.month)
+        for name, share in volume.procedures.items()
+        if name is not None
+    ) + sum(
+        share
+        * booked
+        * volume.uploads_per_booked
+        * volume.upload_mb
+        / 1024
+        * kept_months(rules.attachment_default if name is None else rules.procedures[name].documents, volume.month)
+        for name, share in volume.procedures.items()
+    )
+    audit_bucket = next(b for b in RESOURCES.buckets if b.name == "audit")
+    stored_audit = (
+        booked
+        * volume.audit_events_per_booked
+        * volume.audit_bytes_per_event
+        / 1024**3
+        * min(audit_bucket.object_lock_days / 30.4, volume.month)
+    )
+    return Storage(recording_gb, stored_recordings, cold_recordings, stored_documents, stored_audit)
 
 
 def bill(config: StageConfig, volume: Volume, prices: Prices, rules: RetentionRules | None = None) -> list[LineItem]:
@@ -369,45 +446,21 @@ def bill(config: StageConfig, volume: Volume, prices: Prices, rules: RetentionRu
     )
 
     # S3: recordings kept per retention rule, documents, audit, all S3 Standard (no lifecycle transition).
-    recording_gb = recorded * volume.call_minutes * volume.recording_mb_per_minute / 1024
-    stored_recordings = sum(
-        share
-        * recording_gb
-        * kept_months(rules.recording_default if name is None else rules.procedures[name].recording, volume.month)
-        for name, share in volume.procedures.items()
-    )
-    document_gb = volume.document_kb / 1024 / 1024
-    stored_documents = sum(
-        share * recorded * document_gb * kept_months(rules.procedures[name].documents, volume.month)
-        for name, share in volume.procedures.items()
-        if name is not None
-    ) + sum(
-        share
-        * booked
-        * volume.uploads_per_booked
-        * volume.upload_mb
-        / 1024
-        * kept_months(rules.attachment_default if name is None else rules.procedures[name].documents, volume.month)
-        for name, share in volume.procedures.items()
-    )
-    audit_bucket = next(b for b in RESOURCES.buckets if b.name == "audit")
-    stored_audit = (
-        booked
-        * volume.audit_events_per_booked
-        * volume.audit_bytes_per_event
-        / 1024**3
-        * min(audit_bucket.object_lock_days / 30.4, volume.month)
-    )
+    store = storage(volume, rules)
+    stored_recordings, cold_recordings = store.recordings_gb, store.cold_recordings_gb
+    stored_documents, stored_audit, recording_gb = store.documents_gb, store.audit_gb, store.new_recordings_gb
     stored = stored_recordings + stored_documents + stored_audit
     puts = recorded * volume.call_minutes * volume.recording_objects_per_minute + booked * 5
     gets = recorded * 2 + booked * 2
     items.append(
         LineItem(
             "S3",
-            stored * p("s3", "standard_gb_month")
+            (stored - cold_recordings) * p("s3", "standard_gb_month")
+            + cold_recordings * p("s3", "glacier_ir_gb_month")
             + puts / 1000 * p("s3", "per_thousand_put")
             + gets / 1000 * p("s3", "per_thousand_get"),
-            f"Standard, month {volume.month}: recordings {stored_recordings:,.0f} GB (+{recording_gb:,.0f}/month), "
+            f"month {volume.month}: recordings {stored_recordings:,.0f} GB (+{recording_gb:,.0f}/month; "
+            f"{cold_recordings:,.0f} GB in Glacier IR, the rest Standard), "
             f"documents {stored_documents:,.0f} GB, audit {stored_audit:,.1f} GB; Object Lock keeps no copies",
         )
     )
@@ -541,10 +594,16 @@ def total_usd(items: Sequence[LineItem]) -> float:
 # --- the report ------------------------------------------------------------------------------------------------------
 
 
-def cheaper(volume: Volume) -> Volume:
-    """The cuts the code could make: SMS only to citizens without an email, and no SMS for the 24-hour reminder or
-    the pre-flight link (email only), texts in one GSM-7 segment."""
-    return replace(volume, sms_when_email_too=False)
+CUTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("SMS only to citizens who gave no email (today both get it)", {"sms_when_email_too": False}),
+    ("codes by SMS in one GSM-7 segment (today the email's text, 2 UCS-2)", {"one_segment_codes": True}),
+    (
+        "SMS to those with an email too: only codes and the 1-hour reminder",
+        {"sms_kinds": frozenset({"code", "consent code", "reminder 1h"})},
+    ),
+    ("recordings kept for years to Glacier IR after 30 days", {"cold_recordings": True}),
+    ("1 media node while the offices are closed (scheduled scaling)", {"media_nodes_closed": 1}),
+)
 
 
 def print_report(config: StageConfig, prices: Prices, rules: RetentionRules) -> bool:
@@ -601,11 +660,20 @@ def print_report(config: StageConfig, prices: Prices, rules: RetentionRules) -> 
         f"{at_goal:,.0f} EUR ({at_goal / budget:.1%}) -> {'PASS' if passed else 'MISS'}"
     )
     print(f"  dominates at {GOAL_AT:,}: {top}")
-    cut = eur_with_vat(total_usd(bill(config, cheaper(Volume(GOAL_AT)), prices, rules)), prices)
+    floor = eur_with_vat(total_usd(bill(config, Volume(0), prices, rules)), prices)
     print(
-        f"  cut: SMS only to citizens who gave no email (today both get it): {cut:,.0f} EUR "
-        f"({cut / budget:.1%}) at {GOAL_AT:,}"
+        f"  with no appointment at all (what the stack costs standing: media nodes, TURN, WAF, keys, alarms): "
+        f"{floor:,.0f} EUR ({floor / budget:.1%})"
     )
+    print(f"  what would cut it, at {GOAL_AT:,} a month (EUR, VAT incl.):")
+    every: dict[str, Any] = {}
+    for what, change in CUTS:
+        every.update(change)
+        cut = eur_with_vat(total_usd(bill(config, replace(Volume(GOAL_AT), **change), prices, rules)), prices)
+        print(f"    {what:<70} {cut - at_goal:>+9,.0f} -> {cut:>7,.0f} ({cut / budget:.1%})")
+    cut = eur_with_vat(total_usd(bill(config, replace(Volume(GOAL_AT), **every), prices, rules)), prices)
+    verdict = "PASS" if cut <= goal else "MISS"
+    print(f"    {'all of them':<70} {cut - at_goal:>+9,.0f} -> {cut:>7,.0f} ({cut / budget:.1%}) {verdict}")
     return passed
 
 
