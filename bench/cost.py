@@ -51,6 +51,10 @@ TURN_TASKS, TURN_VCPU, TURN_MEMORY_GB = 2, 1.0, 2.0
 # app.py: the scheduled functions and their rates, a month's invocations: reminders every 5 min, trail every minute,
 # retention daily.
 SCHEDULED_INVOCATIONS = 8_760 + 43_800 + 30
+# The audit trail (chalicelib/services/trail.py): a log file a minute at most, a signed digest an hour
+# (Settings.digest_period_seconds).
+TRAIL_FILES_PER_MONTH = 43_800
+DIGESTS_PER_MONTH = 730
 # infra/stacks/web_stack.py _web_acl: 3 blocking rules, 2 rate rules for each of sign-in and booking, 2 managed groups.
 WAF_RULES = 9
 # infra/stacks/observability_stack.py: alarms (5xx, throttles, media CPU, failed recordings, and per scheduled
@@ -163,6 +167,8 @@ class Volume:
     sms_kinds: frozenset[str] | None = None
     # Media nodes while the offices are closed (scheduled scaling; today media_min_nodes all month).
     media_nodes_closed: int | None = None
+    # TURN tasks (today TURN_TASKS, two for availability).
+    turn_tasks: int = TURN_TASKS
 
     def sms_share(self) -> float:
         both = self.contact_both if self.sms_when_email_too else 0.0
@@ -450,7 +456,7 @@ def bill(config: StageConfig, volume: Volume, prices: Prices, rules: RetentionRu
     stored_recordings, cold_recordings = store.recordings_gb, store.cold_recordings_gb
     stored_documents, stored_audit, recording_gb = store.documents_gb, store.audit_gb, store.new_recordings_gb
     stored = stored_recordings + stored_documents + stored_audit
-    puts = recorded * volume.call_minutes * volume.recording_objects_per_minute + booked * 5
+    puts = recorded * volume.call_minutes * volume.recording_objects_per_minute + booked * 5 + TRAIL_FILES_PER_MONTH
     gets = recorded * 2 + booked * 2
     items.append(
         LineItem(
@@ -467,15 +473,18 @@ def bill(config: StageConfig, volume: Volume, prices: Prices, rules: RetentionRu
 
     # KMS: customer-managed keys and their requests.
     procedures = sum(share for name, share in volume.procedures.items() if name is not None)
-    signs = booked * volume.signs_per_booked + recorded * procedures + 24 * 30
+    signs = booked * volume.signs_per_booked + recorded * procedures + DIGESTS_PER_MONTH
+    # A symmetric key's yearly automatic rotation adds 1 USD a month for each of its first two rotations.
+    rotations = sum(1 for k in RESOURCES.keys if k.usage == "ENCRYPT_DECRYPT") * min(volume.month // 12, 2)
     symmetric = requests * volume.symmetric_per_request + puts
     items.append(
         LineItem(
             "KMS",
-            len(RESOURCES.keys) * p("kms", "per_key_month")
+            (len(RESOURCES.keys) + rotations) * p("kms", "per_key_month")
             + signs / 1e4 * p("kms", "per_10k_asymmetric")
             + symmetric / 1e4 * p("kms", "per_10k_symmetric"),
-            f"{len(RESOURCES.keys)} keys, {signs:,.0f} signatures, {symmetric:,.0f} symmetric requests",
+            f"{len(RESOURCES.keys)} keys (+{rotations} rotations), {signs:,.0f} signatures, "
+            f"{symmetric:,.0f} symmetric requests",
         )
     )
 
@@ -490,7 +499,7 @@ def bill(config: StageConfig, volume: Volume, prices: Prices, rules: RetentionRu
             f"calls/node); {node_hours:,.0f} node-hours of {vcpu:g} vCPU, {memory_gb:g} GB",
         )
     )
-    turn_hours = TURN_TASKS * HOURS_PER_MONTH if config.turn_enabled else 0.0
+    turn_hours = volume.turn_tasks * HOURS_PER_MONTH if config.turn_enabled else 0.0
     addresses_hours = node_hours + turn_hours
     items.append(
         LineItem(
@@ -516,7 +525,7 @@ def bill(config: StageConfig, volume: Volume, prices: Prices, rules: RetentionRu
             "TURN",
             turn_hours * (TURN_VCPU * p("fargate", "per_vcpu_hour") + TURN_MEMORY_GB * p("fargate", "per_gb_hour"))
             + turn_relayed * p("data_transfer", "intra_region_gb"),
-            f"{TURN_TASKS if config.turn_enabled else 0} tasks of {TURN_VCPU:g} vCPU, {TURN_MEMORY_GB:g} GB; "
+            f"{volume.turn_tasks if config.turn_enabled else 0} tasks of {TURN_VCPU:g} vCPU, {TURN_MEMORY_GB:g} GB; "
             f"{turn_relayed:,.0f} GB relayed node<->TURN ({volume.turn_share:.0%} of citizens)",
         )
     )
@@ -603,6 +612,7 @@ CUTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     ("recordings kept for years to Glacier IR after 30 days", {"cold_recordings": True}),
     ("1 media node while the offices are closed (scheduled scaling)", {"media_nodes_closed": 1}),
+    ("1 TURN task instead of 2 (no TURN while it restarts)", {"turn_tasks": 1}),
 )
 
 

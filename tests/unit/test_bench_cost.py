@@ -145,7 +145,7 @@ def test_recordings_pile_up_as_their_retention_says() -> None:
     store = cost.storage(Volume(1_000, procedures=tax), RULES)
     stored = store.recordings_gb + store.documents_gb + store.audit_gb
     s3 = item(bill(PROD, Volume(1_000, procedures=tax), prices, RULES), "S3")
-    puts = 1_000 * 12 * 6 + 1_000 * 1.2 * 5
+    puts = 1_000 * 12 * 6 + 1_000 * 1.2 * 5 + cost.TRAIL_FILES_PER_MONTH
     gets = 1_000 * 2 + 1_000 * 1.2 * 2
     assert s3 == pytest.approx(stored * 0.024 + puts / 1000 + gets / 1000)
 
@@ -158,3 +158,19 @@ def test_the_report_prints_the_goal_verdict(capsys: pytest.CaptureFixture[str]) 
     assert ("-> PASS" in out) != ("-> MISS" in out)
     for n in ("500", "2,000", "10,000"):
         assert n in out
+
+
+def test_the_figures_copied_from_the_stack_match_it() -> None:
+    """The TURN task and the schedules are copied (their modules need the CDK or Chalice): they must not drift."""
+    root = cost.ROOT
+    turn = (root / "infra" / "stacks" / "media" / "turn.py").read_text(encoding="utf-8")
+    assert f"TURN_TASKS = {cost.TURN_TASKS}\n" in turn
+    assert f"TURN_CPU_UNITS = {int(cost.TURN_VCPU * 1024)}\n" in turn
+    assert f"TURN_MEMORY_MB = {int(cost.TURN_MEMORY_GB * 1024)}\n" in turn
+    app = (root / "app.py").read_text(encoding="utf-8")
+    for schedule in (
+        'Rate(5, unit=Rate.MINUTES), name="reminders"',
+        'Rate(1, unit=Rate.MINUTES), name="trail"',
+        'Rate(1, unit=Rate.DAYS), name="retention"',
+    ):
+        assert schedule in app
