@@ -42,6 +42,8 @@ VOLUMES = (500, 2_000, 10_000)
 GOAL_SHARE = 0.10
 GOAL_AT = 2_000
 HOURS_PER_MONTH = 730.0
+# USD per SMS segment to Spain, low and high, for the sensitivity line (bench/prices.toml's note).
+SMS_PRICE_RANGE = (0.06, 0.10)
 # What the media benchmark holds on one 2-vCPU node (bench/media.py, README.md "Scaling"): 4 recorded calls at
 # 30 fps on the current packets path (8 calls drop to 15 fps). The autoscaling aims at
 # StageConfig.media_target_rooms_per_node (3): one call of headroom. The model sizes nodes with the latter.
@@ -675,6 +677,12 @@ def print_report(config: StageConfig, prices: Prices, rules: RetentionRules) -> 
         f"  with no appointment at all (what the stack costs standing: media nodes, TURN, WAF, keys, alarms): "
         f"{floor:,.0f} EUR ({floor / budget:.1%})"
     )
+    sensitivity = []
+    for per_segment in SMS_PRICE_RANGE:
+        raw = {**prices.raw, "sns_sms": {**prices.raw["sns_sms"], "per_segment": per_segment}}
+        total = eur_with_vat(total_usd(bill(config, Volume(GOAL_AT), Prices(raw), rules)), prices)
+        sensitivity.append(f"{total:,.0f} EUR at {per_segment:g} USD")
+    print(f"  the SMS price is the least sure figure: per segment, {' / '.join(sensitivity)}")
     print(f"  what would cut it, at {GOAL_AT:,} a month (EUR, VAT incl.):")
     every: dict[str, Any] = {}
     for what, change in CUTS:
