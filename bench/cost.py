@@ -30,7 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import sms
-from chalicelib.domain.messages import appointment_sms, code_message, consent_message, waitlist_sms
+from chalicelib.domain.messages import appointment_sms, code_sms, consent_message, waitlist_sms
 from chalicelib.domain.retention import Period, RetentionRules
 from infra.resources import RESOURCES
 from infra.stages import StageConfig
@@ -159,9 +159,6 @@ class Volume:
     # The month of the contract whose bill this is: what is kept for years has piled up for this many months.
     month: int = 24
     # Cuts (all off: today's code and stack).
-    # The sign-in and consent codes by SMS in one GSM-7 segment (a short text of their own; today the email's body,
-    # UCS-2 in Catalan and Spanish, two segments).
-    one_segment_codes: bool = False
     # Recordings kept beyond their default lock moved to S3 Glacier Instant Retrieval after 30 days (a lifecycle
     # transition; today everything stays in S3 Standard).
     cold_recordings: bool = False
@@ -233,7 +230,7 @@ def message_kinds(volume: Volume) -> tuple[MessageKind, ...]:
     recorded_share = 1 / volume.booked_per_recorded
     cancelled = (1 - recorded_share) / 2
     return (
-        MessageKind("code", volume.sign_ins_per_booked, "one", "IdentityService.request_code (code_message)"),
+        MessageKind("code", volume.sign_ins_per_booked, "one", "IdentityService.request_code (code_sms)"),
         MessageKind("booked", 1.0, "both", "BookingService.book → _notify('booked')"),
         MessageKind("preflight", 1.0, "both", "send_reminders: PREFLIGHT, 48-24 h before"),
         MessageKind("reminder 24h", 1 - cancelled, "both", "send_reminders: REMINDERS '24h'"),
@@ -254,7 +251,7 @@ def message_kinds(volume: Volume) -> tuple[MessageKind, ...]:
 def sms_text(kind: str, lang: str, service: str) -> str:
     """The SMS the code sends for ``kind``, with a real service name and a link of the real length."""
     if kind == "code":
-        return code_message("123456", 10, lang)[1]
+        return code_sms("123456", 10, lang)
     if kind == "consent code":
         return consent_message("123456", service, 10, lang)
     if kind == "waitlist offer":
@@ -305,8 +302,6 @@ def message_counts(volume: Volume) -> list[MessageCount]:
             sms_share = volume.contact_phone_only if kind.channels == "both" else 0.0
             email_share = 1 - sms_share if kind.channels == "one" else email_share
         segments = segments_of(kind.name, volume.languages)
-        if volume.one_segment_codes and kind.channels == "one":
-            segments = Segments(1.0, 0.0)
         counts.append(
             MessageCount(
                 kind,
@@ -607,7 +602,6 @@ def total_usd(items: Sequence[LineItem]) -> float:
 
 CUTS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("SMS only to citizens who gave no email (today both get it)", {"sms_when_email_too": False}),
-    ("codes by SMS in one GSM-7 segment (today the email's text, 2 UCS-2)", {"one_segment_codes": True}),
     (
         "SMS to those with an email too: only codes and the 1-hour reminder",
         {"sms_kinds": frozenset({"code", "consent code", "reminder 1h"})},

@@ -17,6 +17,7 @@ __all__ = [
     "appointment_message",
     "appointment_sms",
     "code_message",
+    "code_sms",
     "consent_message",
     "from_accept_language",
     "language",
@@ -36,6 +37,11 @@ EMAIL_LINK_ORDER = ("join", "change", "cancel")
 def code_message(code: str, minutes: int, lang: str) -> tuple[str, str]:
     """(subject, body) of a one-time code message."""
     return say("email.code.subject", lang), say("email.code.body", lang, code=code, minutes=minutes)
+
+
+def code_sms(code: str, minutes: int, lang: str) -> str:
+    """A one-time code by SMS: its own short text in the GSM alphabet, one segment (the email's is UCS-2 and longer)."""
+    return plain(say("sms.code", lang, code=code, minutes=minutes))
 
 
 def staff_code_message(code: str, minutes: int, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str]:

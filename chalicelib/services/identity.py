@@ -25,7 +25,7 @@ from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext
 from chalicelib.domain.catalogue import Assurance
 from chalicelib.domain.errors import FieldError, Forbidden, RateLimited, Unauthenticated, ValidationFailed
 from chalicelib.domain.identifiers import Channel, masked
-from chalicelib.domain.messages import code_message, staff_code_message
+from chalicelib.domain.messages import code_message, code_sms, staff_code_message
 from chalicelib.services.commands import CodeEntry, RequestCode, StaffLogin
 from chalicelib.services.ports import AuditLog, AuthStore, Message, Notifier, StaffAccount, StaffDirectory
 
@@ -289,8 +289,12 @@ class CitizenSignIn:
                 expires_at=int(self._clock()) + lifetime,
             )
         )
-        subject_line, text = code_message(code, limits.code_minutes, request.language)
-        self._notifier.send(Message(channel.value, to, text, "otp", subject_line if channel is Channel.EMAIL else None))
+        if channel is Channel.EMAIL:
+            subject_line, text = code_message(code, limits.code_minutes, request.language)
+            self._notifier.send(Message(channel.value, to, text, "otp", subject_line))
+        else:
+            text = code_sms(code, limits.code_minutes, request.language)
+            self._notifier.send(Message(channel.value, to, text, "otp"))
         self._record(
             "auth.otp.request", subject, Outcome.SUCCESS, context, {"channel": channel.value, "to": masked(to)}
         )

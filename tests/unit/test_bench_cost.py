@@ -86,15 +86,15 @@ def test_media_nodes_by_hand() -> None:
 
 def test_sms_segments_are_those_of_the_real_texts() -> None:
     code_ca = sms_text("code", "ca", "Certificat d'empadronament")
-    assert sms.encoding(code_ca) == "UCS-2"  # "és"
-    assert sms.segments(code_ca) == 2
+    assert sms.encoding(code_ca) == "GSM-7"  # the code's own short text
+    assert sms.segments(code_ca) == 1
     booked = sms_text("booked", "es", "Carta de pago")
     assert sms.encoding(booked) == "GSM-7"
     assert sms.segments(booked) == 1
     assert cost.SMS_LINK in booked
 
-    assert segments_of("code", {"ca": 1.0}).mean == pytest.approx(2.0)
-    assert segments_of("code", {"ca": 1.0}).ucs2_share == pytest.approx(1.0)
+    assert segments_of("code", {"ca": 1.0}).mean == pytest.approx(1.0)
+    assert segments_of("code", {"ca": 1.0}).ucs2_share == pytest.approx(0.0)
     assert segments_of("reminder 1h", {"en": 1.0}).mean == pytest.approx(1.0)
 
 
@@ -107,10 +107,9 @@ def test_the_sms_line_is_segments_times_the_price() -> None:
     booked = 2_000 * volume.booked_per_recorded
     segments = booked * sum(c.sms_per_booked * c.segments.mean for c in cost.message_counts(volume))
     assert item(items, "SNS SMS (Spain)") == pytest.approx(segments * 0.08)
-    # One-segment codes cost less; SMS only to those without an email even less for the other kinds.
-    assert item(bill(PROD, dataclasses.replace(volume, one_segment_codes=True), prices, RULES), "SNS SMS (Spain)") < (
-        segments * 0.08
-    )
+    # SMS only to those without an email cost less.
+    fewer = dataclasses.replace(volume, sms_when_email_too=False)
+    assert item(bill(PROD, fewer, prices, RULES), "SNS SMS (Spain)") < segments * 0.08
 
 
 def test_volume_lines_scale_with_the_volume_and_fixed_ones_do_not() -> None:

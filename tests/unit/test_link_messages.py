@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib.domain import sms
-from chalicelib.domain.messages import appointment_message, appointment_sms, short_when
+from chalicelib.domain.messages import appointment_message, appointment_sms, code_sms, short_when
 from chalicelib.texts import LANGUAGES, catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,10 +32,23 @@ def _demo_names(lang: str) -> list[str]:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("kind", LINK_KINDS)
-def test_the_sms_words_are_all_in_the_gsm_alphabet(lang: str, kind: str) -> None:
-    words = re.sub(r"\{[a-z]+\}", "", catalogue(lang)[f"sms.appointment.{kind}"])
-    assert sms.is_gsm7(words), words
+def test_every_sms_text_has_its_words_in_the_gsm_alphabet(lang: str) -> None:
+    """Every SMS the service sends (appointments, codes, consent, waitlist): one character outside the alphabet (an
+    ó, a ·) makes the whole message UCS-2, 70 characters a segment instead of 160."""
+    texts = {key: text for key, text in catalogue(lang).items() if key.startswith("sms.")}
+    assert {f"sms.appointment.{kind}" for kind in LINK_KINDS} <= set(texts)
+    for key, text in texts.items():
+        words = re.sub(r"\{[a-z]+\}", "", text)
+        assert sms.is_gsm7(words), (key, words)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_code_by_sms_is_one_gsm7_segment(lang: str) -> None:
+    text = code_sms("123456", 10, lang)
+
+    assert "123456" in text
+    assert sms.encoding(text) == "GSM-7", text
+    assert sms.segments(text) == 1, (sms.units(text), text)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
