@@ -36,9 +36,20 @@ REMINDERS = (("1h", timedelta(hours=1)), ("24h", timedelta(hours=24)))
 PREFLIGHT = ("preflight", timedelta(hours=48), timedelta(hours=24))
 # Which one-tap links each message carries: the email every useful one, the SMS the one that matters most (an SMS
 # stays within one segment where it can).
-EMAIL_LINKS = {"booked": ("join", "change", "cancel"), "changed": ("join", "change", "cancel")}
+EMAIL_LINKS: dict[str, tuple[str, ...]] = {
+    "booked": ("join", "change", "cancel"),
+    "changed": ("join", "change", "cancel"),
+}
 EMAIL_LINKS["reminder"] = EMAIL_LINKS["booked"]
-SMS_LINK = {"booked": "cancel", "changed": "cancel", "reminder": "join", "preflight": "preflight"}
+# An appointment the office could no longer hold (needs_rebooking): choose another time or cancel.
+EMAIL_LINKS["needs_rebooking"] = ("change", "cancel")
+SMS_LINK = {
+    "booked": "cancel",
+    "changed": "cancel",
+    "reminder": "join",
+    "preflight": "preflight",
+    "needs_rebooking": "change",
+}
 
 
 class OneTapLinks(Protocol):
