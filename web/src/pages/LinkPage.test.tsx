@@ -125,6 +125,7 @@ describe('the one-tap link page', () => {
       ),
     )
     expect(text('#link-status')).toBe('Choose another time')
+    expect(document.querySelector('#link-rebooking-cancel')?.getAttribute('href')).toBe('/appointments')
     expect(await axeViolations()).toEqual([])
     await click(await find('button.day[data-date="2026-12-01"]'))
     await click(await find('#slot-0'))

@@ -19,7 +19,7 @@ import { useAdminI18n } from '../i18n/admin'
 import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import { parsePreflight, type PreflightInfo, type PreflightReport } from '../preflight'
 import { useResource } from '../resource'
-import { callPath, CATALOGUE_PATH, Link, LINK_PATH, useRouter } from '../router'
+import { APPOINTMENTS_PATH, callPath, CATALOGUE_PATH, Link, LINK_PATH, useRouter } from '../router'
 import { eidHref, statusName, when } from './appointment-common'
 import { PreflightCheck } from './preflight-check'
 
@@ -204,10 +204,20 @@ export function LinkPage() {
           {link && a && name && typeof step === 'string' && (
             <>
               {a.status === 'needs_rebooking' ? (
-                // The office's capacity went (hours, leave, a holiday): the appointment waits for a new time.
-                <p class="lead" id="link-intro">
-                  {t('link.rebooking')}
-                </p>
+                // The office's capacity went (hours, leave, a holiday): the appointment waits for a new time. The SMS
+                // carries only the change link: cancelling is also on the person's list of appointments.
+                <>
+                  <p class="lead" id="link-intro">
+                    {t('link.rebooking')}
+                  </p>
+                  {link.action === 'change' && (
+                    <p>
+                      <Link href={APPOINTMENTS_PATH} id="link-rebooking-cancel">
+                        {t('link.rebookingCancel')}
+                      </Link>
+                    </p>
+                  )}
+                </>
               ) : (
                 <p class="lead" id="link-intro">
                   {t(`link.intro.${link.action}`)}
