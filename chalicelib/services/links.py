@@ -220,7 +220,7 @@ class LinkService:
         if (
             stored.expires_at <= self._clock().timestamp()
             or (stored.used and stored.action in SINGLE_USE)
-            or not _live(appointment, stored.action)
+            or not _live(appointment, stored.action, self._clock())
         ):
             raise Gone("link_expired", "This link has expired or has already been used.")
         return Resolved(stored.action, appointment, self._booking.service_of_appointment(appointment), digest)
@@ -310,11 +310,12 @@ class LinkService:
         return codes.link_digest(self._pepper(), token, PURPOSE)
 
 
-def _live(appointment: Appointment, action: str) -> bool:
+def _live(appointment: Appointment, action: str, now: datetime) -> bool:
     """Whether the appointment is still one the action applies to: cancel and change while it holds its place
-    (booked, or waiting for a new time), the others only while it is booked."""
+    (booked until it ends: a link issued while it waited for a new time outlives the time chosen since; or waiting
+    for a new time), the others only while it is booked."""
     if action in SINGLE_USE:
-        return appointment.holds_place
+        return appointment.holds_place and (appointment.status is not Status.BOOKED or now < appointment.end)
     return appointment.status is Status.BOOKED
 
 

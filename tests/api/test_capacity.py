@@ -72,7 +72,7 @@ def tokens(client: Client, demo: DemoCounts) -> dict[str, str]:
 
 
 def test_leave_moves_the_appointment_to_a_free_agent_then_asks_the_citizen_to_choose_another_time(
-    client: Client, tokens: dict[str, str]
+    client: Client, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin, supervisor = tokens["admin"], tokens["supervisor"]
     day = both_on_duty_day()
@@ -152,11 +152,15 @@ def test_leave_moves_the_appointment_to_a_free_agent_then_asks_the_citizen_to_ch
         ("link.used", by_link),
     } <= trail
 
-    # single use; the cancel link still cancels the appointment it now is
+    # single use; the cancel link still cancels the appointment it now is, until its new time has passed
     again = post(client, f"/links/{change}", {"start": new_start})
     assert again.status_code == 410
     assert body(again)["code"] == "link_expired"
     assert client.http.get("/links/unknown-link-000000000").status_code == 404
+    moved_end = datetime.fromisoformat(body(moved)["appointment"]["end"])
+    monkeypatch.setattr(container.links, "_clock", lambda: moved_end + timedelta(minutes=1))
+    assert client.http.get(f"/links/{cancel}").status_code == 410
+    monkeypatch.undo()
     cancelled = post(client, f"/links/{cancel}", {})
     assert cancelled.status_code == 200, cancelled.body
     assert body(cancelled)["appointment"]["status"] == "cancelled"
