@@ -545,20 +545,20 @@ class BookingService:
             raise NotFound(f"There is no service '{service_id}'.")
         return found
 
-    def notify(self, appointment: Appointment, kind: str, link: str | None = None) -> None:
-        """Tell the citizen (email and/or SMS in their language); ``link`` replaces the appointment's own."""
-        self._notify(appointment, self._any_service(appointment.service_id), kind, link)
+    def notify(self, appointment: Appointment, kind: str) -> None:
+        """Tell the citizen (email and/or SMS in their language), with the one-tap links that kind of message has."""
+        self._notify(appointment, self._any_service(appointment.service_id), kind)
 
-    def _notify(self, appointment: Appointment, service: Service, kind: str, link: str | None = None) -> None:
+    def _notify(self, appointment: Appointment, service: Service, kind: str) -> None:
         local = appointment.start.astimezone(self._settings.zone)
         title = service.name.in_language(appointment.language)
-        one_tap = self._one_tap(appointment, kind) if link is None else {}
+        one_tap = self._one_tap(appointment, kind)
         subject, body = appointment_message(
             kind,
             appointment.language,
             title,
             local,
-            link or one_tap.get("preflight") or self.manage_url(appointment),
+            one_tap.get("preflight") or self.manage_url(appointment),
             {action: url for action, url in one_tap.items() if action in EMAIL_LINKS.get(kind, ())},
         )
         if appointment.contact.email:
@@ -576,7 +576,7 @@ class BookingService:
                 )
             )
         if appointment.contact.phone:
-            sms_link = link or one_tap.get(SMS_LINK.get(kind, "")) or self.list_url()
+            sms_link = one_tap.get(SMS_LINK.get(kind, "")) or self.list_url()
             text = appointment_sms(kind, appointment.language, title, local, sms_link)
             self._notifier.send(Message("sms", appointment.contact.phone, text, f"appointment-{kind}"))
 
