@@ -330,10 +330,9 @@ class Container:
     @cached_property
     def capacity_state(self) -> DynamoCapacityState:
         from chalicelib.adapters.dynamo.capacity import DynamoCapacityState
-        from chalicelib.adapters.dynamo.models import AuthItem, CatalogueItem
+        from chalicelib.adapters.dynamo.models import CatalogueItem
 
-        s = self.settings
-        return DynamoCapacityState(self._table(CatalogueItem, s.table_catalogue), self._table(AuthItem, s.table_auth))
+        return DynamoCapacityState(self._table(CatalogueItem, self.settings.table_catalogue))
 
     @cached_property
     def holiday_book(self) -> HolidayBook:
@@ -352,7 +351,6 @@ class Container:
             self.capacity_state,
             self.holiday_book,
             self.audit,
-            self.settings.public_base_url,
         )
         service.slots_added = lambda office: self.waitlist.slots_added(office)
         return service

@@ -1,5 +1,5 @@
-"""Schedules and leave, holidays, capacity jobs (admin), the "needs rebooking" list (supervisors, admins) and the
-citizen's single-purpose action links (no sign-in: the link's token is the proof)."""
+"""Schedules and leave, holidays, capacity jobs (admin) and the "needs rebooking" list (supervisors, admins). The
+citizen of an appointment that needs rebooking acts through one-tap links (chalicelib/api/links.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from chalice.app import Response
 
 from chalicelib.api import commands
-from chalicelib.api.appointments import appointment_json
 from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, preview_asked, query_params
 from chalicelib.bootstrap import get_container
@@ -87,32 +86,3 @@ def rebooking_json(a: Appointment) -> dict[str, Any]:
         "since": rebooking.get("since"),
         "reason": rebooking.get("reason"),
     }
-
-
-# --- the citizen's action links (public: the token is the proof) --------------------------------------------------
-def _appointment(appointment: Appointment) -> dict[str, Any]:
-    booking = get_container().booking
-    return appointment_json(appointment, booking.manage_url(appointment))
-
-
-@capacity.route("/actions/{token}", methods=["GET"])
-def action(token: str) -> Response:
-    return json_response(get_container().capacity.link_details(token), headers=NO_STORE)
-
-
-@capacity.route("/actions/{token}/reschedule", methods=["POST"])
-def action_reschedule(token: str) -> Response:
-    request = capacity.current_request
-    container = get_container()
-    booking = container.booking
-    parsed = commands.reschedule(json_object(request), window=booking.booking_window(), zone=booking.zone)
-    start = parsed.command().start
-    moved = container.capacity.reschedule_by_link(token, start, context_of(request))
-    return json_response(_appointment(moved), headers=NO_STORE)
-
-
-@capacity.route("/actions/{token}/cancel", methods=["POST"])
-def action_cancel(token: str) -> Response:
-    request = capacity.current_request
-    cancelled = get_container().capacity.cancel_by_link(token, context_of(request))
-    return json_response(_appointment(cancelled), headers=NO_STORE)

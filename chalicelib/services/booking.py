@@ -36,9 +36,20 @@ REMINDERS = (("1h", timedelta(hours=1)), ("24h", timedelta(hours=24)))
 PREFLIGHT = ("preflight", timedelta(hours=48), timedelta(hours=24))
 # Which one-tap links each message carries: the email every useful one, the SMS the one that matters most (an SMS
 # stays within one segment where it can).
-EMAIL_LINKS = {"booked": ("join", "change", "cancel"), "changed": ("join", "change", "cancel")}
+EMAIL_LINKS: dict[str, tuple[str, ...]] = {
+    "booked": ("join", "change", "cancel"),
+    "changed": ("join", "change", "cancel"),
+}
 EMAIL_LINKS["reminder"] = EMAIL_LINKS["booked"]
-SMS_LINK = {"booked": "cancel", "changed": "cancel", "reminder": "join", "preflight": "preflight"}
+# An appointment the office could no longer hold (needs_rebooking): choose another time or cancel.
+EMAIL_LINKS["needs_rebooking"] = ("change", "cancel")
+SMS_LINK = {
+    "booked": "cancel",
+    "changed": "cancel",
+    "reminder": "join",
+    "preflight": "preflight",
+    "needs_rebooking": "change",
+}
 
 
 class OneTapLinks(Protocol):
@@ -534,20 +545,20 @@ class BookingService:
             raise NotFound(f"There is no service '{service_id}'.")
         return found
 
-    def notify(self, appointment: Appointment, kind: str, link: str | None = None) -> None:
-        """Tell the citizen (email and/or SMS in their language); ``link`` replaces the appointment's own."""
-        self._notify(appointment, self._any_service(appointment.service_id), kind, link)
+    def notify(self, appointment: Appointment, kind: str) -> None:
+        """Tell the citizen (email and/or SMS in their language), with the one-tap links that kind of message has."""
+        self._notify(appointment, self._any_service(appointment.service_id), kind)
 
-    def _notify(self, appointment: Appointment, service: Service, kind: str, link: str | None = None) -> None:
+    def _notify(self, appointment: Appointment, service: Service, kind: str) -> None:
         local = appointment.start.astimezone(self._settings.zone)
         title = service.name.in_language(appointment.language)
-        one_tap = self._one_tap(appointment, kind) if link is None else {}
+        one_tap = self._one_tap(appointment, kind)
         subject, body = appointment_message(
             kind,
             appointment.language,
             title,
             local,
-            link or one_tap.get("preflight") or self.manage_url(appointment),
+            one_tap.get("preflight") or self.manage_url(appointment),
             {action: url for action, url in one_tap.items() if action in EMAIL_LINKS.get(kind, ())},
         )
         if appointment.contact.email:
@@ -565,7 +576,7 @@ class BookingService:
                 )
             )
         if appointment.contact.phone:
-            sms_link = link or one_tap.get(SMS_LINK.get(kind, "")) or self.list_url()
+            sms_link = one_tap.get(SMS_LINK.get(kind, "")) or self.list_url()
             text = appointment_sms(kind, appointment.language, title, local, sms_link)
             self._notifier.send(Message("sms", appointment.contact.phone, text, f"appointment-{kind}"))
 

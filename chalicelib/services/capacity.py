@@ -3,25 +3,24 @@
 Every write that can remove capacity (a schedule, a leave day, a removed extra day, a holiday, a disabled agent,
 shorter office hours) runs the capacity rules on the office's booked appointments still to come
 (``chalicelib/domain/capacity.py``): each uncovered one moves to a free agent of the office or becomes
-``needs_rebooking`` (the citizen gets a single-purpose link to choose another time or cancel). Up to ``INLINE_LIMIT``
-are handled in the request; more run as a job (``run_job``: idempotent, resumable: a run redoes only what is still
-uncovered). ``?preview=true`` computes the same on the proposed availability and writes nothing.
+``needs_rebooking`` (the citizen gets a message with one-tap links, ``chalicelib/services/links.py``, to choose
+another time or cancel). Up to ``INLINE_LIMIT`` are handled in the request; more run as a job (``run_job``:
+idempotent, resumable: a run redoes only what is still uncovered). ``?preview=true`` computes the same on the
+proposed availability and writes nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from chalicelib.auth.policy import Action, Resource, ResourceKind, require
 from chalicelib.auth.principal import Principal
-from chalicelib.domain.appointments import Appointment, Status
+from chalicelib.domain.appointments import Appointment
 from chalicelib.domain.audit import Actor, AuditEvent, Outcome, RequestContext, change_details
 from chalicelib.domain.bounds import BOOKING_HORIZON_DAYS
 from chalicelib.domain.calendar import FROM_API, Holiday, HolidayCalendar
@@ -35,14 +34,13 @@ from chalicelib.domain.capacity import (
     plan,
 )
 from chalicelib.domain.catalogue import Office, OfficeId, Text, WeeklyHours
-from chalicelib.domain.errors import Conflict, FieldError, Gone, NotFound, ValidationFailed, version_conflict
+from chalicelib.domain.errors import Conflict, FieldError, NotFound, ValidationFailed, version_conflict
 from chalicelib.domain.scheduling import AgentSchedule, Availability, ScheduleException, parse_intervals
 from chalicelib.observability import logger
 from chalicelib.services.booking import BookingService
 from chalicelib.services.commands import HolidaysChange, NewScheduleException, Parsed, ScheduleChange
 from chalicelib.services.ports import BookingStore
 
-LINK_DAYS = 14  # an action link works until the end of the day of the original appointment + 14 days
 PURPOSE = "service administration"
 # A run holds its job this long (the scheduled function's timeout is 240 s and it runs every 300 s): a crashed run's
 # job is taken up by the next run.
@@ -62,9 +60,6 @@ class CapacityState(Protocol):
     def claim_job(self, job_id: str, now: int, until: int) -> bool: ...
     def generation(self) -> str: ...
     def bump_generation(self) -> None: ...
-    def put_link(self, digest: str, data: dict[str, str], expires_at: int) -> None: ...
-    def link(self, digest: str) -> tuple[dict[str, str], int, bool] | None: ...
-    def use_link(self, digest: str) -> bool: ...
 
 
 class CapacityStore(BookingStore, Protocol):
@@ -120,10 +115,6 @@ def stored_holidays(items: Iterable[dict[str, Any]]) -> tuple[Holiday, ...]:
     )
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class CapacityService:
     def __init__(
         self,
@@ -133,8 +124,6 @@ class CapacityService:
         state: CapacityState,
         holidays: HolidayBook,
         audit: Any,
-        public_base_url: str,
-        new_token: Callable[[], str] = lambda: secrets.token_urlsafe(16),
     ) -> None:
         self._booking = booking
         self._store = store
@@ -142,8 +131,6 @@ class CapacityService:
         self._state = state
         self._holidays = holidays
         self._audit = audit
-        self._base_url = public_base_url.rstrip("/")
-        self._new_token = new_token
         # Capacity grew (a schedule, extra hours, leave or a holiday removed) in an office (None: maybe any): the
         # waitlist's to offer the new places, wired by the container. Never fails the change that made them.
         self.slots_added: Callable[[OfficeId | None], object] = lambda _office: None
@@ -245,7 +232,7 @@ class CapacityService:
             return None
         self._record_appointment("appointment.needs_rebooking", appointment, context, {"reason": reason})
         try:
-            self._booking.notify(suspended, "needs_rebooking", self.new_link(suspended))
+            self._booking.notify(suspended, "needs_rebooking")
         except Exception:
             logger.exception("rebooking message failed", extra={"appointment": appointment.id})
         return Affected(appointment.id, appointment.start, appointment.service_id, NEEDS_REBOOKING)
@@ -394,54 +381,6 @@ class CapacityService:
         job.pop("lease_until", None)
         self._state.put_job(job)
         return job
-
-    # --- action links -----------------------------------------------------------------------------------------------
-    def new_link(self, appointment: Appointment, purpose: str = "rebook") -> str:
-        """A single-purpose link for the appointment's citizen: a short random token, stored hashed, bound to this
-        appointment and purpose, valid until the end of the appointment's day + 14 days."""
-        token = self._new_token()
-        local = appointment.start.astimezone(self._booking.zone)
-        end_of_day = datetime.combine(
-            local.date() + timedelta(days=LINK_DAYS + 1), time(0, 0), tzinfo=self._booking.zone
-        )
-        self._state.put_link(
-            _digest(token), {"appointment_id": appointment.id, "purpose": purpose}, int(end_of_day.timestamp())
-        )
-        return f"{self._base_url}/act#token={token}"
-
-    def _linked(self, token: str) -> tuple[Appointment, str, int]:
-        """The appointment a live rebooking link is for, or 410 ``link_expired``."""
-        found = self._state.link(_digest(token)) if 8 <= len(token) <= 64 else None
-        now = self._booking.now()
-        if found is None or found[2] or found[1] <= now.timestamp() or found[0].get("purpose") != "rebook":
-            raise Gone("link_expired", "This link has expired or has already been used.")
-        appointment = self._booking.lookup(found[0]["appointment_id"])
-        if appointment is None or appointment.status is not Status.NEEDS_REBOOKING:
-            raise Gone("link_expired", "This link has expired or has already been used.")
-        return appointment, _digest(token), found[1]
-
-    def link_details(self, token: str) -> dict[str, Any]:
-        appointment, _, expires_at = self._linked(token)
-        return {
-            "action": "rebook",
-            "appointment_id": appointment.id,
-            "service_id": appointment.service_id,
-            "office": appointment.office,
-            "start": appointment.start.isoformat(),
-            "expires_at": datetime.fromtimestamp(expires_at, self._booking.zone).isoformat(),
-        }
-
-    def reschedule_by_link(self, token: str, start: datetime, context: RequestContext) -> Appointment:
-        appointment, digest, _ = self._linked(token)
-        moved = self._booking.reschedule_held(appointment, start, _link_actor(appointment), context)
-        self._state.use_link(digest)
-        return moved
-
-    def cancel_by_link(self, token: str, context: RequestContext) -> Appointment:
-        appointment, digest, _ = self._linked(token)
-        cancelled = self._booking.cancel_held(appointment, _link_actor(appointment), context)
-        self._state.use_link(digest)
-        return cancelled
 
     # --- the supervisor's list --------------------------------------------------------------------------------------
     def needing_rebooking(self, caller: Principal, office: object) -> list[Appointment]:
@@ -666,11 +605,6 @@ class CapacityService:
                 details=change_details(before, after),
             )
         )
-
-
-def _link_actor(appointment: Appointment) -> Actor:
-    """The citizen, acting through their appointment's link (no sign-in: the link is the proof)."""
-    return Actor(f"link:{appointment.id}", "citizen")
 
 
 def _is_uuid(value: str) -> bool:

@@ -14,6 +14,10 @@ come with the request (``policy.require_link_holder``).
 Actions are handlers registered by name (``register``): this module registers join, cancel and change; the
 pre-flight check registers "preflight". A handler takes (appointment, body) and answers a JSON object; one that
 needs to know who is acting and from where reads ``LinkService.current_use()``.
+
+Cancel and change also act on an appointment waiting for a new time (``needs_rebooking``: the office's capacity
+went; ``BookingService.cancel_held`` / ``reschedule_held``): the message that tells its citizen carries a change and
+a cancel link for it, working until the end of the day of the original appointment + ``REBOOKING_DAYS``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
 from chalicelib.auth import codes
@@ -41,6 +45,9 @@ ACTIONS = ("join", "cancel", "change", "preflight")
 SINGLE_USE = frozenset({"cancel", "change"})
 PURPOSE = "one-tap"
 TOKEN_BYTES = 16
+# A change or cancel link for an appointment the office could no longer hold (needs_rebooking) works until the end
+# of the day of the original appointment + this many days.
+REBOOKING_DAYS = 14
 # What codes.new_link_token(16) makes: 22 URL-safe characters. Anything else is not a link of ours (422).
 TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 
@@ -178,14 +185,19 @@ class LinkService:
         self._store.put(self._digest(token), StoredLink(appointment.id, action, int(expires.timestamp())))
         return f"{self._base}/l#token={token}"
 
-    @staticmethod
-    def expiry(appointment: Appointment, action: str) -> datetime:
+    def expiry(self, appointment: Appointment, action: str) -> datetime:
         """Join: until its call window closes (an hour after the end: reconnections). The check before the day:
-        until the start. Cancel and change: until the end (an appointment under way is changed no more anyway)."""
+        until the start. Cancel and change: until the end (an appointment under way is changed no more anyway);
+        for an appointment waiting for a new time (the office's capacity went), until the end of the day of the
+        original appointment + ``REBOOKING_DAYS``."""
         if action == "join":
             return window(appointment.start, appointment.end).closes_at
         if action == "preflight":
             return appointment.start
+        if appointment.status is Status.NEEDS_REBOOKING:
+            zone = self._booking.zone
+            day = appointment.start.astimezone(zone).date() + timedelta(days=REBOOKING_DAYS + 1)
+            return datetime.combine(day, time(0, 0), tzinfo=zone)
         return appointment.end
 
     # --- using ----------------------------------------------------------------------------------------------------
@@ -208,7 +220,7 @@ class LinkService:
         if (
             stored.expires_at <= self._clock().timestamp()
             or (stored.used and stored.action in SINGLE_USE)
-            or not _live(appointment, stored.action)
+            or not _live(appointment, stored.action, self._clock())
         ):
             raise Gone("link_expired", "This link has expired or has already been used.")
         return Resolved(stored.action, appointment, self._booking.service_of_appointment(appointment), digest)
@@ -298,11 +310,12 @@ class LinkService:
         return codes.link_digest(self._pepper(), token, PURPOSE)
 
 
-def _live(appointment: Appointment, action: str) -> bool:
+def _live(appointment: Appointment, action: str, now: datetime) -> bool:
     """Whether the appointment is still one the action applies to: cancel and change while it holds its place
-    (booked, or waiting for a new time), the others only while it is booked."""
+    (booked until it ends: a link issued while it waited for a new time outlives the time chosen since; or waiting
+    for a new time), the others only while it is booked."""
     if action in SINGLE_USE:
-        return appointment.holds_place
+        return appointment.holds_place and (appointment.status is not Status.BOOKED or now < appointment.end)
     return appointment.status is Status.BOOKED
 
 

@@ -260,7 +260,7 @@ ROWS: tuple[Row, ...] = (
     Row("PUT", "/admin/services/{service_id}", ADMINS, body={**SERVICE_BODY, "version": 1}, fresh="service"),
     Row("GET", "/admin/procedures", ADMINS),
     # --- capacity (issue 15): schedules, leave, holidays and jobs for admins; the "needs rebooking" list for
-    # supervisors and admins; a citizen's action link is its own proof (an unknown one: 410)
+    # supervisors and admins (the citizen of an appointment that needs rebooking acts through its one-tap links)
     Row("PUT", "/admin/staff/{username}/schedule", ADMINS, body=SCHEDULE, fresh="schedule"),
     Row("POST", "/admin/staff/{username}/exceptions", ADMINS, body=EXTRA_DAY, fresh="free_day"),
     Row("DELETE", "/admin/staff/{username}/exceptions/{day}", ADMINS, fresh="exception"),
@@ -268,9 +268,6 @@ ROWS: tuple[Row, ...] = (
     Row("PUT", "/admin/holidays/{year}", ADMINS, body={"items": [], "version": "{version}"}, fresh="holidays"),
     Row("GET", "/admin/jobs/{job_id}", ADMINS),
     Row("GET", "/rebooking", FIGURES, query="office=OMAC"),
-    Row("GET", "/actions/{token}", PUBLIC_4XX, public=True),
-    Row("POST", "/actions/{token}/reschedule", PUBLIC_4XX, body={"start": "2030-01-07T09:00:00+01:00"}, public=True),
-    Row("POST", "/actions/{token}/cancel", PUBLIC_4XX, public=True),
     # --- one-tap links (issue 16): the token is the proof (an unknown one: 404, a malformed one: 422); for services
     # above low an eID sign-in of the same person comes with it (tests/api/test_links.py)
     Row("GET", "/links/{token}", PUBLIC_4XX, public=True),

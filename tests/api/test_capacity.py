@@ -1,6 +1,6 @@
 """Capacity through the API (issue 15): schedules, leave and holidays; what happens to booked appointments when the
-time under them goes (moved to a free agent, or ``needs_rebooking`` with a single-purpose link); the supervisor's
-list; the ≤ 25 in the request / > 25 as a job split, a job run to its end and one resumed after a crash."""
+time under them goes (moved to a free agent, or ``needs_rebooking`` with one-tap change and cancel links); the
+supervisor's list; the ≤ 25 in the request / > 25 as a job split, a job run to its end and one resumed after a crash."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def tokens(client: Client, demo: DemoCounts) -> dict[str, str]:
 
 
 def test_leave_moves_the_appointment_to_a_free_agent_then_asks_the_citizen_to_choose_another_time(
-    client: Client, tokens: dict[str, str]
+    client: Client, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin, supervisor = tokens["admin"], tokens["supervisor"]
     day = both_on_duty_day()
@@ -119,29 +119,51 @@ def test_leave_moves_the_appointment_to_a_free_agent_then_asks_the_citizen_to_ch
     assert listed[0]["reason"] == "leave"
     assert get(client, "/rebooking?office=OMAC", tokens["agent"]).status_code == 404
 
+    # the message carries a one-tap change link and a cancel link for it (tests/api/test_links.py)
     outbox = body(client.http.get("/dev/outbox?to=rosa@example.org"))["items"]
-    message = next(m for m in outbox if "/act#token=" in m["body"])
-    assert "Trieu-ne una altra" in message["body"]  # in the citizen's language (booked in Catalan)
-    token = re.search(r"/act#token=([A-Za-z0-9_-]+)", message["body"]).group(1)  # type: ignore[union-attr]
+    message = next(m for m in outbox if "Trieu-ne una altra" in m["body"])  # in the citizen's language (Catalan)
+    links = dict(re.findall(r"Per (canviar l'hora|anul·lar la cita): \S+/l#token=([A-Za-z0-9_-]{22})", message["body"]))
+    change, cancel = links["canviar l'hora"], links["anul·lar la cita"]
+    suspended = get_container().booking.lookup(appointment_id)
+    assert suspended is not None
+    expires = get_container().links.expiry(suspended, "change")  # the end of the original day + 14 days
+    assert expires == datetime.combine(day + timedelta(days=15), datetime.min.time(), tzinfo=COUNCIL_ZONE)
 
-    details = client.http.get(f"/actions/{token}")
+    details = client.http.get(f"/links/{change}")
     assert details.status_code == 200, details.body
-    assert body(details)["appointment_id"] == appointment_id
-    assert body(details)["action"] == "rebook"
+    assert body(details)["action"] == "change"
+    assert body(details)["appointment"]["id"] == appointment_id
+    assert body(details)["appointment"]["status"] == "needs_rebooking"
 
     later = both_on_duty_day_after(day)
     new_start = slots_on(client, later)[0]["start"]
-    moved = post(client, f"/actions/{token}/reschedule", {"start": new_start})
+    moved = post(client, f"/links/{change}", {"start": new_start})
     assert moved.status_code == 200, moved.body
-    assert body(moved)["status"] == "booked"
-    assert body(moved)["start"] == new_start
+    assert body(moved)["appointment"]["status"] == "booked"
+    assert body(moved)["appointment"]["start"] == new_start
     assert body(get(client, "/rebooking?office=OMAC", supervisor))["items"] == []
+    container = get_container()
+    events = container.audit_events.events_of_day(container.booking.today().isoformat())
+    trail = {(e.action, e.actor.id) for e in events if e.subject == f"appointment:{appointment_id}"}
+    by_link = f"link:{appointment_id}"
+    assert {
+        ("appointment.needs_rebooking", "system:capacity"),
+        ("appointment.reschedule", by_link),
+        ("link.used", by_link),
+    } <= trail
 
-    # single use
-    again = post(client, f"/actions/{token}/cancel", {})
+    # single use; the cancel link still cancels the appointment it now is, until its new time has passed
+    again = post(client, f"/links/{change}", {"start": new_start})
     assert again.status_code == 410
     assert body(again)["code"] == "link_expired"
-    assert client.http.get("/actions/unknown-token-123").status_code == 410
+    assert client.http.get("/links/unknown-link-000000000").status_code == 404
+    moved_end = datetime.fromisoformat(body(moved)["appointment"]["end"])
+    monkeypatch.setattr(container.links, "_clock", lambda: moved_end + timedelta(minutes=1))
+    assert client.http.get(f"/links/{cancel}").status_code == 410
+    monkeypatch.undo()
+    cancelled = post(client, f"/links/{cancel}", {})
+    assert cancelled.status_code == 200, cancelled.body
+    assert body(cancelled)["appointment"]["status"] == "cancelled"
 
     # lifting a leave gives the time back and affects nobody
     lifted = delete(client, f"/admin/staff/{first}/exceptions/{day}", admin)

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, time, timedelta
+from typing import Any, cast
 
 import pytest
 from chalice.test import Client
@@ -16,6 +16,7 @@ from chalice.test import Client
 from app import app
 from chalicelib.bootstrap import get_container
 from chalicelib.domain.appointments import Appointment
+from chalicelib.services.capacity import CapacityStore
 from dev.calls_now import DemoCall, seed_calls_now
 from dev.seed import DemoCounts
 from tests.api.test_booking import book
@@ -191,6 +192,41 @@ def test_a_substantial_service_needs_the_same_persons_eid_with_the_link(ready: C
     done = use(client, token, bearer=eid)
     assert done.status_code == 200, done.body
     assert body(done)["appointment"]["status"] == "cancelled"
+
+
+def test_an_appointment_waiting_for_a_new_time_is_changed_or_cancelled_by_link_with_eid_above_low(
+    ready: Client,
+) -> None:
+    """The office's capacity went (tests/api/test_capacity.py sends the message): its change and cancel links act
+    on the ``needs_rebooking`` appointment until the end of its day + 14 days, with the same person's eID first."""
+    client = ready
+    eid = eid_token("12345678Z")
+    day = both_on_duty_day()
+    while not slots_on(client, day, "tax-information"):
+        day += timedelta(days=1)
+    response = book(client, eid, slots_on(client, day, "tax-information")[0]["start"], service="tax-information")
+    assert response.status_code == 201, response.body
+    appointment_id = body(response)["id"]
+    container = get_container()
+    store = cast(CapacityStore, container.booking_store)  # what the capacity rules do when nobody is free
+    store.suspend(appointment(appointment_id), container.booking.now().isoformat(), "leave")
+    suspended = appointment(appointment_id)
+    change, cancel, join = (issue(appointment_id, action) for action in ("change", "cancel", "join"))
+
+    local = suspended.start.astimezone(container.booking.zone)
+    until = datetime.combine(local.date() + timedelta(days=15), time(0, 0), tzinfo=container.booking.zone)
+    assert container.links.expiry(suspended, "cancel") == until  # the end of its day + 14 days
+    shown = body(look(client, change))
+    assert (shown["action"], shown["appointment"]["status"]) == ("change", "needs_rebooking")
+    assert look(client, join).status_code == 410  # no call for an appointment without a time
+    alone = use(client, change, {"start": slots_on(client, day, "tax-information")[0]["start"]})
+    assert alone.status_code == 403
+    assert body(alone)["code"] == "insufficient_assurance"
+    assert use(client, cancel, bearer=eid_token("99584529A")).status_code == 404  # someone else's eID
+    done = use(client, cancel, bearer=eid)
+    assert done.status_code == 200, done.body
+    assert body(done)["appointment"]["status"] == "cancelled"
+    assert look(client, change).status_code == 410
 
 
 # --- join ----------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The back office in the browser (issue 15): an administrator opens a new office with one service and one agent, the
 agent sets their password from the invitation and signs in, a citizen books, the administrator records the agent's
-leave on that day, and the citizen is sent a message with a link to choose another time."""
+leave on that day, and the citizen is sent a message with one-tap links to choose another time or cancel."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ def _link(stack: RunningStack, to: str, path: str) -> str:
         if found:
             return found.group(0)
     raise AssertionError(f"no message to {to} links to {path}")
+
+
+def _rebooking_link(stack: RunningStack, to: str, action: str) -> str:
+    """The one-tap ``action`` link (change, cancel) of the message telling `to` their appointment needs a new time."""
+    line = {"change": "To change the time", "cancel": "To cancel the appointment"}[action]
+    for message in _outbox(stack, to):
+        text = str(message["body"])
+        found = re.search(rf"{line}: (https?://\S+/l#token=[A-Za-z0-9_\-]+)", text)
+        if "can no longer take place" in text and found:
+            return found.group(1)
+    raise AssertionError(f"no rebooking message to {to}")
 
 
 def _every_day_open(page: Page, week: str) -> None:
@@ -148,10 +159,13 @@ def test_a_new_office_service_and_agent_then_leave_asks_the_citizen_to_rebook(
     admin.locator("#exception-status-confirm").click()
     expect(admin.locator("#exception-status-done")).to_be_visible(timeout=TIMEOUT * 1000)
 
-    # THEN the citizen is sent a message with a link to choose another time, and the appointment says so
-    link = _link(stack, email, "/act")
-    citizen.goto(link)
-    expect(citizen.get_by_role("heading", level=1)).to_be_visible()
+    # THEN the citizen is sent a message with one-tap links to choose another time or cancel; the change link's page
+    # says why in plain words, and the appointment says so
+    citizen.goto(_rebooking_link(stack, email, "change"))
+    expect(citizen.locator("#link-intro")).to_contain_text("The office had to change its hours", timeout=TIMEOUT * 1000)
+    expect(citizen).not_to_have_url(re.compile("token"))
+    expect(citizen.locator("#link-status")).to_have_text("Choose another time")
+    expect(citizen.locator("button.day").first).to_be_visible(timeout=TIMEOUT * 1000)
     assert axe_violations(citizen) == []
     citizen.goto(f"{stack.web_url}/appointments")
     expect(citizen.get_by_text("Choose another time").first).to_be_visible(timeout=TIMEOUT * 1000)

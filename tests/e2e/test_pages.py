@@ -58,7 +58,6 @@ ANONYMOUS_PAGES = (
     "/privacy",
     "/legal-notice",
     "/staff/activate",
-    "/act",
     "/offer",
     "/l",
     "/no-such-page",

@@ -62,12 +62,11 @@ def _client(region: str) -> Any:
 
 
 class FakeState:
-    """The capacity state in memory (jobs, links, generation, saved holiday years)."""
+    """The capacity state in memory (jobs, generation, saved holiday years)."""
 
     def __init__(self) -> None:
         self.years: dict[int, dict[str, Any]] = {}
         self.jobs: dict[str, dict[str, Any]] = {}
-        self.links: dict[str, tuple[dict[str, str], int, bool]] = {}
         self.value = 0
 
     def holiday_years(self) -> dict[int, dict[str, Any]]:
@@ -97,15 +96,6 @@ class FakeState:
 
     def bump_generation(self) -> None:
         self.value += 1
-
-    def put_link(self, digest: str, data: dict[str, str], expires_at: int) -> None:
-        self.links[digest] = (data, expires_at, False)
-
-    def link(self, digest: str) -> tuple[dict[str, str], int, bool] | None:
-        return self.links.get(digest)
-
-    def use_link(self, digest: str) -> bool:
-        return True
 
 
 class Notes:
@@ -169,7 +159,6 @@ class CapacityMachine(RuleBasedStateMachine):
             self.state,
             self.holidays,
             InMemoryAuditLog(),
-            "https://cites.example",
         )
         self.ids: list[str] = []
         self.numbers = iter(range(10**6))

@@ -89,7 +89,6 @@ TARGETS: tuple[Target, ...] = (
     ("GET", "/stats.csv", "query", "to"),
     ("POST", "/admin/staff/{username}/exceptions", "body", "date"),
     ("DELETE", "/admin/staff/{username}/exceptions/{day}", "path", "day"),
-    ("POST", "/actions/{token}/reschedule", "body", "start"),
     ("POST", "/links/{token}", "body", "start"),
     ("POST", "/waitlist", "body", "from"),
     ("POST", "/waitlist", "body", "to"),
@@ -179,10 +178,9 @@ def test_any_string_for_any_date_answers_2xx_or_4xx(client: Client, demo: DemoCo
         TARGETS[21]: lambda v: _send(
             client, "DELETE", f"/admin/staff/agent.omac2/exceptions/{quote(v, safe='')}", admin
         ),
-        TARGETS[22]: lambda v: _send(client, "POST", "/actions/unknown-link-0001/reschedule", None, {"start": v}),
-        TARGETS[23]: lambda v: _send(client, "POST", "/links/unknown-link-0001", None, {"start": v}),
-        TARGETS[24]: lambda v: _send(client, "POST", "/waitlist", citizen, {**WAITING, "from": v}),
-        TARGETS[25]: lambda v: _send(client, "POST", "/waitlist", citizen, {**WAITING, "to": v}),
+        TARGETS[22]: lambda v: _send(client, "POST", "/links/unknown-link-0001", None, {"start": v}),
+        TARGETS[23]: lambda v: _send(client, "POST", "/waitlist", citizen, {**WAITING, "from": v}),
+        TARGETS[24]: lambda v: _send(client, "POST", "/waitlist", citizen, {**WAITING, "to": v}),
     }
     assert set(senders) == set(TARGETS)
 

@@ -22,7 +22,7 @@ LATE = datetime(2026, 9, 30, 23, 45, tzinfo=ZoneInfo("Europe/Madrid"))
 TOKEN = "Zm9vYmFyYmF6cXV4MTIzND"  # 22 characters, as codes.new_link_token(16) makes
 SHORT = f"https://cita.vilademo.cat/l#token={TOKEN}"
 LONG = f"https://videoatencio.ajuntament-de-sant-cugat-del-valles.cat/l#token={TOKEN}"
-LINK_KINDS = ("booked", "changed", "reminder", "preflight")
+LINK_KINDS = ("booked", "changed", "reminder", "preflight", "needs_rebooking")
 LONGEST_NAME = "Sol·licitud d'ajut «Habitatge digne» per a la rehabilitació d'edificis d'ús residencial"
 
 
@@ -82,6 +82,16 @@ def test_the_email_lists_join_change_and_cancel(lang: str, kind: str) -> None:
 
     lines = [line for line in body.splitlines() if "/l#token=" in line]
     assert [line.rsplit(" ", 1)[1] for line in lines] == [links["join"], links["change"], links["cancel"]]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_rebooking_email_lists_change_and_cancel(lang: str) -> None:
+    links = {"change": SHORT + "c", "cancel": SHORT + "x"}
+    _, body = appointment_message("needs_rebooking", lang, "Carta de pagament", LATE, SHORT + "m", links)
+
+    lines = [line for line in body.splitlines() if "/l#token=" in line]
+    assert [line.rsplit(" ", 1)[1] for line in lines] == [links["change"], links["cancel"]]
+    assert "14" in body  # how long the links work
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -1,7 +1,7 @@
 /**
  * The back office's side of the API: offices, services, procedures, staff, schedules, leave, holidays and the jobs that
  * handle many affected appointments (admins, `/admin/*`); the supervisor's figures (`/stats`) and "needs rebooking"
- * list; staff account activation and the citizen's signed action links. Only the lazy back-office pages import this
+ * list; staff account activation, and the fragment helpers the emailed links' pages use. Only the lazy back-office pages import this
  * module, so none of it travels in the first-load bundle.
  *
  * Every admin object carries `version`: a write sends the version it read, and a stale one answers 409
@@ -247,21 +247,4 @@ export function forgetFragment(): void {
 
 export function activateAccount(api: ApiClient, token: string, password: string): Promise<unknown> {
   return api.request('/auth/staff/activate', { method: 'POST', body: { token, password } })
-}
-
-export interface ActionLink {
-  action: string
-  appointment_id: string
-  service_id: string
-  office: string
-  start: string
-  expires_at: string
-}
-
-export async function fetchAction(api: ApiClient, token: string): Promise<ActionLink> {
-  return (await api.request(`/actions/${path(token)}`)) as ActionLink
-}
-
-export function postAction(api: ApiClient, token: string, action: 'reschedule' | 'cancel', body: unknown = {}) {
-  return api.request(`/actions/${path(token)}/${action}`, { method: 'POST', body })
 }

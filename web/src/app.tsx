@@ -216,9 +216,6 @@ function Shell() {
         {route.name === 'activate' && (
           <LazyPage key="activate" title={t('activate.title')} headingId="activate-title" load={loadActivatePage} />
         )}
-        {route.name === 'action' && (
-          <LazyPage key="action" title={t('act.title')} headingId="act-title" load={loadActionPage} />
-        )}
         {(route.name === 'waitlist' || route.name === 'offer') && (
           <LazyPage
             key={route.name + router.search}
@@ -302,7 +299,6 @@ const loadAdminPage = () => import('./pages/admin/AdminPage').then((m) => m.Admi
 const loadDashboardPage = () => import('./pages/DashboardPage').then((m) => m.DashboardPage)
 const loadRebookingPage = () => import('./pages/RebookingPage').then((m) => m.RebookingPage)
 const loadActivatePage = () => import('./pages/ActivatePage').then((m) => m.ActivatePage)
-const loadActionPage = () => import('./pages/ActionPage').then((m) => m.ActionPage)
 // The waitlist and the offer its message links to: few visits, each from a booking that found no time.
 const loadWaitlistPage = () => import('./pages/WaitlistPage').then((m) => m.WaitlistPage)
 const loadOfferPage = () => import('./pages/OfferPage').then((m) => m.OfferPage)

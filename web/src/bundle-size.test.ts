@@ -73,7 +73,6 @@ describe('the first-load bundle', () => {
       'src/pages/DashboardPage.tsx',
       'src/pages/RebookingPage.tsx',
       'src/pages/ActivatePage.tsx',
-      'src/pages/ActionPage.tsx',
     ]) {
       lazy(source)
     }

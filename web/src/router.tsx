@@ -29,7 +29,6 @@ export type Route =
   | { name: 'dashboard' }
   | { name: 'rebooking' }
   | { name: 'activate' }
-  | { name: 'action' }
   | { name: 'waitlist' }
   | { name: 'offer' }
   | { name: 'accessibility' }
@@ -53,7 +52,6 @@ export const ADMIN_PATH = '/staff/admin'
 export const DASHBOARD_PATH = '/staff/dashboard'
 export const REBOOKING_PATH = '/staff/rebooking'
 export const ACTIVATE_PATH = '/staff/activate'
-export const ACTION_PATH = '/act'
 export const WAITLIST_PATH = '/waitlist'
 export const OFFER_PATH = '/offer'
 /** The one-tap links our messages carry: `/l#token=…` (join, cancel, change, the pre-flight check). */
@@ -77,7 +75,6 @@ const FIXED: Record<string, Route['name']> = {
   [DASHBOARD_PATH]: 'dashboard',
   [REBOOKING_PATH]: 'rebooking',
   [ACTIVATE_PATH]: 'activate',
-  [ACTION_PATH]: 'action',
   [WAITLIST_PATH]: 'waitlist',
   [OFFER_PATH]: 'offer',
   [LINK_PATH]: 'link',

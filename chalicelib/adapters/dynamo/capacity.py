@@ -1,12 +1,11 @@
 """What the capacity rules keep on DynamoDB besides bookings: saved holiday years, capacity jobs and the availability
-generation (rows of the catalogue table, by ``kind``), and the signed action links (rows of the auth table).
+generation (rows of the catalogue table, by ``kind``).
 
 - ``HOLIDAYS`` / ``<year>``: a year's holiday list as an administrator saved it, with its ``version`` (a save names
   the version it read: a conditional write);
 - ``JOB`` / ``<id>``: a capacity job (what it handles, its progress and the affected appointments so far);
 - ``GENERATION`` / ``availability``: a random value every admin write that changes availability replaces; each
   process reads it (one GetItem) before trusting its cached availability.
-- auth table ``ACTION#<sha-256 of the token>`` / ``-``: a single-purpose link bound to one appointment.
 """
 
 from __future__ import annotations
@@ -16,17 +15,15 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.adapters.dynamo.auth_store import use_once
 from chalicelib.adapters.dynamo.errors import condition_failed
-from chalicelib.adapters.dynamo.models import AuthItem, CatalogueItem
+from chalicelib.adapters.dynamo.models import CatalogueItem
 
 HOLIDAYS, JOB, GENERATION = "HOLIDAYS", "JOB", "GENERATION"
 
 
 class DynamoCapacityState:
-    def __init__(self, catalogue: type[CatalogueItem], auth: type[AuthItem]) -> None:
+    def __init__(self, catalogue: type[CatalogueItem]) -> None:
         self._model = catalogue
-        self._auth = auth
 
     # --- holidays ---------------------------------------------------------------------------------------------------
     def holiday_years(self) -> dict[int, dict[str, Any]]:
@@ -90,20 +87,3 @@ class DynamoCapacityState:
 
     def bump_generation(self) -> None:
         self._model(GENERATION, "availability", body={"value": uuid.uuid4().hex}).save()
-
-    # --- action links -------------------------------------------------------------------------------------------------
-    def put_link(self, digest: str, data: dict[str, str], expires_at: int) -> None:
-        m = self._auth
-        m(f"ACTION#{digest}", "-", expires_at=expires_at, data=data).save(condition=m.pk.does_not_exist())
-
-    def link(self, digest: str) -> tuple[dict[str, str], int, bool] | None:
-        """(data, expires_at, used) of a link, or None."""
-        try:
-            item = self._auth.get(f"ACTION#{digest}", "-", consistent_read=True)
-        except DoesNotExist:
-            return None
-        return {str(k): str(v) for k, v in item.data.as_dict().items()}, int(item.expires_at), bool(item.used)
-
-    def use_link(self, digest: str) -> bool:
-        """Mark the link used; False when it already was (it works once)."""
-        return use_once(self._auth, f"ACTION#{digest}", "-")

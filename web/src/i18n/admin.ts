@@ -1,6 +1,6 @@
 /**
  * The messages of the back-office pages (administration, the supervisor's dashboard and "needs rebooking" list, staff
- * account activation, the citizen's action links, the waitlist and its offers) in their own catalogues, same rules as
+ * account activation, the citizen's one-tap links, the waitlist and its offers) in their own catalogues, same rules as
  * the main ones (`admin/<code>.json` for every language, found by file name; same keys and placeholders). Only those lazy pages
  * import this module, so their texts travel in their chunks rather than in the first-load bundle every citizen
  * downloads. The pages' titles (used by the navigation) stay in the main catalogues.

@@ -110,6 +110,30 @@ describe('the one-tap link page', () => {
     expect(api.callsTo(`POST /api/links/${TOKEN}`)[0]?.body).toEqual({ start: SLOTS[0]?.start })
   })
 
+  it('tells in plain words that the office had to change its hours, then moves the appointment', async () => {
+    const waiting = (action: OneTapLink['action']) => {
+      const found = link(action)
+      return { ...found, appointment: { ...found.appointment, status: 'needs_rebooking' } }
+    }
+    const api = await open({
+      [`GET /api/links/${TOKEN}`]: () => json(waiting('change')),
+      [`POST /api/links/${TOKEN}`]: () => json({ ...link('change'), result: {} }),
+    })
+    await waitFor(() =>
+      expect(text('#link-intro')).toBe(
+        'The office had to change its hours, so your appointment can no longer take place at that time. Choose another time or cancel it.',
+      ),
+    )
+    expect(text('#link-status')).toBe('Choose another time')
+    expect(document.querySelector('#link-rebooking-cancel')?.getAttribute('href')).toBe('/appointments')
+    expect(await axeViolations()).toEqual([])
+    await click(await find('button.day[data-date="2026-12-01"]'))
+    await click(await find('#slot-0'))
+    await submit('form#slot-form')
+    await waitFor(() => expect(text('#link-done')).toMatch(/Your appointment is now on Tuesday,? 1 December 2026 at 09:00/))
+    expect(api.callsTo(`POST /api/links/${TOKEN}`)[0]?.body).toEqual({ start: SLOTS[0]?.start })
+  })
+
   it('joins with the session the link opens, scoped to the appointment, into the call page', async () => {
     const webrtc = installWebRtc()
     try {

@@ -1,9 +1,10 @@
 /**
  * `/l#token=…`: the one-tap links our messages carry, each bound to one appointment and one action: join the call
  * (the device check, then the waiting room), cancel (one confirmation), change the time (the booking's slot picker),
- * or the pre-flight check. The token is read from the fragment and taken out of the address bar; it waits in this
- * tab's storage while a service that asks more than a code sends the person through eID first, and is used on
- * return. A used, expired or unknown link is explained in plain words.
+ * or the pre-flight check. An appointment the office could no longer hold (`needs_rebooking`: its hours changed)
+ * is told in plain words; its message's change and cancel links act on it. The token is read from the fragment and
+ * taken out of the address bar; it waits in this tab's storage while a service that asks more than a code sends the
+ * person through eID first, and is used on return. A used, expired or unknown link is explained in plain words.
  */
 import { useEffect, useState } from 'preact/hooks'
 import { forgetFragment, fragmentParams } from '../admin'
@@ -18,7 +19,7 @@ import { useAdminI18n } from '../i18n/admin'
 import { useAnnounce, useDocumentTitle, useFocusAfterRender } from '../page-context'
 import { parsePreflight, type PreflightInfo, type PreflightReport } from '../preflight'
 import { useResource } from '../resource'
-import { callPath, CATALOGUE_PATH, Link, LINK_PATH, useRouter } from '../router'
+import { APPOINTMENTS_PATH, callPath, CATALOGUE_PATH, Link, LINK_PATH, useRouter } from '../router'
 import { eidHref, statusName, when } from './appointment-common'
 import { PreflightCheck } from './preflight-check'
 
@@ -202,9 +203,26 @@ export function LinkPage() {
           <ErrorSummary id="link-errors" errors={errors.summary} focusKey={errors.key} />
           {link && a && name && typeof step === 'string' && (
             <>
-              <p class="lead" id="link-intro">
-                {t(`link.intro.${link.action}`)}
-              </p>
+              {a.status === 'needs_rebooking' ? (
+                // The office's capacity went (hours, leave, a holiday): the appointment waits for a new time. The SMS
+                // carries only the change link: cancelling is also on the person's list of appointments.
+                <>
+                  <p class="lead" id="link-intro">
+                    {t('link.rebooking')}
+                  </p>
+                  {link.action === 'change' && (
+                    <p>
+                      <Link href={APPOINTMENTS_PATH} id="link-rebooking-cancel">
+                        {t('link.rebookingCancel')}
+                      </Link>
+                    </p>
+                  )}
+                </>
+              ) : (
+                <p class="lead" id="link-intro">
+                  {t(`link.intro.${link.action}`)}
+                </p>
+              )}
               <dl class="facts" id="link-facts">
                 <div>
                   <dt>{t('link.service')}</dt>
@@ -246,14 +264,14 @@ export function LinkPage() {
                 {link.action === 'cancel' && step === 'ready' && (
                   <div class="actions">
                     <button type="button" class="button button--danger" id="link-cancel" onClick={() => { setStep('confirm'); focus('link-cancel-title') }}>
-                      {t('act.cancel')}
+                      {t('link.cancel')}
                     </button>
                   </div>
                 )}
                 {link.action === 'cancel' && (step === 'confirm' || step === 'busy') && (
                   <section class="panel" aria-labelledby="link-cancel-title">
                     <h2 id="link-cancel-title" tabIndex={-1}>
-                      {t('act.cancelTitle')}
+                      {t('link.cancelTitle')}
                     </h2>
                     <p>{t('link.cancelQuestion')}</p>
                     <div class="actions">
@@ -261,13 +279,13 @@ export function LinkPage() {
                         {t('link.cancelConfirm')}
                       </button>
                       <button type="button" class="button button--secondary" onClick={() => { setStep('ready'); focus('link-title') }}>
-                        {t('act.keep')}
+                        {t('link.keep')}
                       </button>
                     </div>
                   </section>
                 )}
                 {link.action === 'change' && typeof step === 'string' && (
-                  <section class="panel" aria-label={t('act.choose')}>
+                  <section class="panel" aria-label={t('link.choose')}>
                     <SlotPicker
                       serviceId={a.service.id}
                       day={day}
