@@ -292,6 +292,9 @@ class QueueService:
         day = self._day(appointment.office, appointment.start.astimezone(self._booking.zone).date(), now)
         after = timedelta(minutes=self._booking.catalogue.office(appointment.office).overflow_after_minutes)
         waiting = next((w for w in day.waiting(appointment.agent) if w.appointment_id == appointment.id), None)
+        if appointment.is_active and waiting is None and _moved_since(appointment, day.appointments):
+            # Read before another agent's take landed, the day after it: that agent has them now.
+            raise Conflict("already_taken", "Another agent is already attending this citizen.")
         if not appointment.is_active or waiting is None:
             raise Conflict("not_waiting", "This citizen is no longer waiting.")
         if agent == appointment.agent or day.current_call(appointment.agent) is None:
@@ -316,3 +319,8 @@ class QueueService:
             raise
         self._booking.record_as(actor, action, appointment, context, {"from": appointment.agent, "agent": agent})
         return moved
+
+
+def _moved_since(appointment: Appointment, today: Iterable[Appointment]) -> bool:
+    """Whether the day's agenda has ``appointment`` with another agent than the one it was read with."""
+    return any(a.id == appointment.id and a.agent != appointment.agent for a in today)

@@ -289,3 +289,27 @@ def test_a_taken_appointment_moves_with_its_units_and_the_takers_used_ones_stay_
     assert {agent for _, agent in held} == {"agent.omac2"}
     assert len(held) == 6
     assert moved.units == tuple(unit_key(first + timedelta(minutes=5 * k)) for k in (3, 4, 5))
+
+
+def test_a_take_read_before_another_agents_landed_is_told_already_taken(client: Client, node: None) -> None:
+    """The loser of a race may read the appointment before the winner's take and the day after it: it is told that
+    someone else has the citizen (``already_taken``), never that the citizen stopped waiting."""
+    from chalicelib.domain.audit import Actor, RequestContext
+    from chalicelib.domain.errors import Conflict
+
+    in_call, waiting = (Room(client, c) for c in book_now(["agent.omac", "agent.omac"]))
+    in_call.wait().admit()
+    waiting.wait()
+    late = _third_agent()  # signed in: agent.omac3 exists
+    assert late
+    container = get_container()
+    read_before = container.booking_store.get(waiting.call.appointment_id)
+    assert read_before is not None
+    assert read_before.agent == "agent.omac"
+
+    first = post(client, f"/appointments/{waiting.call.appointment_id}/take", {}, staff_token(client, "agent.omac2"))
+    assert first.status_code == 200, first.body
+
+    with pytest.raises(Conflict) as refused:
+        container.queue._move(read_before, "agent.omac3", Actor.system("t"), "appointment.taken", RequestContext("t"))
+    assert refused.value.code == "already_taken"
