@@ -10,6 +10,7 @@ import inspect
 from typing import Any
 
 import aiortc
+import aiortc.rtcdtlstransport as rtcdtlstransport
 import aiortc.rtcrtpreceiver as rtcrtpreceiver
 import aiortc.rtcrtpsender as rtcrtpsender
 import pytest
@@ -147,6 +148,14 @@ def test_sender_packet_path_and_keyframe_hook() -> None:
     assert "RTCP_PSFB_PLI" in handle, changed("RTCRtpSender's PLI handling")
     assert "self._send_keyframe()" in handle, changed("RTCRtpSender calling self._send_keyframe() on PLI/FIR")
     assert hasattr(rtcrtpsender, "RTCRtpSender")
+
+
+def test_the_dtls_transport_keeps_its_ssl_connection_and_prefers_gcm() -> None:
+    handshake = source(aiortc.RTCDtlsTransport._setup_srtp)
+    where = changed("where RTCDtlsTransport reads the SRTP profile")
+    assert "self._ssl.get_selected_srtp_profile()" in handshake, where
+    profiles = [p.openssl_profile for p in rtcdtlstransport.SRTP_PROFILES]
+    assert profiles[0].startswith(b"SRTP_AEAD_AES_"), changed("the SRTP profiles aiortc offers first (AEAD AES-GCM)")
 
 
 @pytest.mark.parametrize("kind", ["audio", "video"])

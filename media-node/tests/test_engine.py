@@ -115,6 +115,9 @@ async def test_call_forwards_decodes_records_and_chats(
     assert stats["a-ana"]["sources"] == ["c-1", "c-1"]
     assert stats["c-1"]["out"]["video"]["packets"] >= 75
     assert stats["a-ana"]["in"]["video"]["packets"] >= 75
+    # aiortc clients offer AEAD AES-GCM first: the node's DTLS handshakes end on a GCM profile, not AES-CM-SHA1-80.
+    gcm = {"SRTP_AEAD_AES_256_GCM", "SRTP_AEAD_AES_128_GCM"}
+    assert {stats[pid]["srtp_profile"] for pid in ("a-ana", "c-1")} <= gcm
     # The node's packets reach the engine on the event loop, never through aiortc's decoder threads.
     assert passthrough_lookups == []
     for receiver in media._peers["a-ana"].receivers.values():  # ...and straight to its sink, not via the track's queue

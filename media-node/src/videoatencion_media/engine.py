@@ -235,6 +235,7 @@ class RoomMedia:
                     ),
                 },
                 "receivers": {k: passthrough.receiver_stats(r) for k, r in peer.receivers.items()},
+                "srtp_profile": passthrough.srtp_profile(peer.pc),
             }
         return {"room_id": self.room_id, "participants": participants}
 

@@ -20,6 +20,8 @@ fails loudly when an aiortc upgrade changes one of them). What it relies on, in 
   decode).
 - ``RTCRtpSender`` sends anything that is not an ``av.Frame`` through ``encoder.pack(packet)`` (the path
   ``MediaPlayer(decode=False)`` uses): :class:`PacketTrack` feeds it packets.
+- The SRTP protection profile a DTLS handshake chose: ``RTCDtlsTransport._ssl`` (the pyOpenSSL connection) answers
+  ``get_selected_srtp_profile()`` (:func:`srtp_profile`; aiortc offers the AEAD AES-GCM profiles first).
 - Keyframes: ``RTCRtpReceiver._send_rtcp_pli(media_ssrc)`` sends a PLI; ``RTCRtpSender._handle_rtcp_packet`` calls
   ``self._send_keyframe()`` when the remote side sends PLI/FIR, which we wrap per sender instance.
 """
@@ -414,6 +416,16 @@ def receiver_stats(receiver: RTCRtpReceiver) -> dict[str, int]:
     else:
         stats.update(late_dropped=jb.late)
     return stats
+
+
+def srtp_profile(pc: RTCPeerConnection) -> str | None:
+    """The SRTP protection profile the peer's DTLS handshake chose (``SRTP_AEAD_AES_256_GCM``, …), None before it."""
+    for transceiver in pc.getTransceivers():
+        connection = getattr(transceiver.receiver.transport, "_ssl", None)
+        chosen = connection.get_selected_srtp_profile() if connection is not None else b""
+        if chosen:
+            return bytes(chosen).decode("ascii")
+    return None
 
 
 def request_keyframe(receiver: RTCRtpReceiver) -> bool:
