@@ -47,6 +47,26 @@ FRAMES_DECODED = """async () => {
   return frames
 }"""
 
+# The SRTP protection profile (and DTLS cipher and version) the current peer connection's DTLS handshake agreed with
+# the media node; null until the transport is connected.
+SRTP = """async () => {
+  const pc = window.__videoatencionCall && window.__videoatencionCall.pc
+  if (!pc || pc.connectionState === 'closed') return null
+  const report = await pc.getStats()
+  let found = null
+  report.forEach((s) => {
+    if (s.type === 'transport' && s.dtlsState === 'connected' && s.srtpCipher)
+      found = {
+        srtpCipher: s.srtpCipher, dtlsCipher: s.dtlsCipher || null, tlsVersion: s.tlsVersion || null,
+        dtlsRole: s.dtlsRole || null,
+      }
+  })
+  return found
+}"""
+# The profiles WebRTC negotiates (RFC 7714's AEAD ones, RFC 5764's), by the names both the browser's stats and the media
+# node's (passthrough.srtp_profile) give them; which one Chromium ends on is recorded, not fixed.
+SRTP_PROFILES = {"SRTP_AEAD_AES_256_GCM", "SRTP_AEAD_AES_128_GCM", "SRTP_AES128_CM_HMAC_SHA1_80"}
+
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
@@ -74,6 +94,17 @@ def _until(check: Callable[[], T | None], timeout: float, what: str, every: floa
 
 def _frames(page: Page) -> int:
     return int(page.evaluate(FRAMES_DECODED))
+
+
+def _srtp(page: Page, who: str) -> dict[str, Any]:
+    """The call's SRTP profile as the browser's stats report it, asserted known and printed for the run's log."""
+    transport: dict[str, Any] = _until(lambda: page.evaluate(SRTP), 10, f"the {who}'s DTLS transport")
+    print(
+        f"\n{who}: SRTP {transport['srtpCipher']}, DTLS {transport['dtlsCipher']}"
+        f" (version {transport['tlsVersion']}, browser as DTLS {transport['dtlsRole']})"
+    )
+    assert transport["srtpCipher"] in SRTP_PROFILES, transport
+    return transport
 
 
 def _call_state(page: Page) -> dict[str, Any]:
@@ -175,6 +206,9 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
     _until(lambda: _frames(citizen) > 0, 10, "video decoded by the citizen")
     _until(lambda: _frames(agent) > 0, 10, "video decoded by the agent")
     agent_id = _call_state(agent)["room"]["you"]
+    # AND the media is protected with a known SRTP profile (which one Chromium picked is printed)
+    for who, page in (("citizen", citizen), ("agent", agent)):
+        _srtp(page, who)
     expect(citizen.locator("#call-quality")).to_be_visible()
     assert axe_violations(citizen) == []
     assert _overflow(citizen) <= 0, "the call screen scrolls sideways on a 360 px phone"
