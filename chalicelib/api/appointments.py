@@ -49,7 +49,8 @@ def _params() -> dict[str, str]:
     return query_params(appointments.current_request)
 
 
-def _json(appointment: Appointment, call: dict[str, Any] | None = None) -> dict[str, Any]:
+def appointment_body(appointment: Appointment, call: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The appointment as the caller may see it, with its call's state (read here unless given)."""
     container = get_container()
     if call is None:
         call = container.calls.states([appointment.id])[appointment.id]
@@ -60,7 +61,7 @@ def _json(appointment: Appointment, call: dict[str, Any] | None = None) -> dict[
 def _many(found: list[Appointment]) -> list[dict[str, Any]]:
     """Appointments with their live call state, read in one batch."""
     calls = get_container().calls.states([a.id for a in found])
-    return [_json(a, calls[a.id]) for a in found]
+    return [appointment_body(a, calls[a.id]) for a in found]
 
 
 @appointments.route("/services/{service_id}/slots", methods=["GET"])
@@ -84,7 +85,7 @@ def book() -> Response:
     def book_once(body: dict[str, Any]) -> dict[str, Any]:
         wanted = commands.service_id(body)
         parsed = commands.book_request(body, staff=caller.is_staff, window=booking.booking_window(), zone=booking.zone)
-        return _json(booking.book(caller, wanted, parsed, context_of(request)), dict(IDLE_JSON))
+        return appointment_body(booking.book(caller, wanted, parsed, context_of(request)), dict(IDLE_JSON))
 
     result = idempotency.once(
         request,
@@ -112,14 +113,14 @@ def list_appointments() -> Response:
 
 @appointments.route("/appointments/{appointment_id}", methods=["GET"], auth="any", scoped=True)
 def get_appointment(appointment_id: str) -> Response:
-    return json_response(_json(get_container().booking.get(principal(), appointment_id)), headers=NO_STORE)
+    return json_response(appointment_body(get_container().booking.get(principal(), appointment_id)), headers=NO_STORE)
 
 
 @appointments.route("/appointments/{appointment_id}/cancel", methods=["POST"], auth="any")
 def cancel(appointment_id: str) -> Response:
     request = appointments.current_request
     appointment = get_container().booking.cancel(principal(), appointment_id, context_of(request))
-    return json_response(_json(appointment), headers=NO_STORE)
+    return json_response(appointment_body(appointment), headers=NO_STORE)
 
 
 @appointments.route("/appointments/{appointment_id}/reschedule", methods=["POST"], auth="any")
@@ -128,7 +129,7 @@ def reschedule(appointment_id: str) -> Response:
     booking = get_container().booking
     parsed = commands.reschedule(json_object(request), window=booking.booking_window(), zone=booking.zone)
     appointment = booking.reschedule(principal(), appointment_id, parsed, context_of(request))
-    return json_response(_json(appointment), headers=NO_STORE)
+    return json_response(appointment_body(appointment), headers=NO_STORE)
 
 
 @appointments.route("/appointments/{appointment_id}/outcome", methods=["POST"], auth="staff")
@@ -137,7 +138,7 @@ def outcome(appointment_id: str) -> Response:
     booking = get_container().booking
     parsed = commands.record_outcome(json_object(request))
     appointment = booking.record_outcome(principal(), appointment_id, parsed, context_of(request))
-    return json_response(_json(appointment), headers=NO_STORE)
+    return json_response(appointment_body(appointment), headers=NO_STORE)
 
 
 @appointments.route("/appointments/{appointment_id}/calendar.ics", methods=["GET"], auth="any")

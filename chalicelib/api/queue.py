@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from chalice.app import Response
 
-from chalicelib.api.appointments import appointment_json
+from chalicelib.api.appointments import appointment_body
 from chalicelib.api.blueprint import NO_STORE, ApiBlueprint, json_response, principal
 from chalicelib.api.request import context_of, json_object, query_params
 from chalicelib.bootstrap import get_container
-from chalicelib.domain.appointments import Appointment
 
 queue = ApiBlueprint(__name__)
 
@@ -30,7 +29,7 @@ def overflow() -> Response:
 def take(appointment_id: str) -> Response:
     request = queue.current_request
     moved = get_container().queue.take(principal(), appointment_id, context_of(request))
-    return json_response(_staff_json(moved), headers=NO_STORE)
+    return json_response(appointment_body(moved), headers=NO_STORE)
 
 
 @queue.route("/appointments/{appointment_id}/hand-over", methods=["POST"], auth="staff")
@@ -38,10 +37,4 @@ def hand_over(appointment_id: str) -> Response:
     request = queue.current_request
     agent = json_object(request).get("agent")
     moved = get_container().queue.hand_over(principal(), appointment_id, agent, context_of(request))
-    return json_response(_staff_json(moved), headers=NO_STORE)
-
-
-def _staff_json(appointment: Appointment) -> dict[str, object]:
-    container = get_container()
-    call = container.calls.states([appointment.id])[appointment.id]
-    return appointment_json(appointment, container.booking.manage_url(appointment), staff_view=True, call=call)
+    return json_response(appointment_body(moved), headers=NO_STORE)

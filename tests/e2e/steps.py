@@ -4,14 +4,37 @@ code read from the stack's outbox, and the API called with a session's token."""
 from __future__ import annotations
 
 import re
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.stack import STAFF_PASSWORD, RunningStack
 
 TIMEOUT = 15
+T = TypeVar("T")
+
+
+def until(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.2) -> T:
+    """Wait for ``check`` to answer something truthy (and return it), however long a busy machine takes, up to a
+    generous ``timeout``: the condition, never a duration, is what a test asserts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {timeout} s")
+        time.sleep(every)
+
+
+def media_context(browser: Browser, stack: RunningStack, **options: Any) -> BrowserContext:
+    """A browser context whose pages may use the (fake) camera and microphone on the stack's web origin."""
+    context = browser.new_context(**options)
+    context.grant_permissions(["camera", "microphone"], origin=stack.web_url)
+    return context
 
 
 def latest_code(stack: RunningStack, to: str | None = None) -> str:

@@ -11,18 +11,25 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from dev.calls_now import DEMO_CALLS
 from dev.chromium import WEBRTC_FLAGS
 from infra.resources import physical_name
 from tests.e2e.conftest import axe_violations, launch_chromium
 from tests.e2e.contrast import contrast_failures
-from tests.e2e.steps import citizen_signs_in_by_code, citizen_signs_in_with_eid, session_token, staff_signs_in
+from tests.e2e.steps import (
+    citizen_signs_in_by_code,
+    citizen_signs_in_with_eid,
+    media_context,
+    session_token,
+    staff_signs_in,
+    until,
+)
 from tests.integration.test_call import _agenda_call, _s3
 from tests.stack import RunningStack
 
@@ -33,7 +40,6 @@ OFFICE, _, ID_NUMBER, _, EMAIL, AGENT = DEMO_CALLS[1]
 CHAT = "Bon dia, em veieu bé?"
 PHONE = {"width": 360, "height": 740}
 
-T = TypeVar("T")
 
 # Sum of the video frames decoded by the current peer connection's receivers (-1: no peer connection).
 FRAMES_DECODED = """async () => {
@@ -75,30 +81,13 @@ def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) ->
     browser.close()
 
 
-def _context(browser: Browser, stack: RunningStack, **options: Any) -> BrowserContext:
-    context = browser.new_context(**options)
-    context.grant_permissions(["camera", "microphone"], origin=stack.web_url)
-    return context
-
-
-def _until(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.2) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(every)
-
-
 def _frames(page: Page) -> int:
     return int(page.evaluate(FRAMES_DECODED))
 
 
 def _srtp(page: Page, who: str) -> dict[str, Any]:
     """The call's SRTP profile as the browser's stats report it, asserted known and printed for the run's log."""
-    transport: dict[str, Any] = _until(lambda: page.evaluate(SRTP), 10, f"the {who}'s DTLS transport")
+    transport: dict[str, Any] = until(lambda: page.evaluate(SRTP), 10, f"the {who}'s DTLS transport")
     print(
         f"\n{who}: SRTP {transport['srtpCipher']}, DTLS {transport['dtlsCipher']}"
         f" (version {transport['tlsVersion']}, browser as DTLS {transport['dtlsRole']})"
@@ -145,8 +134,8 @@ def _agent_opens_the_agenda(stack: RunningStack, page: Page) -> str:
 def test_a_citizen_waits_is_admitted_talks_reconnects_and_the_call_is_recorded(
     stack: RunningStack, browser: Browser
 ) -> None:
-    citizen_context = _context(browser, stack, locale="ca-ES", viewport=PHONE, is_mobile=True, has_touch=True)
-    agent_context = _context(browser, stack, locale="es-ES", viewport={"width": 1280, "height": 800})
+    citizen_context = media_context(browser, stack, locale="ca-ES", viewport=PHONE, is_mobile=True, has_touch=True)
+    agent_context = media_context(browser, stack, locale="es-ES", viewport={"width": 1280, "height": 800})
     try:
         citizen = citizen_context.new_page()
         agent = agent_context.new_page()
@@ -179,8 +168,8 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
     # WHEN the citizen joins
     citizen.locator("#join-call").click()
     expect(citizen.locator("#waiting-title")).to_be_visible()
-    _until(lambda: _call_state(citizen)["status"] == "connected", 10, "the citizen's connection")
-    you = _until(lambda: _call_state(citizen)["room"]["you"], 10, "the citizen's place in the room")
+    until(lambda: _call_state(citizen)["status"] == "connected", 10, "the citizen's connection")
+    you = until(lambda: _call_state(citizen)["room"]["you"], 10, "the citizen's place in the room")
     expect(citizen.locator("#waiting-status")).to_have_text(re.compile("let you in"))
     # (The demo appointment started 5 to 10 minutes before the stack did.)
     expect(citizen.locator("#agent-late")).to_be_visible()
@@ -203,8 +192,8 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
 
     # THEN both receive the other's video
     expect(citizen.locator('video[data-testid="remote-video"]')).to_be_visible()
-    _until(lambda: _frames(citizen) > 0, 10, "video decoded by the citizen")
-    _until(lambda: _frames(agent) > 0, 10, "video decoded by the agent")
+    until(lambda: _frames(citizen) > 0, 10, "video decoded by the citizen")
+    until(lambda: _frames(agent) > 0, 10, "video decoded by the agent")
     agent_id = _call_state(agent)["room"]["you"]
     # AND the media is protected with a known SRTP profile (which one Chromium picked is printed)
     for who, page in (("citizen", citizen), ("agent", agent)):
@@ -240,7 +229,7 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
     cut_at = time.monotonic()
     stalled = _frames(agent)
     # THEN the citizen's page builds a new peer connection, and the agent's video flows again within 5 s
-    _until(
+    until(
         lambda: citizen.evaluate(
             "() => { const pc = window.__videoatencionCall.pc;"
             " return pc !== null && pc !== window.__cutPc && pc.connectionState === 'connected' }"
@@ -248,10 +237,10 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
         5,
         "the citizen's new peer connection",
     )
-    _until(lambda: _frames(agent) > stalled + 10, 5 - (time.monotonic() - cut_at), "the citizen's video again")
+    until(lambda: _frames(agent) > stalled + 10, 5 - (time.monotonic() - cut_at), "the citizen's video again")
     recovered = time.monotonic() - cut_at
     assert recovered < 5, f"the call took {recovered:.1f} s to recover"
-    _until(lambda: _frames(citizen) > 0, 5, "the citizen receiving video on the new connection")
+    until(lambda: _frames(citizen) > 0, 5, "the citizen receiving video on the new connection")
     expect(citizen.locator("#call-reconnecting")).to_have_count(0)
 
     # (the sheet closes, and the controls are there again)
@@ -269,7 +258,7 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
     expect(citizen.locator("#call-ended-title")).to_be_visible()
 
     # AND the recording is complete, with its manifest and every segment in the bucket
-    _until(
+    until(
         lambda: _agenda_call(stack, token, appointment_id).get("recording") == "complete",
         60,
         "the recording completing",
@@ -299,7 +288,7 @@ def _run_the_call(stack: RunningStack, citizen: Page, agent: Page) -> None:
 
 
 def test_the_call_of_an_appointment_that_does_not_exist_is_not_found(stack: RunningStack, browser: Browser) -> None:
-    context = _context(browser, stack, locale="en-GB")
+    context = media_context(browser, stack, locale="en-GB")
     page = context.new_page()
     # Signed in through the fake eID provider (no code to spend), straight back to the call's address.
     citizen_signs_in_with_eid(stack, page, "12345678Z", f"/appointments/{uuid.uuid4()}/call")

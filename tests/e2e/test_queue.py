@@ -16,13 +16,12 @@ import asyncio
 import contextlib
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Playwright, ViewportSize, expect
+from playwright.sync_api import Browser, Playwright, ViewportSize, expect
 
 from chalicelib.adapters.dynamo.models import StaffItem, bound
 from chalicelib.bootstrap import Container
@@ -34,7 +33,7 @@ from dev.chromium import WEBRTC_FLAGS
 from dev.seed import load_staff
 from tests.e2e.conftest import axe_violations, launch_chromium
 from tests.e2e.contrast import contrast_failures
-from tests.e2e.steps import api, citizen_signs_in_by_code, staff_signs_in
+from tests.e2e.steps import api, citizen_signs_in_by_code, media_context, staff_signs_in, until
 from tests.integration.media_client import Participant
 from tests.integration.test_booking_race import sign_in_by_code, staff_token
 from tests.integration.test_call import _agenda_call, _join
@@ -62,31 +61,12 @@ def _dni(number: int) -> str:
 IN_CALL = (_dni(40000751), "Marc Ribas", "queue.incall@example.org")
 WAITING = (_dni(40000752), "Júlia Ferrer", "queue.waiting@example.org")
 
-T = TypeVar("T")
-
-
-def _until(check: Callable[[], T | None], timeout: float, what: str, every: float = 0.25) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(every)
-
 
 @pytest.fixture(scope="module")
 def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     browser = launch_chromium(playwright, tmp_path_factory, WEBRTC_FLAGS)
     yield browser
     browser.close()
-
-
-def _context(browser: Browser, stack: RunningStack, **options: Any) -> BrowserContext:
-    context = browser.new_context(**options)
-    context.grant_permissions(["camera", "microphone"], origin=stack.web_url)
-    return context
 
 
 @pytest.fixture(scope="module")
@@ -183,13 +163,13 @@ def test_a_waiting_citizen_sees_their_place_and_a_free_agent_takes_them_by_overf
     admin_token = staff_token(stack, ADMIN[0])
     first, second = people["in_call"], people["waiting"]
     other_call = _OtherCall(stack, first.appointment_id, busy_token, sign_in_by_code(stack, IN_CALL[0], IN_CALL[2]))
-    citizen_context = _context(browser, stack, locale="en-GB", viewport=PHONE, is_mobile=True, has_touch=True)
-    agent_context = _context(browser, stack, locale="en-GB", viewport=DESK)
+    citizen_context = media_context(browser, stack, locale="en-GB", viewport=PHONE, is_mobile=True, has_touch=True)
+    agent_context = media_context(browser, stack, locale="en-GB", viewport=DESK)
     before: int | None = None
     try:
         # GIVEN the busy agent in a call with the first citizen (the agenda says so, from the media node's reports)
         other_call.start()
-        _until(
+        until(
             lambda: _agenda_call(stack, busy_token, first.appointment_id).get("state") == "in_call", TIMEOUT, "in call"
         )
 

@@ -122,26 +122,11 @@ export function OfferPage() {
       {typeof step === 'object' ? (
         <Booked appointment={step.booked} offer={offer} />
       ) : step === 'taken' || loadError?.status === 409 ? (
-        <div class="notice" id="offer-taken" tabIndex={-1}>
-          <p>{t('offer.taken')}</p>
-          <p>
-            <Link href={WAITLIST_PATH}>{t('offer.myWaitlist')}</Link>
-          </p>
-        </div>
+        <Notice id="offer-taken" text={t('offer.taken')} href={WAITLIST_PATH} link={t('offer.myWaitlist')} />
       ) : notFound ? (
-        <div class="notice" id="offer-not-found" tabIndex={-1}>
-          <p>{t('offer.notFound')}</p>
-          <p>
-            <Link href={CATALOGUE_PATH}>{t('wl.catalogue')}</Link>
-          </p>
-        </div>
+        <Notice id="offer-not-found" text={t('offer.notFound')} href={CATALOGUE_PATH} link={t('wl.catalogue')} />
       ) : expired ? (
-        <div class="notice" id="offer-expired" tabIndex={-1}>
-          <p>{t('offer.expired')}</p>
-          <p>
-            <Link href={WAITLIST_PATH}>{t('offer.myWaitlist')}</Link>
-          </p>
-        </div>
+        <Notice id="offer-expired" text={t('offer.expired')} href={WAITLIST_PATH} link={t('offer.myWaitlist')} />
       ) : needsEid ? (
         <div class="note" id="offer-eid">
           <p>{t('offer.eid', { means: eidMeans(t, String(loadError.body.required_assurance ?? 'substantial')) })}</p>
@@ -308,4 +293,16 @@ function useCountdown(until: string | null, onMilestone: (secondsLeft: number) =
     return () => window.clearInterval(timer)
   }, [until])
   return left
+}
+
+/** An offer that can no longer be booked, in plain words, and where to go from here (focused when it appears). */
+function Notice(props: { id: string; text: string; href: string; link: string }) {
+  return (
+    <div class="notice" id={props.id} tabIndex={-1}>
+      <p>{props.text}</p>
+      <p>
+        <Link href={props.href}>{props.link}</Link>
+      </p>
+    </div>
+  )
 }
