@@ -35,10 +35,13 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, Final
 
 import aiortc.rtcrtpreceiver as _rtcrtpreceiver
 import av
+import pylibsrtp
+from aioice.ice import StunProtocol
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs.base import Decoder
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
@@ -597,3 +600,185 @@ class PacketTrack(MediaStreamTrack):
         self._queue.clear()
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
+
+
+# ---- The RTP path (MEDIA_FORWARDING=rtp): aiortc does ICE, DTLS and SDP, the engine does the media below it ----
+#
+# What it relies on, besides the above:
+# - ``RTCRtpSender.send(parameters)`` / ``RTCRtpReceiver.receive(parameters)`` are what the peer connection calls once
+#   DTLS is up, with the negotiated parameters; replaced per instance, they hand those parameters to the engine and
+#   start nothing (no sender loop, no RTCP loop, no decoder thread; ``stop()`` then has nothing to stop and sends no
+#   RTCP BYE). ``RTCRtpSender._ssrc`` / ``_rtx_ssrc`` are the SSRCs our answer announced.
+# - ``RTCDtlsTransport._rx_srtp`` / ``_tx_srtp`` (pylibsrtp sessions, set when the handshake ends) and ``.transport``
+#   (the ``RTCIceTransport``) whose ``_connection`` is aioice's ``Connection``: its ``data_received(data, component)``
+#   is what every non-STUN datagram goes through (into the queue the DTLS transport reads); replaced per instance,
+#   SRTP/SRTCP is unprotected and handed to the engine right there, anything else goes on to the queue. Sending uses
+#   the connection's nominated pair (``_nominated[1]``): a UDP ``StunProtocol`` gets a plain ``transport.sendto``.
+
+SEND_METHOD: Final = "send"
+RECEIVE_METHOD: Final = "receive"
+RX_SRTP_ATTRIBUTE: Final = "_rx_srtp"
+TX_SRTP_ATTRIBUTE: Final = "_tx_srtp"
+ICE_CONNECTION_ATTRIBUTE: Final = "_connection"
+NOMINATED_ATTRIBUTE: Final = "_nominated"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamParameters:
+    """What was negotiated for one audio/video section, in the direction it is used.
+
+    For a sender: our SSRCs (the answer announced them) and the payload types the remote side expects. For a receiver:
+    the payload types the remote side sends with, and its SSRCs when its description named them.
+    """
+
+    kind: str
+    payload_type: int
+    rtx_payload_type: int | None
+    ssrc: int | None
+    rtx_ssrc: int | None
+    extensions: dict[str, int]
+    mid: str
+
+
+def _stream_parameters(kind: str, parameters: Any, ssrc: int | None, rtx_ssrc: int | None) -> StreamParameters | None:
+    wanted = "video/vp8" if kind == "video" else "audio/opus"
+    codecs = list(parameters.codecs)
+    main = next((c for c in codecs if c.mimeType.lower() == wanted), None)
+    if main is None:
+        return None
+    rtx = next(
+        (
+            c
+            for c in codecs
+            if c.mimeType.lower() == "video/rtx" and str(c.parameters.get("apt")) == str(main.payloadType)
+        ),
+        None,
+    )
+    extensions = {e.uri: e.id for e in parameters.headerExtensions}
+    return StreamParameters(
+        kind=kind,
+        payload_type=main.payloadType,
+        rtx_payload_type=rtx.payloadType if rtx is not None else None,
+        ssrc=ssrc,
+        rtx_ssrc=rtx_ssrc if rtx is not None else None,
+        extensions=extensions,
+        mid=parameters.muxId or "",
+    )
+
+
+def take_over_sender(sender: RTCRtpSender, kind: str, on_parameters: Callable[[StreamParameters], None]) -> None:
+    """Never run aiortc's sender loops for ``sender``: hand its negotiated parameters to ``on_parameters`` instead."""
+
+    async def send(parameters: Any) -> None:
+        found = _stream_parameters(kind, parameters, sender._ssrc, getattr(sender, "_rtx_ssrc", None))
+        if found is not None:
+            on_parameters(found)
+
+    setattr(sender, SEND_METHOD, send)
+
+
+def take_over_receiver(
+    receiver: RTCRtpReceiver, kind: str, on_parameters: Callable[[StreamParameters], None]
+) -> None:
+    """Never run aiortc's receiver for ``receiver``: hand its negotiated parameters to ``on_parameters`` instead."""
+
+    async def receive(parameters: Any) -> None:
+        encodings = list(getattr(parameters, "encodings", []) or [])
+        ssrc = encodings[0].ssrc if encodings else None
+        rtx_ssrc = encodings[0].rtx.ssrc if encodings and encodings[0].rtx is not None else None
+        found = _stream_parameters(kind, parameters, ssrc, rtx_ssrc)
+        if found is not None:
+            on_parameters(found)
+
+    setattr(receiver, RECEIVE_METHOD, receive)
+
+
+class RtpTransport:
+    """Raw RTP/RTCP of one peer connection (all its sections share one bundled DTLS transport), below aiortc.
+
+    ``on_rtp(packet, arrival)`` and ``on_rtcp(packet)`` are called on the event loop, right in the datagram callback,
+    with the unprotected packets; :meth:`send_rtp` protects and sends at once and returns the protected bytes (what a
+    retransmission sends again unchanged: same index, same ciphertext), :meth:`send_protected` sends such bytes.
+    Install it after the answer is set (the bundle is settled then); nothing flows before the DTLS handshake ends.
+    """
+
+    def __init__(
+        self,
+        pc: RTCPeerConnection,
+        on_rtp: Callable[[bytes, float], None],
+        on_rtcp: Callable[[bytes], None],
+    ) -> None:
+        transports = [t.receiver.transport for t in pc.getTransceivers() if t.receiver.transport is not None]
+        if not transports:
+            raise ValueError("RtpTransport: the peer connection has no transport")
+        self._dtls = transports[0]
+        self._connection = getattr(self._dtls.transport, ICE_CONNECTION_ATTRIBUTE)
+        self._original: Callable[[bytes, int], None] = self._connection.data_received
+        self._on_rtp = on_rtp
+        self._on_rtcp = on_rtcp
+        self.unprotect_failures = 0
+        self.protect_failures = 0
+        self.send_failures = 0
+        self._closed = False
+        self._connection.data_received = self._data_received
+
+    def _data_received(self, data: bytes, component: int) -> None:
+        first = data[0] if data else 0
+        rx = getattr(self._dtls, RX_SRTP_ATTRIBUTE) if 127 < first < 192 else None
+        if rx is None or self._closed:
+            self._original(data, component)
+            return
+        try:
+            if len(data) >= 2 and 192 <= data[1] <= 223:
+                packet = rx.unprotect_rtcp(data)
+                self._on_rtcp(packet)
+            else:
+                packet = rx.unprotect(data)
+                self._on_rtp(packet, time.time())
+        except pylibsrtp.Error:
+            self.unprotect_failures += 1
+        except Exception:  # called from aioice's datagram callback: nothing may escape into it
+            logger.exception("RTP handling failed")
+
+    def send_rtp(self, packet: bytes) -> bytes | None:
+        tx = getattr(self._dtls, TX_SRTP_ATTRIBUTE)
+        if tx is None or self._closed:
+            return None
+        try:
+            protected: bytes = tx.protect(packet)
+        except pylibsrtp.Error:
+            self.protect_failures += 1
+            return None
+        return protected if self.send_protected(protected) else None
+
+    def send_rtcp(self, packet: bytes) -> bool:
+        tx = getattr(self._dtls, TX_SRTP_ATTRIBUTE)
+        if tx is None or self._closed:
+            return False
+        try:
+            protected = tx.protect_rtcp(packet)
+        except pylibsrtp.Error:
+            self.protect_failures += 1
+            return False
+        return self.send_protected(protected)
+
+    def send_protected(self, data: bytes) -> bool:
+        pair = getattr(self._connection, NOMINATED_ATTRIBUTE).get(1)
+        if pair is None or self._closed:
+            return False
+        protocol = pair.protocol
+        if type(protocol) is StunProtocol:
+            transport = protocol.transport
+            if transport.is_closing():
+                return False
+            transport.sendto(data, pair.remote_addr)
+            return True
+        try:  # a relayed pair (TURN): aioice's coroutine does the channel framing
+            _spawn(protocol.send_data(data, pair.remote_addr))
+        except Exception:
+            self.send_failures += 1
+            return False
+        return True
+
+    def close(self) -> None:
+        self._closed = True
