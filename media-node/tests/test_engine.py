@@ -43,7 +43,7 @@ class LoopLag:
 @pytest.fixture
 async def room(tmp_path: Path) -> AsyncIterator[tuple[RoomMedia, RoomRecorder, list[Client]]]:
     recorder = RoomRecorder(tmp_path, "room-1", "apt-1", segment_seconds=30.0)
-    media = RoomMedia("room-1", "apt-1", recorder)
+    media = RoomMedia("room-1", "apt-1", recorder, forwarding="packets")
     clients: list[Client] = []
     yield media, recorder, clients
     for client in clients:

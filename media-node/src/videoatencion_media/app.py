@@ -78,7 +78,9 @@ class EngineMedia:
             on_segment_closed=self._on_segment_closed,
         )
         ice = [RTCIceServer(urls=list(self._config.stun_urls))] if self._config.stun_urls else None
-        return MediaBundle(RoomMedia(room_id, appointment_id, recorder, ice), recorder)
+        # Until the RTP path's recorder lands, the packets path records (the RTP path forwards only without one).
+        media = RoomMedia(room_id, appointment_id, recorder, ice, forwarding="packets")
+        return MediaBundle(media, recorder)
 
 
 class NodeServices:

@@ -22,6 +22,8 @@ DEFAULT_PORT = 8081
 DEFAULT_ALLOWED_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
 DEFAULT_MAX_ROOMS = 20
 DEFAULT_SEGMENT_SECONDS = 30.0
+DEFAULT_FORWARDING = "rtp"
+FORWARDING_PATHS = ("rtp", "packets")
 DEFAULT_TOKEN_ISSUER = "videoatencion"  # noqa: S105 - the JWT iss claim, not a secret
 DEFAULT_GRACE_SECONDS = 60.0
 # ECS lets a task run at most 120 s after SIGTERM (stopTimeout); the drain leaves room for uploads after it.
@@ -63,6 +65,8 @@ class MediaConfig:
     recordings_bucket: str | None = None
     recordings_kms_key: str | None = None
     segment_seconds: float = DEFAULT_SEGMENT_SECONDS
+    # "rtp": RTP packets forwarded below aiortc (forwarding.py); "packets": the previous path, kept for one release.
+    forwarding: str = DEFAULT_FORWARDING
     token_issuer: str = DEFAULT_TOKEN_ISSUER
     workers: int = 1
     grace_seconds: float = DEFAULT_GRACE_SECONDS
@@ -139,6 +143,9 @@ class MediaConfig:
         public_url = _public_url(_value(env, "MEDIA_PUBLIC_URL"), workers, problems)
         node_id = _node_id(_value(env, "MEDIA_NODE_ID") or _default_node_id(port), problems)
         segment_seconds = _number(env, "MEDIA_SEGMENT_SECONDS", DEFAULT_SEGMENT_SECONDS, 1.0, 600.0, problems)
+        forwarding = _value(env, "MEDIA_FORWARDING") or DEFAULT_FORWARDING
+        if forwarding not in FORWARDING_PATHS:
+            problems.append(f"MEDIA_FORWARDING must be one of {', '.join(FORWARDING_PATHS)}, got {forwarding!r}")
         grace_seconds = _number(env, "MEDIA_GRACE_SECONDS", DEFAULT_GRACE_SECONDS, 1.0, 3600.0, problems)
         drain_seconds = _number(env, "MEDIA_DRAIN_SECONDS", DEFAULT_DRAIN_SECONDS, 0.0, 86_400.0, problems)
         upload_drain_seconds = _number(
@@ -170,6 +177,7 @@ class MediaConfig:
             recordings_bucket=_value(env, "MEDIA_RECORDINGS_BUCKET") or None,
             recordings_kms_key=_value(env, "MEDIA_RECORDINGS_KMS_KEY") or None,
             segment_seconds=segment_seconds,
+            forwarding=forwarding,
             token_issuer=_value(env, "MEDIA_TOKEN_ISSUER") or DEFAULT_TOKEN_ISSUER,
             workers=workers,
             grace_seconds=grace_seconds,

@@ -1,5 +1,9 @@
-"""The media of one room: a peer connection per participant, encoded packets forwarded between admitted participants
-and handed to the recorder. Nothing is decoded or encoded here (see passthrough.py).
+"""The media of one room: a peer connection per participant, media forwarded between admitted participants and handed
+to the recorder. Nothing is decoded or encoded here.
+
+Two paths, chosen per node (``MEDIA_FORWARDING``): ``rtp`` (the default) forwards RTP packets below aiortc's media
+stack (forwarding.py, through the hooks in passthrough.py); ``packets`` is the previous path, aiortc's receivers and
+senders with encoded frames passed through as ``av.Packet`` (passthrough.py), kept for one release to compare.
 
 Routing: each participant's outgoing side has one :class:`~videoatencion_media.passthrough.PacketTrack` per audio/video
 section it offered to receive (sendrecv or recvonly). The other admitted participants fill them in join order: the
@@ -15,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from aiortc import (
     RTCConfiguration,
@@ -29,9 +33,13 @@ from aiortc import (
 from aiortc.sdp import SessionDescription
 
 from videoatencion_media import passthrough
-from videoatencion_media.passthrough import PacketTrack
+from videoatencion_media.config import FORWARDING_PATHS
+from videoatencion_media.forwarding import OutStream, RtpPeer, RtpRecorder, RtpRoom
+from videoatencion_media.passthrough import PacketTrack, StreamParameters
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import av
 
     from videoatencion_media.recording import RoomRecorder
@@ -39,7 +47,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 KINDS: Final = ("audio", "video")
+
 MAX_CHAT_MESSAGE_BYTES: Final = 16_384
+
+
+class MediaRecorder(Protocol):
+    """What the engine needs of a recorder on either path (``RoomRecorder``: ``write``, ``RtpRoomRecorder``:
+    ``write_rtp``)."""
+
+    on_keyframe_needed: Callable[[str], None] | None
+
+    def new_segment(self, participant_id: str) -> None: ...
+    def note(self, event: dict[str, Any]) -> None: ...
+    def finish(self) -> Path: ...
 
 
 class InvalidOffer(ValueError):  # noqa: N818 (the name is the interface)
@@ -54,6 +74,7 @@ class _Slot:
     track: PacketTrack
     sender: RTCRtpSender
     source: str | None = None
+    out: OutStream | None = None  # the RTP path's outgoing stream, once the section is negotiated
 
 
 @dataclass
@@ -75,6 +96,8 @@ class _Peer:
     keyframe_requests_received: int = 0
     keyframe_requests_forwarded: int = 0
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    rtp: RtpPeer | None = None
+    transport: passthrough.RtpTransport | None = None
 
 
 class RoomMedia:
@@ -84,10 +107,15 @@ class RoomMedia:
         self,
         room_id: str,
         appointment_id: str,
-        recorder: RoomRecorder | None,
+        recorder: MediaRecorder | None,
         ice_servers: list[RTCIceServer] | None = None,
+        forwarding: str = "rtp",
     ) -> None:
-        passthrough.install()
+        if forwarding not in FORWARDING_PATHS:
+            raise ValueError(f"unknown forwarding path {forwarding!r}")
+        self.forwarding = forwarding
+        if forwarding == "packets":
+            passthrough.install()
         self.room_id = room_id
         self.appointment_id = appointment_id
         self.recorder = recorder
@@ -102,6 +130,12 @@ class RoomMedia:
         self._generation = 0
         self._closing_tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._rtp: RtpRoom | None = None
+        if forwarding == "rtp":
+            rtp_recorder = cast("RtpRecorder", recorder) if hasattr(recorder, "write_rtp") else None
+            if recorder is not None and rtp_recorder is None:
+                raise ValueError("the RTP path records with an RtpRoomRecorder")
+            self._rtp = RtpRoom(lambda pid: self._admitted.get(pid, False), rtp_recorder)
         if recorder is not None:
             recorder.on_keyframe_needed = self._recorder_wants_keyframe
 
@@ -115,17 +149,25 @@ class RoomMedia:
         self._generation += 1
         pc = RTCPeerConnection(RTCConfiguration(iceServers=self.ice_servers))
         peer = _Peer(participant_id, pc, self._generation)
+        if self._rtp is not None:
+            peer.rtp = RtpPeer(participant_id)
         for kind, direction in kinds:
             if direction in ("sendrecv", "recvonly"):
                 track = PacketTrack(kind)
                 transceiver = pc.addTransceiver(track, direction="sendrecv")
                 slot = _Slot(kind, track, transceiver.sender)
-                track.on_keyframe_needed = self._slot_keyframe_callback(slot)
-                passthrough.on_keyframe_request(transceiver.sender, self._remote_keyframe_callback(peer, slot))
+                if peer.rtp is not None:
+                    passthrough.take_over_sender(transceiver.sender, kind, self._send_negotiated(peer, slot))
+                else:
+                    track.on_keyframe_needed = self._slot_keyframe_callback(slot)
+                    passthrough.on_keyframe_request(transceiver.sender, self._remote_keyframe_callback(peer, slot))
                 peer.slots.append(slot)
             else:
                 transceiver = pc.addTransceiver(kind, direction="recvonly")
-            passthrough.prepare_receiver(transceiver.receiver, kind)
+            if peer.rtp is not None:
+                passthrough.take_over_receiver(transceiver.receiver, kind, self._receive_negotiated(peer))
+            else:
+                passthrough.prepare_receiver(transceiver.receiver, kind)
         passthrough.prefer_vp8_opus(pc)
         self._watch(peer)
         try:
@@ -142,10 +184,20 @@ class RoomMedia:
             receiver = transceiver.receiver
             if receiver.track is not None and transceiver.kind in KINDS:
                 peer.receivers.setdefault(transceiver.kind, receiver)
-                passthrough.set_packet_sink(receiver, self._packet_sink(peer, transceiver.kind))
+                if peer.rtp is None:
+                    passthrough.set_packet_sink(receiver, self._packet_sink(peer, transceiver.kind))
+        if peer.rtp is not None and self._rtp is not None:
+            try:
+                peer.transport = passthrough.RtpTransport(pc, self._rtp_handler(peer.rtp), self._rtcp_handler(peer.rtp))
+            except Exception:
+                await self._close_pc(pc)
+                raise
+            peer.rtp.transport = peer.transport
 
         previous = self._peers.get(participant_id)
         self._peers[participant_id] = peer
+        if self._rtp is not None and peer.rtp is not None:
+            self._rtp.peers[participant_id] = peer.rtp
         self._join_order.setdefault(participant_id, len(self._join_order))
         if previous is not None:
             self._retire(previous)
@@ -191,6 +243,8 @@ class RoomMedia:
         peer = self._peers.pop(participant_id, None)
         if peer is None:
             return
+        if self._rtp is not None and self._rtp.peers.get(participant_id) is peer.rtp:
+            del self._rtp.peers[participant_id]
         if self.recorder is not None:
             self.recorder.new_segment(participant_id)
         self._note({"type": "left", "participant_id": participant_id})
@@ -204,6 +258,8 @@ class RoomMedia:
         self._closed = True
         peers = list(self._peers.values())
         self._peers.clear()
+        if self._rtp is not None:
+            self._rtp.peers.clear()
         self._reroute()
         await asyncio.gather(*(self._shutdown(peer) for peer in peers), return_exceptions=True)
         if self._closing_tasks:
@@ -214,6 +270,9 @@ class RoomMedia:
     def stats(self) -> dict[str, Any]:
         participants: dict[str, Any] = {}
         for pid, peer in self._peers.items():
+            if peer.rtp is not None:
+                participants[pid] = self._rtp_stats(peer, peer.rtp)
+                continue
             outgoing = {k: {"packets": 0, "bytes": 0, "dropped": 0} for k in KINDS}
             for slot in peer.slots:
                 out = outgoing[slot.kind]
@@ -237,12 +296,50 @@ class RoomMedia:
                 "receivers": {k: passthrough.receiver_stats(r) for k, r in peer.receivers.items()},
                 "srtp_profile": passthrough.srtp_profile(peer.pc),
             }
-        return {"room_id": self.room_id, "participants": participants}
+        return {"room_id": self.room_id, "forwarding": self.forwarding, "participants": participants}
+
+    def _rtp_stats(self, peer: _Peer, rtp: RtpPeer) -> dict[str, Any]:
+        outgoing = {k: {"packets": 0, "bytes": 0, "dropped": 0, "retransmitted": 0, "nack_misses": 0} for k in KINDS}
+        for slot in peer.slots:
+            if slot.out is None:
+                continue
+            out = outgoing[slot.kind]
+            out["packets"] += slot.out.packets
+            out["bytes"] += slot.out.octets
+            out["dropped"] += slot.out.dropped
+            out["retransmitted"] += slot.out.retransmitted
+            out["nack_misses"] += slot.out.nack_misses
+        return {
+            "connection_state": peer.state,
+            "admitted": self._admitted.get(peer.id, False),
+            "audio_only": self._audio_only.get(peer.id, False),
+            "in": {
+                k: {
+                    "packets": s.packets,
+                    "bytes": s.octets,
+                    "nacks_sent": s.nacks_sent,
+                    "recovered": s.recovered,
+                    "payload_type": rtp.receive[k].payload_type if k in rtp.receive else None,
+                }
+                for k, s in rtp.incoming.items()
+            },
+            "out": outgoing,
+            "sources": [slot.source for slot in peer.slots],
+            "payload_types": [slot.out.parameters.payload_type if slot.out else None for slot in peer.slots],
+            "keyframe_requests": {
+                "received": rtp.keyframe_requests_received,
+                "sent": rtp.keyframe_requests_sent,
+            },
+            "nacks_received": rtp.nacks_received,
+            "srtp_profile": passthrough.srtp_profile(peer.pc),
+        }
 
     # ---- keyframes ----
 
     def request_keyframe(self, participant_id: str) -> bool:
         """Ask a participant's video sender for a keyframe (rate-limited per receiver)."""
+        if self._rtp is not None:
+            return self._rtp.request_keyframe(participant_id)
         peer = self._peers.get(participant_id)
         receiver = peer.receivers.get("video") if peer is not None else None
         if receiver is None:
@@ -356,6 +453,7 @@ class RoomMedia:
             (pid for pid in self._peers if self._admitted.get(pid, False)), key=lambda pid: self._join_order[pid]
         )
         routes: dict[tuple[str, str], list[PacketTrack]] = {}
+        rtp_routes: dict[tuple[str, str], list[OutStream]] = {}
         for pid, peer in self._peers.items():
             sources = [other for other in admitted if other != pid] if pid in admitted else []
             for kind in KINDS:
@@ -365,11 +463,19 @@ class RoomMedia:
                     if source != slot.source:
                         slot.source = source
                         slot.track.restart()
+                        if slot.out is not None and self._rtp is not None:
+                            slot.out.restart(
+                                source, source is not None and self._rtp.extensions_match(source, slot.out)
+                            )
                         if source is not None and kind == "video":
                             self.request_keyframe(source)
                     if source is not None:
                         routes.setdefault((source, kind), []).append(slot.track)
+                        if slot.out is not None:
+                            rtp_routes.setdefault((source, kind), []).append(slot.out)
         self._routes = routes
+        if self._rtp is not None:
+            self._rtp.set_routes(rtp_routes)
 
     def _spawn(self, peer: _Peer, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -398,9 +504,61 @@ class RoomMedia:
                 logger.exception("forwarding a packet failed", extra={"room_id": self.room_id})
         if self.recorder is not None:
             try:
-                self.recorder.write(participant_id, kind, packet)
+                cast("RoomRecorder", self.recorder).write(participant_id, kind, packet)
             except Exception:
                 logger.exception("recording a packet failed", extra={"room_id": self.room_id})
+
+    # ---- the RTP path ----
+
+    def _send_negotiated(self, peer: _Peer, slot: _Slot) -> Callable[[StreamParameters], None]:
+        """An outgoing section is negotiated (DTLS is up): its stream starts, filled by the slot's source."""
+
+        def negotiated(parameters: StreamParameters) -> None:
+            if peer.transport is None or self._rtp is None or peer.rtp is None:
+                return
+            out = OutStream(slot.kind, parameters, peer.transport, self._slot_keyframe_callback(slot))
+            if parameters.ssrc is not None:
+                peer.rtp.outs[parameters.ssrc] = out
+            slot.out = out
+            if slot.source is not None:
+                out.restart(slot.source, self._rtp.extensions_match(slot.source, out))
+            self._reroute()
+
+        return negotiated
+
+    def _receive_negotiated(self, peer: _Peer) -> Callable[[StreamParameters], None]:
+        """An incoming section is negotiated: its payload types are known (and whether streams can keep extensions)."""
+
+        def negotiated(parameters: StreamParameters) -> None:
+            if peer.rtp is None or self._rtp is None:
+                return
+            peer.rtp.set_receive(parameters)
+            for other in self._peers.values():
+                for slot in other.slots:
+                    if slot.out is not None and slot.source == peer.id and slot.kind == parameters.kind:
+                        slot.out.keep_extensions = self._rtp.extensions_match(peer.id, slot.out)
+
+        return negotiated
+
+    def _rtp_handler(self, rtp: RtpPeer) -> Callable[[bytes, float], None]:
+        room = self._rtp
+        if room is None:  # pragma: no cover - only called on the RTP path
+            raise RuntimeError("not on the RTP path")
+
+        def on_rtp(packet: bytes, arrival: float) -> None:
+            room.on_rtp(rtp, packet, arrival)
+
+        return on_rtp
+
+    def _rtcp_handler(self, rtp: RtpPeer) -> Callable[[bytes], None]:
+        room = self._rtp
+        if room is None:  # pragma: no cover - only called on the RTP path
+            raise RuntimeError("not on the RTP path")
+
+        def on_rtcp(packet: bytes) -> None:
+            room.on_rtcp(rtp, packet)
+
+        return on_rtcp
 
     def _retire(self, peer: _Peer) -> None:
         """Close a replaced connection in the background (the new one is already routed)."""
@@ -409,6 +567,8 @@ class RoomMedia:
         task.add_done_callback(self._closing_tasks.discard)
 
     async def _shutdown(self, peer: _Peer) -> None:
+        if peer.transport is not None:
+            peer.transport.close()
         for slot in peer.slots:
             slot.track.stop()
         await self._close_pc(peer.pc)

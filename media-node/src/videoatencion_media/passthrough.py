@@ -677,9 +677,7 @@ def take_over_sender(sender: RTCRtpSender, kind: str, on_parameters: Callable[[S
     setattr(sender, SEND_METHOD, send)
 
 
-def take_over_receiver(
-    receiver: RTCRtpReceiver, kind: str, on_parameters: Callable[[StreamParameters], None]
-) -> None:
+def take_over_receiver(receiver: RTCRtpReceiver, kind: str, on_parameters: Callable[[StreamParameters], None]) -> None:
     """Never run aiortc's receiver for ``receiver``: hand its negotiated parameters to ``on_parameters`` instead."""
 
     async def receive(parameters: Any) -> None:
