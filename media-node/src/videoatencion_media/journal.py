@@ -1,8 +1,9 @@
 """A room recording's disk format: the journal, the manifest built from it, the repair of a segment left open.
 
-Both sides use it: the recorder (``recording.py``) writes the journal and the manifest as the call goes; the uploader
-(``uploads.py``) reads them to know what to upload, and after a crash builds a "partial" manifest from the journal and
-salvages the open segments. See ``recording.py`` for the folder's layout.
+Both sides use it: the recorder (``recording.py``; on the RTP path ``rtp_recording.py`` and its remux process) writes
+the journal and the manifest as the call goes; the uploader (``uploads.py``) reads them to know what to upload, and
+after a crash builds a "partial" manifest from the journal and salvages the open segments (on the RTP path it first
+remuxes the binary media journal). See ``recording.py`` and ``rtp_recording.py`` for the folder's layout.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ logger = logging.getLogger(__name__)
 JOURNAL: Final = "journal.jsonl"
 MANIFEST: Final = "manifest.json"
 LOCK: Final = ".lock"
+# The RTP path's binary media journal (``media_journal.py``), remuxed into segments by ``remux.py``.
+MEDIA_JOURNAL: Final = "media.rtpj"
+# Held by the remux process while it writes a folder's segments (one remux at a time per folder).
+REMUX_LOCK: Final = ".remux.lock"
 MS: Final = fractions.Fraction(1, 1000)
 
 

@@ -1,0 +1,131 @@
+"""RTP test media: real VP8 (640x480, 30 fps) and Opus (20 ms) encoded by PyAV once per process, packetized as a
+browser sends them: VP8 per RFC 7741 with a 15-bit picture id, about 1100 bytes of payload per packet, the marker on a
+frame's last packet; Opus one packet per frame. Some packets carry a header extension or padding, as real ones do.
+"""
+
+from __future__ import annotations
+
+import fractions
+import functools
+import math
+import struct
+from dataclasses import dataclass
+
+import av
+
+WIDTH, HEIGHT = 640, 480
+FPS = 30
+VIDEO_PT, AUDIO_PT = 96, 111
+MAX_PAYLOAD = 1100
+
+
+@dataclass(frozen=True)
+class Rtp:
+    kind: str
+    data: bytes
+    sequence: int
+    timestamp: int
+    arrival: float  # seconds from the start of the media
+    frame: int  # index of the frame it belongs to (per kind)
+    keyframe: bool  # of its frame
+
+
+@functools.cache
+def encoded_video(seconds: float, gop: int) -> tuple[tuple[bytes, bool], ...]:
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+    codec.time_base = fractions.Fraction(1, 90000)
+    codec.bit_rate = 1_500_000
+    codec.gop_size = gop
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "keyint_min": str(gop)}
+    frames: list[tuple[bytes, bool]] = []
+    row = bytes(range(256)) * (WIDTH // 256 + 2)
+    for n in range(int(seconds * FPS)):
+        frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+        shift = (n * 7) % 256
+        frame.planes[0].update((row[shift : shift + WIDTH]) * HEIGHT)
+        for plane in frame.planes[1:]:
+            plane.update(bytes([100 + n % 50]) * plane.buffer_size)
+        frame.pts = n * 3000
+        frame.time_base = fractions.Fraction(1, 90000)
+        frames.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(frame))
+    frames.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(None))
+    return tuple(frames)
+
+
+@functools.cache
+def encoded_audio(seconds: float) -> tuple[bytes, ...]:
+    codec = av.CodecContext.create("libopus", "w")
+    codec.sample_rate, codec.layout, codec.format = 48000, "stereo", "s16"
+    codec.bit_rate = 32_000
+    codec.time_base = fractions.Fraction(1, 48000)
+    pcm = b"".join(
+        struct.pack("<hh", s, s) for s in (int(6000 * math.sin(2 * math.pi * 440 * k / 48000)) for k in range(960))
+    )
+    out: list[bytes] = []
+    for n in range(int(seconds * 50)):
+        frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
+        frame.planes[0].update(pcm)
+        frame.sample_rate = 48000
+        frame.pts = n * 960
+        frame.time_base = fractions.Fraction(1, 48000)
+        out.extend(bytes(p) for p in codec.encode(frame))
+    return tuple(out)
+
+
+def rtp_packet(
+    pt: int, sequence: int, timestamp: int, ssrc: int, payload: bytes, *, marker: bool, extension: bool, padding: int
+) -> bytes:
+    b0 = 0x80 | (0x10 if extension else 0) | (0x20 if padding else 0)
+    header = struct.pack("!BBHII", b0, (0x80 if marker else 0) | pt, sequence & 0xFFFF, timestamp & 0xFFFFFFFF, ssrc)
+    if extension:  # RFC 8285 one-byte header extension: one element (id 1, 3 bytes) in one word
+        header += struct.pack("!HH", 0xBEDE, 1) + bytes([0x12, 1, 2, 3])
+    tail = bytes(padding - 1) + bytes([padding]) if padding else b""
+    return header + payload + tail
+
+
+def video_rtp(
+    seconds: float = 3.0, gop: int = FPS, *, ssrc: int = 0x1111, seq0: int = 1000, ts0: int = 5000, start: float = 0.0
+) -> list[Rtp]:
+    out: list[Rtp] = []
+    sequence = seq0
+    for n, (data, keyframe) in enumerate(encoded_video(seconds, gop)):
+        picture_id = (n + 300) & 0x7FFF
+        chunks = [data[i : i + MAX_PAYLOAD] for i in range(0, len(data), MAX_PAYLOAD)]
+        timestamp = ts0 + n * 3000
+        for j, chunk in enumerate(chunks):
+            descriptor = bytes([0x90 if j == 0 else 0x80, 0x80, 0x80 | picture_id >> 8, picture_id & 0xFF])
+            packet = rtp_packet(
+                VIDEO_PT,
+                sequence,
+                timestamp,
+                ssrc,
+                descriptor + chunk,
+                marker=j == len(chunks) - 1,
+                extension=sequence % 2 == 0,
+                padding=4 if sequence % 7 == 0 else 0,
+            )
+            out.append(Rtp("video", packet, sequence & 0xFFFF, timestamp, start + n / FPS + j * 0.0005, n, keyframe))
+            sequence += 1
+    return out
+
+
+def audio_rtp(
+    seconds: float = 3.0, *, ssrc: int = 0x2222, seq0: int = 7000, ts0: int = 9000, start: float = 0.0
+) -> list[Rtp]:
+    out: list[Rtp] = []
+    for n, data in enumerate(encoded_audio(seconds)):
+        sequence = seq0 + n
+        timestamp = ts0 + n * 960
+        packet = rtp_packet(
+            AUDIO_PT, sequence, timestamp, ssrc, data, marker=n == 0, extension=True, padding=2 if n % 5 == 0 else 0
+        )
+        out.append(Rtp("audio", packet, sequence & 0xFFFF, timestamp, start + n * 0.02, n, True))
+    return out
+
+
+def call_rtp(seconds: float = 3.0, gop: int = FPS, *, video: bool = True, **kwargs: float) -> list[Rtp]:
+    """Audio and video of one participant, in arrival order."""
+    start = float(kwargs.get("start", 0.0))
+    packets = audio_rtp(seconds, start=start) + (video_rtp(seconds, gop, start=start) if video else [])
+    return sorted(packets, key=lambda p: p.arrival)
