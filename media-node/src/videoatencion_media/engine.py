@@ -259,6 +259,7 @@ class RoomMedia:
         peers = list(self._peers.values())
         self._peers.clear()
         if self._rtp is not None:
+            self._rtp.close()
             self._rtp.peers.clear()
         self._reroute()
         await asyncio.gather(*(self._shutdown(peer) for peer in peers), return_exceptions=True)

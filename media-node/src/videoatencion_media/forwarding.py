@@ -33,6 +33,7 @@ every receiver and for the recording.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import struct
@@ -40,6 +41,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, Protocol
+
+from videoatencion_media.rtp_packets import parse_rtp, vp8_keyframe_start
 
 logger = logging.getLogger(__name__)
 
@@ -95,70 +98,18 @@ def uint16_newer(a: int, b: int) -> bool:
     return a != b and ((a - b) & 0xFFFF) < 0x8000
 
 
-def header_length(packet: bytes) -> int:
-    """Length of an RTP packet's fixed header, CSRCs and header extension (ValueError when it is not RTP)."""
-    if len(packet) < 12 or packet[0] >> 6 != 2:
-        raise ValueError("not an RTP packet")
-    length = 12 + 4 * (packet[0] & 0x0F)
-    if packet[0] & 0x10:
-        if len(packet) < length + 4:
-            raise ValueError("truncated header extension")
-        length += 4 + 4 * ((packet[length + 2] << 8) | packet[length + 3])
-    if len(packet) < length:
-        raise ValueError("truncated RTP header")
-    return length
-
-
-def payload_bounds(packet: bytes) -> tuple[int, int]:
-    """Start and end of an RTP packet's payload (padding excluded)."""
-    start = header_length(packet)
-    end = len(packet)
-    if packet[0] & 0x20:
-        end -= packet[-1]
-        if end < start:
-            raise ValueError("bad RTP padding")
-    return start, end
-
-
-def vp8_keyframe_start(packet: bytes) -> bool:
-    """This RTP packet starts a VP8 keyframe (RFC 7741: S=1, partition 0, then P=0 in the payload header)."""
-    try:
-        offset, end = payload_bounds(packet)
-    except ValueError:
-        return False
-    if end - offset < 1:
-        return False
-    descriptor = packet[offset]
-    if not descriptor & 0x10 or descriptor & 0x0F:
-        return False
-    offset += 1
-    if descriptor & 0x80:  # X: extension byte
-        if offset >= end:
-            return False
-        extension = packet[offset]
-        offset += 1
-        if extension & 0x80:  # I: picture id, 7 or 15 bits
-            if offset >= end:
-                return False
-            offset += 2 if packet[offset] & 0x80 else 1
-        if extension & 0x40:  # L: TL0PICIDX
-            offset += 1
-        if extension & 0x30:  # T or K: TID/KEYIDX
-            offset += 1
-    return offset < end and not packet[offset] & 0x01
-
-
 def unwrap_rtx(packet: bytes, payload_type: int, ssrc: int) -> bytes | None:
-    """The original packet of an RTX retransmission (RFC 4588 4), None for padding-only probes."""
-    start, end = payload_bounds(packet)
-    if end - start < 2:
+    """The original packet of an RTX retransmission (RFC 4588 4), None for padding-only probes and non-RTP."""
+    header = parse_rtp(packet)
+    if header is None or header.end - header.start < 2:
         return None
-    header = bytearray(packet[:start])
-    header[0] &= 0xDF  # the padding went with the RTX payload
-    header[1] = (packet[1] & 0x80) | payload_type
-    header[2:4] = packet[start : start + 2]
-    header[8:12] = _U32.pack(ssrc)
-    return bytes(header) + packet[start + 2 : end]
+    start, end = header.start, header.end
+    original = bytearray(packet[:start])
+    original[0] &= 0xDF  # the padding went with the RTX payload
+    original[1] = (packet[1] & 0x80) | payload_type
+    original[2:4] = packet[start : start + 2]
+    original[8:12] = _U32.pack(ssrc)
+    return bytes(original) + packet[start + 2 : end]
 
 
 # ---- RTCP ----
@@ -369,7 +320,7 @@ class InStream:
     nacks_sent: int = 0
     # sequence number -> [first noticed, last asked, times asked]
     missing: dict[int, list[float]] = field(default_factory=dict)
-    last_nack_check: float = 0.0
+    timer: asyncio.TimerHandle | None = None
 
     def observe(self, seq: int, now: float) -> None:
         highest = self.highest
@@ -389,9 +340,6 @@ class InStream:
 
     def due_nacks(self, now: float) -> list[int]:
         """The missing sequence numbers to ask for now (forgets those asked enough or too old)."""
-        if not self.missing or now - self.last_nack_check < NACK_REORDER_WAIT:
-            return []
-        self.last_nack_check = now
         due: list[int] = []
         for seq, entry in list(self.missing.items()):
             noticed, asked, tries = entry
@@ -505,10 +453,7 @@ class RtpRoom:
         if rtx:
             if incoming.ssrc is None:
                 return
-            try:
-                original = unwrap_rtx(packet, peer.receive[kind].payload_type, incoming.ssrc)
-            except ValueError:
-                return
+            original = unwrap_rtx(packet, peer.receive[kind].payload_type, incoming.ssrc)
             if original is None:
                 return  # a padding-only probe
             packet = original
@@ -524,11 +469,8 @@ class RtpRoom:
         incoming.octets += len(packet)
         if kind == "video":
             incoming.observe(seq, arrival)
-            if incoming.missing:
-                due = incoming.due_nacks(arrival)
-                if due and peer.transport is not None:
-                    incoming.nacks_sent += 1
-                    peer.transport.send_rtcp(build_nack(peer.rtcp_ssrc, ssrc, due))
+            if incoming.missing and incoming.timer is None:
+                self._schedule_nacks(peer, incoming, NACK_REORDER_WAIT)
         if self.peers.get(peer.id) is not peer or not self.is_admitted(peer.id):
             return
         if self.recorder is not None:
@@ -543,6 +485,29 @@ class RtpRoom:
         for out in outs:
             out.forward(packet, ssrc, keyframe, arrival)
         self.forwarded += len(outs)
+
+    def _schedule_nacks(self, peer: RtpPeer, incoming: InStream, delay: float) -> None:
+        """One timer per stream with gaps (none without): the node's NACKs need no further packet to go out."""
+        incoming.timer = asyncio.get_running_loop().call_later(delay, self._send_nacks, peer, incoming)
+
+    def _send_nacks(self, peer: RtpPeer, incoming: InStream) -> None:
+        incoming.timer = None
+        if self.peers.get(peer.id) is not peer or peer.transport is None or incoming.ssrc is None:
+            incoming.missing.clear()
+            return
+        due = incoming.due_nacks(now())
+        if due:
+            incoming.nacks_sent += 1
+            peer.transport.send_rtcp(build_nack(peer.rtcp_ssrc, incoming.ssrc, due))
+        if incoming.missing:
+            self._schedule_nacks(peer, incoming, NACK_INTERVAL / 2)
+
+    def close(self) -> None:
+        for peer in self.peers.values():
+            for incoming in peer.incoming.values():
+                if incoming.timer is not None:
+                    incoming.timer.cancel()
+                    incoming.timer = None
 
     def on_rtcp(self, peer: RtpPeer, data: bytes) -> None:
         if self.peers.get(peer.id) is not peer:

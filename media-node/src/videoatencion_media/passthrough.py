@@ -718,6 +718,9 @@ class RtpTransport:
         self.protect_failures = 0
         self.send_failures = 0
         self._closed = False
+        # Loss injection for tests and the benchmark's clients: a protected datagram for which this says True is dropped
+        # as if lost on the way (before SRTP sees it, so a retransmission is still accepted).
+        self.lose: Callable[[bytes], bool] | None = None
         self._connection.data_received = self._data_received
 
     def _data_received(self, data: bytes, component: int) -> None:
@@ -725,6 +728,8 @@ class RtpTransport:
         rx = getattr(self._dtls, RX_SRTP_ATTRIBUTE) if 127 < first < 192 else None
         if rx is None or self._closed:
             self._original(data, component)
+            return
+        if self.lose is not None and self.lose(data):
             return
         try:
             if len(data) >= 2 and 192 <= data[1] <= 223:
