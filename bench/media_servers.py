@@ -84,7 +84,10 @@ def base_env(tmp: Path) -> dict[str, str]:
     return env
 
 
-async def start_node(tmp: Path, api_url: str, *, recordings: Path, origins: str = "", tag: str = "node") -> Server:
+async def start_node(
+    tmp: Path, api_url: str, *, recordings: Path, origins: str = "", tag: str = "node", forwarding: str | None = None
+) -> Server:
+    """A one-worker node; ``forwarding`` sets ``MEDIA_FORWARDING`` (``rtp``, ``packets``; None: the node's default)."""
     port = free_port()
     env = base_env(tmp) | {
         "MEDIA_HOST": "127.0.0.1",
@@ -99,6 +102,8 @@ async def start_node(tmp: Path, api_url: str, *, recordings: Path, origins: str 
         "MEDIA_UPLOAD_DRAIN_SECONDS": "5",
         "MEDIA_METRICS_TOKEN": METRICS_TOKEN,
     }
+    if forwarding is not None:
+        env["MEDIA_FORWARDING"] = forwarding
     return await start_server("node", ["-m", "videoatencion_media"], env, port, "/health", tmp / f"{tag}.log")
 
 

@@ -9,14 +9,16 @@ PROC = Path("/proc")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def parse_stat_cpu_ticks(stat: str) -> int:
-    """utime + stime (clock ticks) from the text of /proc/<pid>/stat.
+def parse_stat_cpu_ticks(stat: str, reaped: bool = False) -> int:
+    """utime + stime (clock ticks) from the text of /proc/<pid>/stat; with ``reaped``, plus cutime + cstime: what its
+    children that have exited and been waited for used.
 
     The command name (field 2) is in parentheses and may itself hold spaces and parentheses, so fields are counted
-    from the last ``)``: after it come state (field 3) … utime (14) and stime (15).
+    from the last ``)``: after it come state (field 3) … utime (14), stime (15), cutime (16) and cstime (17).
     """
     rest = stat[stat.rindex(")") + 2 :].split()
-    return int(rest[11]) + int(rest[12])
+    ticks = int(rest[11]) + int(rest[12])
+    return ticks + int(rest[13]) + int(rest[14]) if reaped else ticks
 
 
 def parse_status_rss_bytes(status: str) -> int:
@@ -58,12 +60,13 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of ``pid`` and its live descendants."""
+def cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """CPU time (user + system) of ``pid`` and its live descendants; with ``reaped``, also of the descendants that
+    have exited and been waited for (a worker process that came and went counts)."""
     ticks = 0
     for each in descendants(pid):
         try:
-            ticks += parse_stat_cpu_ticks((PROC / str(each) / "stat").read_text())
+            ticks += parse_stat_cpu_ticks((PROC / str(each) / "stat").read_text(), reaped)
         except OSError:
             continue
     return ticks / CLOCK_TICKS

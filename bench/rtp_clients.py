@@ -31,9 +31,10 @@ Loss injection (``loss`` in the config, seeded): each client drops RTP with that
 (retransmissions included) and on arrival before reading it. RTCP is never dropped.
 
 Protocol on stdin/stdout, one JSON object per line, as ``bench.media_clients``: first line ``{"base_url", "media",
-"clients": [{"call", "role", "room", "token"}], "loss", "seed"}``; then ``ready`` / ``measure`` → ``measuring`` /
-``report`` → ``{"event": "report", "seconds", "clients": [RtpClientReport...], "pacing": {...}}`` / ``stop`` →
-``stopped``.
+"clients": [{"call", "role", "room", "token", "source"}], "loss", "seed"}`` (``source``: the loopback address the
+client's HTTP and WebSocket come from, so that many clients stay under the node's per-address flood limits); then
+``ready``; ``measure`` → ``measuring``; ``report`` → ``{"event": "report", "seconds", "clients": [RtpClientReport...],
+"pacing": {...}}``; ``stop`` → ``stopped``.
 """
 
 from __future__ import annotations
@@ -643,12 +644,21 @@ class RtpClientReport(ClientReport):
 
 class RtpClient:
     def __init__(
-        self, call: int, role: str, room: str, token: str | None, media: PreparedMedia, loss: float, seed: int
+        self,
+        call: int,
+        role: str,
+        room: str,
+        token: str | None,
+        media: PreparedMedia,
+        loss: float,
+        seed: int,
+        source: str | None = None,
     ) -> None:
         self.call = call
         self.role = role
         self.room = room
         self.token = token
+        self.source = source  # loopback address of its HTTP requests (the node's flood limits are per address)
         self.media = media
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.transport: passthrough.RtpTransport | None = None
@@ -1000,13 +1010,20 @@ async def run() -> None:
     config = json.loads(await reader.readline())
     media = PreparedMedia.from_media(load(Path(config["media"])))
     loss, seed = float(config.get("loss", 0.0)), int(config.get("seed", 1))
-    clients = [RtpClient(c["call"], c["role"], c["room"], c.get("token"), media, loss, seed) for c in config["clients"]]
+    clients = [
+        RtpClient(c["call"], c["role"], c["room"], c.get("token"), media, loss, seed, c.get("source"))
+        for c in config["clients"]
+    ]
     pacer = Pacer(clients)
     pacer_task = asyncio.create_task(pacer.run())
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+    async with contextlib.AsyncExitStack() as stack:
 
         async def start(client: RtpClient) -> None:
             try:
+                connector = aiohttp.TCPConnector(local_addr=(client.source, 0) if client.source else None)
+                http = await stack.enter_async_context(
+                    aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30))
+                )
                 await connect(client, http, config["base_url"])
                 await asyncio.wait_for(client.got_video.wait(), READY_TIMEOUT)
             except Exception as error:  # reported per client; the others carry on
