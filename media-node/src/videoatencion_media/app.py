@@ -30,6 +30,7 @@ from videoatencion_media.problems import problem_middleware, problem_response
 from videoatencion_media.recording import RoomRecorder
 from videoatencion_media.registry import Load, NodeRegistration
 from videoatencion_media.rooms import EndReason, MediaBundle, RoomEvents, RoomRegistry
+from videoatencion_media.rtp_recording import RtpRoomRecorder
 from videoatencion_media.sessions import SessionWatch
 from videoatencion_media.signalling import Signalling, add_routes
 from videoatencion_media.webhooks import WebhookSender, spool_dir
@@ -60,8 +61,9 @@ class Webhooks(RoomEvents, Protocol):
 
 
 class EngineMedia:
-    """Builds a room's media: the engine's ``RoomMedia`` recording through a ``RoomRecorder`` under the node's
-    recordings folder, whose closed segments go to the uploader as they close."""
+    """Builds a room's media: the engine's ``RoomMedia`` on the node's forwarding path, recording through that path's
+    recorder (``RtpRoomRecorder`` or ``RoomRecorder``) under the node's recordings folder, whose closed segments go to
+    the uploader as they close."""
 
     records = True
 
@@ -70,7 +72,9 @@ class EngineMedia:
         self._on_segment_closed = on_segment_closed
 
     def create(self, room_id: str, appointment_id: str) -> MediaBundle:
-        recorder = RoomRecorder(
+        forwarding = self._config.forwarding
+        recorder_class = RtpRoomRecorder if forwarding == "rtp" else RoomRecorder
+        recorder = recorder_class(
             self._config.recordings_dir,
             room_id,
             appointment_id,
@@ -78,8 +82,7 @@ class EngineMedia:
             on_segment_closed=self._on_segment_closed,
         )
         ice = [RTCIceServer(urls=list(self._config.stun_urls))] if self._config.stun_urls else None
-        # Until the RTP path's recorder lands, the packets path records (the RTP path forwards only without one).
-        media = RoomMedia(room_id, appointment_id, recorder, ice, forwarding="packets")
+        media = RoomMedia(room_id, appointment_id, recorder, ice, forwarding=forwarding)
         return MediaBundle(media, recorder)
 
 
