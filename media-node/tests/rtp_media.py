@@ -10,6 +10,8 @@ import functools
 import math
 import struct
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import av
 
@@ -129,3 +131,18 @@ def call_rtp(seconds: float = 3.0, gop: int = FPS, *, video: bool = True, **kwar
     start = float(kwargs.get("start", 0.0))
     packets = audio_rtp(seconds, start=start) + (video_rtp(seconds, gop, start=start) if video else [])
     return sorted(packets, key=lambda p: p.arrival)
+
+
+def decode_counts(path: Path) -> dict[str, Any]:
+    """Decoded frames per kind, decode errors, and whether the first video packet is a keyframe."""
+    counts: dict[str, Any] = {"video": 0, "audio": 0, "errors": 0, "first_video_keyframe": None}
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            kind = packet.stream.type
+            if kind == "video" and counts["first_video_keyframe"] is None and packet.size:
+                counts["first_video_keyframe"] = bool(packet.is_keyframe)
+            try:
+                counts[kind] += len(packet.decode())
+            except av.FFmpegError:
+                counts["errors"] += 1
+    return counts

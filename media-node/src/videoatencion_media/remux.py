@@ -6,9 +6,9 @@ Each participant's RTP packets are depacketized here and the frames fed, in jour
 SHA-256s and journal records are made by the same code:
 
 - reordering: per participant and kind, packets are released in sequence-number order (16-bit sequence and 32-bit
-  timestamp wraps unwound); a missing packet is waited for until a packet arrives ``REORDER_SECONDS`` (arrival time,
-  from the journal: the result never depends on when the remux runs) after the gap opened or ``MAX_HELD`` packets
-  wait, then given up;
+  timestamp wraps unwound; a stream's first packets wait ``START_SECONDS`` for earlier ones); a missing packet is
+  waited for until a packet arrives ``REORDER_SECONDS`` (arrival time, from the journal: the result never depends on
+  when the remux runs) after the gap opened or ``MAX_HELD`` packets wait, then given up;
 - VP8 (RFC 7741): a frame is the payloads (descriptor stripped) of consecutive packets of one timestamp, from one
   whose descriptor starts partition 0 (S=1) to the marker bit; a frame with a packet missing is dropped, and every
   video frame after it until a keyframe;
@@ -62,6 +62,8 @@ from videoatencion_media.segments import SegmentWriter
 
 logger = logging.getLogger(__name__)
 
+# A stream's first packets wait this long (arrival time) for earlier ones that arrive after them.
+START_SECONDS: Final = 0.2
 # A missing packet is given up when a packet arrives this long after the gap opened (RTX has had its chance) ...
 REORDER_SECONDS: Final = 0.5
 # ... or when this many packets wait behind it.
@@ -82,6 +84,8 @@ class _Stream:
         self.ssrc = ssrc
         self.generation = generation
         self.next: int | None = None  # extended sequence number of the next packet to release
+        self.started = False
+        self.first_arrival = 0.0
         self.highest = 0
         self.held: dict[int, tuple[RtpHeader, bytes, float]] = {}
         self.gap_since: float | None = None
@@ -102,10 +106,13 @@ class _Stream:
         seq = header.sequence
         if self.next is None:
             self.next = self.highest = seq
+            self.first_arrival = arrival
             ext = seq
         else:
             ext = self.highest + ((seq - self.highest + 0x8000) & 0xFFFF) - 0x8000
-            if ext < self.next - MAX_MISORDER:
+            if not self.started and self.next - MAX_MISORDER < ext < self.next:
+                self.next = ext  # an earlier packet came after the first: start there
+            elif ext < self.next - MAX_MISORDER:
                 self.flush(out)  # the sender restarted its sequence
                 self.next = self.highest = ext
         if ext < self.next or ext in self.held:
@@ -113,6 +120,10 @@ class _Stream:
             return
         self.highest = max(self.highest, ext)
         self.held[ext] = (header, packet, arrival)
+        if not self.started:
+            if arrival - self.first_arrival < START_SECONDS and len(self.held) <= MAX_HELD:
+                return
+            self.started = True
         self._release(out)
         if not self.held:
             self.gap_since = None

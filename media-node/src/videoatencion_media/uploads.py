@@ -9,6 +9,11 @@ Keys: ``recordings/{appointment_id}/{room_id}/{file}``, the manifest last as ``.
 SSE-KMS, carries its SHA-256 in metadata (and as the S3 checksum, which an Object Lock bucket needs), and is checked
 with ``head_object`` first (same SHA-256 there = already uploaded) and after (size and SHA-256) before the local copy
 is deleted. boto3 runs in worker threads, never on the event loop.
+
+A crashed room of the RTP path (``rtp_recording.py``) still has its binary media journal (``media.rtpj``): recovery
+first runs the remux on it in a worker process (``python -m videoatencion_media.remux <folder>``: everything up to the
+last whole chunk, resuming after the segments that had closed), then salvages and writes the partial manifest as
+above.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import json
 import logging
 import random
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +39,7 @@ from videoatencion_media.journal import (
     JOURNAL,
     LOCK,
     MANIFEST,
+    MEDIA_JOURNAL,
     Journal,
     iso,
     manifest_from_journal,
@@ -46,6 +54,8 @@ UPLOADS: Final = "uploads.jsonl"
 UPLOAD_LOCK: Final = ".upload.lock"
 # Marker of a room reported to the API and kept on disk (no bucket).
 REPORTED: Final = ".reported"
+# How long the recovery's remux of a crashed RTP-path room may take (it may have a whole call to remux).
+RECOVERY_REMUX_TIMEOUT_SECONDS: Final = 1800.0
 
 
 class UploadError(Exception):
@@ -88,6 +98,26 @@ def _is_crashed(directory: Path) -> bool:
     if _is_locked(directory / LOCK):
         return False
     return not any(r.get("type") == "finished" for r in read_journal(directory / JOURNAL))
+
+
+def _remux(directory: Path) -> bool:
+    """Remux a crashed RTP-path room's media journal in a worker process (this is a worker thread). True if it did."""
+    command = [sys.executable, "-m", "videoatencion_media.remux", str(directory)]
+    try:
+        result = subprocess.run(  # noqa: S603 (this interpreter, our own module)
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            timeout=RECOVERY_REMUX_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        logger.exception("remuxing the media journal in %s failed", directory.name)
+        return False
+    if result.returncode != 0:
+        logger.error("remuxing the media journal in %s failed (status %d)", directory.name, result.returncode)
+        return False
+    return True
 
 
 def _is_locked(path: Path) -> bool:
@@ -262,6 +292,9 @@ class Uploader:
     def _recover_room(self, directory: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A crashed predecessor's room: salvage its open segments if they read, write a partial manifest."""
         logger.warning("recovering the recording a crashed node left in %s", directory.name)
+        remuxed = (directory / MEDIA_JOURNAL).is_file() and _remux(directory)
+        if remuxed:
+            records = read_journal(directory / JOURNAL)
         closed = {r["file"] for r in records if r.get("type") in ("segment", "segment_discarded")}
         journal = Journal(directory / JOURNAL)
         try:
@@ -277,6 +310,8 @@ class Uploader:
                     journal.append(record, sync=True)
             manifest = manifest_from_journal(read_journal(directory / JOURNAL), "partial")
             _, sha256 = write_manifest(directory, manifest)
+            if remuxed:
+                (directory / MEDIA_JOURNAL).unlink(missing_ok=True)  # all it held is in the segments now
             journal.append({"type": "finished", "status": "partial", "manifest_sha256": sha256}, sync=True)
         finally:
             journal.close()
