@@ -400,6 +400,36 @@ async def test_recorder_end_to_end(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
+async def test_a_remux_process_that_dies_is_started_again_and_resumes(tmp_path: Path) -> None:
+    closed: list[dict[str, Any]] = []
+    recorder = RtpRoomRecorder(tmp_path, "room-r", "apt-1", segment_seconds=1.0, on_segment_closed=closed.append)
+    packets = call_rtp(4.0, gop=30)
+    start = time.time()
+    feed(recorder, "a", [p for p in packets if p.arrival < 2.2], start)
+    await wait_for(lambda: len(closed) >= 2)
+    first = recorder._remux
+    assert first is not None
+    os.kill(first.pid, signal.SIGKILL)
+    await wait_for(lambda: recorder._remux is not first)
+    feed(recorder, "a", [p for p in packets if p.arrival >= 2.2], start)
+    path = await asyncio.to_thread(recorder.finish)
+    manifest = json.loads(path.read_text())
+    assert manifest["status"] == "complete"
+    segments = manifest["segments"]
+    assert [s["file"] for s in segments] == [f"a.{recorder.session}.{n:04d}.webm" for n in (1, 2, 3, 4)]
+    assert totals(path.parent, segments) == {"video": 4 * FPS, "audio": 200, "errors": 0}
+
+
+def test_a_torn_journal_line_does_not_swallow_the_next_record(tmp_path: Path) -> None:
+    path = tmp_path / JOURNAL
+    path.write_text('{"type":"room"}\n{"type":"segm')
+    journal = Journal(path)
+    journal.append({"type": "segment", "file": "x"})
+    journal.close()
+    assert read_journal(path) == [{"type": "room"}, {"type": "segment", "file": "x"}]
+
+
+@pytest.mark.integration
 async def test_second_recording_of_a_room_gets_its_own_folder(tmp_path: Path) -> None:
     first = RtpRoomRecorder(tmp_path, "room-5", "apt-5")
     second = RtpRoomRecorder(tmp_path, "room-5", "apt-5")

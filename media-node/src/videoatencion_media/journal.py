@@ -172,6 +172,13 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: IO[str] = path.open("a", encoding="utf-8")
+        # A torn last line (a crash mid-write) is ended, so that the first record appended now reads.
+        with contextlib.suppress(OSError), path.open("rb") as f:
+            if f.seek(0, os.SEEK_END) > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    self._file.write("\n")
+                    self._file.flush()
 
     def append(self, record: dict[str, Any], *, sync: bool = False) -> None:
         self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
