@@ -26,6 +26,8 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack, VideoStreamTrack
 
+from videoatencion_media import passthrough
+
 WIDTH, HEIGHT = 320, 240
 AUDIO_RATE = 48000
 AUDIO_SAMPLES = 960
@@ -128,6 +130,11 @@ class Client:
                 transceiver.setCodecPreferences([c for c in caps if c.mimeType == f"video/{video_codec}"])
             self.senders[kind] = transceiver.sender
             self.receivers[kind] = transceiver.receiver
+            if kind == "audio":
+                # As a browser's NetEq: a lost audio packet is concealed alone. aiortc's stock audio buffer (capacity
+                # 16, prefetch 4) stalls on a gap in the sequence numbers and drops the next 16, which the RTP path
+                # passes on as they are (the receiver's loss figures and the sender's Opus FEC depend on them).
+                setattr(transceiver.receiver, passthrough.JITTER_BUFFER_ATTRIBUTE, passthrough.AudioJitterBuffer())
         self.channel: RTCDataChannel = self.pc.createDataChannel("chat")
 
         @self.channel.on("message")

@@ -1,4 +1,8 @@
-"""RoomMedia with aiortc clients in one process: forwarding, admission, loss, reconnection, keyframes, recording."""
+"""RoomMedia with aiortc clients in one process: forwarding, admission, loss, reconnection, keyframes, recording.
+
+On the RTP path (the default); the packets path (MEDIA_FORWARDING=packets, kept for one release) keeps the whole-call
+test that guards it.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from peers import Client, join, make_lossy, wait_for
 from videoatencion_media import passthrough
 from videoatencion_media.engine import InvalidOffer, RoomMedia
 from videoatencion_media.recording import RoomRecorder
+from videoatencion_media.rtp_recording import RtpRoomRecorder
 
 
 class LoopLag:
@@ -40,15 +45,21 @@ class LoopLag:
         return {"p50": ordered[len(ordered) // 2], "p99": ordered[int(len(ordered) * 0.99)], "max": ordered[-1]}
 
 
-@pytest.fixture
-async def room(tmp_path: Path) -> AsyncIterator[tuple[RoomMedia, RoomRecorder, list[Client]]]:
-    recorder = RoomRecorder(tmp_path, "room-1", "apt-1", segment_seconds=30.0)
-    media = RoomMedia("room-1", "apt-1", recorder, forwarding="packets")
+@pytest.fixture(params=["rtp"])
+async def room(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[tuple[RoomMedia, RoomRecorder | RtpRoomRecorder, list[Client]]]:
+    recorder_class = RtpRoomRecorder if request.param == "rtp" else RoomRecorder
+    recorder = recorder_class(tmp_path, "room-1", "apt-1", segment_seconds=30.0)
+    media = RoomMedia("room-1", "apt-1", recorder, forwarding=request.param)
     clients: list[Client] = []
     yield media, recorder, clients
     for client in clients:
         await client.close()
     await media.close()
+
+
+Room = tuple[RoomMedia, RoomRecorder | RtpRoomRecorder, list[Client]]
 
 
 def new_client(clients: list[Client], **kwargs: Any) -> Client:
@@ -64,8 +75,9 @@ def concealment(received: Any) -> float:
     return 1 - len(pts) / expected
 
 
+@pytest.mark.parametrize("room", ["rtp", "packets"], indirect=True)
 async def test_call_forwards_decodes_records_and_chats(
-    room: tuple[RoomMedia, RoomRecorder, list[Client]], monkeypatch: pytest.MonkeyPatch
+    room: Room, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     media, recorder, clients = room
     passthrough_lookups: list[str] = []
@@ -122,6 +134,8 @@ async def test_call_forwards_decodes_records_and_chats(
     assert passthrough_lookups == []
     for receiver in media._peers["a-ana"].receivers.values():  # ...and straight to its sink, not via the track's queue
         assert getattr(receiver.track, passthrough.TRACK_QUEUE_ATTRIBUTE).empty()
+    if media.forwarding == "rtp":  # below aiortc: its receivers never see a packet
+        assert all(r.getSynchronizationSources() == [] for r in media._peers["a-ana"].receivers.values())
 
     # Chat over the data channel, both ways.
     await wait_for(lambda: a.channel.readyState == "open")
@@ -141,7 +155,8 @@ async def test_call_forwards_decodes_records_and_chats(
     ssrc = c.receivers["video"].getSynchronizationSources()[0].source
     await c.receivers["video"]._send_rtcp_pli(ssrc)
     await wait_for(lambda: len(a_keyframes) >= 1, timeout=3)
-    assert media.stats()["participants"]["c-1"]["keyframe_requests"]["forwarded"] >= 1
+    crossed = "received" if media.forwarding == "rtp" else "forwarded"
+    assert media.stats()["participants"]["c-1"]["keyframe_requests"][crossed] >= 1
 
     duration = time.monotonic() - started
     # What each participant's peer decoded of the other, just before the recording ends: the recording holds it all.
@@ -167,7 +182,7 @@ async def test_call_forwards_decodes_records_and_chats(
 
 
 async def test_nothing_forwarded_or_recorded_before_admission(
-    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+    room: Room,
 ) -> None:
     media, recorder, clients = room
     media.set_admitted("a-ana", True)
@@ -199,7 +214,7 @@ async def test_nothing_forwarded_or_recorded_before_admission(
 
 
 async def test_two_percent_loss_still_delivers_video_and_audio(
-    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+    room: Room,
 ) -> None:
     media, _, clients = room
     media.set_admitted("a-ana", True)
@@ -233,7 +248,7 @@ async def test_two_percent_loss_still_delivers_video_and_audio(
 
 
 async def test_reconnection_keeps_the_other_participant_and_starts_a_segment(
-    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+    room: Room,
 ) -> None:
     media, recorder, clients = room
     states: list[tuple[str, str]] = []
@@ -258,7 +273,7 @@ async def test_reconnection_keeps_the_other_participant_and_starts_a_segment(
     assert any(e["type"] == "reconnected" for e in manifest["events"])
 
 
-async def test_invalid_offers(room: tuple[RoomMedia, RoomRecorder, list[Client]]) -> None:
+async def test_invalid_offers(room: Room) -> None:
     media, _, clients = room
     h264 = new_client(clients, send_audio=True, send_video=True, video_codec="H264")
     with pytest.raises(InvalidOffer):
@@ -272,7 +287,7 @@ async def test_invalid_offers(room: tuple[RoomMedia, RoomRecorder, list[Client]]
 
 
 async def test_failing_callbacks_do_not_break_the_room(
-    room: tuple[RoomMedia, RoomRecorder, list[Client]],
+    room: Room,
 ) -> None:
     media, _, clients = room
 
