@@ -163,3 +163,65 @@ def test_codec_capabilities(kind: str) -> None:
     names = {c.mimeType.lower() for c in RTCRtpSender.getCapabilities(kind).codecs}
     wanted = {"video/vp8", "video/rtx"} if kind == "video" else {"audio/opus"}
     assert wanted <= names, changed(f"the {kind} codec capabilities")
+
+
+# ---- the RTP path ----
+
+
+def test_rtp_path_parameters_come_through_send_and_receive() -> None:
+    from aiortc import rtcpeerconnection
+
+    connect = source(rtcpeerconnection.RTCPeerConnection._RTCPeerConnection__connect)  # type: ignore[attr-defined]
+    assert "await transceiver.sender.send(self.__localRtp(transceiver))" in connect, changed(
+        "how the peer connection starts its senders (sender.send(parameters) after DTLS)"
+    )
+    assert "await transceiver.receiver.receive(" in connect, changed("how the peer connection starts its receivers")
+    assert parameters(RTCRtpSender.send) == ["self", "parameters"], changed("RTCRtpSender.send's signature")
+    assert parameters(RTCRtpReceiver.receive) == ["self", "parameters"], changed("RTCRtpReceiver.receive's signature")
+    stop = source(RTCRtpSender.stop)
+    assert "if self.__started:" in stop, changed("RTCRtpSender.stop (a sender never started must stop at once)")
+    assert "self.__started = True" in source(RTCRtpSender.send), changed("RTCRtpSender.send starting the sender")
+    assert "if self.__started:" in source(RTCRtpReceiver.stop), changed("RTCRtpReceiver.stop")
+
+
+def test_rtp_path_srtp_sessions_and_ice_connection() -> None:
+    import aioice.ice
+    import pylibsrtp
+
+    setup = source(rtcdtlstransport.RTCDtlsTransport._setup_srtp)
+    assert "self._rx_srtp = Session(rx_policy)" in setup, changed("RTCDtlsTransport._rx_srtp")
+    assert "self._tx_srtp = Session(tx_policy)" in setup, changed("RTCDtlsTransport._tx_srtp")
+    recv = source(rtcdtlstransport.RTCDtlsTransport._recv_next)
+    assert "self.transport._recv()" in recv, changed("the DTLS transport reading the ICE transport")
+    assert hasattr(pylibsrtp.Session, "unprotect_rtcp"), changed("pylibsrtp.Session")
+    data_received = source(aioice.ice.StunProtocol.datagram_received)
+    assert "self.receiver.data_received(data, self.local_candidate.component)" in data_received, changed(
+        "aioice's StunProtocol handing non-STUN datagrams to Connection.data_received"
+    )
+    assert parameters(aioice.ice.Connection.data_received) == ["self", "data", "component"], changed(
+        "aioice's Connection.data_received"
+    )
+    sendto = source(aioice.ice.Connection.sendto)
+    assert "active_pair = self._nominated.get(component)" in sendto, changed("aioice's Connection._nominated")
+    assert "await active_pair.protocol.send_data(data, active_pair.remote_addr)" in sendto, changed(
+        "aioice sending on the nominated pair's protocol"
+    )
+    assert "self.transport.sendto(data, addr)" in source(aioice.ice.StunProtocol.send_data), changed(
+        "aioice's StunProtocol.send_data"
+    )
+
+
+async def test_rtp_path_hooks_on_a_real_peer_connection() -> None:
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    try:
+        transceiver = pc.addTransceiver("video", direction="sendrecv")
+        assert isinstance(transceiver.sender._ssrc, int), changed("RTCRtpSender._ssrc")
+        assert isinstance(transceiver.sender._rtx_ssrc, int), changed("RTCRtpSender._rtx_ssrc")
+        dtls = transceiver.receiver.transport
+        for name in (passthrough.RX_SRTP_ATTRIBUTE, passthrough.TX_SRTP_ATTRIBUTE):
+            assert getattr(dtls, name, "missing") is None, changed(f"RTCDtlsTransport.{name} before the handshake")
+        connection = getattr(dtls.transport, passthrough.ICE_CONNECTION_ATTRIBUTE)
+        assert callable(connection.data_received), changed("RTCIceTransport._connection")
+        assert getattr(connection, passthrough.NOMINATED_ATTRIBUTE) == {}, changed("aioice's Connection._nominated")
+    finally:
+        await pc.close()

@@ -76,9 +76,7 @@ def concealment(received: Any) -> float:
 
 
 @pytest.mark.parametrize("room", ["rtp", "packets"], indirect=True)
-async def test_call_forwards_decodes_records_and_chats(
-    room: Room, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_call_forwards_decodes_records_and_chats(room: Room, monkeypatch: pytest.MonkeyPatch) -> None:
     media, recorder, clients = room
     passthrough_lookups: list[str] = []
     get_decoder = rtcrtpreceiver.get_decoder  # type: ignore[attr-defined]

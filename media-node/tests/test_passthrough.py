@@ -22,9 +22,8 @@ from videoatencion_media.passthrough import (
     PacketDecoder,
     PacketTrack,
     VideoJitterBuffer,
-    is_vp8_keyframe,
-    vp8_frame_size,
 )
+from videoatencion_media.rtp_packets import is_vp8_keyframe, vp8_frame_size
 
 VP8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=97)
 KEY = b"\x10\x02\x00\x9d\x01\x2a\x40\x01\xf0\x00" + b"k" * 20  # P bit 0: keyframe, 320x240

@@ -51,6 +51,8 @@ from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add, uint16_gt
 from av.frame import Frame
 
+from videoatencion_media.rtp_packets import is_vp8_keyframe
+
 logger = logging.getLogger(__name__)
 
 AIORTC_VERSION_PREFIX: Final = "1.16."
@@ -80,20 +82,6 @@ AUDIO_MAX_MISORDER: Final = 100
 
 _original_get_decoder: Callable[[RTCRtpCodecParameters], Decoder] | None = None
 _now = time.monotonic  # patched in tests
-
-
-def is_vp8_keyframe(data: bytes) -> bool:
-    """A VP8 frame is a keyframe when bit 0 (P, inverse keyframe flag) of its payload header is 0 (RFC 7741 4.3)."""
-    return len(data) >= 3 and not data[0] & 0x01
-
-
-def vp8_frame_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from a VP8 keyframe's header (RFC 6386 9.1), None for anything else."""
-    if not is_vp8_keyframe(data) or len(data) < 10 or data[3:6] != b"\x9d\x01\x2a":
-        return None
-    width = int.from_bytes(data[6:8], "little") & 0x3FFF
-    height = int.from_bytes(data[8:10], "little") & 0x3FFF
-    return width, height
 
 
 def _starts_vp8_frame(packet: RtpPacket) -> bool:
