@@ -206,6 +206,7 @@ def test_rtp_path_srtp_sessions_and_ice_connection() -> None:
     assert "await active_pair.protocol.send_data(data, active_pair.remote_addr)" in sendto, changed(
         "aioice sending on the nominated pair's protocol"
     )
+
     assert "self.transport.sendto(data, addr)" in source(aioice.ice.StunProtocol.send_data), changed(
         "aioice's StunProtocol.send_data"
     )
@@ -223,5 +224,7 @@ async def test_rtp_path_hooks_on_a_real_peer_connection() -> None:
         connection = getattr(dtls.transport, passthrough.ICE_CONNECTION_ATTRIBUTE)
         assert callable(connection.data_received), changed("RTCIceTransport._connection")
         assert getattr(connection, passthrough.NOMINATED_ATTRIBUTE) == {}, changed("aioice's Connection._nominated")
+        protocols = getattr(connection, passthrough.PROTOCOLS_ATTRIBUTE)
+        assert isinstance(protocols, list), changed("aioice's Connection._protocols")
     finally:
         await pc.close()

@@ -600,8 +600,11 @@ class PacketTrack(MediaStreamTrack):
 # - ``RTCDtlsTransport._rx_srtp`` / ``_tx_srtp`` (pylibsrtp sessions, set when the handshake ends) and ``.transport``
 #   (the ``RTCIceTransport``) whose ``_connection`` is aioice's ``Connection``: its ``data_received(data, component)``
 #   is what every non-STUN datagram goes through (into the queue the DTLS transport reads); replaced per instance,
-#   SRTP/SRTCP is unprotected and handed to the engine right there, anything else goes on to the queue. Sending uses
-#   the connection's nominated pair (``_nominated[1]``): a UDP ``StunProtocol`` gets a plain ``transport.sendto``.
+#   SRTP/SRTCP is unprotected and handed to the engine right there, anything else goes on to the queue. Before it,
+#   each UDP ``StunProtocol`` of the connection (``_protocols``) gets its own ``datagram_received`` that takes
+#   SRTP/SRTCP (first byte 128-191, never STUN's 0-3) without aioice's attempt to parse every datagram as STUN.
+#   Sending uses the connection's nominated pair (``_nominated[1]``): a UDP ``StunProtocol`` gets a plain
+#   ``transport.sendto``.
 
 SEND_METHOD: Final = "send"
 RECEIVE_METHOD: Final = "receive"
@@ -609,6 +612,7 @@ RX_SRTP_ATTRIBUTE: Final = "_rx_srtp"
 TX_SRTP_ATTRIBUTE: Final = "_tx_srtp"
 ICE_CONNECTION_ATTRIBUTE: Final = "_connection"
 NOMINATED_ATTRIBUTE: Final = "_nominated"
+PROTOCOLS_ATTRIBUTE: Final = "_protocols"
 
 
 @dataclass(frozen=True, slots=True)
@@ -710,6 +714,20 @@ class RtpTransport:
         # as if lost on the way (before SRTP sees it, so a retransmission is still accepted).
         self.lose: Callable[[bytes], bool] | None = None
         self._connection.data_received = self._data_received
+        for protocol in getattr(self._connection, PROTOCOLS_ATTRIBUTE):
+            if type(protocol) is StunProtocol:
+                protocol.datagram_received = self._fast_datagram(protocol.datagram_received)  # type: ignore[method-assign,assignment]
+
+    def _fast_datagram(self, original: Callable[[bytes, tuple[Any, ...]], None]) -> Callable[[bytes, Any], None]:
+        dtls = self._dtls
+
+        def datagram_received(data: bytes, addr: Any) -> None:
+            if data and 127 < data[0] < 192 and not self._closed and getattr(dtls, RX_SRTP_ATTRIBUTE) is not None:
+                self._srtp(data)
+            else:
+                original(data, addr)
+
+        return datagram_received
 
     def _data_received(self, data: bytes, component: int) -> None:
         first = data[0] if data else 0
@@ -717,6 +735,10 @@ class RtpTransport:
         if rx is None or self._closed:
             self._original(data, component)
             return
+        self._srtp(data)
+
+    def _srtp(self, data: bytes) -> None:
+        rx = getattr(self._dtls, RX_SRTP_ATTRIBUTE)
         if self.lose is not None and self.lose(data):
             return
         try:
