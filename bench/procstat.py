@@ -32,6 +32,18 @@ def parse_status_rss_bytes(status: str) -> int:
     return 0
 
 
+def parse_smaps_rollup_pss_bytes(text: str) -> int:
+    """Pss from the text of /proc/<pid>/smaps_rollup, in bytes: resident memory with each shared page divided among
+    the processes that map it (0 when there is none)."""
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            value, unit = line.split()[1:3]
+            if unit != "kB":
+                raise ValueError(f"unexpected Pss unit {unit!r}")
+            return int(value) * 1024
+    return 0
+
+
 def parse_proc_stat_busy_ticks(text: str) -> int:
     """Busy clock ticks of all CPUs (everything but idle and iowait) from the ``cpu`` line of /proc/stat."""
     fields = text.splitlines()[0].split()
@@ -78,6 +90,18 @@ def rss_bytes(pid: int) -> int:
     for each in descendants(pid):
         try:
             total += parse_status_rss_bytes((PROC / str(each) / "status").read_text())
+        except OSError:
+            continue
+    return total
+
+
+def pss_bytes(pid: int) -> int:
+    """Proportional set size of ``pid`` and its live descendants: unlike their RSS summed, pages they share (the
+    interpreter and libraries of forked or spawned workers) are counted once."""
+    total = 0
+    for each in descendants(pid):
+        try:
+            total += parse_smaps_rollup_pss_bytes((PROC / str(each) / "smaps_rollup").read_text())
         except OSError:
             continue
     return total

@@ -28,7 +28,8 @@ apart; a frame still incomplete after ``PLI_AFTER`` is given up and a PLI sent; 
 for our streams) goes out about every second.
 
 Loss injection (``loss`` in the config, seeded): each client drops RTP with that probability just before sending
-(retransmissions included) and on arrival before reading it. RTCP is never dropped.
+(retransmissions included; a dropped packet is not protected, so a retransmission without RTX protects it then) and
+on arrival, before SRTP (:class:`ArrivalLoss`). RTCP is never dropped.
 
 Protocol on stdin/stdout, one JSON object per line, as ``bench.media_clients``: first line ``{"base_url", "media",
 "clients": [{"call", "role", "room", "token", "source"}], "loss", "seed"}`` (``source``: the loopback address the
@@ -624,6 +625,22 @@ class OutStream:
 # ---- A client ----
 
 
+class ArrivalLoss:
+    """The injected loss on arrival, as ``RtpTransport.lose``: called with each protected datagram before SRTP, so a
+    packet lost on the way never reaches libsrtp and the node's retransmission of it (the same SRTP index and
+    ciphertext, from its ring) is not refused as a replay. RTCP passes; RTP datagrams that arrive are counted."""
+
+    def __init__(self, loss: LossInjector) -> None:
+        self.loss = loss
+        self.arrived = 0
+
+    def __call__(self, data: bytes) -> bool:
+        if len(data) >= 2 and 192 <= data[1] <= 223:  # RTCP
+            return False
+        self.arrived += 1
+        return self.loss.drop()
+
+
 @dataclass(slots=True)
 class RtpClientReport(ClientReport):
     keyframes: int = 0
@@ -640,6 +657,8 @@ class RtpClientReport(ClientReport):
     dropped_out: int = 0  # injected loss, before sending
     dropped_in: int = 0  # injected loss, on arrival
     packets_arrived: int = 0  # RTP datagrams from the node, before the injected loss: what it sent us
+    unprotect_failures: int = 0  # SRTP refused (replays, corruption)
+    send_failures: int = 0  # packets not protected or not sent
 
 
 class RtpClient:
@@ -665,6 +684,7 @@ class RtpClient:
         self.rng = random.Random(f"{seed}/{call}/{role}/streams")  # noqa: S311 - not a secret
         self.loss_out = LossInjector(loss, seed, f"{call}/{role}/out")
         self.loss_in = LossInjector(loss, seed, f"{call}/{role}/in")
+        self.arrival = ArrivalLoss(self.loss_in)
         self.out: dict[str, OutStream] = {}
         self.incoming: dict[str, passthrough.StreamParameters] = {}
         self.video = VideoReceiver()
@@ -684,7 +704,6 @@ class RtpClient:
         self.nacks_received = 0
         self.retransmissions_sent = 0
         self.keyframe_requests = 0
-        self.arrived = 0
         self.send_failures = 0
         self.lateness: Counter[int] = Counter()  # ms late → frames, for the pacer's report
         self.video_pt = self.audio_pt = self.rtx_pt = -1
@@ -715,9 +734,6 @@ class RtpClient:
     # -- receiving --
 
     def on_rtp(self, packet: bytes, _arrival: float) -> None:
-        self.arrived += 1
-        if self.loss_in.drop():
-            return
         header = parse_rtp(packet)
         if header is None:
             return
@@ -865,9 +881,11 @@ class RtpClient:
             "keyframe_requests": self.keyframe_requests,
             "dropped_out": self.loss_out.dropped,
             "dropped_in": self.loss_in.dropped,
-            "arrived": self.arrived,
+            "arrived": self.arrival.arrived,
+            "unprotect_failures": self.transport.unprotect_failures if self.transport is not None else 0,
             "received": self.video.received + self.audio.received + self.video.duplicates + self.audio.duplicates,
             "sent": (video.packets if video else 0) + (audio.packets if audio else 0),
+            "send_failures": self.send_failures,
         }
 
     def report(self, seconds: float, start: dict[str, int]) -> RtpClientReport:
@@ -904,6 +922,8 @@ class RtpClient:
             dropped_out=delta["dropped_out"],
             dropped_in=delta["dropped_in"],
             packets_arrived=delta["arrived"],
+            unprotect_failures=delta["unprotect_failures"],
+            send_failures=delta["send_failures"],
         )
 
 
@@ -992,6 +1012,7 @@ async def connect(client: RtpClient, http: aiohttp.ClientSession, base_url: str)
         answer = await response.json()
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
     client.transport = passthrough.RtpTransport(pc, client.on_rtp, client.on_rtcp)
+    client.transport.lose = client.arrival
 
 
 def _send(message: dict[str, Any]) -> None:

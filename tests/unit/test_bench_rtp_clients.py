@@ -25,6 +25,7 @@ from bench.rtp_clients import (
     RTCP_PSFB,
     RTCP_RTPFB,
     SEND_CACHE,
+    ArrivalLoss,
     AudioReceiver,
     LossInjector,
     OutStream,
@@ -345,3 +346,18 @@ def test_proc_stat_cpu_with_reaped_children():
     stat = "4242 (python (bench) x) S 1 4242 4242 0 -1 4194560 5000 0 0 0 1500 250 3 4 20 0 7 0 100 1000 200"
     assert procstat.parse_stat_cpu_ticks(stat) == 1750
     assert procstat.parse_stat_cpu_ticks(stat, reaped=True) == 1757
+
+
+def test_proc_smaps_rollup_pss_in_bytes():
+    text = "55d0-7ffd ---p 00000000 00:00 0  [rollup]\nRss:    1744 kB\nPss:     355 kB\nPss_Anon:  112 kB\n"
+    assert procstat.parse_smaps_rollup_pss_bytes(text) == 355 * 1024
+    assert procstat.parse_smaps_rollup_pss_bytes("Rss: 1 kB\n") == 0
+
+
+def test_arrival_loss_drops_rtp_only_and_counts_what_arrived():
+    arrival = ArrivalLoss(LossInjector(1.0, 1, "in"))
+    rtp = bytes([0x90, 97]) + bytes(20)
+    rtcp = bytes([0x81, 201]) + bytes(30)
+    assert arrival(rtp)
+    assert not arrival(rtcp)
+    assert (arrival.arrived, arrival.loss.dropped) == (1, 1)
