@@ -56,6 +56,7 @@ NACK_REORDER_WAIT: Final = 0.01
 NACK_INTERVAL: Final = 0.05
 NACK_TRIES: Final = 3
 NACK_GIVE_UP: Final = 1.0
+NEVER: Final = float("-inf")
 MAX_GAP: Final = 300  # a larger jump is a restarted stream, not losses
 RTCP_SR: Final = 200
 RTCP_RR: Final = 201
@@ -333,7 +334,7 @@ class InStream:
                 self.missing.clear()
             else:
                 for step in range(1, gap):
-                    self.missing[(highest + step) & 0xFFFF] = [now, 0.0, 0.0]
+                    self.missing[(highest + step) & 0xFFFF] = [now, NEVER, 0.0]
             self.highest = seq
         elif self.missing and self.missing.pop(seq, None) is not None:
             self.recovered += 1
