@@ -111,6 +111,7 @@ class LoadResult:
     connected: int = 0
     seconds: float = 0.0  # the measured window
     node_cpu_total: float = math.nan  # first join → manifests written
+    node_cpu_phases: tuple[float, float, float, float] = (math.nan,) * 4  # connect, warm-up+window, finish, children
     recorded_seconds: float = 0.0  # sum over the manifests
     manifests: int = 0
     processes: int = 0  # the node's tree at the end of the window
@@ -334,12 +335,14 @@ async def measure_load(
         rss_idle = procstat.rss_bytes(node.pid)
         pss_idle = procstat.pss_bytes(node.pid)
         cpu_first_join = procstat.cpu_seconds(node.pid, reaped=True)
+        own_first_join = procstat.own_cpu_seconds(node.pid)
         configs = client_configs(node.base_url, calls, media, issuer, f"{name}-{int(time.time())}", loss)
         clients = [
             await ClientProcess.start(config, run_tmp, run_tmp / f"clients-{index}.log")
             for index, config in enumerate(configs)
         ]
         readies = await asyncio.gather(*(c.expect("ready", READY_TIMEOUT + 30) for c in clients))
+        cpu_ready = procstat.cpu_seconds(node.pid, reaped=True)
         result.connected = sum(int(r["connected"]) for r in readies) // 2
         errors = [e for r in readies for e in r["errors"]]
         if errors:
@@ -375,6 +378,7 @@ async def measure_load(
         await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
         manifests = await wait_for_manifests(recordings, calls, MANIFEST_TIMEOUT)
         cpu_done = procstat.cpu_seconds(node.pid, reaped=True)
+        own_done = procstat.own_cpu_seconds(node.pid)
 
         per_client = [c for r in reports for c in r["clients"]]
         fps = [float(c["fps"]) for c in per_client]
@@ -384,6 +388,12 @@ async def measure_load(
         window_cpu = cpu1 - cpu0
         result.seconds = elapsed
         result.node_cpu_total = cpu_done - cpu_first_join
+        result.node_cpu_phases = (
+            cpu_ready - cpu_first_join,
+            cpu1 - cpu_ready,
+            cpu_done - cpu1,
+            result.node_cpu_total - (own_done - own_first_join),
+        )
         result.manifests = len(manifests)
         result.recorded_seconds = recorded_seconds(manifests)
         if result.recorded_seconds > 0:
@@ -485,7 +495,9 @@ def print_table(results: list[LoadResult]) -> None:
         extra = [
             f"{r.connected}/{r.calls} calls connected",
             f"{r.recorded_seconds / 60:.1f} recorded call-min in {r.manifests} manifest(s), node "
-            f"{r.node_cpu_total:.1f} CPU-s first join → manifests",
+            f"{r.node_cpu_total:.1f} CPU-s first join → manifests ({r.node_cpu_phases[0]:.1f} connecting, "
+            f"{r.node_cpu_phases[1]:.1f} in the calls, {r.node_cpu_phases[2]:.1f} ending and finishing the "
+            f"recordings; {r.node_cpu_phases[3]:.1f} of it in child processes)",
             f"{r.packets_forwarded / r.seconds:.0f} pkts/s forwarded",
             f"{r.frames_per_second:.0f} frames/s received in all ({t['keyframes']} keyframes)",
             f"NACKs: clients asked {t['nacked_packets']} ({t['nack_messages_sent']} msgs), got "

@@ -84,6 +84,14 @@ def cpu_seconds(pid: int, reaped: bool = False) -> float:
     return ticks / CLOCK_TICKS
 
 
+def own_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of ``pid`` alone, none of its children's (0 once it is gone)."""
+    try:
+        return parse_stat_cpu_ticks((PROC / str(pid) / "stat").read_text()) / CLOCK_TICKS
+    except OSError:
+        return 0.0
+
+
 def rss_bytes(pid: int) -> int:
     """Resident memory of ``pid`` and its live descendants."""
     total = 0

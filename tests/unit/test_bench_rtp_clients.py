@@ -6,6 +6,7 @@ No network and no peer connection: packets are built and fed by hand.
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import struct
 
@@ -361,3 +362,8 @@ def test_arrival_loss_drops_rtp_only_and_counts_what_arrived():
     assert arrival(rtp)
     assert not arrival(rtcp)
     assert (arrival.arrived, arrival.loss.dropped) == (1, 1)
+
+
+def test_own_cpu_leaves_children_out():
+    assert 0 < procstat.own_cpu_seconds(os.getpid()) <= procstat.cpu_seconds(os.getpid(), reaped=True)
+    assert procstat.own_cpu_seconds(2**22 + 1) == 0.0  # no such process
