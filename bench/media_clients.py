@@ -1,5 +1,9 @@
 """Load clients of the media benchmark: aiortc peers that send the pre-encoded file and count what they receive.
 
+``bench/media.py`` now runs the RTP-level clients of ``bench/rtp_clients.py`` instead (these cost more CPU than the
+node they load); this module keeps what both share (``audio_stats``, ``ClientReport``, ``vp8_keyframe_size``) and
+can still be run by hand against a node, as a client whose media goes through aiortc's own RTP stack.
+
 Runs as its own process (``python -m bench.media_clients``) so the clients' cost stays out of the server's figures and
 out of the orchestrating process. Protocol on stdin/stdout, one JSON object per line:
 
