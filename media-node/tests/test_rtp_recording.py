@@ -1,6 +1,7 @@
 """Recording on the RTP path: the binary media journal, its remux into WebM segments (depacketizing, loss, reordering,
-wraps, SSRC changes, resuming, a torn end), RtpRoomRecorder end to end, and a crashed recorder recovered by the
-uploader. Media: real VP8 640x480 and Opus from PyAV, packetized as browsers do (rtp_media.py).
+wraps, SSRC changes, resuming, a torn end), the shared remux worker (several rooms at once, restarted, stopped when
+idle), RtpRoomRecorder end to end, and a crashed recorder recovered by the uploader. Media: real VP8 640x480 and Opus
+from PyAV, packetized as browsers do (rtp_media.py).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,45 @@ from videoatencion_media.media_journal import (
     chunk_header,
 )
 from videoatencion_media.remux import Remux, remux_folder
+from videoatencion_media.remux_worker import RemuxWorker, shared_worker, stop_shared_worker, worker_command
 from videoatencion_media.rtp_packets import vp8_keyframe_start
 from videoatencion_media.rtp_recording import RtpRoomRecorder
 from videoatencion_media.uploads import Uploader
 
 SESSION = "20260101T100000000000Z"
 T0 = 1_767_261_600.0  # 2026-01-01T10:00:00Z
+
+
+@pytest.fixture(autouse=True)
+def _own_remux_worker() -> Iterator[None]:
+    """Each test starts with no shared remux worker and leaves none running."""
+    stop_shared_worker()
+    yield
+    stop_shared_worker()
+
+
+@pytest.fixture
+def no_remux(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorders that remux nothing (the tests of what the event loop does)."""
+    monkeypatch.setattr(RtpRoomRecorder, "_follow_remux", lambda self: None)
+    monkeypatch.setattr(RtpRoomRecorder, "_remux_once", lambda self: False)
+
+
+def remux_processes() -> list[int]:
+    """The remux processes this process started (its children running videoatencion_media.remux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == os.getpid() and b"videoatencion_media.remux" in command:
+            found.append(int(entry.name))
+    return found
+
 
 # ---- a media journal written directly (the format's contract), remuxed in this process ----
 
@@ -297,8 +331,8 @@ def feed(recorder: RtpRoomRecorder, pid: str, packets: Iterable[Rtp], start: flo
         recorder.write_rtp(pid, p.kind, p.data, start + p.arrival)
 
 
+@pytest.mark.usefixtures("no_remux")
 async def test_write_rtp_does_no_file_io_on_the_calling_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(RtpRoomRecorder, "_start_remux", lambda self, *, follow: None)
     recorder = RtpRoomRecorder(tmp_path, "room-io", "apt-1")
     caller = threading.get_ident()
     io_here: list[str] = []
@@ -328,10 +362,8 @@ async def test_write_rtp_does_no_file_io_on_the_calling_thread(tmp_path: Path, m
     assert written == len(call_rtp(2.0))
 
 
-async def test_keyframes_asked_at_start_and_after_segment_seconds(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(RtpRoomRecorder, "_start_remux", lambda self, *, follow: None)
+@pytest.mark.usefixtures("no_remux")
+async def test_keyframes_asked_at_start_and_after_segment_seconds(tmp_path: Path) -> None:
     recorder = RtpRoomRecorder(tmp_path, "room-kf", "apt-1", segment_seconds=2.0)
     asked: list[tuple[str, float]] = []
     current = 0.0
@@ -400,24 +432,144 @@ async def test_recorder_end_to_end(tmp_path: Path) -> None:
 
 
 @pytest.mark.integration
-async def test_a_remux_process_that_dies_is_started_again_and_resumes(tmp_path: Path) -> None:
-    closed: list[dict[str, Any]] = []
-    recorder = RtpRoomRecorder(tmp_path, "room-r", "apt-1", segment_seconds=1.0, on_segment_closed=closed.append)
+async def test_two_rooms_are_remuxed_at_once_by_one_worker_process(tmp_path: Path) -> None:
+    closed: dict[str, list[dict[str, Any]]] = {"room-a": [], "room-b": []}
+    recorders = [
+        RtpRoomRecorder(tmp_path, room, "apt-1", segment_seconds=1.0, on_segment_closed=closed[room].append)
+        for room in closed
+    ]
+    start = time.time()
+    for recorder, pid in zip(recorders, ("a", "b"), strict=True):
+        recorder.add_participant(pid, "agent", pid.upper())
+        feed(recorder, pid, call_rtp(3.0, gop=30), start)
+    # Both rooms' segments close while their calls go on, remuxed by the one worker process.
+    await wait_for(lambda: all(len(c) >= 2 for c in closed.values()))
+    worker = shared_worker()
+    assert sorted(worker.followed) == sorted(r.directory for r in recorders)
+    assert remux_processes() == [worker.pid]
+    paths = await asyncio.gather(*(asyncio.to_thread(r.finish) for r in recorders))
+    await asyncio.sleep(0)
+    assert worker.starts == 1
+    assert worker.followed == []
+
+    for recorder, path, pid in zip(recorders, paths, ("a", "b"), strict=True):
+        manifest = json.loads(path.read_text())
+        assert manifest["status"] == "complete"
+        assert manifest["room_id"] == recorder.room_id
+        assert manifest["participants"] == [{"id": pid, "role": "agent", "name": pid.upper()}]
+        segments = manifest["segments"]
+        assert [s["file"] for s in segments] == [f"{pid}.{recorder.session}.{n:04d}.webm" for n in (1, 2, 3)]
+        assert totals(path.parent, segments) == {"video": 3 * FPS, "audio": 150, "errors": 0}
+        # Each room's segments went to its own recorder's callback, once each, then its end.
+        mine = closed[recorder.room_id]
+        assert [c["file"] for c in mine[:-1]] == [s["file"] for s in segments]
+        assert {(c["room_id"], Path(c["path"]).parent) for c in mine[:-1]} == {(recorder.room_id, path.parent)}
+        assert mine[-1] == {"type": "finished", "room_id": recorder.room_id}
+        assert recorder.segments_closed == 3
+        assert recorder.remux_stats["segments_closed"] == 3
+        assert not (path.parent / MEDIA_JOURNAL).exists()
+
+
+@pytest.mark.integration
+async def test_a_remux_worker_that_dies_is_started_again_and_resumes_every_room(tmp_path: Path) -> None:
+    closed: dict[str, list[dict[str, Any]]] = {"room-r1": [], "room-r2": []}
+    recorders = [
+        RtpRoomRecorder(tmp_path, room, "apt-1", segment_seconds=1.0, on_segment_closed=closed[room].append)
+        for room in closed
+    ]
     packets = call_rtp(4.0, gop=30)
     start = time.time()
-    feed(recorder, "a", [p for p in packets if p.arrival < 2.2], start)
-    await wait_for(lambda: len(closed) >= 2)
-    first = recorder._remux
+    for recorder in recorders:
+        feed(recorder, "a", [p for p in packets if p.arrival < 2.2], start)
+    await wait_for(lambda: all(len(c) >= 2 for c in closed.values()))
+    worker = shared_worker()
+    first = worker.pid
     assert first is not None
-    os.kill(first.pid, signal.SIGKILL)
-    await wait_for(lambda: recorder._remux is not first)
-    feed(recorder, "a", [p for p in packets if p.arrival >= 2.2], start)
+    os.kill(first, signal.SIGKILL)  # mid-call: both rooms have a segment open
+    await wait_for(lambda: worker.pid not in (None, first))
+    assert worker.starts == 2
+    assert sorted(worker.followed) == sorted(r.directory for r in recorders)
+    for recorder in recorders:
+        feed(recorder, "a", [p for p in packets if p.arrival >= 2.2], start)
+    paths = await asyncio.gather(*(asyncio.to_thread(r.finish) for r in recorders))
+    await asyncio.sleep(0)
+    assert worker.starts == 2  # resumed by the restarted worker: no one-shot remux was needed
+    for recorder, path in zip(recorders, paths, strict=True):
+        manifest = json.loads(path.read_text())
+        assert manifest["status"] == "complete"
+        segments = manifest["segments"]
+        assert [s["file"] for s in segments] == [f"a.{recorder.session}.{n:04d}.webm" for n in (1, 2, 3, 4)]
+        assert totals(path.parent, segments) == {"video": 4 * FPS, "audio": 200, "errors": 0}
+        # The segments closed before the kill were replayed, not announced again.
+        announced = [c["file"] for c in closed[recorder.room_id] if c.get("type") == "segment"]
+        assert announced == [s["file"] for s in segments]
+
+
+@pytest.mark.integration
+async def test_a_recorder_whose_worker_keeps_dying_remuxes_its_folder_once_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = RemuxWorker([sys.executable, "-c", "pass"])  # exits at once, every time it is started
+    monkeypatch.setattr("videoatencion_media.rtp_recording.shared_worker", lambda: broken)
+    closed: list[dict[str, Any]] = []
+    recorder = RtpRoomRecorder(tmp_path, "room-f", "apt-1", segment_seconds=1.0, on_segment_closed=closed.append)
+    feed(recorder, "a", call_rtp(3.0, gop=30), time.time())
+    # Started, then started again RESTARTS times, then given up: the folder is not followed any more.
+    await wait_for(lambda: broken.starts == 4 and broken.followed == [] and broken.pid is None)
     path = await asyncio.to_thread(recorder.finish)
+    await asyncio.sleep(0)
     manifest = json.loads(path.read_text())
     assert manifest["status"] == "complete"
     segments = manifest["segments"]
-    assert [s["file"] for s in segments] == [f"a.{recorder.session}.{n:04d}.webm" for n in (1, 2, 3, 4)]
-    assert totals(path.parent, segments) == {"video": 4 * FPS, "audio": 200, "errors": 0}
+    assert totals(path.parent, segments) == {"video": 3 * FPS, "audio": 150, "errors": 0}
+    assert [c.get("file") for c in closed] == [*(s["file"] for s in segments), None]
+    assert recorder.remux_stats["segments_closed"] == len(segments) == 3
+
+
+@pytest.mark.integration
+async def test_the_worker_answers_each_finish_and_stops_when_idle(tmp_path: Path) -> None:
+    good = media_folder(tmp_path / "good", [declare(0, "a"), *media(0, call_rtp(3.0, gop=30))])
+    bad = tmp_path / "bad"  # no journals: that folder fails, the other goes on
+    bad.mkdir()
+    worker = RemuxWorker(idle_seconds=0.5)
+    seen: list[dict[str, Any]] = []
+    assert worker.follow(good, seen.append)
+    assert worker.follow(bad, seen.append)
+    failed = await asyncio.to_thread(worker.finish, bad, 120.0)
+    assert failed is not None
+    assert failed["ok"] is False
+    answer = await asyncio.to_thread(worker.finish, good, 120.0)
+    assert answer is not None
+    assert answer["ok"] is True
+    segments = segments_of(good)
+    assert answer["segments_closed"] == len(segments) == 3
+    assert [m["file"] for m in seen] == [s["file"] for s in segments]
+    assert {m["folder"] for m in seen} == {str(good)}
+    assert worker.finish(good, 10.0) is None  # not followed any more
+    pid = worker.pid
+    assert pid is not None
+    await wait_for(lambda: worker.pid is None)  # nothing to follow: stopped ...
+    await wait_for(lambda: not Path(f"/proc/{pid}").exists())  # ... and reaped
+    assert worker.starts == 1
+
+
+@pytest.mark.integration
+def test_a_worker_whose_stdin_closes_finishes_every_folder_it_follows(tmp_path: Path) -> None:
+    folders = [
+        media_folder(tmp_path / f"room-{n}", [declare(0, "a"), *media(0, call_rtp(3.0, gop=30))]) for n in (1, 2)
+    ]
+    process = subprocess.Popen(worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    follow = b"".join(json.dumps({"follow": str(folder)}).encode() + b"\n" for folder in folders)
+    out, _ = process.communicate(follow, timeout=120)  # then its stdin closes: the recorder's process is gone
+    assert process.returncode == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    finished = {line["finished"]: line for line in lines if "finished" in line}
+    assert set(finished) == {str(f) for f in folders}
+    for folder in folders:
+        assert finished[str(folder)]["ok"] is True
+        segments = segments_of(folder)
+        assert [line["file"] for line in lines if line.get("folder") == str(folder)] == [s["file"] for s in segments]
+        assert totals(folder, segments) == {"video": 3 * FPS, "audio": 150, "errors": 0}
 
 
 def test_a_torn_journal_line_does_not_swallow_the_next_record(tmp_path: Path) -> None:

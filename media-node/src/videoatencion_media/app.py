@@ -29,6 +29,7 @@ from videoatencion_media.probe import add_probe_routes
 from videoatencion_media.problems import problem_middleware, problem_response
 from videoatencion_media.recording import RoomRecorder
 from videoatencion_media.registry import Load, NodeRegistration
+from videoatencion_media.remux_worker import stop_shared_worker
 from videoatencion_media.rooms import EndReason, MediaBundle, RoomEvents, RoomRegistry
 from videoatencion_media.rtp_recording import RtpRoomRecorder
 from videoatencion_media.sessions import SessionWatch
@@ -145,6 +146,8 @@ class NodeServices:
     async def stop(self) -> None:
         self.rooms.draining = True
         await self.rooms.end_all(EndReason.SHUTDOWN)
+        # The recordings are finished: the RTP path's remux worker has nothing left to follow.
+        await asyncio.to_thread(stop_shared_worker)
         if self.uploads is not None:
             await self.uploads.drain(self.config.upload_drain_seconds)
         # Last, so the recording_complete events of the uploads above go out too.

@@ -1,5 +1,6 @@
 """The RTP path's remux: the binary media journal (``media_journal.py``) into the same WebM segments, journal records
-and manifest as the packets path, in a worker process. ``python -m videoatencion_media.remux [--follow] <room folder>``.
+and manifest as the packets path, in a worker process: ``python -m videoatencion_media.remux --worker`` (the shared
+worker, following every room its parent records) or ``python -m videoatencion_media.remux <room folder>`` (once).
 
 Each participant's RTP packets are depacketized here and the frames fed, in journal order, to the
 :class:`~videoatencion_media.segments.SegmentWriter` the packets path's recorder uses, so segment names, cuts, times,
@@ -25,14 +26,20 @@ same boundaries and writes the first segment that never closed anew. One remux a
 
 Modes:
 
-- ``--follow`` (started by the recorder when the call starts): reads the chunks the recorder's writer thread appends
-  as they come (polling every ``POLL_SECONDS``) until its stdin closes (the recorder's ``finish``, or the recorder's
-  process gone), then remuxes what is left and closes every segment. Segments close, are journaled and are uploaded
-  while the call goes on;
-- without it (the uploader's crash recovery, or ``finish`` when the follower failed): everything up to the torn end.
-
-Stdout: one JSON line per closed segment (its journal record), which the recorder turns into ``on_segment_closed``
-calls, then one ``{"type": "stats", ...}`` line. Exit status 0 when every record was remuxed.
+- ``--worker`` (one per node worker process, started and restarted by ``remux_worker.py``'s
+  :class:`~videoatencion_media.remux_worker.RemuxWorker`): one thread following the media journals of the rooms its
+  parent records, several at once. Stdin: JSON lines, ``{"follow": "<folder>"}`` (a recording started: read its
+  chunks as the recorder's writer thread appends them, every ``POLL_SECONDS``, at most ``STEP_RECORDS`` records of a
+  folder at a time) and ``{"finish": "<folder>"}`` (the recorder's ``finish``: remux the rest, close every segment,
+  let go of the folder). Stdout: one JSON line per closed segment (its journal record and ``"folder"``), and for each
+  finish ``{"finished": "<folder>", "ok": true, ...stats}`` (``"ok": false`` and ``"error"`` when it could not remux
+  that folder: the recorder then remuxes it once, below). A folder whose ``.remux.lock`` another remux holds is tried
+  again at each poll; a folder that fails is let go of; the others go on. When stdin closes (the parent stopped it,
+  or the parent is gone) it finishes every folder it follows and exits. Segments close, are journaled and are
+  uploaded while the call goes on. Nothing to follow: it sleeps on stdin;
+- once (the uploader's crash recovery, or ``finish`` when the worker failed): everything up to the torn end. Stdout:
+  one JSON line per closed segment (its journal record), then one ``{"type": "stats", ...}`` line. Exit status 0 when
+  every record was remuxed.
 """
 
 from __future__ import annotations
@@ -45,7 +52,8 @@ import logging
 import os
 import select
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -70,8 +78,11 @@ REORDER_SECONDS: Final = 0.5
 MAX_HELD: Final = 1000
 # A packet this far behind the next expected one is a restarted sequence, not a late packet.
 MAX_MISORDER: Final = 1000
-# How often a following remux looks for new chunks.
+# How often the shared worker looks for new chunks in the folders it follows ...
 POLL_SECONDS: Final = 0.25
+# ... remuxing at most this many records of one folder before it turns to the next (a folder with a backlog, such as
+# one a restarted worker replays from the start, does not hold up the others).
+STEP_RECORDS: Final = 2000
 
 Frame = tuple[bytes, int, bool, float]  # data, RTP timestamp (unwound), keyframe, arrival
 
@@ -347,34 +358,167 @@ class Remux:
             self.journal.append({"type": "chat", **fields, "rtpj": record.offset})
 
 
-def remux_folder(
-    directory: Path,
-    *,
-    follow: IO[bytes] | None = None,
-    on_segment: Callable[[dict[str, Any]], None] | None = None,
-) -> dict[str, int]:
-    """Remux a room folder's media journal (see the module docstring); with ``follow``, until that stream ends."""
-    with (directory / REMUX_LOCK).open("ab") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        remux = Remux(directory, on_segment)
-        reader = MediaJournalReader(directory / MEDIA_JOURNAL)
+class FolderRemux:
+    """A room folder being remuxed: its ``.remux.lock``, its :class:`Remux` and the reader of its media journal, so
+    that the journal can be remuxed a step at a time as it grows (the shared worker) or at once (``remux_folder``)."""
+
+    def __init__(self, directory: Path, on_segment: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.directory = directory
+        self.on_segment = on_segment
+        self.failed: str | None = None
+        self._lock: IO[bytes] | None = None
+        self._remux: Remux | None = None
+        self._reader: MediaJournalReader | None = None
+        self._records: Iterator[Record] | None = None  # a read the budget cut short, resumed next step
+
+    def acquire(self, *, wait: bool) -> bool:
+        """Take the folder's ``.remux.lock`` (waiting for it, or not) and open its journals; True once held.
+
+        Raises when the folder cannot be remuxed (no room record, no media journal)."""
+        if self._remux is not None:
+            return True
+        lock = (self.directory / REMUX_LOCK).open("ab")
         try:
-            while True:
-                ended = follow is None or _ended(follow)
-                for record in reader.read():
-                    remux.record(record)
-                if ended:
-                    break
-        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            lock.close()
+            return False
+        try:
+            reader = MediaJournalReader(self.directory / MEDIA_JOURNAL)
+            try:
+                self._remux = Remux(self.directory, self.on_segment)
+            except BaseException:
+                reader.close()
+                raise
+        except BaseException:
+            lock.close()
+            raise
+        self._lock = lock
+        self._reader = reader
+        return True
+
+    def step(self, budget: int | None = None) -> bool:
+        """Remux the records of the chunks complete now, at most ``budget`` of them; True if the budget ran out."""
+        if self._remux is None or self._reader is None:
+            return False
+        if self._records is None:
+            self._records = self._reader.read()
+        for done, record in enumerate(self._records, 1):
+            self._remux.record(record)
+            if budget is not None and done >= budget:
+                return True
+        self._records = None
+        return False
+
+    def finish(self) -> dict[str, int]:
+        """Remux the rest of the journal and close every segment; the stats. The lock must be held."""
+        if self._remux is None or self._reader is None:
+            raise RuntimeError(f"{self.directory} is not held")
+        while self.step():
+            pass
+        self._remux.finish()
+        stats = {**self._remux.stats(), "records": self._reader.records}
+        self._remux = None  # its segments and journal closed: only the reader and the lock are left
+        self.close()
+        return stats
+
+    def close(self) -> None:
+        """Let go of the folder (journals closed, lock released); an open segment is left as a crash leaves it."""
+        remux, reader, lock = self._remux, self._reader, self._lock
+        self._remux = self._reader = self._records = self._lock = None
+        if remux is not None:
+            for participant in remux.segments.participants.values():
+                segment = participant.segment
+                if segment is not None and segment.container is not None:
+                    with contextlib.suppress(Exception):
+                        segment.container.close()
+            with contextlib.suppress(OSError):
+                remux.journal.close()
+        if reader is not None:
             reader.close()
-        remux.finish()
-        return {**remux.stats(), "records": reader.records}
+        if lock is not None:
+            lock.close()
 
 
-def _ended(stream: IO[bytes]) -> bool:
-    """Wait up to POLL_SECONDS for the stream to close; True once it has (anything read from it is ignored)."""
-    readable, _, _ = select.select([stream], [], [], POLL_SECONDS)
-    return bool(readable) and not os.read(stream.fileno(), 4096)
+def remux_folder(directory: Path, *, on_segment: Callable[[dict[str, Any]], None] | None = None) -> dict[str, int]:
+    """Remux a room folder's media journal, up to its torn end, once (see the module docstring); the stats."""
+    folder = FolderRemux(directory, on_segment)
+    folder.acquire(wait=True)
+    try:
+        return folder.finish()
+    finally:
+        folder.close()
+
+
+def serve(commands: int, emit: Callable[[dict[str, Any]], None]) -> int:
+    """The shared worker: follow the folders the commands on file descriptor ``commands`` name (see the module
+    docstring) until it closes, then finish every folder still followed."""
+    followed: dict[str, FolderRemux] = {}
+    pending = b""
+    next_poll = time.monotonic()
+
+    def finish(key: str, folder: FolderRemux) -> None:
+        answer: dict[str, Any] = {"finished": key, "ok": False}
+        try:
+            if folder.failed is not None:
+                answer["error"] = folder.failed
+            elif not folder.acquire(wait=False):
+                answer["error"] = "another remux holds the folder"
+            else:
+                answer = {**answer, **folder.finish(), "ok": True}
+        except Exception as error:
+            logger.exception("remuxing %s failed", key)
+            answer["error"] = repr(error)
+        finally:
+            folder.close()
+        emit(answer)
+
+    def new_folder(key: str) -> FolderRemux:
+        return FolderRemux(Path(key), lambda record: emit({"folder": key, **record}))
+
+    def command(line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(message, dict):
+            return
+        follow, end = message.get("follow"), message.get("finish")
+        if isinstance(follow, str) and follow not in followed:
+            followed[follow] = new_folder(follow)
+        elif isinstance(end, str):
+            finish(end, followed.pop(end) if end in followed else new_folder(end))
+
+    def step() -> bool:
+        more = False
+        for key, folder in followed.items():
+            if folder.failed is not None:
+                continue
+            try:
+                if folder.acquire(wait=False):
+                    more = folder.step(STEP_RECORDS) or more
+            except Exception as error:
+                logger.exception("remuxing %s failed", key)
+                folder.failed = repr(error)
+                folder.close()
+        return more
+
+    while True:
+        timeout = max(0.0, next_poll - time.monotonic()) if followed else None
+        readable, _, _ = select.select([commands], [], [], timeout)
+        if readable:
+            data = os.read(commands, 65536)
+            if not data:
+                break
+            *lines, pending = (pending + data).split(b"\n")
+            for line in lines:
+                command(line)
+        if followed and time.monotonic() >= next_poll:
+            more = step()
+            next_poll = time.monotonic() + (0.0 if more else POLL_SECONDS)
+    for key in list(followed):
+        finish(key, followed.pop(key))
+    return 0
 
 
 def _emit(line: dict[str, Any]) -> None:
@@ -385,17 +529,21 @@ def _emit(line: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m videoatencion_media.remux", description="Remux a room folder's RTP media journal into WebM."
+        prog="python -m videoatencion_media.remux", description="Remux room folders' RTP media journals into WebM."
     )
-    parser.add_argument("directory", type=Path)
-    parser.add_argument("--follow", action="store_true", help="follow the journal as it grows until stdin closes")
+    parser.add_argument("directory", type=Path, nargs="?", help="remux this room folder once")
+    parser.add_argument("--worker", action="store_true", help="the shared worker: follow the folders stdin names")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="remux %(levelname)s %(message)s")
-    directory: Path = args.directory
+    if args.worker:
+        return serve(sys.stdin.fileno(), _emit)
+    directory: Path | None = args.directory
+    if directory is None:
+        parser.error("a room folder, or --worker")
     if not (directory / MEDIA_JOURNAL).is_file():
         logger.error("%s has no media journal", directory)
         return 2
-    stats = remux_folder(directory, follow=sys.stdin.buffer if args.follow else None, on_segment=_emit)
+    stats = remux_folder(directory, on_segment=_emit)
     _emit({"type": "stats", **stats})
     return 0
 

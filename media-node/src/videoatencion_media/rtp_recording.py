@@ -1,5 +1,5 @@
 """Room recording on the RTP path (``MEDIA_FORWARDING=rtp``): each admitted participant's decrypted RTP packets into a
-binary media journal as they come, remuxed into the packets path's WebM segments by a worker process.
+binary media journal as they come, remuxed into the packets path's WebM segments by the process's remux worker.
 
 :class:`RtpRoomRecorder` is a drop-in for :class:`~videoatencion_media.recording.RoomRecorder` (same constructor,
 folder, lock, ``add_participant``/``note``/``chat``/``new_segment``/``finish``, ``on_keyframe_needed``,
@@ -13,27 +13,31 @@ folder, lock, ``add_participant``/``note``/``chat``/``new_segment``/``finish``, 
 - The writer thread swaps the buffer out every ``WRITE_SECONDS`` and writes it as one checksummed chunk (one
   ``writev``), fsync'ing at most every ``FSYNC_SECONDS``: a crashed process loses what was not yet written (at most
   ``WRITE_SECONDS``), a crashed machine at most the last second or so.
-- The remux (``remux.py``) runs in a worker process started with the recording (``python -m
-  videoatencion_media.remux --follow <folder>``, its own session so a Ctrl-C of the node does not reach it): it follows
-  ``media.rtpj``, depacketizes, and writes the segments and their journal records with the packets path's
+- The remux (``remux.py``) runs in one worker process shared by every recording of this process
+  (``remux_worker.py``: started by the first recording, started again if it dies, stopped when no recording needs it
+  for a while): the writer thread has it follow the folder when it starts. It follows ``media.rtpj``, depacketizes,
+  and writes the segments and their journal records with the packets path's
   :class:`~videoatencion_media.segments.SegmentWriter`, so segments close and upload while the call goes on. Each
-  closed segment is one JSON line on its stdout, which a reader thread here turns into ``on_segment_closed`` on the
-  event loop. While it runs it is the only writer of ``journal.jsonl``; this process writes the ``room`` record before
-  and ``closing``/``finished`` after. A remux process that dies is started again (it resumes, see ``remux.py``).
+  closed segment is one JSON line on its stdout naming the folder, which the worker's reader thread here turns into
+  this recorder's ``on_segment_closed`` on the event loop. While it follows the folder it is the only writer of
+  ``journal.jsonl``; this process writes the ``room`` record before and ``closing``/``finished`` after. A worker that
+  dies is started again and follows every folder again (each resumes, see ``remux.py``).
 - :meth:`RtpRoomRecorder.finish` (blocking; the engine calls it in a thread): stop taking packets, write and fsync
-  what is buffered, close the remux's stdin (it remuxes the rest, closes every segment and exits), wait for it; if it
-  failed, remux once more without ``--follow``. Then the manifest from the journal ("complete", or "partial" when the
-  remux could not finish), the ``finished`` record, and ``media.rtpj`` is deleted.
+  what is buffered, tell the worker to finish the folder (it remuxes the rest and closes every segment) and wait for
+  its answer; if it died or failed, remux the folder once more in a one-shot process (``python -m
+  videoatencion_media.remux <folder>``). Then the manifest from the journal ("complete", or "partial" when the remux
+  could not finish), the ``finished`` record, and ``media.rtpj`` is deleted.
 - Keyframes: the remux cannot reach the event loop, so ``write_rtp`` asks itself, from the keyframe bit of its
   records, as the segment writer would: until a participant's first keyframe (segment start, after a ``new_segment``,
   and briefly on its first audio) and once ``segment_seconds`` have passed since the keyframe that began its segment,
   every ``KEYFRAME_RETRY_SECONDS`` until one comes.
 - A crash (no ``finished`` record, the lock free): the uploader's recovery runs the remux on the folder first
   (everything up to the last whole chunk), then writes the partial manifest as for the packets path (``uploads.py``).
-  The remux process of a crashed node sees its stdin close and remuxes what is there too; the two take turns on
+  The remux worker of a crashed node sees its stdin close and remuxes what is there too; the two take turns on
   ``.remux.lock`` and the second only replays.
 
-Cost: one Python process per recorded room (PyAV loaded, no aiortc: some 40 MB) and two threads.
+Cost: per recorded room, one writer thread and what the remux keeps of it (its open segments); per node worker
+process, one remux process (PyAV loaded, no aiortc: some 40 MB whatever the number of rooms) and its reader thread.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ from videoatencion_media.media_journal import (
     chunk_header,
 )
 from videoatencion_media.recording import claim_directory
+from videoatencion_media.remux_worker import RemuxWorker, shared_worker
 from videoatencion_media.rtp_packets import vp8_keyframe_start
 from videoatencion_media.segments import KEYFRAME_RETRY_SECONDS, VIDEO_WAIT_SECONDS
 
@@ -85,14 +90,13 @@ logger = logging.getLogger(__name__)
 WRITE_SECONDS: Final = 0.2
 # ... and fsyncs the media journal at most this often.
 FSYNC_SECONDS: Final = 1.0
-# How long finish waits for a remux process (it has the whole call behind it when it did not follow).
+# How long finish waits for the remux (it has the whole call behind it when the worker could not follow).
 REMUX_TIMEOUT_SECONDS: Final = 1800.0
-# A remux process that dies during the call is started again at most this many times.
-REMUX_RESTARTS: Final = 3
 
 
-def remux_command(directory: Path, *, follow: bool) -> list[str]:
-    return [sys.executable, "-m", "videoatencion_media.remux", *(["--follow"] if follow else []), str(directory)]
+def remux_command(directory: Path) -> list[str]:
+    """The one-shot remux of a folder, when the shared worker could not remux it."""
+    return [sys.executable, "-m", "videoatencion_media.remux", str(directory)]
 
 
 @dataclass
@@ -154,9 +158,8 @@ class RtpRoomRecorder:
         self._closed = False
         self._finished: Path | None = None
         self._finish_lock = threading.Lock()
-        self._remux: subprocess.Popen[bytes] | None = None
-        self._remux_reader: threading.Thread | None = None
-        self._remux_restarts = 0
+        # The worker following this folder, once the writer thread has asked it to.
+        self._remux_worker: RemuxWorker | None = None
         self.packets_written = 0
         self.packets_dropped = 0
         self.bytes_written = 0
@@ -292,41 +295,42 @@ class RtpRoomRecorder:
             return path
 
     def _finish_remux(self) -> bool:
-        """Let the following remux finish (close its stdin, wait); run it once more if it failed. True if it did."""
-        process = self._remux
-        if process is not None:
-            with contextlib.suppress(OSError):
-                if process.stdin is not None:
-                    process.stdin.close()
-            try:
-                code = process.wait(timeout=REMUX_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                logger.error("the remux did not finish; killed", extra={"room_id": self.room_id})
-                process.kill()
-                code = process.wait()
-            if self._remux_reader is not None:
-                self._remux_reader.join(timeout=10)
-            if code == 0:
+        """Let the worker finish the folder and wait; remux it once more if it could not. True if either did."""
+        worker = self._remux_worker
+        if worker is not None:
+            answer = worker.finish(self.directory, REMUX_TIMEOUT_SECONDS)
+            if answer is not None and answer.get("ok") is True:
+                self._remux_stats(answer)
                 return True
-            logger.error("the remux failed (status %s); once more", code, extra={"room_id": self.room_id})
-        process = self._start_remux(follow=False)
-        if process is None:
+            error = "no answer" if answer is None else answer.get("error")
+            logger.error("the remux worker did not remux (%s); once more", error, extra={"room_id": self.room_id})
+        return self._remux_once()
+
+    def _remux_once(self) -> bool:
+        """The one-shot remux of the folder, in a process of its own; True if it remuxed everything."""
+        try:
+            process = subprocess.Popen(  # noqa: S603 (this interpreter, our own module)
+                remux_command(self.directory), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, start_new_session=True
+            )
+        except OSError:
+            logger.exception("could not start the remux", extra={"room_id": self.room_id})
             return False
+        reader = threading.Thread(target=self._read_remux, args=(process,), name=f"remux-{self.room_id}", daemon=True)
+        reader.start()
         try:
             code = process.wait(timeout=REMUX_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             process.kill()
             code = process.wait()
-        if self._remux_reader is not None:
-            self._remux_reader.join(timeout=10)
+        reader.join(timeout=10)
         if code != 0:
-            logger.error("the remux failed again (status %s)", code, extra={"room_id": self.room_id})
+            logger.error("the remux failed (status %s)", code, extra={"room_id": self.room_id})
         return code == 0
 
     # ---- writer thread ----
 
     def _run(self) -> None:
-        self._remux = self._start_remux(follow=True)
+        self._follow_remux()
         last_sync = time.monotonic()
         unsynced = False
         try:
@@ -350,39 +354,31 @@ class RtpRoomRecorder:
                     unsynced = False
                 if stopping:
                     return
-                self._watch_remux()
         finally:
             with contextlib.suppress(OSError):
                 os.close(self._media_fd)
 
-    def _watch_remux(self) -> None:
-        process = self._remux
-        if process is None or process.poll() is None or self._remux_restarts >= REMUX_RESTARTS:
-            return
-        self._remux_restarts += 1
-        logger.error("the remux process died (status %s); started again", process.returncode)
-        if self._remux_reader is not None:
-            self._remux_reader.join(timeout=10)
-        self._remux = self._start_remux(follow=True)
+    def _follow_remux(self) -> None:
+        """Have the process's remux worker follow this folder (the writer thread, as it starts)."""
+        worker = shared_worker()
+        worker.follow(self.directory, self._remux_line)
+        self._remux_worker = worker
 
-    def _start_remux(self, *, follow: bool) -> subprocess.Popen[bytes] | None:
-        try:
-            process = subprocess.Popen(  # noqa: S603 (this interpreter, our own module)
-                remux_command(self.directory, follow=follow),
-                stdin=subprocess.PIPE if follow else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError:
-            logger.exception("could not start the remux", extra={"room_id": self.room_id})
-            return None
-        reader = threading.Thread(target=self._read_remux, args=(process,), name=f"remux-{self.room_id}", daemon=True)
-        reader.start()
-        self._remux_reader = reader
-        return process
+    def _remux_line(self, message: dict[str, Any]) -> None:
+        """A line of the remux about this folder (the worker's reader thread, or the one-shot remux's)."""
+        if message.get("type") == "segment":
+            self.segments_closed += 1
+            segment = {k: v for k, v in message.items() if k != "folder"}
+            path = str(self.directory / str(message.get("file")))
+            self._call_soon(self.on_segment_closed, {**segment, "room_id": self.room_id, "path": path})
+        elif message.get("type") == "stats":
+            self._remux_stats(message)
+
+    def _remux_stats(self, message: dict[str, Any]) -> None:
+        self.remux_stats = {k: v for k, v in message.items() if isinstance(v, int) and not isinstance(v, bool)}
 
     def _read_remux(self, process: subprocess.Popen[bytes]) -> None:
-        """The remux's stdout: a closed segment → ``on_segment_closed`` on the event loop; its final stats."""
+        """The one-shot remux's stdout: its closed segments and its stats."""
         stdout = process.stdout
         if stdout is None:
             return
@@ -392,14 +388,8 @@ class RtpRoomRecorder:
                     message = json.loads(line)
                 except ValueError:
                     continue
-                if not isinstance(message, dict):
-                    continue
-                if message.get("type") == "segment":
-                    self.segments_closed += 1
-                    path = str(self.directory / str(message.get("file")))
-                    self._call_soon(self.on_segment_closed, {**message, "room_id": self.room_id, "path": path})
-                elif message.get("type") == "stats":
-                    self.remux_stats = {k: v for k, v in message.items() if isinstance(v, int)}
+                if isinstance(message, dict):
+                    self._remux_line(message)
 
     def _call_soon(self, callback: Callable[[Any], None] | None, argument: Any) -> None:
         """Call back on the event loop (from a thread), or here when there is none."""
