@@ -44,10 +44,10 @@ GOAL_AT = 2_000
 HOURS_PER_MONTH = 730.0
 # USD per SMS segment to Spain, low and high, for the sensitivity line (bench/prices.toml's note).
 SMS_PRICE_RANGE = (0.06, 0.10)
-# What the media benchmark holds on one 2-vCPU node (bench/media.py, README.md "Scaling"): 4 recorded calls at
-# 30 fps on the current packets path (8 calls drop to 15 fps). The autoscaling aims at
-# StageConfig.media_target_rooms_per_node (3): one call of headroom. The model sizes nodes with the latter.
-MEASURED_CALLS_PER_NODE = 4
+# What the media benchmark holds in one node worker process on the RTP path (bench/media.py, README.md "Scaling"):
+# 16 recorded calls at 30 fps with a third of a core (the packets path held 4 at 30 fps on 2 cores). The autoscaling
+# aims at StageConfig.media_target_rooms_per_node (12 on a 1-vCPU node): the model sizes nodes with the latter.
+MEASURED_CALLS_PER_NODE = 16
 # infra/stacks/media/turn.py: TURN_TASKS, TURN_CPU_UNITS, TURN_MEMORY_MB (not imported: that module needs the CDK).
 TURN_TASKS, TURN_VCPU, TURN_MEMORY_GB = 2, 1.0, 2.0
 # app.py: the scheduled functions and their rates, a month's invocations: reminders every 5 min, trail every minute,
@@ -626,8 +626,9 @@ def print_report(config: StageConfig, prices: Prices, rules: RetentionRules) -> 
         "(storage kept for years has piled up); no free tiers"
     )
     print(
-        f"  media: {config.media_target_rooms_per_node} calls per 2-vCPU node (StageConfig.media_target_rooms_per_node;"
-        f" measured: {MEASURED_CALLS_PER_NODE} at 30 fps, bench/media.py / README.md 'Scaling'), "
+        f"  media: {config.media_target_rooms_per_node} calls per {config.media_cpu_units / 1024:g}-vCPU node"
+        f" (StageConfig.media_target_rooms_per_node; measured: {MEASURED_CALLS_PER_NODE} at 30 fps in one worker,"
+        " bench/media.py / README.md 'Scaling'), "
         f"min {config.media_min_nodes} nodes (StageConfig.media_min_nodes)"
     )
     print()

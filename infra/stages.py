@@ -41,7 +41,8 @@ class StageConfig:
     media_cpu_units: int  # 1024 = 1 vCPU
     media_memory_mb: int
     media_target_cpu_percent: int
-    # Rooms (calls) per node the autoscaling aims at: the media benchmark holds 4 calls at 30 fps on 2 cores.
+    # Rooms (calls) per node the autoscaling aims at: the media benchmark (RTP path) holds 16 recorded calls at 30 fps
+    # in one worker process using a third of a core; a 1-vCPU node aims at 12 and takes at most 16.
     media_target_rooms_per_node: int
     media_max_rooms_per_node: int
     # A TURN server (coturn on Fargate) for citizens behind networks that block UDP.
@@ -98,11 +99,11 @@ DEV = StageConfig(
     alarm_failed_recordings=1,
     media_min_nodes=1,
     media_max_nodes=2,
-    media_cpu_units=2048,
-    media_memory_mb=4096,
+    media_cpu_units=1024,
+    media_memory_mb=2048,
     media_target_cpu_percent=60,
-    media_target_rooms_per_node=3,
-    media_max_rooms_per_node=4,
+    media_target_rooms_per_node=12,
+    media_max_rooms_per_node=16,
     turn_enabled=False,
     waf_sign_in_per_5min=100,
     waf_booking_per_5min=200,
@@ -120,11 +121,11 @@ PROD = StageConfig(
     alarm_failed_recordings=1,
     media_min_nodes=2,
     media_max_nodes=10,
-    media_cpu_units=2048,
-    media_memory_mb=4096,
+    media_cpu_units=1024,
+    media_memory_mb=2048,
     media_target_cpu_percent=60,
-    media_target_rooms_per_node=3,
-    media_max_rooms_per_node=4,
+    media_target_rooms_per_node=12,
+    media_max_rooms_per_node=16,
     turn_enabled=True,
     waf_sign_in_per_5min=100,
     waf_booking_per_5min=300,

@@ -228,3 +228,26 @@ async def test_rtp_path_hooks_on_a_real_peer_connection() -> None:
         assert isinstance(protocols, list), changed("aioice's Connection._protocols")
     finally:
         await pc.close()
+
+
+async def test_rtp_path_asyncio_datagram_transport_internals() -> None:
+    """The RTP path reads and writes the UDP sockets of aioice's protocols itself (passthrough.RtpTransport)."""
+    import asyncio.selector_events as selector_events
+
+    loop = asyncio.get_running_loop()
+    assert callable(getattr(loop, "_add_reader", None)), changed("asyncio's loop._add_reader")
+    assert callable(getattr(loop, "_remove_reader", None)), changed("asyncio's loop._remove_reader")
+    datagram_transport: Any = getattr(selector_events, "_SelectorDatagramTransport")  # noqa: B009 (private)
+    selector_transport: Any = getattr(selector_events, "_SelectorTransport")  # noqa: B009 (private)
+    read_ready = source(datagram_transport._read_ready)
+    assert "self._sock.recvfrom(self.max_size)" in read_ready, changed("asyncio's datagram transport reading")
+    assert "self._protocol.datagram_received(data, addr)" in read_ready, changed("asyncio's datagram delivery")
+    transport: Any
+    transport, _ = await loop.create_datagram_endpoint(asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+    try:
+        assert transport._sock_fd == transport._sock.fileno(), changed("the datagram transport's _sock/_sock_fd")
+        assert transport._conn_lost == 0, changed("the datagram transport's _conn_lost")
+    finally:
+        transport.close()
+    close = source(selector_transport._call_connection_lost) + source(selector_transport.close)
+    assert "self._loop._remove_reader(self._sock_fd)" in close, changed("closing a transport removing its reader")

@@ -69,17 +69,21 @@ def test_api_gateway_and_waf_by_hand() -> None:
 
 
 def test_media_nodes_by_hand() -> None:
-    # 10,000 calls of 12 min over 21 days x 8 h: 11.9 at once on average, 23.8 at the peak, 3 per node -> 8 nodes.
-    nodes, hours = media_nodes(PROD, Volume(10_000))
+    # 10,000 calls of 12 min over 21 days x 8 h: 11.9 at once on average, 23.8 at the peak; 3 per node -> 8 nodes.
+    three = dataclasses.replace(PROD, media_target_rooms_per_node=3, media_max_rooms_per_node=4, media_max_nodes=10)
+    nodes, hours = media_nodes(three, Volume(10_000))
     assert nodes == 8
-    assert hours == pytest.approx(PROD.media_min_nodes * (730 - 168) + 8 * 168)
+    assert hours == pytest.approx(three.media_min_nodes * (730 - 168) + 8 * 168)
+    # Prod's nodes on the RTP path aim at 12 calls each: the same peak fits in 2.
+    assert media_nodes(PROD, Volume(10_000))[0] == max(PROD.media_min_nodes, 2)
     # Few calls: the minimum all month.
     assert media_nodes(PROD, Volume(500)) == (PROD.media_min_nodes, PROD.media_min_nodes * 730)
     # The cut: fewer nodes while the offices are closed.
     assert media_nodes(PROD, Volume(500, media_nodes_closed=1))[1] == pytest.approx(1 * (730 - 168) + 2 * 168)
 
     prices = round_prices(fargate={"per_vcpu_hour": 0.04, "per_gb_hour": 0.005})
-    items = bill(PROD, Volume(500), prices, RULES)
+    sized = dataclasses.replace(PROD, media_cpu_units=2048, media_memory_mb=4096, media_min_nodes=2)
+    items = bill(sized, Volume(500), prices, RULES)
     # 2 nodes x 730 h x (2 vCPU x 0.04 + 4 GB x 0.005).
     assert item(items, "Fargate media nodes") == pytest.approx(2 * 730 * (2 * 0.04 + 4 * 0.005))
 

@@ -603,8 +603,14 @@ class PacketTrack(MediaStreamTrack):
 #   SRTP/SRTCP is unprotected and handed to the engine right there, anything else goes on to the queue. Before it,
 #   each UDP ``StunProtocol`` of the connection (``_protocols``) gets its own ``datagram_received`` that takes
 #   SRTP/SRTCP (first byte 128-191, never STUN's 0-3) without aioice's attempt to parse every datagram as STUN.
-#   Sending uses the connection's nominated pair (``_nominated[1]``): a UDP ``StunProtocol`` gets a plain
-#   ``transport.sendto``.
+#   Sending uses the connection's nominated pair (``_nominated[1]``): a UDP ``StunProtocol``'s socket gets a plain
+#   ``sendto``.
+# - asyncio's selector loop (``_add_reader``/``_remove_reader``) and its datagram transport (``_sock``, ``_sock_fd``,
+#   ``_conn_lost``): the transport reads one datagram per readiness event (one loop iteration per packet); the RTP
+#   path replaces its reader with one that drains the socket, up to ``DRAIN_MAX`` datagrams per event (a browser sends
+#   a video frame's packets back to back), and sends straight on the socket (a UDP packet the kernel cannot take now
+#   is dropped, as on the wire, instead of queued behind the loop). The transport's ``close()`` still removes the
+#   reader, whichever it is.
 
 SEND_METHOD: Final = "send"
 RECEIVE_METHOD: Final = "receive"
@@ -613,6 +619,8 @@ TX_SRTP_ATTRIBUTE: Final = "_tx_srtp"
 ICE_CONNECTION_ATTRIBUTE: Final = "_connection"
 NOMINATED_ATTRIBUTE: Final = "_nominated"
 PROTOCOLS_ATTRIBUTE: Final = "_protocols"
+DRAIN_MAX: Final = 64
+MAX_DATAGRAM: Final = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -714,20 +722,46 @@ class RtpTransport:
         # as if lost on the way (before SRTP sees it, so a retransmission is still accepted).
         self.lose: Callable[[bytes], bool] | None = None
         self._connection.data_received = self._data_received
+        self.datagrams = 0
+        self.drains = 0
+        loop = asyncio.get_running_loop()
         for protocol in getattr(self._connection, PROTOCOLS_ATTRIBUTE):
             if type(protocol) is StunProtocol:
-                protocol.datagram_received = self._fast_datagram(protocol.datagram_received)  # type: ignore[method-assign,assignment]
+                self._take_reading(loop, protocol)
 
-    def _fast_datagram(self, original: Callable[[bytes, tuple[Any, ...]], None]) -> Callable[[bytes, Any], None]:
+    def _take_reading(self, loop: asyncio.AbstractEventLoop, protocol: StunProtocol) -> None:
+        """Read this protocol's socket ourselves (see the notes above); STUN and DTLS still go to aioice as before."""
+        transport: Any = protocol.transport
+        sock = getattr(transport, "_sock", None)
+        add_reader = getattr(loop, "_add_reader", None)
+        remove_reader = getattr(loop, "_remove_reader", None)
+        if sock is None or add_reader is None or remove_reader is None or transport.is_closing():
+            return
+        original = protocol.datagram_received
         dtls = self._dtls
+        recvfrom = sock.recvfrom
 
-        def datagram_received(data: bytes, addr: Any) -> None:
-            if data and 127 < data[0] < 192 and not self._closed and getattr(dtls, RX_SRTP_ATTRIBUTE) is not None:
-                self._srtp(data)
-            else:
-                original(data, addr)
+        def drain() -> None:
+            if transport._conn_lost:
+                return
+            self.drains += 1
+            for _ in range(DRAIN_MAX):
+                try:
+                    data, addr = recvfrom(MAX_DATAGRAM)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError as exc:
+                    protocol.error_received(exc)
+                    return
+                self.datagrams += 1
+                if data and 127 < data[0] < 192 and not self._closed and getattr(dtls, RX_SRTP_ATTRIBUTE) is not None:
+                    self._srtp(data)
+                else:
+                    original(data, addr)
 
-        return datagram_received
+        fd = transport._sock_fd
+        remove_reader(fd)
+        add_reader(fd, drain)
 
     def _data_received(self, data: bytes, component: int) -> None:
         first = data[0] if data else 0
@@ -781,10 +815,18 @@ class RtpTransport:
             return False
         protocol = pair.protocol
         if type(protocol) is StunProtocol:
-            transport = protocol.transport
+            transport: Any = protocol.transport
             if transport.is_closing():
                 return False
-            transport.sendto(data, pair.remote_addr)
+            try:
+                transport._sock.sendto(data, pair.remote_addr)
+            except (BlockingIOError, InterruptedError):
+                self.send_failures += 1  # the socket's buffer is full: dropped, as a router would
+                return False
+            except OSError as exc:
+                protocol.error_received(exc)
+                self.send_failures += 1
+                return False
             return True
         try:  # a relayed pair (TURN): aioice's coroutine does the channel framing
             _spawn(protocol.send_data(data, pair.remote_addr))
