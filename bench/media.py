@@ -15,8 +15,8 @@ clients and same load:
 - ``MEDIA_FORWARDING=rtp``: raw SRTP forwarding below aiortc;
 - ``MEDIA_FORWARDING=packets``: aiortc's RTP stack with ``av.Packet`` pass-through (the node before issue 17).
 
-aiortc's stock relay (decode → ``MediaRelay`` → re-encode, ``bench/stock_relay.py``) is no longer run: at 8 and 16
-calls it needs both cores by itself (it would starve its own clients), and it does not fit the time budget.
+aiortc's stock relay (decode → ``MediaRelay`` → re-encode), the earlier baseline, is gone: at 8 and 16 calls it
+needed both cores by itself (it would starve its own clients).
 
 Figures per load and path (``WARMUP`` s of calls, then a ``MEASURE`` s window):
 
@@ -29,7 +29,7 @@ Figures per load and path (``WARMUP`` s of calls, then a ``MEASURE`` s window):
   injected loss; RTX included), over the node tree's CPU in the same window (/metrics has no packet counter);
 - received fps: median (and min) over the clients of complete VP8 frames per second (all packets of a frame, from
   its start to its marker bit);
-- audio concealment: (missing + late 20 ms frames) / expected, over all clients — see ``media_clients.audio_stats``;
+- audio concealment: (missing + late 20 ms frames) / expected, over all clients — see ``media_stats.audio_stats``;
 - loop lag p99: the node's ``LoopLagMonitor`` (0.5 s sampler, reports its latest lateness), read from
   ``GET /metrics`` every 0.5 s during the window, 99th percentile of what was read;
 - RSS per call: (VmRSS of the node tree at the end of the window - VmRSS before the first call) / calls; beside it

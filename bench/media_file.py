@@ -2,25 +2,19 @@
 
 ``generate`` encodes about 20 s of 640x480 VP8 at 30 fps (moving bars, a moving box and a frame counter, so every frame
 differs and inter frames carry real motion) and 48 kHz stereo Opus (a gliding tone with a little noise) into a WebM.
-``load`` reads its packets into memory and ``ReplayTrack`` sends them in real time, looping with timestamps that keep
-increasing, through ``RTCRtpSender``'s packet path (``encoder.pack``, the one ``MediaPlayer(decode=False)`` uses).
-
-``MediaPlayer(decode=False, loop=True)`` itself is not used: on looping its packet timestamps jump back to zero, its
-pacing then lets the whole file through at once and the RTP timestamps go backwards.
+``load`` reads its packets into memory; the RTP-level clients (``bench/rtp_clients.py``) packetise them once and send
+them at their pace, looping with timestamps that keep increasing.
 """
 
 from __future__ import annotations
 
-import asyncio
 import fractions
 import math
 import random
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 WIDTH = 640
 HEIGHT = 480
@@ -164,40 +158,3 @@ def load(path: Path) -> EncodedMedia:
     audio = [EncodedPacket(i * AUDIO_FRAME / SAMPLE_RATE, p.data, p.keyframe) for i, p in enumerate(audio)]
     duration = max(len(video) / FPS, len(audio) * AUDIO_FRAME / SAMPLE_RATE)
     return EncodedMedia(tuple(video), tuple(audio), duration, width, height)
-
-
-class ReplayTrack(MediaStreamTrack):
-    """Sends the encoded packets of one kind at their pace, looping, timestamps always increasing."""
-
-    def __init__(self, media: EncodedMedia, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-        self._packets = media.video if kind == "video" else media.audio
-        self._clock = VIDEO_CLOCK if kind == "video" else AUDIO_CLOCK
-        self._time_base = fractions.Fraction(1, self._clock)
-        self._duration = media.duration
-        self._index = 0
-        self._loops = 0
-        self._start: float | None = None
-        self.sent = 0
-
-    async def recv(self) -> av.Packet:  # type: ignore[type-arg]
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._index == len(self._packets):
-            self._index = 0
-            self._loops += 1
-        item = self._packets[self._index]
-        self._index += 1
-        at = self._loops * self._duration + item.seconds
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now - at
-        wait = self._start + at - now
-        if wait > 0:
-            await asyncio.sleep(wait)
-        packet = av.Packet(item.data)
-        packet.pts = round(at * self._clock)
-        packet.time_base = self._time_base
-        self.sent += 1
-        return packet

@@ -1,4 +1,4 @@
-"""Server processes of the media benchmark: the node under test and the stock relay baseline, each its own process."""
+"""Server processes of the media benchmark: the node under test, a process per load and forwarding path."""
 
 from __future__ import annotations
 
@@ -105,9 +105,3 @@ async def start_node(
     if forwarding is not None:
         env["MEDIA_FORWARDING"] = forwarding
     return await start_server("node", ["-m", "videoatencion_media"], env, port, "/health", tmp / f"{tag}.log")
-
-
-async def start_stock(tmp: Path, tag: str = "stock") -> Server:
-    port = free_port()
-    args = ["-m", "bench.stock_relay", str(port)]
-    return await start_server("stock relay", args, base_env(tmp), port, "/metrics", tmp / f"{tag}.log")

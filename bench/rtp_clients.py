@@ -1,8 +1,8 @@
 """RTP-level load clients of the media benchmark: aiortc for ICE, DTLS and SDP, the media sent and read as raw RTP.
 
-Today's aiortc clients (``bench/media_clients.py``) replay packets through aiortc's own sender and receiver (its
-packetiser, jitter buffer, RTCP loops, decoder threads): on a 2-core machine they cost more than the node they load.
-These clients take the media path below aiortc with the node's own hooks (``videoatencion_media.passthrough``):
+Clients that replay packets through aiortc's own sender and receiver (its packetiser, jitter buffer, RTCP loops,
+decoder threads) cost more than the node they load on a 2-core machine. These clients take the media path below
+aiortc with the node's own hooks (``videoatencion_media.passthrough``):
 
 - each client is an ``RTCPeerConnection`` with an audio and a video ``sendrecv`` transceiver and the ``chat`` data
   channel, offered to the node over HTTP with the events WebSocket open (the agent admits the citizen), like the SPA;
@@ -22,7 +22,7 @@ first), else with the cached protected bytes (libsrtp will not protect the same 
 stream jump to the file's next keyframe.
 
 Receiving: complete VP8 frames (every packet of a timestamp from the frame start to the marker bit), keyframes and
-their size, Opus packets with their arrival times (concealment as ``media_clients.audio_stats``), losses from sequence
+their size, Opus packets with their arrival times (concealment as ``media_stats.audio_stats``), losses from sequence
 numbers. Missing video packets are NACKed after ``REORDER_WAIT``, up to ``NACK_RETRIES`` times ``NACK_INTERVAL``
 apart; a frame still incomplete after ``PLI_AFTER`` is given up and a PLI sent; a receiver report (with a sender report
 for our streams) goes out about every second.
@@ -31,7 +31,7 @@ Loss injection (``loss`` in the config, seeded): each client drops RTP with that
 (retransmissions included; a dropped packet is not protected, so a retransmission without RTX protects it then) and
 on arrival, before SRTP (:class:`ArrivalLoss`). RTCP is never dropped.
 
-Protocol on stdin/stdout, one JSON object per line, as ``bench.media_clients``: first line ``{"base_url", "media",
+Protocol on stdin/stdout, one JSON object per line: first line ``{"base_url", "media",
 "clients": [{"call", "role", "room", "token", "source"}], "loss", "seed"}`` (``source``: the loopback address the
 client's HTTP and WebSocket come from, so that many clients stay under the node's per-address flood limits); then
 ``ready``; ``measure`` → ``measuring``; ``report`` → ``{"event": "report", "seconds", "clients": [RtpClientReport...],
@@ -57,8 +57,8 @@ from typing import Any, Final
 import aiohttp
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from bench.media_clients import ClientReport, audio_stats, vp8_keyframe_size
 from bench.media_file import AUDIO_CLOCK, AUDIO_FRAME, FPS, VIDEO_CLOCK, EncodedMedia, load
+from bench.media_stats import ClientReport, audio_stats, vp8_keyframe_size
 from videoatencion_media import passthrough
 
 MAX_PAYLOAD: Final = 1100  # bytes of RTP payload per video packet, descriptor included

@@ -12,8 +12,8 @@ import pytest
 
 from bench import glass, procstat
 from bench.media import percentile
-from bench.media_clients import audio_stats, vp8_keyframe_size
 from bench.media_file import AUDIO_FRAME
+from bench.media_stats import audio_stats, vp8_keyframe_size
 
 ROOT = Path(__file__).resolve().parents[2]
 
