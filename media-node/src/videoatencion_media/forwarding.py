@@ -69,8 +69,9 @@ _HEADER = struct.Struct("!HII")  # sequence number, timestamp, SSRC at offset 2
 _U32 = struct.Struct("!I")
 
 
-class SendParameters(Protocol):
-    """What a receiver negotiated for one of our outgoing sections (``passthrough.StreamParameters``)."""
+class Negotiated(Protocol):
+    """What was negotiated for one section (``passthrough.StreamParameters``): for one of our outgoing sections, what
+    its receiver expects; for a participant's incoming one, what it sends with."""
 
     @property
     def kind(self) -> str: ...
@@ -207,7 +208,7 @@ class OutStream:
     """One outgoing section of a receiver, filled by one source at a time (see the module docstring)."""
 
     kind: str
-    parameters: SendParameters
+    parameters: Negotiated
     transport: Transport
     on_keyframe_needed: Callable[[], None]
     source: str | None = None
@@ -361,23 +362,6 @@ def now() -> float:
     return time.time()
 
 
-class ReceiveParameters(Protocol):
-    """What a participant negotiated for one section it sends us (``passthrough.StreamParameters``)."""
-
-    @property
-    def kind(self) -> str: ...
-    @property
-    def payload_type(self) -> int: ...
-    @property
-    def rtx_payload_type(self) -> int | None: ...
-    @property
-    def ssrc(self) -> int | None: ...
-    @property
-    def extensions(self) -> dict[str, int]: ...
-    @property
-    def mid(self) -> str: ...
-
-
 class RtpRecorder(Protocol):
     def write_rtp(self, participant_id: str, kind: str, packet: bytes, arrival: float) -> None: ...
 
@@ -389,7 +373,7 @@ class RtpPeer:
     id: str
     transport: Transport | None = None
     rtcp_ssrc: int = field(default_factory=random_ssrc)
-    receive: dict[str, ReceiveParameters] = field(default_factory=dict)
+    receive: dict[str, Negotiated] = field(default_factory=dict)
     payload_kinds: dict[int, tuple[str, bool]] = field(default_factory=dict)  # payload type -> (kind, is RTX)
     incoming: dict[str, InStream] = field(default_factory=lambda: {k: InStream(k) for k in CLOCK_RATES})
     outs: dict[int, OutStream] = field(default_factory=dict)  # by our SSRC
@@ -401,7 +385,7 @@ class RtpPeer:
     last_remb_sent: float = 0.0
     rtcp_in: int = 0
 
-    def set_receive(self, parameters: ReceiveParameters) -> None:
+    def set_receive(self, parameters: Negotiated) -> None:
         self.receive[parameters.kind] = parameters
         self.payload_kinds[parameters.payload_type] = (parameters.kind, False)
         if parameters.rtx_payload_type is not None:
