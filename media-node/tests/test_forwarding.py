@@ -222,3 +222,26 @@ async def test_remb_receiver_and_sender_reports_are_carried_across(room: Room) -
     ssrc, ntp, ts = struct.unpack_from("!IQI", got, 4)
     assert (ssrc, ntp) == (video_out, 0x0102030405060708)
     assert ts == rtp_ts  # the first source of a slot: no timestamp shift
+
+
+async def test_three_participants_each_section_is_filled_by_the_others_in_join_order(room: Room) -> None:
+    media, join = room
+    agent = await join("a", seed=15)
+    citizen = await join("c", seed=16)
+    interpreter = await join("i", seed=17)
+    sent = {"a": send_call(agent, 10), "c": send_call(citizen, 10), "i": send_call(interpreter, 10)}
+    # One audio and one video section each: the first other participant in join order fills them.
+    expected = {"a": "c", "c": "a", "i": "a"}
+    clients = {"a": agent, "c": citizen, "i": interpreter}
+    await wait_for(lambda: all(len(clients[pid].received["video"]) == 10 for pid in clients))
+    for pid, source in expected.items():
+        assert [g.payload for g in clients[pid].received["video"]] == sent[source]
+        assert media.stats()["participants"][pid]["sources"] == [source, source]
+    # The agent leaves: the interpreter's sections are filled by the citizen, from a keyframe, numbering continuous.
+    await media.disconnect("a")
+    await wait_for(lambda: media.stats()["participants"]["i"]["sources"] == ["c", "c"])
+    more = send_call(citizen, 5)
+    await wait_for(lambda: len(interpreter.received["video"]) == 15)
+    assert [g.payload for g in interpreter.received["video"][10:]] == more
+    assert consecutive([g.seq for g in interpreter.received["video"]])
+    assert len({g.ssrc for g in interpreter.received["video"]}) == 1
