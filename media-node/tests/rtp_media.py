@@ -1,22 +1,20 @@
-"""RTP test media: real VP8 (640x480, 30 fps) and Opus (20 ms) encoded by PyAV once per process, packetized as a
+"""RTP test media: real VP8 (640x480, 30 fps) and Opus (20 ms) encoded once per process (``media.py``), packetized as a
 browser sends them: VP8 per RFC 7741 with a 15-bit picture id, about 1100 bytes of payload per packet, the marker on a
 frame's last packet; Opus one packet per frame. Some packets carry a header extension or padding, as real ones do.
 """
 
 from __future__ import annotations
 
-import fractions
-import functools
-import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import av
+import media
 
 WIDTH, HEIGHT = 640, 480
-FPS = 30
+FPS = media.FPS
 VIDEO_PT, AUDIO_PT = 96, 111
 MAX_PAYLOAD = 1100
 
@@ -32,47 +30,11 @@ class Rtp:
     keyframe: bool  # of its frame
 
 
-@functools.cache
 def encoded_video(seconds: float, gop: int) -> tuple[tuple[bytes, bool], ...]:
-    codec = av.CodecContext.create("libvpx", "w")
-    codec.width, codec.height, codec.pix_fmt = WIDTH, HEIGHT, "yuv420p"
-    codec.time_base = fractions.Fraction(1, 90000)
-    codec.bit_rate = 1_500_000
-    codec.gop_size = gop
-    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0", "keyint_min": str(gop)}
-    frames: list[tuple[bytes, bool]] = []
-    row = bytes(range(256)) * (WIDTH // 256 + 2)
-    for n in range(int(seconds * FPS)):
-        frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
-        shift = (n * 7) % 256
-        frame.planes[0].update((row[shift : shift + WIDTH]) * HEIGHT)
-        for plane in frame.planes[1:]:
-            plane.update(bytes([100 + n % 50]) * plane.buffer_size)
-        frame.pts = n * 3000
-        frame.time_base = fractions.Fraction(1, 90000)
-        frames.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(frame))
-    frames.extend((bytes(p), bool(p.is_keyframe)) for p in codec.encode(None))
-    return tuple(frames)
+    return media.encoded_video(seconds, gop, WIDTH, HEIGHT, bit_rate=1_500_000)
 
 
-@functools.cache
-def encoded_audio(seconds: float) -> tuple[bytes, ...]:
-    codec = av.CodecContext.create("libopus", "w")
-    codec.sample_rate, codec.layout, codec.format = 48000, "stereo", "s16"
-    codec.bit_rate = 32_000
-    codec.time_base = fractions.Fraction(1, 48000)
-    pcm = b"".join(
-        struct.pack("<hh", s, s) for s in (int(6000 * math.sin(2 * math.pi * 440 * k / 48000)) for k in range(960))
-    )
-    out: list[bytes] = []
-    for n in range(int(seconds * 50)):
-        frame = av.AudioFrame(format="s16", layout="stereo", samples=960)
-        frame.planes[0].update(pcm)
-        frame.sample_rate = 48000
-        frame.pts = n * 960
-        frame.time_base = fractions.Fraction(1, 48000)
-        out.extend(bytes(p) for p in codec.encode(frame))
-    return tuple(out)
+encoded_audio = media.encoded_audio
 
 
 def rtp_packet(
