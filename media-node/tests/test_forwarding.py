@@ -85,6 +85,7 @@ async def test_forwards_both_ways_with_exact_counts_and_each_receivers_payload_t
         assert participant["out"]["video"]["packets"] == 50
         assert participant["out"]["audio"]["packets"] == 50
         assert participant["sources"] == ["c" if pid == "a" else "a"] * 2
+        assert participant["transport"] == {"unprotect_failures": 0, "protect_failures": 0, "send_failures": 0}
         # aiortc peers offer AEAD AES-GCM first: the node's handshakes end on GCM.
         assert participant["srtp_profile"] in ("SRTP_AEAD_AES_256_GCM", "SRTP_AEAD_AES_128_GCM")
 

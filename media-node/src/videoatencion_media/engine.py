@@ -332,6 +332,12 @@ class RoomMedia:
                 "sent": rtp.keyframe_requests_sent,
             },
             "nacks_received": rtp.nacks_received,
+            "rtcp_received": rtp.rtcp_received,
+            "transport": {
+                "unprotect_failures": peer.transport.unprotect_failures if peer.transport else 0,
+                "protect_failures": peer.transport.protect_failures if peer.transport else 0,
+                "send_failures": peer.transport.send_failures if peer.transport else 0,
+            },
             "srtp_profile": passthrough.srtp_profile(peer.pc),
         }
 

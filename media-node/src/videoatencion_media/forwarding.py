@@ -305,8 +305,6 @@ class OutStream:
     def source_seq(self, seq: int) -> int:
         return (seq - self.seq_offset) & 0xFFFF
 
-    def source_ts(self, ts: int) -> int:
-        return (ts - self.ts_offset) & 0xFFFFFFFF
 
 
 @dataclass
@@ -383,7 +381,7 @@ class RtpPeer:
     nacks_received: int = 0
     remb: dict[str, tuple[float, int]] = field(default_factory=dict)  # receiver -> (when, bitrate), about our video
     last_remb_sent: float = 0.0
-    rtcp_in: int = 0
+    rtcp_received: int = 0
 
     def set_receive(self, parameters: Negotiated) -> None:
         self.receive[parameters.kind] = parameters
@@ -409,7 +407,6 @@ class RtpRoom:
         self.recorder = recorder
         self.peers: dict[str, RtpPeer] = {}
         self.routes: dict[tuple[str, str], list[OutStream]] = {}
-        self.forwarded = 0
 
     # ---- routing ----
 
@@ -469,7 +466,6 @@ class RtpRoom:
         keyframe = kind == "video" and vp8_keyframe_start(packet)
         for out in outs:
             out.forward(packet, ssrc, keyframe, arrival)
-        self.forwarded += len(outs)
 
     def _schedule_nacks(self, peer: RtpPeer, incoming: InStream, delay: float) -> None:
         """One timer per stream with gaps (none without): the node's NACKs need no further packet to go out."""
@@ -497,7 +493,7 @@ class RtpRoom:
     def on_rtcp(self, peer: RtpPeer, data: bytes) -> None:
         if self.peers.get(peer.id) is not peer:
             return
-        peer.rtcp_in += 1
+        peer.rtcp_received += 1
         for packet_type, count, packet in rtcp_packets(data):
             try:
                 if packet_type == RTCP_RTPFB and count == 1 and len(packet) >= 16:

@@ -722,8 +722,6 @@ class RtpTransport:
         # as if lost on the way (before SRTP sees it, so a retransmission is still accepted).
         self.lose: Callable[[bytes], bool] | None = None
         self._connection.data_received = self._data_received
-        self.datagrams = 0
-        self.drains = 0
         loop = asyncio.get_running_loop()
         for protocol in getattr(self._connection, PROTOCOLS_ATTRIBUTE):
             if type(protocol) is StunProtocol:
@@ -744,7 +742,6 @@ class RtpTransport:
         def drain() -> None:
             if transport._conn_lost:
                 return
-            self.drains += 1
             for _ in range(DRAIN_MAX):
                 try:
                     data, addr = recvfrom(MAX_DATAGRAM)
@@ -753,7 +750,6 @@ class RtpTransport:
                 except OSError as exc:
                     protocol.error_received(exc)
                     return
-                self.datagrams += 1
                 if data and 127 < data[0] < 192 and not self._closed and getattr(dtls, RX_SRTP_ATTRIBUTE) is not None:
                     self._srtp(data)
                 else:
