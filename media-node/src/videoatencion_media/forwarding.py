@@ -306,7 +306,6 @@ class OutStream:
         return (seq - self.seq_offset) & 0xFFFF
 
 
-
 @dataclass
 class InStream:
     """One participant's incoming stream of a kind: its SSRC and, for video, the gaps the node asks again for."""

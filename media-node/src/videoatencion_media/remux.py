@@ -59,6 +59,7 @@ from typing import IO, Any, Final
 
 from videoatencion_media.journal import JOURNAL, MEDIA_JOURNAL, REMUX_LOCK, Journal, read_journal
 from videoatencion_media.media_journal import KIND_CONTROL, KIND_NAMES, MediaJournalReader, Record
+from videoatencion_media.remux_worker import json_object
 from videoatencion_media.rtp_packets import (
     RtpHeader,
     is_vp8_keyframe,
@@ -477,11 +478,8 @@ def serve(commands: int, emit: Callable[[dict[str, Any]], None]) -> int:
         return FolderRemux(Path(key), lambda record: emit({"folder": key, **record}))
 
     def command(line: bytes) -> None:
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return
-        if not isinstance(message, dict):
+        message = json_object(line)
+        if message is None:
             return
         follow, end = message.get("follow"), message.get("finish")
         if isinstance(follow, str) and follow not in followed:

@@ -43,6 +43,15 @@ STOP_TIMEOUT_SECONDS: Final = 60.0
 Message = dict[str, Any]
 
 
+def json_object(line: bytes) -> Message | None:
+    """A line of the worker protocol (either way): a JSON object, None for anything else."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None
+
+
 def worker_command() -> list[str]:
     return [sys.executable, "-m", "videoatencion_media.remux", "--worker"]
 
@@ -238,11 +247,8 @@ class RemuxWorker:
                 self._idle_when_unused()
 
     def _line(self, process: subprocess.Popen[bytes], line: bytes) -> None:
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return
-        if not isinstance(message, dict):
+        message = json_object(line)
+        if message is None:
             return
         folder, finished = message.get("folder"), message.get("finished")
         if isinstance(folder, str):
