@@ -37,10 +37,23 @@ def media_context(browser: Browser, stack: RunningStack, **options: Any) -> Brow
     return context
 
 
+def outbox(stack: RunningStack, to: str | None = None) -> list[dict[str, Any]]:
+    """The messages in the stack's outbox (to `to`, where given), newest first, once there is one."""
+    params = {"to": to} if to else {}
+
+    def messages() -> list[dict[str, Any]] | None:
+        # The outbox lives in the stack's moto S3, which a machine busy with other suites can leave unanswered for a
+        # while (the dev API then answers 500): read it again until it answers with a message.
+        response = requests.get(f"{stack.api_url}/dev/outbox", params=params, timeout=TIMEOUT)
+        items: list[dict[str, Any]] | None = response.json().get("items") if response.ok else None
+        return items or None
+
+    return until(messages, 60, f"a message in the outbox{f' to {to}' if to else ''}")
+
+
 def latest_code(stack: RunningStack, to: str | None = None) -> str:
     """The one-time code of the newest message in the stack's outbox (to `to`, where given)."""
-    params = {"to": to} if to else {}
-    items = requests.get(f"{stack.api_url}/dev/outbox", params=params, timeout=10).json()["items"]
+    items = outbox(stack, to)
     match = re.search(r"\b(\d{6})\b", items[0]["body"])
     assert match
     return match.group(1)

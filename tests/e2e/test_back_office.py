@@ -8,11 +8,10 @@ import re
 import uuid
 
 import pytest
-import requests
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.e2e.steps import TIMEOUT, citizen_signs_in_by_code, latest_code, staff_signs_in
+from tests.e2e.steps import TIMEOUT, citizen_signs_in_by_code, latest_code, outbox, staff_signs_in
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -21,14 +20,9 @@ WEEKDAYS = [str(day) for day in range(1, 8)]
 AGENT_PASSWORD = "a long and unusual sentence 42"
 
 
-def _outbox(stack: RunningStack, to: str) -> list[dict[str, object]]:
-    answer = requests.get(f"{stack.api_url}/dev/outbox", params={"to": to}, timeout=TIMEOUT)
-    return list(answer.json()["items"])
-
-
 def _link(stack: RunningStack, to: str, path: str) -> str:
     """The newest message to `to` that carries a link to `path`, that link."""
-    for message in _outbox(stack, to):
+    for message in outbox(stack, to):
         pattern = rf"https?://\S+{re.escape(path)}#token=[A-Za-z0-9_\-]+(?:&purpose=\w+)?"
         found = re.search(pattern, str(message["body"]))
         if found:
@@ -39,7 +33,7 @@ def _link(stack: RunningStack, to: str, path: str) -> str:
 def _rebooking_link(stack: RunningStack, to: str, action: str) -> str:
     """The one-tap ``action`` link (change, cancel) of the message telling `to` their appointment needs a new time."""
     line = {"change": "To change the time", "cancel": "To cancel the appointment"}[action]
-    for message in _outbox(stack, to):
+    for message in outbox(stack, to):
         text = str(message["body"])
         found = re.search(rf"{line}: (https?://\S+/l#token=[A-Za-z0-9_\-]+)", text)
         if "can no longer take place" in text and found:

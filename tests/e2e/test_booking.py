@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 from icalendar import Calendar
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import axe_violations
-from tests.e2e.steps import citizen_signs_in_by_code, staff_signs_in
+from tests.e2e.steps import citizen_signs_in_by_code, outbox, staff_signs_in
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -52,7 +51,7 @@ def test_a_citizen_books_changes_and_cancels(stack: RunningStack, page: Page) ->
     appointment_id = page.url.rsplit("/", 1)[-1]
 
     # AND the confirmation email carries a valid calendar file for that time
-    message = requests.get(f"{stack.api_url}/dev/outbox", params={"to": email}, timeout=10).json()["items"][0]
+    message = outbox(stack, email)[0]
     event = next(iter(Calendar.from_ical(message["attachments"][0]["content"]).walk("VEVENT")))
     assert event.decoded("dtstart").isoformat() == start
 

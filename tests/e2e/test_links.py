@@ -23,7 +23,7 @@ from dev.calls_now import seed_calls_now
 from dev.chromium import WEBRTC_FLAGS
 from infra.resources import RESOURCES, parameter_path, physical_name
 from tests.e2e.conftest import axe_violations, launch_chromium
-from tests.e2e.steps import api, citizen_token_by_code, session_token
+from tests.e2e.steps import api, citizen_token_by_code, outbox, session_token
 from tests.stack import RunningStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -64,7 +64,7 @@ def _book(stack: RunningStack, token: str) -> str:
 
 def _links_of_confirmation(stack: RunningStack) -> dict[str, str]:
     """The confirmation's links by what they do (asked of the API, as the page does)."""
-    items = requests.get(f"{stack.api_url}/dev/outbox", params={"to": EMAIL}, timeout=TIMEOUT).json()["items"]
+    items = outbox(stack, EMAIL)
     confirmation = next(item for item in items if LINK.search(item["body"]))
     found: dict[str, str] = {}
     for token in LINK.findall(confirmation["body"]):

@@ -20,6 +20,7 @@ from tests.e2e.steps import (
     citizen_signs_in_by_code,
     citizen_signs_in_with_eid,
     citizen_token_by_code,
+    outbox,
     session_token,
 )
 from tests.stack import RunningStack
@@ -38,18 +39,11 @@ LINK = re.compile(r"/l#token=([A-Za-z0-9_-]+)")
 OFFER = re.compile(r"/offer#token=([A-Za-z0-9_-]+)")
 
 
-def _outbox(stack: RunningStack, to: str) -> list[dict[str, str]]:
-    """The messages sent to ``to``, newest first."""
-    response = requests.get(f"{stack.api_url}/dev/outbox", params={"to": to}, timeout=TIMEOUT)
-    assert response.status_code == 200, response.text
-    return list(response.json()["items"])
-
-
 def _wait_for_link(stack: RunningStack, to: str, pattern: re.Pattern[str]) -> str:
     """The first match of ``pattern`` in the newest message to ``to`` that has one, once it has been sent."""
     deadline = time.monotonic() + TIMEOUT * 4
     while time.monotonic() < deadline:
-        for message in _outbox(stack, to):
+        for message in outbox(stack, to):
             match = pattern.search(message["body"])
             if match:
                 return match.group(0)
@@ -131,7 +125,7 @@ def test_a_cancel_link_frees_a_time_and_a_waitlisted_citizen_books_it_from_the_o
 
         # WHEN A cancels through the cancel link of their confirmation, in the browser, after one confirmation
         # (the link alone: a low-assurance service); which of its links cancels is asked of the API, as the page does
-        confirmation = next(m for m in _outbox(stack, holder_email) if len(LINK.findall(m["body"])) >= 3)
+        confirmation = next(m for m in outbox(stack, holder_email) if len(LINK.findall(m["body"])) >= 3)
         tokens = LINK.findall(confirmation["body"])
         actions = {t: requests.get(f"{stack.api_url}/links/{t}", timeout=TIMEOUT).json().get("action") for t in tokens}
         cancel = next(t for t, action in actions.items() if action == "cancel")
